@@ -1,0 +1,43 @@
+namespace SlotEngine;
+
+/// <summary>
+/// A request to claim consecutive slots of one calendar for a patient: a hold when
+/// <see cref="HoldFor"/> is set, otherwise a direct booking.
+/// </summary>
+/// <param name="Calendar">The calendar.</param>
+/// <param name="Slots">The consecutive slots wanted; they must lie in one session of the day.</param>
+/// <param name="Patient">The patient (see <see cref="PatientKeyHasher"/>).</param>
+/// <param name="HoldFor">For a hold, its time to live (more than zero); <see langword="null"/> to book directly.</param>
+/// <param name="IdempotencyKey">
+/// Optional. A retry with the same key returns the first reservation instead of claiming again;
+/// the same key with other parameters is an error.
+/// </param>
+public readonly record struct ClaimRequest(
+    CalendarKey Calendar,
+    SlotRange Slots,
+    PatientKey Patient,
+    TimeSpan? HoldFor = null,
+    string? IdempotencyKey = null)
+{
+    /// <summary>A hold request.</summary>
+    /// <param name="calendar">The calendar.</param>
+    /// <param name="slots">The slots.</param>
+    /// <param name="patient">The patient.</param>
+    /// <param name="ttl">How long the hold lasts.</param>
+    /// <param name="idempotencyKey">Optional idempotency key.</param>
+    /// <returns>The request.</returns>
+    public static ClaimRequest Hold(CalendarKey calendar, SlotRange slots, PatientKey patient, TimeSpan ttl, string? idempotencyKey = null) =>
+        new(calendar, slots, patient, ttl, idempotencyKey);
+
+    /// <summary>A direct booking request.</summary>
+    /// <param name="calendar">The calendar.</param>
+    /// <param name="slots">The slots.</param>
+    /// <param name="patient">The patient.</param>
+    /// <param name="idempotencyKey">Optional idempotency key.</param>
+    /// <returns>The request.</returns>
+    public static ClaimRequest Book(CalendarKey calendar, SlotRange slots, PatientKey patient, string? idempotencyKey = null) =>
+        new(calendar, slots, patient, null, idempotencyKey);
+
+    /// <summary>Whether this asks for a hold rather than a booking.</summary>
+    public bool IsHold => HoldFor.HasValue;
+}

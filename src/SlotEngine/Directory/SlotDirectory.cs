@@ -1,0 +1,181 @@
+using System.Collections.Concurrent;
+
+namespace SlotEngine;
+
+/// <summary>
+/// The facilities (in cities), clinics (a branch at a facility) and providers (in a clinic) an
+/// engine knows. Registration is rare and takes a lock; every lookup on the claim and query paths
+/// is lock-free (immutable arrays published with <see cref="Volatile"/>).
+/// </summary>
+public sealed class SlotDirectory
+{
+    private readonly Lock _writeLock = new();
+    private readonly int _openDaysPerProvider;
+    private readonly ConcurrentDictionary<FacilityId, CityCode> _facilities = new();
+    private readonly ConcurrentDictionary<ClinicId, ClinicEntry> _clinics = new();
+    private readonly ConcurrentDictionary<(CityCode City, BranchId Branch), ClinicEntry[]> _clinicsByCityBranch = new();
+    private ProviderEntry?[] _providers = new ProviderEntry?[1024];
+
+    internal SlotDirectory(int openDaysPerProvider) => _openDaysPerProvider = openDaysPerProvider;
+
+    /// <summary>How many providers are registered.</summary>
+    public int ProviderCount { get; private set; }
+
+    /// <summary>Registers a facility. Registering it again in the same city does nothing.</summary>
+    /// <param name="facility">The facility.</param>
+    /// <param name="city">Its city.</param>
+    /// <exception cref="SlotEngineArgumentException">It is already registered in another city.</exception>
+    public void AddFacility(FacilityId facility, CityCode city)
+    {
+        if (city.Value == 0)
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.RegistrationConflict, "The city is the default value; use a plate code from 1 to 81.", nameof(city));
+        }
+
+        var existing = _facilities.GetOrAdd(facility, city);
+        if (existing != city)
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.RegistrationConflict, $"{facility} is already registered in {existing}.", nameof(facility));
+        }
+    }
+
+    /// <summary>Registers a clinic: a branch at a facility. Registering it again the same way does nothing.</summary>
+    /// <param name="clinic">The clinic.</param>
+    /// <param name="facility">A registered facility.</param>
+    /// <param name="branch">The branch.</param>
+    /// <exception cref="SlotEngineArgumentException">The facility is unknown, or the clinic is registered differently.</exception>
+    public void AddClinic(ClinicId clinic, FacilityId facility, BranchId branch)
+    {
+        if (!_facilities.TryGetValue(facility, out var city))
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.UnknownFacility, $"{facility} is not registered.", nameof(facility));
+        }
+
+        lock (_writeLock)
+        {
+            if (_clinics.TryGetValue(clinic, out var existing))
+            {
+                if (existing.Facility != facility || existing.Branch != branch)
+                {
+                    throw new SlotEngineArgumentException(SlotEngineError.RegistrationConflict, $"{clinic} is already registered as {existing.Branch} at {existing.Facility}.", nameof(clinic));
+                }
+
+                return;
+            }
+
+            var entry = new ClinicEntry(clinic, facility, branch, city);
+            _clinics[clinic] = entry;
+            var key = (city, branch);
+            var list = _clinicsByCityBranch.TryGetValue(key, out var old) ? [.. old, entry] : new[] { entry };
+            _clinicsByCityBranch[key] = list;
+        }
+    }
+
+    /// <summary>Registers a provider in a clinic. Registering it again in the same clinic does nothing.</summary>
+    /// <param name="provider">The provider, 0 to <see cref="ProviderId.MaxValue"/>.</param>
+    /// <param name="clinic">A registered clinic.</param>
+    /// <exception cref="SlotEngineArgumentException">The clinic is unknown, the id is out of range, or the provider is in another clinic.</exception>
+    public void AddProvider(ProviderId provider, ClinicId clinic)
+    {
+        if ((uint)provider.Value > ProviderId.MaxValue)
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.UnknownProvider, $"Provider ids must be from 0 to {ProviderId.MaxValue}; got {provider.Value}.", nameof(provider));
+        }
+
+        if (!_clinics.TryGetValue(clinic, out var clinicEntry))
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.UnknownClinic, $"{clinic} is not registered.", nameof(clinic));
+        }
+
+        lock (_writeLock)
+        {
+            var providers = _providers;
+            if (provider.Value >= providers.Length)
+            {
+                var size = providers.Length;
+                while (size <= provider.Value)
+                {
+                    size *= 2;
+                }
+
+                Array.Resize(ref providers, size);
+            }
+
+            if (providers[provider.Value] is { } existing)
+            {
+                if (existing.Clinic.Id != clinic)
+                {
+                    throw new SlotEngineArgumentException(SlotEngineError.RegistrationConflict, $"{provider} is already registered in {existing.Clinic.Id}.", nameof(provider));
+                }
+
+                return;
+            }
+
+            providers[provider.Value] = new ProviderEntry(provider, clinicEntry, _openDaysPerProvider);
+            clinicEntry.AddProvider(provider);
+            Volatile.Write(ref _providers, providers);
+            ProviderCount++;
+        }
+    }
+
+    /// <summary>The city of a facility.</summary>
+    /// <param name="facility">The facility.</param>
+    /// <returns>Its city.</returns>
+    /// <exception cref="SlotEngineArgumentException">The facility is unknown.</exception>
+    public CityCode CityOf(FacilityId facility) => _facilities.TryGetValue(facility, out var city)
+        ? city
+        : throw new SlotEngineArgumentException(SlotEngineError.UnknownFacility, $"{facility} is not registered.", nameof(facility));
+
+    /// <summary>The clinic of a provider.</summary>
+    /// <param name="provider">The provider.</param>
+    /// <returns>Its clinic.</returns>
+    /// <exception cref="SlotEngineArgumentException">The provider is unknown.</exception>
+    public ClinicId ClinicOf(ProviderId provider) => GetProvider(provider).Clinic.Id;
+
+    /// <summary>The facility of a clinic.</summary>
+    /// <param name="clinic">The clinic.</param>
+    /// <returns>Its facility.</returns>
+    /// <exception cref="SlotEngineArgumentException">The clinic is unknown.</exception>
+    public FacilityId FacilityOf(ClinicId clinic) => GetClinic(clinic).Facility;
+
+    /// <summary>The providers of a clinic.</summary>
+    /// <param name="clinic">The clinic.</param>
+    /// <returns>Its providers, in registration order.</returns>
+    /// <exception cref="SlotEngineArgumentException">The clinic is unknown.</exception>
+    public IReadOnlyList<ProviderId> ProvidersOf(ClinicId clinic) => GetClinic(clinic).Providers;
+
+    /// <summary>Whether a provider is registered.</summary>
+    /// <param name="provider">The provider.</param>
+    /// <returns>Whether it is known.</returns>
+    public bool Contains(ProviderId provider) => TryGetProvider(provider, out _);
+
+    internal bool TryGetProvider(ProviderId provider, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ProviderEntry? entry)
+    {
+        var providers = Volatile.Read(ref _providers);
+        entry = (uint)provider.Value < (uint)providers.Length ? Volatile.Read(ref providers[provider.Value]) : null;
+        return entry is not null;
+    }
+
+    internal ProviderEntry GetProvider(ProviderId provider) => TryGetProvider(provider, out var entry)
+        ? entry
+        : throw new SlotEngineArgumentException(SlotEngineError.UnknownProvider, $"{provider} is not registered.", nameof(provider));
+
+    internal ClinicEntry GetClinic(ClinicId clinic) => _clinics.TryGetValue(clinic, out var entry)
+        ? entry
+        : throw new SlotEngineArgumentException(SlotEngineError.UnknownClinic, $"{clinic} is not registered.", nameof(clinic));
+
+    internal ReadOnlySpan<ClinicEntry> ClinicsIn(CityCode city, BranchId branch) =>
+        _clinicsByCityBranch.TryGetValue((city, branch), out var list) ? list : [];
+
+    internal IEnumerable<ProviderEntry> AllProviders()
+    {
+        var providers = Volatile.Read(ref _providers);
+        foreach (var p in providers)
+        {
+            if (p is not null)
+            {
+                yield return p;
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+namespace SlotEngine;
+
+/// <summary>
+/// The reserve / hold / confirm / release / query primitives a booking API embeds. Implemented by
+/// the in-memory engine (<see cref="InMemorySlotEngine"/>) and by the Redis store; both give the
+/// same results for the same operations. Every method is thread-safe.
+/// </summary>
+/// <remarks>
+/// Expected outcomes (taken, closed, quota exceeded, stale…) come back as a
+/// <see cref="ClaimStatus"/>. Bad input (unknown provider, unpublished day, slot out of range, a
+/// default reservation…) throws <see cref="SlotEngineArgumentException"/> and changes nothing.
+/// Queries are snapshots: hints, never promises.
+/// </remarks>
+public interface ISlotEngine
+{
+    /// <summary>The facilities, clinics and providers this engine knows.</summary>
+    SlotDirectory Directory { get; }
+
+    /// <summary>The engine's settings.</summary>
+    SlotEngineOptions Options { get; }
+
+    /// <summary>Opens a provider's day: its slots become free. Publishing the same day again with an equal template does nothing.</summary>
+    /// <param name="provider">A registered provider.</param>
+    /// <param name="day">The local day.</param>
+    /// <param name="template">How the day is cut.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the day is open.</returns>
+    ValueTask PublishAsync(ProviderId provider, DateOnly day, DayTemplate template, CancellationToken cancellationToken = default);
+
+    /// <summary>Withdraws a published day: it closes, and every hold and booking on it is returned.</summary>
+    /// <param name="calendar">The calendar.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>What was displaced.</returns>
+    ValueTask<BlockResult> WithdrawAsync(CalendarKey calendar, CancellationToken cancellationToken = default);
+
+    /// <summary>Holds (with a time to live) or books consecutive slots: all of them or none.</summary>
+    /// <param name="request">What to claim, for whom.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The reservation, or why not.</returns>
+    ValueTask<ClaimResult> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Turns a live hold into a booking. Confirming an already confirmed reservation succeeds again.</summary>
+    /// <param name="reservation">The hold's reservation.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The booking, or why not (expired, stale).</returns>
+    ValueTask<ClaimResult> ConfirmAsync(Reservation reservation, CancellationToken cancellationToken = default);
+
+    /// <summary>Releases a hold or a booking with no cutoff (the system's own undo; for a patient's cancel use <see cref="CancelAsync"/>).</summary>
+    /// <param name="reservation">The reservation.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>Succeeded, or why not (stale).</returns>
+    ValueTask<ClaimResult> ReleaseAsync(Reservation reservation, CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels a booking or hold. A patient cannot cancel a booking later than the cutoff before its start; an administrator can.</summary>
+    /// <param name="reservation">The reservation.</param>
+    /// <param name="actor">Who cancels.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>Succeeded, or why not (stale, too late).</returns>
+    ValueTask<ClaimResult> CancelAsync(Reservation reservation, CancelActor actor, CancellationToken cancellationToken = default);
+
+    /// <summary>Closes slots (the doctor is on leave) on every seat; returns the holds and bookings it displaced.</summary>
+    /// <param name="calendar">The calendar.</param>
+    /// <param name="slots">The slots to close.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>What was closed and displaced.</returns>
+    ValueTask<BlockResult> BlockAsync(CalendarKey calendar, SlotRange slots, CancellationToken cancellationToken = default);
+
+    /// <summary>Opens closed slots again (not those outside the template or in a daylight-saving gap).</summary>
+    /// <param name="calendar">The calendar.</param>
+    /// <param name="slots">The slots to open.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>How many seats were opened.</returns>
+    ValueTask<int> ReopenAsync(CalendarKey calendar, SlotRange slots, CancellationToken cancellationToken = default);
+
+    /// <summary>Frees expired holds now instead of lazily, and says which.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The holds reclaimed.</returns>
+    ValueTask<IReadOnlyList<Reservation>> SweepExpiredHoldsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The slot states of one calendar.</summary>
+    /// <param name="calendar">The calendar.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A snapshot.</returns>
+    ValueTask<CalendarSnapshot> GetCalendarAsync(CalendarKey calendar, CancellationToken cancellationToken = default);
+
+    /// <summary>Free seats per published day of a provider over a date range.</summary>
+    /// <param name="provider">The provider.</param>
+    /// <param name="from">First day.</param>
+    /// <param name="to">Last day (inclusive).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>One entry per published day, in date order.</returns>
+    ValueTask<IReadOnlyList<DayFreeCount>> GetFreeCountsAsync(ProviderId provider, DateOnly from, DateOnly to, CancellationToken cancellationToken = default);
+
+    /// <summary>The earliest free starts for an appointment, across a clinic, a city and branch, or a set of providers.</summary>
+    /// <param name="query">The query.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>Starts in order of time, then provider.</returns>
+    ValueTask<IReadOnlyList<FreeStart>> FindEarliestAsync(EarliestQuery query, CancellationToken cancellationToken = default);
+}

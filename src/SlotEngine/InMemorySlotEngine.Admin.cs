@@ -1,0 +1,100 @@
+namespace SlotEngine;
+
+public sealed partial class InMemorySlotEngine
+{
+    /// <summary>Opens a provider's day: its slots become free. Publishing it again with an equal template does nothing.</summary>
+    /// <param name="provider">A registered provider.</param>
+    /// <param name="day">The local day.</param>
+    /// <param name="template">How the day is cut.</param>
+    /// <returns><see langword="true"/> when the day was opened by this call.</returns>
+    /// <exception cref="SlotEngineArgumentException">Unknown provider; the day is open with another template; or the provider has too many days open.</exception>
+    public bool Publish(ProviderId provider, DateOnly day, DayTemplate template)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        var entry = Directory.GetProvider(provider);
+        entry.Publish(LayoutFor(template, day), Today, out var created);
+        return created;
+    }
+
+    /// <summary>Withdraws a day: every seat closes, the calendar is removed, and the holds and bookings it had are returned.</summary>
+    /// <param name="calendar">The calendar.</param>
+    /// <returns>What was displaced.</returns>
+    /// <exception cref="SlotEngineArgumentException">Unknown provider or unpublished day.</exception>
+    public BlockResult Withdraw(CalendarKey calendar)
+    {
+        var target = RequireCalendar(calendar);
+        var result = BlockOn(target, new SlotRange(0, target.SlotCount));
+        target.Provider.Remove(target);
+        return result;
+    }
+
+    /// <summary>Closes slots on every seat (the doctor is on leave); returns the holds and bookings displaced.</summary>
+    /// <param name="calendar">The calendar.</param>
+    /// <param name="slots">The slots to close.</param>
+    /// <returns>What was closed and displaced.</returns>
+    /// <exception cref="SlotEngineArgumentException">Unknown provider, unpublished day, or slots out of range.</exception>
+    public BlockResult Block(CalendarKey calendar, SlotRange slots)
+    {
+        var target = RequireCalendar(calendar);
+        ValidateRange(target, slots, withinOneSession: false);
+        return BlockOn(target, slots);
+    }
+
+    private BlockResult BlockOn(Calendar calendar, SlotRange slots)
+    {
+        var removed = new List<RemovedClaim>();
+        var closed = calendar.Block(slots.First, slots.Length, NowTicks(), removed);
+        var displaced = new DisplacedClaim[removed.Count];
+        for (var i = 0; i < removed.Count; i++)
+        {
+            displaced[i] = new DisplacedClaim(ToReservation(calendar, removed[i]), removed[i].WasBooked);
+        }
+
+        return new BlockResult(closed, displaced);
+    }
+
+    /// <summary>Opens closed slots again (not those the template does not offer, such as a daylight-saving gap).</summary>
+    /// <param name="calendar">The calendar.</param>
+    /// <param name="slots">The slots.</param>
+    /// <returns>How many seats opened.</returns>
+    /// <exception cref="SlotEngineArgumentException">Unknown provider, unpublished day, or slots out of range.</exception>
+    public int Reopen(CalendarKey calendar, SlotRange slots)
+    {
+        var target = RequireCalendar(calendar);
+        ValidateRange(target, slots, withinOneSession: false);
+        return target.Reopen(slots.First, slots.Length);
+    }
+
+    /// <summary>
+    /// Reclaims every expired hold now (they would otherwise be taken lazily by the next claim that
+    /// meets them), and forgets quota records of past days and idempotency keys past retention.
+    /// </summary>
+    /// <returns>The holds reclaimed.</returns>
+    public IReadOnlyList<Reservation> SweepExpiredHolds()
+    {
+        var now = NowTicks();
+        var removed = new List<RemovedClaim>();
+        var reclaimed = new List<Reservation>();
+        foreach (var provider in Directory.AllProviders())
+        {
+            foreach (var calendar in provider.OpenCalendars())
+            {
+                if (!calendar.HasHolds)
+                {
+                    continue;
+                }
+
+                removed.Clear();
+                calendar.ReclaimExpiredHolds(now, removed);
+                foreach (var claim in removed)
+                {
+                    reclaimed.Add(ToReservation(calendar, claim));
+                }
+            }
+        }
+
+        _quotas.Purge(TodayAt(now));
+        _idempotency.Purge(now, _idempotencyRetentionTicks);
+        return reclaimed;
+    }
+}

@@ -1,0 +1,174 @@
+namespace SlotEngine;
+
+public sealed partial class InMemorySlotEngine
+{
+    /// <summary>Holds or books consecutive slots, all or none. Allocates nothing in the steady state.</summary>
+    /// <param name="request">What to claim, for whom.</param>
+    /// <returns>The reservation, or why not.</returns>
+    /// <exception cref="SlotEngineArgumentException">Bad input: unknown provider, unpublished day, slots out of range or across sessions, a bad hold time, no patient, or an idempotency key reused with another request. Nothing changed.</exception>
+    public ClaimResult TryClaim(in ClaimRequest request)
+    {
+        if (request.Patient.IsDefault)
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.MissingPatient, "The request has no patient (PatientKey is the default value).", nameof(request));
+        }
+
+        if (request.HoldFor is { } ttl && (ttl <= TimeSpan.Zero || ttl.Ticks > _maxHoldTicks))
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.InvalidHoldDuration, $"A hold must last more than zero and at most {Options.MaxHoldDuration}; it asked for {ttl}.", nameof(request));
+        }
+
+        var calendar = RequireCalendar(request.Calendar);
+        ValidateRange(calendar, request.Slots, withinOneSession: true);
+        var now = NowTicks();
+        if (request.IdempotencyKey is null)
+        {
+            return ClaimOnCalendar(calendar, request, now);
+        }
+
+        var record = _idempotency.Begin(request.IdempotencyKey, request, now, _idempotencyRetentionTicks, out var earlier);
+        if (record is null)
+        {
+            return earlier;
+        }
+
+        var result = ClaimResult.Failed(ClaimStatus.Taken);
+        try
+        {
+            result = ClaimOnCalendar(calendar, request, now);
+            return result;
+        }
+        finally
+        {
+            _idempotency.Complete(request.IdempotencyKey, record, result);
+        }
+    }
+
+    private ClaimResult ClaimOnCalendar(Calendar calendar, in ClaimRequest request, long now)
+    {
+        if (!InBookingWindow(calendar.Day, TodayAt(now)))
+        {
+            return ClaimResult.Failed(ClaimStatus.OutsideBookingWindow);
+        }
+
+        var first = request.Slots.First;
+        if (calendar.Layout.StartUtcTicks(first) <= now)
+        {
+            return ClaimResult.Failed(ClaimStatus.InPast);
+        }
+
+        var patient = _patients.IndexOf(request.Patient);
+        if (!_quotas.TryAcquire(Options.Quotas, request.Patient, calendar.Provider, calendar.Day, now, out var tickets))
+        {
+            return ClaimResult.Failed(ClaimStatus.QuotaExceeded);
+        }
+
+        var expiry = request.HoldFor is { } ttl ? now + ttl.Ticks : 0;
+        ClaimStatus status;
+        int seat;
+        long token;
+        try
+        {
+            status = calendar.TryClaim(first, request.Slots.Length, patient, expiry, now, out seat, out token);
+        }
+        catch
+        {
+            QuotaLedger.Abort(ref tickets);
+            throw;
+        }
+
+        if (status != ClaimStatus.Succeeded)
+        {
+            QuotaLedger.Abort(ref tickets);
+            return ClaimResult.Failed(status);
+        }
+
+        QuotaLedger.Commit(ref tickets, QuotaLedger.EncodeClaim(calendar.Provider.Id, first, token));
+        return ClaimResult.Success(new Reservation(
+            calendar.Key,
+            request.Slots,
+            seat,
+            token,
+            request.Patient,
+            expiry == 0 ? null : new DateTimeOffset(expiry, TimeSpan.Zero)));
+    }
+
+    /// <summary>Turns a live hold into a booking; confirming a booking with the same token succeeds again.</summary>
+    /// <param name="reservation">The hold's reservation.</param>
+    /// <returns>The booking, or HoldExpired / Stale.</returns>
+    /// <exception cref="SlotEngineArgumentException">The reservation is the default value, or names slots or a seat outside its calendar.</exception>
+    public ClaimResult TryConfirm(in Reservation reservation)
+    {
+        var calendar = ResolveReservation(reservation);
+        if (calendar is null)
+        {
+            return ClaimResult.Failed(ClaimStatus.Stale);
+        }
+
+        var now = NowTicks();
+        var status = calendar.Confirm(reservation.Seat, reservation.Slots.First, reservation.Token, now);
+        if (status == ClaimStatus.Stale && reservation.HoldExpiresAt is { } expiry && expiry.UtcTicks <= now)
+        {
+            status = ClaimStatus.HoldExpired;
+        }
+
+        return status == ClaimStatus.Succeeded
+            ? ClaimResult.Success(reservation with { HoldExpiresAt = null })
+            : ClaimResult.Failed(status);
+    }
+
+    /// <summary>Releases a hold or booking, with no cutoff.</summary>
+    /// <param name="reservation">The reservation.</param>
+    /// <returns>Succeeded, or Stale when the token no longer owns the slots (an expired hold included).</returns>
+    /// <exception cref="SlotEngineArgumentException">The reservation is the default value, or names slots or a seat outside its calendar.</exception>
+    public ClaimResult TryRelease(in Reservation reservation) => Remove(reservation, long.MaxValue);
+
+    /// <summary>Cancels a hold or booking; a patient cannot cancel a booking within the cutoff before its start.</summary>
+    /// <param name="reservation">The reservation.</param>
+    /// <param name="actor">Who cancels.</param>
+    /// <returns>Succeeded, Stale or CancelTooLate.</returns>
+    /// <exception cref="SlotEngineArgumentException">The reservation is the default value, or names slots or a seat outside its calendar.</exception>
+    public ClaimResult TryCancel(in Reservation reservation, CancelActor actor)
+    {
+        var calendar = ResolveReservation(reservation);
+        if (calendar is null)
+        {
+            return ClaimResult.Failed(ClaimStatus.Stale);
+        }
+
+        var cutoff = actor == CancelActor.Administrator
+            ? long.MaxValue
+            : calendar.Layout.StartUtcTicks(reservation.Slots.First) - _cancelCutoffTicks;
+        return Remove(reservation, cutoff, calendar);
+    }
+
+    private ClaimResult Remove(in Reservation reservation, long bookedCutoffTicks, Calendar? calendar = null)
+    {
+        calendar ??= ResolveReservation(reservation);
+        if (calendar is null)
+        {
+            return ClaimResult.Failed(ClaimStatus.Stale);
+        }
+
+        var status = calendar.Release(reservation.Seat, reservation.Slots.First, reservation.Token, NowTicks(), bookedCutoffTicks, out _);
+        return status == ClaimStatus.Succeeded ? ClaimResult.Success(reservation) : ClaimResult.Failed(status);
+    }
+
+    private Calendar? ResolveReservation(in Reservation reservation)
+    {
+        if (reservation.IsDefault)
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.MissingReservation, "The reservation is the default value; pass the one a hold or book returned.", nameof(reservation));
+        }
+
+        var calendar = FindCalendar(reservation.Calendar);
+        if (calendar is null)
+        {
+            return null;
+        }
+
+        ValidateRange(calendar, reservation.Slots, withinOneSession: false);
+        ValidateSeat(calendar, reservation.Seat);
+        return calendar;
+    }
+}

@@ -1,0 +1,142 @@
+using System.Collections.Concurrent;
+
+namespace SlotEngine;
+
+/// <summary>
+/// The engine in memory: calendars as lock-free bitmaps, claims by compare-and-swap, queries as
+/// snapshots. No lock is taken on any claim, confirm, release or query path; publishing and
+/// registration (rare, administrative) take short locks. Thread-safe.
+/// </summary>
+/// <remarks>
+/// Each operation has a synchronous <c>Try…</c> fast path that allocates nothing in the steady
+/// state, and a <see cref="ValueTask"/> twin from <see cref="ISlotEngine"/>. Holds expire with no
+/// background thread: a claim that meets an expired hold takes it; <see cref="SweepExpiredHolds"/>
+/// reclaims them early. Time comes only from <see cref="SlotEngineOptions.TimeProvider"/>.
+/// </remarks>
+public sealed partial class InMemorySlotEngine : ISlotEngine
+{
+    private readonly TimeProvider _time;
+    private readonly TimeZoneInfo _zone;
+    private readonly PatientDirectory _patients = new();
+    private readonly QuotaLedger _quotas;
+    private readonly IdempotencyLedger _idempotency = new();
+    private readonly ConcurrentDictionary<(DayTemplate Template, DateOnly Day), DayLayout> _layouts = new();
+    private readonly long _cancelCutoffTicks;
+    private readonly long _maxHoldTicks;
+    private readonly long _idempotencyRetentionTicks;
+    private LocalDay? _today;
+
+    /// <summary>Creates an engine.</summary>
+    /// <param name="options">Settings; validated here. <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
+    public InMemorySlotEngine(SlotEngineOptions? options = null)
+    {
+        Options = options ?? new SlotEngineOptions();
+        Options.Validate();
+        _time = Options.TimeProvider;
+        _zone = Options.TimeZone;
+        PatientKeys = Options.PatientKeyHasher ?? PatientKeyHasher.CreateEphemeral();
+        Directory = new SlotDirectory(Options.MaxOpenDaysPerProvider);
+        _quotas = new QuotaLedger(Directory);
+        _cancelCutoffTicks = Options.PatientCancelCutoff.Ticks;
+        _maxHoldTicks = Options.MaxHoldDuration.Ticks;
+        _idempotencyRetentionTicks = Options.IdempotencyRetention.Ticks;
+    }
+
+    /// <inheritdoc />
+    public SlotDirectory Directory { get; }
+
+    /// <inheritdoc />
+    public SlotEngineOptions Options { get; }
+
+    /// <summary>Turns national IDs into the patient keys claims carry.</summary>
+    public PatientKeyHasher PatientKeys { get; }
+
+    /// <summary>The patient key of a national ID (shorthand for <c>PatientKeys.KeyOf(id)</c>).</summary>
+    /// <param name="id">A validated ID.</param>
+    /// <returns>The key.</returns>
+    public PatientKey PatientOf(NationalId id) => PatientKeys.KeyOf(id);
+
+    /// <summary>Today's local date in the engine's zone, by its time provider.</summary>
+    public DateOnly Today => TodayAt(NowTicks());
+
+    private long NowTicks() => _time.GetUtcNow().UtcTicks;
+
+    private DateOnly TodayAt(long nowTicks)
+    {
+        var today = Volatile.Read(ref _today);
+        if (today is not null && nowTicks >= today.StartUtcTicks && nowTicks < today.EndUtcTicks)
+        {
+            return today.Day;
+        }
+
+        var local = TimeZoneInfo.ConvertTime(new DateTimeOffset(nowTicks, TimeSpan.Zero), _zone);
+        var day = DateOnly.FromDateTime(local.DateTime);
+        today = new LocalDay(day, DayLayout.LocalMidnightUtcTicks(day, _zone), DayLayout.LocalMidnightUtcTicks(day.AddDays(1), _zone));
+        Volatile.Write(ref _today, today);
+        return day;
+    }
+
+    private bool InBookingWindow(DateOnly day, DateOnly today) =>
+        day.DayNumber >= today.DayNumber + Options.EarliestBookableDayOffset &&
+        day.DayNumber <= today.DayNumber + Options.BookingHorizonDays;
+
+    private DayLayout LayoutFor(DayTemplate template, DateOnly day) =>
+        _layouts.GetOrAdd((template, day), static (key, zone) => new DayLayout(key.Template, key.Day, zone), _zone);
+
+    private Calendar RequireCalendar(CalendarKey key)
+    {
+        var provider = Directory.GetProvider(key.Provider);
+        return provider.GetCalendar(key.Day)
+            ?? throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{key} is not published.", "calendar");
+    }
+
+    private Calendar? FindCalendar(CalendarKey key) =>
+        Directory.GetProvider(key.Provider).GetCalendar(key.Day);
+
+    private static void ValidateRange(Calendar calendar, SlotRange slots, bool withinOneSession)
+    {
+        if ((uint)slots.First >= (uint)calendar.SlotCount)
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.SlotOutOfRange, $"Slot {slots.First} is outside {calendar.Key}, which has slots 0 to {calendar.SlotCount - 1}.", "slots");
+        }
+
+        if (slots.Length < 1)
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.InvalidLength, $"The number of slots must be at least 1; it was {slots.Length}.", "slots");
+        }
+
+        if (slots.Length > calendar.SlotCount - slots.First)
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.InvalidLength, $"{slots} runs past the end of {calendar.Key}, which has {calendar.SlotCount} slots.", "slots");
+        }
+
+        if (withinOneSession)
+        {
+            var template = calendar.Layout.Template;
+            if (template.SessionOf(slots.First) != template.SessionOf(slots.End - 1))
+            {
+                throw new SlotEngineArgumentException(SlotEngineError.CrossesSession, $"{slots} runs from one session of {calendar.Key} into the next ({template}).", "slots");
+            }
+        }
+    }
+
+    private static void ValidateSeat(Calendar calendar, int seat)
+    {
+        if ((uint)seat >= (uint)calendar.Capacity)
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.SeatOutOfRange, $"Seat {seat} is outside {calendar.Key}, which has {calendar.Capacity} seat(s) per slot.", "reservation");
+        }
+    }
+
+    private Reservation ToReservation(Calendar calendar, in RemovedClaim claim) => new(
+        calendar.Key,
+        new SlotRange(claim.First, claim.Length),
+        claim.Seat,
+        claim.Token,
+        _patients.KeyAt(claim.Patient),
+        claim.WasBooked ? null : new DateTimeOffset(claim.HoldExpiryTicks, TimeSpan.Zero));
+
+    /// <summary>Today's bounds in UTC, swapped as a whole when the local day changes.</summary>
+    private sealed record LocalDay(DateOnly Day, long StartUtcTicks, long EndUtcTicks);
+}

@@ -1,0 +1,126 @@
+namespace SlotEngine;
+
+internal sealed partial class Calendar
+{
+    /// <summary>
+    /// Closes [first, first + length) on every seat. Free seats close; holds and bookings that
+    /// touch the range are removed whole (their slots outside the range become free) and reported.
+    /// An administrative operation: it waits (with <see cref="SpinWait"/>) for claims in progress
+    /// on the range to finish, so that it never closes a slot under a half-written claim.
+    /// </summary>
+    public int Block(int first, int length, long nowTicks, List<RemovedClaim> displaced)
+    {
+        var end = first + length;
+        var closed = 0;
+        for (var lane = 0; lane < Capacity; lane++)
+        {
+            for (var slot = first; slot < end; slot++)
+            {
+                var spinner = default(SpinWait);
+                while (true)
+                {
+                    ref var word = ref _free[WordIndex(lane, slot)];
+                    var bit = 1UL << slot;
+                    var current = Volatile.Read(ref word);
+                    if ((current & bit) != 0)
+                    {
+                        // Take a free seat exactly as a claim would, then mark it closed.
+                        if (Interlocked.CompareExchange(ref word, current & ~bit, current) == current)
+                        {
+                            Volatile.Write(ref _cells[CellIndex(lane, slot)], ClaimCell.Closed);
+                            Interlocked.Decrement(ref _freeSeats);
+                            Changed();
+                            closed++;
+                            break;
+                        }
+
+                        continue;
+                    }
+
+                    var cell = ReadCell(lane, slot);
+                    if (cell == ClaimCell.Closed)
+                    {
+                        break;
+                    }
+
+                    if (ClaimCell.IsClaim(cell) && TryTakeClaimForBlock(lane, slot, cell, first, end, nowTicks, displaced, ref closed))
+                    {
+                        break;
+                    }
+
+                    // A claim, release or reclaim is half-way on this seat: let it finish.
+                    spinner.SpinOnce();
+                }
+            }
+        }
+
+        return closed;
+    }
+
+    private bool TryTakeClaimForBlock(int lane, int slot, ulong cell, int first, int end, long nowTicks, List<RemovedClaim> displaced, ref int closed)
+    {
+        var token = ClaimCell.Token(cell);
+        var head = slot;
+        while (!ClaimCell.IsHead(cell))
+        {
+            head--;
+            if (head < 0)
+            {
+                return false;
+            }
+
+            cell = ReadCell(lane, head);
+            if (!ClaimCell.IsClaim(cell) || ClaimCell.Token(cell) != token)
+            {
+                return false;
+            }
+        }
+
+        // Head CAS, claim → 0: the block owns this claim's removal.
+        if (Interlocked.CompareExchange(ref _cells[CellIndex(lane, head)], ClaimCell.None, cell) != cell)
+        {
+            return false;
+        }
+
+        var removed = RemoveOwnedClaim(lane, head, cell, first, end);
+        for (var s = Math.Max(first, removed.First); s < Math.Min(end, removed.First + removed.Length); s++)
+        {
+            closed++;
+        }
+
+        var expiredHold = !removed.WasBooked && removed.HoldExpiryTicks <= nowTicks;
+        if (!expiredHold)
+        {
+            displaced.Add(removed);
+        }
+
+        return true;
+    }
+
+    /// <summary>Opens closed seats of [first, first + length) that the template offers; returns how many.</summary>
+    public int Reopen(int first, int length)
+    {
+        var opened = 0;
+        for (var lane = 0; lane < Capacity; lane++)
+        {
+            for (var slot = first; slot < first + length; slot++)
+            {
+                if (!Layout.IsOffered(slot))
+                {
+                    continue;
+                }
+
+                // Closed → 0 by CAS: only one reopen wins a seat; then its bit goes back.
+                if (Interlocked.CompareExchange(ref _cells[CellIndex(lane, slot)], ClaimCell.None, ClaimCell.Closed) == ClaimCell.Closed)
+                {
+                    ReturnBits(lane, slot, 1);
+                    Interlocked.Increment(ref _freeSeats);
+                    Changed();
+                    opened++;
+                }
+            }
+        }
+
+        return opened;
+    }
+}

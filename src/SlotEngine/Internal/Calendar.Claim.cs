@@ -1,0 +1,189 @@
+namespace SlotEngine;
+
+internal sealed partial class Calendar
+{
+    /// <summary>
+    /// Claims <paramref name="length"/> slots from <paramref name="first"/> on the first seat where all
+    /// are free: all or nothing. The caller has validated the range and the booking rules.
+    /// </summary>
+    /// <param name="first">First slot.</param>
+    /// <param name="length">Slots, within one session.</param>
+    /// <param name="patient">The patient's directory index.</param>
+    /// <param name="holdExpiryTicks">For a hold, its UTC expiry in ticks; 0 for a booking.</param>
+    /// <param name="nowTicks">Now, in UTC ticks (for lazy expiry).</param>
+    /// <param name="seat">The seat claimed.</param>
+    /// <param name="token">The fencing token issued.</param>
+    /// <returns>Succeeded, Taken or Closed.</returns>
+    public ClaimStatus TryClaim(int first, int length, uint patient, long holdExpiryTicks, long nowTicks, out int seat, out long token)
+    {
+        var sawClosed = false;
+        for (var lane = 0; lane < Capacity; lane++)
+        {
+            if (TryTakeBits(lane, first, length, nowTicks, ref sawClosed))
+            {
+                token = IssueToken(lane, first, length);
+                WriteClaim(lane, first, length, holdExpiryTicks == 0 ? ClaimCell.KindBooked : ClaimCell.KindHeld, token, patient, holdExpiryTicks);
+                seat = lane;
+                return ClaimStatus.Succeeded;
+            }
+        }
+
+        seat = -1;
+        token = 0;
+        return sawClosed ? ClaimStatus.Closed : ClaimStatus.Taken;
+    }
+
+    /// <summary>
+    /// Clears the free bits of [first, first + length) on one seat, word by word in ascending
+    /// order, or none of them.
+    /// </summary>
+    private bool TryTakeBits(int lane, int first, int length, long nowTicks, ref bool sawClosed)
+    {
+        var end = first + length;
+        var slot = first;
+        while (slot < end)
+        {
+            var wordEnd = Math.Min(end, (slot | 63) + 1);
+            var mask = RangeMask(slot, wordEnd);
+            ref var word = ref _free[WordIndex(lane, slot)];
+            while (true)
+            {
+                var current = Volatile.Read(ref word);
+                if ((current & mask) == mask)
+                {
+                    // The claim CAS: succeeds only if every bit of the range in this word is still 1
+                    // (free), and clears exactly those bits. Success makes these slots ours; no other
+                    // claimer can clear a bit that is already 0.
+                    if (Interlocked.CompareExchange(ref word, current & ~mask, current) == current)
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
+                var missing = mask & ~current;
+                if (nowTicks >= Volatile.Read(ref _earliestHoldExpiry) && TryReclaimExpiredAmong(lane, slot & ~63, missing, nowTicks))
+                {
+                    continue;
+                }
+
+                if (AnyClosed(lane, slot & ~63, missing))
+                {
+                    sawClosed = true;
+                }
+
+                if (slot > first)
+                {
+                    ReturnBits(lane, first, slot - first);
+                }
+
+                return false;
+            }
+
+            slot = wordEnd;
+        }
+
+        return true;
+    }
+
+    private long IssueToken(int lane, int first, int length)
+    {
+        var token = Interlocked.Increment(ref _lastToken);
+        if (token > ClaimCell.MaxToken)
+        {
+            ReturnBits(lane, first, length);
+            throw new SlotEngineArgumentException(SlotEngineError.TokensExhausted, $"{Key} has issued all {ClaimCell.MaxToken} fencing tokens it can; withdraw and publish the day again.");
+        }
+
+        return token;
+    }
+
+    /// <summary>Publishes a claim on slots whose bits this thread has just cleared (their cells are 0).</summary>
+    private void WriteClaim(int lane, int first, int length, ulong kind, long token, uint patient, long holdExpiryTicks)
+    {
+        if (kind == ClaimCell.KindHeld)
+        {
+            Volatile.Write(ref EnsureHoldExpiry()[CellIndex(lane, first)], holdExpiryTicks);
+        }
+
+        var body = ClaimCell.Pack(kind, head: false, token, patient);
+        for (var slot = first + 1; slot < first + length; slot++)
+        {
+            Volatile.Write(ref _cells[CellIndex(lane, slot)], body);
+        }
+
+        // The head is written last: a head cell with this token means the whole claim is visible.
+        Volatile.Write(ref _cells[CellIndex(lane, first)], ClaimCell.Pack(kind, head: true, token, patient));
+        Interlocked.Add(ref _freeSeats, -length);
+        if (kind == ClaimCell.KindHeld)
+        {
+            Interlocked.Increment(ref _liveHolds);
+            LowerEarliestHoldExpiry(holdExpiryTicks);
+        }
+
+        Changed();
+    }
+
+    private long[] EnsureHoldExpiry()
+    {
+        var expiry = Volatile.Read(ref _holdExpiry);
+        if (expiry is null)
+        {
+            // Allocated once, on the first hold; a racing allocation loses and uses the winner's array.
+            Interlocked.CompareExchange(ref _holdExpiry, new long[_cells.Length], null);
+            expiry = Volatile.Read(ref _holdExpiry)!;
+        }
+
+        return expiry;
+    }
+
+    /// <summary>Keeps <see cref="_earliestHoldExpiry"/> a lower bound of every live hold's expiry.</summary>
+    private void LowerEarliestHoldExpiry(long expiryTicks)
+    {
+        var current = Volatile.Read(ref _earliestHoldExpiry);
+        while (expiryTicks < current)
+        {
+            var seen = Interlocked.CompareExchange(ref _earliestHoldExpiry, expiryTicks, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    private bool AnyClosed(int lane, int wordBase, ulong bits)
+    {
+        while (bits != 0)
+        {
+            var slot = wordBase + System.Numerics.BitOperations.TrailingZeroCount(bits);
+            if (ReadCell(lane, slot) == ClaimCell.Closed)
+            {
+                return true;
+            }
+
+            bits &= bits - 1;
+        }
+
+        return false;
+    }
+
+    /// <summary>Reclaims any expired hold that covers one of <paramref name="bits"/>; true when one was reclaimed.</summary>
+    private bool TryReclaimExpiredAmong(int lane, int wordBase, ulong bits, long nowTicks)
+    {
+        while (bits != 0)
+        {
+            var slot = wordBase + System.Numerics.BitOperations.TrailingZeroCount(bits);
+            if (TryReclaimExpired(lane, slot, nowTicks, out _))
+            {
+                return true;
+            }
+
+            bits &= bits - 1;
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,273 @@
+namespace SlotEngine;
+
+/// <summary>An owned claim as it was when its head cell was taken: for displaced and reclaimed reports.</summary>
+internal readonly record struct RemovedClaim(int Seat, int First, int Length, long Token, uint Patient, bool WasBooked, long HoldExpiryTicks);
+
+internal sealed partial class Calendar
+{
+    private static bool IsHeadOf(ulong cell, long token) =>
+        ClaimCell.IsClaim(cell) && ClaimCell.IsHead(cell) && ClaimCell.Token(cell) == (token & ClaimCell.MaxToken);
+
+    /// <summary>Turns a live hold into a booking. Succeeds again if already booked with this token.</summary>
+    public ClaimStatus Confirm(int lane, int first, long token, long nowTicks)
+    {
+        ref var head = ref _cells[CellIndex(lane, first)];
+        ulong cell;
+        while (true)
+        {
+            cell = Volatile.Read(ref head);
+            if (!IsHeadOf(cell, token))
+            {
+                return ClaimStatus.Stale;
+            }
+
+            if (ClaimCell.Kind(cell) == ClaimCell.KindBooked)
+            {
+                return ClaimStatus.Succeeded;
+            }
+
+            if (HoldExpiryAt(lane, first) <= nowTicks)
+            {
+                return ClaimStatus.HoldExpired;
+            }
+
+            // Head CAS, held → booked: wins against a reclaim, block or release of the same claim
+            // (they CAS the same head from held), or loses and re-reads what they left.
+            if (Interlocked.CompareExchange(ref head, ClaimCell.WithKind(cell, ClaimCell.KindBooked), cell) == cell)
+            {
+                break;
+            }
+        }
+
+        var body = ClaimCell.WithKind(cell, ClaimCell.KindBooked) & ~ClaimCell.Pack(0, head: true, 0, 0);
+        for (var slot = first + 1; slot < SlotCount; slot++)
+        {
+            ref var target = ref _cells[CellIndex(lane, slot)];
+            var current = Volatile.Read(ref target);
+            var held = ClaimCell.WithKind(body, ClaimCell.KindHeld);
+
+            // Held → booked, only while the cell is still this claim's: a release that took the head
+            // after us may already have cleared it, and then the CAS fails and we stop.
+            if (current != held || Interlocked.CompareExchange(ref target, body, held) != held)
+            {
+                break;
+            }
+        }
+
+        Interlocked.Decrement(ref _liveHolds);
+        Changed();
+        return ClaimStatus.Succeeded;
+    }
+
+    /// <summary>
+    /// Releases a hold or booking. A booking whose start is within the cutoff is refused when
+    /// <paramref name="bookedCutoffTicks"/> is before now. An expired hold no longer owns its slots: Stale.
+    /// </summary>
+    public ClaimStatus Release(int lane, int first, long token, long nowTicks, long bookedCutoffTicks, out RemovedClaim removed)
+    {
+        ref var head = ref _cells[CellIndex(lane, first)];
+        while (true)
+        {
+            var cell = Volatile.Read(ref head);
+            if (!IsHeadOf(cell, token))
+            {
+                removed = default;
+                return ClaimStatus.Stale;
+            }
+
+            var booked = ClaimCell.Kind(cell) == ClaimCell.KindBooked;
+            if (!booked && HoldExpiryAt(lane, first) <= nowTicks)
+            {
+                removed = default;
+                return ClaimStatus.Stale;
+            }
+
+            if (booked && nowTicks > bookedCutoffTicks)
+            {
+                removed = default;
+                return ClaimStatus.CancelTooLate;
+            }
+
+            // Head CAS, claim → 0: whoever wins owns the claim's removal; the cell value compared is
+            // the one the cutoff and expiry checks above were made on.
+            if (Interlocked.CompareExchange(ref head, ClaimCell.None, cell) == cell)
+            {
+                removed = RemoveOwnedClaim(lane, first, cell, closeFrom: 0, closeTo: 0);
+                return ClaimStatus.Succeeded;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reclaims the hold covering <paramref name="slot"/> if it has expired. True when this call
+    /// took it (its slots are free again).
+    /// </summary>
+    public bool TryReclaimExpired(int lane, int slot, long nowTicks, out RemovedClaim removed)
+    {
+        removed = default;
+        var cell = ReadCell(lane, slot);
+        if (ClaimCell.Kind(cell) != ClaimCell.KindHeld)
+        {
+            return false;
+        }
+
+        var token = ClaimCell.Token(cell);
+        var head = slot;
+        while (!ClaimCell.IsHead(cell))
+        {
+            head--;
+            if (head < 0)
+            {
+                return false;
+            }
+
+            cell = ReadCell(lane, head);
+            if (!ClaimCell.IsClaim(cell) || ClaimCell.Token(cell) != token)
+            {
+                return false;
+            }
+        }
+
+        if (ClaimCell.Kind(cell) != ClaimCell.KindHeld || HoldExpiryAt(lane, head) > nowTicks)
+        {
+            return false;
+        }
+
+        // Head CAS, held → 0: the expiry takes effect here. A confirm that loses sees HoldExpired.
+        if (Interlocked.CompareExchange(ref _cells[CellIndex(lane, head)], ClaimCell.None, cell) != cell)
+        {
+            return false;
+        }
+
+        removed = RemoveOwnedClaim(lane, head, cell, closeFrom: 0, closeTo: 0);
+        return true;
+    }
+
+    /// <summary>
+    /// Finishes removing a claim whose head cell this thread has just CASed away. Slots in
+    /// [closeFrom, closeTo) become closed; the rest go back to the free bitmap.
+    /// </summary>
+    private RemovedClaim RemoveOwnedClaim(int lane, int first, ulong headCell, int closeFrom, int closeTo)
+    {
+        var token = ClaimCell.Token(headCell);
+        var end = first + 1;
+        while (end < SlotCount)
+        {
+            ref var target = ref _cells[CellIndex(lane, end)];
+            var current = Volatile.Read(ref target);
+            if (!ClaimCell.IsClaim(current) || ClaimCell.IsHead(current) || ClaimCell.Token(current) != token)
+            {
+                break;
+            }
+
+            // Only the head's owner clears a claim's other cells; a confirm that ran before us may
+            // still turn one held → booked, so retry until the CAS sees the latest value.
+            if (Interlocked.CompareExchange(ref target, ClaimCell.None, current) == current)
+            {
+                end++;
+            }
+        }
+
+        var held = ClaimCell.Kind(headCell) == ClaimCell.KindHeld;
+        var expiry = held ? HoldExpiryAt(lane, first) : 0;
+        var freed = 0;
+        for (var slot = first; slot < end; slot++)
+        {
+            if (slot >= closeFrom && slot < closeTo)
+            {
+                Volatile.Write(ref _cells[CellIndex(lane, slot)], ClaimCell.Closed);
+            }
+            else
+            {
+                ReturnBits(lane, slot, 1);
+                freed++;
+            }
+        }
+
+        Interlocked.Add(ref _freeSeats, freed);
+        if (held)
+        {
+            Interlocked.Decrement(ref _liveHolds);
+        }
+
+        Changed();
+        return new RemovedClaim(lane, first, end - first, token, ClaimCell.Patient(headCell), !held, expiry);
+    }
+
+    /// <summary>
+    /// Whether the claim with this token on this slot still owns it. An expired hold is reclaimed
+    /// on the spot, so that "not live" is final (a confirm can no longer revive it).
+    /// </summary>
+    public bool IsLiveClaim(int slot, long token, long nowTicks)
+    {
+        for (var lane = 0; lane < Capacity; lane++)
+        {
+            while (true)
+            {
+                var cell = ReadCell(lane, slot);
+                if (!IsHeadOf(cell, token))
+                {
+                    break;
+                }
+
+                if (ClaimCell.Kind(cell) == ClaimCell.KindBooked || HoldExpiryAt(lane, slot) > nowTicks)
+                {
+                    return true;
+                }
+
+                if (TryReclaimExpired(lane, slot, nowTicks, out _))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Reclaims every expired hold of the calendar; adds what it reclaimed to <paramref name="reclaimed"/>.</summary>
+    public int ReclaimExpiredHolds(long nowTicks, List<RemovedClaim>? reclaimed)
+    {
+        if (nowTicks < Volatile.Read(ref _earliestHoldExpiry))
+        {
+            return 0;
+        }
+
+        // Reset, then lower again from every live hold seen. A hold published during the scan
+        // lowers the bound itself after publishing its head, so the bound stays a lower bound.
+        Volatile.Write(ref _earliestHoldExpiry, long.MaxValue);
+        var count = 0;
+        for (var lane = 0; lane < Capacity; lane++)
+        {
+            for (var slot = 0; slot < SlotCount; slot++)
+            {
+                var cell = ReadCell(lane, slot);
+                if (ClaimCell.Kind(cell) != ClaimCell.KindHeld || !ClaimCell.IsHead(cell))
+                {
+                    continue;
+                }
+
+                var expiry = HoldExpiryAt(lane, slot);
+                if (expiry > nowTicks)
+                {
+                    LowerEarliestHoldExpiry(expiry);
+                }
+                else if (TryReclaimExpired(lane, slot, nowTicks, out var removed))
+                {
+                    count++;
+                    reclaimed?.Add(removed);
+                }
+                else if (ClaimCell.Kind(ReadCell(lane, slot)) == ClaimCell.KindHeld)
+                {
+                    // Lost a race with a confirm or another reclaim that has not finished: keep the bound low.
+                    LowerEarliestHoldExpiry(expiry);
+                }
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>Whether any hold may be live (cheap check for the sweeper).</summary>
+    public bool HasHolds => Volatile.Read(ref _liveHolds) > 0;
+}

@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Numerics;
+
+namespace SlotEngine;
+
+/// <summary>
+/// One provider's one local day: the unit of atomicity. Lock-free.
+/// </summary>
+/// <remarks>
+/// <para><b>Words.</b> Each seat (capacity lane) has a bitmap of free slots, <c>ceil(slots/64)</c>
+/// words in <see cref="_free"/>, lane after lane. Bit <c>s % 64</c> of word <c>s / 64</c> is 1 when
+/// slot <c>s</c> of that seat is free. Each seat of each slot also has a claim cell in
+/// <see cref="_cells"/> (see <see cref="ClaimCell"/>): none, held, booked or closed.</para>
+/// <para><b>Invariant.</b> A free bit of 1 implies its cell is 0. A bit of 0 with a cell of 0 is a
+/// transition in progress (a claim being written, or a release or block under way): readers wait for
+/// it with <see cref="SpinWait"/>, claimers treat the slot as taken.</para>
+/// <para><b>Claim</b> (hold or book k slots on a seat): for each word the range touches, in
+/// ascending order, one CAS clears exactly the range's bits, and only if all of them are 1. The
+/// CAS on the last word is the claim's linearization point; if any word fails, the words already
+/// cleared are given back with <see cref="Interlocked.Or(ref ulong, ulong)"/> (to a racing claimer
+/// the range looked taken meanwhile, as though claimed and released). Only then is a token taken
+/// and the cells written: the non-head cells first, the head cell (first slot) last, so a head cell
+/// with a token means the whole claim is visible.</para>
+/// <para><b>Confirm, release, reclaim, block</b> each start with one CAS on the head cell; the
+/// winner owns the claim. Confirm changes the other cells held → booked by CAS; release, reclaim
+/// and block set them to 0 (or closed) by CAS, and only after all cells are cleared are the bits
+/// given back. A confirm that races a release on the same token is ordered by the head CAS.</para>
+/// <para><b>Counters.</b> <see cref="_freeSeats"/> follows the popcount of the free bits (checked in
+/// Debug when quiet); <see cref="_version"/> increases at every transition; tokens come from
+/// <see cref="_lastToken"/> and strictly increase. <see cref="_earliestHoldExpiry"/> is a lower
+/// bound of every live hold's expiry, so a claim or query knows without looking whether an expired
+/// hold may be there to reclaim.</para>
+/// </remarks>
+internal sealed partial class Calendar
+{
+    private readonly ulong[] _free;
+    private readonly ulong[] _cells;
+    private long[]? _holdExpiry;
+    private long _lastToken;
+    private long _version;
+    private int _freeSeats;
+    private int _liveHolds;
+    private long _earliestHoldExpiry = long.MaxValue;
+
+    public Calendar(ProviderEntry provider, DayLayout layout)
+    {
+        Provider = provider;
+        Layout = layout;
+        SlotCount = layout.SlotCount;
+        Capacity = layout.Template.Capacity;
+        WordsPerLane = (SlotCount + 63) >> 6;
+        _free = new ulong[WordsPerLane * Capacity];
+        _cells = new ulong[SlotCount * Capacity];
+        for (var lane = 0; lane < Capacity; lane++)
+        {
+            for (var slot = 0; slot < SlotCount; slot++)
+            {
+                if (layout.IsOffered(slot))
+                {
+                    _free[(lane * WordsPerLane) + (slot >> 6)] |= 1UL << slot;
+                    _freeSeats++;
+                }
+                else
+                {
+                    _cells[(lane * SlotCount) + slot] = ClaimCell.Closed;
+                }
+            }
+        }
+    }
+
+    public ProviderEntry Provider { get; }
+
+    public DayLayout Layout { get; }
+
+    public DateOnly Day => Layout.Day;
+
+    public CalendarKey Key => new(Provider.Id, Layout.Day);
+
+    public int SlotCount { get; }
+
+    public int Capacity { get; }
+
+    public int WordsPerLane { get; }
+
+    /// <summary>Free seats (a hint: it lags a transition in progress by a moment).</summary>
+    public int FreeSeats => Volatile.Read(ref _freeSeats);
+
+    /// <summary>Bumped by every transition.</summary>
+    public long Version => Volatile.Read(ref _version);
+
+    /// <summary>The last token issued.</summary>
+    public long LastToken => Volatile.Read(ref _lastToken);
+
+    private int CellIndex(int lane, int slot) => (lane * SlotCount) + slot;
+
+    private int WordIndex(int lane, int slot) => (lane * WordsPerLane) + (slot >> 6);
+
+    private ulong ReadCell(int lane, int slot) => Volatile.Read(ref _cells[CellIndex(lane, slot)]);
+
+    private bool IsFreeBit(int lane, int slot) => (Volatile.Read(ref _free[WordIndex(lane, slot)]) & (1UL << slot)) != 0;
+
+    /// <summary>Gives slots back to a seat's bitmap. The caller owns them: their cells are already 0.</summary>
+    private void ReturnBits(int lane, int first, int length)
+    {
+        var end = first + length;
+        var slot = first;
+        while (slot < end)
+        {
+            var wordEnd = Math.Min(end, (slot | 63) + 1);
+            Interlocked.Or(ref _free[WordIndex(lane, slot)], RangeMask(slot, wordEnd));
+            slot = wordEnd;
+        }
+    }
+
+    /// <summary>The bits of slots [from, to) within one word; both in the same word, or <paramref name="to"/> on the next word boundary.</summary>
+    private static ulong RangeMask(int from, int to)
+    {
+        var count = to - from;
+        var ones = count == 64 ? ulong.MaxValue : (1UL << count) - 1;
+        return ones << (from & 63);
+    }
+
+    private void Changed() => Interlocked.Increment(ref _version);
+
+    private long HoldExpiryAt(int lane, int slot)
+    {
+        var expiry = Volatile.Read(ref _holdExpiry);
+        return expiry is null ? long.MaxValue : Volatile.Read(ref expiry[CellIndex(lane, slot)]);
+    }
+
+    [Conditional("DEBUG")]
+    internal void AssertInvariants()
+    {
+        var popcount = 0;
+        foreach (var word in _free)
+        {
+            popcount += BitOperations.PopCount(word);
+        }
+
+        Debug.Assert(popcount == Volatile.Read(ref _freeSeats), "free count equals the popcount of the free bits");
+        for (var lane = 0; lane < Capacity; lane++)
+        {
+            for (var slot = 0; slot < SlotCount; slot++)
+            {
+                Debug.Assert(!IsFreeBit(lane, slot) || ReadCell(lane, slot) == ClaimCell.None, "a free slot has no claim cell");
+            }
+        }
+    }
+
+    /// <summary>Counts the free bits now (for tests and the Debug invariant; not a hot path).</summary>
+    internal int CountFreeBits()
+    {
+        var popcount = 0;
+        for (var i = 0; i < _free.Length; i++)
+        {
+            popcount += BitOperations.PopCount(Volatile.Read(ref _free[i]));
+        }
+
+        return popcount;
+    }
+}

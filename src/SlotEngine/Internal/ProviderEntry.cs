@@ -1,0 +1,88 @@
+namespace SlotEngine;
+
+/// <summary>
+/// A registered provider and its open days: a ring of calendars indexed by day number modulo the
+/// ring size. Lookups read the ring lock-free; publishing and withdrawing (rare, administrative)
+/// take the entry's lock so that two publishers of one day agree.
+/// </summary>
+internal sealed class ProviderEntry
+{
+    private readonly Calendar?[] _days;
+    private readonly Lock _publishLock = new();
+
+    public ProviderEntry(ProviderId id, ClinicEntry clinic, int openDays)
+    {
+        Id = id;
+        Clinic = clinic;
+        _days = new Calendar?[openDays];
+    }
+
+    public ProviderId Id { get; }
+
+    public ClinicEntry Clinic { get; }
+
+    public Calendar? GetCalendar(DateOnly day)
+    {
+        var calendar = Volatile.Read(ref _days[Index(day)]);
+        return calendar is not null && calendar.Day == day ? calendar : null;
+    }
+
+    /// <summary>Opens a day, or returns the one already open. <paramref name="today"/> lets a past day's place be reused.</summary>
+    public Calendar Publish(DayLayout layout, DateOnly today, out bool created)
+    {
+        lock (_publishLock)
+        {
+            ref var place = ref _days[Index(layout.Day)];
+            var existing = place;
+            if (existing is not null)
+            {
+                if (existing.Day == layout.Day)
+                {
+                    if (!existing.Layout.Template.Equals(layout.Template))
+                    {
+                        throw new SlotEngineArgumentException(SlotEngineError.TemplateConflict, $"{existing.Key} is already published with another template ({existing.Layout.Template}); withdraw it first.", "template");
+                    }
+
+                    created = false;
+                    return existing;
+                }
+
+                if (existing.Day >= today)
+                {
+                    throw new SlotEngineArgumentException(SlotEngineError.TooManyOpenDays, $"{Id} cannot open {layout.Day:yyyy-MM-dd}: {existing.Day:yyyy-MM-dd} is still open in the same place of its {_days.Length}-day ring (SlotEngineOptions.MaxOpenDaysPerProvider).", "day");
+                }
+            }
+
+            var calendar = new Calendar(this, layout);
+            Volatile.Write(ref place, calendar);
+            created = true;
+            return calendar;
+        }
+    }
+
+    /// <summary>Removes a day from the ring (after it has been closed).</summary>
+    public void Remove(Calendar calendar)
+    {
+        lock (_publishLock)
+        {
+            ref var place = ref _days[Index(calendar.Day)];
+            if (ReferenceEquals(place, calendar))
+            {
+                Volatile.Write(ref place, null);
+            }
+        }
+    }
+
+    public IEnumerable<Calendar> OpenCalendars()
+    {
+        for (var i = 0; i < _days.Length; i++)
+        {
+            if (Volatile.Read(ref _days[i]) is { } calendar)
+            {
+                yield return calendar;
+            }
+        }
+    }
+
+    private int Index(DateOnly day) => day.DayNumber % _days.Length;
+}

@@ -1,0 +1,54 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+
+namespace SlotEngine;
+
+/// <summary>
+/// Turns a validated <see cref="NationalId"/> into a <see cref="PatientKey"/> with HMAC-SHA256 under
+/// a secret key, truncated to 64 bits. Without the secret, a key cannot be traced back to an ID by
+/// trying all 11-digit numbers. Thread-safe; allocates nothing per call.
+/// </summary>
+/// <remarks>
+/// Every node that shares calendars (for example through Redis) must use the same secret, or the
+/// same citizen becomes different patients on different nodes and quotas no longer hold.
+/// </remarks>
+public sealed class PatientKeyHasher
+{
+    private readonly byte[] _secret;
+
+    /// <summary>Creates a hasher with the given secret.</summary>
+    /// <param name="secret">At least 16 bytes of secret key material.</param>
+    /// <exception cref="ArgumentException">The secret is shorter than 16 bytes.</exception>
+    public PatientKeyHasher(ReadOnlySpan<byte> secret)
+    {
+        if (secret.Length < 16)
+        {
+            throw new ArgumentException("The patient key secret must be at least 16 bytes long.", nameof(secret));
+        }
+
+        _secret = secret.ToArray();
+    }
+
+    /// <summary>A hasher with a fresh random secret: keys are stable only within this process.</summary>
+    /// <returns>A new hasher.</returns>
+    public static PatientKeyHasher CreateEphemeral() => new(RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>The keyed hash of a national ID.</summary>
+    /// <param name="id">A validated ID.</param>
+    /// <returns>The patient's key; never the default value.</returns>
+    /// <exception cref="ArgumentException"><paramref name="id"/> is the default value.</exception>
+    public PatientKey KeyOf(NationalId id)
+    {
+        if (id.IsDefault)
+        {
+            throw new ArgumentException("The national ID is the default value; parse or validate one first.", nameof(id));
+        }
+
+        Span<byte> message = stackalloc byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(message, id.Value);
+        Span<byte> mac = stackalloc byte[32];
+        HMACSHA256.HashData(_secret, message, mac);
+        var value = BinaryPrimitives.ReadUInt64LittleEndian(mac);
+        return new PatientKey(value == 0 ? 1 : value);
+    }
+}

@@ -1,0 +1,115 @@
+namespace SlotEngine;
+
+/// <summary>Settings of an engine. Validated when the engine is created; read once.</summary>
+public sealed class SlotEngineOptions
+{
+    /// <summary>
+    /// The zone in which days and slot times are local.
+    /// <value>The default is Europe/Istanbul.</value>
+    /// </summary>
+    public TimeZoneInfo TimeZone { get; set; } = TimeZoneInfo.FindSystemTimeZoneById("Europe/Istanbul");
+
+    /// <summary>
+    /// Where time comes from. Tests pass a fake one and move it by hand.
+    /// <value>The default is <see cref="System.TimeProvider.System"/>.</value>
+    /// </summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>
+    /// The earliest bookable day, in days after today (local). MHRS books from tomorrow.
+    /// <value>The default is 1. Range 0 to 365.</value>
+    /// </summary>
+    public int EarliestBookableDayOffset { get; set; } = 1;
+
+    /// <summary>
+    /// The last bookable day, in days after today (local).
+    /// <value>The default is 15. Range <see cref="EarliestBookableDayOffset"/> to 365.</value>
+    /// </summary>
+    public int BookingHorizonDays { get; set; } = 15;
+
+    /// <summary>
+    /// A patient may cancel a booking up to this long before it starts; an administrator may always.
+    /// <value>The default is 80 minutes (the MHRS rule). Zero or more.</value>
+    /// </summary>
+    public TimeSpan PatientCancelCutoff { get; set; } = TimeSpan.FromMinutes(80);
+
+    /// <summary>
+    /// The longest time to live a hold may ask for.
+    /// <value>The default is 30 minutes.</value>
+    /// </summary>
+    public TimeSpan MaxHoldDuration { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// The per-patient quotas.
+    /// <value>The default is <see cref="QuotaPolicy.Mhrs"/>.</value>
+    /// </summary>
+    public QuotaPolicy Quotas { get; set; } = QuotaPolicy.Mhrs;
+
+    /// <summary>
+    /// How long an idempotency key is remembered.
+    /// <value>The default is 24 hours.</value>
+    /// </summary>
+    public TimeSpan IdempotencyRetention { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// How many days each provider can have open at once (past days are recycled).
+    /// <value>The default is 64. Range 1 to 1024.</value>
+    /// </summary>
+    public int MaxOpenDaysPerProvider { get; set; } = 64;
+
+    /// <summary>
+    /// Turns national IDs into patient keys. Every node sharing calendars needs the same secret.
+    /// <value>The default is <see langword="null"/>: a random secret per engine.</value>
+    /// </summary>
+    public PatientKeyHasher? PatientKeyHasher { get; set; }
+
+    /// <summary>Checks every setting and names the first that is wrong.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range; the message names it.</exception>
+    public void Validate()
+    {
+        if (TimeZone is null)
+        {
+            throw new ArgumentException("SlotEngineOptions.TimeZone is required.", nameof(TimeZone));
+        }
+
+        if (TimeProvider is null)
+        {
+            throw new ArgumentException("SlotEngineOptions.TimeProvider is required.", nameof(TimeProvider));
+        }
+
+        if (Quotas is null)
+        {
+            throw new ArgumentException("SlotEngineOptions.Quotas is required (use QuotaPolicy.None for no quotas).", nameof(Quotas));
+        }
+
+        if (EarliestBookableDayOffset < 0 || EarliestBookableDayOffset > 365)
+        {
+            throw new ArgumentOutOfRangeException(nameof(EarliestBookableDayOffset), EarliestBookableDayOffset, "SlotEngineOptions.EarliestBookableDayOffset must be from 0 to 365.");
+        }
+
+        if (BookingHorizonDays < EarliestBookableDayOffset || BookingHorizonDays > 365)
+        {
+            throw new ArgumentOutOfRangeException(nameof(BookingHorizonDays), BookingHorizonDays, "SlotEngineOptions.BookingHorizonDays must be from EarliestBookableDayOffset to 365.");
+        }
+
+        if (PatientCancelCutoff < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(PatientCancelCutoff), PatientCancelCutoff, "SlotEngineOptions.PatientCancelCutoff cannot be negative.");
+        }
+
+        if (MaxHoldDuration <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxHoldDuration), MaxHoldDuration, "SlotEngineOptions.MaxHoldDuration must be more than zero.");
+        }
+
+        if (IdempotencyRetention <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(IdempotencyRetention), IdempotencyRetention, "SlotEngineOptions.IdempotencyRetention must be more than zero.");
+        }
+
+        if (MaxOpenDaysPerProvider < 1 || MaxOpenDaysPerProvider > 1024)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxOpenDaysPerProvider), MaxOpenDaysPerProvider, "SlotEngineOptions.MaxOpenDaysPerProvider must be from 1 to 1024.");
+        }
+    }
+}
