@@ -1,0 +1,27 @@
+using BenchmarkDotNet.Running;
+using SlotEngine.Benchmarks.Infrastructure;
+using SlotEngine.Benchmarks.Memory;
+
+namespace SlotEngine.Benchmarks;
+
+/// <summary>
+/// Entry point. Timing suites go through BenchmarkDotNet's switcher (<c>--filter '*Claims*'</c>,
+/// <c>'*Contention*'</c>, <c>'*Queries*'</c>); <c>--smoke</c> runs every selected benchmark once
+/// (BenchmarkDotNet's Dry job) for CI; <c>--memory</c> runs the bytes-per-slot report instead.
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args.Contains("--memory"))
+        {
+            return MemoryReport.Run(args);
+        }
+
+        var (config, rest) = BenchConfig.FromArgs(args);
+        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest, config);
+
+        // A benchmark that threw (a failed setup check, a claim that stopped succeeding) must fail the run.
+        return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
+    }
+}
