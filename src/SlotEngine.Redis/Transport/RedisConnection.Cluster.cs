@@ -12,6 +12,11 @@ internal sealed partial class RedisConnection
     private Task? _refresh;
     private readonly Lock _refreshLock = new();
 
+    /// <summary>How many MOVED/ASK redirects have been followed (for tests and diagnostics); only ever incremented.</summary>
+    private int _redirects;
+
+    internal int RedirectsFollowed => Volatile.Read(ref _redirects);
+
     private ClusterRoute CurrentRoute => Volatile.Read(ref _route) ?? throw new InvalidOperationException("The cluster topology is not loaded.");
 
     /// <summary>The cluster's topology as last loaded (for tests and diagnostics).</summary>
@@ -46,6 +51,7 @@ internal sealed partial class RedisConnection
             {
                 node = NodeAt(owner);
                 asking = false;
+                Interlocked.Increment(ref _redirects);
                 _ = RefreshTopologyAsync(throwOnFailure: false);
             }
             else if (reply.IsErrorWithPrefix("ASK"u8)
@@ -53,6 +59,7 @@ internal sealed partial class RedisConnection
             {
                 node = NodeAt(importer);
                 asking = true;
+                Interlocked.Increment(ref _redirects);
             }
             else if (reply.IsErrorWithPrefix("TRYAGAIN"u8))
             {

@@ -88,7 +88,7 @@ internal sealed partial class RedisLink
         var name = NameOf(endpoint);
         using var timeout = new CancellationTokenSource(options.ConnectTimeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Socket? socket = new(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         Stream? stream = null;
         RedisLink? link = null;
         try
@@ -113,7 +113,8 @@ internal sealed partial class RedisLink
             }
 
             var opened = link;
-            link = null;
+            link = null; // success: nothing for the finally block to clean up
+            socket = null;
             return opened;
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -136,7 +137,7 @@ internal sealed partial class RedisLink
             }
             else
             {
-                socket.Dispose();
+                socket?.Dispose();
             }
         }
     }

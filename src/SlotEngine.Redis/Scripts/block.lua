@@ -1,0 +1,49 @@
+-- Closes ARGV[5] slots from ARGV[4] on every seat; claims touching them are removed whole (their other slots freed).
+-- ARGV[6] '1' also deletes the calendar (withdraw). -> {closed seats, version, displaced claim descriptions...}
+local meta, free, claims = KEYS[1], KEYS[2], KEYS[3]
+if redis.call('EXISTS', meta) == 0 then
+  return { -1 }
+end
+local now = now_ms()
+local wpl = tonumber(redis.call('HGET', meta, 'wpl'))
+local cap = tonumber(redis.call('HGET', meta, 'cap'))
+local first, len = tonumber(ARGV[4]), tonumber(ARGV[5])
+local last = first + len
+local closed, changed, result = 0, false, { 0, 0 }
+for l = 0, cap - 1 do
+  for s = first, last - 1 do
+    local pos = bitpos(wpl, l, s)
+    if redis.call('GETBIT', free, pos) == 1 then
+      redis.call('SETBIT', free, pos, 0)
+      closed = closed + 1
+      changed = true
+    else
+      local v = redis.call('HGET', claims, field(l, s))
+      if v then
+        local c = parse(v)
+        remove_claim(free, claims, wpl, l, c, first, last)
+        closed = closed + math.min(last, c.first + c.len) - math.max(first, c.first)
+        changed = true
+        if not (c.kind == 'h' and c.expiry <= now) then
+          table.insert(result, describe(l, c))
+        end
+      end
+    end
+  end
+end
+local version = tonumber(redis.call('HGET', meta, 'ver'))
+if ARGV[6] == '1' then
+  version = version + 1
+  redis.call('DEL', meta, free, claims, KEYS[4])
+  local message = ARGV[3] .. '|' .. version .. '|gone'
+  if ARGV[2] == '1' then
+    redis.call('SPUBLISH', ARGV[1], message)
+  else
+    redis.call('PUBLISH', ARGV[1], message)
+  end
+elseif changed then
+  version = bump(meta)
+end
+result[1] = closed
+result[2] = version
+return result

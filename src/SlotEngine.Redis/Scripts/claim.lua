@@ -1,0 +1,89 @@
+-- Holds or books ARGV[5] slots from ARGV[4] on the first seat where all are free (expired holds met on the way are reclaimed).
+-- KEYS[5] (optional) the idempotency record. ARGV: [6] patient hex, [7] hold ms (0 = book), [8] first slot's start ms,
+-- [9] booking window open ms, [10] window close ms, [11] quota nonce ('' = none), [12] quota lease deadline ms,
+-- [13] request digest, [14] idempotency retention ms.
+-- -> {'ok', seat, token, expiry ms, version} | {'again', seat, token, expiry ms} | {'reused', digest} | {status}
+local meta, free, claims, nonces, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+if redis.call('EXISTS', meta) == 0 then
+  return { 'gone' }
+end
+if idem then
+  local record = redis.call('GET', idem)
+  if record then
+    local digest, lane, token, expiry = string.match(record, '^(.*)|(%d+)|(%d+)|(%d+)$')
+    if digest ~= ARGV[13] then
+      return { 'reused', digest }
+    end
+    return { 'again', tonumber(lane), tonumber(token), tonumber(expiry) }
+  end
+end
+local now = now_ms()
+if now < tonumber(ARGV[9]) or now >= tonumber(ARGV[10]) then
+  return { 'window' }
+end
+if now >= tonumber(ARGV[8]) then
+  return { 'past' }
+end
+if ARGV[11] ~= '' and now >= tonumber(ARGV[12]) then
+  return { 'lease' }
+end
+local wpl = tonumber(redis.call('HGET', meta, 'wpl'))
+local cap = tonumber(redis.call('HGET', meta, 'cap'))
+local first, len = tonumber(ARGV[4]), tonumber(ARGV[5])
+local saw_closed, reclaimed, lane = false, false, -1
+for l = 0, cap - 1 do
+  local ok = true
+  for s = first, first + len - 1 do
+    if redis.call('GETBIT', free, bitpos(wpl, l, s)) == 0 then
+      local v = redis.call('HGET', claims, field(l, s))
+      if not v then
+        saw_closed = true
+        ok = false
+      else
+        local c = parse(v)
+        if c.kind == 'h' and c.expiry <= now then
+          remove_claim(free, claims, wpl, l, c, 0, 0)
+          reclaimed = true
+        else
+          ok = false
+        end
+      end
+    end
+  end
+  if ok then
+    lane = l
+    break
+  end
+end
+if lane < 0 then
+  if reclaimed then
+    bump(meta)
+  end
+  if saw_closed then
+    return { 'closed' }
+  end
+  return { 'taken' }
+end
+local token = redis.call('HINCRBY', meta, 'tok', 1)
+if token > 536870911 then
+  redis.call('HINCRBY', meta, 'tok', -1)
+  return { 'tokens' }
+end
+local kind, expiry = 'b', 0
+if tonumber(ARGV[7]) > 0 then
+  kind = 'h'
+  expiry = now + tonumber(ARGV[7])
+end
+local value = token .. '|' .. kind .. '|' .. first .. '|' .. len .. '|' .. ARGV[6] .. '|' .. expiry
+for s = first, first + len - 1 do
+  redis.call('SETBIT', free, bitpos(wpl, lane, s), 0)
+  redis.call('HSET', claims, field(lane, s), value)
+end
+if ARGV[11] ~= '' then
+  redis.call('HSET', nonces, ARGV[11], lane .. ':' .. first .. ':' .. token)
+end
+local version = bump(meta)
+if idem then
+  redis.call('SET', idem, ARGV[13] .. '|' .. lane .. '|' .. token .. '|' .. expiry, 'PX', ARGV[14])
+end
+return { 'ok', lane, token, expiry, version }

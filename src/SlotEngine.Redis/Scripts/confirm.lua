@@ -1,0 +1,27 @@
+-- Turns a live hold into a booking. ARGV[4] seat, [5] first slot, [6] token.
+-- -> {'ok', version (0 when it was booked already)} | {'stale', now ms} | {'expired', now ms}
+local meta, claims = KEYS[1], KEYS[3]
+local now = now_ms()
+if redis.call('EXISTS', meta) == 0 then
+  return { 'stale', now }
+end
+local lane, first, token = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local v = redis.call('HGET', claims, field(lane, first))
+if not v then
+  return { 'stale', now }
+end
+local c = parse(v)
+if c.token ~= token or c.first ~= first then
+  return { 'stale', now }
+end
+if c.kind == 'b' then
+  return { 'ok', 0 }
+end
+if c.expiry <= now then
+  return { 'expired', now }
+end
+local booked = c.token .. '|b|' .. c.first .. '|' .. c.len .. '|' .. c.patient .. '|0'
+for s = c.first, c.first + c.len - 1 do
+  redis.call('HSET', claims, field(lane, s), booked)
+end
+return { 'ok', bump(meta) }

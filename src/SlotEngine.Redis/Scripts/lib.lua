@@ -1,0 +1,54 @@
+-- Shared by every calendar script (prepended to each when it is loaded).
+-- A calendar's keys, all on the hash tag {p:<provider>:<yyyymmdd>}:
+--   KEYS[1] meta   hash: tpl, slots, cap, wpl (64-bit words per seat), ver (version), tok (last token)
+--   KEYS[2] free   string: the free bitmap, seat after seat, wpl little-endian 64-bit words per seat;
+--                  slot s of seat l is bit (s % 8) counted from the least significant bit of byte
+--                  l*wpl*8 + s/8, which is Redis bit offset l*wpl*64 + (s - s%8) + (7 - s%8)
+--   KEYS[3] claims hash: "<seat>:<slot>" -> "<token>|<h or b>|<first>|<length>|<patient hex>|<hold expiry ms>"
+--                  one field per slot of a claim; free bit 0 with no field = closed
+--   KEYS[4] nonces hash: quota nonce -> "<seat>:<first>:<token>" (which claim a quota entry led to)
+-- ARGV[1] change-feed channel, ARGV[2] '1' to SPUBLISH (cluster) or '0' to PUBLISH, ARGV[3] "<provider>:<yyyymmdd>"
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function bitpos(wpl, lane, slot)
+  local within = slot % 8
+  return lane * wpl * 64 + slot - within + 7 - within
+end
+
+local function field(lane, slot)
+  return lane .. ':' .. slot
+end
+
+local function parse(v)
+  local token, kind, first, len, patient, expiry = string.match(v, '^(%d+)|(%a)|(%d+)|(%d+)|(%x+)|(%d+)$')
+  return { token = tonumber(token), kind = kind, first = tonumber(first), len = tonumber(len), patient = patient, expiry = tonumber(expiry), raw = v }
+end
+
+local function bump(meta)
+  local v = redis.call('HINCRBY', meta, 'ver', 1)
+  local message = ARGV[3] .. '|' .. v
+  if ARGV[2] == '1' then
+    redis.call('SPUBLISH', ARGV[1], message)
+  else
+    redis.call('PUBLISH', ARGV[1], message)
+  end
+  return v
+end
+
+-- Removes a claim (c, parsed) from seat lane: its slots in [close_from, close_to) stay closed, the rest are freed.
+local function remove_claim(free, claims, wpl, lane, c, close_from, close_to)
+  for s = c.first, c.first + c.len - 1 do
+    redis.call('HDEL', claims, field(lane, s))
+    if s < close_from or s >= close_to then
+      redis.call('SETBIT', free, bitpos(wpl, lane, s), 1)
+    end
+  end
+end
+
+local function describe(lane, c)
+  return lane .. '|' .. c.first .. '|' .. c.len .. '|' .. c.token .. '|' .. c.kind .. '|' .. c.patient .. '|' .. c.expiry
+end
+

@@ -1,0 +1,14 @@
+-- Opens a day. ARGV[4] template text, [5] slots, [6] capacity, [7] words per seat, [8] the initial free bitmap.
+-- -> {'ok', version} | {'exists', version} | {'conflict', template text}
+local meta, free = KEYS[1], KEYS[2]
+local existing = redis.call('HGET', meta, 'tpl')
+if existing then
+  if existing == ARGV[4] then
+    return { 'exists', tonumber(redis.call('HGET', meta, 'ver')) }
+  end
+  return { 'conflict', existing }
+end
+redis.call('HSET', meta, 'tpl', ARGV[4], 'slots', ARGV[5], 'cap', ARGV[6], 'wpl', ARGV[7], 'ver', 0, 'tok', 0)
+redis.call('SET', free, ARGV[8])
+redis.call('DEL', KEYS[3], KEYS[4])
+return { 'ok', bump(meta) }

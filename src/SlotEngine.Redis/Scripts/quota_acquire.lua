@@ -1,0 +1,60 @@
+-- Takes one quota entry per rule for a claim about to be made, or none.
+-- KEYS[1] the patient's day: hash on {q:<patient hex>:<yyyymmdd>}, "<scope>:<id>:<i>" -> "<provider>:<yyyymmdd>|<nonce>|<lease deadline ms>"
+-- ARGV: [1] nonce, [2] the claim's calendar, [3] lease ms, [4] clock-skew grace ms, [5] key expiry (unix ms),
+-- [6] rule count n, then n pairs (scope, limit), then pairs (field, value) of entries proven dead (removed when unchanged).
+-- -> {1, lease deadline ms, fields taken...} | {0, fields and values of entries to check for liveness...}
+local q = KEYS[1]
+local now = now_ms()
+local n = tonumber(ARGV[6])
+local i = 7 + 2 * n
+while i <= #ARGV do
+  if redis.call('HGET', q, ARGV[i]) == ARGV[i + 1] then
+    redis.call('HDEL', q, ARGV[i])
+  end
+  i = i + 2
+end
+local grace = tonumber(ARGV[4])
+local chosen, check, full = {}, {}, false
+for r = 0, n - 1 do
+  local scope, limit = ARGV[7 + 2 * r], tonumber(ARGV[8 + 2 * r])
+  local free_field, undecided = nil, {}
+  for e = 0, limit - 1 do
+    local f = scope .. ':' .. e
+    local v = redis.call('HGET', q, f)
+    if not v then
+      free_field = f
+      break
+    end
+    local deadline = tonumber(string.match(v, '|(%d+)$'))
+    if deadline + grace <= now then
+      table.insert(undecided, f)
+      table.insert(undecided, v)
+    end
+  end
+  if free_field then
+    table.insert(chosen, free_field)
+  else
+    full = true
+    for _, x in ipairs(undecided) do
+      table.insert(check, x)
+    end
+  end
+end
+if full then
+  local result = { 0 }
+  for _, x in ipairs(check) do
+    table.insert(result, x)
+  end
+  return result
+end
+local deadline = now + tonumber(ARGV[3])
+local value = ARGV[2] .. '|' .. ARGV[1] .. '|' .. deadline
+for _, f in ipairs(chosen) do
+  redis.call('HSET', q, f, value)
+end
+redis.call('PEXPIREAT', q, ARGV[5])
+local result = { 1, deadline }
+for _, f in ipairs(chosen) do
+  table.insert(result, f)
+end
+return result

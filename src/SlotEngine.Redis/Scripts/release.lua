@@ -1,0 +1,24 @@
+-- Releases a hold or booking. ARGV[4] seat, [5] first slot, [6] token, [7] booking cutoff ms ('' = none).
+-- An expired hold no longer owns its slots. -> {'ok', version} | {'stale'} | {'late'}
+local meta, free, claims = KEYS[1], KEYS[2], KEYS[3]
+if redis.call('EXISTS', meta) == 0 then
+  return { 'stale' }
+end
+local lane, first, token = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local v = redis.call('HGET', claims, field(lane, first))
+if not v then
+  return { 'stale' }
+end
+local c = parse(v)
+if c.token ~= token or c.first ~= first then
+  return { 'stale' }
+end
+local now = now_ms()
+if c.kind == 'h' and c.expiry <= now then
+  return { 'stale' }
+end
+if c.kind == 'b' and ARGV[7] ~= '' and now > tonumber(ARGV[7]) then
+  return { 'late' }
+end
+remove_claim(free, claims, tonumber(redis.call('HGET', meta, 'wpl')), lane, c, 0, 0)
+return { 'ok', bump(meta) }

@@ -1,0 +1,25 @@
+-- Opens closed seats of ARGV[5] slots from ARGV[4]; ARGV[6] has one '1' or '0' per slot of the range: whether the template offers it.
+-- -> {opened seats, version}
+local meta, free, claims = KEYS[1], KEYS[2], KEYS[3]
+if redis.call('EXISTS', meta) == 0 then
+  return { -1, 0 }
+end
+local wpl = tonumber(redis.call('HGET', meta, 'wpl'))
+local cap = tonumber(redis.call('HGET', meta, 'cap'))
+local first, len, offered = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local opened = 0
+for l = 0, cap - 1 do
+  for s = first, first + len - 1 do
+    local pos = bitpos(wpl, l, s)
+    if string.sub(offered, s - first + 1, s - first + 1) == '1' and redis.call('GETBIT', free, pos) == 0
+        and redis.call('HEXISTS', claims, field(l, s)) == 0 then
+      redis.call('SETBIT', free, pos, 1)
+      opened = opened + 1
+    end
+  end
+end
+local version = tonumber(redis.call('HGET', meta, 'ver'))
+if opened > 0 then
+  version = bump(meta)
+end
+return { opened, version }

@@ -1,0 +1,23 @@
+-- Frees every expired hold of the calendar now. -> {version, reclaimed claim descriptions...}
+local meta, free, claims = KEYS[1], KEYS[2], KEYS[3]
+if redis.call('EXISTS', meta) == 0 then
+  return { 0 }
+end
+local now = now_ms()
+local wpl = tonumber(redis.call('HGET', meta, 'wpl'))
+local all = redis.call('HGETALL', claims)
+local result = { 0 }
+for i = 1, #all, 2 do
+  local lane, slot = string.match(all[i], '^(%d+):(%d+)$')
+  local c = parse(all[i + 1])
+  if c.kind == 'h' and c.expiry <= now and tonumber(slot) == c.first then
+    remove_claim(free, claims, wpl, tonumber(lane), c, 0, 0)
+    table.insert(result, describe(tonumber(lane), c))
+  end
+end
+if #result > 1 then
+  result[1] = bump(meta)
+else
+  result[1] = tonumber(redis.call('HGET', meta, 'ver'))
+end
+return result

@@ -1,0 +1,69 @@
+using System.Globalization;
+
+namespace SlotEngine.Redis;
+
+/// <summary>
+/// Names every key and channel the store uses. All of one calendar's keys share the hash tag
+/// <c>{p:&lt;provider&gt;:&lt;yyyymmdd&gt;}</c>, so one script changes them atomically on one cluster
+/// slot; a patient's quota entries for a day live under <c>{q:&lt;patient hex&gt;:&lt;yyyymmdd&gt;}</c>
+/// (usually another shard), and an idempotency key's owner under <c>{i:&lt;key&gt;}</c>.
+/// </summary>
+internal sealed class StoreKeys
+{
+    public StoreKeys(string prefix, bool cluster)
+    {
+        Prefix = prefix;
+        Cluster = cluster;
+        GlobalFeed = prefix + "feed";
+    }
+
+    public string Prefix { get; }
+
+    public bool Cluster { get; }
+
+    /// <summary>The one channel of the change feed on a standalone server (PUBLISH).</summary>
+    public string GlobalFeed { get; }
+
+    public static string CalendarRef(CalendarKey key) =>
+        key.Provider.Value.ToString(CultureInfo.InvariantCulture) + ":" + key.Day.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+
+    public static bool TryParseCalendarRef(ReadOnlySpan<char> text, out CalendarKey key)
+    {
+        key = default;
+        var colon = text.IndexOf(':');
+        if (colon <= 0
+            || !int.TryParse(text[..colon], NumberStyles.None, CultureInfo.InvariantCulture, out var provider)
+            || !DateOnly.TryParseExact(text[(colon + 1)..], "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+        {
+            return false;
+        }
+
+        key = new CalendarKey(new ProviderId(provider), day);
+        return true;
+    }
+
+    public CalendarKeySet For(CalendarKey key)
+    {
+        var reference = CalendarRef(key);
+        var tag = Prefix + "{p:" + reference + "}";
+        return new CalendarKeySet(
+            reference,
+            tag + ":m",
+            tag + ":f",
+            tag + ":c",
+            tag + ":n",
+            tag + ":i:",
+            Cluster ? tag + ":feed" : GlobalFeed);
+    }
+
+    /// <summary>The channel a calendar's changes are published on: its own shard channel in a cluster, the global one otherwise.</summary>
+    public string FeedOf(CalendarKey key) => For(key).Feed;
+
+    public string QuotaKey(PatientKey patient, DateOnly day) =>
+        Prefix + "{q:" + patient.Value.ToString("x16", CultureInfo.InvariantCulture) + ":" + day.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + "}";
+
+    public string IdempotencyOwnerKey(string idempotencyKey) => Prefix + "{i:" + idempotencyKey + "}";
+}
+
+/// <summary>One calendar's keys (see <c>Scripts/lib.lua</c> for what each holds).</summary>
+internal sealed record CalendarKeySet(string Reference, string Meta, string Free, string Claims, string Nonces, string IdempotencyPrefix, string Feed);

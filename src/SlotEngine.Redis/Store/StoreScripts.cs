@@ -1,0 +1,37 @@
+using System.Reflection;
+using SlotEngine.Redis.Transport;
+
+namespace SlotEngine.Redis;
+
+/// <summary>
+/// The Lua scripts (embedded resources under <c>Scripts/</c>), each with <c>lib.lua</c> prepended.
+/// Run with <c>EVALSHA</c>; the transport falls back to <c>EVAL</c> on <c>NOSCRIPT</c> (after a
+/// <c>SCRIPT FLUSH</c>, a restart or a failover), which is safe because <c>NOSCRIPT</c> means it did not run.
+/// </summary>
+internal static class StoreScripts
+{
+    public static readonly RedisScript Publish = Load("publish");
+    public static readonly RedisScript LoadCalendar = Load("load");
+    public static readonly RedisScript Claim = Load("claim");
+    public static readonly RedisScript Confirm = Load("confirm");
+    public static readonly RedisScript Release = Load("release");
+    public static readonly RedisScript Block = Load("block");
+    public static readonly RedisScript Reopen = Load("reopen");
+    public static readonly RedisScript Sweep = Load("sweep");
+    public static readonly RedisScript Live = Load("live");
+    public static readonly RedisScript QuotaAcquire = Load("quota_acquire");
+    public static readonly RedisScript QuotaRelease = Load("quota_release");
+
+    public static IEnumerable<RedisScript> All => [Publish, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, QuotaAcquire, QuotaRelease];
+
+    private static RedisScript Load(string name) => new(Read("lib") + "\n" + Read(name));
+
+    private static string Read(string name)
+    {
+        var assembly = typeof(StoreScripts).Assembly;
+        using var stream = assembly.GetManifestResourceStream("SlotEngine.Redis.Scripts." + name + ".lua")
+            ?? throw new InvalidOperationException($"The script '{name}.lua' is not embedded in {assembly.GetName().Name}.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

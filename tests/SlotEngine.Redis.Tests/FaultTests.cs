@@ -1,0 +1,101 @@
+using SlotEngine.Redis.Tests.Fixtures;
+using SlotEngine.Redis.Transport;
+
+namespace SlotEngine.Redis.Tests;
+
+/// <summary>Connections cut mid-load, servers killed and restarted: in-flight commands fail cleanly, later ones succeed.</summary>
+public sealed class FaultTests
+{
+    [Fact]
+    public async Task Cut_mid_load_fails_in_flight_commands_cleanly_and_reconnects()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var proxy = new TcpFaultProxy(server.Port);
+        await using var redis = await RedisConnection.ConnectAsync($"{proxy.Endpoint},syncTimeout=5000");
+        const string key = "cut:counter";
+
+        long succeeded = 0;
+        long failed = 0;
+        using var stop = new CancellationTokenSource();
+        var load = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        {
+            for (var i = 0; i < 400 && !stop.IsCancellationRequested; i++)
+            {
+                try
+                {
+                    await redis.ExecuteAsync(key, "INCR", key);
+                    Interlocked.Increment(ref succeeded);
+                }
+                catch (RedisConnectionException)
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            }
+        })).ToArray();
+
+        await Eventually.TrueAsync(() => Interlocked.Read(ref succeeded) > 500, "some load to succeed before the cut");
+        proxy.CutAll();
+        await Task.WhenAll(load); // any exception other than RedisConnectionException fails the test here
+
+        Assert.Equal(1, proxy.Cuts);
+        Assert.True(failed > 0, "Some commands were in flight when the connection was cut.");
+
+        // Never silently retried: the server saw every success, and at most every failure on top.
+        var total = (await redis.ExecuteAsync(key, "GET", key)).AsInt64();
+        Assert.InRange(total, succeeded, succeeded + failed);
+        Assert.Equal("after", (await redis.ExecuteAsync(null, "ECHO", "after")).AsString());
+    }
+
+    [Fact]
+    public async Task Killed_server_fails_commands_and_restarted_server_is_reconnected()
+    {
+        await using var server = await RedisServer.StartAsync(new RedisServerOptions { AppendOnly = true });
+        var options = RedisConnectionOptions.Parse(server.ConnectionString);
+        options.CommandTimeout = TimeSpan.FromSeconds(2);
+        options.ReconnectMaxDelay = TimeSpan.FromMilliseconds(200);
+        await using var redis = await RedisConnection.ConnectAsync(options);
+        await redis.ExecuteAsync("k", "SET", "k", "durable");
+
+        server.Kill();
+        await Assert.ThrowsAnyAsync<RedisException>(async () => await redis.ExecuteAsync("k", "GET", "k"));
+
+        await server.RestartAsync();
+        await Eventually.TrueAsync(
+            async () => (await redis.ExecuteAsync("k", "GET", "k")).AsString() == "durable",
+            "the connection to come back and read the AOF-restored value");
+    }
+
+    [Fact]
+    public async Task Replies_that_never_come_time_out_and_the_link_recovers_after_a_cut()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var proxy = new TcpFaultProxy(server.Port);
+        var options = RedisConnectionOptions.Parse(proxy.Endpoint);
+        options.CommandTimeout = TimeSpan.FromMilliseconds(150);
+        await using var redis = await RedisConnection.ConnectAsync(options);
+
+        proxy.Blackhole = true;
+        await Assert.ThrowsAsync<RedisTimeoutException>(async () => await redis.ExecuteAsync(null, "PING"));
+        proxy.Blackhole = false;
+        proxy.CutAll(); // the stream is out of step now; a new connection puts it right
+        await Eventually.TrueAsync(
+            async () => (await redis.ExecuteAsync(null, "ECHO", "z")).AsString() == "z",
+            "a fresh connection after the cut");
+    }
+
+    [Fact]
+    public async Task Primary_is_chosen_among_seeds_and_replica_promotion_works()
+    {
+        await using var pair = await RedisReplicaPair.StartAsync();
+        await using (var redis = await RedisConnection.ConnectAsync($"{pair.Replica.Endpoint},{pair.Primary.Endpoint}"))
+        {
+            await redis.ExecuteAsync("r", "SET", "r", "1");
+            Assert.Equal(1, (await redis.ExecuteAsync(null, "WAIT", 1, 5000)).AsInt64());
+        }
+
+        await pair.PromoteReplicaAsync();
+        await using var promoted = await RedisConnection.ConnectAsync(pair.Replica.Endpoint);
+        Assert.Equal("1", (await promoted.ExecuteAsync("r", "GET", "r")).AsString());
+        await promoted.ExecuteAsync("r", "SET", "r", "2");
+    }
+}

@@ -1,0 +1,17 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace SlotEngine.Redis.Tests.Fixtures;
+
+internal static class FreePort
+{
+    /// <summary>A loopback port that was free a moment ago (the OS picks it).</summary>
+    public static int Next()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}

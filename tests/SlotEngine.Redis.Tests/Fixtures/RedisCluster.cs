@@ -1,0 +1,113 @@
+namespace SlotEngine.Redis.Tests.Fixtures;
+
+/// <summary>
+/// Three cluster-enabled primaries of our own, joined with <c>redis-cli --cluster create … --cluster-replicas 0</c>;
+/// ready once every node reports <c>cluster_state:ok</c> and agrees on the slot map.
+/// </summary>
+internal sealed class RedisCluster : IAsyncDisposable
+{
+    private RedisCluster(IReadOnlyList<RedisServer> nodes) => Nodes = nodes;
+
+    public IReadOnlyList<RedisServer> Nodes { get; }
+
+    public string ConnectionString => string.Join(',', Nodes.Select(n => n.Endpoint));
+
+    public static async Task<RedisCluster> StartAsync()
+    {
+        var nodes = new List<RedisServer>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                nodes.Add(await RedisServer.StartAsync(new RedisServerOptions { ClusterEnabled = true }));
+            }
+
+            var create = new List<string> { "--cluster", "create" };
+            create.AddRange(nodes.Select(n => n.Endpoint));
+            create.AddRange(["--cluster-replicas", "0", "--cluster-yes"]);
+            await RedisTools.RunCliAsync(create, TimeSpan.FromSeconds(60));
+            var cluster = new RedisCluster(nodes);
+            await cluster.WaitUntilConsistentAsync();
+            return cluster;
+        }
+        catch
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Waits until every node says cluster_state:ok and all list the same slot map.</summary>
+    public async Task WaitUntilConsistentAsync()
+    {
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                string? first = null;
+                foreach (var node in Nodes)
+                {
+                    if (!(await node.CliAsync("CLUSTER", "INFO")).Contains("cluster_state:ok", StringComparison.Ordinal))
+                    {
+                        return false;
+                    }
+
+                    var slots = await node.CliAsync("CLUSTER", "SLOTS");
+                    first ??= slots;
+                    if (first != slots)
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            },
+            "cluster_state:ok and one slot map on every node");
+    }
+
+    public async Task<string> NodeIdAsync(RedisServer node) => (await node.CliAsync("CLUSTER", "MYID")).Trim();
+
+    /// <summary>The node that serves <paramref name="slot"/> (asked of the first node).</summary>
+    public async Task<RedisServer> OwnerOfAsync(int slot)
+    {
+        var lines = (await Nodes[0].CliAsync("CLUSTER", "NODES")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var line in lines)
+        {
+            var fields = line.Split(' ');
+            if (!fields[2].Contains("master", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            foreach (var range in fields.Skip(8))
+            {
+                if (range.StartsWith('['))
+                {
+                    continue; // a migration marker
+                }
+
+                var bounds = range.Split('-');
+                var low = int.Parse(bounds[0], System.Globalization.CultureInfo.InvariantCulture);
+                var high = bounds.Length > 1 ? int.Parse(bounds[1], System.Globalization.CultureInfo.InvariantCulture) : low;
+                if (slot >= low && slot <= high)
+                {
+                    var port = int.Parse(fields[1].Split('@')[0].Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+                    return Nodes.Single(n => n.Port == port);
+                }
+            }
+        }
+
+        throw new InvalidOperationException($"No node serves slot {slot}.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in Nodes)
+        {
+            await node.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,148 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+
+namespace SlotEngine.Redis.Tests.Fixtures;
+
+/// <summary>
+/// A loopback TCP proxy in front of one server, for fault tests: <see cref="CutAll"/> resets every
+/// connection through it at once (mid-command, as a network failure would), and
+/// <see cref="Blackhole"/> keeps connections open but stops forwarding, so replies never come.
+/// </summary>
+internal sealed class TcpFaultProxy : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly int _targetPort;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentDictionary<int, (Socket Client, Socket Server)> _pairs = new();
+    private readonly Task _acceptLoop;
+    private int _nextId;
+    private int _cuts;
+
+    public TcpFaultProxy(int targetPort)
+    {
+        _targetPort = targetPort;
+        _listener.Start();
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        _acceptLoop = AcceptLoopAsync();
+    }
+
+    public int Port { get; }
+
+    public string Endpoint => $"127.0.0.1:{Port}";
+
+    /// <summary>While true, bytes are read but not forwarded in either direction.</summary>
+    public bool Blackhole { get; set; }
+
+    /// <summary>How many connections are open through the proxy.</summary>
+    public int OpenConnections => _pairs.Count;
+
+    /// <summary>How many connections <see cref="CutAll"/> has cut.</summary>
+    public int Cuts => Volatile.Read(ref _cuts);
+
+    /// <summary>Resets every open connection (RST, not a graceful close).</summary>
+    public void CutAll()
+    {
+        foreach (var (id, pair) in _pairs)
+        {
+            if (_pairs.TryRemove(id, out _))
+            {
+                Interlocked.Increment(ref _cuts);
+                Reset(pair.Client);
+                Reset(pair.Server);
+            }
+        }
+    }
+
+    private static void Reset(Socket socket)
+    {
+        try
+        {
+            socket.LingerState = new LingerOption(true, 0);
+            socket.Close();
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // already gone
+        }
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                var client = await _listener.AcceptSocketAsync(_stop.Token);
+                var server = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    await server.ConnectAsync(IPAddress.Loopback, _targetPort, _stop.Token);
+                }
+                catch (SocketException)
+                {
+                    Reset(client);
+                    server.Dispose();
+                    continue;
+                }
+
+                client.NoDelay = true;
+                var id = Interlocked.Increment(ref _nextId);
+                _pairs[id] = (client, server);
+                _ = PumpAsync(id, client, server);
+                _ = PumpAsync(id, server, client);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+            // stopping
+        }
+    }
+
+    private async Task PumpAsync(int id, Socket from, Socket to)
+    {
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            while (true)
+            {
+                var read = await from.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                if (!Blackhole)
+                {
+                    await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _stop.Token);
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // cut or stopping
+        }
+
+        if (_pairs.TryRemove(id, out var pair))
+        {
+            Reset(pair.Client);
+            Reset(pair.Server);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        CutAll();
+        try
+        {
+            await _acceptLoop;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+}
