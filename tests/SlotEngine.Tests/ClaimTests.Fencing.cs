@@ -1,0 +1,87 @@
+using SlotEngine.Tests.Support;
+
+namespace SlotEngine.Tests;
+
+public partial class ClaimTests
+{
+    [Fact]
+    public void Tokens_strictly_increase_per_calendar()
+    {
+        var key = Tomorrow(TestWorld.P1);
+        var last = 0L;
+        for (var i = 0; i < 20; i++)
+        {
+            var r = _world.MustHold(key, i, 1, i);
+            Assert.True(r.Token > last);
+            last = r.Token;
+            if (i % 3 == 0)
+            {
+                Assert.True(_world.Engine.TryRelease(r).Succeeded);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_hold_that_expired_and_was_retaken_cannot_confirm_or_release()
+    {
+        var key = Tomorrow(TestWorld.P1);
+        var first = _world.MustHold(key, 7, 2, 0, minutes: 5);
+        _world.Time.Advance(TimeSpan.FromMinutes(6));
+        var second = _world.MustHold(key, 7, 2, 1, minutes: 5);
+        Assert.True(second.Token > first.Token);
+        var before = _world.Fingerprint(key);
+
+        Assert.Equal(ClaimStatus.HoldExpired, _world.Engine.TryConfirm(first).Status);
+        Assert.Equal(ClaimStatus.Stale, _world.Engine.TryRelease(first).Status);
+        Assert.Equal(ClaimStatus.Stale, _world.Engine.TryCancel(first, CancelActor.Administrator).Status);
+        Assert.Equal(before, _world.Fingerprint(key));
+        Assert.True(_world.Engine.TryConfirm(second).Succeeded);
+    }
+
+    [Fact]
+    public void A_forged_token_owns_nothing()
+    {
+        var key = Tomorrow(TestWorld.P1);
+        var real = _world.MustBook(key, 7, 2, 0);
+        var before = _world.Fingerprint(key);
+        Assert.Equal(ClaimStatus.Stale, _world.Engine.TryRelease(real with { Token = real.Token + 1 }).Status);
+        Assert.Equal(ClaimStatus.Stale, _world.Engine.TryRelease(real with { Slots = new SlotRange(8, 1) }).Status);
+        Assert.Equal(before, _world.Fingerprint(key));
+    }
+
+    [Fact]
+    public void A_released_hold_is_stale_before_it_would_have_expired()
+    {
+        var key = Tomorrow(TestWorld.P1);
+        var hold = _world.MustHold(key, 7, 1, 0, minutes: 10);
+        Assert.True(_world.Engine.TryRelease(hold).Succeeded);
+        Assert.Equal(ClaimStatus.Stale, _world.Engine.TryConfirm(hold).Status);
+        _world.MustBook(key, 7, 1, 1);
+        Assert.Equal(ClaimStatus.Stale, _world.Engine.TryConfirm(hold).Status);
+    }
+
+    [Fact]
+    public void A_reservation_from_before_a_withdrawal_cannot_touch_the_republished_day()
+    {
+        var key = Tomorrow(TestWorld.P1);
+        var old = _world.MustBook(key, 7, 1, 0);
+        Assert.Single(_world.Engine.Withdraw(key).Displaced);
+        _world.Publish(TestWorld.P1, TestWorld.Tomorrow);
+        var fresh = _world.MustBook(key, 7, 1, 1);
+        Assert.True(fresh.Token > old.Token, $"token {fresh.Token} after a republish must exceed {old.Token}");
+        Assert.Equal(ClaimStatus.Stale, _world.Engine.TryRelease(old).Status);
+        Assert.Equal(ClaimStatus.Stale, _world.Engine.TryCancel(old, CancelActor.Administrator).Status);
+        Assert.Equal(new SeatView(SlotStatus.Booked, _world.Patient(1), fresh.Token, null), _world.Engine.GetCalendar(key)[7]);
+    }
+
+    [Fact]
+    public void A_claim_from_before_a_withdrawal_no_longer_counts_for_the_quota()
+    {
+        var key = Tomorrow(TestWorld.P1);
+        _world.MustBook(key, 7, 1, 0);
+        _world.Engine.Withdraw(key);
+        _world.Publish(TestWorld.P1, TestWorld.Tomorrow);
+        _world.MustBook(key, 7, 1, 1);
+        Assert.True(_world.Book(key, 20, 1, 0).Succeeded, "patient 0's claim was withdrawn: it must not count against them");
+    }
+}
