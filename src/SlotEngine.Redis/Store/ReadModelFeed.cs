@@ -1,0 +1,238 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace SlotEngine.Redis;
+
+/// <summary>
+/// Keeps a node's read model fresh: per calendar, the version loaded and the newest version heard of
+/// (from the change feed or from this node's own scripts). When the second passes the first, one
+/// reload runs (never two at once for a calendar), and runs again if more changes came meanwhile; a
+/// burst of changes costs one or two reloads, not one each. A gap in versions needs no special case:
+/// a reload always reads the whole calendar, so it covers every change up to the version it read.
+/// </summary>
+internal sealed class ReadModelFeed
+{
+    private static readonly TimeSpan MinRetryDelay = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(2);
+    private readonly Func<CalendarKey, CancellationToken, Task<long>> _load;
+    private readonly ConcurrentDictionary<CalendarKey, State> _states = new();
+    private readonly CancellationToken _stop;
+    private readonly Action<string>? _warning;
+    private long _reloads;
+
+    public ReadModelFeed(Func<CalendarKey, CancellationToken, Task<long>> load, CancellationToken stop, Action<string>? warning)
+    {
+        _load = load;
+        _stop = stop;
+        _warning = warning;
+    }
+
+    /// <summary>How many reloads have completed (for tests and measurements).</summary>
+    public long Reloads => Interlocked.Read(ref _reloads);
+
+    /// <summary>The version of a calendar this node has loaded (0: none).</summary>
+    public long LoadedVersion(CalendarKey key) => _states.TryGetValue(key, out var state) ? Volatile.Read(ref state.Loaded) : 0;
+
+    /// <summary>A change with this version happened; reload unless it is already loaded. Quick: safe on the pub/sub reader.</summary>
+    public void Observe(CalendarKey key, long version)
+    {
+        var state = _states.GetOrAdd(key, static _ => new State());
+        lock (state.Gate)
+        {
+            if (version <= state.Loaded && state.Running is null)
+            {
+                return;
+            }
+
+            state.Wanted = Math.Max(state.Wanted, version);
+            state.HeardAt = state.Running is null ? Stopwatch.GetTimestamp() : state.HeardAt;
+            StartIfNeeded(key, state);
+        }
+    }
+
+    /// <summary>Reloads a calendar now, whatever is loaded; returns the version loaded (0 when it is not published).</summary>
+    public Task<long> RefreshAsync(CalendarKey key)
+    {
+        var state = _states.GetOrAdd(key, static _ => new State());
+        lock (state.Gate)
+        {
+            state.Wanted = Math.Max(state.Wanted, state.Loaded + 1);
+            state.Forced = true;
+            StartIfNeeded(key, state);
+            return state.Running!;
+        }
+    }
+
+    /// <summary>After a reconnect of the feed: everything may have been missed.</summary>
+    public void ReloadAll(IEnumerable<CalendarKey> alsoThese)
+    {
+        foreach (var key in alsoThese)
+        {
+            _states.GetOrAdd(key, static _ => new State());
+        }
+
+        foreach (var (key, state) in _states)
+        {
+            lock (state.Gate)
+            {
+                state.Wanted = Math.Max(state.Wanted, state.Loaded + 1);
+                state.Forced = true;
+                StartIfNeeded(key, state);
+            }
+        }
+    }
+
+    /// <summary>Waits (at most <paramref name="bound"/>) for a reload of this calendar already under way.</summary>
+    public Task WhenFreshAsync(CalendarKey key, TimeSpan bound)
+    {
+        if (!_states.TryGetValue(key, out var state))
+        {
+            return Task.CompletedTask;
+        }
+
+        Task? running;
+        lock (state.Gate)
+        {
+            running = state.Running;
+        }
+
+        return running is null ? Task.CompletedTask : WaitBoundedAsync([running], bound);
+    }
+
+    /// <summary>Waits (at most <paramref name="bound"/>) for every reload under way.</summary>
+    public Task WhenAllFreshAsync(TimeSpan bound)
+    {
+        var running = new List<Task>();
+        foreach (var state in _states.Values)
+        {
+            lock (state.Gate)
+            {
+                if (state.Running is { } task)
+                {
+                    running.Add(task);
+                }
+            }
+        }
+
+        return running.Count == 0 ? Task.CompletedTask : WaitBoundedAsync(running, bound);
+    }
+
+    /// <summary>How long reloads lag the change they follow: from the first unheard change to the reload that covered it, in ms (for measurements).</summary>
+    public ConcurrentQueue<double> Lags { get; } = new();
+
+    private static async Task WaitBoundedAsync(List<Task> tasks, TimeSpan bound)
+    {
+        try
+        {
+            await Task.WhenAll(tasks).WaitAsync(bound).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or RedisException or OperationCanceledException)
+        {
+            // A query answers from what is loaded: a hint, never a promise.
+        }
+    }
+
+    private void StartIfNeeded(CalendarKey key, State state)
+    {
+        if (state.Running is null && (state.Wanted > state.Loaded || state.Forced))
+        {
+            state.Running = Task.Run(() => RunAsync(key, state));
+        }
+    }
+
+    private async Task<long> RunAsync(CalendarKey key, State state)
+    {
+        var delay = MinRetryDelay;
+        while (true)
+        {
+            long target;
+            long heardAt;
+            lock (state.Gate)
+            {
+                target = state.Wanted;
+                heardAt = state.HeardAt;
+                state.Forced = false;
+            }
+
+            long loaded;
+            try
+            {
+                loaded = await _load(key, _stop).ConfigureAwait(false);
+                delay = MinRetryDelay;
+            }
+            catch (Exception e) when (!_stop.IsCancellationRequested && e is RedisException or IOException or TimeoutException)
+            {
+                _warning?.Invoke($"Reloading {key} failed ({e.Message}); retrying.");
+                try
+                {
+                    await Task.Delay(delay, _stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return Finish(state);
+                }
+
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+                continue;
+            }
+            catch (Exception) when (_stop.IsCancellationRequested)
+            {
+                return Finish(state);
+            }
+            catch
+            {
+                Finish(state);
+                throw;
+            }
+
+            Interlocked.Increment(ref _reloads);
+            if (heardAt != 0 && Lags.Count < 100_000)
+            {
+                Lags.Enqueue(Stopwatch.GetElapsedTime(heardAt).TotalMilliseconds);
+            }
+
+            lock (state.Gate)
+            {
+                Volatile.Write(ref state.Loaded, loaded);
+
+                // Nothing newer was heard while loading: what was read is the latest (even if it is lower,
+                // as after a withdraw and a new publish of the day, whose versions start again).
+                if (state.Wanted == target)
+                {
+                    state.Wanted = loaded;
+                }
+
+                if (state.Wanted <= state.Loaded && !state.Forced)
+                {
+                    state.Running = null;
+                    state.HeardAt = 0;
+                    return loaded;
+                }
+
+                state.HeardAt = Stopwatch.GetTimestamp();
+            }
+        }
+    }
+
+    private static long Finish(State state)
+    {
+        lock (state.Gate)
+        {
+            state.Running = null;
+            state.Forced = false;
+            return state.Loaded;
+        }
+    }
+
+    private sealed class State
+    {
+        public readonly Lock Gate = new();
+#pragma warning disable SA1401, CA1051 // fields: read with Volatile, written under Gate
+        public long Loaded;
+        public long Wanted;
+        public bool Forced;
+        public long HeardAt;
+        public Task<long>? Running;
+#pragma warning restore SA1401, CA1051
+    }
+}

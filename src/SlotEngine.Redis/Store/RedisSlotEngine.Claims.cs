@@ -1,0 +1,319 @@
+using System.Globalization;
+using SlotEngine.Redis.Transport;
+
+namespace SlotEngine.Redis;
+
+public sealed partial class RedisSlotEngine
+{
+    private const int MaxLeaseRetries = 3;
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Order of work: validate locally (same exceptions as in memory); with an idempotency key, claim the
+    /// key's owner record (another request with it is refused) and return an earlier result if there is
+    /// one; pre-check the time rules locally; take quota entries under the patient's hash tag; run the
+    /// claim script on the calendar (which judges time by Redis's clock and refuses a quota lease that
+    /// ran out); give the quota entries back when the claim definitely did not happen. A connection lost
+    /// or a timeout leaves the outcome unknown: the entries stay (they resolve against the calendar
+    /// later), the exception is thrown, and a retry with the same idempotency key is safe.
+    /// </remarks>
+    public async ValueTask<ClaimResult> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        await EnsureLocalAsync(request.Calendar).ConfigureAwait(false);
+        var calendar = _replica.ValidateClaimForStore(request);
+        var keys = _keys.For(request.Calendar);
+        var digest = Digest(request);
+        var ownsKey = false;
+        if (request.IdempotencyKey is { } idempotencyKey)
+        {
+            var earlier = await BeginIdempotentAsync(request, idempotencyKey, keys, digest, cancellationToken).ConfigureAwait(false);
+            if (earlier is { } done)
+            {
+                return done;
+            }
+
+            ownsKey = true;
+        }
+
+        var outcome = ClaimStatus.Taken;
+        try
+        {
+            var pre = _replica.PrecheckTimeForStore(calendar, request.Slots.First);
+            if (pre != ClaimStatus.Succeeded)
+            {
+                return ClaimResult.Failed(outcome = pre);
+            }
+
+            for (var attempt = 0; ; attempt++)
+            {
+                var lease = await AcquireQuotaAsync(request, calendar, cancellationToken).ConfigureAwait(false);
+                if (lease is null)
+                {
+                    return ClaimResult.Failed(outcome = ClaimStatus.QuotaExceeded);
+                }
+
+                var reply = await RunClaimScriptAsync(request, calendar, keys, digest, lease, cancellationToken).ConfigureAwait(false);
+                var status = reply[0].AsString();
+                if (status is "ok" or "again")
+                {
+                    if (status == "again")
+                    {
+                        await ReleaseQuotaAsync(lease).ConfigureAwait(false);
+                    }
+
+                    var reservation = new Reservation(
+                        request.Calendar,
+                        request.Slots,
+                        (int)reply[1].AsInt64(),
+                        reply[2].AsInt64(),
+                        request.Patient,
+                        reply[3].AsInt64() == 0 ? null : UnixMs.ToDateTimeOffset(reply[3].AsInt64()));
+                    if (status == "ok")
+                    {
+                        _feed.Observe(request.Calendar, reply[4].AsInt64());
+                    }
+
+                    outcome = ClaimStatus.Succeeded;
+                    if (!request.IsHold)
+                    {
+                        await WaitForReplicasAsync(keys, reservation, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    return ClaimResult.Success(reservation);
+                }
+
+                // Every other answer means the claim did not happen: give the quota entries back.
+                await ReleaseQuotaAsync(lease).ConfigureAwait(false);
+                switch (status)
+                {
+                    case "lease" when attempt < MaxLeaseRetries:
+                        continue;
+                    case "lease":
+                        return ClaimResult.Failed(outcome = ClaimStatus.QuotaExceeded);
+                    case "window":
+                        return ClaimResult.Failed(outcome = ClaimStatus.OutsideBookingWindow);
+                    case "past":
+                        return ClaimResult.Failed(outcome = ClaimStatus.InPast);
+                    case "closed":
+                        return ClaimResult.Failed(outcome = ClaimStatus.Closed);
+                    case "taken":
+                        return ClaimResult.Failed(outcome = ClaimStatus.Taken);
+                    case "reused":
+                        throw Reused(request);
+                    case "tokens":
+                        throw new SlotEngineArgumentException(SlotEngineError.TokensExhausted, $"{request.Calendar} has issued all {ClaimCell.MaxToken} fencing tokens it can; withdraw and publish the day again.");
+                    case "gone":
+                        _replica.RemoveReplica(request.Calendar);
+                        throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{request.Calendar} is not published.", "calendar");
+                    default:
+                        throw new RedisException($"The claim script answered '{reply}'.");
+                }
+            }
+        }
+        catch (RedisException) when (ownsKey)
+        {
+            outcome = ClaimStatus.Succeeded; // unknown: keep the key's owner record, so that a retry stays exactly-once
+            throw;
+        }
+        finally
+        {
+            if (ownsKey && outcome != ClaimStatus.Succeeded)
+            {
+                // Only successful claims are remembered (as in memory): a failed one leaves the key free.
+                await ForgetOwnerAsync(request.IdempotencyKey!).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<ClaimResult> ConfirmAsync(Reservation reservation, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (await ResolveAsync(reservation).ConfigureAwait(false) is null)
+        {
+            return ClaimResult.Failed(ClaimStatus.Stale);
+        }
+
+        var keys = _keys.For(reservation.Calendar);
+        var reply = await EvalAsync(
+            StoreScripts.Confirm,
+            CalendarKeys(keys),
+            FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token),
+            cancellationToken).ConfigureAwait(false);
+        switch (reply[0].AsString())
+        {
+            case "ok":
+                if (reply[1].AsInt64() > 0)
+                {
+                    _feed.Observe(reservation.Calendar, reply[1].AsInt64());
+                }
+
+                var booked = reservation with { HoldExpiresAt = null };
+                await WaitForReplicasAsync(keys, booked, cancellationToken).ConfigureAwait(false);
+                return ClaimResult.Success(booked);
+            case "expired":
+                return ClaimResult.Failed(ClaimStatus.HoldExpired);
+            default:
+                // As in memory: a stale hold whose expiry has passed (by Redis's clock) reads as expired.
+                var now = UnixMs.ToDateTimeOffset(reply[1].AsInt64());
+                return ClaimResult.Failed(reservation.HoldExpiresAt is { } expiry && expiry <= now ? ClaimStatus.HoldExpired : ClaimStatus.Stale);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<ClaimResult> ReleaseAsync(Reservation reservation, CancellationToken cancellationToken = default) =>
+        RemoveAsync(reservation, CancelActor.Administrator, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<ClaimResult> CancelAsync(Reservation reservation, CancelActor actor, CancellationToken cancellationToken = default) =>
+        RemoveAsync(reservation, actor, cancellationToken);
+
+    private async ValueTask<ClaimResult> RemoveAsync(Reservation reservation, CancelActor actor, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var calendar = await ResolveAsync(reservation).ConfigureAwait(false);
+        if (calendar is null)
+        {
+            return ClaimResult.Failed(ClaimStatus.Stale);
+        }
+
+        RedisArgument cutoff = actor == CancelActor.Administrator
+            ? string.Empty
+            : UnixMs.FromTicks(calendar.Layout.StartUtcTicks(reservation.Slots.First) - _replica.CancelCutoffTicks);
+        var keys = _keys.For(reservation.Calendar);
+        var reply = await EvalAsync(
+            StoreScripts.Release,
+            CalendarKeys(keys),
+            FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, cutoff),
+            cancellationToken).ConfigureAwait(false);
+        switch (reply[0].AsString())
+        {
+            case "ok":
+                _feed.Observe(reservation.Calendar, reply[1].AsInt64());
+                return ClaimResult.Success(reservation);
+            case "late":
+                return ClaimResult.Failed(ClaimStatus.CancelTooLate);
+            default:
+                return ClaimResult.Failed(ClaimStatus.Stale);
+        }
+    }
+
+    /// <summary>Validates a reservation as in memory; null when its calendar is not published (then it is stale).</summary>
+    private async ValueTask<Calendar?> ResolveAsync(Reservation reservation)
+    {
+        if (!reservation.IsDefault)
+        {
+            await EnsureLocalAsync(reservation.Calendar).ConfigureAwait(false);
+        }
+
+        return _replica.ValidateReservationForStore(reservation);
+    }
+
+    private ValueTask<RedisReply> RunClaimScriptAsync(ClaimRequest request, Calendar calendar, CalendarKeySet keys, string digest, QuotaLease lease, CancellationToken cancellationToken)
+    {
+        var (open, close) = _replica.BookingWindowOf(calendar.Day);
+        var holdMs = request.HoldFor is { } ttl ? Math.Max(1, (long)Math.Ceiling(ttl.TotalMilliseconds)) : 0;
+        RedisArgument[] scriptKeys = request.IdempotencyKey is { } key
+            ? [keys.Meta, keys.Free, keys.Claims, keys.Nonces, keys.IdempotencyPrefix + key]
+            : CalendarKeys(keys);
+        return EvalAsync(
+            StoreScripts.Claim,
+            scriptKeys,
+            FeedArgs(
+                keys,
+                request.Slots.First,
+                request.Slots.Length,
+                Hex(request.Patient),
+                holdMs,
+                UnixMs.FromTicks(calendar.Layout.StartUtcTicks(request.Slots.First)),
+                UnixMs.FromTicks(open),
+                UnixMs.FromTicks(close),
+                lease.Nonce,
+                lease.DeadlineMs,
+                digest,
+                _retentionMs),
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Claims the idempotency key's owner record (<c>{i:key}</c>, wherever the calendar lives): refuses the
+    /// key when it was used for another request; returns the earlier result when this is a retry of a
+    /// claim that happened. Returns null when this call should claim.
+    /// </summary>
+    private async ValueTask<ClaimResult?> BeginIdempotentAsync(ClaimRequest request, string key, CalendarKeySet keys, string digest, CancellationToken cancellationToken)
+    {
+        var ownerKey = _keys.IdempotencyOwnerKey(key);
+        var owner = await _redis.ExecuteAsync(ownerKey, "SET", [ownerKey, digest, "NX", "GET", "PX", _retentionMs], cancellationToken).ConfigureAwait(false);
+        if (owner.IsNull)
+        {
+            return null;
+        }
+
+        if (owner.AsString() != digest)
+        {
+            throw Reused(request);
+        }
+
+        var record = await _redis.ExecuteAsync(keys.Meta, "GET", [keys.IdempotencyPrefix + key], cancellationToken).ConfigureAwait(false);
+        if (record.IsNull)
+        {
+            return null; // an earlier attempt failed, or is still running: claim (the script settles a race)
+        }
+
+        var parts = record.AsString()!.Split('|');
+        var expiry = long.Parse(parts[^1], CultureInfo.InvariantCulture);
+        return ClaimResult.Success(new Reservation(
+            request.Calendar,
+            request.Slots,
+            int.Parse(parts[^3], CultureInfo.InvariantCulture),
+            long.Parse(parts[^2], CultureInfo.InvariantCulture),
+            request.Patient,
+            expiry == 0 ? null : UnixMs.ToDateTimeOffset(expiry)));
+    }
+
+    private async ValueTask ForgetOwnerAsync(string key)
+    {
+        var ownerKey = _keys.IdempotencyOwnerKey(key);
+        try
+        {
+            await _redis.ExecuteAsync(ownerKey, "DEL", [ownerKey], CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (RedisException)
+        {
+            // Best effort: the record only keeps this key for this same request until it expires.
+        }
+    }
+
+    private async ValueTask WaitForReplicasAsync(CalendarKeySet keys, Reservation booked, CancellationToken cancellationToken)
+    {
+        if (_options.WaitForReplicas == 0)
+        {
+            return;
+        }
+
+        var timeout = (long)Math.Ceiling(_options.WaitForReplicasTimeout.TotalMilliseconds);
+        var acknowledged = (int)(await _redis.ExecuteAsync(keys.Meta, "WAIT", [_options.WaitForReplicas, timeout], cancellationToken).ConfigureAwait(false)).AsInt64();
+        if (acknowledged < _options.WaitForReplicas)
+        {
+            throw new ReplicationTimeoutException($"{booked} is booked on the primary, but only {acknowledged} of {_options.WaitForReplicas} replicas acknowledged it within {_options.WaitForReplicasTimeout}; confirm again to wait again.")
+            {
+                Reservation = booked,
+                Acknowledged = acknowledged,
+            };
+        }
+    }
+
+    private static SlotEngineArgumentException Reused(ClaimRequest request) => new(
+        SlotEngineError.IdempotencyKeyReused,
+        $"The idempotency key '{request.IdempotencyKey}' was already used for another request.",
+        "key");
+
+    /// <summary>What makes two claims "the same request" for an idempotency key (as in memory: calendar, slots, patient, hold time).</summary>
+    private static string Digest(ClaimRequest request) =>
+        StoreKeys.CalendarRef(request.Calendar) + ":" + request.Slots.First.ToString(CultureInfo.InvariantCulture) + ":" +
+        request.Slots.Length.ToString(CultureInfo.InvariantCulture) + ":" + Hex(request.Patient) + ":" +
+        (request.HoldFor?.Ticks ?? 0).ToString(CultureInfo.InvariantCulture);
+
+    private static string Hex(PatientKey patient) => patient.Value.ToString("x16", CultureInfo.InvariantCulture);
+}

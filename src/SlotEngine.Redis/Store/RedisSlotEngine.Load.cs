@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using SlotEngine.Redis.Transport;
+
+namespace SlotEngine.Redis;
+
+public sealed partial class RedisSlotEngine
+{
+    private readonly ConcurrentDictionary<string, DayTemplate> _templates = new(StringComparer.Ordinal);
+
+    /// <summary>Reads a calendar whole (one script: meta, one GET of the bitmap, the claims) into the read model.</summary>
+    /// <returns>The version loaded, or 0 when the day is not published (and is dropped from the read model).</returns>
+    private async Task<long> LoadCalendarAsync(CalendarKey key, CancellationToken cancellationToken)
+    {
+        await EnsureSubscribedAsync(key, cancellationToken).ConfigureAwait(false);
+        var keys = _keys.For(key);
+        var reply = await EvalAsync(StoreScripts.LoadCalendar, [keys.Meta, keys.Free, keys.Claims], [], cancellationToken).ConfigureAwait(false);
+        if (reply.Count == 0)
+        {
+            _replica.RemoveReplica(key);
+            return 0;
+        }
+
+        string? templateText = null;
+        long version = 0;
+        long lastToken = 0;
+        var meta = reply[0];
+        for (var i = 0; i + 1 < meta.Count; i += 2)
+        {
+            switch (meta[i].AsString())
+            {
+                case "tpl":
+                    templateText = meta[i + 1].AsString();
+                    break;
+                case "ver":
+                    version = meta[i + 1].AsInt64();
+                    break;
+                case "tok":
+                    lastToken = meta[i + 1].AsInt64();
+                    break;
+            }
+        }
+
+        var template = _templates.GetOrAdd(templateText ?? throw new RedisException($"{key} has no template in Redis."), TemplateText.Parse);
+        var claims = new List<ReplicaClaim>();
+        var fields = reply[2];
+        for (var i = 0; i + 1 < fields.Count; i += 2)
+        {
+            var slot = SlotOfField(fields[i].AsString()!, out var seat);
+            var claim = StoredClaim.Parse(fields[i + 1].AsString()!);
+            if (claim.First == slot)
+            {
+                claims.Add(new ReplicaClaim(seat, claim.First, claim.Length, claim.Token, claim.Patient, claim.Booked, claim.HoldExpiryTicks));
+            }
+        }
+
+        _replica.LoadReplica(key, template, version, lastToken, reply[1].Bytes.Span, claims);
+        return version;
+    }
+
+    private static int SlotOfField(string field, out int seat)
+    {
+        var colon = field.IndexOf(':', StringComparison.Ordinal);
+        seat = int.Parse(field.AsSpan(0, colon), CultureInfo.InvariantCulture);
+        return int.Parse(field.AsSpan(colon + 1), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Makes sure the read model has the calendar (loading it when this node has not seen it yet).</summary>
+    private async ValueTask EnsureLocalAsync(CalendarKey key)
+    {
+        _ = Directory.GetProvider(key.Provider); // an unknown provider throws here, as in memory
+        if (_replica.FindReplica(key) is null)
+        {
+            await _feed.RefreshAsync(key).ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>A claim as the claims hash stores it: <c>token|h or b|first|length|patient hex|hold expiry ms</c>.</summary>
+internal readonly record struct StoredClaim(long Token, bool Booked, int First, int Length, PatientKey Patient, long HoldExpiryMs)
+{
+    public long HoldExpiryTicks => Booked ? 0 : UnixMs.ToTicks(HoldExpiryMs);
+
+    public static StoredClaim Parse(string value)
+    {
+        var parts = value.Split('|');
+        return new StoredClaim(
+            long.Parse(parts[0], CultureInfo.InvariantCulture),
+            parts[1] == "b",
+            int.Parse(parts[2], CultureInfo.InvariantCulture),
+            int.Parse(parts[3], CultureInfo.InvariantCulture),
+            new PatientKey(ulong.Parse(parts[4], NumberStyles.HexNumber, CultureInfo.InvariantCulture)),
+            long.Parse(parts[5], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Parses a script's description of a removed claim: <c>seat|first|length|token|h or b|patient hex|expiry ms</c>.</summary>
+    public static Reservation ParseRemoved(CalendarKey calendar, string text, out bool booked)
+    {
+        var parts = text.Split('|');
+        booked = parts[4] == "b";
+        var expiry = long.Parse(parts[6], CultureInfo.InvariantCulture);
+        return new Reservation(
+            calendar,
+            new SlotRange(int.Parse(parts[1], CultureInfo.InvariantCulture), int.Parse(parts[2], CultureInfo.InvariantCulture)),
+            int.Parse(parts[0], CultureInfo.InvariantCulture),
+            long.Parse(parts[3], CultureInfo.InvariantCulture),
+            new PatientKey(ulong.Parse(parts[5], NumberStyles.HexNumber, CultureInfo.InvariantCulture)),
+            booked ? null : UnixMs.ToDateTimeOffset(expiry));
+    }
+}
+
+/// <summary>Unix milliseconds (what the scripts compute with, from Redis <c>TIME</c>) and .NET ticks.</summary>
+internal static class UnixMs
+{
+    public static long FromTicks(long utcTicks) => (utcTicks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond;
+
+    public static long ToTicks(long ms) => (ms * TimeSpan.TicksPerMillisecond) + DateTime.UnixEpoch.Ticks;
+
+    public static DateTimeOffset ToDateTimeOffset(long ms) => new(ToTicks(ms), TimeSpan.Zero);
+}

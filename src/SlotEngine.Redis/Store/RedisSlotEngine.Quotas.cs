@@ -1,0 +1,165 @@
+using System.Globalization;
+using SlotEngine.Redis.Transport;
+
+namespace SlotEngine.Redis;
+
+/// <summary>
+/// Quota entries taken for one claim: their fields in the patient's day hash and the value written
+/// there (<c>&lt;calendar&gt;|&lt;nonce&gt;|&lt;lease deadline ms&gt;</c>). Empty when no rule applies.
+/// </summary>
+internal sealed record QuotaLease(string Key, string[] Fields, string Value, string Nonce, long DeadlineMs)
+{
+    public static readonly QuotaLease None = new(string.Empty, [], string.Empty, string.Empty, 0);
+
+    public bool IsEmpty => Fields.Length == 0;
+}
+
+public sealed partial class RedisSlotEngine
+{
+    private const int MaxQuotaRounds = 3;
+
+    /// <summary>
+    /// Takes one entry per quota rule in the patient's day hash (<c>{q:patient:day}</c>), or none. When a
+    /// rule is full, the entries whose lease has passed are checked against their calendars (a claim made
+    /// under their nonce that is still held or booked keeps its entry); dead ones are removed and the
+    /// round is tried again. Null: the quota is exceeded. See docs/quotas-distributed.md.
+    /// </summary>
+    private async ValueTask<QuotaLease?> AcquireQuotaAsync(ClaimRequest request, Calendar calendar, CancellationToken cancellationToken)
+    {
+        var rules = Options.Quotas.Rules;
+        if (rules.Count == 0)
+        {
+            return QuotaLease.None;
+        }
+
+        var key = _keys.QuotaKey(request.Patient, calendar.Day);
+        var nonce = Guid.NewGuid().ToString("N");
+        var reference = StoreKeys.CalendarRef(request.Calendar);
+        var expireAt = UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(calendar.Day.AddDays(2), Options.TimeZone));
+        var args = new List<RedisArgument>
+        {
+            nonce,
+            reference,
+            (long)Math.Ceiling(_options.QuotaLease.TotalMilliseconds),
+            (long)Math.Ceiling(_options.ClockSkewAllowance.TotalMilliseconds),
+            expireAt,
+            rules.Count,
+        };
+        foreach (var rule in rules)
+        {
+            var scope = rule.Scope switch
+            {
+                QuotaScope.Provider => "p:" + calendar.Provider.Id.Value.ToString(CultureInfo.InvariantCulture),
+                QuotaScope.Clinic => "c:" + calendar.Provider.Clinic.Id.Value.ToString(CultureInfo.InvariantCulture),
+                _ => "f:" + calendar.Provider.Clinic.Facility.Value.ToString(CultureInfo.InvariantCulture),
+            };
+            args.Add(scope);
+            args.Add(rule.MaxPerDay);
+        }
+
+        var fixedArgs = args.Count;
+        for (var round = 0; round < MaxQuotaRounds; round++)
+        {
+            var reply = await EvalAsync(StoreScripts.QuotaAcquire, [key], [.. args], cancellationToken).ConfigureAwait(false);
+            if (reply[0].AsInt64() == 1)
+            {
+                var deadline = reply[1].AsInt64();
+                var fields = new string[reply.Count - 2];
+                for (var i = 2; i < reply.Count; i++)
+                {
+                    fields[i - 2] = reply[i].AsString()!;
+                }
+
+                return new QuotaLease(key, fields, reference + "|" + nonce + "|" + deadline.ToString(CultureInfo.InvariantCulture), nonce, deadline);
+            }
+
+            var dead = await FindDeadEntriesAsync(reply, cancellationToken).ConfigureAwait(false);
+            if (dead.Count == 0)
+            {
+                return null;
+            }
+
+            args.RemoveRange(fixedArgs, args.Count - fixedArgs);
+            foreach (var (field, value) in dead)
+            {
+                args.Add(field);
+                args.Add(value);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Asks each calendar named by an undecided entry whether the claim made under its nonce still lives.</summary>
+    private async ValueTask<List<(string Field, string Value)>> FindDeadEntriesAsync(RedisReply reply, CancellationToken cancellationToken)
+    {
+        var byCalendar = new Dictionary<string, List<(string Field, string Value, string Nonce)>>(StringComparer.Ordinal);
+        for (var i = 1; i + 1 < reply.Count; i += 2)
+        {
+            var field = reply[i].AsString()!;
+            var value = reply[i + 1].AsString()!;
+            var parts = value.Split('|');
+            if (!byCalendar.TryGetValue(parts[0], out var list))
+            {
+                byCalendar[parts[0]] = list = [];
+            }
+
+            list.Add((field, value, parts[1]));
+        }
+
+        var dead = new List<(string Field, string Value)>();
+        foreach (var (reference, entries) in byCalendar)
+        {
+            if (!StoreKeys.TryParseCalendarRef(reference, out var calendar))
+            {
+                continue;
+            }
+
+            var keys = _keys.For(calendar);
+            var args = new RedisArgument[3 + entries.Count];
+            args[0] = keys.Feed;
+            args[1] = "0";
+            args[2] = keys.Reference;
+            for (var i = 0; i < entries.Count; i++)
+            {
+                args[3 + i] = entries[i].Nonce;
+            }
+
+            var live = await EvalAsync(StoreScripts.Live, CalendarKeys(keys), args, cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < entries.Count; i++)
+            {
+                if (live[i].AsInt64() == 0)
+                {
+                    dead.Add((entries[i].Field, entries[i].Value));
+                }
+            }
+        }
+
+        return dead;
+    }
+
+    /// <summary>Gives back the entries of a claim that definitely did not happen. Best effort: an entry left behind dies with its lease.</summary>
+    private async ValueTask ReleaseQuotaAsync(QuotaLease lease)
+    {
+        if (lease.IsEmpty)
+        {
+            return;
+        }
+
+        var args = new RedisArgument[lease.Fields.Length * 2];
+        for (var i = 0; i < lease.Fields.Length; i++)
+        {
+            args[2 * i] = lease.Fields[i];
+            args[(2 * i) + 1] = lease.Value;
+        }
+
+        try
+        {
+            await EvalAsync(StoreScripts.QuotaRelease, [lease.Key], args, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (RedisException e)
+        {
+            _options.Warning?.Invoke($"Could not give back quota entries of a failed claim ({e.Message}); they free themselves when their lease ends.");
+        }
+    }
+}

@@ -1,0 +1,257 @@
+using SlotEngine.Redis.Transport;
+
+namespace SlotEngine.Redis;
+
+/// <summary>
+/// The slot engine with Redis (or Redis Cluster) as the one source of truth shared by many nodes.
+/// Every transition (publish, hold, book, confirm, release, cancel, block, reopen, withdraw) is one
+/// Lua script on the calendar's hash tag, judged by Redis's own clock; every query is answered from
+/// this node's local read model (the in-memory engine's calendars), which a change feed keeps fresh.
+/// Same contract and results as <see cref="InMemorySlotEngine"/>. Thread-safe; create one per process
+/// with <see cref="ConnectAsync"/> and share it.
+/// </summary>
+/// <remarks>
+/// <para><b>Read model.</b> Each script bumps its calendar's version and publishes
+/// <c>&lt;provider&gt;:&lt;yyyymmdd&gt;|&lt;version&gt;</c> (PUBLISH on a standalone server, SPUBLISH to the
+/// calendar's shard channel in a cluster). A node reloads a calendar whole (one script: the meta hash,
+/// one GET of the bitmap, the claims hash) when it sees a version newer than the one it holds, coalescing
+/// bursts into one reload; after a pub/sub reconnect it reloads every calendar it holds. Queries first
+/// wait (briefly, bounded) for reloads already under way, so a node reads its own writes.</para>
+/// <para><b>Which calendars a node holds.</b> Those of registered providers (see <see cref="Directory"/>)
+/// that it published, claimed on, was told about by the feed (standalone: every change reaches every
+/// node), or asked for with <see cref="WatchAsync"/> (needed in a cluster, where a node only hears the
+/// shard channels of calendars it already holds).</para>
+/// </remarks>
+public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
+{
+    private static readonly TimeSpan FreshnessBound = TimeSpan.FromSeconds(2);
+    private readonly IRedisTransport _redis;
+    private readonly InMemorySlotEngine _replica;
+    private readonly StoreKeys _keys;
+    private readonly RedisSlotEngineOptions _options;
+    private readonly ReadModelFeed _feed;
+    private readonly long _retentionMs;
+    private readonly CancellationTokenSource _disposal = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _shardSubscriptions = new(StringComparer.Ordinal);
+    private Task? _sweeper;
+    private int _disposed;
+
+    private RedisSlotEngine(RedisSlotEngineOptions options, IRedisTransport redis, IReadOnlyList<string> warnings)
+    {
+        _options = options;
+        _redis = redis;
+        _replica = new InMemorySlotEngine(options.Engine);
+        _keys = new StoreKeys(options.KeyPrefix, redis.IsCluster);
+        _retentionMs = (long)Math.Ceiling((options.IdempotencyRetention ?? options.Engine.IdempotencyRetention).TotalMilliseconds);
+        _feed = new ReadModelFeed(LoadCalendarAsync, _disposal.Token, options.Warning);
+        PersistenceWarnings = warnings;
+    }
+
+    /// <summary>Connects to Redis, checks persistence (see <see cref="RedisSlotEngineOptions.PersistenceCheck"/>) and starts the change feed.</summary>
+    /// <param name="options">Settings; validated here.</param>
+    /// <param name="cancellationToken">Cancels the connect.</param>
+    /// <returns>The engine.</returns>
+    /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
+    /// <exception cref="RedisException">Redis could not be reached.</exception>
+    /// <exception cref="InvalidOperationException">The persistence check found a risk and the mode is <see cref="PersistenceCheckMode.Refuse"/>.</exception>
+    public static async Task<RedisSlotEngine> ConnectAsync(RedisSlotEngineOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var connection = options.Connection ?? RedisConnectionOptions.Parse(options.ConnectionString!);
+        var redis = await RedisConnection.ConnectAsync(connection, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            IReadOnlyList<string> warnings = options.PersistenceCheck == PersistenceCheckMode.Off
+                ? []
+                : await PersistenceCheck.RunAsync(redis, cancellationToken).ConfigureAwait(false);
+            if (warnings.Count > 0 && options.PersistenceCheck == PersistenceCheckMode.Refuse)
+            {
+                throw new InvalidOperationException("Redis could lose calendars, so the store refuses to start (PersistenceCheckMode.Refuse): " + string.Join(" ", warnings));
+            }
+
+            foreach (var warning in warnings)
+            {
+                options.Warning?.Invoke(warning);
+            }
+
+            var engine = new RedisSlotEngine(options, redis, warnings);
+            await engine.StartAsync(cancellationToken).ConfigureAwait(false);
+            return engine;
+        }
+        catch
+        {
+            await redis.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public SlotDirectory Directory => _replica.Directory;
+
+    /// <inheritdoc />
+    public SlotEngineOptions Options => _replica.Options;
+
+    /// <summary>Turns national IDs into patient keys (every node needs the same secret: <see cref="SlotEngineOptions.PatientKeyHasher"/>).</summary>
+    public PatientKeyHasher PatientKeys => _replica.PatientKeys;
+
+    /// <summary>What the start-up persistence check found (empty when all is well or the check is off).</summary>
+    public IReadOnlyList<string> PersistenceWarnings { get; }
+
+    /// <summary>The transport, for tests that inject faults.</summary>
+    internal IRedisTransport Transport => _redis;
+
+    /// <summary>The local read model, for tests.</summary>
+    internal InMemorySlotEngine ReadModel => _replica;
+
+    /// <summary>The change feed, for tests and measurements.</summary>
+    internal ReadModelFeed Feed => _feed;
+
+    /// <summary>The patient key of a national ID.</summary>
+    /// <param name="id">A validated ID.</param>
+    /// <returns>The key.</returns>
+    public PatientKey PatientOf(NationalId id) => _replica.PatientOf(id);
+
+    /// <summary>
+    /// Loads a provider's published days in a range into this node's read model and follows their changes
+    /// (in a cluster, subscribes to their shard channels). Days not published are skipped.
+    /// </summary>
+    /// <param name="provider">A registered provider.</param>
+    /// <param name="from">First day.</param>
+    /// <param name="to">Last day (inclusive), at most 366 days after <paramref name="from"/>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>How many published days were loaded.</returns>
+    /// <exception cref="SlotEngineArgumentException">Unknown provider or a bad range.</exception>
+    public async Task<int> WatchAsync(ProviderId provider, DateOnly from, DateOnly to, CancellationToken cancellationToken = default)
+    {
+        if (to < from || to.DayNumber - from.DayNumber > 366)
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.InvalidDateRange, $"The date range {from:yyyy-MM-dd}..{to:yyyy-MM-dd} must not end before it starts nor span more than 366 days.", nameof(to));
+        }
+
+        _ = Directory.GetProvider(provider);
+        var loads = new List<Task<long>>();
+        for (var day = from; day <= to; day = day.AddDays(1))
+        {
+            loads.Add(_feed.RefreshAsync(new CalendarKey(provider, day)));
+        }
+
+        var versions = await Task.WhenAll(loads).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return versions.Count(v => v > 0);
+    }
+
+    /// <summary>Stops the feed and the sweeper and closes the connections.</summary>
+    /// <returns>A task that completes when all is closed.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _disposal.CancelAsync().ConfigureAwait(false);
+        if (_sweeper is not null)
+        {
+            await _sweeper.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        await _redis.DisposeAsync().ConfigureAwait(false);
+        _disposal.Dispose();
+    }
+
+    private async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _redis.SubscriptionsRestored += _ => _feed.ReloadAll(_replica.ReplicaKeys());
+        if (!_keys.Cluster)
+        {
+            await _redis.SubscribeAsync(_keys.GlobalFeed, OnFeedMessage, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_options.SweepInterval is { } interval)
+        {
+            _sweeper = SweepLoopAsync(interval);
+        }
+    }
+
+    private async Task SweepLoopAsync(TimeSpan interval)
+    {
+        var token = _disposal.Token;
+        using var timer = new PeriodicTimer(interval, _options.Engine.TimeProvider);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+            {
+                try
+                {
+                    await SweepExpiredHoldsAsync(token).ConfigureAwait(false);
+                }
+                catch (RedisException e)
+                {
+                    _options.Warning?.Invoke("The hold sweeper failed this round: " + e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // disposing
+        }
+    }
+
+    private void OnFeedMessage(string channel, ReadOnlyMemory<byte> message)
+    {
+        Span<char> text = stackalloc char[Math.Min(message.Length, 128)];
+        var length = System.Text.Encoding.UTF8.GetChars(message.Span[..text.Length], text);
+        var line = text[..length];
+        var bar = line.IndexOf('|');
+        if (bar <= 0 || !StoreKeys.TryParseCalendarRef(line[..bar], out var key) || !Directory.Contains(key.Provider))
+        {
+            return;
+        }
+
+        var rest = line[(bar + 1)..];
+        var end = rest.IndexOf('|');
+        if (long.TryParse(end < 0 ? rest : rest[..end], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version))
+        {
+            _feed.Observe(key, version);
+        }
+    }
+
+    private async ValueTask EnsureSubscribedAsync(CalendarKey key, CancellationToken cancellationToken)
+    {
+        if (!_keys.Cluster)
+        {
+            return;
+        }
+
+        var channel = _keys.FeedOf(key);
+        if (!_shardSubscriptions.TryAdd(channel, 0))
+        {
+            return;
+        }
+
+        try
+        {
+            await _redis.SSubscribeAsync(channel, OnFeedMessage, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _shardSubscriptions.TryRemove(channel, out _);
+            throw;
+        }
+    }
+
+    private ValueTask<RedisReply> EvalAsync(RedisScript script, RedisArgument[] keys, RedisArgument[] args, CancellationToken cancellationToken) =>
+        _redis.EvalShaAsync(script, keys, args, cancellationToken);
+
+    private RedisArgument[] CalendarKeys(CalendarKeySet keys) => [keys.Meta, keys.Free, keys.Claims, keys.Nonces];
+
+    private RedisArgument[] FeedArgs(CalendarKeySet keys, params ReadOnlySpan<RedisArgument> rest)
+    {
+        var args = new RedisArgument[3 + rest.Length];
+        args[0] = keys.Feed;
+        args[1] = _keys.Cluster ? "1" : "0";
+        args[2] = keys.Reference;
+        rest.CopyTo(args.AsSpan(3));
+        return args;
+    }
+}

@@ -1,0 +1,180 @@
+using System.Buffers.Binary;
+
+namespace SlotEngine;
+
+/// <summary>
+/// What a distributed store (SlotEngine.Redis) needs to use this engine as a node's local read model:
+/// load a calendar's state as the store holds it, drop it, and validate requests exactly as the
+/// engine itself would (same exceptions, same messages) before they go to the store.
+/// </summary>
+public sealed partial class InMemorySlotEngine
+{
+    /// <summary>
+    /// Lays a calendar's state, as the store holds it, into this engine: opens the day if needed (or
+    /// again, when its template changed), then replaces words, cells and hold expiries.
+    /// </summary>
+    /// <param name="key">The calendar.</param>
+    /// <param name="template">Its template.</param>
+    /// <param name="version">The store's version of it.</param>
+    /// <param name="lastToken">The last fencing token the store issued on it.</param>
+    /// <param name="freeBitmap">Seat after seat, <c>ceil(slots/64)</c> little-endian 64-bit words each: bit <c>s % 64</c> of word <c>s / 64</c> is 1 when slot <c>s</c> is free. Shorter input reads as zeros.</param>
+    /// <param name="claims">Every hold and booking.</param>
+    internal void LoadReplica(CalendarKey key, DayTemplate template, long version, long lastToken, ReadOnlySpan<byte> freeBitmap, IReadOnlyList<ReplicaClaim> claims)
+    {
+        var entry = Directory.GetProvider(key.Provider);
+        var calendar = entry.GetCalendar(key.Day);
+        if (calendar is not null && !calendar.Layout.Template.Equals(template))
+        {
+            entry.Remove(calendar);
+            calendar = null;
+        }
+
+        calendar ??= entry.Publish(LayoutFor(template, key.Day), Today, out _);
+        var words = new ulong[calendar.WordsPerLane * calendar.Capacity];
+        for (var i = 0; i < words.Length && (i * 8) + 8 <= freeBitmap.Length; i++)
+        {
+            words[i] = BinaryPrimitives.ReadUInt64LittleEndian(freeBitmap.Slice(i * 8, 8));
+        }
+
+        var cells = new ulong[calendar.SlotCount * calendar.Capacity];
+        var expiry = new long[cells.Length];
+        foreach (var claim in claims)
+        {
+            var patient = _patients.IndexOf(claim.Patient);
+            var kind = claim.Booked ? ClaimCell.KindBooked : ClaimCell.KindHeld;
+            for (var slot = claim.First; slot < claim.First + claim.Length && slot < calendar.SlotCount; slot++)
+            {
+                cells[(claim.Seat * calendar.SlotCount) + slot] = ClaimCell.Pack(kind, slot == claim.First, claim.Token, patient);
+            }
+
+            if (!claim.Booked)
+            {
+                expiry[(claim.Seat * calendar.SlotCount) + claim.First] = claim.HoldExpiryTicks;
+            }
+        }
+
+        for (var seat = 0; seat < calendar.Capacity; seat++)
+        {
+            for (var slot = 0; slot < calendar.SlotCount; slot++)
+            {
+                var index = (seat * calendar.SlotCount) + slot;
+                var free = (words[(seat * calendar.WordsPerLane) + (slot >> 6)] & (1UL << slot)) != 0;
+                if (!free && cells[index] == ClaimCell.None)
+                {
+                    cells[index] = ClaimCell.Closed;
+                }
+            }
+        }
+
+        calendar.LoadReplica(words, cells, expiry, version, lastToken);
+    }
+
+    /// <summary>Drops a calendar the store no longer has (withdrawn). Returns whether it was here.</summary>
+    /// <param name="key">The calendar.</param>
+    /// <returns>Whether this engine had it.</returns>
+    internal bool RemoveReplica(CalendarKey key)
+    {
+        if (!Directory.TryGetProvider(key.Provider, out var entry) || entry.GetCalendar(key.Day) is not { } calendar)
+        {
+            return false;
+        }
+
+        entry.Remove(calendar);
+        return true;
+    }
+
+    /// <summary>The calendar if this engine has it (no exception), for the store's bookkeeping.</summary>
+    /// <param name="key">The calendar.</param>
+    /// <returns>It, or null.</returns>
+    internal Calendar? FindReplica(CalendarKey key) =>
+        Directory.TryGetProvider(key.Provider, out var entry) ? entry.GetCalendar(key.Day) : null;
+
+    /// <summary>The calendars this engine has open, for reloading them all.</summary>
+    /// <returns>Their keys.</returns>
+    internal List<CalendarKey> ReplicaKeys()
+    {
+        var keys = new List<CalendarKey>();
+        foreach (var provider in Directory.AllProviders())
+        {
+            foreach (var calendar in provider.OpenCalendars())
+            {
+                keys.Add(calendar.Key);
+            }
+        }
+
+        return keys;
+    }
+
+    /// <summary>A day's layout in this engine's zone (slot starts, offered slots).</summary>
+    /// <param name="template">The template.</param>
+    /// <param name="day">The day.</param>
+    /// <returns>The layout.</returns>
+    internal DayLayout ReplicaLayout(DayTemplate template, DateOnly day) => LayoutFor(template, day);
+
+    /// <summary>Checks a claim as <see cref="TryClaim"/> would, before it goes to the store.</summary>
+    /// <param name="request">The request.</param>
+    /// <returns>The local calendar (the request's template and layout).</returns>
+    /// <exception cref="SlotEngineArgumentException">Bad input, exactly as <see cref="TryClaim"/> throws it.</exception>
+    internal Calendar ValidateClaimForStore(in ClaimRequest request)
+    {
+        if (request.Patient.IsDefault)
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.MissingPatient, "The request has no patient (PatientKey is the default value).", nameof(request));
+        }
+
+        if (request.HoldFor is { } ttl && (ttl <= TimeSpan.Zero || ttl.Ticks > _maxHoldTicks))
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.InvalidHoldDuration, $"A hold must last more than zero and at most {Options.MaxHoldDuration}; it asked for {ttl}.", nameof(request));
+        }
+
+        var calendar = RequireCalendar(request.Calendar);
+        ValidateRange(calendar, request.Slots, withinOneSession: true);
+        return calendar;
+    }
+
+    /// <summary>The local pre-check of a claim's time rules (the store checks again by its own clock).</summary>
+    /// <param name="calendar">The calendar.</param>
+    /// <param name="first">The first slot.</param>
+    /// <returns>Succeeded, OutsideBookingWindow or InPast.</returns>
+    internal ClaimStatus PrecheckTimeForStore(Calendar calendar, int first)
+    {
+        var now = NowTicks();
+        if (!InBookingWindow(calendar.Day, TodayAt(now)))
+        {
+            return ClaimStatus.OutsideBookingWindow;
+        }
+
+        return calendar.Layout.StartUtcTicks(first) <= now ? ClaimStatus.InPast : ClaimStatus.Succeeded;
+    }
+
+    /// <summary>Checks a reservation as confirm, release and cancel would; null when its calendar is not open here.</summary>
+    /// <param name="reservation">The reservation.</param>
+    /// <returns>The local calendar, or null.</returns>
+    internal Calendar? ValidateReservationForStore(in Reservation reservation) => ResolveReservation(reservation);
+
+    /// <summary>Checks a block or reopen range as <see cref="Block"/> would.</summary>
+    /// <param name="key">The calendar.</param>
+    /// <param name="slots">The range.</param>
+    /// <returns>The local calendar.</returns>
+    internal Calendar ValidateRangeForStore(CalendarKey key, SlotRange slots)
+    {
+        var calendar = RequireCalendar(key);
+        ValidateRange(calendar, slots, withinOneSession: false);
+        return calendar;
+    }
+
+    /// <summary>Throws as <see cref="Withdraw"/> would when the calendar is not open here.</summary>
+    /// <param name="key">The calendar.</param>
+    /// <returns>The local calendar.</returns>
+    internal Calendar RequireCalendarForStore(CalendarKey key) => RequireCalendar(key);
+
+    /// <summary>The UTC instants between which a day is bookable: [open, close).</summary>
+    /// <param name="day">The calendar's day.</param>
+    /// <returns>Both bounds, in UTC ticks.</returns>
+    internal (long OpenUtcTicks, long CloseUtcTicks) BookingWindowOf(DateOnly day) => (
+        DayLayout.LocalMidnightUtcTicks(day.AddDays(-Options.BookingHorizonDays), _zone),
+        DayLayout.LocalMidnightUtcTicks(day.AddDays(1 - Options.EarliestBookableDayOffset), _zone));
+
+    /// <summary>The patient cancel cutoff in ticks.</summary>
+    internal long CancelCutoffTicks => _cancelCutoffTicks;
+}

@@ -1,0 +1,79 @@
+using System.Numerics;
+
+namespace SlotEngine;
+
+/// <summary>A claim as the distributed store holds it, to be laid into a replica calendar.</summary>
+/// <param name="Seat">The seat (capacity lane).</param>
+/// <param name="First">The claim's first slot.</param>
+/// <param name="Length">How many slots it covers.</param>
+/// <param name="Token">Its fencing token (at most <see cref="ClaimCell.MaxToken"/>).</param>
+/// <param name="Patient">The owner.</param>
+/// <param name="Booked">True for a booking, false for a hold.</param>
+/// <param name="HoldExpiryTicks">For a hold, its UTC expiry in ticks; 0 for a booking.</param>
+internal readonly record struct ReplicaClaim(int Seat, int First, int Length, long Token, PatientKey Patient, bool Booked, long HoldExpiryTicks);
+
+internal sealed partial class Calendar
+{
+    /// <summary>Serializes loads of one calendar (a store's feed may reload it from two threads).</summary>
+    private readonly Lock _replicaLock = new();
+
+    /// <summary>
+    /// Replaces this calendar's whole state with one read from a distributed store: free words, claim
+    /// cells, hold expiries (per cell, read at the head), the store's version and last token. The
+    /// calendar is a read model then: nothing claims on it but queries' lazy reclaims.
+    /// </summary>
+    /// <remarks>
+    /// Written in three phases so that a concurrent reader never sees "free bit 1 with a claim cell":
+    /// (1) bits that are 0 in the new state are cleared (a bit still 1 is free in old and new, its cell 0
+    /// in both); (2) expiries and cells are written; (3) the words get their new value. Between (2) and
+    /// (3) a slot going from claimed to free reads as "transition in progress", which readers wait out.
+    /// A query's lazy reclaim racing a load can leave the replica off until the next load: it is a hint.
+    /// </remarks>
+    internal void LoadReplica(ReadOnlySpan<ulong> words, ReadOnlySpan<ulong> cells, ReadOnlySpan<long> holdExpiry, long version, long lastToken)
+    {
+        if (words.Length != _free.Length || cells.Length != _cells.Length || holdExpiry.Length != _cells.Length)
+        {
+            throw new ArgumentException($"{Key}: the replica state does not match the calendar's shape.", nameof(words));
+        }
+
+        lock (_replicaLock)
+        {
+            for (var i = 0; i < _free.Length; i++)
+            {
+                Interlocked.And(ref _free[i], words[i]);
+            }
+
+            var liveHolds = 0;
+            var earliest = long.MaxValue;
+            for (var i = 0; i < _cells.Length; i++)
+            {
+                var cell = cells[i];
+                if (ClaimCell.Kind(cell) == ClaimCell.KindHeld && ClaimCell.IsHead(cell))
+                {
+                    Volatile.Write(ref EnsureHoldExpiry()[i], holdExpiry[i]);
+                    liveHolds++;
+                    earliest = Math.Min(earliest, holdExpiry[i]);
+                }
+
+                Volatile.Write(ref _cells[i], cell);
+            }
+
+            var free = 0;
+            for (var i = 0; i < _free.Length; i++)
+            {
+                Volatile.Write(ref _free[i], words[i]);
+                free += BitOperations.PopCount(words[i]);
+            }
+
+            Volatile.Write(ref _freeSeats, free);
+            Volatile.Write(ref _liveHolds, liveHolds);
+            Volatile.Write(ref _earliestHoldExpiry, earliest);
+            if (lastToken > Volatile.Read(ref _lastToken))
+            {
+                Volatile.Write(ref _lastToken, lastToken);
+            }
+
+            Volatile.Write(ref _version, version);
+        }
+    }
+}
