@@ -1,0 +1,4 @@
+using SlotEngine.Samples.BookingApi;
+
+var app = await BookingApp.BuildAsync(args);
+await app.RunAsync();

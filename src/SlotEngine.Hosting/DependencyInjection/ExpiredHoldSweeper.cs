@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace SlotEngine.Hosting;
+
+/// <summary>
+/// Calls <see cref="ISlotEngine.SweepExpiredHoldsAsync"/> every interval on a <see cref="PeriodicTimer"/>
+/// driven by the engine's time provider (so a test moves it by hand). A failed sweep is logged and the
+/// next one tried on time; the engine's own instrumentation counts and logs what each sweep freed.
+/// </summary>
+internal sealed class ExpiredHoldSweeper(ISlotEngine engine, IOptions<ExpiredHoldSweeperOptions> options, ILogger<ExpiredHoldSweeper>? logger = null)
+    : BackgroundService
+{
+    private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = options.Value.Interval;
+        using var timer = new PeriodicTimer(interval, engine.Options.TimeProvider);
+        Log.SweeperStarted(_logger, interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await engine.SweepExpiredHoldsAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    Log.SweepFailed(_logger, interval, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // The host is stopping.
+        }
+    }
+}

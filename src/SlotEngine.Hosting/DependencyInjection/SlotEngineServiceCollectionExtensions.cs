@@ -1,0 +1,72 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SlotEngine.Hosting;
+
+namespace SlotEngine;
+
+/// <summary>Registers SlotEngine in a service collection: <c>services.AddSlotEngine(options => …)</c>.</summary>
+public static class SlotEngineServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers an in-memory engine as a singleton <see cref="ISlotEngine"/>, wrapped in an
+    /// <see cref="InstrumentedSlotEngine"/> (logs, metrics, traces). Also registers the
+    /// <see cref="InMemorySlotEngine"/> itself (for its synchronous fast paths; calls to it are not
+    /// instrumented) and its <see cref="PatientKeyHasher"/>.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// <see cref="SlotEngineOptions"/> are validated when the host starts (<c>ValidateOnStart</c>): a bad
+    /// value stops start-up with an <see cref="OptionsValidationException"/> whose message names the option.
+    /// </para>
+    /// <para>
+    /// Time: when the container has a <see cref="TimeProvider"/> and <paramref name="configure"/> leaves
+    /// <see cref="SlotEngineOptions.TimeProvider"/> at its default, the engine uses the container's.
+    /// Calling this method again adds the configuration but registers nothing twice.
+    /// </para>
+    /// </remarks>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the engine's options; <see langword="null"/> for the defaults.</param>
+    /// <returns>A builder for optional parts, such as <see cref="SlotEngineBuilder.AddExpiredHoldSweeper"/>.</returns>
+    public static SlotEngineBuilder AddSlotEngine(this IServiceCollection services, Action<SlotEngineOptions>? configure = null)
+    {
+        AddSlotEngineCore(services, configure);
+        services.TryAddSingleton(static sp => new InMemorySlotEngine(sp.GetRequiredService<IOptions<SlotEngineOptions>>().Value));
+        services.TryAddSingleton(static sp => sp.GetRequiredService<InMemorySlotEngine>().PatientKeys);
+        services.TryAddSingleton<ISlotEngine>(static sp => new InstrumentedSlotEngine(
+            sp.GetRequiredService<InMemorySlotEngine>(),
+            sp.GetService<IMeterFactory>(),
+            sp.GetService<ILogger<InstrumentedSlotEngine>>()));
+        return new SlotEngineBuilder(services);
+    }
+
+    /// <summary>The options part every engine registration shares.</summary>
+    internal static void AddSlotEngineCore(IServiceCollection services, Action<SlotEngineOptions>? configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.AddOptions<SlotEngineOptions>();
+        if (!services.Any(static d => d.ServiceType == typeof(SlotEngineMarker)))
+        {
+            services.AddSingleton<SlotEngineMarker>();
+            options.Configure<IServiceProvider>(static (o, sp) =>
+            {
+                if (ReferenceEquals(o.TimeProvider, TimeProvider.System) && sp.GetService<TimeProvider>() is { } time)
+                {
+                    o.TimeProvider = time;
+                }
+            });
+            options.ValidateOnStart();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SlotEngineOptions>, SlotEngineOptionsValidator>());
+        }
+
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+    }
+
+    /// <summary>Says that the shared registrations are in place, so that a second call does not repeat them.</summary>
+    internal sealed class SlotEngineMarker;
+}

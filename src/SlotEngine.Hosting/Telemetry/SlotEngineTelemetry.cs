@@ -1,0 +1,73 @@
+namespace SlotEngine.Hosting;
+
+/// <summary>
+/// The names SlotEngine's telemetry is published under, for OpenTelemetry and other listeners:
+/// <c>.AddMeter(SlotEngineTelemetry.MeterName)</c> and <c>.AddSource(SlotEngineTelemetry.ActivitySourceName)</c>.
+/// </summary>
+/// <remarks>
+/// Instruments follow the OpenTelemetry conventions: lower-case dotted names, durations as histograms
+/// in seconds, counts as counters with a <c>{unit}</c> annotation, low-cardinality tags only. No tag,
+/// log line or trace ever carries a national ID or a patient key.
+/// </remarks>
+public static class SlotEngineTelemetry
+{
+    /// <summary>The name of the <see cref="System.Diagnostics.Metrics.Meter"/>: <c>SlotEngine</c>.</summary>
+    public const string MeterName = "SlotEngine";
+
+    /// <summary>The name of the <see cref="System.Diagnostics.ActivitySource"/>: <c>SlotEngine</c>.</summary>
+    public const string ActivitySourceName = "SlotEngine";
+
+    /// <summary>
+    /// Counter <c>slotengine.claims</c> (<c>{claim}</c>): every hold, book, confirm, release and cancel, tagged with
+    /// <see cref="OperationTag"/> and <see cref="ClaimStatusTag"/>; failures by reason are the measurements whose status is not <c>succeeded</c>.
+    /// </summary>
+    public const string Claims = "slotengine.claims";
+
+    /// <summary>Histogram <c>slotengine.claim.duration</c> (s): how long a hold or book took, tagged with operation and status.</summary>
+    public const string ClaimDuration = "slotengine.claim.duration";
+
+    /// <summary>Histogram <c>slotengine.confirm.duration</c> (s): how long a confirm took, tagged with status.</summary>
+    public const string ConfirmDuration = "slotengine.confirm.duration";
+
+    /// <summary>Histogram <c>slotengine.release.duration</c> (s): how long a release or cancel took, tagged with operation and status.</summary>
+    public const string ReleaseDuration = "slotengine.release.duration";
+
+    /// <summary>Histogram <c>slotengine.query.duration</c> (s): how long a query took, tagged with <see cref="QueryTag"/>.</summary>
+    public const string QueryDuration = "slotengine.query.duration";
+
+    /// <summary>Counter <c>slotengine.holds.expired</c> (<c>{hold}</c>): expired holds reclaimed by sweeps (holds taken over lazily by a later claim are not counted).</summary>
+    public const string HoldsExpired = "slotengine.holds.expired";
+
+    /// <summary>Counter <c>slotengine.claims.displaced</c> (<c>{claim}</c>): holds and bookings removed by a block or a withdrawal.</summary>
+    public const string ClaimsDisplaced = "slotengine.claims.displaced";
+
+    /// <summary>
+    /// Reserved for the Redis store: histogram <c>slotengine.redis.round_trip.duration</c> (s), one measurement per
+    /// command or pipelined script call, tagged with <see cref="RedisCommandTag"/>.
+    /// </summary>
+    public const string RedisRoundTripDuration = "slotengine.redis.round_trip.duration";
+
+    /// <summary>
+    /// Reserved for the Redis store: histogram <c>slotengine.redis.change_feed.lag</c> (s), the time from a calendar's
+    /// change in Redis to this node applying it.
+    /// </summary>
+    public const string RedisChangeFeedLag = "slotengine.redis.change_feed.lag";
+
+    /// <summary>Tag <c>slotengine.operation</c>: <c>hold</c>, <c>book</c>, <c>confirm</c>, <c>release</c> or <c>cancel</c>.</summary>
+    public const string OperationTag = "slotengine.operation";
+
+    /// <summary>
+    /// Tag <c>slotengine.claim.status</c>: the <see cref="ClaimStatus"/> in snake case (<c>succeeded</c>, <c>taken</c>,
+    /// <c>in_past</c>, …), or <c>invalid</c> when the engine refused the request as bad input.
+    /// </summary>
+    public const string ClaimStatusTag = "slotengine.claim.status";
+
+    /// <summary>Tag <c>error.type</c> (OpenTelemetry's): the <see cref="SlotEngineError"/> of a request refused as bad input, or the exception type.</summary>
+    public const string ErrorTypeTag = "error.type";
+
+    /// <summary>Tag <c>slotengine.query</c>: <c>earliest</c>, <c>calendar</c> or <c>free_counts</c>.</summary>
+    public const string QueryTag = "slotengine.query";
+
+    /// <summary>Tag <c>slotengine.redis.command</c>, reserved for the Redis store: the command or script name.</summary>
+    public const string RedisCommandTag = "slotengine.redis.command";
+}
