@@ -4,8 +4,9 @@ namespace SlotEngine;
 /// A template laid onto one local day in one time zone: each slot's start as a UTC instant, and
 /// which slots are not offered because their local start does not exist (the spring-forward gap
 /// of daylight saving). Ambiguous local times (the fall-back hour) take their first occurrence
-/// (the daylight-saving offset), so slot starts strictly increase. Shared by every calendar with
-/// the same template and day; immutable.
+/// (the daylight-saving offset). A gap slot's start is one tick after the slot before it, or, for
+/// gap slots that open the day, just before the first slot that exists; so slot starts strictly
+/// increase. Shared by every calendar with the same template and day; immutable.
 /// </summary>
 internal sealed class DayLayout
 {
@@ -25,7 +26,7 @@ internal sealed class DayLayout
             if (zone.IsInvalidTime(local))
             {
                 // The local time never happens on this day: the slot is not offered. Its start is
-                // given the next valid instant so that starts stay ordered.
+                // one tick after the previous slot's (gap slots that open the day are placed below).
                 _offered[slot] = false;
                 _startUtcTicks[slot] = slot > 0 ? _startUtcTicks[slot - 1] + 1 : local.Ticks - zone.BaseUtcOffset.Ticks;
                 continue;
@@ -44,6 +45,14 @@ internal sealed class DayLayout
 
             _offered[slot] = true;
             _startUtcTicks[slot] = local.Ticks - offset.Ticks;
+        }
+
+        // Gap slots that open the day go just before the first slot that exists: with the standard
+        // offset they would map onto (or after) the first instant past the gap.
+        var firstOffered = Array.IndexOf(_offered, true);
+        for (var slot = 0; slot < firstOffered; slot++)
+        {
+            _startUtcTicks[slot] = _startUtcTicks[firstOffered] - (firstOffered - slot);
         }
 
         DayStartUtcTicks = LocalMidnightUtcTicks(day, zone);
