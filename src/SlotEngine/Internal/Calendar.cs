@@ -27,7 +27,8 @@ namespace SlotEngine;
 /// given back. A confirm that races a release on the same token is ordered by the head CAS.</para>
 /// <para><b>Counters.</b> <see cref="_freeSeats"/> follows the popcount of the free bits (checked in
 /// Debug when quiet); <see cref="_version"/> increases at every transition; tokens come from
-/// <see cref="_lastToken"/> and strictly increase. <see cref="_earliestHoldExpiry"/> is a lower
+/// <see cref="_lastToken"/> and strictly increase, also across a withdrawal: a day published again
+/// starts above the last token of its withdrawn calendar, so an old reservation is stale. <see cref="_earliestHoldExpiry"/> is a lower
 /// bound of every live hold's expiry, so a claim or query knows without looking whether an expired
 /// hold may be there to reclaim.</para>
 /// </remarks>
@@ -42,8 +43,9 @@ internal sealed partial class Calendar
     private int _liveHolds;
     private long _earliestHoldExpiry = long.MaxValue;
 
-    public Calendar(ProviderEntry provider, DayLayout layout)
+    public Calendar(ProviderEntry provider, DayLayout layout, long lastToken = 0)
     {
+        _lastToken = lastToken;
         Provider = provider;
         Layout = layout;
         SlotCount = layout.SlotCount;

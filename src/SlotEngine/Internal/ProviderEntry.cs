@@ -10,6 +10,11 @@ internal sealed class ProviderEntry
     private readonly Calendar?[] _days;
     private readonly Lock _publishLock = new();
 
+    // The last token of each withdrawn day that is not yet past, by day number (under the lock). A
+    // day published again continues its tokens from here, so that a reservation made before the
+    // withdrawal can never match a claim made after it (fencing), nor keep a quota entry alive.
+    private readonly Dictionary<int, long> _retiredLastTokens = [];
+
     public ProviderEntry(ProviderId id, ClinicEntry clinic, int openDays)
     {
         Id = id;
@@ -53,7 +58,8 @@ internal sealed class ProviderEntry
                 }
             }
 
-            var calendar = new Calendar(this, layout);
+            ForgetRetiredTokensBefore(today);
+            var calendar = new Calendar(this, layout, _retiredLastTokens.GetValueOrDefault(layout.Day.DayNumber));
             Volatile.Write(ref place, calendar);
             created = true;
             return calendar;
@@ -69,7 +75,22 @@ internal sealed class ProviderEntry
             if (ReferenceEquals(place, calendar))
             {
                 Volatile.Write(ref place, null);
+                var day = calendar.Day.DayNumber;
+                _retiredLastTokens[day] = Math.Max(_retiredLastTokens.GetValueOrDefault(day), calendar.LastToken);
             }
+        }
+    }
+
+    private void ForgetRetiredTokensBefore(DateOnly today)
+    {
+        if (_retiredLastTokens.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var day in _retiredLastTokens.Keys.Where(d => d < today.DayNumber).ToArray())
+        {
+            _retiredLastTokens.Remove(day);
         }
     }
 
