@@ -1,13 +1,17 @@
--- Whether the claims made under quota nonces ARGV[4..] are live (booked, or held and not expired): one 1 or 0 each.
--- Only asked about nonces whose lease has passed, so a nonce with no claim now never gets one.
+-- What became of the claims made under quota nonces ARGV[4..], one answer each: 1 live (booked, or held and not
+-- expired), 0 dead (it was made and is gone: released, cancelled, expired, blocked, withdrawn), 2 never made
+-- under this nonce (so far: the caller judges by the lease whether it still may be).
 local meta, claims, nonces = KEYS[1], KEYS[3], KEYS[4]
 local result = {}
 local exists = redis.call('EXISTS', meta) == 1
+-- A withdrawn day (no meta) has lost its nonces: each answer is 2, judged by the lease (the day could be
+-- published again while a claim with that nonce is still on its way).
 local now = now_ms()
 for i = 4, #ARGV do
-  local live = 0
+  local live = 2
   local ref = exists and redis.call('HGET', nonces, ARGV[i])
   if ref then
+    live = 0
     local lane, first, token = string.match(ref, '^(%d+):(%d+):(%d+)$')
     local v = redis.call('HGET', claims, lane .. ':' .. first)
     if v then

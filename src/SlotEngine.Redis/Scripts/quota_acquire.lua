@@ -2,7 +2,7 @@
 -- KEYS[1] the patient's day: hash on {q:<patient hex>:<yyyymmdd>}, "<scope>:<id>:<i>" -> "<provider>:<yyyymmdd>|<nonce>|<lease deadline ms>"
 -- ARGV: [1] nonce, [2] the claim's calendar, [3] lease ms, [4] clock-skew grace ms, [5] key expiry (unix ms),
 -- [6] rule count n, then n pairs (scope, limit), then pairs (field, value) of entries proven dead (removed when unchanged).
--- -> {1, lease deadline ms, fields taken...} | {0, fields and values of entries to check for liveness...}
+-- -> {1, lease deadline ms, fields taken...} | {0, then per entry of each full rule: field, value, 1 if its lease (plus grace) has passed else 0}
 local q = KEYS[1]
 local now = now_ms()
 local n = tonumber(ARGV[6])
@@ -26,10 +26,9 @@ for r = 0, n - 1 do
       break
     end
     local deadline = tonumber(string.match(v, '|(%d+)$'))
-    if deadline + grace <= now then
-      table.insert(undecided, f)
-      table.insert(undecided, v)
-    end
+    table.insert(undecided, f)
+    table.insert(undecided, v)
+    table.insert(undecided, (deadline + grace <= now) and 1 or 0)
   end
   if free_field then
     table.insert(chosen, free_field)

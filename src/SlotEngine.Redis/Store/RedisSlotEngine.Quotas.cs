@@ -20,9 +20,9 @@ public sealed partial class RedisSlotEngine
 
     /// <summary>
     /// Takes one entry per quota rule in the patient's day hash (<c>{q:patient:day}</c>), or none. When a
-    /// rule is full, the entries whose lease has passed are checked against their calendars (a claim made
-    /// under their nonce that is still held or booked keeps its entry); dead ones are removed and the
-    /// round is tried again. Null: the quota is exceeded. See docs/quotas-distributed.md.
+    /// rule is full, its entries are checked against their calendars: an entry is dead when the claim made
+    /// under its nonce is gone, or when no claim was made under it and its lease has passed; dead ones are
+    /// removed and the round is tried again. Null: the quota is exceeded. See docs/quotas-distributed.md.
     /// </summary>
     private async ValueTask<QuotaLease?> AcquireQuotaAsync(ClaimRequest request, Calendar calendar, CancellationToken cancellationToken)
     {
@@ -93,8 +93,8 @@ public sealed partial class RedisSlotEngine
     /// <summary>Asks each calendar named by an undecided entry whether the claim made under its nonce still lives.</summary>
     private async ValueTask<List<(string Field, string Value)>> FindDeadEntriesAsync(RedisReply reply, CancellationToken cancellationToken)
     {
-        var byCalendar = new Dictionary<string, List<(string Field, string Value, string Nonce)>>(StringComparer.Ordinal);
-        for (var i = 1; i + 1 < reply.Count; i += 2)
+        var byCalendar = new Dictionary<string, List<(string Field, string Value, string Nonce, bool LeasePassed)>>(StringComparer.Ordinal);
+        for (var i = 1; i + 2 < reply.Count; i += 3)
         {
             var field = reply[i].AsString()!;
             var value = reply[i + 1].AsString()!;
@@ -104,7 +104,7 @@ public sealed partial class RedisSlotEngine
                 byCalendar[parts[0]] = list = [];
             }
 
-            list.Add((field, value, parts[1]));
+            list.Add((field, value, parts[1], reply[i + 2].AsInt64() == 1));
         }
 
         var dead = new List<(string Field, string Value)>();
@@ -128,7 +128,10 @@ public sealed partial class RedisSlotEngine
             var live = await EvalAsync(StoreScripts.Live, CalendarKeys(keys), args, cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < entries.Count; i++)
             {
-                if (live[i].AsInt64() == 0)
+                // 0: the claim was made and is gone. 2: never made under this nonce; once the lease has
+                // passed (by the quota shard's clock, plus the skew allowance) it never can be.
+                var answer = live[i].AsInt64();
+                if (answer == 0 || (answer == 2 && entries[i].LeasePassed))
                 {
                     dead.Add((entries[i].Field, entries[i].Value));
                 }

@@ -1,0 +1,18 @@
+using SlotEngine.Redis.Tests.Fixtures;
+
+namespace SlotEngine.Redis.Tests.Contract;
+
+/// <summary>The contract against <see cref="RedisSlotEngine"/> on a real standalone redis-server; each engine gets a key prefix of its own.</summary>
+public sealed class RedisContractTests(StandaloneServerFixture fixture) : SlotEngineContract, IClassFixture<StandaloneServerFixture>
+{
+    protected override async Task<ISlotEngine> CreateEngineAsync(SlotEngineOptions options) =>
+        await RedisSlotEngine.ConnectAsync(new RedisSlotEngineOptions
+        {
+            ConnectionString = fixture.Server.Endpoint,
+            Engine = options,
+            KeyPrefix = "c" + Guid.NewGuid().ToString("N")[..12] + ":",
+            PersistenceCheck = PersistenceCheckMode.Off,
+        });
+
+    protected override ValueTask DisposeEngineAsync(ISlotEngine engine) => ((RedisSlotEngine)engine).DisposeAsync();
+}
