@@ -1,0 +1,39 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace SlotEngine.Hosting.Tests;
+
+/// <summary>The hosted sweeper frees expired holds on its interval, timed by the engine's time provider.</summary>
+public sealed class SweeperTests
+{
+    [Fact]
+    public async Task The_sweeper_frees_an_expired_hold_when_fake_time_passes_its_interval()
+    {
+        var time = new ManualTime(Seeds.Morning);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<TimeProvider>(time);
+        builder.Services.AddSlotEngine().AddExpiredHoldSweeper(o => o.Interval = TimeSpan.FromSeconds(30));
+        using var host = builder.Build();
+        using var metrics = new MetricRecorder(host.Services.GetRequiredService<IMeterFactory>());
+        var engine = host.Services.GetRequiredService<ISlotEngine>();
+        var patients = host.Services.GetRequiredService<PatientKeyHasher>();
+        await Seeds.SeedAsync(engine);
+        var calendar = new CalendarKey(Seeds.Doctor, Seeds.Tomorrow);
+        var hold = await engine.ClaimAsync(ClaimRequest.Hold(calendar, SlotRange.Single(2), patients.KeyOf(Seeds.Citizen(1)), TimeSpan.FromMinutes(1)));
+        Assert.True(hold.Succeeded);
+        await host.StartAsync();
+        await time.FirstTimerCreated.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var swept = metrics.WaitForAsync(m => m.Instrument == SlotEngineTelemetry.HoldsExpired);
+        Assert.False(swept.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(90));
+        await swept.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(1, metrics.Of(SlotEngineTelemetry.HoldsExpired).Sum(m => m.Value));
+        var snapshot = await engine.GetCalendarAsync(calendar);
+        Assert.Equal(SlotStatus.Free, snapshot[2].Status);
+        await host.StopAsync();
+    }
+}
