@@ -41,7 +41,7 @@ internal sealed class RedisCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until every node says cluster_state:ok and all list the same slot map.</summary>
+    /// <summary>Waits until every node says cluster_state:ok and all hold the same slot map.</summary>
     public async Task WaitUntilConsistentAsync()
     {
         await Eventually.TrueAsync(
@@ -55,9 +55,9 @@ internal sealed class RedisCluster : IAsyncDisposable
                         return false;
                     }
 
-                    var slots = await node.CliAsync("CLUSTER", "SLOTS");
-                    first ??= slots;
-                    if (first != slots)
+                    var map = SlotMap(await node.CliAsync("CLUSTER", "NODES"));
+                    first ??= map;
+                    if (first != map)
                     {
                         return false;
                     }
@@ -66,6 +66,26 @@ internal sealed class RedisCluster : IAsyncDisposable
                 return true;
             },
             "cluster_state:ok and one slot map on every node");
+    }
+
+    /// <summary>"port:range" of every primary's slots, sorted: the same text on every node once they agree.</summary>
+    private static string SlotMap(string clusterNodes)
+    {
+        var entries = new List<string>();
+        foreach (var line in clusterNodes.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var fields = line.Trim().Split(' ');
+            if (fields.Length < 9 || !fields[2].Contains("master", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var port = fields[1].Split('@')[0].Split(':')[1];
+            entries.AddRange(fields.Skip(8).Where(r => !r.StartsWith('[')).Select(r => port + ":" + r));
+        }
+
+        entries.Sort(StringComparer.Ordinal);
+        return string.Join(',', entries);
     }
 
     public async Task<string> NodeIdAsync(RedisServer node) => (await node.CliAsync("CLUSTER", "MYID")).Trim();

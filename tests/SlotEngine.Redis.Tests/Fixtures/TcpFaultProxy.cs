@@ -43,7 +43,8 @@ internal sealed class TcpFaultProxy : IAsyncDisposable
     /// <summary>Resets every open connection (RST, not a graceful close).</summary>
     public void CutAll()
     {
-        foreach (var (id, pair) in _pairs)
+        // A snapshot: a client that reconnects while this runs must not be cut as well.
+        foreach (var (id, pair) in _pairs.ToArray())
         {
             if (_pairs.TryRemove(id, out _))
             {
