@@ -24,7 +24,7 @@ end
 if now >= tonumber(ARGV[8]) then
   return { 'past' }
 end
-if ARGV[11] ~= '' and now >= tonumber(ARGV[12]) then
+if ARGV[11] ~= '' and (now >= tonumber(ARGV[12]) or redis.call('HGET', nonces, ARGV[11]) == 'x' .. ARGV[12]) then
   return { 'lease' }
 end
 local wpl = tonumber(redis.call('HGET', meta, 'wpl'))

@@ -5,8 +5,9 @@
 --                  slot s of seat l is bit (s % 8) counted from the least significant bit of byte
 --                  l*wpl*8 + s/8, which is Redis bit offset l*wpl*64 + (s - s%8) + (7 - s%8)
 --   KEYS[3] claims hash: "<seat>:<slot>" -> "<token>|<h or b>|<first>|<length>|<patient hex>|<hold expiry ms>"
---                  one field per slot of a claim; free bit 0 with no field = closed
---   KEYS[4] nonces hash: quota nonce -> "<seat>:<first>:<token>" (which claim a quota entry led to)
+--                  one field per slot of a claim; free bit 0 with no field = closed; field '-' is a placeholder
+--   KEYS[4] nonces hash: quota nonce -> "<seat>:<first>:<token>" (which claim a quota entry led to), or
+--                  "x<lease deadline ms>" for a burned lease (see burn.lua); '-' placeholder
 -- ARGV[1] change-feed channel, ARGV[2] '1' to SPUBLISH (cluster) or '0' to PUBLISH, ARGV[3] "<provider>:<yyyymmdd>"
 local function now_ms()
   local t = redis.call('TIME')

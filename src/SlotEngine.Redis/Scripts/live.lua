@@ -10,6 +10,9 @@ local now = now_ms()
 for i = 4, #ARGV do
   local live = 2
   local ref = exists and redis.call('HGET', nonces, ARGV[i])
+  if ref and string.sub(ref, 1, 1) == 'x' then
+    ref = nil -- a burned lease: no claim was made under it
+  end
   if ref then
     live = 0
     local lane, first, token = string.match(ref, '^(%d+):(%d+):(%d+)$')

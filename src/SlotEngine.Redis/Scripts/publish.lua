@@ -10,5 +10,9 @@ if existing then
 end
 redis.call('HSET', meta, 'tpl', ARGV[4], 'slots', ARGV[5], 'cap', ARGV[6], 'wpl', ARGV[7], 'ver', 0, 'tok', 0)
 redis.call('SET', free, ARGV[8])
+-- The claims and nonces hashes get a placeholder field '-', so that all four keys exist while the day does: a
+-- cluster slot migration then moves them together and never finds a script's keys half present (TRYAGAIN).
 redis.call('DEL', KEYS[3], KEYS[4])
+redis.call('HSET', KEYS[3], '-', '')
+redis.call('HSET', KEYS[4], '-', '')
 return { 'ok', bump(meta) }

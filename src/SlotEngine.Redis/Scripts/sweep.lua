@@ -9,10 +9,12 @@ local all = redis.call('HGETALL', claims)
 local result = { 0 }
 for i = 1, #all, 2 do
   local lane, slot = string.match(all[i], '^(%d+):(%d+)$')
-  local c = parse(all[i + 1])
-  if c.kind == 'h' and c.expiry <= now and tonumber(slot) == c.first then
-    remove_claim(free, claims, wpl, tonumber(lane), c, 0, 0)
-    table.insert(result, describe(tonumber(lane), c))
+  if lane then
+    local c = parse(all[i + 1])
+    if c.kind == 'h' and c.expiry <= now and tonumber(slot) == c.first then
+      remove_claim(free, claims, wpl, tonumber(lane), c, 0, 0)
+      table.insert(result, describe(tonumber(lane), c))
+    end
   end
 end
 if #result > 1 then

@@ -27,13 +27,13 @@ public sealed partial class RedisSlotEngine
         var ownsKey = false;
         if (request.IdempotencyKey is { } idempotencyKey)
         {
-            var earlier = await BeginIdempotentAsync(request, idempotencyKey, keys, digest, cancellationToken).ConfigureAwait(false);
+            var (earlier, created) = await BeginIdempotentAsync(request, idempotencyKey, keys, digest, cancellationToken).ConfigureAwait(false);
             if (earlier is { } done)
             {
                 return done;
             }
 
-            ownsKey = true;
+            ownsKey = created;
         }
 
         var outcome = ClaimStatus.Taken;
@@ -47,7 +47,7 @@ public sealed partial class RedisSlotEngine
 
             for (var attempt = 0; ; attempt++)
             {
-                var lease = await AcquireQuotaAsync(request, calendar, cancellationToken).ConfigureAwait(false);
+                var lease = await AcquireQuotaAsync(request, calendar, digest, cancellationToken).ConfigureAwait(false);
                 if (lease is null)
                 {
                     return ClaimResult.Failed(outcome = ClaimStatus.QuotaExceeded);
@@ -57,10 +57,8 @@ public sealed partial class RedisSlotEngine
                 var status = reply[0].AsString();
                 if (status is "ok" or "again")
                 {
-                    if (status == "again")
-                    {
-                        await ReleaseQuotaAsync(lease).ConfigureAwait(false);
-                    }
+                    // "again": the same request claimed earlier, under the same quota entries (a keyed
+                    // request's nonce comes from its key), which stay with that claim.
 
                     var reservation = new Reservation(
                         request.Calendar,
@@ -84,7 +82,7 @@ public sealed partial class RedisSlotEngine
                 }
 
                 // Every other answer means the claim did not happen: give the quota entries back.
-                await ReleaseQuotaAsync(lease).ConfigureAwait(false);
+                await ReleaseQuotaAsync(lease, request.IdempotencyKey is null ? null : keys).ConfigureAwait(false);
                 switch (status)
                 {
                     case "lease" when attempt < MaxLeaseRetries:
@@ -241,13 +239,13 @@ public sealed partial class RedisSlotEngine
     /// key when it was used for another request; returns the earlier result when this is a retry of a
     /// claim that happened. Returns null when this call should claim.
     /// </summary>
-    private async ValueTask<ClaimResult?> BeginIdempotentAsync(ClaimRequest request, string key, CalendarKeySet keys, string digest, CancellationToken cancellationToken)
+    private async ValueTask<(ClaimResult? Earlier, bool Created)> BeginIdempotentAsync(ClaimRequest request, string key, CalendarKeySet keys, string digest, CancellationToken cancellationToken)
     {
         var ownerKey = _keys.IdempotencyOwnerKey(key);
         var owner = await _redis.ExecuteAsync(ownerKey, "SET", [ownerKey, digest, "NX", "GET", "PX", _retentionMs], cancellationToken).ConfigureAwait(false);
         if (owner.IsNull)
         {
-            return null;
+            return (null, true);
         }
 
         if (owner.AsString() != digest)
@@ -255,10 +253,16 @@ public sealed partial class RedisSlotEngine
             throw Reused(request);
         }
 
-        var record = await _redis.ExecuteAsync(keys.Meta, "GET", [keys.IdempotencyPrefix + key], cancellationToken).ConfigureAwait(false);
+        // An earlier attempt failed, or is still running, when there is no record: claim (the script settles a race).
+        return (await ReadIdempotencyRecordAsync(request, keys, cancellationToken).ConfigureAwait(false), false);
+    }
+
+    private async ValueTask<ClaimResult?> ReadIdempotencyRecordAsync(ClaimRequest request, CalendarKeySet keys, CancellationToken cancellationToken)
+    {
+        var record = await _redis.ExecuteAsync(keys.Meta, "GET", [keys.IdempotencyPrefix + request.IdempotencyKey!], cancellationToken).ConfigureAwait(false);
         if (record.IsNull)
         {
-            return null; // an earlier attempt failed, or is still running: claim (the script settles a race)
+            return null;
         }
 
         var parts = record.AsString()!.Split('|');

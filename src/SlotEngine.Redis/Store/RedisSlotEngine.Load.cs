@@ -46,7 +46,13 @@ public sealed partial class RedisSlotEngine
         var fields = reply[2];
         for (var i = 0; i + 1 < fields.Count; i += 2)
         {
-            var slot = SlotOfField(fields[i].AsString()!, out var seat);
+            var name = fields[i].AsString()!;
+            if (name == "-")
+            {
+                continue; // the placeholder that keeps the hash in existence
+            }
+
+            var slot = SlotOfField(name, out var seat);
             var claim = StoredClaim.Parse(fields[i + 1].AsString()!);
             if (claim.First == slot)
             {

@@ -24,7 +24,7 @@ public sealed partial class RedisSlotEngine
     /// under its nonce is gone, or when no claim was made under it and its lease has passed; dead ones are
     /// removed and the round is tried again. Null: the quota is exceeded. See docs/quotas-distributed.md.
     /// </summary>
-    private async ValueTask<QuotaLease?> AcquireQuotaAsync(ClaimRequest request, Calendar calendar, CancellationToken cancellationToken)
+    private async ValueTask<QuotaLease?> AcquireQuotaAsync(ClaimRequest request, Calendar calendar, string digest, CancellationToken cancellationToken)
     {
         var rules = Options.Quotas.Rules;
         if (rules.Count == 0)
@@ -33,7 +33,11 @@ public sealed partial class RedisSlotEngine
         }
 
         var key = _keys.QuotaKey(request.Patient, calendar.Day);
-        var nonce = Guid.NewGuid().ToString("N");
+        // A keyed request's nonce is its key's and request's hash: the same request sent twice (a retry, or
+        // several clients at once) shares one set of entries, and the calendar's script lets one of them claim.
+        var nonce = request.IdempotencyKey is { } idempotencyKey
+            ? Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(idempotencyKey + "\n" + digest)))[..32]
+            : Guid.NewGuid().ToString("N");
         var reference = StoreKeys.CalendarRef(request.Calendar);
         var expireAt = UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(calendar.Day.AddDays(2), Options.TimeZone));
         var args = new List<RedisArgument>
@@ -141,12 +145,34 @@ public sealed partial class RedisSlotEngine
         return dead;
     }
 
-    /// <summary>Gives back the entries of a claim that definitely did not happen. Best effort: an entry left behind dies with its lease.</summary>
-    private async ValueTask ReleaseQuotaAsync(QuotaLease lease)
+    /// <summary>
+    /// Gives back the entries of a claim that definitely did not happen. Best effort: an entry left behind
+    /// dies with its lease. A keyed request's entries may be shared with a twin of the same request still
+    /// on its way to the calendar, so its lease is first burned there (<paramref name="sharedOn"/>): if a
+    /// claim already used it, the entries stay with that claim.
+    /// </summary>
+    private async ValueTask ReleaseQuotaAsync(QuotaLease lease, CalendarKeySet? sharedOn)
     {
         if (lease.IsEmpty)
         {
             return;
+        }
+
+        if (sharedOn is not null)
+        {
+            try
+            {
+                var burned = await EvalAsync(StoreScripts.Burn, CalendarKeys(sharedOn), FeedArgs(sharedOn, lease.Nonce, lease.DeadlineMs), CancellationToken.None).ConfigureAwait(false);
+                if (burned.AsInt64() == 0)
+                {
+                    return;
+                }
+            }
+            catch (RedisException e)
+            {
+                _options.Warning?.Invoke($"Could not burn the quota lease of a failed claim ({e.Message}); its entries free themselves when the lease ends.");
+                return;
+            }
         }
 
         var args = new RedisArgument[lease.Fields.Length * 2];

@@ -1,0 +1,50 @@
+using SlotEngine.Redis.Tests.Contract;
+
+namespace SlotEngine.Redis.Tests.Store;
+
+/// <summary>Several nodes (RedisSlotEngine instances, each its own connection and read model) sharing one key prefix.</summary>
+internal sealed class StoreNodes : IAsyncDisposable
+{
+    private readonly List<RedisSlotEngine> _nodes = [];
+
+    public StoreNodes(string connectionString, Action<RedisSlotEngineOptions>? configure = null)
+    {
+        ConnectionString = connectionString;
+        Configure = configure;
+        Prefix = "s" + Guid.NewGuid().ToString("N")[..10] + ":";
+    }
+
+    public string ConnectionString { get; }
+
+    public string Prefix { get; }
+
+    private Action<RedisSlotEngineOptions>? Configure { get; }
+
+    public IReadOnlyList<RedisSlotEngine> All => _nodes;
+
+    /// <summary>A new node on the shared prefix, with the contract's directory registered.</summary>
+    public async Task<RedisSlotEngine> AddAsync(Action<RedisSlotEngineOptions>? configure = null, string? connectionString = null)
+    {
+        var options = new RedisSlotEngineOptions
+        {
+            ConnectionString = connectionString ?? ConnectionString,
+            KeyPrefix = Prefix,
+            PersistenceCheck = PersistenceCheckMode.Off,
+            Engine = new SlotEngineOptions { TimeZone = ContractWorld.Istanbul },
+        };
+        Configure?.Invoke(options);
+        configure?.Invoke(options);
+        var node = await RedisSlotEngine.ConnectAsync(options);
+        ContractWorld.Register(node.Directory);
+        _nodes.Add(node);
+        return node;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _nodes)
+        {
+            await node.DisposeAsync();
+        }
+    }
+}
