@@ -1,0 +1,195 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace SlotEngine.LoadTest.Cli;
+
+/// <summary>
+/// The command line: every option with its default, parsed by System.CommandLine and then checked
+/// as a whole. Any mistake gives a message naming the option and exit code 2.
+/// </summary>
+internal sealed class LoadCommand
+{
+    /// <summary>Exit code for bad options.</summary>
+    public const int BadOptions = 2;
+
+    private readonly Option<int> _providers = new("--providers", "-p") { Description = "Providers (doctors) in the country.", DefaultValueFactory = _ => 150_000 };
+    private readonly Option<int> _days = new("--days") { Description = "Days open for booking, from tomorrow.", DefaultValueFactory = _ => 15 };
+    private readonly Option<int> _slotMinutes = new("--slot-minutes") { Description = "Slot length in minutes (5 to 60), sessions 08:00-12:00 and 13:00-17:00.", DefaultValueFactory = _ => 10 };
+    private readonly Option<long?> _bookings = new("--bookings", "-n") { Description = "Stop after this many confirmed bookings. Default: 1700000 (MHRS's average day) with a 30s time limit, whichever comes first." };
+    private readonly Option<string?> _duration = new("--duration", "-d") { Description = "Stop after this long of load (e.g. 30s, 2m, 00:01:30). With --bookings too: whichever comes first." };
+    private readonly Option<int?> _concurrency = new("--concurrency", "-c") { Description = "Concurrent workers (citizens in flight) [default: cores for memory, 64 for redis]." };
+    private readonly Option<double?> _rate = new("--rate") { Description = "Open loop: citizens arriving per second in total. Without it: closed loop, as fast as possible." };
+    private readonly Option<long> _seed = new("--seed") { Description = "Seed of every random choice (country, citizens, choices).", DefaultValueFactory = _ => 42 };
+    private readonly Option<int?> _citizens = new("--citizens") { Description = "Distinct citizens (national IDs) [default: 60% of the bookings target, 1000 to 1000000]." };
+    private readonly Option<double> _rushShare = new("--rush-share") { Description = "Share of the load that arrives in the release rush (0 to 1).", DefaultValueFactory = _ => 0.3 };
+    private readonly Option<string> _backend = new("--backend", "-b") { Description = "The engine: memory (embedded) or redis.", DefaultValueFactory = _ => "memory" };
+    private readonly Option<string?> _redis = new("--redis") { Description = "Redis connection string for --backend redis: host:port[,host:port...][,options]." };
+    private readonly Option<string?> _json = new("--json") { Description = "Write the JSON report here, and an SVG latency plot beside it (same name, .svg)." };
+    private readonly Option<bool> _plain = new("--plain") { Description = "Plain progress lines instead of the live panel (automatic when output is redirected)." };
+
+    /// <summary>Creates the command.</summary>
+    public LoadCommand()
+    {
+        _backend.AcceptOnlyFromAmong("memory", "redis");
+        Root = new RootCommand("slotengine-load: drives SlotEngine with a nationwide, MHRS-like appointment scenario and reports throughput, latency percentiles and an invariant check.")
+        {
+            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _json, _plain,
+        };
+    }
+
+    /// <summary>The root command (actions are set by the program).</summary>
+    public RootCommand Root { get; }
+
+    /// <summary>Turns parsed options into settings, or lists what is wrong.</summary>
+    /// <param name="parse">The parse result (without parse errors).</param>
+    /// <param name="errors">The problems, one per line, naming the option.</param>
+    /// <returns>The settings, or <see langword="null"/>.</returns>
+    public LoadSettings? Bind(ParseResult parse, out List<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        errors = [];
+        var providers = parse.GetValue(_providers);
+        var days = parse.GetValue(_days);
+        var slotMinutes = parse.GetValue(_slotMinutes);
+        var bookings = parse.GetValue(_bookings);
+        var durationText = parse.GetValue(_duration);
+        var rate = parse.GetValue(_rate);
+        var rushShare = parse.GetValue(_rushShare);
+        var backend = parse.GetValue(_backend) == "redis" ? BackendKind.Redis : BackendKind.Memory;
+        var redis = parse.GetValue(_redis);
+        var json = parse.GetValue(_json);
+
+        if (providers < 81 || providers > ProviderId.MaxValue + 1)
+        {
+            errors.Add($"--providers must be from 81 (one per province) to {ProviderId.MaxValue + 1:N0}; it was {providers}.");
+        }
+
+        if (days < 1 || days > 365)
+        {
+            errors.Add($"--days must be from 1 to 365; it was {days}.");
+        }
+
+        if (slotMinutes < 5 || slotMinutes > 60)
+        {
+            errors.Add($"--slot-minutes must be from 5 to 60; it was {slotMinutes}.");
+        }
+
+        TimeSpan? duration = null;
+        if (durationText is not null)
+        {
+            if (!TryParseDuration(durationText, out var d) || d <= TimeSpan.Zero || d > TimeSpan.FromHours(24))
+            {
+                errors.Add($"--duration must be a positive time up to 24 hours, like 30s, 2m or 00:01:30; it was '{durationText}'.");
+            }
+            else
+            {
+                duration = d;
+            }
+        }
+
+        if (bookings is { } n && n < 1)
+        {
+            errors.Add($"--bookings must be at least 1; it was {n}.");
+        }
+
+        var concurrency = parse.GetValue(_concurrency) ?? (backend == BackendKind.Redis ? 64 : Environment.ProcessorCount);
+        if (concurrency < 1 || concurrency > 4096)
+        {
+            errors.Add($"--concurrency must be from 1 to 4096; it was {concurrency}.");
+        }
+
+        if (rate is { } r && (r <= 0 || double.IsNaN(r) || double.IsInfinity(r)))
+        {
+            errors.Add($"--rate must be a positive number of citizens per second; it was {r}.");
+        }
+
+        if (rushShare < 0 || rushShare >= 1 || double.IsNaN(rushShare))
+        {
+            errors.Add($"--rush-share must be from 0 to below 1; it was {rushShare}.");
+        }
+
+        // Neither given: MHRS's day with a time limit. One given: that alone stops the run.
+        long? target = bookings ?? (durationText is null ? LoadSettings.MhrsDay : null);
+        if (bookings is null && durationText is null)
+        {
+            duration = LoadSettings.DefaultTimeLimit;
+        }
+
+        var citizens = parse.GetValue(_citizens) ?? (int)Math.Clamp(target is { } t ? t * 6 / 10 : 1_000_000, 1_000, 1_000_000);
+        if (citizens < 81 || citizens > 50_000_000)
+        {
+            errors.Add($"--citizens must be from 81 (one per province) to 50,000,000; it was {citizens}.");
+        }
+
+        if (backend == BackendKind.Redis && string.IsNullOrWhiteSpace(redis))
+        {
+            errors.Add("--backend redis needs --redis \"host:port[,host:port...]\".");
+        }
+
+        if (backend == BackendKind.Memory && redis is not null)
+        {
+            errors.Add("--redis is only used with --backend redis.");
+        }
+
+        if (json is not null)
+        {
+            var directory = Path.GetDirectoryName(Path.GetFullPath(json));
+            if (string.IsNullOrWhiteSpace(json) || (directory is not null && !Directory.Exists(directory)))
+            {
+                errors.Add($"--json: the folder of '{json}' does not exist.");
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return null;
+        }
+
+        return new LoadSettings
+        {
+            Providers = providers,
+            DaysOpen = days,
+            SlotLength = TimeSpan.FromMinutes(slotMinutes),
+            BookingsTarget = target,
+            Duration = duration,
+            Concurrency = concurrency,
+            Rate = rate,
+            Seed = parse.GetValue(_seed),
+            Citizens = citizens,
+            RushShare = rushShare,
+            Backend = backend,
+            RedisConnection = redis,
+            JsonPath = json,
+            Plain = parse.GetValue(_plain),
+        };
+    }
+
+    /// <summary>Parses 30s, 2m, 1h, 500ms, a plain number of seconds, or hh:mm:ss.</summary>
+    /// <param name="text">The text.</param>
+    /// <param name="duration">The duration.</param>
+    /// <returns>Whether it parsed.</returns>
+    internal static bool TryParseDuration(string text, out TimeSpan duration)
+    {
+        duration = default;
+        text = text.Trim();
+        (string Suffix, double Seconds)[] units = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)];
+        foreach (var (suffix, seconds) in units)
+        {
+            if (text.EndsWith(suffix, StringComparison.OrdinalIgnoreCase) &&
+                double.TryParse(text.AsSpan(0, text.Length - suffix.Length), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) &&
+                !double.IsNaN(value) && !double.IsInfinity(value) && Math.Abs(value) < 1e7)
+            {
+                duration = TimeSpan.FromSeconds(value * seconds);
+                return true;
+            }
+        }
+
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var plain) && !double.IsNaN(plain) && !double.IsInfinity(plain) && Math.Abs(plain) < 1e7)
+        {
+            duration = TimeSpan.FromSeconds(plain);
+            return true;
+        }
+
+        return text.Contains(':', StringComparison.Ordinal) && TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out duration);
+    }
+}

@@ -1,0 +1,86 @@
+namespace SlotEngine.LoadTest;
+
+/// <summary>Which engine the generator drives.</summary>
+internal enum BackendKind
+{
+    /// <summary>The embedded in-memory engine.</summary>
+    Memory,
+
+    /// <summary>The Redis store (SlotEngine.Redis), one instance or a cluster.</summary>
+    Redis,
+}
+
+/// <summary>Everything a run is told on the command line, validated. Immutable.</summary>
+internal sealed record LoadSettings
+{
+    /// <summary>MHRS's average day.</summary>
+    public const long MhrsDay = 1_700_000;
+
+    /// <summary>Providers (doctors) in the country.</summary>
+    public int Providers { get; init; } = 150_000;
+
+    /// <summary>Days open for booking (tomorrow and the following ones).</summary>
+    public int DaysOpen { get; init; } = 15;
+
+    /// <summary>Slot length.</summary>
+    public TimeSpan SlotLength { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The default time limit when neither a bookings target nor a duration is given.</summary>
+    public static readonly TimeSpan DefaultTimeLimit = TimeSpan.FromSeconds(30);
+
+    /// <summary>Stop after this many confirmed bookings; <see langword="null"/> for no target. Whichever of this and <see cref="Duration"/> comes first stops the run.</summary>
+    public long? BookingsTarget { get; init; } = MhrsDay;
+
+    /// <summary>Stop after this long of load (wall clock); <see langword="null"/> for no limit.</summary>
+    public TimeSpan? Duration { get; init; } = DefaultTimeLimit;
+
+    /// <summary>Concurrent workers (citizens in flight).</summary>
+    public int Concurrency { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Open loop: citizens arriving per second in total; <see langword="null"/> for closed loop (as fast as possible).</summary>
+    public double? Rate { get; init; }
+
+    /// <summary>Seed of every random choice.</summary>
+    public long Seed { get; init; } = 42;
+
+    /// <summary>The citizens who book (distinct national IDs).</summary>
+    public int Citizens { get; init; } = 1_000_000;
+
+    /// <summary>Share of the load that arrives in the release rush.</summary>
+    public double RushShare { get; init; } = 0.3;
+
+    /// <summary>The engine driven.</summary>
+    public BackendKind Backend { get; init; } = BackendKind.Memory;
+
+    /// <summary>Redis connection string (host:port,host:port,options) for <see cref="BackendKind.Redis"/>.</summary>
+    public string? RedisConnection { get; init; }
+
+    /// <summary>Where to write the JSON report (and the SVG plot beside it).</summary>
+    public string? JsonPath { get; init; }
+
+    /// <summary>Plain progress lines even on a terminal.</summary>
+    public bool Plain { get; init; }
+
+    /// <summary>How long a citizen's hold lives.</summary>
+    public TimeSpan HoldTtl { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Share of holders who confirm; the rest walk away and let the hold expire.</summary>
+    public double ConfirmShare { get; init; } = 0.9;
+
+    /// <summary>Share of bookings cancelled later.</summary>
+    public double CancelShare { get; init; } = 0.05;
+
+    /// <summary>Earliest starts a search asks for; the citizen picks one of them.</summary>
+    public int Choices { get; init; } = 3;
+
+    /// <summary>Searches a citizen makes at most before giving up (after Taken or quota refusals).</summary>
+    public int MaxAttempts { get; init; } = 4;
+
+    /// <summary>Slots per day of the template.</summary>
+    public DayTemplate Template => SlotLength == TimeSpan.FromMinutes(10)
+        ? DayTemplate.Standard
+        : new DayTemplate([new Session(new TimeOnly(8, 0), new TimeOnly(12, 0)), new Session(new TimeOnly(13, 0), new TimeOnly(17, 0))], SlotLength);
+
+    /// <summary>Seats in the country over the open days.</summary>
+    public long TotalSeats => (long)Providers * DaysOpen * Template.SlotCount * Template.Capacity;
+}

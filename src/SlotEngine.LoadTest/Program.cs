@@ -1,0 +1,69 @@
+using SlotEngine.LoadTest;
+using SlotEngine.LoadTest.Cli;
+using SlotEngine.LoadTest.Reports;
+using SlotEngine.LoadTest.Run;
+using Spectre.Console;
+
+// slotengine-load: exit 0 = ran and every invariant held; 1 = a double booking or an invariant
+// violation; 2 = bad options or an unavailable backend.
+var command = new LoadCommand();
+command.Root.SetAction(async (parse, cancellationToken) =>
+{
+    var settings = command.Bind(parse, out var errors);
+    if (settings is null)
+    {
+        return Fail(errors);
+    }
+
+    // Redirected (CI logs, files): no colours, no cursor tricks, wide lines.
+    var redirected = Console.IsOutputRedirected;
+    var console = redirected
+        ? AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No, Out = new AnsiConsoleOutput(Console.Out) })
+        : AnsiConsole.Console;
+    if (redirected)
+    {
+        console.Profile.Width = 160;
+    }
+
+    var live = !settings.Plain && !redirected && console.Profile.Capabilities.Interactive;
+    var output = new ProgressOutput(console, live);
+    var result = await LoadRun.ExecuteAsync(settings, output, cancellationToken).ConfigureAwait(false);
+    if (result is null)
+    {
+        return LoadCommand.BadOptions;
+    }
+
+    ConsoleReport.Write(console, result);
+    if (settings.JsonPath is { } path)
+    {
+        JsonReport.Write(path, result);
+        var svg = Path.ChangeExtension(path, ".svg");
+        SvgPlot.Write(
+            svg,
+            $"SlotEngine latency by percentile: {Backends.Name(settings.Backend)}, {result.Stats.Bookings:N0} bookings at {result.BookingsPerSecond:N0}/s",
+            $"{settings.Providers:N0} providers, {settings.DaysOpen} days, {settings.Concurrency} workers ({(settings.Rate is null ? "closed loop" : "open loop")}), seed {settings.Seed}; {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}",
+            Enumerable.Range(0, OperationNames.Count).Select(i => (OperationNames.Name((Operation)i), result.Stats.Latency[i])).ToList());
+        console.WriteLine($"Wrote {path} and {svg}.");
+    }
+
+    return result.ExitCode;
+});
+
+var parsed = command.Root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    return Fail(parsed.Errors.Select(e => e.Message));
+}
+
+return await parsed.InvokeAsync().ConfigureAwait(false);
+
+static int Fail(IEnumerable<string> errors)
+{
+    foreach (var error in errors)
+    {
+        Console.Error.WriteLine("error: " + error);
+    }
+
+    Console.Error.WriteLine("Run 'slotengine-load --help' for the options.");
+    return LoadCommand.BadOptions;
+}

@@ -1,0 +1,144 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using SlotEngine.LoadTest.Run;
+
+namespace SlotEngine.LoadTest.Reports;
+
+/// <summary>
+/// The machine-readable report (<c>--json PATH</c>). Field names are snake_case and stable: CI and
+/// dashboards read <c>bookings_per_second</c>, <c>double_bookings</c>, <c>invariant_violations</c>
+/// and each operation's <c>count</c>, <c>per_second</c>, <c>p50_us</c>, <c>p99_us</c>,
+/// <c>p999_us</c>, <c>max_us</c>.
+/// </summary>
+internal static class JsonReport
+{
+    /// <summary>Writes the report.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="result">The run's result.</param>
+    public static void Write(string path, RunResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        using var stream = File.Create(path);
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        var s = result.Settings;
+        var stats = result.Stats;
+        json.WriteStartObject();
+        json.WriteString("tool", "slotengine-load");
+        json.WriteString("scenario", "nationwide");
+        json.WriteString("backend", Backends.Name(s.Backend));
+        json.WriteNumber("bookings", stats.Bookings);
+        json.WriteNumber("elapsed_seconds", Math.Round(result.ElapsedSeconds, 6));
+        json.WriteNumber("bookings_per_second", Math.Round(result.BookingsPerSecond, 1));
+        json.WriteNumber("double_bookings", result.Invariants.DoubleBookings);
+        json.WriteNumber("invariant_violations", result.Invariants.Violations);
+        json.WriteNumber("exit_code", result.ExitCode);
+        json.WriteBoolean("interrupted", result.Interrupted);
+        json.WriteNumber("setup_seconds", Math.Round(result.SetupSeconds, 3));
+        json.WriteNumber("check_seconds", Math.Round(result.CheckSeconds, 3));
+        json.WriteNumber("citizens_arrived", stats.Citizens);
+        json.WriteNumber("walk_aways", stats.WalkAways);
+        json.WriteNumber("cancelled", stats.Cancelled);
+        json.WriteNumber("cancels_not_yet_due", result.CancelsPending);
+        json.WriteNumber("fill_ratio", Math.Round(result.FillRatio, 6));
+        json.WriteNumber("mhrs_day_seconds", result.BookingsPerSecond > 0 ? Math.Round(LoadSettings.MhrsDay / result.BookingsPerSecond, 3) : 0);
+        json.WriteString("scenario_start", result.ScenarioTime.Start);
+        json.WriteString("scenario_end", result.ScenarioTime.End.ToOffset(result.ScenarioTime.Start.Offset));
+
+        json.WriteStartObject("gc");
+        json.WriteNumber("gen0", result.Gc.Gen0);
+        json.WriteNumber("gen1", result.Gc.Gen1);
+        json.WriteNumber("gen2", result.Gc.Gen2);
+        json.WriteNumber("paused_seconds", Math.Round(result.Gc.Paused.TotalSeconds, 4));
+        json.WriteEndObject();
+
+        json.WriteStartObject("settings");
+        json.WriteNumber("providers", s.Providers);
+        json.WriteNumber("facilities", result.Scale.Facilities);
+        json.WriteNumber("clinics", result.Scale.Clinics);
+        json.WriteNumber("citizens", result.Scale.Citizens);
+        json.WriteNumber("days_open", s.DaysOpen);
+        json.WriteNumber("slot_minutes", s.SlotLength.TotalMinutes);
+        json.WriteNumber("seats", s.TotalSeats);
+        if (s.Duration is { } duration)
+        {
+            json.WriteNumber("duration_seconds", duration.TotalSeconds);
+        }
+
+        if (s.BookingsTarget is { } target)
+        {
+            json.WriteNumber("bookings_target", target);
+        }
+
+        json.WriteNumber("concurrency", s.Concurrency);
+        json.WriteString("loop", s.Rate is null ? "closed" : "open");
+        if (s.Rate is { } rate)
+        {
+            json.WriteNumber("rate", rate);
+        }
+
+        json.WriteNumber("seed", s.Seed);
+        json.WriteNumber("rush_share", s.RushShare);
+        json.WriteEndObject();
+
+        json.WriteStartObject("machine");
+        json.WriteNumber("cores", Environment.ProcessorCount);
+        json.WriteString("os", RuntimeInformation.OSDescription);
+        json.WriteString("runtime", RuntimeInformation.FrameworkDescription);
+        json.WriteString("architecture", RuntimeInformation.ProcessArchitecture.ToString());
+        json.WriteEndObject();
+
+        json.WriteStartObject("operations");
+        for (var i = 0; i < OperationNames.Count; i++)
+        {
+            var h = stats.Latency[i];
+            json.WriteStartObject(OperationNames.Name((Operation)i));
+            json.WriteNumber("count", h.TotalCount);
+            json.WriteNumber("per_second", result.ElapsedSeconds > 0 ? Math.Round(h.TotalCount / result.ElapsedSeconds, 1) : 0);
+            json.WriteNumber("mean_us", Math.Round(h.Mean / 1000.0, 3));
+            json.WriteNumber("p50_us", Micros(h.ValueAtPercentile(50)));
+            json.WriteNumber("p90_us", Micros(h.ValueAtPercentile(90)));
+            json.WriteNumber("p99_us", Micros(h.ValueAtPercentile(99)));
+            json.WriteNumber("p999_us", Micros(h.ValueAtPercentile(99.9)));
+            json.WriteNumber("max_us", Micros(h.Max));
+            json.WriteStartObject("failures");
+            for (var r = 0; r < OperationNames.ReasonCount; r++)
+            {
+                var count = stats.Failures((Operation)i, (FailureReason)r);
+                if (count > 0)
+                {
+                    json.WriteNumber(OperationNames.Name((FailureReason)r), count);
+                }
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        json.WriteEndObject();
+
+        json.WriteStartObject("invariants");
+        json.WriteNumber("ledger_bookings", result.Invariants.LedgerBookings);
+        json.WriteNumber("engine_booked_seats", result.Invariants.EngineBookedSeats);
+        json.WriteNumber("calendars_recounted", result.Invariants.CalendarsRecounted);
+        json.WriteNumber("calendars_checked_free", result.Invariants.CalendarsCheckedFree);
+        json.WriteStartObject("problems");
+        foreach (var (kind, count) in result.Invariants.Problems)
+        {
+            json.WriteNumber(kind, count);
+        }
+
+        json.WriteEndObject();
+        json.WriteEndObject();
+
+        json.WriteStartArray("errors");
+        foreach (var error in stats.Errors)
+        {
+            json.WriteStringValue(error);
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static double Micros(long nanos) => Math.Round(nanos / 1000.0, 3);
+}

@@ -1,0 +1,291 @@
+using System.Diagnostics;
+using SlotEngine.LoadTest.Scenario;
+
+namespace SlotEngine.LoadTest.Run;
+
+/// <summary>
+/// One worker: citizens one after another, each searching, holding, and confirming or walking
+/// away, with the cancels it scheduled run when their scenario time comes. Owns its random
+/// generator, stats, ledger and cancel queue; shares only the engine, the map, the citizens and
+/// the <see cref="RunControl"/>.
+/// </summary>
+internal sealed class CitizenWorker
+{
+    private static readonly long MinCancelDelay = TimeSpan.FromMinutes(10).Ticks;
+    private static readonly long MaxCancelDelay = TimeSpan.FromHours(16).Ticks;
+
+    private readonly ISlotEngine _engine;
+    private readonly NationalMap _map;
+    private readonly CitizenPool _citizens;
+    private readonly LoadSettings _settings;
+    private readonly RunControl _control;
+    private readonly TimeZoneInfo _zone;
+    private readonly PriorityQueue<int, long> _cancels = new();
+    private readonly double _ticksToNanos = 1e9 / Stopwatch.Frequency;
+    private readonly long _arrivalInterval;
+    private FastRandom _random;
+    private long _unflushed;
+    private DateOnly _today;
+    private long _todayEndsTicks;
+
+    /// <summary>Creates a worker.</summary>
+    /// <param name="index">Its number (separates random streams and open-loop schedules).</param>
+    /// <param name="engine">The engine.</param>
+    /// <param name="map">The country.</param>
+    /// <param name="citizens">The citizens.</param>
+    /// <param name="settings">The run's settings.</param>
+    /// <param name="control">The run's shared control.</param>
+    public CitizenWorker(int index, ISlotEngine engine, NationalMap map, CitizenPool citizens, LoadSettings settings, RunControl control)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(settings);
+        _engine = engine;
+        _map = map;
+        _citizens = citizens;
+        _settings = settings;
+        _control = control;
+        _zone = engine.Options.TimeZone;
+        _random = new FastRandom(settings.Seed, index);
+        _arrivalInterval = settings.Rate is { } rate ? (long)(Stopwatch.Frequency * settings.Concurrency / rate) : 0;
+        Index = index;
+    }
+
+    /// <summary>The worker's number.</summary>
+    public int Index { get; }
+
+    /// <summary>Counters and histograms.</summary>
+    public WorkerStats Stats { get; } = new();
+
+    /// <summary>The bookings and holds this worker made.</summary>
+    public BookingLedger Ledger { get; } = new();
+
+    /// <summary>Cancels scheduled for after the end of the run.</summary>
+    public int CancelsPending => _cancels.Count;
+
+    /// <summary>Runs citizens until the control says stop.</summary>
+    /// <returns>A task that completes when the worker stops.</returns>
+    public async Task RunAsync()
+    {
+        // Spread the open-loop schedules of the workers evenly over one interval.
+        var next = _control.StartTimestamp + (_arrivalInterval * Index / Math.Max(1, _settings.Concurrency));
+        while (!_control.ShouldStop(_unflushed))
+        {
+            _control.Tick(_unflushed);
+            await RunDueCancelsAsync().ConfigureAwait(false);
+            long arrival;
+            if (_arrivalInterval > 0)
+            {
+                await WaitUntilAsync(next).ConfigureAwait(false);
+                arrival = next;
+                next += _arrivalInterval;
+            }
+            else
+            {
+                arrival = Stopwatch.GetTimestamp();
+            }
+
+            Stats.Arrived();
+            await BookOneAsync(arrival).ConfigureAwait(false);
+            if (_unflushed >= RunControl.FlushEvery)
+            {
+                _control.AddBookings(_unflushed);
+                _unflushed = 0;
+            }
+        }
+
+        _control.AddBookings(_unflushed);
+        _unflushed = 0;
+    }
+
+    private async ValueTask BookOneAsync(long arrival)
+    {
+        var cityIndex = _map.CityDemand.Next(ref _random);
+        var (branches, demand) = _map.BranchDemand[cityIndex];
+        var city = new CityCode(cityIndex + 1);
+        var branch = new BranchId(branches[demand.Next(ref _random)]);
+        var patient = _citizens.Pick(city.Value, ref _random);
+        var today = TodayAt(_control.Clock.UtcTicks);
+        var from = today.AddDays(1);
+        var to = today.AddDays(_settings.DaysOpen);
+        for (var attempt = 0; attempt < _settings.MaxAttempts; attempt++)
+        {
+            if (from > to)
+            {
+                break;
+            }
+
+            var query = EarliestQuery.ForCityBranch(city, branch, from, to, length: 1, count: _settings.Choices);
+            IReadOnlyList<FreeStart> starts;
+            var t0 = Stopwatch.GetTimestamp();
+            try
+            {
+                starts = await _engine.FindEarliestAsync(query).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Stats.Fail(Operation.Search, e);
+                return;
+            }
+            finally
+            {
+                Record(Operation.Search, t0);
+            }
+
+            if (starts.Count == 0)
+            {
+                Stats.Fail(Operation.Search, FailureReason.NoFreeSlot);
+                return;
+            }
+
+            var pick = starts[_random.Next(starts.Count)];
+            ClaimResult hold;
+            t0 = Stopwatch.GetTimestamp();
+            try
+            {
+                hold = await _engine.ClaimAsync(ClaimRequest.Hold(pick.Calendar, pick.Slots, patient, _settings.HoldTtl)).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Stats.Fail(Operation.Hold, e);
+                return;
+            }
+            finally
+            {
+                Record(Operation.Hold, t0);
+            }
+
+            if (!hold.Succeeded)
+            {
+                Stats.Fail(Operation.Hold, OperationNames.ReasonOf(hold.Status));
+                if (hold.Status == ClaimStatus.QuotaExceeded)
+                {
+                    // One per clinic (two per facility) per day: look from the next day on.
+                    from = pick.Calendar.Day.AddDays(1);
+                }
+
+                // Taken, InPast, OutsideBookingWindow, Closed: the search was a hint; search again.
+                continue;
+            }
+
+            if (!_random.Chance(_settings.ConfirmShare))
+            {
+                Ledger.AddWalkAway(hold.Reservation);
+                Stats.WalkedAway();
+                return;
+            }
+
+            await ConfirmAsync(hold.Reservation, arrival).ConfigureAwait(false);
+            return;
+        }
+
+        Stats.Fail(Operation.Booking, FailureReason.GaveUp);
+    }
+
+    private async ValueTask ConfirmAsync(Reservation hold, long arrival)
+    {
+        ClaimResult booking;
+        var t0 = Stopwatch.GetTimestamp();
+        try
+        {
+            booking = await _engine.ConfirmAsync(hold).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Stats.Fail(Operation.Confirm, e);
+            return;
+        }
+        finally
+        {
+            Record(Operation.Confirm, t0);
+        }
+
+        if (!booking.Succeeded)
+        {
+            Stats.Fail(Operation.Confirm, OperationNames.ReasonOf(booking.Status));
+            return;
+        }
+
+        var index = Ledger.AddBooking(booking.Reservation);
+        Stats.Booked();
+        _unflushed++;
+        Record(Operation.Booking, arrival);
+        if (_random.Chance(_settings.CancelShare))
+        {
+            var delay = MinCancelDelay + (long)(_random.NextDouble() * (MaxCancelDelay - MinCancelDelay));
+            _cancels.Enqueue(index, _control.Clock.UtcTicks + delay);
+        }
+    }
+
+    private async ValueTask RunDueCancelsAsync()
+    {
+        var now = _control.Clock.UtcTicks;
+        while (_cancels.TryPeek(out var index, out var due) && due <= now)
+        {
+            _cancels.Dequeue();
+            var booking = Ledger.At(index);
+            ClaimResult result;
+            var t0 = Stopwatch.GetTimestamp();
+            try
+            {
+                result = await _engine.CancelAsync(booking, CancelActor.Patient).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Stats.Fail(Operation.Cancel, e);
+                continue;
+            }
+            finally
+            {
+                Record(Operation.Cancel, t0);
+            }
+
+            if (result.Succeeded)
+            {
+                Ledger.MarkCancelled(index);
+                Stats.CancelDone();
+            }
+            else
+            {
+                // CancelTooLate: the 80-minute cutoff held; the booking stands.
+                Stats.Fail(Operation.Cancel, OperationNames.ReasonOf(result.Status));
+            }
+        }
+    }
+
+    private void Record(Operation operation, long startTimestamp) =>
+        Stats.Latency[(int)operation].Record((long)((Stopwatch.GetTimestamp() - startTimestamp) * _ticksToNanos));
+
+    private DateOnly TodayAt(long utcTicks)
+    {
+        if (utcTicks >= _todayEndsTicks)
+        {
+            var local = TimeZoneInfo.ConvertTime(new DateTimeOffset(utcTicks, TimeSpan.Zero), _zone);
+            _today = DateOnly.FromDateTime(local.DateTime);
+            var midnight = new DateTime(_today.AddDays(1), TimeOnly.MinValue, DateTimeKind.Unspecified);
+            _todayEndsTicks = TimeZoneInfo.ConvertTimeToUtc(midnight, _zone).Ticks;
+        }
+
+        return _today;
+    }
+
+    private static async ValueTask WaitUntilAsync(long timestamp)
+    {
+        var wait = timestamp - Stopwatch.GetTimestamp();
+        if (wait <= 0)
+        {
+            return;
+        }
+
+        var millis = wait * 1000 / Stopwatch.Frequency;
+        if (millis > 2)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(millis - 1)).ConfigureAwait(false);
+        }
+
+        var spin = default(SpinWait);
+        while (Stopwatch.GetTimestamp() < timestamp)
+        {
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+}

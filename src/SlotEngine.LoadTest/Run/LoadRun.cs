@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using SlotEngine.LoadTest.Reports;
+using SlotEngine.LoadTest.Scenario;
+
+namespace SlotEngine.LoadTest.Run;
+
+/// <summary>
+/// One run of the nationwide scenario: build the country, register it, open the days, make the
+/// citizens, run the workers with live progress, then recount the engine against the ledger.
+/// </summary>
+internal static class LoadRun
+{
+    /// <summary>
+    /// When the days open in the scenario: a Monday at 10:00 in Istanbul. The booking window is
+    /// tomorrow to <see cref="LoadSettings.DaysOpen"/> days ahead.
+    /// </summary>
+    public static readonly DateTimeOffset ScenarioStart = new(2025, 3, 3, 10, 0, 0, TimeSpan.FromHours(3));
+
+    /// <summary>How much scenario time a run covers: from the release at 10:00 to 10:00 the next day.</summary>
+    public static readonly TimeSpan ScenarioSpan = TimeSpan.FromHours(24);
+
+    /// <summary>How long the release rush lasts in scenario time.</summary>
+    public static readonly TimeSpan RushSpan = TimeSpan.FromMinutes(2);
+
+    /// <summary>Runs the scenario.</summary>
+    /// <param name="settings">The validated settings.</param>
+    /// <param name="output">Where progress and messages go.</param>
+    /// <param name="cancellationToken">Stops the load early; the check and report still run.</param>
+    /// <returns>The result, or <see langword="null"/> when the backend is not available (message written).</returns>
+    public static async Task<RunResult?> ExecuteAsync(LoadSettings settings, ProgressOutput output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(output);
+        var setup = Stopwatch.StartNew();
+        var clock = new ScenarioClock(ScenarioStart);
+        var hasher = new PatientKeyHasher(SHA256.HashData(Encoding.UTF8.GetBytes("slotengine-load:" + settings.Seed)));
+        var options = new SlotEngineOptions
+        {
+            TimeProvider = clock,
+            BookingHorizonDays = Math.Max(15, settings.DaysOpen),
+            MaxOpenDaysPerProvider = Math.Max(64, settings.DaysOpen + 2),
+            PatientKeyHasher = hasher,
+        };
+        var engine = Backends.TryCreate(settings, options, out var error);
+        if (engine is null)
+        {
+            output.Error(error!);
+            return null;
+        }
+
+        output.Line($"Building the country: {settings.Providers:N0} providers in 81 provinces…");
+        var map = NationalMap.Build(settings.Providers, settings.Seed);
+        map.Register(engine.Directory);
+        var today = DateOnly.FromDateTime(ScenarioStart.DateTime);
+        var days = Enumerable.Range(1, settings.DaysOpen).Select(today.AddDays).ToArray();
+        output.Line($"Opening {settings.DaysOpen} days × {settings.Template.SlotCount} slots for every provider ({settings.TotalSeats:N0} seats)…");
+        await PublishAsync(engine, settings, days, cancellationToken).ConfigureAwait(false);
+        output.Line($"Making {settings.Citizens:N0} citizens (valid national IDs → patient keys)…");
+        var citizens = CitizenPool.Create(settings.Citizens, map, hasher, settings.Seed);
+        setup.Stop();
+
+        var timeline = new ScenarioTimeline(ScenarioStart, settings.RushShare, RushSpan, ScenarioSpan);
+        var control = new RunControl(settings, clock, timeline, cancellationToken);
+        var workers = Enumerable.Range(0, settings.Concurrency)
+            .Select(i => new CitizenWorker(i, engine, map, citizens, settings, control))
+            .ToArray();
+        var gcBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+        control.Begin();
+        var load = Task.WhenAll(workers.Select(w => Task.Run(w.RunAsync, CancellationToken.None)));
+        var stopped = load.ContinueWith(_ => Stopwatch.GetTimestamp(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        var sampler = new LiveSampler(workers, control, settings);
+        await output.ShowProgressAsync(sampler, load).ConfigureAwait(false);
+        await load.ConfigureAwait(false);
+        var elapsed = Stopwatch.GetElapsedTime(control.StartTimestamp, await stopped.ConfigureAwait(false));
+        var gc = (GC.CollectionCount(0) - gcBefore.Item1, GC.CollectionCount(1) - gcBefore.Item2, GC.CollectionCount(2) - gcBefore.Item3, GC.GetTotalPauseDuration() - gcBefore.Item4);
+
+        output.Line("Recounting the engine against the generator's ledger…");
+        var check = Stopwatch.StartNew();
+        var endToday = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), options.TimeZone).DateTime);
+        var windowFrom = endToday.AddDays(options.EarliestBookableDayOffset);
+        var windowTo = days[^1] < endToday.AddDays(options.BookingHorizonDays) ? days[^1] : endToday.AddDays(options.BookingHorizonDays);
+        var invariants = await InvariantChecker.CheckAsync(
+            engine,
+            workers.SelectMany(w => w.Ledger.Entries),
+            options.Quotas,
+            windowFrom <= windowTo ? (windowFrom, windowTo) : null,
+            CancellationToken.None).ConfigureAwait(false);
+        check.Stop();
+
+        return new RunResult
+        {
+            Settings = settings,
+            Stats = WorkerStats.Merge(workers.Select(w => w.Stats)),
+            Invariants = invariants,
+            SetupSeconds = setup.Elapsed.TotalSeconds,
+            ElapsedSeconds = elapsed.TotalSeconds,
+            CheckSeconds = check.Elapsed.TotalSeconds,
+            ScenarioTime = (clock.Start, clock.GetUtcNow()),
+            CancelsPending = workers.Sum(w => (long)w.CancelsPending),
+            Scale = (map.FacilityCity.Count, map.ClinicFacility.Count, citizens.Count),
+            Gc = gc,
+            Interrupted = cancellationToken.IsCancellationRequested,
+        };
+    }
+
+    private static async Task PublishAsync(ISlotEngine engine, LoadSettings settings, DateOnly[] days, CancellationToken cancellationToken)
+    {
+        var template = settings.Template;
+        var parallel = new ParallelOptions
+        {
+            MaxDegreeOfParallelism = settings.Backend == BackendKind.Memory ? Environment.ProcessorCount : Math.Max(8, settings.Concurrency),
+            CancellationToken = cancellationToken,
+        };
+        const int Chunk = 1024;
+        var chunks = (settings.Providers + Chunk - 1) / Chunk;
+        await Parallel.ForAsync(0, chunks, parallel, async (chunk, ct) =>
+        {
+            var end = Math.Min(settings.Providers, (chunk + 1) * Chunk);
+            for (var p = chunk * Chunk; p < end; p++)
+            {
+                foreach (var day in days)
+                {
+                    await engine.PublishAsync(new ProviderId(p), day, template, ct).ConfigureAwait(false);
+                }
+            }
+        }).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using SlotEngine.LoadTest.Scenario;
+
+namespace SlotEngine.LoadTest.Run;
+
+/// <summary>
+/// Shared by the workers: when to stop, how far the run has got, and so what time it is in the
+/// scenario. Workers report bookings in batches (one interlocked add per
+/// <see cref="FlushEvery"/> bookings), so the shared counter is no hot spot.
+/// </summary>
+internal sealed class RunControl
+{
+    /// <summary>Bookings a worker counts locally before adding them to the shared total.</summary>
+    public const int FlushEvery = 64;
+
+    private readonly long _target;
+    private readonly long _durationTicks;
+    private readonly CancellationToken _cancel;
+    private long _bookings;
+    private long _startTimestamp;
+
+    /// <summary>Creates the control of a run.</summary>
+    /// <param name="settings">The run's settings.</param>
+    /// <param name="clock">The scenario clock.</param>
+    /// <param name="timeline">Progress to scenario time.</param>
+    /// <param name="cancel">Stops the run early (Ctrl+C).</param>
+    public RunControl(LoadSettings settings, ScenarioClock clock, ScenarioTimeline timeline, CancellationToken cancel)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        Clock = clock;
+        Timeline = timeline;
+        _cancel = cancel;
+        _target = settings.BookingsTarget ?? long.MaxValue;
+        _durationTicks = settings.Duration is { } d ? (long)(d.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+    }
+
+    /// <summary>The scenario clock.</summary>
+    public ScenarioClock Clock { get; }
+
+    /// <summary>Progress to scenario time.</summary>
+    public ScenarioTimeline Timeline { get; }
+
+    /// <summary>When the load started (Stopwatch timestamp).</summary>
+    public long StartTimestamp => Volatile.Read(ref _startTimestamp);
+
+    /// <summary>Bookings reported so far (lags each worker by under <see cref="FlushEvery"/>).</summary>
+    public long Bookings => Volatile.Read(ref _bookings);
+
+    /// <summary>Whether the run was cancelled from outside.</summary>
+    public bool Cancelled => _cancel.IsCancellationRequested;
+
+    /// <summary>Marks the start of the load.</summary>
+    public void Begin() => Volatile.Write(ref _startTimestamp, Stopwatch.GetTimestamp());
+
+    /// <summary>Adds a worker's batch of bookings.</summary>
+    /// <param name="count">How many.</param>
+    public void AddBookings(long count) => Interlocked.Add(ref _bookings, count);
+
+    /// <summary>How far the run has got, 0 to 1: the larger of the share of the bookings target and of the duration.</summary>
+    /// <param name="unflushed">The calling worker's bookings not yet added.</param>
+    /// <returns>The progress.</returns>
+    public double Progress(long unflushed)
+    {
+        var byBookings = _target == long.MaxValue ? 0 : (double)(Bookings + unflushed) / _target;
+        var byTime = _durationTicks == long.MaxValue ? 0 : (double)(Stopwatch.GetTimestamp() - StartTimestamp) / _durationTicks;
+        return Math.Max(byBookings, byTime);
+    }
+
+    /// <summary>Moves the scenario clock to the time of the current progress.</summary>
+    /// <param name="unflushed">The calling worker's bookings not yet added.</param>
+    public void Tick(long unflushed) => Clock.AdvanceTo(Timeline.TicksAt(Progress(unflushed)));
+
+    /// <summary>Whether the workers should stop.</summary>
+    /// <param name="unflushed">The calling worker's bookings not yet added.</param>
+    /// <returns>True when the target or the duration is reached (whichever first), or the run was cancelled.</returns>
+    public bool ShouldStop(long unflushed) =>
+        _cancel.IsCancellationRequested ||
+        Bookings + unflushed >= _target ||
+        (_durationTicks != long.MaxValue && Stopwatch.GetTimestamp() - StartTimestamp >= _durationTicks);
+}

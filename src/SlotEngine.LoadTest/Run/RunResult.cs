@@ -1,0 +1,47 @@
+namespace SlotEngine.LoadTest.Run;
+
+/// <summary>Everything a finished run measured.</summary>
+internal sealed record RunResult
+{
+    /// <summary>The settings it ran with.</summary>
+    public required LoadSettings Settings { get; init; }
+
+    /// <summary>The merged counters and histograms.</summary>
+    public required WorkerStats Stats { get; init; }
+
+    /// <summary>The recount of the engine against the ledger.</summary>
+    public required InvariantReport Invariants { get; init; }
+
+    /// <summary>Seconds spent building the country, publishing the days and hashing the citizens.</summary>
+    public required double SetupSeconds { get; init; }
+
+    /// <summary>Seconds of load (workers running), wall clock.</summary>
+    public required double ElapsedSeconds { get; init; }
+
+    /// <summary>Seconds the invariant check took.</summary>
+    public required double CheckSeconds { get; init; }
+
+    /// <summary>Scenario time at the start and at the end.</summary>
+    public required (DateTimeOffset Start, DateTimeOffset End) ScenarioTime { get; init; }
+
+    /// <summary>Cancels scheduled for after the end of the run (not run).</summary>
+    public required long CancelsPending { get; init; }
+
+    /// <summary>Facilities, clinics and citizens in the scenario.</summary>
+    public required (int Facilities, int Clinics, int Citizens) Scale { get; init; }
+
+    /// <summary>Garbage collections during the load (gen 0, 1, 2) and the time the runtime was paused for them.</summary>
+    public required (int Gen0, int Gen1, int Gen2, TimeSpan Paused) Gc { get; init; }
+
+    /// <summary>Whether the run was stopped early (Ctrl+C).</summary>
+    public required bool Interrupted { get; init; }
+
+    /// <summary>Live bookings at the end over all seats of the open days.</summary>
+    public double FillRatio => Settings.TotalSeats == 0 ? 0 : (double)(Stats.Bookings - Stats.Cancelled) / Settings.TotalSeats;
+
+    /// <summary>Confirmed bookings per second of load.</summary>
+    public double BookingsPerSecond => ElapsedSeconds <= 0 ? 0 : Stats.Bookings / ElapsedSeconds;
+
+    /// <summary>The exit code: 1 when the engine double-booked or broke an invariant.</summary>
+    public int ExitCode => Invariants.DoubleBookings != 0 || Invariants.Violations != 0 ? 1 : 0;
+}

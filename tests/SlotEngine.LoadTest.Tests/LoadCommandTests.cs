@@ -1,0 +1,92 @@
+using SlotEngine.LoadTest.Cli;
+
+namespace SlotEngine.LoadTest.Tests;
+
+public class LoadCommandTests
+{
+    private static (LoadSettings? Settings, List<string> Errors) Bind(params string[] args)
+    {
+        var command = new LoadCommand();
+        var parse = command.Root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            return (null, parse.Errors.Select(e => e.Message).ToList());
+        }
+
+        var settings = command.Bind(parse, out var errors);
+        return (settings, errors);
+    }
+
+    [Fact]
+    public void No_arguments_is_the_nationwide_default_with_a_time_limit()
+    {
+        var (settings, errors) = Bind();
+        Assert.Empty(errors);
+        Assert.NotNull(settings);
+        Assert.Equal(150_000, settings.Providers);
+        Assert.Equal(15, settings.DaysOpen);
+        Assert.Equal(TimeSpan.FromMinutes(10), settings.SlotLength);
+        Assert.Equal(LoadSettings.MhrsDay, settings.BookingsTarget);
+        Assert.Equal(LoadSettings.DefaultTimeLimit, settings.Duration);
+        Assert.Equal(BackendKind.Memory, settings.Backend);
+        Assert.Null(settings.Rate);
+    }
+
+    [Fact]
+    public void A_bookings_target_alone_runs_to_the_target()
+    {
+        var (settings, _) = Bind("--providers", "2000", "--bookings", "20000", "--json", Path.Combine(Path.GetTempPath(), "x.json"));
+        Assert.NotNull(settings);
+        Assert.Equal(20_000, settings.BookingsTarget);
+        Assert.Null(settings.Duration);
+        Assert.Equal(12_000, settings.Citizens);
+    }
+
+    [Fact]
+    public void A_duration_alone_runs_for_that_long()
+    {
+        var (settings, _) = Bind("--duration", "2m", "--rate", "5000", "-c", "8");
+        Assert.NotNull(settings);
+        Assert.Null(settings.BookingsTarget);
+        Assert.Equal(TimeSpan.FromMinutes(2), settings.Duration);
+        Assert.Equal(5000, settings.Rate);
+        Assert.Equal(8, settings.Concurrency);
+    }
+
+    [Theory]
+    [InlineData("--providers", "10")]
+    [InlineData("--days", "0")]
+    [InlineData("--slot-minutes", "3")]
+    [InlineData("--duration", "soon")]
+    [InlineData("--duration", "-5s")]
+    [InlineData("--bookings", "0")]
+    [InlineData("--concurrency", "0")]
+    [InlineData("--rate", "-1")]
+    [InlineData("--rush-share", "1.5")]
+    [InlineData("--backend", "postgres")]
+    [InlineData("--backend", "redis")]
+    [InlineData("--redis", "localhost:6379")]
+    [InlineData("--providers", "many")]
+    [InlineData("--no-such-option", "1")]
+    [InlineData("--json", "/no/such/folder/report.json")]
+    public void Bad_options_are_refused_with_a_message_naming_them(string option, string value)
+    {
+        var (settings, errors) = Bind(option, value);
+        Assert.Null(settings);
+        Assert.NotEmpty(errors);
+        Assert.Contains(errors, e => e.Contains(option.TrimStart('-').Split('-')[0], StringComparison.OrdinalIgnoreCase) || e.Contains(value, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("30s", 30)]
+    [InlineData("2m", 120)]
+    [InlineData("1h", 3600)]
+    [InlineData("500ms", 0.5)]
+    [InlineData("45", 45)]
+    [InlineData("00:01:30", 90)]
+    public void Durations_parse(string text, double seconds)
+    {
+        Assert.True(LoadCommand.TryParseDuration(text, out var duration));
+        Assert.Equal(seconds, duration.TotalSeconds, 6);
+    }
+}

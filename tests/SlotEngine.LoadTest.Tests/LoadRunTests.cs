@@ -1,0 +1,70 @@
+using SlotEngine.LoadTest.Reports;
+using SlotEngine.LoadTest.Run;
+using Spectre.Console;
+
+namespace SlotEngine.LoadTest.Tests;
+
+public class LoadRunTests
+{
+    private static ProgressOutput Quiet(StringWriter sink) =>
+        new(AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(sink) }), live: false);
+
+    [Fact]
+    public async Task A_small_nationwide_run_books_its_target_and_the_engine_agrees_with_the_ledger()
+    {
+        var settings = new LoadSettings { Providers = 300, BookingsTarget = 3_000, Duration = null, Concurrency = 2, Citizens = 1_500, Seed = 3 };
+        var result = await LoadRun.ExecuteAsync(settings, Quiet(new StringWriter()), CancellationToken.None);
+        Assert.NotNull(result);
+        Assert.True(result.Stats.Bookings >= 3_000);
+        Assert.Equal(0, result.Invariants.DoubleBookings);
+        Assert.Equal(0, result.Invariants.Violations);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(result.Stats.Bookings - result.Stats.Cancelled, result.Invariants.LedgerBookings);
+        Assert.Equal(result.Invariants.LedgerBookings, result.Invariants.EngineBookedSeats);
+
+        // The scenario day ran through: holds expired and were retaken, quotas refused, cutoffs met.
+        Assert.Equal(LoadRun.ScenarioStart.AddHours(24), result.ScenarioTime.End, TimeSpan.FromMinutes(30));
+        Assert.True(result.Stats.WalkAways > 0);
+        Assert.True(result.Stats.Failures(Operation.Hold, FailureReason.QuotaExceeded) > 0);
+        Assert.True(result.Stats.Cancelled > 0);
+        Assert.Equal(result.Stats.Bookings, result.Stats.Latency[(int)Operation.Confirm].TotalCount - result.Stats.Failures(Operation.Confirm, FailureReason.HoldExpired) - result.Stats.Failures(Operation.Confirm, FailureReason.Stale));
+    }
+
+    [Fact]
+    public async Task The_json_report_and_the_svg_plot_are_written()
+    {
+        var settings = new LoadSettings { Providers = 200, BookingsTarget = 1_000, Duration = null, Concurrency = 2, Citizens = 1_000 };
+        var result = await LoadRun.ExecuteAsync(settings, Quiet(new StringWriter()), CancellationToken.None);
+        Assert.NotNull(result);
+        var path = Path.Combine(Path.GetTempPath(), "slotengine-load-test-" + Guid.NewGuid().ToString("N") + ".json");
+        try
+        {
+            JsonReport.Write(path, result);
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+            var root = json.RootElement;
+            Assert.Equal("memory", root.GetProperty("backend").GetString());
+            Assert.Equal(result.Stats.Bookings, root.GetProperty("bookings").GetInt64());
+            Assert.True(root.GetProperty("bookings_per_second").GetDouble() > 0);
+            Assert.Equal(0, root.GetProperty("double_bookings").GetInt64());
+            Assert.Equal(0, root.GetProperty("invariant_violations").GetInt64());
+            foreach (var op in new[] { "search", "hold", "confirm", "cancel" })
+            {
+                var o = root.GetProperty("operations").GetProperty(op);
+                foreach (var field in new[] { "count", "per_second", "p50_us", "p99_us", "p999_us", "max_us" })
+                {
+                    Assert.True(o.TryGetProperty(field, out _), op + "." + field);
+                }
+            }
+
+            var svgPath = Path.ChangeExtension(path, ".svg");
+            SvgPlot.Write(svgPath, "t", "s", [("search", result.Stats.Latency[0]), ("hold", result.Stats.Latency[1])]);
+            var svg = System.Xml.Linq.XDocument.Load(svgPath);
+            Assert.Equal(2, svg.Descendants().Count(e => e.Name.LocalName == "polyline"));
+            File.Delete(svgPath);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
