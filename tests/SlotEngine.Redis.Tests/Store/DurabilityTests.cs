@@ -1,0 +1,75 @@
+using SlotEngine.Redis.Tests.Contract;
+using SlotEngine.Redis.Tests.Fixtures;
+
+namespace SlotEngine.Redis.Tests.Store;
+
+/// <summary>What the store promises about durability, and what it checks at start-up.</summary>
+public sealed class DurabilityTests(StandaloneServerFixture fixture) : IClassFixture<StandaloneServerFixture>
+{
+    private static CalendarKey Calendar => new(ContractWorld.Doctor, ContractWorld.Day);
+
+    [Fact]
+    public async Task Start_up_warns_or_refuses_when_Redis_has_no_persistence()
+    {
+        var warned = new List<string>();
+        await using (var nodes = new StoreNodes(fixture.Server.Endpoint))
+        {
+            var node = await nodes.AddAsync(o => { o.PersistenceCheck = PersistenceCheckMode.Warn; o.Warning = warned.Add; });
+            Assert.Contains(node.PersistenceWarnings, w => w.Contains("no persistence", StringComparison.Ordinal));
+            Assert.Equal(node.PersistenceWarnings, warned);
+        }
+
+        await using var refusing = new StoreNodes(fixture.Server.Endpoint);
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => refusing.AddAsync(o => o.PersistenceCheck = PersistenceCheckMode.Refuse));
+        Assert.Contains("appendonly", refused.Message, StringComparison.Ordinal);
+
+        await using var durable = await RedisServer.StartAsync(new RedisServerOptions { AppendOnly = true });
+        await using var fine = new StoreNodes(durable.Endpoint);
+        Assert.Empty((await fine.AddAsync(o => o.PersistenceCheck = PersistenceCheckMode.Refuse)).PersistenceWarnings);
+    }
+
+    [Fact]
+    public async Task Bookings_acknowledged_by_a_replica_survive_its_promotion()
+    {
+        await using var pair = await RedisReplicaPair.StartAsync();
+        await using var nodes = new StoreNodes(pair.Primary.Endpoint, o => { o.WaitForReplicas = 1; o.WaitForReplicasTimeout = TimeSpan.FromSeconds(5); });
+        var writer = await nodes.AddAsync();
+        await writer.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
+        await writer.PublishAsync(ContractWorld.OtherFacility, ContractWorld.Day, ContractWorld.Standard);
+
+        var ledger = new ClaimLedger();
+        for (var n = 0; n < 40; n++)
+        {
+            var calendar = new CalendarKey(n % 2 == 0 ? ContractWorld.Doctor : ContractWorld.OtherFacility, ContractWorld.Day);
+            var hold = await writer.ClaimAsync(ClaimRequest.Hold(calendar, SlotRange.Single(n / 2), ContractWorld.Patient(n), TimeSpan.FromMinutes(5)));
+            var booked = await writer.ConfirmAsync(hold.Reservation); // returns once the replica has it (WAIT 1)
+            Assert.True(booked.Succeeded, booked.ToString());
+            ledger.Booked(booked.Reservation);
+        }
+
+        pair.Primary.Kill(); // the primary dies at once: whatever it had not shipped is gone
+        await pair.PromoteReplicaAsync();
+        await using var afterFailover = new StoreNodes(pair.Replica.Endpoint);
+        var reader = await afterFailover.AddAsync(o => o.KeyPrefix = nodes.Prefix);
+        await ledger.VerifyAsync(
+            reader,
+            [Calendar, new CalendarKey(ContractWorld.OtherFacility, ContractWorld.Day)],
+            k => reader.WatchAsync(k.Provider, k.Day, k.Day));
+    }
+
+    [Fact]
+    public async Task A_booking_not_acknowledged_by_enough_replicas_says_so()
+    {
+        await using var nodes = new StoreNodes(fixture.Server.Endpoint, o => { o.WaitForReplicas = 1; o.WaitForReplicasTimeout = TimeSpan.FromMilliseconds(50); });
+        var node = await nodes.AddAsync();
+        await node.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
+        var hold = (await node.ClaimAsync(ClaimRequest.Hold(Calendar, SlotRange.Single(1), ContractWorld.Patient(1), TimeSpan.FromMinutes(5)))).Reservation;
+        var timeout = await Assert.ThrowsAsync<ReplicationTimeoutException>(async () => await node.ConfirmAsync(hold));
+        Assert.Equal(0, timeout.Acknowledged);
+        Assert.Equal(hold with { HoldExpiresAt = null }, timeout.Reservation);
+
+        // The booking did take effect on the primary; confirming again succeeds again (and waits again).
+        Assert.Equal(SlotStatus.Booked, (await node.GetCalendarAsync(Calendar))[1].Status);
+        await Assert.ThrowsAsync<ReplicationTimeoutException>(async () => await node.ConfirmAsync(hold));
+    }
+}
