@@ -75,7 +75,7 @@ public class QuotaStressTests
             {
                 barrier.SignalAndWait();
                 var calendar = t % 2 == 0 ? p1 : p2;
-                var slots = new SlotRange(t % 2 == 0 ? t % 48 : 60 + t, t % 3 == 0 ? 1 : 6);
+                var slots = new SlotRange(t % 2 == 0 ? t % 18 : 60 + (t % 78), t % 3 == 0 ? 1 : 6); // within one session
                 results[round, t] = world.Engine.TryClaim(t % 4 < 2
                     ? ClaimRequest.Hold(calendar, slots, patient, TimeSpan.FromMinutes(5))
                     : ClaimRequest.Book(calendar, slots, patient));
