@@ -84,4 +84,16 @@ public partial class ClaimTests
         _world.MustBook(key, 7, 1, 1);
         Assert.True(_world.Book(key, 20, 1, 0).Succeeded, "patient 0's claim was withdrawn: it must not count against them");
     }
+
+    [Fact]
+    public void A_reservation_from_before_a_withdrawal_is_stale_even_when_the_new_template_is_shorter()
+    {
+        var key = Tomorrow(TestWorld.P2, TestWorld.Wide);
+        var old = _world.MustBook(key, 100, 2, 0);
+        _world.Engine.Withdraw(key);
+        _world.Publish(TestWorld.P2, TestWorld.Tomorrow); // 48 slots now: slot 100 no longer exists
+        Assert.Equal(ClaimStatus.Stale, _world.Engine.TryRelease(old).Status);
+        Assert.Equal(ClaimStatus.Stale, _world.Engine.TryConfirm(old).Status);
+        Assert.Equal(ClaimStatus.Stale, _world.Engine.TryCancel(old, CancelActor.Patient).Status);
+    }
 }

@@ -23,7 +23,7 @@ internal static class ConsoleReport
         summary.AddColumn("what");
         summary.AddColumn(new TableColumn("value"));
         summary.AddRow("backend", Backends.Name(s.Backend));
-        summary.AddRow("scenario", Markup.Escape($"{s.Providers:N0} providers, {result.Scale.Clinics:N0} clinics, {result.Scale.Facilities:N0} facilities in 81 provinces; {s.DaysOpen} days × {s.Template.SlotCount} slots of {s.SlotLength.TotalMinutes:0} min; {result.Scale.Citizens:N0} citizens"));
+        summary.AddRow("scenario", Markup.Escape($"{s.Providers:N0} providers, {result.Scale.Clinics:N0} clinics, {result.Scale.Facilities:N0} facilities in 81 provinces; {s.DaysOpen} days × {s.Template.SlotCount} slots of {s.SlotLength.TotalMinutes:0} min; {result.Scale.Citizens:N0} citizens; largest city-and-branch search: {result.LargestGroup:N0} providers"));
         summary.AddRow("load", Markup.Escape(s.Rate is { } rate ? $"open loop, {rate:N0} citizens/s, {s.Concurrency} workers" : $"closed loop, {s.Concurrency} workers") + $", seed {s.Seed}; stopped by {StopReason(result)}");
         summary.AddRow("setup", $"{result.SetupSeconds:0.00} s (country, days opened, citizens)");
         summary.AddRow("[bold]bookings[/]", $"[bold]{stats.Bookings:N0}[/] in [bold]{result.ElapsedSeconds:0.000} s[/] = [bold]{result.BookingsPerSecond:N0}/s[/]");

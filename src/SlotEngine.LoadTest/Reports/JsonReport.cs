@@ -56,6 +56,7 @@ internal static class JsonReport
         json.WriteNumber("facilities", result.Scale.Facilities);
         json.WriteNumber("clinics", result.Scale.Clinics);
         json.WriteNumber("citizens", result.Scale.Citizens);
+        json.WriteNumber("largest_search_group", result.LargestGroup);
         json.WriteNumber("days_open", s.DaysOpen);
         json.WriteNumber("slot_minutes", s.SlotLength.TotalMinutes);
         json.WriteNumber("seats", s.TotalSeats);

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace SlotEngine.LoadTest.Run;
 
 /// <summary>What became of a claim the generator made.</summary>
@@ -23,34 +21,66 @@ internal record struct LedgerEntry(Reservation Reservation, LedgerState State);
 /// <summary>
 /// The generator's own record of every booking it confirmed and every hold it left behind, kept
 /// apart from the engine so that the end-of-run check can recount the engine against it. One per
-/// worker (no sharing); merged after the run.
+/// worker (no sharing); merged after the run. Stored in fixed chunks of 1,024 entries (64 KiB,
+/// below the large-object threshold) so that growing it never copies and never makes the
+/// collector do a full collection for the generator's own bookkeeping.
 /// </summary>
 internal sealed class BookingLedger
 {
-    private readonly List<LedgerEntry> _entries = [];
+    private const int ChunkBits = 10;
+    private const int ChunkSize = 1 << ChunkBits;
+    private readonly List<LedgerEntry[]> _chunks = [];
+    private int _count;
 
-    /// <summary>The entries.</summary>
-    public IReadOnlyList<LedgerEntry> Entries => _entries;
+    /// <summary>Number of entries.</summary>
+    public int Count => _count;
+
+    /// <summary>The entries, in the order they were made.</summary>
+    public IEnumerable<LedgerEntry> Entries
+    {
+        get
+        {
+            for (var i = 0; i < _count; i++)
+            {
+                yield return _chunks[i >> ChunkBits][i & (ChunkSize - 1)];
+            }
+        }
+    }
 
     /// <summary>Records a confirmed booking.</summary>
     /// <param name="booking">The confirmed reservation.</param>
     /// <returns>Its index, to mark it cancelled later.</returns>
-    public int AddBooking(in Reservation booking)
-    {
-        _entries.Add(new LedgerEntry(booking, LedgerState.Booked));
-        return _entries.Count - 1;
-    }
+    public int AddBooking(in Reservation booking) => Add(new LedgerEntry(booking, LedgerState.Booked));
 
     /// <summary>Records a hold left to expire.</summary>
     /// <param name="hold">The hold.</param>
-    public void AddWalkAway(in Reservation hold) => _entries.Add(new LedgerEntry(hold, LedgerState.WalkedAway));
+    public void AddWalkAway(in Reservation hold) => Add(new LedgerEntry(hold, LedgerState.WalkedAway));
 
     /// <summary>The reservation at an index.</summary>
     /// <param name="index">From <see cref="AddBooking"/>.</param>
     /// <returns>The reservation.</returns>
-    public Reservation At(int index) => _entries[index].Reservation;
+    public Reservation At(int index) => Slot(index).Reservation;
 
     /// <summary>Marks a booking cancelled.</summary>
     /// <param name="index">From <see cref="AddBooking"/>.</param>
-    public void MarkCancelled(int index) => CollectionsMarshal.AsSpan(_entries)[index].State = LedgerState.Cancelled;
+    public void MarkCancelled(int index) => Slot(index).State = LedgerState.Cancelled;
+
+    private ref LedgerEntry Slot(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_count, nameof(index));
+        return ref _chunks[index >> ChunkBits][index & (ChunkSize - 1)];
+    }
+
+    private int Add(in LedgerEntry entry)
+    {
+        var index = _count;
+        if ((index & (ChunkSize - 1)) == 0)
+        {
+            _chunks.Add(new LedgerEntry[ChunkSize]);
+        }
+
+        _chunks[index >> ChunkBits][index & (ChunkSize - 1)] = entry;
+        _count++;
+        return index;
+    }
 }

@@ -50,15 +50,18 @@ internal static class LoadRun
             return null;
         }
 
-        output.Line($"Building the country: {settings.Providers:N0} providers in 81 provinces…");
+        var step = Stopwatch.StartNew();
         var map = NationalMap.Build(settings.Providers, settings.Seed);
         map.Register(engine.Directory);
+        output.Line($"Built the country: {settings.Providers:N0} providers, {map.ClinicFacility.Count:N0} clinics, {map.FacilityCity.Count:N0} facilities in 81 provinces; the largest city-and-branch search spans {map.LargestGroup:N0} providers ({step.Elapsed.TotalSeconds:0.0} s).");
         var today = DateOnly.FromDateTime(ScenarioStart.DateTime);
         var days = Enumerable.Range(1, settings.DaysOpen).Select(today.AddDays).ToArray();
-        output.Line($"Opening {settings.DaysOpen} days × {settings.Template.SlotCount} slots for every provider ({settings.TotalSeats:N0} seats)…");
+        step.Restart();
         await PublishAsync(engine, settings, days, cancellationToken).ConfigureAwait(false);
-        output.Line($"Making {settings.Citizens:N0} citizens (valid national IDs → patient keys)…");
+        output.Line($"Opened {settings.DaysOpen} days × {settings.Template.SlotCount} slots for every provider: {settings.TotalSeats:N0} seats on {(long)settings.Providers * settings.DaysOpen:N0} calendars ({step.Elapsed.TotalSeconds:0.0} s).");
+        step.Restart();
         var citizens = CitizenPool.Create(settings.Citizens, map, hasher, settings.Seed);
+        output.Line($"Made {settings.Citizens:N0} citizens: valid national IDs turned into patient keys ({step.Elapsed.TotalSeconds:0.0} s). The days open now: load starts.");
         setup.Stop();
 
         var timeline = new ScenarioTimeline(ScenarioStart, settings.RushShare, RushSpan, ScenarioSpan);
@@ -100,6 +103,7 @@ internal static class LoadRun
             ScenarioTime = (clock.Start, clock.GetUtcNow()),
             CancelsPending = workers.Sum(w => (long)w.CancelsPending),
             Scale = (map.FacilityCity.Count, map.ClinicFacility.Count, citizens.Count),
+            LargestGroup = map.LargestGroup,
             Gc = gc,
             Interrupted = cancellationToken.IsCancellationRequested,
         };

@@ -33,6 +33,9 @@ internal sealed record RunResult
     /// <summary>Garbage collections during the load (gen 0, 1, 2) and the time the runtime was paused for them.</summary>
     public required (int Gen0, int Gen1, int Gen2, TimeSpan Paused) Gc { get; init; }
 
+    /// <summary>The most providers one city-and-branch search spans.</summary>
+    public required int LargestGroup { get; init; }
+
     /// <summary>Whether the run was stopped early (Ctrl+C).</summary>
     public required bool Interrupted { get; init; }
 

@@ -57,6 +57,9 @@ internal sealed class NationalMap
     /// <summary>Providers per province, by plate code (index 0 unused).</summary>
     public int[] ProvidersInCity { get; } = new int[82];
 
+    /// <summary>The most providers one city-and-branch search spans (Istanbul's most staffed branch, usually).</summary>
+    public int LargestGroup { get; private set; }
+
     /// <summary>Citizens' choice of province (index = plate code − 1).</summary>
     public WeightedChoice CityDemand { get; private set; } = null!;
 
@@ -120,6 +123,9 @@ internal sealed class NationalMap
         }
 
         map.CityDemand = new WeightedChoice(demandByPlate);
+        map.LargestGroup = map.ProviderClinic
+            .GroupBy(c => (map.FacilityCity[map.ClinicFacility[c]], map.ClinicBranch[c]))
+            .Max(g => g.Count());
         return map;
     }
 

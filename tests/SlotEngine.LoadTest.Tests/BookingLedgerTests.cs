@@ -1,0 +1,30 @@
+using SlotEngine.LoadTest.Run;
+
+namespace SlotEngine.LoadTest.Tests;
+
+public class BookingLedgerTests
+{
+    private static Reservation Booking(long token) =>
+        new(new CalendarKey(new ProviderId(1), new DateOnly(2025, 3, 4)), SlotRange.Single((int)(token % 48)), 0, token, new PatientKey(7), null);
+
+    [Fact]
+    public void Entries_survive_growth_across_chunks_and_cancels_mark_the_right_one()
+    {
+        var ledger = new BookingLedger();
+        for (var i = 1; i <= 5_000; i++)
+        {
+            Assert.Equal(i - 1, ledger.AddBooking(Booking(i)));
+        }
+
+        ledger.AddWalkAway(Booking(9_999) with { HoldExpiresAt = DateTimeOffset.UnixEpoch });
+        ledger.MarkCancelled(3_000);
+        var entries = ledger.Entries.ToList();
+        Assert.Equal(5_001, ledger.Count);
+        Assert.Equal(5_001, entries.Count);
+        Assert.Equal(3_001, ledger.At(3_000).Token);
+        Assert.Equal(LedgerState.Cancelled, entries[3_000].State);
+        Assert.Equal(4_999, entries.Count(e => e.State == LedgerState.Booked));
+        Assert.Equal(LedgerState.WalkedAway, entries[^1].State);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ledger.At(5_001));
+    }
+}
