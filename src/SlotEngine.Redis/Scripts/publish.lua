@@ -15,4 +15,12 @@ redis.call('SET', free, ARGV[8])
 redis.call('DEL', KEYS[3], KEYS[4])
 redis.call('HSET', KEYS[3], '-', '')
 redis.call('HSET', KEYS[4], '-', '')
-return { 'ok', bump(meta) }
+-- A new generation of the day: versions start again, so the message says "reset" (every node reloads it).
+local version = redis.call('HINCRBY', meta, 'ver', 1)
+local message = ARGV[3] .. '|' .. version .. '|reset'
+if ARGV[2] == '1' then
+  redis.call('SPUBLISH', ARGV[1], message)
+else
+  redis.call('PUBLISH', ARGV[1], message)
+end
+return { 'ok', version }

@@ -50,6 +50,9 @@ internal sealed class ReadModelFeed
         }
     }
 
+    /// <summary>Reloads a calendar whatever version is loaded (a new generation of it). Quick: safe on the pub/sub reader.</summary>
+    public void Force(CalendarKey key) => _ = RefreshAsync(key);
+
     /// <summary>Reloads a calendar now, whatever is loaded; returns the version loaded (0 when it is not published).</summary>
     public Task<long> RefreshAsync(CalendarKey key)
     {

@@ -24,7 +24,7 @@ public sealed partial class RedisSlotEngine
     /// under its nonce is gone, or when no claim was made under it and its lease has passed; dead ones are
     /// removed and the round is tried again. Null: the quota is exceeded. See docs/quotas-distributed.md.
     /// </summary>
-    private async ValueTask<QuotaLease?> AcquireQuotaAsync(ClaimRequest request, Calendar calendar, string digest, CancellationToken cancellationToken)
+    private async ValueTask<QuotaLease?> AcquireQuotaAsync(ClaimRequest request, Calendar calendar, string digest, CancellationToken cancellationToken, string? nonceOverride = null)
     {
         var rules = Options.Quotas.Rules;
         if (rules.Count == 0)
@@ -35,9 +35,9 @@ public sealed partial class RedisSlotEngine
         var key = _keys.QuotaKey(request.Patient, calendar.Day);
         // A keyed request's nonce is its key's and request's hash: the same request sent twice (a retry, or
         // several clients at once) shares one set of entries, and the calendar's script lets one of them claim.
-        var nonce = request.IdempotencyKey is { } idempotencyKey
+        var nonce = nonceOverride ?? (request.IdempotencyKey is { } idempotencyKey
             ? Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(idempotencyKey + "\n" + digest)))[..32]
-            : Guid.NewGuid().ToString("N");
+            : Guid.NewGuid().ToString("N"));
         var reference = StoreKeys.CalendarRef(request.Calendar);
         var expireAt = UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(calendar.Day.AddDays(2), Options.TimeZone));
         var args = new List<RedisArgument>

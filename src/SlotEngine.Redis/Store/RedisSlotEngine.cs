@@ -210,7 +210,13 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
 
         var rest = line[(bar + 1)..];
         var end = rest.IndexOf('|');
-        if (long.TryParse(end < 0 ? rest : rest[..end], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version))
+        if (end >= 0)
+        {
+            // "gone" (withdrawn) or "reset" (published again, rebuilt): a new generation whose versions
+            // start again, so the version order says nothing: reload whatever is held.
+            _feed.Force(key);
+        }
+        else if (long.TryParse(rest, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version))
         {
             _feed.Observe(key, version);
         }

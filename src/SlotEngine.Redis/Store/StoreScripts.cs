@@ -22,8 +22,9 @@ internal static class StoreScripts
     public static readonly RedisScript QuotaAcquire = Load("quota_acquire");
     public static readonly RedisScript QuotaRelease = Load("quota_release");
     public static readonly RedisScript Burn = Load("burn");
+    public static readonly RedisScript Rebuild = Load("rebuild");
 
-    public static IEnumerable<RedisScript> All => [Publish, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, QuotaAcquire, QuotaRelease, Burn];
+    public static IEnumerable<RedisScript> All => [Publish, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, QuotaAcquire, QuotaRelease, Burn, Rebuild];
 
     private static RedisScript Load(string name) => new(Read("lib") + "\n" + Read(name));
 

@@ -72,4 +72,44 @@ public sealed class DurabilityTests(StandaloneServerFixture fixture) : IClassFix
         Assert.Equal(SlotStatus.Booked, (await node.GetCalendarAsync(Calendar))[1].Status);
         await Assert.ThrowsAsync<ReplicationTimeoutException>(async () => await node.ConfirmAsync(hold));
     }
+
+    [Fact]
+    public async Task A_day_lost_in_a_failover_is_rebuilt_from_the_system_of_record()
+    {
+        await using var nodes = new StoreNodes(fixture.Server.Endpoint);
+        var writer = await nodes.AddAsync();
+        await writer.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
+        await writer.PublishAsync(ContractWorld.SameClinic, ContractWorld.Day, ContractWorld.Standard);
+        var ledger = new ClaimLedger();
+        var recorded = new List<Reservation>();
+        for (var n = 1; n <= 6; n++)
+        {
+            var booked = (await writer.ClaimAsync(ClaimRequest.Book(Calendar, new SlotRange(n * 2, 2), ContractWorld.Patient(n)))).Reservation;
+            recorded.Add(booked);
+            ledger.Booked(booked);
+        }
+
+        // One more booking reached Redis but not the system of record; then everything under the prefix is lost.
+        var unrecorded = (await writer.ClaimAsync(ClaimRequest.Book(Calendar, SlotRange.Single(30), ContractWorld.Patient(7)))).Reservation;
+        var keys = (await fixture.Server.CliAsync("--scan", "--pattern", nodes.Prefix + "*")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(keys);
+        await fixture.Server.CliAsync(["DEL", .. keys]);
+
+        var lastToken = await writer.RebuildCalendarAsync(Calendar, ContractWorld.Standard, recorded, tokenFloor: unrecorded.Token);
+        Assert.True(lastToken > unrecorded.Token + 1_000_000, "new tokens continue far above any token issued before the loss");
+        var reader = await nodes.AddAsync();
+        await ledger.VerifyAsync(reader, [Calendar], k => reader.WatchAsync(k.Provider, k.Day, k.Day));
+        Assert.Equal(48 - 12, (await reader.GetCalendarAsync(Calendar)).FreeSeatCount);
+
+        // Rebuilt reservations still work; the unrecorded one is stale; a new claim's token cannot collide.
+        Assert.Equal(ClaimStatus.Stale, (await writer.ReleaseAsync(unrecorded)).Status);
+        var fresh = (await writer.ClaimAsync(ClaimRequest.Book(Calendar, SlotRange.Single(30), ContractWorld.Patient(8)))).Reservation;
+        Assert.True(fresh.Token > lastToken);
+        Assert.True((await reader.CancelAsync(recorded[0], CancelActor.Administrator)).Succeeded);
+
+        // The rebuilt bookings count against their patients' quotas again (clinic 10: one per day).
+        Assert.Equal(
+            ClaimStatus.QuotaExceeded,
+            (await writer.ClaimAsync(ClaimRequest.Book(new CalendarKey(ContractWorld.SameClinic, ContractWorld.Day), SlotRange.Single(0), ContractWorld.Patient(2)))).Status);
+    }
 }
