@@ -99,14 +99,14 @@ public sealed partial class InMemorySlotEngine
     /// <exception cref="SlotEngineArgumentException">The reservation is the default value, or names slots or a seat outside its calendar.</exception>
     public ClaimResult TryConfirm(in Reservation reservation)
     {
-        var calendar = ResolveReservation(reservation);
-        if (calendar is null)
+        var calendar = ResolveReservation(reservation, out var replaced);
+        if (calendar is null && !replaced)
         {
             return ClaimResult.Failed(ClaimStatus.Stale);
         }
 
         var now = NowTicks();
-        var status = calendar.Confirm(reservation.Seat, reservation.Slots.First, reservation.Token, now);
+        var status = calendar is null ? ClaimStatus.Stale : calendar.Confirm(reservation.Seat, reservation.Slots.First, reservation.Token, now);
         if (status == ClaimStatus.Stale && reservation.HoldExpiresAt is { } expiry && expiry.UtcTicks <= now)
         {
             status = ClaimStatus.HoldExpired;
@@ -154,8 +154,12 @@ public sealed partial class InMemorySlotEngine
         return status == ClaimStatus.Succeeded ? ClaimResult.Success(reservation) : ClaimResult.Failed(status);
     }
 
-    private Calendar? ResolveReservation(in Reservation reservation)
+    private Calendar? ResolveReservation(in Reservation reservation) => ResolveReservation(reservation, out _);
+
+    /// <summary>The reservation's calendar, or null when it is stale there: its day is not published, or <paramref name="replaced"/> (it belongs to a withdrawn calendar this day replaced).</summary>
+    private Calendar? ResolveReservation(in Reservation reservation, out bool replaced)
     {
+        replaced = false;
         if (reservation.IsDefault)
         {
             throw new SlotEngineArgumentException(SlotEngineError.MissingReservation, "The reservation is the default value; pass the one a hold or book returned.", nameof(reservation));
@@ -164,6 +168,14 @@ public sealed partial class InMemorySlotEngine
         var calendar = FindCalendar(reservation.Calendar);
         if (calendar is null)
         {
+            return null;
+        }
+
+        if (reservation.Token <= calendar.TokenFloor)
+        {
+            // A reservation of a withdrawn calendar that this day replaced: stale. Its template may
+            // differ, so its slots are not checked against this one.
+            replaced = true;
             return null;
         }
 

@@ -46,6 +46,7 @@ internal sealed partial class Calendar
     public Calendar(ProviderEntry provider, DayLayout layout, long lastToken = 0)
     {
         _lastToken = lastToken;
+        TokenFloor = lastToken;
         Provider = provider;
         Layout = layout;
         SlotCount = layout.SlotCount;
@@ -89,6 +90,9 @@ internal sealed partial class Calendar
 
     /// <summary>Bumped by every transition.</summary>
     public long Version => Volatile.Read(ref _version);
+
+    /// <summary>The last token of the withdrawn calendar this one replaced (0 if none): tokens at or below it name claims of that calendar.</summary>
+    public long TokenFloor { get; }
 
     /// <summary>The last token issued.</summary>
     public long LastToken => Volatile.Read(ref _lastToken);
