@@ -27,7 +27,7 @@ public sealed partial class RedisSlotEngine
 
         if (_feed.LoadedVersion(key) < reply[1].AsInt64() || _replica.FindReplica(key) is null)
         {
-            await _feed.RefreshAsync(key).ConfigureAwait(false);
+            await BoundedLoadAsync(_feed.RefreshAsync(key), key.ToString()).ConfigureAwait(false);
         }
     }
 

@@ -109,7 +109,7 @@ public sealed partial class RedisSlotEngine
                 }
             }
         }
-        catch (RedisException) when (ownsKey)
+        catch (Exception e) when (ownsKey && e is RedisException or OperationCanceledException)
         {
             outcome = ClaimStatus.Succeeded; // unknown: keep the key's owner record, so that a retry stays exactly-once
             throw;

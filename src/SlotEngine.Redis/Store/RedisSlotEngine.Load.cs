@@ -77,7 +77,23 @@ public sealed partial class RedisSlotEngine
         _ = Directory.GetProvider(key.Provider); // an unknown provider throws here, as in memory
         if (_replica.FindReplica(key) is null)
         {
-            await _feed.RefreshAsync(key).ConfigureAwait(false);
+            await BoundedLoadAsync(_feed.RefreshAsync(key), key.ToString()).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Waits for a load (which the feed retries while Redis is away) at most a connect and two command
+    /// timeouts, then gives up with <see cref="RedisTimeoutException"/>: a caller is never stuck on Redis.
+    /// </summary>
+    private async Task<T> BoundedLoadAsync<T>(Task<T> load, string what)
+    {
+        try
+        {
+            return await load.WaitAsync(_loadBound).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new RedisTimeoutException($"Could not load {what} from Redis within {_loadBound}.", e);
         }
     }
 }

@@ -25,7 +25,7 @@ public sealed partial class RedisSlotEngine
     {
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(bookings);
-        var provider = Directory.GetProvider(calendar.Provider);
+        _ = Directory.GetProvider(calendar.Provider);
         var layout = _replica.ReplicaLayout(template, calendar.Day);
         var list = bookings.ToList();
         var taken = new HashSet<(int Seat, int Slot)>();
@@ -50,9 +50,8 @@ public sealed partial class RedisSlotEngine
 
         await EnsureSubscribedAsync(calendar, cancellationToken).ConfigureAwait(false);
         var reply = await EvalAsync(StoreScripts.Rebuild, CalendarKeys(keys), [.. args], cancellationToken).ConfigureAwait(false);
-        await _feed.RefreshAsync(calendar).ConfigureAwait(false);
+        await BoundedLoadAsync(_feed.RefreshAsync(calendar), calendar.ToString()).ConfigureAwait(false);
         var local = _replica.FindReplica(calendar) ?? throw new RedisException($"{calendar} did not load after its rebuild.");
-        _ = provider;
         foreach (var booking in list)
         {
             var request = ClaimRequest.Book(calendar, booking.Slots, booking.Patient);

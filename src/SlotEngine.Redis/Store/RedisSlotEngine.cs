@@ -31,14 +31,16 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
     private readonly RedisSlotEngineOptions _options;
     private readonly ReadModelFeed _feed;
     private readonly long _retentionMs;
+    private readonly TimeSpan _loadBound;
     private readonly CancellationTokenSource _disposal = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _shardSubscriptions = new(StringComparer.Ordinal);
     private Task? _sweeper;
     private int _disposed;
 
-    private RedisSlotEngine(RedisSlotEngineOptions options, IRedisTransport redis, IReadOnlyList<string> warnings)
+    private RedisSlotEngine(RedisSlotEngineOptions options, RedisConnectionOptions connection, IRedisTransport redis, IReadOnlyList<string> warnings)
     {
         _options = options;
+        _loadBound = connection.ConnectTimeout + connection.CommandTimeout + connection.CommandTimeout;
         _redis = redis;
         _replica = new InMemorySlotEngine(options.Engine);
         _keys = new StoreKeys(options.KeyPrefix, redis.IsCluster);
@@ -75,7 +77,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
                 options.Warning?.Invoke(warning);
             }
 
-            var engine = new RedisSlotEngine(options, redis, warnings);
+            var engine = new RedisSlotEngine(options, connection, redis, warnings);
             await engine.StartAsync(cancellationToken).ConfigureAwait(false);
             return engine;
         }
@@ -136,7 +138,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
             loads.Add(_feed.RefreshAsync(new CalendarKey(provider, day)));
         }
 
-        var versions = await Task.WhenAll(loads).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var versions = await BoundedLoadAsync(Task.WhenAll(loads), "the days of " + provider).WaitAsync(cancellationToken).ConfigureAwait(false);
         return versions.Count(v => v > 0);
     }
 

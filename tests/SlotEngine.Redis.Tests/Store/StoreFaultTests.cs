@@ -186,6 +186,19 @@ public sealed class StoreFaultTests(StandaloneServerFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task The_optional_sweeper_frees_expired_holds_in_Redis_without_any_claim()
+    {
+        await using var nodes = new StoreNodes(fixture.Server.Endpoint, o => { o.Engine.Quotas = QuotaPolicy.None; o.SweepInterval = TimeSpan.FromMilliseconds(50); });
+        var node = await nodes.AddAsync();
+        await node.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
+        await node.ClaimAsync(ClaimRequest.Hold(Calendar, new SlotRange(2, 2), ContractWorld.Patient(1), TimeSpan.FromMilliseconds(100)));
+        var claims = nodes.Prefix + "{p:100:" + ContractWorld.Day.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + "}:c";
+        Assert.Equal("1", (await fixture.Server.CliAsync("HEXISTS", claims, "0:2")).Trim());
+        await Eventually.TrueAsync(async () => (await fixture.Server.CliAsync("HEXISTS", claims, "0:2")).Trim() == "0", "the sweeper to free the expired hold in Redis");
+        Assert.Equal("0", (await fixture.Server.CliAsync("HEXISTS", claims, "0:3")).Trim());
+    }
+
+    [Fact]
     public async Task Killed_with_minus_9_and_restarted_with_AOF_no_acknowledged_booking_is_lost()
     {
         await using var server = await RedisServer.StartAsync(new RedisServerOptions { AppendOnly = true });
