@@ -235,7 +235,9 @@ internal sealed partial class Calendar
 
         // Reset, then lower again from every live hold seen. A hold published during the scan
         // lowers the bound itself after publishing its head, so the bound stays a lower bound.
-        Volatile.Write(ref _earliestHoldExpiry, long.MaxValue);
+        // The reset is a full fence (Interlocked, not Volatile.Write): the cell reads below must not
+        // move before it, or a hold published meanwhile could be missed by both sides.
+        Interlocked.Exchange(ref _earliestHoldExpiry, long.MaxValue);
         var count = 0;
         for (var lane = 0; lane < Capacity; lane++)
         {
