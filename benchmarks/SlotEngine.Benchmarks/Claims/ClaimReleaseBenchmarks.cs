@@ -7,7 +7,8 @@ namespace SlotEngine.Benchmarks.Claims;
 /// <summary>
 /// Claim and release of one known slot on one thread, every way side by side in one run: the bare
 /// CAS floor (baseline), the engine's public API (book + release without and with MHRS quotas,
-/// hold + confirm + release), a lock-per-calendar <c>bool[]</c> store and a
+/// hold + confirm + release), the engine's calendar alone (internal, no API around it), a
+/// lock-per-calendar <c>bool[]</c> store and a
 /// <c>ConcurrentDictionary</c> of slots. Each benchmark checks that its claim succeeded; a failure
 /// is counted and fails the run at cleanup, so a number can never come from a path that stopped
 /// working (for example a day that fell out of the booking window).
@@ -23,6 +24,9 @@ public class ClaimReleaseBenchmarks
     private readonly DictionarySlotStore _dictionaryStore = new();
     private InMemorySlotEngine _engine = null!;
     private InMemorySlotEngine _mhrsEngine = null!;
+    private Calendar _calendar = null!;
+    private uint _patientIndex;
+    private long _nowTicks;
     private ClaimRequest _book;
     private ClaimRequest _hold;
     private ClaimRequest _mhrsBook;
@@ -45,13 +49,19 @@ public class ClaimReleaseBenchmarks
         _hold = ClaimRequest.Hold(calendar, SlotRange.Single(Slot), patient, HoldTtl);
         _mhrsBook = ClaimRequest.Book(calendar, SlotRange.Single(Slot), EngineSetup.Patient(_mhrsEngine, 1));
 
+        // The engine's own calendar, driven below the public API (internal): what the lock-free
+        // protocol costs without lookups, validation, the clock, the patient directory or quotas.
+        _calendar = _engine.Directory.GetProvider(calendar.Provider).GetCalendar(day)!;
+        _patientIndex = 1;
+        _nowTicks = _calendar.Layout.StartUtcTicks(0) - TimeSpan.TicksPerDay;
+
         _peerKey = calendar;
         _peerDay = day.DayNumber;
         _patientValue = patient.Value;
         _lockStore.Publish(calendar, DayTemplate.Standard.SlotCount);
 
         // Each path once before measuring: it must succeed and leave the slot free again.
-        if (!Floor() || !EngineBookRelease() || !EngineBookReleaseMhrsQuotas() || !EngineHoldConfirmRelease() || !LockPeer() || !DictionaryPeer())
+        if (!Floor() || !EngineBookRelease() || !EngineBookReleaseMhrsQuotas() || !EngineHoldConfirmRelease() || !EngineCalendarOnly() || !LockPeer() || !DictionaryPeer())
         {
             throw new InvalidOperationException("A claim path did not succeed in setup.");
         }
@@ -94,6 +104,13 @@ public class ClaimReleaseBenchmarks
 
         var booking = _engine.TryConfirm(hold.Reservation);
         return Check(booking.Succeeded && _engine.TryRelease(booking.Reservation).Succeeded);
+    }
+
+    [Benchmark(Description = "Engine internals: Calendar.TryClaim + Release")]
+    public bool EngineCalendarOnly()
+    {
+        var status = _calendar.TryClaim(Slot, 1, _patientIndex, holdExpiryTicks: 0, _nowTicks, out var seat, out var token);
+        return Check(status == ClaimStatus.Succeeded && _calendar.Release(seat, Slot, token, _nowTicks, long.MaxValue, out _) == ClaimStatus.Succeeded);
     }
 
     [Benchmark(Description = "Peer: lock per calendar, bool[]")]
