@@ -11,22 +11,35 @@ internal static class Backends
     /// <summary>Creates the engine, or says why it cannot.</summary>
     /// <param name="settings">The run's settings.</param>
     /// <param name="options">Engine options (the scenario clock, horizon, patient key secret).</param>
-    /// <param name="error">Why not, when the result is <see langword="null"/>.</param>
-    /// <returns>The engine, or <see langword="null"/>.</returns>
-    public static ISlotEngine? TryCreate(LoadSettings settings, SlotEngineOptions options, out string? error)
+    /// <param name="warn">Receives the store's warnings (e.g. Redis persistence settings).</param>
+    /// <param name="cancellationToken">Cancels connecting.</param>
+    /// <returns>The engine, or why not.</returns>
+    public static async Task<(ISlotEngine? Engine, string? Error)> CreateAsync(LoadSettings settings, SlotEngineOptions options, Action<string> warn, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        error = null;
-        switch (settings.Backend)
+        if (settings.Backend == BackendKind.Memory)
         {
-            case BackendKind.Memory:
-                return new InMemorySlotEngine(options);
-            default:
-                // The Redis store (SlotEngine.Redis) has its transport but no ISlotEngine yet. When it
-                // ships one, create it here from settings.RedisConnection and the same options: the
-                // scenario, the workers and the invariant check use ISlotEngine only.
-                error = "The redis backend is not available yet: SlotEngine.Redis does not ship a store implementing ISlotEngine in this build. Use --backend memory.";
-                return null;
+            return (new InMemorySlotEngine(options), null);
+        }
+
+        // Each run writes under its own key prefix, so runs never see each other's calendars.
+        var prefix = "se-load:" + settings.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" + Guid.NewGuid().ToString("N")[..8] + ":";
+        try
+        {
+            var store = await SlotEngine.Redis.RedisSlotEngine.ConnectAsync(
+                new SlotEngine.Redis.RedisSlotEngineOptions
+                {
+                    ConnectionString = settings.RedisConnection,
+                    Engine = options,
+                    KeyPrefix = prefix,
+                    Warning = warn,
+                },
+                cancellationToken).ConfigureAwait(false);
+            return (store, null);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
+        {
+            return (null, $"Cannot connect to Redis at '{settings.RedisConnection}': {e.Message}");
         }
     }
 }

@@ -86,7 +86,7 @@ internal sealed class CitizenWorker
 
             Stats.Arrived();
             await BookOneAsync(arrival).ConfigureAwait(false);
-            if (_unflushed >= RunControl.FlushEvery)
+            if (_unflushed >= _control.FlushEvery)
             {
                 _control.AddBookings(_unflushed);
                 _unflushed = 0;

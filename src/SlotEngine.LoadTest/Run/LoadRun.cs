@@ -34,7 +34,12 @@ internal static class LoadRun
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(output);
         var setup = Stopwatch.StartNew();
-        var clock = new ScenarioClock(ScenarioStart);
+
+        // In memory the scenario owns time; Redis judges holds and cutoffs by its own TIME, so there
+        // the scenario runs in real time from now (holds expire after real minutes).
+        var realTime = settings.Backend == BackendKind.Redis;
+        var start = realTime ? TimeProvider.System.GetUtcNow().ToOffset(TimeSpan.FromHours(3)) : ScenarioStart;
+        var clock = new ScenarioClock(start, realTime);
         var hasher = new PatientKeyHasher(SHA256.HashData(Encoding.UTF8.GetBytes("slotengine-load:" + settings.Seed)));
         var options = new SlotEngineOptions
         {
@@ -43,18 +48,33 @@ internal static class LoadRun
             MaxOpenDaysPerProvider = Math.Max(64, settings.DaysOpen + 2),
             PatientKeyHasher = hasher,
         };
-        var engine = Backends.TryCreate(settings, options, out var error);
+        var (engine, error) = await Backends.CreateAsync(settings, options, w => output.Line("warning: " + w), cancellationToken).ConfigureAwait(false);
         if (engine is null)
         {
             output.Error(error!);
             return null;
         }
 
+        try
+        {
+            return await RunAsync(settings, output, engine, options, clock, hasher, setup, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (engine is IAsyncDisposable disposable)
+            {
+                await disposable.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task<RunResult> RunAsync(LoadSettings settings, ProgressOutput output, ISlotEngine engine, SlotEngineOptions options, ScenarioClock clock, PatientKeyHasher hasher, Stopwatch setup, CancellationToken cancellationToken)
+    {
         var step = Stopwatch.StartNew();
         var map = NationalMap.Build(settings.Providers, settings.Seed);
         map.Register(engine.Directory);
         output.Line($"Built the country: {settings.Providers:N0} providers, {map.ClinicFacility.Count:N0} clinics, {map.FacilityCity.Count:N0} facilities in 81 provinces; the largest city-and-branch search spans {map.LargestGroup:N0} providers ({step.Elapsed.TotalSeconds:0.0} s).");
-        var today = DateOnly.FromDateTime(ScenarioStart.DateTime);
+        var today = DateOnly.FromDateTime(clock.Start.DateTime);
         var days = Enumerable.Range(1, settings.DaysOpen).Select(today.AddDays).ToArray();
         step.Restart();
         await PublishAsync(engine, settings, days, cancellationToken).ConfigureAwait(false);
@@ -64,7 +84,7 @@ internal static class LoadRun
         output.Line($"Made {settings.Citizens:N0} citizens: valid national IDs turned into patient keys ({step.Elapsed.TotalSeconds:0.0} s). The days open now: load starts.");
         setup.Stop();
 
-        var timeline = new ScenarioTimeline(ScenarioStart, settings.RushShare, RushSpan, ScenarioSpan);
+        var timeline = new ScenarioTimeline(clock.Start, settings.RushShare, RushSpan, ScenarioSpan);
         var control = new RunControl(settings, clock, timeline, cancellationToken);
         var workers = Enumerable.Range(0, settings.Concurrency)
             .Select(i => new CitizenWorker(i, engine, map, citizens, settings, control))

@@ -10,8 +10,8 @@ namespace SlotEngine.LoadTest.Run;
 /// </summary>
 internal sealed class RunControl
 {
-    /// <summary>Bookings a worker counts locally before adding them to the shared total.</summary>
-    public const int FlushEvery = 64;
+    /// <summary>At most this many bookings a worker counts locally before adding them to the shared total.</summary>
+    public const int MaxFlushEvery = 64;
 
     private readonly long _target;
     private readonly long _durationTicks;
@@ -32,7 +32,11 @@ internal sealed class RunControl
         _cancel = cancel;
         _target = settings.BookingsTarget ?? long.MaxValue;
         _durationTicks = settings.Duration is { } d ? (long)(d.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+        FlushEvery = settings.BookingsTarget is { } t ? (int)Math.Clamp(t / (settings.Concurrency * 100L), 1, MaxFlushEvery) : MaxFlushEvery;
     }
+
+    /// <summary>Bookings a worker counts locally before adding them to the shared total.</summary>
+    public int FlushEvery { get; }
 
     /// <summary>The scenario clock.</summary>
     public ScenarioClock Clock { get; }
