@@ -90,10 +90,11 @@ public sealed class StoreClusterTests(ClusterFixture fixture)
         using var stop = new CancellationTokenSource();
         var load = Enumerable.Range(0, 6).Select(worker => Task.Run(async () =>
         {
-            for (var i = 0; i < 48 && (!stop.IsCancellationRequested || i < 8); i++)
+            // Until the migration is over (bounded): once the 48 slots are taken, claims keep coming back Taken.
+            for (var i = 0; !stop.IsCancellationRequested && i < 20_000; i++)
             {
                 var s = ((worker * 8) + i) % 48;
-                var request = ClaimRequest.Hold(calendar, SlotRange.Single(s), ContractWorld.Patient((worker * 100) + i), TimeSpan.FromMinutes(5), $"mig-{nodes.Prefix}-{worker}-{i}");
+                var request = ClaimRequest.Hold(calendar, SlotRange.Single(s), ContractWorld.Patient((worker * 100_000) + i), TimeSpan.FromMinutes(5), $"mig-{nodes.Prefix}-{worker}-{i}");
                 for (var attempt = 0; ; attempt++)
                 {
                     try
@@ -142,6 +143,7 @@ public sealed class StoreClusterTests(ClusterFixture fixture)
         }
 
         await cluster.WaitUntilConsistentAsync();
+        await Eventually.TrueAsync(() => redis.RedirectsFollowed > redirectsBefore, "the load to meet the moved slot");
         await stop.CancelAsync();
         await Task.WhenAll(load);
 
