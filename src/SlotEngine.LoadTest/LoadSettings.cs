@@ -26,7 +26,7 @@ internal sealed record LoadSettings
     public TimeSpan SlotLength { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>The default time limit when neither a bookings target nor a duration is given.</summary>
-    public static readonly TimeSpan DefaultTimeLimit = TimeSpan.FromSeconds(20);
+    public static readonly TimeSpan DefaultTimeLimit = TimeSpan.FromSeconds(10);
 
     /// <summary>Stop after this many confirmed bookings; <see langword="null"/> for no target. Whichever of this and <see cref="Duration"/> comes first stops the run.</summary>
     public long? BookingsTarget { get; init; } = MhrsDay;

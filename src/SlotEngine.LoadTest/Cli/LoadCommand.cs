@@ -15,7 +15,7 @@ internal sealed class LoadCommand
     private readonly Option<int> _providers = new("--providers", "-p") { Description = "Providers (doctors) in the country.", DefaultValueFactory = _ => 150_000 };
     private readonly Option<int> _days = new("--days") { Description = "Days open for booking, from tomorrow.", DefaultValueFactory = _ => 15 };
     private readonly Option<int> _slotMinutes = new("--slot-minutes") { Description = "Slot length in minutes (5 to 60), sessions 08:00-12:00 and 13:00-17:00.", DefaultValueFactory = _ => 10 };
-    private readonly Option<long?> _bookings = new("--bookings", "-n") { Description = "Stop after this many confirmed bookings. Default: 1700000 (MHRS's average day) with a 20s time limit, whichever comes first." };
+    private readonly Option<long?> _bookings = new("--bookings", "-n") { Description = "Stop after this many confirmed bookings. Default: 1700000 (MHRS's average day) with a 10s time limit, whichever comes first." };
     private readonly Option<string?> _duration = new("--duration", "-d") { Description = "Stop after this long of load (e.g. 30s, 2m, 00:01:30). With --bookings too: whichever comes first." };
     private readonly Option<int?> _concurrency = new("--concurrency", "-c") { Description = "Concurrent workers (citizens in flight) [default: cores for memory, 64 for redis]." };
     private readonly Option<double?> _rate = new("--rate") { Description = "Open loop: citizens arriving per second in total. Without it: closed loop, as fast as possible." };

@@ -46,7 +46,7 @@ internal sealed class CitizenPool
         }
 
         // IDs 100000000 + base + n: a seed-dependent block of valid, distinct national IDs.
-        var idBase = (int)((ulong)seed % 400_000_000UL);
+        var idBase = (int)(unchecked((ulong)seed) % 400_000_000UL);
         Parallel.For(0, 81, city =>
         {
             var keys = byCity[city];

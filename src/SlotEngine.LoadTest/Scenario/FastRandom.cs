@@ -16,18 +16,30 @@ internal struct FastRandom
     /// <param name="stream">Separates generators that share a seed.</param>
     public FastRandom(long seed, long stream)
     {
-        var x = (ulong)seed ^ (0x9E3779B97F4A7C15UL * (ulong)(stream + 1));
-        _s0 = SplitMix(ref x);
-        _s1 = SplitMix(ref x);
-        _s2 = SplitMix(ref x);
-        _s3 = SplitMix(ref x);
+        // The generator's arithmetic wraps by design (checked builds would throw).
+        unchecked
+        {
+            var x = (ulong)seed ^ (0x9E3779B97F4A7C15UL * (ulong)(stream + 1));
+            _s0 = SplitMix(ref x);
+            _s1 = SplitMix(ref x);
+            _s2 = SplitMix(ref x);
+            _s3 = SplitMix(ref x);
+        }
     }
 
     /// <summary>The next 64 random bits.</summary>
     /// <returns>The bits.</returns>
     public ulong NextUInt64()
     {
-        var result = RotateLeft(_s1 * 5, 7) * 9;
+        unchecked
+        {
+            return Step();
+        }
+    }
+
+    private ulong Step()
+    {
+        var result = unchecked(RotateLeft(_s1 * 5, 7) * 9);
         var t = _s1 << 17;
         _s2 ^= _s0;
         _s3 ^= _s1;
@@ -56,9 +68,12 @@ internal struct FastRandom
 
     private static ulong SplitMix(ref ulong x)
     {
-        var z = x += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
+        unchecked
+        {
+            var z = x += 0x9E3779B97F4A7C15UL;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            return z ^ (z >> 31);
+        }
     }
 }
