@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 
 namespace SlotEngine.Redis;
 
@@ -45,7 +44,6 @@ internal sealed class ReadModelFeed
             }
 
             state.Wanted = Math.Max(state.Wanted, version);
-            state.HeardAt = state.Running is null ? Stopwatch.GetTimestamp() : state.HeardAt;
             StartIfNeeded(key, state);
         }
     }
@@ -120,9 +118,6 @@ internal sealed class ReadModelFeed
         return running.Count == 0 ? Task.CompletedTask : WaitBoundedAsync(running, bound);
     }
 
-    /// <summary>How long reloads lag the change they follow: from the first unheard change to the reload that covered it, in ms (for measurements).</summary>
-    public ConcurrentQueue<double> Lags { get; } = new();
-
     private static async Task WaitBoundedAsync(List<Task> tasks, TimeSpan bound)
     {
         try
@@ -149,11 +144,9 @@ internal sealed class ReadModelFeed
         while (true)
         {
             long target;
-            long heardAt;
             lock (state.Gate)
             {
                 target = state.Wanted;
-                heardAt = state.HeardAt;
                 state.Forced = false;
             }
 
@@ -189,10 +182,6 @@ internal sealed class ReadModelFeed
             }
 
             Interlocked.Increment(ref _reloads);
-            if (heardAt != 0 && Lags.Count < 100_000)
-            {
-                Lags.Enqueue(Stopwatch.GetElapsedTime(heardAt).TotalMilliseconds);
-            }
 
             lock (state.Gate)
             {
@@ -208,11 +197,8 @@ internal sealed class ReadModelFeed
                 if (state.Wanted <= state.Loaded && !state.Forced)
                 {
                     state.Running = null;
-                    state.HeardAt = 0;
                     return loaded;
                 }
-
-                state.HeardAt = Stopwatch.GetTimestamp();
             }
         }
     }
@@ -234,7 +220,6 @@ internal sealed class ReadModelFeed
         public long Loaded;
         public long Wanted;
         public bool Forced;
-        public long HeardAt;
         public Task<long>? Running;
 #pragma warning restore SA1401, CA1051
     }

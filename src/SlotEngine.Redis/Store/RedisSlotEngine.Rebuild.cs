@@ -77,12 +77,12 @@ public sealed partial class RedisSlotEngine
             throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{booking} belongs to another calendar than {calendar}.", nameof(booking));
         }
 
-        if ((uint)booking.Slots.First >= (uint)layout.SlotCount || booking.Slots.Length < 1 || booking.Slots.End > layout.SlotCount)
+        if (booking.Slots.First < 0 || booking.Slots.First >= layout.SlotCount || booking.Slots.Length < 1 || booking.Slots.End > layout.SlotCount)
         {
             throw new SlotEngineArgumentException(SlotEngineError.SlotOutOfRange, $"{booking} lies outside {calendar}, which has {layout.SlotCount} slots.", nameof(booking));
         }
 
-        if ((uint)booking.Seat >= (uint)template.Capacity)
+        if (booking.Seat < 0 || booking.Seat >= template.Capacity)
         {
             throw new SlotEngineArgumentException(SlotEngineError.SeatOutOfRange, $"{booking} names seat {booking.Seat}; the template has {template.Capacity}.", nameof(booking));
         }

@@ -163,6 +163,12 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
 
     private async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Load the scripts into every primary's cache up front (EVALSHA would also load them on first use).
+        foreach (var script in StoreScripts.All)
+        {
+            await _redis.ExecuteOnAllPrimariesAsync("SCRIPT", ["LOAD", script.TextUtf8], cancellationToken).ConfigureAwait(false);
+        }
+
         _redis.SubscriptionsRestored += _ => _feed.ReloadAll(_replica.ReplicaKeys());
         if (!_keys.Cluster)
         {
