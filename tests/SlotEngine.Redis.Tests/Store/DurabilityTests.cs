@@ -1,10 +1,11 @@
 using SlotEngine.Redis.Tests.Contract;
 using SlotEngine.Redis.Tests.Fixtures;
+using Xunit.Abstractions;
 
 namespace SlotEngine.Redis.Tests.Store;
 
 /// <summary>What the store promises about durability, and what it checks at start-up.</summary>
-public sealed class DurabilityTests(StandaloneServerFixture fixture) : IClassFixture<StandaloneServerFixture>
+public sealed class DurabilityTests(StandaloneServerFixture fixture, ITestOutputHelper output) : IClassFixture<StandaloneServerFixture>
 {
     private static CalendarKey Calendar => new(ContractWorld.Doctor, ContractWorld.Day);
 
@@ -111,5 +112,53 @@ public sealed class DurabilityTests(StandaloneServerFixture fixture) : IClassFix
         Assert.Equal(
             ClaimStatus.QuotaExceeded,
             (await writer.ClaimAsync(ClaimRequest.Book(new CalendarKey(ContractWorld.SameClinic, ContractWorld.Day), SlotRange.Single(0), ContractWorld.Patient(2)))).Status);
+    }
+
+    [Fact]
+    public async Task An_unwaited_failover_loses_acknowledged_bookings_and_the_test_says_how_many()
+    {
+        // The replica replicates through a proxy that the test can blackhole: a replication link that lags.
+        await using var primary = await RedisServer.StartAsync();
+        await using var link = new TcpFaultProxy(primary.Port);
+        await using var replica = await RedisServer.StartAsync(new RedisServerOptions { ReplicaOf = link.Port });
+        await Eventually.TrueAsync(async () => (await replica.CliAsync("INFO", "replication")).Contains("master_link_status:up", StringComparison.Ordinal), "the replica to sync");
+        await using var nodes = new StoreNodes(primary.Endpoint, o => o.Engine.Quotas = QuotaPolicy.None);
+        var writer = await nodes.AddAsync();
+        await writer.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
+        var claimsKey = nodes.Prefix + "{p:100:" + ContractWorld.Day.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + "}:c";
+
+        var replicated = new List<Reservation>();
+        for (var slot = 0; slot < 10; slot++)
+        {
+            replicated.Add((await writer.ClaimAsync(ClaimRequest.Book(Calendar, SlotRange.Single(slot), ContractWorld.Patient(slot)))).Reservation);
+        }
+
+        await Eventually.TrueAsync(async () => (await replica.CliAsync("HLEN", claimsKey)).Trim() == "11", "the first ten bookings to reach the replica");
+        link.Blackhole = true;
+        var unreplicated = new List<Reservation>();
+        for (var slot = 10; slot < 30; slot++)
+        {
+            unreplicated.Add((await writer.ClaimAsync(ClaimRequest.Book(Calendar, SlotRange.Single(slot), ContractWorld.Patient(slot)))).Reservation);
+        }
+
+        primary.Kill();
+        await replica.CliAsync("REPLICAOF", "NO", "ONE");
+        await using var afterFailover = new StoreNodes(replica.Endpoint);
+        var reader = await afterFailover.AddAsync(o => o.KeyPrefix = nodes.Prefix);
+        await reader.WatchAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Day);
+        var snapshot = await reader.GetCalendarAsync(Calendar);
+        var survived = replicated.Concat(unreplicated).Count(b => snapshot[b.Slots.First].Status == SlotStatus.Booked && snapshot[b.Slots.First].Token == b.Token);
+        var lost = unreplicated.Count(b => snapshot[b.Slots.First].Status != SlotStatus.Booked);
+        output.WriteLine($"un-WAITed failover: {lost} of {replicated.Count + unreplicated.Count} acknowledged bookings lost (the {unreplicated.Count} made while replication lagged); WaitForReplicas would have refused to acknowledge them");
+
+        Assert.Equal(10, survived);
+        Assert.Equal(20, lost);
+        Assert.All(replicated, b => Assert.Equal(new SeatView(SlotStatus.Booked, b.Patient, b.Token, null), snapshot[b.Slots.First]));
+
+        // After the loss, the day is rebuilt from the system of record, which has all thirty.
+        await reader.RebuildCalendarAsync(Calendar, ContractWorld.Standard, replicated.Concat(unreplicated), tokenFloor: unreplicated[^1].Token);
+        var ledger = new ClaimLedger();
+        replicated.Concat(unreplicated).ToList().ForEach(ledger.Booked);
+        await ledger.VerifyAsync(reader, [Calendar]);
     }
 }
