@@ -96,7 +96,7 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
 
     private static void ValidateRange(Calendar calendar, SlotRange slots, bool withinOneSession)
     {
-        if ((uint)slots.First >= (uint)calendar.SlotCount)
+        if (slots.First < 0 || slots.First >= calendar.SlotCount)
         {
             throw new SlotEngineArgumentException(SlotEngineError.SlotOutOfRange, $"Slot {slots.First} is outside {calendar.Key}, which has slots 0 to {calendar.SlotCount - 1}.", "slots");
         }
@@ -123,7 +123,7 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
 
     private static void ValidateSeat(Calendar calendar, int seat)
     {
-        if ((uint)seat >= (uint)calendar.Capacity)
+        if (seat < 0 || seat >= calendar.Capacity)
         {
             throw new SlotEngineArgumentException(SlotEngineError.SeatOutOfRange, $"Seat {seat} is outside {calendar.Key}, which has {calendar.Capacity} seat(s) per slot.", "reservation");
         }

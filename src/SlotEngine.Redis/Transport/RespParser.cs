@@ -276,7 +276,7 @@ internal static class RespParser
         ulong magnitude = 0;
         foreach (var b in body)
         {
-            var digit = (uint)(b - '0');
+            var digit = unchecked((uint)(b - '0'));
             if (digit > 9)
             {
                 throw Malformed($"'{(char)b}' in an integer line");

@@ -77,7 +77,7 @@ public sealed class SlotDirectory
     /// <exception cref="SlotEngineArgumentException">The clinic is unknown, the id is out of range, or the provider is in another clinic.</exception>
     public void AddProvider(ProviderId provider, ClinicId clinic)
     {
-        if ((uint)provider.Value > ProviderId.MaxValue)
+        if (provider.Value < 0 || provider.Value > ProviderId.MaxValue)
         {
             throw new SlotEngineArgumentException(SlotEngineError.UnknownProvider, $"Provider ids must be from 0 to {ProviderId.MaxValue}; got {provider.Value}.", nameof(provider));
         }
@@ -152,7 +152,7 @@ public sealed class SlotDirectory
     internal bool TryGetProvider(ProviderId provider, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ProviderEntry? entry)
     {
         var providers = Volatile.Read(ref _providers);
-        entry = (uint)provider.Value < (uint)providers.Length ? Volatile.Read(ref providers[provider.Value]) : null;
+        entry = provider.Value >= 0 && provider.Value < providers.Length ? Volatile.Read(ref providers[provider.Value]) : null;
         return entry is not null;
     }
 

@@ -8,7 +8,7 @@ public readonly record struct CityCode
     /// <exception cref="ArgumentOutOfRangeException">The code is not between 1 and 81.</exception>
     public CityCode(int value)
     {
-        if ((uint)(value - 1) >= 81u)
+        if (value < 1 || value > 81)
         {
             throw new ArgumentOutOfRangeException(nameof(value), value, "A city code is a province plate code from 1 to 81.");
         }

@@ -37,7 +37,7 @@ internal static class ClaimCell
     public static long Token(ulong cell) => (long)((cell >> 32) & TokenMask);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint Patient(ulong cell) => (uint)cell;
+    public static uint Patient(ulong cell) => unchecked((uint)cell);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsClaim(ulong cell) => Kind(cell) is KindHeld or KindBooked;

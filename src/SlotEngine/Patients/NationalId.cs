@@ -53,7 +53,7 @@ public readonly struct NationalId : IEquatable<NationalId>
     /// <param name="id">The ID, when valid.</param>
     /// <param name="reason">Why the text is not valid, or null.</param>
     /// <returns>Whether the text is a valid ID.</returns>
-    public static bool TryParse([NotNullWhen(true)] string? text, out NationalId id, out string? reason)
+    public static bool TryParse([NotNullWhen(true)] string? text, out NationalId id, [NotNullWhen(false)] out string? reason)
     {
         id = default;
         if (text is null)
@@ -70,7 +70,7 @@ public readonly struct NationalId : IEquatable<NationalId>
     /// <param name="id">The ID, when valid.</param>
     /// <param name="reason">Why the text is not valid, or null.</param>
     /// <returns>Whether the text is a valid ID.</returns>
-    public static bool TryParse(ReadOnlySpan<char> text, out NationalId id, out string? reason)
+    public static bool TryParse(ReadOnlySpan<char> text, out NationalId id, [NotNullWhen(false)] out string? reason)
     {
         id = default;
         if (text.Length != 11)

@@ -41,12 +41,12 @@ public sealed class CalendarSnapshot
     {
         get
         {
-            if ((uint)slot >= (uint)SlotCount)
+            if (slot < 0 || slot >= SlotCount)
             {
                 throw new ArgumentOutOfRangeException(nameof(slot), slot, $"The slot index must be from 0 to {SlotCount - 1}.");
             }
 
-            if ((uint)seat >= (uint)Capacity)
+            if (seat < 0 || seat >= Capacity)
             {
                 throw new ArgumentOutOfRangeException(nameof(seat), seat, $"The seat must be from 0 to {Capacity - 1}.");
             }

@@ -147,7 +147,7 @@ public sealed class DayTemplate : IEquatable<DayTemplate>
     /// <exception cref="ArgumentOutOfRangeException">The index is out of range.</exception>
     public int SessionOf(int slot)
     {
-        if ((uint)slot >= (uint)SlotCount)
+        if (slot < 0 || slot >= SlotCount)
         {
             throw new ArgumentOutOfRangeException(nameof(slot), slot, $"The slot index must be from 0 to {SlotCount - 1}.");
         }

@@ -56,7 +56,7 @@ internal static class HashSlot
         ushort crc = 0;
         foreach (var b in bytes)
         {
-            crc = (ushort)((crc << 8) ^ Table[((crc >> 8) ^ b) & 0xFF]);
+            crc = unchecked((ushort)((crc << 8) ^ Table[((crc >> 8) ^ b) & 0xFF]));
         }
 
         return crc;
@@ -70,7 +70,7 @@ internal static class HashSlot
             var crc = (ushort)(i << 8);
             for (var bit = 0; bit < 8; bit++)
             {
-                crc = (crc & 0x8000) != 0 ? (ushort)((crc << 1) ^ 0x1021) : (ushort)(crc << 1);
+                crc = unchecked((crc & 0x8000) != 0 ? (ushort)((crc << 1) ^ 0x1021) : (ushort)(crc << 1));
             }
 
             table[i] = crc;
