@@ -93,7 +93,13 @@ public sealed partial class InMemorySlotEngine
             }
         }
 
-        _quotas.Purge(TodayAt(now));
+        var today = TodayAt(now);
+        _quotas.Purge(today);
+        foreach (var group in Directory.Groups)
+        {
+            group.PurgeBefore(today);
+        }
+
         _idempotency.Purge(now, _idempotencyRetentionTicks);
         return reclaimed;
     }

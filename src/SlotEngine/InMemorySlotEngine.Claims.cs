@@ -150,7 +150,7 @@ public sealed partial class InMemorySlotEngine
             return ClaimResult.Failed(ClaimStatus.Stale);
         }
 
-        var status = calendar.Release(reservation.Seat, reservation.Slots.First, reservation.Token, NowTicks(), bookedCutoffTicks, out _);
+        var status = calendar.Release(reservation.Seat, reservation.Slots.First, reservation.Token, _clock, bookedCutoffTicks, out _);
         return status == ClaimStatus.Succeeded ? ClaimResult.Success(reservation) : ClaimResult.Failed(status);
     }
 

@@ -78,19 +78,48 @@ public sealed partial class InMemorySlotEngine
     public IReadOnlyList<FreeStart> FindEarliest(EarliestQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
+        var buffer = new FreeStart[query.Count];
+        var found = FindEarliest(query, buffer);
+        return found == buffer.Length ? buffer : buffer[..found];
+    }
+
+    /// <summary>
+    /// The earliest free starts, written into <paramref name="destination"/> (at most
+    /// <see cref="EarliestQuery.Count"/> of them); allocates nothing for clinic and city + branch queries.
+    /// </summary>
+    /// <param name="query">The query.</param>
+    /// <param name="destination">Where the starts go, in order of start, then provider.</param>
+    /// <returns>How many starts were written.</returns>
+    /// <exception cref="SlotEngineArgumentException">The query names an unknown clinic or provider.</exception>
+    public int FindEarliest(EarliestQuery query, Span<FreeStart> destination)
+    {
+        ArgumentNullException.ThrowIfNull(query);
         var providers = ResolveProviders(query);
         var now = NowTicks();
         var today = TodayAt(now);
         var firstDay = Math.Max(query.From.DayNumber, today.DayNumber + Options.EarliestBookableDayOffset);
         var lastDay = Math.Min(query.To.DayNumber, today.DayNumber + Options.BookingHorizonDays);
-        var results = new List<FreeStart>(Math.Min(query.Count, 64));
-        var perCalendar = Math.Clamp(query.StartsPerCalendar, 1, query.Count);
+        var wanted = Math.Min(query.Count, destination.Length);
+        var perCalendar = Math.Clamp(query.StartsPerCalendar, 1, Math.Max(1, wanted));
         Span<int> starts = perCalendar <= 64 ? stackalloc int[perCalendar] : new int[perCalendar];
-        var dayCandidates = new List<FreeStart>();
-        for (var dayNumber = firstDay; dayNumber <= lastDay && results.Count < query.Count; dayNumber++)
+        var found = 0;
+
+        // A city + branch search for single slots, one per calendar, reads the group's day index.
+        var group = query.City is { } city && query.Branch is { } branch && query.Length == 1 && perCalendar == 1
+            ? Directory.GroupOf(city, branch)
+            : null;
+        for (var dayNumber = firstDay; dayNumber <= lastDay && found < wanted; dayNumber++)
         {
             var day = DateOnly.FromDayNumber(dayNumber);
-            dayCandidates.Clear();
+            if (group is not null && IndexOf(group, day) is { IsIncomplete: false } index)
+            {
+                found = index.FindEarliestSingles(index.Layout.FirstSlotAfter(now), now, group.IdsAscending, destination[..wanted], found);
+                continue;
+            }
+
+            // Every start of a day comes before every start of the next, so each day fills the
+            // next places of the result: a sorted top-k of what is still wanted.
+            var top = new TopStarts(destination.Slice(found, wanted - found));
             foreach (var entry in providers)
             {
                 if (entry.GetCalendar(day) is not { } calendar)
@@ -100,61 +129,115 @@ public sealed partial class InMemorySlotEngine
 
                 calendar.ReclaimExpiredHolds(now, null);
 
-                // Skip a full calendar by its free count before touching its words.
+                // Skip a full calendar by its free count before scanning for runs.
                 if (calendar.FreeSeats < query.Length)
                 {
                     continue;
                 }
 
-                var found = calendar.FindStarts(query.Length, calendar.Layout.FirstSlotAfter(now), starts);
-                for (var i = 0; i < found; i++)
+                var layout = calendar.Layout;
+                var count = calendar.FindStarts(query.Length, layout.FirstSlotAfter(now), starts);
+                for (var i = 0; i < count; i++)
                 {
-                    dayCandidates.Add(new FreeStart(calendar.Key, new SlotRange(starts[i], query.Length), calendar.Layout.StartOf(starts[i])));
+                    if (!top.TryAdd(new FreeStart(calendar.Key, new SlotRange(starts[i], query.Length), layout.StartOf(starts[i]))))
+                    {
+                        break; // later starts of this calendar cannot do better
+                    }
                 }
             }
 
-            dayCandidates.Sort(static (a, b) =>
-            {
-                var byStart = a.Start.UtcTicks.CompareTo(b.Start.UtcTicks);
-                return byStart != 0 ? byStart : a.Calendar.Provider.Value.CompareTo(b.Calendar.Provider.Value);
-            });
-            for (var i = 0; i < dayCandidates.Count && results.Count < query.Count; i++)
-            {
-                results.Add(dayCandidates[i]);
-            }
+            found += top.Count;
         }
 
-        return results;
+        return found;
     }
 
-    private List<ProviderEntry> ResolveProviders(EarliestQuery query)
+    /// <summary>The group's index of a day, made now if this is the day's first search; null when no member has the day open.</summary>
+    private static BranchDayIndex? IndexOf(BranchGroup group, DateOnly day)
     {
-        var list = new List<ProviderEntry>();
+        if (group.TryGetIndex(day) is { } index)
+        {
+            return index;
+        }
+
+        foreach (var member in group.Members)
+        {
+            if (member.GetCalendar(day) is { } calendar)
+            {
+                return group.IndexFor(day, calendar.Layout);
+            }
+        }
+
+        return null;
+    }
+
+    private ReadOnlySpan<ProviderEntry> ResolveProviders(EarliestQuery query)
+    {
         if (query.Clinic is { } clinic)
         {
-            foreach (var id in Directory.GetClinic(clinic).Providers)
-            {
-                list.Add(Directory.GetProvider(id));
-            }
+            return Directory.GetClinic(clinic).Entries;
         }
-        else if (query.City is { } city && query.Branch is { } branch)
+
+        if (query.City is { } city && query.Branch is { } branch)
         {
-            foreach (var entry in Directory.ClinicsIn(city, branch))
-            {
-                foreach (var id in entry.Providers)
-                {
-                    list.Add(Directory.GetProvider(id));
-                }
-            }
+            return Directory.ProvidersIn(city, branch);
         }
-        else if (query.Providers is { } providers)
+
+        var list = new ProviderEntry[query.Providers?.Count ?? 0];
+        for (var i = 0; i < list.Length; i++)
         {
-            foreach (var id in providers)
-            {
-                list.Add(Directory.GetProvider(id));
-            }
+            list[i] = Directory.GetProvider(query.Providers![i]);
         }
 
         return list;
+    }
+
+    /// <summary>The best starts seen so far, kept sorted by start, then provider, then slot, in a caller's span.</summary>
+    private ref struct TopStarts(Span<FreeStart> places)
+    {
+        private readonly Span<FreeStart> _places = places;
+
+        public int Count { get; private set; }
+
+        /// <summary>Adds a start if it is among the best; false when it is not (nor would any later start of the same calendar be).</summary>
+        public bool TryAdd(in FreeStart start)
+        {
+            if (_places.IsEmpty)
+            {
+                return false;
+            }
+
+            if (Count == _places.Length && !Before(start, _places[Count - 1]))
+            {
+                return false;
+            }
+
+            var at = Count == _places.Length ? Count - 1 : Count;
+            while (at > 0 && Before(start, _places[at - 1]))
+            {
+                _places[at] = _places[at - 1];
+                at--;
+            }
+
+            _places[at] = start;
+            if (Count < _places.Length)
+            {
+                Count++;
+            }
+
+            return true;
+        }
+
+        private static bool Before(in FreeStart a, in FreeStart b)
+        {
+            var byStart = a.Start.UtcTicks.CompareTo(b.Start.UtcTicks);
+            if (byStart != 0)
+            {
+                return byStart < 0;
+            }
+
+            var byProvider = a.Calendar.Provider.Value.CompareTo(b.Calendar.Provider.Value);
+            return byProvider != 0 ? byProvider < 0 : a.Slots.First < b.Slots.First;
+        }
     }
 }

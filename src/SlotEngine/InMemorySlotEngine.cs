@@ -15,7 +15,7 @@ namespace SlotEngine;
 /// </remarks>
 public sealed partial class InMemorySlotEngine : ISlotEngine
 {
-    private readonly TimeProvider _time;
+    private readonly EngineClock _clock;
     private readonly TimeZoneInfo _zone;
     private readonly PatientDirectory _patients = new();
     private readonly QuotaLedger _quotas;
@@ -33,7 +33,7 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
     {
         Options = options ?? new SlotEngineOptions();
         Options.Validate();
-        _time = Options.TimeProvider;
+        _clock = new EngineClock(Options.TimeProvider);
         _zone = Options.TimeZone;
         PatientKeys = Options.PatientKeyHasher ?? PatientKeyHasher.CreateEphemeral();
         Directory = new SlotDirectory(Options.MaxOpenDaysPerProvider);
@@ -60,7 +60,7 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
     /// <summary>Today's local date in the engine's zone, by its time provider.</summary>
     public DateOnly Today => TodayAt(NowTicks());
 
-    private long NowTicks() => _time.GetUtcNow().UtcTicks;
+    private long NowTicks() => _clock.UtcTicks();
 
     private DateOnly TodayAt(long nowTicks)
     {

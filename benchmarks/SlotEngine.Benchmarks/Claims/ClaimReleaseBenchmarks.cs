@@ -25,6 +25,7 @@ public class ClaimReleaseBenchmarks
     private InMemorySlotEngine _engine = null!;
     private InMemorySlotEngine _mhrsEngine = null!;
     private Calendar _calendar = null!;
+    private readonly EngineClock _clock = new(TimeProvider.System);
     private uint _patientIndex;
     private long _nowTicks;
     private ClaimRequest _book;
@@ -110,7 +111,7 @@ public class ClaimReleaseBenchmarks
     public bool EngineCalendarOnly()
     {
         var status = _calendar.TryClaim(Slot, 1, _patientIndex, holdExpiryTicks: 0, _nowTicks, out var seat, out var token);
-        return Check(status == ClaimStatus.Succeeded && _calendar.Release(seat, Slot, token, _nowTicks, long.MaxValue, out _) == ClaimStatus.Succeeded);
+        return Check(status == ClaimStatus.Succeeded && _calendar.Release(seat, Slot, token, _clock, long.MaxValue, out _) == ClaimStatus.Succeeded);
     }
 
     [Benchmark(Description = "Peer: lock per calendar, bool[]")]

@@ -4,6 +4,7 @@ namespace SlotEngine;
 internal sealed class ClinicEntry(ClinicId id, FacilityId facility, BranchId branch, CityCode city)
 {
     private ProviderId[] _providers = [];
+    private ProviderEntry[] _entries = [];
 
     public ClinicId Id { get; } = id;
 
@@ -16,6 +17,13 @@ internal sealed class ClinicEntry(ClinicId id, FacilityId facility, BranchId bra
     /// <summary>The providers; a snapshot read lock-free.</summary>
     public ProviderId[] Providers => Volatile.Read(ref _providers);
 
+    /// <summary>The providers' entries, in the same order; a snapshot read lock-free by searches.</summary>
+    public ProviderEntry[] Entries => Volatile.Read(ref _entries);
+
     /// <summary>Called under the directory's write lock only.</summary>
-    public void AddProvider(ProviderId provider) => Volatile.Write(ref _providers, [.. _providers, provider]);
+    public void AddProvider(ProviderEntry provider)
+    {
+        Volatile.Write(ref _entries, [.. _entries, provider]);
+        Volatile.Write(ref _providers, [.. _providers, provider.Id]);
+    }
 }

@@ -14,6 +14,7 @@ public sealed class SlotDirectory
     private readonly ConcurrentDictionary<FacilityId, CityCode> _facilities = new();
     private readonly ConcurrentDictionary<ClinicId, ClinicEntry> _clinics = new();
     private readonly ConcurrentDictionary<(CityCode City, BranchId Branch), ClinicEntry[]> _clinicsByCityBranch = new();
+    private readonly ConcurrentDictionary<(CityCode City, BranchId Branch), BranchGroup> _groups = new();
     private ProviderEntry?[] _providers = new ProviderEntry?[1024];
 
     internal SlotDirectory(int openDaysPerProvider) => _openDaysPerProvider = openDaysPerProvider;
@@ -111,8 +112,11 @@ public sealed class SlotDirectory
                 return;
             }
 
-            providers[provider.Value] = new ProviderEntry(provider, clinicEntry, _openDaysPerProvider);
-            clinicEntry.AddProvider(provider);
+            var group = _groups.GetOrAdd((clinicEntry.City, clinicEntry.Branch), static _ => new BranchGroup());
+            var entry = new ProviderEntry(provider, clinicEntry, group, _openDaysPerProvider);
+            entry.GroupMember = group.Add(entry);
+            providers[provider.Value] = entry;
+            clinicEntry.AddProvider(entry);
             Volatile.Write(ref _providers, providers);
             ProviderCount++;
         }
@@ -166,6 +170,15 @@ public sealed class SlotDirectory
 
     internal ReadOnlySpan<ClinicEntry> ClinicsIn(CityCode city, BranchId branch) =>
         _clinicsByCityBranch.TryGetValue((city, branch), out var list) ? list : [];
+
+    /// <summary>Every provider of a branch in a city, in registration order (an array kept per group, no copy per search).</summary>
+    internal ProviderEntry[] ProvidersIn(CityCode city, BranchId branch) =>
+        _groups.TryGetValue((city, branch), out var group) ? group.Members : [];
+
+    internal BranchGroup? GroupOf(CityCode city, BranchId branch) =>
+        _groups.TryGetValue((city, branch), out var group) ? group : null;
+
+    internal IEnumerable<BranchGroup> Groups => _groups.Values;
 
     internal IEnumerable<ProviderEntry> AllProviders()
     {

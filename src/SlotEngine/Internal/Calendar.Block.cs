@@ -28,8 +28,8 @@ internal sealed partial class Calendar
                         if (Interlocked.CompareExchange(ref word, current & ~bit, current) == current)
                         {
                             Volatile.Write(ref _cells[CellIndex(lane, slot)], ClaimCell.Closed);
-                            Interlocked.Decrement(ref _freeSeats);
                             Changed();
+                            Indexed(slot, slot + 1);
                             closed++;
                             break;
                         }
@@ -114,8 +114,8 @@ internal sealed partial class Calendar
                 if (Interlocked.CompareExchange(ref _cells[CellIndex(lane, slot)], ClaimCell.None, ClaimCell.Closed) == ClaimCell.Closed)
                 {
                     ReturnBits(lane, slot, 1);
-                    Interlocked.Increment(ref _freeSeats);
                     Changed();
+                    Indexed(slot, slot + 1);
                     opened++;
                 }
             }

@@ -76,6 +76,7 @@ internal sealed partial class Calendar
                 if (slot > first)
                 {
                     ReturnBits(lane, first, slot - first);
+                    Indexed(first, slot);
                 }
 
                 return false;
@@ -93,6 +94,7 @@ internal sealed partial class Calendar
         if (token > ClaimCell.MaxToken)
         {
             ReturnBits(lane, first, length);
+            Indexed(first, first + length);
             throw new SlotEngineArgumentException(SlotEngineError.TokensExhausted, $"{Key} has issued all {ClaimCell.MaxToken} fencing tokens it can; withdraw and publish the day again.");
         }
 
@@ -115,7 +117,6 @@ internal sealed partial class Calendar
 
         // The head is written last: a head cell with this token means the whole claim is visible.
         Volatile.Write(ref _cells[CellIndex(lane, first)], ClaimCell.Pack(kind, head: true, token, patient));
-        Interlocked.Add(ref _freeSeats, -length);
         if (kind == ClaimCell.KindHeld)
         {
             Interlocked.Increment(ref _liveHolds);
@@ -123,6 +124,7 @@ internal sealed partial class Calendar
         }
 
         Changed();
+        Indexed(first, first + length);
     }
 
     private long[] EnsureHoldExpiry()

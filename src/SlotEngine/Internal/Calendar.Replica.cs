@@ -1,4 +1,3 @@
-using System.Numerics;
 
 namespace SlotEngine;
 
@@ -15,7 +14,7 @@ internal readonly record struct ReplicaClaim(int Seat, int First, int Length, lo
 internal sealed partial class Calendar
 {
     /// <summary>Serializes loads of one calendar (a store's feed may reload it from two threads).</summary>
-    private readonly Lock _replicaLock = new();
+    private Lock? _replicaLock;
 
     /// <summary>
     /// Replaces this calendar's whole state with one read from a distributed store: free words, claim
@@ -36,7 +35,7 @@ internal sealed partial class Calendar
             throw new ArgumentException($"{Key}: the replica state does not match the calendar's shape.", nameof(words));
         }
 
-        lock (_replicaLock)
+        lock (LazyInitializer.EnsureInitialized(ref _replicaLock))
         {
             for (var i = 0; i < _free.Length; i++)
             {
@@ -58,14 +57,11 @@ internal sealed partial class Calendar
                 Volatile.Write(ref _cells[i], cell);
             }
 
-            var free = 0;
             for (var i = 0; i < _free.Length; i++)
             {
                 Volatile.Write(ref _free[i], words[i]);
-                free += BitOperations.PopCount(words[i]);
             }
 
-            Volatile.Write(ref _freeSeats, free);
             Volatile.Write(ref _liveHolds, liveHolds);
             Volatile.Write(ref _earliestHoldExpiry, earliest);
             if (lastToken > Volatile.Read(ref _lastToken))
@@ -74,6 +70,7 @@ internal sealed partial class Calendar
             }
 
             Volatile.Write(ref _version, version);
+            Indexed(0, SlotCount);
         }
     }
 }

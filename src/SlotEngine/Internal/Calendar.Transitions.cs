@@ -40,9 +40,10 @@ internal sealed partial class Calendar
         }
 
         var body = ClaimCell.WithKind(cell, ClaimCell.KindBooked) & ~ClaimCell.Pack(0, head: true, 0, 0);
-        for (var slot = first + 1; slot < SlotCount; slot++)
+        var end = first + 1;
+        for (; end < SlotCount; end++)
         {
-            ref var target = ref _cells[CellIndex(lane, slot)];
+            ref var target = ref _cells[CellIndex(lane, end)];
             var current = Volatile.Read(ref target);
             var held = ClaimCell.WithKind(body, ClaimCell.KindHeld);
 
@@ -56,6 +57,7 @@ internal sealed partial class Calendar
 
         Interlocked.Decrement(ref _liveHolds);
         Changed();
+        Indexed(first, end);
         return ClaimStatus.Succeeded;
     }
 
@@ -63,9 +65,13 @@ internal sealed partial class Calendar
     /// Releases a hold or booking. A booking whose start is within the cutoff is refused when
     /// <paramref name="bookedCutoffTicks"/> is before now. An expired hold no longer owns its slots: Stale.
     /// </summary>
-    public ClaimStatus Release(int lane, int first, long token, long nowTicks, long bookedCutoffTicks, out RemovedClaim removed)
+    public ClaimStatus Release(int lane, int first, long token, EngineClock clock, long bookedCutoffTicks, out RemovedClaim removed)
     {
         ref var head = ref _cells[CellIndex(lane, first)];
+
+        // The clock is read only when an answer depends on it (a hold's expiry, a cutoff): releasing
+        // a booking with no cutoff, the commonest undo, needs no time at all.
+        var nowTicks = long.MinValue;
         while (true)
         {
             var cell = Volatile.Read(ref head);
@@ -76,6 +82,11 @@ internal sealed partial class Calendar
             }
 
             var booked = ClaimCell.Kind(cell) == ClaimCell.KindBooked;
+            if (nowTicks == long.MinValue && (!booked || bookedCutoffTicks != long.MaxValue))
+            {
+                nowTicks = clock.UtcTicks();
+            }
+
             if (!booked && HoldExpiryAt(lane, first) <= nowTicks)
             {
                 removed = default;
@@ -170,7 +181,6 @@ internal sealed partial class Calendar
 
         var held = ClaimCell.Kind(headCell) == ClaimCell.KindHeld;
         var expiry = held ? HoldExpiryAt(lane, first) : 0;
-        var freed = 0;
         for (var slot = first; slot < end; slot++)
         {
             if (slot >= closeFrom && slot < closeTo)
@@ -180,17 +190,16 @@ internal sealed partial class Calendar
             else
             {
                 ReturnBits(lane, slot, 1);
-                freed++;
             }
         }
 
-        Interlocked.Add(ref _freeSeats, freed);
         if (held)
         {
             Interlocked.Decrement(ref _liveHolds);
         }
 
         Changed();
+        Indexed(first, end);
         return new RemovedClaim(lane, first, end - first, token, ClaimCell.Patient(headCell), !held, expiry);
     }
 

@@ -25,8 +25,8 @@ namespace SlotEngine;
 /// winner owns the claim. Confirm changes the other cells held → booked by CAS; release, reclaim
 /// and block set them to 0 (or closed) by CAS, and only after all cells are cleared are the bits
 /// given back. A confirm that races a release on the same token is ordered by the head CAS.</para>
-/// <para><b>Counters.</b> <see cref="_freeSeats"/> follows the popcount of the free bits (checked in
-/// Debug when quiet); <see cref="_version"/> increases at every transition; tokens come from
+/// <para><b>Counters.</b> Free seats are the popcount of the free words (no separate counter to keep
+/// in step on every claim); <see cref="_version"/> increases at every transition; tokens come from
 /// <see cref="_lastToken"/> and strictly increase, also across a withdrawal: a day published again
 /// starts above the last token of its withdrawn calendar, so an old reservation is stale. <see cref="_earliestHoldExpiry"/> is a lower
 /// bound of every live hold's expiry, so a claim or query knows without looking whether an expired
@@ -39,7 +39,6 @@ internal sealed partial class Calendar
     private long[]? _holdExpiry;
     private long _lastToken;
     private long _version;
-    private int _freeSeats;
     private int _liveHolds;
     private long _earliestHoldExpiry = long.MaxValue;
 
@@ -61,7 +60,6 @@ internal sealed partial class Calendar
                 if (layout.IsOffered(slot))
                 {
                     _free[(lane * WordsPerLane) + (slot >> 6)] |= 1UL << slot;
-                    _freeSeats++;
                 }
                 else
                 {
@@ -85,8 +83,8 @@ internal sealed partial class Calendar
 
     public int WordsPerLane { get; }
 
-    /// <summary>Free seats (a hint: it lags a transition in progress by a moment).</summary>
-    public int FreeSeats => Volatile.Read(ref _freeSeats);
+    /// <summary>Free seats now: the popcount of the free words (a hint: a transition may be in progress).</summary>
+    public int FreeSeats => CountFreeBits();
 
     /// <summary>Bumped by every transition.</summary>
     public long Version => Volatile.Read(ref _version);
@@ -143,7 +141,6 @@ internal sealed partial class Calendar
             popcount += BitOperations.PopCount(word);
         }
 
-        Debug.Assert(popcount == Volatile.Read(ref _freeSeats), "free count equals the popcount of the free bits");
         for (var lane = 0; lane < Capacity; lane++)
         {
             for (var slot = 0; slot < SlotCount; slot++)

@@ -13,18 +13,25 @@ internal sealed class ProviderEntry
     // The last token of each withdrawn day that is not yet past, by day number (under the lock). A
     // day published again continues its tokens from here, so that a reservation made before the
     // withdrawal can never match a claim made after it (fencing), nor keep a quota entry alive.
-    private readonly Dictionary<int, long> _retiredLastTokens = [];
+    private Dictionary<int, long>? _retiredLastTokens;
 
-    public ProviderEntry(ProviderId id, ClinicEntry clinic, int openDays)
+    public ProviderEntry(ProviderId id, ClinicEntry clinic, BranchGroup group, int openDays)
     {
         Id = id;
         Clinic = clinic;
+        Group = group;
         _days = new Calendar?[openDays];
     }
 
     public ProviderId Id { get; }
 
     public ClinicEntry Clinic { get; }
+
+    /// <summary>The providers of the same branch in the same city.</summary>
+    public BranchGroup Group { get; }
+
+    /// <summary>This provider's place in its group, fixed at registration.</summary>
+    public int GroupMember { get; set; }
 
     public Calendar? GetCalendar(DateOnly day)
     {
@@ -59,8 +66,17 @@ internal sealed class ProviderEntry
             }
 
             ForgetRetiredTokensBefore(today);
-            var calendar = new Calendar(this, layout, _retiredLastTokens.GetValueOrDefault(layout.Day.DayNumber));
+            var calendar = new Calendar(this, layout, _retiredLastTokens?.GetValueOrDefault(layout.Day.DayNumber) ?? 0);
             Volatile.Write(ref place, calendar);
+
+            // Published first, then the group's day index is looked for: an index made meanwhile
+            // either finds this calendar in the ring or is found here (full fence between the two).
+            Interlocked.MemoryBarrier();
+            if (Group.TryGetIndex(layout.Day) is { } index)
+            {
+                calendar.AttachIndex(index);
+            }
+
             created = true;
             return calendar;
         }
@@ -75,7 +91,9 @@ internal sealed class ProviderEntry
             if (ReferenceEquals(place, calendar))
             {
                 Volatile.Write(ref place, null);
+                calendar.DetachIndex();
                 var day = calendar.Day.DayNumber;
+                _retiredLastTokens ??= [];
                 _retiredLastTokens[day] = Math.Max(_retiredLastTokens.GetValueOrDefault(day), calendar.LastToken);
             }
         }
@@ -83,7 +101,7 @@ internal sealed class ProviderEntry
 
     private void ForgetRetiredTokensBefore(DateOnly today)
     {
-        if (_retiredLastTokens.Count == 0)
+        if (_retiredLastTokens is null || _retiredLastTokens.Count == 0)
         {
             return;
         }

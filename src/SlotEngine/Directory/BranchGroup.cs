@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+
+namespace SlotEngine;
+
+/// <summary>
+/// Every provider of one branch in one city (what a citizen searches as "cardiology in İstanbul"),
+/// and the group's availability index per day. Members are appended under the directory's write
+/// lock and read lock-free; a provider's place in the group (<see cref="ProviderEntry.GroupMember"/>)
+/// never changes.
+/// </summary>
+internal sealed class BranchGroup
+{
+    private readonly ConcurrentDictionary<int, BranchDayIndex> _days = new();
+    private ProviderEntry[] _members = [];
+    private volatile bool _idsAscending = true;
+
+    /// <summary>The providers, in registration order.</summary>
+    public ProviderEntry[] Members => Volatile.Read(ref _members);
+
+    /// <summary>Whether registration order is provider-id order (the order searches answer in), so the index can stop early.</summary>
+    public bool IdsAscending => _idsAscending;
+
+    /// <summary>Appends a provider; called under the directory's write lock only. Returns its place.</summary>
+    public int Add(ProviderEntry provider)
+    {
+        var members = _members;
+        if (members.Length > 0 && members[^1].Id.Value > provider.Id.Value)
+        {
+            _idsAscending = false;
+        }
+
+        Volatile.Write(ref _members, [.. members, provider]);
+        return members.Length;
+    }
+
+    public BranchDayIndex? TryGetIndex(DateOnly day) => _days.TryGetValue(day.DayNumber, out var index) ? index : null;
+
+    /// <summary>
+    /// The day's index, made on the first search of that day: every member's calendar of that day
+    /// joins it. A calendar published later joins at its publication (see
+    /// <see cref="ProviderEntry.Publish"/>); the full fences on both sides make sure that one of the
+    /// two always sees the other.
+    /// </summary>
+    public BranchDayIndex IndexFor(DateOnly day, DayLayout layout)
+    {
+        if (_days.TryGetValue(day.DayNumber, out var existing))
+        {
+            return existing;
+        }
+
+        var index = _days.GetOrAdd(day.DayNumber, static (_, state) => new BranchDayIndex(state.Members, state.Layout), (Members: Members, Layout: layout));
+        Interlocked.MemoryBarrier();
+        foreach (var member in index.Members)
+        {
+            member.GetCalendar(day)?.AttachIndex(index);
+        }
+
+        return index;
+    }
+
+    /// <summary>Drops the indexes of days before <paramref name="firstKeptDay"/>.</summary>
+    public void PurgeBefore(DateOnly firstKeptDay)
+    {
+        foreach (var day in _days.Keys)
+        {
+            if (day < firstKeptDay.DayNumber)
+            {
+                _days.TryRemove(day, out _);
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+namespace SlotEngine;
+
+/// <summary>The calendar's side of its group's <see cref="BranchDayIndex"/>.</summary>
+internal sealed partial class Calendar
+{
+    private BranchDayIndex? _index;
+
+    /// <summary>
+    /// Joins the group's day index. The calendar points at the index first (with a full fence), and
+    /// only then is indexed as a whole: a change made after that whole read refreshes the index itself.
+    /// </summary>
+    public void AttachIndex(BranchDayIndex index)
+    {
+        if (!index.CanJoin(this))
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref _index, index);
+        index.Join(Provider.GroupMember, this);
+    }
+
+    /// <summary>Leaves the index (withdrawn or replaced).</summary>
+    public void DetachIndex()
+    {
+        var index = Interlocked.Exchange(ref _index, null);
+        index?.Detach(Provider.GroupMember, this);
+    }
+
+    /// <summary>Whether some seat of the slot is free or held (a hold may expire): what the index records.</summary>
+    public bool OffersSeatAt(int slot)
+    {
+        for (var lane = 0; lane < Capacity; lane++)
+        {
+            if (IsFreeBit(lane, slot) || ClaimCell.Kind(ReadCell(lane, slot)) == ClaimCell.KindHeld)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether some seat of the slot is free now, expired holds included (they are reclaimed first).</summary>
+    public bool HasFreeSeatAt(int slot, long nowTicks)
+    {
+        for (var lane = 0; lane < Capacity; lane++)
+        {
+            if (IsFreeBit(lane, slot))
+            {
+                return true;
+            }
+        }
+
+        if (nowTicks < Volatile.Read(ref _earliestHoldExpiry))
+        {
+            return false;
+        }
+
+        ReclaimExpiredHolds(nowTicks, null);
+        for (var lane = 0; lane < Capacity; lane++)
+        {
+            if (IsFreeBit(lane, slot))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Tells the index that slots [first, end) changed; every transition calls it after its last write.</summary>
+    private void Indexed(int first, int end) => Volatile.Read(ref _index)?.Refresh(Provider.GroupMember, this, first, end);
+}

@@ -1,0 +1,192 @@
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace SlotEngine.Tests;
+
+/// <summary>
+/// The city + branch search reads a per-day index of which providers offer which slots; the same
+/// search over the same providers by list scans their calendars. The two must always agree.
+/// </summary>
+[Trait("Category", "Scan")]
+public class BranchIndexTests
+{
+    private const int Providers = 70; // two index words per slot
+    private static readonly CityCode City = new(6);
+    private static readonly BranchId Branch = new(9);
+    private static readonly DateTimeOffset Start = new(2026, 11, 22, 9, 0, 0, TimeSpan.FromHours(3));
+    private static readonly DateOnly Day1 = new(2026, 11, 23);
+
+    [Fact]
+    public void Index_and_scan_agree_after_random_claims_releases_blocks_and_expiries()
+    {
+        var property = Prop.ForAll(
+            Gen.Choose(0, int.MaxValue).ToArbitrary(),
+            Gen.Choose(20, 400).ToArbitrary(),
+            (seed, steps) => RunScript(seed, steps));
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(60), property);
+    }
+
+    [Fact]
+    public void Index_and_scan_agree_after_concurrent_churn()
+    {
+        var (engine, time, providers, booked) = World(ascendingIds: false);
+        var threads = Math.Max(4, Environment.ProcessorCount);
+        using var barrier = new Barrier(threads);
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            var random = new Random(t);
+            var mine = booked.Where((_, i) => i % threads == t).ToList();
+            barrier.SignalAndWait();
+            for (var i = 0; i < 4_000; i++)
+            {
+                var provider = providers[random.Next(providers.Length)];
+                var key = new CalendarKey(provider, Day1.AddDays(random.Next(2)));
+                var patient = new PatientKey((ulong)((t * 1_000_000) + i + 1));
+                var roll = random.Next(10);
+                if (roll < 5)
+                {
+                    var result = engine.TryClaim(roll < 2
+                        ? ClaimRequest.Hold(key, new SlotRange(random.Next(48), 1), patient, TimeSpan.FromMinutes(5))
+                        : ClaimRequest.Book(key, RangeInOneSession(random), patient));
+                    if (result.Succeeded)
+                    {
+                        mine.Add(result.Reservation);
+                    }
+                }
+                else if (roll < 8 && mine.Count > 0)
+                {
+                    var at = random.Next(mine.Count);
+                    engine.TryRelease(mine[at]);
+                    mine.RemoveAt(at);
+                }
+                else if (roll == 8 && mine.Count > 0)
+                {
+                    engine.TryConfirm(mine[random.Next(mine.Count)]);
+                }
+                else
+                {
+                    engine.FindEarliest(EarliestQuery.ForCityBranch(City, Branch, Day1, Day1.AddDays(1), 1, 5));
+                }
+            }
+        })).ToArray();
+        foreach (var worker in workers)
+        {
+            worker.Start();
+        }
+
+        foreach (var worker in workers)
+        {
+            worker.Join();
+        }
+
+        AssertAgree(engine, providers);
+        time.Advance(TimeSpan.FromMinutes(6)); // every hold has expired: expired holds read as free
+        AssertAgree(engine, providers);
+    }
+
+    private static bool RunScript(int seed, int steps)
+    {
+        var (engine, time, providers, booked) = World(ascendingIds: seed % 2 == 0);
+        var random = new Random(seed);
+        var live = booked.ToList();
+        for (var step = 0; step < steps; step++)
+        {
+            var provider = providers[random.Next(providers.Length)];
+            var key = new CalendarKey(provider, Day1.AddDays(random.Next(2)));
+            var patient = new PatientKey((ulong)random.Next(1, 5_000));
+            switch (random.Next(8))
+            {
+                case 0 or 1 or 2:
+                    var result = engine.TryClaim(ClaimRequest.Book(key, RangeInOneSession(random), patient));
+                    if (result.Succeeded)
+                    {
+                        live.Add(result.Reservation);
+                    }
+
+                    break;
+                case 3:
+                    var hold = engine.TryClaim(ClaimRequest.Hold(key, new SlotRange(random.Next(48), 1), patient, TimeSpan.FromMinutes(1 + random.Next(5))));
+                    if (hold.Succeeded)
+                    {
+                        live.Add(hold.Reservation);
+                    }
+
+                    break;
+                case 4 or 7 when live.Count > 0:
+                    var at = random.Next(live.Count);
+                    engine.TryRelease(live[at]);
+                    live.RemoveAt(at);
+                    break;
+                case 5:
+                    var first = random.Next(48);
+                    engine.Block(key, new SlotRange(first, 1 + random.Next(Math.Min(4, 48 - first))));
+                    break;
+                case 6:
+                    engine.Reopen(key, new SlotRange(0, 48));
+                    break;
+                default:
+                    time.Advance(TimeSpan.FromMinutes(random.Next(3)));
+                    break;
+            }
+        }
+
+        AssertAgree(engine, providers);
+        return true;
+    }
+
+    /// <summary>One or two slots of the standard template, never across its lunch break (slots 23 | 24).</summary>
+    private static SlotRange RangeInOneSession(Random random)
+    {
+        var first = random.Next(48);
+        return new SlotRange(first, first is 23 or 47 ? 1 : 1 + random.Next(2));
+    }
+
+    private static void AssertAgree(InMemorySlotEngine engine, ProviderId[] providers)
+    {
+        foreach (var count in new[] { 1, 3, 25, 200 })
+        {
+            var byIndex = engine.FindEarliest(EarliestQuery.ForCityBranch(City, Branch, Day1, Day1.AddDays(1), 1, count));
+            var byScan = engine.FindEarliest(EarliestQuery.ForProviders(providers, Day1, Day1.AddDays(1), 1, count));
+            Assert.Equal(byScan, byIndex);
+        }
+    }
+
+    /// <summary>70 providers of one branch in one city, both days published and every slot booked: whatever a search finds, a release, block, reopen or expiry made.</summary>
+    private static (InMemorySlotEngine Engine, FakeTime Time, ProviderId[] Providers, List<Reservation> Booked) World(bool ascendingIds)
+    {
+        var time = new FakeTime(Start);
+        var engine = new InMemorySlotEngine(new SlotEngineOptions { TimeProvider = time, Quotas = QuotaPolicy.None });
+        engine.Directory.AddFacility(new FacilityId(1), City);
+        engine.Directory.AddFacility(new FacilityId(2), City);
+        engine.Directory.AddClinic(new ClinicId(1), new FacilityId(1), Branch);
+        engine.Directory.AddClinic(new ClinicId(2), new FacilityId(2), Branch);
+
+        // Registered in id order (the index can stop at the first free members) or out of it (the
+        // index must look at every member of a slot to answer in id order), in two clinics.
+        var providers = Enumerable.Range(0, Providers).Select(i => new ProviderId((ascendingIds ? i : (i * 37) % Providers) + 100)).ToArray();
+        for (var i = 0; i < providers.Length; i++)
+        {
+            engine.Directory.AddProvider(providers[i], new ClinicId(1 + (i % 2)));
+            engine.Publish(providers[i], Day1, DayTemplate.Standard);
+            engine.Publish(providers[i], Day1.AddDays(1), DayTemplate.Standard);
+        }
+
+        var booked = new List<Reservation>();
+        var patient = 1UL;
+        foreach (var provider in providers)
+        {
+            for (var day = 0; day < 2; day++)
+            {
+                for (var slot = 0; slot < 48; slot++)
+                {
+                    var result = engine.TryClaim(ClaimRequest.Book(new CalendarKey(provider, Day1.AddDays(day)), SlotRange.Single(slot), new PatientKey(patient++)));
+                    Assert.True(result.Succeeded);
+                    booked.Add(result.Reservation);
+                }
+            }
+        }
+
+        Assert.Empty(engine.FindEarliest(EarliestQuery.ForCityBranch(City, Branch, Day1, Day1.AddDays(1))));
+        return (engine, time, providers, booked);
+    }
+}
