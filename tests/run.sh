@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of SlotEngine on a fresh machine: installs what the tests need (redis-server
-# from Debian packages), builds the solution and runs all test projects. Exit code 0 = all green.
+# from Debian packages), builds the solution, runs all test projects, then proves that the
+# packages install, that the load generator runs on both backends and that the benchmarks start.
+# Exit code 0 = all green.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,12 +17,44 @@ if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/nul
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+work="$(mktemp -d)"
+redis_pid=""
+cleanup() {
+  if [ -n "$redis_pid" ]; then kill "$redis_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 echo "== build (Debug: checked arithmetic and invariant asserts on)"
 dotnet build SlotEngine.sln -c Debug -nologo -clp:ErrorsOnly
 
 echo "== tests"
-dotnet test SlotEngine.sln -c Debug --no-build -nologo
+dotnet test SlotEngine.sln -c Debug --no-build -nologo 2>&1 | tee "$work/tests.log"
 
 echo "== bitmap scans again with hardware intrinsics off"
 DOTNET_EnableHWIntrinsic=0 dotnet test tests/SlotEngine.Tests -c Debug --no-build -nologo --filter "Category=Scan"
+
+echo "== packaging: pack, install from a local folder, run the README quick start"
+SLOTENGINE_PACKAGING_TESTS=1 dotnet test tests/SlotEngine.Hosting.Tests -c Debug --no-build -nologo --filter "Category=Packaging"
+
+echo "== load generator smoke: embedded engine"
+dotnet run -c Debug --no-build --project src/SlotEngine.LoadTest -- \
+  --providers 2000 --bookings 20000 --plain --json "$work/memory.json"
+
+echo "== load generator smoke: Redis (a server on a free loopback port)"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no --dir "$work" --daemonize no >"$work/redis.log" 2>&1 &
+redis_pid=$!
+for _ in $(seq 1 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+dotnet run -c Debug --no-build --project src/SlotEngine.LoadTest -- \
+  --backend redis --redis "127.0.0.1:$port" --providers 200 --bookings 2000 --plain --json "$work/redis.json"
+kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true; redis_pid=""
+
+echo "== benchmarks start (BenchmarkDotNet dry run of every suite)"
+dotnet run -c Release --project benchmarks/SlotEngine.Benchmarks -- --filter '*' --smoke
+
+# One closing line over every test project of the main run, in the plain form CI reads.
+passed=$(grep -Eo 'Passed: +[0-9]+' "$work/tests.log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$work/tests.log" | awk '{s+=$2} END {print s+0}')
+echo "== all green"
+echo "tests: $passed passed, $failed failed"
