@@ -35,10 +35,11 @@ public static class SlotEngineRedisServiceCollectionExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         SlotEngineServiceCollectionExtensions.AddSlotEngineCore(services, null);
         var options = services.AddOptions<RedisSlotEngineOptions>()
-            .Configure<IOptions<SlotEngineOptions>>((o, engine) =>
+            .Configure<IOptions<SlotEngineOptions>, IServiceProvider>((o, engine, sp) =>
             {
                 o.ConnectionString = connectionString;
                 o.Engine = engine.Value;
+                o.MeterFactory = sp.GetService<IMeterFactory>();
             });
         if (configure is not null)
         {
@@ -65,16 +66,32 @@ public static class SlotEngineRedisServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Adds a health check of the Redis store's connection: unhealthy before it connects or when the
-    /// connect failed, degraded when the start-up persistence check found that Redis could lose calendars.
+    /// Adds an active health check of the Redis store: <c>PING</c> to every primary on each run. Unhealthy before
+    /// the store connects, when the connect failed, or when a PING fails or takes longer than
+    /// <see cref="SlotEngineRedisCheckOptions.Timeout"/> (default 2 s); degraded when the slowest PING took longer
+    /// than <see cref="SlotEngineRedisCheckOptions.DegradedThreshold"/> (default 100 ms) or when the start-up
+    /// persistence check found that Redis could lose calendars; healthy otherwise.
     /// </summary>
     /// <param name="builder">The health checks builder (<c>services.AddHealthChecks()</c>).</param>
     /// <param name="name">The check's name. The default is <c>slotengine-redis</c>.</param>
     /// <param name="tags">Tags for filtering checks, such as <c>ready</c>.</param>
+    /// <param name="configure">Sets the timeout and the degraded threshold; <see langword="null"/> for the defaults.</param>
     /// <returns>The builder.</returns>
-    public static IHealthChecksBuilder AddSlotEngineRedisCheck(this IHealthChecksBuilder builder, string name = "slotengine-redis", IEnumerable<string>? tags = null)
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
+    public static IHealthChecksBuilder AddSlotEngineRedisCheck(
+        this IHealthChecksBuilder builder,
+        string name = "slotengine-redis",
+        IEnumerable<string>? tags = null,
+        Action<SlotEngineRedisCheckOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddCheck<RedisSlotEngineHealthCheck>(name, failureStatus: null, tags: tags ?? []);
+        var options = new SlotEngineRedisCheckOptions();
+        configure?.Invoke(options);
+        options.Validate();
+        return builder.Add(new HealthCheckRegistration(
+            name,
+            sp => new RedisSlotEngineHealthCheck(sp.GetRequiredService<RedisSlotEngineConnector>(), options),
+            failureStatus: null,
+            tags: tags ?? []));
     }
 }

@@ -1,3 +1,5 @@
+using SlotEngine.Redis;
+
 namespace SlotEngine.Hosting;
 
 /// <summary>
@@ -11,8 +13,11 @@ namespace SlotEngine.Hosting;
 /// </remarks>
 public static class SlotEngineTelemetry
 {
-    /// <summary>The name of the <see cref="System.Diagnostics.Metrics.Meter"/>: <c>SlotEngine</c>.</summary>
-    public const string MeterName = "SlotEngine";
+    /// <summary>
+    /// The name of the <see cref="System.Diagnostics.Metrics.Meter"/>: <c>SlotEngine</c> (the Redis store's meter,
+    /// <see cref="RedisSlotEngineTelemetry.MeterName"/>, by definition).
+    /// </summary>
+    public const string MeterName = RedisSlotEngineTelemetry.MeterName;
 
     /// <summary>The name of the <see cref="System.Diagnostics.ActivitySource"/>: <c>SlotEngine</c>.</summary>
     public const string ActivitySourceName = "SlotEngine";
@@ -42,16 +47,18 @@ public static class SlotEngineTelemetry
     public const string ClaimsDisplaced = "slotengine.claims.displaced";
 
     /// <summary>
-    /// Reserved for the Redis store: histogram <c>slotengine.redis.round_trip.duration</c> (s), one measurement per
-    /// command or pipelined script call, tagged with <see cref="RedisCommandTag"/>.
+    /// Recorded by the Redis store: histogram <c>slotengine.redis.round_trip.duration</c> (s), one measurement per
+    /// command or script call that got a reply, tagged with <see cref="RedisCommandTag"/>
+    /// (<see cref="RedisSlotEngineTelemetry.RoundTripDuration"/>).
     /// </summary>
-    public const string RedisRoundTripDuration = "slotengine.redis.round_trip.duration";
+    public const string RedisRoundTripDuration = RedisSlotEngineTelemetry.RoundTripDuration;
 
     /// <summary>
-    /// Reserved for the Redis store: histogram <c>slotengine.redis.change_feed.lag</c> (s), the time from a calendar's
-    /// change in Redis to this node applying it.
+    /// Recorded by the Redis store: histogram <c>slotengine.redis.change_feed.lag</c> (s), from a calendar's change in
+    /// Redis (Redis's clock) to this node applying it (the node's clock), so approximate by the clocks' skew
+    /// (<see cref="RedisSlotEngineTelemetry.ChangeFeedLag"/>).
     /// </summary>
-    public const string RedisChangeFeedLag = "slotengine.redis.change_feed.lag";
+    public const string RedisChangeFeedLag = RedisSlotEngineTelemetry.ChangeFeedLag;
 
     /// <summary>Tag <c>slotengine.operation</c>: <c>hold</c>, <c>book</c>, <c>confirm</c>, <c>release</c> or <c>cancel</c>.</summary>
     public const string OperationTag = "slotengine.operation";
@@ -68,6 +75,6 @@ public static class SlotEngineTelemetry
     /// <summary>Tag <c>slotengine.query</c>: <c>earliest</c>, <c>calendar</c> or <c>free_counts</c>.</summary>
     public const string QueryTag = "slotengine.query";
 
-    /// <summary>Tag <c>slotengine.redis.command</c>, reserved for the Redis store: the command or script name.</summary>
-    public const string RedisCommandTag = "slotengine.redis.command";
+    /// <summary>Tag <c>slotengine.redis.command</c> of the Redis round trips: the command's name in lower case (<c>evalsha</c>, <c>get</c>, …).</summary>
+    public const string RedisCommandTag = RedisSlotEngineTelemetry.CommandTag;
 }

@@ -35,7 +35,7 @@ local version = tonumber(redis.call('HGET', meta, 'ver'))
 if ARGV[6] == '1' then
   version = version + 1
   redis.call('DEL', meta, free, claims, KEYS[4])
-  local message = ARGV[3] .. '|' .. version .. '|gone'
+  local message = ARGV[3] .. '|' .. version .. '|gone|t' .. now
   if ARGV[2] == '1' then
     redis.call('SPUBLISH', ARGV[1], message)
   else

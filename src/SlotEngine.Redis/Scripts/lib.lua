@@ -9,6 +9,8 @@
 --   KEYS[4] nonces hash: quota nonce -> "<seat>:<first>:<token>" (which claim a quota entry led to), or
 --                  "x<lease deadline ms>" for a burned lease (see burn.lua); '-' placeholder
 -- ARGV[1] change-feed channel, ARGV[2] '1' to SPUBLISH (cluster) or '0' to PUBLISH, ARGV[3] "<provider>:<yyyymmdd>"
+-- Feed messages: "<provider>:<yyyymmdd>|<version>[|reset or |gone]|t<TIME in ms>" (the t field tells readers
+-- when the change was made, for the change-feed lag; messages without it are still understood).
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -30,7 +32,7 @@ end
 
 local function bump(meta)
   local v = redis.call('HINCRBY', meta, 'ver', 1)
-  local message = ARGV[3] .. '|' .. v
+  local message = ARGV[3] .. '|' .. v .. '|t' .. now_ms()
   if ARGV[2] == '1' then
     redis.call('SPUBLISH', ARGV[1], message)
   else

@@ -17,7 +17,7 @@ redis.call('HSET', KEYS[3], '-', '')
 redis.call('HSET', KEYS[4], '-', '')
 -- A new generation of the day: versions start again, so the message says "reset" (every node reloads it).
 local version = redis.call('HINCRBY', meta, 'ver', 1)
-local message = ARGV[3] .. '|' .. version .. '|reset'
+local message = ARGV[3] .. '|' .. version .. '|reset|t' .. now_ms()
 if ARGV[2] == '1' then
   redis.call('SPUBLISH', ARGV[1], message)
 else

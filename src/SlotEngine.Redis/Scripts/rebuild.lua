@@ -24,7 +24,7 @@ end
 token = token + 1048576
 version = version + 1
 redis.call('HSET', meta, 'tpl', ARGV[4], 'slots', ARGV[5], 'cap', ARGV[6], 'wpl', ARGV[7], 'ver', version, 'tok', token)
-local message = ARGV[3] .. '|' .. version .. '|reset'
+local message = ARGV[3] .. '|' .. version .. '|reset|t' .. now_ms()
 if ARGV[2] == '1' then
   redis.call('SPUBLISH', ARGV[1], message)
 else

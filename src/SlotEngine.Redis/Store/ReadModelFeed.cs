@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 
 namespace SlotEngine.Redis;
 
@@ -9,21 +10,35 @@ namespace SlotEngine.Redis;
 /// burst of changes costs one or two reloads, not one each. A gap in versions needs no special case:
 /// a reload always reads the whole calendar, so it covers every change up to the version it read.
 /// </summary>
+/// <remarks>
+/// <b>Lag.</b> A feed message may carry when its change was made (Redis's <c>TIME</c>, in ms). While the lag
+/// histogram is listened to, such a change is remembered until a reload has applied it, and its lag (this
+/// node's clock minus Redis's) is recorded then. A reload applied it when the reload started after the
+/// message was heard (it read Redis after the change), or when it loaded the change's version or a later one
+/// of the same generation. One sample per change, however many changes one reload applies.
+/// </remarks>
 internal sealed class ReadModelFeed
 {
     private static readonly TimeSpan MinRetryDelay = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(2);
+
+    /// <summary>Changes remembered per calendar for the lag; beyond this (reloads failing for long), no more samples until one succeeds.</summary>
+    private const int MaxUnapplied = 1024;
     private readonly Func<CalendarKey, CancellationToken, Task<long>> _load;
     private readonly ConcurrentDictionary<CalendarKey, State> _states = new();
     private readonly CancellationToken _stop;
     private readonly Action<string>? _warning;
+    private readonly Histogram<double>? _lag;
+    private readonly TimeProvider _time;
     private long _reloads;
 
-    public ReadModelFeed(Func<CalendarKey, CancellationToken, Task<long>> load, CancellationToken stop, Action<string>? warning)
+    public ReadModelFeed(Func<CalendarKey, CancellationToken, Task<long>> load, CancellationToken stop, Action<string>? warning, Histogram<double>? lag = null, TimeProvider? time = null)
     {
         _load = load;
         _stop = stop;
         _warning = warning;
+        _lag = lag;
+        _time = time ?? TimeProvider.System;
     }
 
     /// <summary>How many reloads have completed (for tests and measurements).</summary>
@@ -32,8 +47,11 @@ internal sealed class ReadModelFeed
     /// <summary>The version of a calendar this node has loaded (0: none).</summary>
     public long LoadedVersion(CalendarKey key) => _states.TryGetValue(key, out var state) ? Volatile.Read(ref state.Loaded) : 0;
 
-    /// <summary>A change with this version happened; reload unless it is already loaded. Quick: safe on the pub/sub reader.</summary>
-    public void Observe(CalendarKey key, long version)
+    /// <summary>
+    /// A change with this version happened (at <paramref name="changedAtMs"/> by Redis's clock, 0 if unknown);
+    /// reload unless it is already loaded. Quick: safe on the pub/sub reader.
+    /// </summary>
+    public void Observe(CalendarKey key, long version, long changedAtMs = 0)
     {
         var state = _states.GetOrAdd(key, static _ => new State());
         lock (state.Gate)
@@ -43,13 +61,26 @@ internal sealed class ReadModelFeed
                 return;
             }
 
+            RememberChange(state, version, changedAtMs);
             state.Wanted = Math.Max(state.Wanted, version);
             StartIfNeeded(key, state);
         }
     }
 
-    /// <summary>Reloads a calendar whatever version is loaded (a new generation of it). Quick: safe on the pub/sub reader.</summary>
-    public void Force(CalendarKey key) => _ = RefreshAsync(key);
+    /// <summary>
+    /// Reloads a calendar whatever version is loaded (a new generation of it, made at <paramref name="changedAtMs"/>
+    /// by Redis's clock, 0 if unknown). Quick: safe on the pub/sub reader.
+    /// </summary>
+    public void Force(CalendarKey key, long changedAtMs = 0)
+    {
+        var state = _states.GetOrAdd(key, static _ => new State());
+        lock (state.Gate)
+        {
+            RememberChange(state, version: 0, changedAtMs);
+        }
+
+        _ = RefreshAsync(key);
+    }
 
     /// <summary>Reloads a calendar now, whatever is loaded; returns the version loaded (0 when it is not published).</summary>
     public Task<long> RefreshAsync(CalendarKey key)
@@ -144,10 +175,12 @@ internal sealed class ReadModelFeed
         while (true)
         {
             long target;
+            long run;
             lock (state.Gate)
             {
                 target = state.Wanted;
                 state.Forced = false;
+                run = ++state.Runs;
             }
 
             long loaded;
@@ -186,6 +219,7 @@ internal sealed class ReadModelFeed
             lock (state.Gate)
             {
                 Volatile.Write(ref state.Loaded, loaded);
+                RecordApplied(state, run, loaded);
 
                 // Nothing newer was heard while loading: what was read is the latest (even if it is lower,
                 // as after a withdraw and a new publish of the day, whose versions start again).
@@ -201,6 +235,37 @@ internal sealed class ReadModelFeed
                 }
             }
         }
+    }
+
+    /// <summary>Remembers a timed change for the lag histogram (under the state's gate); version 0: a new generation.</summary>
+    private void RememberChange(State state, long version, long changedAtMs)
+    {
+        if (changedAtMs > 0 && _lag is { Enabled: true } && (state.Unapplied?.Count ?? 0) < MaxUnapplied)
+        {
+            (state.Unapplied ??= []).Add(new UnappliedChange(changedAtMs, version, state.Runs));
+        }
+    }
+
+    /// <summary>Records the lag of every remembered change that reload number <paramref name="run"/> applied (under the state's gate).</summary>
+    private void RecordApplied(State state, long run, long loaded)
+    {
+        if (state.Unapplied is not { Count: > 0 } unapplied)
+        {
+            return;
+        }
+
+        var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        unapplied.RemoveAll(change =>
+        {
+            // Heard before this reload began, so it read Redis after the change; or it read the change's version.
+            var applied = change.HeardBeforeRun < run || (change.Version > 0 && loaded >= change.Version);
+            if (applied)
+            {
+                _lag!.Record(Math.Max(0, nowMs - change.ChangedAtMs) / 1000.0);
+            }
+
+            return applied;
+        });
     }
 
     private static long Finish(State state)
@@ -221,6 +286,15 @@ internal sealed class ReadModelFeed
         public long Wanted;
         public bool Forced;
         public Task<long>? Running;
+
+        /// <summary>How many reloads have started; a change heard when this was n is applied by any reload numbered above n.</summary>
+        public long Runs;
+
+        /// <summary>Timed changes not yet applied (only while the lag histogram is listened to).</summary>
+        public List<UnappliedChange>? Unapplied;
 #pragma warning restore SA1401, CA1051
     }
+
+    /// <summary>A change heard with its Redis time: to be measured when a reload has applied it.</summary>
+    private readonly record struct UnappliedChange(long ChangedAtMs, long Version, long HeardBeforeRun);
 }

@@ -12,7 +12,7 @@ namespace SlotEngine.Redis;
 /// </summary>
 /// <remarks>
 /// <para><b>Read model.</b> Each script bumps its calendar's version and publishes
-/// <c>&lt;provider&gt;:&lt;yyyymmdd&gt;|&lt;version&gt;</c> (PUBLISH on a standalone server, SPUBLISH to the
+/// <c>&lt;provider&gt;:&lt;yyyymmdd&gt;|&lt;version&gt;|t&lt;Redis TIME in ms&gt;</c> (PUBLISH on a standalone server, SPUBLISH to the
 /// calendar's shard channel in a cluster). A node reloads a calendar whole (one script: the meta hash,
 /// one GET of the bitmap, the claims hash) when it sees a version newer than the one it holds, coalescing
 /// bursts into one reload; after a pub/sub reconnect it reloads every calendar it holds. Queries first
@@ -37,7 +37,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
     private Task? _sweeper;
     private int _disposed;
 
-    private RedisSlotEngine(RedisSlotEngineOptions options, RedisConnectionOptions connection, IRedisTransport redis, IReadOnlyList<string> warnings)
+    private RedisSlotEngine(RedisSlotEngineOptions options, RedisConnectionOptions connection, IRedisTransport redis, RedisStoreInstruments instruments, IReadOnlyList<string> warnings)
     {
         _options = options;
         _loadBound = connection.ConnectTimeout + connection.CommandTimeout + connection.CommandTimeout;
@@ -45,7 +45,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         _replica = new InMemorySlotEngine(options.Engine);
         _keys = new StoreKeys(options.KeyPrefix, redis.IsCluster);
         _retentionMs = (long)Math.Ceiling((options.IdempotencyRetention ?? options.Engine.IdempotencyRetention).TotalMilliseconds);
-        _feed = new ReadModelFeed(LoadCalendarAsync, _disposal.Token, options.Warning);
+        _feed = new ReadModelFeed(LoadCalendarAsync, _disposal.Token, options.Warning, instruments.ChangeFeedLag, options.Engine.TimeProvider);
         PersistenceWarnings = warnings;
     }
 
@@ -62,6 +62,8 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         options.Validate();
         var connection = options.Connection ?? RedisConnectionOptions.Parse(options.ConnectionString!);
         var redis = await RedisConnection.ConnectAsync(connection, cancellationToken).ConfigureAwait(false);
+        var instruments = RedisStoreInstruments.Create(options.MeterFactory);
+        redis.Instruments = instruments;
         try
         {
             IReadOnlyList<string> warnings = options.PersistenceCheck == PersistenceCheckMode.Off
@@ -77,7 +79,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
                 options.Warning?.Invoke(warning);
             }
 
-            var engine = new RedisSlotEngine(options, connection, redis, warnings);
+            var engine = new RedisSlotEngine(options, connection, redis, instruments, warnings);
             await engine.StartAsync(cancellationToken).ConfigureAwait(false);
             return engine;
         }
@@ -216,17 +218,37 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
             return;
         }
 
+        // "<version>[|reset or |gone][|t<Redis TIME in ms>]"; messages of older scripts have no t field.
         var rest = line[(bar + 1)..];
         var end = rest.IndexOf('|');
-        if (end >= 0)
+        var versionText = end < 0 ? rest : rest[..end];
+        var fields = end < 0 ? [] : rest[(end + 1)..];
+        var newGeneration = false;
+        long changedAtMs = 0;
+        while (!fields.IsEmpty)
         {
-            // "gone" (withdrawn) or "reset" (published again, rebuilt): a new generation whose versions
-            // start again, so the version order says nothing: reload whatever is held.
-            _feed.Force(key);
+            var next = fields.IndexOf('|');
+            var field = next < 0 ? fields : fields[..next];
+            fields = next < 0 ? [] : fields[(next + 1)..];
+            if (field.Length > 1 && field[0] == 't' && long.TryParse(field[1..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms))
+            {
+                changedAtMs = ms;
+            }
+            else
+            {
+                // "gone" (withdrawn) or "reset" (published again, rebuilt), or a word of a newer version: a new
+                // generation whose versions start again, so the version order says nothing: reload whatever is held.
+                newGeneration = true;
+            }
         }
-        else if (long.TryParse(rest, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version))
+
+        if (newGeneration)
         {
-            _feed.Observe(key, version);
+            _feed.Force(key, changedAtMs);
+        }
+        else if (long.TryParse(versionText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version))
+        {
+            _feed.Observe(key, version, changedAtMs);
         }
     }
 

@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+
 namespace SlotEngine.Redis;
 
 /// <summary>What <see cref="RedisSlotEngine"/> does when Redis could lose calendars (no persistence, or an eviction policy that may evict them).</summary>
@@ -96,6 +98,13 @@ public sealed class RedisSlotEngineOptions
     /// <value>The default is <see langword="null"/>: no sweeper.</value>
     /// </summary>
     public TimeSpan? SweepInterval { get; set; }
+
+    /// <summary>
+    /// Creates the meter <see cref="RedisSlotEngineTelemetry.MeterName"/> that Redis round trips and change-feed lag
+    /// are recorded on (see <see cref="RedisSlotEngineTelemetry"/>); SlotEngine.Hosting sets the container's.
+    /// <value>The default is <see langword="null"/>: one static meter shared by every store in the process.</value>
+    /// </summary>
+    public IMeterFactory? MeterFactory { get; set; }
 
     /// <summary>Checks every setting and names the first that is wrong.</summary>
     /// <exception cref="ArgumentException">A setting is out of range; the message names it.</exception>

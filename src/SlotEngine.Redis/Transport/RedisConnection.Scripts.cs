@@ -38,12 +38,15 @@ internal sealed partial class RedisConnection
     {
         try
         {
+            var started = Instruments?.StartRoundTrip() ?? 0;
             var reply = await SendRoutedAsync(evalSha, slot, cancellationToken).ConfigureAwait(false);
             if (reply.IsErrorWithPrefix("NOSCRIPT"u8))
             {
                 using var eval = evalSha.WithNewHead("EVAL", [script.TextUtf8], tailCount);
                 reply = await SendRoutedAsync(eval, slot, cancellationToken).ConfigureAwait(false);
             }
+
+            Instruments?.RecordRoundTrip(evalSha.Name, started);
 
             return reply.ThrowIfError();
         }

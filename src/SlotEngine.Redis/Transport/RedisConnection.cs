@@ -49,6 +49,9 @@ internal sealed partial class RedisConnection : IRedisTransport
 
     public RedisConnectionOptions Options => _options;
 
+    /// <summary>Where round trips are recorded; null (the default) records nothing. Set once, right after connecting.</summary>
+    public RedisStoreInstruments? Instruments { get; set; }
+
     /// <summary>Connects to the deployment the options describe.</summary>
     /// <exception cref="RedisConnectionException">No seed could be reached (each seed's error is in the message), or AUTH failed.</exception>
     public static ValueTask<RedisConnection> ConnectAsync(RedisConnectionOptions options, CancellationToken cancellationToken = default) =>
@@ -175,6 +178,7 @@ internal sealed partial class RedisConnection : IRedisTransport
     private async ValueTask<RedisReply[]> SendToAllPrimariesAsync(RedisCommand command, CancellationToken cancellationToken)
     {
         using var owned = command;
+        var started = Instruments?.StartRoundTrip() ?? 0;
         var targets = _standalone is { } single ? [single] : CurrentRoute.Connections;
         var sends = new Task<RedisReply>[targets.Length];
         for (var i = 0; i < targets.Length; i++)
@@ -183,6 +187,7 @@ internal sealed partial class RedisConnection : IRedisTransport
         }
 
         var replies = await Task.WhenAll(sends).ConfigureAwait(false);
+        Instruments?.RecordRoundTrip(command.Name, started);
         for (var i = 0; i < replies.Length; i++)
         {
             if (replies[i].IsError)
@@ -245,7 +250,9 @@ internal sealed partial class RedisConnection : IRedisTransport
     {
         try
         {
+            var started = Instruments?.StartRoundTrip() ?? 0;
             var reply = await SendRoutedAsync(command, slot, cancellationToken).ConfigureAwait(false);
+            Instruments?.RecordRoundTrip(command.Name, started);
             return reply.ThrowIfError();
         }
         finally

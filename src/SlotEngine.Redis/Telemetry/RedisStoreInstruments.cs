@@ -1,0 +1,63 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Reflection;
+
+namespace SlotEngine.Redis;
+
+/// <summary>
+/// The store's meter and its two histograms. From the host's <see cref="IMeterFactory"/> when the options
+/// give one (the factory owns and disposes the meter), otherwise one static meter shared by every store in
+/// the process, as .NET libraries do.
+/// </summary>
+internal sealed class RedisStoreInstruments
+{
+    /// <summary>From 100 µs (a local round trip) to seconds (a stuck server, a far replica of the feed).</summary>
+    private static readonly IReadOnlyList<double> Buckets =
+        [0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    private static readonly Lazy<RedisStoreInstruments> Static = new(() => new RedisStoreInstruments(new Meter(Options())));
+
+    /// <summary>Command names as sent (upper case) to their tag value; bounded by the commands the code sends.</summary>
+    private static readonly ConcurrentDictionary<string, string> Lowered = new(StringComparer.Ordinal);
+
+    private RedisStoreInstruments(Meter meter)
+    {
+        var advice = new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets };
+        RoundTrip = meter.CreateHistogram(
+            RedisSlotEngineTelemetry.RoundTripDuration,
+            "s",
+            "Redis round trips: from sending a command or script call to its reply, by command.",
+            advice: advice);
+        ChangeFeedLag = meter.CreateHistogram(
+            RedisSlotEngineTelemetry.ChangeFeedLag,
+            "s",
+            "From a calendar's change in Redis (Redis TIME) to this node applying it (this node's clock); approximate, as clock skew between Redis and the node adds to it.",
+            advice: advice);
+    }
+
+    public Histogram<double> RoundTrip { get; }
+
+    public Histogram<double> ChangeFeedLag { get; }
+
+    public static RedisStoreInstruments Create(IMeterFactory? meterFactory) =>
+        meterFactory is null ? Static.Value : new RedisStoreInstruments(meterFactory.Create(Options()));
+
+    /// <summary>A timestamp to pass to <see cref="RecordRoundTrip"/>, or 0 when nobody listens (then nothing is recorded).</summary>
+    public long StartRoundTrip() => RoundTrip.Enabled ? Stopwatch.GetTimestamp() : 0;
+
+    /// <summary>Records a round trip begun at <paramref name="started"/> (from <see cref="StartRoundTrip"/>).</summary>
+    public void RecordRoundTrip(string command, long started)
+    {
+        if (started != 0)
+        {
+            var tag = Lowered.GetOrAdd(command, static name => name.ToLowerInvariant());
+            RoundTrip.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>(RedisSlotEngineTelemetry.CommandTag, tag));
+        }
+    }
+
+    private static MeterOptions Options() => new(RedisSlotEngineTelemetry.MeterName)
+    {
+        Version = typeof(RedisStoreInstruments).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0",
+    };
+}
