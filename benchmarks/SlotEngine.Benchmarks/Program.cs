@@ -1,13 +1,15 @@
 using BenchmarkDotNet.Running;
 using SlotEngine.Benchmarks.Infrastructure;
 using SlotEngine.Benchmarks.Memory;
+using SlotEngine.Benchmarks.Redis;
 
 namespace SlotEngine.Benchmarks;
 
 /// <summary>
 /// Entry point. Timing suites go through BenchmarkDotNet's switcher (<c>--filter '*Claims*'</c>,
 /// <c>'*Contention*'</c>, <c>'*Queries*'</c>); <c>--smoke</c> runs every selected benchmark once
-/// (BenchmarkDotNet's Dry job) for CI; <c>--memory</c> runs the bytes-per-slot report instead.
+/// (BenchmarkDotNet's Dry job) for CI; <c>--memory</c> runs the bytes-per-slot report instead;
+/// <c>--redis</c> the Redis benchmarks (they start their own redis-server processes).
 /// </summary>
 public static class Program
 {
@@ -16,6 +18,11 @@ public static class Program
         if (args.Contains("--memory"))
         {
             return MemoryReport.Run(args);
+        }
+
+        if (args.Contains("--redis"))
+        {
+            return RedisReport.RunAsync(args).GetAwaiter().GetResult();
         }
 
         var (config, rest) = BenchConfig.FromArgs(args);
