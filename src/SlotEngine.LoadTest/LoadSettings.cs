@@ -61,6 +61,9 @@ internal sealed record LoadSettings
     /// <summary>Plain progress lines even on a terminal.</summary>
     public bool Plain { get; init; }
 
+    /// <summary>Whether the collector runs in <see cref="System.Runtime.GCLatencyMode.SustainedLowLatency"/> during the load.</summary>
+    public bool SustainedLowLatency { get; init; }
+
     /// <summary>How long a citizen's hold lives.</summary>
     public TimeSpan HoldTtl { get; init; } = TimeSpan.FromMinutes(5);
 

@@ -26,6 +26,7 @@ internal sealed class LoadCommand
     private readonly Option<string?> _redis = new("--redis") { Description = "Redis connection string for --backend redis: host:port[,host:port...][,options]." };
     private readonly Option<string?> _json = new("--json") { Description = "Write the JSON report here, and an SVG latency plot beside it (same name, .svg)." };
     private readonly Option<bool> _plain = new("--plain") { Description = "Plain progress lines instead of the live panel (automatic when output is redirected)." };
+    private readonly Option<bool> _lowLatency = new("--low-latency") { Description = "GCLatencyMode.SustainedLowLatency during the load: no blocking full collections (needs concurrent GC: DOTNET_gcConcurrent=1)." };
 
     /// <summary>Creates the command.</summary>
     public LoadCommand()
@@ -33,7 +34,7 @@ internal sealed class LoadCommand
         _backend.AcceptOnlyFromAmong("memory", "redis");
         Root = new RootCommand("slotengine-load: drives SlotEngine with a nationwide, MHRS-like appointment scenario and reports throughput, latency percentiles and an invariant check.")
         {
-            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _json, _plain,
+            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _json, _plain, _lowLatency,
         };
     }
 
@@ -161,6 +162,7 @@ internal sealed class LoadCommand
             RedisConnection = redis,
             JsonPath = json,
             Plain = parse.GetValue(_plain),
+            SustainedLowLatency = parse.GetValue(_lowLatency),
         };
     }
 

@@ -25,12 +25,14 @@ internal static class ConsoleReport
         summary.AddRow("backend", Backends.Name(s.Backend));
         summary.AddRow("scenario", Markup.Escape($"{s.Providers:N0} providers, {result.Scale.Clinics:N0} clinics, {result.Scale.Facilities:N0} facilities in 81 provinces; {s.DaysOpen} days × {s.Template.SlotCount} slots of {s.SlotLength.TotalMinutes:0} min; {result.Scale.Citizens:N0} citizens; largest city-and-branch search: {result.LargestGroup:N0} providers"));
         summary.AddRow("load", Markup.Escape(s.Rate is { } rate ? $"open loop, {rate:N0} citizens/s, {s.Concurrency} workers" : $"closed loop, {s.Concurrency} workers") + $", seed {s.Seed}; stopped by {StopReason(result)}");
-        summary.AddRow("setup", $"{result.SetupSeconds:0.00} s (country, days opened, citizens)");
+        summary.AddRow("setup", Markup.Escape($"{result.SetupSeconds:0.00} s ({string.Join(", ", result.SetupSteps.Select(x => $"{x.Step} {x.Seconds:0.00} s"))})"));
         summary.AddRow("[bold]bookings[/]", $"[bold]{stats.Bookings:N0}[/] in [bold]{result.ElapsedSeconds:0.000} s[/] = [bold]{result.BookingsPerSecond:N0}/s[/]");
         summary.AddRow("citizens", $"{stats.Citizens:N0} arrived; {stats.WalkAways:N0} walked away from a hold; {stats.Cancelled:N0} cancelled; {result.CancelsPending:N0} cancels not yet due");
         summary.AddRow("fill ratio", $"{result.FillRatio:P3} of all seats");
         summary.AddRow("scenario time", Markup.Escape($"{result.ScenarioTime.Start:ddd dd MMM HH:mm} → {result.ScenarioTime.End.ToOffset(result.ScenarioTime.Start.Offset):ddd dd MMM HH:mm} (UTC{result.ScenarioTime.Start:zzz})"));
-        summary.AddRow("garbage collector", $"{result.Gc.Gen0:N0} gen0, {result.Gc.Gen1:N0} gen1, {result.Gc.Gen2:N0} gen2 collections; paused {result.Gc.Paused.TotalSeconds:0.000} s ({(result.ElapsedSeconds > 0 ? result.Gc.Paused.TotalSeconds / result.ElapsedSeconds : 0):P0} of the load)");
+        var gc = result.Gc;
+        summary.AddRow("garbage collector", Markup.Escape($"{gc.Gen0:N0} gen0, {gc.Gen1:N0} gen1, {gc.Gen2:N0} gen2 collections; paused {gc.Paused.TotalSeconds:0.000} s ({(result.ElapsedSeconds > 0 ? gc.Paused.TotalSeconds / result.ElapsedSeconds : 0):P0} of the load); {gc.AllocatedBytes / 1048576.0:N0} MiB allocated ({result.BytesPerBooking:N0} B per booking); {gc.GcMode}"));
+        summary.AddRow("cpu", $"{gc.Cpu.TotalSeconds:0.00} s of process CPU in {result.ElapsedSeconds:0.00} s of load on {Environment.ProcessorCount} cores: {result.CpuMicrosPerBooking:0.00} µs per booking");
         if (result.BookingsPerSecond > 0)
         {
             var day = LoadSettings.MhrsDay / result.BookingsPerSecond;

@@ -49,6 +49,18 @@ internal static class JsonReport
         json.WriteNumber("gen1", result.Gc.Gen1);
         json.WriteNumber("gen2", result.Gc.Gen2);
         json.WriteNumber("paused_seconds", Math.Round(result.Gc.Paused.TotalSeconds, 4));
+        json.WriteNumber("allocated_bytes", result.Gc.AllocatedBytes);
+        json.WriteNumber("allocated_bytes_per_booking", Math.Round(result.BytesPerBooking, 1));
+        json.WriteString("mode", result.Gc.GcMode);
+        json.WriteEndObject();
+        json.WriteNumber("cpu_seconds", Math.Round(result.Gc.Cpu.TotalSeconds, 3));
+        json.WriteNumber("cpu_us_per_booking", Math.Round(result.CpuMicrosPerBooking, 3));
+        json.WriteStartObject("setup");
+        foreach (var (step, seconds) in result.SetupSteps)
+        {
+            json.WriteNumber(step.Replace(' ', '_'), Math.Round(seconds, 3));
+        }
+
         json.WriteEndObject();
 
         json.WriteStartObject("settings");

@@ -15,6 +15,8 @@ internal sealed class CitizenWorker
     private static readonly long MaxCancelDelay = TimeSpan.FromHours(16).Ticks;
 
     private readonly ISlotEngine _engine;
+    private readonly InMemorySlotEngine? _memory;
+    private readonly FreeStart[] _starts;
     private readonly NationalMap _map;
     private readonly CitizenPool _citizens;
     private readonly LoadSettings _settings;
@@ -40,6 +42,11 @@ internal sealed class CitizenWorker
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(settings);
         _engine = engine;
+
+        // In memory, search through the span overload into this worker's own buffer: no result
+        // list per search. Other backends go through the interface.
+        _memory = engine as InMemorySlotEngine;
+        _starts = new FreeStart[settings.Choices];
         _map = map;
         _citizens = citizens;
         _settings = settings;
@@ -115,11 +122,11 @@ internal sealed class CitizenWorker
             }
 
             var query = EarliestQuery.ForCityBranch(city, branch, from, to, length: 1, count: _settings.Choices);
-            IReadOnlyList<FreeStart> starts;
+            int found;
             var t0 = Stopwatch.GetTimestamp();
             try
             {
-                starts = await _engine.FindEarliestAsync(query).ConfigureAwait(false);
+                found = await SearchAsync(query).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -131,13 +138,13 @@ internal sealed class CitizenWorker
                 Record(Operation.Search, t0);
             }
 
-            if (starts.Count == 0)
+            if (found == 0)
             {
                 Stats.Fail(Operation.Search, FailureReason.NoFreeSlot);
                 return;
             }
 
-            var pick = starts[_random.Next(starts.Count)];
+            var pick = _starts[_random.Next(found)];
             ClaimResult hold;
             t0 = Stopwatch.GetTimestamp();
             try
@@ -179,6 +186,24 @@ internal sealed class CitizenWorker
         }
 
         Stats.Fail(Operation.Booking, FailureReason.GaveUp);
+    }
+
+    /// <summary>Finds the earliest starts into <see cref="_starts"/>; returns how many.</summary>
+    private async ValueTask<int> SearchAsync(EarliestQuery query)
+    {
+        if (_memory is not null)
+        {
+            return _memory.FindEarliest(query, _starts);
+        }
+
+        var starts = await _engine.FindEarliestAsync(query).ConfigureAwait(false);
+        var count = Math.Min(starts.Count, _starts.Length);
+        for (var i = 0; i < count; i++)
+        {
+            _starts[i] = starts[i];
+        }
+
+        return count;
     }
 
     private async ValueTask ConfirmAsync(Reservation hold, long arrival)

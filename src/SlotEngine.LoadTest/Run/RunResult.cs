@@ -30,8 +30,11 @@ internal sealed record RunResult
     /// <summary>Facilities, clinics and citizens in the scenario.</summary>
     public required (int Facilities, int Clinics, int Citizens) Scale { get; init; }
 
-    /// <summary>Garbage collections during the load (gen 0, 1, 2) and the time the runtime was paused for them.</summary>
-    public required (int Gen0, int Gen1, int Gen2, TimeSpan Paused) Gc { get; init; }
+    /// <summary>Garbage collections, pauses, allocation and CPU time during the load.</summary>
+    public required LoadCost Gc { get; init; }
+
+    /// <summary>Setup steps and their seconds, in order (country, days opened, day indexes, citizens, collection).</summary>
+    public IReadOnlyList<(string Step, double Seconds)> SetupSteps { get; init; } = [];
 
     /// <summary>The most providers one city-and-branch search spans.</summary>
     public required int LargestGroup { get; init; }
@@ -44,6 +47,12 @@ internal sealed record RunResult
 
     /// <summary>Confirmed bookings per second of load.</summary>
     public double BookingsPerSecond => ElapsedSeconds <= 0 ? 0 : Stats.Bookings / ElapsedSeconds;
+
+    /// <summary>Process CPU microseconds per confirmed booking during the load (all threads).</summary>
+    public double CpuMicrosPerBooking => Stats.Bookings == 0 ? 0 : Gc.Cpu.TotalMicroseconds / Stats.Bookings;
+
+    /// <summary>Bytes allocated per confirmed booking during the load (all threads).</summary>
+    public double BytesPerBooking => Stats.Bookings == 0 ? 0 : (double)Gc.AllocatedBytes / Stats.Bookings;
 
     /// <summary>The exit code: 1 when the engine double-booked or broke an invariant.</summary>
     public int ExitCode => Invariants.DoubleBookings != 0 || Invariants.Violations != 0 ? 1 : 0;
