@@ -191,11 +191,16 @@ public sealed class StoreFaultTests(StandaloneServerFixture fixture) : IClassFix
         await using var nodes = new StoreNodes(fixture.Server.Endpoint, o => { o.Engine.Quotas = QuotaPolicy.None; o.SweepInterval = TimeSpan.FromMilliseconds(50); });
         var node = await nodes.AddAsync();
         await node.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
-        await node.ClaimAsync(ClaimRequest.Hold(Calendar, new SlotRange(2, 2), ContractWorld.Patient(1), TimeSpan.FromMilliseconds(100)));
+        Assert.True((await node.ClaimAsync(ClaimRequest.Hold(Calendar, new SlotRange(2, 2), ContractWorld.Patient(1), TimeSpan.FromMilliseconds(100)))).Succeeded);
+        Assert.True((await node.ClaimAsync(ClaimRequest.Book(Calendar, SlotRange.Single(6), ContractWorld.Patient(2)))).Succeeded);
+
+        // The hold may already be swept by the time anything can look (100 ms of real time, a sweep every
+        // 50 ms), so the booking, which never expires, is what shows that this is the right hash and field form.
         var claims = nodes.Prefix + "{p:100:" + ContractWorld.Day.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + "}:c";
-        Assert.Equal("1", (await fixture.Server.CliAsync("HEXISTS", claims, "0:2")).Trim());
+        Assert.Equal("1", (await fixture.Server.CliAsync("HEXISTS", claims, "0:6")).Trim());
         await Eventually.TrueAsync(async () => (await fixture.Server.CliAsync("HEXISTS", claims, "0:2")).Trim() == "0", "the sweeper to free the expired hold in Redis");
         Assert.Equal("0", (await fixture.Server.CliAsync("HEXISTS", claims, "0:3")).Trim());
+        Assert.Equal("1", (await fixture.Server.CliAsync("HEXISTS", claims, "0:6")).Trim()); // bookings are never swept
     }
 
     [Fact]
