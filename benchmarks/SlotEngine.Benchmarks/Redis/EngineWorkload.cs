@@ -74,11 +74,12 @@ internal sealed class EngineWorkload : IAsyncDisposable
     /// The change-feed channel the transport-only and redis-benchmark runs publish on: nobody subscribes
     /// to it, so their claims cost no pub/sub delivery and start no read-model reload in this node.
     /// </summary>
-    public const string UnheardChannel = "rbfeed:nobody";
+    /// <remarks>Named after the calendar's meta key, so that in a cluster its SPUBLISH stays on the calendar's slot.</remarks>
+    public static string UnheardChannel(string metaKey) => metaKey + ":nobody";
 
     /// <summary>
     /// The same claim script call the store makes, sent through the store's transport alone (no engine
-    /// around it, and published on <see cref="UnheardChannel"/>).
+    /// around it, and published on <see cref="UnheardChannel(string)"/>).
     /// </summary>
     public Func<int, ValueTask> TransportClaimOnly(int first, int count)
     {
@@ -86,7 +87,7 @@ internal sealed class EngineWorkload : IAsyncDisposable
         for (var i = 0; i < calls.Length; i++)
         {
             var (keys, args) = ClaimCall(first + (i % count), i / count % SlotsPerDay, Patient(i));
-            args[0] = UnheardChannel;
+            args[0] = UnheardChannel(keys[0]);
             calls[i] = ([.. keys.Select(k => (RedisArgument)k)], [.. args.Select(a => (RedisArgument)a)]);
         }
 

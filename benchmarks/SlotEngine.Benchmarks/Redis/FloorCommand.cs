@@ -11,7 +11,7 @@ namespace SlotEngine.Benchmarks.Redis;
 /// copies of the calendar's (all free) bitmap per request, and each run books a different slot. A
 /// request that meets a copy already booked at that slot gets <c>closed</c> (cheaper than a
 /// booking); the report counts bookings by the calendar's token counter (<c>tok</c>). The change feed
-/// goes to <see cref="EngineWorkload.UnheardChannel"/>: a bare server, no subscriber to deliver to.
+/// goes to <see cref="EngineWorkload.UnheardChannel(string)"/>: a bare server, no subscriber to deliver to.
 /// </summary>
 internal sealed class FloorCommand
 {
@@ -46,7 +46,7 @@ internal sealed class FloorCommand
     {
         var (keys, args) = _workload.ClaimCall(_provider, slot, _workload.Patient(7));
         keys[1] = "rbfree:__rand_int__";
-        args[0] = EngineWorkload.UnheardChannel;
+        args[0] = EngineWorkload.UnheardChannel(keys[0]);
         return ["EVALSHA", StoreScripts.Claim.Sha1Hex, "4", .. keys, .. args];
     }
 
