@@ -11,7 +11,8 @@ public sealed class FaultTests
     {
         await using var server = await RedisServer.StartAsync();
         await using var proxy = new TcpFaultProxy(server.Port);
-        await using var redis = await RedisConnection.ConnectAsync($"{proxy.Endpoint},syncTimeout=5000");
+        // A timeout would end a load task (only connection errors are expected), so it is far above any stall of a loaded machine.
+        await using var redis = await RedisConnection.ConnectAsync($"{proxy.Endpoint},syncTimeout=30000");
         const string key = "cut:counter";
 
         long succeeded = 0;
@@ -19,7 +20,7 @@ public sealed class FaultTests
         using var stop = new CancellationTokenSource();
         var load = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
         {
-            // Runs until stopped (bounded by a generous iteration cap), so the cut always meets commands in flight.
+            // Runs until stopped (bounded by a generous iteration cap), so the load goes on across the cut.
             for (var i = 0; i < 1_000_000 && !stop.IsCancellationRequested; i++)
             {
                 try
@@ -34,11 +35,17 @@ public sealed class FaultTests
             }
         })).ToArray();
 
-        await Eventually.TrueAsync(() => Interlocked.Read(ref succeeded) > 500, "some load to succeed before the cut");
+        await Eventually.TrueAsync(() => LoadRuns(load) && Interlocked.Read(ref succeeded) > 500, "some load to succeed before the cut");
+
+        // A cut at an arbitrary moment may find no command awaiting a reply (on a loaded machine the load tasks
+        // often sit in the thread pool's queue), and commands sent after the cut wait for the new connection by
+        // design. Freezing the connection first makes sure some are in flight: sent, and never answered.
+        proxy.Freeze();
+        await Eventually.TrueAsync(() => LoadRuns(load) && proxy.HeldBytes > 0, "commands to be in flight on the frozen connection");
         proxy.CutAll();
-        await Eventually.TrueAsync(() => Interlocked.Read(ref failed) > 0, "in-flight commands to fail after the cut");
+        await Eventually.TrueAsync(() => LoadRuns(load) && Interlocked.Read(ref failed) > 0, "in-flight commands to fail after the cut");
         var afterCut = Interlocked.Read(ref succeeded);
-        await Eventually.TrueAsync(() => Interlocked.Read(ref succeeded) > afterCut + 500, "the load to succeed again after reconnecting");
+        await Eventually.TrueAsync(() => LoadRuns(load) && Interlocked.Read(ref succeeded) > afterCut + 500, "the load to succeed again after reconnecting");
         await stop.CancelAsync();
         await Task.WhenAll(load); // any exception other than RedisConnectionException fails the test here
 
@@ -48,6 +55,18 @@ public sealed class FaultTests
         var total = (await redis.ExecuteAsync(key, "GET", key)).AsInt64();
         Assert.InRange(total, succeeded, succeeded + failed);
         Assert.Equal("after", (await redis.ExecuteAsync(null, "ECHO", "after")).AsString());
+    }
+
+    /// <summary>True unless a load task died of an unexpected error, which is then thrown here at once (not after the wait's bound).</summary>
+    private static bool LoadRuns(Task[] load)
+    {
+        if (load.FirstOrDefault(t => t.IsFaulted) is { } dead)
+        {
+            // An AggregateException, which Eventually does not take for a transient error: the wait ends here.
+            throw new AggregateException("A load task died of an unexpected error.", dead.Exception!.InnerExceptions);
+        }
+
+        return true;
     }
 
     [Fact]

@@ -8,6 +8,7 @@ namespace SlotEngine.Redis.Tests.Fixtures;
 /// A loopback TCP proxy in front of one server, for fault tests: <see cref="CutAll"/> resets every
 /// connection through it at once (mid-command, as a network failure would), and
 /// <see cref="Blackhole"/> keeps connections open but stops forwarding, so replies never come.
+/// <see cref="Freeze"/> does the same to the connections open at that moment only.
 /// </summary>
 internal sealed class TcpFaultProxy : IAsyncDisposable
 {
@@ -17,6 +18,8 @@ internal sealed class TcpFaultProxy : IAsyncDisposable
     private readonly ConcurrentDictionary<int, (Socket Client, Socket Server)> _pairs = new();
     private readonly Task _acceptLoop;
     private int _nextId;
+    private int _frozenThrough;
+    private long _heldBytes;
     private int _cuts;
 
     public TcpFaultProxy(int targetPort)
@@ -34,11 +37,25 @@ internal sealed class TcpFaultProxy : IAsyncDisposable
     /// <summary>While true, bytes are read but not forwarded in either direction.</summary>
     public bool Blackhole { get; set; }
 
+    /// <summary>
+    /// How many bytes were read and not forwarded, either way (while <see cref="Blackhole"/> or on a frozen
+    /// connection). Each held byte belongs to a command that was sent and will never be answered: its own
+    /// bytes, or its reply's.
+    /// </summary>
+    public long HeldBytes => Interlocked.Read(ref _heldBytes);
+
     /// <summary>How many connections are open through the proxy.</summary>
     public int OpenConnections => _pairs.Count;
 
     /// <summary>How many connections <see cref="CutAll"/> has cut.</summary>
     public int Cuts => Volatile.Read(ref _cuts);
+
+    /// <summary>
+    /// Stops forwarding, in both directions, on every connection open now (a blackhole for them alone):
+    /// what a client sends on them from here on stays in flight until <see cref="CutAll"/>. Connections
+    /// opened later (a client reconnecting) are forwarded as usual.
+    /// </summary>
+    public void Freeze() => Volatile.Write(ref _frozenThrough, Volatile.Read(ref _nextId));
 
     /// <summary>Resets every open connection (RST, not a graceful close).</summary>
     public void CutAll()
@@ -113,9 +130,13 @@ internal sealed class TcpFaultProxy : IAsyncDisposable
                     break;
                 }
 
-                if (!Blackhole)
+                if (!Blackhole && id > Volatile.Read(ref _frozenThrough))
                 {
                     await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _stop.Token);
+                }
+                else
+                {
+                    Interlocked.Add(ref _heldBytes, read);
                 }
             }
         }
