@@ -61,7 +61,7 @@ internal sealed class QuotaLedger(SlotDirectory directory)
         for (var i = 0; i < tickets.Count; i++)
         {
             var (cell, entry) = tickets.Get(i);
-            Volatile.Write(ref cell.Entries[entry], claim);
+            Volatile.Write(ref cell.Entry(entry), claim);
         }
 
         tickets = default;
@@ -72,7 +72,7 @@ internal sealed class QuotaLedger(SlotDirectory directory)
         for (var i = 0; i < tickets.Count; i++)
         {
             var (cell, entry) = tickets.Get(i);
-            Volatile.Write(ref cell.Entries[entry], 0);
+            Volatile.Write(ref cell.Entry(entry), 0);
         }
 
         tickets = default;
@@ -95,19 +95,19 @@ internal sealed class QuotaLedger(SlotDirectory directory)
 
     private int TryTakeEntry(QuotaCell cell, DateOnly day, long nowTicks)
     {
-        var entries = cell.Entries;
-        for (var i = 0; i < entries.Length; i++)
+        for (var i = 0; i < cell.Length; i++)
         {
+            ref var entry = ref cell.Entry(i);
             while (true)
             {
-                var current = Volatile.Read(ref entries[i]);
+                var current = Volatile.Read(ref entry);
                 if (current == Pending || (current != 0 && IsLive(current, day, nowTicks)))
                 {
                     break;
                 }
 
                 // Empty or dead → pending: exactly one claimer wins this entry.
-                if (Interlocked.CompareExchange(ref entries[i], Pending, current) == current)
+                if (Interlocked.CompareExchange(ref entry, Pending, current) == current)
                 {
                     return i;
                 }
@@ -131,10 +131,44 @@ internal sealed class QuotaLedger(SlotDirectory directory)
     private readonly record struct QuotaKey(ulong Patient, QuotaScope Scope, int ScopeId, int DayNumber);
 }
 
-/// <summary>The entries of one (patient, scope, day) quota.</summary>
-internal sealed class QuotaCell(int limit)
+/// <summary>
+/// The entries of one (patient, scope, day) quota. Up to <see cref="InlineCapacity"/> entries live
+/// inside the cell itself (MHRS's limits are one and two), so a quota key costs the dictionary's
+/// node and this one object, not a separate array as well; larger limits use an array. Each entry
+/// is a fixed location for the CAS protocol above: the cell never moves an entry or resizes.
+/// </summary>
+internal sealed class QuotaCell
 {
-    public long[] Entries { get; } = new long[limit];
+    public const int InlineCapacity = 2;
+    private readonly long[]? _overflow;
+    private InlineEntries _inline;
+
+    public QuotaCell(int limit)
+    {
+        Length = limit;
+        _overflow = limit > InlineCapacity ? new long[limit] : null;
+    }
+
+    /// <summary>Number of entries (the rule's limit).</summary>
+    public int Length { get; }
+
+    /// <summary>The entry at <paramref name="index"/> (0 to <see cref="Length"/> − 1), for Volatile and Interlocked access.</summary>
+    public ref long Entry(int index)
+    {
+        if (_overflow is { } overflow)
+        {
+            return ref overflow[index];
+        }
+
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Length, nameof(index));
+        return ref _inline[index];
+    }
+
+    [System.Runtime.CompilerServices.InlineArray(InlineCapacity)]
+    private struct InlineEntries
+    {
+        private long _first;
+    }
 }
 
 /// <summary>The entries one claim has taken, at most one per quota rule (three rules at most).</summary>
