@@ -56,6 +56,17 @@ public class LoadRunTests
                 }
             }
 
+            // What the load cost: allocation and CPU per booking, the collector's mode, setup by step.
+            Assert.True(root.GetProperty("gc").GetProperty("allocated_bytes").GetInt64() > 0);
+            Assert.False(string.IsNullOrEmpty(root.GetProperty("gc").GetProperty("mode").GetString()));
+            Assert.True(root.GetProperty("cpu_seconds").GetDouble() > 0);
+            Assert.Equal(result.CpuMicrosPerBooking, root.GetProperty("cpu_us_per_booking").GetDouble(), 2);
+            var setup = root.GetProperty("setup");
+            foreach (var step in new[] { "country", "days_opened", "day_indexes", "citizens", "collection" })
+            {
+                Assert.True(setup.TryGetProperty(step, out _), "setup." + step);
+            }
+
             var svgPath = Path.ChangeExtension(path, ".svg");
             SvgPlot.Write(svgPath, "t", "s", [("search", result.Stats.Latency[0]), ("hold", result.Stats.Latency[1])]);
             var svg = System.Xml.Linq.XDocument.Load(svgPath);
