@@ -69,6 +69,41 @@ public sealed partial class InMemorySlotEngine
         calendar.LoadReplica(words, cells, expiry, version, lastToken);
     }
 
+    /// <summary>
+    /// Lays one claim the store made into the replica without reloading it, when the replica holds exactly
+    /// <paramref name="fromVersion"/> and the slots are free here; false otherwise (nothing changed: reload).
+    /// </summary>
+    /// <param name="key">The calendar.</param>
+    /// <param name="fromVersion">The store's version before the claim.</param>
+    /// <param name="toVersion">Its version after.</param>
+    /// <param name="claim">The claim.</param>
+    /// <returns>Whether it was applied.</returns>
+    internal bool ApplyReplicaClaim(CalendarKey key, long fromVersion, long toVersion, ReplicaClaim claim) =>
+        FindReplica(key) is { } calendar &&
+        calendar.ApplyReplicaClaim(fromVersion, toVersion, claim.Seat, claim.First, claim.Length, claim.Token, _patients.IndexOf(claim.Patient), claim.Booked ? 0 : claim.HoldExpiryTicks);
+
+    /// <summary>Lays one confirm the store made (held → booked) into the replica; false when it cannot (reload).</summary>
+    /// <param name="key">The calendar.</param>
+    /// <param name="fromVersion">The store's version before the confirm.</param>
+    /// <param name="toVersion">Its version after.</param>
+    /// <param name="seat">The hold's seat.</param>
+    /// <param name="first">Its first slot.</param>
+    /// <param name="token">Its fencing token.</param>
+    /// <returns>Whether it was applied.</returns>
+    internal bool ApplyReplicaConfirm(CalendarKey key, long fromVersion, long toVersion, int seat, int first, long token) =>
+        FindReplica(key) is { } calendar && calendar.ApplyReplicaConfirm(fromVersion, toVersion, seat, first, token);
+
+    /// <summary>Lays one release, cancel or reclaim the store made into the replica; false when it cannot (reload).</summary>
+    /// <param name="key">The calendar.</param>
+    /// <param name="fromVersion">The store's version before the removal.</param>
+    /// <param name="toVersion">Its version after.</param>
+    /// <param name="seat">The claim's seat.</param>
+    /// <param name="first">Its first slot.</param>
+    /// <param name="token">Its fencing token.</param>
+    /// <returns>Whether it was applied.</returns>
+    internal bool ApplyReplicaRelease(CalendarKey key, long fromVersion, long toVersion, int seat, int first, long token) =>
+        FindReplica(key) is { } calendar && calendar.ApplyReplicaRelease(fromVersion, toVersion, seat, first, token);
+
     /// <summary>Drops a calendar the store no longer has (withdrawn). Returns whether it was here.</summary>
     /// <param name="key">The calendar.</param>
     /// <returns>Whether this engine had it.</returns>

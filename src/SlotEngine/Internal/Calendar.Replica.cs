@@ -73,4 +73,104 @@ internal sealed partial class Calendar
             Indexed(0, SlotCount);
         }
     }
+
+    /// <summary>
+    /// Lays one claim the store made (version <paramref name="fromVersion"/> → <paramref name="toVersion"/>)
+    /// into this replica, as a claim here would: bits cleared by CAS (all or none), cells written head
+    /// last. False (nothing changed) when this replica is not at <paramref name="fromVersion"/> or the
+    /// slots are not all free here: the caller reloads instead.
+    /// </summary>
+    internal bool ApplyReplicaClaim(long fromVersion, long toVersion, int lane, int first, int length, long token, uint patient, long holdExpiryTicks)
+    {
+        if (lane < 0 || lane >= Capacity || first < 0 || length < 1 || first + length > SlotCount || token > ClaimCell.MaxToken)
+        {
+            return false;
+        }
+
+        lock (LazyInitializer.EnsureInitialized(ref _replicaLock))
+        {
+            if (Volatile.Read(ref _version) != fromVersion)
+            {
+                return false;
+            }
+
+            // No lazy reclaim here (now = MinValue): a slot this replica still holds means it is off; reload.
+            var sawClosed = false;
+            if (!TryTakeBits(lane, first, length, long.MinValue, ref sawClosed))
+            {
+                return false;
+            }
+
+            if (token > Volatile.Read(ref _lastToken))
+            {
+                Volatile.Write(ref _lastToken, token);
+            }
+
+            WriteClaim(lane, first, length, holdExpiryTicks == 0 ? ClaimCell.KindBooked : ClaimCell.KindHeld, token, patient, holdExpiryTicks);
+            Volatile.Write(ref _version, toVersion);
+            return true;
+        }
+    }
+
+    /// <summary>Lays one confirm the store made (held → booked) into this replica; false when it cannot (reload instead).</summary>
+    internal bool ApplyReplicaConfirm(long fromVersion, long toVersion, int lane, int first, long token)
+    {
+        if (lane < 0 || lane >= Capacity || first < 0 || first >= SlotCount)
+        {
+            return false;
+        }
+
+        lock (LazyInitializer.EnsureInitialized(ref _replicaLock))
+        {
+            if (Volatile.Read(ref _version) != fromVersion)
+            {
+                return false;
+            }
+
+            var head = ReadCell(lane, first);
+            if (!IsHeadOf(head, token) || ClaimCell.Kind(head) != ClaimCell.KindHeld)
+            {
+                return false;
+            }
+
+            // The store judged the expiry by its clock: no expiry check here (now = MinValue).
+            if (Confirm(lane, first, token, long.MinValue) != ClaimStatus.Succeeded)
+            {
+                return false;
+            }
+
+            Volatile.Write(ref _version, toVersion);
+            return true;
+        }
+    }
+
+    /// <summary>Lays one release, cancel or reclaim the store made (cells cleared, then bits freed) into this replica; false when it cannot.</summary>
+    internal bool ApplyReplicaRelease(long fromVersion, long toVersion, int lane, int first, long token)
+    {
+        if (lane < 0 || lane >= Capacity || first < 0 || first >= SlotCount)
+        {
+            return false;
+        }
+
+        lock (LazyInitializer.EnsureInitialized(ref _replicaLock))
+        {
+            if (Volatile.Read(ref _version) != fromVersion)
+            {
+                return false;
+            }
+
+            ref var head = ref _cells[CellIndex(lane, first)];
+            var cell = Volatile.Read(ref head);
+
+            // Head CAS, claim → 0, as a release here: a query's lazy reclaim that won it leaves this replica off; reload.
+            if (!IsHeadOf(cell, token) || Interlocked.CompareExchange(ref head, ClaimCell.None, cell) != cell)
+            {
+                return false;
+            }
+
+            RemoveOwnedClaim(lane, first, cell, closeFrom: 0, closeTo: 0);
+            Volatile.Write(ref _version, toVersion);
+            return true;
+        }
+    }
 }
