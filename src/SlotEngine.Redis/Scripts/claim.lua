@@ -2,7 +2,7 @@
 -- KEYS[5] (optional) the idempotency record. ARGV: [6] patient hex, [7] hold ms (0 = book), [8] first slot's start ms,
 -- [9] booking window open ms, [10] window close ms, [11] quota nonce ('' = none), [12] quota lease deadline ms,
 -- [13] request digest, [14] idempotency retention ms.
--- -> {'ok', seat, token, expiry ms, version} | {'again', seat, token, expiry ms} | {'reused', digest} | {status}
+-- -> {'ok', seat, token, expiry ms, version, 1 when expired holds were reclaimed on the way} | {'again', seat, token, expiry ms} | {'reused', digest} | {status}
 local meta, free, claims, nonces, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 if redis.call('EXISTS', meta) == 0 then
   return { 'gone' }
@@ -86,4 +86,4 @@ local version = bump(meta)
 if idem then
   redis.call('SET', idem, ARGV[13] .. '|' .. lane .. '|' .. token .. '|' .. expiry, 'PX', ARGV[14])
 end
-return { 'ok', lane, token, expiry, version }
+return { 'ok', lane, token, expiry, version, reclaimed and 1 or 0 }

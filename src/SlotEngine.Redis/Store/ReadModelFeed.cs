@@ -24,6 +24,9 @@ internal sealed class ReadModelFeed
 
     /// <summary>Changes remembered per calendar for the lag; beyond this (reloads failing for long), no more samples until one succeeds.</summary>
     private const int MaxUnapplied = 1024;
+
+    /// <summary>How long a feed message that may be this node's own echo waits for that write's reply before it reloads anyway.</summary>
+    private static readonly TimeSpan OwnWriteGrace = TimeSpan.FromMilliseconds(50);
     private readonly Func<CalendarKey, CancellationToken, Task<long>> _load;
     private readonly ConcurrentDictionary<CalendarKey, State> _states = new();
     private readonly CancellationToken _stop;
@@ -31,6 +34,7 @@ internal sealed class ReadModelFeed
     private readonly Histogram<double>? _lag;
     private readonly TimeProvider _time;
     private long _reloads;
+    private long _applied;
 
     public ReadModelFeed(Func<CalendarKey, CancellationToken, Task<long>> load, CancellationToken stop, Action<string>? warning, Histogram<double>? lag = null, TimeProvider? time = null)
     {
@@ -43,6 +47,9 @@ internal sealed class ReadModelFeed
 
     /// <summary>How many reloads have completed (for tests and measurements).</summary>
     public long Reloads => Interlocked.Read(ref _reloads);
+
+    /// <summary>How many of this node's own changes were laid into the read model without a reload (for tests and measurements).</summary>
+    public long Applied => Interlocked.Read(ref _applied);
 
     /// <summary>The version of a calendar this node has loaded (0: none).</summary>
     public long LoadedVersion(CalendarKey key) => _states.TryGetValue(key, out var state) ? Volatile.Read(ref state.Loaded) : 0;
@@ -63,7 +70,61 @@ internal sealed class ReadModelFeed
 
             RememberChange(state, version, changedAtMs);
             state.Wanted = Math.Max(state.Wanted, version);
+            if (state.Running is null && state.OwnWrites > 0 && state.Wanted <= state.Loaded + state.OwnWrites)
+            {
+                // Maybe the echo of this node's own write, whose reply has not been read yet: that write's
+                // completion applies it (or starts the reload); a grace timer bounds the wait.
+                DeferStart(key, state);
+                return;
+            }
+
             StartIfNeeded(key, state);
+        }
+    }
+
+    /// <summary>This node is about to run a script that may change the calendar (call <see cref="EndOwnWrite"/> after, always).</summary>
+    public void BeginOwnWrite(CalendarKey key)
+    {
+        var state = _states.GetOrAdd(key, static _ => new State());
+        lock (state.Gate)
+        {
+            state.OwnWrites++;
+        }
+    }
+
+    /// <summary>
+    /// This node's script is done. When it changed the calendar from <paramref name="toVersion"/> − 1 to
+    /// <paramref name="toVersion"/> and the read model holds exactly the former (no reload under way),
+    /// <paramref name="apply"/> lays the change in (under the gate, so no reload overwrites it meanwhile) and
+    /// nothing is reloaded; otherwise (a gap, a reload running, or <paramref name="apply"/> refusing) the
+    /// version is observed as any other. <paramref name="toVersion"/> 0: it changed nothing.
+    /// </summary>
+    public void EndOwnWrite(CalendarKey key, long toVersion, Func<bool>? apply)
+    {
+        var state = _states.GetOrAdd(key, static _ => new State());
+        lock (state.Gate)
+        {
+            state.OwnWrites--;
+            var applied = false;
+            if (toVersion > 0)
+            {
+                if (apply is not null && state.Running is null && !state.Forced && state.Loaded == toVersion - 1 && apply())
+                {
+                    Volatile.Write(ref state.Loaded, toVersion);
+                    RecordApplied(state, run: 0, toVersion);
+                    Interlocked.Increment(ref _applied);
+                    applied = true;
+                }
+
+                state.Wanted = Math.Max(state.Wanted, toVersion);
+            }
+
+            // Not applied: a reload is due now. Applied, or nothing changed: a change heard meanwhile that may be
+            // another own write's echo waits for that write (or the grace timer), as in Observe.
+            if ((toVersion > 0 && !applied) || state.OwnWrites == 0 || state.Wanted > state.Loaded + state.OwnWrites)
+            {
+                StartIfNeeded(key, state);
+            }
         }
     }
 
@@ -159,6 +220,34 @@ internal sealed class ReadModelFeed
         {
             // A query answers from what is loaded: a hint, never a promise.
         }
+    }
+
+    /// <summary>Starts the reload held back for own writes after <see cref="OwnWriteGrace"/>, if it is still needed (under the gate).</summary>
+    private void DeferStart(CalendarKey key, State state)
+    {
+        if (state.Deferred)
+        {
+            return;
+        }
+
+        state.Deferred = true;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await Task.Delay(OwnWriteGrace, _stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            lock (state.Gate)
+            {
+                state.Deferred = false;
+                StartIfNeeded(key, state);
+            }
+        });
     }
 
     private void StartIfNeeded(CalendarKey key, State state)
@@ -285,6 +374,12 @@ internal sealed class ReadModelFeed
         public long Loaded;
         public long Wanted;
         public bool Forced;
+
+        /// <summary>This node's scripts on the calendar under way (their echoes may come before their replies).</summary>
+        public int OwnWrites;
+
+        /// <summary>Whether a grace timer (<see cref="DeferStart"/>) is pending.</summary>
+        public bool Deferred;
         public Task<long>? Running;
 
         /// <summary>How many reloads have started; a change heard when this was n is applied by any reload numbered above n.</summary>

@@ -53,7 +53,7 @@ public sealed partial class RedisSlotEngine
                     return ClaimResult.Failed(outcome = ClaimStatus.QuotaExceeded);
                 }
 
-                var reply = await RunClaimScriptAsync(request, calendar, keys, digest, lease, cancellationToken).ConfigureAwait(false);
+                var reply = await OwnWriteAsync(request.Calendar, () => RunClaimScriptAsync(request, calendar, keys, digest, lease, cancellationToken)).ConfigureAwait(false);
                 var status = reply[0].AsString();
                 if (status is "ok" or "again")
                 {
@@ -69,7 +69,14 @@ public sealed partial class RedisSlotEngine
                         reply[3].AsInt64() == 0 ? null : UnixMs.ToDateTimeOffset(reply[3].AsInt64()));
                     if (status == "ok")
                     {
-                        _feed.Observe(request.Calendar, reply[4].AsInt64());
+                        // Expired holds reclaimed on the way are not in the reply: then the read model reloads.
+                        var claimed = new ReplicaClaim(reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, !request.IsHold, request.IsHold ? UnixMs.ToTicks(reply[3].AsInt64()) : 0);
+                        var clean = reply.Count > 5 && reply[5].AsInt64() == 0;
+                        EndOwnWrite(request.Calendar, reply[4].AsInt64(), clean ? (from, to) => _replica.ApplyReplicaClaim(request.Calendar, from, to, claimed) : null);
+                    }
+                    else
+                    {
+                        EndOwnWrite(request.Calendar, 0, null);
                     }
 
                     outcome = ClaimStatus.Succeeded;
@@ -82,6 +89,7 @@ public sealed partial class RedisSlotEngine
                 }
 
                 // Every other answer means the claim did not happen: give the quota entries back.
+                EndOwnWrite(request.Calendar, 0, null);
                 await ReleaseQuotaAsync(lease, request.IdempotencyKey is null ? null : keys).ConfigureAwait(false);
                 switch (status)
                 {
@@ -134,18 +142,19 @@ public sealed partial class RedisSlotEngine
         }
 
         var keys = _keys.For(reservation.Calendar);
-        var reply = await EvalAsync(
+        var reply = await OwnWriteAsync(reservation.Calendar, () => EvalAsync(
             StoreScripts.Confirm,
             CalendarKeys(keys),
             FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token),
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken)).ConfigureAwait(false);
+        var ok = reply[0].AsString() == "ok";
+        EndOwnWrite(
+            reservation.Calendar,
+            ok ? reply[1].AsInt64() : 0,
+            (from, to) => _replica.ApplyReplicaConfirm(reservation.Calendar, from, to, reservation.Seat, reservation.Slots.First, reservation.Token));
         switch (reply[0].AsString())
         {
             case "ok":
-                if (reply[1].AsInt64() > 0)
-                {
-                    _feed.Observe(reservation.Calendar, reply[1].AsInt64());
-                }
 
                 var booked = reservation with { HoldExpiresAt = null };
                 await WaitForReplicasAsync(keys, booked, cancellationToken).ConfigureAwait(false);
@@ -180,15 +189,19 @@ public sealed partial class RedisSlotEngine
             ? string.Empty
             : UnixMs.FromTicks(calendar.Layout.StartUtcTicks(reservation.Slots.First) - _replica.CancelCutoffTicks);
         var keys = _keys.For(reservation.Calendar);
-        var reply = await EvalAsync(
+        var reply = await OwnWriteAsync(reservation.Calendar, () => EvalAsync(
             StoreScripts.Release,
             CalendarKeys(keys),
             FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, cutoff),
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken)).ConfigureAwait(false);
+        var ok = reply[0].AsString() == "ok";
+        EndOwnWrite(
+            reservation.Calendar,
+            ok ? reply[1].AsInt64() : 0,
+            (from, to) => _replica.ApplyReplicaRelease(reservation.Calendar, from, to, reservation.Seat, reservation.Slots.First, reservation.Token));
         switch (reply[0].AsString())
         {
             case "ok":
-                _feed.Observe(reservation.Calendar, reply[1].AsInt64());
                 return ClaimResult.Success(reservation);
             case "late":
                 return ClaimResult.Failed(ClaimStatus.CancelTooLate);
@@ -196,6 +209,31 @@ public sealed partial class RedisSlotEngine
                 return ClaimResult.Failed(ClaimStatus.Stale);
         }
     }
+
+    /// <summary>
+    /// Runs a script that may change the calendar as one of this node's own writes (its feed echo waits for the
+    /// reply): on success the caller must call <see cref="EndOwnWrite"/>; a failure ends the write here.
+    /// </summary>
+    private async ValueTask<RedisReply> OwnWriteAsync(CalendarKey calendar, Func<ValueTask<RedisReply>> script)
+    {
+        _feed.BeginOwnWrite(calendar);
+        try
+        {
+            return await script().ConfigureAwait(false);
+        }
+        catch
+        {
+            _feed.EndOwnWrite(calendar, 0, null);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Ends an own write: a change to <paramref name="toVersion"/> (0: none) is laid into the read model by
+    /// <paramref name="apply"/> (given the versions before and after) when it holds exactly the version before; else it reloads.
+    /// </summary>
+    private void EndOwnWrite(CalendarKey calendar, long toVersion, Func<long, long, bool>? apply) =>
+        _feed.EndOwnWrite(calendar, toVersion, apply is null || toVersion <= 0 ? null : () => apply(toVersion - 1, toVersion));
 
     /// <summary>Validates a reservation as in memory; null when its calendar is not published (then it is stale).</summary>
     private async ValueTask<Calendar?> ResolveAsync(Reservation reservation)
