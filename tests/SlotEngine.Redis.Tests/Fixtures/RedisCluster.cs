@@ -88,6 +88,37 @@ internal sealed class RedisCluster : IAsyncDisposable
         return string.Join(',', entries);
     }
 
+    /// <summary>
+    /// Starts moving <paramref name="slot"/> from <paramref name="source"/> to <paramref name="target"/>, as
+    /// <c>redis-cli --cluster reshard</c> does: IMPORTING on the target, then MIGRATING on the source. Keys
+    /// already in the slot are the caller's to MIGRATE; <see cref="FinishSlotMigrationAsync"/> ends the move.
+    /// </summary>
+    public async Task BeginSlotMigrationAsync(int slot, RedisServer source, RedisServer target)
+    {
+        var slotText = slot.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await target.CliAsync("CLUSTER", "SETSLOT", slotText, "IMPORTING", await NodeIdAsync(source));
+        await source.CliAsync("CLUSTER", "SETSLOT", slotText, "MIGRATING", await NodeIdAsync(target));
+    }
+
+    /// <summary>
+    /// Gives <paramref name="slot"/> to <paramref name="target"/> on every node, the target first, and waits
+    /// until all agree. The target must be importing the slot (<see cref="BeginSlotMigrationAsync"/>): only then
+    /// does SETSLOT NODE raise its config epoch above every other node's. Without that, a target with a lower
+    /// epoch than the old owner's is told by the gossip of any node not yet switched over that the old owner
+    /// holds the slot (an UPDATE message), takes that back, and the nodes never agree again.
+    /// </summary>
+    public async Task FinishSlotMigrationAsync(int slot, RedisServer source, RedisServer target)
+    {
+        var slotText = slot.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var targetId = await NodeIdAsync(target);
+        foreach (var node in new[] { target, source }.Concat(Nodes.Where(n => n != source && n != target)))
+        {
+            await node.CliAsync("CLUSTER", "SETSLOT", slotText, "NODE", targetId);
+        }
+
+        await WaitUntilConsistentAsync();
+    }
+
     public async Task<string> NodeIdAsync(RedisServer node) => (await node.CliAsync("CLUSTER", "MYID")).Trim();
 
     /// <summary>The node that serves <paramref name="slot"/> (asked of the first node).</summary>

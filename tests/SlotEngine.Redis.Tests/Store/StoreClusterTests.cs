@@ -81,8 +81,6 @@ public sealed class StoreClusterTests(ClusterFixture fixture)
         var cluster = fixture.Cluster;
         var source = await cluster.OwnerOfAsync(slot);
         var target = cluster.Nodes.First(n => n != source);
-        var sourceId = await cluster.NodeIdAsync(source);
-        var targetId = await cluster.NodeIdAsync(target);
         var redis = (RedisConnection)writer.Transport;
         var redirectsBefore = redis.RedirectsFollowed;
 
@@ -124,8 +122,7 @@ public sealed class StoreClusterTests(ClusterFixture fixture)
 
         await Eventually.TrueAsync(() => ledger.Acknowledged > 5, "load before the migration");
         var slotText = slot.ToString(CultureInfo.InvariantCulture);
-        await target.CliAsync("CLUSTER", "SETSLOT", slotText, "IMPORTING", sourceId);
-        await source.CliAsync("CLUSTER", "SETSLOT", slotText, "MIGRATING", targetId);
+        await cluster.BeginSlotMigrationAsync(slot, source, target);
         while (true)
         {
             var keys = (await source.CliAsync("CLUSTER", "GETKEYSINSLOT", slotText, "100")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -137,12 +134,7 @@ public sealed class StoreClusterTests(ClusterFixture fixture)
             await source.CliAsync(["MIGRATE", "127.0.0.1", target.Port.ToString(CultureInfo.InvariantCulture), string.Empty, "0", "5000", "KEYS", .. keys]);
         }
 
-        foreach (var node in new[] { target, source }.Concat(cluster.Nodes.Where(n => n != source && n != target)))
-        {
-            await node.CliAsync("CLUSTER", "SETSLOT", slotText, "NODE", targetId);
-        }
-
-        await cluster.WaitUntilConsistentAsync();
+        await cluster.FinishSlotMigrationAsync(slot, source, target);
         await Eventually.TrueAsync(() => redis.RedirectsFollowed > redirectsBefore, "the load to meet the moved slot");
         await stop.CancelAsync();
         await Task.WhenAll(load);
