@@ -59,21 +59,9 @@ internal sealed partial class Calendar
 
     private bool TryTakeClaimForBlock(int lane, int slot, ulong cell, int first, int end, long nowTicks, List<RemovedClaim> displaced, ref int closed)
     {
-        var token = ClaimCell.Token(cell);
-        var head = slot;
-        while (!ClaimCell.IsHead(cell))
+        if (!TryFindHead(lane, slot, ref cell, out var head))
         {
-            head--;
-            if (head < 0)
-            {
-                return false;
-            }
-
-            cell = ReadCell(lane, head);
-            if (!ClaimCell.IsClaim(cell) || ClaimCell.Token(cell) != token)
-            {
-                return false;
-            }
+            return false;
         }
 
         // Head CAS, claim → 0: the block owns this claim's removal.

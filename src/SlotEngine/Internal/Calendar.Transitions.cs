@@ -110,20 +110,14 @@ internal sealed partial class Calendar
     }
 
     /// <summary>
-    /// Reclaims the hold covering <paramref name="slot"/> if it has expired. True when this call
-    /// took it (its slots are free again).
+    /// From a claim cell at <paramref name="slot"/>, walks left over the cells with the same token to
+    /// the claim's head. False when the walk meets another claim or none (the claim is being written
+    /// or removed right now); otherwise <paramref name="cell"/> is the head cell as read.
     /// </summary>
-    public bool TryReclaimExpired(int lane, int slot, long nowTicks, out RemovedClaim removed)
+    private bool TryFindHead(int lane, int slot, ref ulong cell, out int head)
     {
-        removed = default;
-        var cell = ReadCell(lane, slot);
-        if (ClaimCell.Kind(cell) != ClaimCell.KindHeld)
-        {
-            return false;
-        }
-
         var token = ClaimCell.Token(cell);
-        var head = slot;
+        head = slot;
         while (!ClaimCell.IsHead(cell))
         {
             head--;
@@ -137,6 +131,27 @@ internal sealed partial class Calendar
             {
                 return false;
             }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Reclaims the hold covering <paramref name="slot"/> if it has expired. True when this call
+    /// took it (its slots are free again).
+    /// </summary>
+    public bool TryReclaimExpired(int lane, int slot, long nowTicks, out RemovedClaim removed)
+    {
+        removed = default;
+        var cell = ReadCell(lane, slot);
+        if (ClaimCell.Kind(cell) != ClaimCell.KindHeld)
+        {
+            return false;
+        }
+
+        if (!TryFindHead(lane, slot, ref cell, out var head))
+        {
+            return false;
         }
 
         if (ClaimCell.Kind(cell) != ClaimCell.KindHeld || HoldExpiryAt(lane, head) > nowTicks)
