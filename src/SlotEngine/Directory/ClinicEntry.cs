@@ -3,7 +3,6 @@ namespace SlotEngine;
 /// <summary>A registered clinic and its providers (an immutable array, replaced on registration).</summary>
 internal sealed class ClinicEntry(ClinicId id, FacilityId facility, BranchId branch, CityCode city)
 {
-    private ProviderId[] _providers = [];
     private ProviderEntry[] _entries = [];
 
     public ClinicId Id { get; } = id;
@@ -14,16 +13,9 @@ internal sealed class ClinicEntry(ClinicId id, FacilityId facility, BranchId bra
 
     public CityCode City { get; } = city;
 
-    /// <summary>The providers; a snapshot read lock-free.</summary>
-    public ProviderId[] Providers => Volatile.Read(ref _providers);
-
-    /// <summary>The providers' entries, in the same order; a snapshot read lock-free by searches.</summary>
+    /// <summary>The providers, in registration order; a snapshot read lock-free by searches.</summary>
     public ProviderEntry[] Entries => Volatile.Read(ref _entries);
 
     /// <summary>Called under the directory's write lock only.</summary>
-    public void AddProvider(ProviderEntry provider)
-    {
-        Volatile.Write(ref _entries, [.. _entries, provider]);
-        Volatile.Write(ref _providers, [.. _providers, provider.Id]);
-    }
+    public void AddProvider(ProviderEntry provider) => Volatile.Write(ref _entries, [.. _entries, provider]);
 }

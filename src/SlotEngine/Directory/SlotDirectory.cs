@@ -13,7 +13,6 @@ public sealed class SlotDirectory
     private readonly int _openDaysPerProvider;
     private readonly ConcurrentDictionary<FacilityId, CityCode> _facilities = new();
     private readonly ConcurrentDictionary<ClinicId, ClinicEntry> _clinics = new();
-    private readonly ConcurrentDictionary<(CityCode City, BranchId Branch), ClinicEntry[]> _clinicsByCityBranch = new();
     private readonly ConcurrentDictionary<(CityCode City, BranchId Branch), BranchGroup> _groups = new();
     private ProviderEntry?[] _providers = new ProviderEntry?[1024];
 
@@ -66,9 +65,6 @@ public sealed class SlotDirectory
 
             var entry = new ClinicEntry(clinic, facility, branch, city);
             _clinics[clinic] = entry;
-            var key = (city, branch);
-            var list = _clinicsByCityBranch.TryGetValue(key, out var old) ? [.. old, entry] : new[] { entry };
-            _clinicsByCityBranch[key] = list;
         }
     }
 
@@ -146,7 +142,7 @@ public sealed class SlotDirectory
     /// <param name="clinic">The clinic.</param>
     /// <returns>Its providers, in registration order.</returns>
     /// <exception cref="SlotEngineArgumentException">The clinic is unknown.</exception>
-    public IReadOnlyList<ProviderId> ProvidersOf(ClinicId clinic) => GetClinic(clinic).Providers;
+    public IReadOnlyList<ProviderId> ProvidersOf(ClinicId clinic) => Array.ConvertAll(GetClinic(clinic).Entries, static p => p.Id);
 
     /// <summary>Whether a provider is registered.</summary>
     /// <param name="provider">The provider.</param>
@@ -167,9 +163,6 @@ public sealed class SlotDirectory
     internal ClinicEntry GetClinic(ClinicId clinic) => _clinics.TryGetValue(clinic, out var entry)
         ? entry
         : throw new SlotEngineArgumentException(SlotEngineError.UnknownClinic, $"{clinic} is not registered.", nameof(clinic));
-
-    internal ReadOnlySpan<ClinicEntry> ClinicsIn(CityCode city, BranchId branch) =>
-        _clinicsByCityBranch.TryGetValue((city, branch), out var list) ? list : [];
 
     /// <summary>Every provider of a branch in a city, in registration order (an array kept per group, no copy per search).</summary>
     internal ProviderEntry[] ProvidersIn(CityCode city, BranchId branch) =>

@@ -71,10 +71,7 @@ internal sealed partial class Calendar
         }
 
         var removed = RemoveOwnedClaim(lane, head, cell, first, end);
-        for (var s = Math.Max(first, removed.First); s < Math.Min(end, removed.First + removed.Length); s++)
-        {
-            closed++;
-        }
+        closed += Math.Min(end, removed.First + removed.Length) - Math.Max(first, removed.First);
 
         var expiredHold = !removed.WasBooked && removed.HoldExpiryTicks <= nowTicks;
         if (!expiredHold)

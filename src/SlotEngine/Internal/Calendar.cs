@@ -135,12 +135,6 @@ internal sealed partial class Calendar
     [Conditional("DEBUG")]
     internal void AssertInvariants()
     {
-        var popcount = 0;
-        foreach (var word in _free)
-        {
-            popcount += BitOperations.PopCount(word);
-        }
-
         for (var lane = 0; lane < Capacity; lane++)
         {
             for (var slot = 0; slot < SlotCount; slot++)
