@@ -10,6 +10,8 @@ namespace SlotEngine.Hosting.Tests;
 /// <summary>AddSlotEngineRedis against a real redis-server: connects at start, claims through the instrumented engine, reports health.</summary>
 public sealed class AddSlotEngineRedisTests(RedisServer redis) : IClassFixture<RedisServer>
 {
+    private const string Secret = "hosting-tests-patient-key-secret-01";
+
     [Fact]
     public async Task The_host_connects_the_store_at_start_and_claims_go_through_the_instrumented_engine()
     {
@@ -19,6 +21,7 @@ public sealed class AddSlotEngineRedisTests(RedisServer redis) : IClassFixture<R
         {
             o.KeyPrefix = "hosting-" + Guid.NewGuid().ToString("N")[..8] + ":";
             o.Engine.EarliestBookableDayOffset = 0;
+            o.Engine.PatientKeyHasher = PatientKeyHasher.FromSecret(Secret);
         });
         builder.Services.AddHealthChecks().AddSlotEngineRedisCheck();
         using var host = builder.Build();
@@ -58,6 +61,7 @@ public sealed class AddSlotEngineRedisTests(RedisServer redis) : IClassFixture<R
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSlotEngineRedis(redis.ConnectionString, o => o.KeyPrefix = "{bad}");
+        builder.Configuration[SlotEngineServiceCollectionExtensions.PatientKeySecretConfigurationKey] = Secret;
         using var host = builder.Build();
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
@@ -70,6 +74,7 @@ public sealed class AddSlotEngineRedisTests(RedisServer redis) : IClassFixture<R
     public async Task An_unreachable_redis_stops_start_up_and_the_check_says_why()
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration[SlotEngineServiceCollectionExtensions.PatientKeySecretConfigurationKey] = Secret;
         builder.Services.AddSlotEngineRedis("127.0.0.1:1,connectTimeout=500");
         builder.Services.AddHealthChecks().AddSlotEngineRedisCheck();
         using var host = builder.Build();

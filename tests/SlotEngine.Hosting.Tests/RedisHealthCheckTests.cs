@@ -21,6 +21,7 @@ public sealed class RedisHealthCheckTests
             {
                 o.KeyPrefix = "health-" + Guid.NewGuid().ToString("N")[..8] + ":";
                 o.PersistenceCheck = PersistenceCheckMode.Off; // the test server has no persistence: that alone would degrade
+                o.Engine.PatientKeyHasher = PatientKeyHasher.FromSecret("health-tests-patient-key-secret");
             });
             builder.Services.AddHealthChecks()
                 .AddSlotEngineRedisCheck(configure: o => o.DegradedThreshold = TimeSpan.FromSeconds(30))

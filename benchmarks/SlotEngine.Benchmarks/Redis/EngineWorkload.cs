@@ -34,7 +34,7 @@ internal sealed class EngineWorkload : IAsyncDisposable
         var engine = await RedisSlotEngine.ConnectAsync(new RedisSlotEngineOptions
         {
             ConnectionString = connectionString,
-            Engine = new SlotEngineOptions { Quotas = QuotaPolicy.None },
+            Engine = new SlotEngineOptions { Quotas = QuotaPolicy.None, PatientKeyHasher = PatientKeyHasher.FromSecret("slotengine-benchmark-patient-secret") },
             KeyPrefix = Prefix,
             PersistenceCheck = PersistenceCheckMode.Off,
         }).ConfigureAwait(false);

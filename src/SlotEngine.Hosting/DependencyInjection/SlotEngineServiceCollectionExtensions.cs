@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -11,6 +12,14 @@ namespace SlotEngine;
 public static class SlotEngineServiceCollectionExtensions
 {
     /// <summary>
+    /// The configuration key of the patient key secret: <c>SlotEngine:PatientKeySecret</c> (as an environment
+    /// variable <c>SlotEngine__PatientKeySecret</c>). Any configuration source or secret store the host reads
+    /// serves; its UTF-8 bytes are the key material (at least 16, see <see cref="PatientKeyHasher.FromSecret"/>).
+    /// Used when <see cref="SlotEngineOptions.PatientKeyHasher"/> is not set in code; never logged.
+    /// </summary>
+    public const string PatientKeySecretConfigurationKey = "SlotEngine:PatientKeySecret";
+
+    /// <summary>
     /// Registers an in-memory engine as a singleton <see cref="ISlotEngine"/>, wrapped in an
     /// <see cref="InstrumentedSlotEngine"/> (logs, metrics, traces). Also registers the
     /// <see cref="InMemorySlotEngine"/> itself (for its synchronous fast paths; calls to it are not
@@ -20,6 +29,11 @@ public static class SlotEngineServiceCollectionExtensions
     /// <para>
     /// <see cref="SlotEngineOptions"/> are validated when the host starts (<c>ValidateOnStart</c>): a bad
     /// value stops start-up with an <see cref="OptionsValidationException"/> whose message names the option.
+    /// </para>
+    /// <para>
+    /// The patient key secret: when <paramref name="configure"/> sets no <see cref="SlotEngineOptions.PatientKeyHasher"/>
+    /// and the container's <see cref="IConfiguration"/> has <see cref="PatientKeySecretConfigurationKey"/>, the engine
+    /// hashes national IDs with that secret (stable across restarts); without either, with a random one per process.
     /// </para>
     /// <para>
     /// Time: when the container has a <see cref="TimeProvider"/> and <paramref name="configure"/> leaves
@@ -56,6 +70,11 @@ public static class SlotEngineServiceCollectionExtensions
                 {
                     o.TimeProvider = time;
                 }
+
+                if (o.PatientKeyHasher is null && sp.GetService<IConfiguration>()?[PatientKeySecretConfigurationKey] is { Length: > 0 } secret)
+                {
+                    o.PatientKeyHasher = HasherFromConfiguration(secret);
+                }
             });
             options.ValidateOnStart();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SlotEngineOptions>, SlotEngineOptionsValidator>());
@@ -64,6 +83,22 @@ public static class SlotEngineServiceCollectionExtensions
         if (configure is not null)
         {
             options.Configure(configure);
+        }
+    }
+
+    /// <summary>The hasher of a configured secret; a bad one fails like an invalid option, without the value in the message.</summary>
+    private static PatientKeyHasher HasherFromConfiguration(string secret)
+    {
+        try
+        {
+            return PatientKeyHasher.FromSecret(secret);
+        }
+        catch (ArgumentException)
+        {
+            throw new OptionsValidationException(
+                Options.DefaultName,
+                typeof(SlotEngineOptions),
+                [$"The configuration value {PatientKeySecretConfigurationKey} must be at least 16 bytes of UTF-8 (e.g. openssl rand -base64 32)."]);
         }
     }
 

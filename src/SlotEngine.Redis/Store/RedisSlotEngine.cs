@@ -55,7 +55,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
     /// <returns>The engine.</returns>
     /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
     /// <exception cref="RedisException">Redis could not be reached.</exception>
-    /// <exception cref="InvalidOperationException">The persistence check found a risk and the mode is <see cref="PersistenceCheckMode.Refuse"/>.</exception>
+    /// <exception cref="InvalidOperationException">The persistence check found a risk and the mode is <see cref="PersistenceCheckMode.Refuse"/>, or another patient key secret is in use under the same key prefix.</exception>
     public static async Task<RedisSlotEngine> ConnectAsync(RedisSlotEngineOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -78,6 +78,8 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
             {
                 options.Warning?.Invoke(warning);
             }
+
+            await PatientSecretCheck.RunAsync(redis, options.KeyPrefix, options.Engine.PatientKeyHasher!, cancellationToken).ConfigureAwait(false);
 
             var engine = new RedisSlotEngine(options, connection, redis, instruments, warnings);
             await engine.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -33,7 +33,9 @@ public sealed class RedisSlotEngineOptions
 
     /// <summary>
     /// The shared rules (zone, booking window, cutoff, quotas, patient key secret). Every node of one
-    /// deployment needs equal settings and the same <see cref="SlotEngineOptions.PatientKeyHasher"/> secret.
+    /// deployment needs equal settings and the same <see cref="SlotEngineOptions.PatientKeyHasher"/> secret,
+    /// which is required here (no random default): <see cref="RedisSlotEngine.ConnectAsync"/> refuses to start
+    /// without one, and refuses a secret other than the one the deployment's first node stored a fingerprint of.
     /// Its <see cref="SlotEngineOptions.TimeProvider"/> serves the local read model only: holds, the
     /// booking window and the cutoff are judged by Redis's own <c>TIME</c>.
     /// <value>The default is a new <see cref="SlotEngineOptions"/>.</value>
@@ -121,6 +123,14 @@ public sealed class RedisSlotEngineOptions
         }
 
         Engine.Validate();
+        if (Engine.PatientKeyHasher is null)
+        {
+            throw new ArgumentException(
+                "RedisSlotEngineOptions.Engine.PatientKeyHasher is required: every node sharing Redis must hash national IDs with the same secret " +
+                "(set SlotEngineOptions.PatientKeyHasher, e.g. PatientKeyHasher.FromSecret(secret); with SlotEngine.Hosting, the configuration value SlotEngine:PatientKeySecret).",
+                nameof(Engine));
+        }
+
         if (KeyPrefix is null || KeyPrefix.Contains('{', StringComparison.Ordinal) || KeyPrefix.Contains('}', StringComparison.Ordinal))
         {
             throw new ArgumentException("RedisSlotEngineOptions.KeyPrefix is required and must not contain '{' or '}'.", nameof(KeyPrefix));

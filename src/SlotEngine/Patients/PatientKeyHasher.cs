@@ -12,7 +12,7 @@ namespace SlotEngine;
 /// Every node that shares calendars (for example through Redis) must use the same secret, or the
 /// same citizen becomes different patients on different nodes and quotas no longer hold.
 /// </remarks>
-public sealed class PatientKeyHasher
+public sealed partial class PatientKeyHasher
 {
     private readonly byte[] _secret;
 

@@ -22,7 +22,7 @@ public sealed class DifferentialTests(StandaloneServerFixture fixture, ITestOutp
     [InlineData(5)]
     public async Task Random_operation_sequences_give_the_same_answers_in_memory_and_on_Redis(int seed)
     {
-        var options = () => new SlotEngineOptions { TimeZone = ContractWorld.Istanbul, PatientCancelCutoff = TimeSpan.FromDays(seed == 2 ? 400 : 0) };
+        var options = () => new SlotEngineOptions { TimeZone = ContractWorld.Istanbul, PatientCancelCutoff = TimeSpan.FromDays(seed == 2 ? 400 : 0), PatientKeyHasher = PatientKeyHasher.FromSecret("slotengine-tests-shared-patient-secret") };
         var memory = new InMemorySlotEngine(options());
         await using var redis = await RedisSlotEngine.ConnectAsync(new RedisSlotEngineOptions
         {

@@ -9,10 +9,17 @@ public sealed class RedisContractTests(StandaloneServerFixture fixture) : SlotEn
         await RedisSlotEngine.ConnectAsync(new RedisSlotEngineOptions
         {
             ConnectionString = fixture.Server.Endpoint,
-            Engine = options,
+            Engine = SharedSecret(options),
             KeyPrefix = "c" + Guid.NewGuid().ToString("N")[..12] + ":",
             PersistenceCheck = PersistenceCheckMode.Off,
         });
+
+    // Redis mode requires a patient key secret shared by every node.
+    private static SlotEngineOptions SharedSecret(SlotEngineOptions options)
+    {
+        options.PatientKeyHasher ??= PatientKeyHasher.FromSecret("slotengine-tests-shared-patient-secret");
+        return options;
+    }
 
     protected override ValueTask DisposeEngineAsync(ISlotEngine engine) => ((RedisSlotEngine)engine).DisposeAsync();
 }

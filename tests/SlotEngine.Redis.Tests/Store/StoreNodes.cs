@@ -30,7 +30,7 @@ internal sealed class StoreNodes : IAsyncDisposable
             ConnectionString = connectionString ?? ConnectionString,
             KeyPrefix = Prefix,
             PersistenceCheck = PersistenceCheckMode.Off,
-            Engine = new SlotEngineOptions { TimeZone = ContractWorld.Istanbul },
+            Engine = new SlotEngineOptions { TimeZone = ContractWorld.Istanbul, PatientKeyHasher = PatientKeyHasher.FromSecret("slotengine-tests-shared-patient-secret") },
         };
         Configure?.Invoke(options);
         configure?.Invoke(options);
