@@ -56,6 +56,25 @@ public sealed class RedisHealthCheckTests
     }
 
     [Fact]
+    public async Task The_redis_check_in_a_host_without_the_redis_store_stops_start_up_with_a_clear_message()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSlotEngine();
+        builder.Services.AddHealthChecks().AddSlotEngineRedisCheck();
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
+
+        var validation = Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(error is AggregateException a ? a.InnerExceptions[0] : error);
+        Assert.Contains("AddSlotEngineRedis", validation.Message, StringComparison.Ordinal);
+
+        // Without a host (no start-up validation) the check itself says the same, instead of throwing.
+        var report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        Assert.Equal(HealthStatus.Unhealthy, report.Entries["slotengine-redis"].Status);
+        Assert.Contains("AddSlotEngineRedis", report.Entries["slotengine-redis"].Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_bad_check_option_is_refused_with_a_message_naming_it()
     {
         var checks = new ServiceCollection().AddHealthChecks();

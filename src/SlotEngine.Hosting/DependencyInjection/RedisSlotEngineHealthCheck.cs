@@ -11,11 +11,17 @@ namespace SlotEngine.Hosting;
 /// <see cref="SlotEngineRedisCheckOptions.DegradedThreshold"/> or when the start-up persistence check warned;
 /// healthy otherwise. The PING time goes into the result's data as <c>ping_ms</c>.
 /// </summary>
-internal sealed class RedisSlotEngineHealthCheck(RedisSlotEngineConnector connector, SlotEngineRedisCheckOptions options) : IHealthCheck
+internal sealed class RedisSlotEngineHealthCheck(RedisSlotEngineConnector? connector, SlotEngineRedisCheckOptions options) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var failure = context.Registration.FailureStatus;
+        if (connector is null)
+        {
+            // A container built without a host (no start-up validation) can still get here.
+            return new HealthCheckResult(failure, RedisCheckRequirement.Missing);
+        }
+
         RedisSlotEngine engine;
         try
         {

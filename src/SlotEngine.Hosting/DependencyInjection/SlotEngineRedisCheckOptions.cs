@@ -1,3 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
 namespace SlotEngine;
 
 /// <summary>Settings of the Redis store's health check (<see cref="SlotEngineRedisServiceCollectionExtensions.AddSlotEngineRedisCheck"/>).</summary>
@@ -33,5 +36,27 @@ public sealed class SlotEngineRedisCheckOptions
         {
             throw new ArgumentOutOfRangeException(nameof(DegradedThreshold), DegradedThreshold, "SlotEngineRedisCheckOptions.DegradedThreshold must be more than zero.");
         }
+    }
+}
+
+/// <summary>
+/// What <see cref="SlotEngineRedisServiceCollectionExtensions.AddSlotEngineRedisCheck"/> needs from the container:
+/// the Redis store's registration. Validated when the host starts, so a Redis check in a host without the Redis
+/// store stops start-up with a clear message instead of failing every health request.
+/// </summary>
+internal sealed class RedisCheckRequirement
+{
+    /// <summary>The message when the store is missing.</summary>
+    public const string Missing =
+        "AddSlotEngineRedisCheck() checks the Redis store, but the host has none: call services.AddSlotEngineRedis(…) " +
+        "(or remove the check; an in-memory engine from AddSlotEngine(…) has no Redis to check).";
+
+    /// <summary>Fails when no <see cref="Hosting.RedisSlotEngineConnector"/> is registered.</summary>
+    internal sealed class Validator(IServiceProvider services) : IValidateOptions<RedisCheckRequirement>
+    {
+        public ValidateOptionsResult Validate(string? name, RedisCheckRequirement options) =>
+            services.GetService<IServiceProviderIsService>()?.IsService(typeof(Hosting.RedisSlotEngineConnector)) == true
+                ? ValidateOptionsResult.Success
+                : ValidateOptionsResult.Fail(Missing);
     }
 }

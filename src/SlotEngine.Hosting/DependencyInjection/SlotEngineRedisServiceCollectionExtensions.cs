@@ -78,6 +78,11 @@ public static class SlotEngineRedisServiceCollectionExtensions
     /// <param name="configure">Sets the timeout and the degraded threshold; <see langword="null"/> for the defaults.</param>
     /// <returns>The builder.</returns>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
+    /// <remarks>
+    /// The check needs the Redis store: a host that adds it without <see cref="AddSlotEngineRedis"/> (for example an
+    /// in-memory host) fails at start-up with an <see cref="OptionsValidationException"/> that says so, instead of
+    /// answering every health request with an error.
+    /// </remarks>
     public static IHealthChecksBuilder AddSlotEngineRedisCheck(
         this IHealthChecksBuilder builder,
         string name = "slotengine-redis",
@@ -88,9 +93,15 @@ public static class SlotEngineRedisServiceCollectionExtensions
         var options = new SlotEngineRedisCheckOptions();
         configure?.Invoke(options);
         options.Validate();
+        if (!builder.Services.Any(static d => d.ServiceType == typeof(IValidateOptions<RedisCheckRequirement>)))
+        {
+            builder.Services.AddOptions<RedisCheckRequirement>().ValidateOnStart();
+            builder.Services.AddSingleton<IValidateOptions<RedisCheckRequirement>, RedisCheckRequirement.Validator>();
+        }
+
         return builder.Add(new HealthCheckRegistration(
             name,
-            sp => new RedisSlotEngineHealthCheck(sp.GetRequiredService<RedisSlotEngineConnector>(), options),
+            sp => new RedisSlotEngineHealthCheck(sp.GetService<RedisSlotEngineConnector>(), options),
             failureStatus: null,
             tags: tags ?? []));
     }
