@@ -57,6 +57,34 @@ public sealed class AddSlotEngineRedisTests(RedisServer redis) : IClassFixture<R
     }
 
     [Fact]
+    public async Task The_store_options_can_come_from_other_services_through_the_provider_callback()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton(new RedisEndpoint(redis.ConnectionString));
+        builder.Configuration[SlotEngineServiceCollectionExtensions.PatientKeySecretConfigurationKey] = Secret;
+        builder.Services.AddSlotEngineRedis((o, services) =>
+        {
+            o.ConnectionString = services.GetRequiredService<RedisEndpoint>().ConnectionString;
+            o.KeyPrefix = "callback-" + Guid.NewGuid().ToString("N")[..8] + ":";
+        });
+        using var host = builder.Build();
+        await host.StartAsync();
+
+        var store = host.Services.GetRequiredService<RedisSlotEngine>();
+        Assert.Equal(PatientKeyHasher.FromSecret(Secret).KeyOf(Seeds.Citizen(3)), store.PatientOf(Seeds.Citizen(3)));
+        Assert.True(await store.PingAsync() >= TimeSpan.Zero);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public void The_store_records_on_the_meter_the_hosting_package_names()
+    {
+        Assert.Equal(SlotEngineTelemetry.MeterName, RedisSlotEngineTelemetry.MeterName);
+    }
+
+    private sealed record RedisEndpoint(string ConnectionString);
+
+    [Fact]
     public async Task A_bad_store_option_stops_start_up_with_a_message_naming_it()
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });

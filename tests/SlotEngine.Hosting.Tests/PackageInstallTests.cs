@@ -15,7 +15,7 @@ namespace SlotEngine.Hosting.Tests;
 /// </summary>
 public sealed partial class PackageInstallTests : IDisposable
 {
-    private static readonly string[] Shipped = ["SlotEngine", "SlotEngine.Redis", "SlotEngine.Hosting"];
+    private static readonly string[] Shipped = ["SlotEngine", "SlotEngine.Redis", "SlotEngine.Hosting", "SlotEngine.Hosting.Redis"];
 
     private readonly string _root = Path.Combine(Path.GetTempPath(), "slotengine-pack-" + Guid.NewGuid().ToString("N")[..12]);
 
@@ -45,7 +45,7 @@ public sealed partial class PackageInstallTests : IDisposable
         var filter = Path.Combine(_root, "shipped.slnf");
         await File.WriteAllTextAsync(filter, $$"""
             { "solution": { "path": "{{Path.Combine(repository, "SlotEngine.sln").Replace("\\", "/", StringComparison.Ordinal)}}",
-              "projects": [ "src/SlotEngine/SlotEngine.csproj", "src/SlotEngine.Redis/SlotEngine.Redis.csproj", "src/SlotEngine.Hosting/SlotEngine.Hosting.csproj" ] } }
+              "projects": [ "src/SlotEngine/SlotEngine.csproj", "src/SlotEngine.Redis/SlotEngine.Redis.csproj", "src/SlotEngine.Hosting/SlotEngine.Hosting.csproj", "src/SlotEngine.Hosting.Redis/SlotEngine.Hosting.Redis.csproj" ] } }
             """);
         await RunAsync(_root, "dotnet", "pack", filter, "-c", "Release", "-nologo", "--artifacts-path", Path.Combine(_root, "artifacts"), $"-p:PackageOutputPath={feed}", $"-p:Version={version}");
 
@@ -92,6 +92,7 @@ public sealed partial class PackageInstallTests : IDisposable
         var assets = await File.ReadAllTextAsync(Path.Combine(app, "obj", "project.assets.json"));
         Assert.Contains($"\"SlotEngine/{version}\"", assets, StringComparison.Ordinal);
         Assert.Contains($"\"SlotEngine.Hosting/{version}\"", assets, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"SlotEngine.Redis/", assets, StringComparison.Ordinal); // an in-memory host does not pull in the Redis store
         var output = await RunAsync(app, "dotnet", Path.Combine(app, "bin", "Release", "net10.0", "QuickStart.dll"));
 
         Assert.Contains("hold: Succeeded", output, StringComparison.Ordinal);

@@ -9,7 +9,9 @@ namespace SlotEngine;
 /// <summary>Adds optional parts to a SlotEngine registration; returned by <see cref="SlotEngineServiceCollectionExtensions.AddSlotEngine"/>.</summary>
 public sealed class SlotEngineBuilder
 {
-    internal SlotEngineBuilder(IServiceCollection services) => Services = services;
+    /// <summary>Creates a builder over a service collection in which an engine has been registered (for packages that register engines, such as SlotEngine.Hosting.Redis).</summary>
+    /// <param name="services">The service collection.</param>
+    public SlotEngineBuilder(IServiceCollection services) => Services = services ?? throw new ArgumentNullException(nameof(services));
 
     /// <summary>The service collection the engine is registered in.</summary>
     public IServiceCollection Services { get; }

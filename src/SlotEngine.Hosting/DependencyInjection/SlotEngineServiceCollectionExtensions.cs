@@ -46,7 +46,7 @@ public static class SlotEngineServiceCollectionExtensions
     /// <returns>A builder for optional parts, such as <see cref="SlotEngineBuilder.AddExpiredHoldSweeper"/>.</returns>
     public static SlotEngineBuilder AddSlotEngine(this IServiceCollection services, Action<SlotEngineOptions>? configure = null)
     {
-        AddSlotEngineCore(services, configure);
+        services.AddSlotEngineOptions(configure);
         services.TryAddSingleton(static sp => new InMemorySlotEngine(sp.GetRequiredService<IOptions<SlotEngineOptions>>().Value));
         services.TryAddSingleton(static sp => sp.GetRequiredService<InMemorySlotEngine>().PatientKeys);
         services.TryAddSingleton<ISlotEngine>(static sp => new InstrumentedSlotEngine(
@@ -56,8 +56,18 @@ public static class SlotEngineServiceCollectionExtensions
         return new SlotEngineBuilder(services);
     }
 
-    /// <summary>The options part every engine registration shares.</summary>
-    internal static void AddSlotEngineCore(IServiceCollection services, Action<SlotEngineOptions>? configure)
+    /// <summary>
+    /// Registers <see cref="SlotEngineOptions"/> the way every engine registration does: the container's
+    /// <see cref="TimeProvider"/> unless the options name one, the patient key secret from configuration
+    /// (<see cref="PatientKeySecretConfigurationKey"/>) unless the options set a hasher, and validation when the host
+    /// starts. <see cref="AddSlotEngine"/> and SlotEngine.Hosting.Redis's <c>AddSlotEngineRedis</c> call it; a
+    /// package that registers another engine calls it too, then reads <c>IOptions&lt;SlotEngineOptions&gt;</c>.
+    /// Calling it again adds <paramref name="configure"/> but registers nothing twice.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the options; <see langword="null"/> for none.</param>
+    /// <returns>The options builder, for more configuration.</returns>
+    public static OptionsBuilder<SlotEngineOptions> AddSlotEngineOptions(this IServiceCollection services, Action<SlotEngineOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         var options = services.AddOptions<SlotEngineOptions>();
@@ -84,6 +94,8 @@ public static class SlotEngineServiceCollectionExtensions
         {
             options.Configure(configure);
         }
+
+        return options;
     }
 
     /// <summary>The hasher of a configured secret; a bad one fails like an invalid option, without the value in the message.</summary>

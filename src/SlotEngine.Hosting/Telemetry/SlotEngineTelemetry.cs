@@ -1,5 +1,3 @@
-using SlotEngine.Redis;
-
 namespace SlotEngine.Hosting;
 
 /// <summary>
@@ -14,10 +12,11 @@ namespace SlotEngine.Hosting;
 public static class SlotEngineTelemetry
 {
     /// <summary>
-    /// The name of the <see cref="System.Diagnostics.Metrics.Meter"/>: <c>SlotEngine</c> (the Redis store's meter,
-    /// <see cref="RedisSlotEngineTelemetry.MeterName"/>, by definition).
+    /// The name of the <see cref="System.Diagnostics.Metrics.Meter"/>: <c>SlotEngine</c>. The Redis store records its
+    /// own instruments (<c>slotengine.redis.*</c>, named by <c>SlotEngine.Redis.RedisSlotEngineTelemetry</c>) on a meter
+    /// of the same name, so one <c>.AddMeter("SlotEngine")</c> collects both.
     /// </summary>
-    public const string MeterName = RedisSlotEngineTelemetry.MeterName;
+    public const string MeterName = "SlotEngine";
 
     /// <summary>The name of the <see cref="System.Diagnostics.ActivitySource"/>: <c>SlotEngine</c>.</summary>
     public const string ActivitySourceName = "SlotEngine";
@@ -46,20 +45,6 @@ public static class SlotEngineTelemetry
     /// <summary>Counter <c>slotengine.claims.displaced</c> (<c>{claim}</c>): holds and bookings removed by a block or a withdrawal.</summary>
     public const string ClaimsDisplaced = "slotengine.claims.displaced";
 
-    /// <summary>
-    /// Recorded by the Redis store: histogram <c>slotengine.redis.round_trip.duration</c> (s), one measurement per
-    /// command or script call that got a reply, tagged with <see cref="RedisCommandTag"/>
-    /// (<see cref="RedisSlotEngineTelemetry.RoundTripDuration"/>).
-    /// </summary>
-    public const string RedisRoundTripDuration = RedisSlotEngineTelemetry.RoundTripDuration;
-
-    /// <summary>
-    /// Recorded by the Redis store: histogram <c>slotengine.redis.change_feed.lag</c> (s), from a calendar's change in
-    /// Redis (Redis's clock) to this node applying it (the node's clock), so approximate by the clocks' skew
-    /// (<see cref="RedisSlotEngineTelemetry.ChangeFeedLag"/>).
-    /// </summary>
-    public const string RedisChangeFeedLag = RedisSlotEngineTelemetry.ChangeFeedLag;
-
     /// <summary>Tag <c>slotengine.operation</c>: <c>hold</c>, <c>book</c>, <c>confirm</c>, <c>release</c> or <c>cancel</c>.</summary>
     public const string OperationTag = "slotengine.operation";
 
@@ -74,7 +59,4 @@ public static class SlotEngineTelemetry
 
     /// <summary>Tag <c>slotengine.query</c>: <c>earliest</c>, <c>calendar</c> or <c>free_counts</c>.</summary>
     public const string QueryTag = "slotengine.query";
-
-    /// <summary>Tag <c>slotengine.redis.command</c> of the Redis round trips: the command's name in lower case (<c>evalsha</c>, <c>get</c>, …).</summary>
-    public const string RedisCommandTag = RedisSlotEngineTelemetry.CommandTag;
 }

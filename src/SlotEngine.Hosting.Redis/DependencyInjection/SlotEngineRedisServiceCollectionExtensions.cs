@@ -23,8 +23,10 @@ public static class SlotEngineRedisServiceCollectionExtensions
     /// <see cref="RedisSlotEngineOptions.Engine"/> is the container's <see cref="SlotEngineOptions"/>
     /// (configure them in <paramref name="configure"/> through <c>options.Engine</c>). Both are validated
     /// when the host starts: a bad value stops start-up with a message that names the option; an
-    /// unreachable Redis stops it with the connection error. Set the same
-    /// <see cref="SlotEngineOptions.PatientKeyHasher"/> secret on every node.
+    /// unreachable Redis stops it with the connection error. The patient key secret is required and must be the
+    /// same on every node: set <see cref="SlotEngineOptions.PatientKeyHasher"/> or the configuration value
+    /// <see cref="SlotEngineServiceCollectionExtensions.PatientKeySecretConfigurationKey"/>; a node whose secret is not
+    /// the deployment's refuses to start.
     /// </remarks>
     /// <param name="services">The service collection.</param>
     /// <param name="connectionString">Where Redis is: <c>host:port[,host:port…][,user=…,password=…,ssl=true]</c>.</param>
@@ -33,19 +35,38 @@ public static class SlotEngineRedisServiceCollectionExtensions
     public static SlotEngineBuilder AddSlotEngineRedis(this IServiceCollection services, string connectionString, Action<RedisSlotEngineOptions>? configure = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        SlotEngineServiceCollectionExtensions.AddSlotEngineCore(services, null);
+        return services.AddSlotEngineRedis((o, _) =>
+        {
+            o.ConnectionString = connectionString;
+            configure?.Invoke(o);
+        });
+    }
+
+    /// <summary>
+    /// Registers a <see cref="RedisSlotEngine"/> as <see cref="AddSlotEngineRedis(IServiceCollection, string, Action{RedisSlotEngineOptions}?)"/>
+    /// does, with every store option set by a callback that can resolve services: where Redis is (from the host's
+    /// configuration or a secret store), the patient key secret, a warning sink.
+    /// </summary>
+    /// <remarks>
+    /// The callback runs once, when the options are first needed (at host start), after the defaults below are in
+    /// place: <see cref="RedisSlotEngineOptions.Engine"/> is the container's <see cref="SlotEngineOptions"/> (with the
+    /// secret from <see cref="SlotEngineServiceCollectionExtensions.PatientKeySecretConfigurationKey"/> when code sets
+    /// none) and <see cref="RedisSlotEngineOptions.MeterFactory"/> the container's <see cref="IMeterFactory"/>.
+    /// </remarks>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the store's options from the options and the container.</param>
+    /// <returns>A builder for optional parts.</returns>
+    public static SlotEngineBuilder AddSlotEngineRedis(this IServiceCollection services, Action<RedisSlotEngineOptions, IServiceProvider> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddSlotEngineOptions();
         var options = services.AddOptions<RedisSlotEngineOptions>()
             .Configure<IOptions<SlotEngineOptions>, IServiceProvider>((o, engine, sp) =>
             {
-                o.ConnectionString = connectionString;
                 o.Engine = engine.Value;
                 o.MeterFactory = sp.GetService<IMeterFactory>();
-            });
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
-
+            })
+            .Configure<IServiceProvider>(configure);
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisSlotEngineOptions>, RedisSlotEngineOptionsValidator>());
         if (!services.Any(static d => d.ServiceType == typeof(RedisSlotEngineConnector)))
@@ -79,7 +100,7 @@ public static class SlotEngineRedisServiceCollectionExtensions
     /// <returns>The builder.</returns>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
     /// <remarks>
-    /// The check needs the Redis store: a host that adds it without <see cref="AddSlotEngineRedis"/> (for example an
+    /// The check needs the Redis store: a host that adds it without <c>AddSlotEngineRedis</c> (for example an
     /// in-memory host) fails at start-up with an <see cref="OptionsValidationException"/> that says so, instead of
     /// answering every health request with an error.
     /// </remarks>
