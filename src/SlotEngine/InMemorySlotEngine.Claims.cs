@@ -8,16 +8,7 @@ public sealed partial class InMemorySlotEngine
     /// <exception cref="SlotEngineArgumentException">Bad input: unknown provider, unpublished day, slots out of range or across sessions, a bad hold time, no patient, or an idempotency key reused with another request. Nothing changed.</exception>
     public ClaimResult TryClaim(in ClaimRequest request)
     {
-        if (request.Patient.IsDefault)
-        {
-            throw new SlotEngineArgumentException(SlotEngineError.MissingPatient, "The request has no patient (PatientKey is the default value).", nameof(request));
-        }
-
-        if (request.HoldFor is { } ttl && (ttl <= TimeSpan.Zero || ttl.Ticks > _maxHoldTicks))
-        {
-            throw new SlotEngineArgumentException(SlotEngineError.InvalidHoldDuration, $"A hold must last more than zero and at most {Options.MaxHoldDuration}; it asked for {ttl}.", nameof(request));
-        }
-
+        _rules.ValidateClaim(request);
         var calendar = RequireCalendar(request.Calendar);
         ValidateRange(calendar, request.Slots, withinOneSession: true);
         var now = NowTicks();
@@ -46,15 +37,11 @@ public sealed partial class InMemorySlotEngine
 
     private ClaimResult ClaimOnCalendar(Calendar calendar, in ClaimRequest request, long now)
     {
-        if (!InBookingWindow(calendar.Day, TodayAt(now)))
-        {
-            return ClaimResult.Failed(ClaimStatus.OutsideBookingWindow);
-        }
-
         var first = request.Slots.First;
-        if (calendar.Layout.StartUtcTicks(first) <= now)
+        var time = _rules.CheckTime(calendar.Day, TodayAt(now), calendar.Layout.StartUtcTicks(first), now);
+        if (time != ClaimStatus.Succeeded)
         {
-            return ClaimResult.Failed(ClaimStatus.InPast);
+            return ClaimResult.Failed(time);
         }
 
         var patient = _patients.IndexOf(request.Patient);
@@ -138,7 +125,7 @@ public sealed partial class InMemorySlotEngine
 
         var cutoff = actor == CancelActor.Administrator
             ? long.MaxValue
-            : calendar.Layout.StartUtcTicks(reservation.Slots.First) - _cancelCutoffTicks;
+            : _rules.CancelDeadlineUtcTicks(calendar.Layout.StartUtcTicks(reservation.Slots.First));
         return Remove(reservation, cutoff, calendar);
     }
 

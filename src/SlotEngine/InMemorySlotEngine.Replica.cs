@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using SlotEngine.Stores;
 
 namespace SlotEngine;
 
@@ -19,7 +20,7 @@ public sealed partial class InMemorySlotEngine
     /// <param name="lastToken">The last fencing token the store issued on it.</param>
     /// <param name="freeBitmap">Seat after seat, <c>ceil(slots/64)</c> little-endian 64-bit words each: bit <c>s % 64</c> of word <c>s / 64</c> is 1 when slot <c>s</c> is free. Shorter input reads as zeros.</param>
     /// <param name="claims">Every hold and booking.</param>
-    internal void LoadReplica(CalendarKey key, DayTemplate template, long version, long lastToken, ReadOnlySpan<byte> freeBitmap, IReadOnlyList<ReplicaClaim> claims)
+    internal void LoadReplica(CalendarKey key, DayTemplate template, long version, long lastToken, ReadOnlySpan<byte> freeBitmap, IReadOnlyList<ReadModelClaim> claims)
     {
         var entry = Directory.GetProvider(key.Provider);
         var calendar = entry.GetCalendar(key.Day);
@@ -78,7 +79,7 @@ public sealed partial class InMemorySlotEngine
     /// <param name="toVersion">Its version after.</param>
     /// <param name="claim">The claim.</param>
     /// <returns>Whether it was applied.</returns>
-    internal bool ApplyReplicaClaim(CalendarKey key, long fromVersion, long toVersion, ReplicaClaim claim) =>
+    internal bool ApplyReplicaClaim(CalendarKey key, long fromVersion, long toVersion, ReadModelClaim claim) =>
         FindReplica(key) is { } calendar &&
         calendar.ApplyReplicaClaim(fromVersion, toVersion, claim.Seat, claim.First, claim.Length, claim.Token, _patients.IndexOf(claim.Patient), claim.Booked ? 0 : claim.HoldExpiryTicks);
 
@@ -152,16 +153,7 @@ public sealed partial class InMemorySlotEngine
     /// <exception cref="SlotEngineArgumentException">Bad input, exactly as <see cref="TryClaim"/> throws it.</exception>
     internal Calendar ValidateClaimForStore(in ClaimRequest request)
     {
-        if (request.Patient.IsDefault)
-        {
-            throw new SlotEngineArgumentException(SlotEngineError.MissingPatient, "The request has no patient (PatientKey is the default value).", nameof(request));
-        }
-
-        if (request.HoldFor is { } ttl && (ttl <= TimeSpan.Zero || ttl.Ticks > _maxHoldTicks))
-        {
-            throw new SlotEngineArgumentException(SlotEngineError.InvalidHoldDuration, $"A hold must last more than zero and at most {Options.MaxHoldDuration}; it asked for {ttl}.", nameof(request));
-        }
-
+        _rules.ValidateClaim(request);
         var calendar = RequireCalendar(request.Calendar);
         ValidateRange(calendar, request.Slots, withinOneSession: true);
         return calendar;
@@ -174,12 +166,7 @@ public sealed partial class InMemorySlotEngine
     internal ClaimStatus PrecheckTimeForStore(Calendar calendar, int first)
     {
         var now = NowTicks();
-        if (!InBookingWindow(calendar.Day, TodayAt(now)))
-        {
-            return ClaimStatus.OutsideBookingWindow;
-        }
-
-        return calendar.Layout.StartUtcTicks(first) <= now ? ClaimStatus.InPast : ClaimStatus.Succeeded;
+        return _rules.CheckTime(calendar.Day, TodayAt(now), calendar.Layout.StartUtcTicks(first), now);
     }
 
     /// <summary>Checks a reservation as confirm, release and cancel would; null when its calendar is not open here.</summary>
@@ -202,14 +189,4 @@ public sealed partial class InMemorySlotEngine
     /// <param name="key">The calendar.</param>
     /// <returns>The local calendar.</returns>
     internal Calendar RequireCalendarForStore(CalendarKey key) => RequireCalendar(key);
-
-    /// <summary>The UTC instants between which a day is bookable: [open, close).</summary>
-    /// <param name="day">The calendar's day.</param>
-    /// <returns>Both bounds, in UTC ticks.</returns>
-    internal (long OpenUtcTicks, long CloseUtcTicks) BookingWindowOf(DateOnly day) => (
-        DayLayout.LocalMidnightUtcTicks(day.AddDays(-Options.BookingHorizonDays), _zone),
-        DayLayout.LocalMidnightUtcTicks(day.AddDays(1 - Options.EarliestBookableDayOffset), _zone));
-
-    /// <summary>The patient cancel cutoff in ticks.</summary>
-    internal long CancelCutoffTicks => _cancelCutoffTicks;
 }

@@ -21,8 +21,7 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
     private readonly QuotaLedger _quotas;
     private readonly IdempotencyLedger _idempotency = new();
     private readonly ConcurrentDictionary<(DayTemplate Template, DateOnly Day), DayLayout> _layouts = new();
-    private readonly long _cancelCutoffTicks;
-    private readonly long _maxHoldTicks;
+    private readonly BookingRules _rules;
     private readonly long _idempotencyRetentionTicks;
     private LocalDay? _today;
 
@@ -38,8 +37,7 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
         PatientKeys = Options.PatientKeyHasher ?? PatientKeyHasher.CreateEphemeral();
         Directory = new SlotDirectory(Options.MaxOpenDaysPerProvider);
         _quotas = new QuotaLedger(Directory);
-        _cancelCutoffTicks = Options.PatientCancelCutoff.Ticks;
-        _maxHoldTicks = Options.MaxHoldDuration.Ticks;
+        _rules = new BookingRules(Options);
         _idempotencyRetentionTicks = Options.IdempotencyRetention.Ticks;
     }
 
@@ -56,6 +54,9 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
     /// <param name="id">A validated ID.</param>
     /// <returns>The key.</returns>
     public PatientKey PatientOf(NationalId id) => PatientKeys.KeyOf(id);
+
+    /// <summary>The booking rules this engine applies (window, in the past, cutoff, hold limit, input checks), taken from <see cref="Options"/> once.</summary>
+    public BookingRules Rules => _rules;
 
     /// <summary>Today's local date in the engine's zone, by its time provider.</summary>
     public DateOnly Today => TodayAt(NowTicks());
@@ -77,9 +78,7 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
         return day;
     }
 
-    private bool InBookingWindow(DateOnly day, DateOnly today) =>
-        day.DayNumber >= today.DayNumber + Options.EarliestBookableDayOffset &&
-        day.DayNumber <= today.DayNumber + Options.BookingHorizonDays;
+    private bool InBookingWindow(DateOnly day, DateOnly today) => _rules.IsInBookingWindow(day, today);
 
     private DayLayout LayoutFor(DayTemplate template, DateOnly day) =>
         _layouts.GetOrAdd((template, day), static (key, zone) => new DayLayout(key.Template, key.Day, zone), _zone);
@@ -94,40 +93,10 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
     private Calendar? FindCalendar(CalendarKey key) =>
         Directory.GetProvider(key.Provider).GetCalendar(key.Day);
 
-    private static void ValidateRange(Calendar calendar, SlotRange slots, bool withinOneSession)
-    {
-        if (slots.First < 0 || slots.First >= calendar.SlotCount)
-        {
-            throw new SlotEngineArgumentException(SlotEngineError.SlotOutOfRange, $"Slot {slots.First} is outside {calendar.Key}, which has slots 0 to {calendar.SlotCount - 1}.", "slots");
-        }
+    private static void ValidateRange(Calendar calendar, SlotRange slots, bool withinOneSession) =>
+        BookingRules.ValidateRange(calendar.Key, calendar.Layout.Template, slots, withinOneSession);
 
-        if (slots.Length < 1)
-        {
-            throw new SlotEngineArgumentException(SlotEngineError.InvalidLength, $"The number of slots must be at least 1; it was {slots.Length}.", "slots");
-        }
-
-        if (slots.Length > calendar.SlotCount - slots.First)
-        {
-            throw new SlotEngineArgumentException(SlotEngineError.InvalidLength, $"{slots} runs past the end of {calendar.Key}, which has {calendar.SlotCount} slots.", "slots");
-        }
-
-        if (withinOneSession)
-        {
-            var template = calendar.Layout.Template;
-            if (template.SessionOf(slots.First) != template.SessionOf(slots.End - 1))
-            {
-                throw new SlotEngineArgumentException(SlotEngineError.CrossesSession, $"{slots} runs from one session of {calendar.Key} into the next ({template}).", "slots");
-            }
-        }
-    }
-
-    private static void ValidateSeat(Calendar calendar, int seat)
-    {
-        if (seat < 0 || seat >= calendar.Capacity)
-        {
-            throw new SlotEngineArgumentException(SlotEngineError.SeatOutOfRange, $"Seat {seat} is outside {calendar.Key}, which has {calendar.Capacity} seat(s) per slot.", "reservation");
-        }
-    }
+    private static void ValidateSeat(Calendar calendar, int seat) => BookingRules.ValidateSeat(calendar.Key, calendar.Layout.Template, seat);
 
     private Reservation ToReservation(Calendar calendar, in RemovedClaim claim) => new(
         calendar.Key,

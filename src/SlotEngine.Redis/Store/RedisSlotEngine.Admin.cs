@@ -10,10 +10,10 @@ public sealed partial class RedisSlotEngine
     {
         ArgumentNullException.ThrowIfNull(template);
         cancellationToken.ThrowIfCancellationRequested();
-        _ = Directory.GetProvider(provider);
+        _readModel.ValidateProvider(provider);
         var key = new CalendarKey(provider, day);
         var keys = _keys.For(key);
-        var layout = _replica.ReplicaLayout(template, day);
+        var layout = _readModel.LayoutOf(template, day);
         await EnsureSubscribedAsync(key, cancellationToken).ConfigureAwait(false);
         var reply = await EvalAsync(
             StoreScripts.Publish,
@@ -25,7 +25,7 @@ public sealed partial class RedisSlotEngine
             throw new SlotEngineArgumentException(SlotEngineError.TemplateConflict, $"{key} is already published with another template ({TemplateText.Parse(reply[1].AsString()!)}); withdraw it first.", "template");
         }
 
-        if (_feed.LoadedVersion(key) < reply[1].AsInt64() || _replica.FindReplica(key) is null)
+        if (_feed.LoadedVersion(key) < reply[1].AsInt64() || _readModel.Find(key) is null)
         {
             await BoundedLoadAsync(_feed.RefreshAsync(key), key.ToString()).ConfigureAwait(false);
         }
@@ -36,9 +36,9 @@ public sealed partial class RedisSlotEngine
     {
         cancellationToken.ThrowIfCancellationRequested();
         await EnsureLocalAsync(calendar).ConfigureAwait(false);
-        var local = _replica.RequireCalendarForStore(calendar);
+        var local = _readModel.Require(calendar);
         var result = await BlockInRedisAsync(calendar, new SlotRange(0, local.SlotCount), withdraw: true, cancellationToken).ConfigureAwait(false);
-        _replica.RemoveReplica(calendar);
+        _readModel.Remove(calendar);
         return result;
     }
 
@@ -47,7 +47,7 @@ public sealed partial class RedisSlotEngine
     {
         cancellationToken.ThrowIfCancellationRequested();
         await EnsureLocalAsync(calendar).ConfigureAwait(false);
-        _replica.ValidateRangeForStore(calendar, slots);
+        _readModel.ValidateRange(calendar, slots);
         return await BlockInRedisAsync(calendar, slots, withdraw: false, cancellationToken).ConfigureAwait(false);
     }
 
@@ -62,7 +62,7 @@ public sealed partial class RedisSlotEngine
         var closed = (int)reply[0].AsInt64();
         if (closed < 0)
         {
-            _replica.RemoveReplica(calendar);
+            _readModel.Remove(calendar);
             throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{calendar} is not published.", "calendar");
         }
 
@@ -82,7 +82,7 @@ public sealed partial class RedisSlotEngine
     {
         cancellationToken.ThrowIfCancellationRequested();
         await EnsureLocalAsync(calendar).ConfigureAwait(false);
-        var local = _replica.ValidateRangeForStore(calendar, slots);
+        var local = _readModel.ValidateRange(calendar, slots);
         var offered = new char[slots.Length];
         for (var i = 0; i < slots.Length; i++)
         {
@@ -98,7 +98,7 @@ public sealed partial class RedisSlotEngine
         var opened = (int)reply[0].AsInt64();
         if (opened < 0)
         {
-            _replica.RemoveReplica(calendar);
+            _readModel.Remove(calendar);
             throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{calendar} is not published.", "calendar");
         }
 
@@ -112,7 +112,7 @@ public sealed partial class RedisSlotEngine
     {
         cancellationToken.ThrowIfCancellationRequested();
         var sweeps = new List<(CalendarKey Key, Task<RedisReply> Reply)>();
-        foreach (var key in _replica.ReplicaKeys())
+        foreach (var key in _readModel.Keys())
         {
             var keys = _keys.For(key);
             sweeps.Add((key, EvalAsync(StoreScripts.Sweep, CalendarKeys(keys), FeedArgs(keys), cancellationToken).AsTask()));

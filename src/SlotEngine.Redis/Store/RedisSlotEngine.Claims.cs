@@ -1,5 +1,6 @@
 using System.Globalization;
 using SlotEngine.Redis.Transport;
+using SlotEngine.Stores;
 
 namespace SlotEngine.Redis;
 
@@ -21,7 +22,7 @@ public sealed partial class RedisSlotEngine
     {
         cancellationToken.ThrowIfCancellationRequested();
         await EnsureLocalAsync(request.Calendar).ConfigureAwait(false);
-        var calendar = _replica.ValidateClaimForStore(request);
+        var calendar = _readModel.ValidateClaim(request);
         var keys = _keys.For(request.Calendar);
         var digest = Digest(request);
         var ownsKey = false;
@@ -39,7 +40,7 @@ public sealed partial class RedisSlotEngine
         var outcome = ClaimStatus.Taken;
         try
         {
-            var pre = _replica.PrecheckTimeForStore(calendar, request.Slots.First);
+            var pre = _readModel.PrecheckTime(calendar, request.Slots.First);
             if (pre != ClaimStatus.Succeeded)
             {
                 return ClaimResult.Failed(outcome = pre);
@@ -70,9 +71,9 @@ public sealed partial class RedisSlotEngine
                     if (status == "ok")
                     {
                         // Expired holds reclaimed on the way are not in the reply: then the read model reloads.
-                        var claimed = new ReplicaClaim(reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, !request.IsHold, request.IsHold ? UnixMs.ToTicks(reply[3].AsInt64()) : 0);
+                        var claimed = new ReadModelClaim(reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, !request.IsHold, request.IsHold ? UnixMs.ToTicks(reply[3].AsInt64()) : 0);
                         var clean = reply.Count > 5 && reply[5].AsInt64() == 0;
-                        EndOwnWrite(request.Calendar, reply[4].AsInt64(), clean ? (from, to) => _replica.ApplyReplicaClaim(request.Calendar, from, to, claimed) : null);
+                        EndOwnWrite(request.Calendar, reply[4].AsInt64(), clean ? (from, to) => _readModel.ApplyClaim(request.Calendar, from, to, claimed) : null);
                     }
                     else
                     {
@@ -108,9 +109,9 @@ public sealed partial class RedisSlotEngine
                     case "reused":
                         throw Reused(request);
                     case "tokens":
-                        throw new SlotEngineArgumentException(SlotEngineError.TokensExhausted, $"{request.Calendar} has issued all {ClaimCell.MaxToken} fencing tokens it can; withdraw and publish the day again.");
+                        throw new SlotEngineArgumentException(SlotEngineError.TokensExhausted, $"{request.Calendar} has issued all {Stores.ReadModel.MaxToken} fencing tokens it can; withdraw and publish the day again.");
                     case "gone":
-                        _replica.RemoveReplica(request.Calendar);
+                        _readModel.Remove(request.Calendar);
                         throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{request.Calendar} is not published.", "calendar");
                     default:
                         throw new RedisException($"The claim script answered '{reply}'.");
@@ -151,7 +152,7 @@ public sealed partial class RedisSlotEngine
         EndOwnWrite(
             reservation.Calendar,
             ok ? reply[1].AsInt64() : 0,
-            (from, to) => _replica.ApplyReplicaConfirm(reservation.Calendar, from, to, reservation.Seat, reservation.Slots.First, reservation.Token));
+            (from, to) => _readModel.ApplyConfirm(reservation.Calendar, from, to, reservation.Seat, reservation.Slots.First, reservation.Token));
         switch (reply[0].AsString())
         {
             case "ok":
@@ -187,7 +188,7 @@ public sealed partial class RedisSlotEngine
 
         RedisArgument cutoff = actor == CancelActor.Administrator
             ? string.Empty
-            : UnixMs.FromTicks(calendar.Layout.StartUtcTicks(reservation.Slots.First) - _replica.CancelCutoffTicks);
+            : UnixMs.FromTicks(_readModel.Rules.CancelDeadlineUtcTicks(calendar.Layout.StartUtcTicks(reservation.Slots.First)));
         var keys = _keys.For(reservation.Calendar);
         var reply = await OwnWriteAsync(reservation.Calendar, () => EvalAsync(
             StoreScripts.Release,
@@ -198,7 +199,7 @@ public sealed partial class RedisSlotEngine
         EndOwnWrite(
             reservation.Calendar,
             ok ? reply[1].AsInt64() : 0,
-            (from, to) => _replica.ApplyReplicaRelease(reservation.Calendar, from, to, reservation.Seat, reservation.Slots.First, reservation.Token));
+            (from, to) => _readModel.ApplyRelease(reservation.Calendar, from, to, reservation.Seat, reservation.Slots.First, reservation.Token));
         switch (reply[0].AsString())
         {
             case "ok":
@@ -236,19 +237,19 @@ public sealed partial class RedisSlotEngine
         _feed.EndOwnWrite(calendar, toVersion, apply is null || toVersion <= 0 ? null : () => apply(toVersion - 1, toVersion));
 
     /// <summary>Validates a reservation as in memory; null when its calendar is not published (then it is stale).</summary>
-    private async ValueTask<Calendar?> ResolveAsync(Reservation reservation)
+    private async ValueTask<ReadModelCalendar?> ResolveAsync(Reservation reservation)
     {
         if (!reservation.IsDefault)
         {
             await EnsureLocalAsync(reservation.Calendar).ConfigureAwait(false);
         }
 
-        return _replica.ValidateReservationForStore(reservation);
+        return _readModel.ValidateReservation(reservation);
     }
 
-    private ValueTask<RedisReply> RunClaimScriptAsync(ClaimRequest request, Calendar calendar, CalendarKeySet keys, string digest, QuotaLease lease, CancellationToken cancellationToken)
+    private ValueTask<RedisReply> RunClaimScriptAsync(ClaimRequest request, ReadModelCalendar calendar, CalendarKeySet keys, string digest, QuotaLease lease, CancellationToken cancellationToken)
     {
-        var (open, close) = _replica.BookingWindowOf(calendar.Day);
+        var (open, close) = _readModel.Rules.BookingWindowOf(calendar.Day);
         var holdMs = request.HoldFor is { } ttl ? Math.Max(1, (long)Math.Ceiling(ttl.TotalMilliseconds)) : 0;
         RedisArgument[] scriptKeys = request.IdempotencyKey is { } key
             ? [keys.Meta, keys.Free, keys.Claims, keys.Nonces, keys.IdempotencyPrefix + key]

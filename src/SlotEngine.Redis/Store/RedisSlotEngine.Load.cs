@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using SlotEngine.Redis.Transport;
+using SlotEngine.Stores;
 
 namespace SlotEngine.Redis;
 
@@ -17,7 +18,7 @@ public sealed partial class RedisSlotEngine
         var reply = await EvalAsync(StoreScripts.LoadCalendar, [keys.Meta, keys.Free, keys.Claims], [], cancellationToken).ConfigureAwait(false);
         if (reply.Count == 0)
         {
-            _replica.RemoveReplica(key);
+            _readModel.Remove(key);
             return 0;
         }
 
@@ -42,7 +43,7 @@ public sealed partial class RedisSlotEngine
         }
 
         var template = _templates.GetOrAdd(templateText ?? throw new RedisException($"{key} has no template in Redis."), TemplateText.Parse);
-        var claims = new List<ReplicaClaim>();
+        var claims = new List<ReadModelClaim>();
         var fields = reply[2];
         for (var i = 0; i + 1 < fields.Count; i += 2)
         {
@@ -56,11 +57,11 @@ public sealed partial class RedisSlotEngine
             var claim = StoredClaim.Parse(fields[i + 1].AsString()!);
             if (claim.First == slot)
             {
-                claims.Add(new ReplicaClaim(seat, claim.First, claim.Length, claim.Token, claim.Patient, claim.Booked, claim.HoldExpiryTicks));
+                claims.Add(new ReadModelClaim(seat, claim.First, claim.Length, claim.Token, claim.Patient, claim.Booked, claim.HoldExpiryTicks));
             }
         }
 
-        _replica.LoadReplica(key, template, version, lastToken, reply[1].Bytes.Span, claims);
+        _readModel.Load(key, template, version, lastToken, reply[1].Bytes.Span, claims);
         return version;
     }
 
@@ -74,8 +75,8 @@ public sealed partial class RedisSlotEngine
     /// <summary>Makes sure the read model has the calendar (loading it when this node has not seen it yet).</summary>
     private async ValueTask EnsureLocalAsync(CalendarKey key)
     {
-        _ = Directory.GetProvider(key.Provider); // an unknown provider throws here, as in memory
-        if (_replica.FindReplica(key) is null)
+        _readModel.ValidateProvider(key.Provider); // an unknown provider throws here, as in memory
+        if (_readModel.Find(key) is null)
         {
             await BoundedLoadAsync(_feed.RefreshAsync(key), key.ToString()).ConfigureAwait(false);
         }

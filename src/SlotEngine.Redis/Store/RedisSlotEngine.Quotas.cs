@@ -1,5 +1,6 @@
 using System.Globalization;
 using SlotEngine.Redis.Transport;
+using SlotEngine.Stores;
 
 namespace SlotEngine.Redis;
 
@@ -24,7 +25,7 @@ public sealed partial class RedisSlotEngine
     /// under its nonce is gone, or when no claim was made under it and its lease has passed; dead ones are
     /// removed and the round is tried again. Null: the quota is exceeded. See docs/quotas-distributed.md.
     /// </summary>
-    private async ValueTask<QuotaLease?> AcquireQuotaAsync(ClaimRequest request, Calendar calendar, string digest, CancellationToken cancellationToken, string? nonceOverride = null)
+    private async ValueTask<QuotaLease?> AcquireQuotaAsync(ClaimRequest request, ReadModelCalendar calendar, string digest, CancellationToken cancellationToken, string? nonceOverride = null)
     {
         var rules = Options.Quotas.Rules;
         if (rules.Count == 0)
@@ -53,9 +54,9 @@ public sealed partial class RedisSlotEngine
         {
             var scope = rule.Scope switch
             {
-                QuotaScope.Provider => "p:" + calendar.Provider.Id.Value.ToString(CultureInfo.InvariantCulture),
-                QuotaScope.Clinic => "c:" + calendar.Provider.Clinic.Id.Value.ToString(CultureInfo.InvariantCulture),
-                _ => "f:" + calendar.Provider.Clinic.Facility.Value.ToString(CultureInfo.InvariantCulture),
+                QuotaScope.Provider => "p:" + calendar.Key.Provider.Value.ToString(CultureInfo.InvariantCulture),
+                QuotaScope.Clinic => "c:" + calendar.Clinic.Value.ToString(CultureInfo.InvariantCulture),
+                _ => "f:" + calendar.Facility.Value.ToString(CultureInfo.InvariantCulture),
             };
             args.Add(scope);
             args.Add(rule.MaxPerDay);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using SlotEngine.Redis.Transport;
+using SlotEngine.Stores;
 
 namespace SlotEngine.Redis;
 
@@ -25,8 +26,8 @@ public sealed partial class RedisSlotEngine
     {
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(bookings);
-        _ = Directory.GetProvider(calendar.Provider);
-        var layout = _replica.ReplicaLayout(template, calendar.Day);
+        _readModel.ValidateProvider(calendar.Provider);
+        var layout = _readModel.LayoutOf(template, calendar.Day);
         var list = bookings.ToList();
         var taken = new HashSet<(int Seat, int Slot)>();
         foreach (var booking in list)
@@ -51,7 +52,7 @@ public sealed partial class RedisSlotEngine
         await EnsureSubscribedAsync(calendar, cancellationToken).ConfigureAwait(false);
         var reply = await EvalAsync(StoreScripts.Rebuild, CalendarKeys(keys), [.. args], cancellationToken).ConfigureAwait(false);
         await BoundedLoadAsync(_feed.RefreshAsync(calendar), calendar.ToString()).ConfigureAwait(false);
-        var local = _replica.FindReplica(calendar) ?? throw new RedisException($"{calendar} did not load after its rebuild.");
+        var local = _readModel.Find(calendar) ?? throw new RedisException($"{calendar} did not load after its rebuild.");
         foreach (var booking in list)
         {
             var request = ClaimRequest.Book(calendar, booking.Slots, booking.Patient);
@@ -87,9 +88,9 @@ public sealed partial class RedisSlotEngine
             throw new SlotEngineArgumentException(SlotEngineError.SeatOutOfRange, $"{booking} names seat {booking.Seat}; the template has {template.Capacity}.", nameof(booking));
         }
 
-        if (booking.Token < 1 || booking.Token > ClaimCell.MaxToken)
+        if (booking.Token < 1 || booking.Token > Stores.ReadModel.MaxToken)
         {
-            throw new SlotEngineArgumentException(SlotEngineError.TokensExhausted, $"{booking} has a token outside 1..{ClaimCell.MaxToken}.", nameof(booking));
+            throw new SlotEngineArgumentException(SlotEngineError.TokensExhausted, $"{booking} has a token outside 1..{Stores.ReadModel.MaxToken}.", nameof(booking));
         }
 
         for (var slot = booking.Slots.First; slot < booking.Slots.End; slot++)

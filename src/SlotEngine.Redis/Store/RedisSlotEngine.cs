@@ -1,4 +1,5 @@
 using SlotEngine.Redis.Transport;
+using SlotEngine.Stores;
 
 namespace SlotEngine.Redis;
 
@@ -26,6 +27,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
 {
     private static readonly TimeSpan FreshnessBound = TimeSpan.FromSeconds(2);
     private readonly IRedisTransport _redis;
+    private readonly ReadModel _readModel;
     private readonly InMemorySlotEngine _replica;
     private readonly StoreKeys _keys;
     private readonly RedisSlotEngineOptions _options;
@@ -42,7 +44,8 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         _options = options;
         _loadBound = connection.ConnectTimeout + connection.CommandTimeout + connection.CommandTimeout;
         _redis = redis;
-        _replica = new InMemorySlotEngine(options.Engine);
+        _readModel = new ReadModel(options.Engine);
+        _replica = _readModel.Engine;
         _keys = new StoreKeys(options.KeyPrefix, redis.IsCluster);
         _retentionMs = (long)Math.Ceiling((options.IdempotencyRetention ?? options.Engine.IdempotencyRetention).TotalMilliseconds);
         _feed = new ReadModelFeed(LoadCalendarAsync, _disposal.Token, options.Warning, instruments.ChangeFeedLag, options.Engine.TimeProvider);
@@ -135,7 +138,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
             throw new SlotEngineArgumentException(SlotEngineError.InvalidDateRange, $"The date range {from:yyyy-MM-dd}..{to:yyyy-MM-dd} must not end before it starts nor span more than 366 days.", nameof(to));
         }
 
-        _ = Directory.GetProvider(provider);
+        _readModel.ValidateProvider(provider);
         var loads = new List<Task<long>>();
         for (var day = from; day <= to; day = day.AddDays(1))
         {
@@ -173,7 +176,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
             await _redis.ExecuteOnAllPrimariesAsync("SCRIPT", ["LOAD", script.TextUtf8], cancellationToken).ConfigureAwait(false);
         }
 
-        _redis.SubscriptionsRestored += _ => _feed.ReloadAll(_replica.ReplicaKeys());
+        _redis.SubscriptionsRestored += _ => _feed.ReloadAll(_readModel.Keys());
         if (!_keys.Cluster)
         {
             await _redis.SubscribeAsync(_keys.GlobalFeed, OnFeedMessage, cancellationToken).ConfigureAwait(false);

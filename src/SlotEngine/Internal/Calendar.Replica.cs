@@ -1,18 +1,18 @@
+using SlotEngine.Stores;
 
 namespace SlotEngine;
 
-/// <summary>A claim as the distributed store holds it, to be laid into a replica calendar.</summary>
-/// <param name="Seat">The seat (capacity lane).</param>
-/// <param name="First">The claim's first slot.</param>
-/// <param name="Length">How many slots it covers.</param>
-/// <param name="Token">Its fencing token (at most <see cref="ClaimCell.MaxToken"/>).</param>
-/// <param name="Patient">The owner.</param>
-/// <param name="Booked">True for a booking, false for a hold.</param>
-/// <param name="HoldExpiryTicks">For a hold, its UTC expiry in ticks; 0 for a booking.</param>
-internal readonly record struct ReplicaClaim(int Seat, int First, int Length, long Token, PatientKey Patient, bool Booked, long HoldExpiryTicks);
-
 internal sealed partial class Calendar
 {
+    /// <summary>This calendar's public view for store authors (<see cref="ReadModelCalendar"/>), made on first use.</summary>
+    private ReadModelCalendar? _view;
+
+    /// <summary>
+    /// This calendar's public view, one per calendar. Made once: the CAS publishes the first view made; a thread that
+    /// loses it takes the winner's, so every caller sees the same object (a loser's allocation is dropped).
+    /// </summary>
+    internal ReadModelCalendar View => Volatile.Read(ref _view) ?? Interlocked.CompareExchange(ref _view, new ReadModelCalendar(this), null) ?? _view!;
+
     /// <summary>Serializes loads of one calendar (a store's feed may reload it from two threads).</summary>
     private Lock? _replicaLock;
 

@@ -6,15 +6,26 @@ namespace SlotEngine;
 /// of daylight saving). Ambiguous local times (the fall-back hour) take their first occurrence
 /// (the daylight-saving offset). A gap slot's start is one tick after the slot before it, or, for
 /// gap slots that open the day, just before the first slot that exists; so slot starts strictly
-/// increase. Shared by every calendar with the same template and day; immutable.
+/// increase. Shared by every calendar with the same template and day; immutable and thread-safe.
 /// </summary>
-internal sealed class DayLayout
+/// <remarks>
+/// Public for store authors (advanced): a store lays a published day out exactly as the engine does, for
+/// the initial bitmap (<see cref="IsOffered"/>) and for the instants its scripts compare with their own
+/// clock (<see cref="StartUtcTicks"/>). Times are UTC ticks (<see cref="DateTime.Ticks"/> of a UTC instant).
+/// </remarks>
+public sealed class DayLayout
 {
     private readonly long[] _startUtcTicks;
     private readonly bool[] _offered;
 
+    /// <summary>Lays <paramref name="template"/> onto <paramref name="day"/> in <paramref name="zone"/>.</summary>
+    /// <param name="template">The template.</param>
+    /// <param name="day">The local day.</param>
+    /// <param name="zone">The zone the day is local to.</param>
     public DayLayout(DayTemplate template, DateOnly day, TimeZoneInfo zone)
     {
+        ArgumentNullException.ThrowIfNull(template);
+        ArgumentNullException.ThrowIfNull(zone);
         Template = template;
         Day = day;
         var count = template.SlotCount;
@@ -58,22 +69,36 @@ internal sealed class DayLayout
         DayStartUtcTicks = LocalMidnightUtcTicks(day, zone);
     }
 
+    /// <summary>The template laid out.</summary>
     public DayTemplate Template { get; }
 
+    /// <summary>The local day.</summary>
     public DateOnly Day { get; }
 
     /// <summary>When the local day begins, in UTC ticks.</summary>
     public long DayStartUtcTicks { get; }
 
+    /// <summary>How many slots the day has (the template's <see cref="DayTemplate.SlotCount"/>).</summary>
     public int SlotCount => _startUtcTicks.Length;
 
+    /// <summary>Whether a slot is offered: false when its local start does not exist on this day (a daylight-saving gap).</summary>
+    /// <param name="slot">The slot, 0 to <see cref="SlotCount"/> − 1.</param>
+    /// <returns>True when offered.</returns>
     public bool IsOffered(int slot) => _offered[slot];
 
+    /// <summary>When a slot starts, in UTC ticks.</summary>
+    /// <param name="slot">The slot, 0 to <see cref="SlotCount"/> − 1.</param>
+    /// <returns>The start.</returns>
     public long StartUtcTicks(int slot) => _startUtcTicks[slot];
 
+    /// <summary>When a slot starts, as a UTC instant.</summary>
+    /// <param name="slot">The slot, 0 to <see cref="SlotCount"/> − 1.</param>
+    /// <returns>The start.</returns>
     public DateTimeOffset StartOf(int slot) => new(_startUtcTicks[slot], TimeSpan.Zero);
 
     /// <summary>The first slot whose start is strictly after <paramref name="nowUtcTicks"/>, or <see cref="SlotCount"/>.</summary>
+    /// <param name="nowUtcTicks">An instant, in UTC ticks.</param>
+    /// <returns>The slot.</returns>
     public int FirstSlotAfter(long nowUtcTicks)
     {
         var starts = _startUtcTicks;
@@ -92,8 +117,13 @@ internal sealed class DayLayout
         return index;
     }
 
-    internal static long LocalMidnightUtcTicks(DateOnly day, TimeZoneInfo zone)
+    /// <summary>When a local day begins (its first valid local time, when midnight falls in a daylight-saving gap), in UTC ticks.</summary>
+    /// <param name="day">The local day.</param>
+    /// <param name="zone">The zone.</param>
+    /// <returns>The instant.</returns>
+    public static long LocalMidnightUtcTicks(DateOnly day, TimeZoneInfo zone)
     {
+        ArgumentNullException.ThrowIfNull(zone);
         var local = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified);
         while (zone.IsInvalidTime(local))
         {

@@ -1,0 +1,151 @@
+namespace SlotEngine;
+
+/// <summary>
+/// The booking rules, written once and applied by every engine: input validation (a patient, a hold time
+/// within <see cref="MaxHoldDuration"/>, slots inside the calendar and inside one session, a seat the
+/// template has), the booking window (<see cref="EarliestBookableDayOffset"/> to <see cref="BookingHorizonDays"/>
+/// local days ahead), "in the past" (a claim must start after now), and the patient cancel cutoff.
+/// </summary>
+/// <remarks>
+/// <para>A snapshot of <see cref="SlotEngineOptions"/> taken once (later changes to the options are not seen).
+/// Immutable and thread-safe; the checks allocate nothing unless they throw.</para>
+/// <para>The in-memory engine judges time by its <see cref="SlotEngineOptions.TimeProvider"/>. A store judges it by
+/// its own clock (SlotEngine.Redis: Redis <c>TIME</c>, inside the script) against the bounds computed here
+/// (<see cref="BookingWindowOf"/>, <see cref="CancelDeadlineUtcTicks"/>, a slot's start from its
+/// <see cref="DayLayout"/>), so both engines give the same answers. Times are UTC ticks
+/// (<see cref="DateTime.Ticks"/> of a UTC instant) so that hot paths compare integers.</para>
+/// </remarks>
+public sealed class BookingRules
+{
+    private readonly long _maxHoldTicks;
+
+    /// <summary>Takes the rules from validated options.</summary>
+    /// <param name="options">The engine's options.</param>
+    /// <exception cref="ArgumentException">An option is invalid (see <see cref="SlotEngineOptions.Validate"/>); the message names it.</exception>
+    public BookingRules(SlotEngineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        TimeZone = options.TimeZone;
+        EarliestBookableDayOffset = options.EarliestBookableDayOffset;
+        BookingHorizonDays = options.BookingHorizonDays;
+        PatientCancelCutoff = options.PatientCancelCutoff;
+        MaxHoldDuration = options.MaxHoldDuration;
+        _maxHoldTicks = options.MaxHoldDuration.Ticks;
+    }
+
+    /// <summary>The zone in which days are local (<see cref="SlotEngineOptions.TimeZone"/>).</summary>
+    public TimeZoneInfo TimeZone { get; }
+
+    /// <summary>The earliest bookable day, in days after today (<see cref="SlotEngineOptions.EarliestBookableDayOffset"/>).</summary>
+    public int EarliestBookableDayOffset { get; }
+
+    /// <summary>The last bookable day, in days after today (<see cref="SlotEngineOptions.BookingHorizonDays"/>).</summary>
+    public int BookingHorizonDays { get; }
+
+    /// <summary>How long before its start a patient may still cancel a booking (<see cref="SlotEngineOptions.PatientCancelCutoff"/>).</summary>
+    public TimeSpan PatientCancelCutoff { get; }
+
+    /// <summary>The longest hold a claim may ask for (<see cref="SlotEngineOptions.MaxHoldDuration"/>).</summary>
+    public TimeSpan MaxHoldDuration { get; }
+
+    /// <summary>Whether a day may be booked when it is <paramref name="today"/> (local).</summary>
+    /// <param name="day">The calendar's day.</param>
+    /// <param name="today">Today, local.</param>
+    /// <returns>True inside the window.</returns>
+    public bool IsInBookingWindow(DateOnly day, DateOnly today) =>
+        day.DayNumber >= today.DayNumber + EarliestBookableDayOffset &&
+        day.DayNumber <= today.DayNumber + BookingHorizonDays;
+
+    /// <summary>
+    /// The UTC instants between which <paramref name="day"/> is bookable, [open, close): from the local midnight
+    /// <see cref="BookingHorizonDays"/> days before it to the local midnight that ends the last day from which it is
+    /// at least <see cref="EarliestBookableDayOffset"/> days ahead. The same window as <see cref="IsInBookingWindow"/>,
+    /// for a store that compares with its own clock.
+    /// </summary>
+    /// <param name="day">The calendar's day.</param>
+    /// <returns>Both bounds, in UTC ticks.</returns>
+    public (long OpenUtcTicks, long CloseUtcTicks) BookingWindowOf(DateOnly day) => (
+        DayLayout.LocalMidnightUtcTicks(day.AddDays(-BookingHorizonDays), TimeZone),
+        DayLayout.LocalMidnightUtcTicks(day.AddDays(1 - EarliestBookableDayOffset), TimeZone));
+
+    /// <summary>
+    /// The time rules of a claim: <see cref="ClaimStatus.OutsideBookingWindow"/> when its day is outside the window,
+    /// <see cref="ClaimStatus.InPast"/> when its first slot does not start after now, else <see cref="ClaimStatus.Succeeded"/>.
+    /// </summary>
+    /// <param name="day">The calendar's day.</param>
+    /// <param name="today">Today, local, at <paramref name="nowUtcTicks"/>.</param>
+    /// <param name="firstSlotStartUtcTicks">When the claim's first slot starts (<see cref="DayLayout.StartUtcTicks"/>).</param>
+    /// <param name="nowUtcTicks">Now.</param>
+    /// <returns>The verdict.</returns>
+    public ClaimStatus CheckTime(DateOnly day, DateOnly today, long firstSlotStartUtcTicks, long nowUtcTicks) =>
+        !IsInBookingWindow(day, today) ? ClaimStatus.OutsideBookingWindow
+        : firstSlotStartUtcTicks <= nowUtcTicks ? ClaimStatus.InPast
+        : ClaimStatus.Succeeded;
+
+    /// <summary>The last instant at which a patient may cancel a booking that starts at <paramref name="startUtcTicks"/> (an administrator always may).</summary>
+    /// <param name="startUtcTicks">When the booking's first slot starts.</param>
+    /// <returns>The deadline, in UTC ticks: a cancel at or before it is allowed.</returns>
+    public long CancelDeadlineUtcTicks(long startUtcTicks) => startUtcTicks - PatientCancelCutoff.Ticks;
+
+    /// <summary>Checks what a claim request carries by itself: a patient, and a hold time within the limit.</summary>
+    /// <param name="request">The request.</param>
+    /// <exception cref="SlotEngineArgumentException"><see cref="SlotEngineError.MissingPatient"/> or <see cref="SlotEngineError.InvalidHoldDuration"/>.</exception>
+    public void ValidateClaim(in ClaimRequest request)
+    {
+        if (request.Patient.IsDefault)
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.MissingPatient, "The request has no patient (PatientKey is the default value).", nameof(request));
+        }
+
+        if (request.HoldFor is { } ttl && (ttl <= TimeSpan.Zero || ttl.Ticks > _maxHoldTicks))
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.InvalidHoldDuration, $"A hold must last more than zero and at most {MaxHoldDuration}; it asked for {ttl}.", nameof(request));
+        }
+    }
+
+    /// <summary>Checks a slot range against a calendar's template: inside it, at least one slot, and (for a claim) inside one session.</summary>
+    /// <param name="calendar">The calendar (for the message).</param>
+    /// <param name="template">Its template.</param>
+    /// <param name="slots">The range.</param>
+    /// <param name="withinOneSession">True for claims (a claim never spans a break); false for blocks and reopens.</param>
+    /// <exception cref="SlotEngineArgumentException"><see cref="SlotEngineError.SlotOutOfRange"/>, <see cref="SlotEngineError.InvalidLength"/> or <see cref="SlotEngineError.CrossesSession"/>.</exception>
+    public static void ValidateRange(CalendarKey calendar, DayTemplate template, SlotRange slots, bool withinOneSession)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        var slotCount = template.SlotCount;
+        if (slots.First < 0 || slots.First >= slotCount)
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.SlotOutOfRange, $"Slot {slots.First} is outside {calendar}, which has slots 0 to {slotCount - 1}.", "slots");
+        }
+
+        if (slots.Length < 1)
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.InvalidLength, $"The number of slots must be at least 1; it was {slots.Length}.", "slots");
+        }
+
+        if (slots.Length > slotCount - slots.First)
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.InvalidLength, $"{slots} runs past the end of {calendar}, which has {slotCount} slots.", "slots");
+        }
+
+        if (withinOneSession && template.SessionOf(slots.First) != template.SessionOf(slots.End - 1))
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.CrossesSession, $"{slots} runs from one session of {calendar} into the next ({template}).", "slots");
+        }
+    }
+
+    /// <summary>Checks that a seat exists on a calendar's template.</summary>
+    /// <param name="calendar">The calendar (for the message).</param>
+    /// <param name="template">Its template.</param>
+    /// <param name="seat">The seat.</param>
+    /// <exception cref="SlotEngineArgumentException"><see cref="SlotEngineError.SeatOutOfRange"/>.</exception>
+    public static void ValidateSeat(CalendarKey calendar, DayTemplate template, int seat)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        if (seat < 0 || seat >= template.Capacity)
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.SeatOutOfRange, $"Seat {seat} is outside {calendar}, which has {template.Capacity} seat(s) per slot.", "reservation");
+        }
+    }
+}
