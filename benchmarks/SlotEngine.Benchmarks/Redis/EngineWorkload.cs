@@ -118,7 +118,7 @@ internal sealed class EngineWorkload : IAsyncDisposable
         [
             keys.Feed, _keys.Cluster ? "1" : "0", keys.Reference, N(slot), "1", hex, "0",
             N(UnixMs.FromTicks(layout.StartUtcTicks(slot))), N(UnixMs.FromTicks(open)), N(UnixMs.FromTicks(close)),
-            string.Empty, "0", digest, N((long)TimeSpan.FromHours(24).TotalMilliseconds),
+            string.Empty, "0", digest, N((long)TimeSpan.FromHours(24).TotalMilliseconds), N(SlotEngine.Stores.ReadModel.MaxToken),
         ];
         return ([keys.Meta, keys.Free, keys.Claims, keys.Nonces], args);
     }

@@ -1,7 +1,8 @@
 -- Holds or books ARGV[5] slots from ARGV[4] on the first seat where all are free (expired holds met on the way are reclaimed).
 -- KEYS[5] (optional) the idempotency record. ARGV: [6] patient hex, [7] hold ms (0 = book), [8] first slot's start ms,
 -- [9] booking window open ms, [10] window close ms, [11] quota nonce ('' = none), [12] quota lease deadline ms,
--- [13] request digest, [14] idempotency retention ms.
+-- [13] request digest, [14] idempotency retention ms, [15] the highest token a calendar may issue (the core's
+-- ReadModel.MaxToken, passed in so that the limit is written once).
 -- -> {'ok', seat, token, expiry ms, version, 1 when expired holds were reclaimed on the way} | {'again', seat, token, expiry ms} | {'reused', digest} | {status}
 local meta, free, claims, nonces, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 if redis.call('EXISTS', meta) == 0 then
@@ -65,7 +66,7 @@ if lane < 0 then
   return { 'taken' }
 end
 local token = redis.call('HINCRBY', meta, 'tok', 1)
-if token > 536870911 then
+if token > tonumber(ARGV[15]) then
   redis.call('HINCRBY', meta, 'tok', -1)
   return { 'tokens' }
 end

@@ -269,7 +269,8 @@ public sealed partial class RedisSlotEngine
                 lease.Nonce,
                 lease.DeadlineMs,
                 digest,
-                _retentionMs),
+                _retentionMs,
+                Stores.ReadModel.MaxToken),
             cancellationToken);
     }
 
@@ -304,15 +305,14 @@ public sealed partial class RedisSlotEngine
             return null;
         }
 
-        var parts = record.AsString()!.Split('|');
-        var expiry = long.Parse(parts[^1], CultureInfo.InvariantCulture);
+        var earlier = IdempotencyRecord.Parse(record.AsString()!);
         return ClaimResult.Success(new Reservation(
             request.Calendar,
             request.Slots,
-            int.Parse(parts[^3], CultureInfo.InvariantCulture),
-            long.Parse(parts[^2], CultureInfo.InvariantCulture),
+            earlier.Seat,
+            earlier.Token,
             request.Patient,
-            expiry == 0 ? null : UnixMs.ToDateTimeOffset(expiry)));
+            earlier.HoldExpiryMs == 0 ? null : UnixMs.ToDateTimeOffset(earlier.HoldExpiryMs)));
     }
 
     private async ValueTask ForgetOwnerAsync(string key)

@@ -100,7 +100,7 @@ public sealed partial class RedisSlotEngine
 }
 
 /// <summary>A claim as the claims hash stores it: <c>token|h or b|first|length|patient hex|hold expiry ms</c>.</summary>
-internal readonly record struct StoredClaim(long Token, bool Booked, int First, int Length, PatientKey Patient, long HoldExpiryMs)
+internal readonly partial record struct StoredClaim(long Token, bool Booked, int First, int Length, PatientKey Patient, long HoldExpiryMs)
 {
     public long HoldExpiryTicks => Booked ? 0 : UnixMs.ToTicks(HoldExpiryMs);
 

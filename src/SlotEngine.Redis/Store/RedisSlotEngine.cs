@@ -217,43 +217,20 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         Span<char> text = stackalloc char[Math.Min(message.Length, 128)];
         var length = System.Text.Encoding.UTF8.GetChars(message.Span[..text.Length], text);
         var line = text[..length];
-        var bar = line.IndexOf('|');
-        if (bar <= 0 || !StoreKeys.TryParseCalendarRef(line[..bar], out var key) || !Directory.Contains(key.Provider))
+        if (!FeedMessage.TryParse(line, out var feed) || !Directory.Contains(feed.Calendar.Provider))
         {
             return;
         }
 
-        // "<version>[|reset or |gone][|t<Redis TIME in ms>]"; messages of older scripts have no t field.
-        var rest = line[(bar + 1)..];
-        var end = rest.IndexOf('|');
-        var versionText = end < 0 ? rest : rest[..end];
-        var fields = end < 0 ? [] : rest[(end + 1)..];
-        var newGeneration = false;
-        long changedAtMs = 0;
-        while (!fields.IsEmpty)
+        if (feed.NewGeneration)
         {
-            var next = fields.IndexOf('|');
-            var field = next < 0 ? fields : fields[..next];
-            fields = next < 0 ? [] : fields[(next + 1)..];
-            if (field.Length > 1 && field[0] == 't' && long.TryParse(field[1..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms))
-            {
-                changedAtMs = ms;
-            }
-            else
-            {
-                // "gone" (withdrawn) or "reset" (published again, rebuilt), or a word of a newer version: a new
-                // generation whose versions start again, so the version order says nothing: reload whatever is held.
-                newGeneration = true;
-            }
+            // "gone" (withdrawn) or "reset" (published again, rebuilt), or a word of a newer version: a new
+            // generation whose versions start again, so the version order says nothing: reload whatever is held.
+            _feed.Force(feed.Calendar, feed.ChangedAtMs);
         }
-
-        if (newGeneration)
+        else
         {
-            _feed.Force(key, changedAtMs);
-        }
-        else if (long.TryParse(versionText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version))
-        {
-            _feed.Observe(key, version, changedAtMs);
+            _feed.Observe(feed.Calendar, feed.Version, feed.ChangedAtMs);
         }
     }
 

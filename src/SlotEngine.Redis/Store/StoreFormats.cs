@@ -1,0 +1,149 @@
+using System.Globalization;
+
+namespace SlotEngine.Redis;
+
+// Each text format the Lua scripts and the store exchange has one parse/format pair here (or, for a stored
+// claim, beside its parser in StoredClaim), and a round-trip test against a real server runs the scripts' own
+// side (tests/SlotEngine.Redis.Tests/Store/StoreFormatTests.cs). The scripts' side of each format is named
+// in its summary; change both together.
+
+/// <summary>What a change-feed message says besides the version: nothing, a new generation of the calendar, or that it is gone.</summary>
+internal enum FeedChange
+{
+    /// <summary>An ordinary change: the version follows the one before.</summary>
+    Change = 0,
+
+    /// <summary><c>reset</c>: published again or rebuilt; versions start a new sequence, so reload whatever is held.</summary>
+    Reset,
+
+    /// <summary><c>gone</c>: withdrawn.</summary>
+    Gone,
+
+    /// <summary>A word a newer version of the scripts wrote: treated as a new generation (reload).</summary>
+    Unknown,
+}
+
+/// <summary>
+/// A change-feed message: <c>&lt;provider&gt;:&lt;yyyymmdd&gt;|&lt;version&gt;[|reset or |gone]|t&lt;Redis TIME in ms&gt;</c>.
+/// Lua side: <c>bump</c> in <c>lib.lua</c>, <c>publish.lua</c>, <c>rebuild.lua</c> (<c>reset</c>) and <c>block.lua</c> (<c>gone</c>).
+/// Messages of older scripts have no <c>t</c> field (<see cref="ChangedAtMs"/> 0).
+/// </summary>
+/// <param name="Calendar">The calendar that changed.</param>
+/// <param name="Version">Its version after the change.</param>
+/// <param name="Change">What kind of change.</param>
+/// <param name="ChangedAtMs">When, by the Redis server's clock (Unix ms), or 0 when the message does not say.</param>
+internal readonly record struct FeedMessage(CalendarKey Calendar, long Version, FeedChange Change, long ChangedAtMs)
+{
+    /// <summary>Whether the calendar's versions start a new sequence (anything but <see cref="FeedChange.Change"/>): the version order says nothing, reload.</summary>
+    public bool NewGeneration => Change != FeedChange.Change;
+
+    /// <summary>Parses a message; allocates nothing. False for text that is not a feed message.</summary>
+    public static bool TryParse(ReadOnlySpan<char> text, out FeedMessage message)
+    {
+        message = default;
+        var bar = text.IndexOf('|');
+        if (bar <= 0 || !StoreKeys.TryParseCalendarRef(text[..bar], out var key))
+        {
+            return false;
+        }
+
+        var rest = text[(bar + 1)..];
+        var end = rest.IndexOf('|');
+        var versionText = end < 0 ? rest : rest[..end];
+        var fields = end < 0 ? [] : rest[(end + 1)..];
+        var change = FeedChange.Change;
+        long changedAtMs = 0;
+        while (!fields.IsEmpty)
+        {
+            var next = fields.IndexOf('|');
+            var field = next < 0 ? fields : fields[..next];
+            fields = next < 0 ? [] : fields[(next + 1)..];
+            if (field.Length > 1 && field[0] == 't' && long.TryParse(field[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var ms))
+            {
+                changedAtMs = ms;
+            }
+            else if (change == FeedChange.Change)
+            {
+                change = field.SequenceEqual("reset") ? FeedChange.Reset : field.SequenceEqual("gone") ? FeedChange.Gone : FeedChange.Unknown;
+            }
+        }
+
+        // A new generation needs no version (its order says nothing); an ordinary change does.
+        long version = 0;
+        if (!long.TryParse(versionText, NumberStyles.None, CultureInfo.InvariantCulture, out version) && change == FeedChange.Change)
+        {
+            return false;
+        }
+
+        message = new FeedMessage(key, version, change, changedAtMs);
+        return true;
+    }
+
+    /// <summary>The message as the scripts write it (<see cref="FeedChange.Unknown"/> is written as <c>reset</c>).</summary>
+    public string Format()
+    {
+        var word = Change switch
+        {
+            FeedChange.Change => string.Empty,
+            FeedChange.Gone => "|gone",
+            _ => "|reset",
+        };
+        var time = ChangedAtMs > 0 ? "|t" + ChangedAtMs.ToString(CultureInfo.InvariantCulture) : string.Empty;
+        return StoreKeys.CalendarRef(Calendar) + "|" + Version.ToString(CultureInfo.InvariantCulture) + word + time;
+    }
+}
+
+/// <summary>
+/// A keyed claim's idempotency record, under the calendar's hash tag: <c>&lt;request digest&gt;|&lt;seat&gt;|&lt;token&gt;|&lt;hold expiry ms or 0&gt;</c>.
+/// Lua side: written by <c>claim.lua</c> on success, read back there (a retry answers <c>again</c>). The digest may
+/// itself contain <c>|</c>, so the numbers are read from the end.
+/// </summary>
+/// <param name="Digest">What makes two claims the same request.</param>
+/// <param name="Seat">The seat claimed.</param>
+/// <param name="Token">Its fencing token.</param>
+/// <param name="HoldExpiryMs">A hold's expiry (Unix ms, Redis clock); 0 for a booking.</param>
+internal readonly record struct IdempotencyRecord(string Digest, int Seat, long Token, long HoldExpiryMs)
+{
+    /// <summary>Parses a record.</summary>
+    /// <exception cref="FormatException">Not a record.</exception>
+    public static IdempotencyRecord Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var expiryBar = text.LastIndexOf('|');
+        var tokenBar = expiryBar > 0 ? text.LastIndexOf('|', expiryBar - 1) : -1;
+        var seatBar = tokenBar > 0 ? text.LastIndexOf('|', tokenBar - 1) : -1;
+        if (seatBar < 0)
+        {
+            throw new FormatException($"'{text}' is not an idempotency record (digest|seat|token|expiry).");
+        }
+
+        return new IdempotencyRecord(
+            text[..seatBar],
+            int.Parse(text.AsSpan(seatBar + 1, tokenBar - seatBar - 1), NumberStyles.None, CultureInfo.InvariantCulture),
+            long.Parse(text.AsSpan(tokenBar + 1, expiryBar - tokenBar - 1), NumberStyles.None, CultureInfo.InvariantCulture),
+            long.Parse(text.AsSpan(expiryBar + 1), NumberStyles.None, CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The record as <c>claim.lua</c> writes it.</summary>
+    public string Format() => string.Create(CultureInfo.InvariantCulture, $"{Digest}|{Seat}|{Token}|{HoldExpiryMs}");
+}
+
+/// <summary>The format half of <see cref="StoredClaim"/>'s two texts (its parsers are beside the type).</summary>
+internal readonly partial record struct StoredClaim
+{
+    /// <summary>
+    /// The claims-hash value of every slot of the claim: <c>token|h or b|first|length|patient hex (16 digits)|hold expiry ms</c>.
+    /// Lua side: written by <c>claim.lua</c>, <c>confirm.lua</c> and <c>rebuild.lua</c>, read by <c>parse</c> in <c>lib.lua</c>.
+    /// </summary>
+    public string Format() => string.Create(
+        CultureInfo.InvariantCulture,
+        $"{Token}|{(Booked ? 'b' : 'h')}|{First}|{Length}|{Patient.Value:x16}|{HoldExpiryMs}");
+
+    /// <summary>
+    /// A removed claim as the scripts describe it (block, withdraw, sweep): <c>seat|first|length|token|h or b|patient hex|expiry ms</c>.
+    /// Lua side: <c>describe</c> in <c>lib.lua</c>. Parsed by <see cref="ParseRemoved"/>.
+    /// </summary>
+    public string FormatRemoved(int seat) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"{seat}|{First}|{Length}|{Token}|{(Booked ? 'b' : 'h')}|{Patient.Value:x16}|{HoldExpiryMs}");
+}
