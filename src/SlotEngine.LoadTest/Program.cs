@@ -1,4 +1,3 @@
-using SlotEngine.LoadTest;
 using SlotEngine.LoadTest.Cli;
 using SlotEngine.LoadTest.Reports;
 using SlotEngine.LoadTest.Run;
@@ -34,16 +33,9 @@ command.Root.SetAction(async (parse, cancellationToken) =>
     }
 
     ConsoleReport.Write(console, result);
-    if (settings.JsonPath is { } path)
+    foreach (var line in ReportFiles.Write(settings, result))
     {
-        JsonReport.Write(path, result);
-        var svg = Path.ChangeExtension(path, ".svg");
-        SvgPlot.Write(
-            svg,
-            $"SlotEngine latency by percentile: {Backends.Name(settings.Backend)}, {result.Stats.Bookings:N0} bookings at {result.BookingsPerSecond:N0}/s",
-            $"{settings.Providers:N0} providers, {settings.DaysOpen} days, {settings.Concurrency} workers ({(settings.Rate is null ? "closed loop" : "open loop")}), seed {settings.Seed}; {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}",
-            Enumerable.Range(0, OperationNames.Count).Select(i => (OperationNames.Name((Operation)i), result.Stats.Latency[i])).ToList());
-        console.WriteLine($"Wrote {path} and {svg}.");
+        console.WriteLine(line);
     }
 
     return result.ExitCode;

@@ -118,6 +118,7 @@ internal static class LoadRun
         }
 
         var timeline = new TimelineSampler(workers.Select(w => w.Stats).ToArray(), control, settings, TimelineProbes.For(engine));
+        timeline.Prepare();
         control.Begin();
         timeline.Begin();
         var load = Task.WhenAll(workers.Select(w => Task.Run(w.RunAsync, CancellationToken.None)));

@@ -15,8 +15,8 @@ namespace SlotEngine.LoadTest.Run;
 /// </summary>
 /// <remarks>
 /// <para><b>Interval.</b> One second for runs of 100 s or more; shorter runs are cut finer, about a
-/// hundredth of their expected length (0.1, 0.2, 0.25 or 0.5 s), so a 10-second run has 100 points
-/// and a 1-second smoke run 10. The expected length is the duration limit, or what the progress so
+/// hundredth of their expected length (0.05, 0.1, 0.2, 0.25 or 0.5 s), so a 10-second run has 100
+/// points and a 1-second smoke run 20. The expected length is the duration limit, or what the progress so
 /// far implies (elapsed over progress) when the run stops at a bookings target; it is re-judged at
 /// each look, so the early points of a run with an unknown length are the fine ones.</para>
 /// <para><b>Threads.</b> One thread samples; <see cref="Latest"/> and <see cref="Points"/> may be
@@ -25,14 +25,15 @@ namespace SlotEngine.LoadTest.Run;
 internal sealed class TimelineSampler
 {
     /// <summary>The interval lengths used, in seconds, shortest first.</summary>
-    public static readonly double[] Steps = [0.1, 0.2, 0.25, 0.5, 1.0];
+    public static readonly double[] Steps = [0.05, 0.1, 0.2, 0.25, 0.5, 1.0];
 
     private readonly IReadOnlyList<WorkerStats> _workers;
     private readonly RunControl _control;
     private readonly LoadSettings _settings;
     private readonly IReadOnlyList<ITimelineProbe> _probes;
     private readonly HistogramBase?[,] _recycled;
-    private readonly LatencyHistogram[] _interval = new LatencyHistogram[OperationNames.Count];
+    private LatencyHistogram[] _interval = new LatencyHistogram[OperationNames.Count];
+    private LatencyHistogram[] _previousInterval = new LatencyHistogram[OperationNames.Count];
     private readonly List<TimelinePoint> _points = [];
     private readonly long[] _failures = new long[OperationNames.ReasonCount];
     private readonly long[] _previousFailures = new long[OperationNames.ReasonCount];
@@ -61,6 +62,7 @@ internal sealed class TimelineSampler
         for (var i = 0; i < OperationNames.Count; i++)
         {
             _interval[i] = new LatencyHistogram();
+            _previousInterval[i] = new LatencyHistogram();
             Totals[i] = new LatencyHistogram();
         }
     }
@@ -123,6 +125,26 @@ internal sealed class TimelineSampler
         return chosen;
     }
 
+    /// <summary>
+    /// Prepares before the load: takes (empty) intervals once, so the code that takes and adds them
+    /// up is compiled before the first real look and the first interval's recorders are swapped
+    /// together, not one JIT compile apart.
+    /// </summary>
+    public void Prepare()
+    {
+        for (var op = 0; op < OperationNames.Count; op++)
+        {
+            for (var w = 0; w < _workers.Count; w++)
+            {
+                _recycled[w, op] = _workers[w].Recorders[op].GetIntervalHistogram(_recycled[w, op]);
+                _interval[op].Add(_recycled[w, op]!);
+            }
+
+            _ = _interval[op].ValueAtPercentile(99) + _interval[op].Max;
+            _interval[op].Reset();
+        }
+    }
+
     /// <summary>Takes the starting readings; call right after the load starts.</summary>
     public void Begin()
     {
@@ -164,7 +186,7 @@ internal sealed class TimelineSampler
                     }
                 }
 
-                Sample();
+                Sample(last: true);
                 done.SetResult();
             }
             catch (Exception e)
@@ -182,31 +204,32 @@ internal sealed class TimelineSampler
     }
 
     /// <summary>Ends the current interval and records it as a point.</summary>
-    public void Sample()
+    /// <param name="last">
+    /// The load has ended: a last interval shorter than half the one before (the few milliseconds
+    /// between the last look and the end) is folded into that one, so the timeline does not end on
+    /// a sliver whose rates mean little.
+    /// </param>
+    public void Sample(bool last = false)
     {
         var now = Stopwatch.GetTimestamp();
-        long operations = 0;
-        var latency = new OperationInterval[OperationNames.Count];
+        var seconds = Stopwatch.GetElapsedTime(_previousTimestamp, now).TotalSeconds;
+        TimelinePoint? folded = null;
+        lock (_points)
+        {
+            if (last && _points.Count > 0 && seconds < _points[^1].Seconds / 2)
+            {
+                folded = _points[^1];
+                _points.RemoveAt(_points.Count - 1);
+            }
+        }
+
+        // First take every recorder's interval and the counters, close together, so that all of
+        // them end at (nearly) the same moment; the adding up and percentiles come after.
         for (var op = 0; op < OperationNames.Count; op++)
         {
-            var interval = _interval[op];
-            interval.Reset();
             for (var w = 0; w < _workers.Count; w++)
             {
-                var h = _workers[w].Recorders[op].GetIntervalHistogram(_recycled[w, op]);
-                _recycled[w, op] = h;
-                interval.Add(h);
-            }
-
-            Totals[op].Add(interval);
-            latency[op] = new OperationInterval(
-                interval.TotalCount,
-                interval.ValueAtPercentile(50) / 1000.0,
-                interval.ValueAtPercentile(99) / 1000.0,
-                interval.Max / 1000.0);
-            if (op != (int)Operation.Booking)
-            {
-                operations += interval.TotalCount;
+                _recycled[w, op] = _workers[w].Recorders[op].GetIntervalHistogram(_recycled[w, op]);
             }
         }
 
@@ -216,6 +239,34 @@ internal sealed class TimelineSampler
         {
             bookings += worker.Bookings;
             worker.FailuresByReason(_failures);
+        }
+
+        long operations = 0;
+        var latency = new OperationInterval[OperationNames.Count];
+        for (var op = 0; op < OperationNames.Count; op++)
+        {
+            var interval = _interval[op];
+            interval.Reset();
+            for (var w = 0; w < _workers.Count; w++)
+            {
+                interval.Add(_recycled[w, op]!);
+            }
+
+            Totals[op].Add(interval);
+            if (folded is not null)
+            {
+                interval.Add(_previousInterval[op]);
+            }
+
+            latency[op] = new OperationInterval(
+                interval.TotalCount,
+                interval.ValueAtPercentile(50) / 1000.0,
+                interval.ValueAtPercentile(99) / 1000.0,
+                interval.Max / 1000.0);
+            if (op != (int)Operation.Booking)
+            {
+                operations += interval.TotalCount;
+            }
         }
 
         var failures = new long[OperationNames.ReasonCount];
@@ -231,7 +282,6 @@ internal sealed class TimelineSampler
         var cpu = Environment.CpuUsage.TotalTime;
         var scenarioTicks = _control.Clock.UtcTicks;
         var progress = Math.Clamp(_control.Progress(0), 0, 1);
-        var seconds = Stopwatch.GetElapsedTime(_previousTimestamp, now).TotalSeconds;
         var extras = new Dictionary<string, IReadOnlyDictionary<string, double>>();
         foreach (var probe in _probes)
         {
@@ -264,6 +314,29 @@ internal sealed class TimelineSampler
             Rush = _previousProgress < _settings.RushShare,
             Extras = extras,
         };
+        if (folded is not null)
+        {
+            // Latency (and so the operation count) already holds both intervals; add the rest.
+            for (var r = 0; r < failures.Length; r++)
+            {
+                failures[r] += folded.Failures[r];
+            }
+
+            point = point with
+            {
+                StartSeconds = folded.StartSeconds,
+                Seconds = folded.Seconds + point.Seconds,
+                Bookings = folded.Bookings + point.Bookings,
+                Collections = (folded.Collections.Gen0 + point.Collections.Gen0, folded.Collections.Gen1 + point.Collections.Gen1, folded.Collections.Gen2 + point.Collections.Gen2),
+                GcPauseMillis = folded.GcPauseMillis + point.GcPauseMillis,
+                AllocatedBytes = folded.AllocatedBytes + point.AllocatedBytes,
+                CpuMillis = folded.CpuMillis + point.CpuMillis,
+                Rush = folded.Rush,
+                Extras = folded.Extras.Count > 0 ? folded.Extras : point.Extras,
+            };
+        }
+
+        (_interval, _previousInterval) = (_previousInterval, _interval);
         _previousTimestamp = now;
         _previousBookings = bookings;
         _previousCollections = (collections.Item1, collections.Item2, collections.Item3);
