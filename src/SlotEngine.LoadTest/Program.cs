@@ -4,7 +4,8 @@ using SlotEngine.LoadTest.Run;
 using Spectre.Console;
 
 // slotengine-load: exit 0 = ran and every invariant held; 1 = a double booking or an invariant
-// violation; 2 = bad options or an unavailable backend.
+// violation; 2 = bad options or an unavailable backend. `slotengine-load compare A.json B.json`
+// compares two runs (0, or 2 for a missing or unreadable report).
 var command = new LoadCommand();
 command.Root.SetAction(async (parse, cancellationToken) =>
 {
@@ -14,16 +15,8 @@ command.Root.SetAction(async (parse, cancellationToken) =>
         return Fail(errors);
     }
 
-    // Redirected (CI logs, files): no colours, no cursor tricks, wide lines.
+    var console = MakeConsole();
     var redirected = Console.IsOutputRedirected;
-    var console = redirected
-        ? AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No, Out = new AnsiConsoleOutput(Console.Out) })
-        : AnsiConsole.Console;
-    if (redirected)
-    {
-        console.Profile.Width = 160;
-    }
-
     var live = !settings.Plain && !redirected && console.Profile.Capabilities.Interactive;
     var output = new ProgressOutput(console, live);
     var result = await LoadRun.ExecuteAsync(settings, output, cancellationToken).ConfigureAwait(false);
@@ -41,6 +34,7 @@ command.Root.SetAction(async (parse, cancellationToken) =>
     return result.ExitCode;
 });
 
+command.Root.Subcommands.Add(CompareCommand.Create(MakeConsole));
 var parsed = command.Root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
@@ -48,6 +42,19 @@ if (parsed.Errors.Count > 0)
 }
 
 return await parsed.InvokeAsync().ConfigureAwait(false);
+
+// Redirected (CI logs, files): no colours, no cursor tricks, wide lines.
+static IAnsiConsole MakeConsole()
+{
+    if (!Console.IsOutputRedirected)
+    {
+        return AnsiConsole.Console;
+    }
+
+    var console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No, Out = new AnsiConsoleOutput(Console.Out) });
+    console.Profile.Width = 160;
+    return console;
+}
 
 static int Fail(IEnumerable<string> errors)
 {

@@ -159,7 +159,8 @@ internal static class HtmlCharts
                 svg.Append(CultureInfo.InvariantCulture, $"<path class=\"series\" data-series=\"{Escape(s.Name)}\" fill=\"none\" stroke=\"{s.Color}\" stroke-width=\"{s.Width:0.#}\"{(s.Dashed ? " stroke-dasharray=\"5 3\"" : "")} d=\"{d}\"/>\n");
             }
 
-            svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{left + plotW + 12}\" y1=\"{legendY + 5}\" x2=\"{left + plotW + 34}\" y2=\"{legendY + 5}\" stroke=\"{s.Color}\" stroke-width=\"{(s.Bars ? 6 : 2.5)}\"{(s.Dashed ? " stroke-dasharray=\"5 3\"" : "")}/><text class=\"legend\" x=\"{left + plotW + 40}\" y=\"{legendY + 9}\">{Escape(s.Name)}</text>\n");
+            var (keyFrom, keyTo, textAt) = width < Width ? (6, 20, 24) : (12, 34, 40);
+            svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{left + plotW + keyFrom}\" y1=\"{legendY + 5}\" x2=\"{left + plotW + keyTo}\" y2=\"{legendY + 5}\" stroke=\"{s.Color}\" stroke-width=\"{(s.Bars ? 6 : 2.5)}\"{(s.Dashed ? " stroke-dasharray=\"5 3\"" : "")}/><text class=\"legend\" x=\"{left + plotW + textAt}\" y=\"{legendY + 9}\">{Escape(s.Name)}</text>\n");
             legendY += width < Width ? 14 : 17;
         }
 

@@ -176,6 +176,11 @@ internal sealed class RunDocument
         return new RunDocument(document.RootElement.Clone(), source);
     }
 
+    /// <summary>The same report under another name.</summary>
+    /// <param name="source">The name.</param>
+    /// <returns>A copy.</returns>
+    public RunDocument WithSource(string source) => new(Root, source);
+
     /// <summary>A number at a path of property names, or 0.</summary>
     /// <param name="path">Property names, outermost first.</param>
     /// <returns>The number.</returns>
