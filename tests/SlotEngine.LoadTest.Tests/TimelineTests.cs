@@ -12,6 +12,7 @@ public class TimelineTests
     [InlineData(100.0, 1.0)]
     [InlineData(600.0, 1.0)] // ten minutes: one per second
     [InlineData(3.0, 0.05)]
+    [InlineData(9.99, 0.1)] // progress read a moment after the elapsed time
     public void The_interval_is_about_a_hundredth_of_a_known_duration(double seconds, double expected) =>
         Assert.Equal(expected, TimelineSampler.ChooseInterval(0, 0, TimeSpan.FromSeconds(seconds)));
 
@@ -116,6 +117,39 @@ public class TimelineTests
         Assert.Equal([1L, 0L], sampler.Points.Select(p => p.Bookings));
         Assert.Equal([1L, 1L], sampler.Points.Select(p => p.Latency[(int)Operation.Search].Count));
         Assert.Equal(2, sampler.Totals[(int)Operation.Search].TotalCount);
+    }
+
+    [Fact]
+    public void Sampling_an_interval_allocates_little_and_not_per_value()
+    {
+        var settings = new LoadSettings { Providers = 300, BookingsTarget = 2_000, Duration = null, Concurrency = 4, Citizens = 1_000 };
+        var control = new RunControl(settings, new Scenario.ScenarioClock(LoadRun.ScenarioStart, realTime: false), new Scenario.ScenarioTimeline(LoadRun.ScenarioStart, 0.3, LoadRun.RushSpan, LoadRun.ScenarioSpan), CancellationToken.None);
+        var stats = Enumerable.Range(0, 4).Select(_ => new WorkerStats()).ToArray();
+        var sampler = new TimelineSampler(stats, control, settings, []);
+        sampler.Prepare();
+        control.Begin();
+        sampler.Begin();
+        long Allocated(int values)
+        {
+            var random = new Random(values);
+            foreach (var s in stats)
+            {
+                for (var i = 0; i < values; i++)
+                {
+                    s.Record((Operation)(i % OperationNames.Count), (long)Math.Exp(random.NextDouble() * 20) + 1);
+                }
+            }
+
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            sampler.Sample();
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+
+        Allocated(1_000); // warm up
+        var few = Allocated(100);
+        var many = Allocated(100_000);
+        Assert.True(many < 8 * 1024, $"{many:N0} bytes for one interval of 400,000 values");
+        Assert.True(many <= few + 256, $"{few:N0} bytes for 400 values, {many:N0} for 400,000");
     }
 
     private sealed class CountingProbe : ITimelineProbe

@@ -37,7 +37,12 @@ internal sealed class LatencyHistogram
     public long TotalCount => Histogram.TotalCount;
 
     /// <summary>The largest value recorded, to the histogram's resolution (0 when empty).</summary>
-    public long Max => TotalCount == 0 ? 0 : Histogram.GetMaxValue();
+    /// <remarks>
+    /// The 100th percentile: the highest value of the highest non-empty bucket, found by a walk of
+    /// the counts that allocates nothing (HdrHistogram's <c>GetMaxValue</c> gives the same value
+    /// through an enumerator of recorded values, which the timeline sampler would pay per interval).
+    /// </remarks>
+    public long Max => TotalCount == 0 ? 0 : Histogram.GetValueAtPercentile(100);
 
     /// <summary>The mean of the values recorded, to the histogram's resolution (0 when empty).</summary>
     public double Mean => TotalCount == 0 ? 0 : Histogram.GetMean();
@@ -87,7 +92,7 @@ internal sealed class LatencyHistogram
     /// <param name="percentile">0 to 100.</param>
     /// <returns>The value in nanoseconds; 0 when empty.</returns>
     public long ValueAtPercentile(double percentile) =>
-        TotalCount == 0 ? 0 : Math.Min(Histogram.GetValueAtPercentile(Math.Clamp(percentile, 0, 100)), Max);
+        TotalCount == 0 ? 0 : Histogram.GetValueAtPercentile(Math.Clamp(percentile, 0, 100));
 
     /// <summary>
     /// The latency-by-percentile curve, HdrHistogram's percentile iteration (5 ticks per half
