@@ -459,7 +459,7 @@ internal static class HtmlReport
         @media print {
           main { max-width: none; padding: 0; }
           .tip { display: none !important; }
-          section, figure, tr { break-inside: avoid; }
+          .glance, figure, svg, tr { break-inside: avoid; }
           h2, h3 { break-after: avoid; }
         }
 
