@@ -8,7 +8,10 @@ namespace SlotEngine.LoadTest.Reports;
 /// The machine-readable report (<c>--json PATH</c>). Field names are snake_case and stable: CI and
 /// dashboards read <c>bookings_per_second</c>, <c>double_bookings</c>, <c>invariant_violations</c>
 /// and each operation's <c>count</c>, <c>per_second</c>, <c>p50_us</c>, <c>p99_us</c>,
-/// <c>p999_us</c>, <c>max_us</c>.
+/// <c>p999_us</c>, <c>max_us</c>; the page and <c>compare</c> read it back
+/// (<see cref="RunDocument"/>). Written section by section, each in its own method (and the
+/// <c>timeline</c> in <see cref="TimelineJson"/>), so a backend's own object (e.g. <c>redis</c>)
+/// is one more section beside them.
 /// </summary>
 internal static class JsonReport
 {
