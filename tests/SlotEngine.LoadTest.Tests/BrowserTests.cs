@@ -21,11 +21,12 @@ public partial class BrowserTests(ITestOutputHelper output)
         try
         {
             var run = RunDocument.Load(json);
-            var dom = Chromium.DumpDom(html);
+            var (dom, console) = Chromium.DumpDom(html);
 
             // The script ran to its end without an error (it sets the marker last; an error handler
-            // would have written the message instead).
+            // would have written the message instead), and nothing was thrown or logged as uncaught.
             Assert.Contains("data-rendered=\"ok\"", dom, StringComparison.Ordinal);
+            Assert.DoesNotContain(console, l => l.Contains("Uncaught", StringComparison.Ordinal));
             Assert.Contains($"data-intervals=\"{run.Timeline.Count}\"", dom, StringComparison.Ordinal);
 
             // The charts carry the run's numbers: one point per interval of the JSON's timeline, and
@@ -66,10 +67,29 @@ public partial class BrowserTests(ITestOutputHelper output)
         try
         {
             CompareReport.WriteHtml(html, a, b, Comparison.Compare(a, b));
-            var dom = Chromium.DumpDom(html);
+            var (dom, console) = Chromium.DumpDom(html);
             Assert.Contains("data-rendered=\"ok\"", dom, StringComparison.Ordinal);
+            Assert.DoesNotContain(console, l => l.Contains("Uncaught", StringComparison.Ordinal));
             Assert.Contains("id=\"comparison\"", dom, StringComparison.Ordinal);
             Assert.Contains(">2.00<", dom, StringComparison.Ordinal); // bookings/s doubled: B/A
+        }
+        finally
+        {
+            File.Delete(html);
+        }
+    }
+
+    [Fact]
+    public void A_script_error_is_seen_so_the_checks_above_mean_something()
+    {
+        var html = Runs.TempPath(".html");
+        try
+        {
+            // The page's own frame and script, with a throwing line before the script's marker.
+            File.WriteAllText(html, HtmlReport.Page("broken", "<p>broken</p>", "{\"runs\":[]}").Replace("var root = document.documentElement;", "var root = document.documentElement; null.x = 1;", StringComparison.Ordinal));
+            var (dom, console) = Chromium.DumpDom(html);
+            Assert.DoesNotContain("data-rendered=\"ok\"", dom, StringComparison.Ordinal);
+            Assert.Contains(console, l => l.Contains("Uncaught", StringComparison.Ordinal));
         }
         finally
         {

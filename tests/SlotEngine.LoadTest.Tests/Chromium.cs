@@ -35,10 +35,15 @@ internal static class Chromium
         }
     }
 
-    /// <summary>The page's DOM after its scripts ran.</summary>
+    /// <summary>The page's DOM after its scripts ran, and what its scripts wrote to the console.</summary>
     /// <param name="page">The HTML file.</param>
-    /// <returns>The serialized DOM.</returns>
-    public static string DumpDom(string page) => Run(page, "--dump-dom").Output;
+    /// <returns>The serialized DOM and the browser's console lines (an uncaught error shows as <c>Uncaught …</c>).</returns>
+    public static (string Dom, IReadOnlyList<string> Console) DumpDom(string page)
+    {
+        var (output, errors) = Run(page, "--dump-dom", "--enable-logging=stderr", "--v=0");
+        var console = errors.Split('\n').Where(l => l.Contains(":CONSOLE", StringComparison.Ordinal)).ToList();
+        return (output, console);
+    }
 
     /// <summary>Takes a screenshot of the page.</summary>
     /// <param name="page">The HTML file.</param>
