@@ -103,7 +103,7 @@ public class TimelineTests
         var control = new RunControl(settings, new Scenario.ScenarioClock(LoadRun.ScenarioStart, realTime: false), new Scenario.ScenarioTimeline(LoadRun.ScenarioStart, 0.3, LoadRun.RushSpan, LoadRun.ScenarioSpan), CancellationToken.None);
         var stats = new[] { new WorkerStats() };
         var probe = new CountingProbe();
-        var sampler = new TimelineSampler(stats, control, settings, [probe]);
+        var sampler = new TimelineSampler(stats, control, settings, [probe, new FailingProbe()]);
         sampler.Prepare();
         control.Begin();
         sampler.Begin();
@@ -114,6 +114,7 @@ public class TimelineTests
         sampler.Sample();
         Assert.Equal(2, probe.Calls);
         Assert.All(sampler.Points, p => Assert.Equal(7.5, p.Extras["redis"]["round_trips_per_second"]));
+        Assert.All(sampler.Points, p => Assert.False(p.Extras.ContainsKey("broken"))); // a probe that throws is left out
         Assert.Equal([1L, 0L], sampler.Points.Select(p => p.Bookings));
         Assert.Equal([1L, 1L], sampler.Points.Select(p => p.Latency[(int)Operation.Search].Count));
         Assert.Equal(2, sampler.Totals[(int)Operation.Search].TotalCount);
@@ -150,6 +151,17 @@ public class TimelineTests
         var many = Allocated(100_000);
         Assert.True(many < 8 * 1024, $"{many:N0} bytes for one interval of 400,000 values");
         Assert.True(many <= few + 256, $"{few:N0} bytes for 400 values, {many:N0} for 400,000");
+    }
+
+    private sealed class FailingProbe : ITimelineProbe
+    {
+        public string Group => "broken";
+
+        public void Sample(double seconds, IDictionary<string, double> values)
+        {
+            values["half"] = 1;
+            throw new InvalidOperationException("cannot read");
+        }
     }
 
     private sealed class CountingProbe : ITimelineProbe

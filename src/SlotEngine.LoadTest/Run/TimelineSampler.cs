@@ -288,7 +288,17 @@ internal sealed class TimelineSampler
         foreach (var probe in _probes)
         {
             var values = new Dictionary<string, double>();
-            probe.Sample(seconds, values);
+            try
+            {
+                probe.Sample(seconds, values);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A probe that cannot read (e.g. Redis INFO refused) leaves its series out of this
+                // interval; it must not stop the sampler and with it the run's report.
+                values.Clear();
+            }
+
             if (values.Count > 0)
             {
                 extras[probe.Group] = values;
