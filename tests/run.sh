@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of SlotEngine on a fresh machine: installs what the tests need (redis-server
-# from Debian packages), builds the solution, runs all test projects, then proves that the
+# and chromium from Debian packages), builds the solution, runs all test projects, then proves that the
 # packages install, that the load generator runs on both backends and that the benchmarks start.
 # Exit code 0 = all green.
 set -euo pipefail
@@ -14,6 +14,15 @@ if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/nul
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
   # The package may start a system instance; the tests start their own servers on free ports.
   ($SUDO service redis-server stop || true) >/dev/null 2>&1
+fi
+
+# The load generator's page is checked in a real headless browser (Debian's chromium).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "== installing chromium (Debian package)"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -40,6 +49,9 @@ SLOTENGINE_PACKAGING_TESTS=1 dotnet test tests/SlotEngine.Hosting.Tests -c Debug
 echo "== load generator smoke: embedded engine"
 dotnet run -c Debug --no-build --project src/SlotEngine.LoadTest -- \
   --providers 2000 --bookings 20000 --plain --json "$work/memory.json"
+
+echo "== load generator page: the smoke run's, in headless chromium"
+SLOTENGINE_LOAD_REPORT="$work/memory.json" dotnet test tests/SlotEngine.LoadTest.Tests -c Debug --no-build -nologo --filter "Category=Browser"
 
 echo "== load generator smoke: Redis (a server on a free loopback port)"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')

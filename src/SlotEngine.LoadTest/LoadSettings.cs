@@ -58,6 +58,9 @@ internal sealed record LoadSettings
     /// <summary>Where to write the JSON report (and the SVG plot beside it).</summary>
     public string? JsonPath { get; init; }
 
+    /// <summary>Where to write the web page (by default beside the JSON report), or <see langword="null"/>.</summary>
+    public string? HtmlPath { get; init; }
+
     /// <summary>Plain progress lines even on a terminal.</summary>
     public bool Plain { get; init; }
 

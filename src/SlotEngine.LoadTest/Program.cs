@@ -1,11 +1,11 @@
-using SlotEngine.LoadTest;
 using SlotEngine.LoadTest.Cli;
 using SlotEngine.LoadTest.Reports;
 using SlotEngine.LoadTest.Run;
 using Spectre.Console;
 
 // slotengine-load: exit 0 = ran and every invariant held; 1 = a double booking or an invariant
-// violation; 2 = bad options or an unavailable backend.
+// violation; 2 = bad options or an unavailable backend. `slotengine-load compare A.json B.json`
+// compares two runs (0, or 2 for a missing or unreadable report).
 var command = new LoadCommand();
 command.Root.SetAction(async (parse, cancellationToken) =>
 {
@@ -15,16 +15,8 @@ command.Root.SetAction(async (parse, cancellationToken) =>
         return Fail(errors);
     }
 
-    // Redirected (CI logs, files): no colours, no cursor tricks, wide lines.
+    var console = MakeConsole();
     var redirected = Console.IsOutputRedirected;
-    var console = redirected
-        ? AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No, Out = new AnsiConsoleOutput(Console.Out) })
-        : AnsiConsole.Console;
-    if (redirected)
-    {
-        console.Profile.Width = 160;
-    }
-
     var live = !settings.Plain && !redirected && console.Profile.Capabilities.Interactive;
     var output = new ProgressOutput(console, live);
     var result = await LoadRun.ExecuteAsync(settings, output, cancellationToken).ConfigureAwait(false);
@@ -34,21 +26,15 @@ command.Root.SetAction(async (parse, cancellationToken) =>
     }
 
     ConsoleReport.Write(console, result);
-    if (settings.JsonPath is { } path)
+    foreach (var line in ReportFiles.Write(settings, result))
     {
-        JsonReport.Write(path, result);
-        var svg = Path.ChangeExtension(path, ".svg");
-        SvgPlot.Write(
-            svg,
-            $"SlotEngine latency by percentile: {Backends.Name(settings.Backend)}, {result.Stats.Bookings:N0} bookings at {result.BookingsPerSecond:N0}/s",
-            $"{settings.Providers:N0} providers, {settings.DaysOpen} days, {settings.Concurrency} workers ({(settings.Rate is null ? "closed loop" : "open loop")}), seed {settings.Seed}; {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}",
-            Enumerable.Range(0, OperationNames.Count).Select(i => (OperationNames.Name((Operation)i), result.Stats.Latency[i])).ToList());
-        console.WriteLine($"Wrote {path} and {svg}.");
+        console.WriteLine(line);
     }
 
     return result.ExitCode;
 });
 
+command.Root.Subcommands.Add(CompareCommand.Create(MakeConsole));
 var parsed = command.Root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
@@ -56,6 +42,19 @@ if (parsed.Errors.Count > 0)
 }
 
 return await parsed.InvokeAsync().ConfigureAwait(false);
+
+// Redirected (CI logs, files): no colours, no cursor tricks, wide lines.
+static IAnsiConsole MakeConsole()
+{
+    if (!Console.IsOutputRedirected)
+    {
+        return AnsiConsole.Console;
+    }
+
+    var console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No, Out = new AnsiConsoleOutput(Console.Out) });
+    console.Profile.Width = 160;
+    return console;
+}
 
 static int Fail(IEnumerable<string> errors)
 {

@@ -53,6 +53,20 @@ public class LoadCommandTests
         Assert.Equal(8, settings.Concurrency);
     }
 
+    [Fact]
+    public void The_page_goes_beside_the_json_unless_placed_elsewhere()
+    {
+        var json = Path.Combine(Path.GetTempPath(), "run.json");
+        Assert.Equal(Path.Combine(Path.GetTempPath(), "run.html"), Bind("--json", json).Settings!.HtmlPath);
+        var page = Path.Combine(Path.GetTempPath(), "page.html");
+        Assert.Equal(page, Bind("--json", json, "--html", page).Settings!.HtmlPath);
+        var alone = Bind("--html", page).Settings!;
+        Assert.Equal(page, alone.HtmlPath);
+        Assert.Null(alone.JsonPath);
+        Assert.Null(Bind().Settings!.HtmlPath);
+        Assert.Contains(Bind("--html", "/no/such/folder/page.html").Errors, e => e.Contains("--html", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("--providers", "10")]
     [InlineData("--days", "0")]

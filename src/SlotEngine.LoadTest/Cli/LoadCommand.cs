@@ -24,7 +24,8 @@ internal sealed class LoadCommand
     private readonly Option<double> _rushShare = new("--rush-share") { Description = "Share of the load that arrives in the release rush (0 to 1).", DefaultValueFactory = _ => 0.3 };
     private readonly Option<string> _backend = new("--backend", "-b") { Description = "The engine: memory (embedded) or redis.", DefaultValueFactory = _ => "memory" };
     private readonly Option<string?> _redis = new("--redis") { Description = "Redis connection string for --backend redis: host:port[,host:port...][,options]." };
-    private readonly Option<string?> _json = new("--json") { Description = "Write the JSON report here, and an SVG latency plot beside it (same name, .svg)." };
+    private readonly Option<string?> _json = new("--json") { Description = "Write the JSON report here, and beside it (same name) the web page (.html), an SVG latency plot (.svg) and HdrHistogram percentile files (.OPERATION.hgrm)." };
+    private readonly Option<string?> _html = new("--html") { Description = "Write the run as a self-contained web page here [default: beside --json, same name, .html]." };
     private readonly Option<bool> _plain = new("--plain") { Description = "Plain progress lines instead of the live panel (automatic when output is redirected)." };
     private readonly Option<bool> _lowLatency = new("--low-latency") { Description = "GCLatencyMode.SustainedLowLatency during the load: no blocking full collections (needs concurrent GC: DOTNET_gcConcurrent=1)." };
 
@@ -34,7 +35,7 @@ internal sealed class LoadCommand
         _backend.AcceptOnlyFromAmong("memory", "redis");
         Root = new RootCommand("slotengine-load: drives SlotEngine with a nationwide, MHRS-like appointment scenario and reports throughput, latency percentiles and an invariant check.")
         {
-            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _json, _plain, _lowLatency,
+            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _json, _html, _plain, _lowLatency,
         };
     }
 
@@ -59,6 +60,7 @@ internal sealed class LoadCommand
         var backend = parse.GetValue(_backend) == "redis" ? BackendKind.Redis : BackendKind.Memory;
         var redis = parse.GetValue(_redis);
         var json = parse.GetValue(_json);
+        var html = parse.GetValue(_html);
 
         if (providers < 81 || providers > ProviderId.MaxValue + 1)
         {
@@ -132,12 +134,11 @@ internal sealed class LoadCommand
             errors.Add("--redis is only used with --backend redis.");
         }
 
-        if (json is not null)
+        foreach (var (name, path) in new[] { ("--json", json), ("--html", html) })
         {
-            var directory = Path.GetDirectoryName(Path.GetFullPath(json));
-            if (string.IsNullOrWhiteSpace(json) || (directory is not null && !Directory.Exists(directory)))
+            if (path is not null && !FolderExists(path))
             {
-                errors.Add($"--json: the folder of '{json}' does not exist.");
+                errors.Add($"{name}: the folder of '{path}' does not exist.");
             }
         }
 
@@ -161,9 +162,24 @@ internal sealed class LoadCommand
             Backend = backend,
             RedisConnection = redis,
             JsonPath = json,
+            HtmlPath = html ?? (json is null ? null : Path.ChangeExtension(json, ".html")),
             Plain = parse.GetValue(_plain),
             SustainedLowLatency = parse.GetValue(_lowLatency),
         };
+    }
+
+    /// <summary>Whether a file path's folder exists (the file need not).</summary>
+    /// <param name="path">The path.</param>
+    /// <returns>True when the file can be created there.</returns>
+    internal static bool FolderExists(string path)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            return false;
+        }
+
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        return directory is null || Directory.Exists(directory);
     }
 
     /// <summary>Parses 30s, 2m, 1h, 500ms, a plain number of seconds, or hh:mm:ss.</summary>

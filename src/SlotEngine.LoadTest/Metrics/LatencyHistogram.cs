@@ -1,179 +1,125 @@
-using System.Numerics;
+using HdrHistogram;
 
 namespace SlotEngine.LoadTest.Metrics;
 
 /// <summary>
-/// A log-linear latency histogram in the manner of HdrHistogram: values (nanoseconds) below
-/// 2^<see cref="SubBucketBits"/> (256) are counted exactly; above that, each power-of-two range is
-/// cut into 128 equal buckets, so a bucket is never wider than 1/128 of the values in it. Reporting
-/// a bucket's midpoint bounds the relative error of any percentile by 1/256 (0.4 %), well inside
-/// the 1 % we promise.
+/// Latency (nanoseconds) in an HdrHistogram <see cref="LongHistogram"/> with two significant
+/// digits: exact below 256 ns, then 128 buckets per power of two, so a bucket is never wider than
+/// 1/128 of the values in it and every percentile (reported as the highest value of its bucket, as
+/// HdrHistogram does) is within 0.8 % of the recorded value at that rank. The same layout the
+/// generator's own histogram had, now in the format standard tools read (<c>.hgrm</c> files).
 /// </summary>
 /// <remarks>
-/// <para><b>Layout.</b> Index <c>i &lt; 256</c> holds value <c>i</c> exactly. A value
-/// <c>v ≥ 256</c> with highest set bit <c>h</c> goes to shift <c>s = h − 7</c> (1 or more) and
-/// sub-bucket <c>v &gt;&gt; s</c> (128…255): index <c>128·s + (v &gt;&gt; s)</c>. Each shift owns
-/// 128 buckets of width <c>2^s</c>, all values in them ≥ <c>128·2^s</c>.</para>
-/// <para><b>Threads.</b> One writer (the worker that owns it) records with plain stores; nothing
-/// is shared on the hot path. Readers (the live display) may read while it writes and see a count
-/// a moment old, never a torn one (aligned 64-bit reads). Final numbers come from
-/// <see cref="Add"/> after the workers stop.</para>
+/// Not thread-safe: the workers record into <see cref="Recorder"/>s (<see cref="CreateRecorder"/>),
+/// and the timeline sampler, their only reader, takes interval histograms from them and adds them
+/// up in instances of this class.
 /// </remarks>
 internal sealed class LatencyHistogram
 {
-    /// <summary>log2 of the exactly-counted range and of the buckets per doubling (×2).</summary>
-    public const int SubBucketBits = 8;
-
-    private const int SubBucketCount = 1 << SubBucketBits;
-    private const int HalfCount = SubBucketCount / 2;
-
-    /// <summary>Largest recordable value: about 2^44 ns (4.9 hours); larger values are clamped.</summary>
+    /// <summary>Largest recordable value: about 2^44 ns (4.9 hours); larger values are clamped to it.</summary>
     public const long MaxValue = (1L << 44) - 1;
 
-    private static readonly int BucketCount = IndexOf(MaxValue) + 1;
+    /// <summary>Significant decimal digits: 2 gives 256 sub-buckets (1/128 resolution).</summary>
+    public const int SignificantDigits = 2;
 
-    private readonly long[] _counts = new long[BucketCount];
-    private long _total;
-    private long _max;
-    private long _min = long.MaxValue;
-    private long _sum;
-
-    /// <summary>Number of values recorded.</summary>
-    public long TotalCount => Volatile.Read(ref _total);
-
-    /// <summary>The largest value recorded, exactly (0 when empty).</summary>
-    public long Max => Volatile.Read(ref _max);
-
-    /// <summary>The smallest value recorded, exactly (0 when empty).</summary>
-    public long Min => TotalCount == 0 ? 0 : Volatile.Read(ref _min);
-
-    /// <summary>The mean of the values recorded (0 when empty).</summary>
-    public double Mean => TotalCount == 0 ? 0 : (double)Volatile.Read(ref _sum) / TotalCount;
-
-    /// <summary>Records one value. Single writer; negative values count as 0.</summary>
-    /// <param name="value">The value, in nanoseconds.</param>
-    public void Record(long value)
+    /// <summary>Creates an empty histogram.</summary>
+    public LatencyHistogram()
+        : this(Create())
     {
-        value = Math.Clamp(value, 0, MaxValue);
-        _counts[IndexOf(value)]++;
-        _sum += value;
-        Volatile.Write(ref _total, _total + 1);
-        if (value > _max)
-        {
-            Volatile.Write(ref _max, value);
-        }
-
-        if (value < _min)
-        {
-            _min = value;
-        }
     }
 
-    /// <summary>Adds every count of another histogram to this one.</summary>
-    /// <param name="other">The histogram to merge in.</param>
+    private LatencyHistogram(HistogramBase histogram) => Histogram = histogram;
+
+    /// <summary>The HdrHistogram underneath (for <c>.hgrm</c> output and merging).</summary>
+    public HistogramBase Histogram { get; }
+
+    /// <summary>Number of values recorded.</summary>
+    public long TotalCount => Histogram.TotalCount;
+
+    /// <summary>The largest value recorded, to the histogram's resolution (0 when empty).</summary>
+    /// <remarks>
+    /// The 100th percentile: the highest value of the highest non-empty bucket, found by a walk of
+    /// the counts that allocates nothing (HdrHistogram's <c>GetMaxValue</c> gives the same value
+    /// through an enumerator of recorded values, which the timeline sampler would pay per interval).
+    /// </remarks>
+    public long Max => TotalCount == 0 ? 0 : Histogram.GetValueAtPercentile(100);
+
+    /// <summary>The mean of the values recorded, to the histogram's resolution (0 when empty).</summary>
+    public double Mean => TotalCount == 0 ? 0 : Histogram.GetMean();
+
+    /// <summary>Makes an empty HdrHistogram of the generator's range and precision.</summary>
+    /// <returns>The histogram.</returns>
+    public static HistogramBase Create() => new LongHistogram(1, MaxValue, SignificantDigits);
+
+    /// <summary>
+    /// Makes a recorder for one writer: <see cref="Recorder.RecordValue"/> allocates nothing (two
+    /// uncontended interlocked increments of its writer-reader phaser around a count increment),
+    /// and the reader takes consistent interval histograms without stopping the writer.
+    /// </summary>
+    /// <returns>The recorder.</returns>
+    public static Recorder CreateRecorder() =>
+        new(1, MaxValue, SignificantDigits, static (id, low, high, digits) => new LongHistogram(id, low, high, digits));
+
+    /// <summary>Clamps a measured value into the recordable range (HdrHistogram throws outside it).</summary>
+    /// <param name="nanos">The value.</param>
+    /// <returns>1 to <see cref="MaxValue"/>.</returns>
+    public static long Clamp(long nanos) => Math.Clamp(nanos, 1, MaxValue);
+
+    /// <summary>Records one value (clamped).</summary>
+    /// <param name="nanos">The value, in nanoseconds.</param>
+    public void Record(long nanos) => Histogram.RecordValue(Clamp(nanos));
+
+    /// <summary>Adds every count of another histogram of the same layout.</summary>
+    /// <param name="other">The histogram to add.</param>
+    public void Add(HistogramBase other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        Histogram.Add(other);
+    }
+
+    /// <summary>Adds every count of another histogram.</summary>
+    /// <param name="other">The histogram to add.</param>
     public void Add(LatencyHistogram other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        for (var i = 0; i < _counts.Length; i++)
-        {
-            _counts[i] += Volatile.Read(ref other._counts[i]);
-        }
-
-        _total += other.TotalCount;
-        _sum += Volatile.Read(ref other._sum);
-        _max = Math.Max(_max, other.Max);
-        if (other.TotalCount > 0)
-        {
-            _min = Math.Min(_min, Volatile.Read(ref other._min));
-        }
+        Histogram.Add(other.Histogram);
     }
 
-    /// <summary>A copy holding this histogram's counts minus an earlier copy's: the values recorded in between.</summary>
-    /// <param name="earlier">An earlier copy of the same histogram (or of a merge of the same ones).</param>
-    /// <returns>The interval histogram; its max is that of the buckets seen, not exact.</returns>
-    public LatencyHistogram Minus(LatencyHistogram earlier)
-    {
-        ArgumentNullException.ThrowIfNull(earlier);
-        var result = new LatencyHistogram();
-        long total = 0;
-        for (var i = 0; i < _counts.Length; i++)
-        {
-            var count = Math.Max(0, _counts[i] - earlier._counts[i]);
-            result._counts[i] = count;
-            total += count;
-            if (count > 0)
-            {
-                result._max = Math.Min(HighestEquivalent(i), _max);
-                result._min = Math.Min(result._min, LowestEquivalent(i));
-            }
-        }
+    /// <summary>Forgets every value.</summary>
+    public void Reset() => Histogram.Reset();
 
-        result._total = total;
-        result._sum = Math.Max(0, _sum - earlier._sum);
-        return result;
-    }
-
-    /// <summary>The value at a percentile, within 0.4 % of the recorded value at that rank (exact below 256 ns).</summary>
+    /// <summary>The value at a percentile (highest value of its bucket; within 0.8 %).</summary>
     /// <param name="percentile">0 to 100.</param>
     /// <returns>The value in nanoseconds; 0 when empty.</returns>
-    public long ValueAtPercentile(double percentile)
+    public long ValueAtPercentile(double percentile) =>
+        TotalCount == 0 ? 0 : Histogram.GetValueAtPercentile(Math.Clamp(percentile, 0, 100));
+
+    /// <summary>
+    /// The latency-by-percentile curve, HdrHistogram's percentile iteration (5 ticks per half
+    /// distance to 100 %, as in an <c>.hgrm</c> file), in microseconds.
+    /// </summary>
+    /// <returns>(percentile, microseconds) pairs, ascending; empty when nothing was recorded.</returns>
+    public IReadOnlyList<(double Percentile, double Micros)> PercentileCurve()
     {
-        var total = TotalCount;
-        if (total == 0)
+        var curve = new List<(double, double)>();
+        if (TotalCount == 0)
         {
-            return 0;
+            return curve;
         }
 
-        percentile = Math.Clamp(percentile, 0, 100);
-        var rank = Math.Max(1, (long)Math.Ceiling(percentile / 100.0 * total));
-        long seen = 0;
-        for (var i = 0; i < _counts.Length; i++)
+        foreach (var step in Histogram.Percentiles(5))
         {
-            seen += Volatile.Read(ref _counts[i]);
-            if (seen >= rank)
-            {
-                return Math.Clamp(MidpointOf(i), Min, Math.Max(Min, Max));
-            }
+            curve.Add((step.PercentileLevelIteratedTo, step.ValueIteratedTo / 1000.0));
         }
 
-        return Max;
+        return curve;
     }
 
-    /// <summary>The bucket of a value.</summary>
-    /// <param name="value">0 to <see cref="MaxValue"/>.</param>
-    /// <returns>Its index.</returns>
-    internal static int IndexOf(long value)
+    /// <summary>Writes HdrHistogram's percentile distribution (<c>.hgrm</c>), values in microseconds.</summary>
+    /// <param name="path">The file.</param>
+    public void WriteHgrm(string path)
     {
-        if (value < SubBucketCount)
-        {
-            return (int)value;
-        }
-
-        var shift = BitOperations.Log2((ulong)value) - (SubBucketBits - 1);
-        return (shift * HalfCount) + (int)(value >> shift);
+        using var writer = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false)) { NewLine = "\n" };
+        Histogram.OutputPercentileDistribution(writer, percentileTicksPerHalfDistance: 5, outputValueUnitScalingRatio: 1000.0);
     }
-
-    /// <summary>The smallest value that falls in a bucket.</summary>
-    /// <param name="index">The bucket.</param>
-    /// <returns>The value.</returns>
-    internal static long LowestEquivalent(int index)
-    {
-        if (index < SubBucketCount)
-        {
-            return index;
-        }
-
-        var shift = (index / HalfCount) - 1;
-        var sub = index - (shift * HalfCount);
-        return (long)sub << shift;
-    }
-
-    /// <summary>The largest value that falls in a bucket.</summary>
-    /// <param name="index">The bucket.</param>
-    /// <returns>The value.</returns>
-    internal static long HighestEquivalent(int index) =>
-        index < SubBucketCount ? index : LowestEquivalent(index) + (1L << ((index / HalfCount) - 1)) - 1;
-
-    private static long MidpointOf(int index) =>
-        index < SubBucketCount ? index : LowestEquivalent(index) + ((HighestEquivalent(index) - LowestEquivalent(index)) / 2);
 }

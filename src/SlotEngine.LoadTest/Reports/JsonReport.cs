@@ -8,7 +8,10 @@ namespace SlotEngine.LoadTest.Reports;
 /// The machine-readable report (<c>--json PATH</c>). Field names are snake_case and stable: CI and
 /// dashboards read <c>bookings_per_second</c>, <c>double_bookings</c>, <c>invariant_violations</c>
 /// and each operation's <c>count</c>, <c>per_second</c>, <c>p50_us</c>, <c>p99_us</c>,
-/// <c>p999_us</c>, <c>max_us</c>.
+/// <c>p999_us</c>, <c>max_us</c>; the page and <c>compare</c> read it back
+/// (<see cref="RunDocument"/>). Written section by section, each in its own method (and the
+/// <c>timeline</c> in <see cref="TimelineJson"/>), so a backend's own object (e.g. <c>redis</c>)
+/// is one more section beside them.
 /// </summary>
 internal static class JsonReport
 {
@@ -19,10 +22,41 @@ internal static class JsonReport
     {
         ArgumentNullException.ThrowIfNull(result);
         using var stream = File.Create(path);
+        Write(stream, result);
+    }
+
+    /// <summary>The report as UTF-8 bytes (for the page, which is drawn from the report).</summary>
+    /// <param name="result">The run's result.</param>
+    /// <returns>The JSON.</returns>
+    public static byte[] ToBytes(RunResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        using var stream = new MemoryStream();
+        Write(stream, result);
+        return stream.ToArray();
+    }
+
+    /// <summary>Writes the report to a stream, section by section.</summary>
+    /// <param name="stream">The stream.</param>
+    /// <param name="result">The run's result.</param>
+    public static void Write(Stream stream, RunResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        json.WriteStartObject();
+        WriteSummary(json, result);
+        WriteCosts(json, result);
+        WriteSettings(json, result);
+        WriteOperations(json, result);
+        WriteInvariants(json, result);
+        TimelineJson.Write(json, result.Timeline);
+        json.WriteEndObject();
+    }
+
+    private static void WriteSummary(Utf8JsonWriter json, RunResult result)
+    {
         var s = result.Settings;
         var stats = result.Stats;
-        json.WriteStartObject();
         json.WriteString("tool", "slotengine-load");
         json.WriteString("scenario", "nationwide");
         json.WriteString("backend", Backends.Name(s.Backend));
@@ -43,7 +77,17 @@ internal static class JsonReport
         json.WriteNumber("mhrs_day_seconds", result.BookingsPerSecond > 0 ? Math.Round(LoadSettings.MhrsDay / result.BookingsPerSecond, 3) : 0);
         json.WriteString("scenario_start", result.ScenarioTime.Start);
         json.WriteString("scenario_end", result.ScenarioTime.End.ToOffset(result.ScenarioTime.Start.Offset));
+        json.WriteStartArray("errors");
+        foreach (var error in result.Stats.Errors)
+        {
+            json.WriteStringValue(error);
+        }
 
+        json.WriteEndArray();
+    }
+
+    private static void WriteCosts(Utf8JsonWriter json, RunResult result)
+    {
         json.WriteStartObject("gc");
         json.WriteNumber("gen0", result.Gc.Gen0);
         json.WriteNumber("gen1", result.Gc.Gen1);
@@ -62,7 +106,11 @@ internal static class JsonReport
         }
 
         json.WriteEndObject();
+    }
 
+    private static void WriteSettings(Utf8JsonWriter json, RunResult result)
+    {
+        var s = result.Settings;
         json.WriteStartObject("settings");
         json.WriteNumber("providers", s.Providers);
         json.WriteNumber("facilities", result.Scale.Facilities);
@@ -99,7 +147,11 @@ internal static class JsonReport
         json.WriteString("runtime", RuntimeInformation.FrameworkDescription);
         json.WriteString("architecture", RuntimeInformation.ProcessArchitecture.ToString());
         json.WriteEndObject();
+    }
 
+    private static void WriteOperations(Utf8JsonWriter json, RunResult result)
+    {
+        var stats = result.Stats;
         json.WriteStartObject("operations");
         for (var i = 0; i < OperationNames.Count; i++)
         {
@@ -124,11 +176,26 @@ internal static class JsonReport
             }
 
             json.WriteEndObject();
+
+            // The whole curve, as in an .hgrm file: [percentile, microseconds] pairs.
+            json.WriteStartArray("latency_by_percentile");
+            foreach (var (percentile, micros) in h.PercentileCurve())
+            {
+                json.WriteStartArray();
+                json.WriteNumberValue(Math.Round(percentile, 6));
+                json.WriteNumberValue(Math.Round(micros, 3));
+                json.WriteEndArray();
+            }
+
+            json.WriteEndArray();
             json.WriteEndObject();
         }
 
         json.WriteEndObject();
+    }
 
+    private static void WriteInvariants(Utf8JsonWriter json, RunResult result)
+    {
         json.WriteStartObject("invariants");
         json.WriteNumber("ledger_bookings", result.Invariants.LedgerBookings);
         json.WriteNumber("engine_booked_seats", result.Invariants.EngineBookedSeats);
@@ -141,15 +208,6 @@ internal static class JsonReport
         }
 
         json.WriteEndObject();
-        json.WriteEndObject();
-
-        json.WriteStartArray("errors");
-        foreach (var error in stats.Errors)
-        {
-            json.WriteStringValue(error);
-        }
-
-        json.WriteEndArray();
         json.WriteEndObject();
     }
 

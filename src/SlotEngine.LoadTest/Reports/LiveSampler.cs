@@ -8,10 +8,10 @@ namespace SlotEngine.LoadTest.Reports;
 /// <param name="Progress">0 to 1.</param>
 /// <param name="Bookings">Confirmed bookings so far.</param>
 /// <param name="Cancelled">Bookings cancelled so far.</param>
-/// <param name="OpsPerSecond">Engine operations (search, hold, confirm, cancel) per second since the last look.</param>
-/// <param name="BookingsPerSecond">Bookings per second since the last look.</param>
+/// <param name="OpsPerSecond">Engine operations (search, hold, confirm, cancel) per second in the timeline's latest interval.</param>
+/// <param name="BookingsPerSecond">Bookings per second in the timeline's latest interval.</param>
 /// <param name="FillRatio">Live bookings over all seats.</param>
-/// <param name="P99Micros">p99 latency per operation since the last look, microseconds.</param>
+/// <param name="P99Micros">p99 latency per operation in the timeline's latest interval, microseconds.</param>
 /// <param name="ScenarioNow">The scenario clock.</param>
 internal sealed record ProgressSample(
     TimeSpan Elapsed,
@@ -25,46 +25,42 @@ internal sealed record ProgressSample(
     DateTimeOffset ScenarioNow);
 
 /// <summary>
-/// Takes periodic looks at the workers' stats for the live display: merges their histograms (a
-/// racy read of single-writer counters: a moment old, never torn) and subtracts the previous look
-/// to get per-interval rates and p99s. Used by one thread.
+/// Takes looks at the running load for the live display: the rates and p99s of the timeline's
+/// latest interval (the <see cref="TimelineSampler"/> is the only reader of the workers'
+/// recorders), and the workers' single-writer counters read now (a moment old, never torn).
 /// </summary>
-internal sealed class LiveSampler(IReadOnlyList<CitizenWorker> workers, RunControl control, LoadSettings settings)
+internal sealed class LiveSampler(IReadOnlyList<CitizenWorker> workers, RunControl control, LoadSettings settings, TimelineSampler timeline)
 {
     private static readonly TimeZoneInfo Istanbul = TimeZoneInfo.FindSystemTimeZoneById("Europe/Istanbul");
-    private WorkerStats? _previous;
-    private long _previousTimestamp;
 
     /// <summary>Takes a look.</summary>
     /// <returns>The sample.</returns>
     public ProgressSample Sample()
     {
         var now = Stopwatch.GetTimestamp();
-        var current = WorkerStats.Merge(workers.Select(w => w.Stats));
-        var seconds = Stopwatch.GetElapsedTime(_previous is null ? control.StartTimestamp : _previousTimestamp, now).TotalSeconds;
-        var p99 = new double[OperationNames.Count];
-        long ops = 0;
-        for (var i = 0; i < OperationNames.Count; i++)
+        long bookings = 0;
+        long cancelled = 0;
+        foreach (var worker in workers)
         {
-            var interval = _previous is null ? current.Latency[i] : current.Latency[i].Minus(_previous.Latency[i]);
-            p99[i] = interval.ValueAtPercentile(99) / 1000.0;
-            if (i != (int)Operation.Booking)
-            {
-                ops += interval.TotalCount;
-            }
+            bookings += worker.Stats.Bookings;
+            cancelled += worker.Stats.Cancelled;
         }
 
-        var bookings = current.Bookings - (_previous?.Bookings ?? 0);
-        _previous = current;
-        _previousTimestamp = now;
+        var latest = timeline.Latest;
+        var p99 = new double[OperationNames.Count];
+        for (var i = 0; i < OperationNames.Count; i++)
+        {
+            p99[i] = latest?.Latency[i].P99Micros ?? 0;
+        }
+
         return new ProgressSample(
             Stopwatch.GetElapsedTime(control.StartTimestamp, now),
             Math.Clamp(control.Progress(0), 0, 1),
-            current.Bookings,
-            current.Cancelled,
-            seconds > 0 ? ops / seconds : 0,
-            seconds > 0 ? bookings / seconds : 0,
-            settings.TotalSeats == 0 ? 0 : (double)(current.Bookings - current.Cancelled) / settings.TotalSeats,
+            bookings,
+            cancelled,
+            latest?.OperationsPerSecond ?? 0,
+            latest?.BookingsPerSecond ?? 0,
+            settings.TotalSeats == 0 ? 0 : (double)(bookings - cancelled) / settings.TotalSeats,
             p99,
             TimeZoneInfo.ConvertTime(control.Clock.GetUtcNow(), Istanbul));
     }

@@ -278,7 +278,7 @@ internal sealed class CitizenWorker
     }
 
     private void Record(Operation operation, long startTimestamp) =>
-        Stats.Latency[(int)operation].Record((long)((Stopwatch.GetTimestamp() - startTimestamp) * _ticksToNanos));
+        Stats.Record(operation, (long)((Stopwatch.GetTimestamp() - startTimestamp) * _ticksToNanos));
 
     private DateOnly TodayAt(long utcTicks)
     {

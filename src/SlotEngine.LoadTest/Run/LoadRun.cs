@@ -105,8 +105,7 @@ internal static class LoadRun
         output.Line($"Collected setup's garbage ({step.Elapsed.TotalSeconds:0.0} s). The days open now: load starts.");
         setup.Stop();
 
-        var timeline = new ScenarioTimeline(clock.Start, settings.RushShare, RushSpan, ScenarioSpan);
-        var control = new RunControl(settings, clock, timeline, cancellationToken);
+        var control = new RunControl(settings, clock, new ScenarioTimeline(clock.Start, settings.RushShare, RushSpan, ScenarioSpan), cancellationToken);
         var workers = Enumerable.Range(0, settings.Concurrency)
             .Select(i => new CitizenWorker(i, engine, map, citizens, settings, control))
             .ToArray();
@@ -118,12 +117,17 @@ internal static class LoadRun
             GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
         }
 
+        var timeline = new TimelineSampler(workers.Select(w => w.Stats).ToArray(), control, settings, TimelineProbes.For(engine));
+        timeline.Prepare();
         control.Begin();
+        timeline.Begin();
         var load = Task.WhenAll(workers.Select(w => Task.Run(w.RunAsync, CancellationToken.None)));
         var stopped = load.ContinueWith(_ => Stopwatch.GetTimestamp(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        var sampler = new LiveSampler(workers, control, settings);
+        var sampling = timeline.RunAsync(load);
+        var sampler = new LiveSampler(workers, control, settings, timeline);
         await output.ShowProgressAsync(sampler, load).ConfigureAwait(false);
         await load.ConfigureAwait(false);
+        await sampling.ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(control.StartTimestamp, await stopped.ConfigureAwait(false));
         var gc = LoadCost.Read().Since(costBefore);
         GCSettings.LatencyMode = latencyMode;
@@ -144,7 +148,8 @@ internal static class LoadRun
         return new RunResult
         {
             Settings = settings,
-            Stats = WorkerStats.Merge(workers.Select(w => w.Stats)),
+            Stats = WorkerStats.Merge(workers.Select(w => w.Stats), timeline.Totals),
+            Timeline = timeline.Points,
             Invariants = invariants,
             SetupSeconds = setup.Elapsed.TotalSeconds,
             ElapsedSeconds = elapsed.TotalSeconds,

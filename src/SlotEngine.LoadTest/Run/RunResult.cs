@@ -9,6 +9,9 @@ internal sealed record RunResult
     /// <summary>The merged counters and histograms.</summary>
     public required WorkerStats Stats { get; init; }
 
+    /// <summary>The load cut into intervals (one per second, finer for short runs), in order.</summary>
+    public IReadOnlyList<TimelinePoint> Timeline { get; init; } = [];
+
     /// <summary>The recount of the engine against the ledger.</summary>
     public required InvariantReport Invariants { get; init; }
 

@@ -1,11 +1,15 @@
+using HdrHistogram;
 using SlotEngine.LoadTest.Metrics;
 
 namespace SlotEngine.LoadTest.Run;
 
 /// <summary>
-/// One worker's counters and latency histograms. Single writer (the worker), with
-/// <see cref="Volatile"/> stores so the live display can read a recent value; nothing here is
-/// shared between workers, so the hot path takes no lock and no interlocked operation.
+/// One worker's counters and latency recorders. Single writer (the worker), with
+/// <see cref="Volatile"/> stores so the timeline sampler can read a recent value; nothing here is
+/// shared between workers, so the hot path takes no lock. Latencies go into one HdrHistogram
+/// <see cref="Recorder"/> per operation, whose only reader is the timeline sampler (it takes
+/// interval histograms and adds them up); in a merged total (<see cref="Merge"/>) the recorders
+/// are unused and <see cref="Latency"/> holds the whole run.
 /// </summary>
 internal sealed class WorkerStats
 {
@@ -19,14 +23,40 @@ internal sealed class WorkerStats
     public WorkerStats()
     {
         Latency = new LatencyHistogram[OperationNames.Count];
+        Recorders = new Recorder[OperationNames.Count];
         for (var i = 0; i < Latency.Length; i++)
         {
             Latency[i] = new LatencyHistogram();
+            Recorders[i] = LatencyHistogram.CreateRecorder();
         }
     }
 
-    /// <summary>Latency per operation (successes and failures alike), nanoseconds.</summary>
+    /// <summary>
+    /// Latency per operation (successes and failures alike), nanoseconds: in a worker's own stats
+    /// empty (its values are in <see cref="Recorders"/>); in a merge, what the caller put there.
+    /// </summary>
     public LatencyHistogram[] Latency { get; }
+
+    /// <summary>The worker's latency recorders, one per operation (nanoseconds).</summary>
+    public Recorder[] Recorders { get; }
+
+    /// <summary>Records an operation's latency: allocation-free, wait-free.</summary>
+    /// <param name="operation">The operation.</param>
+    /// <param name="nanos">Its latency in nanoseconds (clamped to the recordable range).</param>
+    public void Record(Operation operation, long nanos) => Recorders[(int)operation].RecordValue(LatencyHistogram.Clamp(nanos));
+
+    /// <summary>Failures of every operation by reason (summed over operations), read now.</summary>
+    /// <param name="into">Receives the counts, indexed by reason.</param>
+    public void FailuresByReason(Span<long> into)
+    {
+        for (var op = 0; op < OperationNames.Count; op++)
+        {
+            for (var r = 0; r < OperationNames.ReasonCount; r++)
+            {
+                into[r] += Volatile.Read(ref _failures[(op * OperationNames.ReasonCount) + r]);
+            }
+        }
+    }
 
     /// <summary>Citizens who arrived.</summary>
     public long Citizens => Volatile.Read(ref _citizens);
@@ -87,20 +117,24 @@ internal sealed class WorkerStats
     /// <summary>Counts a cancel that took effect.</summary>
     public void CancelDone() => Volatile.Write(ref _cancelled, _cancelled + 1);
 
-    /// <summary>Sums several workers' stats (read after they stopped, or as a live approximation).</summary>
+    /// <summary>Sums several workers' counters (read after they stopped), with the run's latency totals.</summary>
     /// <param name="parts">The workers' stats.</param>
+    /// <param name="latency">The whole run's latency per operation (from the timeline sampler), or <see langword="null"/> to leave it empty.</param>
     /// <returns>The sum.</returns>
-    public static WorkerStats Merge(IEnumerable<WorkerStats> parts)
+    public static WorkerStats Merge(IEnumerable<WorkerStats> parts, IReadOnlyList<LatencyHistogram>? latency = null)
     {
         ArgumentNullException.ThrowIfNull(parts);
         var total = new WorkerStats();
-        foreach (var part in parts)
+        if (latency is not null)
         {
             for (var i = 0; i < total.Latency.Length; i++)
             {
-                total.Latency[i].Add(part.Latency[i]);
+                total.Latency[i].Add(latency[i]);
             }
+        }
 
+        foreach (var part in parts)
+        {
             for (var i = 0; i < total._failures.Length; i++)
             {
                 total._failures[i] += Volatile.Read(ref part._failures[i]);
