@@ -1,6 +1,7 @@
 using System.Globalization;
 using SlotEngine.Redis;
-using SlotEngine.Redis.Transport;
+using SlotEngine.Redis.Client;
+using StackExchange.Redis;
 
 namespace SlotEngine.Benchmarks.Redis;
 
@@ -83,17 +84,17 @@ internal sealed class EngineWorkload : IAsyncDisposable
     /// </summary>
     public Func<int, ValueTask> TransportClaimOnly(int first, int count)
     {
-        var calls = new (RedisArgument[] Keys, RedisArgument[] Args)[count * SlotsPerDay];
+        var calls = new (RedisValue[] Keys, RedisValue[] Args)[count * SlotsPerDay];
         for (var i = 0; i < calls.Length; i++)
         {
             var (keys, args) = ClaimCall(first + (i % count), i / count % SlotsPerDay, Patient(i));
             args[0] = UnheardChannel(keys[0]);
-            calls[i] = ([.. keys.Select(k => (RedisArgument)k)], [.. args.Select(a => (RedisArgument)a)]);
+            calls[i] = ([.. keys.Select(k => (RedisValue)k)], [.. args.Select(a => (RedisValue)a)]);
         }
 
         return async i =>
         {
-            var reply = await Engine.Transport.EvalShaAsync(StoreScripts.Claim, calls[i].Keys, calls[i].Args).ConfigureAwait(false);
+            var reply = await Engine.Connection.EvalShaAsync(StoreScripts.Claim, calls[i].Keys, calls[i].Args).ConfigureAwait(false);
             if (reply[0].AsString() != "ok")
             {
                 throw new InvalidOperationException("The claim script answered " + reply);

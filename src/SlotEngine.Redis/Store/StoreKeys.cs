@@ -10,6 +10,8 @@ namespace SlotEngine.Redis;
 /// </summary>
 internal sealed class StoreKeys
 {
+    private bool _cluster;
+
     public StoreKeys(string prefix, bool cluster)
     {
         Prefix = prefix;
@@ -19,7 +21,15 @@ internal sealed class StoreKeys
 
     public string Prefix { get; }
 
-    public bool Cluster { get; }
+    /// <summary>
+    /// Whether the deployment is a Redis Cluster. Set once when the store first reaches Redis (with
+    /// <c>abortConnect=false</c> that may be after start; no call succeeds before it).
+    /// </summary>
+    public bool Cluster
+    {
+        get => Volatile.Read(ref _cluster);
+        set => Volatile.Write(ref _cluster, value);
+    }
 
     /// <summary>The one channel of the change feed on a standalone server (PUBLISH).</summary>
     public string GlobalFeed { get; }

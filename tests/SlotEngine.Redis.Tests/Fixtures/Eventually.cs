@@ -1,3 +1,4 @@
+using StackExchange.Redis;
 namespace SlotEngine.Redis.Tests.Fixtures;
 
 /// <summary>Polls a condition until it holds; fails with <paramref name="what"/> if it does not within the bound.</summary>
@@ -18,7 +19,7 @@ internal static class Eventually
                     return;
                 }
             }
-            catch (Exception e) when (e is RedisException or IOException or InvalidOperationException or System.Net.Sockets.SocketException)
+            catch (Exception e) when (e is RedisException or TimeoutException or IOException or InvalidOperationException or System.Net.Sockets.SocketException)
             {
                 last = e;
             }

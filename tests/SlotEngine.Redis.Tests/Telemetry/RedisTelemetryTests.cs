@@ -1,3 +1,4 @@
+using StackExchange.Redis;
 using System.Globalization;
 using SlotEngine.Redis.Tests.Contract;
 using SlotEngine.Redis.Tests.Fixtures;
