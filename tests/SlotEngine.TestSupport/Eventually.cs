@@ -1,8 +1,8 @@
 using StackExchange.Redis;
-namespace SlotEngine.Redis.Tests.Fixtures;
+namespace SlotEngine.TestSupport;
 
 /// <summary>Polls a condition until it holds; fails with <paramref name="what"/> if it does not within the bound.</summary>
-internal static class Eventually
+public static class Eventually
 {
     public static readonly TimeSpan DefaultBound = TimeSpan.FromSeconds(30);
 

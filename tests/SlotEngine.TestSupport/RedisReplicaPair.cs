@@ -1,7 +1,7 @@
-namespace SlotEngine.Redis.Tests.Fixtures;
+namespace SlotEngine.TestSupport;
 
 /// <summary>A primary and a replica of it, both our own processes; waits until the replica is in sync.</summary>
-internal sealed class RedisReplicaPair : IAsyncDisposable
+public sealed class RedisReplicaPair : IAsyncDisposable
 {
     private RedisReplicaPair(RedisServer primary, RedisServer replica)
     {

@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 
-namespace SlotEngine.Redis.Tests.Fixtures;
+namespace SlotEngine.TestSupport;
 
 /// <summary>How to start a <see cref="RedisServer"/>.</summary>
-internal sealed record RedisServerOptions
+public sealed record RedisServerOptions
 {
     /// <summary>appendonly yes, fsync always (for durability tests).</summary>
     public bool AppendOnly { get; init; }
@@ -28,7 +28,7 @@ internal sealed record RedisServerOptions
 /// A real redis-server process of the test's own: bound to 127.0.0.1 on a free port, in a temporary
 /// directory, not daemonized, with no RDB snapshots. Killed and its directory deleted on dispose.
 /// </summary>
-internal sealed class RedisServer : IAsyncDisposable
+public sealed class RedisServer : IAsyncDisposable
 {
     private readonly RedisServerOptions _options;
     private Process? _process;
@@ -220,4 +220,4 @@ internal sealed class RedisServer : IAsyncDisposable
 }
 
 /// <summary>A redis-server process of a fixture did not start or stopped while starting.</summary>
-internal sealed class RedisServerStartException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class RedisServerStartException(string message, Exception? inner = null) : Exception(message, inner);

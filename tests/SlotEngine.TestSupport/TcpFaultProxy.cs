@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 
-namespace SlotEngine.Redis.Tests.Fixtures;
+namespace SlotEngine.TestSupport;
 
 /// <summary>
 /// A loopback TCP proxy in front of one server, for fault tests: <see cref="CutAll"/> resets every
@@ -10,7 +10,7 @@ namespace SlotEngine.Redis.Tests.Fixtures;
 /// <see cref="Blackhole"/> keeps connections open but stops forwarding, so replies never come.
 /// <see cref="Freeze"/> does the same to the connections open at that moment only.
 /// </summary>
-internal sealed class TcpFaultProxy : IAsyncDisposable
+public sealed class TcpFaultProxy : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly int _targetPort;
