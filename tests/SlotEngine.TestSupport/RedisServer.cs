@@ -22,6 +22,12 @@ public sealed record RedisServerOptions
     public int? ReplicaOf { get; init; }
 
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
+
+    /// <summary>Listen on this port instead of a free one the launcher picks (e.g. a port a client already waits on).</summary>
+    public int? Port { get; init; }
+
+    /// <summary>Also serve TLS with these files (on <see cref="RedisServer.TlsPort"/>; the plain port stays for the launcher and redis-cli).</summary>
+    public RedisTlsFiles? Tls { get; init; }
 }
 
 /// <summary>
@@ -41,6 +47,9 @@ public sealed class RedisServer : IAsyncDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>The TLS port, when <see cref="RedisServerOptions.Tls"/> was given (0 otherwise).</summary>
+    public int TlsPort { get; private set; }
 
     /// <summary>The cluster bus port (when cluster-enabled).</summary>
     public int BusPort { get; private set; }
@@ -62,7 +71,7 @@ public sealed class RedisServer : IAsyncDisposable
         {
             var directory = Path.Combine(Path.GetTempPath(), "slotengine-redis-" + Guid.NewGuid().ToString("N"));
             System.IO.Directory.CreateDirectory(directory);
-            var server = new RedisServer(options, FreePort.Next(), directory);
+            var server = new RedisServer(options, options.Port ?? FreePort.Next(), directory);
             try
             {
                 await server.LaunchAsync();
@@ -148,6 +157,17 @@ public sealed class RedisServer : IAsyncDisposable
 
             Add("--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(Directory, "nodes.conf"),
                 "--cluster-node-timeout", "5000", "--cluster-port", BusPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (_options.Tls is { } tls)
+        {
+            if (TlsPort == 0)
+            {
+                TlsPort = FreePort.Next();
+            }
+
+            Add("--tls-port", TlsPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--tls-cert-file", tls.CertificateFile,
+                "--tls-key-file", tls.KeyFile, "--tls-ca-cert-file", tls.CaCertificateFile, "--tls-auth-clients", "no");
         }
 
         if (_options.ReplicaOf is { } primary)

@@ -94,8 +94,6 @@ internal sealed partial class StoreConnection : IAsyncDisposable
                 var options = configuration?.Clone() ?? ConfigurationOptions.Parse(multiplexer.Configuration);
                 options.ClientName = (options.ClientName ?? "SlotEngine") + "-durable" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-                // A durable lane only runs scripts and WAIT: it needs no pub/sub connection of its own.
-                options.CommandMap = CommandMap.Create(new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE" }, available: false);
                 options.AbortOnConnectFail = false;
                 lanes[i] = new Lane(await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false));
             }

@@ -12,7 +12,7 @@ public sealed partial class RedisSlotEngine
     /// <remarks>
     /// Order of work: validate locally (same exceptions as in memory); with an idempotency key, claim the
     /// key's owner record (another request with it is refused) and return an earlier result if there is
-    /// one; pre-check the time rules locally; take quota entries under the patient's hash tag; run the
+    /// one; take quota entries under the patient's hash tag; run the
     /// claim script on the calendar (which judges time by Redis's clock and refuses a quota lease that
     /// ran out); give the quota entries back when the claim definitely did not happen. A connection lost
     /// or a timeout leaves the outcome unknown: the entries stay (they resolve against the calendar
@@ -48,12 +48,8 @@ public sealed partial class RedisSlotEngine
         var outcome = ClaimStatus.Taken;
         try
         {
-            var pre = _replica.PrecheckTimeForStore(calendar, request.Slots.First);
-            if (pre != ClaimStatus.Succeeded)
-            {
-                return ClaimResult.Failed(outcome = pre);
-            }
-
+            // No local pre-check of "in the past" or the booking window: the claim script judges both by Redis
+            // TIME, and this node's clock may run ahead (it would refuse what Redis books). Issue 8.4.
             for (var attempt = 0; ; attempt++)
             {
                 var lease = await AcquireQuotaAsync(request, calendar, digest, cancellationToken).ConfigureAwait(false);
