@@ -30,11 +30,12 @@ internal sealed class EngineWorkload : IAsyncDisposable
 
     public long Reloads => Engine.Feed.Reloads;
 
-    public static async Task<EngineWorkload> ConnectAsync(string connectionString, int providers, bool cluster)
+    public static async Task<EngineWorkload> ConnectAsync(string connectionString, int providers, bool cluster, int waitForReplicas = 0)
     {
         var engine = await RedisSlotEngine.ConnectAsync(new RedisSlotEngineOptions
         {
             ConnectionString = connectionString,
+            WaitForReplicas = waitForReplicas,
             Engine = new SlotEngineOptions { Quotas = QuotaPolicy.None },
             KeyPrefix = Prefix,
             PersistenceCheck = PersistenceCheckMode.Off,
@@ -56,6 +57,15 @@ internal sealed class EngineWorkload : IAsyncDisposable
     /// <summary>Publishes providers [first, first + count) for <see cref="Day"/>, 64 at a time.</summary>
     public Task PublishAsync(int first, int count) =>
         ClosedLoop.RunAsync(count, Math.Min(64, count), i => Engine.PublishAsync(new ProviderId(first + i), Day, DayTemplate.Standard));
+
+    /// <summary>Loads providers [first, first + count) for <see cref="Day"/> into this node's read model (published by another node).</summary>
+    public async Task WatchAllAsync(int first, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            await Engine.WatchAsync(new ProviderId(first + i), Day, Day).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Operation i of a claim-only run over providers [first, first + count): calendar i mod count, slot i / count.</summary>
     public Func<int, ValueTask> ClaimOnly(int first, int count) => async i =>
@@ -79,7 +89,8 @@ internal sealed class EngineWorkload : IAsyncDisposable
     public static string UnheardChannel(string metaKey) => metaKey + ":nobody";
 
     /// <summary>
-    /// The same claim script call the store makes, sent through the store's transport alone (no engine
+    /// The same claim script call the store makes, sent through the store's client alone (StackExchange.Redis
+    /// <c>ScriptEvaluateAsync</c> by SHA-1 through the store's thin adapter; no engine
     /// around it, and published on <see cref="UnheardChannel(string)"/>).
     /// </summary>
     public Func<int, ValueTask> TransportClaimOnly(int first, int count)

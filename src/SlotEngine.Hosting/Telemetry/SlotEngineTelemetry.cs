@@ -75,6 +75,6 @@ public static class SlotEngineTelemetry
     /// <summary>Tag <c>slotengine.query</c>: <c>earliest</c>, <c>calendar</c> or <c>free_counts</c>.</summary>
     public const string QueryTag = "slotengine.query";
 
-    /// <summary>Tag <c>slotengine.redis.command</c> of the Redis round trips: the command's name in lower case (<c>evalsha</c>, <c>get</c>, …).</summary>
+    /// <summary>Tag <c>db.operation.name</c> of the Redis round trips (OpenTelemetry database-client conventions): the command as sent (<c>EVALSHA</c>, <c>GET</c>, …).</summary>
     public const string RedisCommandTag = RedisSlotEngineTelemetry.CommandTag;
 }

@@ -177,7 +177,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     {
         var started = Instruments?.StartRoundTrip() ?? 0;
         var reply = await WithCancellation(Main.Database.ExecuteAsync("SET", [(RedisKey)key, value, "NX", "GET", "PX", expiryMs]), cancellationToken).ConfigureAwait(false);
-        Instruments?.RecordRoundTrip("set", started);
+        Instruments?.RecordRoundTrip("SET", started, ServerOf(Main, key, started));
         return new RedisReply(reply);
     }
 
@@ -186,7 +186,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     {
         var started = Instruments?.StartRoundTrip() ?? 0;
         var reply = await WithCancellation(Main.Database.ExecuteAsync("GET", [(RedisKey)key]), cancellationToken).ConfigureAwait(false);
-        Instruments?.RecordRoundTrip("get", started);
+        Instruments?.RecordRoundTrip("GET", started, ServerOf(Main, key, started));
         return new RedisReply(reply);
     }
 
@@ -195,7 +195,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     {
         var started = Instruments?.StartRoundTrip() ?? 0;
         await WithCancellation(Main.Database.KeyDeleteAsync(key), cancellationToken).ConfigureAwait(false);
-        Instruments?.RecordRoundTrip("del", started);
+        Instruments?.RecordRoundTrip("DEL", started, ServerOf(Main, key, started));
     }
 
     /// <summary>
@@ -208,7 +208,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     {
         var started = Instruments?.StartRoundTrip() ?? 0;
         await WithCancellation(lane.Database.ExecuteAsync("SET", [(RedisKey)(routingKey + ":sync"), "1", "PX", 60_000]), cancellationToken).ConfigureAwait(false);
-        Instruments?.RecordRoundTrip("set", started);
+        Instruments?.RecordRoundTrip("SET", started, ServerOf(lane, routingKey, started));
     }
 
     /// <summary>
@@ -221,7 +221,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
         var server = lane.Multiplexer.GetServer((RedisKey)routingKey);
         var started = Instruments?.StartRoundTrip() ?? 0;
         var reply = await WithCancellation(server.ExecuteAsync("WAIT", [replicas, timeoutMs], CommandFlags.DemandMaster), cancellationToken).ConfigureAwait(false);
-        Instruments?.RecordRoundTrip("wait", started);
+        Instruments?.RecordRoundTrip("WAIT", started, server.EndPoint);
         return (int)(long)reply;
     }
 
@@ -246,7 +246,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
         }
 
         var results = await WithCancellation(Task.WhenAll(tasks), cancellationToken).ConfigureAwait(false);
-        Instruments?.RecordRoundTrip(command, started);
+        Instruments?.RecordRoundTrip(command.ToUpperInvariant(), started);
         var replies = new RedisReply[results.Length];
         for (var i = 0; i < results.Length; i++)
         {
@@ -302,6 +302,10 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     private static Task WithCancellation(Task task, CancellationToken cancellationToken) =>
         cancellationToken.CanBeCanceled ? task.WaitAsync(cancellationToken) : task;
 
+    /// <summary>The server a key's commands go to, for the round-trip tags; only looked up while someone listens (<paramref name="started"/> not 0).</summary>
+    private static EndPoint? ServerOf(Lane lane, RedisKey key, long started) =>
+        started == 0 ? null : lane.Multiplexer.GetServer(key).EndPoint;
+
     private static bool IsNoScript(RedisServerException e) => e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal);
 
     private async ValueTask<RedisReply> EvalCoreAsync(Lane lane, RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken)
@@ -318,7 +322,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
             result = await WithCancellation(lane.Database.ScriptEvaluateAsync(script.Text, keys, args), cancellationToken).ConfigureAwait(false);
         }
 
-        Instruments?.RecordRoundTrip("evalsha", started);
+        Instruments?.RecordRoundTrip("EVALSHA", started, keys.Length == 0 ? null : ServerOf(lane, keys[0], started));
         return new RedisReply(result);
     }
 
