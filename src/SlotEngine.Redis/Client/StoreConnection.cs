@@ -172,6 +172,22 @@ internal sealed partial class StoreConnection : IAsyncDisposable
         return EvalCoreAsync(lane, script, keyArray, args.ToArray(), cancellationToken);
     }
 
+    /// <summary>As the span overload, taking <paramref name="args"/> as it is (no copy): the caller must not change it while the call runs.</summary>
+    public ValueTask<RedisReply> EvalShaAsync(Lane lane, RedisScript script, RedisValue[] keys, RedisValue[] args, CancellationToken cancellationToken = default)
+    {
+        var keyArray = new RedisKey[keys.Length];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keyArray[i] = (string?)keys[i];
+        }
+
+        return EvalCoreAsync(lane, script, keyArray, args, cancellationToken);
+    }
+
+    /// <inheritdoc cref="EvalShaAsync(Lane, RedisScript, RedisValue[], RedisValue[], CancellationToken)"/>
+    public ValueTask<RedisReply> EvalShaAsync(RedisScript script, RedisValue[] keys, RedisValue[] args, CancellationToken cancellationToken = default) =>
+        EvalShaAsync(Main, script, keys, args, cancellationToken);
+
     /// <summary><c>SET key value NX GET PX ms</c>: sets when absent; returns the value it found (null: it set it).</summary>
     public async ValueTask<RedisReply> SetIfAbsentGetAsync(string key, string value, long expiryMs, CancellationToken cancellationToken)
     {
