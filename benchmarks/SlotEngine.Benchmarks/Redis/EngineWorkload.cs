@@ -14,10 +14,10 @@ internal sealed class EngineWorkload : IAsyncDisposable
 {
     private readonly StoreKeys _keys;
 
-    private EngineWorkload(RedisSlotEngine engine, bool cluster)
+    private EngineWorkload(RedisSlotEngine engine, bool cluster, string prefix)
     {
         Engine = engine;
-        _keys = new StoreKeys(Prefix, cluster);
+        _keys = new StoreKeys(prefix, cluster);
         Day = engine.ReadModel.Today.AddDays(Math.Max(2, engine.Options.EarliestBookableDayOffset));
     }
 
@@ -30,14 +30,15 @@ internal sealed class EngineWorkload : IAsyncDisposable
 
     public long Reloads => Engine.Feed.Reloads;
 
-    public static async Task<EngineWorkload> ConnectAsync(string connectionString, int providers, bool cluster, int waitForReplicas = 0)
+    /// <param name="prefix">The key prefix: a workload with another one hears none of this one's change feed.</param>
+    public static async Task<EngineWorkload> ConnectAsync(string connectionString, int providers, bool cluster, int waitForReplicas = 0, string prefix = Prefix)
     {
         var engine = await RedisSlotEngine.ConnectAsync(new RedisSlotEngineOptions
         {
             ConnectionString = connectionString,
             WaitForReplicas = waitForReplicas,
             Engine = new SlotEngineOptions { Quotas = QuotaPolicy.None },
-            KeyPrefix = Prefix,
+            KeyPrefix = prefix,
             PersistenceCheck = PersistenceCheckMode.Off,
         }).ConfigureAwait(false);
         engine.Directory.AddFacility(new FacilityId(1), new CityCode(34));
@@ -47,7 +48,7 @@ internal sealed class EngineWorkload : IAsyncDisposable
             engine.Directory.AddProvider(new ProviderId(p), new ClinicId(10));
         }
 
-        return new EngineWorkload(engine, cluster);
+        return new EngineWorkload(engine, cluster, prefix);
     }
 
     public CalendarKey Calendar(int provider) => new(new ProviderId(provider), Day);
@@ -57,15 +58,6 @@ internal sealed class EngineWorkload : IAsyncDisposable
     /// <summary>Publishes providers [first, first + count) for <see cref="Day"/>, 64 at a time.</summary>
     public Task PublishAsync(int first, int count) =>
         ClosedLoop.RunAsync(count, Math.Min(64, count), i => Engine.PublishAsync(new ProviderId(first + i), Day, DayTemplate.Standard));
-
-    /// <summary>Loads providers [first, first + count) for <see cref="Day"/> into this node's read model (published by another node).</summary>
-    public async Task WatchAllAsync(int first, int count)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            await Engine.WatchAsync(new ProviderId(first + i), Day, Day).ConfigureAwait(false);
-        }
-    }
 
     /// <summary>Operation i of a claim-only run over providers [first, first + count): calendar i mod count, slot i / count.</summary>
     public Func<int, ValueTask> ClaimOnly(int first, int count) => async i =>

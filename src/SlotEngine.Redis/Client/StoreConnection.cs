@@ -324,6 +324,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
 
     private static bool IsNoScript(RedisServerException e) => e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal);
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<RedisReply> EvalCoreAsync(Lane lane, RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken)
     {
         var started = Instruments?.StartRoundTrip() ?? 0;

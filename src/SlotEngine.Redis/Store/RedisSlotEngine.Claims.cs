@@ -18,6 +18,7 @@ public sealed partial class RedisSlotEngine
     /// or a timeout leaves the outcome unknown: the entries stay (they resolve against the calendar
     /// later), the exception is thrown, and a retry with the same idempotency key is safe.
     /// </remarks>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ClaimResult> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -221,6 +222,7 @@ public sealed partial class RedisSlotEngine
     /// Runs a script that may change the calendar as one of this node's own writes (its feed echo waits for the
     /// reply): on success the caller must call <see cref="EndOwnWrite"/>; a failure ends the write here.
     /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<RedisReply> OwnWriteAsync(CalendarKey calendar, Func<ValueTask<RedisReply>> script)
     {
         _feed.BeginOwnWrite(calendar);
