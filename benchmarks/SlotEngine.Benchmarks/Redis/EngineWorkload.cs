@@ -1,6 +1,7 @@
 using System.Globalization;
 using SlotEngine.Redis;
-using SlotEngine.Redis.Transport;
+using SlotEngine.Redis.Client;
+using StackExchange.Redis;
 
 namespace SlotEngine.Benchmarks.Redis;
 
@@ -13,10 +14,10 @@ internal sealed class EngineWorkload : IAsyncDisposable
 {
     private readonly StoreKeys _keys;
 
-    private EngineWorkload(RedisSlotEngine engine, bool cluster)
+    private EngineWorkload(RedisSlotEngine engine, bool cluster, string prefix)
     {
         Engine = engine;
-        _keys = new StoreKeys(Prefix, cluster);
+        _keys = new StoreKeys(prefix, cluster);
         Day = engine.ReadModel.Today.AddDays(Math.Max(2, engine.Options.EarliestBookableDayOffset));
     }
 
@@ -29,13 +30,15 @@ internal sealed class EngineWorkload : IAsyncDisposable
 
     public long Reloads => Engine.Feed.Reloads;
 
-    public static async Task<EngineWorkload> ConnectAsync(string connectionString, int providers, bool cluster)
+    /// <param name="prefix">The key prefix: a workload with another one hears none of this one's change feed.</param>
+    public static async Task<EngineWorkload> ConnectAsync(string connectionString, int providers, bool cluster, int waitForReplicas = 0, string prefix = Prefix)
     {
         var engine = await RedisSlotEngine.ConnectAsync(new RedisSlotEngineOptions
         {
             ConnectionString = connectionString,
+            WaitForReplicas = waitForReplicas,
             Engine = new SlotEngineOptions { Quotas = QuotaPolicy.None, PatientKeyHasher = PatientKeyHasher.FromSecret("slotengine-benchmark-patient-secret") },
-            KeyPrefix = Prefix,
+            KeyPrefix = prefix,
             PersistenceCheck = PersistenceCheckMode.Off,
         }).ConfigureAwait(false);
         engine.Directory.AddFacility(new FacilityId(1), new CityCode(34));
@@ -45,7 +48,7 @@ internal sealed class EngineWorkload : IAsyncDisposable
             engine.Directory.AddProvider(new ProviderId(p), new ClinicId(10));
         }
 
-        return new EngineWorkload(engine, cluster);
+        return new EngineWorkload(engine, cluster, prefix);
     }
 
     public CalendarKey Calendar(int provider) => new(new ProviderId(provider), Day);
@@ -78,22 +81,23 @@ internal sealed class EngineWorkload : IAsyncDisposable
     public static string UnheardChannel(string metaKey) => metaKey + ":nobody";
 
     /// <summary>
-    /// The same claim script call the store makes, sent through the store's transport alone (no engine
+    /// The same claim script call the store makes, sent through the store's client alone (StackExchange.Redis
+    /// <c>ScriptEvaluateAsync</c> by SHA-1 through the store's thin adapter; no engine
     /// around it, and published on <see cref="UnheardChannel(string)"/>).
     /// </summary>
     public Func<int, ValueTask> TransportClaimOnly(int first, int count)
     {
-        var calls = new (RedisArgument[] Keys, RedisArgument[] Args)[count * SlotsPerDay];
+        var calls = new (RedisValue[] Keys, RedisValue[] Args)[count * SlotsPerDay];
         for (var i = 0; i < calls.Length; i++)
         {
             var (keys, args) = ClaimCall(first + (i % count), i / count % SlotsPerDay, Patient(i));
             args[0] = UnheardChannel(keys[0]);
-            calls[i] = ([.. keys.Select(k => (RedisArgument)k)], [.. args.Select(a => (RedisArgument)a)]);
+            calls[i] = ([.. keys.Select(k => (RedisValue)k)], [.. args.Select(a => (RedisValue)a)]);
         }
 
         return async i =>
         {
-            var reply = await Engine.Transport.EvalShaAsync(StoreScripts.Claim, calls[i].Keys, calls[i].Args).ConfigureAwait(false);
+            var reply = await Engine.Connection.EvalShaAsync(StoreScripts.Claim, calls[i].Keys, calls[i].Args).ConfigureAwait(false);
             if (reply[0].AsString() != "ok")
             {
                 throw new InvalidOperationException("The claim script answered " + reply);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using SlotEngine.Redis;
 
 namespace SlotEngine.Benchmarks.Redis;
 
@@ -9,8 +10,9 @@ namespace SlotEngine.Benchmarks.Redis;
 /// processes started here on free loopback ports (no persistence) and stopped at the end. Prints a
 /// markdown table: SlotEngine.Redis claims with 64 in flight against redis-benchmark running the
 /// store's own claim script with <c>-P 16</c>; one claim at a time against <c>redis-benchmark -c 1</c>;
-/// StackExchange.Redis 1.2.6 <c>SET NX</c> (+ <c>DEL</c>) as the peer; a three-primary local cluster
-/// against the one primary. Not BenchmarkDotNet: bounded closed loops (see <see cref="ClosedLoop"/>).
+/// StackExchange.Redis 3.4.35 <c>SET NX</c> (+ <c>DEL</c>) as the peer; bytes allocated per claim by the engine and by
+/// the client alone; bookings with <c>WaitForReplicas</c> 1 against 0 with a replica running; a three-primary local
+/// cluster against the one primary. Not BenchmarkDotNet: bounded closed loops (see <see cref="ClosedLoop"/>).
 /// </summary>
 internal static class RedisReport
 {
@@ -36,6 +38,12 @@ internal static class RedisReport
         await using (var server = await RedisServerProcess.StartAsync().ConfigureAwait(false))
         {
             await StandaloneAsync(server, claims, calendars, rows, notes).ConfigureAwait(false);
+        }
+
+        await using (var primary = await RedisServerProcess.StartAsync().ConfigureAwait(false))
+        await using (var replica = await RedisServerProcess.StartAsync().ConfigureAwait(false))
+        {
+            await DurableAsync(primary, replica, claims / 4, rows, notes).ConfigureAwait(false);
         }
 
         await using (var cluster = await LocalCluster.StartAsync(3).ConfigureAwait(false))
@@ -74,19 +82,25 @@ internal static class RedisReport
 
         var evalBefore = await server.CommandCallsAsync("evalsha").ConfigureAwait(false);
         var reloadsBefore = workload.Reloads;
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var engine = await ClosedLoop.RunAsync(claims, InFlight, workload.ClaimOnly(engineRun, calendars)).ConfigureAwait(false);
+        var engineBytes = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)claims;
         var evalPerClaim = (await server.CommandCallsAsync("evalsha").ConfigureAwait(false) - evalBefore) / (double)claims;
         var reloadsPerClaim = (workload.Reloads - reloadsBefore) / (double)claims;
         rows.Add(Row.Of("SlotEngine.Redis ClaimAsync (book 1 slot), claim-only", InFlight, engine, floorRow.PerSecond,
-            $"{evalPerClaim:0.00} EVALSHA and {reloadsPerClaim:0.00} read-model reloads per claim"));
+            $"{evalPerClaim:0.00} EVALSHA and {reloadsPerClaim:0.00} read-model reloads per claim; {engineBytes:N0} B allocated per claim (whole process)"));
 
+        allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var transport = await ClosedLoop.RunAsync(claims, InFlight, workload.TransportClaimOnly(transportRun, calendars)).ConfigureAwait(false);
-        rows.Add(Row.Of("its RESP transport alone: EvalShaAsync(claim script)", InFlight, transport, floorRow.PerSecond, "same keys and args, no engine around it"));
+        var clientBytes = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)claims;
+        rows.Add(Row.Of("StackExchange.Redis 3.4.35 alone: ScriptEvaluateAsync(claim SHA-1)", InFlight, transport, floorRow.PerSecond,
+            $"same keys and args, no engine around it; {clientBytes:N0} B allocated per call (whole process)"));
+        notes.Add($"allocated per claim, whole process, 64 in flight: engine {engineBytes:N0} B, the client alone {clientBytes:N0} B, so the engine around the client {engineBytes - clientBytes:N0} B (GC.GetTotalAllocatedBytes deltas)");
 
         rows.Add((await FloorAsync(server, floor, slot: 11, clients: 64, pipeline: 16, "redis-benchmark EVALSHA claim, -c 64 -P 16 (1,024 in flight)").ConfigureAwait(false)).Row);
 
         var setNx = await ClosedLoop.RunAsync(claims, InFlight, peer.ClaimOnly(engineRun, calendars)).ConfigureAwait(false);
-        rows.Add(Row.Of("peer: StackExchange.Redis 1.2.6 SET key owner NX", InFlight, setNx, floorRow.PerSecond, "one key per slot; no token, no feed, no read model"));
+        rows.Add(Row.Of("peer: StackExchange.Redis 3.4.35 SET key owner NX", InFlight, setNx, floorRow.PerSecond, "one key per slot; no token, no feed, no read model"));
 
         var enginePairs = await ClosedLoop.RunAsync(pairs, InFlight, workload.ClaimRelease(pairRun, pairCalendars)).ConfigureAwait(false);
         rows.Add(Row.Of("SlotEngine.Redis ClaimAsync + ReleaseAsync (pairs/s)", InFlight, enginePairs, null, "2 scripts per pair"));
@@ -100,7 +114,7 @@ internal static class RedisReport
         var engineSingle = await ClosedLoop.RunAsync(SingleClaims, 1, workload.ClaimOnly(single, SingleClaims / EngineWorkload.SlotsPerDay)).ConfigureAwait(false);
         rows.Add(Row.Of("SlotEngine.Redis ClaimAsync, one at a time", 1, engineSingle, floorSingle.PerSecond, Overhead(engineSingle, floorSingle)));
         var transportSingle = await ClosedLoop.RunAsync(SingleClaims, 1, workload.TransportClaimOnly(singleTransport, SingleClaims / EngineWorkload.SlotsPerDay)).ConfigureAwait(false);
-        rows.Add(Row.Of("its RESP transport alone, one at a time", 1, transportSingle, floorSingle.PerSecond, Overhead(transportSingle, floorSingle)));
+        rows.Add(Row.Of("StackExchange.Redis alone, one at a time", 1, transportSingle, floorSingle.PerSecond, Overhead(transportSingle, floorSingle)));
         notes.Add($"one primary: redis-server {Version()} on {server.Endpoint}");
     }
 
@@ -121,10 +135,40 @@ internal static class RedisReport
         rows.Add(Row.Of("cluster of 3 primaries: SlotEngine.Redis ClaimAsync, claim-only", InFlight, engine, null,
             $"{engine.PerSecond / oneNode.PerSecond:0.00}× the one primary; {evalPerClaim:0.00} EVALSHA per claim"));
         var transport = await ClosedLoop.RunAsync(claims, InFlight, workload.TransportClaimOnly(transportRun, calendars)).ConfigureAwait(false);
-        var oneNodeTransport = rows.First(r => r.Name.StartsWith("its RESP transport alone: ", StringComparison.Ordinal));
-        rows.Add(Row.Of("cluster of 3 primaries: transport alone, claim script", InFlight, transport, null,
+        var oneNodeTransport = rows.First(r => r.Name.StartsWith("StackExchange.Redis 3.4.35 alone: ", StringComparison.Ordinal));
+        rows.Add(Row.Of("cluster of 3 primaries: StackExchange.Redis alone, claim script", InFlight, transport, null,
             $"{transport.PerSecond / oneNodeTransport.PerSecond:0.00}× the one primary"));
         notes.Add("cluster: " + cluster.ConnectionString + " (redis-cli --cluster create … --cluster-replicas 0)");
+    }
+
+    /// <summary>
+    /// Bookings with <c>WaitForReplicas</c> 1 (each claim script and its <c>WAIT</c> on a durable connection of the
+    /// store's own) against 0, with a replica connected; and holds (no WAIT) running beside the durable bookings, to
+    /// show the WAITs do not stall the shared connection.
+    /// </summary>
+    private static async Task DurableAsync(RedisServerProcess primary, RedisServerProcess replica, int claims, List<Row> rows, List<string> notes)
+    {
+        await replica.CliAsync("REPLICAOF", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture)).ConfigureAwait(false);
+        for (var i = 0; i < 500 && !(await replica.CliAsync("INFO", "replication").ConfigureAwait(false)).Contains("master_link_status:up", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(20).ConfigureAwait(false); // polling the replica's link, bounded
+        }
+
+        var calendars = Math.Max(1, claims / EngineWorkload.SlotsPerDay);
+        await using var plain = await EngineWorkload.ConnectAsync(primary.Endpoint, 4_000, cluster: false).ConfigureAwait(false);
+        // Its own key prefix: neither node hears the other's change feed (no reloads of the other's claims).
+        await using var durable = await EngineWorkload.ConnectAsync(primary.Endpoint, 4_000, cluster: false, waitForReplicas: 1, prefix: "sd:").ConfigureAwait(false);
+        await plain.PublishAsync(0, 3 * calendars + 100).ConfigureAwait(false);
+        await durable.PublishAsync(0, 3 * calendars + 100).ConfigureAwait(false);
+        await ClosedLoop.RunAsync(2_400, InFlight, plain.ClaimOnly(3 * calendars, 50)).ConfigureAwait(false);
+        await ClosedLoop.RunAsync(2_400, InFlight, durable.ClaimOnly(3 * calendars + 50, 50)).ConfigureAwait(false);
+
+        var zero = await ClosedLoop.RunAsync(claims, InFlight, plain.ClaimOnly(0, calendars)).ConfigureAwait(false);
+        rows.Add(Row.Of("with a replica: ClaimAsync, WaitForReplicas = 0", InFlight, zero, null, "no WAIT"));
+        var one = await ClosedLoop.RunAsync(claims, InFlight, durable.ClaimOnly(0, calendars)).ConfigureAwait(false);
+        rows.Add(Row.Of("with a replica: ClaimAsync, WaitForReplicas = 1", InFlight, one, null,
+            $"{one.PerSecond / zero.PerSecond:0.00}× WaitForReplicas = 0; script + WAIT on {new RedisSlotEngineOptions().DurableConnections} durable connections"));
+        notes.Add($"with a replica: redis-server {primary.Endpoint} replicated to {replica.Endpoint} (REPLICAOF), loopback");
     }
 
     private static async Task<(Row Row, LoadResult Result)> FloorAsync(RedisServerProcess server, FloorCommand floor, int slot, int clients, int pipeline, string name, int requests = FloorRequests)

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using SlotEngine.Redis;
+using StackExchange.Redis;
 
 namespace SlotEngine.Hosting;
 

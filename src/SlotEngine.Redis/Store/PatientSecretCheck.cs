@@ -1,4 +1,4 @@
-using SlotEngine.Redis.Transport;
+using SlotEngine.Redis.Client;
 
 namespace SlotEngine.Redis;
 
@@ -14,9 +14,9 @@ namespace SlotEngine.Redis;
 /// start. The key has no TTL. To rotate the secret on purpose: stop every node, delete the key, start the
 /// nodes with the new secret (quota entries made under the old one no longer match anyone, which is the
 /// point of rotating).</para>
-/// <para>The Redis side is one call (<see cref="Script"/>: GET, and SET when absent, atomically), so a
-/// transport change ports it as one line: with StackExchange.Redis,
-/// <c>(string?)await db.ScriptEvaluateAsync(Script, [key], [fingerprint])</c>.</para>
+/// <para>The Redis side is one call (<see cref="Script"/>: GET, and SET when absent, atomically). It runs when the
+/// store finishes starting: at connect, or (with <c>abortConnect=false</c>) once Redis arrives; a mismatch found then
+/// is logged and the store stays unstarted and unhealthy.</para>
 /// </remarks>
 internal static class PatientSecretCheck
 {
@@ -40,11 +40,11 @@ internal static class PatientSecretCheck
 
     /// <summary>Stores this node's fingerprint if the deployment has none yet, and refuses a different one.</summary>
     /// <exception cref="InvalidOperationException">Another secret is in use under this key prefix.</exception>
-    public static async Task RunAsync(IRedisTransport redis, string keyPrefix, PatientKeyHasher hasher, CancellationToken cancellationToken)
+    public static async Task RunAsync(StoreConnection redis, string keyPrefix, PatientKeyHasher hasher, CancellationToken cancellationToken)
     {
         var mine = hasher.ComputeFingerprint(Label);
         var key = KeyOf(keyPrefix);
-        var stored = (await redis.EvalShaAsync(Compiled, [key], [mine], cancellationToken).ConfigureAwait(false)).ThrowIfError().AsString();
+        var stored = (await redis.EvalShaAsync(Compiled, [key], [mine], cancellationToken).ConfigureAwait(false)).AsString();
         Verify(keyPrefix, key, mine, stored);
     }
 

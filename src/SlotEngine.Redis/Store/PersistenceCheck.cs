@@ -1,4 +1,5 @@
-using SlotEngine.Redis.Transport;
+using SlotEngine.Redis.Client;
+using StackExchange.Redis;
 
 namespace SlotEngine.Redis;
 
@@ -10,7 +11,7 @@ namespace SlotEngine.Redis;
 /// </summary>
 internal static class PersistenceCheck
 {
-    public static async Task<IReadOnlyList<string>> RunAsync(IRedisTransport redis, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<string>> RunAsync(StoreConnection redis, CancellationToken cancellationToken)
     {
         var warnings = new List<string>();
         try
@@ -38,8 +39,9 @@ internal static class PersistenceCheck
                 }
             }
         }
-        catch (RedisServerException e)
+        catch (Exception e) when (e is RedisServerException or RedisCommandException)
         {
+            // RedisCommandException: a shared multiplexer without allowAdmin=true (the store's own connections allow admin commands).
             warnings.Add("Could not read the persistence settings (CONFIG GET refused: " + e.Message + "); check appendonly and maxmemory-policy by hand.");
         }
 

@@ -1,3 +1,4 @@
+using StackExchange.Redis;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 

@@ -1,4 +1,5 @@
-using SlotEngine.Redis.Transport;
+using SlotEngine.Redis.Client;
+using StackExchange.Redis;
 
 namespace SlotEngine.Redis;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
-using SlotEngine.Redis.Transport;
+using SlotEngine.Redis.Client;
 using SlotEngine.Stores;
+using StackExchange.Redis;
 
 namespace SlotEngine.Redis;
 
@@ -12,12 +13,13 @@ public sealed partial class RedisSlotEngine
     /// <remarks>
     /// Order of work: validate locally (same exceptions as in memory); with an idempotency key, claim the
     /// key's owner record (another request with it is refused) and return an earlier result if there is
-    /// one; pre-check the time rules locally; take quota entries under the patient's hash tag; run the
+    /// one; take quota entries under the patient's hash tag; run the
     /// claim script on the calendar (which judges time by Redis's clock and refuses a quota lease that
     /// ran out); give the quota entries back when the claim definitely did not happen. A connection lost
     /// or a timeout leaves the outcome unknown: the entries stay (they resolve against the calendar
     /// later), the exception is thrown, and a retry with the same idempotency key is safe.
     /// </remarks>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ClaimResult> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -31,21 +33,25 @@ public sealed partial class RedisSlotEngine
             var (earlier, created) = await BeginIdempotentAsync(request, idempotencyKey, keys, digest, cancellationToken).ConfigureAwait(false);
             if (earlier is { } done)
             {
+                if (!request.IsHold)
+                {
+                    // A retry of a booking waits for replicas as the first attempt did (which may have failed just there).
+                    await WaitForReplicasAsync(_redis.NextDurable(), keys, done.Reservation, touch: true, cancellationToken).ConfigureAwait(false);
+                }
+
                 return done;
             }
 
             ownsKey = created;
         }
 
+        // Bookings that wait for replicas run on a durable lane: the claim script and its WAIT on one connection of their own.
+        var lane = request.IsHold ? _redis.Main : _redis.NextDurable();
         var outcome = ClaimStatus.Taken;
         try
         {
-            var pre = _readModel.PrecheckTime(calendar, request.Slots.First);
-            if (pre != ClaimStatus.Succeeded)
-            {
-                return ClaimResult.Failed(outcome = pre);
-            }
-
+            // No local pre-check of "in the past" or the booking window: the claim script judges both by Redis
+            // TIME, and this node's clock may run ahead (it would refuse what Redis books). Issue 8.4.
             for (var attempt = 0; ; attempt++)
             {
                 var lease = await AcquireQuotaAsync(request, calendar, digest, cancellationToken).ConfigureAwait(false);
@@ -54,7 +60,7 @@ public sealed partial class RedisSlotEngine
                     return ClaimResult.Failed(outcome = ClaimStatus.QuotaExceeded);
                 }
 
-                var reply = await OwnWriteAsync(request.Calendar, () => RunClaimScriptAsync(request, calendar, keys, digest, lease, cancellationToken)).ConfigureAwait(false);
+                var reply = await OwnWriteAsync(request.Calendar, () => RunClaimScriptAsync(lane, request, calendar, keys, digest, lease, cancellationToken)).ConfigureAwait(false);
                 var status = reply[0].AsString();
                 if (status is "ok" or "again")
                 {
@@ -83,7 +89,7 @@ public sealed partial class RedisSlotEngine
                     outcome = ClaimStatus.Succeeded;
                     if (!request.IsHold)
                     {
-                        await WaitForReplicasAsync(keys, reservation, cancellationToken).ConfigureAwait(false);
+                        await WaitForReplicasAsync(lane, keys, reservation, touch: status == "again", cancellationToken).ConfigureAwait(false);
                     }
 
                     return ClaimResult.Success(reservation);
@@ -114,11 +120,11 @@ public sealed partial class RedisSlotEngine
                         _readModel.Remove(request.Calendar);
                         throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{request.Calendar} is not published.", "calendar");
                     default:
-                        throw new RedisException($"The claim script answered '{reply}'.");
+                        throw new SlotEngineRedisException($"The claim script answered '{reply}'.");
                 }
             }
         }
-        catch (Exception e) when (ownsKey && e is RedisException or OperationCanceledException)
+        catch (Exception e) when (ownsKey && e is RedisException or TimeoutException or OperationCanceledException)
         {
             outcome = ClaimStatus.Succeeded; // unknown: keep the key's owner record, so that a retry stays exactly-once
             throw;
@@ -143,7 +149,9 @@ public sealed partial class RedisSlotEngine
         }
 
         var keys = _keys.For(reservation.Calendar);
-        var reply = await OwnWriteAsync(reservation.Calendar, () => EvalAsync(
+        var lane = _redis.NextDurable();
+        var reply = await OwnWriteAsync(reservation.Calendar, () => _redis.EvalShaAsync(
+            lane,
             StoreScripts.Confirm,
             CalendarKeys(keys),
             FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token),
@@ -158,7 +166,7 @@ public sealed partial class RedisSlotEngine
             case "ok":
 
                 var booked = reservation with { HoldExpiresAt = null };
-                await WaitForReplicasAsync(keys, booked, cancellationToken).ConfigureAwait(false);
+                await WaitForReplicasAsync(lane, keys, booked, touch: reply[1].AsInt64() == 0, cancellationToken).ConfigureAwait(false);
                 return ClaimResult.Success(booked);
             case "expired":
                 return ClaimResult.Failed(ClaimStatus.HoldExpired);
@@ -215,6 +223,7 @@ public sealed partial class RedisSlotEngine
     /// Runs a script that may change the calendar as one of this node's own writes (its feed echo waits for the
     /// reply): on success the caller must call <see cref="EndOwnWrite"/>; a failure ends the write here.
     /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<RedisReply> OwnWriteAsync(CalendarKey calendar, Func<ValueTask<RedisReply>> script)
     {
         _feed.BeginOwnWrite(calendar);
@@ -247,14 +256,15 @@ public sealed partial class RedisSlotEngine
         return _readModel.ValidateReservation(reservation);
     }
 
-    private ValueTask<RedisReply> RunClaimScriptAsync(ClaimRequest request, ReadModelCalendar calendar, CalendarKeySet keys, string digest, QuotaLease lease, CancellationToken cancellationToken)
+    private ValueTask<RedisReply> RunClaimScriptAsync(StoreConnection.Lane lane, ClaimRequest request, ReadModelCalendar calendar, CalendarKeySet keys, string digest, QuotaLease lease, CancellationToken cancellationToken)
     {
         var (open, close) = _readModel.Rules.BookingWindowOf(calendar.Day);
         var holdMs = request.HoldFor is { } ttl ? Math.Max(1, (long)Math.Ceiling(ttl.TotalMilliseconds)) : 0;
         RedisArgument[] scriptKeys = request.IdempotencyKey is { } key
             ? [keys.Meta, keys.Free, keys.Claims, keys.Nonces, keys.IdempotencyPrefix + key]
             : CalendarKeys(keys);
-        return EvalAsync(
+        return _redis.EvalShaAsync(
+            lane,
             StoreScripts.Claim,
             scriptKeys,
             FeedArgs(
@@ -282,7 +292,7 @@ public sealed partial class RedisSlotEngine
     private async ValueTask<(ClaimResult? Earlier, bool Created)> BeginIdempotentAsync(ClaimRequest request, string key, CalendarKeySet keys, string digest, CancellationToken cancellationToken)
     {
         var ownerKey = _keys.IdempotencyOwnerKey(key);
-        var owner = await _redis.ExecuteAsync(ownerKey, "SET", [ownerKey, digest, "NX", "GET", "PX", _retentionMs], cancellationToken).ConfigureAwait(false);
+        var owner = await _redis.SetIfAbsentGetAsync(ownerKey, digest, _retentionMs, cancellationToken).ConfigureAwait(false);
         if (owner.IsNull)
         {
             return (null, true);
@@ -299,7 +309,7 @@ public sealed partial class RedisSlotEngine
 
     private async ValueTask<ClaimResult?> ReadIdempotencyRecordAsync(ClaimRequest request, CalendarKeySet keys, CancellationToken cancellationToken)
     {
-        var record = await _redis.ExecuteAsync(keys.Meta, "GET", [keys.IdempotencyPrefix + request.IdempotencyKey!], cancellationToken).ConfigureAwait(false);
+        var record = await _redis.GetAsync(keys.IdempotencyPrefix + request.IdempotencyKey!, cancellationToken).ConfigureAwait(false);
         if (record.IsNull)
         {
             return null;
@@ -320,26 +330,36 @@ public sealed partial class RedisSlotEngine
         var ownerKey = _keys.IdempotencyOwnerKey(key);
         try
         {
-            await _redis.ExecuteAsync(ownerKey, "DEL", [ownerKey], CancellationToken.None).ConfigureAwait(false);
+            await _redis.DeleteAsync(ownerKey, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (RedisException)
+        catch (Exception e) when (e is RedisException or TimeoutException)
         {
             // Best effort: the record only keeps this key for this same request until it expires.
         }
     }
 
-    private async ValueTask WaitForReplicasAsync(CalendarKeySet keys, Reservation booked, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>WAIT</c> on <paramref name="lane"/> (the lane the booking's script ran on) for <see cref="RedisSlotEngineOptions.WaitForReplicas"/>
+    /// replicas; with <paramref name="touch"/> (the script wrote nothing: a retry, or a booking confirmed already), a small
+    /// write in the calendar's slot first, so that the <c>WAIT</c> covers the earlier write that made the booking.
+    /// </summary>
+    private async ValueTask WaitForReplicasAsync(StoreConnection.Lane lane, CalendarKeySet keys, Reservation booked, bool touch, CancellationToken cancellationToken)
     {
         if (_options.WaitForReplicas == 0)
         {
             return;
         }
 
+        if (touch)
+        {
+            await _redis.TouchAsync(lane, keys.Meta, cancellationToken).ConfigureAwait(false);
+        }
+
         var timeout = (long)Math.Ceiling(_options.WaitForReplicasTimeout.TotalMilliseconds);
-        var acknowledged = (int)(await _redis.ExecuteAsync(keys.Meta, "WAIT", [_options.WaitForReplicas, timeout], cancellationToken).ConfigureAwait(false)).AsInt64();
+        var acknowledged = await _redis.WaitForReplicasAsync(lane, keys.Meta, _options.WaitForReplicas, timeout, cancellationToken).ConfigureAwait(false);
         if (acknowledged < _options.WaitForReplicas)
         {
-            throw new ReplicationTimeoutException($"{booked} is booked on the primary, but only {acknowledged} of {_options.WaitForReplicas} replicas acknowledged it within {_options.WaitForReplicasTimeout}; confirm again to wait again.")
+            throw new ReplicationTimeoutException($"{booked} is booked on the primary, but only {acknowledged} of {_options.WaitForReplicas} replicas acknowledged it within {_options.WaitForReplicasTimeout}; retry with the same idempotency key, or confirm again, to wait again.")
             {
                 Reservation = booked,
                 Acknowledged = acknowledged,

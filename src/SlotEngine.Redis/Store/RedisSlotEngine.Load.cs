@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using SlotEngine.Redis.Transport;
+using SlotEngine.Redis.Client;
 using SlotEngine.Stores;
+using StackExchange.Redis;
 
 namespace SlotEngine.Redis;
 
@@ -42,7 +43,7 @@ public sealed partial class RedisSlotEngine
             }
         }
 
-        var template = _templates.GetOrAdd(templateText ?? throw new RedisException($"{key} has no template in Redis."), TemplateText.Parse);
+        var template = _templates.GetOrAdd(templateText ?? throw new SlotEngineRedisException($"{key} has no template in Redis."), TemplateText.Parse);
         var claims = new List<ReadModelClaim>();
         var fields = reply[2];
         for (var i = 0; i + 1 < fields.Count; i += 2)
@@ -94,7 +95,7 @@ public sealed partial class RedisSlotEngine
         }
         catch (TimeoutException e)
         {
-            throw new RedisTimeoutException($"Could not load {what} from Redis within {_loadBound}.", e);
+            throw new RedisTimeoutException(CommandFlags.None, $"Could not load {what} from Redis within {_loadBound} ({e.Message}).", CommandStatus.Unknown);
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
-using SlotEngine.Redis.Transport;
+using SlotEngine.Redis.Client;
 using SlotEngine.Stores;
+using StackExchange.Redis;
 
 namespace SlotEngine.Redis;
 
@@ -169,9 +170,9 @@ public sealed partial class RedisSlotEngine
                     return;
                 }
             }
-            catch (RedisException e)
+            catch (Exception e) when (e is RedisException or TimeoutException)
             {
-                _options.Warning?.Invoke($"Could not burn the quota lease of a failed claim ({e.Message}); its entries free themselves when the lease ends.");
+                Warn($"Could not burn the quota lease of a failed claim ({e.Message}); its entries free themselves when the lease ends.");
                 return;
             }
         }
@@ -187,9 +188,9 @@ public sealed partial class RedisSlotEngine
         {
             await EvalAsync(StoreScripts.QuotaRelease, [lease.Key], args, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (RedisException e)
+        catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            _options.Warning?.Invoke($"Could not give back quota entries of a failed claim ({e.Message}); they free themselves when their lease ends.");
+            Warn($"Could not give back quota entries of a failed claim ({e.Message}); they free themselves when their lease ends.");
         }
     }
 }

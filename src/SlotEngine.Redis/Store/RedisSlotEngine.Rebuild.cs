@@ -1,6 +1,7 @@
 using System.Globalization;
-using SlotEngine.Redis.Transport;
+using SlotEngine.Redis.Client;
 using SlotEngine.Stores;
+using StackExchange.Redis;
 
 namespace SlotEngine.Redis;
 
@@ -52,7 +53,7 @@ public sealed partial class RedisSlotEngine
         await EnsureSubscribedAsync(calendar, cancellationToken).ConfigureAwait(false);
         var reply = await EvalAsync(StoreScripts.Rebuild, CalendarKeys(keys), [.. args], cancellationToken).ConfigureAwait(false);
         await BoundedLoadAsync(_feed.RefreshAsync(calendar), calendar.ToString()).ConfigureAwait(false);
-        var local = _readModel.Find(calendar) ?? throw new RedisException($"{calendar} did not load after its rebuild.");
+        var local = _readModel.Find(calendar) ?? throw new SlotEngineRedisException($"{calendar} did not load after its rebuild.");
         foreach (var booking in list)
         {
             var request = ClaimRequest.Book(calendar, booking.Slots, booking.Patient);

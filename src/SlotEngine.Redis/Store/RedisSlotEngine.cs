@@ -1,5 +1,8 @@
-using SlotEngine.Redis.Transport;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SlotEngine.Redis.Client;
 using SlotEngine.Stores;
+using StackExchange.Redis;
 
 namespace SlotEngine.Redis;
 
@@ -26,7 +29,8 @@ namespace SlotEngine.Redis;
 public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
 {
     private static readonly TimeSpan FreshnessBound = TimeSpan.FromSeconds(2);
-    private readonly IRedisTransport _redis;
+    private static readonly TimeSpan StartRetry = TimeSpan.FromMilliseconds(250);
+    private readonly StoreConnection _redis;
     private readonly ReadModel _readModel;
     private readonly InMemorySlotEngine _replica;
     private readonly StoreKeys _keys;
@@ -34,63 +38,59 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
     private readonly ReadModelFeed _feed;
     private readonly long _retentionMs;
     private readonly TimeSpan _loadBound;
+    private readonly ILogger _logger;
     private readonly CancellationTokenSource _disposal = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _shardSubscriptions = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _startGate = new(1, 1);
+    private IReadOnlyList<string> _persistenceWarnings = [];
     private Task? _sweeper;
+    private Task? _versionCheck;
+    private int _started;
     private int _disposed;
 
-    private RedisSlotEngine(RedisSlotEngineOptions options, RedisConnectionOptions connection, IRedisTransport redis, RedisStoreInstruments instruments, IReadOnlyList<string> warnings)
+    private RedisSlotEngine(RedisSlotEngineOptions options, StoreConnection redis, ILogger logger)
     {
         _options = options;
-        _loadBound = connection.ConnectTimeout + connection.CommandTimeout + connection.CommandTimeout;
+        _logger = logger;
+        _loadBound = options.LoadBound(redis.Multiplexer);
         _redis = redis;
         _readModel = new ReadModel(options.Engine);
         _replica = _readModel.Engine;
-        _keys = new StoreKeys(options.KeyPrefix, redis.IsCluster);
+        _keys = new StoreKeys(options.KeyPrefix, cluster: false);
         _retentionMs = (long)Math.Ceiling((options.IdempotencyRetention ?? options.Engine.IdempotencyRetention).TotalMilliseconds);
-        _feed = new ReadModelFeed(LoadCalendarAsync, _disposal.Token, options.Warning, instruments.ChangeFeedLag, options.Engine.TimeProvider);
-        PersistenceWarnings = warnings;
+        _feed = new ReadModelFeed(LoadCalendarAsync, _disposal.Token, Warn, redis.Instruments?.ChangeFeedLag, options.Engine.TimeProvider);
     }
 
-    /// <summary>Connects to Redis, checks persistence (see <see cref="RedisSlotEngineOptions.PersistenceCheck"/>) and starts the change feed.</summary>
+    /// <summary>
+    /// Connects to Redis (or takes <see cref="RedisSlotEngineOptions.Multiplexer"/>), checks persistence (see
+    /// <see cref="RedisSlotEngineOptions.PersistenceCheck"/>) and starts the change feed. With <c>abortConnect=false</c>
+    /// (<see cref="ConfigurationOptions.AbortOnConnectFail"/> false) and Redis not reachable, returns an engine whose
+    /// calls fail (and whose <see cref="CheckHealthAsync"/> reports unhealthy) until Redis arrives; it then finishes
+    /// starting by itself.
+    /// </summary>
     /// <param name="options">Settings; validated here.</param>
     /// <param name="cancellationToken">Cancels the connect.</param>
     /// <returns>The engine.</returns>
     /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
-    /// <exception cref="RedisException">Redis could not be reached.</exception>
+    /// <exception cref="RedisConnectionException">Redis could not be reached and <c>abortConnect</c> is true (the default).</exception>
     /// <exception cref="InvalidOperationException">The persistence check found a risk and the mode is <see cref="PersistenceCheckMode.Refuse"/>, or another patient key secret is in use under the same key prefix.</exception>
     public static async Task<RedisSlotEngine> ConnectAsync(RedisSlotEngineOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var connection = options.Connection ?? RedisConnectionOptions.Parse(options.ConnectionString!);
-        var redis = await RedisConnection.ConnectAsync(connection, cancellationToken).ConfigureAwait(false);
-        var instruments = RedisStoreInstruments.Create(options.MeterFactory);
-        redis.Instruments = instruments;
+        var logger = options.LoggerFactory?.CreateLogger("SlotEngine.Redis") ?? NullLogger.Instance;
+        var durableLanes = options.WaitForReplicas > 0 ? options.DurableConnections : 0;
+        var redis = await StoreConnection.ConnectAsync(options.Multiplexer, options.ResolveConfiguration(), durableLanes, logger).WaitAsync(cancellationToken).ConfigureAwait(false);
+        redis.Instruments = RedisStoreInstruments.Create(options.MeterFactory);
+        var engine = new RedisSlotEngine(options, redis, logger);
         try
         {
-            IReadOnlyList<string> warnings = options.PersistenceCheck == PersistenceCheckMode.Off
-                ? []
-                : await PersistenceCheck.RunAsync(redis, cancellationToken).ConfigureAwait(false);
-            if (warnings.Count > 0 && options.PersistenceCheck == PersistenceCheckMode.Refuse)
-            {
-                throw new InvalidOperationException("Redis could lose calendars, so the store refuses to start (PersistenceCheckMode.Refuse): " + string.Join(" ", warnings));
-            }
-
-            foreach (var warning in warnings)
-            {
-                options.Warning?.Invoke(warning);
-            }
-
-            await PatientSecretCheck.RunAsync(redis, options.KeyPrefix, options.Engine.PatientKeyHasher!, cancellationToken).ConfigureAwait(false);
-
-            var engine = new RedisSlotEngine(options, connection, redis, instruments, warnings);
             await engine.StartAsync(cancellationToken).ConfigureAwait(false);
             return engine;
         }
         catch
         {
-            await redis.DisposeAsync().ConfigureAwait(false);
+            await engine.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -104,11 +104,14 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
     /// <summary>Turns national IDs into patient keys (every node needs the same secret: <see cref="SlotEngineOptions.PatientKeyHasher"/>).</summary>
     public PatientKeyHasher PatientKeys => _replica.PatientKeys;
 
-    /// <summary>What the start-up persistence check found (empty when all is well or the check is off).</summary>
-    public IReadOnlyList<string> PersistenceWarnings { get; }
+    /// <summary>What the start-up persistence check found (empty when all is well, the check is off, or Redis was not reached yet).</summary>
+    public IReadOnlyList<string> PersistenceWarnings => Volatile.Read(ref _persistenceWarnings);
 
-    /// <summary>The transport, for tests that inject faults.</summary>
-    internal IRedisTransport Transport => _redis;
+    /// <summary>The multiplexer the store runs on (the host's when one was given).</summary>
+    public IConnectionMultiplexer Multiplexer => _redis.Multiplexer;
+
+    /// <summary>The connection adapter, for tests.</summary>
+    internal StoreConnection Connection => _redis;
 
     /// <summary>The local read model, for tests.</summary>
     internal InMemorySlotEngine ReadModel => _replica;
@@ -159,33 +162,18 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         }
 
         await _disposal.CancelAsync().ConfigureAwait(false);
-        if (_sweeper is not null)
+        foreach (var loop in new[] { _sweeper, _versionCheck })
         {
-            await _sweeper.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (loop is not null)
+            {
+                await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
 
+        _redis.ResyncNeeded -= OnResyncNeeded;
+        _redis.ConnectionChanged -= OnConnectionChanged;
         await _redis.DisposeAsync().ConfigureAwait(false);
         _disposal.Dispose();
-    }
-
-    private async Task StartAsync(CancellationToken cancellationToken)
-    {
-        // Load the scripts into every primary's cache up front (EVALSHA would also load them on first use).
-        foreach (var script in StoreScripts.All)
-        {
-            await _redis.ExecuteOnAllPrimariesAsync("SCRIPT", ["LOAD", script.TextUtf8], cancellationToken).ConfigureAwait(false);
-        }
-
-        _redis.SubscriptionsRestored += _ => _feed.ReloadAll(_readModel.Keys());
-        if (!_keys.Cluster)
-        {
-            await _redis.SubscribeAsync(_keys.GlobalFeed, OnFeedMessage, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (_options.SweepInterval is { } interval)
-        {
-            _sweeper = SweepLoopAsync(interval);
-        }
     }
 
     private async Task SweepLoopAsync(TimeSpan interval)
@@ -200,9 +188,9 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
                 {
                     await SweepExpiredHoldsAsync(token).ConfigureAwait(false);
                 }
-                catch (RedisException e)
+                catch (Exception e) when (e is RedisException or TimeoutException)
                 {
-                    _options.Warning?.Invoke("The hold sweeper failed this round: " + e.Message);
+                    Warn("The hold sweeper failed this round: " + e.Message);
                 }
             }
         }
@@ -212,7 +200,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         }
     }
 
-    private void OnFeedMessage(string channel, ReadOnlyMemory<byte> message)
+    private void OnFeedMessage(ReadOnlyMemory<byte> message)
     {
         Span<char> text = stackalloc char[Math.Min(message.Length, 128)];
         var length = System.Text.Encoding.UTF8.GetChars(message.Span[..text.Length], text);
@@ -226,6 +214,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         {
             // "gone" (withdrawn) or "reset" (published again, rebuilt), or a word of a newer version: a new
             // generation whose versions start again, so the version order says nothing: reload whatever is held.
+            StoreLog.ReadModelReset(_logger, feed.Calendar.ToString());
             _feed.Force(feed.Calendar, feed.ChangedAtMs);
         }
         else
@@ -249,7 +238,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
 
         try
         {
-            await _redis.SSubscribeAsync(channel, OnFeedMessage, cancellationToken).ConfigureAwait(false);
+            await _redis.SubscribeAsync(channel, sharded: true, OnFeedMessage, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

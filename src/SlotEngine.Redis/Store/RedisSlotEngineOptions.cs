@@ -1,4 +1,6 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace SlotEngine.Redis;
 
@@ -19,17 +21,50 @@ public enum PersistenceCheckMode
 public sealed class RedisSlotEngineOptions
 {
     /// <summary>
-    /// Where Redis is, in the form <c>host:port,host:port,user=…,password=…,ssl=true,connectTimeout=…</c>
-    /// (see <see cref="RedisConnectionOptions.Parse(string)"/>). Ignored when <see cref="Connection"/> is set.
+    /// The host's multiplexer, shared: the store runs its commands and subscriptions on it and never disposes it.
+    /// Takes precedence over <see cref="Configuration"/> and <see cref="ConnectionString"/> (which then only serve the
+    /// durable connections, see <see cref="DurableConnections"/>).
+    /// <value>The default is <see langword="null"/>.</value>
+    /// </summary>
+    public IConnectionMultiplexer? Multiplexer { get; set; }
+
+    /// <summary>
+    /// Where Redis is and how to connect, as StackExchange.Redis options (endpoints, Sentinel <c>ServiceName</c>, TLS
+    /// and certificate validation, credentials, timeouts, <c>AbortOnConnectFail</c>, RESP3). The store opens its own
+    /// multiplexer from a copy and disposes it. Takes precedence over <see cref="ConnectionString"/>.
+    /// <value>The default is <see langword="null"/>.</value>
+    /// </summary>
+    public ConfigurationOptions? Configuration { get; set; }
+
+    /// <summary>
+    /// Where Redis is, as a StackExchange.Redis connection string (for example
+    /// <c>redis1:6379,redis2:6379,password=…,ssl=true,abortConnect=false</c> or <c>sentinel:26379,serviceName=mymaster</c>).
+    /// With <c>abortConnect=false</c> the store starts while Redis is away, reports unhealthy, and recovers when it arrives.
     /// <value>The default is <see langword="null"/>.</value>
     /// </summary>
     public string? ConnectionString { get; set; }
 
     /// <summary>
-    /// Where Redis is, as options (takes precedence over <see cref="ConnectionString"/>).
-    /// <value>The default is <see langword="null"/>.</value>
+    /// Where the store logs (connection lost and restored, read-model resyncs, replica shortfalls, persistence
+    /// risks), under the category <c>SlotEngine.Redis</c>. Nothing about a patient is ever logged.
+    /// <value>The default is <see langword="null"/>: no logging.</value>
     /// </summary>
-    public RedisConnectionOptions? Connection { get; set; }
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// How often the read model's versions are compared with Redis's, to reload calendars whose feed messages were
+    /// lost (a subscription renewed late, a failover). <see langword="null"/> turns the check off.
+    /// <value>The default is 30 seconds.</value>
+    /// </summary>
+    public TimeSpan? VersionCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// With <see cref="WaitForReplicas"/> above 0: how many connections of its own the store opens for bookings and
+    /// their <c>WAIT</c>. <c>WAIT</c> blocks the connection it is sent on, so it never runs on the shared multiplexer;
+    /// each durable connection carries one booking's <c>WAIT</c> at a time.
+    /// <value>The default is 4.</value>
+    /// </summary>
+    public int DurableConnections { get; set; } = 4;
 
     /// <summary>
     /// The shared rules (zone, booking window, cutoff, quotas, patient key secret). Every node of one
@@ -108,13 +143,48 @@ public sealed class RedisSlotEngineOptions
     /// </summary>
     public IMeterFactory? MeterFactory { get; set; }
 
+    /// <summary>The configuration the store connects with (a copy is made at connect): null when only a multiplexer was given.</summary>
+    internal ConfigurationOptions? ResolveConfiguration() =>
+        Configuration ?? (string.IsNullOrWhiteSpace(ConnectionString) ? null : ConfigurationOptions.Parse(ConnectionString));
+
+    /// <summary>How long a caller waits for a calendar to load: a connect and two command timeouts.</summary>
+    internal TimeSpan LoadBound(IConnectionMultiplexer multiplexer)
+    {
+        var configuration = ResolveConfiguration();
+        var connect = configuration?.ConnectTimeout ?? 5000;
+        var command = configuration?.AsyncTimeout ?? multiplexer.TimeoutMilliseconds;
+        return TimeSpan.FromMilliseconds(connect + (2L * command));
+    }
+
     /// <summary>Checks every setting and names the first that is wrong.</summary>
     /// <exception cref="ArgumentException">A setting is out of range; the message names it.</exception>
     public void Validate()
     {
-        if (Connection is null && string.IsNullOrWhiteSpace(ConnectionString))
+        if (Multiplexer is null && Configuration is null && string.IsNullOrWhiteSpace(ConnectionString))
         {
-            throw new ArgumentException("RedisSlotEngineOptions needs a ConnectionString or a Connection.", nameof(ConnectionString));
+            throw new ArgumentException("RedisSlotEngineOptions needs a Multiplexer, a Configuration or a ConnectionString.", nameof(ConnectionString));
+        }
+
+        if (Multiplexer is null && Configuration is null)
+        {
+            try
+            {
+                _ = ConfigurationOptions.Parse(ConnectionString!);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException("RedisSlotEngineOptions.ConnectionString is not a valid StackExchange.Redis connection string: " + e.Message, nameof(ConnectionString), e);
+            }
+        }
+
+        if (DurableConnections is < 1 or > 64)
+        {
+            throw new ArgumentOutOfRangeException(nameof(DurableConnections), DurableConnections, "RedisSlotEngineOptions.DurableConnections must be between 1 and 64.");
+        }
+
+        if (VersionCheckInterval is { } check && check < TimeSpan.FromMilliseconds(100))
+        {
+            throw new ArgumentOutOfRangeException(nameof(VersionCheckInterval), check, "RedisSlotEngineOptions.VersionCheckInterval must be at least 100 ms.");
         }
 
         if (Engine is null)
@@ -168,18 +238,32 @@ public sealed class RedisSlotEngineOptions
     }
 }
 
+/// <summary>A failure of SlotEngine's own on Redis (not the client's): a script answered what the store does not expect.</summary>
+public class SlotEngineRedisException : RedisException
+{
+    /// <summary>Creates the exception with a message.</summary>
+    /// <param name="message">What happened.</param>
+    public SlotEngineRedisException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and a cause.</summary>
+    /// <param name="message">What happened.</param>
+    /// <param name="innerException">The cause.</param>
+    public SlotEngineRedisException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
 /// <summary>
 /// A booking took effect on the Redis primary, but fewer than <see cref="RedisSlotEngineOptions.WaitForReplicas"/>
 /// replicas acknowledged it in time: a failover now could lose it. Confirming again is safe (it succeeds
 /// again and waits again).
 /// </summary>
-public sealed class ReplicationTimeoutException : RedisException
+public sealed class ReplicationTimeoutException : SlotEngineRedisException
 {
-    /// <summary>Creates the exception.</summary>
-    public ReplicationTimeoutException()
-    {
-    }
-
     /// <summary>Creates the exception with a message.</summary>
     /// <param name="message">What happened.</param>
     public ReplicationTimeoutException(string message)

@@ -10,6 +10,10 @@ namespace SlotEngine.Redis;
 /// </summary>
 internal sealed class StoreKeys
 {
+    /// <summary>Each calendar's key names, made once (a claim would otherwise build seven strings).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<CalendarKey, CalendarKeySet> _sets = new();
+    private bool _cluster;
+
     public StoreKeys(string prefix, bool cluster)
     {
         Prefix = prefix;
@@ -19,7 +23,19 @@ internal sealed class StoreKeys
 
     public string Prefix { get; }
 
-    public bool Cluster { get; }
+    /// <summary>
+    /// Whether the deployment is a Redis Cluster. Set once when the store first reaches Redis (with
+    /// <c>abortConnect=false</c> that may be after start; no call succeeds before it).
+    /// </summary>
+    public bool Cluster
+    {
+        get => Volatile.Read(ref _cluster);
+        set
+        {
+            Volatile.Write(ref _cluster, value);
+            _sets.Clear(); // the feed channel's name depends on it
+        }
+    }
 
     /// <summary>The one channel of the change feed on a standalone server (PUBLISH).</summary>
     public string GlobalFeed { get; }
@@ -42,7 +58,9 @@ internal sealed class StoreKeys
         return true;
     }
 
-    public CalendarKeySet For(CalendarKey key)
+    public CalendarKeySet For(CalendarKey key) => _sets.GetOrAdd(key, static (k, keys) => keys.Build(k), this);
+
+    private CalendarKeySet Build(CalendarKey key)
     {
         var reference = CalendarRef(key);
         var tag = Prefix + "{p:" + reference + "}";

@@ -1,5 +1,5 @@
 using System.Reflection;
-using SlotEngine.Redis.Transport;
+using SlotEngine.Redis.Client;
 
 namespace SlotEngine.Redis;
 

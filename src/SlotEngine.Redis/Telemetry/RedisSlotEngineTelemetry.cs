@@ -5,8 +5,10 @@ namespace SlotEngine.Redis;
 /// meter SlotEngine.Hosting publishes its instruments on (<c>.AddMeter("SlotEngine")</c> collects both).
 /// </summary>
 /// <remarks>
-/// Tags are low-cardinality: a command name, never a key, a channel, an argument or anything about a patient.
-/// When nobody listens, the transport takes no timestamp at all.
+/// Tags follow the OpenTelemetry database-client conventions (<c>db.system.name</c>, <c>db.operation.name</c>,
+/// <c>server.address</c>, <c>server.port</c>) and are low-cardinality: never a key, a channel, an argument or anything
+/// about a patient. When nobody listens, the store takes no timestamp at all. The client's own spans come from
+/// <c>OpenTelemetry.Instrumentation.StackExchangeRedis</c> (see docs/redis.md).
 /// </remarks>
 public static class RedisSlotEngineTelemetry
 {
@@ -16,7 +18,8 @@ public static class RedisSlotEngineTelemetry
     /// <summary>
     /// Histogram <c>slotengine.redis.round_trip.duration</c> (s): from sending a command (or a script call, or one
     /// command to every primary) to its reply, redirects and a <c>NOSCRIPT</c> resend included; tagged with
-    /// <see cref="CommandTag"/>. Only commands that got a reply are measured (an error reply counts; a lost
+    /// <see cref="SystemTag"/>, <see cref="CommandTag"/> and, for commands sent to one server, <see cref="ServerAddressTag"/>
+    /// and <see cref="ServerPortTag"/>. Only commands that got a reply are measured (an error reply counts; a lost
     /// connection, a timeout or a cancellation does not).
     /// </summary>
     public const string RoundTripDuration = "slotengine.redis.round_trip.duration";
@@ -28,6 +31,15 @@ public static class RedisSlotEngineTelemetry
     /// </summary>
     public const string ChangeFeedLag = "slotengine.redis.change_feed.lag";
 
-    /// <summary>Tag <c>slotengine.redis.command</c>: the command's name in lower case (<c>evalsha</c>, <c>get</c>, <c>set</c>, <c>ping</c>, …).</summary>
-    public const string CommandTag = "slotengine.redis.command";
+    /// <summary>Tag <c>db.operation.name</c>: the command's name as sent (<c>EVALSHA</c>, <c>GET</c>, <c>SET</c>, <c>WAIT</c>, <c>PING</c>, …).</summary>
+    public const string CommandTag = "db.operation.name";
+
+    /// <summary>Tag <c>db.system.name</c>: always <c>redis</c>.</summary>
+    public const string SystemTag = "db.system.name";
+
+    /// <summary>Tag <c>server.address</c>: the host of the server the command went to (absent for a command sent to every primary).</summary>
+    public const string ServerAddressTag = "server.address";
+
+    /// <summary>Tag <c>server.port</c>: the port of the server the command went to (absent for a command sent to every primary).</summary>
+    public const string ServerPortTag = "server.port";
 }

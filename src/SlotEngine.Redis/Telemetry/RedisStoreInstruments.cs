@@ -18,8 +18,8 @@ internal sealed class RedisStoreInstruments
 
     private static readonly Lazy<RedisStoreInstruments> Static = new(() => new RedisStoreInstruments(new Meter(Options())));
 
-    /// <summary>Command names as sent (upper case) to their tag value; bounded by the commands the code sends.</summary>
-    private static readonly ConcurrentDictionary<string, string> Lowered = new(StringComparer.Ordinal);
+    /// <summary>Servers to their address and port tags; bounded by the deployment's servers.</summary>
+    private static readonly ConcurrentDictionary<System.Net.EndPoint, (string Address, int Port)> Servers = new();
 
     private RedisStoreInstruments(Meter meter)
     {
@@ -46,14 +46,30 @@ internal sealed class RedisStoreInstruments
     /// <summary>A timestamp to pass to <see cref="RecordRoundTrip"/>, or 0 when nobody listens (then nothing is recorded).</summary>
     public long StartRoundTrip() => RoundTrip.Enabled ? Stopwatch.GetTimestamp() : 0;
 
-    /// <summary>Records a round trip begun at <paramref name="started"/> (from <see cref="StartRoundTrip"/>).</summary>
-    public void RecordRoundTrip(string command, long started)
+    /// <summary>Records a round trip begun at <paramref name="started"/> (from <see cref="StartRoundTrip"/>) of <paramref name="command"/> (upper case, as sent) to <paramref name="server"/> (null: every primary).</summary>
+    public void RecordRoundTrip(string command, long started, System.Net.EndPoint? server = null)
     {
-        if (started != 0)
+        if (started == 0)
         {
-            var tag = Lowered.GetOrAdd(command, static name => name.ToLowerInvariant());
-            RoundTrip.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>(RedisSlotEngineTelemetry.CommandTag, tag));
+            return;
         }
+
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var system = new KeyValuePair<string, object?>(RedisSlotEngineTelemetry.SystemTag, "redis");
+        var operation = new KeyValuePair<string, object?>(RedisSlotEngineTelemetry.CommandTag, command);
+        if (server is null)
+        {
+            RoundTrip.Record(elapsed, system, operation);
+            return;
+        }
+
+        var (address, port) = Servers.GetOrAdd(server, static endPoint => endPoint switch
+        {
+            System.Net.DnsEndPoint dns => (dns.Host, dns.Port),
+            System.Net.IPEndPoint ip => (ip.Address.ToString(), ip.Port),
+            _ => (endPoint.ToString() ?? "unknown", 0),
+        });
+        RoundTrip.Record(elapsed, system, operation, new(RedisSlotEngineTelemetry.ServerAddressTag, address), new(RedisSlotEngineTelemetry.ServerPortTag, port));
     }
 
     private static MeterOptions Options() => new(RedisSlotEngineTelemetry.MeterName)

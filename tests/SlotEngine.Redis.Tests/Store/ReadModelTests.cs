@@ -153,7 +153,7 @@ public sealed class ReadModelTests(StandaloneServerFixture fixture, ITestOutputH
 
     private async Task<byte[]> RawGetAsync(string key)
     {
-        await using var redis = await Transport.RedisConnection.ConnectAsync(fixture.Server.Endpoint);
-        return (await redis.ExecuteAsync(key, "GET", key)).Bytes.ToArray();
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.Server.Endpoint);
+        return (byte[])(await redis.GetDatabase().StringGetAsync(key))!;
     }
 }

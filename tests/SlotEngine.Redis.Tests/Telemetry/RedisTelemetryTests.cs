@@ -1,3 +1,4 @@
+using StackExchange.Redis;
 using System.Globalization;
 using SlotEngine.Redis.Tests.Contract;
 using SlotEngine.Redis.Tests.Fixtures;
@@ -28,14 +29,18 @@ public sealed class RedisTelemetryTests(StandaloneServerFixture fixture) : IClas
         await node.PingAsync();
 
         var samples = meters.Of(RedisSlotEngineTelemetry.RoundTripDuration);
-        var commands = samples.Select(s => Assert.Single(s.Tags)).ToList();
-        Assert.All(commands, tag => Assert.Equal(RedisSlotEngineTelemetry.CommandTag, tag.Key));
-        var names = commands.Select(tag => Assert.IsType<string>(tag.Value)).ToHashSet(StringComparer.Ordinal);
-        Assert.Contains("script", names);   // SCRIPT LOAD at start
-        Assert.Contains("evalsha", names);  // publish, claim, calendar loads
-        Assert.Contains("set", names);      // the idempotency key's owner
-        Assert.Contains("ping", names);
-        Assert.All(names, name => Assert.Matches("^[a-z]+$", name));
+        Assert.All(samples, s => Assert.Contains(s.Tags, t => t.Key == RedisSlotEngineTelemetry.SystemTag && (string?)t.Value == "redis"));
+        var names = samples.Select(s => Assert.IsType<string>(Assert.Single(s.Tags, t => t.Key == RedisSlotEngineTelemetry.CommandTag).Value)).ToHashSet(StringComparer.Ordinal);
+        Assert.Contains("SCRIPT", names);   // SCRIPT LOAD at start
+        Assert.Contains("EVALSHA", names);  // publish, claim, calendar loads
+        Assert.Contains("SET", names);      // the idempotency key's owner
+        Assert.Contains("PING", names);
+        Assert.All(names, name => Assert.Matches("^[A-Z]+$", name));
+
+        // OpenTelemetry database-client conventions: a command sent to one server names it.
+        var evalSha = samples.First(s => s.Tags.Any(t => (string?)t.Value == "EVALSHA"));
+        Assert.Contains(evalSha.Tags, t => t.Key == RedisSlotEngineTelemetry.ServerAddressTag && (string?)t.Value == "127.0.0.1");
+        Assert.Contains(evalSha.Tags, t => t.Key == RedisSlotEngineTelemetry.ServerPortTag && (int?)t.Value == fixture.Server.Port);
         Assert.All(samples, s => Assert.True(s.Value >= 0));
 
         // Nothing of a key, the prefix, the idempotency key or the patient in any tag of either instrument.

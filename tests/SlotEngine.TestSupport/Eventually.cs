@@ -1,7 +1,8 @@
-namespace SlotEngine.Redis.Tests.Fixtures;
+using StackExchange.Redis;
+namespace SlotEngine.TestSupport;
 
 /// <summary>Polls a condition until it holds; fails with <paramref name="what"/> if it does not within the bound.</summary>
-internal static class Eventually
+public static class Eventually
 {
     public static readonly TimeSpan DefaultBound = TimeSpan.FromSeconds(30);
 
@@ -18,7 +19,7 @@ internal static class Eventually
                     return;
                 }
             }
-            catch (Exception e) when (e is RedisException or IOException or InvalidOperationException or System.Net.Sockets.SocketException)
+            catch (Exception e) when (e is RedisException or TimeoutException or IOException or InvalidOperationException or System.Net.Sockets.SocketException)
             {
                 last = e;
             }

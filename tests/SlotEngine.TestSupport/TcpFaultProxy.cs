@@ -2,15 +2,16 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 
-namespace SlotEngine.Redis.Tests.Fixtures;
+namespace SlotEngine.TestSupport;
 
 /// <summary>
 /// A loopback TCP proxy in front of one server, for fault tests: <see cref="CutAll"/> resets every
 /// connection through it at once (mid-command, as a network failure would), and
 /// <see cref="Blackhole"/> keeps connections open but stops forwarding, so replies never come.
-/// <see cref="Freeze"/> does the same to the connections open at that moment only.
+/// <see cref="Freeze"/> does the same to the connections open at that moment only. <see cref="Stall"/> holds bytes
+/// back without losing them (a congested link) until <see cref="Resume"/>.
 /// </summary>
-internal sealed class TcpFaultProxy : IAsyncDisposable
+public sealed class TcpFaultProxy : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly int _targetPort;
@@ -21,6 +22,7 @@ internal sealed class TcpFaultProxy : IAsyncDisposable
     private int _frozenThrough;
     private long _heldBytes;
     private int _cuts;
+    private TaskCompletionSource? _stall;
 
     public TcpFaultProxy(int targetPort)
     {
@@ -56,6 +58,15 @@ internal sealed class TcpFaultProxy : IAsyncDisposable
     /// opened later (a client reconnecting) are forwarded as usual.
     /// </summary>
     public void Freeze() => Volatile.Write(ref _frozenThrough, Volatile.Read(ref _nextId));
+
+    /// <summary>
+    /// Stops forwarding in both directions without dropping anything: what was read waits, and TCP flow control
+    /// holds the rest in the peers' buffers. Connections stay open. <see cref="Resume"/> lets it all through.
+    /// </summary>
+    public void Stall() => Interlocked.CompareExchange(ref _stall, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
+
+    /// <summary>Ends a <see cref="Stall"/>: the held bytes are forwarded, in order.</summary>
+    public void Resume() => Interlocked.Exchange(ref _stall, null)?.TrySetResult();
 
     /// <summary>Resets every open connection (RST, not a graceful close).</summary>
     public void CutAll()
@@ -128,6 +139,11 @@ internal sealed class TcpFaultProxy : IAsyncDisposable
                 if (read == 0)
                 {
                     break;
+                }
+
+                if (Volatile.Read(ref _stall) is { } stall)
+                {
+                    await stall.Task.WaitAsync(_stop.Token);
                 }
 
                 if (!Blackhole && id > Volatile.Read(ref _frozenThrough))

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace SlotEngine.Redis.Tests.Fixtures;
+namespace SlotEngine.TestSupport;
 
 /// <summary>Finds redis-server and redis-cli on PATH, and runs redis-cli.</summary>
-internal static class RedisTools
+public static class RedisTools
 {
     private static readonly Lazy<string> ServerPath = new(() => Find("redis-server"));
     private static readonly Lazy<string> CliPath = new(() => Find("redis-cli"));

@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 
-namespace SlotEngine.Redis.Tests.Fixtures;
+namespace SlotEngine.TestSupport;
 
 /// <summary>How to start a <see cref="RedisServer"/>.</summary>
-internal sealed record RedisServerOptions
+public sealed record RedisServerOptions
 {
     /// <summary>appendonly yes, fsync always (for durability tests).</summary>
     public bool AppendOnly { get; init; }
@@ -22,13 +22,19 @@ internal sealed record RedisServerOptions
     public int? ReplicaOf { get; init; }
 
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
+
+    /// <summary>Listen on this port instead of a free one the launcher picks (e.g. a port a client already waits on).</summary>
+    public int? Port { get; init; }
+
+    /// <summary>Also serve TLS with these files (on <see cref="RedisServer.TlsPort"/>; the plain port stays for the launcher and redis-cli).</summary>
+    public RedisTlsFiles? Tls { get; init; }
 }
 
 /// <summary>
 /// A real redis-server process of the test's own: bound to 127.0.0.1 on a free port, in a temporary
 /// directory, not daemonized, with no RDB snapshots. Killed and its directory deleted on dispose.
 /// </summary>
-internal sealed class RedisServer : IAsyncDisposable
+public sealed class RedisServer : IAsyncDisposable
 {
     private readonly RedisServerOptions _options;
     private Process? _process;
@@ -41,6 +47,9 @@ internal sealed class RedisServer : IAsyncDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>The TLS port, when <see cref="RedisServerOptions.Tls"/> was given (0 otherwise).</summary>
+    public int TlsPort { get; private set; }
 
     /// <summary>The cluster bus port (when cluster-enabled).</summary>
     public int BusPort { get; private set; }
@@ -62,7 +71,7 @@ internal sealed class RedisServer : IAsyncDisposable
         {
             var directory = Path.Combine(Path.GetTempPath(), "slotengine-redis-" + Guid.NewGuid().ToString("N"));
             System.IO.Directory.CreateDirectory(directory);
-            var server = new RedisServer(options, FreePort.Next(), directory);
+            var server = new RedisServer(options, options.Port ?? FreePort.Next(), directory);
             try
             {
                 await server.LaunchAsync();
@@ -150,6 +159,17 @@ internal sealed class RedisServer : IAsyncDisposable
                 "--cluster-node-timeout", "5000", "--cluster-port", BusPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
+        if (_options.Tls is { } tls)
+        {
+            if (TlsPort == 0)
+            {
+                TlsPort = FreePort.Next();
+            }
+
+            Add("--tls-port", TlsPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--tls-cert-file", tls.CertificateFile,
+                "--tls-key-file", tls.KeyFile, "--tls-ca-cert-file", tls.CaCertificateFile, "--tls-auth-clients", "no");
+        }
+
         if (_options.ReplicaOf is { } primary)
         {
             Add("--replicaof", "127.0.0.1", primary.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -220,4 +240,4 @@ internal sealed class RedisServer : IAsyncDisposable
 }
 
 /// <summary>A redis-server process of a fixture did not start or stopped while starting.</summary>
-internal sealed class RedisServerStartException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class RedisServerStartException(string message, Exception? inner = null) : Exception(message, inner);

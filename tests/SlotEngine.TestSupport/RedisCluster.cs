@@ -1,10 +1,10 @@
-namespace SlotEngine.Redis.Tests.Fixtures;
+namespace SlotEngine.TestSupport;
 
 /// <summary>
 /// Three cluster-enabled primaries of our own, joined with <c>redis-cli --cluster create … --cluster-replicas 0</c>;
 /// ready once every node reports <c>cluster_state:ok</c> and agrees on the slot map.
 /// </summary>
-internal sealed class RedisCluster : IAsyncDisposable
+public sealed class RedisCluster : IAsyncDisposable
 {
     private RedisCluster(IReadOnlyList<RedisServer> nodes) => Nodes = nodes;
 

@@ -1,12 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace SlotEngine.Redis.Transport;
+namespace SlotEngine.Redis.Client;
 
 /// <summary>
 /// A Lua script with its SHA-1, the name by which Redis caches it. Create one per script and keep it
-/// (e.g. in a static field): <see cref="RedisConnection.EvalShaAsync"/> sends only the SHA-1 while the
-/// server has the script cached, and the text when it has not.
+/// (e.g. in a static field): <c>StoreConnection.EvalShaAsync</c> sends only the SHA-1 while the
+/// server has the script cached, and the text when it answers <c>NOSCRIPT</c>.
 /// </summary>
 internal sealed class RedisScript
 {
@@ -15,18 +15,19 @@ internal sealed class RedisScript
         ArgumentException.ThrowIfNullOrWhiteSpace(text);
         Text = text;
         TextUtf8 = Encoding.UTF8.GetBytes(text);
-        Sha1Hex = Convert.ToHexStringLower(SHA1.HashData(TextUtf8));
-        Sha1Utf8 = Encoding.ASCII.GetBytes(Sha1Hex);
+        Sha1 = SHA1.HashData(TextUtf8);
+        Sha1Hex = Convert.ToHexStringLower(Sha1);
     }
 
     public string Text { get; }
 
     public byte[] TextUtf8 { get; }
 
+    /// <summary>The 20 bytes of the SHA-1 (StackExchange.Redis sends them as hex with <c>EVALSHA</c>).</summary>
+    public byte[] Sha1 { get; }
+
     /// <summary>40 lower-case hex digits, as <c>SCRIPT LOAD</c> returns.</summary>
     public string Sha1Hex { get; }
-
-    public byte[] Sha1Utf8 { get; }
 
     public override string ToString() => $"script {Sha1Hex}";
 }

@@ -1,0 +1,383 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace SlotEngine.Redis.Client;
+
+/// <summary>Handles one pub/sub message. Must be quick and must not block.</summary>
+/// <param name="message">The payload.</param>
+internal delegate void RedisMessageHandler(ReadOnlyMemory<byte> message);
+
+/// <summary>
+/// The store's one door to Redis: a thin adapter over StackExchange.Redis's <see cref="IConnectionMultiplexer"/>
+/// (the host's, shared and never disposed here, or one of our own), so that the store's code reads as it did and
+/// every client concern (routing, MOVED/ASK, reconnects, resubscription, Sentinel, TLS, RESP3) is the client's.
+/// It adds what the client does not do for us: round-trip timing by command, <c>EVALSHA</c> with the
+/// <c>NOSCRIPT</c> fallback, commands to every primary, and durable lanes (connections of their own for writes
+/// followed by the blocking <c>WAIT</c>, so no other caller queues behind a <c>WAIT</c>). Thread-safe.
+/// </summary>
+/// <remarks>
+/// Errors are StackExchange.Redis's own: <see cref="RedisConnectionException"/> (no connection), <see cref="RedisTimeoutException"/>
+/// (a <see cref="TimeoutException"/>, no reply in time; the command may have run), <see cref="RedisServerException"/> (an error reply).
+/// </remarks>
+internal sealed partial class StoreConnection : IAsyncDisposable
+{
+    private readonly bool _ownsMultiplexer;
+    private readonly Lane[] _durable;
+    private readonly ILogger _logger;
+    private int _nextDurable;
+    private int _disposed;
+
+    private StoreConnection(IConnectionMultiplexer multiplexer, bool ownsMultiplexer, Lane[] durable, ILogger logger)
+    {
+        Multiplexer = multiplexer;
+        _ownsMultiplexer = ownsMultiplexer;
+        Main = new Lane(multiplexer);
+        _durable = durable;
+        _logger = logger;
+        multiplexer.ConnectionFailed += OnConnectionFailed;
+        multiplexer.ConnectionRestored += OnConnectionRestored;
+        multiplexer.HashSlotMoved += OnHashSlotMoved;
+    }
+
+    /// <summary>
+    /// Raised after a connection came back (its subscriptions are renewed by the client) or a hash slot moved:
+    /// feed messages published meanwhile may be lost, so reload what they would have said.
+    /// </summary>
+    public event Action? ResyncNeeded;
+
+    /// <summary>Raised when the client reports a connection lost or restored (for logging and health).</summary>
+    public event Action<ConnectionFailedEventArgs, bool>? ConnectionChanged;
+
+    /// <summary>Where round trips are recorded (null: nowhere).</summary>
+    public RedisStoreInstruments? Instruments { get; set; }
+
+    public IConnectionMultiplexer Multiplexer { get; }
+
+    /// <summary>The shared multiplexer's lane: every command but durable writes and their <c>WAIT</c>.</summary>
+    public Lane Main { get; }
+
+    /// <summary>How many durable lanes there are (0: durable writes share <see cref="Main"/>).</summary>
+    public int DurableLanes => _durable.Length;
+
+    /// <summary>Whether any server is connected.</summary>
+    public bool IsConnected => Multiplexer.IsConnected;
+
+    /// <summary>
+    /// Connects (or takes <paramref name="shared"/>), and opens <paramref name="durableLanes"/> connections of
+    /// our own for durable writes (from <paramref name="configuration"/>, or from the shared multiplexer's
+    /// configuration string when only it was given).
+    /// </summary>
+    public static async Task<StoreConnection> ConnectAsync(IConnectionMultiplexer? shared, ConfigurationOptions? configuration, int durableLanes, ILogger logger)
+    {
+        IConnectionMultiplexer multiplexer;
+        var owns = shared is null;
+        if (shared is null)
+        {
+            var options = configuration!.Clone();
+            options.ClientName ??= "SlotEngine";
+
+            // The start-up checks read CONFIG (persistence); a shared multiplexer keeps the host's own choice.
+            options.AllowAdmin = true;
+            multiplexer = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
+        }
+        else
+        {
+            multiplexer = shared;
+        }
+
+        var lanes = new Lane[durableLanes];
+        try
+        {
+            for (var i = 0; i < lanes.Length; i++)
+            {
+                var options = configuration?.Clone() ?? ConfigurationOptions.Parse(multiplexer.Configuration);
+                options.ClientName = (options.ClientName ?? "SlotEngine") + "-durable" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+                options.AbortOnConnectFail = false;
+                lanes[i] = new Lane(await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false));
+            }
+        }
+        catch
+        {
+            foreach (var lane in lanes)
+            {
+                lane?.Multiplexer.Dispose();
+            }
+
+            if (owns)
+            {
+                await multiplexer.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+
+        return new StoreConnection(multiplexer, owns, lanes, logger);
+    }
+
+    /// <summary>
+    /// Whether the deployment is a Redis Cluster, from the connected servers; null while none is connected.
+    /// </summary>
+    public bool? DetectCluster()
+    {
+        var any = false;
+        foreach (var server in Multiplexer.GetServers())
+        {
+            if (!server.IsConnected)
+            {
+                continue;
+            }
+
+            if (server.ServerType == ServerType.Cluster)
+            {
+                return true;
+            }
+
+            any = true;
+        }
+
+        return any ? false : null;
+    }
+
+    /// <summary>A durable lane, round robin (the main lane when there are none).</summary>
+    public Lane NextDurable()
+    {
+        if (_durable.Length == 0)
+        {
+            return Main;
+        }
+
+        var next = (uint)Interlocked.Increment(ref _nextDurable);
+        return _durable[next % (uint)_durable.Length];
+    }
+
+    /// <summary>
+    /// Runs <paramref name="script"/> on the main lane with <c>EVALSHA</c>, routed by the first key (all keys
+    /// must share a hash slot). <c>NOSCRIPT</c> (after <c>SCRIPT FLUSH</c>, a restart or a failover) means the
+    /// script did not run: it is sent once more by text, which loads it (the client's own script cache).
+    /// </summary>
+    public ValueTask<RedisReply> EvalShaAsync(RedisScript script, ReadOnlySpan<RedisValue> keys, ReadOnlySpan<RedisValue> args, CancellationToken cancellationToken = default) =>
+        EvalShaAsync(Main, script, keys, args, cancellationToken);
+
+    /// <summary>As <see cref="EvalShaAsync(RedisScript, ReadOnlySpan{RedisValue}, ReadOnlySpan{RedisValue}, CancellationToken)"/>, on a given lane.</summary>
+    public ValueTask<RedisReply> EvalShaAsync(Lane lane, RedisScript script, ReadOnlySpan<RedisValue> keys, ReadOnlySpan<RedisValue> args, CancellationToken cancellationToken = default)
+    {
+        var keyArray = new RedisKey[keys.Length];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keyArray[i] = (string?)keys[i];
+        }
+
+        return EvalCoreAsync(lane, script, keyArray, args.ToArray(), cancellationToken);
+    }
+
+    /// <summary>As the span overload, taking <paramref name="args"/> as it is (no copy): the caller must not change it while the call runs.</summary>
+    public ValueTask<RedisReply> EvalShaAsync(Lane lane, RedisScript script, RedisValue[] keys, RedisValue[] args, CancellationToken cancellationToken = default)
+    {
+        var keyArray = new RedisKey[keys.Length];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keyArray[i] = (string?)keys[i];
+        }
+
+        return EvalCoreAsync(lane, script, keyArray, args, cancellationToken);
+    }
+
+    /// <inheritdoc cref="EvalShaAsync(Lane, RedisScript, RedisValue[], RedisValue[], CancellationToken)"/>
+    public ValueTask<RedisReply> EvalShaAsync(RedisScript script, RedisValue[] keys, RedisValue[] args, CancellationToken cancellationToken = default) =>
+        EvalShaAsync(Main, script, keys, args, cancellationToken);
+
+    /// <summary><c>SET key value NX GET PX ms</c>: sets when absent; returns the value it found (null: it set it).</summary>
+    public async ValueTask<RedisReply> SetIfAbsentGetAsync(string key, string value, long expiryMs, CancellationToken cancellationToken)
+    {
+        var started = Instruments?.StartRoundTrip() ?? 0;
+        var reply = await WithCancellation(Main.Database.ExecuteAsync("SET", [(RedisKey)key, value, "NX", "GET", "PX", expiryMs]), cancellationToken).ConfigureAwait(false);
+        Instruments?.RecordRoundTrip("SET", started, ServerOf(Main, key, started));
+        return new RedisReply(reply);
+    }
+
+    /// <summary><c>GET key</c> on the main lane.</summary>
+    public async ValueTask<RedisReply> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        var started = Instruments?.StartRoundTrip() ?? 0;
+        var reply = await WithCancellation(Main.Database.ExecuteAsync("GET", [(RedisKey)key]), cancellationToken).ConfigureAwait(false);
+        Instruments?.RecordRoundTrip("GET", started, ServerOf(Main, key, started));
+        return new RedisReply(reply);
+    }
+
+    /// <summary><c>DEL key</c> on the main lane.</summary>
+    public async ValueTask DeleteAsync(string key, CancellationToken cancellationToken)
+    {
+        var started = Instruments?.StartRoundTrip() ?? 0;
+        await WithCancellation(Main.Database.KeyDeleteAsync(key), cancellationToken).ConfigureAwait(false);
+        Instruments?.RecordRoundTrip("DEL", started, ServerOf(Main, key, started));
+    }
+
+    /// <summary>
+    /// A small write beside <paramref name="routingKey"/> (<c>SET &lt;routingKey&gt;:sync 1 PX 60000</c>, same hash slot) on
+    /// <paramref name="lane"/>, so that a <c>WAIT</c> after it on the same lane covers everything written to that
+    /// primary before it (replication is one ordered stream): for a retry that found its earlier result, or a
+    /// confirm of what was booked already, where the script itself wrote nothing.
+    /// </summary>
+    public async ValueTask TouchAsync(Lane lane, string routingKey, CancellationToken cancellationToken)
+    {
+        var started = Instruments?.StartRoundTrip() ?? 0;
+        await WithCancellation(lane.Database.ExecuteAsync("SET", [(RedisKey)(routingKey + ":sync"), "1", "PX", 60_000]), cancellationToken).ConfigureAwait(false);
+        Instruments?.RecordRoundTrip("SET", started, ServerOf(lane, routingKey, started));
+    }
+
+    /// <summary>
+    /// <c>WAIT replicas timeout</c> on <paramref name="lane"/>'s connection to the primary of <paramref name="routingKey"/>'s
+    /// slot: blocks that connection (and only it) until the writes sent on it reached that many replicas.
+    /// </summary>
+    /// <returns>How many replicas acknowledged.</returns>
+    public async ValueTask<int> WaitForReplicasAsync(Lane lane, string routingKey, int replicas, long timeoutMs, CancellationToken cancellationToken)
+    {
+        var server = lane.Multiplexer.GetServer((RedisKey)routingKey);
+        var started = Instruments?.StartRoundTrip() ?? 0;
+        var reply = await WithCancellation(server.ExecuteAsync("WAIT", [replicas, timeoutMs], CommandFlags.DemandMaster), cancellationToken).ConfigureAwait(false);
+        Instruments?.RecordRoundTrip("WAIT", started, server.EndPoint);
+        return (int)(long)reply;
+    }
+
+    /// <summary>
+    /// Runs <c>command args…</c> once on every primary (e.g. <c>PING</c>, <c>CONFIG GET</c>, <c>SCRIPT LOAD</c>): every
+    /// known primary in a cluster, the connected primary otherwise (after a Sentinel failover the client may still
+    /// list the old one). Throws <see cref="RedisConnectionException"/> when none is connected.
+    /// </summary>
+    public async ValueTask<RedisReply[]> ExecuteOnAllPrimariesAsync(string command, object[] args, CancellationToken cancellationToken = default)
+    {
+        var primaries = Primaries();
+        if (primaries.Count == 0)
+        {
+            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None, "No Redis primary is connected.", null, CommandStatus.Unknown);
+        }
+
+        var started = Instruments?.StartRoundTrip() ?? 0;
+        var tasks = new Task<RedisResult>[primaries.Count];
+        for (var i = 0; i < tasks.Length; i++)
+        {
+            tasks[i] = primaries[i].ExecuteAsync(command, args, CommandFlags.DemandMaster);
+        }
+
+        var results = await WithCancellation(Task.WhenAll(tasks), cancellationToken).ConfigureAwait(false);
+        Instruments?.RecordRoundTrip(command.ToUpperInvariant(), started);
+        var replies = new RedisReply[results.Length];
+        for (var i = 0; i < results.Length; i++)
+        {
+            replies[i] = new RedisReply(results[i]);
+        }
+
+        return replies;
+    }
+
+    /// <summary>The primaries to address: in a cluster, all not known as replicas; standalone or Sentinel, the connected ones.</summary>
+    public List<IServer> Primaries()
+    {
+        var servers = Multiplexer.GetServers();
+        var cluster = servers.Any(s => s.IsConnected && s.ServerType == ServerType.Cluster);
+        return servers.Where(s => !s.IsReplica && (cluster ? s.ServerType == ServerType.Cluster || !s.IsConnected : s.IsConnected)).ToList();
+    }
+
+    /// <summary>Subscribes to a channel: <c>SSUBSCRIBE</c> when <paramref name="sharded"/> (a cluster), <c>SUBSCRIBE</c> otherwise. The client renews it after reconnects and slot moves.</summary>
+    public Task SubscribeAsync(string channel, bool sharded, RedisMessageHandler handler, CancellationToken cancellationToken = default)
+    {
+        var name = sharded ? RedisChannel.Sharded(channel) : RedisChannel.Literal(channel);
+        return WithCancellation(Multiplexer.GetSubscriber().SubscribeAsync(name, (_, message) => handler(message)), cancellationToken);
+    }
+
+    /// <summary>Ends a subscription.</summary>
+    public Task UnsubscribeAsync(string channel, bool sharded) =>
+        Multiplexer.GetSubscriber().UnsubscribeAsync(sharded ? RedisChannel.Sharded(channel) : RedisChannel.Literal(channel));
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        Multiplexer.ConnectionFailed -= OnConnectionFailed;
+        Multiplexer.ConnectionRestored -= OnConnectionRestored;
+        Multiplexer.HashSlotMoved -= OnHashSlotMoved;
+        foreach (var lane in _durable)
+        {
+            await lane.Multiplexer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_ownsMultiplexer)
+        {
+            await Multiplexer.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static Task<T> WithCancellation<T>(Task<T> task, CancellationToken cancellationToken) =>
+        cancellationToken.CanBeCanceled ? task.WaitAsync(cancellationToken) : task;
+
+    private static Task WithCancellation(Task task, CancellationToken cancellationToken) =>
+        cancellationToken.CanBeCanceled ? task.WaitAsync(cancellationToken) : task;
+
+    /// <summary>The server a key's commands go to, for the round-trip tags; only looked up while someone listens (<paramref name="started"/> not 0).</summary>
+    private static EndPoint? ServerOf(Lane lane, RedisKey key, long started) =>
+        started == 0 ? null : lane.Multiplexer.GetServer(key).EndPoint;
+
+    private static bool IsNoScript(RedisServerException e) => e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal);
+
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<RedisReply> EvalCoreAsync(Lane lane, RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken)
+    {
+        var started = Instruments?.StartRoundTrip() ?? 0;
+        RedisResult result;
+        try
+        {
+            result = await WithCancellation(lane.Database.ScriptEvaluateAsync(script.Sha1, keys, args), cancellationToken).ConfigureAwait(false);
+        }
+        catch (RedisServerException e) when (IsNoScript(e))
+        {
+            // The script did not run. By text: the client loads it (SCRIPT LOAD) and runs it by SHA-1.
+            result = await WithCancellation(lane.Database.ScriptEvaluateAsync(script.Text, keys, args), cancellationToken).ConfigureAwait(false);
+        }
+
+        Instruments?.RecordRoundTrip("EVALSHA", started, keys.Length == 0 ? null : ServerOf(lane, keys[0], started));
+        return new RedisReply(result);
+    }
+
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
+    {
+        ConnectionChanged?.Invoke(e, false);
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        ConnectionChanged?.Invoke(e, true);
+        ResyncNeeded?.Invoke();
+    }
+
+    private void OnHashSlotMoved(object? sender, HashSlotMovedEventArgs e)
+    {
+        StoreLog.HashSlotMoved(_logger, e.HashSlot, Format(e.OldEndPoint), Format(e.NewEndPoint));
+        ResyncNeeded?.Invoke();
+    }
+
+    internal static string Format(EndPoint? endPoint) => endPoint switch
+    {
+        null => "?",
+        DnsEndPoint dns => dns.Host + ":" + dns.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        _ => endPoint.ToString() ?? "?",
+    };
+
+    /// <summary>One multiplexer and its database: the shared lane, or a durable lane of our own.</summary>
+    internal sealed class Lane
+    {
+        public Lane(IConnectionMultiplexer multiplexer)
+        {
+            Multiplexer = multiplexer;
+            Database = multiplexer.GetDatabase();
+        }
+
+        public IConnectionMultiplexer Multiplexer { get; }
+
+        public IDatabase Database { get; }
+    }
+}
