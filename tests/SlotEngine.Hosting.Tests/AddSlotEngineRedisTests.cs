@@ -58,6 +58,42 @@ public sealed class AddSlotEngineRedisTests(RedisServer redis) : IClassFixture<R
     }
 
     [Fact]
+    public async Task Without_a_connection_string_the_store_shares_the_hosts_multiplexer_and_leaves_it_open()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        var shared = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        builder.Services.AddSingleton<IConnectionMultiplexer>(shared);
+        builder.Services.AddSlotEngineRedis(o =>
+        {
+            o.KeyPrefix = "shared-" + Guid.NewGuid().ToString("N")[..8] + ":";
+            o.Engine.PatientKeyHasher = PatientKeyHasher.FromSecret(Secret);
+        });
+        using (var host = builder.Build())
+        {
+            await host.StartAsync();
+            var store = host.Services.GetRequiredService<RedisSlotEngine>();
+            Assert.Same(shared, store.Multiplexer);
+            Assert.True(await store.PingAsync() >= TimeSpan.Zero);
+            await host.StopAsync();
+        }
+
+        // The host's client is still the host's: the store did not dispose it.
+        Assert.True(shared.IsConnected);
+        Assert.Equal("PONG", (string?)await shared.GetDatabase().ExecuteAsync("PING"));
+        await shared.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Without_a_connection_string_or_a_registered_multiplexer_start_up_says_what_is_missing()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSlotEngineRedis(o => o.Engine.PatientKeyHasher = PatientKeyHasher.FromSecret(Secret));
+        using var host = builder.Build();
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
+        Assert.Contains("IConnectionMultiplexer", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_store_options_can_come_from_other_services_through_the_provider_callback()
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SlotEngine.Hosting;
 using SlotEngine.Redis;
+using StackExchange.Redis;
 
 namespace SlotEngine;
 
@@ -41,6 +42,29 @@ public static class SlotEngineRedisServiceCollectionExtensions
             configure?.Invoke(o);
         });
     }
+
+    /// <summary>
+    /// Registers a <see cref="RedisSlotEngine"/> as <see cref="AddSlotEngineRedis(IServiceCollection, string, Action{RedisSlotEngineOptions}?)"/>
+    /// does, on the host's own StackExchange.Redis client: the <see cref="IConnectionMultiplexer"/> registered in the
+    /// container (the one the host already uses for its cache) becomes <see cref="RedisSlotEngineOptions.Multiplexer"/>.
+    /// The store shares it and never disposes it.
+    /// </summary>
+    /// <remarks>
+    /// The host must register an <see cref="IConnectionMultiplexer"/>; without one, start-up stops with a message that
+    /// says so. With <see cref="RedisSlotEngineOptions.WaitForReplicas"/> above 0 the store opens connections of its own
+    /// for durable writes from the multiplexer's configuration (see docs/redis.md, "Connecting").
+    /// </remarks>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the other store options (the patient key secret at least, unless it comes from configuration).</param>
+    /// <returns>A builder for optional parts.</returns>
+    public static SlotEngineBuilder AddSlotEngineRedis(this IServiceCollection services, Action<RedisSlotEngineOptions> configure) =>
+        services.AddSlotEngineRedis((o, sp) =>
+        {
+            o.Multiplexer = sp.GetService<IConnectionMultiplexer>() ?? throw new InvalidOperationException(
+                "AddSlotEngineRedis() without a connection string takes the host's IConnectionMultiplexer from the container, and none is registered: " +
+                "register one (services.AddSingleton<IConnectionMultiplexer>(…)) or pass a connection string.");
+            configure?.Invoke(o);
+        });
 
     /// <summary>
     /// Registers a <see cref="RedisSlotEngine"/> as <see cref="AddSlotEngineRedis(IServiceCollection, string, Action{RedisSlotEngineOptions}?)"/>

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using SlotEngine.Redis.Tests.Contract;
 using SlotEngine.Redis.Tests.Fixtures;
-using SlotEngine.Redis.Transport;
 using SlotEngine.Stores;
 
 namespace SlotEngine.Redis.Tests.Store;
@@ -93,9 +92,9 @@ public sealed class StoreFormatTests(StandaloneServerFixture fixture) : IClassFi
     {
         await using var nodes = new StoreNodes(fixture.Server.Endpoint, o => o.Engine.Quotas = QuotaPolicy.None);
         var node = await nodes.AddAsync();
-        await using var listener = await RedisConnection.ConnectAsync(fixture.Server.Endpoint);
+        await using var listener = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.Server.Endpoint);
         var heard = new ConcurrentQueue<string>();
-        await listener.SubscribeAsync(nodes.Prefix + "feed", (_, message) => heard.Enqueue(Encoding.UTF8.GetString(message.Span)));
+        await listener.GetSubscriber().SubscribeAsync(StackExchange.Redis.RedisChannel.Literal(nodes.Prefix + "feed"), (_, message) => heard.Enqueue(Encoding.UTF8.GetString((byte[])message!)));
 
         await node.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
         await node.ClaimAsync(ClaimRequest.Book(Calendar, SlotRange.Single(2), ContractWorld.Patient(1)));
