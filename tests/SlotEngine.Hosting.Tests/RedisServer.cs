@@ -1,54 +1,26 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-
 namespace SlotEngine.Hosting.Tests;
 
-/// <summary>A throw-away redis-server on a free loopback port, without persistence; killed on dispose.</summary>
+/// <summary>
+/// An xunit fixture over the shared launcher in tests/SlotEngine.TestSupport: a throw-away redis-server on a
+/// free loopback port, without persistence; killed on dispose.
+/// </summary>
 public sealed class RedisServer : IAsyncLifetime
 {
-    private Process? _process;
+    private global::SlotEngine.TestSupport.RedisServer? _server;
 
-    public int Port { get; private set; }
+    public int Port => Server.Port;
 
-    public string ConnectionString => $"127.0.0.1:{Port}";
+    public string ConnectionString => Server.Endpoint;
 
-    public async Task InitializeAsync()
-    {
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
+    private global::SlotEngine.TestSupport.RedisServer Server => _server ?? throw new InvalidOperationException("The Redis fixture has not started.");
 
-        var start = new ProcessStartInfo("redis-server") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", string.Empty, "--appendonly", "no", "--daemonize", "no" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        _process = Process.Start(start)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (await _process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
-        {
-            if (line.Contains("Ready to accept connections", StringComparison.Ordinal))
-            {
-                _ = _process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-                return;
-            }
-        }
-
-        throw new InvalidOperationException("redis-server did not start.");
-    }
+    public async Task InitializeAsync() => _server = await global::SlotEngine.TestSupport.RedisServer.StartAsync();
 
     public async Task DisposeAsync()
     {
-        if (_process is { HasExited: false })
+        if (_server is not null)
         {
-            _process.Kill();
-            await _process.WaitForExitAsync();
+            await _server.DisposeAsync();
         }
-
-        _process?.Dispose();
     }
 }

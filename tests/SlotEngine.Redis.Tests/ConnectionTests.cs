@@ -29,6 +29,21 @@ public sealed class ConnectionTests
         await Eventually.TrueAsync(() => node.ReadModel.GetCalendar(Calendar)[2].Status == SlotStatus.Booked, "the first node's read model to follow the second node's claim");
     }
 
+    [Theory]
+    [InlineData("10.0.0.5:6379,10.0.0.6:6379,defaultDatabase=2,keepAlive=30,connectTimeout=5000")]
+    [InlineData("sentinel1:26379,sentinel2:26379,serviceName=mymaster,password=x")]
+    [InlineData("redis.example:6380,ssl=true,sslProtocols=Tls12,sslHost=redis.example,abortConnect=false")]
+    [InlineData("10.0.0.5:6379,user=slots,password=p,protocol=resp3")]
+    public void StackExchange_Redis_connection_strings_are_accepted_as_they_are(string connectionString) =>
+        new RedisSlotEngineOptions { ConnectionString = connectionString }.Validate();
+
+    [Fact]
+    public void A_malformed_connection_string_is_refused_naming_the_option()
+    {
+        var error = Assert.ThrowsAny<ArgumentException>(() => new RedisSlotEngineOptions { ConnectionString = "127.0.0.1:6379,notAnOption=1" }.Validate());
+        Assert.Equal(nameof(RedisSlotEngineOptions.ConnectionString), error.ParamName);
+    }
+
     [Fact]
     public async Task The_hosts_multiplexer_is_shared_and_not_disposed_with_the_store()
     {

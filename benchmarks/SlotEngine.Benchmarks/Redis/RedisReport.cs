@@ -83,7 +83,9 @@ internal static class RedisReport
         var evalBefore = await server.CommandCallsAsync("evalsha").ConfigureAwait(false);
         var reloadsBefore = workload.Reloads;
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var engine = await ClosedLoop.RunAsync(claims, InFlight, workload.ClaimOnly(engineRun, calendars)).ConfigureAwait(false);
+        var engineCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds / claims;
         var engineBytes = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)claims;
         var evalPerClaim = (await server.CommandCallsAsync("evalsha").ConfigureAwait(false) - evalBefore) / (double)claims;
         var reloadsPerClaim = (workload.Reloads - reloadsBefore) / (double)claims;
@@ -91,11 +93,14 @@ internal static class RedisReport
             $"{evalPerClaim:0.00} EVALSHA and {reloadsPerClaim:0.00} read-model reloads per claim; {engineBytes:N0} B allocated per claim (whole process)"));
 
         allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var transport = await ClosedLoop.RunAsync(claims, InFlight, workload.TransportClaimOnly(transportRun, calendars)).ConfigureAwait(false);
+        var clientCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds / claims;
         var clientBytes = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)claims;
         rows.Add(Row.Of("StackExchange.Redis 3.4.35 alone: ScriptEvaluateAsync(claim SHA-1)", InFlight, transport, floorRow.PerSecond,
             $"same keys and args, no engine around it; {clientBytes:N0} B allocated per call (whole process)"));
         notes.Add($"allocated per claim, whole process, 64 in flight: engine {engineBytes:N0} B, the client alone {clientBytes:N0} B, so the engine around the client {engineBytes - clientBytes:N0} B (GC.GetTotalAllocatedBytes deltas)");
+        notes.Add($"this process's CPU per claim, 64 in flight: engine {engineCpu:0.0} µs, the client alone {clientCpu:0.0} µs (Process.TotalProcessorTime deltas; steadier than ops/s on a loaded machine)");
 
         rows.Add((await FloorAsync(server, floor, slot: 11, clients: 64, pipeline: 16, "redis-benchmark EVALSHA claim, -c 64 -P 16 (1,024 in flight)").ConfigureAwait(false)).Row);
 

@@ -28,12 +28,21 @@ internal sealed class ReadModelFeed
 
     /// <summary>How long a feed message that may be this node's own echo waits for that write's reply before it reloads anyway.</summary>
     private static readonly TimeSpan OwnWriteGrace = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// The grace is a bound on waiting for a reply in flight, a property of the network, not of the engine's notion of
+    /// "now": real time, so that an engine run on a fake clock (tests driving holds by hand) still reloads.
+    /// </summary>
+    private static readonly TimeProvider GraceClock = TimeProvider.System;
     private readonly Func<CalendarKey, CancellationToken, Task<long>> _load;
     private readonly ConcurrentDictionary<CalendarKey, State> _states = new();
     private readonly CancellationToken _stop;
     private readonly Action<string>? _warning;
     private readonly Histogram<double>? _lag;
     private readonly TimeProvider _time;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(CalendarKey Key, State State, long Since)> _deferred = new();
+    private ITimer? _graceTimer;
+    private int _graceArmed;
     private long _reloads;
     private long _applied;
 
@@ -231,24 +240,64 @@ internal sealed class ReadModelFeed
             return;
         }
 
+        // One timer for every deferred calendar (not a Task.Delay per feed echo: in a rush most echoes of this node's own
+        // writes come before the write's reply, and each would otherwise cost a task and a timer). The queue is in
+        // the order of deferral, so its head is always the first due.
         state.Deferred = true;
-        _ = Task.Run(async () =>
+        _deferred.Enqueue((key, state, GraceClock.GetTimestamp()));
+        ArmGraceTimer(OwnWriteGrace);
+    }
+
+    /// <summary>Arms the grace timer to fire after <paramref name="due"/> unless it is armed already.</summary>
+    private void ArmGraceTimer(TimeSpan due)
+    {
+        if (Interlocked.Exchange(ref _graceArmed, 1) != 0 || _stop.IsCancellationRequested)
         {
-            try
+            return;
+        }
+
+        var timer = Volatile.Read(ref _graceTimer);
+        if (timer is null)
+        {
+            var created = GraceClock.CreateTimer(static feed => ((ReadModelFeed)feed!).OnGrace(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            timer = Interlocked.CompareExchange(ref _graceTimer, created, null) ?? created;
+            if (timer != created)
             {
-                await Task.Delay(OwnWriteGrace, _stop).ConfigureAwait(false);
+                created.Dispose();
             }
-            catch (OperationCanceledException)
+            else
+            {
+                _stop.Register(static t => ((ITimer)t!).Dispose(), created);
+            }
+        }
+
+        timer.Change(due, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Starts the reloads whose grace has passed (if still needed), and re-arms for the next one.</summary>
+    private void OnGrace()
+    {
+        Volatile.Write(ref _graceArmed, 0);
+        while (_deferred.TryPeek(out var head))
+        {
+            var waited = GraceClock.GetElapsedTime(head.Since);
+            if (waited < OwnWriteGrace)
+            {
+                ArmGraceTimer(OwnWriteGrace - waited);
+                return;
+            }
+
+            if (!_deferred.TryDequeue(out var due))
             {
                 return;
             }
 
-            lock (state.Gate)
+            lock (due.State.Gate)
             {
-                state.Deferred = false;
-                StartIfNeeded(key, state);
+                due.State.Deferred = false;
+                StartIfNeeded(due.Key, due.State);
             }
-        });
+        }
     }
 
     private void StartIfNeeded(CalendarKey key, State state)
