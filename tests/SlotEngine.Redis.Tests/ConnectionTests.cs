@@ -35,12 +35,12 @@ public sealed class ConnectionTests
     [InlineData("redis.example:6380,ssl=true,sslProtocols=Tls12,sslHost=redis.example,abortConnect=false")]
     [InlineData("10.0.0.5:6379,user=slots,password=p,protocol=resp3")]
     public void StackExchange_Redis_connection_strings_are_accepted_as_they_are(string connectionString) =>
-        new RedisSlotEngineOptions { ConnectionString = connectionString }.Validate();
+        new RedisSlotEngineOptions { ConnectionString = connectionString, Engine = new SlotEngineOptions { PatientKeyHasher = StoreNodes.SharedPatientKeys } }.Validate();
 
     [Fact]
     public void A_malformed_connection_string_is_refused_naming_the_option()
     {
-        var error = Assert.ThrowsAny<ArgumentException>(() => new RedisSlotEngineOptions { ConnectionString = "127.0.0.1:6379,notAnOption=1" }.Validate());
+        var error = Assert.ThrowsAny<ArgumentException>(() => new RedisSlotEngineOptions { ConnectionString = "127.0.0.1:6379,notAnOption=1", Engine = new SlotEngineOptions { PatientKeyHasher = StoreNodes.SharedPatientKeys } }.Validate());
         Assert.Equal(nameof(RedisSlotEngineOptions.ConnectionString), error.ParamName);
     }
 
@@ -55,7 +55,7 @@ public sealed class ConnectionTests
             Multiplexer = multiplexer,
             KeyPrefix = prefix,
             PersistenceCheck = PersistenceCheckMode.Off,
-            Engine = new SlotEngineOptions { TimeZone = ContractWorld.Istanbul },
+            Engine = new SlotEngineOptions { TimeZone = ContractWorld.Istanbul, PatientKeyHasher = StoreNodes.SharedPatientKeys },
         };
         await using (var engine = await RedisSlotEngine.ConnectAsync(options))
         {

@@ -26,7 +26,7 @@ public sealed class ClockTests(StandaloneServerFixture fixture) : IClassFixture<
 
         var ahead = new FakeTimeProvider(now.AddMinutes(10));
         await using var nodes = new StoreNodes(fixture.Server.Endpoint);
-        var skewed = await nodes.AddAsync(o => o.Engine = new SlotEngineOptions { TimeZone = ContractWorld.Istanbul, TimeProvider = ahead, EarliestBookableDayOffset = 0 });
+        var skewed = await nodes.AddAsync(o => o.Engine = new SlotEngineOptions { TimeZone = ContractWorld.Istanbul, TimeProvider = ahead, EarliestBookableDayOffset = 0, PatientKeyHasher = StoreNodes.SharedPatientKeys });
         await skewed.PublishAsync(ContractWorld.Doctor, day, ContractWorld.AllDay);
 
         var booked = await skewed.ClaimAsync(ClaimRequest.Book(new CalendarKey(ContractWorld.Doctor, day), SlotRange.Single(slot), ContractWorld.Patient(1)));

@@ -5,6 +5,9 @@ namespace SlotEngine.Redis.Tests.Store;
 /// <summary>Several nodes (RedisSlotEngine instances, each its own connection and read model) sharing one key prefix.</summary>
 internal sealed class StoreNodes : IAsyncDisposable
 {
+    /// <summary>The patient key secret every test node shares (Redis mode requires one, and one per key prefix).</summary>
+    public static readonly PatientKeyHasher SharedPatientKeys = PatientKeyHasher.FromSecret("slotengine-tests-shared-patient-secret");
+
     private readonly List<RedisSlotEngine> _nodes = [];
 
     public StoreNodes(string connectionString, Action<RedisSlotEngineOptions>? configure = null)
@@ -30,7 +33,7 @@ internal sealed class StoreNodes : IAsyncDisposable
             ConnectionString = connectionString ?? ConnectionString,
             KeyPrefix = Prefix,
             PersistenceCheck = PersistenceCheckMode.Off,
-            Engine = new SlotEngineOptions { TimeZone = ContractWorld.Istanbul, PatientKeyHasher = PatientKeyHasher.FromSecret("slotengine-tests-shared-patient-secret") },
+            Engine = new SlotEngineOptions { TimeZone = ContractWorld.Istanbul, PatientKeyHasher = SharedPatientKeys },
         };
         Configure?.Invoke(options);
         configure?.Invoke(options);
