@@ -156,7 +156,7 @@ public sealed partial class InMemorySlotEngine
 
     private Calendar? ResolveReservation(in Reservation reservation) => ResolveReservation(reservation, out _);
 
-    /// <summary>The reservation's calendar, or null when it is stale there: its day is not published, or <paramref name="replaced"/> (it belongs to a withdrawn calendar this day replaced).</summary>
+    /// <summary>The reservation's calendar, or null when it is stale there: its day is not published, its token was never issued by this calendar (above the last one issued), or <paramref name="replaced"/> (it belongs to a withdrawn calendar this day replaced; a token of 0 or below lands here too).</summary>
     private Calendar? ResolveReservation(in Reservation reservation, out bool replaced)
     {
         replaced = false;
@@ -168,6 +168,13 @@ public sealed partial class InMemorySlotEngine
         var calendar = FindCalendar(reservation.Calendar);
         if (calendar is null)
         {
+            return null;
+        }
+
+        if (reservation.Token > calendar.LastToken)
+        {
+            // Never issued by this calendar (a forged or foreign token, high bits included): it owns
+            // nothing here. Checked before the range, so a forgery learns nothing about the day.
             return null;
         }
 
