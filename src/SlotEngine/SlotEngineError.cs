@@ -56,4 +56,10 @@ public enum SlotEngineError
 
     /// <summary>The calendar has issued all the fencing tokens it can (about 536 million claims).</summary>
     TokensExhausted,
+
+    /// <summary>
+    /// A national ID (T.C. Kimlik No) is malformed: not 11 digits, a leading 0, or a wrong check
+    /// digit. Thrown by <see cref="NationalId.Parse(string)"/>; the message says which rule failed.
+    /// </summary>
+    MalformedNationalId,
 }

@@ -36,12 +36,12 @@ public sealed class PatientKeyHasher
     /// <summary>The keyed hash of a national ID.</summary>
     /// <param name="id">A validated ID.</param>
     /// <returns>The patient's key; never the default value.</returns>
-    /// <exception cref="ArgumentException"><paramref name="id"/> is the default value.</exception>
+    /// <exception cref="SlotEngineArgumentException"><paramref name="id"/> is the default value (<see cref="SlotEngineError.MissingPatient"/>).</exception>
     public PatientKey KeyOf(NationalId id)
     {
         if (id.IsDefault)
         {
-            throw new ArgumentException("The national ID is the default value; parse or validate one first.", nameof(id));
+            throw new SlotEngineArgumentException(SlotEngineError.MissingPatient, "The national ID is the default value; parse or validate one first.", nameof(id));
         }
 
         Span<byte> message = stackalloc byte[8];
