@@ -57,7 +57,7 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
     /// <returns>The key.</returns>
     public PatientKey PatientOf(NationalId id) => PatientKeys.KeyOf(id);
 
-    /// <summary>Today's local date in the engine's zone, by its time provider.</summary>
+    /// <inheritdoc />
     public DateOnly Today => TodayAt(NowTicks());
 
     private long NowTicks() => _clock.UtcTicks();
