@@ -79,9 +79,11 @@ public class BranchIndexTests
             worker.Join();
         }
 
+        Support.TestWorld.AssertInvariants(engine);
         AssertAgree(engine, providers);
         time.Advance(TimeSpan.FromMinutes(6)); // every hold has expired: expired holds read as free
         AssertAgree(engine, providers);
+        Support.TestWorld.AssertInvariants(engine);
     }
 
     private static bool RunScript(int seed, int steps)
@@ -131,6 +133,7 @@ public class BranchIndexTests
         }
 
         AssertAgree(engine, providers);
+        Support.TestWorld.AssertInvariants(engine);
         return true;
     }
 

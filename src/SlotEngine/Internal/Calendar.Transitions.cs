@@ -181,6 +181,7 @@ internal sealed partial class Calendar
     /// </summary>
     private RemovedClaim RemoveOwnedClaim(int lane, int first, ulong headCell, int closeFrom, int closeTo)
     {
+        AssertOwned(lane, first, first + 1, "the winner of the head CAS");
         var token = ClaimCell.Token(headCell);
         var end = first + 1;
         while (end < SlotCount)
@@ -200,6 +201,7 @@ internal sealed partial class Calendar
             }
         }
 
+        AssertOwned(lane, first, end, "the remover that cleared the claim's cells");
         var held = ClaimCell.Kind(headCell) == ClaimCell.KindHeld;
         var expiry = held ? HoldExpiryAt(lane, first) : 0;
         for (var slot = first; slot < end; slot++)

@@ -105,6 +105,20 @@ internal sealed class TestWorld
     public static DateTimeOffset At(DateOnly day, int hour, int minute = 0) =>
         new DateTimeOffset(day.ToDateTime(new TimeOnly(hour, minute)), Istanbul).ToUniversalTime();
 
+    /// <summary>
+    /// Fails when any open calendar breaks an invariant (a free bit with a claim cell, a transition
+    /// left half done, a claim's cells out of step with its head, a live-hold count or earliest-expiry
+    /// bound out of step). Valid only while no operation runs.
+    /// </summary>
+    public void AssertInvariants() => AssertInvariants(Engine);
+
+    /// <inheritdoc cref="AssertInvariants()"/>
+    public static void AssertInvariants(InMemorySlotEngine engine)
+    {
+        var violation = engine.FindQuiescentViolation();
+        Assert.True(violation is null, "invariant broken: " + violation);
+    }
+
     /// <summary>Every observable fact of some calendars (version, each seat) as text, to compare before and after.</summary>
     public string Fingerprint(params CalendarKey[] calendars)
     {
