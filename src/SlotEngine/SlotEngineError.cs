@@ -62,4 +62,10 @@ public enum SlotEngineError
     /// digit. Thrown by <see cref="NationalId.Parse(string)"/>; the message says which rule failed.
     /// </summary>
     MalformedNationalId,
+
+    /// <summary>
+    /// A reservation code is not one this engine's secret signed: malformed, truncated, of an unknown
+    /// version, tampered with, or signed under another secret (<see cref="ReservationCodeError"/> says which).
+    /// </summary>
+    InvalidReservationCode,
 }
