@@ -1,5 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
+using Microsoft.Extensions.Time.Testing;
 
 namespace SlotEngine.Tests;
 
@@ -155,9 +156,9 @@ public class BranchIndexTests
     }
 
     /// <summary>70 providers of one branch in one city, both days published and every slot booked: whatever a search finds, a release, block, reopen or expiry made.</summary>
-    private static (InMemorySlotEngine Engine, FakeTime Time, ProviderId[] Providers, List<Reservation> Booked) World(bool ascendingIds)
+    private static (InMemorySlotEngine Engine, FakeTimeProvider Time, ProviderId[] Providers, List<Reservation> Booked) World(bool ascendingIds)
     {
-        var time = new FakeTime(Start);
+        var time = new FakeTimeProvider(Start);
         var engine = new InMemorySlotEngine(new SlotEngineOptions { TimeProvider = time, Quotas = QuotaPolicy.None });
         engine.Directory.AddFacility(new FacilityId(1), City);
         engine.Directory.AddFacility(new FacilityId(2), City);
