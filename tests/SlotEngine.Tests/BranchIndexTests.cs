@@ -1,5 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using Microsoft.Extensions.Time.Testing;
 
 namespace SlotEngine.Tests;
@@ -17,15 +18,12 @@ public class BranchIndexTests
     private static readonly DateTimeOffset Start = new(2026, 11, 22, 9, 0, 0, TimeSpan.FromHours(3));
     private static readonly DateOnly Day1 = new(2026, 11, 23);
 
-    [Fact]
-    public void Index_and_scan_agree_after_random_claims_releases_blocks_and_expiries()
-    {
-        var property = Prop.ForAll(
-            Gen.Choose(0, int.MaxValue).ToArbitrary(),
-            Gen.Choose(20, 400).ToArbitrary(),
-            (seed, steps) => RunScript(seed, steps));
-        Check.One(Config.QuickThrowOnFailure.WithMaxTest(60), property);
-    }
+    /// <summary>A failure prints the seed to replay it: <c>[Property(Replay = "(seed1,seed2)")]</c>.</summary>
+    [Property(MaxTest = 60)]
+    public Property Index_and_scan_agree_after_random_claims_releases_blocks_and_expiries() => Prop.ForAll(
+        Gen.Choose(0, int.MaxValue).ToArbitrary(),
+        Gen.Choose(20, 400).ToArbitrary(),
+        (seed, steps) => RunScript(seed, steps));
 
     [Fact]
     public void Index_and_scan_agree_after_concurrent_churn()
