@@ -99,8 +99,8 @@ public sealed partial class InMemorySlotEngine
     /// <exception cref="SlotEngineArgumentException">The reservation is the default value, or names slots or a seat outside its calendar.</exception>
     public ClaimResult TryConfirm(in Reservation reservation)
     {
-        var calendar = ResolveReservation(reservation, out var replaced);
-        if (calendar is null && !replaced)
+        var calendar = ResolveReservation(reservation, out var notThisCalendars);
+        if (calendar is null && !notThisCalendars)
         {
             return ClaimResult.Failed(ClaimStatus.Stale);
         }
@@ -156,10 +156,15 @@ public sealed partial class InMemorySlotEngine
 
     private Calendar? ResolveReservation(in Reservation reservation) => ResolveReservation(reservation, out _);
 
-    /// <summary>The reservation's calendar, or null when it is stale there: its day is not published, its token was never issued by this calendar (above the last one issued), or <paramref name="replaced"/> (it belongs to a withdrawn calendar this day replaced; a token of 0 or below lands here too).</summary>
-    private Calendar? ResolveReservation(in Reservation reservation, out bool replaced)
+    /// <summary>
+    /// The reservation's calendar, or null when it is stale there: its day is not published, or
+    /// <paramref name="notThisCalendars"/>: the day's calendar never issued its token (above the last one
+    /// issued: forged, or of a day published again after its retired tokens were forgotten) or replaced
+    /// the withdrawn calendar that did (at or below the floor; a negative token lands here too).
+    /// </summary>
+    private Calendar? ResolveReservation(in Reservation reservation, out bool notThisCalendars)
     {
-        replaced = false;
+        notThisCalendars = false;
         if (reservation.IsDefault)
         {
             throw new SlotEngineArgumentException(SlotEngineError.MissingReservation, "The reservation is the default value; pass the one a hold or book returned.", nameof(reservation));
@@ -171,18 +176,12 @@ public sealed partial class InMemorySlotEngine
             return null;
         }
 
-        if (reservation.Token > calendar.LastToken)
+        if (reservation.Token > calendar.LastToken || reservation.Token <= calendar.TokenFloor)
         {
-            // Never issued by this calendar (a forged or foreign token, high bits included): it owns
-            // nothing here. Checked before the range, so a forgery learns nothing about the day.
-            return null;
-        }
-
-        if (reservation.Token <= calendar.TokenFloor)
-        {
-            // A reservation of a withdrawn calendar that this day replaced: stale. Its template may
-            // differ, so its slots are not checked against this one.
-            replaced = true;
+            // Above the last token: never issued by this calendar (forged, high bits included). At or
+            // below the floor: a reservation of a withdrawn calendar that this day replaced. Either way
+            // it owns nothing here, and its template may differ, so its slots are not checked.
+            notThisCalendars = true;
             return null;
         }
 

@@ -104,6 +104,20 @@ public partial class ClaimTests
     }
 
     [Fact]
+    public void A_hold_of_a_day_withdrawn_after_it_passed_and_published_again_is_HoldExpired()
+    {
+        // Once a day is past, its withdrawn calendar's last token is forgotten, so the day published
+        // again issues tokens from 1: the old hold's token is above its last one. Found by the model test.
+        var key = Tomorrow(TestWorld.P1);
+        var hold = _world.MustHold(key, 3, 1, 0, minutes: 1);
+        _world.Time.Advance(TimeSpan.FromDays(2));
+        _world.Engine.Withdraw(key);
+        _world.Publish(TestWorld.P1, TestWorld.Tomorrow);
+        Assert.Equal(ClaimStatus.HoldExpired, _world.Engine.TryConfirm(hold).Status);
+        Assert.Equal(ClaimStatus.Stale, _world.Engine.TryRelease(hold).Status);
+    }
+
+    [Fact]
     public void A_reservation_moved_to_another_seat_day_or_calendar_owns_nothing()
     {
         var capacity2 = TestWorld.Template(10, 2, "08:00-12:00");

@@ -163,19 +163,6 @@ internal sealed partial class Calendar
         }
     }
 
-    /// <summary>Debug: the invariant that holds at every moment, even mid-transition: a free bit of 1 has a cell of 0.</summary>
-    [Conditional("DEBUG")]
-    internal void AssertInvariants()
-    {
-        for (var lane = 0; lane < Capacity; lane++)
-        {
-            for (var slot = 0; slot < SlotCount; slot++)
-            {
-                Debug.Assert(!IsFreeBit(lane, slot) || ReadCell(lane, slot) == ClaimCell.None, $"{Key} seat {lane} slot {slot}: a free slot has a claim cell");
-            }
-        }
-    }
-
     /// <summary>
     /// The first broken invariant of a calendar on which no operation is in progress, or null. Beyond
     /// "a free bit of 1 has a cell of 0": a cell of 0 has a free bit of 1 (no transition left half
@@ -185,7 +172,10 @@ internal sealed partial class Calendar
     /// (<see cref="TokenFloor"/>, <see cref="LastToken"/>]; the live-hold count is the number of held
     /// heads; <see cref="_earliestHoldExpiry"/> is at or below every held head's expiry; the free count
     /// is the number of cells of 0. For tests (after every step of a model run, at the end of a stress
-    /// run) and Debug builds; not a hot path.
+    /// run); not a hot path. "A free bit of 1 has a cell of 0" holds at every instant, but nobody can
+    /// check it mid-flight (the bit and the cell are two reads, and a claim or release may pass between
+    /// them), so the invariants are checked between operations, and during them the Debug ownership
+    /// assertions (<see cref="AssertOwned"/>) watch each CAS winner.
     /// </summary>
     internal string? FindQuiescentViolation()
     {
@@ -284,7 +274,7 @@ internal sealed partial class Calendar
         return freeBits == emptyCells ? null : $"{Key}: {freeBits} free bits but {emptyCells} empty cells";
     }
 
-    /// <summary>Counts the free bits now (for tests and the Debug invariant; not a hot path).</summary>
+    /// <summary>Counts the free bits now (for <see cref="FreeSeats"/>, tests and the invariant check; not a hot path).</summary>
     internal int CountFreeBits()
     {
         var popcount = 0;
