@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Time.Testing;
+
 namespace SlotEngine.Redis.Tests.Contract;
 
 public abstract partial class SlotEngineContract
@@ -16,13 +18,7 @@ public abstract partial class SlotEngineContract
     public async Task Today_follows_the_engine_time_provider_and_zone()
     {
         // 22:30 UTC on 1 January is 01:30 on 2 January in Istanbul (UTC+3).
-        var engine = await EngineAsync(o => o.TimeProvider = new FixedTime(new DateTimeOffset(2030, 1, 1, 22, 30, 0, TimeSpan.Zero)), publish: false);
+        var engine = await EngineAsync(o => o.TimeProvider = new FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 22, 30, 0, TimeSpan.Zero)), publish: false);
         Assert.Equal(new DateOnly(2030, 1, 2), engine.Today);
-    }
-
-    /// <summary>A clock that always answers one instant (timers are the system's).</summary>
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
     }
 }
