@@ -99,7 +99,7 @@ public sealed partial class InMemorySlotEngine
     /// <exception cref="SlotEngineArgumentException">The reservation is the default value, or names slots or a seat outside its calendar.</exception>
     public ClaimResult TryConfirm(in Reservation reservation)
     {
-        var calendar = ResolveReservation(reservation, out var notThisCalendars);
+        var calendar = ResolveReservation(reservation, out var notThisCalendars, tokensIssuedHere: true);
         if (calendar is null && !notThisCalendars)
         {
             return ClaimResult.Failed(ClaimStatus.Stale);
@@ -154,7 +154,7 @@ public sealed partial class InMemorySlotEngine
         return status == ClaimStatus.Succeeded ? ClaimResult.Success(reservation) : ClaimResult.Failed(status);
     }
 
-    private Calendar? ResolveReservation(in Reservation reservation) => ResolveReservation(reservation, out _);
+    private Calendar? ResolveReservation(in Reservation reservation) => ResolveReservation(reservation, out _, tokensIssuedHere: true);
 
     /// <summary>
     /// The reservation's calendar, or null when it is stale there: its day is not published, or
@@ -162,7 +162,11 @@ public sealed partial class InMemorySlotEngine
     /// issued: forged, or of a day published again after its retired tokens were forgotten) or replaced
     /// the withdrawn calendar that did (at or below the floor; a negative token lands here too).
     /// </summary>
-    private Calendar? ResolveReservation(in Reservation reservation, out bool notThisCalendars)
+    /// <param name="reservation">The reservation.</param>
+    /// <param name="notThisCalendars">Whether it is null because the token is not this calendar's.</param>
+    /// <param name="tokensIssuedHere">True when this engine issues the tokens, so its last token is the
+    /// last one issued; false for a store's read model, which may lag the store (the store judges).</param>
+    private Calendar? ResolveReservation(in Reservation reservation, out bool notThisCalendars, bool tokensIssuedHere)
     {
         notThisCalendars = false;
         if (reservation.IsDefault)
@@ -176,7 +180,7 @@ public sealed partial class InMemorySlotEngine
             return null;
         }
 
-        if (reservation.Token > calendar.LastToken || reservation.Token <= calendar.TokenFloor)
+        if ((tokensIssuedHere && reservation.Token > calendar.LastToken) || reservation.Token <= calendar.TokenFloor)
         {
             // Above the last token: never issued by this calendar (forged, high bits included). At or
             // below the floor: a reservation of a withdrawn calendar that this day replaced. Either way
