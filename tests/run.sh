@@ -43,7 +43,7 @@ dotnet test SlotEngine.sln -c Debug --no-build -nologo 2>&1 | tee "$work/tests.l
 echo "== bitmap scans again with hardware intrinsics off"
 DOTNET_EnableHWIntrinsic=0 dotnet test tests/SlotEngine.Tests -c Debug --no-build -nologo --filter "Category=Scan"
 
-echo "== packaging: pack, install from a local folder, run the README quick start"
+echo "== packaging: pack, install from a local folder, build every README C# block, run those that need no Redis"
 SLOTENGINE_PACKAGING_TESTS=1 dotnet test tests/SlotEngine.Hosting.Tests -c Debug --no-build -nologo --filter "Category=Packaging"
 
 echo "== load generator smoke: embedded engine"

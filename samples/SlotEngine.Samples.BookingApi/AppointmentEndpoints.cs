@@ -37,7 +37,7 @@ internal static partial class AppointmentEndpoints
             return Problems.Refused(result.Status);
         }
 
-        var response = ToResponse(engine, result.Reservation);
+        var response = ToResponse(engine, patients, result.Reservation);
         Held(logger, calendar, request.Slot, id);
         return TypedResults.Created($"/api/appointments/{response.ReservationId}", response);
     }
@@ -49,14 +49,13 @@ internal static partial class AppointmentEndpoints
         PatientKeyHasher patients,
         CancellationToken cancellationToken)
     {
-        if (Authorize(reservationId, request, patients) is { } problem)
+        if (Authorize(reservationId, request, patients, out var reservation) is { } problem)
         {
             return problem;
         }
 
-        ReservationCode.TryParse(reservationId, out var reservation);
         var result = await engine.ConfirmAsync(reservation, cancellationToken).ConfigureAwait(false);
-        return result.Succeeded ? TypedResults.Ok(ToResponse(engine, result.Reservation)) : Problems.Refused(result.Status);
+        return result.Succeeded ? TypedResults.Ok(ToResponse(engine, patients, result.Reservation)) : Problems.Refused(result.Status);
     }
 
     private static async Task<IResult> CancelAsync(
@@ -66,38 +65,42 @@ internal static partial class AppointmentEndpoints
         PatientKeyHasher patients,
         CancellationToken cancellationToken)
     {
-        if (Authorize(reservationId, request, patients) is { } problem)
+        if (Authorize(reservationId, request, patients, out var reservation) is { } problem)
         {
             return problem;
         }
 
-        ReservationCode.TryParse(reservationId, out var reservation);
         var result = await engine.CancelAsync(reservation, CancelActor.Patient, cancellationToken).ConfigureAwait(false);
         return result.Succeeded ? TypedResults.NoContent() : Problems.Refused(result.Status);
     }
 
-    /// <summary>Checks the id's form and that the caller's national ID hashes to its patient.</summary>
-    private static IResult? Authorize(string reservationId, PatientRequest request, PatientKeyHasher patients)
+    /// <summary>
+    /// Reads the reservation id, a signed reservation code (<see cref="Reservation.ToCode(PatientKeyHasher)"/>):
+    /// a client cannot change its token, seat, slots, calendar or patient, so what reaches the engine is
+    /// what the engine issued. Then checks that the caller's national ID hashes to its patient.
+    /// </summary>
+    private static IResult? Authorize(string reservationId, PatientRequest request, PatientKeyHasher patients, out Reservation reservation)
     {
+        reservation = default;
         if (!NationalId.TryParse(request.NationalId, out var id, out var reason))
         {
             return Problems.MalformedNationalId(reason ?? "it is not valid");
         }
 
-        if (!ReservationCode.TryParse(reservationId, out var reservation))
+        if (!Reservation.TryParseCode(reservationId, patients, out reservation, out var error))
         {
-            return Problems.MalformedReservationId();
+            return Problems.MalformedReservationId(error);
         }
 
         return patients.KeyOf(id) == reservation.Patient ? null : Problems.NotYourReservation();
     }
 
-    private static AppointmentResponse ToResponse(ISlotEngine engine, in Reservation r)
+    private static AppointmentResponse ToResponse(ISlotEngine engine, PatientKeyHasher patients, in Reservation r)
     {
         var localStart = r.Calendar.Day.ToDateTime(SampleDirectory.Template.StartOf(r.Slots.First));
         var start = new DateTimeOffset(localStart, engine.Options.TimeZone.GetUtcOffset(localStart));
         return new AppointmentResponse(
-            ReservationCode.Format(r),
+            r.ToCode(patients),
             r.IsHold ? "held" : "booked",
             r.Calendar.Provider.Value,
             SampleDirectory.NameOf(r.Calendar.Provider) ?? "?",

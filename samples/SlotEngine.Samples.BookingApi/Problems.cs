@@ -9,8 +9,8 @@ internal static class Problems
     public static IResult MalformedNationalId(string reason) => Problem(
         StatusCodes.Status400BadRequest, "Malformed national ID", $"The national ID is not a valid T.C. Kimlik No: {reason}.", "MalformedNationalId");
 
-    public static IResult MalformedReservationId() => Problem(
-        StatusCodes.Status400BadRequest, "Malformed reservation id", "The reservation id is not one this API issued.", "MalformedReservationId");
+    public static IResult MalformedReservationId(ReservationCodeError error) => Problem(
+        StatusCodes.Status400BadRequest, "Malformed reservation id", $"The reservation id is not one this API issued ({error}).", "MalformedReservationId");
 
     public static IResult NotYourReservation() => Problem(
         StatusCodes.Status403Forbidden, "Not your reservation", "The reservation belongs to another patient.", "NotYourReservation");

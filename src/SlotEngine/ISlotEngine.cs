@@ -19,6 +19,13 @@ public interface ISlotEngine
     /// <summary>The engine's settings.</summary>
     SlotEngineOptions Options { get; }
 
+    /// <summary>
+    /// Today's local date in the engine's zone (<see cref="SlotEngineOptions.TimeZone"/>) by its
+    /// <see cref="SlotEngineOptions.TimeProvider"/>: the day the booking window counts from, so a
+    /// host publishes <c>Today.AddDays(n)</c> without reading the wall clock itself.
+    /// </summary>
+    DateOnly Today { get; }
+
     /// <summary>Opens a provider's day: its slots become free. Publishing the same day again with an equal template does nothing.</summary>
     /// <param name="provider">A registered provider.</param>
     /// <param name="day">The local day.</param>

@@ -66,6 +66,27 @@ public sealed partial class InMemorySlotEngine
     }
 
     /// <summary>
+    /// The first broken invariant of any open calendar (see <see cref="Calendar.FindQuiescentViolation"/>),
+    /// or null when all hold. Valid only while no operation is in progress: tests call it after every
+    /// step of a model run and at the end of a stress run.
+    /// </summary>
+    internal string? FindQuiescentViolation()
+    {
+        foreach (var provider in Directory.AllProviders())
+        {
+            foreach (var calendar in provider.OpenCalendars())
+            {
+                if (calendar.FindQuiescentViolation() is { } violation)
+                {
+                    return violation;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// Reclaims every expired hold now (they would otherwise be taken lazily by the next claim that
     /// meets them), and forgets quota records of past days and idempotency keys past retention.
     /// </summary>

@@ -86,8 +86,8 @@ public sealed partial class InMemorySlotEngine
     /// <exception cref="SlotEngineArgumentException">The reservation is the default value, or names slots or a seat outside its calendar.</exception>
     public ClaimResult TryConfirm(in Reservation reservation)
     {
-        var calendar = ResolveReservation(reservation, out var replaced);
-        if (calendar is null && !replaced)
+        var calendar = ResolveReservation(reservation, out var notThisCalendars, tokensIssuedHere: true);
+        if (calendar is null && !notThisCalendars)
         {
             return ClaimResult.Failed(ClaimStatus.Stale);
         }
@@ -141,12 +141,21 @@ public sealed partial class InMemorySlotEngine
         return status == ClaimStatus.Succeeded ? ClaimResult.Success(reservation) : ClaimResult.Failed(status);
     }
 
-    private Calendar? ResolveReservation(in Reservation reservation) => ResolveReservation(reservation, out _);
+    private Calendar? ResolveReservation(in Reservation reservation) => ResolveReservation(reservation, out _, tokensIssuedHere: true);
 
-    /// <summary>The reservation's calendar, or null when it is stale there: its day is not published, or <paramref name="replaced"/> (it belongs to a withdrawn calendar this day replaced).</summary>
-    private Calendar? ResolveReservation(in Reservation reservation, out bool replaced)
+    /// <summary>
+    /// The reservation's calendar, or null when it is stale there: its day is not published, or
+    /// <paramref name="notThisCalendars"/>: the day's calendar never issued its token (above the last one
+    /// issued: forged, or of a day published again after its retired tokens were forgotten) or replaced
+    /// the withdrawn calendar that did (at or below the floor; a negative token lands here too).
+    /// </summary>
+    /// <param name="reservation">The reservation.</param>
+    /// <param name="notThisCalendars">Whether it is null because the token is not this calendar's.</param>
+    /// <param name="tokensIssuedHere">True when this engine issues the tokens, so its last token is the
+    /// last one issued; false for a store's read model, which may lag the store (the store judges).</param>
+    private Calendar? ResolveReservation(in Reservation reservation, out bool notThisCalendars, bool tokensIssuedHere)
     {
-        replaced = false;
+        notThisCalendars = false;
         if (reservation.IsDefault)
         {
             throw new SlotEngineArgumentException(SlotEngineError.MissingReservation, "The reservation is the default value; pass the one a hold or book returned.", nameof(reservation));
@@ -158,11 +167,12 @@ public sealed partial class InMemorySlotEngine
             return null;
         }
 
-        if (reservation.Token <= calendar.TokenFloor)
+        if ((tokensIssuedHere && reservation.Token > calendar.LastToken) || reservation.Token <= calendar.TokenFloor)
         {
-            // A reservation of a withdrawn calendar that this day replaced: stale. Its template may
-            // differ, so its slots are not checked against this one.
-            replaced = true;
+            // Above the last token: never issued by this calendar (forged, high bits included). At or
+            // below the floor: a reservation of a withdrawn calendar that this day replaced. Either way
+            // it owns nothing here, and its template may differ, so its slots are not checked.
+            notThisCalendars = true;
             return null;
         }
 

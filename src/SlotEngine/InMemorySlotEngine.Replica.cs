@@ -169,10 +169,14 @@ public sealed partial class InMemorySlotEngine
         return _rules.CheckTime(calendar.Day, TodayAt(now), calendar.Layout.StartUtcTicks(first), now);
     }
 
-    /// <summary>Checks a reservation as confirm, release and cancel would; null when its calendar is not open here.</summary>
+    /// <summary>
+    /// Checks a reservation as confirm, release and cancel would; null when its calendar is not open here.
+    /// The read model may not yet have heard of the claim (its last token lags the store's), so a token
+    /// above it is left for the store to judge.
+    /// </summary>
     /// <param name="reservation">The reservation.</param>
     /// <returns>The local calendar, or null.</returns>
-    internal Calendar? ValidateReservationForStore(in Reservation reservation) => ResolveReservation(reservation);
+    internal Calendar? ValidateReservationForStore(in Reservation reservation) => ResolveReservation(reservation, out _, tokensIssuedHere: false);
 
     /// <summary>Checks a block or reopen range as <see cref="Block"/> would.</summary>
     /// <param name="key">The calendar.</param>

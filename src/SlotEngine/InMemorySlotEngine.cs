@@ -58,7 +58,7 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
     /// <summary>The booking rules this engine applies (window, in the past, cutoff, hold limit, input checks), taken from <see cref="Options"/> once.</summary>
     public BookingRules Rules => _rules;
 
-    /// <summary>Today's local date in the engine's zone, by its time provider.</summary>
+    /// <inheritdoc />
     public DateOnly Today => TodayAt(NowTicks());
 
     private long NowTicks() => _clock.UtcTicks();

@@ -56,4 +56,16 @@ public enum SlotEngineError
 
     /// <summary>The calendar has issued all the fencing tokens it can (about 536 million claims).</summary>
     TokensExhausted,
+
+    /// <summary>
+    /// A national ID (T.C. Kimlik No) is malformed: not 11 digits, a leading 0, or a wrong check
+    /// digit. Thrown by <see cref="NationalId.Parse(string)"/>; the message says which rule failed.
+    /// </summary>
+    MalformedNationalId,
+
+    /// <summary>
+    /// A reservation code is not one this engine's secret signed: malformed, truncated, of an unknown
+    /// version, tampered with, or signed under another secret (<see cref="ReservationCodeError"/> says which).
+    /// </summary>
+    InvalidReservationCode,
 }

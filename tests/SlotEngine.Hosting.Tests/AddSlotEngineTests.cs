@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace SlotEngine.Hosting.Tests;
 
@@ -42,7 +43,7 @@ public sealed class AddSlotEngineTests
     [Fact]
     public void The_engine_takes_the_containers_time_provider_unless_the_options_name_one()
     {
-        var fromContainer = new ManualTime(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var fromContainer = new FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(fromContainer);
         services.AddSlotEngine();
@@ -51,7 +52,7 @@ public sealed class AddSlotEngineTests
             Assert.Same(fromContainer, provider.GetRequiredService<ISlotEngine>().Options.TimeProvider);
         }
 
-        var explicitTime = new ManualTime(new DateTimeOffset(2031, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var explicitTime = new FakeTimeProvider(new DateTimeOffset(2031, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var second = new ServiceCollection();
         second.AddSingleton<TimeProvider>(fromContainer);
         second.AddSlotEngine(o => o.TimeProvider = explicitTime);

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SlotEngine.Samples.BookingApi;
+using Microsoft.Extensions.Time.Testing;
 
 namespace SlotEngine.Hosting.Tests;
 
@@ -18,7 +19,7 @@ public sealed class BookingApiFixture : IAsyncLifetime
     private readonly ConcurrentBag<NationalId> _citizens = [];
     private int _nextCitizen;
 
-    public ManualTime Time { get; } = new(Seeds.Morning);
+    public FakeTimeProvider Time { get; } = new(Seeds.Morning);
 
     public LogSink Logs { get; } = new();
 

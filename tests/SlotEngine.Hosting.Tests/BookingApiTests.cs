@@ -111,6 +111,28 @@ public sealed class BookingApiTests(BookingApiFixture api) : IClassFixture<Booki
     }
 
     [Fact]
+    public async Task A_changed_or_cut_reservation_id_is_refused_and_the_hold_stays()
+    {
+        using var client = api.NewClient();
+        var citizen = api.NewCitizen();
+        var held = await HoldAsync(client, citizen, 2, "2030-06-06", 21);
+        var reservation = (string)(await held.Content.ReadFromJsonAsync<JsonObject>(Json))!["reservationId"]!;
+
+        // The id is a signed code: a client that changes a character (say, to reach another token or
+        // seat) or cuts it short gets 400, and the engine never sees the reservation.
+        var changed = reservation[..10] + (reservation[10] == 'A' ? 'B' : 'A') + reservation[11..];
+        foreach (var forged in new[] { changed, reservation[..^2], "1-20300606-21-1-0-1-5eed-0" })
+        {
+            var response = await client.PostAsJsonAsync($"/api/appointments/{forged}/cancel", new { nationalId = citizen.Digits }, Json);
+            var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+            Assert.Equal("MalformedReservationId", (string)problem["code"]!);
+        }
+
+        var confirmed = await client.PostAsJsonAsync($"/api/appointments/{reservation}/confirm", new { nationalId = citizen.Digits }, Json);
+        Assert.Equal(HttpStatusCode.OK, confirmed.StatusCode);
+    }
+
+    [Fact]
     public async Task Two_clients_racing_for_one_slot_exactly_one_wins()
     {
         for (var slot = 10; slot < 20; slot++)

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
 
 namespace SlotEngine.Hosting.Tests;
 
@@ -10,7 +11,7 @@ public sealed class SweeperTests
     [Fact]
     public async Task The_sweeper_frees_an_expired_hold_when_fake_time_passes_its_interval()
     {
-        var time = new ManualTime(Seeds.Morning);
+        var time = new TimerWatchingTime(Seeds.Morning);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<TimeProvider>(time);
@@ -35,5 +36,24 @@ public sealed class SweeperTests
         var snapshot = await engine.GetCalendarAsync(calendar);
         Assert.Equal(SlotStatus.Free, snapshot[2].Status);
         await host.StopAsync();
+    }
+
+    /// <summary>
+    /// A <see cref="FakeTimeProvider"/> that also says when the first timer exists: the sweeper creates
+    /// its timer on a background thread after <c>StartAsync</c> returns, and time advanced before that
+    /// would not reach it.
+    /// </summary>
+    private sealed class TimerWatchingTime(DateTimeOffset start) : FakeTimeProvider(start)
+    {
+        private readonly TaskCompletionSource _firstTimer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task FirstTimerCreated => _firstTimer.Task;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = base.CreateTimer(callback, state, dueTime, period);
+            _firstTimer.TrySetResult();
+            return timer;
+        }
     }
 }

@@ -5,6 +5,7 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace SlotEngine.Hosting.Tests;
 
@@ -13,7 +14,7 @@ public sealed class TelemetryTests : IDisposable
 {
     private static readonly ActivitySource TestSource = new("SlotEngine.Hosting.Tests");
 
-    private readonly ManualTime _time = new(Seeds.Morning);
+    private readonly FakeTimeProvider _time = new(Seeds.Morning);
     private readonly LogSink _logs = new();
     private readonly ServiceProvider _provider;
     private readonly MetricRecorder _metrics;

@@ -57,9 +57,11 @@ public class BadInputTests
     [InlineData("10000000147")]
     public void A_malformed_national_id_is_a_clear_error(string text)
     {
-        var error = Assert.Throws<FormatException>(() => NationalId.Parse(text));
+        var error = Assert.Throws<SlotEngineArgumentException>(() => NationalId.Parse(text));
+        Assert.Equal(SlotEngineError.MalformedNationalId, error.Code);
+        Assert.Equal("text", error.ParamName);
         Assert.StartsWith("Not a valid national ID", error.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => _world.Engine.PatientOf(default));
+        Assert.Equal(SlotEngineError.MissingPatient, Assert.Throws<SlotEngineArgumentException>(() => _world.Engine.PatientOf(default)).Code);
     }
 
     [Fact]

@@ -47,13 +47,16 @@ public class BookingRulesTests
         Assert.Equal(SlotEngineError.InvalidHoldDuration, fromEngine.Code);
         Assert.Equal(fromRules.Message, fromEngine.Message);
 
-        // A booking of 07:00 tomorrow (slot 0 of the standard day would start earlier or later; take its real start).
-        var booked = world.Engine.TryClaim(ClaimRequest.Book(calendar, SlotRange.Single(0), world.Patient(1))).Reservation;
-        var start = world.Engine.GetCalendar(calendar).StartOf(0);
-        world.Time.Set(new DateTimeOffset(rules.CancelDeadlineUtcTicks(start.UtcTicks), TimeSpan.Zero).AddTicks(1));
-        Assert.Equal(ClaimStatus.CancelTooLate, world.Engine.TryCancel(booked, CancelActor.Patient).Status);
-        world.Time.Set(new DateTimeOffset(rules.CancelDeadlineUtcTicks(start.UtcTicks), TimeSpan.Zero));
-        Assert.True(world.Engine.TryCancel(booked, CancelActor.Patient).Succeeded);
+        // Two bookings tomorrow (slots 0 and 1); the clock only moves forward, so the later deadline is tried last.
+        var first = world.Engine.TryClaim(ClaimRequest.Book(calendar, SlotRange.Single(0), world.Patient(1))).Reservation;
+        var second = world.Engine.TryClaim(ClaimRequest.Book(calendar, SlotRange.Single(1), world.Patient(2))).Reservation;
+        var snapshot = world.Engine.GetCalendar(calendar);
+        var firstDeadline = new DateTimeOffset(rules.CancelDeadlineUtcTicks(snapshot.StartOf(0).UtcTicks), TimeSpan.Zero);
+        var secondDeadline = new DateTimeOffset(rules.CancelDeadlineUtcTicks(snapshot.StartOf(1).UtcTicks), TimeSpan.Zero);
+        world.Time.SetUtcNow(firstDeadline); // exactly at the deadline: still allowed
+        Assert.True(world.Engine.TryCancel(first, CancelActor.Patient).Succeeded);
+        world.Time.SetUtcNow(secondDeadline.AddTicks(1)); // one tick past it: too late
+        Assert.Equal(ClaimStatus.CancelTooLate, world.Engine.TryCancel(second, CancelActor.Patient).Status);
     }
 
     [Fact]

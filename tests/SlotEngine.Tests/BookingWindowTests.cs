@@ -39,7 +39,7 @@ public class BookingWindowTests
         var tomorrow = world.Publish(TestWorld.P1, TestWorld.Tomorrow);
         var far = world.Publish(TestWorld.P1, TestWorld.Today.AddDays(16));
         Assert.Equal(ClaimStatus.OutsideBookingWindow, world.Book(far, 0, 1, 0).Status);
-        world.Time.Set(TestWorld.At(TestWorld.Tomorrow, 0, 0));
+        world.Time.SetUtcNow(TestWorld.At(TestWorld.Tomorrow, 0, 0));
         Assert.True(world.Book(far, 0, 1, 0).Succeeded);
         Assert.Equal(ClaimStatus.OutsideBookingWindow, world.Book(tomorrow, 47, 1, 1).Status);
     }
@@ -69,7 +69,7 @@ public class BookingWindowTests
         var earliest = world.Engine.FindEarliest(EarliestQuery.ForClinic(TestWorld.C10, TestWorld.Today, TestWorld.Today, 1, 3).WithStartsPerCalendar(3));
         Assert.Equal([7, 8, 9], earliest.Select(e => e.Slots.First));
         Assert.Equal(new DayFreeCount(TestWorld.Today, 48 - 7, 48), Assert.Single(world.Engine.GetFreeCounts(TestWorld.P1, TestWorld.Today, TestWorld.Today)));
-        world.Time.Set(TestWorld.At(TestWorld.Today, 16, 50));
+        world.Time.SetUtcNow(TestWorld.At(TestWorld.Today, 16, 50));
         Assert.Empty(world.Engine.FindEarliest(EarliestQuery.ForClinic(TestWorld.C10, TestWorld.Today, TestWorld.Today)));
         Assert.Equal(0, world.Engine.GetFreeCounts(TestWorld.P1, TestWorld.Today, TestWorld.Today)[0].FreeSeats);
     }

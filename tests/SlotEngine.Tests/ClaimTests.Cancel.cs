@@ -10,7 +10,7 @@ public partial class ClaimTests
     {
         var key = Tomorrow(TestWorld.P1);
         var booking = _world.MustBook(key, 0, 1, 0);
-        _world.Time.Set(TestWorld.At(TestWorld.Tomorrow, 6, 40));
+        _world.Time.SetUtcNow(TestWorld.At(TestWorld.Tomorrow, 6, 40));
         Assert.True(_world.Engine.TryCancel(booking, CancelActor.Patient).Succeeded);
         Assert.Equal(SlotStatus.Free, _world.Engine.GetCalendar(key)[0].Status);
     }
@@ -20,7 +20,7 @@ public partial class ClaimTests
     {
         var key = Tomorrow(TestWorld.P1);
         var booking = _world.MustBook(key, 0, 2, 0);
-        _world.Time.Set(TestWorld.At(TestWorld.Tomorrow, 6, 40).AddTicks(1));
+        _world.Time.SetUtcNow(TestWorld.At(TestWorld.Tomorrow, 6, 40).AddTicks(1));
         var before = _world.Fingerprint(key);
         Assert.Equal(ClaimStatus.CancelTooLate, _world.Engine.TryCancel(booking, CancelActor.Patient).Status);
         Assert.Equal(before, _world.Fingerprint(key));
@@ -34,7 +34,7 @@ public partial class ClaimTests
         var key = Tomorrow(TestWorld.P1);
         var early = _world.MustBook(key, 24, 3, 0); // 13:00 to 13:30
         var late = _world.MustBook(_world.Publish(TestWorld.P3, TestWorld.Tomorrow), 30, 1, 0); // 14:00
-        _world.Time.Set(TestWorld.At(TestWorld.Tomorrow, 11, 41));
+        _world.Time.SetUtcNow(TestWorld.At(TestWorld.Tomorrow, 11, 41));
         Assert.Equal(ClaimStatus.CancelTooLate, _world.Engine.TryCancel(early, CancelActor.Patient).Status);
         Assert.True(_world.Engine.TryCancel(late, CancelActor.Patient).Succeeded);
     }
@@ -45,7 +45,7 @@ public partial class ClaimTests
         var world = new TestWorld(o => o.PatientCancelCutoff = TimeSpan.FromMinutes(10));
         var key = world.Publish(TestWorld.P1, TestWorld.Tomorrow);
         var booking = world.MustBook(key, 0, 1, 0);
-        world.Time.Set(TestWorld.At(TestWorld.Tomorrow, 7, 45));
+        world.Time.SetUtcNow(TestWorld.At(TestWorld.Tomorrow, 7, 45));
         Assert.True(world.Engine.TryCancel(booking, CancelActor.Patient).Succeeded);
     }
 

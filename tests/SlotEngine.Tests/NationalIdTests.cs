@@ -29,7 +29,8 @@ public class NationalIdTests
         Assert.False(NationalId.TryParse(text, out var id, out var reason));
         Assert.True(id.IsDefault);
         Assert.Contains(reasonPart, reason, StringComparison.Ordinal);
-        var error = Assert.Throws<FormatException>(() => NationalId.Parse(text));
+        var error = Assert.Throws<SlotEngineArgumentException>(() => NationalId.Parse(text));
+        Assert.Equal(SlotEngineError.MalformedNationalId, error.Code);
         Assert.Contains(reasonPart, error.Message, StringComparison.Ordinal);
     }
 

@@ -64,7 +64,8 @@ public class PatientKeyHasherTests
     [Fact]
     public void Rejects_the_default_id()
     {
-        var error = Assert.Throws<ArgumentException>(() => new PatientKeyHasher(SecretA).KeyOf(default));
+        var error = Assert.Throws<SlotEngineArgumentException>(() => new PatientKeyHasher(SecretA).KeyOf(default));
+        Assert.Equal(SlotEngineError.MissingPatient, error.Code);
         Assert.Equal("id", error.ParamName);
     }
 }

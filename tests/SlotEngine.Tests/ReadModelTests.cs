@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Buffers.Binary;
 using SlotEngine.Stores;
 using SlotEngine.Tests.Support;
@@ -12,9 +13,9 @@ public class ReadModelTests
 {
     private static readonly CalendarKey Key = new(TestWorld.P1, TestWorld.Tomorrow);
 
-    private static (ReadModel Model, FakeTime Time) NewModel()
+    private static (ReadModel Model, FakeTimeProvider Time) NewModel()
     {
-        var time = new FakeTime(TestWorld.Start);
+        var time = new FakeTimeProvider(TestWorld.Start);
         var model = new ReadModel(new SlotEngineOptions { TimeProvider = time, PatientKeyHasher = PatientKeyHasher.FromSecret("read-model-tests-secret-0001") });
         model.Engine.Directory.AddFacility(new FacilityId(1), TestWorld.Istanbul34);
         model.Engine.Directory.AddClinic(TestWorld.C10, new FacilityId(1), TestWorld.Branch5);

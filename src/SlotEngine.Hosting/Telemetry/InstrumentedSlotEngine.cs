@@ -46,6 +46,9 @@ public sealed partial class InstrumentedSlotEngine : ISlotEngine, IDisposable
     /// <inheritdoc />
     public SlotEngineOptions Options => _inner.Options;
 
+    /// <inheritdoc />
+    public DateOnly Today => _inner.Today;
+
     /// <summary>Disposes the meter when this object created it; the inner engine is left alone.</summary>
     public void Dispose() => _instruments.Dispose();
 

@@ -101,6 +101,10 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
     /// <inheritdoc />
     public SlotEngineOptions Options => _replica.Options;
 
+    /// <inheritdoc />
+    /// <remarks>By this node's <see cref="SlotEngineOptions.TimeProvider"/>, as the read model counts days.</remarks>
+    public DateOnly Today => _replica.Today;
+
     /// <summary>Turns national IDs into patient keys (every node needs the same secret: <see cref="SlotEngineOptions.PatientKeyHasher"/>).</summary>
     public PatientKeyHasher PatientKeys => _replica.PatientKeys;
 

@@ -5,6 +5,7 @@ namespace SlotEngine;
 /// </summary>
 /// <param name="Provider">The provider.</param>
 /// <param name="Day">The local date, in the engine's time zone.</param>
+[System.Text.Json.Serialization.JsonConverter(typeof(Serialization.CalendarKeyJsonConverter))]
 public readonly record struct CalendarKey(ProviderId Provider, DateOnly Day)
 {
     /// <inheritdoc />

@@ -1,6 +1,7 @@
 namespace SlotEngine;
 
 /// <summary>One of Turkey's 81 provinces, by its licence-plate code (1 to 81).</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(Serialization.CityCodeJsonConverter))]
 public readonly record struct CityCode
 {
     /// <summary>Creates a city code.</summary>

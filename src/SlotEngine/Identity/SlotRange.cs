@@ -5,6 +5,7 @@ namespace SlotEngine;
 /// </summary>
 /// <param name="First">Index of the first slot (0-based, in the day's template).</param>
 /// <param name="Length">Number of consecutive slots; at least 1.</param>
+[System.Text.Json.Serialization.JsonConverter(typeof(Serialization.SlotRangeJsonConverter))]
 public readonly record struct SlotRange(int First, int Length)
 {
     /// <summary>Index one past the last slot.</summary>

@@ -27,6 +27,7 @@ internal sealed partial class Calendar
                         // Take a free seat exactly as a claim would, then mark it closed.
                         if (Interlocked.CompareExchange(ref word, current & ~bit, current) == current)
                         {
+                            AssertOwned(lane, slot, slot + 1, "a block that cleared the free bit");
                             Volatile.Write(ref _cells[CellIndex(lane, slot)], ClaimCell.Closed);
                             Changed();
                             Indexed(slot, slot + 1);
@@ -98,6 +99,7 @@ internal sealed partial class Calendar
                 // Closed → 0 by CAS: only one reopen wins a seat; then its bit goes back.
                 if (Interlocked.CompareExchange(ref _cells[CellIndex(lane, slot)], ClaimCell.None, ClaimCell.Closed) == ClaimCell.Closed)
                 {
+                    AssertOwned(lane, slot, slot + 1, "a reopen that won the closed cell");
                     ReturnBits(lane, slot, 1);
                     Changed();
                     Indexed(slot, slot + 1);

@@ -104,6 +104,7 @@ internal sealed partial class Calendar
     /// <summary>Publishes a claim on slots whose bits this thread has just cleared (their cells are 0).</summary>
     private void WriteClaim(int lane, int first, int length, ulong kind, long token, uint patient, long holdExpiryTicks)
     {
+        AssertOwned(lane, first, first + length, "a claim that cleared the free bits");
         if (kind == ClaimCell.KindHeld)
         {
             Volatile.Write(ref EnsureHoldExpiry()[CellIndex(lane, first)], holdExpiryTicks);

@@ -25,7 +25,8 @@ internal sealed partial class Calendar
     /// Written in three phases so that a concurrent reader never sees "free bit 1 with a claim cell":
     /// (1) bits that are 0 in the new state are cleared (a bit still 1 is free in old and new, its cell 0
     /// in both); (2) expiries and cells are written; (3) the words get their new value. Between (2) and
-    /// (3) a slot going from claimed to free reads as "transition in progress", which readers wait out.
+    /// (3) a slot going from claimed to free reads as "transition in progress", which a snapshot reads as
+    /// held by nobody (readers do not wait).
     /// A query's lazy reclaim racing a load can leave the replica off until the next load: it is a hint.
     /// </remarks>
     internal void LoadReplica(ReadOnlySpan<ulong> words, ReadOnlySpan<ulong> cells, ReadOnlySpan<long> holdExpiry, long version, long lastToken)

@@ -5,8 +5,14 @@ internal readonly record struct RemovedClaim(int Seat, int First, int Length, lo
 
 internal sealed partial class Calendar
 {
+    /// <summary>
+    /// Whether <paramref name="cell"/> is the head of the claim with this token. The whole token is
+    /// compared: a cell holds 29 bits, so a token outside [1, <see cref="ClaimCell.MaxToken"/>]
+    /// (negative, or a real token with high bits added) names no claim. Masking the caller's token
+    /// here once let <c>real + 2^29</c> act as <c>real</c>.
+    /// </summary>
     private static bool IsHeadOf(ulong cell, long token) =>
-        ClaimCell.IsClaim(cell) && ClaimCell.IsHead(cell) && ClaimCell.Token(cell) == (token & ClaimCell.MaxToken);
+        ClaimCell.IsClaim(cell) && ClaimCell.IsHead(cell) && ClaimCell.Token(cell) == token;
 
     /// <summary>Turns a live hold into a booking. Succeeds again if already booked with this token.</summary>
     public ClaimStatus Confirm(int lane, int first, long token, long nowTicks)
@@ -175,6 +181,7 @@ internal sealed partial class Calendar
     /// </summary>
     private RemovedClaim RemoveOwnedClaim(int lane, int first, ulong headCell, int closeFrom, int closeTo)
     {
+        AssertOwned(lane, first, first + 1, "the winner of the head CAS");
         var token = ClaimCell.Token(headCell);
         var end = first + 1;
         while (end < SlotCount)
@@ -194,6 +201,7 @@ internal sealed partial class Calendar
             }
         }
 
+        AssertOwned(lane, first, end, "the remover that cleared the claim's cells");
         var held = ClaimCell.Kind(headCell) == ClaimCell.KindHeld;
         var expiry = held ? HoldExpiryAt(lane, first) : 0;
         for (var slot = first; slot < end; slot++)

@@ -12,8 +12,16 @@ namespace SlotEngine;
 /// slot <c>s</c> of that seat is free. Each seat of each slot also has a claim cell in
 /// <see cref="_cells"/> (see <see cref="ClaimCell"/>): none, held, booked or closed.</para>
 /// <para><b>Invariant.</b> A free bit of 1 implies its cell is 0. A bit of 0 with a cell of 0 is a
-/// transition in progress (a claim being written, or a release or block under way): readers wait for
-/// it with <see cref="SpinWait"/>, claimers treat the slot as taken.</para>
+/// transition in progress (a claim being written, or a release or block under way). Readers do not
+/// wait for it: a snapshot reads it as held by nobody (a hint, see <see cref="ReadSeat"/>); claimers
+/// treat the slot as taken; only <see cref="Block"/>, an administrative operation that must not close
+/// a slot under a half-written claim, waits it out with <see cref="SpinWait"/>. When no operation is in
+/// progress, more holds (<see cref="FindQuiescentViolation"/>; tests check it after every step).</para>
+/// <para><b>Ownership.</b> The thread whose CAS cleared a slot's free bit, or moved a head cell away
+/// from a claim, owns that slot's cells until it gives the bit back; nobody else writes them. Debug
+/// builds assert it where each winner starts to write (<see cref="AssertOwned"/>). A read model loaded
+/// from a store is the exception: a load and a query's lazy reclaim may cross (see
+/// <see cref="LoadReplica"/>), so the assertion is off there.</para>
 /// <para><b>Claim</b> (hold or book k slots on a seat): for each word the range touches, in
 /// ascending order, one CAS clears exactly the range's bits, and only if all of them are 1. The
 /// CAS on the last word is the claim's linearization point; if any word fails, the words already
@@ -132,19 +140,141 @@ internal sealed partial class Calendar
         return expiry is null ? long.MaxValue : Volatile.Read(ref expiry[CellIndex(lane, slot)]);
     }
 
+    /// <summary>Whether this calendar is a read model a store loads (see <see cref="LoadReplica"/>): ownership is not asserted there.</summary>
+    private bool IsReadModel => Volatile.Read(ref _replicaLock) is not null;
+
+    /// <summary>
+    /// Debug: this thread has just won the CAS that makes seat <paramref name="lane"/> of slots
+    /// [<paramref name="first"/>, <paramref name="end"/>) its own (a claim's bits, a head cell, a
+    /// block's or reopen's seat): their bits are 0 and their cells 0, and stay so until it writes them.
+    /// </summary>
     [Conditional("DEBUG")]
-    internal void AssertInvariants()
+    private void AssertOwned(int lane, int first, int end, string winner)
     {
-        for (var lane = 0; lane < Capacity; lane++)
+        if (IsReadModel)
         {
-            for (var slot = 0; slot < SlotCount; slot++)
-            {
-                Debug.Assert(!IsFreeBit(lane, slot) || ReadCell(lane, slot) == ClaimCell.None, "a free slot has no claim cell");
-            }
+            return;
+        }
+
+        for (var slot = first; slot < end; slot++)
+        {
+            Debug.Assert(!IsFreeBit(lane, slot), $"{Key} seat {lane} slot {slot}: {winner} owns it, but its free bit is 1");
+            Debug.Assert(ReadCell(lane, slot) == ClaimCell.None, $"{Key} seat {lane} slot {slot}: {winner} owns it, but its cell is {ReadCell(lane, slot):x16}");
         }
     }
 
-    /// <summary>Counts the free bits now (for tests and the Debug invariant; not a hot path).</summary>
+    /// <summary>
+    /// The first broken invariant of a calendar on which no operation is in progress, or null. Beyond
+    /// "a free bit of 1 has a cell of 0": a cell of 0 has a free bit of 1 (no transition left half
+    /// done); a closed cell is exactly <see cref="ClaimCell.Closed"/>, with a bit of 0, and only on
+    /// a slot the template offers or not at all (an unoffered slot is always closed); every claim is a
+    /// head followed by cells of its token, kind and patient, inside one session, with a token in
+    /// (<see cref="TokenFloor"/>, <see cref="LastToken"/>]; the live-hold count is the number of held
+    /// heads; <see cref="_earliestHoldExpiry"/> is at or below every held head's expiry; the free count
+    /// is the number of cells of 0. For tests (after every step of a model run, at the end of a stress
+    /// run); not a hot path. "A free bit of 1 has a cell of 0" holds at every instant, but nobody can
+    /// check it mid-flight (the bit and the cell are two reads, and a claim or release may pass between
+    /// them), so the invariants are checked between operations, and during them the Debug ownership
+    /// assertions (<see cref="AssertOwned"/>) watch each CAS winner.
+    /// </summary>
+    internal string? FindQuiescentViolation()
+    {
+        var heldHeads = 0;
+        var emptyCells = 0;
+        var earliest = Volatile.Read(ref _earliestHoldExpiry);
+        for (var lane = 0; lane < Capacity; lane++)
+        {
+            var head = -1;
+            var headCell = 0UL;
+            for (var slot = 0; slot < SlotCount; slot++)
+            {
+                var cell = ReadCell(lane, slot);
+                var free = IsFreeBit(lane, slot);
+                var where = $"{Key} seat {lane} slot {slot}";
+                if (cell == ClaimCell.None)
+                {
+                    emptyCells++;
+                    if (!free)
+                    {
+                        return where + ": cell 0 with a free bit of 0 (a transition left half done)";
+                    }
+
+                    head = -1;
+                    continue;
+                }
+
+                if (free)
+                {
+                    return where + $": free bit 1 with cell {cell:x16}";
+                }
+
+                if (!Layout.IsOffered(slot) && cell != ClaimCell.Closed)
+                {
+                    return where + $": the template does not offer the slot, but its cell is {cell:x16}";
+                }
+
+                if (ClaimCell.Kind(cell) == ClaimCell.KindClosed)
+                {
+                    if (cell != ClaimCell.Closed)
+                    {
+                        return where + $": a closed cell with other bits set ({cell:x16})";
+                    }
+
+                    head = -1;
+                    continue;
+                }
+
+                var token = ClaimCell.Token(cell);
+                if (ClaimCell.IsHead(cell))
+                {
+                    if (token <= TokenFloor || token > LastToken)
+                    {
+                        return where + $": token {token} outside ({TokenFloor}, {LastToken}]";
+                    }
+
+                    head = slot;
+                    headCell = cell;
+                    if (ClaimCell.Kind(cell) == ClaimCell.KindHeld)
+                    {
+                        heldHeads++;
+                        var expiry = HoldExpiryAt(lane, slot);
+                        if (expiry < earliest)
+                        {
+                            return where + $": a hold expiring at {expiry} is below the earliest-expiry bound {earliest}";
+                        }
+                    }
+
+                    continue;
+                }
+
+                if (head < 0)
+                {
+                    return where + ": a claim cell with no head before it";
+                }
+
+                if (cell != (headCell & ~ClaimCell.Pack(0, head: true, 0, 0)))
+                {
+                    return where + $": cell {cell:x16} is not the body of the claim headed at slot {head} ({headCell:x16})";
+                }
+
+                if (Layout.Template.SessionOf(slot) != Layout.Template.SessionOf(head))
+                {
+                    return where + $": the claim headed at slot {head} crosses a session";
+                }
+            }
+        }
+
+        var liveHolds = Volatile.Read(ref _liveHolds);
+        if (liveHolds != heldHeads)
+        {
+            return $"{Key}: the live-hold count is {liveHolds}, but {heldHeads} held heads are there";
+        }
+
+        var freeBits = CountFreeBits();
+        return freeBits == emptyCells ? null : $"{Key}: {freeBits} free bits but {emptyCells} empty cells";
+    }
+
+    /// <summary>Counts the free bits now (for <see cref="FreeSeats"/>, tests and the invariant check; not a hot path).</summary>
     internal int CountFreeBits()
     {
         var popcount = 0;

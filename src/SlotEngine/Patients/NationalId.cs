@@ -30,13 +30,15 @@ public readonly struct NationalId : IEquatable<NationalId>
     /// <param name="text">Eleven digits.</param>
     /// <returns>The validated ID.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
-    /// <exception cref="FormatException">The text is not a valid T.C. Kimlik No; the message says why.</exception>
+    /// <exception cref="SlotEngineArgumentException">The text is not a valid T.C. Kimlik No: <see cref="SlotEngineArgumentException.Code"/>
+    /// is <see cref="SlotEngineError.MalformedNationalId"/> and the message says which rule failed. Like every
+    /// bad input the engine refuses, a caller maps it to a 400 by its code (or uses <see cref="TryParse(string?, out NationalId, out string?)"/>).</exception>
     public static NationalId Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         if (!TryParse(text, out var id, out var reason))
         {
-            throw new FormatException("Not a valid national ID (T.C. Kimlik No): " + reason + ".");
+            throw new SlotEngineArgumentException(SlotEngineError.MalformedNationalId, "Not a valid national ID (T.C. Kimlik No): " + reason + ".", nameof(text));
         }
 
         return id;

@@ -5,6 +5,7 @@ namespace SlotEngine;
 /// <see cref="PatientKeyHasher"/>. The ID itself is never stored.
 /// </summary>
 /// <param name="Value">The keyed hash. Zero is reserved for "no patient".</param>
+[System.Text.Json.Serialization.JsonConverter(typeof(Serialization.PatientKeyJsonConverter))]
 public readonly record struct PatientKey(ulong Value)
 {
     /// <summary>Whether this is the default value (no patient).</summary>

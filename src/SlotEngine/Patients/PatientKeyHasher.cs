@@ -9,12 +9,17 @@ namespace SlotEngine;
 /// trying all 11-digit numbers. Thread-safe; allocates nothing per call.
 /// </summary>
 /// <remarks>
-/// Every node that shares calendars (for example through Redis) must use the same secret, or the
-/// same citizen becomes different patients on different nodes and quotas no longer hold.
+/// <para>Every node that shares calendars (for example through Redis) must use the same secret, or the
+/// same citizen becomes different patients on different nodes and quotas no longer hold.</para>
+/// <para>The same secret signs reservation codes (<see cref="Reservation.ToCode(PatientKeyHasher)"/>),
+/// under a key derived from it for that use only, so a code one node issued is read by every node
+/// sharing the secret and by no other.</para>
 /// </remarks>
 public sealed partial class PatientKeyHasher
 {
+    private static readonly byte[] ReservationCodeLabel = "SlotEngine reservation code signing key, version 1"u8.ToArray();
     private readonly byte[] _secret;
+    private readonly byte[] _reservationCodeKey;
 
     /// <summary>Creates a hasher with the given secret.</summary>
     /// <param name="secret">At least 16 bytes of secret key material.</param>
@@ -27,6 +32,7 @@ public sealed partial class PatientKeyHasher
         }
 
         _secret = secret.ToArray();
+        _reservationCodeKey = HMACSHA256.HashData(_secret, ReservationCodeLabel);
     }
 
     /// <summary>A hasher with a fresh random secret: keys are stable only within this process.</summary>
@@ -36,12 +42,12 @@ public sealed partial class PatientKeyHasher
     /// <summary>The keyed hash of a national ID.</summary>
     /// <param name="id">A validated ID.</param>
     /// <returns>The patient's key; never the default value.</returns>
-    /// <exception cref="ArgumentException"><paramref name="id"/> is the default value.</exception>
+    /// <exception cref="SlotEngineArgumentException"><paramref name="id"/> is the default value (<see cref="SlotEngineError.MissingPatient"/>).</exception>
     public PatientKey KeyOf(NationalId id)
     {
         if (id.IsDefault)
         {
-            throw new ArgumentException("The national ID is the default value; parse or validate one first.", nameof(id));
+            throw new SlotEngineArgumentException(SlotEngineError.MissingPatient, "The national ID is the default value; parse or validate one first.", nameof(id));
         }
 
         Span<byte> message = stackalloc byte[8];
@@ -50,5 +56,21 @@ public sealed partial class PatientKeyHasher
         HMACSHA256.HashData(_secret, message, mac);
         var value = BinaryPrimitives.ReadUInt64LittleEndian(mac);
         return new PatientKey(value == 0 ? 1 : value);
+    }
+
+    /// <summary>Writes the signature of a reservation code's bytes (HMAC-SHA256 under the derived key, truncated to <paramref name="signature"/>'s length).</summary>
+    internal void SignReservationCode(ReadOnlySpan<byte> body, Span<byte> signature)
+    {
+        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        HMACSHA256.HashData(_reservationCodeKey, body, mac);
+        mac[..signature.Length].CopyTo(signature);
+    }
+
+    /// <summary>Whether <paramref name="signature"/> is the signature of <paramref name="body"/>, compared in constant time.</summary>
+    internal bool VerifyReservationCode(ReadOnlySpan<byte> body, ReadOnlySpan<byte> signature)
+    {
+        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        HMACSHA256.HashData(_reservationCodeKey, body, mac);
+        return CryptographicOperations.FixedTimeEquals(mac[..signature.Length], signature);
     }
 }

@@ -51,6 +51,7 @@ public class ClaimStressTests
         Assert.Contains(checker.Claims, c => c.Claim.Reservation.Slots.First < 64 && c.Claim.Reservation.Slots.End > 64);
         Assert.Contains(checker.Claims, c => c.Claim.Reservation.Seat > 0);
         checker.CheckNoTwoOwners();
+        world.AssertInvariants();
 
         var now = world.Time.GetUtcNow().UtcTicks;
         var snapshots = calendars.ToDictionary(c => c, world.Engine.GetCalendar);
@@ -74,5 +75,7 @@ public class ClaimStressTests
             var left = HistoryChecker.Seats(snapshot).Where(v => v.Status != SlotStatus.Free).ToList();
             Assert.True(left.Count == 0, $"{key} after releasing every live claim: {left.Count} seats not free, such as {left.FirstOrDefault()}");
         }
+
+        world.AssertInvariants();
     }
 }

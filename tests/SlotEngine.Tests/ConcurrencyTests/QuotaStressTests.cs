@@ -25,6 +25,7 @@ public class QuotaStressTests
 
         var checker = new HistoryChecker(driver.History.All());
         checker.CheckNoTwoOwners();
+        world.AssertInvariants();
         Assert.True(checker.Claims.Count() > 100, $"only {checker.Claims.Count()} claims succeeded");
 
         // Definitely alive: from the end of the claim call to the start of the call that ended it.
@@ -101,5 +102,7 @@ public class QuotaStressTests
             Assert.Equal(1, statuses.Count(s => s == ClaimStatus.Succeeded));
             Assert.All(statuses.Where(s => s != ClaimStatus.Succeeded), s => Assert.Equal(ClaimStatus.QuotaExceeded, s));
         }
+
+        world.AssertInvariants();
     }
 }

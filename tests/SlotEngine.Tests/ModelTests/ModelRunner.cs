@@ -42,6 +42,7 @@ internal sealed class ModelRunner
             {
                 var touched = runner.Touched(op).ToArray();
                 runner.Step(op);
+                runner._world.AssertInvariants();
                 runner.CompareCalendars(touched);
             }
             catch (Exception e) when (e is ModelMismatchException or Xunit.Sdk.XunitException)

@@ -1,10 +1,11 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.Extensions.Time.Testing;
 
 namespace SlotEngine.Tests.Support;
 
 /// <summary>
-/// A small directory for tests, on an engine driven by <see cref="FakeTime"/> in Europe/Istanbul
+/// A small directory for tests, on an engine driven by a <see cref="FakeTimeProvider"/> in Europe/Istanbul
 /// (UTC+3 all year). Facilities 1 and 2 are in city 34, facility 3 in city 6. Clinic 10 is branch 5
 /// at facility 1 (providers 1 and 2), clinic 11 is branch 7 at facility 1 (provider 3), clinic 20 is
 /// branch 5 at facility 2 (provider 4), clinic 30 is branch 5 at facility 3 (provider 5).
@@ -39,7 +40,7 @@ internal sealed class TestWorld
 
     public TestWorld(Action<SlotEngineOptions>? configure = null, DateTimeOffset? start = null)
     {
-        Time = new FakeTime(start ?? Start);
+        Time = new FakeTimeProvider(start ?? Start);
         var options = new SlotEngineOptions { TimeProvider = Time, PatientKeyHasher = new PatientKeyHasher(Secret) };
         configure?.Invoke(options);
         Engine = new InMemorySlotEngine(options);
@@ -58,7 +59,7 @@ internal sealed class TestWorld
         directory.AddProvider(P5, C30);
     }
 
-    public FakeTime Time { get; }
+    public FakeTimeProvider Time { get; }
 
     public InMemorySlotEngine Engine { get; }
 
@@ -104,6 +105,20 @@ internal sealed class TestWorld
     /// <summary>The UTC instant a local time of a day in Istanbul is.</summary>
     public static DateTimeOffset At(DateOnly day, int hour, int minute = 0) =>
         new DateTimeOffset(day.ToDateTime(new TimeOnly(hour, minute)), Istanbul).ToUniversalTime();
+
+    /// <summary>
+    /// Fails when any open calendar breaks an invariant (a free bit with a claim cell, a transition
+    /// left half done, a claim's cells out of step with its head, a live-hold count or earliest-expiry
+    /// bound out of step). Valid only while no operation runs.
+    /// </summary>
+    public void AssertInvariants() => AssertInvariants(Engine);
+
+    /// <inheritdoc cref="AssertInvariants()"/>
+    public static void AssertInvariants(InMemorySlotEngine engine)
+    {
+        var violation = engine.FindQuiescentViolation();
+        Assert.True(violation is null, "invariant broken: " + violation);
+    }
 
     /// <summary>Every observable fact of some calendars (version, each seat) as text, to compare before and after.</summary>
     public string Fingerprint(params CalendarKey[] calendars)
