@@ -143,6 +143,8 @@ internal static class JsonReport
         json.WriteEndObject();
         json.WriteEndObject();
 
+        RedisReportSection.Write(json, result);
+
         json.WriteStartArray("errors");
         foreach (var error in stats.Errors)
         {

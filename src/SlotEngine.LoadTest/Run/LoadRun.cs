@@ -49,40 +49,72 @@ internal static class LoadRun
             MaxOpenDaysPerProvider = Math.Max(64, settings.DaysOpen + 2),
             PatientKeyHasher = hasher,
         };
-        var (engine, error) = await Backends.CreateAsync(settings, options, w => output.Line("warning: " + w), cancellationToken).ConfigureAwait(false);
-        if (engine is null)
+        var (engines, error) = await Backends.CreateNodesAsync(settings, options, w => output.Line("warning: " + w), cancellationToken).ConfigureAwait(false);
+        if (engines is null)
         {
             output.Error(error!);
             return null;
         }
 
+        RedisRunProbe? probe = null;
         try
         {
-            return await RunAsync(settings, output, engine, options, clock, hasher, setup, cancellationToken).ConfigureAwait(false);
+            if (settings.Backend == BackendKind.Redis)
+            {
+                try
+                {
+                    probe = await RedisRunProbe.ConnectAsync(settings.RedisConnection!).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // The run itself needs only the engines; without INFO the report has no server figures.
+                    output.Line("warning: no INFO connection for the Redis report (" + e.Message + "); the redis figures are left out.");
+                }
+            }
+
+            return await RunAsync(settings, output, engines, probe, options, clock, hasher, setup, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            if (engine is IAsyncDisposable disposable)
+            if (probe is not null)
             {
-                await disposable.DisposeAsync().ConfigureAwait(false);
+                await probe.DisposeAsync().ConfigureAwait(false);
+            }
+
+            foreach (var engine in engines)
+            {
+                if (engine is IAsyncDisposable disposable)
+                {
+                    await disposable.DisposeAsync().ConfigureAwait(false);
+                }
             }
         }
     }
 
-    private static async Task<RunResult> RunAsync(LoadSettings settings, ProgressOutput output, ISlotEngine engine, SlotEngineOptions options, ScenarioClock clock, PatientKeyHasher hasher, Stopwatch setup, CancellationToken cancellationToken)
+    private static async Task<RunResult> RunAsync(LoadSettings settings, ProgressOutput output, IReadOnlyList<ISlotEngine> engines, RedisRunProbe? probe, SlotEngineOptions options, ScenarioClock clock, PatientKeyHasher hasher, Stopwatch setup, CancellationToken cancellationToken)
     {
         var steps = new List<(string Step, double Seconds)>();
         var step = Stopwatch.StartNew();
+        var engine = engines[0];
         var map = NationalMap.Build(settings.Providers, settings.Seed);
-        map.Register(engine.Directory);
+        foreach (var node in engines)
+        {
+            map.Register(node.Directory);
+        }
+
         steps.Add(("country", step.Elapsed.TotalSeconds));
         output.Line($"Built the country: {settings.Providers:N0} providers, {map.ClinicFacility.Count:N0} clinics, {map.FacilityCity.Count:N0} facilities in 81 provinces; the largest city-and-branch search spans {map.LargestGroup:N0} providers ({step.Elapsed.TotalSeconds:0.0} s).");
         var today = DateOnly.FromDateTime(clock.Start.DateTime);
         var days = Enumerable.Range(1, settings.DaysOpen).Select(today.AddDays).ToArray();
         step.Restart();
-        await PublishAsync(engine, settings, days, cancellationToken).ConfigureAwait(false);
-        steps.Add(("days opened", step.Elapsed.TotalSeconds));
-        output.Line($"Opened {settings.DaysOpen} days × {settings.Template.SlotCount} slots for every provider: {settings.TotalSeats:N0} seats on {(long)settings.Providers * settings.DaysOpen:N0} calendars ({step.Elapsed.TotalSeconds:0.0} s).");
+        if (settings.NodeId == 0)
+        {
+            await PublishAsync(engine, settings, days, cancellationToken).ConfigureAwait(false);
+            steps.Add(("days opened", step.Elapsed.TotalSeconds));
+            output.Line($"Opened {settings.DaysOpen} days × {settings.Template.SlotCount} slots for every provider: {settings.TotalSeats:N0} seats on {(long)settings.Providers * settings.DaysOpen:N0} calendars ({step.Elapsed.TotalSeconds:0.0} s).");
+        }
+
+        await NodeSetup.AfterPublishAsync(settings, engines, probe, days, steps, output, cancellationToken).ConfigureAwait(false);
         if (engine is InMemorySlotEngine memory)
         {
             step.Restart();
@@ -92,7 +124,7 @@ internal static class LoadRun
         }
 
         step.Restart();
-        var citizens = CitizenPool.Create(settings.Citizens, map, hasher, settings.Seed);
+        var citizens = CitizenPool.Create(settings.Citizens, map, hasher, NodeSetup.CitizenSeed(settings));
         steps.Add(("citizens", step.Elapsed.TotalSeconds));
         output.Line($"Made {settings.Citizens:N0} citizens: valid national IDs turned into patient keys ({step.Elapsed.TotalSeconds:0.0} s).");
 
@@ -108,7 +140,7 @@ internal static class LoadRun
         var timeline = new ScenarioTimeline(clock.Start, settings.RushShare, RushSpan, ScenarioSpan);
         var control = new RunControl(settings, clock, timeline, cancellationToken);
         var workers = Enumerable.Range(0, settings.Concurrency)
-            .Select(i => new CitizenWorker(i, engine, map, citizens, settings, control))
+            .Select(i => new CitizenWorker(i, engines[i % engines.Count], map, citizens, settings, control))
             .ToArray();
         var costBefore = LoadCost.Read();
         var latencyMode = GCSettings.LatencyMode;
@@ -116,6 +148,11 @@ internal static class LoadRun
         {
             // No blocking full collections during the load (background ones still run).
             GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
+        }
+
+        if (probe is not null)
+        {
+            await probe.BeginAsync().ConfigureAwait(false);
         }
 
         control.Begin();
@@ -127,6 +164,10 @@ internal static class LoadRun
         var elapsed = Stopwatch.GetElapsedTime(control.StartTimestamp, await stopped.ConfigureAwait(false));
         var gc = LoadCost.Read().Since(costBefore);
         GCSettings.LatencyMode = latencyMode;
+        if (probe is not null)
+        {
+            await probe.EndAsync().ConfigureAwait(false);
+        }
 
         output.Line("Recounting the engine against the generator's ledger…");
         var check = Stopwatch.StartNew();
@@ -137,14 +178,22 @@ internal static class LoadRun
             engine,
             workers.SelectMany(w => w.Ledger.Entries),
             options.Quotas,
-            windowFrom <= windowTo ? (windowFrom, windowTo) : null,
-            CancellationToken.None).ConfigureAwait(false);
+            windowFrom <= windowTo && settings.NodeCount == 1 ? (windowFrom, windowTo) : null,
+            CancellationToken.None,
+            othersBook: settings.NodeCount > 1).ConfigureAwait(false);
         check.Stop();
+        var stats = WorkerStats.Merge(workers.Select(w => w.Stats));
+        var redis = probe?.Result(
+            stats.Bookings,
+            engines.Count,
+            (settings.NodeId, settings.NodeCount),
+            workers.SelectMany(w => w.Ledger.Entries).Where(e => e.State == LedgerState.Booked).Select(e => e.Reservation.Calendar));
 
         return new RunResult
         {
             Settings = settings,
-            Stats = WorkerStats.Merge(workers.Select(w => w.Stats)),
+            Stats = stats,
+            Redis = redis,
             Invariants = invariants,
             SetupSeconds = setup.Elapsed.TotalSeconds,
             ElapsedSeconds = elapsed.TotalSeconds,
