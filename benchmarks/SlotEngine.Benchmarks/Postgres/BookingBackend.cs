@@ -27,9 +27,10 @@ internal readonly record struct ClaimRecord(Candidate Candidate, PatientKey Pati
 
 /// <summary>Server-side counters read before and after a run (all zero for the in-memory engine).</summary>
 /// <param name="CpuSeconds">Server CPU (user + system).</param>
-/// <param name="RoundTrips">Commands the server executed, by the server's count (Redis) or the client's (PostgreSQL).</param>
+/// <param name="RoundTrips">Requests the client sent and got a reply to: statements (PostgreSQL, counted here), commands by the store's own meter (Redis).</param>
+/// <param name="ServerCommands">Commands the server executed, scripts' inner commands included (Redis INFO commandstats); statements for PostgreSQL.</param>
 /// <param name="Reloads">Read-model reloads (Redis engine only).</param>
-internal readonly record struct ServerSample(double CpuSeconds, long RoundTrips, long Reloads);
+internal readonly record struct ServerSample(double CpuSeconds, long RoundTrips, long ServerCommands, long Reloads);
 
 /// <summary>The recount after a run.</summary>
 internal sealed record Recount(long LedgerBookings, long StoreBookings, long DoubleBookings, long QuotaViolations, long OtherViolations, string Problems);

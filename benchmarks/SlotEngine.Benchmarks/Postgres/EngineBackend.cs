@@ -14,11 +14,15 @@ internal sealed class EngineBackend : BookingBackend
 {
     private readonly ISlotEngine _engine;
     private readonly RedisServerProcess? _redis;
+    private readonly RedisStoreMeters? _meters;
 
     private EngineBackend(ISlotEngine engine, RedisServerProcess? redis, string name, string notes)
     {
         _engine = engine;
         _redis = redis;
+
+        // Round trips by the store's own meter: INFO commandstats also counts the commands scripts run.
+        _meters = redis is null ? null : new RedisStoreMeters();
         Name = name;
         Notes = notes;
     }
@@ -92,7 +96,7 @@ internal sealed class EngineBackend : BookingBackend
 
         var cpu = await _redis.CliAsync("INFO", "cpu").ConfigureAwait(false);
         var commands = await _redis.CliAsync("INFO", "commandstats").ConfigureAwait(false);
-        return new ServerSample(Field(cpu, "used_cpu_sys") + Field(cpu, "used_cpu_user"), Calls(commands), ((RedisSlotEngine)_engine).Feed.Reloads);
+        return new ServerSample(Field(cpu, "used_cpu_sys") + Field(cpu, "used_cpu_user"), _meters!.RoundTrips.Values.Sum(), Calls(commands), ((RedisSlotEngine)_engine).Feed.Reloads);
     }
 
     public override async Task<Recount> RecountAsync(IReadOnlyList<ClaimRecord> bookings, IReadOnlyList<ClaimRecord> walkAways)
@@ -107,6 +111,7 @@ internal sealed class EngineBackend : BookingBackend
 
     public override async ValueTask DisposeAsync()
     {
+        _meters?.Dispose();
         if (_engine is IAsyncDisposable disposable)
         {
             await disposable.DisposeAsync().ConfigureAwait(false);

@@ -9,7 +9,7 @@ namespace SlotEngine.Benchmarks.Redis;
 /// processes started here on free loopback ports (no persistence) and stopped at the end. Prints a
 /// markdown table: SlotEngine.Redis claims with 64 in flight against redis-benchmark running the
 /// store's own claim script with <c>-P 16</c>; one claim at a time against <c>redis-benchmark -c 1</c>;
-/// StackExchange.Redis 1.2.6 <c>SET NX</c> (+ <c>DEL</c>) as the peer; a three-primary local cluster
+/// StackExchange.Redis 3.4.35 <c>SET NX</c> (+ <c>DEL</c>) as the peer; a three-primary local cluster
 /// against the one primary. Not BenchmarkDotNet: bounded closed loops (see <see cref="ClosedLoop"/>).
 /// </summary>
 internal static class RedisReport
@@ -86,7 +86,7 @@ internal static class RedisReport
         rows.Add((await FloorAsync(server, floor, slot: 11, clients: 64, pipeline: 16, "redis-benchmark EVALSHA claim, -c 64 -P 16 (1,024 in flight)").ConfigureAwait(false)).Row);
 
         var setNx = await ClosedLoop.RunAsync(claims, InFlight, peer.ClaimOnly(engineRun, calendars)).ConfigureAwait(false);
-        rows.Add(Row.Of("peer: StackExchange.Redis 1.2.6 SET key owner NX", InFlight, setNx, floorRow.PerSecond, "one key per slot; no token, no feed, no read model"));
+        rows.Add(Row.Of("peer: StackExchange.Redis 3.4.35 SET key owner NX", InFlight, setNx, floorRow.PerSecond, "one key per slot; no token, no feed, no read model"));
 
         var enginePairs = await ClosedLoop.RunAsync(pairs, InFlight, workload.ClaimRelease(pairRun, pairCalendars)).ConfigureAwait(false);
         rows.Add(Row.Of("SlotEngine.Redis ClaimAsync + ReleaseAsync (pairs/s)", InFlight, enginePairs, null, "2 scripts per pair"));

@@ -3,7 +3,7 @@ using StackExchange.Redis;
 namespace SlotEngine.Benchmarks.Redis;
 
 /// <summary>
-/// The peer a team would write with StackExchange.Redis 1.2.6: one key per slot, a claim is
+/// The peer a team would write with StackExchange.Redis 3.4.35: one key per slot, a claim is
 /// <c>SET key owner NX</c>, a release <c>DEL key</c>. No fencing token, no quotas, no read model, no
 /// change feed: the least a correct "never one slot twice" store can do on Redis.
 /// </summary>
