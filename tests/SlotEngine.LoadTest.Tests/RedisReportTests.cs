@@ -103,6 +103,36 @@ public class RedisReportTests
     }
 
     [Fact]
+    public async Task On_a_three_primary_cluster_bookings_split_over_the_shards_that_own_their_calendars()
+    {
+        await using var cluster = await LocalRedisCluster.StartAsync();
+        var settings = new LoadSettings
+        {
+            Backend = BackendKind.Redis,
+            RedisConnection = cluster.ConnectionString,
+            Providers = 150,
+            DaysOpen = 2,
+            BookingsTarget = 300,
+            Duration = null,
+            Concurrency = 8,
+            Citizens = 1_000,
+            Nodes = 2,
+        };
+        var result = await LoadRun.ExecuteAsync(settings, Quiet(new StringWriter()), CancellationToken.None);
+        Assert.NotNull(result);
+        Assert.Equal(0, result.Invariants.DoubleBookings);
+        Assert.Equal(0, result.Invariants.Violations);
+        var redis = result.Redis!;
+        Assert.Equal(3, redis.Shards);
+        Assert.Equal(cluster.Endpoints.Order(StringComparer.Ordinal), redis.BookingsByShard.Keys);
+        Assert.Equal(result.Invariants.LedgerBookings, redis.BookingsByShard.Values.Sum());
+
+        // 300 bookings over 300 calendars hashed to three shards: each shard has some.
+        Assert.All(redis.BookingsByShard.Values, n => Assert.True(n > 0));
+        Assert.True(redis.ServerCommandsByCommand.ContainsKey("spublish")); // the cluster's feed: shard channels
+    }
+
+    [Fact]
     public void Info_replies_parse_into_cpu_seconds_and_calls_by_command()
     {
         const string Cpu = "# CPU\r\nused_cpu_sys:1.500000\r\nused_cpu_user:2.250000\r\nused_cpu_sys_children:9.0\r\nused_cpu_sys_main_thread:1.0\r\n";
