@@ -50,6 +50,17 @@ internal abstract class BookingBackend : IAsyncDisposable
     /// <summary>The earliest free slots of a city and branch over [from, to], by time, into <paramref name="into"/>; returns how many.</summary>
     public abstract ValueTask<int> SearchAsync(int city, int branch, DateOnly from, DateOnly to, Candidate[] into);
 
+    /// <summary>
+    /// Whether this contender searches and holds in one call (<see cref="SearchAndHoldAsync"/>): the
+    /// citizen gets the earliest free slot the patient's quotas allow instead of choosing one of the
+    /// earliest three.
+    /// </summary>
+    public virtual bool SearchesAndHoldsAtOnce => false;
+
+    /// <summary>Holds the earliest free slot of a city and branch over [from, to] that the patient's quotas allow, in one call; Held with the slot, or Taken when there is none.</summary>
+    public virtual ValueTask<(HoldResult Hold, Candidate Slot)> SearchAndHoldAsync(int city, int branch, DateOnly from, DateOnly to, PatientKey patient, TimeSpan ttl) =>
+        throw new NotSupportedException(Name + " searches and holds in two calls.");
+
     /// <summary>Holds one slot for a patient, quotas checked.</summary>
     public abstract ValueTask<HoldResult> HoldAsync(Candidate candidate, PatientKey patient, TimeSpan ttl);
 

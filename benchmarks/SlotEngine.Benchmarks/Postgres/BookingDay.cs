@@ -64,6 +64,32 @@ internal static class BookingDay
                     var branch = branches[demand.Next(ref random)];
                     var patient = citizens.Pick(cityIndex + 1, ref random);
                     var from = days[0];
+                    if (backend.SearchesAndHoldsAtOnce)
+                    {
+                        var (held, slot) = await backend.SearchAndHoldAsync(cityIndex + 1, branch, from, days[^1], patient, HoldTtl).ConfigureAwait(false);
+                        if (held.Status != HoldStatus.Held)
+                        {
+                            Interlocked.Increment(ref quota); // nothing free that the quotas allow
+                            continue;
+                        }
+
+                        if (!random.Chance(ConfirmShare))
+                        {
+                            mine.Item2.Add(new ClaimRecord(slot, patient, held.Token, held.Reservation));
+                            continue;
+                        }
+
+                        var (booked1, token1, booking1) = await backend.ConfirmAsync(slot, held).ConfigureAwait(false);
+                        if (booked1)
+                        {
+                            mine.Item1.Add(new ClaimRecord(slot, patient, token1, booking1));
+                            mine.Item3.Add(Stopwatch.GetTimestamp() - started);
+                            Interlocked.Increment(ref booked);
+                        }
+
+                        continue;
+                    }
+
                     for (var attempt = 0; attempt < MaxAttempts && from <= days[^1]; attempt++)
                     {
                         var count = await backend.SearchAsync(cityIndex + 1, branch, from, days[^1], found).ConfigureAwait(false);

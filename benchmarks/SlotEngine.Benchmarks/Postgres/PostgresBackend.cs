@@ -21,6 +21,7 @@ internal sealed class PostgresBackend : BookingBackend
         DROP TABLE IF EXISTS slot, patient_day, provider CASCADE;
         DROP SEQUENCE IF EXISTS token_seq;
         DROP FUNCTION IF EXISTS hold;
+        DROP FUNCTION IF EXISTS hold_earliest;
         CREATE TABLE provider (id int PRIMARY KEY, clinic int NOT NULL, facility int NOT NULL);
         CREATE TABLE slot (
             provider int NOT NULL, day date NOT NULL, slot smallint NOT NULL,
@@ -56,6 +57,36 @@ internal sealed class PostgresBackend : BookingBackend
             RETURNING s.token INTO v_token;
             RETURN coalesce(v_token, -1);
         END $$;
+        -- Search and hold at once: the earliest free slot of a city and branch, day by day from p_from,
+        -- in a clinic and facility where the patient is under quota that day (under the patient-day
+        -- lock), skipping rows another transaction is claiming. One round trip, one commit.
+        CREATE FUNCTION hold_earliest(p_patient bigint, p_city smallint, p_branch smallint, p_from date, p_to date, p_ttl interval,
+                                      OUT o_provider int, OUT o_day date, OUT o_slot smallint, OUT o_token bigint)
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            d date := p_from;
+        BEGIN
+            WHILE d <= p_to LOOP
+                INSERT INTO patient_day (patient, day) VALUES (p_patient, d) ON CONFLICT DO NOTHING;
+                PERFORM 1 FROM patient_day WHERE patient = p_patient AND day = d FOR UPDATE;
+                UPDATE slot s SET state = 1, patient = p_patient, hold_until = now() + p_ttl, token = nextval('token_seq')
+                  FROM (SELECT f.provider, f.day, f.slot FROM slot f
+                         WHERE f.city = p_city AND f.branch = p_branch AND f.day = d AND f.state = 0
+                           AND NOT EXISTS (SELECT 1 FROM slot q WHERE q.patient = p_patient AND q.day = d AND q.clinic = f.clinic
+                                             AND (q.state = 2 OR (q.state = 1 AND q.hold_until > now())))
+                           AND (SELECT count(*) FROM slot q WHERE q.patient = p_patient AND q.day = d AND q.facility = f.facility
+                                  AND (q.state = 2 OR (q.state = 1 AND q.hold_until > now()))) < 2
+                         ORDER BY f.slot
+                         LIMIT 1
+                         FOR UPDATE SKIP LOCKED) c
+                 WHERE s.provider = c.provider AND s.day = c.day AND s.slot = c.slot
+                RETURNING s.provider, s.day, s.slot, s.token INTO o_provider, o_day, o_slot, o_token;
+                IF FOUND THEN
+                    RETURN;
+                END IF;
+                d := d + 1;
+            END LOOP;
+        END $$;
         """;
 
     private const string Indexes = """
@@ -67,24 +98,29 @@ internal sealed class PostgresBackend : BookingBackend
 
     private readonly PostgresServer _server;
     private readonly NpgsqlDataSource _data;
+    private readonly bool _earliest;
     private long _roundTrips;
 
-    private PostgresBackend(PostgresServer server, NpgsqlDataSource data, bool synchronousCommit)
+    private PostgresBackend(PostgresServer server, NpgsqlDataSource data, bool synchronousCommit, bool earliest)
     {
         _server = server;
         _data = data;
-        Name = synchronousCommit
-            ? "PostgreSQL 15, row per slot, durable (synchronous_commit=on, fsync=on)"
-            : "PostgreSQL 15, row per slot, synchronous_commit=off";
-        Notes = "SKIP LOCKED hold, quotas under a patient-day row lock; 3 round trips, 2 commits per booking";
+        _earliest = earliest;
+        Name = (earliest ? "PostgreSQL 15, search and hold in one call" : "PostgreSQL 15, row per slot")
+            + (synchronousCommit ? ", durable (synchronous_commit=on, fsync=on)" : ", synchronous_commit=off");
+        Notes = earliest
+            ? "hold_earliest(): the earliest slot the quotas allow, SKIP LOCKED, under the patient-day lock; 2 round trips, 2 commits per booking (the citizen takes the earliest slot, no choice of three)"
+            : "SKIP LOCKED hold, quotas under a patient-day row lock; 3 round trips, 2 commits per booking";
     }
+
+    public override bool SearchesAndHoldsAtOnce => _earliest;
 
     public override string Name { get; }
 
     public override string Notes { get; }
 
     /// <summary>Creates the schema on <paramref name="server"/> and loads every slot of the open days (COPY), then indexes.</summary>
-    public static async Task<PostgresBackend> CreateAsync(PostgresServer server, bool synchronousCommit, int poolSize, NationalMap map, DateOnly[] days, int slotsPerDay)
+    public static async Task<PostgresBackend> CreateAsync(PostgresServer server, bool synchronousCommit, int poolSize, NationalMap map, DateOnly[] days, int slotsPerDay, bool earliest = false)
     {
         var data = NpgsqlDataSource.Create(server.ConnectionString(poolSize, synchronousCommit));
         await using (var connection = await data.OpenConnectionAsync().ConfigureAwait(false))
@@ -148,7 +184,7 @@ internal sealed class PostgresBackend : BookingBackend
             await connection.DisposeAsync().ConfigureAwait(false);
         }
 
-        return new PostgresBackend(server, data, synchronousCommit);
+        return new PostgresBackend(server, data, synchronousCommit, earliest);
     }
 
     public override async ValueTask<int> SearchAsync(int city, int branch, DateOnly from, DateOnly to, Candidate[] into)
@@ -168,6 +204,26 @@ internal sealed class PostgresBackend : BookingBackend
         }
 
         return count;
+    }
+
+    public override async ValueTask<(HoldResult Hold, Candidate Slot)> SearchAndHoldAsync(int city, int branch, DateOnly from, DateOnly to, PatientKey patient, TimeSpan ttl)
+    {
+        Interlocked.Increment(ref _roundTrips);
+        await using var command = _data.CreateCommand("SELECT o_provider, o_day, o_slot, o_token FROM hold_earliest($1, $2, $3, $4, $5, $6)");
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = unchecked((long)patient.Value) });
+        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)city });
+        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)branch });
+        command.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = from });
+        command.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = to });
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = ttl });
+        await using var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
+        if (!await reader.ReadAsync().ConfigureAwait(false) || reader.IsDBNull(3))
+        {
+            return (new HoldResult(HoldStatus.Taken, 0, default), default);
+        }
+
+        var slot = new Candidate(reader.GetInt32(0), reader.GetFieldValue<DateOnly>(1), reader.GetInt16(2));
+        return (new HoldResult(HoldStatus.Held, reader.GetInt64(3), default), slot);
     }
 
     public override async ValueTask<HoldResult> HoldAsync(Candidate candidate, PatientKey patient, TimeSpan ttl)
