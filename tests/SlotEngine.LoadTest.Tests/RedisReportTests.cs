@@ -100,6 +100,12 @@ public class RedisReportTests
         Assert.Contains(results[0]!.SetupSteps, s => s.Step == "days opened");
         Assert.DoesNotContain(results[1]!.SetupSteps, s => s.Step == "days opened");
         Assert.Contains(results[1]!.SetupSteps, s => s.Step == "read models warmed");
+
+        // Node 0 counted every booked seat of the country against both processes' ledgers.
+        var all = results[0]!.Invariants;
+        Assert.Equal(results[0]!.Invariants.LedgerBookings + results[1]!.Invariants.LedgerBookings, all.AllProcessesLedgerBookings);
+        Assert.Equal(all.AllProcessesLedgerBookings, all.AllProcessesEngineBookedSeats);
+        Assert.Null(results[1]!.Invariants.AllProcessesEngineBookedSeats);
     }
 
     [Fact]

@@ -12,7 +12,8 @@ namespace SlotEngine.LoadTest.Reports;
 /// (INFO commandstats on every primary: round trips and the commands scripts ran), <c>server_cpu_us_per_booking</c>, <c>reloads_per_booking</c>
 /// (null when the store's meter has no reload instrument), <c>staleness_ms</c> (<c>p50</c>, <c>p99</c>,
 /// <c>max</c>, <c>samples</c>; null without samples), <c>nodes</c>, <c>node_id</c>, <c>node_count</c>,
-/// <c>shards</c>, <c>bookings_by_shard</c>, <c>other_nodes_seats</c>.
+/// <c>shards</c>, <c>bookings_by_shard</c>, <c>other_nodes_seats</c>, and on node 0 of several processes
+/// <c>all_processes_ledger_bookings</c> and <c>all_processes_engine_booked_seats</c> (the cross-check).
 /// </summary>
 internal static class RedisReportSection
 {
@@ -81,6 +82,12 @@ internal static class RedisReportSection
 
         json.WriteEndObject();
         json.WriteNumber("other_nodes_seats", result.Invariants.OtherNodesSeats);
+        if (result.Invariants.AllProcessesLedgerBookings is { } ledgers && result.Invariants.AllProcessesEngineBookedSeats is { } seats)
+        {
+            json.WriteNumber("all_processes_ledger_bookings", ledgers);
+            json.WriteNumber("all_processes_engine_booked_seats", seats);
+        }
+
         json.WriteBoolean("server_shared_with_other_processes", r.SharedServer);
         json.WriteEndObject();
     }

@@ -18,6 +18,12 @@ internal sealed class InvariantReport
     /// <summary>Booked or held seats that other load processes' citizens own (<c>--node-count</c> above 1), not counted as violations.</summary>
     public long OtherNodesSeats { get; set; }
 
+    /// <summary>Node 0 of several processes: the live bookings in every process's ledger (null otherwise).</summary>
+    public long? AllProcessesLedgerBookings { get; set; }
+
+    /// <summary>Node 0 of several processes: booked seats on every calendar of the open days (null otherwise).</summary>
+    public long? AllProcessesEngineBookedSeats { get; set; }
+
     /// <summary>Calendars recounted seat by seat.</summary>
     public long CalendarsRecounted { get; set; }
 

@@ -181,6 +181,7 @@ internal static class LoadRun
             windowFrom <= windowTo && settings.NodeCount == 1 ? (windowFrom, windowTo) : null,
             CancellationToken.None,
             othersBook: settings.NodeCount > 1).ConfigureAwait(false);
+        await NodeSetup.CrossCheckAsync(settings, engine, probe, invariants, settings.Providers, days, output).ConfigureAwait(false);
         check.Stop();
         var stats = WorkerStats.Merge(workers.Select(w => w.Stats));
         var redis = probe?.Result(

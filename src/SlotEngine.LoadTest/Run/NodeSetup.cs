@@ -96,4 +96,94 @@ internal static class NodeSetup
         steps.Add(("read models warmed", step.Elapsed.TotalSeconds));
         output.Line($"Warmed {warm.Length} more node(s)' read models: {calendars:N0} calendars loaded with WatchAsync ({step.Elapsed.TotalSeconds:0.0} s).");
     }
+
+    /// <summary>How long node 0 waits for the other processes' recounts.</summary>
+    private static readonly TimeSpan RecountWait = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// The designated recount across processes (<c>--node-count</c> above 1). Every process adds its
+    /// live bookings to a coordination counter once its own recount is done; node 0 waits for all of
+    /// them, then counts the booked seats on every calendar of the open days and compares: a booked
+    /// seat that no process's ledger has (<c>engine_bookings_without_any_ledger</c>) or a ledger
+    /// booking the engine lost (<c>ledger_bookings_missing_across_processes</c>) is a violation. The
+    /// other processes only report.
+    /// </summary>
+    /// <param name="settings">The run's settings.</param>
+    /// <param name="engine">This process's first engine.</param>
+    /// <param name="probe">The coordination connection.</param>
+    /// <param name="report">This process's recount, to add to.</param>
+    /// <param name="providers">Providers in the country.</param>
+    /// <param name="days">The open days.</param>
+    /// <param name="output">Progress lines.</param>
+    /// <returns>A task.</returns>
+    public static async Task CrossCheckAsync(LoadSettings settings, ISlotEngine engine, RedisRunProbe? probe, InvariantReport report, int providers, DateOnly[] days, ProgressOutput output)
+    {
+        if (settings.NodeCount <= 1 || probe is null)
+        {
+            return;
+        }
+
+        await probe.Server.AddAsync(CoordinationKey(settings, "ledger-bookings"), report.LedgerBookings).ConfigureAwait(false);
+        var done = await probe.Server.AddAsync(CoordinationKey(settings, "recounted"), 1).ConfigureAwait(false);
+        if (settings.NodeId != 0)
+        {
+            return;
+        }
+
+        output.Line($"Node 0: waiting for the other {settings.NodeCount - 1} process(es) to finish their recounts…");
+        var waited = Stopwatch.StartNew();
+        while (done < settings.NodeCount)
+        {
+            if (waited.Elapsed > RecountWait)
+            {
+                report.Violation("processes_missing_from_the_cross_check");
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200)).ConfigureAwait(false);
+            done = await probe.Server.GetAsync(CoordinationKey(settings, "recounted")).ConfigureAwait(false);
+        }
+
+        var ledgers = await probe.Server.GetAsync(CoordinationKey(settings, "ledger-bookings")).ConfigureAwait(false);
+        var calendars = new CalendarKey[(long)providers * days.Length];
+        for (var p = 0; p < providers; p++)
+        {
+            for (var d = 0; d < days.Length; d++)
+            {
+                calendars[((long)p * days.Length) + d] = new CalendarKey(new ProviderId(p), days[d]);
+            }
+        }
+
+        long booked = 0;
+        await Parallel.ForAsync(0, calendars.Length, new ParallelOptions { MaxDegreeOfParallelism = InvariantChecker.InFlight }, async (i, ct) =>
+        {
+            var snapshot = await engine.GetCalendarAsync(calendars[i], ct).ConfigureAwait(false);
+            long seats = 0;
+            for (var slot = 0; slot < snapshot.SlotCount; slot++)
+            {
+                for (var seat = 0; seat < snapshot.Capacity; seat++)
+                {
+                    if (snapshot[slot, seat].Status == SlotStatus.Booked)
+                    {
+                        seats++;
+                    }
+                }
+            }
+
+            Interlocked.Add(ref booked, seats);
+        }).ConfigureAwait(false);
+        report.AllProcessesLedgerBookings = ledgers;
+        report.AllProcessesEngineBookedSeats = booked;
+        for (var extra = booked - ledgers; extra > 0; extra--)
+        {
+            report.Violation("engine_bookings_without_any_ledger");
+        }
+
+        for (var missing = ledgers - booked; missing > 0; missing--)
+        {
+            report.Violation("ledger_bookings_missing_across_processes");
+        }
+
+        output.Line($"Node 0: {booked:N0} booked seats on all {calendars.Length:N0} calendars; the {settings.NodeCount} processes' ledgers hold {ledgers:N0} live bookings.");
+    }
 }
