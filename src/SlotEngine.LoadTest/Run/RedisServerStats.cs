@@ -64,9 +64,10 @@ internal sealed class RedisServerStats : IAsyncDisposable
     /// </summary>
     /// <param name="calendar">The calendar.</param>
     /// <returns>The owner's address, or the one server's when not a cluster.</returns>
-    public string ShardOf(CalendarKey calendar)
+    public string ShardOf(CalendarKey calendar) => ShardOf(calendar, Primaries);
+
+    private static string ShardOf(CalendarKey calendar, IReadOnlyList<IServer> primaries)
     {
-        var primaries = Primaries;
         if (primaries.Count == 1)
         {
             return Name(primaries[0].EndPoint);
@@ -83,7 +84,8 @@ internal sealed class RedisServerStats : IAsyncDisposable
     public SortedDictionary<string, long> BookingsByShard(IEnumerable<CalendarKey> calendars)
     {
         var byShard = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        foreach (var primary in Primaries)
+        var primaries = Primaries;
+        foreach (var primary in primaries)
         {
             byShard[Name(primary.EndPoint)] = 0;
         }
@@ -93,7 +95,7 @@ internal sealed class RedisServerStats : IAsyncDisposable
         {
             if (!cache.TryGetValue(calendar, out var shard))
             {
-                shard = ShardOf(calendar);
+                shard = ShardOf(calendar, primaries);
                 cache[calendar] = shard;
             }
 
