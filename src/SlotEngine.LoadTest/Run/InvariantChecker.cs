@@ -201,6 +201,15 @@ internal static class InvariantChecker
 
     private static async Task CheckUntouchedAsync(ISlotEngine engine, HashSet<CalendarKey> touched, DateOnly from, DateOnly to, InvariantReport report, CancellationToken cancellationToken)
     {
+        if (engine is not InMemorySlotEngine)
+        {
+            // A store answers free counts after waiting on every calendar it holds (the Redis store
+            // before issue 10), which made this check quadratic in the country; one calendar at a
+            // time it waits only on that calendar.
+            await CheckUntouchedByCalendarAsync(engine, touched, from, to, report, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         var providers = engine.Directory.ProviderCount;
         var free = new long[providers];
         var notFree = new long[providers];
@@ -224,6 +233,45 @@ internal static class InvariantChecker
         }).ConfigureAwait(false);
         report.CalendarsCheckedFree += free.Sum();
         for (var n = notFree.Sum(); n > 0; n--)
+        {
+            report.Violation("untouched_calendar_not_free");
+        }
+    }
+
+    private static async Task CheckUntouchedByCalendarAsync(ISlotEngine engine, HashSet<CalendarKey> touched, DateOnly from, DateOnly to, InvariantReport report, CancellationToken cancellationToken)
+    {
+        var days = to.DayNumber - from.DayNumber + 1;
+        var untouched = new List<CalendarKey>();
+        for (var p = 0; p < engine.Directory.ProviderCount; p++)
+        {
+            for (var d = 0; d < days; d++)
+            {
+                var calendar = new CalendarKey(new ProviderId(p), from.AddDays(d));
+                if (!touched.Contains(calendar))
+                {
+                    untouched.Add(calendar);
+                }
+            }
+        }
+
+        var notFree = 0L;
+        await Parallel.ForAsync(0, untouched.Count, new ParallelOptions { MaxDegreeOfParallelism = InFlight, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            var snapshot = await engine.GetCalendarAsync(untouched[i], ct).ConfigureAwait(false);
+            for (var slot = 0; slot < snapshot.SlotCount; slot++)
+            {
+                for (var seat = 0; seat < snapshot.Capacity; seat++)
+                {
+                    if (snapshot[slot, seat].Status is SlotStatus.Held or SlotStatus.Booked)
+                    {
+                        Interlocked.Increment(ref notFree);
+                        return;
+                    }
+                }
+            }
+        }).ConfigureAwait(false);
+        report.CalendarsCheckedFree += untouched.Count;
+        for (var n = notFree; n > 0; n--)
         {
             report.Violation("untouched_calendar_not_free");
         }
