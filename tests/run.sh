@@ -25,6 +25,17 @@ if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
+# The PostgreSQL peer of the booking benchmark (--postgres) starts its own PostgreSQL 15 server.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "== installing postgresql (Debian package)"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
+  # The package may start a system cluster; the benchmark starts its own on a free port.
+  ($SUDO service postgresql stop || true) >/dev/null 2>&1
+fi
+
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 work="$(mktemp -d)"
 redis_pid=""
@@ -64,6 +75,9 @@ kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true; redis_pid=""
 
 echo "== benchmarks start (BenchmarkDotNet dry run of every suite)"
 dotnet run -c Release --project benchmarks/SlotEngine.Benchmarks -- --filter '*' --smoke
+
+echo "== booking day side by side: in memory, on Redis, PostgreSQL 15 (short run)"
+dotnet run -c Release --no-build --project benchmarks/SlotEngine.Benchmarks -- --postgres --smoke
 
 # One closing line over every test project of the main run, in the plain form CI reads.
 passed=$(grep -Eo 'Passed: +[0-9]+' "$work/tests.log" | awk '{s+=$2} END {print s+0}')

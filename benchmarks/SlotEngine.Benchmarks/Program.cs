@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Running;
 using SlotEngine.Benchmarks.Infrastructure;
 using SlotEngine.Benchmarks.Memory;
+using SlotEngine.Benchmarks.Postgres;
 using SlotEngine.Benchmarks.Redis;
 
 namespace SlotEngine.Benchmarks;
@@ -9,7 +10,9 @@ namespace SlotEngine.Benchmarks;
 /// Entry point. Timing suites go through BenchmarkDotNet's switcher (<c>--filter '*Claims*'</c>,
 /// <c>'*Contention*'</c>, <c>'*Queries*'</c>); <c>--smoke</c> runs every selected benchmark once
 /// (BenchmarkDotNet's Dry job) for CI; <c>--memory</c> runs the bytes-per-slot report instead;
-/// <c>--redis</c> the Redis benchmarks (they start their own redis-server processes).
+/// <c>--redis</c> the Redis benchmarks (they start their own redis-server processes); <c>--postgres</c>
+/// the booking day side by side: SlotEngine in memory, on Redis, and a PostgreSQL 15 peer (it starts
+/// its own servers; <c>--postgres --smoke</c> is its short run for CI).
 /// </summary>
 public static class Program
 {
@@ -18,6 +21,11 @@ public static class Program
         if (args.Contains("--memory"))
         {
             return MemoryReport.Run(args);
+        }
+
+        if (args.Contains("--postgres"))
+        {
+            return PostgresReport.RunAsync(args).GetAwaiter().GetResult();
         }
 
         if (args.Contains("--redis"))

@@ -22,8 +22,58 @@ internal static class Backends
             return (new InMemorySlotEngine(options), null);
         }
 
-        // Each run writes under its own key prefix, so runs never see each other's calendars.
-        var prefix = "se-load:" + settings.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" + Guid.NewGuid().ToString("N")[..8] + ":";
+        return await ConnectAsync(settings, options, KeyPrefix(settings), warn, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Each run writes under its own key prefix, so runs never see each other's calendars; the
+    /// processes of one multi-process run (<c>--run-id</c>) share theirs.
+    /// </summary>
+    /// <param name="settings">The run's settings.</param>
+    /// <returns>The prefix.</returns>
+    public static string KeyPrefix(LoadSettings settings) =>
+        settings.RunId is { } run
+            ? "se-load:" + run + ":"
+            : "se-load:" + settings.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" + Guid.NewGuid().ToString("N")[..8] + ":";
+
+    /// <summary>Creates <see cref="LoadSettings.Nodes"/> engines over one key prefix (one for memory), or says why not.</summary>
+    /// <param name="settings">The run's settings.</param>
+    /// <param name="options">Engine options.</param>
+    /// <param name="warn">Receives the store's warnings.</param>
+    /// <param name="cancellationToken">Cancels connecting.</param>
+    /// <returns>The engines, or why not (the ones already connected are disposed).</returns>
+    public static async Task<(IReadOnlyList<ISlotEngine>? Engines, string? Error)> CreateNodesAsync(LoadSettings settings, SlotEngineOptions options, Action<string> warn, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (settings.Backend == BackendKind.Memory)
+        {
+            return ([new InMemorySlotEngine(options)], null);
+        }
+
+        var prefix = KeyPrefix(settings);
+        var engines = new List<ISlotEngine>();
+        for (var n = 0; n < settings.Nodes; n++)
+        {
+            // Only the first node's warnings are shown: every node would repeat them.
+            var (engine, error) = await ConnectAsync(settings, options, prefix, n == 0 ? warn : _ => { }, cancellationToken).ConfigureAwait(false);
+            if (engine is null)
+            {
+                foreach (var made in engines)
+                {
+                    await ((IAsyncDisposable)made).DisposeAsync().ConfigureAwait(false);
+                }
+
+                return (null, error);
+            }
+
+            engines.Add(engine);
+        }
+
+        return (engines, null);
+    }
+
+    private static async Task<(ISlotEngine? Engine, string? Error)> ConnectAsync(LoadSettings settings, SlotEngineOptions options, string prefix, Action<string> warn, CancellationToken cancellationToken)
+    {
         try
         {
             var store = await SlotEngine.Redis.RedisSlotEngine.ConnectAsync(

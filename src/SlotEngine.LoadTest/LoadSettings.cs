@@ -55,6 +55,18 @@ internal sealed record LoadSettings
     /// <summary>Redis connection string (host:port,host:port,options) for <see cref="BackendKind.Redis"/>.</summary>
     public string? RedisConnection { get; init; }
 
+    /// <summary>Engine instances in this process, as that many API nodes (separate connections and read models); workers are spread over them. Redis only.</summary>
+    public int Nodes { get; init; } = 1;
+
+    /// <summary>This process's number among <see cref="NodeCount"/> load processes against one Redis (0 alone).</summary>
+    public int NodeId { get; init; }
+
+    /// <summary>Load processes against one Redis (<c>--node-count</c>); each books with its own citizens. 1 alone.</summary>
+    public int NodeCount { get; init; } = 1;
+
+    /// <summary>The name every process of one multi-process run shares (its key prefix); null alone (a fresh prefix per run).</summary>
+    public string? RunId { get; init; }
+
     /// <summary>Where to write the JSON report (and the SVG plot beside it).</summary>
     public string? JsonPath { get; init; }
 

@@ -117,4 +117,27 @@ public class InvariantCheckerTests
         Assert.Equal(1, report.Problems["untouched_calendar_not_free"]);
         Assert.Equal(2, report.CalendarsCheckedFree);
     }
+
+    [Fact]
+    public async Task With_other_load_processes_their_seats_are_counted_apart_and_a_seat_taken_from_ours_is_still_a_violation()
+    {
+        var engine = NewEngine(QuotaPolicy.Mhrs);
+        var fatma = new PatientKey(33);
+        LedgerEntry[] ours = [new(Book(engine, 0, 3, Ayse), LedgerState.Booked), new(Book(engine, 1, 5, fatma), LedgerState.Booked)];
+        Book(engine, 1, 3, Mehmet); // another process's citizen, on a calendar ours touched
+
+        var alone = await InvariantChecker.CheckAsync(engine, ours, QuotaPolicy.Mhrs, null);
+        Assert.Equal(1, alone.Violations); // one process: a booking nobody made
+        Assert.Contains("engine_booked_seat_without_ledger_booking", alone.Problems.Keys);
+
+        var shared = await InvariantChecker.CheckAsync(engine, ours, QuotaPolicy.Mhrs, null, othersBook: true);
+        Assert.Equal(0, shared.Violations);
+        Assert.Equal(1, shared.OtherNodesSeats);
+        Assert.Equal(2, shared.EngineBookedSeats);
+
+        // Our ledger says Fatma also booked provider 1's slot 3, which the engine shows as Mehmet's: a double booking across processes.
+        var stolen = ours[1].Reservation with { Slots = SlotRange.Single(3) };
+        var crossed = await InvariantChecker.CheckAsync(engine, [.. ours, new(stolen, LedgerState.Booked)], QuotaPolicy.Mhrs, null, othersBook: true);
+        Assert.Contains("ledger_booking_missing_in_engine", crossed.Problems.Keys);
+    }
 }

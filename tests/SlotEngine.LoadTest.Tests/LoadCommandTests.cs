@@ -103,4 +103,34 @@ public class LoadCommandTests
         Assert.True(LoadCommand.TryParseDuration(text, out var duration));
         Assert.Equal(seconds, duration.TotalSeconds, 6);
     }
+
+    [Fact]
+    public void Nodes_and_processes_bind_for_redis()
+    {
+        var (settings, errors) = Bind("--backend", "redis", "--redis", "127.0.0.1:6379", "--nodes", "3", "--node-id", "1", "--node-count", "2", "--run-id", "day-1");
+        Assert.Empty(errors);
+        Assert.NotNull(settings);
+        Assert.Equal(3, settings.Nodes);
+        Assert.Equal(1, settings.NodeId);
+        Assert.Equal(2, settings.NodeCount);
+        Assert.Equal("day-1", settings.RunId);
+        Assert.Equal("se-load:day-1:", Backends.KeyPrefix(settings));
+    }
+
+    [Theory]
+    [InlineData("--nodes", "2")]                                                   // in memory there is one engine
+    [InlineData("--backend", "redis", "--redis", "h:1", "--nodes", "0")]
+    [InlineData("--backend", "redis", "--redis", "h:1", "--nodes", "100", "-c", "200")]
+    [InlineData("--backend", "redis", "--redis", "h:1", "--nodes", "8", "-c", "4")] // more nodes than workers
+    [InlineData("--backend", "redis", "--redis", "h:1", "--node-count", "2")]       // no --run-id
+    [InlineData("--backend", "redis", "--redis", "h:1", "--node-count", "2", "--node-id", "2", "--run-id", "r")]
+    [InlineData("--backend", "redis", "--redis", "h:1", "--node-id", "-1")]
+    [InlineData("--backend", "redis", "--redis", "h:1", "--run-id", "a b")]
+    [InlineData("--node-count", "2", "--run-id", "r", "--node-id", "1")]           // in memory
+    public void Bad_node_options_are_refused_with_a_message_naming_the_option(params string[] args)
+    {
+        var (settings, errors) = Bind(args);
+        Assert.Null(settings);
+        Assert.Contains(errors, e => e.Contains("--node", StringComparison.Ordinal) || e.Contains("--run-id", StringComparison.Ordinal));
+    }
 }

@@ -24,6 +24,10 @@ internal sealed class LoadCommand
     private readonly Option<double> _rushShare = new("--rush-share") { Description = "Share of the load that arrives in the release rush (0 to 1).", DefaultValueFactory = _ => 0.3 };
     private readonly Option<string> _backend = new("--backend", "-b") { Description = "The engine: memory (embedded) or redis.", DefaultValueFactory = _ => "memory" };
     private readonly Option<string?> _redis = new("--redis") { Description = "Redis connection string for --backend redis: host:port[,host:port...][,options]." };
+    private readonly Option<int> _nodes = new("--nodes") { Description = "Redis: engine instances in this process, as that many API nodes (own connections and read models); workers are spread over them.", DefaultValueFactory = _ => 1 };
+    private readonly Option<int> _nodeId = new("--node-id") { Description = "Redis, several load processes: this process's number, 0 to --node-count - 1. Node 0 opens the days; every node books with its own citizens and recounts its own bookings.", DefaultValueFactory = _ => 0 };
+    private readonly Option<int> _nodeCount = new("--node-count") { Description = "Redis, several load processes against one Redis: how many (each started with its own --node-id and the same --run-id and options).", DefaultValueFactory = _ => 1 };
+    private readonly Option<string?> _runId = new("--run-id") { Description = "Redis, several load processes: a name they share (their key prefix). Needed with --node-count above 1." };
     private readonly Option<string?> _json = new("--json") { Description = "Write the JSON report here, and beside it (same name) the web page (.html), an SVG latency plot (.svg) and HdrHistogram percentile files (.OPERATION.hgrm)." };
     private readonly Option<string?> _html = new("--html") { Description = "Write the run as a self-contained web page here [default: beside --json, same name, .html]." };
     private readonly Option<bool> _plain = new("--plain") { Description = "Plain progress lines instead of the live panel (automatic when output is redirected)." };
@@ -35,7 +39,7 @@ internal sealed class LoadCommand
         _backend.AcceptOnlyFromAmong("memory", "redis");
         Root = new RootCommand("slotengine-load: drives SlotEngine with a nationwide, MHRS-like appointment scenario and reports throughput, latency percentiles and an invariant check.")
         {
-            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _json, _html, _plain, _lowLatency,
+            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _nodes, _nodeId, _nodeCount, _runId, _json, _html, _plain, _lowLatency,
         };
     }
 
@@ -134,6 +138,12 @@ internal sealed class LoadCommand
             errors.Add("--redis is only used with --backend redis.");
         }
 
+        var nodes = parse.GetValue(_nodes);
+        var nodeId = parse.GetValue(_nodeId);
+        var nodeCount = parse.GetValue(_nodeCount);
+        var runId = parse.GetValue(_runId);
+        ValidateNodes(backend, nodes, nodeId, nodeCount, runId, concurrency, errors);
+
         foreach (var (name, path) in new[] { ("--json", json), ("--html", html) })
         {
             if (path is not null && !FolderExists(path))
@@ -161,6 +171,10 @@ internal sealed class LoadCommand
             RushShare = rushShare,
             Backend = backend,
             RedisConnection = redis,
+            Nodes = nodes,
+            NodeId = nodeId,
+            NodeCount = nodeCount,
+            RunId = runId,
             JsonPath = json,
             HtmlPath = html ?? (json is null ? null : Path.ChangeExtension(json, ".html")),
             Plain = parse.GetValue(_plain),
@@ -180,6 +194,47 @@ internal sealed class LoadCommand
 
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         return directory is null || Directory.Exists(directory);
+    }
+
+    /// <summary>Checks --nodes, --node-id, --node-count and --run-id together.</summary>
+    private static void ValidateNodes(BackendKind backend, int nodes, int nodeId, int nodeCount, string? runId, int concurrency, List<string> errors)
+    {
+        if (nodes < 1 || nodes > 64)
+        {
+            errors.Add($"--nodes must be from 1 to 64; it was {nodes}.");
+        }
+        else if (nodes > 1 && backend != BackendKind.Redis)
+        {
+            errors.Add("--nodes above 1 needs --backend redis (in memory there is one engine).");
+        }
+        else if (nodes > concurrency)
+        {
+            errors.Add($"--nodes ({nodes}) must not exceed --concurrency ({concurrency}): every node needs a worker.");
+        }
+
+        if (nodeCount < 1 || nodeCount > 1024)
+        {
+            errors.Add($"--node-count must be from 1 to 1024; it was {nodeCount}.");
+        }
+        else if (nodeId < 0 || nodeId >= nodeCount)
+        {
+            errors.Add($"--node-id must be from 0 to --node-count - 1 ({nodeCount - 1}); it was {nodeId}.");
+        }
+
+        if (nodeCount > 1 && backend != BackendKind.Redis)
+        {
+            errors.Add("--node-count above 1 needs --backend redis (the processes share one Redis).");
+        }
+
+        if (nodeCount > 1 && string.IsNullOrWhiteSpace(runId))
+        {
+            errors.Add("--node-count above 1 needs --run-id NAME, the same for every process (their shared key prefix).");
+        }
+
+        if (runId is not null && (runId.Length is 0 or > 64 || runId.Any(c => !char.IsAsciiLetterOrDigit(c) && c is not '-' and not '_')))
+        {
+            errors.Add($"--run-id must be 1 to 64 letters, digits, '-' or '_'; it was '{runId}'.");
+        }
     }
 
     /// <summary>Parses 30s, 2m, 1h, 500ms, a plain number of seconds, or hh:mm:ss.</summary>

@@ -39,6 +39,7 @@ internal static class ConsoleReport
             summary.AddRow("MHRS day", $"1.7 M bookings at this rate: [bold]{day:0.00} s[/] (goal ≤ 2 s: {(day <= 2 ? "[green]met[/]" : "[yellow]not met[/]")})");
         }
 
+        RedisReportSection.AddRows(summary, result);
         if (result.Interrupted)
         {
             summary.AddRow("[yellow]interrupted[/]", "stopped early by the user");

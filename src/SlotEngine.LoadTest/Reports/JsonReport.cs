@@ -50,6 +50,7 @@ internal static class JsonReport
         WriteOperations(json, result);
         WriteInvariants(json, result);
         TimelineJson.Write(json, result.Timeline);
+        RedisReportSection.Write(json, result);
         json.WriteEndObject();
     }
 

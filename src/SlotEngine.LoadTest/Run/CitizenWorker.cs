@@ -52,7 +52,7 @@ internal sealed class CitizenWorker
         _settings = settings;
         _control = control;
         _zone = engine.Options.TimeZone;
-        _random = new FastRandom(settings.Seed, index);
+        _random = new FastRandom(NodeSetup.WorkerSeed(settings), index); // several load processes: streams of their own
         _arrivalInterval = settings.Rate is { } rate ? (long)(Stopwatch.Frequency * settings.Concurrency / rate) : 0;
         Index = index;
     }

@@ -49,40 +49,72 @@ internal static class LoadRun
             MaxOpenDaysPerProvider = Math.Max(64, settings.DaysOpen + 2),
             PatientKeyHasher = hasher,
         };
-        var (engine, error) = await Backends.CreateAsync(settings, options, w => output.Line("warning: " + w), cancellationToken).ConfigureAwait(false);
-        if (engine is null)
+        var (engines, error) = await Backends.CreateNodesAsync(settings, options, w => output.Line("warning: " + w), cancellationToken).ConfigureAwait(false);
+        if (engines is null)
         {
             output.Error(error!);
             return null;
         }
 
+        RedisRunProbe? probe = null;
         try
         {
-            return await RunAsync(settings, output, engine, options, clock, hasher, setup, cancellationToken).ConfigureAwait(false);
+            if (settings.Backend == BackendKind.Redis)
+            {
+                try
+                {
+                    probe = await RedisRunProbe.ConnectAsync(settings.RedisConnection!).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // The run itself needs only the engines; without INFO the report has no server figures.
+                    output.Line("warning: no INFO connection for the Redis report (" + e.Message + "); the redis figures are left out.");
+                }
+            }
+
+            return await RunAsync(settings, output, engines, probe, options, clock, hasher, setup, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            if (engine is IAsyncDisposable disposable)
+            if (probe is not null)
             {
-                await disposable.DisposeAsync().ConfigureAwait(false);
+                await probe.DisposeAsync().ConfigureAwait(false);
+            }
+
+            foreach (var engine in engines)
+            {
+                if (engine is IAsyncDisposable disposable)
+                {
+                    await disposable.DisposeAsync().ConfigureAwait(false);
+                }
             }
         }
     }
 
-    private static async Task<RunResult> RunAsync(LoadSettings settings, ProgressOutput output, ISlotEngine engine, SlotEngineOptions options, ScenarioClock clock, PatientKeyHasher hasher, Stopwatch setup, CancellationToken cancellationToken)
+    private static async Task<RunResult> RunAsync(LoadSettings settings, ProgressOutput output, IReadOnlyList<ISlotEngine> engines, RedisRunProbe? probe, SlotEngineOptions options, ScenarioClock clock, PatientKeyHasher hasher, Stopwatch setup, CancellationToken cancellationToken)
     {
         var steps = new List<(string Step, double Seconds)>();
         var step = Stopwatch.StartNew();
+        var engine = engines[0];
         var map = NationalMap.Build(settings.Providers, settings.Seed);
-        map.Register(engine.Directory);
+        foreach (var node in engines)
+        {
+            map.Register(node.Directory);
+        }
+
         steps.Add(("country", step.Elapsed.TotalSeconds));
         output.Line($"Built the country: {settings.Providers:N0} providers, {map.ClinicFacility.Count:N0} clinics, {map.FacilityCity.Count:N0} facilities in 81 provinces; the largest city-and-branch search spans {map.LargestGroup:N0} providers ({step.Elapsed.TotalSeconds:0.0} s).");
         var today = DateOnly.FromDateTime(clock.Start.DateTime);
         var days = Enumerable.Range(1, settings.DaysOpen).Select(today.AddDays).ToArray();
         step.Restart();
-        await PublishAsync(engine, settings, days, cancellationToken).ConfigureAwait(false);
-        steps.Add(("days opened", step.Elapsed.TotalSeconds));
-        output.Line($"Opened {settings.DaysOpen} days × {settings.Template.SlotCount} slots for every provider: {settings.TotalSeats:N0} seats on {(long)settings.Providers * settings.DaysOpen:N0} calendars ({step.Elapsed.TotalSeconds:0.0} s).");
+        if (settings.NodeId == 0)
+        {
+            await PublishAsync(engine, settings, days, cancellationToken).ConfigureAwait(false);
+            steps.Add(("days opened", step.Elapsed.TotalSeconds));
+            output.Line($"Opened {settings.DaysOpen} days × {settings.Template.SlotCount} slots for every provider: {settings.TotalSeats:N0} seats on {(long)settings.Providers * settings.DaysOpen:N0} calendars ({step.Elapsed.TotalSeconds:0.0} s).");
+        }
+
+        await NodeSetup.AfterPublishAsync(settings, engines, probe, days, steps, output, cancellationToken).ConfigureAwait(false);
         if (engine is InMemorySlotEngine memory)
         {
             step.Restart();
@@ -92,7 +124,7 @@ internal static class LoadRun
         }
 
         step.Restart();
-        var citizens = CitizenPool.Create(settings.Citizens, map, hasher, settings.Seed);
+        var citizens = CitizenPool.Create(settings.Citizens, map, hasher, NodeSetup.CitizenSeed(settings));
         steps.Add(("citizens", step.Elapsed.TotalSeconds));
         output.Line($"Made {settings.Citizens:N0} citizens: valid national IDs turned into patient keys ({step.Elapsed.TotalSeconds:0.0} s).");
 
@@ -107,7 +139,7 @@ internal static class LoadRun
 
         var control = new RunControl(settings, clock, new ScenarioTimeline(clock.Start, settings.RushShare, RushSpan, ScenarioSpan), cancellationToken);
         var workers = Enumerable.Range(0, settings.Concurrency)
-            .Select(i => new CitizenWorker(i, engine, map, citizens, settings, control))
+            .Select(i => new CitizenWorker(i, engines[i % engines.Count], map, citizens, settings, control))
             .ToArray();
         var costBefore = LoadCost.Read();
         var latencyMode = GCSettings.LatencyMode;
@@ -119,6 +151,11 @@ internal static class LoadRun
 
         var timeline = new TimelineSampler(workers.Select(w => w.Stats).ToArray(), control, settings, TimelineProbes.For(engine));
         timeline.Prepare();
+        if (probe is not null)
+        {
+            await probe.BeginAsync().ConfigureAwait(false);
+        }
+
         control.Begin();
         timeline.Begin();
         var load = Task.WhenAll(workers.Select(w => Task.Run(w.RunAsync, CancellationToken.None)));
@@ -131,6 +168,10 @@ internal static class LoadRun
         var elapsed = Stopwatch.GetElapsedTime(control.StartTimestamp, await stopped.ConfigureAwait(false));
         var gc = LoadCost.Read().Since(costBefore);
         GCSettings.LatencyMode = latencyMode;
+        if (probe is not null)
+        {
+            await probe.EndAsync().ConfigureAwait(false);
+        }
 
         output.Line("Recounting the engine against the generator's ledger…");
         var check = Stopwatch.StartNew();
@@ -141,15 +182,24 @@ internal static class LoadRun
             engine,
             workers.SelectMany(w => w.Ledger.Entries),
             options.Quotas,
-            windowFrom <= windowTo ? (windowFrom, windowTo) : null,
-            CancellationToken.None).ConfigureAwait(false);
+            windowFrom <= windowTo && settings.NodeCount == 1 ? (windowFrom, windowTo) : null,
+            CancellationToken.None,
+            othersBook: settings.NodeCount > 1).ConfigureAwait(false);
+        await NodeSetup.CrossCheckAsync(settings, engine, probe, invariants, settings.Providers, days, output).ConfigureAwait(false);
         check.Stop();
+        var stats = WorkerStats.Merge(workers.Select(w => w.Stats), timeline.Totals);
+        var redis = probe?.Result(
+            stats.Bookings,
+            engines.Count,
+            (settings.NodeId, settings.NodeCount),
+            workers.SelectMany(w => w.Ledger.Entries).Where(e => e.State == LedgerState.Booked).Select(e => e.Reservation.Calendar));
 
         return new RunResult
         {
             Settings = settings,
-            Stats = WorkerStats.Merge(workers.Select(w => w.Stats), timeline.Totals),
+            Stats = stats,
             Timeline = timeline.Points,
+            Redis = redis,
             Invariants = invariants,
             SetupSeconds = setup.Elapsed.TotalSeconds,
             ElapsedSeconds = elapsed.TotalSeconds,

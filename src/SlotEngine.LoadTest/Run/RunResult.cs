@@ -42,6 +42,9 @@ internal sealed record RunResult
     /// <summary>The most providers one city-and-branch search spans.</summary>
     public required int LargestGroup { get; init; }
 
+    /// <summary>What the run cost the Redis servers per booking (Redis backend with an INFO connection; otherwise null).</summary>
+    public RedisRunStats? Redis { get; init; }
+
     /// <summary>Whether the run was stopped early (Ctrl+C).</summary>
     public required bool Interrupted { get; init; }
 

@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using SlotEngine.Benchmarks.Redis;
+using SlotEngine.LoadTest.Scenario;
+
+namespace SlotEngine.Benchmarks.Postgres;
+
+/// <summary>
+/// <c>--postgres [--providers N] [--days N] [--bookings N] [--seconds N] [--concurrency N] [--seed N] [--smoke]</c>:
+/// the load generator's booking day (its country, citizens and demand; search → hold → confirm with
+/// MHRS quotas) against four contenders in one run, one after another: SlotEngine in memory,
+/// SlotEngine on Redis, and a PostgreSQL 15 row-per-slot design with durable commits and with
+/// <c>synchronous_commit=off</c>. Each run is recounted (double bookings, quota violations, every
+/// booking and hold against the store). Prints a markdown table. The servers (redis-server,
+/// PostgreSQL) are started here on free loopback ports and stopped at the end.
+/// <c>--smoke</c>: 200 providers, 2 days, 300 bookings — proves it runs (CI).
+/// </summary>
+internal static class PostgresReport
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var smoke = args.Contains("--smoke");
+        var providers = Read(args, "--providers", smoke ? 200 : 2_000);
+        var dayCount = Read(args, "--days", smoke ? 2 : 15);
+        var bookings = Read(args, "--bookings", smoke ? 300 : 20_000);
+        var seconds = Read(args, "--seconds", 30);
+        var workers = Read(args, "--concurrency", 16);
+        var seed = Read(args, "--seed", 42);
+
+        var bin = PostgresServer.FindBinaries();
+        if (bin is null)
+        {
+            Console.Error.WriteLine("--postgres needs PostgreSQL's server binaries (initdb, pg_ctl, postgres): apt-get install -y postgresql (Debian's PostgreSQL 15 puts them in /usr/lib/postgresql/15/bin).");
+            return 2;
+        }
+
+        if (!RedisServerProcess.ToolsPresent())
+        {
+            Console.Error.WriteLine("--postgres runs SlotEngine on Redis beside PostgreSQL: it needs redis-server, redis-cli and redis-benchmark (apt-get install -y redis-server).");
+            return 2;
+        }
+
+        var loadAtStart = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        var whole = Stopwatch.StartNew();
+        var map = NationalMap.Build(providers, seed);
+        var hasher = new PatientKeyHasher(SHA256.HashData(Encoding.UTF8.GetBytes("slotengine-pgbench:" + seed)));
+        var citizenCount = (int)Math.Clamp(bookings * 6 / 10, 1_000, 1_000_000);
+        var citizens = CitizenPool.Create(citizenCount, map, hasher, seed);
+        var options = new SlotEngineOptions
+        {
+            BookingHorizonDays = Math.Max(15, dayCount),
+            MaxOpenDaysPerProvider = Math.Max(64, dayCount + 2),
+            PatientKeyHasher = hasher,
+        };
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(TimeProvider.System.GetUtcNow(), options.TimeZone).DateTime);
+        var days = Enumerable.Range(1, dayCount).Select(today.AddDays).ToArray();
+        var template = DayTemplate.Standard;
+        var limit = TimeSpan.FromSeconds(seconds);
+        var runs = new List<BookingRun>();
+        var setup = new List<string>();
+        Console.Error.WriteLine($"country: {providers:N0} providers, {map.ClinicFacility.Count:N0} clinics, {map.FacilityCity.Count:N0} facilities; {dayCount} days × {template.SlotCount} slots; {citizenCount:N0} citizens; {workers} workers; up to {bookings:N0} bookings or {seconds} s per contender");
+
+        await using (var memory = EngineBackend.InMemory(options))
+        {
+            var took = await PublishAsync(memory, map, days, template).ConfigureAwait(false);
+            setup.Add($"in memory: days opened in {took:0.0} s");
+            runs.Add(await RunOneAsync(memory, map, citizens, days, workers, bookings, limit, seed).ConfigureAwait(false));
+        }
+
+        await using (var redis = await EngineBackend.OnRedisAsync(options).ConfigureAwait(false))
+        {
+            var took = await PublishAsync(redis, map, days, template).ConfigureAwait(false);
+            setup.Add($"Redis: days opened in {took:0.0} s ({(long)providers * dayCount:N0} PublishAsync calls, 64 in flight)");
+            runs.Add(await RunOneAsync(redis, map, citizens, days, workers, bookings, limit, seed).ConfigureAwait(false));
+        }
+
+        string version;
+        await using (var server = await PostgresServer.StartAsync(bin, workers).ConfigureAwait(false))
+        {
+            version = server.Version();
+            // The design of issue 10 durable and with synchronous_commit=off; then search and hold in one call (off).
+            foreach (var (synchronous, earliest) in new[] { (true, false), (false, true), (false, false) })
+            {
+                var clock = Stopwatch.StartNew();
+                await using var pg = await PostgresBackend.CreateAsync(server, synchronous, workers, map, days, template.SlotCount, earliest).ConfigureAwait(false);
+                setup.Add($"{pg.Name}: {(long)providers * dayCount * template.SlotCount:N0} slot rows loaded (COPY) and indexed in {clock.Elapsed.TotalSeconds:0.0} s");
+                runs.Add(await RunOneAsync(pg, map, citizens, days, workers, bookings, limit, seed).ConfigureAwait(false));
+            }
+
+            setup.Add($"PostgreSQL data directory {server.Directory} on {FileSystemOf(server.Directory)}");
+        }
+
+        Print(runs, setup, args, version, whole.Elapsed, loadAtStart);
+        return runs.All(r => r.Recount.DoubleBookings == 0 && r.Recount.QuotaViolations == 0 && r.Recount.OtherViolations == 0 && r.Bookings > 0) ? 0 : 1;
+    }
+
+    private static async Task<BookingRun> RunOneAsync(BookingBackend backend, NationalMap map, CitizenPool citizens, DateOnly[] days, int workers, long bookings, TimeSpan limit, long seed)
+    {
+        Console.Error.WriteLine($"running: {backend.Name}");
+        var run = await BookingDay.RunAsync(backend, map, citizens, days, workers, bookings, limit, seed).ConfigureAwait(false);
+        Console.Error.WriteLine($"  {run.Bookings:N0} bookings in {run.Seconds:0.00} s = {run.PerSecond:N0}/s; recount: {run.Recount.DoubleBookings} double bookings, {run.Recount.QuotaViolations} quota violations, {run.Recount.OtherViolations} other ({run.Recount.Problems})");
+        return run;
+    }
+
+    private static async Task<double> PublishAsync(EngineBackend backend, NationalMap map, DateOnly[] days, DayTemplate template)
+    {
+        map.Register(backend.Engine.Directory);
+        var clock = Stopwatch.StartNew();
+        await Parallel.ForAsync(0, map.ProviderCount, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (p, ct) =>
+        {
+            foreach (var day in days)
+            {
+                await backend.Engine.PublishAsync(new ProviderId(p), day, template, ct).ConfigureAwait(false);
+            }
+        }).ConfigureAwait(false);
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    private static void Print(List<BookingRun> runs, List<string> setup, string[] args, string version, TimeSpan took, string loadAtStart)
+    {
+        var peer = runs[^1].PerSecond;
+        Console.WriteLine($"Booking day, side by side: `dotnet run -c Release --project benchmarks/SlotEngine.Benchmarks -- {string.Join(' ', args)}`");
+        Console.WriteLine($"machine: nproc {Environment.ProcessorCount}, {CpuModel()}, .NET {RuntimeInformation.FrameworkDescription}; {version}; Npgsql {typeof(Npgsql.NpgsqlConnection).Assembly.GetName().Version}");
+        Console.WriteLine($"load average {loadAtStart} at start, {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at end; whole run {took.TotalSeconds:0} s");
+        Console.WriteLine();
+        Console.WriteLine("| contender | bookings | bookings/s | × PG sync off | client CPU µs/booking | server CPU µs/booking | round trips/booking | server commands/booking | reloads/booking | booking p50 ms | p99 ms | holds taken / quota refusals | double bookings | quota violations | other violations |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var r in runs)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Name} | {r.Bookings:N0} | {r.PerSecond:N0} | {r.PerSecond / peer:0.00}× | {r.ClientCpuMicrosPerBooking:N0} | {Opt(r.ServerCpuMicrosPerBooking, "N0", "— (in process)")} | {Opt(r.RoundTripsPerBooking, "0.00", "0")} | {Opt(r.ServerCommandsPerBooking, "0.00", "0")} | {Opt(r.ReloadsPerBooking, "0.00", "—")} | {r.P50Ms:0.000} | {r.P99Ms:0.000} | {r.HoldsTaken:N0} / {r.QuotaRefusals:N0} | {r.Recount.DoubleBookings} | {r.Recount.QuotaViolations} | {r.Recount.OtherViolations} |"));
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("- round trips: requests sent and answered (PostgreSQL: statements, counted by the client; Redis: commands, by the store's own meter). Server commands: Redis INFO commandstats, which counts the commands a script runs too; for PostgreSQL the statements again. Server CPU: PostgreSQL from /proc/<pid>/stat of the postmaster and its children (utime + stime, before and after); Redis from INFO cpu (used_cpu_user + used_cpu_sys).");
+        foreach (var line in setup)
+        {
+            Console.WriteLine("- " + line);
+        }
+
+        foreach (var r in runs)
+        {
+            Console.WriteLine($"- {r.Name}: {r.Notes}; recount {r.Recount.LedgerBookings:N0} client bookings vs {r.Recount.StoreBookings:N0} booked in the store{(r.Recount.Problems.Length > 0 ? "; problems: " + r.Recount.Problems : string.Empty)}");
+        }
+    }
+
+    private static string Opt(double? value, string format, string none) => value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : none;
+
+    private static int Read(string[] args, string name, int fallback)
+    {
+        var at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    private static string CpuModel() =>
+        File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
+
+    /// <summary>The mount (device and type) a path lives on, longest mount point first, from /proc/mounts.</summary>
+    private static string FileSystemOf(string path) =>
+        File.ReadLines("/proc/mounts").Select(l => l.Split(' ')).Where(f => f.Length > 2 && path.StartsWith(f[1], StringComparison.Ordinal))
+            .OrderByDescending(f => f[1].Length).Select(f => $"{f[0]} ({f[2]}, mounted on {f[1]})").FirstOrDefault() ?? "unknown file system";
+}
