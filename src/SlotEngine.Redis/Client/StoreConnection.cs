@@ -41,10 +41,11 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     }
 
     /// <summary>
-    /// Raised after a connection came back (its subscriptions are renewed by the client) or a hash slot moved:
-    /// feed messages published meanwhile may be lost, so reload what they would have said.
+    /// Raised after a connection came back (its subscriptions are renewed by the client; the argument is null:
+    /// everything) or a hash slot moved (the slot): feed messages published meanwhile may be lost, so reload what
+    /// they would have said.
     /// </summary>
-    public event Action? ResyncNeeded;
+    public event Action<int?>? ResyncNeeded;
 
     /// <summary>Raised when the client reports a connection lost or restored (for logging and health).</summary>
     public event Action<ConnectionFailedEventArgs, bool>? ConnectionChanged;
@@ -351,13 +352,13 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
         ConnectionChanged?.Invoke(e, true);
-        ResyncNeeded?.Invoke();
+        ResyncNeeded?.Invoke(null);
     }
 
     private void OnHashSlotMoved(object? sender, HashSlotMovedEventArgs e)
     {
         StoreLog.HashSlotMoved(_logger, e.HashSlot, Format(e.OldEndPoint), Format(e.NewEndPoint));
-        ResyncNeeded?.Invoke();
+        ResyncNeeded?.Invoke(e.HashSlot);
     }
 
     internal static string Format(EndPoint? endPoint) => endPoint switch
