@@ -25,7 +25,7 @@ public sealed partial class RedisSlotEngine
         await EnsureLocalAsync(request.Calendar).ConfigureAwait(false);
         var calendar = _replica.ValidateClaimForStore(request);
         var keys = _keys.For(request.Calendar);
-        var digest = Digest(request);
+        var digest = request.IdempotencyKey is null ? string.Empty : Digest(request); // only keyed requests are compared
         var ownsKey = false;
         if (request.IdempotencyKey is { } idempotencyKey)
         {
