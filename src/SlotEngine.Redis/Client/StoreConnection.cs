@@ -125,7 +125,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
         var any = false;
         foreach (var server in Multiplexer.GetServers())
         {
-            if (!server.IsConnected)
+            if (!server.IsConnected || server.ServerType == ServerType.Sentinel)
             {
                 continue;
             }
@@ -278,7 +278,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     {
         var servers = Multiplexer.GetServers();
         var cluster = servers.Any(s => s.IsConnected && s.ServerType == ServerType.Cluster);
-        return servers.Where(s => !s.IsReplica && (cluster ? s.ServerType == ServerType.Cluster || !s.IsConnected : s.IsConnected)).ToList();
+        return servers.Where(s => !s.IsReplica && s.ServerType != ServerType.Sentinel && (cluster ? s.ServerType == ServerType.Cluster || !s.IsConnected : s.IsConnected)).ToList();
     }
 
     /// <summary>Subscribes to a channel: <c>SSUBSCRIBE</c> when <paramref name="sharded"/> (a cluster), <c>SUBSCRIBE</c> otherwise. The client renews it after reconnects and slot moves.</summary>
