@@ -189,6 +189,14 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     public ValueTask<RedisReply> EvalShaAsync(RedisScript script, RedisValue[] keys, RedisValue[] args, CancellationToken cancellationToken = default) =>
         EvalShaAsync(Main, script, keys, args, cancellationToken);
 
+    /// <summary>As the other overloads, with the keys as the client takes them (no conversion, no copy): neither array may change while the call runs.</summary>
+    public ValueTask<RedisReply> EvalShaAsync(Lane lane, RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken = default) =>
+        EvalCoreAsync(lane, script, keys, args, cancellationToken);
+
+    /// <inheritdoc cref="EvalShaAsync(Lane, RedisScript, RedisKey[], RedisValue[], CancellationToken)"/>
+    public ValueTask<RedisReply> EvalShaAsync(RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken = default) =>
+        EvalCoreAsync(Main, script, keys, args, cancellationToken);
+
     /// <summary><c>SET key value NX GET PX ms</c>: sets when absent; returns the value it found (null: it set it).</summary>
     public async ValueTask<RedisReply> SetIfAbsentGetAsync(string key, string value, long expiryMs, CancellationToken cancellationToken)
     {

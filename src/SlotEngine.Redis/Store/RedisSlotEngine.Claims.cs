@@ -259,7 +259,7 @@ public sealed partial class RedisSlotEngine
     {
         var (open, close) = _replica.BookingWindowOf(calendar.Day);
         var holdMs = request.HoldFor is { } ttl ? Math.Max(1, (long)Math.Ceiling(ttl.TotalMilliseconds)) : 0;
-        RedisArgument[] scriptKeys = request.IdempotencyKey is { } key
+        RedisKey[] scriptKeys = request.IdempotencyKey is { } key
             ? [keys.Meta, keys.Free, keys.Claims, keys.Nonces, keys.IdempotencyPrefix + key]
             : CalendarKeys(keys);
         return _redis.EvalShaAsync(
