@@ -87,12 +87,12 @@ internal sealed class EngineWorkload : IAsyncDisposable
     /// </summary>
     public Func<int, ValueTask> TransportClaimOnly(int first, int count)
     {
-        var calls = new (RedisValue[] Keys, RedisValue[] Args)[count * SlotsPerDay];
+        var calls = new (RedisKey[] Keys, RedisValue[] Args)[count * SlotsPerDay];
         for (var i = 0; i < calls.Length; i++)
         {
             var (keys, args) = ClaimCall(first + (i % count), i / count % SlotsPerDay, Patient(i));
             args[0] = UnheardChannel(keys[0]);
-            calls[i] = ([.. keys.Select(k => (RedisValue)k)], [.. args.Select(a => (RedisValue)a)]);
+            calls[i] = ([.. keys.Select(k => (RedisKey)k)], [.. args.Select(a => (RedisValue)a)]);
         }
 
         return async i =>

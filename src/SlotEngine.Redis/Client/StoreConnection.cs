@@ -41,10 +41,11 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     }
 
     /// <summary>
-    /// Raised after a connection came back (its subscriptions are renewed by the client) or a hash slot moved:
-    /// feed messages published meanwhile may be lost, so reload what they would have said.
+    /// Raised after a connection came back (its subscriptions are renewed by the client; the argument is null:
+    /// everything) or a hash slot moved (the slot): feed messages published meanwhile may be lost, so reload what
+    /// they would have said.
     /// </summary>
-    public event Action? ResyncNeeded;
+    public event Action<int?>? ResyncNeeded;
 
     /// <summary>Raised when the client reports a connection lost or restored (for logging and health).</summary>
     public event Action<ConnectionFailedEventArgs, bool>? ConnectionChanged;
@@ -124,7 +125,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
         var any = false;
         foreach (var server in Multiplexer.GetServers())
         {
-            if (!server.IsConnected)
+            if (!server.IsConnected || server.ServerType == ServerType.Sentinel)
             {
                 continue;
             }
@@ -187,6 +188,14 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     /// <inheritdoc cref="EvalShaAsync(Lane, RedisScript, RedisValue[], RedisValue[], CancellationToken)"/>
     public ValueTask<RedisReply> EvalShaAsync(RedisScript script, RedisValue[] keys, RedisValue[] args, CancellationToken cancellationToken = default) =>
         EvalShaAsync(Main, script, keys, args, cancellationToken);
+
+    /// <summary>As the other overloads, with the keys as the client takes them (no conversion, no copy): neither array may change while the call runs.</summary>
+    public ValueTask<RedisReply> EvalShaAsync(Lane lane, RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken = default) =>
+        EvalCoreAsync(lane, script, keys, args, cancellationToken);
+
+    /// <inheritdoc cref="EvalShaAsync(Lane, RedisScript, RedisKey[], RedisValue[], CancellationToken)"/>
+    public ValueTask<RedisReply> EvalShaAsync(RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken = default) =>
+        EvalCoreAsync(Main, script, keys, args, cancellationToken);
 
     /// <summary><c>SET key value NX GET PX ms</c>: sets when absent; returns the value it found (null: it set it).</summary>
     public async ValueTask<RedisReply> SetIfAbsentGetAsync(string key, string value, long expiryMs, CancellationToken cancellationToken)
@@ -277,7 +286,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     {
         var servers = Multiplexer.GetServers();
         var cluster = servers.Any(s => s.IsConnected && s.ServerType == ServerType.Cluster);
-        return servers.Where(s => !s.IsReplica && (cluster ? s.ServerType == ServerType.Cluster || !s.IsConnected : s.IsConnected)).ToList();
+        return servers.Where(s => !s.IsReplica && s.ServerType != ServerType.Sentinel && (cluster ? s.ServerType == ServerType.Cluster || !s.IsConnected : s.IsConnected)).ToList();
     }
 
     /// <summary>Subscribes to a channel: <c>SSUBSCRIBE</c> when <paramref name="sharded"/> (a cluster), <c>SUBSCRIBE</c> otherwise. The client renews it after reconnects and slot moves.</summary>
@@ -351,13 +360,13 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
         ConnectionChanged?.Invoke(e, true);
-        ResyncNeeded?.Invoke();
+        ResyncNeeded?.Invoke(null);
     }
 
     private void OnHashSlotMoved(object? sender, HashSlotMovedEventArgs e)
     {
         StoreLog.HashSlotMoved(_logger, e.HashSlot, Format(e.OldEndPoint), Format(e.NewEndPoint));
-        ResyncNeeded?.Invoke();
+        ResyncNeeded?.Invoke(e.HashSlot);
     }
 
     internal static string Format(EndPoint? endPoint) => endPoint switch

@@ -26,7 +26,7 @@ public sealed partial class RedisSlotEngine
         await EnsureLocalAsync(request.Calendar).ConfigureAwait(false);
         var calendar = _readModel.ValidateClaim(request);
         var keys = _keys.For(request.Calendar);
-        var digest = Digest(request);
+        var digest = request.IdempotencyKey is null ? string.Empty : Digest(request); // only keyed requests are compared
         var ownsKey = false;
         if (request.IdempotencyKey is { } idempotencyKey)
         {
@@ -260,7 +260,7 @@ public sealed partial class RedisSlotEngine
     {
         var (open, close) = _readModel.Rules.BookingWindowOf(calendar.Day);
         var holdMs = request.HoldFor is { } ttl ? Math.Max(1, (long)Math.Ceiling(ttl.TotalMilliseconds)) : 0;
-        RedisArgument[] scriptKeys = request.IdempotencyKey is { } key
+        RedisKey[] scriptKeys = request.IdempotencyKey is { } key
             ? [keys.Meta, keys.Free, keys.Claims, keys.Nonces, keys.IdempotencyPrefix + key]
             : CalendarKeys(keys);
         return _redis.EvalShaAsync(

@@ -137,7 +137,7 @@ public sealed partial class RedisSlotEngine
         return result;
     }
 
-    private void OnResyncNeeded()
+    private void OnResyncNeeded(int? movedSlot)
     {
         if (Volatile.Read(ref _disposed) != 0)
         {
@@ -151,7 +151,23 @@ public sealed partial class RedisSlotEngine
         }
 
         var keys = _readModel.Keys();
-        StoreLog.ReadModelResync(_logger, keys.Count, "connection restored or hash slot moved");
+        if (movedSlot is { } slot)
+        {
+            // Only the calendars on the slot that moved (a resharding moves many slots, one event each).
+            var moved = keys.Where(k => _redis.Multiplexer.HashSlot(_keys.For(k).Meta) == slot).ToList();
+            if (moved.Count > 0)
+            {
+                StoreLog.ReadModelResync(_logger, moved.Count, "hash slot " + slot.ToString(System.Globalization.CultureInfo.InvariantCulture) + " moved");
+                foreach (var key in moved)
+                {
+                    _feed.Force(key);
+                }
+            }
+
+            return;
+        }
+
+        StoreLog.ReadModelResync(_logger, keys.Count, "connection restored");
         _feed.ReloadAll(keys);
     }
 

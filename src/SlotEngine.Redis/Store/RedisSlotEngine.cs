@@ -251,10 +251,10 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         }
     }
 
-    private ValueTask<RedisReply> EvalAsync(RedisScript script, RedisArgument[] keys, RedisArgument[] args, CancellationToken cancellationToken) =>
+    private ValueTask<RedisReply> EvalAsync(RedisScript script, RedisKey[] keys, RedisArgument[] args, CancellationToken cancellationToken) =>
         _redis.EvalShaAsync(script, keys, args, cancellationToken);
 
-    private RedisArgument[] CalendarKeys(CalendarKeySet keys) => [keys.Meta, keys.Free, keys.Claims, keys.Nonces];
+    private static RedisKey[] CalendarKeys(CalendarKeySet keys) => keys.ScriptKeys;
 
     private RedisArgument[] FeedArgs(CalendarKeySet keys, params ReadOnlySpan<RedisArgument> rest)
     {

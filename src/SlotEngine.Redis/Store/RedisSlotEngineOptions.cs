@@ -104,7 +104,8 @@ public sealed class RedisSlotEngineOptions
     public TimeSpan WaitForReplicasTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// What to do at start-up when persistence is off or <c>maxmemory-policy</c> could evict keys.
+    /// What to do at start-up when persistence is off or <c>maxmemory-policy</c> could evict keys. With
+    /// <c>abortConnect=false</c> and Redis reached only after start, the check runs then and can only warn.
     /// <value>The default is <see cref="PersistenceCheckMode.Warn"/>.</value>
     /// </summary>
     public PersistenceCheckMode PersistenceCheck { get; set; } = PersistenceCheckMode.Warn;

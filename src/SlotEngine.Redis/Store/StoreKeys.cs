@@ -84,4 +84,8 @@ internal sealed class StoreKeys
 }
 
 /// <summary>One calendar's keys (see <c>Scripts/lib.lua</c> for what each holds).</summary>
-internal sealed record CalendarKeySet(string Reference, string Meta, string Free, string Claims, string Nonces, string IdempotencyPrefix, string Feed);
+internal sealed record CalendarKeySet(string Reference, string Meta, string Free, string Claims, string Nonces, string IdempotencyPrefix, string Feed)
+{
+    /// <summary>KEYS of most scripts (meta, free, claims, nonces), made once; never changed by anyone.</summary>
+    public StackExchange.Redis.RedisKey[] ScriptKeys { get; } = [Meta, Free, Claims, Nonces];
+}

@@ -22,7 +22,7 @@ internal static partial class StoreLog
     public static partial void HashSlotMoved(ILogger logger, int hashSlot, string oldServerAddress, string newServerAddress);
 
     [LoggerMessage(EventId = 4, EventName = "ReadModelResync", Level = LogLevel.Information,
-        Message = "Reloading all {CalendarCount} calendars of the read model ({Reason}).")]
+        Message = "Reloading {CalendarCount} calendars of the read model ({Reason}).")]
     public static partial void ReadModelResync(ILogger logger, int calendarCount, string reason);
 
     [LoggerMessage(EventId = 5, EventName = "ReadModelStale", Level = LogLevel.Warning,
