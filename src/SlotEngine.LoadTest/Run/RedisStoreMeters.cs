@@ -98,7 +98,8 @@ internal sealed class RedisStoreMeters : IDisposable
             {
                 if (tag.Key == RedisSlotEngineTelemetry.CommandTag && tag.Value is string name)
                 {
-                    command = name;
+                    // The store tags the command as sent (EVALSHA); the report uses INFO commandstats' lower case.
+                    command = name.ToLowerInvariant();
                 }
             }
 

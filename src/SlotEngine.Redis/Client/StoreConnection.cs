@@ -331,6 +331,9 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     private static EndPoint? ServerOf(Lane lane, RedisKey key, long started) =>
         started == 0 ? null : lane.Multiplexer.GetServer(key).EndPoint;
 
+    /// <summary>How many times a script is sent by text after a NOSCRIPT before the NOSCRIPT is the answer.</summary>
+    private const int MaxScriptLoads = 4;
+
     private static bool IsNoScript(RedisServerException e) => e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal);
 
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
@@ -344,8 +347,20 @@ internal sealed partial class StoreConnection : IAsyncDisposable
         }
         catch (RedisServerException e) when (IsNoScript(e))
         {
-            // The script did not run. By text: the client loads it (SCRIPT LOAD) and runs it by SHA-1.
-            result = await WithCancellation(lane.Database.ScriptEvaluateAsync(script.Text, keys, args), cancellationToken).ConfigureAwait(false);
+            // The script did not run. By text: the client loads it (SCRIPT LOAD) and runs it by SHA-1. A SCRIPT FLUSH
+            // can land between that load and that run (NOSCRIPT again, and again the script did not run), so try a
+            // bounded number of times; a server that keeps flushing gets the last NOSCRIPT.
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    result = await WithCancellation(lane.Database.ScriptEvaluateAsync(script.Text, keys, args), cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+                catch (RedisServerException again) when (IsNoScript(again) && attempt < MaxScriptLoads)
+                {
+                }
+            }
         }
 
         Instruments?.RecordRoundTrip("EVALSHA", started, keys.Length == 0 ? null : ServerOf(lane, keys[0], started));
