@@ -42,8 +42,8 @@ public sealed class RedisHealthCheckTests
             report = await health.CheckHealthAsync();
             entry = report.Entries["slotengine-redis"];
             Assert.Equal(HealthStatus.Unhealthy, entry.Status);
-            Assert.IsAssignableFrom<RedisException>(entry.Exception);
-            Assert.Contains("PING", entry.Description, StringComparison.Ordinal);
+            Assert.True(entry.Exception is RedisException or TimeoutException, entry.Exception?.ToString());
+            Assert.Contains("Redis is not reachable", entry.Description, StringComparison.Ordinal);
 
             await host.StopAsync();
         }
@@ -54,6 +54,30 @@ public sealed class RedisHealthCheckTests
                 await redis.DisposeAsync();
             }
         }
+    }
+
+    [Fact]
+    public async Task Fewer_connected_replicas_than_WaitForReplicas_is_degraded_and_says_so()
+    {
+        await using var redis = new RedisServer();
+        await redis.InitializeAsync();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSlotEngineRedis(redis.ConnectionString, o =>
+        {
+            o.KeyPrefix = "replicas-" + Guid.NewGuid().ToString("N")[..8] + ":";
+            o.PersistenceCheck = PersistenceCheckMode.Off;
+            o.WaitForReplicas = 1; // the README's example, against a server without replicas
+            o.Engine.PatientKeyHasher = PatientKeyHasher.FromSecret("health-tests-patient-key-secret");
+        });
+        builder.Services.AddHealthChecks().AddSlotEngineRedisCheck(configure: o => o.DegradedThreshold = TimeSpan.FromSeconds(30));
+        using var host = builder.Build();
+        await host.StartAsync();
+
+        var entry = (await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries["slotengine-redis"];
+        Assert.Equal(HealthStatus.Degraded, entry.Status);
+        Assert.Contains("0 connected replicas", entry.Description, StringComparison.Ordinal);
+        Assert.Contains("WaitForReplicas is 1", entry.Description, StringComparison.Ordinal);
+        await host.StopAsync();
     }
 
     [Fact]

@@ -1,16 +1,17 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using SlotEngine.Redis;
-using StackExchange.Redis;
 
 namespace SlotEngine.Hosting;
 
 /// <summary>
-/// The health of the Redis store, checked actively: <c>PING</c> to every primary (<see cref="RedisSlotEngine.PingAsync"/>).
-/// Unhealthy before the connect, after a failed one, or when a PING fails or outlasts
-/// <see cref="SlotEngineRedisCheckOptions.Timeout"/>; degraded when the slowest PING took longer than
-/// <see cref="SlotEngineRedisCheckOptions.DegradedThreshold"/> or when the start-up persistence check warned;
-/// healthy otherwise. The PING time goes into the result's data as <c>ping_ms</c>.
+/// The health of the Redis store, checked actively by the store's own <see cref="RedisSlotEngine.CheckHealthAsync"/>
+/// (<c>PING</c> to every primary, the replica count against <see cref="RedisSlotEngineOptions.WaitForReplicas"/>).
+/// Unhealthy before the connect, after a failed one, while Redis is away (<c>abortConnect=false</c>), or when the
+/// check outlasts <see cref="SlotEngineRedisCheckOptions.Timeout"/>; degraded when a primary has fewer connected
+/// replicas than required, when the start-up persistence check warned, or when the slowest PING took longer than
+/// <see cref="SlotEngineRedisCheckOptions.DegradedThreshold"/>; healthy otherwise. The PING time goes into the
+/// result's data as <c>ping_ms</c>.
 /// </summary>
 internal sealed class RedisSlotEngineHealthCheck(RedisSlotEngineConnector? connector, SlotEngineRedisCheckOptions options) : IHealthCheck
 {
@@ -36,35 +37,35 @@ internal sealed class RedisSlotEngineHealthCheck(RedisSlotEngineConnector? conne
                 connector.ConnectError);
         }
 
-        TimeSpan ping;
+        RedisSlotEngineHealth health;
         try
         {
-            ping = await engine.PingAsync(cancellationToken).AsTask()
+            health = await engine.CheckHealthAsync(cancellationToken).AsTask()
                 .WaitAsync(options.Timeout, engine.Options.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException e)
         {
             return new HealthCheckResult(failure, $"Redis did not answer PING within {options.Timeout.TotalMilliseconds} ms.", e);
         }
-        catch (RedisException e)
-        {
-            return new HealthCheckResult(failure, "PING to Redis failed: " + e.Message, e);
-        }
         catch (ObjectDisposedException e)
         {
             return new HealthCheckResult(failure, "The Redis slot engine has stopped.", e);
         }
 
-        var data = new Dictionary<string, object> { ["ping_ms"] = ping.TotalMilliseconds };
-        if (ping > options.DegradedThreshold)
+        var data = new Dictionary<string, object>();
+        if (health.RoundTrip is { } ping)
         {
-            return HealthCheckResult.Degraded($"Redis answered PING in {ping.TotalMilliseconds:F1} ms, more than the {options.DegradedThreshold.TotalMilliseconds} ms threshold.", data: data);
+            data["ping_ms"] = ping.TotalMilliseconds;
         }
 
-        var warnings = engine.PersistenceWarnings;
-        return warnings.Count == 0
-            ? HealthCheckResult.Healthy($"Redis answered PING in {ping.TotalMilliseconds:F1} ms.", data)
-            : HealthCheckResult.Degraded("Redis answers PING, but could lose calendars: " + string.Join(" ", warnings), data: data);
+        return health.Status switch
+        {
+            RedisSlotEngineHealthStatus.Unhealthy => new HealthCheckResult(failure, health.Description, health.Exception, data),
+            RedisSlotEngineHealthStatus.Degraded => HealthCheckResult.Degraded(health.Description, health.Exception, data),
+            _ when health.RoundTrip is { } slow && slow > options.DegradedThreshold =>
+                HealthCheckResult.Degraded($"Redis answered PING in {slow.TotalMilliseconds:F1} ms, more than the {options.DegradedThreshold.TotalMilliseconds} ms threshold.", data: data),
+            _ => HealthCheckResult.Healthy($"Redis answered PING in {health.RoundTrip.GetValueOrDefault().TotalMilliseconds:F1} ms.", data),
+        };
     }
 }
 
