@@ -107,7 +107,7 @@ public class KeyTableTests
     private static bool RunScript(int seed, int steps, int universe)
     {
         var random = new Random(seed);
-        var table = new KeyTable(firstBits: 6, payloadLength: 1);
+        var table = new KeyTable(firstBits: 6, payloadLength: 1, growthBits: 1 + (seed % 4));
         var model = new Dictionary<ulong, long>();
         var payload = new Dictionary<ulong, long>();
         for (var step = 0; step < steps; step++)

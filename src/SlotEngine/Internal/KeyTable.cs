@@ -11,8 +11,8 @@ namespace SlotEngine;
 /// lifetime. The table is dropped whole (e.g. a day's quotas when the day has passed).
 /// </summary>
 /// <remarks>
-/// <para><b>Protocol.</b> Segment <c>k</c> has <c>2^(FirstBits + 3k)</c> places (each one eight
-/// times the one before). A key's probe window in a segment is the <see cref="ProbeLimit"/> places
+/// <para><b>Protocol.</b> Segment <c>k</c> has <c>2^(FirstBits + GrowthBits·k)</c> places (each
+/// one 2^GrowthBits times the one before). A key's probe window in a segment is the <see cref="ProbeLimit"/> places
 /// from its hash on (linear, wrapping). A place is 0 (empty) or holds a key, and goes from 0 to a
 /// key at most once, by the CAS in <see cref="GetOrAdd"/>; it never changes again.</para>
 /// <para><b>Insert</b> walks the segments from the oldest, and in each its window in order, and
@@ -35,19 +35,23 @@ internal sealed class KeyTable
     /// <summary>Places of a key's window in one segment.</summary>
     public const int ProbeLimit = 32;
 
-    private const int GrowthBits = 3;
     private const int MaxBits = 28;
     private const ulong Fibonacci = 0x9E3779B97F4A7C15UL;
     private readonly Segment?[] _segments;
     private readonly int _firstBits;
+    private readonly int _growthBits;
     private int _count;
 
     /// <summary>Creates an empty table (allocates its first segment).</summary>
-    /// <param name="firstBits">The first segment has 2^firstBits places (6 to 24); each next one 8 times more, up to 2^28.</param>
+    /// <param name="firstBits">The first segment has 2^firstBits places (6 to 24); segments stay at or below 2^28 places.</param>
     /// <param name="payloadLength">Longs of payload per place (0 to 8).</param>
+    /// <param name="growthBits">Each segment has 2^growthBits times the places of the one before (1 to 4). Larger: fewer segments for an insert to walk, more memory ahead of need.</param>
     /// <param name="maxPlaces">Addresses stay below this (at most <see cref="uint.MaxValue"/>); the table holds fewer segments than would pass it.</param>
-    public KeyTable(int firstBits, int payloadLength, long maxPlaces = uint.MaxValue)
+    public KeyTable(int firstBits, int payloadLength, int growthBits = 3, long maxPlaces = uint.MaxValue)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(growthBits, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(growthBits, 4);
+        _growthBits = growthBits;
         ArgumentOutOfRangeException.ThrowIfLessThan(firstBits, 6);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(firstBits, 24);
         ArgumentOutOfRangeException.ThrowIfNegative(payloadLength);
@@ -56,9 +60,9 @@ internal sealed class KeyTable
         PayloadLength = payloadLength;
         var segments = 0;
         var places = 0L;
-        while (firstBits + (GrowthBits * segments) <= MaxBits)
+        while (firstBits + (growthBits * segments) <= MaxBits)
         {
-            var size = 1L << (firstBits + (GrowthBits * segments));
+            var size = 1L << (firstBits + (growthBits * segments));
             if (places + size > Math.Min(maxPlaces, uint.MaxValue) || size * payloadLength > Array.MaxLength)
             {
                 break;
@@ -196,7 +200,7 @@ internal sealed class KeyTable
     private Segment Grow(int k)
     {
         var previous = Volatile.Read(ref _segments[k - 1])!;
-        var bits = _firstBits + (GrowthBits * k);
+        var bits = _firstBits + (_growthBits * k);
         Interlocked.CompareExchange(ref _segments[k], new Segment(bits, previous.Base + previous.Keys.Length, PayloadLength), null);
         return Volatile.Read(ref _segments[k])!;
     }

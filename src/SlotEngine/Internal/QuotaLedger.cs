@@ -25,8 +25,11 @@ internal sealed class QuotaLedger(SlotDirectory directory)
 {
     public const long Pending = -1;
 
-    /// <summary>A day's first table per scope: 2^12 keys (then 2^15, 2^18, … as it fills).</summary>
+    /// <summary>A day's table per scope starts with 2^12 places, then segments of 2^14, 2^16, … as it fills (growth ×4: a few segments to walk on insert, less memory ahead of need than ×8).</summary>
     public const int FirstBits = 12;
+
+    /// <summary>Each segment of a quota table has four times the places of the one before.</summary>
+    public const int GrowthBits = 2;
     private readonly ConcurrentDictionary<int, QuotaDay> _days = new();
 
     public static long EncodeClaim(ProviderId provider, int slot, long token) =>
@@ -188,7 +191,7 @@ internal sealed class QuotaDay
         var current = Volatile.Read(ref table);
         if (current is null)
         {
-            Interlocked.CompareExchange(ref table, new KeyTable(QuotaLedger.FirstBits, limit), null);
+            Interlocked.CompareExchange(ref table, new KeyTable(QuotaLedger.FirstBits, limit, QuotaLedger.GrowthBits), null);
             current = Volatile.Read(ref table)!;
         }
 
