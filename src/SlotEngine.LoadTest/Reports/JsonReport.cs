@@ -55,6 +55,8 @@ internal static class JsonReport
         json.WriteEndObject();
         json.WriteNumber("cpu_seconds", Math.Round(result.Gc.Cpu.TotalSeconds, 3));
         json.WriteNumber("cpu_us_per_booking", Math.Round(result.CpuMicrosPerBooking, 3));
+        json.WriteNumber("generator_cpu_us_per_booking", Math.Round(result.Generator?.GeneratorCpuMicrosPerBooking ?? 0, 3));
+        json.WriteNumber("engine_cpu_us_per_booking", Math.Round(result.Generator?.EngineCpuMicrosPerBooking ?? result.CpuMicrosPerBooking, 3));
         json.WriteStartObject("setup");
         foreach (var (step, seconds) in result.SetupSteps)
         {

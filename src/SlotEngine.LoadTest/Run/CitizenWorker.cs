@@ -23,12 +23,18 @@ internal sealed class CitizenWorker
     private readonly RunControl _control;
     private readonly TimeZoneInfo _zone;
     private readonly PriorityQueue<int, long> _cancels = new();
+
+    // Queries are immutable: one per (city, branch, from, to) is made once and asked again, so a
+    // search allocates nothing in the generator (a few thousand distinct ones in a default run).
+    private readonly Dictionary<(int City, int Branch, int From, int To), EarliestQuery> _queries = [];
     private readonly double _ticksToNanos = 1e9 / Stopwatch.Frequency;
     private readonly long _arrivalInterval;
     private FastRandom _random;
     private long _unflushed;
     private DateOnly _today;
     private long _todayEndsTicks;
+    private long _engineTicks;
+    private long _loopTicks;
 
     /// <summary>Creates a worker.</summary>
     /// <param name="index">Its number (separates random streams and open-loop schedules).</param>
@@ -69,12 +75,19 @@ internal sealed class CitizenWorker
     /// <summary>Cancels scheduled for after the end of the run.</summary>
     public int CancelsPending => _cancels.Count;
 
+    /// <summary>Stopwatch ticks this worker spent inside engine calls (search, hold, confirm, cancel).</summary>
+    public long EngineTicks => Volatile.Read(ref _engineTicks);
+
+    /// <summary>Stopwatch ticks of this worker's whole loop (engine calls and its own work), set when it stops.</summary>
+    public long LoopTicks => Volatile.Read(ref _loopTicks);
+
     /// <summary>Runs citizens until the control says stop.</summary>
     /// <returns>A task that completes when the worker stops.</returns>
     public async Task RunAsync()
     {
         // Spread the open-loop schedules of the workers evenly over one interval.
         var next = _control.StartTimestamp + (_arrivalInterval * Index / Math.Max(1, _settings.Concurrency));
+        var loopStart = Stopwatch.GetTimestamp();
         while (!_control.ShouldStop(_unflushed))
         {
             _control.Tick(_unflushed);
@@ -102,6 +115,7 @@ internal sealed class CitizenWorker
 
         _control.AddBookings(_unflushed);
         _unflushed = 0;
+        Volatile.Write(ref _loopTicks, Stopwatch.GetTimestamp() - loopStart);
     }
 
     private async ValueTask BookOneAsync(long arrival)
@@ -121,7 +135,7 @@ internal sealed class CitizenWorker
                 break;
             }
 
-            var query = EarliestQuery.ForCityBranch(city, branch, from, to, length: 1, count: _settings.Choices);
+            var query = QueryFor(city, branch, from, to);
             int found;
             var t0 = Stopwatch.GetTimestamp();
             try
@@ -186,6 +200,18 @@ internal sealed class CitizenWorker
         }
 
         Stats.Fail(Operation.Booking, FailureReason.GaveUp);
+    }
+
+    private EarliestQuery QueryFor(CityCode city, BranchId branch, DateOnly from, DateOnly to)
+    {
+        var key = (city.Value, branch.Value, from.DayNumber, to.DayNumber);
+        if (!_queries.TryGetValue(key, out var query))
+        {
+            query = EarliestQuery.ForCityBranch(city, branch, from, to, length: 1, count: _settings.Choices);
+            _queries.Add(key, query);
+        }
+
+        return query;
     }
 
     /// <summary>Finds the earliest starts into <see cref="_starts"/>; returns how many.</summary>
@@ -277,8 +303,17 @@ internal sealed class CitizenWorker
         }
     }
 
-    private void Record(Operation operation, long startTimestamp) =>
-        Stats.Latency[(int)operation].Record((long)((Stopwatch.GetTimestamp() - startTimestamp) * _ticksToNanos));
+    private void Record(Operation operation, long startTimestamp)
+    {
+        var ticks = Stopwatch.GetTimestamp() - startTimestamp;
+        if (operation != Operation.Booking)
+        {
+            // One engine call (booking spans the citizen's calls and the generator's work between them).
+            _engineTicks += ticks;
+        }
+
+        Stats.Latency[(int)operation].Record((long)(ticks * _ticksToNanos));
+    }
 
     private DateOnly TodayAt(long utcTicks)
     {

@@ -141,10 +141,12 @@ internal static class LoadRun
             CancellationToken.None).ConfigureAwait(false);
         check.Stop();
 
+        var stats = WorkerStats.Merge(workers.Select(w => w.Stats));
         return new RunResult
         {
             Settings = settings,
-            Stats = WorkerStats.Merge(workers.Select(w => w.Stats)),
+            Stats = stats,
+            Generator = GeneratorCost.Of(workers, stats.Bookings, stats.Bookings == 0 ? 0 : gc.Cpu.TotalMicroseconds / stats.Bookings),
             Invariants = invariants,
             SetupSeconds = setup.Elapsed.TotalSeconds,
             ElapsedSeconds = elapsed.TotalSeconds,
