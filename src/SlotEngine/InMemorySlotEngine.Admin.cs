@@ -13,6 +13,12 @@ public sealed partial class InMemorySlotEngine
         ArgumentNullException.ThrowIfNull(template);
         var entry = Directory.GetProvider(provider);
         entry.Publish(LayoutFor(template, day), Today, out var created);
+        if (created && _prepareQuotaDays)
+        {
+            // The day's quota tables, sized by ExpectedClaimsPerDay, are made with the day, not on its first claim.
+            _quotas.Prepare(Options.Quotas, day);
+        }
+
         return created;
     }
 
@@ -95,6 +101,16 @@ public sealed partial class InMemorySlotEngine
 
         var today = TodayAt(now);
         _quotas.Purge(today);
+
+        // Past days' layouts (and their hold-expiry tables) are no longer pinned here; they go when
+        // their calendars leave the providers' rings.
+        foreach (var key in _layouts.Keys)
+        {
+            if (key.Day < today)
+            {
+                _layouts.TryRemove(key, out _);
+            }
+        }
         foreach (var group in Directory.Groups)
         {
             group.PurgeBefore(today);

@@ -17,13 +17,14 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
 {
     private readonly EngineClock _clock;
     private readonly TimeZoneInfo _zone;
-    private readonly PatientDirectory _patients = new();
+    private readonly PatientDirectory _patients;
     private readonly QuotaLedger _quotas;
     private readonly IdempotencyLedger _idempotency = new();
     private readonly ConcurrentDictionary<(DayTemplate Template, DateOnly Day), DayLayout> _layouts = new();
     private readonly long _cancelCutoffTicks;
     private readonly long _maxHoldTicks;
     private readonly long _idempotencyRetentionTicks;
+    private readonly bool _prepareQuotaDays;
     private LocalDay? _today;
 
     /// <summary>Creates an engine.</summary>
@@ -37,7 +38,9 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
         _zone = Options.TimeZone;
         PatientKeys = Options.PatientKeyHasher ?? PatientKeyHasher.CreateEphemeral();
         Directory = new SlotDirectory(Options.MaxOpenDaysPerProvider);
-        _quotas = new QuotaLedger(Directory);
+        _patients = new PatientDirectory(Options.ExpectedPatients);
+        _quotas = new QuotaLedger(Directory, Options.ExpectedClaimsPerDay);
+        _prepareQuotaDays = Options.ExpectedClaimsPerDay > 0;
         _cancelCutoffTicks = Options.PatientCancelCutoff.Ticks;
         _maxHoldTicks = Options.MaxHoldDuration.Ticks;
         _idempotencyRetentionTicks = Options.IdempotencyRetention.Ticks;
@@ -56,6 +59,12 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
     /// <param name="id">A validated ID.</param>
     /// <returns>The key.</returns>
     public PatientKey PatientOf(NationalId id) => PatientKeys.KeyOf(id);
+
+    /// <summary>The quota ledger (for tests: its days and keys).</summary>
+    internal QuotaLedger QuotaLedger => _quotas;
+
+    /// <summary>The patient directory (for tests and memory accounting).</summary>
+    internal PatientDirectory Patients => _patients;
 
     /// <summary>Today's local date in the engine's zone, by its time provider.</summary>
     public DateOnly Today => TodayAt(NowTicks());
@@ -82,7 +91,7 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
         day.DayNumber <= today.DayNumber + Options.BookingHorizonDays;
 
     private DayLayout LayoutFor(DayTemplate template, DateOnly day) =>
-        _layouts.GetOrAdd((template, day), static (key, zone) => new DayLayout(key.Template, key.Day, zone), _zone);
+        _layouts.GetOrAdd((template, day), static (key, self) => new DayLayout(key.Template, key.Day, self._zone, self.Options.ExpectedClaimsPerDay), this);
 
     private Calendar RequireCalendar(CalendarKey key)
     {

@@ -48,6 +48,12 @@ internal static class LoadRun
             BookingHorizonDays = Math.Max(15, settings.DaysOpen),
             MaxOpenDaysPerProvider = Math.Max(64, settings.DaysOpen + 2),
             PatientKeyHasher = hasher,
+
+            // Pre-size the engine's per-patient and per-day tables for the scenario, so that the
+            // load measures claims, not the tables' growth: every citizen may claim, and about
+            // 1.2 holds per booking spread over the open days.
+            ExpectedPatients = settings.Citizens,
+            ExpectedClaimsPerDay = (int)Math.Min(50_000_000, (settings.BookingsTarget ?? LoadSettings.MhrsDay) * 6 / 5 / Math.Max(1, settings.DaysOpen)),
         };
         var (engine, error) = await Backends.CreateAsync(settings, options, w => output.Line("warning: " + w), cancellationToken).ConfigureAwait(false);
         if (engine is null)

@@ -43,7 +43,7 @@ internal sealed class KeyTable
     private int _count;
 
     /// <summary>Creates an empty table (allocates its first segment).</summary>
-    /// <param name="firstBits">The first segment has 2^firstBits places (6 to 24); segments stay at or below 2^28 places.</param>
+    /// <param name="firstBits">The first segment has 2^firstBits places (6 to 28); segments stay at or below 2^28 places.</param>
     /// <param name="payloadLength">Longs of payload per place (0 to 8).</param>
     /// <param name="growthBits">Each segment has 2^growthBits times the places of the one before (1 to 4). Larger: fewer segments for an insert to walk, more memory ahead of need.</param>
     /// <param name="maxPlaces">Addresses stay below this (at most <see cref="uint.MaxValue"/>); the table holds fewer segments than would pass it.</param>
@@ -53,7 +53,7 @@ internal sealed class KeyTable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(growthBits, 4);
         _growthBits = growthBits;
         ArgumentOutOfRangeException.ThrowIfLessThan(firstBits, 6);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(firstBits, 24);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(firstBits, MaxBits);
         ArgumentOutOfRangeException.ThrowIfNegative(payloadLength);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(payloadLength, 8);
         _firstBits = firstBits;
@@ -72,8 +72,29 @@ internal sealed class KeyTable
             segments++;
         }
 
-        _segments = new Segment?[Math.Max(1, segments)];
+        if (segments == 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(payloadLength), payloadLength, "The first segment's payload does not fit in one array.");
+        }
+
+        _segments = new Segment?[segments];
         _segments[0] = new Segment(firstBits, 0, payloadLength);
+    }
+
+    /// <summary>First-segment bits for <paramref name="expectedKeys"/> keys at about two thirds full, at least <paramref name="minBits"/>, at most <paramref name="maxBits"/>.</summary>
+    /// <param name="expectedKeys">Keys expected (0: just <paramref name="minBits"/>).</param>
+    /// <param name="minBits">The smallest first segment.</param>
+    /// <param name="maxBits">The largest first segment.</param>
+    /// <returns>The bits.</returns>
+    public static int BitsFor(long expectedKeys, int minBits, int maxBits)
+    {
+        var bits = minBits;
+        while (bits < maxBits && (1L << bits) * 2 < expectedKeys * 3)
+        {
+            bits++;
+        }
+
+        return bits;
     }
 
     /// <summary>Longs of payload per place.</summary>

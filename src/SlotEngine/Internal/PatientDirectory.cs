@@ -9,13 +9,20 @@ namespace SlotEngine;
 /// </summary>
 /// <remarks>
 /// Indexes are not dense (a segment fills to roughly 85 % before keys spill into the next), and
-/// stay below 2^32: the directory holds about 2.6·10^8 patients (segments of 2^16 to 2^28 places).
+/// stay below 2^32: the directory holds a few hundred million patients (segments up to 2^28 places).
 /// </remarks>
 internal sealed class PatientDirectory
 {
-    /// <summary>The first segment: 2^16 places (512 KiB); then 2^19, 2^22, 2^25, 2^28.</summary>
-    private const int FirstBits = 16;
-    private readonly KeyTable _table = new(FirstBits, payloadLength: 0);
+    /// <summary>The smallest first segment: 2^16 places (512 KiB); then segments eight times larger, up to 2^28.</summary>
+    private const int MinFirstBits = 16;
+    private readonly KeyTable _table;
+
+    /// <summary>Creates a directory with room for <paramref name="expectedPatients"/> in its first segment.</summary>
+    /// <param name="expectedPatients">Patients expected (0: the smallest first segment).</param>
+    public PatientDirectory(int expectedPatients = 0)
+    {
+        _table = new KeyTable(KeyTable.BitsFor(expectedPatients, MinFirstBits, 27), payloadLength: 0);
+    }
 
     /// <summary>Patients known.</summary>
     public int Count => _table.Count;

@@ -21,16 +21,17 @@ namespace SlotEngine;
 /// them dead by asking the calendar, which reclaims an expired hold on the spot so that death is
 /// final.</para>
 /// </remarks>
-internal sealed class QuotaLedger(SlotDirectory directory)
+internal sealed class QuotaLedger(SlotDirectory directory, int expectedClaimsPerDay = 0)
 {
     public const long Pending = -1;
 
-    /// <summary>A day's table per scope starts with 2^12 places, then segments of 2^14, 2^16, … as it fills (growth ×4: a few segments to walk on insert, less memory ahead of need than ×8).</summary>
-    public const int FirstBits = 12;
+    /// <summary>A day's table per scope starts with at least 2^12 places, then segments four times larger as it fills (growth ×4: a few segments to walk on insert, less memory ahead of need than ×8).</summary>
+    public const int MinFirstBits = 12;
 
     /// <summary>Each segment of a quota table has four times the places of the one before.</summary>
     public const int GrowthBits = 2;
     private readonly ConcurrentDictionary<int, QuotaDay> _days = new();
+    private readonly int _firstBits = KeyTable.BitsFor(expectedClaimsPerDay, MinFirstBits, 24);
 
     public static long EncodeClaim(ProviderId provider, int slot, long token) =>
         ((long)provider.Value << 38) | ((long)slot << 29) | (token & ClaimCell.MaxToken);
@@ -58,11 +59,7 @@ internal sealed class QuotaLedger(SlotDirectory directory)
             return true;
         }
 
-        if (!_days.TryGetValue(day.DayNumber, out var quotaDay))
-        {
-            quotaDay = _days.GetOrAdd(day.DayNumber, static _ => new QuotaDay());
-        }
-
+        var quotaDay = DayOf(day);
         for (var i = 0; i < rules.Length; i++)
         {
             var rule = rules[i];
@@ -72,7 +69,7 @@ internal sealed class QuotaLedger(SlotDirectory directory)
                 QuotaScope.Clinic => provider.Clinic.Id.Value,
                 _ => provider.Clinic.Facility.Value,
             };
-            var table = quotaDay.Table(rule.Scope, rule.MaxPerDay);
+            var table = quotaDay.Table(rule.Scope, rule.MaxPerDay, _firstBits);
 
             // Never 0 (the table's empty mark): the patient index is below 2^32 − 1.
             var key = (((ulong)patient << 32) | unchecked((uint)scopeId)) + 1;
@@ -110,6 +107,32 @@ internal sealed class QuotaLedger(SlotDirectory directory)
         }
 
         tickets = default;
+    }
+
+    /// <summary>Makes a day's tables for the policy's rules now (when the day is published), so its claims allocate nothing.</summary>
+    public void Prepare(QuotaPolicy policy, DateOnly day)
+    {
+        var rules = policy.RuleSpan;
+        if (rules.Length == 0 || _days.ContainsKey(day.DayNumber))
+        {
+            return;
+        }
+
+        var quotaDay = DayOf(day);
+        foreach (var rule in rules)
+        {
+            quotaDay.Table(rule.Scope, rule.MaxPerDay, _firstBits);
+        }
+    }
+
+    private QuotaDay DayOf(DateOnly day)
+    {
+        if (!_days.TryGetValue(day.DayNumber, out var quotaDay))
+        {
+            quotaDay = _days.GetOrAdd(day.DayNumber, static _ => new QuotaDay());
+        }
+
+        return quotaDay;
     }
 
     /// <summary>Drops the tables of days before <paramref name="firstKeptDay"/>, whole; returns how many keys they held.</summary>
@@ -185,13 +208,13 @@ internal sealed class QuotaDay
     }
 
     /// <summary>The scope's table; made with <paramref name="limit"/> entries per key on first use (a later policy with another limit keeps the table's).</summary>
-    public KeyTable Table(QuotaScope scope, int limit)
+    public KeyTable Table(QuotaScope scope, int limit, int firstBits)
     {
         ref var table = ref _byScope[(int)scope];
         var current = Volatile.Read(ref table);
         if (current is null)
         {
-            Interlocked.CompareExchange(ref table, new KeyTable(QuotaLedger.FirstBits, limit, QuotaLedger.GrowthBits), null);
+            Interlocked.CompareExchange(ref table, new KeyTable(firstBits, limit, QuotaLedger.GrowthBits), null);
             current = Volatile.Read(ref table)!;
         }
 
