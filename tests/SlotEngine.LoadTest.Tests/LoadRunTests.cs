@@ -68,6 +68,8 @@ public class LoadRunTests
             Assert.True(generator > 0 && engine > 0, $"generator {generator} µs, engine {engine} µs");
             Assert.Equal(result.CpuMicrosPerBooking, generator + engine, 2);
             Assert.True(result.Generator!.EngineSeconds > 0 && result.Generator.EngineSeconds < result.Generator.LoopSeconds);
+            Assert.True(root.GetProperty("engine_allocated_bytes_per_booking").GetDouble() >= 0);
+            Assert.True(root.GetProperty("generator_allocated_bytes_per_booking").GetDouble() > 0, "the generator's ledger allocates");
             var setup = root.GetProperty("setup");
             foreach (var step in new[] { "country", "days_opened", "day_indexes", "citizens", "collection" })
             {

@@ -35,6 +35,9 @@ internal sealed class CitizenWorker
     private long _todayEndsTicks;
     private long _engineTicks;
     private long _loopTicks;
+    private long _engineBytes;
+    private long _loopBytes;
+    private long _callStartBytes;
 
     /// <summary>Creates a worker.</summary>
     /// <param name="index">Its number (separates random streams and open-loop schedules).</param>
@@ -81,6 +84,12 @@ internal sealed class CitizenWorker
     /// <summary>Stopwatch ticks of this worker's whole loop (engine calls and its own work), set when it stops.</summary>
     public long LoopTicks => Volatile.Read(ref _loopTicks);
 
+    /// <summary>Bytes this worker's thread allocated inside engine calls.</summary>
+    public long EngineBytes => Volatile.Read(ref _engineBytes);
+
+    /// <summary>Bytes this worker's thread allocated in its whole loop, set when it stops.</summary>
+    public long LoopBytes => Volatile.Read(ref _loopBytes);
+
     /// <summary>Runs citizens until the control says stop.</summary>
     /// <returns>A task that completes when the worker stops.</returns>
     public async Task RunAsync()
@@ -88,6 +97,7 @@ internal sealed class CitizenWorker
         // Spread the open-loop schedules of the workers evenly over one interval.
         var next = _control.StartTimestamp + (_arrivalInterval * Index / Math.Max(1, _settings.Concurrency));
         var loopStart = Stopwatch.GetTimestamp();
+        var loopStartBytes = GC.GetAllocatedBytesForCurrentThread();
         while (!_control.ShouldStop(_unflushed))
         {
             _control.Tick(_unflushed);
@@ -116,6 +126,7 @@ internal sealed class CitizenWorker
         _control.AddBookings(_unflushed);
         _unflushed = 0;
         Volatile.Write(ref _loopTicks, Stopwatch.GetTimestamp() - loopStart);
+        Volatile.Write(ref _loopBytes, GC.GetAllocatedBytesForCurrentThread() - loopStartBytes);
     }
 
     private async ValueTask BookOneAsync(long arrival)
@@ -137,7 +148,7 @@ internal sealed class CitizenWorker
 
             var query = QueryFor(city, branch, from, to);
             int found;
-            var t0 = Stopwatch.GetTimestamp();
+            var t0 = StartCall();
             try
             {
                 found = await SearchAsync(query).ConfigureAwait(false);
@@ -160,7 +171,7 @@ internal sealed class CitizenWorker
 
             var pick = _starts[_random.Next(found)];
             ClaimResult hold;
-            t0 = Stopwatch.GetTimestamp();
+            t0 = StartCall();
             try
             {
                 hold = await _engine.ClaimAsync(ClaimRequest.Hold(pick.Calendar, pick.Slots, patient, _settings.HoldTtl)).ConfigureAwait(false);
@@ -235,7 +246,7 @@ internal sealed class CitizenWorker
     private async ValueTask ConfirmAsync(Reservation hold, long arrival)
     {
         ClaimResult booking;
-        var t0 = Stopwatch.GetTimestamp();
+        var t0 = StartCall();
         try
         {
             booking = await _engine.ConfirmAsync(hold).ConfigureAwait(false);
@@ -275,7 +286,7 @@ internal sealed class CitizenWorker
             _cancels.Dequeue();
             var booking = Ledger.At(index);
             ClaimResult result;
-            var t0 = Stopwatch.GetTimestamp();
+            var t0 = StartCall();
             try
             {
                 result = await _engine.CancelAsync(booking, CancelActor.Patient).ConfigureAwait(false);
@@ -303,6 +314,13 @@ internal sealed class CitizenWorker
         }
     }
 
+    /// <summary>The start of an engine call: its timestamp (returned) and this thread's allocation count.</summary>
+    private long StartCall()
+    {
+        _callStartBytes = GC.GetAllocatedBytesForCurrentThread();
+        return Stopwatch.GetTimestamp();
+    }
+
     private void Record(Operation operation, long startTimestamp)
     {
         var ticks = Stopwatch.GetTimestamp() - startTimestamp;
@@ -310,6 +328,7 @@ internal sealed class CitizenWorker
         {
             // One engine call (booking spans the citizen's calls and the generator's work between them).
             _engineTicks += ticks;
+            _engineBytes += GC.GetAllocatedBytesForCurrentThread() - _callStartBytes;
         }
 
         Stats.Latency[(int)operation].Record((long)(ticks * _ticksToNanos));

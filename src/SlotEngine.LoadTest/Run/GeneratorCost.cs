@@ -8,7 +8,7 @@ namespace SlotEngine.LoadTest.Run;
 /// so that the engine's share of the CPU per booking is visible.
 /// </summary>
 /// <remarks>
-/// Each worker adds up the Stopwatch time inside its engine calls (search, hold, confirm, cancel)
+/// Each worker adds up the Stopwatch time (and its thread's allocated bytes) inside its engine calls (search, hold, confirm, cancel)
 /// and times its whole loop; the rest of the loop is the generator's. The process CPU per booking
 /// (which also holds the collector's threads, the JIT and the live display) is then split in the
 /// same proportion: <see cref="GeneratorCpuMicrosPerBooking"/> is the generator's part of it.
@@ -19,8 +19,16 @@ namespace SlotEngine.LoadTest.Run;
 /// <param name="LoopSeconds">Seconds of the workers' loops (all workers).</param>
 /// <param name="Bookings">Bookings made.</param>
 /// <param name="CpuMicrosPerBooking">Process CPU per booking during the load.</param>
-internal sealed record GeneratorCost(double EngineSeconds, double LoopSeconds, long Bookings, double CpuMicrosPerBooking)
+/// <param name="EngineBytes">Bytes the workers' threads allocated inside engine calls.</param>
+/// <param name="LoopBytes">Bytes the workers' threads allocated in their loops.</param>
+internal sealed record GeneratorCost(double EngineSeconds, double LoopSeconds, long Bookings, double CpuMicrosPerBooking, long EngineBytes = 0, long LoopBytes = 0)
 {
+    /// <summary>Bytes allocated inside engine calls per booking (on the workers' threads).</summary>
+    public double EngineBytesPerBooking => Bookings == 0 ? 0 : (double)EngineBytes / Bookings;
+
+    /// <summary>Bytes the generator allocated per booking outside engine calls (on the workers' threads).</summary>
+    public double GeneratorBytesPerBooking => Bookings == 0 ? 0 : (double)Math.Max(0, LoopBytes - EngineBytes) / Bookings;
+
     /// <summary>Seconds of the workers' loops spent outside engine calls.</summary>
     public double GeneratorSeconds => Math.Max(0, LoopSeconds - EngineSeconds);
 
@@ -51,6 +59,8 @@ internal sealed record GeneratorCost(double EngineSeconds, double LoopSeconds, l
             workers.Sum(w => (double)w.EngineTicks) / Stopwatch.Frequency,
             workers.Sum(w => (double)w.LoopTicks) / Stopwatch.Frequency,
             bookings,
-            cpuMicrosPerBooking);
+            cpuMicrosPerBooking,
+            workers.Sum(w => w.EngineBytes),
+            workers.Sum(w => w.LoopBytes));
     }
 }
