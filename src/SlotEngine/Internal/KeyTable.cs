@@ -8,7 +8,8 @@ namespace SlotEngine;
 /// payload for its owner to use with <see cref="Volatile"/> and <see cref="Interlocked"/>. No object
 /// per key: keys and payloads live in a few large arrays (segments), allocated as the table grows
 /// and never moved, so a place handed out stays valid (and the same key's place) for the table's
-/// lifetime. The table is dropped whole (e.g. a day's quotas when the day has passed).
+/// lifetime. A place's key and payload are adjacent in one array (one cache line for a lookup and
+/// its payload). The table is dropped whole (e.g. a day's quotas when the day has passed).
 /// </summary>
 /// <remarks>
 /// <para><b>Protocol.</b> Segment <c>k</c> has <c>2^(FirstBits + GrowthBits·k)</c> places (each
@@ -40,7 +41,6 @@ internal sealed class KeyTable
     private readonly Segment?[] _segments;
     private readonly int _firstBits;
     private readonly int _growthBits;
-    private int _count;
 
     /// <summary>Creates an empty table (allocates its first segment).</summary>
     /// <param name="firstBits">The first segment has 2^firstBits places (6 to 28); segments stay at or below 2^28 places.</param>
@@ -63,7 +63,7 @@ internal sealed class KeyTable
         while (firstBits + (growthBits * segments) <= MaxBits)
         {
             var size = 1L << (firstBits + (growthBits * segments));
-            if (places + size > Math.Min(maxPlaces, uint.MaxValue) || size * payloadLength > Array.MaxLength)
+            if (places + size > Math.Min(maxPlaces, uint.MaxValue) || size * (1 + payloadLength) > Array.MaxLength)
             {
                 break;
             }
@@ -100,8 +100,35 @@ internal sealed class KeyTable
     /// <summary>Longs of payload per place.</summary>
     public int PayloadLength { get; }
 
-    /// <summary>Keys inserted (exact once inserts have returned).</summary>
-    public int Count => Volatile.Read(ref _count);
+    /// <summary>
+    /// Keys inserted (exact once inserts have returned), counted by reading every place: for tests,
+    /// accounting and purges, not a hot path. (No shared counter: an atomic increment per insert
+    /// would be a cache line every inserting core writes.)
+    /// </summary>
+    public int Count
+    {
+        get
+        {
+            var count = 0;
+            for (var k = 0; k < _segments.Length; k++)
+            {
+                if (Volatile.Read(ref _segments[k]) is not { } segment)
+                {
+                    break;
+                }
+
+                for (var at = 0; at < segment.Places; at++)
+                {
+                    if (Volatile.Read(ref segment.KeyOf(at)) != 0)
+                    {
+                        count++;
+                    }
+                }
+            }
+
+            return count;
+        }
+    }
 
     /// <summary>Places allocated so far (all segments), for memory accounting.</summary>
     public long Capacity
@@ -111,7 +138,7 @@ internal sealed class KeyTable
             var places = 0L;
             for (var k = 0; k < _segments.Length; k++)
             {
-                places += Volatile.Read(ref _segments[k]) is { } segment ? segment.Keys.Length : 0;
+                places += Volatile.Read(ref _segments[k]) is { } segment ? segment.Places : 0;
             }
 
             return places;
@@ -126,29 +153,29 @@ internal sealed class KeyTable
     public long GetOrAdd(ulong key, out Place place)
     {
         System.Diagnostics.Debug.Assert(key != 0, "0 marks an empty place");
+        var wanted = unchecked((long)key);
         for (var k = 0; k < _segments.Length; k++)
         {
             var segment = Volatile.Read(ref _segments[k]) ?? Grow(k);
-            var keys = segment.Keys;
-            var mask = keys.Length - 1;
+            var mask = segment.Places - 1;
             var at = segment.Home(key);
             for (var probe = 0; probe < ProbeLimit; probe++, at = (at + 1) & mask)
             {
-                var current = Volatile.Read(ref keys[at]);
+                ref var word = ref segment.KeyOf(at);
+                var current = Volatile.Read(ref word);
                 if (current == 0)
                 {
                     // The insert CAS: an empty place becomes this key's, once and for good. On
                     // failure `current` is what won the place, judged below like any other key.
-                    current = Interlocked.CompareExchange(ref keys[at], key, 0);
+                    current = Interlocked.CompareExchange(ref word, wanted, 0);
                     if (current == 0)
                     {
-                        Interlocked.Increment(ref _count);
                         place = new Place(segment, at);
                         return segment.Base + at;
                     }
                 }
 
-                if (current == key)
+                if (current == wanted)
                 {
                     place = new Place(segment, at);
                     return segment.Base + at;
@@ -165,6 +192,7 @@ internal sealed class KeyTable
     /// <returns>The address or −1.</returns>
     public long Find(ulong key, out Place place)
     {
+        var wanted = unchecked((long)key);
         for (var k = _segments.Length - 1; k >= 0; k--)
         {
             if (Volatile.Read(ref _segments[k]) is not { } segment)
@@ -172,13 +200,12 @@ internal sealed class KeyTable
                 continue;
             }
 
-            var keys = segment.Keys;
-            var mask = keys.Length - 1;
+            var mask = segment.Places - 1;
             var at = segment.Home(key);
             for (var probe = 0; probe < ProbeLimit; probe++, at = (at + 1) & mask)
             {
-                var current = Volatile.Read(ref keys[at]);
-                if (current == key)
+                var current = Volatile.Read(ref segment.KeyOf(at));
+                if (current == wanted)
                 {
                     place = new Place(segment, at);
                     return segment.Base + at;
@@ -207,12 +234,12 @@ internal sealed class KeyTable
                 return 0;
             }
 
-            if (address < segment.Keys.Length)
+            if (address < segment.Places)
             {
-                return Volatile.Read(ref segment.Keys[address]);
+                return unchecked((ulong)Volatile.Read(ref segment.KeyOf((int)address)));
             }
 
-            address -= segment.Keys.Length;
+            address -= segment.Places;
         }
 
         return 0;
@@ -222,7 +249,7 @@ internal sealed class KeyTable
     {
         var previous = Volatile.Read(ref _segments[k - 1])!;
         var bits = _firstBits + (_growthBits * k);
-        Interlocked.CompareExchange(ref _segments[k], new Segment(bits, previous.Base + previous.Keys.Length, PayloadLength), null);
+        Interlocked.CompareExchange(ref _segments[k], new Segment(bits, previous.Base + previous.Places, PayloadLength), null);
         return Volatile.Read(ref _segments[k])!;
     }
 
@@ -243,32 +270,37 @@ internal sealed class KeyTable
         /// <summary>Payload long <paramref name="i"/> (0 to PayloadLength − 1) of this place, for Volatile and Interlocked access.</summary>
         /// <param name="i">Which long.</param>
         /// <returns>A reference into the segment's payload array.</returns>
-        public ref long Payload(int i) => ref _segment!.Payload[(_index * _segment.PayloadLength) + i];
+        public ref long Payload(int i) => ref _segment!.Cells[(_index * _segment.Stride) + 1 + i];
     }
 
-    /// <summary>Places 2^bits; keys and payloads; the address of its first place.</summary>
+    /// <summary>2^bits places, each a key (as a long) followed by its payload longs, in one array; the address of its first place.</summary>
     internal sealed class Segment
     {
         private readonly int _shift;
 
         public Segment(int bits, long firstAddress, int payloadLength)
         {
-            Keys = new ulong[1 << bits];
-            Payload = payloadLength == 0 ? [] : new long[(1L << bits) * payloadLength];
-            PayloadLength = payloadLength;
+            Places = 1 << bits;
+            Stride = 1 + payloadLength;
+            Cells = new long[(long)Places * Stride];
             Base = firstAddress;
             _shift = 64 - bits;
         }
 
-        public ulong[] Keys { get; }
+        public int Places { get; }
 
-        public long[] Payload { get; }
+        /// <summary>Longs per place: the key and the payload.</summary>
+        public int Stride { get; }
 
-        public int PayloadLength { get; }
+        public long[] Cells { get; }
 
         public long Base { get; }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int Home(ulong key) => (int)(unchecked(key * Fibonacci) >> _shift);
+
+        /// <summary>The key word of a place (0: empty), for Volatile and Interlocked access.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public ref long KeyOf(int place) => ref Cells[place * Stride];
     }
 }
