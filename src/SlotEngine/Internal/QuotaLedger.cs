@@ -69,11 +69,24 @@ internal sealed class QuotaLedger(SlotDirectory directory, int expectedClaimsPer
                 QuotaScope.Clinic => provider.Clinic.Id.Value,
                 _ => provider.Clinic.Facility.Value,
             };
-            var table = quotaDay.Table(rule.Scope, rule.MaxPerDay, _firstBits);
 
             // Never 0 (the table's empty mark): the patient index is below 2^32 − 1.
             var key = (((ulong)patient << 32) | unchecked((uint)scopeId)) + 1;
-            table.GetOrAdd(key, out var place);
+            KeyTable table;
+            KeyTable.Place place;
+            try
+            {
+                table = quotaDay.Table(rule.Scope, rule.MaxPerDay, _firstBits);
+                table.GetOrAdd(key, out place);
+            }
+            catch
+            {
+                // A table that cannot grow (out of memory, or full) must not leave the entries
+                // taken so far pending for good: that would use up the patient's quota.
+                Abort(ref tickets);
+                throw;
+            }
+
             var entry = TryTakeEntry(place, table.PayloadLength, day, nowTicks);
             if (entry < 0)
             {
