@@ -61,6 +61,19 @@ public class QuotaLedgerTests
         Assert.Equal(booking.Patient, large.Patient(0));
     }
 
+    [Fact]
+    public void A_day_prepared_for_its_rush_has_its_tables_before_it_is_published()
+    {
+        var world = new TestWorld();
+        world.Engine.PrepareDay(TestWorld.Tomorrow, DayTemplate.Standard, expectedClaims: 200_000);
+        Assert.Equal(1, world.Engine.QuotaLedger.Days);
+        var calendar = world.Publish(TestWorld.P1, TestWorld.Tomorrow);
+        world.MustHold(calendar, 0, 1, patient: 0);
+        Assert.Equal(2, world.Engine.QuotaLedger.KeysOn(calendar.Day));
+        Assert.Equal(ClaimStatus.QuotaExceeded, world.Hold(calendar, 1, 1, patient: 0).Status);
+        Assert.Throws<ArgumentOutOfRangeException>(() => world.Engine.PrepareDay(TestWorld.Tomorrow, DayTemplate.Standard, -1));
+    }
+
     [Theory]
     [InlineData(-1, 0)]
     [InlineData(0, -1)]

@@ -53,7 +53,7 @@ internal static class LoadRun
             // load measures claims, not the tables' growth: every citizen may claim, and about
             // 1.2 holds per booking spread over the open days.
             ExpectedPatients = settings.Citizens,
-            ExpectedClaimsPerDay = (int)Math.Min(50_000_000, (settings.BookingsTarget ?? LoadSettings.MhrsDay) * 6 / 5 / Math.Max(1, settings.DaysOpen)),
+            ExpectedClaimsPerDay = (int)Math.Min(50_000_000, ExpectedClaims(settings) / Math.Max(1, settings.DaysOpen)),
         };
         var (engine, error) = await Backends.CreateAsync(settings, options, w => output.Line("warning: " + w), cancellationToken).ConfigureAwait(false);
         if (engine is null)
@@ -86,6 +86,13 @@ internal static class LoadRun
         var today = DateOnly.FromDateTime(clock.Start.DateTime);
         var days = Enumerable.Range(1, settings.DaysOpen).Select(today.AddDays).ToArray();
         step.Restart();
+        if (engine is InMemorySlotEngine prepared)
+        {
+            // Citizens take the earliest free slot, so nearly every claim lands on the first open
+            // day (its seats are far from full): its tables are allocated for all of them now.
+            prepared.PrepareDay(days[0], settings.Template, (int)Math.Min(50_000_000, ExpectedClaims(settings)));
+        }
+
         await PublishAsync(engine, settings, days, cancellationToken).ConfigureAwait(false);
         steps.Add(("days opened", step.Elapsed.TotalSeconds));
         output.Line($"Opened {settings.DaysOpen} days × {settings.Template.SlotCount} slots for every provider: {settings.TotalSeats:N0} seats on {(long)settings.Providers * settings.DaysOpen:N0} calendars ({step.Elapsed.TotalSeconds:0.0} s).");
@@ -166,6 +173,9 @@ internal static class LoadRun
             Interrupted = cancellationToken.IsCancellationRequested,
         };
     }
+
+    /// <summary>Holds and books the run expects: about 1.2 per booking of the target (walk-aways and retries).</summary>
+    private static long ExpectedClaims(LoadSettings settings) => (settings.BookingsTarget ?? LoadSettings.MhrsDay) * 6 / 5;
 
     /// <summary>One search per city, branch and open day, on both cores; returns how many.</summary>
     private static int WarmDayIndexes(InMemorySlotEngine engine, NationalMap map, DateOnly[] days)

@@ -122,8 +122,11 @@ internal sealed class QuotaLedger(SlotDirectory directory, int expectedClaimsPer
         tickets = default;
     }
 
-    /// <summary>Makes a day's tables for the policy's rules now (when the day is published), so its claims allocate nothing.</summary>
-    public void Prepare(QuotaPolicy policy, DateOnly day)
+    /// <summary>Makes a day's tables for the policy's rules now (when the day is published, or prepared), so its claims allocate nothing; a day that has tables keeps them.</summary>
+    /// <param name="policy">The rules.</param>
+    /// <param name="day">The day.</param>
+    /// <param name="expectedClaims">Claims the day is expected to receive; null for the engine's <see cref="SlotEngineOptions.ExpectedClaimsPerDay"/>.</param>
+    public void Prepare(QuotaPolicy policy, DateOnly day, int? expectedClaims = null)
     {
         var rules = policy.RuleSpan;
         if (rules.Length == 0 || _days.ContainsKey(day.DayNumber))
@@ -131,10 +134,11 @@ internal sealed class QuotaLedger(SlotDirectory directory, int expectedClaimsPer
             return;
         }
 
+        var bits = expectedClaims is { } claims ? KeyTable.BitsFor(claims, MinFirstBits, 24) : _firstBits;
         var quotaDay = DayOf(day);
         foreach (var rule in rules)
         {
-            quotaDay.Table(rule.Scope, rule.MaxPerDay, _firstBits);
+            quotaDay.Table(rule.Scope, rule.MaxPerDay, bits);
         }
     }
 
