@@ -15,13 +15,16 @@ internal sealed class PatientDirectory
 {
     /// <summary>The smallest first segment: 2^16 places (512 KiB); then segments eight times larger, up to 2^28.</summary>
     private const int MinFirstBits = 16;
+
+    /// <summary>The largest first segment, 2^25 places (256 MiB), so that a 2^28-place segment can follow it: a directory sized for 100 M patients still has room to spill into.</summary>
+    private const int MaxFirstBits = 25;
     private readonly KeyTable _table;
 
     /// <summary>Creates a directory with room for <paramref name="expectedPatients"/> in its first segment.</summary>
     /// <param name="expectedPatients">Patients expected (0: the smallest first segment).</param>
     public PatientDirectory(int expectedPatients = 0)
     {
-        _table = new KeyTable(KeyTable.BitsFor(expectedPatients, MinFirstBits, 27), payloadLength: 0);
+        _table = new KeyTable(KeyTable.BitsFor(expectedPatients, MinFirstBits, MaxFirstBits), payloadLength: 0);
     }
 
     /// <summary>Patients known.</summary>
