@@ -13,7 +13,34 @@ public sealed partial class InMemorySlotEngine
         ArgumentNullException.ThrowIfNull(template);
         var entry = Directory.GetProvider(provider);
         entry.Publish(LayoutFor(template, day), Today, out var created);
+        if (created && _prepareQuotaDays)
+        {
+            // The day's quota tables, sized by ExpectedClaimsPerDay, are made with the day, not on its first claim.
+            _quotas.Prepare(Options.Quotas, day);
+        }
+
         return created;
+    }
+
+    /// <summary>
+    /// Allocates a day's per-day tables (its quota tables and the hold-expiry table of its
+    /// template) for <paramref name="expectedClaims"/> holds and books, ahead of its rush: a day
+    /// released to the whole country takes far more claims than
+    /// <see cref="SlotEngineOptions.ExpectedClaimsPerDay"/> plans for every day, and growing its
+    /// tables during the rush allocates large arrays. Call it before the day is published; a day
+    /// whose tables exist keeps them (they still grow as needed).
+    /// </summary>
+    /// <param name="day">The local day.</param>
+    /// <param name="template">The template the day will be published with.</param>
+    /// <param name="expectedClaims">Holds and books expected on the day, 0 to 50,000,000 (about 56 bytes of tables per claim with MHRS quotas, allocated now).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="expectedClaims"/> is out of range.</exception>
+    public void PrepareDay(DateOnly day, DayTemplate template, int expectedClaims)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedClaims);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(expectedClaims, 50_000_000);
+        _layouts.GetOrAdd((template, day), static (key, state) => new DayLayout(key.Template, key.Day, state.Zone, state.Claims), (Zone: _zone, Claims: expectedClaims));
+        _quotas.Prepare(Options.Quotas, day, expectedClaims);
     }
 
     /// <summary>Withdraws a day: every seat closes, the calendar is removed, and the holds and bookings it had are returned.</summary>
@@ -116,6 +143,16 @@ public sealed partial class InMemorySlotEngine
 
         var today = TodayAt(now);
         _quotas.Purge(today);
+
+        // Past days' layouts (and their hold-expiry tables) are no longer pinned here; they go when
+        // their calendars leave the providers' rings.
+        foreach (var key in _layouts.Keys)
+        {
+            if (key.Day < today)
+            {
+                _layouts.TryRemove(key, out _);
+            }
+        }
         foreach (var group in Directory.Groups)
         {
             group.PurgeBefore(today);

@@ -45,7 +45,7 @@ public sealed partial class InMemorySlotEngine
         }
 
         var patient = _patients.IndexOf(request.Patient);
-        if (!_quotas.TryAcquire(Options.Quotas, request.Patient, calendar.Provider, calendar.Day, now, out var tickets))
+        if (!_quotas.TryAcquire(Options.Quotas, patient, calendar.Provider, calendar.Day, now, out var tickets))
         {
             return ClaimResult.Failed(ClaimStatus.QuotaExceeded);
         }

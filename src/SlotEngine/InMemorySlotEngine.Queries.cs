@@ -94,7 +94,10 @@ public sealed partial class InMemorySlotEngine
     public int FindEarliest(EarliestQuery query, Span<FreeStart> destination)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var providers = ResolveProviders(query);
+
+        // A city + branch query looks its group up once: the members to scan, and the day indexes.
+        var cityGroup = query.City is { } city && query.Branch is { } branch ? Directory.GroupOf(city, branch) : null;
+        var providers = cityGroup is not null ? cityGroup.Members : ResolveProviders(query);
         var now = NowTicks();
         var today = TodayAt(now);
         var firstDay = Math.Max(query.From.DayNumber, today.DayNumber + Options.EarliestBookableDayOffset);
@@ -105,9 +108,7 @@ public sealed partial class InMemorySlotEngine
         var found = 0;
 
         // A city + branch search for single slots, one per calendar, reads the group's day index.
-        var group = query.City is { } city && query.Branch is { } branch && query.Length == 1 && perCalendar == 1
-            ? Directory.GroupOf(city, branch)
-            : null;
+        var group = query.Length == 1 && perCalendar == 1 ? cityGroup : null;
         for (var dayNumber = firstDay; dayNumber <= lastDay && found < wanted; dayNumber++)
         {
             var day = DateOnly.FromDayNumber(dayNumber);

@@ -17,12 +17,13 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
 {
     private readonly EngineClock _clock;
     private readonly TimeZoneInfo _zone;
-    private readonly PatientDirectory _patients = new();
+    private readonly PatientDirectory _patients;
     private readonly QuotaLedger _quotas;
     private readonly IdempotencyLedger _idempotency = new();
     private readonly ConcurrentDictionary<(DayTemplate Template, DateOnly Day), DayLayout> _layouts = new();
     private readonly BookingRules _rules;
     private readonly long _idempotencyRetentionTicks;
+    private readonly bool _prepareQuotaDays;
     private LocalDay? _today;
 
     /// <summary>Creates an engine.</summary>
@@ -36,7 +37,9 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
         _zone = Options.TimeZone;
         PatientKeys = Options.PatientKeyHasher ?? PatientKeyHasher.CreateEphemeral();
         Directory = new SlotDirectory(Options.MaxOpenDaysPerProvider);
-        _quotas = new QuotaLedger(Directory);
+        _patients = new PatientDirectory(Options.ExpectedPatients);
+        _quotas = new QuotaLedger(Directory, Options.ExpectedClaimsPerDay);
+        _prepareQuotaDays = Options.ExpectedClaimsPerDay > 0;
         _rules = new BookingRules(Options);
         _idempotencyRetentionTicks = Options.IdempotencyRetention.Ticks;
     }
@@ -57,6 +60,12 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
 
     /// <summary>The booking rules this engine applies (window, in the past, cutoff, hold limit, input checks), taken from <see cref="Options"/> once.</summary>
     public BookingRules Rules => _rules;
+
+    /// <summary>The quota ledger (for tests: its days and keys).</summary>
+    internal QuotaLedger QuotaLedger => _quotas;
+
+    /// <summary>The patient directory (for tests and memory accounting).</summary>
+    internal PatientDirectory Patients => _patients;
 
     /// <inheritdoc />
     public DateOnly Today => TodayAt(NowTicks());
@@ -81,7 +90,7 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
     private bool InBookingWindow(DateOnly day, DateOnly today) => _rules.IsInBookingWindow(day, today);
 
     private DayLayout LayoutFor(DayTemplate template, DateOnly day) =>
-        _layouts.GetOrAdd((template, day), static (key, zone) => new DayLayout(key.Template, key.Day, zone), _zone);
+        _layouts.GetOrAdd((template, day), static (key, self) => new DayLayout(key.Template, key.Day, self._zone, self.Options.ExpectedClaimsPerDay), this);
 
     private Calendar RequireCalendar(CalendarKey key)
     {

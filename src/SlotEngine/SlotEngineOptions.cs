@@ -58,6 +58,25 @@ public sealed class SlotEngineOptions
     public int MaxOpenDaysPerProvider { get; set; } = 64;
 
     /// <summary>
+    /// How many distinct patients the engine expects: the patient directory is allocated for them
+    /// when the engine is made (8 bytes a place, 1.5 to 3 places a patient, at most 2^25 places:
+    /// 256 MiB), so that new patients during the load cost a CAS and no allocation. More patients
+    /// than this (or than about 22 million) still fit: the directory grows by segments eight times
+    /// larger, allocated when needed.
+    /// <value>The default is 0: start with 65,536 places and grow. Range 0 to 100,000,000.</value>
+    /// </summary>
+    public int ExpectedPatients { get; set; }
+
+    /// <summary>
+    /// How many claims (holds and books) one day is expected to receive: when a day is first
+    /// published, its quota tables are allocated for that many keys per quota scope (8 bytes a key
+    /// plus 8 per entry of the limit, 1.5 to 3 places a key), so that the claims of the day allocate
+    /// nothing. More claims still fit (the tables grow by segments four times larger).
+    /// <value>The default is 0: each day's tables are made on its first claim with 4,096 places and grow. Range 0 to 50,000,000.</value>
+    /// </summary>
+    public int ExpectedClaimsPerDay { get; set; }
+
+    /// <summary>
     /// Turns national IDs into patient keys. Every node sharing calendars needs the same secret.
     /// <value>The default is <see langword="null"/>: a random secret per engine.</value>
     /// </summary>
@@ -110,6 +129,16 @@ public sealed class SlotEngineOptions
         if (MaxOpenDaysPerProvider < 1 || MaxOpenDaysPerProvider > 1024)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxOpenDaysPerProvider), MaxOpenDaysPerProvider, "SlotEngineOptions.MaxOpenDaysPerProvider must be from 1 to 1024.");
+        }
+
+        if (ExpectedPatients < 0 || ExpectedPatients > 100_000_000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ExpectedPatients), ExpectedPatients, "SlotEngineOptions.ExpectedPatients must be from 0 to 100,000,000.");
+        }
+
+        if (ExpectedClaimsPerDay < 0 || ExpectedClaimsPerDay > 50_000_000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ExpectedClaimsPerDay), ExpectedClaimsPerDay, "SlotEngineOptions.ExpectedClaimsPerDay must be from 0 to 50,000,000.");
         }
     }
 }

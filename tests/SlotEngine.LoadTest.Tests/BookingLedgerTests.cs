@@ -26,5 +26,11 @@ public class BookingLedgerTests
         Assert.Equal(4_999, entries.Count(e => e.State == LedgerState.Booked));
         Assert.Equal(LedgerState.WalkedAway, entries[^1].State);
         Assert.Throws<ArgumentOutOfRangeException>(() => ledger.At(5_001));
+
+        // Stored compactly, read back whole: every field of the reservation survives.
+        Assert.Equal(Booking(3_001), ledger.At(3_000));
+        Assert.Equal(Booking(9_999) with { HoldExpiresAt = DateTimeOffset.UnixEpoch }, entries[^1].Reservation);
+        var wide = new Reservation(new CalendarKey(new ProviderId(ProviderId.MaxValue), new DateOnly(2031, 12, 31)), new SlotRange(200, 88), 15, long.MaxValue >> 3, new PatientKey(ulong.MaxValue), new DateTimeOffset(2031, 12, 30, 23, 59, 59, TimeSpan.Zero));
+        Assert.Equal(wide, ledger.At(ledger.AddBooking(wide)));
     }
 }

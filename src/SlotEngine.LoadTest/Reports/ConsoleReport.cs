@@ -33,6 +33,11 @@ internal static class ConsoleReport
         var gc = result.Gc;
         summary.AddRow("garbage collector", Markup.Escape($"{gc.Gen0:N0} gen0, {gc.Gen1:N0} gen1, {gc.Gen2:N0} gen2 collections; paused {gc.Paused.TotalSeconds:0.000} s ({(result.ElapsedSeconds > 0 ? gc.Paused.TotalSeconds / result.ElapsedSeconds : 0):P0} of the load); {gc.AllocatedBytes / 1048576.0:N0} MiB allocated ({result.BytesPerBooking:N0} B per booking); {gc.GcMode}"));
         summary.AddRow("cpu", $"{gc.Cpu.TotalSeconds:0.00} s of process CPU in {result.ElapsedSeconds:0.00} s of load on {Environment.ProcessorCount} cores: {result.CpuMicrosPerBooking:0.00} µs per booking");
+        if (result.Generator is { } g)
+        {
+            summary.AddRow("generator", $"{g.GeneratorShare:P0} of the workers' time outside engine calls: {g.GeneratorCpuMicrosPerBooking:0.00} µs of the CPU per booking is the generator's, {g.EngineCpuMicrosPerBooking:0.00} µs the engine's (worker time per booking: engine calls {g.EngineMicrosPerBooking:0.00} µs, generator {g.GeneratorMicrosPerBooking:0.00} µs); allocated per booking on the workers: engine calls {g.EngineBytesPerBooking:N0} B, generator {g.GeneratorBytesPerBooking:N0} B");
+        }
+
         if (result.BookingsPerSecond > 0)
         {
             var day = LoadSettings.MhrsDay / result.BookingsPerSecond;

@@ -21,15 +21,17 @@ internal record struct LedgerEntry(Reservation Reservation, LedgerState State);
 /// <summary>
 /// The generator's own record of every booking it confirmed and every hold it left behind, kept
 /// apart from the engine so that the end-of-run check can recount the engine against it. One per
-/// worker (no sharing); merged after the run. Stored in fixed chunks of 1,024 entries (64 KiB,
-/// below the large-object threshold) so that growing it never copies and never makes the
-/// collector do a full collection for the generator's own bookkeeping.
+/// worker (no sharing); merged after the run. Stored in fixed chunks of 1,024 compact entries
+/// (40 bytes each where a <see cref="LedgerEntry"/> takes 72: the ledger is the generator's largest
+/// allocation per booking; 40 KiB a chunk, below the large-object threshold) so that growing it
+/// never copies and never makes the collector do a full collection for the generator's own
+/// bookkeeping.
 /// </summary>
 internal sealed class BookingLedger
 {
     private const int ChunkBits = 10;
     private const int ChunkSize = 1 << ChunkBits;
-    private readonly List<LedgerEntry[]> _chunks = [];
+    private readonly List<Compact[]> _chunks = [];
     private int _count;
 
     /// <summary>Number of entries.</summary>
@@ -42,7 +44,8 @@ internal sealed class BookingLedger
         {
             for (var i = 0; i < _count; i++)
             {
-                yield return _chunks[i >> ChunkBits][i & (ChunkSize - 1)];
+                var entry = _chunks[i >> ChunkBits][i & (ChunkSize - 1)];
+                yield return new LedgerEntry(entry.ToReservation(), entry.State);
             }
         }
     }
@@ -50,37 +53,60 @@ internal sealed class BookingLedger
     /// <summary>Records a confirmed booking.</summary>
     /// <param name="booking">The confirmed reservation.</param>
     /// <returns>Its index, to mark it cancelled later.</returns>
-    public int AddBooking(in Reservation booking) => Add(new LedgerEntry(booking, LedgerState.Booked));
+    public int AddBooking(in Reservation booking) => Add(new Compact(booking, LedgerState.Booked));
 
     /// <summary>Records a hold left to expire.</summary>
     /// <param name="hold">The hold.</param>
-    public void AddWalkAway(in Reservation hold) => Add(new LedgerEntry(hold, LedgerState.WalkedAway));
+    public void AddWalkAway(in Reservation hold) => Add(new Compact(hold, LedgerState.WalkedAway));
 
     /// <summary>The reservation at an index.</summary>
     /// <param name="index">From <see cref="AddBooking"/>.</param>
     /// <returns>The reservation.</returns>
-    public Reservation At(int index) => Slot(index).Reservation;
+    public Reservation At(int index) => Slot(index).ToReservation();
 
     /// <summary>Marks a booking cancelled.</summary>
     /// <param name="index">From <see cref="AddBooking"/>.</param>
     public void MarkCancelled(int index) => Slot(index).State = LedgerState.Cancelled;
 
-    private ref LedgerEntry Slot(int index)
+    private ref Compact Slot(int index)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_count, nameof(index));
         return ref _chunks[index >> ChunkBits][index & (ChunkSize - 1)];
     }
 
-    private int Add(in LedgerEntry entry)
+    private int Add(in Compact entry)
     {
         var index = _count;
         if ((index & (ChunkSize - 1)) == 0)
         {
-            _chunks.Add(new LedgerEntry[ChunkSize]);
+            _chunks.Add(new Compact[ChunkSize]);
         }
 
         _chunks[index >> ChunkBits][index & (ChunkSize - 1)] = entry;
         _count++;
         return index;
+    }
+
+    /// <summary>A reservation in 40 bytes: slots and seat fit in 16 bits (at most 288 slots, 16 seats); the hold expiry as UTC ticks (0: a booking).</summary>
+    private struct Compact(in Reservation reservation, LedgerState state)
+    {
+        private readonly long _token = reservation.Token;
+        private readonly ulong _patient = reservation.Patient.Value;
+        private readonly long _holdExpiryUtcTicks = reservation.HoldExpiresAt?.UtcTicks ?? 0;
+        private readonly int _provider = reservation.Calendar.Provider.Value;
+        private readonly int _dayNumber = reservation.Calendar.Day.DayNumber;
+        private readonly short _first = checked((short)reservation.Slots.First);
+        private readonly short _length = checked((short)reservation.Slots.Length);
+        private readonly short _seat = checked((short)reservation.Seat);
+
+        public LedgerState State { get; set; } = state;
+
+        public readonly Reservation ToReservation() => new(
+            new CalendarKey(new ProviderId(_provider), DateOnly.FromDayNumber(_dayNumber)),
+            new SlotRange(_first, _length),
+            _seat,
+            _token,
+            new PatientKey(_patient),
+            _holdExpiryUtcTicks == 0 ? null : new DateTimeOffset(_holdExpiryUtcTicks, TimeSpan.Zero));
     }
 }

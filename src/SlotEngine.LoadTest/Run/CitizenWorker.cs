@@ -23,12 +23,21 @@ internal sealed class CitizenWorker
     private readonly RunControl _control;
     private readonly TimeZoneInfo _zone;
     private readonly PriorityQueue<int, long> _cancels = new();
+
+    // Queries are immutable: one per (city, branch, from, to) is made once and asked again, so a
+    // search allocates nothing in the generator (a few thousand distinct ones in a default run).
+    private readonly Dictionary<(int City, int Branch, int From, int To), EarliestQuery> _queries = [];
     private readonly double _ticksToNanos = 1e9 / Stopwatch.Frequency;
     private readonly long _arrivalInterval;
     private FastRandom _random;
     private long _unflushed;
     private DateOnly _today;
     private long _todayEndsTicks;
+    private long _engineTicks;
+    private long _loopTicks;
+    private long _engineBytes;
+    private long _loopBytes;
+    private long _callStartBytes;
 
     /// <summary>Creates a worker.</summary>
     /// <param name="index">Its number (separates random streams and open-loop schedules).</param>
@@ -69,12 +78,26 @@ internal sealed class CitizenWorker
     /// <summary>Cancels scheduled for after the end of the run.</summary>
     public int CancelsPending => _cancels.Count;
 
+    /// <summary>Stopwatch ticks this worker spent inside engine calls (search, hold, confirm, cancel).</summary>
+    public long EngineTicks => Volatile.Read(ref _engineTicks);
+
+    /// <summary>Stopwatch ticks of this worker's whole loop (engine calls and its own work), set when it stops.</summary>
+    public long LoopTicks => Volatile.Read(ref _loopTicks);
+
+    /// <summary>Bytes this worker's thread allocated inside engine calls.</summary>
+    public long EngineBytes => Volatile.Read(ref _engineBytes);
+
+    /// <summary>Bytes this worker's thread allocated in its whole loop, set when it stops.</summary>
+    public long LoopBytes => Volatile.Read(ref _loopBytes);
+
     /// <summary>Runs citizens until the control says stop.</summary>
     /// <returns>A task that completes when the worker stops.</returns>
     public async Task RunAsync()
     {
         // Spread the open-loop schedules of the workers evenly over one interval.
         var next = _control.StartTimestamp + (_arrivalInterval * Index / Math.Max(1, _settings.Concurrency));
+        var loopStart = Stopwatch.GetTimestamp();
+        var loopStartBytes = GC.GetAllocatedBytesForCurrentThread();
         while (!_control.ShouldStop(_unflushed))
         {
             _control.Tick(_unflushed);
@@ -102,6 +125,8 @@ internal sealed class CitizenWorker
 
         _control.AddBookings(_unflushed);
         _unflushed = 0;
+        Volatile.Write(ref _loopTicks, Stopwatch.GetTimestamp() - loopStart);
+        Volatile.Write(ref _loopBytes, GC.GetAllocatedBytesForCurrentThread() - loopStartBytes);
     }
 
     private async ValueTask BookOneAsync(long arrival)
@@ -121,9 +146,9 @@ internal sealed class CitizenWorker
                 break;
             }
 
-            var query = EarliestQuery.ForCityBranch(city, branch, from, to, length: 1, count: _settings.Choices);
+            var query = QueryFor(city, branch, from, to);
             int found;
-            var t0 = Stopwatch.GetTimestamp();
+            var t0 = StartCall();
             try
             {
                 found = await SearchAsync(query).ConfigureAwait(false);
@@ -146,7 +171,7 @@ internal sealed class CitizenWorker
 
             var pick = _starts[_random.Next(found)];
             ClaimResult hold;
-            t0 = Stopwatch.GetTimestamp();
+            t0 = StartCall();
             try
             {
                 hold = await _engine.ClaimAsync(ClaimRequest.Hold(pick.Calendar, pick.Slots, patient, _settings.HoldTtl)).ConfigureAwait(false);
@@ -188,6 +213,18 @@ internal sealed class CitizenWorker
         Stats.Fail(Operation.Booking, FailureReason.GaveUp);
     }
 
+    private EarliestQuery QueryFor(CityCode city, BranchId branch, DateOnly from, DateOnly to)
+    {
+        var key = (city.Value, branch.Value, from.DayNumber, to.DayNumber);
+        if (!_queries.TryGetValue(key, out var query))
+        {
+            query = EarliestQuery.ForCityBranch(city, branch, from, to, length: 1, count: _settings.Choices);
+            _queries.Add(key, query);
+        }
+
+        return query;
+    }
+
     /// <summary>Finds the earliest starts into <see cref="_starts"/>; returns how many.</summary>
     private async ValueTask<int> SearchAsync(EarliestQuery query)
     {
@@ -209,7 +246,7 @@ internal sealed class CitizenWorker
     private async ValueTask ConfirmAsync(Reservation hold, long arrival)
     {
         ClaimResult booking;
-        var t0 = Stopwatch.GetTimestamp();
+        var t0 = StartCall();
         try
         {
             booking = await _engine.ConfirmAsync(hold).ConfigureAwait(false);
@@ -249,7 +286,7 @@ internal sealed class CitizenWorker
             _cancels.Dequeue();
             var booking = Ledger.At(index);
             ClaimResult result;
-            var t0 = Stopwatch.GetTimestamp();
+            var t0 = StartCall();
             try
             {
                 result = await _engine.CancelAsync(booking, CancelActor.Patient).ConfigureAwait(false);
@@ -277,8 +314,25 @@ internal sealed class CitizenWorker
         }
     }
 
-    private void Record(Operation operation, long startTimestamp) =>
-        Stats.Record(operation, (long)((Stopwatch.GetTimestamp() - startTimestamp) * _ticksToNanos));
+    /// <summary>The start of an engine call: its timestamp (returned) and this thread's allocation count.</summary>
+    private long StartCall()
+    {
+        _callStartBytes = GC.GetAllocatedBytesForCurrentThread();
+        return Stopwatch.GetTimestamp();
+    }
+
+    private void Record(Operation operation, long startTimestamp)
+    {
+        var ticks = Stopwatch.GetTimestamp() - startTimestamp;
+        if (operation != Operation.Booking)
+        {
+            // One engine call (booking spans the citizen's calls and the generator's work between them).
+            _engineTicks += ticks;
+            _engineBytes += GC.GetAllocatedBytesForCurrentThread() - _callStartBytes;
+        }
+
+        Stats.Record(operation, (long)(ticks * _ticksToNanos));
+    }
 
     private DateOnly TodayAt(long utcTicks)
     {

@@ -48,6 +48,12 @@ internal static class LoadRun
             BookingHorizonDays = Math.Max(15, settings.DaysOpen),
             MaxOpenDaysPerProvider = Math.Max(64, settings.DaysOpen + 2),
             PatientKeyHasher = hasher,
+
+            // Pre-size the engine's per-patient and per-day tables for the scenario, so that the
+            // load measures claims, not the tables' growth: every citizen may claim, and about
+            // 1.2 holds per booking spread over the open days.
+            ExpectedPatients = settings.Citizens,
+            ExpectedClaimsPerDay = (int)Math.Min(50_000_000, ExpectedClaims(settings) / Math.Max(1, settings.DaysOpen)),
         };
         var (engines, error) = await Backends.CreateNodesAsync(settings, options, w => output.Line("warning: " + w), cancellationToken).ConfigureAwait(false);
         if (engines is null)
@@ -107,6 +113,13 @@ internal static class LoadRun
         var today = DateOnly.FromDateTime(clock.Start.DateTime);
         var days = Enumerable.Range(1, settings.DaysOpen).Select(today.AddDays).ToArray();
         step.Restart();
+        if (engine is InMemorySlotEngine prepared)
+        {
+            // Citizens take the earliest free slot, so nearly every claim lands on the first open
+            // day (its seats are far from full): its tables are allocated for all of them now.
+            prepared.PrepareDay(days[0], settings.Template, (int)Math.Min(50_000_000, ExpectedClaims(settings)));
+        }
+
         if (settings.NodeId == 0)
         {
             await PublishAsync(engine, settings, days, cancellationToken).ConfigureAwait(false);
@@ -200,6 +213,7 @@ internal static class LoadRun
             Stats = stats,
             Timeline = timeline.Points,
             Redis = redis,
+            Generator = GeneratorCost.Of(workers, stats.Bookings, stats.Bookings == 0 ? 0 : gc.Cpu.TotalMicroseconds / stats.Bookings),
             Invariants = invariants,
             SetupSeconds = setup.Elapsed.TotalSeconds,
             ElapsedSeconds = elapsed.TotalSeconds,
@@ -213,6 +227,9 @@ internal static class LoadRun
             Interrupted = cancellationToken.IsCancellationRequested,
         };
     }
+
+    /// <summary>Holds and books the run expects: about 1.2 per booking of the target (walk-aways and retries).</summary>
+    private static long ExpectedClaims(LoadSettings settings) => (settings.BookingsTarget ?? LoadSettings.MhrsDay) * 6 / 5;
 
     /// <summary>One search per city, branch and open day, on both cores; returns how many.</summary>
     private static int WarmDayIndexes(InMemorySlotEngine engine, NationalMap map, DateOnly[] days)

@@ -36,6 +36,9 @@ internal sealed record RunResult
     /// <summary>Garbage collections, pauses, allocation and CPU time during the load.</summary>
     public required LoadCost Gc { get; init; }
 
+    /// <summary>The workers' time split between engine calls and the generator's own work.</summary>
+    public GeneratorCost? Generator { get; init; }
+
     /// <summary>Setup steps and their seconds, in order (country, days opened, day indexes, citizens, collection).</summary>
     public IReadOnlyList<(string Step, double Seconds)> SetupSteps { get; init; } = [];
 

@@ -128,18 +128,8 @@ internal sealed partial class Calendar
         Indexed(first, first + length);
     }
 
-    private long[] EnsureHoldExpiry()
-    {
-        var expiry = Volatile.Read(ref _holdExpiry);
-        if (expiry is null)
-        {
-            // Allocated once, on the first hold; a racing allocation loses and uses the winner's array.
-            Interlocked.CompareExchange(ref _holdExpiry, new long[_cells.Length], null);
-            expiry = Volatile.Read(ref _holdExpiry)!;
-        }
-
-        return expiry;
-    }
+    /// <summary>This calendar's places in the day's hold-expiry table (no allocation per calendar; see <see cref="HoldExpiryAt"/>).</summary>
+    private HoldExpiries EnsureHoldExpiry() => new(this, Layout.EnsureHoldExpiries());
 
     /// <summary>Keeps <see cref="_earliestHoldExpiry"/> a lower bound of every live hold's expiry.</summary>
     private void LowerEarliestHoldExpiry(long expiryTicks)

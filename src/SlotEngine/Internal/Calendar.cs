@@ -42,9 +42,9 @@ namespace SlotEngine;
 /// </remarks>
 internal sealed partial class Calendar
 {
+    private static int s_lastId;
     private readonly ulong[] _free;
     private readonly ulong[] _cells;
-    private long[]? _holdExpiry;
     private long _lastToken;
     private long _version;
     private int _liveHolds;
@@ -52,6 +52,7 @@ internal sealed partial class Calendar
 
     public Calendar(ProviderEntry provider, DayLayout layout, long lastToken = 0)
     {
+        Id = unchecked((uint)Interlocked.Increment(ref s_lastId));
         _lastToken = lastToken;
         TokenFloor = lastToken;
         Provider = provider;
@@ -78,6 +79,9 @@ internal sealed partial class Calendar
     }
 
     public ProviderEntry Provider { get; }
+
+    /// <summary>This calendar's own number (process-wide, wrapping after 2^32 calendars): its part of the keys of its hold expiries in the day's table, so that a day withdrawn and published again never reads the old calendar's expiries.</summary>
+    public uint Id { get; }
 
     public DayLayout Layout { get; }
 
@@ -134,10 +138,33 @@ internal sealed partial class Calendar
 
     private void Changed() => Interlocked.Increment(ref _version);
 
+    /// <summary>
+    /// The expiry written for a hold whose head is this cell (long.MaxValue if no hold was ever
+    /// written there). Expiries live in the day's table (<see cref="DayLayout.HoldExpiries"/>), keyed
+    /// by this calendar and the cell; a hold writes its expiry there before it publishes its head
+    /// cell (release), so a reader that saw the head cell (acquire) finds the expiry.
+    /// </summary>
     private long HoldExpiryAt(int lane, int slot)
     {
-        var expiry = Volatile.Read(ref _holdExpiry);
-        return expiry is null ? long.MaxValue : Volatile.Read(ref expiry[CellIndex(lane, slot)]);
+        if (Layout.HoldExpiries is not { } table || table.Find(DayLayout.HoldKey(Id, CellIndex(lane, slot)), out var place) < 0)
+        {
+            return long.MaxValue;
+        }
+
+        return Volatile.Read(ref place.Payload(0));
+    }
+
+    /// <summary>The hold-expiry places of this calendar, by cell index: made in the day's table on first write.</summary>
+    private readonly struct HoldExpiries(Calendar calendar, KeyTable table)
+    {
+        public ref long this[int cellIndex]
+        {
+            get
+            {
+                table.GetOrAdd(DayLayout.HoldKey(calendar.Id, cellIndex), out var place);
+                return ref place.Payload(0);
+            }
+        }
     }
 
     /// <summary>Whether this calendar is a read model a store loads (see <see cref="LoadReplica"/>): ownership is not asserted there.</summary>

@@ -6,7 +6,8 @@ namespace SlotEngine;
 /// of daylight saving). Ambiguous local times (the fall-back hour) take their first occurrence
 /// (the daylight-saving offset). A gap slot's start is one tick after the slot before it, or, for
 /// gap slots that open the day, just before the first slot that exists; so slot starts strictly
-/// increase. Shared by every calendar with the same template and day; immutable and thread-safe.
+/// increase. Shared by every calendar with the same template and day; immutable and thread-safe but for
+/// the day's arena of hold expiries (internal), which is lock-free.
 /// </summary>
 /// <remarks>
 /// Public for store authors (advanced): a store lays a published day out exactly as the engine does, for
@@ -15,17 +16,37 @@ namespace SlotEngine;
 /// </remarks>
 public sealed class DayLayout
 {
+    /// <summary>The smallest first segment of the day's hold-expiry table (then eight times larger each).</summary>
+    private const int MinHoldBits = 10;
     private readonly long[] _startUtcTicks;
     private readonly bool[] _offered;
+    private readonly int _holdBits;
+    private KeyTable? _holdExpiries;
 
     /// <summary>Lays <paramref name="template"/> onto <paramref name="day"/> in <paramref name="zone"/>.</summary>
     /// <param name="template">The template.</param>
     /// <param name="day">The local day.</param>
     /// <param name="zone">The zone the day is local to.</param>
     public DayLayout(DayTemplate template, DateOnly day, TimeZoneInfo zone)
+        : this(template, day, zone, 0)
+    {
+    }
+
+    /// <summary>Lays a template onto a day, with the day's hold-expiry table sized up front.</summary>
+    /// <param name="template">The template.</param>
+    /// <param name="day">The local day.</param>
+    /// <param name="zone">The engine's zone.</param>
+    /// <param name="expectedHolds">Holds the day is expected to receive (0: none known): its hold-expiry table is allocated for them now rather than grown on the first holds.</param>
+    internal DayLayout(DayTemplate template, DateOnly day, TimeZoneInfo zone, int expectedHolds)
     {
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(zone);
+        _holdBits = KeyTable.BitsFor(expectedHolds, MinHoldBits, 24);
+        if (expectedHolds > 0)
+        {
+            _holdExpiries = new KeyTable(_holdBits, payloadLength: 1);
+        }
+
         Template = template;
         Day = day;
         var count = template.SlotCount;
@@ -71,6 +92,33 @@ public sealed class DayLayout
 
     /// <summary>The template laid out.</summary>
     public DayTemplate Template { get; }
+
+    /// <summary>
+    /// The hold expiries of every calendar laid out by this layout, one place per (calendar, seat,
+    /// head slot) that ever held, keyed by <see cref="HoldKey"/>, the expiry as the place's one
+    /// payload long; null until the first hold. A day's holds cost no object per calendar: the table
+    /// goes when the day's calendars and this layout go.
+    /// </summary>
+    internal KeyTable? HoldExpiries => Volatile.Read(ref _holdExpiries);
+
+    /// <summary>The hold-expiry table, made on first use (a losing racer's table is dropped).</summary>
+    internal KeyTable EnsureHoldExpiries()
+    {
+        var table = Volatile.Read(ref _holdExpiries);
+        if (table is null)
+        {
+            Interlocked.CompareExchange(ref _holdExpiries, new KeyTable(_holdBits, payloadLength: 1), null);
+            table = Volatile.Read(ref _holdExpiries)!;
+        }
+
+        return table;
+    }
+
+    /// <summary>A hold-expiry key: a calendar's id and a cell's index, never 0.</summary>
+    /// <param name="calendarId">The calendar's <see cref="Calendar.Id"/>.</param>
+    /// <param name="cellIndex">The head cell's index (seat × slots + slot, below 2^16).</param>
+    /// <returns>The key.</returns>
+    internal static ulong HoldKey(uint calendarId, int cellIndex) => (((ulong)calendarId << 16) | (uint)cellIndex) + 1;
 
     /// <summary>The local day.</summary>
     public DateOnly Day { get; }

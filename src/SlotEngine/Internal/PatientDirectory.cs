@@ -1,58 +1,64 @@
-using System.Collections.Concurrent;
-
 namespace SlotEngine;
 
 /// <summary>
-/// Gives each patient key a dense 32-bit index, so that a claim cell can name its owner in 32 bits.
-/// Lookups are lock-free; the index → key table is a list of fixed segments, each allocated once
-/// (CAS) and never moved, so a reader never sees a torn or resized table.
+/// Gives each patient key a 32-bit index, so that a claim cell can name its owner in 32 bits. The
+/// index is the key's address in a <see cref="KeyTable"/>: the place where the key was inserted,
+/// which never moves, so index → key is a read of that place and key → index a probe. Lock-free,
+/// and no object per patient: a new patient costs a CAS on a place of a pre-allocated segment (a
+/// segment eight times larger is allocated when the windows of the last one fill up).
 /// </summary>
+/// <remarks>
+/// Indexes are not dense (a segment fills to roughly 85 % before keys spill into the next), and
+/// stay below 2^32: the directory holds a few hundred million patients (segments up to 2^28 places).
+/// </remarks>
 internal sealed class PatientDirectory
 {
-    private const int SegmentBits = 16;
-    private const int SegmentSize = 1 << SegmentBits;
-    private const int MaxSegments = 1 << 15;
-    private readonly ConcurrentDictionary<ulong, uint> _indexByKey = new();
-    private readonly ulong[]?[] _segments = new ulong[]?[MaxSegments];
-    private int _next = -1;
+    /// <summary>The smallest first segment: 2^16 places (512 KiB); then segments eight times larger, up to 2^28.</summary>
+    private const int MinFirstBits = 16;
 
-    public int Count => _indexByKey.Count;
+    /// <summary>The largest first segment, 2^25 places (256 MiB), so that a 2^28-place segment can follow it: a directory sized for 100 M patients still has room to spill into.</summary>
+    private const int MaxFirstBits = 25;
+    private readonly KeyTable _table;
+
+    /// <summary>Creates a directory with room for <paramref name="expectedPatients"/> in its first segment.</summary>
+    /// <param name="expectedPatients">Patients expected (0: the smallest first segment).</param>
+    public PatientDirectory(int expectedPatients = 0)
+    {
+        _table = new KeyTable(KeyTable.BitsFor(expectedPatients, MinFirstBits, MaxFirstBits), payloadLength: 0);
+    }
+
+    /// <summary>Patients known.</summary>
+    public int Count => _table.Count;
+
+    /// <summary>Places allocated (8 bytes each).</summary>
+    public long Capacity => _table.Capacity;
+
+    /// <summary>The index of the default (absent) patient key: no place holds 0, and <see cref="KeyAt"/> gives the default key back for it.</summary>
+    public const uint NoPatient = uint.MaxValue;
 
     public uint IndexOf(PatientKey patient)
     {
-        if (_indexByKey.TryGetValue(patient.Value, out var index))
+        if (patient.Value == 0)
         {
-            return index;
+            return NoPatient;
         }
 
-        return _indexByKey.GetOrAdd(patient.Value, static (key, self) => self.Allocate(key), this);
-    }
-
-    public PatientKey KeyAt(uint index)
-    {
-        var segment = Volatile.Read(ref _segments[index >> SegmentBits]);
-        return segment is null ? default : new PatientKey(Volatile.Read(ref segment[index & (SegmentSize - 1)]));
-    }
-
-    private uint Allocate(ulong key)
-    {
-        // A losing racer's index stays unused; the table entry is written before the dictionary
-        // publishes the index, so KeyAt never sees an index without its key.
-        var index = (uint)Interlocked.Increment(ref _next);
-        var segmentIndex = (int)(index >> SegmentBits);
-        if (segmentIndex >= MaxSegments)
+        // Patients claim more than once: most lookups find the key in the newest segment.
+        var index = _table.Find(patient.Value, out _);
+        if (index < 0)
         {
-            throw new InvalidOperationException("The patient directory is full (2^31 patients).");
+            try
+            {
+                index = _table.GetOrAdd(patient.Value, out _);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new InvalidOperationException($"The patient directory is full ({_table.Count:N0} patients).", e);
+            }
         }
 
-        var segment = Volatile.Read(ref _segments[segmentIndex]);
-        if (segment is null)
-        {
-            Interlocked.CompareExchange(ref _segments[segmentIndex], new ulong[SegmentSize], null);
-            segment = Volatile.Read(ref _segments[segmentIndex])!;
-        }
-
-        Volatile.Write(ref segment[index & (SegmentSize - 1)], key);
-        return index;
+        return (uint)index;
     }
+
+    public PatientKey KeyAt(uint index) => new(_table.KeyAt(index));
 }

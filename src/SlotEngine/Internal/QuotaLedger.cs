@@ -3,31 +3,63 @@ using System.Collections.Concurrent;
 namespace SlotEngine;
 
 /// <summary>
-/// Enforces per-patient, per-day quotas without locks. Each (patient, scope, day) has a
-/// <see cref="QuotaCell"/> of as many entries as the limit. An entry is 0 (empty),
-/// <see cref="Pending"/> (a claim is under way) or names a claim by provider, first slot and token.
+/// Enforces per-patient, per-day quotas without locks. Each (patient, scope, day) has as many
+/// entries as the rule's limit. An entry is 0 (empty), <see cref="Pending"/> (a claim is under way)
+/// or names a claim by provider, first slot and token.
 /// </summary>
 /// <remarks>
-/// A claim first takes an entry in every applicable cell by CAS (empty → pending, or a dead claim
-/// → pending), then claims its slots, then writes its own reference into the entries (or empties
-/// them if the claim failed). An entry is only ever taken by one CAS, so at most limit entries are
-/// live or pending at once, and a pending entry counts as used: two threads can never both pass a
-/// limit. Entries are not cleared on release or expiry; a later claimer finds them dead by asking
-/// the calendar, which reclaims an expired hold on the spot so that death is final.
+/// <para><b>Storage.</b> One <see cref="KeyTable"/> per day and scope, keyed by (patient index,
+/// scope id), with the entries as the key's payload: no object per key, a day's tables dropped
+/// whole by <see cref="Purge"/>. An entry is a fixed place for the protocol below: a key's place
+/// never moves, and one key has one place (see <see cref="KeyTable"/>), so every claimer of one
+/// (patient, scope, day) CASes on the same entries.</para>
+/// <para><b>Protocol.</b> A claim first takes an entry in every applicable rule by CAS (empty →
+/// pending, or a dead claim → pending), then claims its slots, then writes its own reference into
+/// the entries (or empties them if the claim failed). An entry is only ever taken by one CAS, so at
+/// most limit entries are live or pending at once, and a pending entry counts as used: two threads
+/// can never both pass a limit. Entries are not cleared on release or expiry; a later claimer finds
+/// them dead by asking the calendar, which reclaims an expired hold on the spot so that death is
+/// final.</para>
 /// </remarks>
-internal sealed class QuotaLedger(SlotDirectory directory)
+internal sealed class QuotaLedger(SlotDirectory directory, int expectedClaimsPerDay = 0)
 {
     public const long Pending = -1;
-    private readonly ConcurrentDictionary<QuotaKey, QuotaCell> _cells = new();
+
+    /// <summary>A day's table per scope starts with at least 2^12 places, then segments four times larger as it fills (growth ×4: a few segments to walk on insert, less memory ahead of need than ×8).</summary>
+    public const int MinFirstBits = 12;
+
+    /// <summary>Each segment of a quota table has four times the places of the one before.</summary>
+    public const int GrowthBits = 2;
+    private readonly ConcurrentDictionary<int, QuotaDay> _days = new();
+    private readonly int _firstBits = KeyTable.BitsFor(expectedClaimsPerDay, MinFirstBits, 24);
 
     public static long EncodeClaim(ProviderId provider, int slot, long token) =>
         ((long)provider.Value << 38) | ((long)slot << 29) | (token & ClaimCell.MaxToken);
 
+    /// <summary>Keys held by the day's tables (all scopes), for tests and memory accounting.</summary>
+    public int KeysOn(DateOnly day) => _days.TryGetValue(day.DayNumber, out var quotaDay) ? quotaDay.Count : 0;
+
+    /// <summary>Days with tables.</summary>
+    public int Days => _days.Count;
+
     /// <summary>Takes one entry in each rule's cell, or none (and returns false).</summary>
-    public bool TryAcquire(QuotaPolicy policy, PatientKey patient, ProviderEntry provider, DateOnly day, long nowTicks, out QuotaTickets tickets)
+    /// <param name="policy">The rules.</param>
+    /// <param name="patient">The patient's index in the engine's <see cref="PatientDirectory"/>.</param>
+    /// <param name="provider">The provider claimed on.</param>
+    /// <param name="day">The calendar's day.</param>
+    /// <param name="nowTicks">Now (a dead entry is one whose claim is no longer live now).</param>
+    /// <param name="tickets">The entries taken, to commit or abort.</param>
+    /// <returns>True when every rule had an entry free.</returns>
+    public bool TryAcquire(QuotaPolicy policy, uint patient, ProviderEntry provider, DateOnly day, long nowTicks, out QuotaTickets tickets)
     {
         tickets = default;
         var rules = policy.RuleSpan;
+        if (rules.Length == 0)
+        {
+            return true;
+        }
+
+        var quotaDay = DayOf(day);
         for (var i = 0; i < rules.Length; i++)
         {
             var rule = rules[i];
@@ -37,20 +69,32 @@ internal sealed class QuotaLedger(SlotDirectory directory)
                 QuotaScope.Clinic => provider.Clinic.Id.Value,
                 _ => provider.Clinic.Facility.Value,
             };
-            var key = new QuotaKey(patient.Value, rule.Scope, scopeId, day.DayNumber);
-            if (!_cells.TryGetValue(key, out var cell))
+
+            // Never 0 (the table's empty mark): the patient index is below 2^32 − 1.
+            var key = (((ulong)patient << 32) | unchecked((uint)scopeId)) + 1;
+            KeyTable table;
+            KeyTable.Place place;
+            try
             {
-                cell = _cells.GetOrAdd(key, static (_, limit) => new QuotaCell(limit), rule.MaxPerDay);
+                table = quotaDay.Table(rule.Scope, rule.MaxPerDay, _firstBits);
+                table.GetOrAdd(key, out place);
+            }
+            catch
+            {
+                // A table that cannot grow (out of memory, or full) must not leave the entries
+                // taken so far pending for good: that would use up the patient's quota.
+                Abort(ref tickets);
+                throw;
             }
 
-            var entry = TryTakeEntry(cell, day, nowTicks);
+            var entry = TryTakeEntry(place, table.PayloadLength, day, nowTicks);
             if (entry < 0)
             {
                 Abort(ref tickets);
                 return false;
             }
 
-            tickets.Add(cell, entry);
+            tickets.Add(place, entry);
         }
 
         return true;
@@ -60,8 +104,8 @@ internal sealed class QuotaLedger(SlotDirectory directory)
     {
         for (var i = 0; i < tickets.Count; i++)
         {
-            var (cell, entry) = tickets.Get(i);
-            Volatile.Write(ref cell.Entry(entry), claim);
+            var (place, entry) = tickets.Get(i);
+            Volatile.Write(ref place.Payload(entry), claim);
         }
 
         tickets = default;
@@ -71,33 +115,63 @@ internal sealed class QuotaLedger(SlotDirectory directory)
     {
         for (var i = 0; i < tickets.Count; i++)
         {
-            var (cell, entry) = tickets.Get(i);
-            Volatile.Write(ref cell.Entry(entry), 0);
+            var (place, entry) = tickets.Get(i);
+            Volatile.Write(ref place.Payload(entry), 0);
         }
 
         tickets = default;
     }
 
-    /// <summary>Drops the cells of days before <paramref name="firstKeptDay"/>.</summary>
+    /// <summary>Makes a day's tables for the policy's rules now (when the day is published, or prepared), so its claims allocate nothing; a day that has tables keeps them.</summary>
+    /// <param name="policy">The rules.</param>
+    /// <param name="day">The day.</param>
+    /// <param name="expectedClaims">Claims the day is expected to receive; null for the engine's <see cref="SlotEngineOptions.ExpectedClaimsPerDay"/>.</param>
+    public void Prepare(QuotaPolicy policy, DateOnly day, int? expectedClaims = null)
+    {
+        var rules = policy.RuleSpan;
+        if (rules.Length == 0 || _days.ContainsKey(day.DayNumber))
+        {
+            return;
+        }
+
+        var bits = expectedClaims is { } claims ? KeyTable.BitsFor(claims, MinFirstBits, 24) : _firstBits;
+        var quotaDay = DayOf(day);
+        foreach (var rule in rules)
+        {
+            quotaDay.Table(rule.Scope, rule.MaxPerDay, bits);
+        }
+    }
+
+    private QuotaDay DayOf(DateOnly day)
+    {
+        if (!_days.TryGetValue(day.DayNumber, out var quotaDay))
+        {
+            quotaDay = _days.GetOrAdd(day.DayNumber, static _ => new QuotaDay());
+        }
+
+        return quotaDay;
+    }
+
+    /// <summary>Drops the tables of days before <paramref name="firstKeptDay"/>, whole; returns how many keys they held.</summary>
     public int Purge(DateOnly firstKeptDay)
     {
         var removed = 0;
-        foreach (var pair in _cells)
+        foreach (var pair in _days)
         {
-            if (pair.Key.DayNumber < firstKeptDay.DayNumber && _cells.TryRemove(pair))
+            if (pair.Key < firstKeptDay.DayNumber && _days.TryRemove(pair))
             {
-                removed++;
+                removed += pair.Value.Count;
             }
         }
 
         return removed;
     }
 
-    private int TryTakeEntry(QuotaCell cell, DateOnly day, long nowTicks)
+    private int TryTakeEntry(KeyTable.Place place, int length, DateOnly day, long nowTicks)
     {
-        for (var i = 0; i < cell.Length; i++)
+        for (var i = 0; i < length; i++)
         {
-            ref var entry = ref cell.Entry(i);
+            ref var entry = ref place.Payload(i);
             while (true)
             {
                 var current = Volatile.Read(ref entry);
@@ -128,62 +202,56 @@ internal sealed class QuotaLedger(SlotDirectory directory)
             && calendar.IsLiveClaim(slot, token, nowTicks);
     }
 
-    private readonly record struct QuotaKey(ulong Patient, QuotaScope Scope, int ScopeId, int DayNumber);
 }
 
-/// <summary>
-/// The entries of one (patient, scope, day) quota. Up to <see cref="InlineCapacity"/> entries live
-/// inside the cell itself (MHRS's limits are one and two), so a quota key costs the dictionary's
-/// node and this one object, not a separate array as well; larger limits use an array. Each entry
-/// is a fixed location for the CAS protocol above: the cell never moves an entry or resizes.
-/// </summary>
-internal sealed class QuotaCell
+/// <summary>One day's quota tables, one per scope, each made on first use (a losing racer's table is dropped).</summary>
+internal sealed class QuotaDay
 {
-    public const int InlineCapacity = 2;
-    private readonly long[]? _overflow;
-    private InlineEntries _inline;
+    private readonly KeyTable?[] _byScope = new KeyTable?[3];
 
-    public QuotaCell(int limit)
+    /// <summary>Keys in all scopes.</summary>
+    public int Count
     {
-        Length = limit;
-        _overflow = limit > InlineCapacity ? new long[limit] : null;
+        get
+        {
+            var count = 0;
+            for (var i = 0; i < _byScope.Length; i++)
+            {
+                count += Volatile.Read(ref _byScope[i])?.Count ?? 0;
+            }
+
+            return count;
+        }
     }
 
-    /// <summary>Number of entries (the rule's limit).</summary>
-    public int Length { get; }
-
-    /// <summary>The entry at <paramref name="index"/> (0 to <see cref="Length"/> − 1), for Volatile and Interlocked access.</summary>
-    public ref long Entry(int index)
+    /// <summary>The scope's table; made with <paramref name="limit"/> entries per key on first use (a later policy with another limit keeps the table's).</summary>
+    public KeyTable Table(QuotaScope scope, int limit, int firstBits)
     {
-        if (_overflow is { } overflow)
+        ref var table = ref _byScope[(int)scope];
+        var current = Volatile.Read(ref table);
+        if (current is null)
         {
-            return ref overflow[index];
+            Interlocked.CompareExchange(ref table, new KeyTable(firstBits, limit, QuotaLedger.GrowthBits), null);
+            current = Volatile.Read(ref table)!;
         }
 
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Length, nameof(index));
-        return ref _inline[index];
-    }
-
-    [System.Runtime.CompilerServices.InlineArray(InlineCapacity)]
-    private struct InlineEntries
-    {
-        private long _first;
+        return current;
     }
 }
 
 /// <summary>The entries one claim has taken, at most one per quota rule (three rules at most).</summary>
 internal struct QuotaTickets
 {
-    private QuotaCell? _cell0;
-    private QuotaCell? _cell1;
-    private QuotaCell? _cell2;
+    private KeyTable.Place _cell0;
+    private KeyTable.Place _cell1;
+    private KeyTable.Place _cell2;
     private int _entry0;
     private int _entry1;
     private int _entry2;
 
     public int Count { get; private set; }
 
-    public void Add(QuotaCell cell, int entry)
+    public void Add(KeyTable.Place cell, int entry)
     {
         switch (Count)
         {
@@ -195,10 +263,10 @@ internal struct QuotaTickets
         Count++;
     }
 
-    public readonly (QuotaCell Cell, int Entry) Get(int i) => i switch
+    public readonly (KeyTable.Place Place, int Entry) Get(int i) => i switch
     {
-        0 => (_cell0!, _entry0),
-        1 => (_cell1!, _entry1),
-        _ => (_cell2!, _entry2),
+        0 => (_cell0, _entry0),
+        1 => (_cell1, _entry1),
+        _ => (_cell2, _entry2),
     };
 }

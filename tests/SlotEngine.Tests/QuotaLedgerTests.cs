@@ -1,0 +1,153 @@
+using SlotEngine.Tests.Support;
+
+namespace SlotEngine.Tests;
+
+/// <summary>
+/// The quota ledger's per-day tables (<see cref="KeyTable"/> per day and scope): dropped whole when
+/// the day has passed, made up front when the engine is told how many claims a day expects, and
+/// never losing a kept day's entries to a drop that races the claims.
+/// </summary>
+public class QuotaLedgerTests
+{
+    [Fact]
+    public void A_sweep_drops_the_tables_of_past_days_whole_and_keeps_the_others()
+    {
+        var world = new TestWorld();
+        var near = world.Publish(TestWorld.P1, TestWorld.Tomorrow);
+        var far = world.Publish(TestWorld.P1, TestWorld.Today.AddDays(5));
+        world.MustBook(near, 0, 1, patient: 0);
+        world.MustBook(far, 0, 1, patient: 0);
+        world.MustBook(far, 1, 1, patient: 1);
+        var ledger = world.Engine.QuotaLedger;
+        Assert.Equal(2, ledger.Days);
+        Assert.Equal(2, ledger.KeysOn(near.Day)); // clinic and facility of patient 0
+        Assert.Equal(4, ledger.KeysOn(far.Day));
+
+        world.Time.Advance(TimeSpan.FromDays(2)); // `near` is yesterday now
+        world.Engine.SweepExpiredHolds();
+        Assert.Equal(1, ledger.Days);
+        Assert.Equal(0, ledger.KeysOn(near.Day));
+        Assert.Equal(4, ledger.KeysOn(far.Day));
+
+        // The kept day's entries still count: one booking per clinic per day.
+        Assert.Equal(ClaimStatus.QuotaExceeded, world.Book(world.Publish(TestWorld.P2, far.Day), 3, 1, patient: 0).Status);
+        Assert.True(world.Book(world.Publish(TestWorld.P2, far.Day), 4, 1, patient: 2).Succeeded);
+    }
+
+    [Fact]
+    public void Expected_claims_per_day_make_the_tables_when_the_day_is_published()
+    {
+        var world = new TestWorld(o => o.ExpectedClaimsPerDay = 100_000);
+        var ledger = world.Engine.QuotaLedger;
+        Assert.Equal(0, ledger.Days);
+        var calendar = world.Publish(TestWorld.P1, TestWorld.Tomorrow);
+        Assert.Equal(1, ledger.Days);
+        Assert.Equal(0, ledger.KeysOn(calendar.Day));
+        world.MustBook(calendar, 0, 1, patient: 0);
+        Assert.Equal(2, ledger.KeysOn(calendar.Day));
+        Assert.Equal(ClaimStatus.QuotaExceeded, world.Book(calendar, 1, 1, patient: 0).Status);
+    }
+
+    [Fact]
+    public void Expected_patients_size_the_directory_up_front()
+    {
+        var small = new TestWorld();
+        var large = new TestWorld(o => o.ExpectedPatients = 1_000_000);
+        Assert.Equal(1L << 16, small.Engine.Patients.Capacity);
+        Assert.True(large.Engine.Patients.Capacity >= 1_500_000, large.Engine.Patients.Capacity.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var calendar = large.Publish(TestWorld.P1, TestWorld.Tomorrow);
+        var booking = large.MustBook(calendar, 0, 1, patient: 0);
+        Assert.Equal(large.Patient(0), large.Engine.GetCalendar(calendar)[0].Owner);
+        Assert.Equal(booking.Patient, large.Patient(0));
+    }
+
+    [Fact]
+    public void A_day_prepared_for_its_rush_has_its_tables_before_it_is_published()
+    {
+        var world = new TestWorld();
+        world.Engine.PrepareDay(TestWorld.Tomorrow, DayTemplate.Standard, expectedClaims: 200_000);
+        Assert.Equal(1, world.Engine.QuotaLedger.Days);
+        var calendar = world.Publish(TestWorld.P1, TestWorld.Tomorrow);
+        world.MustHold(calendar, 0, 1, patient: 0);
+        Assert.Equal(2, world.Engine.QuotaLedger.KeysOn(calendar.Day));
+        Assert.Equal(ClaimStatus.QuotaExceeded, world.Hold(calendar, 1, 1, patient: 0).Status);
+        Assert.Throws<ArgumentOutOfRangeException>(() => world.Engine.PrepareDay(TestWorld.Tomorrow, DayTemplate.Standard, -1));
+    }
+
+    [Theory]
+    [InlineData(-1, 0)]
+    [InlineData(0, -1)]
+    [InlineData(100_000_001, 0)]
+    [InlineData(0, 50_000_001)]
+    public void Expected_sizes_out_of_range_are_refused(int patients, int claims)
+    {
+        var options = new SlotEngineOptions { ExpectedPatients = patients, ExpectedClaimsPerDay = claims };
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new InMemorySlotEngine(options));
+        Assert.Contains(patients != 0 ? "ExpectedPatients" : "ExpectedClaimsPerDay", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Claims_racing_a_sweeper_that_drops_days_never_pass_a_quota()
+    {
+        // Books only (nothing is released), so every success stays live: per patient, day and clinic
+        // at most one success, per facility at most two, whatever the sweeper dropped meanwhile.
+        var world = new TestWorld(o => o.BookingHorizonDays = 30);
+        var days = Enumerable.Range(1, 4).Select(d => TestWorld.Today.AddDays(d)).ToArray();
+        var providers = new[] { TestWorld.P1, TestWorld.P2, TestWorld.P3, TestWorld.P4 };
+        var where = new Dictionary<ProviderId, (int Clinic, int Facility)> { [TestWorld.P1] = (10, 1), [TestWorld.P2] = (10, 1), [TestWorld.P3] = (11, 1), [TestWorld.P4] = (20, 2) };
+        foreach (var provider in providers)
+        {
+            foreach (var day in days)
+            {
+                world.Publish(provider, day, TestWorld.Wide);
+            }
+        }
+
+        var threads = Math.Max(4, Environment.ProcessorCount);
+        var successes = new List<Reservation>[threads];
+        var done = 0;
+        using var barrier = new Barrier(threads + 1);
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            var random = new Random(t);
+            var mine = new List<Reservation>();
+            barrier.SignalAndWait();
+            for (var i = 0; i < 20_000; i++)
+            {
+                var calendar = new CalendarKey(providers[random.Next(providers.Length)], days[random.Next(days.Length)]);
+                var result = world.Book(calendar, random.Next(144), 1, patient: random.Next(40));
+                if (result.Succeeded)
+                {
+                    mine.Add(result.Reservation);
+                }
+            }
+
+            successes[t] = mine;
+            Interlocked.Increment(ref done);
+        })).ToList();
+        var sweeper = new Thread(() =>
+        {
+            barrier.SignalAndWait();
+            while (Volatile.Read(ref done) < threads)
+            {
+                // Three hours at a time: the first days pass (and are dropped) while claims run.
+                world.Time.Advance(TimeSpan.FromHours(3));
+                world.Engine.SweepExpiredHolds();
+                Thread.Yield();
+            }
+        });
+        workers.ForEach(w => w.Start());
+        sweeper.Start();
+        workers.ForEach(w => w.Join());
+        sweeper.Join();
+
+        var all = successes.SelectMany(s => s).ToList();
+        Assert.True(all.Count > 100, $"only {all.Count} bookings succeeded");
+        Assert.True(world.Engine.QuotaLedger.Days < days.Length, "no day was dropped while the claims ran");
+        foreach (var group in all.GroupBy(r => (r.Patient, r.Calendar.Day)))
+        {
+            Assert.All(group.GroupBy(r => where[r.Calendar.Provider].Clinic), g => Assert.Single(g));
+            Assert.All(group.GroupBy(r => where[r.Calendar.Provider].Facility), g => Assert.InRange(g.Count(), 1, 2));
+        }
+    }
+}
