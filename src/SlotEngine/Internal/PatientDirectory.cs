@@ -28,6 +28,12 @@ internal sealed class PatientDirectory
         return _indexByKey.GetOrAdd(patient.Value, static (key, self) => self.Allocate(key), this);
     }
 
+    /// <summary>
+    /// The patient's index if the directory has one, without adding it (allocates nothing). A patient
+    /// without an index owns no claim: every claim cell names its patient by an index given before.
+    /// </summary>
+    public bool TryFind(PatientKey patient, out uint index) => _indexByKey.TryGetValue(patient.Value, out index);
+
     public PatientKey KeyAt(uint index)
     {
         var segment = Volatile.Read(ref _segments[index >> SegmentBits]);
