@@ -82,7 +82,7 @@ public sealed partial class InMemorySlotEngine
 
     /// <summary>Turns a live hold into a booking; confirming a booking with the same token succeeds again.</summary>
     /// <param name="reservation">The hold's reservation.</param>
-    /// <returns>The booking, or HoldExpired / Stale.</returns>
+    /// <returns>The booking, or HoldExpired / Stale (Stale also when the claim with this token is another patient's).</returns>
     /// <exception cref="SlotEngineArgumentException">The reservation is the default value, or names slots or a seat outside its calendar.</exception>
     public ClaimResult TryConfirm(in Reservation reservation)
     {
@@ -93,7 +93,11 @@ public sealed partial class InMemorySlotEngine
         }
 
         var now = NowTicks();
-        var status = calendar is null ? ClaimStatus.Stale : calendar.Confirm(reservation.Seat, reservation.Slots.First, reservation.Token, now);
+        // A patient the directory has no index for owns no claim; one whose index is not the claim's is
+        // another patient's reservation moved onto this claim (tokens repeat across calendars): Stale.
+        var status = calendar is null || !_patients.TryFind(reservation.Patient, out var patient)
+            ? ClaimStatus.Stale
+            : calendar.Confirm(reservation.Seat, reservation.Slots.First, reservation.Token, patient, now);
         if (status == ClaimStatus.Stale && reservation.HoldExpiresAt is { } expiry && expiry.UtcTicks <= now)
         {
             status = ClaimStatus.HoldExpired;
@@ -106,7 +110,7 @@ public sealed partial class InMemorySlotEngine
 
     /// <summary>Releases a hold or booking, with no cutoff.</summary>
     /// <param name="reservation">The reservation.</param>
-    /// <returns>Succeeded, or Stale when the token no longer owns the slots (an expired hold included).</returns>
+    /// <returns>Succeeded, or Stale when the token no longer owns the slots (an expired hold included) or the claim is another patient's.</returns>
     /// <exception cref="SlotEngineArgumentException">The reservation is the default value, or names slots or a seat outside its calendar.</exception>
     public ClaimResult TryRelease(in Reservation reservation) => Remove(reservation, long.MaxValue);
 
@@ -137,7 +141,12 @@ public sealed partial class InMemorySlotEngine
             return ClaimResult.Failed(ClaimStatus.Stale);
         }
 
-        var status = calendar.Release(reservation.Seat, reservation.Slots.First, reservation.Token, _clock, bookedCutoffTicks, out _);
+        if (!_patients.TryFind(reservation.Patient, out var patient))
+        {
+            return ClaimResult.Failed(ClaimStatus.Stale);
+        }
+
+        var status = calendar.Release(reservation.Seat, reservation.Slots.First, reservation.Token, patient, _clock, bookedCutoffTicks, out _);
         return status == ClaimStatus.Succeeded ? ClaimResult.Success(reservation) : ClaimResult.Failed(status);
     }
 

@@ -111,7 +111,7 @@ public class ClaimReleaseBenchmarks
     public bool EngineCalendarOnly()
     {
         var status = _calendar.TryClaim(Slot, 1, _patientIndex, holdExpiryTicks: 0, _nowTicks, out var seat, out var token);
-        return Check(status == ClaimStatus.Succeeded && _calendar.Release(seat, Slot, token, _clock, long.MaxValue, out _) == ClaimStatus.Succeeded);
+        return Check(status == ClaimStatus.Succeeded && _calendar.Release(seat, Slot, token, _patientIndex, _clock, long.MaxValue, out _) == ClaimStatus.Succeeded);
     }
 
     [Benchmark(Description = "Peer: lock per calendar, bool[]")]

@@ -290,10 +290,16 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     }
 
     /// <summary>Subscribes to a channel: <c>SSUBSCRIBE</c> when <paramref name="sharded"/> (a cluster), <c>SUBSCRIBE</c> otherwise. The client renews it after reconnects and slot moves.</summary>
-    public Task SubscribeAsync(string channel, bool sharded, RedisMessageHandler handler, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// Messages are handed over one at a time in the order the server sent them (a <see cref="ChannelMessageQueue"/>):
+    /// StackExchange.Redis runs handler-style subscriptions concurrently, and a calendar's versions arriving out of
+    /// order would look like gaps and cost reloads.
+    /// </remarks>
+    public async Task SubscribeAsync(string channel, bool sharded, RedisMessageHandler handler, CancellationToken cancellationToken = default)
     {
         var name = sharded ? RedisChannel.Sharded(channel) : RedisChannel.Literal(channel);
-        return WithCancellation(Multiplexer.GetSubscriber().SubscribeAsync(name, (_, message) => handler(message)), cancellationToken);
+        var queue = await WithCancellation(Multiplexer.GetSubscriber().SubscribeAsync(name), cancellationToken).ConfigureAwait(false);
+        queue.OnMessage(message => handler(message.Message));
     }
 
     /// <summary>Ends a subscription.</summary>

@@ -14,6 +14,10 @@ local c = parse(v)
 if c.token ~= token or c.first ~= first then
   return { 'stale', now }
 end
+-- ARGV[7] the reservation's patient hex: a claim of this token made for another patient is not its claim.
+if c.patient ~= ARGV[7] then
+  return { 'stale', now }
+end
 if c.kind == 'b' then
   return { 'ok', 0 }
 end

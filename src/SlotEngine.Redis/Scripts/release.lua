@@ -13,6 +13,10 @@ local c = parse(v)
 if c.token ~= token or c.first ~= first then
   return { 'stale' }
 end
+-- ARGV[8] the reservation's patient hex: a claim of this token made for another patient is not its claim.
+if c.patient ~= ARGV[8] then
+  return { 'stale' }
+end
 local now = now_ms()
 if c.kind == 'h' and c.expiry <= now then
   return { 'stale' }

@@ -154,7 +154,7 @@ public sealed partial class RedisSlotEngine
             lane,
             StoreScripts.Confirm,
             CalendarKeys(keys),
-            FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token),
+            FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, Hex(reservation.Patient)),
             cancellationToken)).ConfigureAwait(false);
         var ok = reply[0].AsString() == "ok";
         EndOwnWrite(
@@ -201,7 +201,7 @@ public sealed partial class RedisSlotEngine
         var reply = await OwnWriteAsync(reservation.Calendar, () => EvalAsync(
             StoreScripts.Release,
             CalendarKeys(keys),
-            FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, cutoff),
+            FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, cutoff, Hex(reservation.Patient)),
             cancellationToken)).ConfigureAwait(false);
         var ok = reply[0].AsString() == "ok";
         EndOwnWrite(

@@ -135,7 +135,8 @@ internal sealed partial class Calendar
             }
 
             // The store judged the expiry by its clock: no expiry check here (now = MinValue).
-            if (Confirm(lane, first, token, long.MinValue) != ClaimStatus.Succeeded)
+            // The store checked the patient too: the head's own patient is passed through.
+            if (Confirm(lane, first, token, ClaimCell.Patient(head), long.MinValue) != ClaimStatus.Succeeded)
             {
                 return false;
             }

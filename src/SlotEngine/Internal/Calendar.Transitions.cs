@@ -14,15 +14,29 @@ internal sealed partial class Calendar
     private static bool IsHeadOf(ulong cell, long token) =>
         ClaimCell.IsClaim(cell) && ClaimCell.IsHead(cell) && ClaimCell.Token(cell) == token;
 
-    /// <summary>Turns a live hold into a booking. Succeeds again if already booked with this token.</summary>
-    public ClaimStatus Confirm(int lane, int first, long token, long nowTicks)
+    /// <summary>
+    /// Whether <paramref name="cell"/> is the head of the claim with this token, made for this patient
+    /// (its directory index). Tokens count up per calendar, so the same token names a claim on every
+    /// calendar that issued that many: a reservation moved to another calendar, day or seat can meet a
+    /// claim with its token there. The patient is what it cannot bring along: the cell keeps the whole
+    /// directory index (32 bits, and the directory maps an index to exactly one patient key), so this
+    /// is an exact comparison of patients, not of a fragment of their keys.
+    /// </summary>
+    private static bool IsHeadOf(ulong cell, long token, uint patient) =>
+        IsHeadOf(cell, token) && ClaimCell.Patient(cell) == patient;
+
+    /// <summary>
+    /// Turns a live hold into a booking. Succeeds again if already booked with this token. A head of
+    /// this token made for another <paramref name="patient"/> (directory index) is not this claim: Stale.
+    /// </summary>
+    public ClaimStatus Confirm(int lane, int first, long token, uint patient, long nowTicks)
     {
         ref var head = ref _cells[CellIndex(lane, first)];
         ulong cell;
         while (true)
         {
             cell = Volatile.Read(ref head);
-            if (!IsHeadOf(cell, token))
+            if (!IsHeadOf(cell, token, patient))
             {
                 return ClaimStatus.Stale;
             }
@@ -70,8 +84,9 @@ internal sealed partial class Calendar
     /// <summary>
     /// Releases a hold or booking. A booking whose start is within the cutoff is refused when
     /// <paramref name="bookedCutoffTicks"/> is before now. An expired hold no longer owns its slots: Stale.
+    /// So is a head of this token made for another <paramref name="patient"/> (directory index).
     /// </summary>
-    public ClaimStatus Release(int lane, int first, long token, EngineClock clock, long bookedCutoffTicks, out RemovedClaim removed)
+    public ClaimStatus Release(int lane, int first, long token, uint patient, EngineClock clock, long bookedCutoffTicks, out RemovedClaim removed)
     {
         ref var head = ref _cells[CellIndex(lane, first)];
 
@@ -81,7 +96,7 @@ internal sealed partial class Calendar
         while (true)
         {
             var cell = Volatile.Read(ref head);
-            if (!IsHeadOf(cell, token))
+            if (!IsHeadOf(cell, token, patient))
             {
                 removed = default;
                 return ClaimStatus.Stale;

@@ -60,5 +60,16 @@ internal sealed class PatientDirectory
         return (uint)index;
     }
 
+    /// <summary>
+    /// The patient's index if the directory has one, without adding it (allocates nothing). A patient
+    /// without an index owns no claim: every claim cell names its patient by an index given before.
+    /// </summary>
+    public bool TryFind(PatientKey patient, out uint index)
+    {
+        var found = patient.Value == 0 ? -1 : _table.Find(patient.Value, out _);
+        index = found < 0 ? NoPatient : (uint)found;
+        return found >= 0;
+    }
+
     public PatientKey KeyAt(uint index) => new(_table.KeyAt(index));
 }

@@ -113,6 +113,85 @@ public abstract partial class SlotEngineContract
     }
 
     [Fact]
+    public async Task A_reservation_moved_onto_another_patients_claim_with_the_same_token_is_stale()
+    {
+        // Tokens count up per calendar: the same claims in the same order on two calendars get the same
+        // tokens on the same seats. Patient A's reservations, moved to the other calendar (another
+        // doctor, or another day), land on patient B's claims with their own seat, first slot and token.
+        var engine = await EngineAsync(o => o.Quotas = QuotaPolicy.None);
+        var otherDoctor = new CalendarKey(ContractWorld.SameClinic, ContractWorld.Day);
+        var otherDay = new CalendarKey(ContractWorld.Doctor, ContractWorld.Day.AddDays(1));
+        await engine.PublishAsync(otherDoctor.Provider, otherDoctor.Day, ContractWorld.Standard);
+        await engine.PublishAsync(otherDay.Provider, otherDay.Day, ContractWorld.Standard);
+        var a = ContractWorld.Patient(1);
+        var b = ContractWorld.Patient(2);
+        var aHeld = await SucceedAsync(engine.ClaimAsync(ClaimRequest.Hold(Calendar, SlotRange.Single(3), a, TimeSpan.FromMinutes(10))));
+        var aBooked = await SucceedAsync(engine.ClaimAsync(ClaimRequest.Book(Calendar, new SlotRange(7, 2), a)));
+        foreach (var calendar in new[] { otherDoctor, otherDay })
+        {
+            var bHeld = await SucceedAsync(engine.ClaimAsync(ClaimRequest.Hold(calendar, SlotRange.Single(3), b, TimeSpan.FromMinutes(10))));
+            var bBooked = await SucceedAsync(engine.ClaimAsync(ClaimRequest.Book(calendar, new SlotRange(7, 2), b)));
+            Assert.Equal((0, aHeld.Token), (bHeld.Seat, bHeld.Token));
+            Assert.Equal((0, aBooked.Token), (bBooked.Seat, bBooked.Token));
+            var before = await SeatsAsync(engine, calendar);
+
+            foreach (var mine in new[] { aHeld, aBooked })
+            {
+                var forged = mine with { Calendar = calendar };
+                Assert.Equal(ClaimStatus.Stale, await StatusAsync(engine.ConfirmAsync(forged)));
+                Assert.Equal(ClaimStatus.Stale, await StatusAsync(engine.ReleaseAsync(forged)));
+                Assert.Equal(ClaimStatus.Stale, await StatusAsync(engine.CancelAsync(forged, CancelActor.Patient)));
+                Assert.Equal(ClaimStatus.Stale, await StatusAsync(engine.CancelAsync(forged, CancelActor.Administrator)));
+            }
+
+            // B's claims are intact: still held and booked, and B's own reservations still own them.
+            Assert.Equal(before, await SeatsAsync(engine, calendar));
+            var snapshot = await engine.GetCalendarAsync(calendar);
+            Assert.Equal(SlotStatus.Held, snapshot[3, 0].Status);
+            Assert.Equal(SlotStatus.Booked, snapshot[7, 0].Status);
+            Assert.Equal(SlotStatus.Booked, snapshot[8, 0].Status);
+            await SucceedAsync(engine.ConfirmAsync(bHeld));
+            await SucceedAsync(engine.ReleaseAsync(bBooked));
+        }
+
+        // A's own claims were never touched either.
+        await SucceedAsync(engine.ConfirmAsync(aHeld));
+        await SucceedAsync(engine.CancelAsync(aBooked, CancelActor.Administrator));
+    }
+
+    [Fact]
+    public async Task A_reservation_with_the_right_token_and_another_patient_is_stale()
+    {
+        var engine = await EngineAsync(o => o.Quotas = QuotaPolicy.None);
+        var booked = await SucceedAsync(engine.ClaimAsync(Book(10, patient: 1)));
+        var held = await SucceedAsync(engine.ClaimAsync(Hold(12, patient: 2, length: 2)));
+        await SucceedAsync(engine.ClaimAsync(Book(20, patient: 3)));
+        var before = await SeatsAsync(engine, Calendar);
+
+        // Another patient with claims of their own, another with none anywhere, and the default key.
+        foreach (var patient in new[] { ContractWorld.Patient(3), ContractWorld.Patient(99), default })
+        {
+            foreach (var mine in new[] { booked, held })
+            {
+                var forged = mine with { Patient = patient };
+                Assert.Equal(ClaimStatus.Stale, await StatusAsync(engine.ConfirmAsync(forged)));
+                Assert.Equal(ClaimStatus.Stale, await StatusAsync(engine.ReleaseAsync(forged)));
+                Assert.Equal(ClaimStatus.Stale, await StatusAsync(engine.CancelAsync(forged, CancelActor.Patient)));
+                Assert.Equal(ClaimStatus.Stale, await StatusAsync(engine.CancelAsync(forged, CancelActor.Administrator)));
+            }
+        }
+
+        // The two owners swapped: each presents the other's patient.
+        Assert.Equal(ClaimStatus.Stale, await StatusAsync(engine.ReleaseAsync(booked with { Patient = held.Patient })));
+        Assert.Equal(ClaimStatus.Stale, await StatusAsync(engine.ConfirmAsync(held with { Patient = booked.Patient })));
+        Assert.Equal(ClaimStatus.Stale, await StatusAsync(engine.ReleaseAsync(held with { Patient = booked.Patient })));
+
+        Assert.Equal(before, await SeatsAsync(engine, Calendar));
+        await SucceedAsync(engine.ConfirmAsync(held));
+        await SucceedAsync(engine.ReleaseAsync(booked));
+    }
+
+    [Fact]
     public async Task A_default_reservation_is_a_typed_error_and_changes_nothing()
     {
         var engine = await EngineAsync();
