@@ -118,42 +118,42 @@ public class KeyTableTests
             {
                 case 0:
                 case 1:
-                {
-                    var address = table.GetOrAdd(key, out var place);
-                    if (model.TryGetValue(key, out var known))
                     {
-                        Assert.Equal(known, address);
-                    }
-                    else
-                    {
-                        Assert.DoesNotContain(address, model.Values);
-                        model[key] = address;
-                    }
+                        var address = table.GetOrAdd(key, out var place);
+                        if (model.TryGetValue(key, out var known))
+                        {
+                            Assert.Equal(known, address);
+                        }
+                        else
+                        {
+                            Assert.DoesNotContain(address, model.Values);
+                            model[key] = address;
+                        }
 
-                    place.Payload(0) += step;
-                    payload[key] = payload.GetValueOrDefault(key) + step;
-                    break;
-                }
+                        place.Payload(0) += step;
+                        payload[key] = payload.GetValueOrDefault(key) + step;
+                        break;
+                    }
 
                 case 2:
-                {
-                    var address = table.Find(key, out var place);
-                    Assert.Equal(model.TryGetValue(key, out var known) ? known : -1, address);
-                    if (address >= 0)
                     {
-                        Assert.Equal(payload[key], place.Payload(0));
+                        var address = table.Find(key, out var place);
+                        Assert.Equal(model.TryGetValue(key, out var known) ? known : -1, address);
+                        if (address >= 0)
+                        {
+                            Assert.Equal(payload[key], place.Payload(0));
+                        }
+
+                        break;
                     }
 
-                    break;
-                }
-
                 default:
-                {
-                    var address = random.Next(2) == 0 && model.Count > 0 ? model.Values.ElementAt(random.Next(model.Count)) : random.Next(40_000);
-                    var expected = model.FirstOrDefault(pair => pair.Value == address).Key;
-                    Assert.Equal(expected, table.KeyAt(address));
-                    break;
-                }
+                    {
+                        var address = random.Next(2) == 0 && model.Count > 0 ? model.Values.ElementAt(random.Next(model.Count)) : random.Next(40_000);
+                        var expected = model.FirstOrDefault(pair => pair.Value == address).Key;
+                        Assert.Equal(expected, table.KeyAt(address));
+                        break;
+                    }
             }
 
             Assert.Equal(model.Count, table.Count);
