@@ -14,7 +14,7 @@ public sealed partial class InMemorySlotEngine
         var now = NowTicks();
         if (request.IdempotencyKey is null)
         {
-            return ClaimOnCalendar(calendar, request, now);
+            return ClaimWithActorLimits(calendar, request, now);
         }
 
         var record = _idempotency.Begin(request.IdempotencyKey, request, now, _idempotencyRetentionTicks, out var earlier);
@@ -26,7 +26,7 @@ public sealed partial class InMemorySlotEngine
         var result = ClaimResult.Failed(ClaimStatus.Taken);
         try
         {
-            result = ClaimOnCalendar(calendar, request, now);
+            result = ClaimWithActorLimits(calendar, request, now);
             return result;
         }
         finally

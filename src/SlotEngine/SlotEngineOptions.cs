@@ -63,6 +63,12 @@ public sealed class SlotEngineOptions
     /// </summary>
     public PatientKeyHasher? PatientKeyHasher { get; set; }
 
+    /// <summary>
+    /// Limits that depend on who acts and how (the call centre's claims per call).
+    /// <value>The default is <see cref="ActorPolicy.None"/>.</value>
+    /// </summary>
+    public ActorPolicy Actors { get; set; } = ActorPolicy.None;
+
     /// <summary>Checks every setting and names the first that is wrong.</summary>
     /// <exception cref="ArgumentException">A setting is out of range; the message names it.</exception>
     public void Validate()
@@ -80,6 +86,11 @@ public sealed class SlotEngineOptions
         if (Quotas is null)
         {
             throw new ArgumentException("SlotEngineOptions.Quotas is required (use QuotaPolicy.None for no quotas).", nameof(Quotas));
+        }
+
+        if (Actors is null)
+        {
+            throw new ArgumentException("SlotEngineOptions.Actors is required (use ActorPolicy.None for no limits).", nameof(Actors));
         }
 
         if (EarliestBookableDayOffset < 0 || EarliestBookableDayOffset > 365)

@@ -48,8 +48,24 @@ public sealed partial class RedisSlotEngine
         // Bookings that wait for replicas run on a durable lane: the claim script and its WAIT on one connection of their own.
         var lane = request.IsHold ? _redis.Main : _redis.NextDurable();
         var outcome = ClaimStatus.Taken;
+        string? callPlace = null; // the call counter holding a place for this claim, given back unless the claim happened
+        bool KeepCallPlace()
+        {
+            callPlace = null; // unknown outcome: the place stays taken (conservative, as quota entries)
+            return false;
+        }
+
         try
         {
+            if (_readModel.Rules.CountsAgainstCall(request))
+            {
+                callPlace = await TakeCallPlaceAsync(request.CallId!, cancellationToken).ConfigureAwait(false);
+                if (callPlace is null)
+                {
+                    return ClaimResult.Failed(outcome = ClaimStatus.CallLimitReached);
+                }
+            }
+
             // No local pre-check of "in the past" or the booking window: the claim script judges both by Redis
             // TIME, and this node's clock may run ahead (it would refuse what Redis books). Issue 8.4.
             for (var attempt = 0; ; attempt++)
@@ -84,6 +100,8 @@ public sealed partial class RedisSlotEngine
                     else
                     {
                         EndOwnWrite(request.Calendar, 0, null);
+                        await GiveCallPlaceBackAsync(callPlace).ConfigureAwait(false); // a replay: its first attempt holds the call's place
+                        callPlace = null;
                     }
 
                     outcome = ClaimStatus.Succeeded;
@@ -124,6 +142,10 @@ public sealed partial class RedisSlotEngine
                 }
             }
         }
+        catch (Exception e) when (callPlace is not null && e is RedisException or TimeoutException or OperationCanceledException && KeepCallPlace())
+        {
+            throw; // never reached: the filter only marks the call's place as kept
+        }
         catch (Exception e) when (ownsKey && e is RedisException or TimeoutException or OperationCanceledException)
         {
             outcome = ClaimStatus.Succeeded; // unknown: keep the key's owner record, so that a retry stays exactly-once
@@ -131,6 +153,11 @@ public sealed partial class RedisSlotEngine
         }
         finally
         {
+            if (callPlace is not null && outcome != ClaimStatus.Succeeded)
+            {
+                await GiveCallPlaceBackAsync(callPlace).ConfigureAwait(false);
+            }
+
             if (ownsKey && outcome != ClaimStatus.Succeeded)
             {
                 // Only successful claims are remembered (as in memory): a failed one leaves the key free.

@@ -80,6 +80,9 @@ internal sealed class StoreKeys
     public string QuotaKey(PatientKey patient, DateOnly day) =>
         Prefix + "{q:" + patient.Value.ToString("x16", CultureInfo.InvariantCulture) + ":" + day.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + "}";
 
+    /// <summary>A call-centre call's claim count (<see cref="ClaimRequest.CallId"/>, which has no braces).</summary>
+    public string CallKey(string callId) => Prefix + "{k:" + callId + "}";
+
     public string IdempotencyOwnerKey(string idempotencyKey) => Prefix + "{i:" + idempotencyKey + "}";
 }
 

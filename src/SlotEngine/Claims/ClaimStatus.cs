@@ -32,4 +32,7 @@ public enum ClaimStatus
 
     /// <summary>A patient's cancel came later than the cancel cutoff (80 minutes before the start, by default).</summary>
     CancelTooLate,
+
+    /// <summary>The call (<see cref="ClaimRequest.CallId"/>) has made as many claims as <see cref="ActorPolicy.MaxClaimsPerCall"/> allows.</summary>
+    CallLimitReached,
 }

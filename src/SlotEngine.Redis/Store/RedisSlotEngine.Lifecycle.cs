@@ -1,0 +1,44 @@
+using SlotEngine.Redis.Client;
+using StackExchange.Redis;
+
+namespace SlotEngine.Redis;
+
+public sealed partial class RedisSlotEngine
+{
+    /// <summary>
+    /// Takes one place of a call's limit (<see cref="ActorPolicy.MaxClaimsPerCall"/>) in the call's counter
+    /// (<c>{k:&lt;call id&gt;}</c>, usually another shard than the calendar), before the claim, as quota entries
+    /// are taken: a claim that definitely did not happen gives it back, one whose outcome is unknown keeps it.
+    /// So the limit is never exceeded; a lost connection may cost the call a place. One round trip, only for
+    /// claims that name a call while the limit is set.
+    /// </summary>
+    /// <returns>The counter's key, or null when the call has used every place.</returns>
+    private async ValueTask<string?> TakeCallPlaceAsync(string callId, CancellationToken cancellationToken)
+    {
+        var rules = _readModel.Rules;
+        var key = _keys.CallKey(callId);
+        var reply = await EvalAsync(
+            StoreScripts.CallTake,
+            [key],
+            [rules.MaxClaimsPerCall, (long)Math.Ceiling(rules.CallRetention.TotalMilliseconds)],
+            cancellationToken).ConfigureAwait(false);
+        return reply.AsInt64() == 1 ? key : null;
+    }
+
+    private async ValueTask GiveCallPlaceBackAsync(string? key)
+    {
+        if (key is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await EvalAsync(StoreScripts.CallGive, [key], [], CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            Warn($"Could not give back a call's place after a failed claim ({e.Message}); the call has one place less.");
+        }
+    }
+}
