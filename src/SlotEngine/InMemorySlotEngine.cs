@@ -39,6 +39,7 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
         _quotas = new QuotaLedger(Directory);
         _rules = new BookingRules(Options);
         _idempotencyRetentionTicks = Options.IdempotencyRetention.Ticks;
+        _audit = _rules.Audit ? new AuditLog() : null;
     }
 
     /// <inheritdoc />

@@ -69,6 +69,14 @@ public sealed class SlotEngineOptions
     /// </summary>
     public ActorPolicy Actors { get; set; } = ActorPolicy.None;
 
+    /// <summary>
+    /// Whether every transition is recorded in the audit stream (<see cref="IAuditSource"/>; in memory it grows
+    /// until the host trims it with <see cref="InMemorySlotEngine.TrimAudit"/>; on Redis one stream per calendar,
+    /// appended by the script that makes the change).
+    /// <value>The default is <see langword="false"/>.</value>
+    /// </summary>
+    public bool Audit { get; set; }
+
     /// <summary>Checks every setting and names the first that is wrong.</summary>
     /// <exception cref="ArgumentException">A setting is out of range; the message names it.</exception>
     public void Validate()

@@ -180,7 +180,7 @@ public sealed partial class RedisSlotEngine
         var reply = await OwnWriteAsync(reservation.Calendar, () => _redis.EvalShaAsync(
             lane,
             StoreScripts.Confirm,
-            CalendarKeys(keys),
+            AuditedKeys(keys),
             FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token),
             cancellationToken)).ConfigureAwait(false);
         var ok = reply[0].AsString() == "ok";
@@ -206,13 +206,13 @@ public sealed partial class RedisSlotEngine
 
     /// <inheritdoc />
     public ValueTask<ClaimResult> ReleaseAsync(Reservation reservation, CancellationToken cancellationToken = default) =>
-        RemoveAsync(reservation, CancelActor.Administrator, cancellationToken);
+        RemoveAsync(reservation, CancelActor.Administrator, AuditAction.Release, cancellationToken);
 
     /// <inheritdoc />
     public ValueTask<ClaimResult> CancelAsync(Reservation reservation, CancelActor actor, CancellationToken cancellationToken = default) =>
-        RemoveAsync(reservation, actor, cancellationToken);
+        RemoveAsync(reservation, actor, AuditAction.Cancel, cancellationToken);
 
-    private async ValueTask<ClaimResult> RemoveAsync(Reservation reservation, CancelActor actor, CancellationToken cancellationToken)
+    private async ValueTask<ClaimResult> RemoveAsync(Reservation reservation, CancelActor actor, AuditAction action, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var calendar = await ResolveAsync(reservation).ConfigureAwait(false);
@@ -227,8 +227,8 @@ public sealed partial class RedisSlotEngine
         var keys = _keys.For(reservation.Calendar);
         var reply = await OwnWriteAsync(reservation.Calendar, () => EvalAsync(
             StoreScripts.Release,
-            CalendarKeys(keys),
-            FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, cutoff),
+            AuditedKeys(keys),
+            FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, cutoff, (int)action, actor == CancelActor.Administrator ? (int)Actor.Administrator : (int)Actor.Patient),
             cancellationToken)).ConfigureAwait(false);
         var ok = reply[0].AsString() == "ok";
         EndOwnWrite(
@@ -290,6 +290,11 @@ public sealed partial class RedisSlotEngine
         RedisArgument[] scriptKeys = request.IdempotencyKey is { } key
             ? [keys.Meta, keys.Free, keys.Claims, keys.Nonces, keys.IdempotencyPrefix + key]
             : CalendarKeys(keys);
+        if (_readModel.Rules.Audit)
+        {
+            scriptKeys = [.. scriptKeys, keys.Audit];
+        }
+
         return _redis.EvalShaAsync(
             lane,
             StoreScripts.Claim,
@@ -307,7 +312,10 @@ public sealed partial class RedisSlotEngine
                 lease.DeadlineMs,
                 digest,
                 _retentionMs,
-                Stores.ReadModel.MaxToken),
+                Stores.ReadModel.MaxToken,
+                _readModel.Rules.Audit ? "1" : "0",
+                (int)request.Actor,
+                (int)request.Channel),
             cancellationToken);
     }
 

@@ -71,6 +71,7 @@ internal sealed class StoreKeys
             tag + ":c",
             tag + ":n",
             tag + ":i:",
+            tag + ":a",
             Cluster ? tag + ":feed" : GlobalFeed);
     }
 
@@ -87,4 +88,4 @@ internal sealed class StoreKeys
 }
 
 /// <summary>One calendar's keys (see <c>Scripts/lib.lua</c> for what each holds).</summary>
-internal sealed record CalendarKeySet(string Reference, string Meta, string Free, string Claims, string Nonces, string IdempotencyPrefix, string Feed);
+internal sealed record CalendarKeySet(string Reference, string Meta, string Free, string Claims, string Nonces, string IdempotencyPrefix, string Audit, string Feed);

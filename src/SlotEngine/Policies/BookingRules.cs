@@ -33,8 +33,12 @@ public sealed class BookingRules
         MaxHoldDuration = options.MaxHoldDuration;
         _maxHoldTicks = options.MaxHoldDuration.Ticks;
         MaxClaimsPerCall = options.Actors.MaxClaimsPerCall;
+        Audit = options.Audit;
         CallRetention = options.Actors.CallRetention;
     }
+
+    /// <summary>Whether transitions are recorded in the audit stream (<see cref="SlotEngineOptions.Audit"/>).</summary>
+    public bool Audit { get; }
 
     /// <summary>How many claims one call may make, 0 for no limit (<see cref="ActorPolicy.MaxClaimsPerCall"/>).</summary>
     public int MaxClaimsPerCall { get; }
