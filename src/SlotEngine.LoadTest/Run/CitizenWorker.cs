@@ -29,6 +29,7 @@ internal sealed class CitizenWorker
     private long _unflushed;
     private DateOnly _today;
     private long _todayEndsTicks;
+    private ClaimRequest _lastRequest;
 
     /// <summary>Creates a worker.</summary>
     /// <param name="index">Its number (separates random streams and open-loop schedules).</param>
@@ -53,12 +54,16 @@ internal sealed class CitizenWorker
         _control = control;
         _zone = engine.Options.TimeZone;
         _random = new FastRandom(settings.Seed, index);
+        Lifecycle = settings.Rules ? new LifecycleMix(index, engine.Options.Actors.MaxClaimsPerCall) : null;
         _arrivalInterval = settings.Rate is { } rate ? (long)(Stopwatch.Frequency * settings.Concurrency / rate) : 0;
         Index = index;
     }
 
     /// <summary>The worker's number.</summary>
     public int Index { get; }
+
+    /// <summary>The worker's actor and channel mix, or null when the rules are off.</summary>
+    public LifecycleMix? Lifecycle { get; }
 
     /// <summary>Counters and histograms.</summary>
     public WorkerStats Stats { get; } = new();
@@ -146,10 +151,16 @@ internal sealed class CitizenWorker
 
             var pick = _starts[_random.Next(found)];
             ClaimResult hold;
+            var request = ClaimRequest.Hold(pick.Calendar, pick.Slots, patient, _settings.HoldTtl);
+            if (Lifecycle is not null)
+            {
+                request = Lifecycle.Dress(request, ref _random, _control.Clock.UtcTicks);
+            }
+
             t0 = Stopwatch.GetTimestamp();
             try
             {
-                hold = await _engine.ClaimAsync(ClaimRequest.Hold(pick.Calendar, pick.Slots, patient, _settings.HoldTtl)).ConfigureAwait(false);
+                hold = await _engine.ClaimAsync(request).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -159,6 +170,12 @@ internal sealed class CitizenWorker
             finally
             {
                 Record(Operation.Hold, t0);
+            }
+
+            if (hold.Status == ClaimStatus.CallLimitReached)
+            {
+                Lifecycle!.Refused(); // the agent ends the call; the caller rings again
+                continue;
             }
 
             if (!hold.Succeeded)
@@ -174,6 +191,7 @@ internal sealed class CitizenWorker
                 continue;
             }
 
+            Lifecycle?.Claimed(request);
             if (!_random.Chance(_settings.ConfirmShare))
             {
                 Ledger.AddWalkAway(hold.Reservation);
@@ -181,6 +199,7 @@ internal sealed class CitizenWorker
                 return;
             }
 
+            _lastRequest = request;
             await ConfirmAsync(hold.Reservation, arrival).ConfigureAwait(false);
             return;
         }
@@ -231,6 +250,7 @@ internal sealed class CitizenWorker
         }
 
         var index = Ledger.AddBooking(booking.Reservation);
+        Lifecycle?.Booked(_lastRequest);
         Stats.Booked();
         _unflushed++;
         Record(Operation.Booking, arrival);

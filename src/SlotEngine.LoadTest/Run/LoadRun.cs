@@ -48,6 +48,8 @@ internal static class LoadRun
             BookingHorizonDays = Math.Max(15, settings.DaysOpen),
             MaxOpenDaysPerProvider = Math.Max(64, settings.DaysOpen + 2),
             PatientKeyHasher = hasher,
+            Audit = settings.Rules,
+            Actors = settings.Rules ? ActorPolicy.Mhrs : ActorPolicy.None,
         };
         var (engine, error) = await Backends.CreateAsync(settings, options, w => output.Line("warning: " + w), cancellationToken).ConfigureAwait(false);
         if (engine is null)
@@ -143,6 +145,9 @@ internal static class LoadRun
             options.Quotas,
             windowFrom <= windowTo ? (windowFrom, windowTo) : null,
             CancellationToken.None).ConfigureAwait(false);
+        var lifecycle = settings.Rules
+            ? await LifecycleCheck.RunAsync(engine, workers.Select(w => w.Lifecycle!).ToArray(), workers.SelectMany(w => w.Ledger.Entries).Select(e => e.Reservation.Calendar).Distinct(), CancellationToken.None).ConfigureAwait(false)
+            : LifecycleTotals.Off;
         check.Stop();
 
         return new RunResult
@@ -151,6 +156,7 @@ internal static class LoadRun
             Stats = WorkerStats.Merge(workers.Select(w => w.Stats), timeline.Totals),
             Timeline = timeline.Points,
             Invariants = invariants,
+            Lifecycle = lifecycle,
             SetupSeconds = setup.Elapsed.TotalSeconds,
             ElapsedSeconds = elapsed.TotalSeconds,
             CheckSeconds = check.Elapsed.TotalSeconds,

@@ -74,17 +74,38 @@ public sealed class AuditReplay
     /// </summary>
     /// <param name="snapshot">The engine's calendar.</param>
     /// <param name="now">The time the snapshot was taken (holds expired by then count as free).</param>
+    /// <param name="holdTolerance">
+    /// Seats of holds that expire within this much of <paramref name="now"/> are not compared (for an engine whose
+    /// clock is not the caller's, such as Redis's <c>TIME</c>). Zero compares every seat.
+    /// </param>
     /// <returns>The differences, empty when they agree.</returns>
-    public IReadOnlyList<string> Compare(CalendarSnapshot snapshot, DateTimeOffset now)
+    public IReadOnlyList<string> Compare(CalendarSnapshot snapshot, DateTimeOffset now, TimeSpan holdTolerance = default)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         var differences = new List<string>();
         var expected = new Dictionary<(int Slot, int Seat), ReplayedClaim>();
-        foreach (var claim in ClaimsOf(snapshot.Key, now))
+        var uncertain = new HashSet<(int Slot, int Seat)>();
+        if (_live.TryGetValue(snapshot.Key, out var claims))
         {
-            for (var s = claim.Slots.First; s < claim.Slots.End; s++)
+            foreach (var claim in claims.Values)
             {
-                expected[(s, claim.Seat)] = claim;
+                var unsure = !claim.Booked && claim.HoldExpiresAt is { } expiry && (expiry - now).Duration() <= holdTolerance && holdTolerance > TimeSpan.Zero;
+                if (!unsure && !claim.Booked && !(claim.HoldExpiresAt > now))
+                {
+                    continue;
+                }
+
+                for (var s = claim.Slots.First; s < claim.Slots.End; s++)
+                {
+                    if (unsure)
+                    {
+                        uncertain.Add((s, claim.Seat));
+                    }
+                    else
+                    {
+                        expected[(s, claim.Seat)] = claim;
+                    }
+                }
             }
         }
 
@@ -92,6 +113,11 @@ public sealed class AuditReplay
         {
             for (var seat = 0; seat < snapshot.Capacity; seat++)
             {
+                if (uncertain.Contains((slot, seat)))
+                {
+                    continue;
+                }
+
                 var view = snapshot[slot, seat];
                 var claimed = view.Status is SlotStatus.Held or SlotStatus.Booked;
                 var known = expected.TryGetValue((slot, seat), out var claim);
