@@ -4,6 +4,7 @@ public sealed partial class InMemorySlotEngine : IAuditSource
 {
     private readonly CallLedger _calls = new();
     private readonly AuditLog? _audit;
+    private ActiveLedger? _active;
 
     /// <summary>How many audit records have been appended (0 when <see cref="SlotEngineOptions.Audit"/> is off).</summary>
     public long AuditCount => _audit?.Count ?? 0;
@@ -62,7 +63,7 @@ public sealed partial class InMemorySlotEngine : IAuditSource
     {
         if (!_rules.CountsAgainstCall(request))
         {
-            return AuditedClaim(request, ClaimOnCalendar(calendar, request, now), now);
+            return AuditedClaim(request, ClaimWithinCap(calendar, request, now), now);
         }
 
         var place = _calls.TryTake(request.CallId!, _rules.MaxClaimsPerCall, now, _rules.CallRetention.Ticks);
@@ -74,7 +75,7 @@ public sealed partial class InMemorySlotEngine : IAuditSource
         var result = ClaimResult.Failed(ClaimStatus.Taken);
         try
         {
-            result = ClaimOnCalendar(calendar, request, now);
+            result = ClaimWithinCap(calendar, request, now);
             return AuditedClaim(request, result, now);
         }
         finally
@@ -84,6 +85,59 @@ public sealed partial class InMemorySlotEngine : IAuditSource
                 CallLedger.GiveBack(place);
             }
         }
+    }
+
+    /// <summary>
+    /// The claim within the patient's cap on live future appointments (<see cref="BookingRules.MaxActiveAppointments"/>):
+    /// an entry of the patient's is taken before the calendar is touched and names the claim after it, or is freed
+    /// when the claim fails (see <see cref="ActiveLedger"/>).
+    /// </summary>
+    private ClaimResult ClaimWithinCap(Calendar calendar, in ClaimRequest request, long now)
+    {
+        var limit = _rules.MaxActiveAppointments;
+        if (limit == 0)
+        {
+            return ClaimOnCalendar(calendar, request, now);
+        }
+
+        var ledger = Volatile.Read(ref _active) ?? InitActive();
+        var entry = ledger.TryTake(request.Patient, limit, TodayAt(now), now, out var cell);
+        if (entry < 0)
+        {
+            return ClaimResult.Failed(ClaimStatus.ActiveLimitReached);
+        }
+
+        var result = ClaimResult.Failed(ClaimStatus.Taken);
+        try
+        {
+            result = ClaimOnCalendar(calendar, request, now);
+        }
+        finally
+        {
+            if (result.Succeeded)
+            {
+                ActiveLedger.Commit(cell, entry, new ActiveClaim(calendar.Provider.Id, calendar.Day, request.Slots.First, result.Reservation.Token));
+            }
+            else
+            {
+                ActiveLedger.Abort(cell, entry);
+            }
+        }
+
+        return result;
+    }
+
+    private ActiveLedger InitActive()
+    {
+        Interlocked.CompareExchange(ref _active, new ActiveLedger(Directory), null);
+        return _active!;
+    }
+
+    /// <summary>How many live future appointments a patient holds by the cap's count (tests).</summary>
+    internal int ActiveCountOf(PatientKey patient)
+    {
+        var now = NowTicks();
+        return Volatile.Read(ref _active)?.LiveCount(patient, TodayAt(now), now) ?? 0;
     }
 
     private ClaimResult AuditedClaim(in ClaimRequest request, in ClaimResult result, long now)

@@ -77,6 +77,13 @@ public sealed class SlotEngineOptions
     /// </summary>
     public bool Audit { get; set; }
 
+    /// <summary>
+    /// The most live future appointments (holds and bookings of today or later) one patient may have at once, across
+    /// every calendar; 0 for no cap. Checked atomically with the claim; refused with <see cref="ClaimStatus.ActiveLimitReached"/>.
+    /// <value>The default is 0 (off; MHRS reports 3). Range 0 to <see cref="QuotaPolicy.MaxLimit"/>.</value>
+    /// </summary>
+    public int MaxActiveAppointments { get; set; }
+
     /// <summary>Checks every setting and names the first that is wrong.</summary>
     /// <exception cref="ArgumentException">A setting is out of range; the message names it.</exception>
     public void Validate()
@@ -99,6 +106,11 @@ public sealed class SlotEngineOptions
         if (Actors is null)
         {
             throw new ArgumentException("SlotEngineOptions.Actors is required (use ActorPolicy.None for no limits).", nameof(Actors));
+        }
+
+        if (MaxActiveAppointments < 0 || MaxActiveAppointments > QuotaPolicy.MaxLimit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxActiveAppointments), MaxActiveAppointments, $"SlotEngineOptions.MaxActiveAppointments must be from 0 to {QuotaPolicy.MaxLimit}.");
         }
 
         if (EarliestBookableDayOffset < 0 || EarliestBookableDayOffset > 365)

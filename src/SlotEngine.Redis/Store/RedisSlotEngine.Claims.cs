@@ -70,11 +70,20 @@ public sealed partial class RedisSlotEngine
             // TIME, and this node's clock may run ahead (it would refuse what Redis books). Issue 8.4.
             for (var attempt = 0; ; attempt++)
             {
-                var lease = await AcquireQuotaAsync(request, calendar, digest, cancellationToken).ConfigureAwait(false);
+                var active = await AcquireActiveAsync(request, calendar, digest, cancellationToken).ConfigureAwait(false);
+                if (active is null)
+                {
+                    return ClaimResult.Failed(outcome = ClaimStatus.ActiveLimitReached);
+                }
+
+                var lease = await AcquireQuotaAsync(request, calendar, digest, cancellationToken, active.IsEmpty ? null : active.Nonce).ConfigureAwait(false);
                 if (lease is null)
                 {
+                    await ReleaseQuotaAsync(active, request.IdempotencyKey is null ? null : keys).ConfigureAwait(false);
                     return ClaimResult.Failed(outcome = ClaimStatus.QuotaExceeded);
                 }
+
+                (lease, active) = CombineLeases(lease, active);
 
                 var reply = await OwnWriteAsync(request.Calendar, () => RunClaimScriptAsync(lane, request, calendar, keys, digest, lease, cancellationToken)).ConfigureAwait(false);
                 var status = reply[0].AsString();
@@ -116,6 +125,7 @@ public sealed partial class RedisSlotEngine
                 // Every other answer means the claim did not happen: give the quota entries back.
                 EndOwnWrite(request.Calendar, 0, null);
                 await ReleaseQuotaAsync(lease, request.IdempotencyKey is null ? null : keys).ConfigureAwait(false);
+                await ReleaseQuotaAsync(active, request.IdempotencyKey is null ? null : keys).ConfigureAwait(false);
                 switch (status)
                 {
                     case "lease" when attempt < MaxLeaseRetries:

@@ -1,4 +1,5 @@
 using SlotEngine.Redis.Client;
+using SlotEngine.Stores;
 using StackExchange.Redis;
 
 namespace SlotEngine.Redis;
@@ -23,6 +24,98 @@ public sealed partial class RedisSlotEngine
             [rules.MaxClaimsPerCall, (long)Math.Ceiling(rules.CallRetention.TotalMilliseconds)],
             cancellationToken).ConfigureAwait(false);
         return reply.AsInt64() == 1 ? key : null;
+    }
+
+    /// <summary>
+    /// A claim's lease nonce. A keyed request's nonce is its key's and request's hash: the same request sent twice
+    /// (a retry, or several clients at once) shares one set of entries, and the calendar's script lets one of them claim.
+    /// </summary>
+    private static string NonceOf(ClaimRequest request, string digest) => request.IdempotencyKey is { } idempotencyKey
+        ? Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(idempotencyKey + "\n" + digest)))[..32]
+        : Guid.NewGuid().ToString("N");
+
+    /// <summary>
+    /// Takes one of the patient's active-appointment entries (<see cref="SlotEngineOptions.MaxActiveAppointments"/>) in
+    /// <c>{a:&lt;patient hex&gt;}</c>, with the same script and the same liveness protocol as the daily quota entries
+    /// (docs/quotas-distributed.md): the entry names the claim's calendar and nonce, the claim script records the nonce,
+    /// and a full cap asks each named calendar whether its claim still lives. An entry of a day before today is dead
+    /// (it is no longer a future appointment). <see cref="QuotaLease.None"/> when there is no cap; null when it is full.
+    /// </summary>
+    private async ValueTask<QuotaLease?> AcquireActiveAsync(ClaimRequest request, ReadModelCalendar calendar, string digest, CancellationToken cancellationToken)
+    {
+        var limit = _readModel.Rules.MaxActiveAppointments;
+        if (limit == 0)
+        {
+            return QuotaLease.None;
+        }
+
+        var key = _keys.ActiveKey(request.Patient);
+        var nonce = NonceOf(request, digest);
+        var reference = StoreKeys.CalendarRef(request.Calendar);
+        // Outlives every entry it can hold: no claim is later than the booking horizon.
+        var expireAt = UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(Today.AddDays(_readModel.Rules.BookingHorizonDays + 2), Options.TimeZone));
+        var args = new List<RedisArgument>
+        {
+            nonce,
+            reference,
+            (long)Math.Ceiling(_options.QuotaLease.TotalMilliseconds),
+            (long)Math.Ceiling(_options.ClockSkewAllowance.TotalMilliseconds),
+            expireAt,
+            1,
+            "a",
+            limit,
+        };
+        var fixedArgs = args.Count;
+        for (var round = 0; round < MaxQuotaRounds; round++)
+        {
+            var reply = await EvalAsync(StoreScripts.QuotaAcquire, [key], [.. args], cancellationToken).ConfigureAwait(false);
+            if (reply[0].AsInt64() == 1)
+            {
+                var deadline = reply[1].AsInt64();
+                var fields = new string[reply.Count - 2];
+                for (var i = 2; i < reply.Count; i++)
+                {
+                    fields[i - 2] = reply[i].AsString()!;
+                }
+
+                return new QuotaLease(key, fields, reference + "|" + nonce + "|" + deadline.ToString(System.Globalization.CultureInfo.InvariantCulture), nonce, deadline);
+            }
+
+            var dead = await FindDeadEntriesAsync(reply, cancellationToken, pastDaysDead: true).ConfigureAwait(false);
+            if (dead.Count == 0)
+            {
+                return null;
+            }
+
+            args.RemoveRange(fixedArgs, args.Count - fixedArgs);
+            foreach (var (field, value) in dead)
+            {
+                args.Add(field);
+                args.Add(value);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The lease the claim script checks, and the other one: both share one nonce, and the claim must land before
+    /// the earlier of their deadlines (a failed keyed claim burns that same deadline, so a twin is refused).
+    /// </summary>
+    private static (QuotaLease Claim, QuotaLease Other) CombineLeases(QuotaLease quota, QuotaLease active)
+    {
+        if (active.IsEmpty)
+        {
+            return (quota, active);
+        }
+
+        if (quota.IsEmpty)
+        {
+            return (active, quota);
+        }
+
+        var deadline = Math.Min(quota.DeadlineMs, active.DeadlineMs);
+        return (quota with { DeadlineMs = deadline }, active with { DeadlineMs = deadline });
     }
 
     private async ValueTask GiveCallPlaceBackAsync(string? key)

@@ -81,6 +81,9 @@ internal sealed class StoreKeys
     public string QuotaKey(PatientKey patient, DateOnly day) =>
         Prefix + "{q:" + patient.Value.ToString("x16", CultureInfo.InvariantCulture) + ":" + day.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + "}";
 
+    /// <summary>A patient's active-appointment entries (<see cref="SlotEngineOptions.MaxActiveAppointments"/>), on the patient's own tag.</summary>
+    public string ActiveKey(PatientKey patient) => Prefix + "{a:" + patient.Value.ToString("x16", CultureInfo.InvariantCulture) + "}";
+
     /// <summary>A call-centre call's claim count (<see cref="ClaimRequest.CallId"/>, which has no braces).</summary>
     public string CallKey(string callId) => Prefix + "{k:" + callId + "}";
 

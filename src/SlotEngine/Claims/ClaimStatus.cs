@@ -35,4 +35,7 @@ public enum ClaimStatus
 
     /// <summary>The call (<see cref="ClaimRequest.CallId"/>) has made as many claims as <see cref="ActorPolicy.MaxClaimsPerCall"/> allows.</summary>
     CallLimitReached,
+
+    /// <summary>The patient already has as many live future appointments (holds and bookings of today or later) as <see cref="SlotEngineOptions.MaxActiveAppointments"/> allows.</summary>
+    ActiveLimitReached,
 }

@@ -34,8 +34,12 @@ public sealed class BookingRules
         _maxHoldTicks = options.MaxHoldDuration.Ticks;
         MaxClaimsPerCall = options.Actors.MaxClaimsPerCall;
         Audit = options.Audit;
+        MaxActiveAppointments = options.MaxActiveAppointments;
         CallRetention = options.Actors.CallRetention;
     }
+
+    /// <summary>The most live future appointments per patient, 0 for no cap (<see cref="SlotEngineOptions.MaxActiveAppointments"/>).</summary>
+    public int MaxActiveAppointments { get; }
 
     /// <summary>Whether transitions are recorded in the audit stream (<see cref="SlotEngineOptions.Audit"/>).</summary>
     public bool Audit { get; }
