@@ -19,7 +19,7 @@ public sealed partial class InMemorySlotEngine : IAuditSource
     /// <returns>How many were copied; 0 when audit is off or nothing is new.</returns>
     public int ReadAudit(long from, Span<AuditRecord> destination) => _audit?.Read(from, destination) ?? 0;
 
-    /// <summary>Lets the engine forget audit records before a position (whole segments of 4,096 records at a time), once the host has read them.</summary>
+    /// <summary>Lets the engine forget audit records before a position (whole segments of 512 records at a time), once the host has read them.</summary>
     /// <param name="position">The first position the host still needs.</param>
     public void TrimAudit(long position) => _audit?.TrimBefore(position);
 

@@ -178,6 +178,12 @@ internal sealed class CitizenWorker
                 continue;
             }
 
+            if (hold.Status == ClaimStatus.ActiveLimitReached)
+            {
+                Lifecycle!.RefusedByCap(); // the citizen has enough appointments already
+                return;
+            }
+
             if (!hold.Succeeded)
             {
                 Stats.Fail(Operation.Hold, OperationNames.ReasonOf(hold.Status));

@@ -5,28 +5,31 @@ namespace SlotEngine.LoadTest.Run;
 /// <param name="BookingsByChannel">Confirmed bookings per channel.</param>
 /// <param name="OnBehalf">Bookings made by someone other than the patient.</param>
 /// <param name="RefusedCallLimit">Claims refused because their call had used its places.</param>
+/// <param name="RefusedActiveCap">Claims refused because the citizen had as many live future appointments as the cap.</param>
 /// <param name="AuditRecords">Audit records the engine wrote.</param>
 /// <param name="ReplayMismatches">Seats where the state rebuilt from the audit stream differs from the engine's (must be 0).</param>
-/// <param name="RuleViolations">Breaches of a rule (a call beyond its limit; must be 0).</param>
+/// <param name="RuleViolations">Breaches of a rule (a call beyond its limit, a citizen with more live future appointments than the cap in the generator's ledger at the end; must be 0).</param>
 /// <param name="CheckSeconds">How long the replay took.</param>
 internal sealed record LifecycleTotals(
     bool Enabled,
     IReadOnlyDictionary<BookingChannel, long> BookingsByChannel,
     long OnBehalf,
     long RefusedCallLimit,
+    long RefusedActiveCap,
     long AuditRecords,
     long ReplayMismatches,
     long RuleViolations,
     double CheckSeconds)
 {
-    public static readonly LifecycleTotals Off = new(false, new Dictionary<BookingChannel, long>(), 0, 0, 0, 0, 0, 0);
+    public static readonly LifecycleTotals Off = new(false, new Dictionary<BookingChannel, long>(), 0, 0, 0, 0, 0, 0, 0);
 }
 
 /// <summary>After the load: replays the audit stream and compares it with every calendar it names.</summary>
 internal static class LifecycleCheck
 {
-    public static async Task<LifecycleTotals> RunAsync(ISlotEngine engine, IReadOnlyList<LifecycleMix> mixes, IEnumerable<CalendarKey> touched, CancellationToken cancellationToken)
+    public static async Task<LifecycleTotals> RunAsync(ISlotEngine engine, IReadOnlyList<LifecycleMix> mixes, IReadOnlyList<LedgerEntry> ledger, SlotEngineOptions options, CancellationToken cancellationToken)
     {
+        var touched = ledger.Select(e => e.Reservation.Calendar).Distinct();
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var replay = new AuditReplay();
         var tolerance = TimeSpan.Zero;
@@ -80,6 +83,19 @@ internal static class LifecycleCheck
             mismatches += replay.Compare(snapshot, now, tolerance).Count;
         }
 
+        // The cap, recounted from the generator's own ledger: live bookings and unexpired walked-away holds of today or later.
+        var end = options.TimeProvider.GetUtcNow();
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(end, options.TimeZone).DateTime);
+        long overCap = 0;
+        if (options.MaxActiveAppointments > 0)
+        {
+            overCap = ledger
+                .Where(e => e.Reservation.Calendar.Day >= today
+                    && (e.State == LedgerState.Booked || (e.State == LedgerState.WalkedAway && e.Reservation.HoldExpiresAt > end)))
+                .GroupBy(e => e.Reservation.Patient)
+                .LongCount(g => g.Count() > options.MaxActiveAppointments);
+        }
+
         var byChannel = new Dictionary<BookingChannel, long>();
         foreach (var channel in Enum.GetValues<BookingChannel>())
         {
@@ -91,9 +107,10 @@ internal static class LifecycleCheck
             byChannel,
             mixes.Sum(m => m.OnBehalf),
             mixes.Sum(m => m.RefusedCallLimit),
+            mixes.Sum(m => m.RefusedActiveCap),
             replay.Applied,
             mismatches,
-            mixes.Sum(m => m.CallLimitBreaches),
+            mixes.Sum(m => m.CallLimitBreaches) + overCap,
             watch.Elapsed.TotalSeconds);
     }
 }

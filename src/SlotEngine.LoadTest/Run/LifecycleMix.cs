@@ -20,6 +20,9 @@ internal sealed class LifecycleMix
         (1.00, BookingChannel.InPerson),
     ];
 
+    /// <summary>MHRS's reported cap on a citizen's active future appointments.</summary>
+    public const int MhrsActiveCap = 3;
+
     /// <summary>Share of web and mobile claims a parent or guardian makes for a child.</summary>
     private const double GuardianShare = 0.12;
 
@@ -48,6 +51,12 @@ internal sealed class LifecycleMix
 
     /// <summary>Claims refused because their call had used its places.</summary>
     public long RefusedCallLimit { get; private set; }
+
+    /// <summary>Claims refused because the citizen already had <see cref="MhrsActiveCap"/> live future appointments.</summary>
+    public long RefusedActiveCap { get; private set; }
+
+    /// <summary>A claim was refused with <see cref="ClaimStatus.ActiveLimitReached"/>: the citizen gives up.</summary>
+    public void RefusedByCap() => RefusedActiveCap++;
 
     /// <summary>Calls that made more successful claims than the per-call limit (must stay 0).</summary>
     public long CallLimitBreaches { get; private set; }

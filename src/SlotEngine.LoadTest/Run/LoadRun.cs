@@ -50,6 +50,7 @@ internal static class LoadRun
             PatientKeyHasher = hasher,
             Audit = settings.Rules,
             Actors = settings.Rules ? ActorPolicy.Mhrs : ActorPolicy.None,
+            MaxActiveAppointments = settings.Rules ? LifecycleMix.MhrsActiveCap : 0,
         };
         var (engine, error) = await Backends.CreateAsync(settings, options, w => output.Line("warning: " + w), cancellationToken).ConfigureAwait(false);
         if (engine is null)
@@ -146,7 +147,7 @@ internal static class LoadRun
             windowFrom <= windowTo ? (windowFrom, windowTo) : null,
             CancellationToken.None).ConfigureAwait(false);
         var lifecycle = settings.Rules
-            ? await LifecycleCheck.RunAsync(engine, workers.Select(w => w.Lifecycle!).ToArray(), workers.SelectMany(w => w.Ledger.Entries).Select(e => e.Reservation.Calendar).Distinct(), CancellationToken.None).ConfigureAwait(false)
+            ? await LifecycleCheck.RunAsync(engine, workers.Select(w => w.Lifecycle!).ToArray(), workers.SelectMany(w => w.Ledger.Entries).ToArray(), options, CancellationToken.None).ConfigureAwait(false)
             : LifecycleTotals.Off;
         check.Stop();
 

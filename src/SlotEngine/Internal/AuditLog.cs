@@ -21,7 +21,9 @@ namespace SlotEngine;
 /// </remarks>
 internal sealed class AuditLog
 {
-    private const int SegmentShift = 12;
+    // 512 records of about 100 bytes: a segment stays below the large-object heap's 85,000 bytes, so the
+    // stream's growth is ordinary gen0 garbage that survives, not LOH allocations that bring full collections.
+    private const int SegmentShift = 9;
     private const int SegmentSize = 1 << SegmentShift;
 
     private Segment _head = new(0);
