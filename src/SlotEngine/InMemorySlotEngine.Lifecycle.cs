@@ -101,7 +101,7 @@ public sealed partial class InMemorySlotEngine : IAuditSource
         }
 
         var ledger = Volatile.Read(ref _active) ?? InitActive();
-        var entry = ledger.TryTake(request.Patient, limit, TodayAt(now), now, out var cell);
+        var entry = ledger.TryTake(_patients.IndexOf(request.Patient), TodayAt(now), now, out var cell);
         if (entry < 0)
         {
             return ClaimResult.Failed(ClaimStatus.ActiveLimitReached);
@@ -116,7 +116,7 @@ public sealed partial class InMemorySlotEngine : IAuditSource
         {
             if (result.Succeeded)
             {
-                ActiveLedger.Commit(cell, entry, new ActiveClaim(calendar.Provider.Id, calendar.Day, request.Slots.First, result.Reservation.Token));
+                ActiveLedger.Commit(cell, entry, calendar, request.Slots.First, result.Reservation.Token);
             }
             else
             {
@@ -129,7 +129,7 @@ public sealed partial class InMemorySlotEngine : IAuditSource
 
     private ActiveLedger InitActive()
     {
-        Interlocked.CompareExchange(ref _active, new ActiveLedger(Directory), null);
+        Interlocked.CompareExchange(ref _active, new ActiveLedger(_rules.MaxActiveAppointments), null);
         return _active!;
     }
 
@@ -137,7 +137,7 @@ public sealed partial class InMemorySlotEngine : IAuditSource
     internal int ActiveCountOf(PatientKey patient)
     {
         var now = NowTicks();
-        return Volatile.Read(ref _active)?.LiveCount(patient, TodayAt(now), now) ?? 0;
+        return Volatile.Read(ref _active)?.LiveCount(_patients.IndexOf(patient), TodayAt(now), now) ?? 0;
     }
 
     private ClaimResult AuditedClaim(in ClaimRequest request, in ClaimResult result, long now)

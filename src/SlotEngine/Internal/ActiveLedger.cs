@@ -1,51 +1,69 @@
-using System.Collections.Concurrent;
-
 namespace SlotEngine;
 
 /// <summary>
 /// Counts each patient's live future appointments against <see cref="SlotEngineOptions.MaxActiveAppointments"/>,
-/// as the quota ledger counts a day's: one cell per patient with as many entries as the limit.
+/// as the quota ledger counts a day's: "limit" entries per patient, found by the patient's dense index
+/// (<see cref="PatientDirectory"/>) in segments allocated once and never moved. Allocates nothing per claim.
 /// </summary>
 /// <remarks>
-/// <para>Protocol of an entry (a reference): <see langword="null"/> is free; <see cref="Pending"/> is taken by a
-/// claim in flight; an <see cref="ActiveClaim"/> names the claim it stands for. A claim takes an entry by CAS
-/// from free, or from a dead claim (its day is before today, or its calendar says the claim is no longer live:
-/// released, expired, displaced), to <see cref="Pending"/> before it touches the calendar; then it writes its
-/// own claim there on success or frees the entry on failure. Only one CAS from a given value wins, so at most
-/// "limit" claims of a patient are live or in flight at once: the cap is never exceeded. A pending entry counts
-/// as used, so a racing claim may be refused although the first then fails (conservative, as quotas).</para>
-/// <para>"Dead" is final: a released claim never comes back (tokens strictly increase) and an expired hold
-/// met by the liveness check is reclaimed there (<see cref="Calendar.IsLiveClaim"/>), so a late confirm cannot
-/// revive it behind the cap's back. An appointment of an earlier day no longer counts (it is not in the
-/// future), even if it was never released.</para>
+/// <para>An entry is two words: a 64-bit <c>state</c> and the <see cref="Calendar"/> its claim is on. The state is
+/// the protocol: <c>0</c> free; <see cref="PendingBit"/> set: taken by a claim in flight; <see cref="ClaimBit"/> set:
+/// the claim (slot and fencing token) that the calendar word names. Every state but 0 carries a 23-bit version
+/// that each take increments. A claim takes an entry by CAS of its state from free, or from a dead claim, to
+/// pending (version + 1) before it touches the calendar; it then writes the calendar word and publishes its claim
+/// with a release write of the state (so a reader that sees the claim sees its calendar), or writes 0 when the
+/// claim failed. Only one CAS from a given state wins, so at most "limit" claims of a patient are live or in
+/// flight at once: the cap is never exceeded. A pending entry counts as used (a racing claim may be refused
+/// although the first then fails: conservative, as quotas).</para>
+/// <para>A reader judging an entry reads the state, then the calendar, then the state again: when the state is
+/// unchanged the calendar is the one of that claim (between the two reads a take would have changed the version;
+/// 2^23 takes of one entry in that moment are needed to fool it). Dead means the calendar no longer has that claim
+/// (released, expired — reclaimed on the spot by <see cref="Calendar.IsLiveClaim"/>, so a late confirm cannot
+/// revive it — displaced, withdrawn) or its day is before today (not a future appointment). "Dead" is final:
+/// tokens strictly increase.</para>
+/// <para>The calendar word holds old-generation objects only (calendars), so publishing an entry marks no GC card.</para>
 /// </remarks>
-internal sealed class ActiveLedger(SlotDirectory directory)
+internal sealed class ActiveLedger
 {
-    /// <summary>The value of an entry taken by a claim in flight.</summary>
-    public static readonly ActiveClaim Pending = new(default, default, -1, -1);
+    private const long ClaimBit = 1L << 62;
+    private const long PendingBit = 1L << 61;
+    private const int VersionShift = 38; // bits 0-28 token, 29-37 slot, 38-60 version, 61 pending, 62 claim
+    private const long VersionMask = (1L << 23) - 1;
+    private const int SlotShift = 29;
+    private const long TokenMask = (1L << 29) - 1;
+    private const int SegmentBits = 16;
+    private const int SegmentSize = 1 << SegmentBits;
+    private const int MaxSegments = 1 << 15;
 
-    private readonly ConcurrentDictionary<ulong, ActiveClaim?[]> _cells = new();
+    private readonly int _limit;
+    private readonly Segment?[] _segments = new Segment?[MaxSegments];
+
+    public ActiveLedger(int limit) => _limit = limit;
 
     /// <summary>Takes one of the patient's entries, or returns -1 when all hold live future claims or claims in flight.</summary>
-    public int TryTake(PatientKey patient, int limit, DateOnly today, long nowTicks, out ActiveClaim?[] cell)
+    /// <param name="patientIndex">The patient's dense index.</param>
+    /// <param name="today">Today, local.</param>
+    /// <param name="nowTicks">Now.</param>
+    /// <param name="segment">The entry's segment, for <see cref="Commit"/> or <see cref="Abort"/>.</param>
+    /// <returns>The entry's index in <paramref name="segment"/>, or -1.</returns>
+    public int TryTake(uint patientIndex, DateOnly today, long nowTicks, out Segment segment)
     {
-        if (!_cells.TryGetValue(patient.Value, out cell!))
-        {
-            cell = _cells.GetOrAdd(patient.Value, static (_, n) => new ActiveClaim?[n], limit);
-        }
-
-        for (var i = 0; i < cell.Length; i++)
+        segment = SegmentOf(patientIndex);
+        var first = (int)(patientIndex & (SegmentSize - 1)) * _limit;
+        for (var i = first; i < first + _limit; i++)
         {
             while (true)
             {
-                var current = Volatile.Read(ref cell[i]);
-                if (ReferenceEquals(current, Pending) || (current is not null && IsLive(current, today, nowTicks)))
+                var state = Volatile.Read(ref segment.States[i]);
+                if ((state & PendingBit) != 0 || ((state & ClaimBit) != 0 && IsLive(segment, i, state, today, nowTicks)))
                 {
                     break;
                 }
 
-                // Free or dead → pending: exactly one claimer wins this entry (the CAS fails if anyone changed it).
-                if (ReferenceEquals(Interlocked.CompareExchange(ref cell[i], Pending, current), current))
+                // Free or dead → pending, version + 1: exactly one claimer wins this entry (the CAS fails if
+                // anyone took, committed or freed it since `state` was read).
+                var pending = PendingBit | ((((state >> VersionShift) + 1) & VersionMask) << VersionShift);
+                if (Interlocked.CompareExchange(ref segment.States[i], pending, state) == state)
                 {
                     return i;
                 }
@@ -55,24 +73,32 @@ internal sealed class ActiveLedger(SlotDirectory directory)
         return -1;
     }
 
-    /// <summary>The claim happened: the entry now names it.</summary>
-    public static void Commit(ActiveClaim?[] cell, int entry, ActiveClaim claim) => Volatile.Write(ref cell[entry], claim);
+    /// <summary>The claim happened: the entry now names it (calendar first, then the state, published).</summary>
+    public static void Commit(Segment segment, int entry, Calendar calendar, int slot, long token)
+    {
+        var version = Volatile.Read(ref segment.States[entry]) & (VersionMask << VersionShift);
+        Volatile.Write(ref segment.Calendars[entry], calendar);
+        Volatile.Write(ref segment.States[entry], ClaimBit | version | ((long)slot << SlotShift) | (token & TokenMask));
+    }
 
     /// <summary>The claim did not happen: the entry is free again.</summary>
-    public static void Abort(ActiveClaim?[] cell, int entry) => Volatile.Write(ref cell[entry], null);
+    public static void Abort(Segment segment, int entry) => Volatile.Write(ref segment.States[entry], 0);
 
     /// <summary>How many of the patient's entries hold a live future claim (tests, diagnostics).</summary>
-    public int LiveCount(PatientKey patient, DateOnly today, long nowTicks)
+    public int LiveCount(uint patientIndex, DateOnly today, long nowTicks)
     {
-        if (!_cells.TryGetValue(patient.Value, out var cell))
+        var segment = Volatile.Read(ref _segments[patientIndex >> SegmentBits]);
+        if (segment is null)
         {
             return 0;
         }
 
         var live = 0;
-        foreach (var claim in cell)
+        var first = (int)(patientIndex & (SegmentSize - 1)) * _limit;
+        for (var i = first; i < first + _limit; i++)
         {
-            if (claim is not null && !ReferenceEquals(claim, Pending) && IsLive(claim, today, nowTicks))
+            var state = Volatile.Read(ref segment.States[i]);
+            if ((state & ClaimBit) != 0 && IsLive(segment, i, state, today, nowTicks))
             {
                 live++;
             }
@@ -81,13 +107,35 @@ internal sealed class ActiveLedger(SlotDirectory directory)
         return live;
     }
 
-    private bool IsLive(ActiveClaim claim, DateOnly today, long nowTicks) =>
-        claim.Day >= today
-        && directory.TryGetProvider(claim.Provider, out var provider)
-        && provider.GetCalendar(claim.Day) is { } calendar
-        && claim.Slot < calendar.SlotCount
-        && calendar.IsLiveClaim(claim.Slot, claim.Token, nowTicks);
-}
+    private static bool IsLive(Segment segment, int entry, long state, DateOnly today, long nowTicks)
+    {
+        var calendar = Volatile.Read(ref segment.Calendars[entry]);
+        if (Volatile.Read(ref segment.States[entry]) != state || calendar is null)
+        {
+            return true; // changed under us: not judged dead; the caller reads the entry again
+        }
 
-/// <summary>The claim an active-appointment entry stands for.</summary>
-internal sealed record ActiveClaim(ProviderId Provider, DateOnly Day, int Slot, long Token);
+        return calendar.Day >= today && calendar.IsLiveClaim((int)((state >> SlotShift) & 0x1FF), state & TokenMask, nowTicks);
+    }
+
+    private Segment SegmentOf(uint patientIndex)
+    {
+        ref var slot = ref _segments[patientIndex >> SegmentBits];
+        var segment = Volatile.Read(ref slot);
+        if (segment is null)
+        {
+            var created = new Segment(SegmentSize * _limit);
+            // Allocates the segment once: the loser of the race uses the winner's.
+            segment = Interlocked.CompareExchange(ref slot, created, null) ?? created;
+        }
+
+        return segment;
+    }
+
+    /// <summary>The entries of 65,536 patients.</summary>
+    internal sealed class Segment(int entries)
+    {
+        public readonly long[] States = new long[entries];
+        public readonly Calendar?[] Calendars = new Calendar?[entries];
+    }
+}
