@@ -79,6 +79,9 @@ internal sealed record LoadSettings
     /// <summary>Whether the collector runs in <see cref="System.Runtime.GCLatencyMode.SustainedLowLatency"/> during the load.</summary>
     public bool SustainedLowLatency { get; init; }
 
+    /// <summary>Whether the life-after-booking rules run: the audit stream, the call centre's per-call limit and the actor and channel mix (<c>--no-rules</c> turns them off, the baseline for their cost).</summary>
+    public bool Rules { get; init; } = true;
+
     /// <summary>How long a citizen's hold lives.</summary>
     public TimeSpan HoldTtl { get; init; } = TimeSpan.FromMinutes(5);
 

@@ -75,6 +75,7 @@ public sealed partial class InMemorySlotEngine
         for (var i = 0; i < removed.Count; i++)
         {
             displaced[i] = new DisplacedClaim(ToReservation(calendar, removed[i]), removed[i].WasBooked);
+            AuditDisplaced(displaced[i]);
         }
 
         return new BlockResult(closed, displaced);

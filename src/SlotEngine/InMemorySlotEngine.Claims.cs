@@ -14,7 +14,7 @@ public sealed partial class InMemorySlotEngine
         var now = NowTicks();
         if (request.IdempotencyKey is null)
         {
-            return ClaimOnCalendar(calendar, request, now);
+            return ClaimWithActorLimits(calendar, request, now);
         }
 
         var record = _idempotency.Begin(request.IdempotencyKey, request, now, _idempotencyRetentionTicks, out var earlier);
@@ -26,7 +26,7 @@ public sealed partial class InMemorySlotEngine
         var result = ClaimResult.Failed(ClaimStatus.Taken);
         try
         {
-            result = ClaimOnCalendar(calendar, request, now);
+            result = ClaimWithActorLimits(calendar, request, now);
             return result;
         }
         finally
@@ -103,6 +103,11 @@ public sealed partial class InMemorySlotEngine
             status = ClaimStatus.HoldExpired;
         }
 
+        if (status == ClaimStatus.Succeeded)
+        {
+            AuditTransition(AuditAction.Confirm, reservation, Actor.Patient, now);
+        }
+
         return status == ClaimStatus.Succeeded
             ? ClaimResult.Success(reservation with { HoldExpiresAt = null })
             : ClaimResult.Failed(status);
@@ -112,7 +117,7 @@ public sealed partial class InMemorySlotEngine
     /// <param name="reservation">The reservation.</param>
     /// <returns>Succeeded, or Stale when the token no longer owns the slots (an expired hold included) or the claim is another patient's.</returns>
     /// <exception cref="SlotEngineArgumentException">The reservation is the default value, or names slots or a seat outside its calendar.</exception>
-    public ClaimResult TryRelease(in Reservation reservation) => Remove(reservation, long.MaxValue);
+    public ClaimResult TryRelease(in Reservation reservation) => Audited(AuditAction.Release, Actor.Administrator, Remove(reservation, long.MaxValue));
 
     /// <summary>Cancels a hold or booking; a patient cannot cancel a booking within the cutoff before its start.</summary>
     /// <param name="reservation">The reservation.</param>
@@ -130,7 +135,7 @@ public sealed partial class InMemorySlotEngine
         var cutoff = actor == CancelActor.Administrator
             ? long.MaxValue
             : _rules.CancelDeadlineUtcTicks(calendar.Layout.StartUtcTicks(reservation.Slots.First));
-        return Remove(reservation, cutoff, calendar);
+        return Audited(AuditAction.Cancel, actor == CancelActor.Administrator ? Actor.Administrator : Actor.Patient, Remove(reservation, cutoff, calendar));
     }
 
     private ClaimResult Remove(in Reservation reservation, long bookedCutoffTicks, Calendar? calendar = null)

@@ -42,6 +42,7 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
         _prepareQuotaDays = Options.ExpectedClaimsPerDay > 0;
         _rules = new BookingRules(Options);
         _idempotencyRetentionTicks = Options.IdempotencyRetention.Ticks;
+        _audit = _rules.Audit ? new AuditLog() : null;
     }
 
     /// <inheritdoc />

@@ -68,4 +68,10 @@ public enum SlotEngineError
     /// version, tampered with, or signed under another secret (<see cref="ReservationCodeError"/> says which).
     /// </summary>
     InvalidReservationCode,
+
+    /// <summary>A call-centre claim has no <see cref="ClaimRequest.CallId"/> while a per-call limit is set.</summary>
+    MissingCallId,
+
+    /// <summary>A <see cref="ClaimRequest.CallId"/> is empty, too long, or contains <c>{</c> or <c>}</c>.</summary>
+    InvalidCallId,
 }

@@ -82,6 +82,27 @@ public sealed class SlotEngineOptions
     /// </summary>
     public PatientKeyHasher? PatientKeyHasher { get; set; }
 
+    /// <summary>
+    /// Limits that depend on who acts and how (the call centre's claims per call).
+    /// <value>The default is <see cref="ActorPolicy.None"/>.</value>
+    /// </summary>
+    public ActorPolicy Actors { get; set; } = ActorPolicy.None;
+
+    /// <summary>
+    /// Whether every transition is recorded in the audit stream (<see cref="IAuditSource"/>; in memory it grows
+    /// until the host trims it with <see cref="InMemorySlotEngine.TrimAudit"/>; on Redis one stream per calendar,
+    /// appended by the script that makes the change).
+    /// <value>The default is <see langword="false"/>.</value>
+    /// </summary>
+    public bool Audit { get; set; }
+
+    /// <summary>
+    /// The most live future appointments (holds and bookings of today or later) one patient may have at once, across
+    /// every calendar; 0 for no cap. Checked atomically with the claim; refused with <see cref="ClaimStatus.ActiveLimitReached"/>.
+    /// <value>The default is 0 (off; MHRS reports 3). Range 0 to <see cref="QuotaPolicy.MaxLimit"/>.</value>
+    /// </summary>
+    public int MaxActiveAppointments { get; set; }
+
     /// <summary>Checks every setting and names the first that is wrong.</summary>
     /// <exception cref="ArgumentException">A setting is out of range; the message names it.</exception>
     public void Validate()
@@ -99,6 +120,16 @@ public sealed class SlotEngineOptions
         if (Quotas is null)
         {
             throw new ArgumentException("SlotEngineOptions.Quotas is required (use QuotaPolicy.None for no quotas).", nameof(Quotas));
+        }
+
+        if (Actors is null)
+        {
+            throw new ArgumentException("SlotEngineOptions.Actors is required (use ActorPolicy.None for no limits).", nameof(Actors));
+        }
+
+        if (MaxActiveAppointments < 0 || MaxActiveAppointments > QuotaPolicy.MaxLimit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxActiveAppointments), MaxActiveAppointments, $"SlotEngineOptions.MaxActiveAppointments must be from 0 to {QuotaPolicy.MaxLimit}.");
         }
 
         if (EarliestBookableDayOffset < 0 || EarliestBookableDayOffset > 365)

@@ -38,6 +38,7 @@ internal sealed class CitizenWorker
     private long _engineBytes;
     private long _loopBytes;
     private long _callStartBytes;
+    private ClaimRequest _lastRequest;
 
     /// <summary>Creates a worker.</summary>
     /// <param name="index">Its number (separates random streams and open-loop schedules).</param>
@@ -62,12 +63,16 @@ internal sealed class CitizenWorker
         _control = control;
         _zone = engine.Options.TimeZone;
         _random = new FastRandom(NodeSetup.WorkerSeed(settings), index); // several load processes: streams of their own
+        Lifecycle = settings.Rules ? new LifecycleMix(index, engine.Options.Actors.MaxClaimsPerCall) : null;
         _arrivalInterval = settings.Rate is { } rate ? (long)(Stopwatch.Frequency * settings.Concurrency / rate) : 0;
         Index = index;
     }
 
     /// <summary>The worker's number.</summary>
     public int Index { get; }
+
+    /// <summary>The worker's actor and channel mix, or null when the rules are off.</summary>
+    public LifecycleMix? Lifecycle { get; }
 
     /// <summary>Counters and histograms.</summary>
     public WorkerStats Stats { get; } = new();
@@ -171,10 +176,16 @@ internal sealed class CitizenWorker
 
             var pick = _starts[_random.Next(found)];
             ClaimResult hold;
+            var request = ClaimRequest.Hold(pick.Calendar, pick.Slots, patient, _settings.HoldTtl);
+            if (Lifecycle is not null)
+            {
+                request = Lifecycle.Dress(request, ref _random, _control.Clock.UtcTicks);
+            }
+
             t0 = StartCall();
             try
             {
-                hold = await _engine.ClaimAsync(ClaimRequest.Hold(pick.Calendar, pick.Slots, patient, _settings.HoldTtl)).ConfigureAwait(false);
+                hold = await _engine.ClaimAsync(request).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -184,6 +195,18 @@ internal sealed class CitizenWorker
             finally
             {
                 Record(Operation.Hold, t0);
+            }
+
+            if (hold.Status == ClaimStatus.CallLimitReached)
+            {
+                Lifecycle!.Refused(); // the agent ends the call; the caller rings again
+                continue;
+            }
+
+            if (hold.Status == ClaimStatus.ActiveLimitReached)
+            {
+                Lifecycle!.RefusedByCap(); // the citizen has enough appointments already
+                return;
             }
 
             if (!hold.Succeeded)
@@ -199,6 +222,7 @@ internal sealed class CitizenWorker
                 continue;
             }
 
+            Lifecycle?.Claimed(request);
             if (!_random.Chance(_settings.ConfirmShare))
             {
                 Ledger.AddWalkAway(hold.Reservation);
@@ -206,6 +230,7 @@ internal sealed class CitizenWorker
                 return;
             }
 
+            _lastRequest = request;
             await ConfirmAsync(hold.Reservation, arrival).ConfigureAwait(false);
             return;
         }
@@ -268,6 +293,7 @@ internal sealed class CitizenWorker
         }
 
         var index = Ledger.AddBooking(booking.Reservation);
+        Lifecycle?.Booked(_lastRequest);
         Stats.Booked();
         _unflushed++;
         Record(Operation.Booking, arrival);

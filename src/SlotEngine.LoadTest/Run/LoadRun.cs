@@ -54,6 +54,9 @@ internal static class LoadRun
             // 1.2 holds per booking spread over the open days.
             ExpectedPatients = settings.Citizens,
             ExpectedClaimsPerDay = (int)Math.Min(50_000_000, ExpectedClaims(settings) / Math.Max(1, settings.DaysOpen)),
+            Audit = settings.Rules,
+            Actors = settings.Rules ? ActorPolicy.Mhrs : ActorPolicy.None,
+            MaxActiveAppointments = settings.Rules ? LifecycleMix.MhrsActiveCap : 0,
         };
         var (engines, error) = await Backends.CreateNodesAsync(settings, options, w => output.Line("warning: " + w), cancellationToken).ConfigureAwait(false);
         if (engines is null)
@@ -199,6 +202,9 @@ internal static class LoadRun
             CancellationToken.None,
             othersBook: settings.NodeCount > 1).ConfigureAwait(false);
         await NodeSetup.CrossCheckAsync(settings, engine, probe, invariants, settings.Providers, days, output).ConfigureAwait(false);
+        var lifecycle = settings.Rules
+            ? await LifecycleCheck.RunAsync(engine, workers.Select(w => w.Lifecycle!).ToArray(), workers.SelectMany(w => w.Ledger.Entries).ToArray(), options, CancellationToken.None).ConfigureAwait(false)
+            : LifecycleTotals.Off;
         check.Stop();
         var stats = WorkerStats.Merge(workers.Select(w => w.Stats), timeline.Totals);
         var redis = probe?.Result(
@@ -215,6 +221,7 @@ internal static class LoadRun
             Redis = redis,
             Generator = GeneratorCost.Of(workers, stats.Bookings, stats.Bookings == 0 ? 0 : gc.Cpu.TotalMicroseconds / stats.Bookings),
             Invariants = invariants,
+            Lifecycle = lifecycle,
             SetupSeconds = setup.Elapsed.TotalSeconds,
             ElapsedSeconds = elapsed.TotalSeconds,
             CheckSeconds = check.Elapsed.TotalSeconds,

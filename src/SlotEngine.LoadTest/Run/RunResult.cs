@@ -15,6 +15,9 @@ internal sealed record RunResult
     /// <summary>The recount of the engine against the ledger.</summary>
     public required InvariantReport Invariants { get; init; }
 
+    /// <summary>What the life-after-booking rules did, and whether they held.</summary>
+    public LifecycleTotals Lifecycle { get; init; } = LifecycleTotals.Off;
+
     /// <summary>Seconds spent building the country, publishing the days and hashing the citizens.</summary>
     public required double SetupSeconds { get; init; }
 
@@ -64,5 +67,5 @@ internal sealed record RunResult
     public double BytesPerBooking => Stats.Bookings == 0 ? 0 : (double)Gc.AllocatedBytes / Stats.Bookings;
 
     /// <summary>The exit code: 1 when the engine double-booked or broke an invariant.</summary>
-    public int ExitCode => Invariants.DoubleBookings != 0 || Invariants.Violations != 0 ? 1 : 0;
+    public int ExitCode => Invariants.DoubleBookings != 0 || Invariants.Violations != 0 || Lifecycle.ReplayMismatches != 0 || Lifecycle.RuleViolations != 0 ? 1 : 0;
 }

@@ -1,5 +1,5 @@
 -- Closes ARGV[5] slots from ARGV[4] on every seat; claims touching them are removed whole (their other slots freed).
--- ARGV[6] '1' also deletes the calendar (withdraw). -> {closed seats, version, displaced claim descriptions...}
+-- ARGV[6] '1' also deletes the calendar (withdraw). KEYS[5] (optional) the audit stream: a record per displaced claim. -> {closed seats, version, displaced claim descriptions...}
 local meta, free, claims = KEYS[1], KEYS[2], KEYS[3]
 if redis.call('EXISTS', meta) == 0 then
   return { -1 }
@@ -26,6 +26,9 @@ for l = 0, cap - 1 do
         changed = true
         if not (c.kind == 'h' and c.expiry <= now) then
           table.insert(result, describe(l, c))
+          if KEYS[5] then
+            audit_append(KEYS[5], 5, l, c.first, c.len, c.token, c.patient, c.kind == 'b' and 1 or 0, c.expiry, 4, 0, now)
+          end
         end
       end
     end

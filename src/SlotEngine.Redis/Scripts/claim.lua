@@ -2,9 +2,17 @@
 -- KEYS[5] (optional) the idempotency record. ARGV: [6] patient hex, [7] hold ms (0 = book), [8] first slot's start ms,
 -- [9] booking window open ms, [10] window close ms, [11] quota nonce ('' = none), [12] quota lease deadline ms,
 -- [13] request digest, [14] idempotency retention ms, [15] the highest token a calendar may issue (the core's
--- ReadModel.MaxToken, passed in so that the limit is written once).
+-- ReadModel.MaxToken, passed in so that the limit is written once), [16] '1' when the last key is the audit stream,
+-- [17] actor, [18] channel (codes of the core's Actor and BookingChannel, for the audit record).
 -- -> {'ok', seat, token, expiry ms, version, 1 when expired holds were reclaimed on the way} | {'again', seat, token, expiry ms} | {'reused', digest} | {status}
 local meta, free, claims, nonces, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local audit = nil
+if ARGV[16] == '1' then
+  audit = KEYS[#KEYS]
+  if #KEYS == 5 then
+    idem = nil
+  end
+end
 if redis.call('EXISTS', meta) == 0 then
   return { 'gone' }
 end
@@ -86,5 +94,8 @@ end
 local version = bump(meta)
 if idem then
   redis.call('SET', idem, ARGV[13] .. '|' .. lane .. '|' .. token .. '|' .. expiry, 'PX', ARGV[14])
+end
+if audit then
+  audit_append(audit, 1, lane, first, len, token, ARGV[6], kind == 'b' and 1 or 0, expiry, tonumber(ARGV[17]), tonumber(ARGV[18]), now)
 end
 return { 'ok', lane, token, expiry, version, reclaimed and 1 or 0 }

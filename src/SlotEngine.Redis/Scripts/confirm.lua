@@ -1,4 +1,5 @@
--- Turns a live hold into a booking. ARGV[4] seat, [5] first slot, [6] token.
+-- Turns a live hold into a booking. ARGV[4] seat, [5] first slot, [6] token, [7] the reservation's patient hex.
+-- KEYS[5] (optional) the audit stream.
 -- -> {'ok', version (0 when it was booked already)} | {'stale', now ms} | {'expired', now ms}
 local meta, claims = KEYS[1], KEYS[3]
 local now = now_ms()
@@ -27,5 +28,8 @@ end
 local booked = c.token .. '|b|' .. c.first .. '|' .. c.len .. '|' .. c.patient .. '|0'
 for s = c.first, c.first + c.len - 1 do
   redis.call('HSET', claims, field(lane, s), booked)
+end
+if KEYS[5] then
+  audit_append(KEYS[5], 2, lane, c.first, c.len, c.token, c.patient, 1, 0, 0, 0, now)
 end
 return { 'ok', bump(meta) }

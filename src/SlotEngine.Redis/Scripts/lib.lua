@@ -55,3 +55,11 @@ local function describe(lane, c)
   return lane .. '|' .. c.first .. '|' .. c.len .. '|' .. c.token .. '|' .. c.kind .. '|' .. c.patient .. '|' .. c.expiry
 end
 
+
+-- Appends one audit record to the calendar's stream (its key is under the calendar's hash tag, so the same
+-- script that makes a change records it: state and audit cannot diverge). The payload is a MessagePack array,
+-- version 1: {1, action, seat, first, length, token, patient hex, booked 0/1, hold expiry ms, actor, channel,
+-- TIME ms}; parsed by AuditFormat.cs (actions and codes: the core's AuditAction, Actor, BookingChannel).
+local function audit_append(stream, action, lane, first, len, token, patient, booked, expiry, actor, channel, now)
+  redis.call('XADD', stream, '*', 'd', cmsgpack.pack({ 1, action, lane, first, len, token, patient, booked, expiry, actor, channel, now }))
+end

@@ -1,4 +1,5 @@
 -- Releases a hold or booking. ARGV[4] seat, [5] first slot, [6] token, [7] booking cutoff ms ('' = none).
+-- ARGV[8] the reservation's patient hex. KEYS[5] (optional) the audit stream; ARGV[9] its action (3 release, 4 cancel), [10] actor.
 -- An expired hold no longer owns its slots. -> {'ok', version} | {'stale'} | {'late'}
 local meta, free, claims = KEYS[1], KEYS[2], KEYS[3]
 if redis.call('EXISTS', meta) == 0 then
@@ -25,4 +26,7 @@ if c.kind == 'b' and ARGV[7] ~= '' and now > tonumber(ARGV[7]) then
   return { 'late' }
 end
 remove_claim(free, claims, tonumber(redis.call('HGET', meta, 'wpl')), lane, c, 0, 0)
+if KEYS[5] then
+  audit_append(KEYS[5], tonumber(ARGV[9]), lane, c.first, c.len, c.token, c.patient, c.kind == 'b' and 1 or 0, c.expiry, tonumber(ARGV[10]), 0, now)
+end
 return { 'ok', bump(meta) }

@@ -57,7 +57,7 @@ public sealed partial class RedisSlotEngine
         var keys = _keys.For(calendar);
         var reply = await EvalAsync(
             StoreScripts.Block,
-            CalendarKeys(keys),
+            AuditedKeys(keys),
             FeedArgs(keys, slots.First, slots.Length, withdraw ? "1" : "0"),
             cancellationToken).ConfigureAwait(false);
         var closed = (int)reply[0].AsInt64();

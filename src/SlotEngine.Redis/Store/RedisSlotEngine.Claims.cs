@@ -48,17 +48,42 @@ public sealed partial class RedisSlotEngine
         // Bookings that wait for replicas run on a durable lane: the claim script and its WAIT on one connection of their own.
         var lane = request.IsHold ? _redis.Main : _redis.NextDurable();
         var outcome = ClaimStatus.Taken;
+        string? callPlace = null; // the call counter holding a place for this claim, given back unless the claim happened
+        bool KeepCallPlace()
+        {
+            callPlace = null; // unknown outcome: the place stays taken (conservative, as quota entries)
+            return false;
+        }
+
         try
         {
+            if (_readModel.Rules.CountsAgainstCall(request))
+            {
+                callPlace = await TakeCallPlaceAsync(request.CallId!, cancellationToken).ConfigureAwait(false);
+                if (callPlace is null)
+                {
+                    return ClaimResult.Failed(outcome = ClaimStatus.CallLimitReached);
+                }
+            }
+
             // No local pre-check of "in the past" or the booking window: the claim script judges both by Redis
             // TIME, and this node's clock may run ahead (it would refuse what Redis books). Issue 8.4.
             for (var attempt = 0; ; attempt++)
             {
-                var lease = await AcquireQuotaAsync(request, calendar, digest, cancellationToken).ConfigureAwait(false);
+                var active = await AcquireActiveAsync(request, calendar, digest, cancellationToken).ConfigureAwait(false);
+                if (active is null)
+                {
+                    return ClaimResult.Failed(outcome = ClaimStatus.ActiveLimitReached);
+                }
+
+                var lease = await AcquireQuotaAsync(request, calendar, digest, cancellationToken, active.IsEmpty ? null : active.Nonce).ConfigureAwait(false);
                 if (lease is null)
                 {
+                    await ReleaseQuotaAsync(active, request.IdempotencyKey is null ? null : keys).ConfigureAwait(false);
                     return ClaimResult.Failed(outcome = ClaimStatus.QuotaExceeded);
                 }
+
+                (lease, active) = CombineLeases(lease, active);
 
                 var reply = await OwnWriteAsync(request.Calendar, () => RunClaimScriptAsync(lane, request, calendar, keys, digest, lease, cancellationToken)).ConfigureAwait(false);
                 var status = reply[0].AsString();
@@ -84,6 +109,8 @@ public sealed partial class RedisSlotEngine
                     else
                     {
                         EndOwnWrite(request.Calendar, 0, null);
+                        await GiveCallPlaceBackAsync(callPlace).ConfigureAwait(false); // a replay: its first attempt holds the call's place
+                        callPlace = null;
                     }
 
                     outcome = ClaimStatus.Succeeded;
@@ -98,6 +125,7 @@ public sealed partial class RedisSlotEngine
                 // Every other answer means the claim did not happen: give the quota entries back.
                 EndOwnWrite(request.Calendar, 0, null);
                 await ReleaseQuotaAsync(lease, request.IdempotencyKey is null ? null : keys).ConfigureAwait(false);
+                await ReleaseQuotaAsync(active, request.IdempotencyKey is null ? null : keys).ConfigureAwait(false);
                 switch (status)
                 {
                     case "lease" when attempt < MaxLeaseRetries:
@@ -124,6 +152,10 @@ public sealed partial class RedisSlotEngine
                 }
             }
         }
+        catch (Exception e) when (callPlace is not null && e is RedisException or TimeoutException or OperationCanceledException && KeepCallPlace())
+        {
+            throw; // never reached: the filter only marks the call's place as kept
+        }
         catch (Exception e) when (ownsKey && e is RedisException or TimeoutException or OperationCanceledException)
         {
             outcome = ClaimStatus.Succeeded; // unknown: keep the key's owner record, so that a retry stays exactly-once
@@ -131,6 +163,11 @@ public sealed partial class RedisSlotEngine
         }
         finally
         {
+            if (callPlace is not null && outcome != ClaimStatus.Succeeded)
+            {
+                await GiveCallPlaceBackAsync(callPlace).ConfigureAwait(false);
+            }
+
             if (ownsKey && outcome != ClaimStatus.Succeeded)
             {
                 // Only successful claims are remembered (as in memory): a failed one leaves the key free.
@@ -153,7 +190,7 @@ public sealed partial class RedisSlotEngine
         var reply = await OwnWriteAsync(reservation.Calendar, () => _redis.EvalShaAsync(
             lane,
             StoreScripts.Confirm,
-            CalendarKeys(keys),
+            AuditedKeys(keys),
             FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, Hex(reservation.Patient)),
             cancellationToken)).ConfigureAwait(false);
         var ok = reply[0].AsString() == "ok";
@@ -179,13 +216,13 @@ public sealed partial class RedisSlotEngine
 
     /// <inheritdoc />
     public ValueTask<ClaimResult> ReleaseAsync(Reservation reservation, CancellationToken cancellationToken = default) =>
-        RemoveAsync(reservation, CancelActor.Administrator, cancellationToken);
+        RemoveAsync(reservation, CancelActor.Administrator, AuditAction.Release, cancellationToken);
 
     /// <inheritdoc />
     public ValueTask<ClaimResult> CancelAsync(Reservation reservation, CancelActor actor, CancellationToken cancellationToken = default) =>
-        RemoveAsync(reservation, actor, cancellationToken);
+        RemoveAsync(reservation, actor, AuditAction.Cancel, cancellationToken);
 
-    private async ValueTask<ClaimResult> RemoveAsync(Reservation reservation, CancelActor actor, CancellationToken cancellationToken)
+    private async ValueTask<ClaimResult> RemoveAsync(Reservation reservation, CancelActor actor, AuditAction action, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var calendar = await ResolveAsync(reservation).ConfigureAwait(false);
@@ -200,8 +237,8 @@ public sealed partial class RedisSlotEngine
         var keys = _keys.For(reservation.Calendar);
         var reply = await OwnWriteAsync(reservation.Calendar, () => EvalAsync(
             StoreScripts.Release,
-            CalendarKeys(keys),
-            FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, cutoff, Hex(reservation.Patient)),
+            AuditedKeys(keys),
+            FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, cutoff, Hex(reservation.Patient), (int)action, actor == CancelActor.Administrator ? (int)Actor.Administrator : (int)Actor.Patient),
             cancellationToken)).ConfigureAwait(false);
         var ok = reply[0].AsString() == "ok";
         EndOwnWrite(
@@ -263,6 +300,11 @@ public sealed partial class RedisSlotEngine
         RedisKey[] scriptKeys = request.IdempotencyKey is { } key
             ? [keys.Meta, keys.Free, keys.Claims, keys.Nonces, keys.IdempotencyPrefix + key]
             : CalendarKeys(keys);
+        if (_readModel.Rules.Audit)
+        {
+            scriptKeys = [.. scriptKeys, keys.Audit];
+        }
+
         return _redis.EvalShaAsync(
             lane,
             StoreScripts.Claim,
@@ -280,7 +322,10 @@ public sealed partial class RedisSlotEngine
                 lease.DeadlineMs,
                 digest,
                 _retentionMs,
-                Stores.ReadModel.MaxToken),
+                Stores.ReadModel.MaxToken,
+                _readModel.Rules.Audit ? "1" : "0",
+                (int)request.Actor,
+                (int)request.Channel),
             cancellationToken);
     }
 

@@ -37,9 +37,7 @@ public sealed partial class RedisSlotEngine
         var key = _keys.QuotaKey(request.Patient, calendar.Day);
         // A keyed request's nonce is its key's and request's hash: the same request sent twice (a retry, or
         // several clients at once) shares one set of entries, and the calendar's script lets one of them claim.
-        var nonce = nonceOverride ?? (request.IdempotencyKey is { } idempotencyKey
-            ? Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(idempotencyKey + "\n" + digest)))[..32]
-            : Guid.NewGuid().ToString("N"));
+        var nonce = nonceOverride ?? NonceOf(request, digest);
         var reference = StoreKeys.CalendarRef(request.Calendar);
         var expireAt = UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(calendar.Day.AddDays(2), Options.TimeZone));
         var args = new List<RedisArgument>
@@ -97,7 +95,10 @@ public sealed partial class RedisSlotEngine
     }
 
     /// <summary>Asks each calendar named by an undecided entry whether the claim made under its nonce still lives.</summary>
-    private async ValueTask<List<(string Field, string Value)>> FindDeadEntriesAsync(RedisReply reply, CancellationToken cancellationToken)
+    /// <param name="reply">The acquire script's answer.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="pastDaysDead">True for the active-appointment cap's entries: a claim of a day before today no longer counts.</param>
+    private async ValueTask<List<(string Field, string Value)>> FindDeadEntriesAsync(RedisReply reply, CancellationToken cancellationToken, bool pastDaysDead = false)
     {
         var byCalendar = new Dictionary<string, List<(string Field, string Value, string Nonce, bool LeasePassed)>>(StringComparer.Ordinal);
         for (var i = 1; i + 2 < reply.Count; i += 3)
@@ -118,6 +119,12 @@ public sealed partial class RedisSlotEngine
         {
             if (!StoreKeys.TryParseCalendarRef(reference, out var calendar))
             {
+                continue;
+            }
+
+            if (pastDaysDead && calendar.Day < Today)
+            {
+                dead.AddRange(entries.Select(e => (e.Field, e.Value)));
                 continue;
             }
 

@@ -71,6 +71,7 @@ internal sealed class StoreKeys
             tag + ":c",
             tag + ":n",
             tag + ":i:",
+            tag + ":a",
             Cluster ? tag + ":feed" : GlobalFeed);
     }
 
@@ -80,12 +81,21 @@ internal sealed class StoreKeys
     public string QuotaKey(PatientKey patient, DateOnly day) =>
         Prefix + "{q:" + patient.Value.ToString("x16", CultureInfo.InvariantCulture) + ":" + day.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + "}";
 
+    /// <summary>A patient's active-appointment entries (<see cref="SlotEngineOptions.MaxActiveAppointments"/>), on the patient's own tag.</summary>
+    public string ActiveKey(PatientKey patient) => Prefix + "{a:" + patient.Value.ToString("x16", CultureInfo.InvariantCulture) + "}";
+
+    /// <summary>A call-centre call's claim count (<see cref="ClaimRequest.CallId"/>, which has no braces).</summary>
+    public string CallKey(string callId) => Prefix + "{k:" + callId + "}";
+
     public string IdempotencyOwnerKey(string idempotencyKey) => Prefix + "{i:" + idempotencyKey + "}";
 }
 
 /// <summary>One calendar's keys (see <c>Scripts/lib.lua</c> for what each holds).</summary>
-internal sealed record CalendarKeySet(string Reference, string Meta, string Free, string Claims, string Nonces, string IdempotencyPrefix, string Feed)
+internal sealed record CalendarKeySet(string Reference, string Meta, string Free, string Claims, string Nonces, string IdempotencyPrefix, string Audit, string Feed)
 {
     /// <summary>KEYS of most scripts (meta, free, claims, nonces), made once; never changed by anyone.</summary>
     public StackExchange.Redis.RedisKey[] ScriptKeys { get; } = [Meta, Free, Claims, Nonces];
+
+    /// <summary>The same KEYS and the audit stream last (scripts that append to it), made once; never changed by anyone.</summary>
+    public StackExchange.Redis.RedisKey[] AuditedScriptKeys { get; } = [Meta, Free, Claims, Nonces, Audit];
 }

@@ -23,8 +23,10 @@ internal static class StoreScripts
     public static readonly RedisScript QuotaRelease = Load("quota_release");
     public static readonly RedisScript Burn = Load("burn");
     public static readonly RedisScript Rebuild = Load("rebuild");
+    public static readonly RedisScript CallTake = Load("call_take");
+    public static readonly RedisScript CallGive = Load("call_give");
 
-    public static IEnumerable<RedisScript> All => [Publish, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, QuotaAcquire, QuotaRelease, Burn, Rebuild];
+    public static IEnumerable<RedisScript> All => [Publish, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, QuotaAcquire, QuotaRelease, Burn, Rebuild, CallTake, CallGive];
 
     private static RedisScript Load(string name) => new(Read("lib") + "\n" + Read(name));
 

@@ -40,4 +40,23 @@ public readonly record struct ClaimRequest(
 
     /// <summary>Whether this asks for a hold rather than a booking.</summary>
     public bool IsHold => HoldFor.HasValue;
+
+    /// <summary>Who makes the claim.</summary>
+    /// <value>The default is <see cref="SlotEngine.Actor.Patient"/>.</value>
+    public Actor Actor { get; init; }
+
+    /// <summary>Through which channel the claim comes.</summary>
+    /// <value>The default is <see cref="BookingChannel.Web"/>.</value>
+    public BookingChannel Channel { get; init; }
+
+    /// <summary>
+    /// The call (or session) this claim is made in, for per-call limits (<see cref="ActorPolicy.MaxClaimsPerCall"/>):
+    /// 1 to <see cref="MaxCallIdLength"/> characters, without <c>{</c> or <c>}</c>. Required for
+    /// <see cref="BookingChannel.CallCentre"/> claims when that limit is set.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: the claim belongs to no call.</value>
+    public string? CallId { get; init; }
+
+    /// <summary>The longest <see cref="CallId"/>.</summary>
+    public const int MaxCallIdLength = 128;
 }

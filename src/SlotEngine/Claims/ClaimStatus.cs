@@ -32,4 +32,10 @@ public enum ClaimStatus
 
     /// <summary>A patient's cancel came later than the cancel cutoff (80 minutes before the start, by default).</summary>
     CancelTooLate,
+
+    /// <summary>The call (<see cref="ClaimRequest.CallId"/>) has made as many claims as <see cref="ActorPolicy.MaxClaimsPerCall"/> allows.</summary>
+    CallLimitReached,
+
+    /// <summary>The patient already has as many live future appointments (holds and bookings of today or later) as <see cref="SlotEngineOptions.MaxActiveAppointments"/> allows.</summary>
+    ActiveLimitReached,
 }

@@ -32,7 +32,28 @@ public sealed class BookingRules
         PatientCancelCutoff = options.PatientCancelCutoff;
         MaxHoldDuration = options.MaxHoldDuration;
         _maxHoldTicks = options.MaxHoldDuration.Ticks;
+        MaxClaimsPerCall = options.Actors.MaxClaimsPerCall;
+        Audit = options.Audit;
+        MaxActiveAppointments = options.MaxActiveAppointments;
+        CallRetention = options.Actors.CallRetention;
     }
+
+    /// <summary>The most live future appointments per patient, 0 for no cap (<see cref="SlotEngineOptions.MaxActiveAppointments"/>).</summary>
+    public int MaxActiveAppointments { get; }
+
+    /// <summary>Whether transitions are recorded in the audit stream (<see cref="SlotEngineOptions.Audit"/>).</summary>
+    public bool Audit { get; }
+
+    /// <summary>How many claims one call may make, 0 for no limit (<see cref="ActorPolicy.MaxClaimsPerCall"/>).</summary>
+    public int MaxClaimsPerCall { get; }
+
+    /// <summary>How long a call's count is kept (<see cref="ActorPolicy.CallRetention"/>).</summary>
+    public TimeSpan CallRetention { get; }
+
+    /// <summary>Whether <paramref name="request"/> counts against a per-call limit: the limit is set and the request names a call.</summary>
+    /// <param name="request">A validated request.</param>
+    /// <returns>True when the engine must take one of the call's places before claiming.</returns>
+    public bool CountsAgainstCall(in ClaimRequest request) => MaxClaimsPerCall > 0 && request.CallId is not null;
 
     /// <summary>The zone in which days are local (<see cref="SlotEngineOptions.TimeZone"/>).</summary>
     public TimeZoneInfo TimeZone { get; }
@@ -90,9 +111,22 @@ public sealed class BookingRules
 
     /// <summary>Checks what a claim request carries by itself: a patient, and a hold time within the limit.</summary>
     /// <param name="request">The request.</param>
-    /// <exception cref="SlotEngineArgumentException"><see cref="SlotEngineError.MissingPatient"/> or <see cref="SlotEngineError.InvalidHoldDuration"/>.</exception>
+    /// <exception cref="SlotEngineArgumentException"><see cref="SlotEngineError.MissingPatient"/>, <see cref="SlotEngineError.InvalidHoldDuration"/>,
+    /// <see cref="SlotEngineError.MissingCallId"/> or <see cref="SlotEngineError.InvalidCallId"/>.</exception>
     public void ValidateClaim(in ClaimRequest request)
     {
+        if (request.CallId is { } callId)
+        {
+            if (callId.Length == 0 || callId.Length > ClaimRequest.MaxCallIdLength || callId.AsSpan().IndexOfAny('{', '}') >= 0)
+            {
+                throw new SlotEngineArgumentException(SlotEngineError.InvalidCallId, $"A call id must be 1 to {ClaimRequest.MaxCallIdLength} characters without '{{' or '}}'.", nameof(request));
+            }
+        }
+        else if (MaxClaimsPerCall > 0 && request.Channel == BookingChannel.CallCentre)
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.MissingCallId, "A call-centre claim must name its call (ClaimRequest.CallId) while a per-call limit is set.", nameof(request));
+        }
+
         if (request.Patient.IsDefault)
         {
             throw new SlotEngineArgumentException(SlotEngineError.MissingPatient, "The request has no patient (PatientKey is the default value).", nameof(request));

@@ -1,0 +1,175 @@
+namespace SlotEngine;
+
+public sealed partial class InMemorySlotEngine : IAuditSource
+{
+    private readonly CallLedger _calls = new();
+    private readonly AuditLog? _audit;
+    private ActiveLedger? _active;
+
+    /// <summary>How many audit records have been appended (0 when <see cref="SlotEngineOptions.Audit"/> is off).</summary>
+    public long AuditCount => _audit?.Count ?? 0;
+
+    /// <summary>
+    /// Reads the engine-wide audit stream from a position, in order, stopping at the first record not yet
+    /// completely written (so a later read from where this one stopped continues without a gap). Positions
+    /// before the first kept one (<see cref="TrimAudit"/>) are skipped. Allocates nothing.
+    /// </summary>
+    /// <param name="from">The first position to read (0 for the start).</param>
+    /// <param name="destination">Where to copy the records.</param>
+    /// <returns>How many were copied; 0 when audit is off or nothing is new.</returns>
+    public int ReadAudit(long from, Span<AuditRecord> destination) => _audit?.Read(from, destination) ?? 0;
+
+    /// <summary>Lets the engine forget audit records before a position (whole segments of 512 records at a time), once the host has read them.</summary>
+    /// <param name="position">The first position the host still needs.</param>
+    public void TrimAudit(long position) => _audit?.TrimBefore(position);
+
+    /// <inheritdoc />
+    /// <remarks>In memory this scans the engine-wide stream from <paramref name="after"/>; a host that follows every calendar reads <see cref="ReadAudit"/> instead.</remarks>
+    public ValueTask<IReadOnlyList<AuditRecord>> ReadAuditAsync(CalendarKey calendar, long after, int max, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        var found = new List<AuditRecord>();
+        var buffer = new AuditRecord[256];
+        var from = after + 1;
+        while (found.Count < max)
+        {
+            var read = ReadAudit(from, buffer);
+            if (read == 0)
+            {
+                break;
+            }
+
+            for (var i = 0; i < read && found.Count < max; i++)
+            {
+                if (buffer[i].Calendar == calendar)
+                {
+                    found.Add(buffer[i]);
+                }
+            }
+
+            from = buffer[read - 1].Position + 1;
+        }
+
+        return new(found);
+    }
+
+    /// <summary>
+    /// The claim with its actor's limits: when the request counts against a call's limit, one of the call's
+    /// places is taken before the calendar is touched (refused with <see cref="ClaimStatus.CallLimitReached"/>
+    /// when none is left) and given back when the claim fails. A successful claim is audited before it returns.
+    /// </summary>
+    private ClaimResult ClaimWithActorLimits(Calendar calendar, in ClaimRequest request, long now)
+    {
+        if (!_rules.CountsAgainstCall(request))
+        {
+            return AuditedClaim(request, ClaimWithinCap(calendar, request, now), now);
+        }
+
+        var place = _calls.TryTake(request.CallId!, _rules.MaxClaimsPerCall, now, _rules.CallRetention.Ticks);
+        if (place is null)
+        {
+            return ClaimResult.Failed(ClaimStatus.CallLimitReached);
+        }
+
+        var result = ClaimResult.Failed(ClaimStatus.Taken);
+        try
+        {
+            result = ClaimWithinCap(calendar, request, now);
+            return AuditedClaim(request, result, now);
+        }
+        finally
+        {
+            if (!result.Succeeded)
+            {
+                CallLedger.GiveBack(place);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The claim within the patient's cap on live future appointments (<see cref="BookingRules.MaxActiveAppointments"/>):
+    /// an entry of the patient's is taken before the calendar is touched and names the claim after it, or is freed
+    /// when the claim fails (see <see cref="ActiveLedger"/>).
+    /// </summary>
+    private ClaimResult ClaimWithinCap(Calendar calendar, in ClaimRequest request, long now)
+    {
+        var limit = _rules.MaxActiveAppointments;
+        if (limit == 0)
+        {
+            return ClaimOnCalendar(calendar, request, now);
+        }
+
+        var ledger = Volatile.Read(ref _active) ?? InitActive();
+        var entry = ledger.TryTake(_patients.IndexOf(request.Patient), TodayAt(now), now, out var cell);
+        if (entry < 0)
+        {
+            return ClaimResult.Failed(ClaimStatus.ActiveLimitReached);
+        }
+
+        var result = ClaimResult.Failed(ClaimStatus.Taken);
+        try
+        {
+            result = ClaimOnCalendar(calendar, request, now);
+        }
+        finally
+        {
+            if (result.Succeeded)
+            {
+                ActiveLedger.Commit(cell, entry, calendar, request.Slots.First, result.Reservation.Token);
+            }
+            else
+            {
+                ActiveLedger.Abort(cell, entry);
+            }
+        }
+
+        return result;
+    }
+
+    private ActiveLedger InitActive()
+    {
+        Interlocked.CompareExchange(ref _active, new ActiveLedger(_rules.MaxActiveAppointments), null);
+        return _active!;
+    }
+
+    /// <summary>How many live future appointments a patient holds by the cap's count (tests).</summary>
+    internal int ActiveCountOf(PatientKey patient)
+    {
+        var now = NowTicks();
+        return Volatile.Read(ref _active)?.LiveCount(_patients.IndexOf(patient), TodayAt(now), now) ?? 0;
+    }
+
+    private ClaimResult AuditedClaim(in ClaimRequest request, in ClaimResult result, long now)
+    {
+        if (_audit is not null && result.Succeeded)
+        {
+            var r = result.Reservation;
+            _audit.Append(new AuditRecord(0, AuditAction.Claim, r.Calendar, r.Slots, r.Seat, r.Token, r.Patient, !request.IsHold, r.HoldExpiresAt, request.Actor, request.Channel, new DateTimeOffset(now, TimeSpan.Zero)));
+        }
+
+        return result;
+    }
+
+    private ClaimResult Audited(AuditAction action, Actor actor, in ClaimResult result)
+    {
+        if (_audit is not null && result.Succeeded)
+        {
+            AuditTransition(action, result.Reservation, actor, NowTicks());
+        }
+
+        return result;
+    }
+
+    private void AuditTransition(AuditAction action, in Reservation r, Actor actor, long now) =>
+        _audit?.Append(new AuditRecord(0, action, r.Calendar, r.Slots, r.Seat, r.Token, r.Patient, false, null, actor, BookingChannel.Web, new DateTimeOffset(now, TimeSpan.Zero)));
+
+    private void AuditDisplaced(in DisplacedClaim displaced)
+    {
+        if (_audit is not null)
+        {
+            var r = displaced.Reservation;
+            _audit.Append(new AuditRecord(0, AuditAction.Displace, r.Calendar, r.Slots, r.Seat, r.Token, r.Patient, displaced.WasBooked, null, Actor.Administrator, BookingChannel.Web, new DateTimeOffset(NowTicks(), TimeSpan.Zero)));
+        }
+    }
+}
