@@ -80,6 +80,21 @@ internal interface ITimelineProbe
 
     /// <summary>Reads the values of the interval that just ended.</summary>
     /// <param name="seconds">The interval's length.</param>
-    /// <param name="values">Receives name → value, e.g. <c>round_trips_per_second</c>.</param>
+    /// <param name="values">
+    /// Receives name → value, e.g. <c>round_trips_per_second</c>. A name ending in <c>_per_second</c>
+    /// is a rate over the interval; any other is a quantile or maximum of it (<c>staleness_p99_ms</c>):
+    /// that is how a last sliver folded into the interval before is merged, and the page puts the
+    /// <c>_per_second</c> series in one chart and the <c>_ms</c> ones in another.
+    /// </param>
     void Sample(double seconds, IDictionary<string, double> values);
+
+    /// <summary>Starts measuring: called once by <see cref="TimelineSampler.Begin"/>, when the load starts. Does nothing by default.</summary>
+    void Begin()
+    {
+    }
+
+    /// <summary>Stops measuring: called once after the last interval (also when sampling failed), on the sampler's thread. Does nothing by default.</summary>
+    void End()
+    {
+    }
 }

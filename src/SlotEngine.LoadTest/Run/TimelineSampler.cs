@@ -156,6 +156,10 @@ internal sealed class TimelineSampler
         _previousAllocated = GC.GetTotalAllocatedBytes(precise: false);
         _previousCpu = Environment.CpuUsage.TotalTime;
         _previousProgress = 0;
+        foreach (var probe in _probes)
+        {
+            probe.Begin();
+        }
     }
 
     /// <summary>Samples on a thread of its own until the load completes, then takes the last interval.</summary>
@@ -189,10 +193,14 @@ internal sealed class TimelineSampler
                 }
 
                 Sample(last: true);
+
+                // Before the result: the run's report is written after it, and must not race a probe still listening.
+                EndProbes();
                 done.SetResult();
             }
             catch (Exception e)
             {
+                EndProbes();
                 done.SetException(e);
             }
         })
@@ -344,7 +352,7 @@ internal sealed class TimelineSampler
                 AllocatedBytes = folded.AllocatedBytes + point.AllocatedBytes,
                 CpuMillis = folded.CpuMillis + point.CpuMillis,
                 Rush = folded.Rush,
-                Extras = folded.Extras.Count > 0 ? folded.Extras : point.Extras,
+                Extras = FoldExtras(folded, point),
             };
         }
 
@@ -359,6 +367,63 @@ internal sealed class TimelineSampler
         lock (_points)
         {
             _points.Add(point);
+        }
+    }
+
+    /// <summary>
+    /// A probe's values of a folded interval: a rate (<c>*_per_second</c>) is the two parts' rates
+    /// weighted by their lengths, which is the whole's rate; any other value is a quantile or a
+    /// maximum of its part (e.g. <c>staleness_p99_ms</c>), and the larger of the two is the whole's
+    /// maximum and an upper bound of its quantile (the union has at least as large a share at or
+    /// below it). A value only one part has is kept as it is.
+    /// </summary>
+    private static Dictionary<string, IReadOnlyDictionary<string, double>> FoldExtras(TimelinePoint earlier, TimelinePoint sliver)
+    {
+        var folded = new Dictionary<string, IReadOnlyDictionary<string, double>>(earlier.Extras);
+        foreach (var (group, values) in sliver.Extras)
+        {
+            if (!folded.TryGetValue(group, out var before))
+            {
+                folded[group] = values;
+                continue;
+            }
+
+            var merged = new Dictionary<string, double>(before);
+            foreach (var (name, value) in values)
+            {
+                if (!merged.TryGetValue(name, out var first))
+                {
+                    merged[name] = value;
+                }
+                else if (name.EndsWith("_per_second", StringComparison.Ordinal))
+                {
+                    var seconds = earlier.Seconds + sliver.Seconds;
+                    merged[name] = seconds > 0 ? ((first * earlier.Seconds) + (value * sliver.Seconds)) / seconds : 0;
+                }
+                else
+                {
+                    merged[name] = Math.Max(first, value);
+                }
+            }
+
+            folded[group] = merged;
+        }
+
+        return folded;
+    }
+
+    private void EndProbes()
+    {
+        foreach (var probe in _probes)
+        {
+            try
+            {
+                probe.End();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // As in Sample: a probe's failure costs its series, never the run's report.
+            }
         }
     }
 }
