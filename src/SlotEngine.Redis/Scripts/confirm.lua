@@ -24,4 +24,4 @@ local booked = c.token .. '|b|' .. c.first .. '|' .. c.len .. '|' .. c.patient .
 for s = c.first, c.first + c.len - 1 do
   redis.call('HSET', claims, field(lane, s), booked)
 end
-return { 'ok', bump(meta) }
+return { 'ok', bump(meta, '*' .. lane .. ',' .. first .. ',' .. token) }

@@ -9,8 +9,8 @@
 --   KEYS[4] nonces hash: quota nonce -> "<seat>:<first>:<token>" (which claim a quota entry led to), or
 --                  "x<lease deadline ms>" for a burned lease (see burn.lua); '-' placeholder
 -- ARGV[1] change-feed channel, ARGV[2] '1' to SPUBLISH (cluster) or '0' to PUBLISH, ARGV[3] "<provider>:<yyyymmdd>"
--- Feed messages: "<provider>:<yyyymmdd>|<version>[|reset or |gone]|t<TIME in ms>" (the t field tells readers
--- when the change was made, for the change-feed lag; messages without it are still understood).
+-- Feed messages: "<provider>:<yyyymmdd>|<version>[|reset or |gone]|t<TIME in ms>[|delta]" (the t field tells readers
+-- when the change was made, for the change-feed lag; messages without it are still understood; the delta, below).
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -30,9 +30,14 @@ local function parse(v)
   return { token = tonumber(token), kind = kind, first = tonumber(first), len = tonumber(len), patient = patient, expiry = tonumber(expiry), raw = v }
 end
 
-local function bump(meta)
+-- delta (optional): what the change did, for readers to apply without a reload (FeedDelta in StoreFormats.cs):
+-- '+seat,first,length,token,patient hex,hold expiry ms (0 booked)' | '*seat,first,token' | '-seat,first,token'
+local function bump(meta, delta)
   local v = redis.call('HINCRBY', meta, 'ver', 1)
   local message = ARGV[3] .. '|' .. v .. '|t' .. now_ms()
+  if delta then
+    message = message .. '|' .. delta
+  end
   if ARGV[2] == '1' then
     redis.call('SPUBLISH', ARGV[1], message)
   else

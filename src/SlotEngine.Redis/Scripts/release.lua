@@ -21,4 +21,4 @@ if c.kind == 'b' and ARGV[7] ~= '' and now > tonumber(ARGV[7]) then
   return { 'late' }
 end
 remove_claim(free, claims, tonumber(redis.call('HGET', meta, 'wpl')), lane, c, 0, 0)
-return { 'ok', bump(meta) }
+return { 'ok', bump(meta, '-' .. lane .. ',' .. first .. ',' .. token) }
