@@ -5,32 +5,161 @@ namespace SlotEngine.Redis;
 
 public sealed partial class RedisSlotEngine
 {
+    /// <summary>Each template's text as Redis stores it, made once (bulk publishing sends it per day).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<DayTemplate, string> _templateTexts = new();
+
+    /// <summary>Each day layout's initial bitmap, made once (the core caches layouts per template and day).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<DayLayout, byte[]> _initialBitmaps = new(ReferenceEqualityComparer.Instance);
+
     /// <inheritdoc />
-    /// <remarks>The day is opened in Redis first, then loaded into this node's read model; another node learns of it from the feed (standalone) or <see cref="WatchAsync"/>.</remarks>
+    /// <remarks>The day is opened in Redis first, then laid into this node's read model (a day it opened is known to be empty: no read); another node learns of it from the feed (standalone) or <see cref="WatchAsync"/>.</remarks>
     public async ValueTask PublishAsync(ProviderId provider, DateOnly day, DayTemplate template, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(template);
         cancellationToken.ThrowIfCancellationRequested();
         _readModel.ValidateProvider(provider);
-        var key = new CalendarKey(provider, day);
+        await PublishOneAsync(new CalendarKey(provider, day), template, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Opens many days at once (the days a nation releases): one publish script per day as <see cref="PublishAsync"/>,
+    /// <paramref name="batchSize"/> of them in flight at a time through the multiplexer (pipelined, not one round trip
+    /// after another), each laid into this node's read model without reading it back. Days already open with the
+    /// same template are loaded instead.
+    /// </summary>
+    /// <param name="days">The days: provider, day, template.</param>
+    /// <param name="progress">Told how many days are done so far, after each batch (null: nobody).</param>
+    /// <param name="batchSize">Script calls in flight at once (default 1,024).</param>
+    /// <param name="cancellationToken">Cancels between batches (a batch under way finishes).</param>
+    /// <returns>How many days were handled.</returns>
+    /// <exception cref="SlotEngineArgumentException">An unknown provider (before anything of its batch is sent), or a day open with another template (<see cref="SlotEngineError.TemplateConflict"/>; the days before it are open).</exception>
+    public async Task<int> PublishManyAsync(IEnumerable<(ProviderId Provider, DateOnly Day, DayTemplate Template)> days, IProgress<int>? progress = null, int batchSize = 1024, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(days);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var batch = new List<Task>(batchSize);
+        var done = 0;
+        foreach (var (provider, day, template) in days)
+        {
+            ArgumentNullException.ThrowIfNull(template, nameof(days));
+            _readModel.ValidateProvider(provider);
+            batch.Add(PublishOneAsync(new CalendarKey(provider, day), template, cancellationToken).AsTask());
+            if (batch.Count == batchSize)
+            {
+                done += await FinishBatchAsync(batch, done, progress, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (batch.Count > 0)
+        {
+            done += await FinishBatchAsync(batch, done, progress, cancellationToken).ConfigureAwait(false);
+        }
+
+        return done;
+    }
+
+    /// <summary>
+    /// Loads many published calendars into this node's read model at once (a node joining a deployment whose days are
+    /// open), <paramref name="batchSize"/> loads in flight at a time, and follows them as <see cref="WatchAsync"/> does.
+    /// Days not published are skipped.
+    /// </summary>
+    /// <param name="calendars">The calendars (their providers must be registered).</param>
+    /// <param name="progress">Told how many calendars are done so far, after each batch (null: nobody).</param>
+    /// <param name="batchSize">Loads in flight at once (default 1,024).</param>
+    /// <param name="cancellationToken">Cancels between batches.</param>
+    /// <returns>How many published calendars were loaded.</returns>
+    /// <exception cref="SlotEngineArgumentException">An unknown provider.</exception>
+    public async Task<int> WarmAsync(IEnumerable<CalendarKey> calendars, IProgress<int>? progress = null, int batchSize = 1024, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(calendars);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var batch = new List<Task<long>>(batchSize);
+        var done = 0;
+        var loaded = 0;
+        foreach (var key in calendars)
+        {
+            _readModel.ValidateProvider(key.Provider);
+            batch.Add(_feed.RefreshAsync(key));
+            if (batch.Count == batchSize)
+            {
+                loaded += await FinishWarmBatchAsync(batch).ConfigureAwait(false);
+                done += batchSize;
+                progress?.Report(done);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+
+        if (batch.Count > 0)
+        {
+            done += batch.Count;
+            loaded += await FinishWarmBatchAsync(batch).ConfigureAwait(false);
+            progress?.Report(done);
+        }
+
+        return loaded;
+    }
+
+    private async Task<int> FinishWarmBatchAsync(List<Task<long>> batch)
+    {
+        var versions = await BoundedLoadAsync(Task.WhenAll(batch), "a batch of calendars").ConfigureAwait(false);
+        batch.Clear();
+        return versions.Count(v => v > 0);
+    }
+
+    private static async Task<int> FinishBatchAsync(List<Task> batch, int before, IProgress<int>? progress, CancellationToken cancellationToken)
+    {
+        await Task.WhenAll(batch).ConfigureAwait(false);
+        var count = batch.Count;
+        batch.Clear();
+        progress?.Report(before + count);
+        cancellationToken.ThrowIfCancellationRequested();
+        return count;
+    }
+
+    /// <summary>Opens one day in Redis and lays it into the read model (from the template when this call opened it).</summary>
+    private async ValueTask PublishOneAsync(CalendarKey key, DayTemplate template, CancellationToken cancellationToken)
+    {
         var keys = _keys.For(key);
-        var layout = _readModel.LayoutOf(template, day);
+        var layout = _readModel.LayoutOf(template, key.Day);
         await EnsureSubscribedAsync(key, cancellationToken).ConfigureAwait(false);
-        var reply = await EvalAsync(
-            StoreScripts.Publish,
-            CalendarKeys(keys),
-            FeedArgs(keys, TemplateText.Format(template), layout.SlotCount, template.Capacity, BitmapLayout.WordsPerSeat(layout.SlotCount), BitmapLayout.Initial(layout)),
-            cancellationToken).ConfigureAwait(false);
+        _feed.BeginOwnPublish(key);
+        long opened = 0;
+        RedisReply reply;
+        try
+        {
+            reply = await EvalAsync(
+                StoreScripts.Publish,
+                CalendarKeys(keys),
+                FeedArgs(keys, TemplateTextOf(template), layout.SlotCount, template.Capacity, BitmapLayout.WordsPerSeat(layout.SlotCount), InitialBitmapOf(layout)),
+                cancellationToken).ConfigureAwait(false);
+            if (reply[0].AsString() == "ok")
+            {
+                opened = reply[1].AsInt64();
+                if (!_feed.LoadedLocally(key, opened, () => { _readModel.LoadPublished(key, template, opened); return true; }))
+                {
+                    opened = 0;
+                }
+            }
+        }
+        finally
+        {
+            _feed.EndOwnPublish(key, opened);
+        }
+
         if (reply[0].AsString() == "conflict")
         {
             throw new SlotEngineArgumentException(SlotEngineError.TemplateConflict, $"{key} is already published with another template ({TemplateText.Parse(reply[1].AsString()!)}); withdraw it first.", "template");
         }
 
-        if (_feed.LoadedVersion(key) < reply[1].AsInt64() || _readModel.Find(key) is null)
+        if (opened == 0 && (_feed.LoadedVersion(key) < reply[1].AsInt64() || _readModel.Find(key) is null))
         {
             await BoundedLoadAsync(_feed.RefreshAsync(key), key.ToString()).ConfigureAwait(false);
         }
     }
+
+    private string TemplateTextOf(DayTemplate template) => _templateTexts.GetOrAdd(template, TemplateText.Format);
+
+    private byte[] InitialBitmapOf(DayLayout layout) => _initialBitmaps.GetOrAdd(layout, BitmapLayout.Initial);
 
     /// <inheritdoc />
     public async ValueTask<BlockResult> WithdrawAsync(CalendarKey calendar, CancellationToken cancellationToken = default)
@@ -67,7 +196,7 @@ public sealed partial class RedisSlotEngine
             throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{calendar} is not published.", "calendar");
         }
 
-        _feed.Observe(calendar, reply[1].AsInt64());
+        _feed.ObserveOwn(calendar, reply[1].AsInt64());
         var displaced = new DisplacedClaim[reply.Count - 2];
         for (var i = 2; i < reply.Count; i++)
         {
@@ -103,7 +232,7 @@ public sealed partial class RedisSlotEngine
             throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{calendar} is not published.", "calendar");
         }
 
-        _feed.Observe(calendar, reply[1].AsInt64());
+        _feed.ObserveOwn(calendar, reply[1].AsInt64());
         return opened;
     }
 
@@ -125,7 +254,7 @@ public sealed partial class RedisSlotEngine
             var reply = await task.ConfigureAwait(false);
             if (reply.Count > 1)
             {
-                _feed.Observe(key, reply[0].AsInt64());
+                _feed.ObserveOwn(key, reply[0].AsInt64());
             }
 
             for (var i = 1; i < reply.Count; i++)

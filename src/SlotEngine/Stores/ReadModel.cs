@@ -85,6 +85,23 @@ public sealed class ReadModel
     }
 
     /// <summary>
+    /// Lays in a calendar the store has just opened, whose state the caller knows without reading it: no claims, every
+    /// slot the template offers free, version <paramref name="version"/> (for bulk publishing: no bitmap to build or
+    /// read). A calendar of the day held before is replaced.
+    /// </summary>
+    /// <param name="key">The calendar (its provider must be registered).</param>
+    /// <param name="template">Its template.</param>
+    /// <param name="version">The store's version of it after opening it.</param>
+    /// <returns>The calendar.</returns>
+    /// <exception cref="SlotEngineArgumentException">Unknown provider, or the day does not fit the provider's open days.</exception>
+    public ReadModelCalendar LoadPublished(CalendarKey key, DayTemplate template, long version)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        Engine.LoadPublishedReplica(key, template, version);
+        return Engine.FindReplica(key)!.View;
+    }
+
+    /// <summary>
     /// Lays one claim the store made (version <paramref name="fromVersion"/> to <paramref name="toVersion"/>) into the
     /// calendar, as a claim in memory would (all slots or none). False, and nothing changed, when the read model does
     /// not hold the calendar at exactly <paramref name="fromVersion"/> or the slots are not all free here: reload.
