@@ -60,3 +60,30 @@ local function describe(lane, c)
   return lane .. '|' .. c.first .. '|' .. c.len .. '|' .. c.token .. '|' .. c.kind .. '|' .. c.patient .. '|' .. c.expiry
 end
 
+-- Opens a day (publish.lua, publish_many.lua): template text, slots, capacity, words per seat, initial free bitmap.
+-- -> 'ok', version | 'exists', version | 'conflict', template text
+local function open_day(meta, free, claims, nonces, channel, spublish, ref, tpl, slots, cap, wpl, bitmap, now)
+  local existing = redis.call('HGET', meta, 'tpl')
+  if existing then
+    if existing == tpl then
+      return 'exists', tonumber(redis.call('HGET', meta, 'ver'))
+    end
+    return 'conflict', existing
+  end
+  redis.call('HSET', meta, 'tpl', tpl, 'slots', slots, 'cap', cap, 'wpl', wpl, 'ver', 0, 'tok', 0)
+  redis.call('SET', free, bitmap)
+  -- The claims and nonces hashes get a placeholder field '-', so that all four keys exist while the day does: a
+  -- cluster slot migration then moves them together and never finds a script's keys half present (TRYAGAIN).
+  redis.call('DEL', claims, nonces)
+  redis.call('HSET', claims, '-', '')
+  redis.call('HSET', nonces, '-', '')
+  -- A new generation of the day: versions start again, so the message says "reset" (every node reloads it).
+  local version = redis.call('HINCRBY', meta, 'ver', 1)
+  local message = ref .. '|' .. version .. '|reset|t' .. now
+  if spublish == '1' then
+    redis.call('SPUBLISH', channel, message)
+  else
+    redis.call('PUBLISH', channel, message)
+  end
+  return 'ok', version
+end

@@ -5,6 +5,9 @@ namespace SlotEngine.Redis;
 
 public sealed partial class RedisSlotEngine
 {
+    /// <summary>Days opened by one <c>publish_many</c> script call on a standalone server.</summary>
+    private const int DaysPerPublishScript = 64;
+
     /// <summary>Each template's text as Redis stores it, made once (bulk publishing sends it per day).</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<DayTemplate, string> _templateTexts = new();
 
@@ -22,10 +25,11 @@ public sealed partial class RedisSlotEngine
     }
 
     /// <summary>
-    /// Opens many days at once (the days a nation releases): one publish script per day as <see cref="PublishAsync"/>,
-    /// <paramref name="batchSize"/> of them in flight at a time through the multiplexer (pipelined, not one round trip
-    /// after another), each laid into this node's read model without reading it back. Days already open with the
-    /// same template are loaded instead.
+    /// Opens many days at once (the days a nation releases), as <see cref="PublishAsync"/> would one by one:
+    /// <paramref name="batchSize"/> days in flight at a time through the multiplexer (pipelined, not one round trip
+    /// after another); on a standalone server 64 days per script call, in a cluster one per call (a script's keys
+    /// must share a hash slot). Each day opened is laid into this node's read model without reading it back; days
+    /// already open with the same template are loaded instead.
     /// </summary>
     /// <param name="days">The days: provider, day, template.</param>
     /// <param name="progress">Told how many days are done so far, after each batch (null: nobody).</param>
@@ -39,23 +43,131 @@ public sealed partial class RedisSlotEngine
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var batch = new List<Task>(batchSize);
         var done = 0;
+        var inBatch = 0;
+        List<(CalendarKey Key, DayTemplate Template)>? chunk = null;
         foreach (var (provider, day, template) in days)
         {
             ArgumentNullException.ThrowIfNull(template, nameof(days));
             _readModel.ValidateProvider(provider);
-            batch.Add(PublishOneAsync(new CalendarKey(provider, day), template, cancellationToken).AsTask());
-            if (batch.Count == batchSize)
+            var key = new CalendarKey(provider, day);
+            if (_keys.Cluster)
             {
-                done += await FinishBatchAsync(batch, done, progress, cancellationToken).ConfigureAwait(false);
+                // A script's keys must share a hash slot in a cluster: one script per day, still many in flight.
+                batch.Add(PublishOneAsync(key, template, cancellationToken).AsTask());
+            }
+            else
+            {
+                (chunk ??= new List<(CalendarKey, DayTemplate)>(DaysPerPublishScript)).Add((key, template));
+                if (chunk.Count == DaysPerPublishScript)
+                {
+                    batch.Add(PublishChunkAsync(chunk, cancellationToken));
+                    chunk = null;
+                }
+            }
+
+            if (++inBatch == batchSize)
+            {
+                if (chunk is not null)
+                {
+                    batch.Add(PublishChunkAsync(chunk, cancellationToken));
+                    chunk = null;
+                }
+
+                done += await FinishBatchAsync(batch, inBatch, done, progress, cancellationToken).ConfigureAwait(false);
+                inBatch = 0;
             }
         }
 
-        if (batch.Count > 0)
+        if (chunk is not null)
         {
-            done += await FinishBatchAsync(batch, done, progress, cancellationToken).ConfigureAwait(false);
+            batch.Add(PublishChunkAsync(chunk, cancellationToken));
+        }
+
+        if (inBatch > 0)
+        {
+            done += await FinishBatchAsync(batch, inBatch, done, progress, cancellationToken).ConfigureAwait(false);
         }
 
         return done;
+    }
+
+    /// <summary>
+    /// Opens up to <see cref="DaysPerPublishScript"/> days with one <c>publish_many</c> script (standalone only: its keys
+    /// span many hash tags), each laid into the read model as <see cref="PublishOneAsync"/> does.
+    /// </summary>
+    private async Task PublishChunkAsync(List<(CalendarKey Key, DayTemplate Template)> chunk, CancellationToken cancellationToken)
+    {
+        var keys = new RedisArgument[chunk.Count * 4];
+        var args = new RedisArgument[2 + (chunk.Count * 6)];
+        args[0] = _keys.GlobalFeed;
+        args[1] = "0";
+        for (var i = 0; i < chunk.Count; i++)
+        {
+            var (key, template) = chunk[i];
+            var set = _keys.For(key);
+            var layout = _readModel.LayoutOf(template, key.Day);
+            keys[4 * i] = set.Meta;
+            keys[(4 * i) + 1] = set.Free;
+            keys[(4 * i) + 2] = set.Claims;
+            keys[(4 * i) + 3] = set.Nonces;
+            var a = 2 + (6 * i);
+            args[a] = set.Reference;
+            args[a + 1] = TemplateTextOf(template);
+            args[a + 2] = layout.SlotCount;
+            args[a + 3] = template.Capacity;
+            args[a + 4] = BitmapLayout.WordsPerSeat(layout.SlotCount);
+            args[a + 5] = InitialBitmapOf(layout);
+            _feed.BeginOwnPublish(key);
+        }
+
+        var opened = new long[chunk.Count];
+        RedisReply reply;
+        try
+        {
+            reply = await EvalAsync(StoreScripts.PublishMany, keys, args, cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < chunk.Count; i++)
+            {
+                if (reply[2 * i].AsString() == "ok")
+                {
+                    var (key, template) = chunk[i];
+                    var version = reply[(2 * i) + 1].AsInt64();
+                    opened[i] = _feed.LoadedLocally(key, version, () => { _readModel.LoadPublished(key, template, version); return true; }) ? version : 0;
+                }
+            }
+        }
+        finally
+        {
+            for (var i = 0; i < chunk.Count; i++)
+            {
+                _feed.EndOwnPublish(chunk[i].Key, opened[i]);
+            }
+        }
+
+        SlotEngineArgumentException? conflict = null;
+        List<Task<long>>? loads = null;
+        for (var i = 0; i < chunk.Count; i++)
+        {
+            var key = chunk[i].Key;
+            var status = reply[2 * i].AsString();
+            if (status == "conflict")
+            {
+                conflict ??= new SlotEngineArgumentException(SlotEngineError.TemplateConflict, $"{key} is already published with another template ({TemplateText.Parse(reply[(2 * i) + 1].AsString()!)}); withdraw it first.", "template");
+            }
+            else if (opened[i] == 0 && (_feed.LoadedVersion(key) < reply[(2 * i) + 1].AsInt64() || _readModel.Find(key) is null))
+            {
+                (loads ??= []).Add(_feed.RefreshAsync(key));
+            }
+        }
+
+        if (loads is not null)
+        {
+            await BoundedLoadAsync(Task.WhenAll(loads), "published days").ConfigureAwait(false);
+        }
+
+        if (conflict is not null)
+        {
+            throw conflict;
+        }
     }
 
     /// <summary>
@@ -106,10 +218,9 @@ public sealed partial class RedisSlotEngine
         return versions.Count(v => v > 0);
     }
 
-    private static async Task<int> FinishBatchAsync(List<Task> batch, int before, IProgress<int>? progress, CancellationToken cancellationToken)
+    private static async Task<int> FinishBatchAsync(List<Task> batch, int count, int before, IProgress<int>? progress, CancellationToken cancellationToken)
     {
         await Task.WhenAll(batch).ConfigureAwait(false);
-        var count = batch.Count;
         batch.Clear();
         progress?.Report(before + count);
         cancellationToken.ThrowIfCancellationRequested();

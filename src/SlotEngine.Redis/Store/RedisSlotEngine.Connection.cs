@@ -7,6 +7,9 @@ namespace SlotEngine.Redis;
 /// <summary>Starting on Redis (now, or once it arrives), resyncing the read model, and the periodic version check.</summary>
 public sealed partial class RedisSlotEngine
 {
+    /// <summary>Version checks in flight at once (one batch after another).</summary>
+    private const int VersionCheckBatch = 1024;
+
     private async Task StartAsync(CancellationToken cancellationToken)
     {
         _redis.ResyncNeeded += OnResyncNeeded;
@@ -229,16 +232,38 @@ public sealed partial class RedisSlotEngine
         }
     }
 
-    /// <summary>Compares each held calendar's version in Redis with the loaded one; reloads those that differ.</summary>
+    /// <summary>
+    /// Compares each held calendar's version in Redis with the loaded one; reloads those that differ. In batches of
+    /// <see cref="VersionCheckBatch"/> pipelined <c>HGET</c>s, one batch after another: a node holding millions of
+    /// calendars neither floods Redis nor makes claims queue behind millions of checks.
+    /// </summary>
     internal async Task<int> CheckVersionsAsync(CancellationToken cancellationToken)
     {
         var held = _readModel.Keys();
-        var checks = new List<(CalendarKey Key, long Loaded, Task<RedisValue> Version)>(held.Count);
-        foreach (var key in held)
+        var stale = 0;
+        var checks = new List<(CalendarKey Key, long Loaded, Task<RedisValue> Version)>(Math.Min(held.Count, VersionCheckBatch));
+        for (var start = 0; start < held.Count; start += VersionCheckBatch)
         {
-            checks.Add((key, _feed.LoadedVersion(key), _redis.Main.Database.HashGetAsync(_keys.For(key).Meta, "ver")));
+            checks.Clear();
+            for (var i = start; i < Math.Min(held.Count, start + VersionCheckBatch); i++)
+            {
+                var key = held[i];
+                checks.Add((key, _feed.LoadedVersion(key), _redis.Main.Database.HashGetAsync(_keys.For(key).Meta, "ver")));
+            }
+
+            stale += await CheckVersionBatchAsync(checks, cancellationToken).ConfigureAwait(false);
         }
 
+        if (stale > 0)
+        {
+            StoreLog.ReadModelStale(_logger, stale);
+        }
+
+        return stale;
+    }
+
+    private async Task<int> CheckVersionBatchAsync(List<(CalendarKey Key, long Loaded, Task<RedisValue> Version)> checks, CancellationToken cancellationToken)
+    {
         var stale = 0;
         foreach (var (key, loaded, task) in checks)
         {
@@ -259,11 +284,6 @@ public sealed partial class RedisSlotEngine
                 stale++;
                 _feed.Force(key);
             }
-        }
-
-        if (stale > 0)
-        {
-            StoreLog.ReadModelStale(_logger, stale);
         }
 
         return stale;

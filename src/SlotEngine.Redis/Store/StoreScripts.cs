@@ -11,6 +11,7 @@ namespace SlotEngine.Redis;
 internal static class StoreScripts
 {
     public static readonly RedisScript Publish = Load("publish");
+    public static readonly RedisScript PublishMany = Load("publish_many");
     public static readonly RedisScript LoadCalendar = Load("load");
     public static readonly RedisScript Claim = Load("claim");
     public static readonly RedisScript Confirm = Load("confirm");
@@ -24,7 +25,7 @@ internal static class StoreScripts
     public static readonly RedisScript Burn = Load("burn");
     public static readonly RedisScript Rebuild = Load("rebuild");
 
-    public static IEnumerable<RedisScript> All => [Publish, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, QuotaAcquire, QuotaRelease, Burn, Rebuild];
+    public static IEnumerable<RedisScript> All => [Publish, PublishMany, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, QuotaAcquire, QuotaRelease, Burn, Rebuild];
 
     private static RedisScript Load(string name) => new(Read("lib") + "\n" + Read(name));
 
