@@ -159,6 +159,19 @@ public sealed partial class InMemorySlotEngine
         return keys;
     }
 
+    /// <summary>The calendars this engine has open, one after another (no list of them all: for very many).</summary>
+    /// <returns>Their keys.</returns>
+    internal IEnumerable<CalendarKey> EnumerateReplicaKeys()
+    {
+        foreach (var provider in Directory.AllProviders())
+        {
+            foreach (var calendar in provider.OpenCalendars())
+            {
+                yield return calendar.Key;
+            }
+        }
+    }
+
     /// <summary>A day's layout in this engine's zone (slot starts, offered slots).</summary>
     /// <param name="template">The template.</param>
     /// <param name="day">The day.</param>

@@ -234,24 +234,27 @@ public sealed partial class RedisSlotEngine
 
     /// <summary>
     /// Compares each held calendar's version in Redis with the loaded one; reloads those that differ. In batches of
-    /// <see cref="VersionCheckBatch"/> pipelined <c>HGET</c>s, one batch after another: a node holding millions of
-    /// calendars neither floods Redis nor makes claims queue behind millions of checks.
+    /// <see cref="VersionCheckBatch"/>, one batch after another, so that a node holding millions of calendars neither
+    /// floods Redis nor makes claims queue behind millions of checks: on a standalone server one read-only script per
+    /// batch, in a cluster pipelined <c>HGET</c>s (a script's keys must share a hash slot).
     /// </summary>
     internal async Task<int> CheckVersionsAsync(CancellationToken cancellationToken)
     {
-        var held = _readModel.Keys();
         var stale = 0;
-        var checks = new List<(CalendarKey Key, long Loaded, Task<RedisValue> Version)>(Math.Min(held.Count, VersionCheckBatch));
-        for (var start = 0; start < held.Count; start += VersionCheckBatch)
+        var batch = new List<(CalendarKey Key, long Loaded)>(VersionCheckBatch);
+        foreach (var key in _readModel.EnumerateKeys())
         {
-            checks.Clear();
-            for (var i = start; i < Math.Min(held.Count, start + VersionCheckBatch); i++)
+            batch.Add((key, _feed.LoadedVersion(key)));
+            if (batch.Count == VersionCheckBatch)
             {
-                var key = held[i];
-                checks.Add((key, _feed.LoadedVersion(key), _redis.Main.Database.HashGetAsync(_keys.For(key).Meta, "ver")));
+                stale += await CheckVersionBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+                batch.Clear();
             }
+        }
 
-            stale += await CheckVersionBatchAsync(checks, cancellationToken).ConfigureAwait(false);
+        if (batch.Count > 0)
+        {
+            stale += await CheckVersionBatchAsync(batch, cancellationToken).ConfigureAwait(false);
         }
 
         if (stale > 0)
@@ -262,12 +265,43 @@ public sealed partial class RedisSlotEngine
         return stale;
     }
 
-    private async Task<int> CheckVersionBatchAsync(List<(CalendarKey Key, long Loaded, Task<RedisValue> Version)> checks, CancellationToken cancellationToken)
+    private async Task<int> CheckVersionBatchAsync(List<(CalendarKey Key, long Loaded)> batch, CancellationToken cancellationToken)
     {
-        var stale = 0;
-        foreach (var (key, loaded, task) in checks)
+        var versions = new RedisValue[batch.Count];
+        if (_keys.Cluster)
         {
-            var version = await task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var reads = new Task<RedisValue>[batch.Count];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                reads[i] = _redis.Main.Database.HashGetAsync(_keys.For(batch[i].Key).Meta, "ver");
+            }
+
+            for (var i = 0; i < batch.Count; i++)
+            {
+                versions[i] = await reads[i].WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            var keys = new RedisArgument[batch.Count];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                keys[i] = _keys.For(batch[i].Key).Meta;
+            }
+
+            var reply = await EvalAsync(StoreScripts.Versions, keys, [], cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var version = reply[i].AsInt64();
+                versions[i] = version == 0 ? RedisValue.Null : version;
+            }
+        }
+
+        var stale = 0;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var (key, loaded) = batch[i];
+            var version = versions[i];
             if (version.IsNull || !version.TryParse(out long current))
             {
                 stale++;

@@ -12,6 +12,7 @@ internal static class StoreScripts
 {
     public static readonly RedisScript Publish = Load("publish");
     public static readonly RedisScript PublishMany = Load("publish_many");
+    public static readonly RedisScript Versions = Load("versions");
     public static readonly RedisScript LoadCalendar = Load("load");
     public static readonly RedisScript Claim = Load("claim");
     public static readonly RedisScript Confirm = Load("confirm");
@@ -25,7 +26,7 @@ internal static class StoreScripts
     public static readonly RedisScript Burn = Load("burn");
     public static readonly RedisScript Rebuild = Load("rebuild");
 
-    public static IEnumerable<RedisScript> All => [Publish, PublishMany, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, QuotaAcquire, QuotaRelease, Burn, Rebuild];
+    public static IEnumerable<RedisScript> All => [Publish, PublishMany, Versions, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, QuotaAcquire, QuotaRelease, Burn, Rebuild];
 
     private static RedisScript Load(string name) => new(Read("lib") + "\n" + Read(name));
 

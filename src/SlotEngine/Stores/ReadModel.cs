@@ -64,6 +64,10 @@ public sealed class ReadModel
     /// <returns>Their keys, a new list.</returns>
     public IReadOnlyList<CalendarKey> Keys() => Engine.ReplicaKeys();
 
+    /// <summary>The calendars the read model holds, one after another, without a list of them all (a node holding millions).</summary>
+    /// <returns>Their keys, read as the enumeration goes (calendars opened or dropped meanwhile may or may not be seen).</returns>
+    public IEnumerable<CalendarKey> EnumerateKeys() => Engine.EnumerateReplicaKeys();
+
     /// <summary>
     /// Lays a calendar's whole state, as the store holds it, into the read model: opens the day if needed (again,
     /// when its template changed), then replaces its free bits, claims and hold expiries, version and last token.
