@@ -283,17 +283,21 @@ public sealed partial class RedisSlotEngine
         }
         else
         {
+            // The script compares and answers only the calendars that differ (usually none): a small reply.
             var keys = new RedisArgument[batch.Count];
+            var loaded = new RedisArgument[batch.Count];
             for (var i = 0; i < batch.Count; i++)
             {
                 keys[i] = _keys.For(batch[i].Key).Meta;
+                loaded[i] = batch[i].Loaded;
+                versions[i] = batch[i].Loaded;
             }
 
-            var reply = await EvalAsync(StoreScripts.Versions, keys, [], cancellationToken).ConfigureAwait(false);
-            for (var i = 0; i < batch.Count; i++)
+            var reply = await EvalAsync(StoreScripts.Versions, keys, loaded, cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i + 1 < reply.Count; i += 2)
             {
-                var version = reply[i].AsInt64();
-                versions[i] = version == 0 ? RedisValue.Null : version;
+                var version = reply[i + 1].AsInt64();
+                versions[(int)reply[i].AsInt64()] = version == 0 ? RedisValue.Null : version;
             }
         }
 

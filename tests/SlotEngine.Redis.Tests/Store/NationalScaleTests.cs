@@ -193,6 +193,34 @@ public sealed class NationalScaleTests(StandaloneServerFixture fixture) : IClass
         Assert.True(a.Feed.Reloads + b.Feed.Reloads - reloads < changes, $"{a.Feed.Reloads + b.Feed.Reloads - reloads} reloads for {changes} changes");
     }
 
+    [Fact]
+    public async Task The_version_check_finds_the_calendars_that_differ_across_batches()
+    {
+        await using var nodes = new StoreNodes(fixture.Server.Endpoint, o => { o.Engine.Quotas = QuotaPolicy.None; o.VersionCheckInterval = null; });
+        var node = await nodes.AddAsync();
+        const int Providers = 600;
+        for (var i = 0; i < Providers; i++)
+        {
+            node.Directory.AddProvider(new ProviderId(3000 + i), new ClinicId(12));
+        }
+
+        var days = new[] { ContractWorld.Today.AddDays(1), ContractWorld.Today.AddDays(2) };
+        await node.PublishManyAsync(Enumerable.Range(0, Providers).SelectMany(i => days.Select(d => (new ProviderId(3000 + i), d, ContractWorld.Standard))));
+        Assert.Equal(0, await node.CheckVersionsAsync(CancellationToken.None));
+
+        // Two changes the feed never carried, far apart in the walk (more than one batch of 1,024): a version moved, a day deleted.
+        var moved = new CalendarKey(new ProviderId(3000 + Providers - 1), days[1]);
+        var gone = new CalendarKey(new ProviderId(3000), days[0]);
+        await fixture.Server.CliAsync("HINCRBY", Tag(nodes, moved) + ":m", "ver", "1");
+        await fixture.Server.CliAsync("DEL", Tag(nodes, gone) + ":m", Tag(nodes, gone) + ":f", Tag(nodes, gone) + ":c", Tag(nodes, gone) + ":n");
+
+        Assert.Equal(2, await node.CheckVersionsAsync(CancellationToken.None));
+        await Eventually.TrueAsync(() => node.Feed.LoadedVersion(moved) == 2 && node.ReadModel.FindReplica(gone) is null, "the two calendars to reload");
+    }
+
+    private static string Tag(StoreNodes nodes, CalendarKey key) =>
+        nodes.Prefix + "{p:" + key.Provider.Value.ToString(CultureInfo.InvariantCulture) + ":" + key.Day.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + "}";
+
     private static string Owners(CalendarSnapshot calendar) =>
         string.Join(',', Enumerable.Range(0, calendar.SlotCount).Select(slot => calendar[slot].Status + ":" + calendar[slot].Token));
 
