@@ -6,10 +6,14 @@ namespace SlotEngine.Redis;
 
 /// <summary>
 /// Keeps a node's read model fresh: per calendar, the version loaded and the newest version heard of
-/// (from the change feed or from this node's own scripts). When the second passes the first, one
-/// reload runs (never two at once for a calendar), and runs again if more changes came meanwhile; a
-/// burst of changes costs one or two reloads, not one each. A gap in versions needs no special case:
-/// a reload always reads the whole calendar, so it covers every change up to the version it read.
+/// (from the change feed or from this node's own scripts). A change that carries its delta (another node's
+/// claim, confirm or release, or this node's own from the script's reply or its echo) is laid in when the
+/// read model holds exactly the version before it (<see cref="Hear"/>, <see cref="EndOwnWrite"/>): no reload.
+/// Otherwise (a gap, a change without a delta, a new generation), when the newest version heard passes the
+/// one loaded, one reload runs (never two at once for a calendar), and runs again if more changes came
+/// meanwhile; a burst costs one or two reloads, not one each. A reload reads the whole calendar, so it covers
+/// every change up to the version it read. Queries wait only for this node's own changes not yet laid in
+/// (<see cref="WhenOwnFreshAsync"/>), never for every calendar held.
 /// </summary>
 /// <remarks>
 /// <b>Lag.</b> A feed message may carry when its change was made (Redis's <c>TIME</c>, in ms). While the lag
