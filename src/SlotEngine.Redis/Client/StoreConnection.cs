@@ -280,11 +280,17 @@ internal sealed partial class StoreConnection : IAsyncDisposable
         return servers.Where(s => !s.IsReplica && (cluster ? s.ServerType == ServerType.Cluster || !s.IsConnected : s.IsConnected)).ToList();
     }
 
-    /// <summary>Subscribes to a channel: <c>SSUBSCRIBE</c> when <paramref name="sharded"/> (a cluster), <c>SUBSCRIBE</c> otherwise. The client renews it after reconnects and slot moves.</summary>
-    public Task SubscribeAsync(string channel, bool sharded, RedisMessageHandler handler, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Subscribes to a channel: <c>SSUBSCRIBE</c> when <paramref name="sharded"/> (a cluster), <c>SUBSCRIBE</c> otherwise. The client
+    /// renews it after reconnects and slot moves. Messages reach <paramref name="handler"/> one at a time, in the order Redis sent
+    /// them (a <see cref="ChannelMessageQueue"/>; the callback overload may run handlers concurrently): the read model applies deltas
+    /// by version and would otherwise see gaps that are not there.
+    /// </summary>
+    public async Task SubscribeAsync(string channel, bool sharded, RedisMessageHandler handler, CancellationToken cancellationToken = default)
     {
         var name = sharded ? RedisChannel.Sharded(channel) : RedisChannel.Literal(channel);
-        return WithCancellation(Multiplexer.GetSubscriber().SubscribeAsync(name, (_, message) => handler(message)), cancellationToken);
+        var queue = await WithCancellation(Multiplexer.GetSubscriber().SubscribeAsync(name), cancellationToken).ConfigureAwait(false);
+        queue.OnMessage(message => handler(message.Message));
     }
 
     /// <summary>Ends a subscription.</summary>

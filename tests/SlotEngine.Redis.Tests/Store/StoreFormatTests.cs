@@ -94,7 +94,9 @@ public sealed class StoreFormatTests(StandaloneServerFixture fixture) : IClassFi
         var node = await nodes.AddAsync();
         await using var listener = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.Server.Endpoint);
         var heard = new ConcurrentQueue<string>();
-        await listener.GetSubscriber().SubscribeAsync(StackExchange.Redis.RedisChannel.Literal(nodes.Prefix + "feed"), (_, message) => heard.Enqueue(Encoding.UTF8.GetString((byte[])message!)));
+        // A queue keeps the order Redis sent the messages in (the callback overload may run handlers concurrently).
+        var queue = await listener.GetSubscriber().SubscribeAsync(StackExchange.Redis.RedisChannel.Literal(nodes.Prefix + "feed"));
+        queue.OnMessage(message => heard.Enqueue(Encoding.UTF8.GetString((byte[])message.Message!)));
 
         await node.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
         var booked = (await node.ClaimAsync(ClaimRequest.Book(Calendar, SlotRange.Single(2), ContractWorld.Patient(1)))).Reservation;
