@@ -32,60 +32,76 @@ public sealed partial class RedisSlotEngine
     /// already open with the same template are loaded instead.
     /// </summary>
     /// <param name="days">The days: provider, day, template.</param>
-    /// <param name="progress">Told how many days are done so far, after each batch (null: nobody).</param>
-    /// <param name="batchSize">Script calls in flight at once (default 1,024).</param>
-    /// <param name="cancellationToken">Cancels between batches (a batch under way finishes).</param>
+    /// <param name="progress">Told how many days are done so far, each time <paramref name="batchSize"/> more are, and at the end (null: nobody). Reported from the calling flow, in order.</param>
+    /// <param name="batchSize">Days in flight at once (default 1,024).</param>
+    /// <param name="cancellationToken">Cancels between script calls (calls under way finish).</param>
     /// <returns>How many days were handled.</returns>
-    /// <exception cref="SlotEngineArgumentException">An unknown provider (before anything of its batch is sent), or a day open with another template (<see cref="SlotEngineError.TemplateConflict"/>; the days before it are open).</exception>
+    /// <exception cref="SlotEngineArgumentException">An unknown provider, or a day open with another template (<see cref="SlotEngineError.TemplateConflict"/>); days sent before it are open.</exception>
     public async Task<int> PublishManyAsync(IEnumerable<(ProviderId Provider, DateOnly Day, DayTemplate Template)> days, IProgress<int>? progress = null, int batchSize = 1024, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(days);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        var batch = new List<Task>(batchSize);
+
+        // A sliding window, not batch after batch: while Redis runs one script the client prepares the next and reads
+        // earlier replies, so neither waits for the other at a batch boundary. Replies on one connection come back in
+        // order, so awaiting the oldest call is the window's slide; progress is reported from this loop only.
+        var daysPerCall = _keys.Cluster ? 1 : Math.Min(DaysPerPublishScript, batchSize);
+        var callsInFlight = Math.Max(1, batchSize / daysPerCall);
+        var pending = new Queue<(Task Call, int Days)>(callsInFlight + 1);
         var done = 0;
-        var inBatch = 0;
+        var reported = 0;
         List<(CalendarKey Key, DayTemplate Template)>? chunk = null;
+
+        async Task SlideAsync(int keep)
+        {
+            while (pending.Count > keep)
+            {
+                var (call, count) = pending.Dequeue();
+                await call.ConfigureAwait(false);
+                done += count;
+                if (done - reported >= batchSize)
+                {
+                    reported = done;
+                    progress?.Report(done);
+                }
+            }
+        }
+
         foreach (var (provider, day, template) in days)
         {
             ArgumentNullException.ThrowIfNull(template, nameof(days));
             _readModel.ValidateProvider(provider);
             var key = new CalendarKey(provider, day);
-            if (_keys.Cluster)
+            if (daysPerCall == 1)
             {
-                // A script's keys must share a hash slot in a cluster: one script per day, still many in flight.
-                batch.Add(PublishOneAsync(key, template, cancellationToken).AsTask());
+                // In a cluster a script's keys must share a hash slot: one script per day, still many in flight.
+                pending.Enqueue((PublishOneAsync(key, template, cancellationToken).AsTask(), 1));
             }
             else
             {
-                (chunk ??= new List<(CalendarKey, DayTemplate)>(DaysPerPublishScript)).Add((key, template));
-                if (chunk.Count == DaysPerPublishScript)
+                (chunk ??= new List<(CalendarKey, DayTemplate)>(daysPerCall)).Add((key, template));
+                if (chunk.Count < daysPerCall)
                 {
-                    batch.Add(PublishChunkAsync(chunk, cancellationToken));
-                    chunk = null;
-                }
-            }
-
-            if (++inBatch == batchSize)
-            {
-                if (chunk is not null)
-                {
-                    batch.Add(PublishChunkAsync(chunk, cancellationToken));
-                    chunk = null;
+                    continue;
                 }
 
-                done += await FinishBatchAsync(batch, inBatch, done, progress, cancellationToken).ConfigureAwait(false);
-                inBatch = 0;
+                pending.Enqueue((PublishChunkAsync(chunk, cancellationToken), chunk.Count));
+                chunk = null;
             }
+
+            await SlideAsync(callsInFlight - 1).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
         }
 
         if (chunk is not null)
         {
-            batch.Add(PublishChunkAsync(chunk, cancellationToken));
+            pending.Enqueue((PublishChunkAsync(chunk, cancellationToken), chunk.Count));
         }
 
-        if (inBatch > 0)
+        await SlideAsync(0).ConfigureAwait(false);
+        if (done != reported)
         {
-            done += await FinishBatchAsync(batch, inBatch, done, progress, cancellationToken).ConfigureAwait(false);
+            progress?.Report(done);
         }
 
         return done;
@@ -216,15 +232,6 @@ public sealed partial class RedisSlotEngine
         var versions = await BoundedLoadAsync(Task.WhenAll(batch), "a batch of calendars").ConfigureAwait(false);
         batch.Clear();
         return versions.Count(v => v > 0);
-    }
-
-    private static async Task<int> FinishBatchAsync(List<Task> batch, int count, int before, IProgress<int>? progress, CancellationToken cancellationToken)
-    {
-        await Task.WhenAll(batch).ConfigureAwait(false);
-        batch.Clear();
-        progress?.Report(before + count);
-        cancellationToken.ThrowIfCancellationRequested();
-        return count;
     }
 
     /// <summary>Opens one day in Redis and lays it into the read model (from the template when this call opened it).</summary>
