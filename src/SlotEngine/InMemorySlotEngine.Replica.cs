@@ -71,6 +71,24 @@ public sealed partial class InMemorySlotEngine
     }
 
     /// <summary>
+    /// Lays in a calendar the store has just opened (no claims, every offered slot free: what a new calendar here
+    /// is), without its bitmap: a calendar held before (another generation) is replaced.
+    /// </summary>
+    /// <param name="key">The calendar.</param>
+    /// <param name="template">Its template.</param>
+    /// <param name="version">The store's version of it.</param>
+    internal void LoadPublishedReplica(CalendarKey key, DayTemplate template, long version)
+    {
+        var entry = Directory.GetProvider(key.Provider);
+        if (entry.GetCalendar(key.Day) is { } old)
+        {
+            entry.Remove(old);
+        }
+
+        entry.Publish(LayoutFor(template, key.Day), Today, out _).SetReplicaVersion(version);
+    }
+
+    /// <summary>
     /// Lays one claim the store made into the replica without reloading it, when the replica holds exactly
     /// <paramref name="fromVersion"/> and the slots are free here; false otherwise (nothing changed: reload).
     /// </summary>
@@ -139,6 +157,19 @@ public sealed partial class InMemorySlotEngine
         }
 
         return keys;
+    }
+
+    /// <summary>The calendars this engine has open, one after another (no list of them all: for very many).</summary>
+    /// <returns>Their keys.</returns>
+    internal IEnumerable<CalendarKey> EnumerateReplicaKeys()
+    {
+        foreach (var provider in Directory.AllProviders())
+        {
+            foreach (var calendar in provider.OpenCalendars())
+            {
+                yield return calendar.Key;
+            }
+        }
     }
 
     /// <summary>A day's layout in this engine's zone (slot starts, offered slots).</summary>

@@ -49,6 +49,24 @@ public class ReadModelTests
     }
 
     [Fact]
+    public void A_day_the_store_just_opened_loads_from_its_template_as_an_empty_bitmap_would()
+    {
+        var (model, _) = NewModel();
+        var other = new CalendarKey(TestWorld.P1, TestWorld.Tomorrow.AddDays(1));
+        var layout = model.LayoutOf(DayTemplate.Standard, other.Day);
+        model.Load(other, DayTemplate.Standard, version: 1, lastToken: 0, Bitmap(layout), []);
+
+        var calendar = model.LoadPublished(Key, DayTemplate.Standard, version: 1);
+
+        Assert.Equal(1, calendar.Version);
+        Assert.Equal(model.Engine.GetCalendar(other).FreeSeatCount, model.Engine.GetCalendar(Key).FreeSeatCount);
+        Assert.Equal(Enumerable.Range(0, layout.SlotCount).Select(s => model.Engine.GetCalendar(other)[s].Status), Enumerable.Range(0, layout.SlotCount).Select(s => model.Engine.GetCalendar(Key)[s].Status));
+        Assert.True(model.ApplyClaim(Key, 1, 2, new ReadModelClaim(0, 0, 1, 1, new PatientKey(7), Booked: true, HoldExpiryTicks: 0)));
+        Assert.Equal([Key, other], model.EnumerateKeys().OrderBy(k => k.Day));
+        Assert.Equal(model.Keys().OrderBy(k => k.Day), model.EnumerateKeys().OrderBy(k => k.Day));
+    }
+
+    [Fact]
     public void A_calendar_loads_from_a_bitmap_and_claims_and_answers_queries_through_the_engine()
     {
         var (model, _) = NewModel();

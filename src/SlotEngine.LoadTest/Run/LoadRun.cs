@@ -125,7 +125,7 @@ internal static class LoadRun
 
         if (settings.NodeId == 0)
         {
-            await PublishAsync(engine, settings, days, cancellationToken).ConfigureAwait(false);
+            await PublishAsync(engine, settings, days, output, cancellationToken).ConfigureAwait(false);
             steps.Add(("days opened", step.Elapsed.TotalSeconds));
             output.Line($"Opened {settings.DaysOpen} days × {settings.Template.SlotCount} slots for every provider: {settings.TotalSeats:N0} seats on {(long)settings.Providers * settings.DaysOpen:N0} calendars ({step.Elapsed.TotalSeconds:0.0} s).");
         }
@@ -260,9 +260,32 @@ internal static class LoadRun
         return searches;
     }
 
-    private static async Task PublishAsync(ISlotEngine engine, LoadSettings settings, DateOnly[] days, CancellationToken cancellationToken)
+    private static async Task PublishAsync(ISlotEngine engine, LoadSettings settings, DateOnly[] days, ProgressOutput output, CancellationToken cancellationToken)
     {
         var template = settings.Template;
+        if (engine is SlotEngine.Redis.RedisSlotEngine redis)
+        {
+            // A bulk operation on Redis: publish scripts pipelined in batches, each day laid into the read model
+            // from its template (no read back), with a progress line every tenth.
+            var total = (long)settings.Providers * days.Length;
+            var step = Math.Max(1, total / 10);
+            var next = step;
+            var progress = new InlineProgress(done =>
+            {
+                if (done >= next || done == total)
+                {
+                    next = done + step;
+                    output.Line($"  opened {done:N0} of {total:N0} days");
+                }
+            });
+            await redis.PublishManyAsync(
+                Enumerable.Range(0, settings.Providers).SelectMany(p => days.Select(day => (new ProviderId(p), day, template))),
+                progress,
+                batchSize: 4096,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         var parallel = new ParallelOptions
         {
             MaxDegreeOfParallelism = settings.Backend == BackendKind.Memory ? Environment.ProcessorCount : Math.Max(8, settings.Concurrency),
@@ -281,5 +304,11 @@ internal static class LoadRun
                 }
             }
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>Reports on the reporting thread, in order (<see cref="Progress{T}"/> would post each report to the thread pool).</summary>
+    private sealed class InlineProgress(Action<int> report) : IProgress<int>
+    {
+        public void Report(int value) => report(value);
     }
 }

@@ -289,12 +289,12 @@ internal sealed partial class StoreConnection : IAsyncDisposable
         return servers.Where(s => !s.IsReplica && s.ServerType != ServerType.Sentinel && (cluster ? s.ServerType == ServerType.Cluster || !s.IsConnected : s.IsConnected)).ToList();
     }
 
-    /// <summary>Subscribes to a channel: <c>SSUBSCRIBE</c> when <paramref name="sharded"/> (a cluster), <c>SUBSCRIBE</c> otherwise. The client renews it after reconnects and slot moves.</summary>
-    /// <remarks>
-    /// Messages are handed over one at a time in the order the server sent them (a <see cref="ChannelMessageQueue"/>):
-    /// StackExchange.Redis runs handler-style subscriptions concurrently, and a calendar's versions arriving out of
-    /// order would look like gaps and cost reloads.
-    /// </remarks>
+    /// <summary>
+    /// Subscribes to a channel: <c>SSUBSCRIBE</c> when <paramref name="sharded"/> (a cluster), <c>SUBSCRIBE</c> otherwise. The client
+    /// renews it after reconnects and slot moves. Messages reach <paramref name="handler"/> one at a time, in the order Redis sent
+    /// them (a <see cref="ChannelMessageQueue"/>; the callback overload may run handlers concurrently): the read model applies deltas
+    /// by version and would otherwise see gaps that are not there.
+    /// </summary>
     public async Task SubscribeAsync(string channel, bool sharded, RedisMessageHandler handler, CancellationToken cancellationToken = default)
     {
         var name = sharded ? RedisChannel.Sharded(channel) : RedisChannel.Literal(channel);

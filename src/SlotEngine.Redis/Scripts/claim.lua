@@ -91,7 +91,7 @@ end
 if ARGV[11] ~= '' then
   redis.call('HSET', nonces, ARGV[11], lane .. ':' .. first .. ':' .. token)
 end
-local version = bump(meta)
+local version = bump(meta, (not reclaimed) and ('+' .. lane .. ',' .. first .. ',' .. len .. ',' .. token .. ',' .. ARGV[6] .. ',' .. expiry) or nil)
 if idem then
   redis.call('SET', idem, ARGV[13] .. '|' .. lane .. '|' .. token .. '|' .. expiry, 'PX', ARGV[14])
 end

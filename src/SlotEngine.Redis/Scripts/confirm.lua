@@ -32,4 +32,4 @@ end
 if KEYS[5] then
   audit_append(KEYS[5], 2, lane, c.first, c.len, c.token, c.patient, 1, 0, 0, 0, now)
 end
-return { 'ok', bump(meta) }
+return { 'ok', bump(meta, '*' .. lane .. ',' .. first .. ',' .. token) }

@@ -9,8 +9,8 @@
 --   KEYS[4] nonces hash: quota nonce -> "<seat>:<first>:<token>" (which claim a quota entry led to), or
 --                  "x<lease deadline ms>" for a burned lease (see burn.lua); '-' placeholder
 -- ARGV[1] change-feed channel, ARGV[2] '1' to SPUBLISH (cluster) or '0' to PUBLISH, ARGV[3] "<provider>:<yyyymmdd>"
--- Feed messages: "<provider>:<yyyymmdd>|<version>[|reset or |gone]|t<TIME in ms>" (the t field tells readers
--- when the change was made, for the change-feed lag; messages without it are still understood).
+-- Feed messages: "<provider>:<yyyymmdd>|<version>[|reset or |gone]|t<TIME in ms>[|delta]" (the t field tells readers
+-- when the change was made, for the change-feed lag; messages without it are still understood; the delta, below).
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -30,9 +30,14 @@ local function parse(v)
   return { token = tonumber(token), kind = kind, first = tonumber(first), len = tonumber(len), patient = patient, expiry = tonumber(expiry), raw = v }
 end
 
-local function bump(meta)
+-- delta (optional): what the change did, for readers to apply without a reload (FeedDelta in StoreFormats.cs):
+-- '+seat,first,length,token,patient hex,hold expiry ms (0 booked)' | '*seat,first,token' | '-seat,first,token'
+local function bump(meta, delta)
   local v = redis.call('HINCRBY', meta, 'ver', 1)
   local message = ARGV[3] .. '|' .. v .. '|t' .. now_ms()
+  if delta then
+    message = message .. '|' .. delta
+  end
   if ARGV[2] == '1' then
     redis.call('SPUBLISH', ARGV[1], message)
   else
@@ -62,4 +67,32 @@ end
 -- TIME ms}; parsed by AuditFormat.cs (actions and codes: the core's AuditAction, Actor, BookingChannel).
 local function audit_append(stream, action, lane, first, len, token, patient, booked, expiry, actor, channel, now)
   redis.call('XADD', stream, '*', 'd', cmsgpack.pack({ 1, action, lane, first, len, token, patient, booked, expiry, actor, channel, now }))
+end
+
+-- Opens a day (publish.lua, publish_many.lua): template text, slots, capacity, words per seat, initial free bitmap.
+-- -> 'ok', version | 'exists', version | 'conflict', template text
+local function open_day(meta, free, claims, nonces, channel, spublish, ref, tpl, slots, cap, wpl, bitmap, now)
+  local existing = redis.call('HGET', meta, 'tpl')
+  if existing then
+    if existing == tpl then
+      return 'exists', tonumber(redis.call('HGET', meta, 'ver'))
+    end
+    return 'conflict', existing
+  end
+  redis.call('HSET', meta, 'tpl', tpl, 'slots', slots, 'cap', cap, 'wpl', wpl, 'ver', 0, 'tok', 0)
+  redis.call('SET', free, bitmap)
+  -- The claims and nonces hashes get a placeholder field '-', so that all four keys exist while the day does: a
+  -- cluster slot migration then moves them together and never finds a script's keys half present (TRYAGAIN).
+  redis.call('DEL', claims, nonces)
+  redis.call('HSET', claims, '-', '')
+  redis.call('HSET', nonces, '-', '')
+  -- A new generation of the day: versions start again, so the message says "reset" (every node reloads it).
+  local version = redis.call('HINCRBY', meta, 'ver', 1)
+  local message = ref .. '|' .. version .. '|reset|t' .. now
+  if spublish == '1' then
+    redis.call('SPUBLISH', channel, message)
+  else
+    redis.call('PUBLISH', channel, message)
+  end
+  return 'ok', version
 end

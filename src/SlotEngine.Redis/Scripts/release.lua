@@ -29,4 +29,4 @@ remove_claim(free, claims, tonumber(redis.call('HGET', meta, 'wpl')), lane, c, 0
 if KEYS[5] then
   audit_append(KEYS[5], tonumber(ARGV[9]), lane, c.first, c.len, c.token, c.patient, c.kind == 'b' and 1 or 0, c.expiry, tonumber(ARGV[10]), 0, now)
 end
-return { 'ok', bump(meta) }
+return { 'ok', bump(meta, '-' .. lane .. ',' .. first .. ',' .. token) }

@@ -6,10 +6,14 @@ namespace SlotEngine.Redis;
 
 /// <summary>
 /// Keeps a node's read model fresh: per calendar, the version loaded and the newest version heard of
-/// (from the change feed or from this node's own scripts). When the second passes the first, one
-/// reload runs (never two at once for a calendar), and runs again if more changes came meanwhile; a
-/// burst of changes costs one or two reloads, not one each. A gap in versions needs no special case:
-/// a reload always reads the whole calendar, so it covers every change up to the version it read.
+/// (from the change feed or from this node's own scripts). A change that carries its delta (another node's
+/// claim, confirm or release, or this node's own from the script's reply or its echo) is laid in when the
+/// read model holds exactly the version before it (<see cref="Hear"/>, <see cref="EndOwnWrite"/>): no reload.
+/// Otherwise (a gap, a change without a delta, a new generation), when the newest version heard passes the
+/// one loaded, one reload runs (never two at once for a calendar), and runs again if more changes came
+/// meanwhile; a burst costs one or two reloads, not one each. A reload reads the whole calendar, so it covers
+/// every change up to the version it read. Queries wait only for this node's own changes not yet laid in
+/// (<see cref="WhenOwnFreshAsync"/>), never for every calendar held.
 /// </summary>
 /// <remarks>
 /// <b>Lag.</b> A feed message may carry when its change was made (Redis's <c>TIME</c>, in ms). While the lag
@@ -35,6 +39,16 @@ internal sealed class ReadModelFeed
     /// </summary>
     private static readonly TimeProvider GraceClock = TimeProvider.System;
     private readonly Func<CalendarKey, CancellationToken, Task<long>> _load;
+    private readonly ApplyDelta? _applyDelta;
+
+    /// <summary>
+    /// Calendars with a change of this node's own not yet in the read model (a reload, or a reply waiting for the
+    /// echo before it): the only ones a query waits for. Counted apart so that the query's check is one read.
+    /// </summary>
+    private readonly ConcurrentDictionary<State, TaskCompletionSource> _ownPending = new();
+    private int _ownPendingCount;
+    private long _freshnessVisits;
+    private long _deltas;
     private readonly ConcurrentDictionary<CalendarKey, State> _states = new();
     private readonly CancellationToken _stop;
     private readonly Action<string>? _warning;
@@ -46,9 +60,10 @@ internal sealed class ReadModelFeed
     private long _reloads;
     private long _applied;
 
-    public ReadModelFeed(Func<CalendarKey, CancellationToken, Task<long>> load, CancellationToken stop, Action<string>? warning, Histogram<double>? lag = null, TimeProvider? time = null)
+    public ReadModelFeed(Func<CalendarKey, CancellationToken, Task<long>> load, CancellationToken stop, Action<string>? warning, Histogram<double>? lag = null, TimeProvider? time = null, ApplyDelta? applyDelta = null)
     {
         _load = load;
+        _applyDelta = applyDelta;
         _stop = stop;
         _warning = warning;
         _lag = lag;
@@ -60,6 +75,29 @@ internal sealed class ReadModelFeed
 
     /// <summary>How many of this node's own changes were laid into the read model without a reload (for tests and measurements).</summary>
     public long Applied => Interlocked.Read(ref _applied);
+
+    /// <summary>How many changes heard from the feed (another node's, or this node's echo before its reply) were laid in as deltas, without a reload.</summary>
+    public long Deltas => Interlocked.Read(ref _deltas);
+
+    /// <summary>How many calendar states the freshness checks have looked at (a query's check looks only at calendars with an own change pending; for tests).</summary>
+    public long FreshnessVisits => Interlocked.Read(ref _freshnessVisits);
+
+    /// <summary>How many calendars have an own change of this node not yet in the read model.</summary>
+    public int OwnPending => Volatile.Read(ref _ownPendingCount);
+
+    /// <summary>How many reloads of one calendar have started (for tests).</summary>
+    public long ReloadsOf(CalendarKey key)
+    {
+        if (!_states.TryGetValue(key, out var state))
+        {
+            return 0;
+        }
+
+        lock (state.Gate)
+        {
+            return state.Runs;
+        }
+    }
 
     /// <summary>The version of a calendar this node has loaded (0: none).</summary>
     public long LoadedVersion(CalendarKey key) => _states.TryGetValue(key, out var state) ? Volatile.Read(ref state.Loaded) : 0;
@@ -92,6 +130,125 @@ internal sealed class ReadModelFeed
         }
     }
 
+    /// <summary>
+    /// A feed message: a change that carries its delta is laid in when the read model holds exactly the version
+    /// before it (no reload); one it already holds (this node's own change, applied from the script's reply) is
+    /// dropped; anything else (a gap, a reload under way, a change without a delta) goes to <see cref="Observe"/>.
+    /// Quick: safe on the pub/sub reader.
+    /// </summary>
+    public void Hear(in FeedMessage message)
+    {
+        if (message.Delta.Op == FeedOp.None || _applyDelta is null)
+        {
+            Observe(message.Calendar, message.Version, message.ChangedAtMs);
+            return;
+        }
+
+        var state = _states.GetOrAdd(message.Calendar, static _ => new State());
+        lock (state.Gate)
+        {
+            if (state.Running is null && !state.Forced && state.Loaded > 0)
+            {
+                if (message.Version == state.Loaded + 1 && _applyDelta(message))
+                {
+                    SetLoaded(state, message.Version);
+                    state.Wanted = Math.Max(state.Wanted, message.Version);
+                    Interlocked.Increment(ref _deltas);
+                    if (message.ChangedAtMs > 0 && _lag is { Enabled: true })
+                    {
+                        _lag.Record(Math.Max(0, _time.GetUtcNow().ToUnixTimeMilliseconds() - message.ChangedAtMs) / 1000.0);
+                    }
+
+                    return;
+                }
+
+                if (message.Version <= state.Loaded)
+                {
+                    return;
+                }
+            }
+        }
+
+        Observe(message.Calendar, message.Version, message.ChangedAtMs);
+    }
+
+    /// <summary>As <see cref="Observe"/>, for a change this node made itself (block, reopen, sweep): queries wait for it.</summary>
+    public void ObserveOwn(CalendarKey key, long version)
+    {
+        var state = _states.GetOrAdd(key, static _ => new State());
+        lock (state.Gate)
+        {
+            if (version > state.Loaded)
+            {
+                MarkOwn(state, version);
+            }
+        }
+
+        Observe(key, version);
+    }
+
+    /// <summary>
+    /// Lays in a calendar this node just opened (<paramref name="version"/> of a new generation, state known without
+    /// reading it) by <paramref name="load"/>, unless a reload is under way; its "reset" echo is then dropped once.
+    /// </summary>
+    /// <returns>Whether it was laid in (false: load it).</returns>
+    public bool LoadedLocally(CalendarKey key, long version, Func<bool> load)
+    {
+        var state = _states.GetOrAdd(key, static _ => new State());
+        lock (state.Gate)
+        {
+            if (state.Running is not null || !load())
+            {
+                return false;
+            }
+
+            if (state.HeardReset == version)
+            {
+                state.HeardReset = 0; // the echo came first and was held back
+            }
+            else
+            {
+                state.ExpectReset = version;
+            }
+
+            state.Forced = false;
+            state.Wanted = version;
+            SetLoaded(state, version);
+            return true;
+        }
+    }
+
+    /// <summary>This node is about to open the calendar (<see cref="LoadedLocally"/> after): its "reset" echo may come before the reply.</summary>
+    public void BeginOwnPublish(CalendarKey key)
+    {
+        var state = _states.GetOrAdd(key, static _ => new State());
+        lock (state.Gate)
+        {
+            state.Publishing++;
+        }
+    }
+
+    /// <summary>The publish is done (<paramref name="version"/> 0: it failed or found the day open); a reset held back meanwhile that was not its echo reloads now.</summary>
+    public void EndOwnPublish(CalendarKey key, long version)
+    {
+        var state = _states.GetOrAdd(key, static _ => new State());
+        var reload = false;
+        lock (state.Gate)
+        {
+            state.Publishing--;
+            if (state.HeardReset != 0 && (version == 0 || state.HeardReset != version))
+            {
+                state.HeardReset = 0;
+                reload = true;
+            }
+        }
+
+        if (reload)
+        {
+            _ = RefreshAsync(key);
+        }
+    }
+
     /// <summary>This node is about to run a script that may change the calendar (call <see cref="EndOwnWrite"/> after, always).</summary>
     public void BeginOwnWrite(CalendarKey key)
     {
@@ -116,23 +273,44 @@ internal sealed class ReadModelFeed
         {
             state.OwnWrites--;
             var applied = false;
+            var gap = false;
             if (toVersion > 0)
             {
-                if (apply is not null && state.Running is null && !state.Forced && state.Loaded == toVersion - 1 && apply())
+                var quiet = state.Running is null && !state.Forced;
+                if (apply is not null && quiet && state.Loaded == toVersion - 1 && apply())
                 {
-                    Volatile.Write(ref state.Loaded, toVersion);
+                    SetLoaded(state, toVersion);
                     RecordApplied(state, run: 0, toVersion);
                     Interlocked.Increment(ref _applied);
                     applied = true;
+                }
+                else if (quiet && state.Loaded >= toVersion)
+                {
+                    applied = true; // its echo (a delta) came first and laid it in
+                }
+                else if (apply is not null && quiet && state.Loaded > 0)
+                {
+                    // A gap: the changes before this one are on their way through the feed (deltas), and so is this
+                    // one's echo, which lays it in after them. Queries wait for it; the grace timer reloads if they never come.
+                    gap = true;
+                    MarkOwn(state, toVersion);
+                }
+                else
+                {
+                    MarkOwn(state, toVersion);
                 }
 
                 state.Wanted = Math.Max(state.Wanted, toVersion);
             }
 
-            // Not applied: a reload is due now. Applied, or nothing changed: a change heard meanwhile that may be
-            // another own write's echo waits for that write (or the grace timer), as in Observe.
-            if ((toVersion > 0 && !applied) || state.OwnWrites == 0 || state.Wanted > state.Loaded + state.OwnWrites)
+            if (gap)
             {
+                DeferStart(key, state);
+            }
+            else if ((toVersion > 0 && !applied) || state.OwnWrites == 0 || state.Wanted > state.Loaded + state.OwnWrites)
+            {
+                // Not applied: a reload is due now. Applied, or nothing changed: a change heard meanwhile that may be
+                // another own write's echo waits for that write (or the grace timer), as in Observe.
                 StartIfNeeded(key, state);
             }
         }
@@ -140,13 +318,26 @@ internal sealed class ReadModelFeed
 
     /// <summary>
     /// Reloads a calendar whatever version is loaded (a new generation of it, made at <paramref name="changedAtMs"/>
-    /// by Redis's clock, 0 if unknown). Quick: safe on the pub/sub reader.
+    /// by Redis's clock, 0 if unknown, at <paramref name="version"/>, 0 if unknown), unless it is the echo of this
+    /// node's own publish (<see cref="LoadedLocally"/>). Quick: safe on the pub/sub reader.
     /// </summary>
-    public void Force(CalendarKey key, long changedAtMs = 0)
+    public void Force(CalendarKey key, long changedAtMs = 0, long version = 0)
     {
         var state = _states.GetOrAdd(key, static _ => new State());
         lock (state.Gate)
         {
+            if (version > 0 && state.ExpectReset == version && state.Running is null)
+            {
+                state.ExpectReset = 0; // the echo of this node's own publish, laid in already
+                return;
+            }
+
+            if (version > 0 && state.Publishing > 0 && state.HeardReset == 0)
+            {
+                state.HeardReset = version; // maybe the echo of this node's publish under way: its end decides
+                return;
+            }
+
             RememberChange(state, version: 0, changedAtMs);
         }
 
@@ -178,6 +369,7 @@ internal sealed class ReadModelFeed
         {
             lock (state.Gate)
             {
+                state.ExpectReset = 0;
                 state.Wanted = Math.Max(state.Wanted, state.Loaded + 1);
                 state.Forced = true;
                 StartIfNeeded(key, state);
@@ -202,12 +394,34 @@ internal sealed class ReadModelFeed
         return running is null ? Task.CompletedTask : WaitBoundedAsync([running], bound);
     }
 
-    /// <summary>Waits (at most <paramref name="bound"/>) for every reload under way.</summary>
+    /// <summary>
+    /// Waits (at most <paramref name="bound"/>) until this node's own changes are in its read model (read your own
+    /// writes): the calendars with one pending only, never every calendar held. One read when there are none.
+    /// </summary>
+    public Task WhenOwnFreshAsync(TimeSpan bound)
+    {
+        if (Volatile.Read(ref _ownPendingCount) == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        var pending = new List<Task>();
+        foreach (var (_, done) in _ownPending)
+        {
+            Interlocked.Increment(ref _freshnessVisits);
+            pending.Add(done.Task);
+        }
+
+        return pending.Count == 0 ? Task.CompletedTask : WaitBoundedAsync(pending, bound);
+    }
+
+    /// <summary>Waits (at most <paramref name="bound"/>) for every reload under way. Looks at every calendar held: for tests and tools, never on a query's path.</summary>
     public Task WhenAllFreshAsync(TimeSpan bound)
     {
         var running = new List<Task>();
         foreach (var state in _states.Values)
         {
+            Interlocked.Increment(ref _freshnessVisits);
             lock (state.Gate)
             {
                 if (state.Running is { } task)
@@ -357,7 +571,7 @@ internal sealed class ReadModelFeed
 
             lock (state.Gate)
             {
-                Volatile.Write(ref state.Loaded, loaded);
+                SetLoaded(state, loaded);
                 RecordApplied(state, run, loaded);
 
                 // Nothing newer was heard while loading: what was read is the latest (even if it is lower,
@@ -370,6 +584,7 @@ internal sealed class ReadModelFeed
                 if (state.Wanted <= state.Loaded && !state.Forced)
                 {
                     state.Running = null;
+                    ClearOwn(state); // this reload read Redis after every own change it was waiting for
                     return loaded;
                 }
             }
@@ -407,13 +622,52 @@ internal sealed class ReadModelFeed
         });
     }
 
-    private static long Finish(State state)
+    private long Finish(State state)
     {
         lock (state.Gate)
         {
             state.Running = null;
             state.Forced = false;
+            ClearOwn(state);
             return state.Loaded;
+        }
+    }
+
+    /// <summary>Writes the version held (under the gate); an own change it covers is no longer pending.</summary>
+    private void SetLoaded(State state, long version)
+    {
+        Volatile.Write(ref state.Loaded, version);
+        if (state.OwnTarget > 0 && version >= state.OwnTarget)
+        {
+            ClearOwn(state);
+        }
+    }
+
+    /// <summary>An own change (up to <paramref name="version"/>) is not in the read model yet: queries wait for it (under the gate).</summary>
+    private void MarkOwn(State state, long version)
+    {
+        if (state.OwnTarget == 0)
+        {
+            _ownPending[state] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Interlocked.Increment(ref _ownPendingCount);
+        }
+
+        state.OwnTarget = Math.Max(state.OwnTarget, version);
+    }
+
+    /// <summary>No own change of the calendar is pending any more (under the gate).</summary>
+    private void ClearOwn(State state)
+    {
+        if (state.OwnTarget == 0)
+        {
+            return;
+        }
+
+        state.OwnTarget = 0;
+        if (_ownPending.TryRemove(state, out var done))
+        {
+            Interlocked.Decrement(ref _ownPendingCount);
+            done.TrySetResult();
         }
     }
 
@@ -428,6 +682,18 @@ internal sealed class ReadModelFeed
         /// <summary>This node's scripts on the calendar under way (their echoes may come before their replies).</summary>
         public int OwnWrites;
 
+        /// <summary>The newest own change not yet in the read model (0: none); queries wait for it.</summary>
+        public long OwnTarget;
+
+        /// <summary>This node's publishes of the calendar under way (their "reset" echo may come before the reply).</summary>
+        public int Publishing;
+
+        /// <summary>A "reset" heard while <see cref="Publishing"/>, held back until the publish ends (its version).</summary>
+        public long HeardReset;
+
+        /// <summary>The version of this node's own publish laid in locally, whose "reset" echo is to be dropped once.</summary>
+        public long ExpectReset;
+
         /// <summary>Whether a grace timer (<see cref="DeferStart"/>) is pending.</summary>
         public bool Deferred;
         public Task<long>? Running;
@@ -439,6 +705,9 @@ internal sealed class ReadModelFeed
         public List<UnappliedChange>? Unapplied;
 #pragma warning restore SA1401, CA1051
     }
+
+    /// <summary>Lays a feed message's delta into the read model (version-checked); false: it could not (reload).</summary>
+    public delegate bool ApplyDelta(in FeedMessage message);
 
     /// <summary>A change heard with its Redis time: to be measured when a reload has applied it.</summary>
     private readonly record struct UnappliedChange(long ChangedAtMs, long Version, long HeardBeforeRun);

@@ -5,32 +5,279 @@ namespace SlotEngine.Redis;
 
 public sealed partial class RedisSlotEngine
 {
+    /// <summary>Days opened by one <c>publish_many</c> script call on a standalone server.</summary>
+    private const int DaysPerPublishScript = 64;
+
+    /// <summary>Each template's text as Redis stores it, made once (bulk publishing sends it per day).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<DayTemplate, string> _templateTexts = new();
+
+    /// <summary>Each day layout's initial bitmap, made once (the core caches layouts per template and day).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<DayLayout, byte[]> _initialBitmaps = new(ReferenceEqualityComparer.Instance);
+
     /// <inheritdoc />
-    /// <remarks>The day is opened in Redis first, then loaded into this node's read model; another node learns of it from the feed (standalone) or <see cref="WatchAsync"/>.</remarks>
+    /// <remarks>The day is opened in Redis first, then laid into this node's read model (a day it opened is known to be empty: no read); another node learns of it from the feed (standalone) or <see cref="WatchAsync"/>.</remarks>
     public async ValueTask PublishAsync(ProviderId provider, DateOnly day, DayTemplate template, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(template);
         cancellationToken.ThrowIfCancellationRequested();
         _readModel.ValidateProvider(provider);
-        var key = new CalendarKey(provider, day);
+        await PublishOneAsync(new CalendarKey(provider, day), template, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Opens many days at once (the days a nation releases), as <see cref="PublishAsync"/> would one by one:
+    /// <paramref name="batchSize"/> days in flight at a time through the multiplexer (pipelined, not one round trip
+    /// after another); on a standalone server 64 days per script call, in a cluster one per call (a script's keys
+    /// must share a hash slot). Each day opened is laid into this node's read model without reading it back; days
+    /// already open with the same template are loaded instead.
+    /// </summary>
+    /// <param name="days">The days: provider, day, template.</param>
+    /// <param name="progress">Told how many days are done so far, each time <paramref name="batchSize"/> more are, and at the end (null: nobody). Reported from the calling flow, in order.</param>
+    /// <param name="batchSize">Days in flight at once (default 1,024).</param>
+    /// <param name="cancellationToken">Cancels between script calls (calls under way finish).</param>
+    /// <returns>How many days were handled.</returns>
+    /// <exception cref="SlotEngineArgumentException">An unknown provider, or a day open with another template (<see cref="SlotEngineError.TemplateConflict"/>); days sent before it are open.</exception>
+    public async Task<int> PublishManyAsync(IEnumerable<(ProviderId Provider, DateOnly Day, DayTemplate Template)> days, IProgress<int>? progress = null, int batchSize = 1024, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(days);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+
+        // A sliding window, not batch after batch: while Redis runs one script the client prepares the next and reads
+        // earlier replies, so neither waits for the other at a batch boundary. Replies on one connection come back in
+        // order, so awaiting the oldest call is the window's slide; progress is reported from this loop only.
+        var daysPerCall = _keys.Cluster ? 1 : Math.Min(DaysPerPublishScript, batchSize);
+        var callsInFlight = Math.Max(1, batchSize / daysPerCall);
+        var pending = new Queue<(Task Call, int Days)>(callsInFlight + 1);
+        var done = 0;
+        var reported = 0;
+        List<(CalendarKey Key, DayTemplate Template)>? chunk = null;
+
+        async Task SlideAsync(int keep)
+        {
+            while (pending.Count > keep)
+            {
+                var (call, count) = pending.Dequeue();
+                await call.ConfigureAwait(false);
+                done += count;
+                if (done - reported >= batchSize)
+                {
+                    reported = done;
+                    progress?.Report(done);
+                }
+            }
+        }
+
+        foreach (var (provider, day, template) in days)
+        {
+            ArgumentNullException.ThrowIfNull(template, nameof(days));
+            _readModel.ValidateProvider(provider);
+            var key = new CalendarKey(provider, day);
+            if (daysPerCall == 1)
+            {
+                // In a cluster a script's keys must share a hash slot: one script per day, still many in flight.
+                pending.Enqueue((PublishOneAsync(key, template, cancellationToken).AsTask(), 1));
+            }
+            else
+            {
+                (chunk ??= new List<(CalendarKey, DayTemplate)>(daysPerCall)).Add((key, template));
+                if (chunk.Count < daysPerCall)
+                {
+                    continue;
+                }
+
+                pending.Enqueue((PublishChunkAsync(chunk, cancellationToken), chunk.Count));
+                chunk = null;
+            }
+
+            await SlideAsync(callsInFlight - 1).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        if (chunk is not null)
+        {
+            pending.Enqueue((PublishChunkAsync(chunk, cancellationToken), chunk.Count));
+        }
+
+        await SlideAsync(0).ConfigureAwait(false);
+        if (done != reported)
+        {
+            progress?.Report(done);
+        }
+
+        return done;
+    }
+
+    /// <summary>
+    /// Opens up to <see cref="DaysPerPublishScript"/> days with one <c>publish_many</c> script (standalone only: its keys
+    /// span many hash tags), each laid into the read model as <see cref="PublishOneAsync"/> does.
+    /// </summary>
+    private async Task PublishChunkAsync(List<(CalendarKey Key, DayTemplate Template)> chunk, CancellationToken cancellationToken)
+    {
+        var keys = new StackExchange.Redis.RedisKey[chunk.Count * 4];
+        var args = new RedisArgument[2 + (chunk.Count * 6)];
+        args[0] = _keys.GlobalFeed;
+        args[1] = "0";
+        for (var i = 0; i < chunk.Count; i++)
+        {
+            var (key, template) = chunk[i];
+            var set = _keys.For(key);
+            var layout = _readModel.LayoutOf(template, key.Day);
+            keys[4 * i] = set.Meta;
+            keys[(4 * i) + 1] = set.Free;
+            keys[(4 * i) + 2] = set.Claims;
+            keys[(4 * i) + 3] = set.Nonces;
+            var a = 2 + (6 * i);
+            args[a] = set.Reference;
+            args[a + 1] = TemplateTextOf(template);
+            args[a + 2] = layout.SlotCount;
+            args[a + 3] = template.Capacity;
+            args[a + 4] = BitmapLayout.WordsPerSeat(layout.SlotCount);
+            args[a + 5] = InitialBitmapOf(layout);
+            _feed.BeginOwnPublish(key);
+        }
+
+        var opened = new long[chunk.Count];
+        RedisReply reply;
+        try
+        {
+            reply = await EvalAsync(StoreScripts.PublishMany, keys, args, cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < chunk.Count; i++)
+            {
+                if (reply[2 * i].AsString() == "ok")
+                {
+                    var (key, template) = chunk[i];
+                    var version = reply[(2 * i) + 1].AsInt64();
+                    opened[i] = _feed.LoadedLocally(key, version, () => { _readModel.LoadPublished(key, template, version); return true; }) ? version : 0;
+                }
+            }
+        }
+        finally
+        {
+            for (var i = 0; i < chunk.Count; i++)
+            {
+                _feed.EndOwnPublish(chunk[i].Key, opened[i]);
+            }
+        }
+
+        SlotEngineArgumentException? conflict = null;
+        List<Task<long>>? loads = null;
+        for (var i = 0; i < chunk.Count; i++)
+        {
+            var key = chunk[i].Key;
+            var status = reply[2 * i].AsString();
+            if (status == "conflict")
+            {
+                conflict ??= new SlotEngineArgumentException(SlotEngineError.TemplateConflict, $"{key} is already published with another template ({TemplateText.Parse(reply[(2 * i) + 1].AsString()!)}); withdraw it first.", "template");
+            }
+            else if (opened[i] == 0 && (_feed.LoadedVersion(key) < reply[(2 * i) + 1].AsInt64() || _readModel.Find(key) is null))
+            {
+                (loads ??= []).Add(_feed.RefreshAsync(key));
+            }
+        }
+
+        if (loads is not null)
+        {
+            await BoundedLoadAsync(Task.WhenAll(loads), "published days").ConfigureAwait(false);
+        }
+
+        if (conflict is not null)
+        {
+            throw conflict;
+        }
+    }
+
+    /// <summary>
+    /// Loads many published calendars into this node's read model at once (a node joining a deployment whose days are
+    /// open), <paramref name="batchSize"/> loads in flight at a time, and follows them as <see cref="WatchAsync"/> does.
+    /// Days not published are skipped.
+    /// </summary>
+    /// <param name="calendars">The calendars (their providers must be registered).</param>
+    /// <param name="progress">Told how many calendars are done so far, after each batch (null: nobody).</param>
+    /// <param name="batchSize">Loads in flight at once (default 1,024).</param>
+    /// <param name="cancellationToken">Cancels between batches.</param>
+    /// <returns>How many published calendars were loaded.</returns>
+    /// <exception cref="SlotEngineArgumentException">An unknown provider.</exception>
+    public async Task<int> WarmAsync(IEnumerable<CalendarKey> calendars, IProgress<int>? progress = null, int batchSize = 1024, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(calendars);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var batch = new List<Task<long>>(batchSize);
+        var done = 0;
+        var loaded = 0;
+        foreach (var key in calendars)
+        {
+            _readModel.ValidateProvider(key.Provider);
+            batch.Add(_feed.RefreshAsync(key));
+            if (batch.Count == batchSize)
+            {
+                loaded += await FinishWarmBatchAsync(batch).ConfigureAwait(false);
+                done += batchSize;
+                progress?.Report(done);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+
+        if (batch.Count > 0)
+        {
+            done += batch.Count;
+            loaded += await FinishWarmBatchAsync(batch).ConfigureAwait(false);
+            progress?.Report(done);
+        }
+
+        return loaded;
+    }
+
+    private async Task<int> FinishWarmBatchAsync(List<Task<long>> batch)
+    {
+        var versions = await BoundedLoadAsync(Task.WhenAll(batch), "a batch of calendars").ConfigureAwait(false);
+        batch.Clear();
+        return versions.Count(v => v > 0);
+    }
+
+    /// <summary>Opens one day in Redis and lays it into the read model (from the template when this call opened it).</summary>
+    private async ValueTask PublishOneAsync(CalendarKey key, DayTemplate template, CancellationToken cancellationToken)
+    {
         var keys = _keys.For(key);
-        var layout = _readModel.LayoutOf(template, day);
+        var layout = _readModel.LayoutOf(template, key.Day);
         await EnsureSubscribedAsync(key, cancellationToken).ConfigureAwait(false);
-        var reply = await EvalAsync(
-            StoreScripts.Publish,
-            CalendarKeys(keys),
-            FeedArgs(keys, TemplateText.Format(template), layout.SlotCount, template.Capacity, BitmapLayout.WordsPerSeat(layout.SlotCount), BitmapLayout.Initial(layout)),
-            cancellationToken).ConfigureAwait(false);
+        _feed.BeginOwnPublish(key);
+        long opened = 0;
+        RedisReply reply;
+        try
+        {
+            reply = await EvalAsync(
+                StoreScripts.Publish,
+                CalendarKeys(keys),
+                FeedArgs(keys, TemplateTextOf(template), layout.SlotCount, template.Capacity, BitmapLayout.WordsPerSeat(layout.SlotCount), InitialBitmapOf(layout)),
+                cancellationToken).ConfigureAwait(false);
+            if (reply[0].AsString() == "ok")
+            {
+                opened = reply[1].AsInt64();
+                if (!_feed.LoadedLocally(key, opened, () => { _readModel.LoadPublished(key, template, opened); return true; }))
+                {
+                    opened = 0;
+                }
+            }
+        }
+        finally
+        {
+            _feed.EndOwnPublish(key, opened);
+        }
+
         if (reply[0].AsString() == "conflict")
         {
             throw new SlotEngineArgumentException(SlotEngineError.TemplateConflict, $"{key} is already published with another template ({TemplateText.Parse(reply[1].AsString()!)}); withdraw it first.", "template");
         }
 
-        if (_feed.LoadedVersion(key) < reply[1].AsInt64() || _readModel.Find(key) is null)
+        if (opened == 0 && (_feed.LoadedVersion(key) < reply[1].AsInt64() || _readModel.Find(key) is null))
         {
             await BoundedLoadAsync(_feed.RefreshAsync(key), key.ToString()).ConfigureAwait(false);
         }
     }
+
+    private string TemplateTextOf(DayTemplate template) => _templateTexts.GetOrAdd(template, TemplateText.Format);
+
+    private byte[] InitialBitmapOf(DayLayout layout) => _initialBitmaps.GetOrAdd(layout, BitmapLayout.Initial);
 
     /// <inheritdoc />
     public async ValueTask<BlockResult> WithdrawAsync(CalendarKey calendar, CancellationToken cancellationToken = default)
@@ -67,7 +314,7 @@ public sealed partial class RedisSlotEngine
             throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{calendar} is not published.", "calendar");
         }
 
-        _feed.Observe(calendar, reply[1].AsInt64());
+        _feed.ObserveOwn(calendar, reply[1].AsInt64());
         var displaced = new DisplacedClaim[reply.Count - 2];
         for (var i = 2; i < reply.Count; i++)
         {
@@ -103,7 +350,7 @@ public sealed partial class RedisSlotEngine
             throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{calendar} is not published.", "calendar");
         }
 
-        _feed.Observe(calendar, reply[1].AsInt64());
+        _feed.ObserveOwn(calendar, reply[1].AsInt64());
         return opened;
     }
 
@@ -125,7 +372,7 @@ public sealed partial class RedisSlotEngine
             var reply = await task.ConfigureAwait(false);
             if (reply.Count > 1)
             {
-                _feed.Observe(key, reply[0].AsInt64());
+                _feed.ObserveOwn(key, reply[0].AsInt64());
             }
 
             for (var i = 1; i < reply.Count; i++)

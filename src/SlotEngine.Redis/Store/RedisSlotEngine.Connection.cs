@@ -7,6 +7,9 @@ namespace SlotEngine.Redis;
 /// <summary>Starting on Redis (now, or once it arrives), resyncing the read model, and the periodic version check.</summary>
 public sealed partial class RedisSlotEngine
 {
+    /// <summary>Version checks in flight at once (one batch after another).</summary>
+    private const int VersionCheckBatch = 1024;
+
     private async Task StartAsync(CancellationToken cancellationToken)
     {
         _redis.ResyncNeeded += OnResyncNeeded;
@@ -245,20 +248,80 @@ public sealed partial class RedisSlotEngine
         }
     }
 
-    /// <summary>Compares each held calendar's version in Redis with the loaded one; reloads those that differ.</summary>
+    /// <summary>
+    /// Compares each held calendar's version in Redis with the loaded one; reloads those that differ. In batches of
+    /// <see cref="VersionCheckBatch"/>, one batch after another, so that a node holding millions of calendars neither
+    /// floods Redis nor makes claims queue behind millions of checks: on a standalone server one read-only script per
+    /// batch, in a cluster pipelined <c>HGET</c>s (a script's keys must share a hash slot).
+    /// </summary>
     internal async Task<int> CheckVersionsAsync(CancellationToken cancellationToken)
     {
-        var held = _readModel.Keys();
-        var checks = new List<(CalendarKey Key, long Loaded, Task<RedisValue> Version)>(held.Count);
-        foreach (var key in held)
+        var stale = 0;
+        var batch = new List<(CalendarKey Key, long Loaded)>(VersionCheckBatch);
+        foreach (var key in _readModel.EnumerateKeys())
         {
-            checks.Add((key, _feed.LoadedVersion(key), _redis.Main.Database.HashGetAsync(_keys.For(key).Meta, "ver")));
+            batch.Add((key, _feed.LoadedVersion(key)));
+            if (batch.Count == VersionCheckBatch)
+            {
+                stale += await CheckVersionBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+                batch.Clear();
+            }
+        }
+
+        if (batch.Count > 0)
+        {
+            stale += await CheckVersionBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (stale > 0)
+        {
+            StoreLog.ReadModelStale(_logger, stale);
+        }
+
+        return stale;
+    }
+
+    private async Task<int> CheckVersionBatchAsync(List<(CalendarKey Key, long Loaded)> batch, CancellationToken cancellationToken)
+    {
+        var versions = new RedisValue[batch.Count];
+        if (_keys.Cluster)
+        {
+            var reads = new Task<RedisValue>[batch.Count];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                reads[i] = _redis.Main.Database.HashGetAsync(_keys.For(batch[i].Key).Meta, "ver");
+            }
+
+            for (var i = 0; i < batch.Count; i++)
+            {
+                versions[i] = await reads[i].WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            // The script compares and answers only the calendars that differ (usually none): a small reply.
+            var keys = new StackExchange.Redis.RedisKey[batch.Count];
+            var loaded = new RedisArgument[batch.Count];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                keys[i] = _keys.For(batch[i].Key).Meta;
+                loaded[i] = batch[i].Loaded;
+                versions[i] = batch[i].Loaded;
+            }
+
+            var reply = await EvalAsync(StoreScripts.Versions, keys, loaded, cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i + 1 < reply.Count; i += 2)
+            {
+                var version = reply[i + 1].AsInt64();
+                versions[(int)reply[i].AsInt64()] = version == 0 ? RedisValue.Null : version;
+            }
         }
 
         var stale = 0;
-        foreach (var (key, loaded, task) in checks)
+        for (var i = 0; i < batch.Count; i++)
         {
-            var version = await task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var (key, loaded) = batch[i];
+            var version = versions[i];
             if (version.IsNull || !version.TryParse(out long current))
             {
                 stale++;
@@ -275,11 +338,6 @@ public sealed partial class RedisSlotEngine
                 stale++;
                 _feed.Force(key);
             }
-        }
-
-        if (stale > 0)
-        {
-            StoreLog.ReadModelStale(_logger, stale);
         }
 
         return stale;

@@ -1,6 +1,10 @@
 namespace SlotEngine.Redis;
 
-/// <summary>Queries: answered from this node's read model, after the reloads already under way (bounded wait).</summary>
+/// <summary>
+/// Queries: answered from this node's read model, once this node's own changes are in it (bounded wait; the check is
+/// one read when none is pending, whatever the number of calendars held). Other nodes' changes are not waited for:
+/// they arrive as deltas, and a query is a hint.
+/// </summary>
 public sealed partial class RedisSlotEngine
 {
     /// <inheritdoc />
@@ -8,6 +12,7 @@ public sealed partial class RedisSlotEngine
     {
         cancellationToken.ThrowIfCancellationRequested();
         await EnsureLocalAsync(calendar).ConfigureAwait(false);
+        await _feed.WhenOwnFreshAsync(FreshnessBound).ConfigureAwait(false);
         await _feed.WhenFreshAsync(calendar, FreshnessBound).ConfigureAwait(false);
         return _replica.GetCalendar(calendar);
     }
@@ -16,7 +21,7 @@ public sealed partial class RedisSlotEngine
     public async ValueTask<IReadOnlyList<DayFreeCount>> GetFreeCountsAsync(ProviderId provider, DateOnly from, DateOnly to, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        await _feed.WhenAllFreshAsync(FreshnessBound).ConfigureAwait(false);
+        await _feed.WhenOwnFreshAsync(FreshnessBound).ConfigureAwait(false);
         return _replica.GetFreeCounts(provider, from, to);
     }
 
@@ -24,7 +29,7 @@ public sealed partial class RedisSlotEngine
     public async ValueTask<IReadOnlyList<FreeStart>> FindEarliestAsync(EarliestQuery query, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        await _feed.WhenAllFreshAsync(FreshnessBound).ConfigureAwait(false);
+        await _feed.WhenOwnFreshAsync(FreshnessBound).ConfigureAwait(false);
         return _replica.FindEarliest(query);
     }
 }

@@ -58,7 +58,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         _replica = _readModel.Engine;
         _keys = new StoreKeys(options.KeyPrefix, cluster: false);
         _retentionMs = (long)Math.Ceiling((options.IdempotencyRetention ?? options.Engine.IdempotencyRetention).TotalMilliseconds);
-        _feed = new ReadModelFeed(LoadCalendarAsync, _disposal.Token, Warn, redis.Instruments?.ChangeFeedLag, options.Engine.TimeProvider);
+        _feed = new ReadModelFeed(LoadCalendarAsync, _disposal.Token, Warn, redis.Instruments?.ChangeFeedLag, options.Engine.TimeProvider, ApplyFeedDelta);
     }
 
     /// <summary>
@@ -206,7 +206,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
 
     private void OnFeedMessage(ReadOnlyMemory<byte> message)
     {
-        Span<char> text = stackalloc char[Math.Min(message.Length, 128)];
+        Span<char> text = stackalloc char[Math.Min(message.Length, 256)];
         var length = System.Text.Encoding.UTF8.GetChars(message.Span[..text.Length], text);
         var line = text[..length];
         if (!FeedMessage.TryParse(line, out var feed) || !Directory.Contains(feed.Calendar.Provider))
@@ -219,12 +219,31 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
             // "gone" (withdrawn) or "reset" (published again, rebuilt), or a word of a newer version: a new
             // generation whose versions start again, so the version order says nothing: reload whatever is held.
             StoreLog.ReadModelReset(_logger, feed.Calendar.ToString());
-            _feed.Force(feed.Calendar, feed.ChangedAtMs);
+            _feed.Force(feed.Calendar, feed.ChangedAtMs, feed.Version);
         }
         else
         {
-            _feed.Observe(feed.Calendar, feed.Version, feed.ChangedAtMs);
+            // A change with its delta is laid in at once (version-checked); a gap or a change without one reloads.
+            _feed.Hear(feed);
         }
+    }
+
+    /// <summary>Lays a feed message's delta into the read model when it holds exactly the version before (false: reload).</summary>
+    private bool ApplyFeedDelta(in FeedMessage message)
+    {
+        var delta = message.Delta;
+        var from = message.Version - 1;
+        return delta.Op switch
+        {
+            FeedOp.Claim => _readModel.ApplyClaim(
+                message.Calendar,
+                from,
+                message.Version,
+                new ReadModelClaim(delta.Seat, delta.First, delta.Length, delta.Token, delta.Patient, delta.HoldExpiryMs == 0, delta.HoldExpiryMs == 0 ? 0 : UnixMs.ToTicks(delta.HoldExpiryMs))),
+            FeedOp.Confirm => _readModel.ApplyConfirm(message.Calendar, from, message.Version, delta.Seat, delta.First, delta.Token),
+            FeedOp.Release => _readModel.ApplyRelease(message.Calendar, from, message.Version, delta.Seat, delta.First, delta.Token),
+            _ => false,
+        };
     }
 
     private async ValueTask EnsureSubscribedAsync(CalendarKey key, CancellationToken cancellationToken)

@@ -23,16 +23,117 @@ internal enum FeedChange
     Unknown,
 }
 
+/// <summary>Which change a feed message's delta describes.</summary>
+internal enum FeedOp
+{
+    /// <summary>No delta: the message says only that the version moved (reload to see what changed).</summary>
+    None = 0,
+
+    /// <summary><c>+seat,first,length,token,patient hex,hold expiry ms (0: booked)</c>: a hold or booking made.</summary>
+    Claim,
+
+    /// <summary><c>*seat,first,token</c>: a hold confirmed.</summary>
+    Confirm,
+
+    /// <summary><c>-seat,first,token</c>: a hold or booking released or cancelled.</summary>
+    Release,
+}
+
+/// <summary>What one change did to a calendar, as its feed message carries it (see <see cref="FeedOp"/> for the texts).</summary>
+/// <param name="Op">Which change (<see cref="FeedOp.None"/>: not described).</param>
+/// <param name="Seat">The claim's seat.</param>
+/// <param name="First">Its first slot.</param>
+/// <param name="Length">How many slots (claims only).</param>
+/// <param name="Token">Its fencing token.</param>
+/// <param name="Patient">Its owner (claims only).</param>
+/// <param name="HoldExpiryMs">A hold's expiry (Unix ms, Redis clock); 0 for a booking (claims only).</param>
+internal readonly record struct FeedDelta(FeedOp Op, int Seat, int First, int Length, long Token, PatientKey Patient, long HoldExpiryMs)
+{
+    /// <summary>The delta as the scripts write it (after the <c>|</c>); empty for <see cref="FeedOp.None"/>.</summary>
+    public string Format() => Op switch
+    {
+        FeedOp.Claim => string.Create(CultureInfo.InvariantCulture, $"+{Seat},{First},{Length},{Token},{Patient.Value:x16},{HoldExpiryMs}"),
+        FeedOp.Confirm => string.Create(CultureInfo.InvariantCulture, $"*{Seat},{First},{Token}"),
+        FeedOp.Release => string.Create(CultureInfo.InvariantCulture, $"-{Seat},{First},{Token}"),
+        _ => string.Empty,
+    };
+
+    /// <summary>Parses a delta field (with its leading <c>+</c>, <c>*</c> or <c>-</c>); allocates nothing.</summary>
+    public static bool TryParse(ReadOnlySpan<char> field, out FeedDelta delta)
+    {
+        delta = default;
+        if (field.IsEmpty)
+        {
+            return false;
+        }
+
+        var op = field[0] switch { '+' => FeedOp.Claim, '*' => FeedOp.Confirm, '-' => FeedOp.Release, _ => FeedOp.None };
+        if (op == FeedOp.None)
+        {
+            return false;
+        }
+
+        var rest = field[1..];
+        if (!NextInt(ref rest, out var seat) || !NextInt(ref rest, out var first))
+        {
+            return false;
+        }
+
+        if (op != FeedOp.Claim)
+        {
+            if (!NextLong(ref rest, out var token) || !rest.IsEmpty)
+            {
+                return false;
+            }
+
+            delta = new FeedDelta(op, seat, first, 0, token, default, 0);
+            return true;
+        }
+
+        if (!NextInt(ref rest, out var length) || !NextLong(ref rest, out var claimToken) || !NextPart(ref rest, out var patientText)
+            || !ulong.TryParse(patientText, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var patient)
+            || !NextLong(ref rest, out var expiry) || !rest.IsEmpty)
+        {
+            return false;
+        }
+
+        delta = new FeedDelta(op, seat, first, length, claimToken, new PatientKey(patient), expiry);
+        return true;
+    }
+
+    private static bool NextPart(ref ReadOnlySpan<char> rest, out ReadOnlySpan<char> part)
+    {
+        var comma = rest.IndexOf(',');
+        part = comma < 0 ? rest : rest[..comma];
+        rest = comma < 0 ? [] : rest[(comma + 1)..];
+        return !part.IsEmpty;
+    }
+
+    private static bool NextInt(ref ReadOnlySpan<char> rest, out int value)
+    {
+        value = 0;
+        return NextPart(ref rest, out var part) && int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+    }
+
+    private static bool NextLong(ref ReadOnlySpan<char> rest, out long value)
+    {
+        value = 0;
+        return NextPart(ref rest, out var part) && long.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+    }
+}
+
 /// <summary>
-/// A change-feed message: <c>&lt;provider&gt;:&lt;yyyymmdd&gt;|&lt;version&gt;[|reset or |gone]|t&lt;Redis TIME in ms&gt;</c>.
-/// Lua side: <c>bump</c> in <c>lib.lua</c>, <c>publish.lua</c>, <c>rebuild.lua</c> (<c>reset</c>) and <c>block.lua</c> (<c>gone</c>).
-/// Messages of older scripts have no <c>t</c> field (<see cref="ChangedAtMs"/> 0).
+/// A change-feed message: <c>&lt;provider&gt;:&lt;yyyymmdd&gt;|&lt;version&gt;[|reset or |gone]|t&lt;Redis TIME in ms&gt;[|delta]</c>.
+/// Lua side: <c>bump</c> in <c>lib.lua</c> (with the delta its caller passes: <c>claim.lua</c>, <c>confirm.lua</c>,
+/// <c>release.lua</c>), <c>publish.lua</c>, <c>rebuild.lua</c> (<c>reset</c>) and <c>block.lua</c> (<c>gone</c>).
+/// Messages of older scripts have no <c>t</c> field (<see cref="ChangedAtMs"/> 0) and no delta.
 /// </summary>
 /// <param name="Calendar">The calendar that changed.</param>
 /// <param name="Version">Its version after the change.</param>
 /// <param name="Change">What kind of change.</param>
 /// <param name="ChangedAtMs">When, by the Redis server's clock (Unix ms), or 0 when the message does not say.</param>
-internal readonly record struct FeedMessage(CalendarKey Calendar, long Version, FeedChange Change, long ChangedAtMs)
+/// <param name="Delta">What the change did, when the message says (<see cref="FeedOp.None"/> otherwise: reload to see).</param>
+internal readonly record struct FeedMessage(CalendarKey Calendar, long Version, FeedChange Change, long ChangedAtMs, FeedDelta Delta = default)
 {
     /// <summary>Whether the calendar's versions start a new sequence (anything but <see cref="FeedChange.Change"/>): the version order says nothing, reload.</summary>
     public bool NewGeneration => Change != FeedChange.Change;
@@ -53,6 +154,7 @@ internal readonly record struct FeedMessage(CalendarKey Calendar, long Version, 
         var fields = end < 0 ? [] : rest[(end + 1)..];
         var change = FeedChange.Change;
         long changedAtMs = 0;
+        FeedDelta delta = default;
         while (!fields.IsEmpty)
         {
             var next = fields.IndexOf('|');
@@ -61,6 +163,10 @@ internal readonly record struct FeedMessage(CalendarKey Calendar, long Version, 
             if (field.Length > 1 && field[0] == 't' && long.TryParse(field[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var ms))
             {
                 changedAtMs = ms;
+            }
+            else if (delta.Op == FeedOp.None && field.Length > 1 && field[0] is '+' or '*' or '-' && FeedDelta.TryParse(field, out var parsed))
+            {
+                delta = parsed;
             }
             else if (change == FeedChange.Change)
             {
@@ -75,7 +181,7 @@ internal readonly record struct FeedMessage(CalendarKey Calendar, long Version, 
             return false;
         }
 
-        message = new FeedMessage(key, version, change, changedAtMs);
+        message = new FeedMessage(key, version, change, changedAtMs, change == FeedChange.Change ? delta : default);
         return true;
     }
 
@@ -89,7 +195,8 @@ internal readonly record struct FeedMessage(CalendarKey Calendar, long Version, 
             _ => "|reset",
         };
         var time = ChangedAtMs > 0 ? "|t" + ChangedAtMs.ToString(CultureInfo.InvariantCulture) : string.Empty;
-        return StoreKeys.CalendarRef(Calendar) + "|" + Version.ToString(CultureInfo.InvariantCulture) + word + time;
+        var delta = Delta.Op == FeedOp.None ? string.Empty : "|" + Delta.Format();
+        return StoreKeys.CalendarRef(Calendar) + "|" + Version.ToString(CultureInfo.InvariantCulture) + word + time + delta;
     }
 }
 

@@ -11,6 +11,8 @@ namespace SlotEngine.Redis;
 internal static class StoreScripts
 {
     public static readonly RedisScript Publish = Load("publish");
+    public static readonly RedisScript PublishMany = Load("publish_many");
+    public static readonly RedisScript Versions = Load("versions");
     public static readonly RedisScript LoadCalendar = Load("load");
     public static readonly RedisScript Claim = Load("claim");
     public static readonly RedisScript Confirm = Load("confirm");
@@ -26,7 +28,7 @@ internal static class StoreScripts
     public static readonly RedisScript CallTake = Load("call_take");
     public static readonly RedisScript CallGive = Load("call_give");
 
-    public static IEnumerable<RedisScript> All => [Publish, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, QuotaAcquire, QuotaRelease, Burn, Rebuild, CallTake, CallGive];
+    public static IEnumerable<RedisScript> All => [Publish, PublishMany, Versions, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, QuotaAcquire, QuotaRelease, Burn, Rebuild, CallTake, CallGive];
 
     private static RedisScript Load(string name) => new(Read("lib") + "\n" + Read(name));
 

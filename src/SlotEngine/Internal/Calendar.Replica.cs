@@ -75,6 +75,15 @@ internal sealed partial class Calendar
         }
     }
 
+    /// <summary>Sets the store's version of a calendar just opened as the store opened it (no claims): nothing else to lay in.</summary>
+    internal void SetReplicaVersion(long version)
+    {
+        lock (LazyInitializer.EnsureInitialized(ref _replicaLock))
+        {
+            Volatile.Write(ref _version, version);
+        }
+    }
+
     /// <summary>
     /// Lays one claim the store made (version <paramref name="fromVersion"/> → <paramref name="toVersion"/>)
     /// into this replica, as a claim here would: bits cleared by CAS (all or none), cells written head

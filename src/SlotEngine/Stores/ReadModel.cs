@@ -64,6 +64,10 @@ public sealed class ReadModel
     /// <returns>Their keys, a new list.</returns>
     public IReadOnlyList<CalendarKey> Keys() => Engine.ReplicaKeys();
 
+    /// <summary>The calendars the read model holds, one after another, without a list of them all (a node holding millions).</summary>
+    /// <returns>Their keys, read as the enumeration goes (calendars opened or dropped meanwhile may or may not be seen).</returns>
+    public IEnumerable<CalendarKey> EnumerateKeys() => Engine.EnumerateReplicaKeys();
+
     /// <summary>
     /// Lays a calendar's whole state, as the store holds it, into the read model: opens the day if needed (again,
     /// when its template changed), then replaces its free bits, claims and hold expiries, version and last token.
@@ -81,6 +85,23 @@ public sealed class ReadModel
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(claims);
         Engine.LoadReplica(key, template, version, lastToken, freeBitmap, claims);
+        return Engine.FindReplica(key)!.View;
+    }
+
+    /// <summary>
+    /// Lays in a calendar the store has just opened, whose state the caller knows without reading it: no claims, every
+    /// slot the template offers free, version <paramref name="version"/> (for bulk publishing: no bitmap to build or
+    /// read). A calendar of the day held before is replaced.
+    /// </summary>
+    /// <param name="key">The calendar (its provider must be registered).</param>
+    /// <param name="template">Its template.</param>
+    /// <param name="version">The store's version of it after opening it.</param>
+    /// <returns>The calendar.</returns>
+    /// <exception cref="SlotEngineArgumentException">Unknown provider, or the day does not fit the provider's open days.</exception>
+    public ReadModelCalendar LoadPublished(CalendarKey key, DayTemplate template, long version)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        Engine.LoadPublishedReplica(key, template, version);
         return Engine.FindReplica(key)!.View;
     }
 

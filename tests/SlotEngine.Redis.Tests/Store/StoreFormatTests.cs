@@ -94,21 +94,32 @@ public sealed class StoreFormatTests(StandaloneServerFixture fixture) : IClassFi
         var node = await nodes.AddAsync();
         await using var listener = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.Server.Endpoint);
         var heard = new ConcurrentQueue<string>();
-        // A message queue hands messages over in the server's order (handler subscriptions run concurrently).
+        // A queue keeps the order Redis sent the messages in (the callback overload may run handlers concurrently).
         var queue = await listener.GetSubscriber().SubscribeAsync(StackExchange.Redis.RedisChannel.Literal(nodes.Prefix + "feed"));
         queue.OnMessage(message => heard.Enqueue(Encoding.UTF8.GetString((byte[])message.Message!)));
 
         await node.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
-        await node.ClaimAsync(ClaimRequest.Book(Calendar, SlotRange.Single(2), ContractWorld.Patient(1)));
+        var booked = (await node.ClaimAsync(ClaimRequest.Book(Calendar, SlotRange.Single(2), ContractWorld.Patient(1)))).Reservation;
+        var held = (await node.ClaimAsync(ClaimRequest.Hold(Calendar, new SlotRange(5, 2), ContractWorld.Patient(2), TimeSpan.FromMinutes(5)))).Reservation;
+        await node.ConfirmAsync(held);
+        await node.ReleaseAsync(booked);
         await node.WithdrawAsync(Calendar);
-        await Eventually.TrueAsync(() => heard.Count >= 3, "the publish, the claim and the withdrawal on the feed");
+        await Eventually.TrueAsync(() => heard.Count >= 6, "the publish, four changes and the withdrawal on the feed");
 
         var messages = heard.Select(raw => (Raw: raw, Parsed: FeedMessage.TryParse(raw, out var m) ? m : throw new FormatException(raw))).ToList();
-        Assert.Equal([FeedChange.Reset, FeedChange.Change, FeedChange.Gone], messages.Select(m => m.Parsed.Change));
+        Assert.Equal([FeedChange.Reset, FeedChange.Change, FeedChange.Change, FeedChange.Change, FeedChange.Change, FeedChange.Gone], messages.Select(m => m.Parsed.Change));
         Assert.All(messages, m => Assert.Equal(Calendar, m.Parsed.Calendar));
         Assert.All(messages, m => Assert.True(m.Parsed.ChangedAtMs > 0, m.Raw));
         Assert.Equal(messages[0].Parsed.Version + 1, messages[1].Parsed.Version);
         Assert.All(messages, m => Assert.Equal(m.Raw, m.Parsed.Format()));
+
+        // The deltas the scripts publish: claim (booking, then hold), confirm, release; none on publish or withdraw.
+        Assert.Equal([FeedOp.None, FeedOp.Claim, FeedOp.Claim, FeedOp.Confirm, FeedOp.Release, FeedOp.None], messages.Select(m => m.Parsed.Delta.Op));
+        Assert.Equal(new FeedDelta(FeedOp.Claim, booked.Seat, 2, 1, booked.Token, ContractWorld.Patient(1), 0), messages[1].Parsed.Delta);
+        Assert.Equal(new FeedDelta(FeedOp.Claim, held.Seat, 5, 2, held.Token, ContractWorld.Patient(2), held.HoldExpiresAt!.Value.ToUnixTimeMilliseconds()), messages[2].Parsed.Delta);
+        Assert.Equal(new FeedDelta(FeedOp.Confirm, held.Seat, 5, 0, held.Token, default, 0), messages[3].Parsed.Delta);
+        Assert.Equal(new FeedDelta(FeedOp.Release, booked.Seat, 2, 0, booked.Token, default, 0), messages[4].Parsed.Delta);
+        Assert.False(FeedMessage.TryParse("100:20301231|5|t9|+0,1", out var cut) && cut.Delta.Op != FeedOp.None);
 
         // Older scripts wrote no t field; a word of a newer version reads as a new generation.
         Assert.True(FeedMessage.TryParse("100:20301231|5", out var old));
