@@ -113,7 +113,7 @@ internal sealed class EngineWorkload : IAsyncDisposable
     {
         var key = Calendar(provider);
         var keys = _keys.For(key);
-        var layout = Engine.ReadModel.FindReplica(key)!.Layout;
+        var layout = Engine.ReadModel.FindReadModel(key)!.Layout;
         var (open, close) = Engine.ReadModel.Rules.BookingWindowOf(Day);
         var hex = patient.Value.ToString("x16", CultureInfo.InvariantCulture);
         var digest = keys.Reference + ":" + slot.ToString(CultureInfo.InvariantCulture) + ":1:" + hex + ":0";

@@ -13,7 +13,7 @@ internal delegate void RedisMessageHandler(ReadOnlyMemory<byte> message);
 /// (the host's, shared and never disposed here, or one of our own), so that the store's code reads as it did and
 /// every client concern (routing, MOVED/ASK, reconnects, resubscription, Sentinel, TLS, RESP3) is the client's.
 /// It adds what the client does not do for us: round-trip timing by command, <c>EVALSHA</c> with the
-/// <c>NOSCRIPT</c> fallback, commands to every primary, and durable lanes (connections of their own for writes
+/// <c>NOSCRIPT</c> fallback, commands to every primary, and durable links (connections of their own for writes
 /// followed by the blocking <c>WAIT</c>, so no other caller queues behind a <c>WAIT</c>). Thread-safe.
 /// </summary>
 /// <remarks>
@@ -23,16 +23,16 @@ internal delegate void RedisMessageHandler(ReadOnlyMemory<byte> message);
 internal sealed partial class StoreConnection : IAsyncDisposable
 {
     private readonly bool _ownsMultiplexer;
-    private readonly Lane[] _durable;
+    private readonly Link[] _durable;
     private readonly ILogger _logger;
     private int _nextDurable;
     private int _disposed;
 
-    private StoreConnection(IConnectionMultiplexer multiplexer, bool ownsMultiplexer, Lane[] durable, ILogger logger)
+    private StoreConnection(IConnectionMultiplexer multiplexer, bool ownsMultiplexer, Link[] durable, ILogger logger)
     {
         Multiplexer = multiplexer;
         _ownsMultiplexer = ownsMultiplexer;
-        Main = new Lane(multiplexer);
+        Main = new Link(multiplexer);
         _durable = durable;
         _logger = logger;
         multiplexer.ConnectionFailed += OnConnectionFailed;
@@ -55,21 +55,21 @@ internal sealed partial class StoreConnection : IAsyncDisposable
 
     public IConnectionMultiplexer Multiplexer { get; }
 
-    /// <summary>The shared multiplexer's lane: every command but durable writes and their <c>WAIT</c>.</summary>
-    public Lane Main { get; }
+    /// <summary>The shared multiplexer's link: every command but durable writes and their <c>WAIT</c>.</summary>
+    public Link Main { get; }
 
-    /// <summary>How many durable lanes there are (0: durable writes share <see cref="Main"/>).</summary>
-    public int DurableLanes => _durable.Length;
+    /// <summary>How many durable links there are (0: durable writes share <see cref="Main"/>).</summary>
+    public int DurableLinks => _durable.Length;
 
     /// <summary>Whether any server is connected.</summary>
     public bool IsConnected => Multiplexer.IsConnected;
 
     /// <summary>
-    /// Connects (or takes <paramref name="shared"/>), and opens <paramref name="durableLanes"/> connections of
+    /// Connects (or takes <paramref name="shared"/>), and opens <paramref name="durableLinks"/> connections of
     /// our own for durable writes (from <paramref name="configuration"/>, or from the shared multiplexer's
     /// configuration string when only it was given).
     /// </summary>
-    public static async Task<StoreConnection> ConnectAsync(IConnectionMultiplexer? shared, ConfigurationOptions? configuration, int durableLanes, ILogger logger)
+    public static async Task<StoreConnection> ConnectAsync(IConnectionMultiplexer? shared, ConfigurationOptions? configuration, int durableLinks, ILogger logger)
     {
         IConnectionMultiplexer multiplexer;
         var owns = shared is null;
@@ -87,23 +87,23 @@ internal sealed partial class StoreConnection : IAsyncDisposable
             multiplexer = shared;
         }
 
-        var lanes = new Lane[durableLanes];
+        var links = new Link[durableLinks];
         try
         {
-            for (var i = 0; i < lanes.Length; i++)
+            for (var i = 0; i < links.Length; i++)
             {
                 var options = configuration?.Clone() ?? ConfigurationOptions.Parse(multiplexer.Configuration);
                 options.ClientName = (options.ClientName ?? "SlotEngine") + "-durable" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
                 options.AbortOnConnectFail = false;
-                lanes[i] = new Lane(await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false));
+                links[i] = new Link(await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false));
             }
         }
         catch
         {
-            foreach (var lane in lanes)
+            foreach (var link in links)
             {
-                lane?.Multiplexer.Dispose();
+                link?.Multiplexer.Dispose();
             }
 
             if (owns)
@@ -114,7 +114,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
             throw;
         }
 
-        return new StoreConnection(multiplexer, owns, lanes, logger);
+        return new StoreConnection(multiplexer, owns, links, logger);
     }
 
     /// <summary>
@@ -141,8 +141,8 @@ internal sealed partial class StoreConnection : IAsyncDisposable
         return any ? false : null;
     }
 
-    /// <summary>A durable lane, round robin (the main lane when there are none).</summary>
-    public Lane NextDurable()
+    /// <summary>A durable link, round robin (the main link when there are none).</summary>
+    public Link NextDurable()
     {
         if (_durable.Length == 0)
         {
@@ -154,15 +154,15 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="script"/> on the main lane with <c>EVALSHA</c>, routed by the first key (all keys
+    /// Runs <paramref name="script"/> on the main link with <c>EVALSHA</c>, routed by the first key (all keys
     /// must share a hash slot). <c>NOSCRIPT</c> (after <c>SCRIPT FLUSH</c>, a restart or a failover) means the
     /// script did not run: it is sent once more by text, which loads it (the client's own script cache).
     /// </summary>
     public ValueTask<RedisReply> EvalShaAsync(RedisScript script, ReadOnlySpan<RedisValue> keys, ReadOnlySpan<RedisValue> args, CancellationToken cancellationToken = default) =>
         EvalShaAsync(Main, script, keys, args, cancellationToken);
 
-    /// <summary>As <see cref="EvalShaAsync(RedisScript, ReadOnlySpan{RedisValue}, ReadOnlySpan{RedisValue}, CancellationToken)"/>, on a given lane.</summary>
-    public ValueTask<RedisReply> EvalShaAsync(Lane lane, RedisScript script, ReadOnlySpan<RedisValue> keys, ReadOnlySpan<RedisValue> args, CancellationToken cancellationToken = default)
+    /// <summary>As <see cref="EvalShaAsync(RedisScript, ReadOnlySpan{RedisValue}, ReadOnlySpan{RedisValue}, CancellationToken)"/>, on a given link.</summary>
+    public ValueTask<RedisReply> EvalShaAsync(Link link, RedisScript script, ReadOnlySpan<RedisValue> keys, ReadOnlySpan<RedisValue> args, CancellationToken cancellationToken = default)
     {
         var keyArray = new RedisKey[keys.Length];
         for (var i = 0; i < keys.Length; i++)
@@ -170,11 +170,11 @@ internal sealed partial class StoreConnection : IAsyncDisposable
             keyArray[i] = (string?)keys[i];
         }
 
-        return EvalCoreAsync(lane, script, keyArray, args.ToArray(), cancellationToken);
+        return EvalCoreAsync(link, script, keyArray, args.ToArray(), cancellationToken);
     }
 
     /// <summary>As the span overload, taking <paramref name="args"/> as it is (no copy): the caller must not change it while the call runs.</summary>
-    public ValueTask<RedisReply> EvalShaAsync(Lane lane, RedisScript script, RedisValue[] keys, RedisValue[] args, CancellationToken cancellationToken = default)
+    public ValueTask<RedisReply> EvalShaAsync(Link link, RedisScript script, RedisValue[] keys, RedisValue[] args, CancellationToken cancellationToken = default)
     {
         var keyArray = new RedisKey[keys.Length];
         for (var i = 0; i < keys.Length; i++)
@@ -182,18 +182,18 @@ internal sealed partial class StoreConnection : IAsyncDisposable
             keyArray[i] = (string?)keys[i];
         }
 
-        return EvalCoreAsync(lane, script, keyArray, args, cancellationToken);
+        return EvalCoreAsync(link, script, keyArray, args, cancellationToken);
     }
 
-    /// <inheritdoc cref="EvalShaAsync(Lane, RedisScript, RedisValue[], RedisValue[], CancellationToken)"/>
+    /// <inheritdoc cref="EvalShaAsync(Link, RedisScript, RedisValue[], RedisValue[], CancellationToken)"/>
     public ValueTask<RedisReply> EvalShaAsync(RedisScript script, RedisValue[] keys, RedisValue[] args, CancellationToken cancellationToken = default) =>
         EvalShaAsync(Main, script, keys, args, cancellationToken);
 
     /// <summary>As the other overloads, with the keys as the client takes them (no conversion, no copy): neither array may change while the call runs.</summary>
-    public ValueTask<RedisReply> EvalShaAsync(Lane lane, RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken = default) =>
-        EvalCoreAsync(lane, script, keys, args, cancellationToken);
+    public ValueTask<RedisReply> EvalShaAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken = default) =>
+        EvalCoreAsync(link, script, keys, args, cancellationToken);
 
-    /// <inheritdoc cref="EvalShaAsync(Lane, RedisScript, RedisKey[], RedisValue[], CancellationToken)"/>
+    /// <inheritdoc cref="EvalShaAsync(Link, RedisScript, RedisKey[], RedisValue[], CancellationToken)"/>
     public ValueTask<RedisReply> EvalShaAsync(RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken = default) =>
         EvalCoreAsync(Main, script, keys, args, cancellationToken);
 
@@ -206,7 +206,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
         return new RedisReply(reply);
     }
 
-    /// <summary><c>GET key</c> on the main lane.</summary>
+    /// <summary><c>GET key</c> on the main link.</summary>
     public async ValueTask<RedisReply> GetAsync(string key, CancellationToken cancellationToken)
     {
         var started = Instruments?.StartRoundTrip() ?? 0;
@@ -215,7 +215,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
         return new RedisReply(reply);
     }
 
-    /// <summary><c>DEL key</c> on the main lane.</summary>
+    /// <summary><c>DEL key</c> on the main link.</summary>
     public async ValueTask DeleteAsync(string key, CancellationToken cancellationToken)
     {
         var started = Instruments?.StartRoundTrip() ?? 0;
@@ -225,25 +225,25 @@ internal sealed partial class StoreConnection : IAsyncDisposable
 
     /// <summary>
     /// A small write beside <paramref name="routingKey"/> (<c>SET &lt;routingKey&gt;:sync 1 PX 60000</c>, same hash slot) on
-    /// <paramref name="lane"/>, so that a <c>WAIT</c> after it on the same lane covers everything written to that
+    /// <paramref name="link"/>, so that a <c>WAIT</c> after it on the same link covers everything written to that
     /// primary before it (replication is one ordered stream): for a retry that found its earlier result, or a
     /// confirm of what was booked already, where the script itself wrote nothing.
     /// </summary>
-    public async ValueTask TouchAsync(Lane lane, string routingKey, CancellationToken cancellationToken)
+    public async ValueTask TouchAsync(Link link, string routingKey, CancellationToken cancellationToken)
     {
         var started = Instruments?.StartRoundTrip() ?? 0;
-        await WithCancellation(lane.Database.ExecuteAsync("SET", [(RedisKey)(routingKey + ":sync"), "1", "PX", 60_000]), cancellationToken).ConfigureAwait(false);
-        Instruments?.RecordRoundTrip("SET", started, ServerOf(lane, routingKey, started));
+        await WithCancellation(link.Database.ExecuteAsync("SET", [(RedisKey)(routingKey + ":sync"), "1", "PX", 60_000]), cancellationToken).ConfigureAwait(false);
+        Instruments?.RecordRoundTrip("SET", started, ServerOf(link, routingKey, started));
     }
 
     /// <summary>
-    /// <c>WAIT replicas timeout</c> on <paramref name="lane"/>'s connection to the primary of <paramref name="routingKey"/>'s
+    /// <c>WAIT replicas timeout</c> on <paramref name="link"/>'s connection to the primary of <paramref name="routingKey"/>'s
     /// slot: blocks that connection (and only it) until the writes sent on it reached that many replicas.
     /// </summary>
     /// <returns>How many replicas acknowledged.</returns>
-    public async ValueTask<int> WaitForReplicasAsync(Lane lane, string routingKey, int replicas, long timeoutMs, CancellationToken cancellationToken)
+    public async ValueTask<int> WaitForReplicasAsync(Link link, string routingKey, int replicas, long timeoutMs, CancellationToken cancellationToken)
     {
-        var server = lane.Multiplexer.GetServer((RedisKey)routingKey);
+        var server = link.Multiplexer.GetServer((RedisKey)routingKey);
         var started = Instruments?.StartRoundTrip() ?? 0;
         var reply = await WithCancellation(server.ExecuteAsync("WAIT", [replicas, timeoutMs], CommandFlags.DemandMaster), cancellationToken).ConfigureAwait(false);
         Instruments?.RecordRoundTrip("WAIT", started, server.EndPoint);
@@ -316,9 +316,9 @@ internal sealed partial class StoreConnection : IAsyncDisposable
         Multiplexer.ConnectionFailed -= OnConnectionFailed;
         Multiplexer.ConnectionRestored -= OnConnectionRestored;
         Multiplexer.HashSlotMoved -= OnHashSlotMoved;
-        foreach (var lane in _durable)
+        foreach (var link in _durable)
         {
-            await lane.Multiplexer.DisposeAsync().ConfigureAwait(false);
+            await link.Multiplexer.DisposeAsync().ConfigureAwait(false);
         }
 
         if (_ownsMultiplexer)
@@ -334,8 +334,8 @@ internal sealed partial class StoreConnection : IAsyncDisposable
         cancellationToken.CanBeCanceled ? task.WaitAsync(cancellationToken) : task;
 
     /// <summary>The server a key's commands go to, for the round-trip tags; only looked up while someone listens (<paramref name="started"/> not 0).</summary>
-    private static EndPoint? ServerOf(Lane lane, RedisKey key, long started) =>
-        started == 0 ? null : lane.Multiplexer.GetServer(key).EndPoint;
+    private static EndPoint? ServerOf(Link link, RedisKey key, long started) =>
+        started == 0 ? null : link.Multiplexer.GetServer(key).EndPoint;
 
     /// <summary>How many times a script is sent by text after a NOSCRIPT before the NOSCRIPT is the answer.</summary>
     private const int MaxScriptLoads = 4;
@@ -343,13 +343,13 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     private static bool IsNoScript(RedisServerException e) => e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal);
 
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<RedisReply> EvalCoreAsync(Lane lane, RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken)
+    private async ValueTask<RedisReply> EvalCoreAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken)
     {
         var started = Instruments?.StartRoundTrip() ?? 0;
         RedisResult result;
         try
         {
-            result = await WithCancellation(lane.Database.ScriptEvaluateAsync(script.Sha1, keys, args), cancellationToken).ConfigureAwait(false);
+            result = await WithCancellation(link.Database.ScriptEvaluateAsync(script.Sha1, keys, args), cancellationToken).ConfigureAwait(false);
         }
         catch (RedisServerException e) when (IsNoScript(e))
         {
@@ -360,7 +360,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
             {
                 try
                 {
-                    result = await WithCancellation(lane.Database.ScriptEvaluateAsync(script.Text, keys, args), cancellationToken).ConfigureAwait(false);
+                    result = await WithCancellation(link.Database.ScriptEvaluateAsync(script.Text, keys, args), cancellationToken).ConfigureAwait(false);
                     break;
                 }
                 catch (RedisServerException again) when (IsNoScript(again) && attempt < MaxScriptLoads)
@@ -369,7 +369,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
             }
         }
 
-        Instruments?.RecordRoundTrip("EVALSHA", started, keys.Length == 0 ? null : ServerOf(lane, keys[0], started));
+        Instruments?.RecordRoundTrip("EVALSHA", started, keys.Length == 0 ? null : ServerOf(link, keys[0], started));
         return new RedisReply(result);
     }
 
@@ -397,10 +397,10 @@ internal sealed partial class StoreConnection : IAsyncDisposable
         _ => endPoint.ToString() ?? "?",
     };
 
-    /// <summary>One multiplexer and its database: the shared lane, or a durable lane of our own.</summary>
-    internal sealed class Lane
+    /// <summary>One multiplexer and its database: the shared link, or a durable link of our own.</summary>
+    internal sealed class Link
     {
-        public Lane(IConnectionMultiplexer multiplexer)
+        public Link(IConnectionMultiplexer multiplexer)
         {
             Multiplexer = multiplexer;
             Database = multiplexer.GetDatabase();

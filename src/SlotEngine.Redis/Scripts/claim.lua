@@ -19,11 +19,11 @@ end
 if idem then
   local record = redis.call('GET', idem)
   if record then
-    local digest, lane, token, expiry = string.match(record, '^(.*)|(%d+)|(%d+)|(%d+)$')
+    local digest, seat, token, expiry = string.match(record, '^(.*)|(%d+)|(%d+)|(%d+)$')
     if digest ~= ARGV[13] then
       return { 'reused', digest }
     end
-    return { 'again', tonumber(lane), tonumber(token), tonumber(expiry) }
+    return { 'again', tonumber(seat), tonumber(token), tonumber(expiry) }
   end
 end
 local now = now_ms()
@@ -39,7 +39,7 @@ end
 local wpl = tonumber(redis.call('HGET', meta, 'wpl'))
 local cap = tonumber(redis.call('HGET', meta, 'cap'))
 local first, len = tonumber(ARGV[4]), tonumber(ARGV[5])
-local saw_closed, reclaimed, lane = false, false, -1
+local saw_closed, reclaimed, seat = false, false, -1
 for l = 0, cap - 1 do
   local ok = true
   for s = first, first + len - 1 do
@@ -60,11 +60,11 @@ for l = 0, cap - 1 do
     end
   end
   if ok then
-    lane = l
+    seat = l
     break
   end
 end
-if lane < 0 then
+if seat < 0 then
   if reclaimed then
     bump(meta)
   end
@@ -85,17 +85,17 @@ if tonumber(ARGV[7]) > 0 then
 end
 local value = token .. '|' .. kind .. '|' .. first .. '|' .. len .. '|' .. ARGV[6] .. '|' .. expiry
 for s = first, first + len - 1 do
-  redis.call('SETBIT', free, bitpos(wpl, lane, s), 0)
-  redis.call('HSET', claims, field(lane, s), value)
+  redis.call('SETBIT', free, bitpos(wpl, seat, s), 0)
+  redis.call('HSET', claims, field(seat, s), value)
 end
 if ARGV[11] ~= '' then
-  redis.call('HSET', nonces, ARGV[11], lane .. ':' .. first .. ':' .. token)
+  redis.call('HSET', nonces, ARGV[11], seat .. ':' .. first .. ':' .. token)
 end
-local version = bump(meta, (not reclaimed) and ('+' .. lane .. ',' .. first .. ',' .. len .. ',' .. token .. ',' .. ARGV[6] .. ',' .. expiry) or nil)
+local version = bump(meta, (not reclaimed) and ('+' .. seat .. ',' .. first .. ',' .. len .. ',' .. token .. ',' .. ARGV[6] .. ',' .. expiry) or nil)
 if idem then
-  redis.call('SET', idem, ARGV[13] .. '|' .. lane .. '|' .. token .. '|' .. expiry, 'PX', ARGV[14])
+  redis.call('SET', idem, ARGV[13] .. '|' .. seat .. '|' .. token .. '|' .. expiry, 'PX', ARGV[14])
 end
 if audit then
-  audit_append(audit, 1, lane, first, len, token, ARGV[6], kind == 'b' and 1 or 0, expiry, tonumber(ARGV[17]), tonumber(ARGV[18]), now)
+  audit_append(audit, 1, seat, first, len, token, ARGV[6], kind == 'b' and 1 or 0, expiry, tonumber(ARGV[17]), tonumber(ARGV[18]), now)
 end
-return { 'ok', lane, token, expiry, version, reclaimed and 1 or 0 }
+return { 'ok', seat, token, expiry, version, reclaimed and 1 or 0 }

@@ -6,8 +6,8 @@ local now = now_ms()
 if redis.call('EXISTS', meta) == 0 then
   return { 'stale', now }
 end
-local lane, first, token = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local v = redis.call('HGET', claims, field(lane, first))
+local seat, first, token = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local v = redis.call('HGET', claims, field(seat, first))
 if not v then
   return { 'stale', now }
 end
@@ -27,9 +27,9 @@ if c.expiry <= now then
 end
 local booked = c.token .. '|b|' .. c.first .. '|' .. c.len .. '|' .. c.patient .. '|0'
 for s = c.first, c.first + c.len - 1 do
-  redis.call('HSET', claims, field(lane, s), booked)
+  redis.call('HSET', claims, field(seat, s), booked)
 end
 if KEYS[5] then
-  audit_append(KEYS[5], 2, lane, c.first, c.len, c.token, c.patient, 1, 0, 0, 0, now)
+  audit_append(KEYS[5], 2, seat, c.first, c.len, c.token, c.patient, 1, 0, 0, 0, now)
 end
-return { 'ok', bump(meta, '*' .. lane .. ',' .. first .. ',' .. token) }
+return { 'ok', bump(meta, '*' .. seat .. ',' .. first .. ',' .. token) }

@@ -1,6 +1,6 @@
 -- Shared by every calendar script (prepended to each when it is loaded).
 -- A calendar's keys, all on the hash tag {p:<provider>:<yyyymmdd>}:
---   KEYS[1] meta   hash: tpl, slots, cap, wpl (64-bit words per seat), ver (version), tok (last token)
+--   KEYS[1] meta   hash: tpl, slots, cap, wpl (64-bit words per seat; the field keeps its stored name), ver (version), tok (last token)
 --   KEYS[2] free   string: the free bitmap, seat after seat, wpl little-endian 64-bit words per seat;
 --                  slot s of seat l is bit (s % 8) counted from the least significant bit of byte
 --                  l*wpl*8 + s/8, which is Redis bit offset l*wpl*64 + (s - s%8) + (7 - s%8)
@@ -16,13 +16,13 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
-local function bitpos(wpl, lane, slot)
+local function bitpos(wpl, seat, slot)
   local within = slot % 8
-  return lane * wpl * 64 + slot - within + 7 - within
+  return seat * wpl * 64 + slot - within + 7 - within
 end
 
-local function field(lane, slot)
-  return lane .. ':' .. slot
+local function field(seat, slot)
+  return seat .. ':' .. slot
 end
 
 local function parse(v)
@@ -46,18 +46,18 @@ local function bump(meta, delta)
   return v
 end
 
--- Removes a claim (c, parsed) from seat lane: its slots in [close_from, close_to) stay closed, the rest are freed.
-local function remove_claim(free, claims, wpl, lane, c, close_from, close_to)
+-- Removes a claim (c, parsed) from its seat: its slots in [close_from, close_to) stay closed, the rest are freed.
+local function remove_claim(free, claims, wpl, seat, c, close_from, close_to)
   for s = c.first, c.first + c.len - 1 do
-    redis.call('HDEL', claims, field(lane, s))
+    redis.call('HDEL', claims, field(seat, s))
     if s < close_from or s >= close_to then
-      redis.call('SETBIT', free, bitpos(wpl, lane, s), 1)
+      redis.call('SETBIT', free, bitpos(wpl, seat, s), 1)
     end
   end
 end
 
-local function describe(lane, c)
-  return lane .. '|' .. c.first .. '|' .. c.len .. '|' .. c.token .. '|' .. c.kind .. '|' .. c.patient .. '|' .. c.expiry
+local function describe(seat, c)
+  return seat .. '|' .. c.first .. '|' .. c.len .. '|' .. c.token .. '|' .. c.kind .. '|' .. c.patient .. '|' .. c.expiry
 end
 
 
@@ -65,8 +65,8 @@ end
 -- script that makes a change records it: state and audit cannot diverge). The payload is a MessagePack array,
 -- version 1: {1, action, seat, first, length, token, patient hex, booked 0/1, hold expiry ms, actor, channel,
 -- TIME ms}; parsed by AuditFormat.cs (actions and codes: the core's AuditAction, Actor, BookingChannel).
-local function audit_append(stream, action, lane, first, len, token, patient, booked, expiry, actor, channel, now)
-  redis.call('XADD', stream, '*', 'd', cmsgpack.pack({ 1, action, lane, first, len, token, patient, booked, expiry, actor, channel, now }))
+local function audit_append(stream, action, seat, first, len, token, patient, booked, expiry, actor, channel, now)
+  redis.call('XADD', stream, '*', 'd', cmsgpack.pack({ 1, action, seat, first, len, token, patient, booked, expiry, actor, channel, now }))
 end
 
 -- Opens a day (publish.lua, publish_many.lua): template text, slots, capacity, words per seat, initial free bitmap.

@@ -15,8 +15,8 @@ for i = 4, #ARGV do
   end
   if ref then
     live = 0
-    local lane, first, token = string.match(ref, '^(%d+):(%d+):(%d+)$')
-    local v = redis.call('HGET', claims, lane .. ':' .. first)
+    local seat, first, token = string.match(ref, '^(%d+):(%d+):(%d+)$')
+    local v = redis.call('HGET', claims, seat .. ':' .. first)
     if v then
       local c = parse(v)
       if c.token == tonumber(token) and c.first == tonumber(first) and (c.kind == 'b' or c.expiry > now) then

@@ -12,13 +12,13 @@ redis.call('HSET', claims, '-', '')
 redis.call('HSET', nonces, '-', '')
 local wpl = tonumber(ARGV[7])
 for i = 10, #ARGV, 5 do
-  local lane, first, len, t, patient = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), ARGV[i + 4]
+  local seat, first, len, t, patient = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), ARGV[i + 4]
   local value = t .. '|b|' .. first .. '|' .. len .. '|' .. patient .. '|0'
   for s = first, first + len - 1 do
-    redis.call('SETBIT', free, bitpos(wpl, lane, s), 0)
-    redis.call('HSET', claims, field(lane, s), value)
+    redis.call('SETBIT', free, bitpos(wpl, seat, s), 0)
+    redis.call('HSET', claims, field(seat, s), value)
   end
-  redis.call('HSET', nonces, 'r' .. t, lane .. ':' .. first .. ':' .. t)
+  redis.call('HSET', nonces, 'r' .. t, seat .. ':' .. first .. ':' .. t)
   token = math.max(token, t)
 end
 token = token + 1048576

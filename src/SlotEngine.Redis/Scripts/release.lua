@@ -5,8 +5,8 @@ local meta, free, claims = KEYS[1], KEYS[2], KEYS[3]
 if redis.call('EXISTS', meta) == 0 then
   return { 'stale' }
 end
-local lane, first, token = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local v = redis.call('HGET', claims, field(lane, first))
+local seat, first, token = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local v = redis.call('HGET', claims, field(seat, first))
 if not v then
   return { 'stale' }
 end
@@ -25,8 +25,8 @@ end
 if c.kind == 'b' and ARGV[7] ~= '' and now > tonumber(ARGV[7]) then
   return { 'late' }
 end
-remove_claim(free, claims, tonumber(redis.call('HGET', meta, 'wpl')), lane, c, 0, 0)
+remove_claim(free, claims, tonumber(redis.call('HGET', meta, 'wpl')), seat, c, 0, 0)
 if KEYS[5] then
-  audit_append(KEYS[5], tonumber(ARGV[9]), lane, c.first, c.len, c.token, c.patient, c.kind == 'b' and 1 or 0, c.expiry, tonumber(ARGV[10]), 0, now)
+  audit_append(KEYS[5], tonumber(ARGV[9]), seat, c.first, c.len, c.token, c.patient, c.kind == 'b' and 1 or 0, c.expiry, tonumber(ARGV[10]), 0, now)
 end
-return { 'ok', bump(meta, '-' .. lane .. ',' .. first .. ',' .. token) }
+return { 'ok', bump(meta, '-' .. seat .. ',' .. first .. ',' .. token) }

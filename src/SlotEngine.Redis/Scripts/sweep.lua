@@ -8,12 +8,12 @@ local wpl = tonumber(redis.call('HGET', meta, 'wpl'))
 local all = redis.call('HGETALL', claims)
 local result = { 0 }
 for i = 1, #all, 2 do
-  local lane, slot = string.match(all[i], '^(%d+):(%d+)$')
-  if lane then
+  local seat, slot = string.match(all[i], '^(%d+):(%d+)$')
+  if seat then
     local c = parse(all[i + 1])
     if c.kind == 'h' and c.expiry <= now and tonumber(slot) == c.first then
-      remove_claim(free, claims, wpl, tonumber(lane), c, 0, 0)
-      table.insert(result, describe(tonumber(lane), c))
+      remove_claim(free, claims, wpl, tonumber(seat), c, 0, 0)
+      table.insert(result, describe(tonumber(seat), c))
     end
   end
 end

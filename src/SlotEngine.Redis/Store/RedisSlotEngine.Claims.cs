@@ -45,8 +45,8 @@ public sealed partial class RedisSlotEngine
             ownsKey = created;
         }
 
-        // Bookings that wait for replicas run on a durable lane: the claim script and its WAIT on one connection of their own.
-        var lane = request.IsHold ? _redis.Main : _redis.NextDurable();
+        // Bookings that wait for replicas run on a durable link: the claim script and its WAIT on one connection of their own.
+        var link = request.IsHold ? _redis.Main : _redis.NextDurable();
         var outcome = ClaimStatus.Taken;
         string? callPlace = null; // the call counter holding a place for this claim, given back unless the claim happened
         bool KeepCallPlace()
@@ -85,7 +85,7 @@ public sealed partial class RedisSlotEngine
 
                 (lease, active) = CombineLeases(lease, active);
 
-                var reply = await OwnWriteAsync(request.Calendar, () => RunClaimScriptAsync(lane, request, calendar, keys, digest, lease, cancellationToken)).ConfigureAwait(false);
+                var reply = await OwnWriteAsync(request.Calendar, () => RunClaimScriptAsync(link, request, calendar, keys, digest, lease, cancellationToken)).ConfigureAwait(false);
                 var status = reply[0].AsString();
                 if (status is "ok" or "again")
                 {
@@ -116,7 +116,7 @@ public sealed partial class RedisSlotEngine
                     outcome = ClaimStatus.Succeeded;
                     if (!request.IsHold)
                     {
-                        await WaitForReplicasAsync(lane, keys, reservation, touch: status == "again", cancellationToken).ConfigureAwait(false);
+                        await WaitForReplicasAsync(link, keys, reservation, touch: status == "again", cancellationToken).ConfigureAwait(false);
                     }
 
                     return ClaimResult.Success(reservation);
@@ -186,9 +186,9 @@ public sealed partial class RedisSlotEngine
         }
 
         var keys = _keys.For(reservation.Calendar);
-        var lane = _redis.NextDurable();
+        var link = _redis.NextDurable();
         var reply = await OwnWriteAsync(reservation.Calendar, () => _redis.EvalShaAsync(
-            lane,
+            link,
             StoreScripts.Confirm,
             AuditedKeys(keys),
             FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, Hex(reservation.Patient)),
@@ -203,7 +203,7 @@ public sealed partial class RedisSlotEngine
             case "ok":
 
                 var booked = reservation with { HoldExpiresAt = null };
-                await WaitForReplicasAsync(lane, keys, booked, touch: reply[1].AsInt64() == 0, cancellationToken).ConfigureAwait(false);
+                await WaitForReplicasAsync(link, keys, booked, touch: reply[1].AsInt64() == 0, cancellationToken).ConfigureAwait(false);
                 return ClaimResult.Success(booked);
             case "expired":
                 return ClaimResult.Failed(ClaimStatus.HoldExpired);
@@ -293,7 +293,7 @@ public sealed partial class RedisSlotEngine
         return _readModel.ValidateReservation(reservation);
     }
 
-    private ValueTask<RedisReply> RunClaimScriptAsync(StoreConnection.Lane lane, ClaimRequest request, ReadModelCalendar calendar, CalendarKeySet keys, string digest, QuotaLease lease, CancellationToken cancellationToken)
+    private ValueTask<RedisReply> RunClaimScriptAsync(StoreConnection.Link link, ClaimRequest request, ReadModelCalendar calendar, CalendarKeySet keys, string digest, QuotaLease lease, CancellationToken cancellationToken)
     {
         var (open, close) = _readModel.Rules.BookingWindowOf(calendar.Day);
         var holdMs = request.HoldFor is { } ttl ? Math.Max(1, (long)Math.Ceiling(ttl.TotalMilliseconds)) : 0;
@@ -306,7 +306,7 @@ public sealed partial class RedisSlotEngine
         }
 
         return _redis.EvalShaAsync(
-            lane,
+            link,
             StoreScripts.Claim,
             scriptKeys,
             FeedArgs(
@@ -384,11 +384,11 @@ public sealed partial class RedisSlotEngine
     }
 
     /// <summary>
-    /// <c>WAIT</c> on <paramref name="lane"/> (the lane the booking's script ran on) for <see cref="RedisSlotEngineOptions.WaitForReplicas"/>
+    /// <c>WAIT</c> on <paramref name="link"/> (the link the booking's script ran on) for <see cref="RedisSlotEngineOptions.WaitForReplicas"/>
     /// replicas; with <paramref name="touch"/> (the script wrote nothing: a retry, or a booking confirmed already), a small
     /// write in the calendar's slot first, so that the <c>WAIT</c> covers the earlier write that made the booking.
     /// </summary>
-    private async ValueTask WaitForReplicasAsync(StoreConnection.Lane lane, CalendarKeySet keys, Reservation booked, bool touch, CancellationToken cancellationToken)
+    private async ValueTask WaitForReplicasAsync(StoreConnection.Link link, CalendarKeySet keys, Reservation booked, bool touch, CancellationToken cancellationToken)
     {
         if (_options.WaitForReplicas == 0)
         {
@@ -397,11 +397,11 @@ public sealed partial class RedisSlotEngine
 
         if (touch)
         {
-            await _redis.TouchAsync(lane, keys.Meta, cancellationToken).ConfigureAwait(false);
+            await _redis.TouchAsync(link, keys.Meta, cancellationToken).ConfigureAwait(false);
         }
 
         var timeout = (long)Math.Ceiling(_options.WaitForReplicasTimeout.TotalMilliseconds);
-        var acknowledged = await _redis.WaitForReplicasAsync(lane, keys.Meta, _options.WaitForReplicas, timeout, cancellationToken).ConfigureAwait(false);
+        var acknowledged = await _redis.WaitForReplicasAsync(link, keys.Meta, _options.WaitForReplicas, timeout, cancellationToken).ConfigureAwait(false);
         if (acknowledged < _options.WaitForReplicas)
         {
             throw new ReplicationTimeoutException($"{booked} is booked on the primary, but only {acknowledged} of {_options.WaitForReplicas} replicas acknowledged it within {_options.WaitForReplicasTimeout}; retry with the same idempotency key, or confirm again, to wait again.")

@@ -14,7 +14,7 @@ public sealed partial class RedisSlotEngine
         await EnsureLocalAsync(calendar).ConfigureAwait(false);
         await _feed.WhenOwnFreshAsync(FreshnessBound).ConfigureAwait(false);
         await _feed.WhenFreshAsync(calendar, FreshnessBound).ConfigureAwait(false);
-        return _replica.GetCalendar(calendar);
+        return _localEngine.GetCalendar(calendar);
     }
 
     /// <inheritdoc />
@@ -22,7 +22,7 @@ public sealed partial class RedisSlotEngine
     {
         cancellationToken.ThrowIfCancellationRequested();
         await _feed.WhenOwnFreshAsync(FreshnessBound).ConfigureAwait(false);
-        return _replica.GetFreeCounts(provider, from, to);
+        return _localEngine.GetFreeCounts(provider, from, to);
     }
 
     /// <inheritdoc />
@@ -30,6 +30,6 @@ public sealed partial class RedisSlotEngine
     {
         cancellationToken.ThrowIfCancellationRequested();
         await _feed.WhenOwnFreshAsync(FreshnessBound).ConfigureAwait(false);
-        return _replica.FindEarliest(query);
+        return _localEngine.FindEarliest(query);
     }
 }

@@ -32,7 +32,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
     private static readonly TimeSpan StartRetry = TimeSpan.FromMilliseconds(250);
     private readonly StoreConnection _redis;
     private readonly ReadModel _readModel;
-    private readonly InMemorySlotEngine _replica;
+    private readonly InMemorySlotEngine _localEngine;
     private readonly StoreKeys _keys;
     private readonly RedisSlotEngineOptions _options;
     private readonly ReadModelFeed _feed;
@@ -55,7 +55,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         _loadBound = options.LoadBound(redis.Multiplexer);
         _redis = redis;
         _readModel = new ReadModel(options.Engine);
-        _replica = _readModel.Engine;
+        _localEngine = _readModel.Engine;
         _keys = new StoreKeys(options.KeyPrefix, cluster: false);
         _retentionMs = (long)Math.Ceiling((options.IdempotencyRetention ?? options.Engine.IdempotencyRetention).TotalMilliseconds);
         _feed = new ReadModelFeed(LoadCalendarAsync, _disposal.Token, Warn, redis.Instruments?.ChangeFeedLag, options.Engine.TimeProvider, ApplyFeedDelta);
@@ -79,8 +79,8 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var logger = options.LoggerFactory?.CreateLogger("SlotEngine.Redis") ?? NullLogger.Instance;
-        var durableLanes = options.WaitForReplicas > 0 ? options.DurableConnections : 0;
-        var redis = await StoreConnection.ConnectAsync(options.Multiplexer, options.ResolveConfiguration(), durableLanes, logger).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var durableLinks = options.WaitForReplicas > 0 ? options.DurableConnections : 0;
+        var redis = await StoreConnection.ConnectAsync(options.Multiplexer, options.ResolveConfiguration(), durableLinks, logger).WaitAsync(cancellationToken).ConfigureAwait(false);
         redis.Instruments = RedisStoreInstruments.Create(options.MeterFactory);
         var engine = new RedisSlotEngine(options, redis, logger);
         try
@@ -96,17 +96,17 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public SlotDirectory Directory => _replica.Directory;
+    public SlotDirectory Directory => _localEngine.Directory;
 
     /// <inheritdoc />
-    public SlotEngineOptions Options => _replica.Options;
+    public SlotEngineOptions Options => _localEngine.Options;
 
     /// <inheritdoc />
     /// <remarks>By this node's <see cref="SlotEngineOptions.TimeProvider"/>, as the read model counts days.</remarks>
-    public DateOnly Today => _replica.Today;
+    public DateOnly Today => _localEngine.Today;
 
     /// <summary>Turns national IDs into patient keys (every node needs the same secret: <see cref="SlotEngineOptions.PatientKeyHasher"/>).</summary>
-    public PatientKeyHasher PatientKeys => _replica.PatientKeys;
+    public PatientKeyHasher PatientKeys => _localEngine.PatientKeys;
 
     /// <summary>What the start-up persistence check found (empty when all is well, the check is off, or Redis was not reached yet).</summary>
     public IReadOnlyList<string> PersistenceWarnings => Volatile.Read(ref _persistenceWarnings);
@@ -118,7 +118,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
     internal StoreConnection Connection => _redis;
 
     /// <summary>The local read model, for tests.</summary>
-    internal InMemorySlotEngine ReadModel => _replica;
+    internal InMemorySlotEngine ReadModel => _localEngine;
 
     /// <summary>The change feed, for tests and measurements.</summary>
     internal ReadModelFeed Feed => _feed;
@@ -126,7 +126,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
     /// <summary>The patient key of a national ID.</summary>
     /// <param name="id">A validated ID.</param>
     /// <returns>The key.</returns>
-    public PatientKey PatientOf(NationalId id) => _replica.PatientOf(id);
+    public PatientKey PatientOf(NationalId id) => _localEngine.PatientOf(id);
 
     /// <summary>
     /// Loads a provider's published days in a range into this node's read model and follows their changes

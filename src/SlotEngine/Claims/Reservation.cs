@@ -13,7 +13,7 @@ namespace SlotEngine;
 /// </remarks>
 /// <param name="Calendar">The calendar (provider and local day).</param>
 /// <param name="Slots">The consecutive slots claimed.</param>
-/// <param name="Seat">The seat (capacity lane) the claim occupies, 0 when capacity is 1.</param>
+/// <param name="Seat">The seat (capacity seat) the claim occupies, 0 when capacity is 1.</param>
 /// <param name="Token">The fencing token: strictly increasing per calendar, never 0.</param>
 /// <param name="Patient">The patient who owns the claim.</param>
 /// <param name="HoldExpiresAt">When the hold expires; <see langword="null"/> for a booking.</param>

@@ -12,14 +12,14 @@ internal sealed partial class Calendar
     {
         var end = first + length;
         var closed = 0;
-        for (var lane = 0; lane < Capacity; lane++)
+        for (var seat = 0; seat < Capacity; seat++)
         {
             for (var slot = first; slot < end; slot++)
             {
                 var spinner = default(SpinWait);
                 while (true)
                 {
-                    ref var word = ref _free[WordIndex(lane, slot)];
+                    ref var word = ref _free[WordIndex(seat, slot)];
                     var bit = 1UL << slot;
                     var current = Volatile.Read(ref word);
                     if ((current & bit) != 0)
@@ -27,10 +27,10 @@ internal sealed partial class Calendar
                         // Take a free seat exactly as a claim would, then mark it closed.
                         if (Interlocked.CompareExchange(ref word, current & ~bit, current) == current)
                         {
-                            AssertOwned(lane, slot, slot + 1, "a block that cleared the free bit");
-                            Volatile.Write(ref _cells[CellIndex(lane, slot)], ClaimCell.Closed);
-                            Changed();
-                            Indexed(slot, slot + 1);
+                            AssertOwned(seat, slot, slot + 1, "a block that cleared the free bit");
+                            Volatile.Write(ref _cells[CellIndex(seat, slot)], ClaimCell.Closed);
+                            BumpVersion();
+                            RefreshIndex(slot, slot + 1);
                             closed++;
                             break;
                         }
@@ -38,13 +38,13 @@ internal sealed partial class Calendar
                         continue;
                     }
 
-                    var cell = ReadCell(lane, slot);
+                    var cell = ReadCell(seat, slot);
                     if (cell == ClaimCell.Closed)
                     {
                         break;
                     }
 
-                    if (ClaimCell.IsClaim(cell) && TryTakeClaimForBlock(lane, slot, cell, first, end, nowTicks, displaced, ref closed))
+                    if (ClaimCell.IsClaim(cell) && TryTakeClaimForBlock(seat, slot, cell, first, end, nowTicks, displaced, ref closed))
                     {
                         break;
                     }
@@ -58,20 +58,20 @@ internal sealed partial class Calendar
         return closed;
     }
 
-    private bool TryTakeClaimForBlock(int lane, int slot, ulong cell, int first, int end, long nowTicks, List<RemovedClaim> displaced, ref int closed)
+    private bool TryTakeClaimForBlock(int seat, int slot, ulong cell, int first, int end, long nowTicks, List<RemovedClaim> displaced, ref int closed)
     {
-        if (!TryFindHead(lane, slot, ref cell, out var head))
+        if (!TryFindHead(seat, slot, ref cell, out var head))
         {
             return false;
         }
 
         // Head CAS, claim → 0: the block owns this claim's removal.
-        if (Interlocked.CompareExchange(ref _cells[CellIndex(lane, head)], ClaimCell.None, cell) != cell)
+        if (Interlocked.CompareExchange(ref _cells[CellIndex(seat, head)], ClaimCell.None, cell) != cell)
         {
             return false;
         }
 
-        var removed = RemoveOwnedClaim(lane, head, cell, first, end);
+        var removed = RemoveOwnedClaim(seat, head, cell, first, end);
         closed += Math.Min(end, removed.First + removed.Length) - Math.Max(first, removed.First);
 
         var expiredHold = !removed.WasBooked && removed.HoldExpiryTicks <= nowTicks;
@@ -87,7 +87,7 @@ internal sealed partial class Calendar
     public int Reopen(int first, int length)
     {
         var opened = 0;
-        for (var lane = 0; lane < Capacity; lane++)
+        for (var seat = 0; seat < Capacity; seat++)
         {
             for (var slot = first; slot < first + length; slot++)
             {
@@ -97,12 +97,12 @@ internal sealed partial class Calendar
                 }
 
                 // Closed → 0 by CAS: only one reopen wins a seat; then its bit goes back.
-                if (Interlocked.CompareExchange(ref _cells[CellIndex(lane, slot)], ClaimCell.None, ClaimCell.Closed) == ClaimCell.Closed)
+                if (Interlocked.CompareExchange(ref _cells[CellIndex(seat, slot)], ClaimCell.None, ClaimCell.Closed) == ClaimCell.Closed)
                 {
-                    AssertOwned(lane, slot, slot + 1, "a reopen that won the closed cell");
-                    ReturnBits(lane, slot, 1);
-                    Changed();
-                    Indexed(slot, slot + 1);
+                    AssertOwned(seat, slot, slot + 1, "a reopen that won the closed cell");
+                    ReturnBits(seat, slot, 1);
+                    BumpVersion();
+                    RefreshIndex(slot, slot + 1);
                     opened++;
                 }
             }

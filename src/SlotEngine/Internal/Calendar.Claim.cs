@@ -17,13 +17,13 @@ internal sealed partial class Calendar
     public ClaimStatus TryClaim(int first, int length, uint patient, long holdExpiryTicks, long nowTicks, out int seat, out long token)
     {
         var sawClosed = false;
-        for (var lane = 0; lane < Capacity; lane++)
+        for (var candidate = 0; candidate < Capacity; candidate++)
         {
-            if (TryTakeBits(lane, first, length, nowTicks, ref sawClosed))
+            if (TryTakeBits(candidate, first, length, nowTicks, ref sawClosed))
             {
-                token = IssueToken(lane, first, length);
-                WriteClaim(lane, first, length, holdExpiryTicks == 0 ? ClaimCell.KindBooked : ClaimCell.KindHeld, token, patient, holdExpiryTicks);
-                seat = lane;
+                token = IssueToken(candidate, first, length);
+                WriteClaim(candidate, first, length, holdExpiryTicks == 0 ? ClaimCell.KindBooked : ClaimCell.KindHeld, token, patient, holdExpiryTicks);
+                seat = candidate;
                 return ClaimStatus.Succeeded;
             }
         }
@@ -37,7 +37,7 @@ internal sealed partial class Calendar
     /// Clears the free bits of [first, first + length) on one seat, word by word in ascending
     /// order, or none of them.
     /// </summary>
-    private bool TryTakeBits(int lane, int first, int length, long nowTicks, ref bool sawClosed)
+    private bool TryTakeBits(int seat, int first, int length, long nowTicks, ref bool sawClosed)
     {
         var end = first + length;
         var slot = first;
@@ -45,7 +45,7 @@ internal sealed partial class Calendar
         {
             var wordEnd = Math.Min(end, (slot | 63) + 1);
             var mask = RangeMask(slot, wordEnd);
-            ref var word = ref _free[WordIndex(lane, slot)];
+            ref var word = ref _free[WordIndex(seat, slot)];
             while (true)
             {
                 var current = Volatile.Read(ref word);
@@ -63,20 +63,20 @@ internal sealed partial class Calendar
                 }
 
                 var missing = mask & ~current;
-                if (nowTicks >= Volatile.Read(ref _earliestHoldExpiry) && TryReclaimExpiredAmong(lane, slot & ~63, missing, nowTicks))
+                if (nowTicks >= Volatile.Read(ref _earliestHoldExpiry) && TryReclaimExpiredAmong(seat, slot & ~63, missing, nowTicks))
                 {
                     continue;
                 }
 
-                if (AnyClosed(lane, slot & ~63, missing))
+                if (AnyClosed(seat, slot & ~63, missing))
                 {
                     sawClosed = true;
                 }
 
                 if (slot > first)
                 {
-                    ReturnBits(lane, first, slot - first);
-                    Indexed(first, slot);
+                    ReturnBits(seat, first, slot - first);
+                    RefreshIndex(first, slot);
                 }
 
                 return false;
@@ -88,13 +88,13 @@ internal sealed partial class Calendar
         return true;
     }
 
-    private long IssueToken(int lane, int first, int length)
+    private long IssueToken(int seat, int first, int length)
     {
         var token = Interlocked.Increment(ref _lastToken);
         if (token > ClaimCell.MaxToken)
         {
-            ReturnBits(lane, first, length);
-            Indexed(first, first + length);
+            ReturnBits(seat, first, length);
+            RefreshIndex(first, first + length);
             throw new SlotEngineArgumentException(SlotEngineError.TokensExhausted, $"{Key} has issued all {ClaimCell.MaxToken} fencing tokens it can; withdraw and publish the day again.");
         }
 
@@ -102,30 +102,30 @@ internal sealed partial class Calendar
     }
 
     /// <summary>Publishes a claim on slots whose bits this thread has just cleared (their cells are 0).</summary>
-    private void WriteClaim(int lane, int first, int length, ulong kind, long token, uint patient, long holdExpiryTicks)
+    private void WriteClaim(int seat, int first, int length, ulong kind, long token, uint patient, long holdExpiryTicks)
     {
-        AssertOwned(lane, first, first + length, "a claim that cleared the free bits");
+        AssertOwned(seat, first, first + length, "a claim that cleared the free bits");
         if (kind == ClaimCell.KindHeld)
         {
-            Volatile.Write(ref EnsureHoldExpiry()[CellIndex(lane, first)], holdExpiryTicks);
+            Volatile.Write(ref EnsureHoldExpiry()[CellIndex(seat, first)], holdExpiryTicks);
         }
 
         var body = ClaimCell.Pack(kind, head: false, token, patient);
         for (var slot = first + 1; slot < first + length; slot++)
         {
-            Volatile.Write(ref _cells[CellIndex(lane, slot)], body);
+            Volatile.Write(ref _cells[CellIndex(seat, slot)], body);
         }
 
         // The head is written last: a head cell with this token means the whole claim is visible.
-        Volatile.Write(ref _cells[CellIndex(lane, first)], ClaimCell.Pack(kind, head: true, token, patient));
+        Volatile.Write(ref _cells[CellIndex(seat, first)], ClaimCell.Pack(kind, head: true, token, patient));
         if (kind == ClaimCell.KindHeld)
         {
             Interlocked.Increment(ref _liveHolds);
             LowerEarliestHoldExpiry(holdExpiryTicks);
         }
 
-        Changed();
-        Indexed(first, first + length);
+        BumpVersion();
+        RefreshIndex(first, first + length);
     }
 
     /// <summary>This calendar's places in the day's hold-expiry table (no allocation per calendar; see <see cref="HoldExpiryAt"/>).</summary>
@@ -147,12 +147,12 @@ internal sealed partial class Calendar
         }
     }
 
-    private bool AnyClosed(int lane, int wordBase, ulong bits)
+    private bool AnyClosed(int seat, int wordBase, ulong bits)
     {
         while (bits != 0)
         {
             var slot = wordBase + System.Numerics.BitOperations.TrailingZeroCount(bits);
-            if (ReadCell(lane, slot) == ClaimCell.Closed)
+            if (ReadCell(seat, slot) == ClaimCell.Closed)
             {
                 return true;
             }
@@ -164,12 +164,12 @@ internal sealed partial class Calendar
     }
 
     /// <summary>Reclaims any expired hold that covers one of <paramref name="bits"/>; true when one was reclaimed.</summary>
-    private bool TryReclaimExpiredAmong(int lane, int wordBase, ulong bits, long nowTicks)
+    private bool TryReclaimExpiredAmong(int seat, int wordBase, ulong bits, long nowTicks)
     {
         while (bits != 0)
         {
             var slot = wordBase + System.Numerics.BitOperations.TrailingZeroCount(bits);
-            if (TryReclaimExpired(lane, slot, nowTicks, out _))
+            if (TryReclaimExpired(seat, slot, nowTicks, out _))
             {
                 return true;
             }

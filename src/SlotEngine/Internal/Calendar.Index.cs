@@ -30,9 +30,9 @@ internal sealed partial class Calendar
     /// <summary>Whether some seat of the slot is free or held (a hold may expire): what the index records.</summary>
     public bool OffersSeatAt(int slot)
     {
-        for (var lane = 0; lane < Capacity; lane++)
+        for (var seat = 0; seat < Capacity; seat++)
         {
-            if (IsFreeBit(lane, slot) || ClaimCell.Kind(ReadCell(lane, slot)) == ClaimCell.KindHeld)
+            if (IsFreeBit(seat, slot) || ClaimCell.Kind(ReadCell(seat, slot)) == ClaimCell.KindHeld)
             {
                 return true;
             }
@@ -44,9 +44,9 @@ internal sealed partial class Calendar
     /// <summary>Whether some seat of the slot is free now, expired holds included (they are reclaimed first).</summary>
     public bool HasFreeSeatAt(int slot, long nowTicks)
     {
-        for (var lane = 0; lane < Capacity; lane++)
+        for (var seat = 0; seat < Capacity; seat++)
         {
-            if (IsFreeBit(lane, slot))
+            if (IsFreeBit(seat, slot))
             {
                 return true;
             }
@@ -58,9 +58,9 @@ internal sealed partial class Calendar
         }
 
         ReclaimExpiredHolds(nowTicks, null);
-        for (var lane = 0; lane < Capacity; lane++)
+        for (var seat = 0; seat < Capacity; seat++)
         {
-            if (IsFreeBit(lane, slot))
+            if (IsFreeBit(seat, slot))
             {
                 return true;
             }
@@ -70,5 +70,5 @@ internal sealed partial class Calendar
     }
 
     /// <summary>Tells the index that slots [first, end) changed; every transition calls it after its last write.</summary>
-    private void Indexed(int first, int end) => Volatile.Read(ref _index)?.Refresh(Provider.GroupMember, this, first, end);
+    private void RefreshIndex(int first, int end) => Volatile.Read(ref _index)?.Refresh(Provider.GroupMember, this, first, end);
 }

@@ -8,14 +8,14 @@ internal readonly record struct RawSeat(SlotStatus Status, uint Patient, long To
 internal sealed partial class Calendar
 {
     /// <summary>Reads one seat. An expired hold reads as free; a transition in progress reads as held by nobody.</summary>
-    public RawSeat ReadSeat(int lane, int slot, long nowTicks)
+    public RawSeat ReadSeat(int seat, int slot, long nowTicks)
     {
-        if (IsFreeBit(lane, slot))
+        if (IsFreeBit(seat, slot))
         {
             return new RawSeat(SlotStatus.Free, 0, 0, 0);
         }
 
-        var cell = ReadCell(lane, slot);
+        var cell = ReadCell(seat, slot);
         switch (ClaimCell.Kind(cell))
         {
             case ClaimCell.KindClosed:
@@ -25,18 +25,18 @@ internal sealed partial class Calendar
             case ClaimCell.KindHeld:
                 var head = slot;
                 var token = ClaimCell.Token(cell);
-                while (head > 0 && !ClaimCell.IsHead(ReadCell(lane, head)))
+                while (head > 0 && !ClaimCell.IsHead(ReadCell(seat, head)))
                 {
                     head--;
                 }
 
-                var headCell = ReadCell(lane, head);
+                var headCell = ReadCell(seat, head);
                 if (ClaimCell.Token(headCell) != token)
                 {
                     return new RawSeat(SlotStatus.Held, ClaimCell.Patient(cell), token, long.MaxValue);
                 }
 
-                var expiry = HoldExpiryAt(lane, head);
+                var expiry = HoldExpiryAt(seat, head);
                 return expiry <= nowTicks
                     ? new RawSeat(SlotStatus.Free, 0, 0, 0)
                     : new RawSeat(SlotStatus.Held, ClaimCell.Patient(cell), token, expiry);
@@ -49,10 +49,10 @@ internal sealed partial class Calendar
     public int CountFree(int fromSlot)
     {
         var count = 0;
-        for (var lane = 0; lane < Capacity; lane++)
+        for (var seat = 0; seat < Capacity; seat++)
         {
-            var baseIndex = lane * WordsPerLane;
-            for (var w = fromSlot >> 6; w < WordsPerLane; w++)
+            var baseIndex = seat * WordsPerSeat;
+            for (var w = fromSlot >> 6; w < WordsPerSeat; w++)
             {
                 var word = Volatile.Read(ref _free[baseIndex + w]);
                 if (w == fromSlot >> 6)
@@ -81,16 +81,16 @@ internal sealed partial class Calendar
 
         if (Capacity == 1)
         {
-            return FindStartsOnLane(0, length, fromSlot, starts);
+            return FindStartsOnSeat(0, length, fromSlot, starts);
         }
 
         // Several seats: merge each seat's earliest starts, keeping distinct slots in order.
-        Span<int> lane = starts.Length <= 64 ? stackalloc int[starts.Length] : new int[starts.Length];
+        Span<int> seat = starts.Length <= 64 ? stackalloc int[starts.Length] : new int[starts.Length];
         var found = 0;
         for (var l = 0; l < Capacity; l++)
         {
-            var n = FindStartsOnLane(l, length, fromSlot, lane);
-            found = MergeDistinct(starts, found, lane[..n]);
+            var n = FindStartsOnSeat(l, length, fromSlot, seat);
+            found = MergeDistinct(starts, found, seat[..n]);
         }
 
         return found;
@@ -124,7 +124,7 @@ internal sealed partial class Calendar
         return count;
     }
 
-    private int FindStartsOnLane(int lane, int length, int fromSlot, Span<int> starts)
+    private int FindStartsOnSeat(int seat, int length, int fromSlot, Span<int> starts)
     {
         var found = 0;
         var template = Layout.Template;
@@ -135,13 +135,13 @@ internal sealed partial class Calendar
             var pos = Math.Max(fromSlot, template.FirstSlotOfSession(session));
             while (pos + length <= sessionEnd && found < starts.Length)
             {
-                var runStart = NextBit(lane, pos, sessionEnd, wantFree: true);
+                var runStart = NextBit(seat, pos, sessionEnd, wantFree: true);
                 if (runStart + length > sessionEnd)
                 {
                     break;
                 }
 
-                var runEnd = NextBit(lane, runStart, sessionEnd, wantFree: false);
+                var runEnd = NextBit(seat, runStart, sessionEnd, wantFree: false);
                 for (var s = runStart; s + length <= runEnd && found < starts.Length; s++)
                 {
                     starts[found++] = s;
@@ -155,9 +155,9 @@ internal sealed partial class Calendar
     }
 
     /// <summary>The first slot in [from, limit) whose free bit is (or, with wantFree false, is not) set; limit when none.</summary>
-    private int NextBit(int lane, int from, int limit, bool wantFree)
+    private int NextBit(int seat, int from, int limit, bool wantFree)
     {
-        var baseIndex = lane * WordsPerLane;
+        var baseIndex = seat * WordsPerSeat;
         var slot = from;
         while (slot < limit)
         {

@@ -29,9 +29,9 @@ internal sealed partial class Calendar
     /// Turns a live hold into a booking. Succeeds again if already booked with this token. A head of
     /// this token made for another <paramref name="patient"/> (directory index) is not this claim: Stale.
     /// </summary>
-    public ClaimStatus Confirm(int lane, int first, long token, uint patient, long nowTicks)
+    public ClaimStatus Confirm(int seat, int first, long token, uint patient, long nowTicks)
     {
-        ref var head = ref _cells[CellIndex(lane, first)];
+        ref var head = ref _cells[CellIndex(seat, first)];
         ulong cell;
         while (true)
         {
@@ -46,7 +46,7 @@ internal sealed partial class Calendar
                 return ClaimStatus.Succeeded;
             }
 
-            if (HoldExpiryAt(lane, first) <= nowTicks)
+            if (HoldExpiryAt(seat, first) <= nowTicks)
             {
                 return ClaimStatus.HoldExpired;
             }
@@ -63,7 +63,7 @@ internal sealed partial class Calendar
         var end = first + 1;
         for (; end < SlotCount; end++)
         {
-            ref var target = ref _cells[CellIndex(lane, end)];
+            ref var target = ref _cells[CellIndex(seat, end)];
             var current = Volatile.Read(ref target);
             var held = ClaimCell.WithKind(body, ClaimCell.KindHeld);
 
@@ -76,8 +76,8 @@ internal sealed partial class Calendar
         }
 
         Interlocked.Decrement(ref _liveHolds);
-        Changed();
-        Indexed(first, end);
+        BumpVersion();
+        RefreshIndex(first, end);
         return ClaimStatus.Succeeded;
     }
 
@@ -86,9 +86,9 @@ internal sealed partial class Calendar
     /// <paramref name="bookedCutoffTicks"/> is before now. An expired hold no longer owns its slots: Stale.
     /// So is a head of this token made for another <paramref name="patient"/> (directory index).
     /// </summary>
-    public ClaimStatus Release(int lane, int first, long token, uint patient, EngineClock clock, long bookedCutoffTicks, out RemovedClaim removed)
+    public ClaimStatus Release(int seat, int first, long token, uint patient, EngineClock clock, long bookedCutoffTicks, out RemovedClaim removed)
     {
-        ref var head = ref _cells[CellIndex(lane, first)];
+        ref var head = ref _cells[CellIndex(seat, first)];
 
         // The clock is read only when an answer depends on it (a hold's expiry, a cutoff): releasing
         // a booking with no cutoff, the commonest undo, needs no time at all.
@@ -108,7 +108,7 @@ internal sealed partial class Calendar
                 nowTicks = clock.UtcTicks();
             }
 
-            if (!booked && HoldExpiryAt(lane, first) <= nowTicks)
+            if (!booked && HoldExpiryAt(seat, first) <= nowTicks)
             {
                 removed = default;
                 return ClaimStatus.Stale;
@@ -124,7 +124,7 @@ internal sealed partial class Calendar
             // the one the cutoff and expiry checks above were made on.
             if (Interlocked.CompareExchange(ref head, ClaimCell.None, cell) == cell)
             {
-                removed = RemoveOwnedClaim(lane, first, cell, closeFrom: 0, closeTo: 0);
+                removed = RemoveOwnedClaim(seat, first, cell, closeFrom: 0, closeTo: 0);
                 return ClaimStatus.Succeeded;
             }
         }
@@ -135,7 +135,7 @@ internal sealed partial class Calendar
     /// the claim's head. False when the walk meets another claim or none (the claim is being written
     /// or removed right now); otherwise <paramref name="cell"/> is the head cell as read.
     /// </summary>
-    private bool TryFindHead(int lane, int slot, ref ulong cell, out int head)
+    private bool TryFindHead(int seat, int slot, ref ulong cell, out int head)
     {
         var token = ClaimCell.Token(cell);
         head = slot;
@@ -147,7 +147,7 @@ internal sealed partial class Calendar
                 return false;
             }
 
-            cell = ReadCell(lane, head);
+            cell = ReadCell(seat, head);
             if (!ClaimCell.IsClaim(cell) || ClaimCell.Token(cell) != token)
             {
                 return false;
@@ -161,32 +161,32 @@ internal sealed partial class Calendar
     /// Reclaims the hold covering <paramref name="slot"/> if it has expired. True when this call
     /// took it (its slots are free again).
     /// </summary>
-    public bool TryReclaimExpired(int lane, int slot, long nowTicks, out RemovedClaim removed)
+    public bool TryReclaimExpired(int seat, int slot, long nowTicks, out RemovedClaim removed)
     {
         removed = default;
-        var cell = ReadCell(lane, slot);
+        var cell = ReadCell(seat, slot);
         if (ClaimCell.Kind(cell) != ClaimCell.KindHeld)
         {
             return false;
         }
 
-        if (!TryFindHead(lane, slot, ref cell, out var head))
+        if (!TryFindHead(seat, slot, ref cell, out var head))
         {
             return false;
         }
 
-        if (ClaimCell.Kind(cell) != ClaimCell.KindHeld || HoldExpiryAt(lane, head) > nowTicks)
+        if (ClaimCell.Kind(cell) != ClaimCell.KindHeld || HoldExpiryAt(seat, head) > nowTicks)
         {
             return false;
         }
 
         // Head CAS, held → 0: the expiry takes effect here. A confirm that loses sees HoldExpired.
-        if (Interlocked.CompareExchange(ref _cells[CellIndex(lane, head)], ClaimCell.None, cell) != cell)
+        if (Interlocked.CompareExchange(ref _cells[CellIndex(seat, head)], ClaimCell.None, cell) != cell)
         {
             return false;
         }
 
-        removed = RemoveOwnedClaim(lane, head, cell, closeFrom: 0, closeTo: 0);
+        removed = RemoveOwnedClaim(seat, head, cell, closeFrom: 0, closeTo: 0);
         return true;
     }
 
@@ -194,14 +194,14 @@ internal sealed partial class Calendar
     /// Finishes removing a claim whose head cell this thread has just CASed away. Slots in
     /// [closeFrom, closeTo) become closed; the rest go back to the free bitmap.
     /// </summary>
-    private RemovedClaim RemoveOwnedClaim(int lane, int first, ulong headCell, int closeFrom, int closeTo)
+    private RemovedClaim RemoveOwnedClaim(int seat, int first, ulong headCell, int closeFrom, int closeTo)
     {
-        AssertOwned(lane, first, first + 1, "the winner of the head CAS");
+        AssertOwned(seat, first, first + 1, "the winner of the head CAS");
         var token = ClaimCell.Token(headCell);
         var end = first + 1;
         while (end < SlotCount)
         {
-            ref var target = ref _cells[CellIndex(lane, end)];
+            ref var target = ref _cells[CellIndex(seat, end)];
             var current = Volatile.Read(ref target);
             if (!ClaimCell.IsClaim(current) || ClaimCell.IsHead(current) || ClaimCell.Token(current) != token)
             {
@@ -216,18 +216,18 @@ internal sealed partial class Calendar
             }
         }
 
-        AssertOwned(lane, first, end, "the remover that cleared the claim's cells");
+        AssertOwned(seat, first, end, "the remover that cleared the claim's cells");
         var held = ClaimCell.Kind(headCell) == ClaimCell.KindHeld;
-        var expiry = held ? HoldExpiryAt(lane, first) : 0;
+        var expiry = held ? HoldExpiryAt(seat, first) : 0;
         for (var slot = first; slot < end; slot++)
         {
             if (slot >= closeFrom && slot < closeTo)
             {
-                Volatile.Write(ref _cells[CellIndex(lane, slot)], ClaimCell.Closed);
+                Volatile.Write(ref _cells[CellIndex(seat, slot)], ClaimCell.Closed);
             }
             else
             {
-                ReturnBits(lane, slot, 1);
+                ReturnBits(seat, slot, 1);
             }
         }
 
@@ -236,9 +236,9 @@ internal sealed partial class Calendar
             Interlocked.Decrement(ref _liveHolds);
         }
 
-        Changed();
-        Indexed(first, end);
-        return new RemovedClaim(lane, first, end - first, token, ClaimCell.Patient(headCell), !held, expiry);
+        BumpVersion();
+        RefreshIndex(first, end);
+        return new RemovedClaim(seat, first, end - first, token, ClaimCell.Patient(headCell), !held, expiry);
     }
 
     /// <summary>
@@ -247,22 +247,22 @@ internal sealed partial class Calendar
     /// </summary>
     public bool IsLiveClaim(int slot, long token, long nowTicks)
     {
-        for (var lane = 0; lane < Capacity; lane++)
+        for (var seat = 0; seat < Capacity; seat++)
         {
             while (true)
             {
-                var cell = ReadCell(lane, slot);
+                var cell = ReadCell(seat, slot);
                 if (!IsHeadOf(cell, token))
                 {
                     break;
                 }
 
-                if (ClaimCell.Kind(cell) == ClaimCell.KindBooked || HoldExpiryAt(lane, slot) > nowTicks)
+                if (ClaimCell.Kind(cell) == ClaimCell.KindBooked || HoldExpiryAt(seat, slot) > nowTicks)
                 {
                     return true;
                 }
 
-                if (TryReclaimExpired(lane, slot, nowTicks, out _))
+                if (TryReclaimExpired(seat, slot, nowTicks, out _))
                 {
                     return false;
                 }
@@ -286,27 +286,27 @@ internal sealed partial class Calendar
         // move before it, or a hold published meanwhile could be missed by both sides.
         Interlocked.Exchange(ref _earliestHoldExpiry, long.MaxValue);
         var count = 0;
-        for (var lane = 0; lane < Capacity; lane++)
+        for (var seat = 0; seat < Capacity; seat++)
         {
             for (var slot = 0; slot < SlotCount; slot++)
             {
-                var cell = ReadCell(lane, slot);
+                var cell = ReadCell(seat, slot);
                 if (ClaimCell.Kind(cell) != ClaimCell.KindHeld || !ClaimCell.IsHead(cell))
                 {
                     continue;
                 }
 
-                var expiry = HoldExpiryAt(lane, slot);
+                var expiry = HoldExpiryAt(seat, slot);
                 if (expiry > nowTicks)
                 {
                     LowerEarliestHoldExpiry(expiry);
                 }
-                else if (TryReclaimExpired(lane, slot, nowTicks, out var removed))
+                else if (TryReclaimExpired(seat, slot, nowTicks, out var removed))
                 {
                     count++;
                     reclaimed?.Add(removed);
                 }
-                else if (ClaimCell.Kind(ReadCell(lane, slot)) == ClaimCell.KindHeld)
+                else if (ClaimCell.Kind(ReadCell(seat, slot)) == ClaimCell.KindHeld)
                 {
                     // Lost a race with a confirm or another reclaim that has not finished: keep the bound low.
                     LowerEarliestHoldExpiry(expiry);

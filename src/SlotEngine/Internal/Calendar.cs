@@ -7,8 +7,8 @@ namespace SlotEngine;
 /// One provider's one local day: the unit of atomicity. Lock-free.
 /// </summary>
 /// <remarks>
-/// <para><b>Words.</b> Each seat (capacity lane) has a bitmap of free slots, <c>ceil(slots/64)</c>
-/// words in <see cref="_free"/>, lane after lane. Bit <c>s % 64</c> of word <c>s / 64</c> is 1 when
+/// <para><b>Words.</b> Each seat (capacity seat) has a bitmap of free slots, <c>ceil(slots/64)</c>
+/// words in <see cref="_free"/>, seat after seat. Bit <c>s % 64</c> of word <c>s / 64</c> is 1 when
 /// slot <c>s</c> of that seat is free. Each seat of each slot also has a claim cell in
 /// <see cref="_cells"/> (see <see cref="ClaimCell"/>): none, held, booked or closed.</para>
 /// <para><b>Invariant.</b> A free bit of 1 implies its cell is 0. A bit of 0 with a cell of 0 is a
@@ -21,7 +21,7 @@ namespace SlotEngine;
 /// from a claim, owns that slot's cells until it gives the bit back; nobody else writes them. Debug
 /// builds assert it where each winner starts to write (<see cref="AssertOwned"/>). A read model loaded
 /// from a store is the exception: a load and a query's lazy reclaim may cross (see
-/// <see cref="LoadReplica"/>), so the assertion is off there.</para>
+/// <see cref="LoadReadModel"/>), so the assertion is off there.</para>
 /// <para><b>Claim</b> (hold or book k slots on a seat): for each word the range touches, in
 /// ascending order, one CAS clears exactly the range's bits, and only if all of them are 1. The
 /// CAS on the last word is the claim's linearization point; if any word fails, the words already
@@ -59,20 +59,20 @@ internal sealed partial class Calendar
         Layout = layout;
         SlotCount = layout.SlotCount;
         Capacity = layout.Template.Capacity;
-        WordsPerLane = (SlotCount + 63) >> 6;
-        _free = new ulong[WordsPerLane * Capacity];
+        WordsPerSeat = (SlotCount + 63) >> 6;
+        _free = new ulong[WordsPerSeat * Capacity];
         _cells = new ulong[SlotCount * Capacity];
-        for (var lane = 0; lane < Capacity; lane++)
+        for (var seat = 0; seat < Capacity; seat++)
         {
             for (var slot = 0; slot < SlotCount; slot++)
             {
                 if (layout.IsOffered(slot))
                 {
-                    _free[(lane * WordsPerLane) + (slot >> 6)] |= 1UL << slot;
+                    _free[(seat * WordsPerSeat) + (slot >> 6)] |= 1UL << slot;
                 }
                 else
                 {
-                    _cells[(lane * SlotCount) + slot] = ClaimCell.Closed;
+                    _cells[(seat * SlotCount) + slot] = ClaimCell.Closed;
                 }
             }
         }
@@ -93,7 +93,7 @@ internal sealed partial class Calendar
 
     public int Capacity { get; }
 
-    public int WordsPerLane { get; }
+    public int WordsPerSeat { get; }
 
     /// <summary>Free seats now: the popcount of the free words (a hint: a transition may be in progress).</summary>
     public int FreeSeats => CountFreeBits();
@@ -107,23 +107,23 @@ internal sealed partial class Calendar
     /// <summary>The last token issued.</summary>
     public long LastToken => Volatile.Read(ref _lastToken);
 
-    private int CellIndex(int lane, int slot) => (lane * SlotCount) + slot;
+    private int CellIndex(int seat, int slot) => (seat * SlotCount) + slot;
 
-    private int WordIndex(int lane, int slot) => (lane * WordsPerLane) + (slot >> 6);
+    private int WordIndex(int seat, int slot) => (seat * WordsPerSeat) + (slot >> 6);
 
-    private ulong ReadCell(int lane, int slot) => Volatile.Read(ref _cells[CellIndex(lane, slot)]);
+    private ulong ReadCell(int seat, int slot) => Volatile.Read(ref _cells[CellIndex(seat, slot)]);
 
-    private bool IsFreeBit(int lane, int slot) => (Volatile.Read(ref _free[WordIndex(lane, slot)]) & (1UL << slot)) != 0;
+    private bool IsFreeBit(int seat, int slot) => (Volatile.Read(ref _free[WordIndex(seat, slot)]) & (1UL << slot)) != 0;
 
     /// <summary>Gives slots back to a seat's bitmap. The caller owns them: their cells are already 0.</summary>
-    private void ReturnBits(int lane, int first, int length)
+    private void ReturnBits(int seat, int first, int length)
     {
         var end = first + length;
         var slot = first;
         while (slot < end)
         {
             var wordEnd = Math.Min(end, (slot | 63) + 1);
-            Interlocked.Or(ref _free[WordIndex(lane, slot)], RangeMask(slot, wordEnd));
+            Interlocked.Or(ref _free[WordIndex(seat, slot)], RangeMask(slot, wordEnd));
             slot = wordEnd;
         }
     }
@@ -136,7 +136,7 @@ internal sealed partial class Calendar
         return ones << (from & 63);
     }
 
-    private void Changed() => Interlocked.Increment(ref _version);
+    private void BumpVersion() => Interlocked.Increment(ref _version);
 
     /// <summary>
     /// The expiry written for a hold whose head is this cell (long.MaxValue if no hold was ever
@@ -144,9 +144,9 @@ internal sealed partial class Calendar
     /// by this calendar and the cell; a hold writes its expiry there before it publishes its head
     /// cell (release), so a reader that saw the head cell (acquire) finds the expiry.
     /// </summary>
-    private long HoldExpiryAt(int lane, int slot)
+    private long HoldExpiryAt(int seat, int slot)
     {
-        if (Layout.HoldExpiries is not { } table || table.Find(DayLayout.HoldKey(Id, CellIndex(lane, slot)), out var place) < 0)
+        if (Layout.HoldExpiries is not { } table || table.Find(DayLayout.HoldKey(Id, CellIndex(seat, slot)), out var place) < 0)
         {
             return long.MaxValue;
         }
@@ -167,16 +167,16 @@ internal sealed partial class Calendar
         }
     }
 
-    /// <summary>Whether this calendar is a read model a store loads (see <see cref="LoadReplica"/>): ownership is not asserted there.</summary>
-    private bool IsReadModel => Volatile.Read(ref _replicaLock) is not null;
+    /// <summary>Whether this calendar is a read model a store loads (see <see cref="LoadReadModel"/>): ownership is not asserted there.</summary>
+    private bool IsReadModel => Volatile.Read(ref _readModelLock) is not null;
 
     /// <summary>
-    /// Debug: this thread has just won the CAS that makes seat <paramref name="lane"/> of slots
+    /// Debug: this thread has just won the CAS that makes seat <paramref name="seat"/> of slots
     /// [<paramref name="first"/>, <paramref name="end"/>) its own (a claim's bits, a head cell, a
     /// block's or reopen's seat): their bits are 0 and their cells 0, and stay so until it writes them.
     /// </summary>
     [Conditional("DEBUG")]
-    private void AssertOwned(int lane, int first, int end, string winner)
+    private void AssertOwned(int seat, int first, int end, string winner)
     {
         if (IsReadModel)
         {
@@ -185,8 +185,8 @@ internal sealed partial class Calendar
 
         for (var slot = first; slot < end; slot++)
         {
-            Debug.Assert(!IsFreeBit(lane, slot), $"{Key} seat {lane} slot {slot}: {winner} owns it, but its free bit is 1");
-            Debug.Assert(ReadCell(lane, slot) == ClaimCell.None, $"{Key} seat {lane} slot {slot}: {winner} owns it, but its cell is {ReadCell(lane, slot):x16}");
+            Debug.Assert(!IsFreeBit(seat, slot), $"{Key} seat {seat} slot {slot}: {winner} owns it, but its free bit is 1");
+            Debug.Assert(ReadCell(seat, slot) == ClaimCell.None, $"{Key} seat {seat} slot {slot}: {winner} owns it, but its cell is {ReadCell(seat, slot):x16}");
         }
     }
 
@@ -209,15 +209,15 @@ internal sealed partial class Calendar
         var heldHeads = 0;
         var emptyCells = 0;
         var earliest = Volatile.Read(ref _earliestHoldExpiry);
-        for (var lane = 0; lane < Capacity; lane++)
+        for (var seat = 0; seat < Capacity; seat++)
         {
             var head = -1;
             var headCell = 0UL;
             for (var slot = 0; slot < SlotCount; slot++)
             {
-                var cell = ReadCell(lane, slot);
-                var free = IsFreeBit(lane, slot);
-                var where = $"{Key} seat {lane} slot {slot}";
+                var cell = ReadCell(seat, slot);
+                var free = IsFreeBit(seat, slot);
+                var where = $"{Key} seat {seat} slot {slot}";
                 if (cell == ClaimCell.None)
                 {
                     emptyCells++;
@@ -264,7 +264,7 @@ internal sealed partial class Calendar
                     if (ClaimCell.Kind(cell) == ClaimCell.KindHeld)
                     {
                         heldHeads++;
-                        var expiry = HoldExpiryAt(lane, slot);
+                        var expiry = HoldExpiryAt(seat, slot);
                         if (expiry < earliest)
                         {
                             return where + $": a hold expiring at {expiry} is below the earliest-expiry bound {earliest}";

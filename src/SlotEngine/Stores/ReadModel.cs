@@ -47,7 +47,7 @@ public sealed class ReadModel
     public DayLayout LayoutOf(DayTemplate template, DateOnly day)
     {
         ArgumentNullException.ThrowIfNull(template);
-        return Engine.ReplicaLayout(template, day);
+        return Engine.ReadModelLayout(template, day);
     }
 
     /// <summary>Throws as the engine does for a provider that is not registered in <see cref="InMemorySlotEngine.Directory"/>.</summary>
@@ -58,11 +58,11 @@ public sealed class ReadModel
     /// <summary>The calendar if the read model holds it.</summary>
     /// <param name="key">The calendar.</param>
     /// <returns>It, or null (an unknown provider too).</returns>
-    public ReadModelCalendar? Find(CalendarKey key) => Engine.FindReplica(key)?.View;
+    public ReadModelCalendar? Find(CalendarKey key) => Engine.FindReadModel(key)?.View;
 
     /// <summary>The calendars the read model holds, for reloading them all (after the store's feed may have lost messages).</summary>
     /// <returns>Their keys, a new list.</returns>
-    public IReadOnlyList<CalendarKey> Keys() => Engine.ReplicaKeys();
+    public IReadOnlyList<CalendarKey> Keys() => Engine.ReadModelKeys();
 
     /// <summary>The calendars the read model holds, one after another, without a list of them all (a node holding millions).</summary>
     /// <returns>Their keys, read as the enumeration goes (calendars opened or dropped meanwhile may or may not be seen).</returns>
@@ -84,8 +84,8 @@ public sealed class ReadModel
     {
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(claims);
-        Engine.LoadReplica(key, template, version, lastToken, freeBitmap, claims);
-        return Engine.FindReplica(key)!.View;
+        Engine.LoadReadModel(key, template, version, lastToken, freeBitmap, claims);
+        return Engine.FindReadModel(key)!.View;
     }
 
     /// <summary>
@@ -102,7 +102,7 @@ public sealed class ReadModel
     {
         ArgumentNullException.ThrowIfNull(template);
         Engine.LoadPublishedReplica(key, template, version);
-        return Engine.FindReplica(key)!.View;
+        return Engine.FindReadModel(key)!.View;
     }
 
     /// <summary>
@@ -116,7 +116,7 @@ public sealed class ReadModel
     /// <param name="claim">The claim.</param>
     /// <returns>Whether it was applied.</returns>
     public bool ApplyClaim(CalendarKey key, long fromVersion, long toVersion, ReadModelClaim claim) =>
-        Engine.ApplyReplicaClaim(key, fromVersion, toVersion, claim);
+        Engine.ApplyReadModelClaim(key, fromVersion, toVersion, claim);
 
     /// <summary>Lays one confirm the store made (held to booked) into the calendar; false, nothing changed, when it cannot (reload).</summary>
     /// <param name="key">The calendar.</param>
@@ -127,7 +127,7 @@ public sealed class ReadModel
     /// <param name="token">Its fencing token.</param>
     /// <returns>Whether it was applied.</returns>
     public bool ApplyConfirm(CalendarKey key, long fromVersion, long toVersion, int seat, int first, long token) =>
-        Engine.ApplyReplicaConfirm(key, fromVersion, toVersion, seat, first, token);
+        Engine.ApplyReadModelConfirm(key, fromVersion, toVersion, seat, first, token);
 
     /// <summary>Lays one release, cancel or reclaim the store made into the calendar; false, nothing changed, when it cannot (reload).</summary>
     /// <param name="key">The calendar.</param>
@@ -138,12 +138,12 @@ public sealed class ReadModel
     /// <param name="token">Its fencing token.</param>
     /// <returns>Whether it was applied.</returns>
     public bool ApplyRelease(CalendarKey key, long fromVersion, long toVersion, int seat, int first, long token) =>
-        Engine.ApplyReplicaRelease(key, fromVersion, toVersion, seat, first, token);
+        Engine.ApplyReadModelRelease(key, fromVersion, toVersion, seat, first, token);
 
     /// <summary>Drops a calendar the store no longer has (withdrawn, or lost with the store's data).</summary>
     /// <param name="key">The calendar.</param>
     /// <returns>Whether the read model held it.</returns>
-    public bool Remove(CalendarKey key) => Engine.RemoveReplica(key);
+    public bool Remove(CalendarKey key) => Engine.RemoveReadModel(key);
 
     /// <summary>Drops every calendar (the store was emptied, for example by a restart without persistence).</summary>
     /// <returns>How many were dropped.</returns>

@@ -120,7 +120,7 @@ public sealed class NationalScaleTests(StandaloneServerFixture fixture) : IClass
         var days = Enumerable.Range(1, 15).Select(d => ContractWorld.Today.AddDays(d)).ToArray();
         var published = await node.PublishManyAsync(Enumerable.Range(0, Providers).SelectMany(i => days.Select(d => (new ProviderId(1000 + i), d, ContractWorld.Standard))));
         Assert.Equal(Providers * days.Length, published);
-        Assert.True(node.ReadModel.ReplicaKeys().Count >= 10_000);
+        Assert.True(node.ReadModel.ReadModelKeys().Count >= 10_000);
 
         // Own writes applied from their replies: nothing pending, so a search's freshness check is one read.
         var visits = node.Feed.FreshnessVisits;
@@ -215,7 +215,7 @@ public sealed class NationalScaleTests(StandaloneServerFixture fixture) : IClass
         await fixture.Server.CliAsync("DEL", Tag(nodes, gone) + ":m", Tag(nodes, gone) + ":f", Tag(nodes, gone) + ":c", Tag(nodes, gone) + ":n");
 
         Assert.Equal(2, await node.CheckVersionsAsync(CancellationToken.None));
-        await Eventually.TrueAsync(() => node.Feed.LoadedVersion(moved) == 2 && node.ReadModel.FindReplica(gone) is null, "the two calendars to reload");
+        await Eventually.TrueAsync(() => node.Feed.LoadedVersion(moved) == 2 && node.ReadModel.FindReadModel(gone) is null, "the two calendars to reload");
     }
 
     private static string Tag(StoreNodes nodes, CalendarKey key) =>
@@ -234,7 +234,7 @@ public sealed class NationalScaleTests(StandaloneServerFixture fixture) : IClass
         }
 
         await Eventually.TrueAsync(
-            () => calendars.All(k => a.ReadModel.FindReplica(k) is not null && b.ReadModel.FindReplica(k) is not null),
+            () => calendars.All(k => a.ReadModel.FindReadModel(k) is not null && b.ReadModel.FindReadModel(k) is not null),
             "both nodes to load the published days");
         await a.Feed.WhenAllFreshAsync(TimeSpan.FromSeconds(30));
         await b.Feed.WhenAllFreshAsync(TimeSpan.FromSeconds(30));

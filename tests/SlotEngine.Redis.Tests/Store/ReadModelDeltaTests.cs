@@ -82,7 +82,7 @@ public sealed class ReadModelDeltaTests(StandaloneServerFixture fixture) : IClas
         var publisher = await nodes.AddAsync();
         await publisher.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
         await Eventually.TrueAsync(
-            () => reader.ReadModel.FindReplica(Calendar) is not null && writer.ReadModel.FindReplica(Calendar) is not null,
+            () => reader.ReadModel.FindReadModel(Calendar) is not null && writer.ReadModel.FindReadModel(Calendar) is not null,
             "writer and reader to load the published day");
         await writer.Feed.WhenAllFreshAsync(TimeSpan.FromSeconds(30));
         await reader.Feed.WhenAllFreshAsync(TimeSpan.FromSeconds(30));

@@ -40,8 +40,8 @@ public sealed class ReadModelTests(StandaloneServerFixture fixture, ITestOutputH
             Assert.True(memory.TryClaim(ClaimRequest.Book(Calendar, SlotRange.Single(slot), ContractWorld.Patient(slot))).Succeeded);
         }
 
-        Assert.Equal(memory.FindReplica(Calendar)!.CountFreeBits(), node.ReadModel.FindReplica(Calendar)!.CountFreeBits());
-        Assert.Equal(44, node.ReadModel.FindReplica(Calendar)!.CountFreeBits());
+        Assert.Equal(memory.FindReadModel(Calendar)!.CountFreeBits(), node.ReadModel.FindReadModel(Calendar)!.CountFreeBits());
+        Assert.Equal(44, node.ReadModel.FindReadModel(Calendar)!.CountFreeBits());
     }
 
     [Fact]
@@ -51,7 +51,7 @@ public sealed class ReadModelTests(StandaloneServerFixture fixture, ITestOutputH
         var writer = await nodes.AddAsync();
         var reader = await nodes.AddAsync();
         await writer.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
-        await Eventually.TrueAsync(() => reader.ReadModel.FindReplica(Calendar) is not null, "the reader to learn of the published day from the feed");
+        await Eventually.TrueAsync(() => reader.ReadModel.FindReadModel(Calendar) is not null, "the reader to learn of the published day from the feed");
 
         var hold = (await writer.ClaimAsync(ClaimRequest.Hold(Calendar, new SlotRange(3, 2), ContractWorld.Patient(1), TimeSpan.FromMinutes(5)))).Reservation;
         await Eventually.TrueAsync(() => reader.ReadModel.GetCalendar(Calendar)[4].Status == SlotStatus.Held, "the hold to reach the reader");
@@ -63,7 +63,7 @@ public sealed class ReadModelTests(StandaloneServerFixture fixture, ITestOutputH
         await Eventually.TrueAsync(() => reader.ReadModel.GetFreeCounts(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Day)[0].FreeSeats == 48 - 2 - 8, "the block to reach the reader");
 
         await writer.WithdrawAsync(Calendar);
-        await Eventually.TrueAsync(() => reader.ReadModel.FindReplica(Calendar) is null, "the withdrawal to reach the reader");
+        await Eventually.TrueAsync(() => reader.ReadModel.FindReadModel(Calendar) is null, "the withdrawal to reach the reader");
     }
 
     [Fact]
@@ -74,7 +74,7 @@ public sealed class ReadModelTests(StandaloneServerFixture fixture, ITestOutputH
         var writer = await nodes.AddAsync();
         var reader = await nodes.AddAsync(connectionString: proxy.Endpoint);
         await writer.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
-        await Eventually.TrueAsync(() => reader.ReadModel.FindReplica(Calendar) is not null, "the reader to load the day");
+        await Eventually.TrueAsync(() => reader.ReadModel.FindReadModel(Calendar) is not null, "the reader to load the day");
 
         proxy.Blackhole = true; // the reader hears nothing now
         for (var slot = 0; slot < 10; slot++)
@@ -105,7 +105,7 @@ public sealed class ReadModelTests(StandaloneServerFixture fixture, ITestOutputH
 
         var probe = new CalendarKey(ContractWorld.Doctor, ContractWorld.Day);
         await writer.PublishAsync(probe.Provider, probe.Day, ContractWorld.Standard);
-        await Eventually.TrueAsync(() => reader.ReadModel.FindReplica(probe) is not null, "the reader to load the probe day");
+        await Eventually.TrueAsync(() => reader.ReadModel.FindReadModel(probe) is not null, "the reader to load the probe day");
 
         // Background load: 32 claimers booking and releasing on 16 calendars.
         using var stop = new CancellationTokenSource();

@@ -64,7 +64,7 @@ public sealed class RedisTelemetryTests(StandaloneServerFixture fixture) : IClas
         var writer = await nodes.AddAsync(o => o.MeterFactory = writerMeters);
         var reader = await nodes.AddAsync(o => o.MeterFactory = readerMeters);
         await writer.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
-        await Eventually.TrueAsync(() => reader.ReadModel.FindReplica(Calendar) is not null, "the reader to learn of the published day");
+        await Eventually.TrueAsync(() => reader.ReadModel.FindReadModel(Calendar) is not null, "the reader to learn of the published day");
         await Eventually.TrueAsync(() => readerMeters.Of(RedisSlotEngineTelemetry.ChangeFeedLag).Count >= 1, "a lag sample for the publish ('reset' message)");
         var before = readerMeters.Of(RedisSlotEngineTelemetry.ChangeFeedLag).Count;
 

@@ -44,7 +44,7 @@ public sealed class StoreLogTests
         await Eventually.TrueAsync(() => logs.Entries.Any(e => e.EventName == "ReadModelResync"), "the read-model resync to be logged");
 
         // The day is gone from the empty server: the resync drops it from the read model.
-        await Eventually.TrueAsync(() => node.ReadModel.FindReplica(Calendar) is null, "the read model to drop the day Redis lost");
+        await Eventually.TrueAsync(() => node.ReadModel.FindReadModel(Calendar) is null, "the read model to drop the day Redis lost");
 
         var patientHex = patient.Value.ToString("x", CultureInfo.InvariantCulture);
         Assert.All(logs.Entries, e =>

@@ -20,7 +20,7 @@ public sealed partial class InMemorySlotEngine
     /// <param name="lastToken">The last fencing token the store issued on it.</param>
     /// <param name="freeBitmap">Seat after seat, <c>ceil(slots/64)</c> little-endian 64-bit words each: bit <c>s % 64</c> of word <c>s / 64</c> is 1 when slot <c>s</c> is free. Shorter input reads as zeros.</param>
     /// <param name="claims">Every hold and booking.</param>
-    internal void LoadReplica(CalendarKey key, DayTemplate template, long version, long lastToken, ReadOnlySpan<byte> freeBitmap, IReadOnlyList<ReadModelClaim> claims)
+    internal void LoadReadModel(CalendarKey key, DayTemplate template, long version, long lastToken, ReadOnlySpan<byte> freeBitmap, IReadOnlyList<ReadModelClaim> claims)
     {
         var entry = Directory.GetProvider(key.Provider);
         var calendar = entry.GetCalendar(key.Day);
@@ -31,7 +31,7 @@ public sealed partial class InMemorySlotEngine
         }
 
         calendar ??= entry.Publish(LayoutFor(template, key.Day), Today, out _);
-        var words = new ulong[calendar.WordsPerLane * calendar.Capacity];
+        var words = new ulong[calendar.WordsPerSeat * calendar.Capacity];
         for (var i = 0; i < words.Length && (i * 8) + 8 <= freeBitmap.Length; i++)
         {
             words[i] = BinaryPrimitives.ReadUInt64LittleEndian(freeBitmap.Slice(i * 8, 8));
@@ -59,7 +59,7 @@ public sealed partial class InMemorySlotEngine
             for (var slot = 0; slot < calendar.SlotCount; slot++)
             {
                 var index = (seat * calendar.SlotCount) + slot;
-                var free = (words[(seat * calendar.WordsPerLane) + (slot >> 6)] & (1UL << slot)) != 0;
+                var free = (words[(seat * calendar.WordsPerSeat) + (slot >> 6)] & (1UL << slot)) != 0;
                 if (!free && cells[index] == ClaimCell.None)
                 {
                     cells[index] = ClaimCell.Closed;
@@ -67,7 +67,7 @@ public sealed partial class InMemorySlotEngine
             }
         }
 
-        calendar.LoadReplica(words, cells, expiry, version, lastToken);
+        calendar.LoadReadModel(words, cells, expiry, version, lastToken);
     }
 
     /// <summary>
@@ -89,7 +89,7 @@ public sealed partial class InMemorySlotEngine
     }
 
     /// <summary>
-    /// Lays one claim the store made into the replica without reloading it, when the replica holds exactly
+    /// Lays one claim the store made into the read model without reloading it, when the read model holds exactly
     /// <paramref name="fromVersion"/> and the slots are free here; false otherwise (nothing changed: reload).
     /// </summary>
     /// <param name="key">The calendar.</param>
@@ -97,11 +97,11 @@ public sealed partial class InMemorySlotEngine
     /// <param name="toVersion">Its version after.</param>
     /// <param name="claim">The claim.</param>
     /// <returns>Whether it was applied.</returns>
-    internal bool ApplyReplicaClaim(CalendarKey key, long fromVersion, long toVersion, ReadModelClaim claim) =>
-        FindReplica(key) is { } calendar &&
-        calendar.ApplyReplicaClaim(fromVersion, toVersion, claim.Seat, claim.First, claim.Length, claim.Token, _patients.IndexOf(claim.Patient), claim.Booked ? 0 : claim.HoldExpiryTicks);
+    internal bool ApplyReadModelClaim(CalendarKey key, long fromVersion, long toVersion, ReadModelClaim claim) =>
+        FindReadModel(key) is { } calendar &&
+        calendar.ApplyReadModelClaim(fromVersion, toVersion, claim.Seat, claim.First, claim.Length, claim.Token, _patients.IndexOf(claim.Patient), claim.Booked ? 0 : claim.HoldExpiryTicks);
 
-    /// <summary>Lays one confirm the store made (held → booked) into the replica; false when it cannot (reload).</summary>
+    /// <summary>Lays one confirm the store made (held → booked) into the read model; false when it cannot (reload).</summary>
     /// <param name="key">The calendar.</param>
     /// <param name="fromVersion">The store's version before the confirm.</param>
     /// <param name="toVersion">Its version after.</param>
@@ -109,10 +109,10 @@ public sealed partial class InMemorySlotEngine
     /// <param name="first">Its first slot.</param>
     /// <param name="token">Its fencing token.</param>
     /// <returns>Whether it was applied.</returns>
-    internal bool ApplyReplicaConfirm(CalendarKey key, long fromVersion, long toVersion, int seat, int first, long token) =>
-        FindReplica(key) is { } calendar && calendar.ApplyReplicaConfirm(fromVersion, toVersion, seat, first, token);
+    internal bool ApplyReadModelConfirm(CalendarKey key, long fromVersion, long toVersion, int seat, int first, long token) =>
+        FindReadModel(key) is { } calendar && calendar.ApplyReadModelConfirm(fromVersion, toVersion, seat, first, token);
 
-    /// <summary>Lays one release, cancel or reclaim the store made into the replica; false when it cannot (reload).</summary>
+    /// <summary>Lays one release, cancel or reclaim the store made into the read model; false when it cannot (reload).</summary>
     /// <param name="key">The calendar.</param>
     /// <param name="fromVersion">The store's version before the removal.</param>
     /// <param name="toVersion">Its version after.</param>
@@ -120,13 +120,13 @@ public sealed partial class InMemorySlotEngine
     /// <param name="first">Its first slot.</param>
     /// <param name="token">Its fencing token.</param>
     /// <returns>Whether it was applied.</returns>
-    internal bool ApplyReplicaRelease(CalendarKey key, long fromVersion, long toVersion, int seat, int first, long token) =>
-        FindReplica(key) is { } calendar && calendar.ApplyReplicaRelease(fromVersion, toVersion, seat, first, token);
+    internal bool ApplyReadModelRelease(CalendarKey key, long fromVersion, long toVersion, int seat, int first, long token) =>
+        FindReadModel(key) is { } calendar && calendar.ApplyReadModelRelease(fromVersion, toVersion, seat, first, token);
 
     /// <summary>Drops a calendar the store no longer has (withdrawn). Returns whether it was here.</summary>
     /// <param name="key">The calendar.</param>
     /// <returns>Whether this engine had it.</returns>
-    internal bool RemoveReplica(CalendarKey key)
+    internal bool RemoveReadModel(CalendarKey key)
     {
         if (!Directory.TryGetProvider(key.Provider, out var entry) || entry.GetCalendar(key.Day) is not { } calendar)
         {
@@ -140,12 +140,12 @@ public sealed partial class InMemorySlotEngine
     /// <summary>The calendar if this engine has it (no exception), for the store's bookkeeping.</summary>
     /// <param name="key">The calendar.</param>
     /// <returns>It, or null.</returns>
-    internal Calendar? FindReplica(CalendarKey key) =>
+    internal Calendar? FindReadModel(CalendarKey key) =>
         Directory.TryGetProvider(key.Provider, out var entry) ? entry.GetCalendar(key.Day) : null;
 
     /// <summary>The calendars this engine has open, for reloading them all.</summary>
     /// <returns>Their keys.</returns>
-    internal List<CalendarKey> ReplicaKeys()
+    internal List<CalendarKey> ReadModelKeys()
     {
         var keys = new List<CalendarKey>();
         foreach (var provider in Directory.AllProviders())
@@ -176,7 +176,7 @@ public sealed partial class InMemorySlotEngine
     /// <param name="template">The template.</param>
     /// <param name="day">The day.</param>
     /// <returns>The layout.</returns>
-    internal DayLayout ReplicaLayout(DayTemplate template, DateOnly day) => LayoutFor(template, day);
+    internal DayLayout ReadModelLayout(DayTemplate template, DateOnly day) => LayoutFor(template, day);
 
     /// <summary>Checks a claim as <see cref="TryClaim"/> would, before it goes to the store.</summary>
     /// <param name="request">The request.</param>

@@ -14,7 +14,7 @@ internal sealed partial class Calendar
     internal ReadModelCalendar View => Volatile.Read(ref _view) ?? Interlocked.CompareExchange(ref _view, new ReadModelCalendar(this), null) ?? _view!;
 
     /// <summary>Serializes loads of one calendar (a store's feed may reload it from two threads).</summary>
-    private Lock? _replicaLock;
+    private Lock? _readModelLock;
 
     /// <summary>
     /// Replaces this calendar's whole state with one read from a distributed store: free words, claim
@@ -27,16 +27,16 @@ internal sealed partial class Calendar
     /// in both); (2) expiries and cells are written; (3) the words get their new value. Between (2) and
     /// (3) a slot going from claimed to free reads as "transition in progress", which a snapshot reads as
     /// held by nobody (readers do not wait).
-    /// A query's lazy reclaim racing a load can leave the replica off until the next load: it is a hint.
+    /// A query's lazy reclaim racing a load can leave the read model off until the next load: it is a hint.
     /// </remarks>
-    internal void LoadReplica(ReadOnlySpan<ulong> words, ReadOnlySpan<ulong> cells, ReadOnlySpan<long> holdExpiry, long version, long lastToken)
+    internal void LoadReadModel(ReadOnlySpan<ulong> words, ReadOnlySpan<ulong> cells, ReadOnlySpan<long> holdExpiry, long version, long lastToken)
     {
         if (words.Length != _free.Length || cells.Length != _cells.Length || holdExpiry.Length != _cells.Length)
         {
-            throw new ArgumentException($"{Key}: the replica state does not match the calendar's shape.", nameof(words));
+            throw new ArgumentException($"{Key}: the read-model state does not match the calendar's shape.", nameof(words));
         }
 
-        lock (LazyInitializer.EnsureInitialized(ref _replicaLock))
+        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
         {
             for (var i = 0; i < _free.Length; i++)
             {
@@ -71,14 +71,14 @@ internal sealed partial class Calendar
             }
 
             Volatile.Write(ref _version, version);
-            Indexed(0, SlotCount);
+            RefreshIndex(0, SlotCount);
         }
     }
 
     /// <summary>Sets the store's version of a calendar just opened as the store opened it (no claims): nothing else to lay in.</summary>
     internal void SetReplicaVersion(long version)
     {
-        lock (LazyInitializer.EnsureInitialized(ref _replicaLock))
+        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
         {
             Volatile.Write(ref _version, version);
         }
@@ -86,27 +86,27 @@ internal sealed partial class Calendar
 
     /// <summary>
     /// Lays one claim the store made (version <paramref name="fromVersion"/> → <paramref name="toVersion"/>)
-    /// into this replica, as a claim here would: bits cleared by CAS (all or none), cells written head
-    /// last. False (nothing changed) when this replica is not at <paramref name="fromVersion"/> or the
+    /// into this read-model calendar, as a claim here would: bits cleared by CAS (all or none), cells written head
+    /// last. False (nothing changed) when this read-model calendar is not at <paramref name="fromVersion"/> or the
     /// slots are not all free here: the caller reloads instead.
     /// </summary>
-    internal bool ApplyReplicaClaim(long fromVersion, long toVersion, int lane, int first, int length, long token, uint patient, long holdExpiryTicks)
+    internal bool ApplyReadModelClaim(long fromVersion, long toVersion, int seat, int first, int length, long token, uint patient, long holdExpiryTicks)
     {
-        if (lane < 0 || lane >= Capacity || first < 0 || length < 1 || first + length > SlotCount || token > ClaimCell.MaxToken)
+        if (seat < 0 || seat >= Capacity || first < 0 || length < 1 || first + length > SlotCount || token > ClaimCell.MaxToken)
         {
             return false;
         }
 
-        lock (LazyInitializer.EnsureInitialized(ref _replicaLock))
+        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
         {
             if (Volatile.Read(ref _version) != fromVersion)
             {
                 return false;
             }
 
-            // No lazy reclaim here (now = MinValue): a slot this replica still holds means it is off; reload.
+            // No lazy reclaim here (now = MinValue): a slot this read-model calendar still holds means it is off; reload.
             var sawClosed = false;
-            if (!TryTakeBits(lane, first, length, long.MinValue, ref sawClosed))
+            if (!TryTakeBits(seat, first, length, long.MinValue, ref sawClosed))
             {
                 return false;
             }
@@ -116,28 +116,28 @@ internal sealed partial class Calendar
                 Volatile.Write(ref _lastToken, token);
             }
 
-            WriteClaim(lane, first, length, holdExpiryTicks == 0 ? ClaimCell.KindBooked : ClaimCell.KindHeld, token, patient, holdExpiryTicks);
+            WriteClaim(seat, first, length, holdExpiryTicks == 0 ? ClaimCell.KindBooked : ClaimCell.KindHeld, token, patient, holdExpiryTicks);
             Volatile.Write(ref _version, toVersion);
             return true;
         }
     }
 
-    /// <summary>Lays one confirm the store made (held → booked) into this replica; false when it cannot (reload instead).</summary>
-    internal bool ApplyReplicaConfirm(long fromVersion, long toVersion, int lane, int first, long token)
+    /// <summary>Lays one confirm the store made (held → booked) into this read-model calendar; false when it cannot (reload instead).</summary>
+    internal bool ApplyReadModelConfirm(long fromVersion, long toVersion, int seat, int first, long token)
     {
-        if (lane < 0 || lane >= Capacity || first < 0 || first >= SlotCount)
+        if (seat < 0 || seat >= Capacity || first < 0 || first >= SlotCount)
         {
             return false;
         }
 
-        lock (LazyInitializer.EnsureInitialized(ref _replicaLock))
+        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
         {
             if (Volatile.Read(ref _version) != fromVersion)
             {
                 return false;
             }
 
-            var head = ReadCell(lane, first);
+            var head = ReadCell(seat, first);
             if (!IsHeadOf(head, token) || ClaimCell.Kind(head) != ClaimCell.KindHeld)
             {
                 return false;
@@ -145,7 +145,7 @@ internal sealed partial class Calendar
 
             // The store judged the expiry by its clock: no expiry check here (now = MinValue).
             // The store checked the patient too: the head's own patient is passed through.
-            if (Confirm(lane, first, token, ClaimCell.Patient(head), long.MinValue) != ClaimStatus.Succeeded)
+            if (Confirm(seat, first, token, ClaimCell.Patient(head), long.MinValue) != ClaimStatus.Succeeded)
             {
                 return false;
             }
@@ -155,31 +155,31 @@ internal sealed partial class Calendar
         }
     }
 
-    /// <summary>Lays one release, cancel or reclaim the store made (cells cleared, then bits freed) into this replica; false when it cannot.</summary>
-    internal bool ApplyReplicaRelease(long fromVersion, long toVersion, int lane, int first, long token)
+    /// <summary>Lays one release, cancel or reclaim the store made (cells cleared, then bits freed) into this read-model calendar; false when it cannot.</summary>
+    internal bool ApplyReadModelRelease(long fromVersion, long toVersion, int seat, int first, long token)
     {
-        if (lane < 0 || lane >= Capacity || first < 0 || first >= SlotCount)
+        if (seat < 0 || seat >= Capacity || first < 0 || first >= SlotCount)
         {
             return false;
         }
 
-        lock (LazyInitializer.EnsureInitialized(ref _replicaLock))
+        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
         {
             if (Volatile.Read(ref _version) != fromVersion)
             {
                 return false;
             }
 
-            ref var head = ref _cells[CellIndex(lane, first)];
+            ref var head = ref _cells[CellIndex(seat, first)];
             var cell = Volatile.Read(ref head);
 
-            // Head CAS, claim → 0, as a release here: a query's lazy reclaim that won it leaves this replica off; reload.
+            // Head CAS, claim → 0, as a release here: a query's lazy reclaim that won it leaves this read-model calendar off; reload.
             if (!IsHeadOf(cell, token) || Interlocked.CompareExchange(ref head, ClaimCell.None, cell) != cell)
             {
                 return false;
             }
 
-            RemoveOwnedClaim(lane, first, cell, closeFrom: 0, closeTo: 0);
+            RemoveOwnedClaim(seat, first, cell, closeFrom: 0, closeTo: 0);
             Volatile.Write(ref _version, toVersion);
             return true;
         }
