@@ -48,7 +48,7 @@ internal sealed class EngineBackend : BookingBackend
                 KeyPrefix = "bk:",
                 PersistenceCheck = PersistenceCheckMode.Off,
             }).ConfigureAwait(false);
-            return new EngineBackend(engine, server, "SlotEngine on Redis (RedisSlotEngine, one redis-server, no persistence)", "scripts per calendar, change feed, read model; as the store is before issue 9/10");
+            return new EngineBackend(engine, server, "SlotEngine on Redis (RedisSlotEngine, one redis-server, no persistence)", "scripts per calendar, change feed, read model kept by deltas; on StackExchange.Redis");
         }
         catch
         {
