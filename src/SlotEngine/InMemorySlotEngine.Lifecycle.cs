@@ -94,6 +94,11 @@ public sealed partial class InMemorySlotEngine : IAuditSource
     /// </summary>
     private ClaimResult ClaimWithinCap(Calendar calendar, in ClaimRequest request, long now)
     {
+        if (_rules.ChecksBars(request) && IsBarred(calendar, request.Patient, now))
+        {
+            return ClaimResult.Failed(ClaimStatus.Barred);
+        }
+
         var limit = _rules.MaxActiveAppointments;
         if (limit == 0)
         {
