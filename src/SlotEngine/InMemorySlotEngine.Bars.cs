@@ -58,7 +58,4 @@ public sealed partial class InMemorySlotEngine
         cancellationToken.ThrowIfCancellationRequested();
         return new(LiftBar(patient, branch));
     }
-
-    private bool IsBarred(Calendar calendar, PatientKey patient, long now) =>
-        _patients.TryFind(patient, out var index) && _bars.IsBarred(index, calendar.Provider.Clinic.Branch.Value, now);
 }
