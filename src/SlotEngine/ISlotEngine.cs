@@ -103,4 +103,22 @@ public interface ISlotEngine
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>Starts in order of time, then provider.</returns>
     ValueTask<IReadOnlyList<FreeStart>> FindEarliestAsync(EarliestQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records what became of a booking. A <see cref="AppointmentOutcome.NoShow"/> or <see cref="AppointmentOutcome.SeenElsewhere"/>
+    /// bars the patient from the booking's branch for <see cref="BarPolicy.Period"/> from now, when bars are on
+    /// (<see cref="SlotEngineOptions.Bars"/>). The outcome is audited; the booking itself is unchanged.
+    /// </summary>
+    /// <param name="reservation">The booking's reservation.</param>
+    /// <param name="outcome">What became of it.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>Succeeded, or Stale when the reservation is not a live booking (released, a hold, another patient's).</returns>
+    ValueTask<ClaimResult> RecordOutcomeAsync(Reservation reservation, AppointmentOutcome outcome, CancellationToken cancellationToken = default);
+
+    /// <summary>Lifts a patient's bar on a branch (an administrator's decision).</summary>
+    /// <param name="patient">The patient.</param>
+    /// <param name="branch">The branch.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>Whether a bar was in force.</returns>
+    ValueTask<bool> LiftBarAsync(PatientKey patient, BranchId branch, CancellationToken cancellationToken = default);
 }

@@ -88,20 +88,33 @@ public sealed partial class InMemorySlotEngine : IAuditSource
     }
 
     /// <summary>
-    /// The claim within the patient's cap on live future appointments (<see cref="BookingRules.MaxActiveAppointments"/>):
-    /// an entry of the patient's is taken before the calendar is touched and names the claim after it, or is freed
+    /// The claim within the patient's bars (<see cref="BookingRules.ChecksBars"/>: refused with <see cref="ClaimStatus.Barred"/>)
+    /// and cap on live future appointments (<see cref="BookingRules.MaxActiveAppointments"/>): an entry of the patient's is taken before the calendar is touched and names the claim after it, or is freed
     /// when the claim fails (see <see cref="ActiveLedger"/>).
     /// </summary>
     private ClaimResult ClaimWithinCap(Calendar calendar, in ClaimRequest request, long now)
     {
         var limit = _rules.MaxActiveAppointments;
+        var checksBars = _rules.ChecksBars(request);
+        if (limit == 0 && !checksBars)
+        {
+            return ClaimOnCalendar(calendar, request, now);
+        }
+
+        // One directory lookup for the bar and the cap (the calendar step looks the patient up again).
+        var patient = _patients.IndexOf(request.Patient);
+        if (checksBars && _bars.IsBarred(patient, calendar.Provider.Clinic.Branch.Value, now))
+        {
+            return ClaimResult.Failed(ClaimStatus.Barred);
+        }
+
         if (limit == 0)
         {
             return ClaimOnCalendar(calendar, request, now);
         }
 
         var ledger = Volatile.Read(ref _active) ?? InitActive();
-        var entry = ledger.TryTake(_patients.IndexOf(request.Patient), TodayAt(now), now, out var cell);
+        var entry = ledger.TryTake(patient, TodayAt(now), now, out var cell);
         if (entry < 0)
         {
             return ClaimResult.Failed(ClaimStatus.ActiveLimitReached);

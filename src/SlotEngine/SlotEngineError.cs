@@ -74,4 +74,7 @@ public enum SlotEngineError
 
     /// <summary>A <see cref="ClaimRequest.CallId"/> is empty, too long, or contains <c>{</c> or <c>}</c>.</summary>
     InvalidCallId,
+
+    /// <summary>An <see cref="AppointmentOutcome"/> that is not one of its defined values.</summary>
+    InvalidOutcome,
 }

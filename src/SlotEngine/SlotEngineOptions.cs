@@ -103,6 +103,13 @@ public sealed class SlotEngineOptions
     /// </summary>
     public int MaxActiveAppointments { get; set; }
 
+    /// <summary>
+    /// Bars after missed appointments (<see cref="AppointmentOutcome.NoShow"/>, <see cref="AppointmentOutcome.SeenElsewhere"/>):
+    /// the patient may not claim the appointment's branch for a period; checked with the claim, refused with <see cref="ClaimStatus.Barred"/>.
+    /// <value>The default is <see cref="BarPolicy.None"/> (off; <see cref="BarPolicy.Mhrs"/> is 15 days with exemptions).</value>
+    /// </summary>
+    public BarPolicy Bars { get; set; } = BarPolicy.None;
+
     /// <summary>Checks every setting and names the first that is wrong.</summary>
     /// <exception cref="ArgumentException">A setting is out of range; the message names it.</exception>
     public void Validate()
@@ -125,6 +132,11 @@ public sealed class SlotEngineOptions
         if (Actors is null)
         {
             throw new ArgumentException("SlotEngineOptions.Actors is required (use ActorPolicy.None for no limits).", nameof(Actors));
+        }
+
+        if (Bars is null)
+        {
+            throw new ArgumentException("SlotEngineOptions.Bars is required (use BarPolicy.None for no bars).", nameof(Bars));
         }
 
         if (MaxActiveAppointments < 0 || MaxActiveAppointments > QuotaPolicy.MaxLimit)

@@ -28,6 +28,12 @@ public class LoadRunTests
         Assert.True(result.Stats.Failures(Operation.Hold, FailureReason.QuotaExceeded) > 0);
         Assert.True(result.Stats.Cancelled > 0);
         Assert.Equal(result.Stats.Bookings, result.Stats.Latency[(int)Operation.Confirm].TotalCount - result.Stats.Failures(Operation.Confirm, FailureReason.HoldExpired) - result.Stats.Failures(Operation.Confirm, FailureReason.Stale));
+
+        // Attendance: a sample of bookings gets its outcome; no-shows bar citizens who are not exempt, and no
+        // barred citizen books (rule_violations, part of the exit code above).
+        Assert.True(result.Lifecycle.NoShows > 0);
+        Assert.InRange(result.Lifecycle.BarsApplied, 1, result.Lifecycle.NoShows);
+        Assert.Equal(0, result.Lifecycle.RuleViolations);
     }
 
     [Fact]
@@ -55,6 +61,12 @@ public class LoadRunTests
                     Assert.True(o.TryGetProperty(field, out _), op + "." + field);
                 }
             }
+
+            // Life after booking: the attendance fields are there, and nothing was breached.
+            Assert.Equal(result.Lifecycle.NoShows, root.GetProperty("no_shows").GetInt64());
+            Assert.Equal(result.Lifecycle.BarsApplied, root.GetProperty("bars_applied").GetInt64());
+            Assert.Equal(result.Lifecycle.RefusedBarred, root.GetProperty("claims_refused_barred").GetInt64());
+            Assert.Equal(0, root.GetProperty("rule_violations").GetInt64());
 
             // What the load cost: allocation and CPU per booking, the collector's mode, setup by step.
             Assert.True(root.GetProperty("gc").GetProperty("allocated_bytes").GetInt64() > 0);

@@ -24,6 +24,9 @@ internal static class LifecycleJson
         json.WriteNumber("bookings_on_behalf", totals.OnBehalf);
         json.WriteNumber("claims_refused_call_limit", totals.RefusedCallLimit);
         json.WriteNumber("claims_refused_active_cap", totals.RefusedActiveCap);
+        json.WriteNumber("no_shows", totals.NoShows);
+        json.WriteNumber("bars_applied", totals.BarsApplied);
+        json.WriteNumber("claims_refused_barred", totals.RefusedBarred);
         json.WriteNumber("audit_records", totals.AuditRecords);
         json.WriteNumber("audit_replay_mismatches", totals.ReplayMismatches);
         json.WriteNumber("rule_violations", totals.RuleViolations);

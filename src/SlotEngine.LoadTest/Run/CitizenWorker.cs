@@ -39,6 +39,7 @@ internal sealed class CitizenWorker
     private long _loopBytes;
     private long _callStartBytes;
     private ClaimRequest _lastRequest;
+    private BranchId _lastBranch;
 
     /// <summary>Creates a worker.</summary>
     /// <param name="index">Its number (separates random streams and open-loop schedules).</param>
@@ -182,6 +183,8 @@ internal sealed class CitizenWorker
                 request = Lifecycle.Dress(request, ref _random, _control.Clock.UtcTicks);
             }
 
+            // A bar registered before the claim starts must refuse it (rule_violations otherwise).
+            var barUntil = Lifecycle is not null && request.PatientAttributes == PatientAttributes.None ? _control.Bars.Until(patient, branch) : 0;
             t0 = StartCall();
             try
             {
@@ -209,6 +212,12 @@ internal sealed class CitizenWorker
                 return;
             }
 
+            if (hold.Status == ClaimStatus.Barred)
+            {
+                Lifecycle!.RefusedByBar(); // barred from the branch after a no-show
+                return;
+            }
+
             if (!hold.Succeeded)
             {
                 Stats.Fail(Operation.Hold, OperationNames.ReasonOf(hold.Status));
@@ -223,6 +232,10 @@ internal sealed class CitizenWorker
             }
 
             Lifecycle?.Claimed(request);
+            if (barUntil != 0)
+            {
+                Lifecycle!.CheckBar(barUntil, _control.Clock.UtcTicks);
+            }
             if (!_random.Chance(_settings.ConfirmShare))
             {
                 Ledger.AddWalkAway(hold.Reservation);
@@ -231,6 +244,7 @@ internal sealed class CitizenWorker
             }
 
             _lastRequest = request;
+            _lastBranch = branch;
             await ConfirmAsync(hold.Reservation, arrival).ConfigureAwait(false);
             return;
         }
@@ -297,10 +311,44 @@ internal sealed class CitizenWorker
         Stats.Booked();
         _unflushed++;
         Record(Operation.Booking, arrival);
+        if (Lifecycle is not null && LifecycleMix.DrawOutcome(ref _random) is { } outcome)
+        {
+            await RecordOutcomeAsync(booking.Reservation, outcome).ConfigureAwait(false);
+            return; // a booking whose outcome is known is not cancelled later
+        }
+
         if (_random.Chance(_settings.CancelShare))
         {
             var delay = MinCancelDelay + (long)(_random.NextDouble() * (MaxCancelDelay - MinCancelDelay));
             _cancels.Enqueue(index, _control.Clock.UtcTicks + delay);
+        }
+    }
+
+    /// <summary>Records the sampled outcome of a booking just made (see docs/load-generator.md).</summary>
+    private async ValueTask RecordOutcomeAsync(Reservation booking, AppointmentOutcome outcome)
+    {
+        var before = _control.Clock.UtcTicks;
+        ClaimResult result;
+        var t0 = StartCall();
+        try
+        {
+            result = await _engine.RecordOutcomeAsync(booking, outcome).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Stats.Fail(Operation.Confirm, e); // counted with the confirm it follows
+            return;
+        }
+        finally
+        {
+            // Engine time and bytes, but no latency entry of its own (the operations table keeps its four calls).
+            _engineTicks += Stopwatch.GetTimestamp() - t0;
+            _engineBytes += GC.GetAllocatedBytesForCurrentThread() - _callStartBytes;
+        }
+
+        if (result.Succeeded)
+        {
+            Lifecycle!.OutcomeRecorded(booking.Patient, _lastBranch, outcome, before + BarPolicy.Mhrs.Period.Ticks, _control.Bars);
         }
     }
 

@@ -6,9 +6,12 @@ namespace SlotEngine.LoadTest.Run;
 /// <param name="OnBehalf">Bookings made by someone other than the patient.</param>
 /// <param name="RefusedCallLimit">Claims refused because their call had used its places.</param>
 /// <param name="RefusedActiveCap">Claims refused because the citizen had as many live future appointments as the cap.</param>
+/// <param name="NoShows">No-shows recorded (a sample of the bookings, see docs/load-generator.md).</param>
+/// <param name="BarsApplied">No-shows of citizens who are not exempt, each a bar on the branch.</param>
+/// <param name="RefusedBarred">Claims refused because the citizen was barred from the branch.</param>
 /// <param name="AuditRecords">Audit records the engine wrote.</param>
 /// <param name="ReplayMismatches">Seats where the state rebuilt from the audit stream differs from the engine's (must be 0).</param>
-/// <param name="RuleViolations">Breaches of a rule (a call beyond its limit, a citizen with more live future appointments than the cap in the generator's ledger at the end; must be 0).</param>
+/// <param name="RuleViolations">Breaches of a rule (a call beyond its limit, a barred citizen booked, a citizen with more live future appointments than the cap in the generator's ledger at the end; must be 0).</param>
 /// <param name="CheckSeconds">How long the replay took.</param>
 internal sealed record LifecycleTotals(
     bool Enabled,
@@ -16,12 +19,15 @@ internal sealed record LifecycleTotals(
     long OnBehalf,
     long RefusedCallLimit,
     long RefusedActiveCap,
+    long NoShows,
+    long BarsApplied,
+    long RefusedBarred,
     long AuditRecords,
     long ReplayMismatches,
     long RuleViolations,
     double CheckSeconds)
 {
-    public static readonly LifecycleTotals Off = new(false, new Dictionary<BookingChannel, long>(), 0, 0, 0, 0, 0, 0, 0);
+    public static readonly LifecycleTotals Off = new(false, new Dictionary<BookingChannel, long>(), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
 /// <summary>After the load: replays the audit stream and compares it with every calendar it names.</summary>
@@ -108,9 +114,12 @@ internal static class LifecycleCheck
             mixes.Sum(m => m.OnBehalf),
             mixes.Sum(m => m.RefusedCallLimit),
             mixes.Sum(m => m.RefusedActiveCap),
+            mixes.Sum(m => m.NoShows),
+            mixes.Sum(m => m.BarsApplied),
+            mixes.Sum(m => m.RefusedBarred),
             replay.Applied,
             mismatches,
-            mixes.Sum(m => m.CallLimitBreaches) + overCap,
+            mixes.Sum(m => m.CallLimitBreaches) + mixes.Sum(m => m.BarBreaches) + overCap,
             watch.Elapsed.TotalSeconds);
     }
 }

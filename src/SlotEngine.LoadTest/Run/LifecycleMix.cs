@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using SlotEngine.LoadTest.Scenario;
 
 namespace SlotEngine.LoadTest.Run;
@@ -19,6 +20,12 @@ internal sealed class LifecycleMix
         (0.99, BookingChannel.FamilyDoctor),
         (1.00, BookingChannel.InPerson),
     ];
+
+    /// <summary>Share of confirmed bookings whose outcome the run records at once (the sample; see docs/load-generator.md).</summary>
+    public const double OutcomeShare = 0.05;
+
+    /// <summary>Share of the sampled bookings that are missed: MHRS 2023, about 30 % of appointments.</summary>
+    public const double NoShowRate = 0.30;
 
     /// <summary>MHRS's reported cap on a citizen's active future appointments.</summary>
     public const int MhrsActiveCap = 3;
@@ -58,12 +65,76 @@ internal sealed class LifecycleMix
     /// <summary>A claim was refused with <see cref="ClaimStatus.ActiveLimitReached"/>: the citizen gives up.</summary>
     public void RefusedByCap() => RefusedActiveCap++;
 
+    /// <summary>No-shows recorded.</summary>
+    public long NoShows { get; private set; }
+
+    /// <summary>No-shows of citizens who are not exempt: each bars its citizen from the branch.</summary>
+    public long BarsApplied { get; private set; }
+
+    /// <summary>Claims refused with <see cref="ClaimStatus.Barred"/>.</summary>
+    public long RefusedBarred { get; private set; }
+
+    /// <summary>Claims that started after a bar was registered and succeeded before it ended (must stay 0).</summary>
+    public long BarBreaches { get; private set; }
+
+    /// <summary>A claim was refused with <see cref="ClaimStatus.Barred"/>: the citizen gives up on the branch.</summary>
+    public void RefusedByBar() => RefusedBarred++;
+
+    /// <summary>
+    /// A citizen's attributes, fixed by the patient key: about 10 % are 65 or over (TÜİK 2023: 10.2 %), 1 % cancer
+    /// patients; both are exempt from bars under <see cref="BarPolicy.Mhrs"/>.
+    /// </summary>
+    public static PatientAttributes AttributesOf(PatientKey patient) => (patient.Value % 100) switch
+    {
+        < 10 => PatientAttributes.Over65,
+        10 => PatientAttributes.Cancer,
+        _ => PatientAttributes.None,
+    };
+
+    /// <summary>Whether the sample takes this booking, and then its outcome (a no-show at <see cref="NoShowRate"/>).</summary>
+    public static AppointmentOutcome? DrawOutcome(ref FastRandom random) =>
+        !random.Chance(OutcomeShare) ? null : random.Chance(NoShowRate) ? AppointmentOutcome.NoShow : AppointmentOutcome.Attended;
+
+    /// <summary>An outcome was recorded; a no-show of a citizen who is not exempt registers the bar the engine set.</summary>
+    /// <param name="patient">The citizen.</param>
+    /// <param name="branch">The booking's branch.</param>
+    /// <param name="outcome">The outcome.</param>
+    /// <param name="untilTicks">The bar's end by the scenario clock read before the outcome was recorded (never later than the engine's).</param>
+    /// <param name="bars">The shared registry.</param>
+    public void OutcomeRecorded(PatientKey patient, BranchId branch, AppointmentOutcome outcome, long untilTicks, BarRegistry bars)
+    {
+        if (outcome != AppointmentOutcome.NoShow)
+        {
+            return;
+        }
+
+        NoShows++;
+        if (AttributesOf(patient) == PatientAttributes.None)
+        {
+            BarsApplied++;
+            bars.Bar(patient, branch, untilTicks);
+        }
+    }
+
+    /// <summary>
+    /// A claim succeeded: a breach when a bar on its branch was registered before the claim started and still runs at
+    /// <paramref name="nowTicks"/>, read after the claim returned (so the engine judged it inside the bar).
+    /// </summary>
+    public void CheckBar(long barUntilTicks, long nowTicks)
+    {
+        if (nowTicks < barUntilTicks)
+        {
+            BarBreaches++;
+        }
+    }
+
     /// <summary>Calls that made more successful claims than the per-call limit (must stay 0).</summary>
     public long CallLimitBreaches { get; private set; }
 
     /// <summary>Dresses a claim with an actor and a channel drawn from the mix (and a call id for the call centre).</summary>
     public ClaimRequest Dress(ClaimRequest request, ref FastRandom random, long nowTicks)
     {
+        request = request with { PatientAttributes = AttributesOf(request.Patient) };
         var draw = random.NextDouble();
         var channel = BookingChannel.InPerson;
         foreach (var (upTo, c) in Channels)
@@ -128,4 +199,21 @@ internal sealed class LifecycleMix
         _callClaimsMade = 0;
         _callStartTicks = nowTicks;
     }
+}
+
+/// <summary>
+/// The bars the run's no-shows set, by citizen and branch: the end of each by the scenario clock. Shared by the
+/// workers; written by a no-show, read before each claim of a citizen who is not exempt.
+/// </summary>
+internal sealed class BarRegistry
+{
+    private readonly ConcurrentDictionary<(ulong Patient, int Branch), long> _bars = new();
+
+    /// <summary>Registers a bar, keeping the later end.</summary>
+    public void Bar(PatientKey patient, BranchId branch, long untilTicks) =>
+        _bars.AddOrUpdate((patient.Value, branch.Value), untilTicks, (_, current) => Math.Max(current, untilTicks));
+
+    /// <summary>The end of the citizen's bar on the branch, or 0.</summary>
+    public long Until(PatientKey patient, BranchId branch) =>
+        _bars.TryGetValue((patient.Value, branch.Value), out var until) ? until : 0;
 }

@@ -57,6 +57,7 @@ internal static class LoadRun
             Audit = settings.Rules,
             Actors = settings.Rules ? ActorPolicy.Mhrs : ActorPolicy.None,
             MaxActiveAppointments = settings.Rules ? LifecycleMix.MhrsActiveCap : 0,
+            Bars = settings.Rules ? BarPolicy.Mhrs : BarPolicy.None,
         };
         var (engines, error) = await Backends.CreateNodesAsync(settings, options, w => output.Line("warning: " + w), cancellationToken).ConfigureAwait(false);
         if (engines is null)

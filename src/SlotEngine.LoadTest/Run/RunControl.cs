@@ -44,6 +44,9 @@ internal sealed class RunControl
     /// <summary>Progress to scenario time.</summary>
     public ScenarioTimeline Timeline { get; }
 
+    /// <summary>The bars the workers' no-shows set, shared by every worker (for <c>rule_violations</c>).</summary>
+    public BarRegistry Bars { get; } = new();
+
     /// <summary>When the load started (Stopwatch timestamp).</summary>
     public long StartTimestamp => Volatile.Read(ref _startTimestamp);
 

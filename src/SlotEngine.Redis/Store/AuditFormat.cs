@@ -11,7 +11,8 @@ namespace SlotEngine.Redis;
 /// </summary>
 /// <remarks>
 /// Version 1 is a MessagePack array of 12: <c>[1, action, seat, first, length, token, patient (16 hex digits),
-/// booked (0/1), hold expiry (Unix ms, 0 for none), actor, channel, time (Unix ms, Redis TIME)]</c>. A reader
+/// booked (0/1), hold expiry (Unix ms, 0 for none), actor, channel, time (Unix ms, Redis TIME)]</c>; an
+/// <see cref="AuditAction.Outcome"/> record appends a 13th field, the <see cref="AppointmentOutcome"/>. A reader
 /// refuses versions it does not know (a newer writer must bump it); fields may only be appended within a version.
 /// The position of an entry is its stream id <c>ms-seq</c> as <c>ms × 2^20 + seq</c>.
 /// </remarks>
@@ -42,6 +43,8 @@ internal static class AuditFormat
         var actor = (Actor)reader.ReadInt32();
         var channel = (BookingChannel)reader.ReadInt32();
         var at = reader.ReadInt64();
+        // Fields appended within version 1: [12] the outcome of an Outcome record.
+        var outcome = count > 12 ? (AppointmentOutcome)reader.ReadInt32() : 0;
         return new AuditRecord(
             position,
             action,
@@ -54,14 +57,17 @@ internal static class AuditFormat
             action == AuditAction.Claim && !booked && expiry > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(expiry) : null,
             actor,
             channel,
-            DateTimeOffset.FromUnixTimeMilliseconds(at));
+            DateTimeOffset.FromUnixTimeMilliseconds(at))
+        {
+            Outcome = outcome,
+        };
     }
 
     public static byte[] Format(in AuditRecord record)
     {
         var buffer = new ArrayBufferWriter<byte>(64);
         var writer = new MessagePackWriter(buffer);
-        writer.WriteArrayHeader(12);
+        writer.WriteArrayHeader(record.Action == AuditAction.Outcome ? 13 : 12);
         writer.Write(Version);
         writer.Write((int)record.Action);
         writer.Write(record.Seat);
@@ -74,6 +80,11 @@ internal static class AuditFormat
         writer.Write((int)record.Actor);
         writer.Write((int)record.Channel);
         writer.Write(record.At.ToUnixTimeMilliseconds());
+        if (record.Action == AuditAction.Outcome)
+        {
+            writer.Write((int)record.Outcome);
+        }
+
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }

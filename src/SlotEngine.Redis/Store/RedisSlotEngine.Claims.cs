@@ -66,6 +66,11 @@ public sealed partial class RedisSlotEngine
                 }
             }
 
+            if (_readModel.Rules.ChecksBars(request) && await IsBarredAsync(request.Patient, calendar, cancellationToken).ConfigureAwait(false))
+            {
+                return ClaimResult.Failed(outcome = ClaimStatus.Barred);
+            }
+
             // No local pre-check of "in the past" or the booking window: the claim script judges both by Redis
             // TIME, and this node's clock may run ahead (it would refuse what Redis books). Issue 8.4.
             for (var attempt = 0; ; attempt++)

@@ -84,6 +84,9 @@ internal sealed class StoreKeys
     /// <summary>A patient's active-appointment entries (<see cref="SlotEngineOptions.MaxActiveAppointments"/>), on the patient's own tag.</summary>
     public string ActiveKey(PatientKey patient) => Prefix + "{a:" + patient.Value.ToString("x16", CultureInfo.InvariantCulture) + "}";
 
+    /// <summary>A patient's bars (<see cref="BarPolicy"/>): a hash of branch to bar end, on the same hash tag as <see cref="ActiveKey"/>.</summary>
+    public string BarKey(PatientKey patient) => ActiveKey(patient) + ":b";
+
     /// <summary>A call-centre call's claim count (<see cref="ClaimRequest.CallId"/>, which has no braces).</summary>
     public string CallKey(string callId) => Prefix + "{k:" + callId + "}";
 

@@ -17,4 +17,7 @@ public enum AuditAction
 
     /// <summary>A block or a withdraw displaced a live hold or booking.</summary>
     Displace = 5,
+
+    /// <summary>An outcome was recorded for a booking (<see cref="AuditRecord.Outcome"/>); the claim is unchanged.</summary>
+    Outcome = 6,
 }

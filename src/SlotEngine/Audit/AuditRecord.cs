@@ -34,4 +34,8 @@ public readonly record struct AuditRecord(
     DateTimeOffset? HoldExpiresAt,
     Actor Actor,
     BookingChannel Channel,
-    DateTimeOffset At);
+    DateTimeOffset At)
+{
+    /// <summary>For <see cref="AuditAction.Outcome"/>: the outcome recorded; otherwise 0.</summary>
+    public AppointmentOutcome Outcome { get; init; }
+}

@@ -48,6 +48,8 @@ public sealed class AuditReplay
                 }
 
                 break;
+            case AuditAction.Outcome:
+                break; // an outcome changes no claim
             default:
                 claims.Remove(record.Token);
                 _gone.Add((record.Calendar, record.Token));

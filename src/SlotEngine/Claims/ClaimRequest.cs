@@ -57,6 +57,10 @@ public readonly record struct ClaimRequest(
     /// <value>The default is <see langword="null"/>: the claim belongs to no call.</value>
     public string? CallId { get; init; }
 
+    /// <summary>Facts about the patient the caller vouches for, for exemptions (<see cref="BarPolicy.Exempt"/>). Not part of the request's identity for idempotency.</summary>
+    /// <value>The default is <see cref="SlotEngine.PatientAttributes.None"/>.</value>
+    public PatientAttributes PatientAttributes { get; init; }
+
     /// <summary>The longest <see cref="CallId"/>.</summary>
     public const int MaxCallIdLength = 128;
 }

@@ -38,4 +38,7 @@ public enum ClaimStatus
 
     /// <summary>The patient already has as many live future appointments (holds and bookings of today or later) as <see cref="SlotEngineOptions.MaxActiveAppointments"/> allows.</summary>
     ActiveLimitReached,
+
+    /// <summary>The patient is barred from the calendar's branch after a missed appointment (<see cref="SlotEngineOptions.Bars"/>) and declared no exempt attribute.</summary>
+    Barred,
 }

@@ -36,7 +36,30 @@ public sealed class BookingRules
         Audit = options.Audit;
         MaxActiveAppointments = options.MaxActiveAppointments;
         CallRetention = options.Actors.CallRetention;
+        BarPeriod = options.Bars.Period;
+        _barExempt = options.Bars.Exempt;
     }
+
+    private readonly PatientAttributes _barExempt;
+
+    /// <summary>Throws unless <paramref name="outcome"/> is a defined <see cref="AppointmentOutcome"/>.</summary>
+    /// <param name="outcome">The outcome.</param>
+    /// <exception cref="SlotEngineArgumentException">It is not.</exception>
+    public static void ValidateOutcome(AppointmentOutcome outcome)
+    {
+        if (outcome is not (AppointmentOutcome.Attended or AppointmentOutcome.NoShow or AppointmentOutcome.SeenElsewhere))
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.InvalidOutcome, $"{outcome} is not an appointment outcome.", nameof(outcome));
+        }
+    }
+
+    /// <summary>How long a bar lasts, zero when bars are off (<see cref="SlotEngineOptions.Bars"/>).</summary>
+    public TimeSpan BarPeriod { get; }
+
+    /// <summary>Whether a claim must be checked against the patient's bars: bars are on and the request declares no exempt attribute.</summary>
+    /// <param name="request">A validated request.</param>
+    /// <returns>True when the engine checks the bar of the request's branch before claiming.</returns>
+    public bool ChecksBars(in ClaimRequest request) => BarPeriod > TimeSpan.Zero && (request.PatientAttributes & _barExempt) == 0;
 
     /// <summary>The most live future appointments per patient, 0 for no cap (<see cref="SlotEngineOptions.MaxActiveAppointments"/>).</summary>
     public int MaxActiveAppointments { get; }

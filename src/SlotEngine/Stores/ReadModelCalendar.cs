@@ -26,6 +26,9 @@ public sealed class ReadModelCalendar
     /// <summary>The provider's clinic (per-clinic quotas count by it).</summary>
     public ClinicId Clinic => _calendar.Provider.Clinic.Id;
 
+    /// <summary>The branch of the calendar's clinic.</summary>
+    public BranchId Branch => _calendar.Provider.Clinic.Branch;
+
     /// <summary>The clinic's facility (per-facility quotas count by it).</summary>
     public FacilityId Facility => _calendar.Provider.Clinic.Facility;
 

@@ -15,6 +15,7 @@ public sealed class AuditFormatTests(StandaloneServerFixture fixture) : IClassFi
         {
             new AuditRecord(5, AuditAction.Claim, calendar, new SlotRange(3, 2), 1, 536_000_000, new PatientKey(ulong.MaxValue), false, at.AddMinutes(10), Actor.Guardian, BookingChannel.Mobile, at),
             new AuditRecord(6, AuditAction.Displace, calendar, new SlotRange(0, 1), 0, 1, new PatientKey(1), true, null, Actor.Administrator, BookingChannel.InPerson, at),
+            new AuditRecord(7, AuditAction.Outcome, calendar, new SlotRange(0, 1), 0, 1, new PatientKey(1), true, null, Actor.Administrator, BookingChannel.Web, at) { Outcome = AppointmentOutcome.SeenElsewhere },
         })
         {
             Assert.Equal(record, AuditFormat.Parse(AuditFormat.Format(record), calendar, record.Position));
@@ -48,10 +49,11 @@ public sealed class AuditFormatTests(StandaloneServerFixture fixture) : IClassFi
         var calendar = new CalendarKey(new ProviderId(100), day);
         var hold = (await engine.ClaimAsync(ClaimRequest.Hold(calendar, new SlotRange(2, 2), new PatientKey(0xFEDC_BA98_7654_3210), TimeSpan.FromMinutes(5)) with { Actor = Actor.FamilyDoctor, Channel = BookingChannel.FamilyDoctor })).Reservation;
         await engine.ConfirmAsync(hold);
+        await engine.RecordOutcomeAsync(hold with { HoldExpiresAt = null }, AppointmentOutcome.NoShow);
 
         await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Server.Endpoint);
         var entries = await redis.GetDatabase().StreamRangeAsync(prefix + "{p:" + "100:" + day.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + "}:a");
-        Assert.Equal(2, entries.Length);
+        Assert.Equal(3, entries.Length);
         foreach (var entry in entries)
         {
             var written = (byte[])entry[AuditFormat.Field]!;
@@ -61,5 +63,7 @@ public sealed class AuditFormatTests(StandaloneServerFixture fixture) : IClassFi
 
         var claim = AuditFormat.Parse((byte[])entries[0][AuditFormat.Field]!, calendar, 0);
         Assert.Equal((AuditAction.Claim, hold.Token, new PatientKey(0xFEDC_BA98_7654_3210), Actor.FamilyDoctor, BookingChannel.FamilyDoctor), (claim.Action, claim.Token, claim.Patient, claim.Actor, claim.Channel));
+        var outcome = AuditFormat.Parse((byte[])entries[2][AuditFormat.Field]!, calendar, 0);
+        Assert.Equal((AuditAction.Outcome, hold.Token, AppointmentOutcome.NoShow), (outcome.Action, outcome.Token, outcome.Outcome));
     }
 }

@@ -72,4 +72,48 @@ public sealed class LifecycleClusterTests(ClusterFixture fixture)
             Assert.Empty(replay.Compare(await node.GetCalendarAsync(calendar), DateTimeOffset.UtcNow));
         }
     }
+
+    [Fact]
+    public async Task No_show_bars_hold_across_shards_and_outcomes_are_audited_on_their_calendars()
+    {
+        await using var nodes = new StoreNodes(fixture.Cluster.ConnectionString);
+        var node = await nodes.AddAsync(o =>
+        {
+            o.Engine.Audit = true;
+            o.Engine.Bars = BarPolicy.Mhrs;
+            o.Engine.Quotas = QuotaPolicy.None;
+        });
+        foreach (var provider in Extra)
+        {
+            node.Directory.AddProvider(provider, new ClinicId(20));
+        }
+
+        var calendars = Extra.Select(p => new CalendarKey(p, ContractWorld.Day)).ToArray();
+        foreach (var calendar in calendars)
+        {
+            await node.PublishAsync(calendar.Provider, calendar.Day, ContractWorld.Standard);
+        }
+
+        // Nine patients miss a booking each, on calendars of every shard; then each is refused on another calendar of the branch.
+        for (var n = 0; n < 9; n++)
+        {
+            var booking = (await node.ClaimAsync(ClaimRequest.Book(calendars[n], SlotRange.Single(0), ContractWorld.Patient(n)))).Reservation;
+            Assert.True((await node.RecordOutcomeAsync(booking, AppointmentOutcome.NoShow)).Succeeded);
+        }
+
+        var retries = await Task.WhenAll(Enumerable.Range(0, 9).Select(n => Task.Run(async () =>
+            await node.ClaimAsync(ClaimRequest.Book(calendars[(n + 4) % 9], SlotRange.Single(1 + n), ContractWorld.Patient(n))))));
+        Assert.All(retries, r => Assert.Equal(ClaimStatus.Barred, r.Status));
+
+        Assert.True((await node.ClaimAsync(ClaimRequest.Book(calendars[1], SlotRange.Single(20), ContractWorld.Patient(0)) with { PatientAttributes = PatientAttributes.Cancer })).Succeeded);
+        Assert.True(await node.LiftBarAsync(ContractWorld.Patient(1), new BranchId(1)));
+        Assert.True((await node.ClaimAsync(ClaimRequest.Book(calendars[2], SlotRange.Single(20), ContractWorld.Patient(1)))).Succeeded);
+
+        for (var n = 0; n < 9; n++)
+        {
+            var records = await node.ReadAuditAsync(calendars[n], -1, 100);
+            var outcome = Assert.Single(records, r => r.Action == AuditAction.Outcome);
+            Assert.Equal((AppointmentOutcome.NoShow, ContractWorld.Patient(n)), (outcome.Outcome, outcome.Patient));
+        }
+    }
 }

@@ -1,0 +1,70 @@
+using StackExchange.Redis;
+
+namespace SlotEngine.Redis;
+
+/// <summary>
+/// Attendance outcomes and bars (<see cref="BarPolicy"/>). A patient's bars are a hash
+/// <c>{a:&lt;patient hex&gt;}:b</c> of branch to bar end (unix ms), on the patient's own hash tag (the shard of the
+/// active-appointment entries), judged by that shard's <c>TIME</c>.
+/// </summary>
+public sealed partial class RedisSlotEngine
+{
+    /// <inheritdoc />
+    /// <remarks>
+    /// Two steps: <c>outcome.lua</c> on the calendar's shard checks that the reservation is a live booking of its
+    /// patient and appends the outcome to the calendar's audit stream in the same script; then, for a no-show or a
+    /// visit elsewhere while bars are on, <c>bar_set.lua</c> on the patient's shard sets the bar. A failure between the
+    /// two leaves the outcome recorded without its bar: recording it again sets the bar (the end moves to the later).
+    /// </remarks>
+    public async ValueTask<ClaimResult> RecordOutcomeAsync(Reservation reservation, AppointmentOutcome outcome, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        BookingRules.ValidateOutcome(outcome);
+        var calendar = await ResolveAsync(reservation).ConfigureAwait(false);
+        if (calendar is null)
+        {
+            return ClaimResult.Failed(ClaimStatus.Stale);
+        }
+
+        var keys = _keys.For(reservation.Calendar);
+        var reply = await EvalAsync(
+            StoreScripts.Outcome,
+            AuditedKeys(keys),
+            FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, Hex(reservation.Patient), (int)outcome, (int)Actor.Administrator),
+            cancellationToken).ConfigureAwait(false);
+        if (reply[0].AsString() != "ok")
+        {
+            return ClaimResult.Failed(ClaimStatus.Stale);
+        }
+
+        var period = _readModel.Rules.BarPeriod;
+        if (outcome != AppointmentOutcome.Attended && period > TimeSpan.Zero)
+        {
+            await EvalAsync(
+                StoreScripts.BarSet,
+                [_keys.BarKey(reservation.Patient)],
+                [calendar.Branch.Value, (long)Math.Ceiling(period.TotalMilliseconds)],
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        return ClaimResult.Success(reservation with { HoldExpiresAt = null });
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> LiftBarAsync(PatientKey patient, BranchId branch, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var reply = await EvalAsync(StoreScripts.BarLift, [_keys.BarKey(patient)], [branch.Value], cancellationToken).ConfigureAwait(false);
+        return reply.AsInt64() == 1;
+    }
+
+    /// <summary>
+    /// Whether the patient is barred from the calendar's branch: one round trip to the patient's shard, only for claims that
+    /// bars apply to (<see cref="BookingRules.ChecksBars"/>). Made before the claim's quota step, after its call place.
+    /// </summary>
+    private async ValueTask<bool> IsBarredAsync(PatientKey patient, Stores.ReadModelCalendar calendar, CancellationToken cancellationToken)
+    {
+        var reply = await EvalAsync(StoreScripts.BarCheck, [(RedisKey)_keys.BarKey(patient)], [calendar.Branch.Value], cancellationToken).ConfigureAwait(false);
+        return reply.AsInt64() == 1;
+    }
+}
