@@ -52,6 +52,20 @@ public interface ISlotEngine
     /// <returns>The booking, or why not (expired, stale).</returns>
     ValueTask<ClaimResult> ConfirmAsync(Reservation reservation, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Approves a booking that awaits approval (<see cref="SlotEngineOptions.Approval"/>: a direct booking made well ahead,
+    /// returned with its deadline as <see cref="Reservation.HoldExpiresAt"/>): it becomes a plain booking, to which the
+    /// patient cancel cutoff applies. Approving again succeeds again. An approval is a confirm (recorded as one in the audit stream).
+    /// </summary>
+    /// <param name="reservation">The unapproved booking's reservation.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The booking; <see cref="ClaimStatus.ApprovalLapsed"/> when its deadline has passed (its slots were offered again); <see cref="ClaimStatus.Stale"/> for a token or patient that does not own it.</returns>
+    async ValueTask<ClaimResult> ApproveAsync(Reservation reservation, CancellationToken cancellationToken = default)
+    {
+        var confirmed = await ConfirmAsync(reservation, cancellationToken).ConfigureAwait(false);
+        return confirmed.Status == ClaimStatus.HoldExpired ? ClaimResult.Failed(ClaimStatus.ApprovalLapsed) : confirmed;
+    }
+
     /// <summary>Releases a hold or a booking with no cutoff (the system's own undo; for a patient's cancel use <see cref="CancelAsync"/>).</summary>
     /// <param name="reservation">The reservation.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

@@ -50,7 +50,8 @@ public sealed partial class InMemorySlotEngine
             return ClaimResult.Failed(ClaimStatus.QuotaExceeded);
         }
 
-        var expiry = request.HoldFor is { } ttl ? now + ttl.Ticks : 0;
+        // A direct booking that needs approval is kept as a hold expiring at its deadline (ApprovalPolicy).
+        var expiry = request.HoldFor is { } ttl ? now + ttl.Ticks : _rules.ApprovalDeadlineUtcTicks(request, calendar.Day, now);
         ClaimStatus status;
         int seat;
         long token;
@@ -111,6 +112,16 @@ public sealed partial class InMemorySlotEngine
         return status == ClaimStatus.Succeeded
             ? ClaimResult.Success(reservation with { HoldExpiresAt = null })
             : ClaimResult.Failed(status);
+    }
+
+    /// <summary>Approves a booking that awaits approval (<see cref="SlotEngineOptions.Approval"/>); approving again succeeds again.</summary>
+    /// <param name="reservation">The unapproved booking's reservation.</param>
+    /// <returns>The booking, or ApprovalLapsed (its deadline has passed) / Stale.</returns>
+    /// <exception cref="SlotEngineArgumentException">The reservation is the default value, or names slots or a seat outside its calendar.</exception>
+    public ClaimResult TryApprove(in Reservation reservation)
+    {
+        var confirmed = TryConfirm(reservation);
+        return confirmed.Status == ClaimStatus.HoldExpired ? ClaimResult.Failed(ClaimStatus.ApprovalLapsed) : confirmed;
     }
 
     /// <summary>Releases a hold or booking, with no cutoff.</summary>

@@ -110,6 +110,13 @@ public sealed class SlotEngineOptions
     /// </summary>
     public BarPolicy Bars { get; set; } = BarPolicy.None;
 
+    /// <summary>
+    /// Approval of direct bookings made well ahead: they start unapproved and are offered again unless approved
+    /// (<see cref="ISlotEngine.ApproveAsync"/>) by a deadline.
+    /// <value>The default is <see cref="ApprovalPolicy.None"/> (off; <see cref="ApprovalPolicy.Mhrs"/> is 2 days ahead, by 20:00 the day before).</value>
+    /// </summary>
+    public ApprovalPolicy Approval { get; set; } = ApprovalPolicy.None;
+
     /// <summary>Checks every setting and names the first that is wrong.</summary>
     /// <exception cref="ArgumentException">A setting is out of range; the message names it.</exception>
     public void Validate()
@@ -137,6 +144,11 @@ public sealed class SlotEngineOptions
         if (Bars is null)
         {
             throw new ArgumentException("SlotEngineOptions.Bars is required (use BarPolicy.None for no bars).", nameof(Bars));
+        }
+
+        if (Approval is null)
+        {
+            throw new ArgumentException("SlotEngineOptions.Approval is required (use ApprovalPolicy.None for no approval).", nameof(Approval));
         }
 
         if (MaxActiveAppointments < 0 || MaxActiveAppointments > QuotaPolicy.MaxLimit)

@@ -3,7 +3,8 @@
 -- [9] booking window open ms, [10] window close ms, [11] quota nonce ('' = none), [12] quota lease deadline ms,
 -- [13] request digest, [14] idempotency retention ms, [15] the highest token a calendar may issue (the core's
 -- ReadModel.MaxToken, passed in so that the limit is written once), [16] '1' when the last key is the audit stream,
--- [17] actor, [18] channel (codes of the core's Actor and BookingChannel, for the audit record).
+-- [17] actor, [18] channel (codes of the core's Actor and BookingChannel, for the audit record), [19] ms before which a
+-- booking needs approval (0 = never), [20] its approval deadline ms: such a booking is kept as a hold expiring then.
 -- -> {'ok', seat, token, expiry ms, version, 1 when expired holds were reclaimed on the way} | {'again', seat, token, expiry ms} | {'reused', digest} | {status}
 local meta, free, claims, nonces, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local audit = nil
@@ -82,6 +83,9 @@ local kind, expiry = 'b', 0
 if tonumber(ARGV[7]) > 0 then
   kind = 'h'
   expiry = now + tonumber(ARGV[7])
+elseif now < tonumber(ARGV[19] or '0') then
+  kind = 'h'
+  expiry = tonumber(ARGV[20])
 end
 local value = token .. '|' .. kind .. '|' .. first .. '|' .. len .. '|' .. ARGV[6] .. '|' .. expiry
 for s = first, first + len - 1 do

@@ -107,7 +107,9 @@ public sealed partial class RedisSlotEngine
                     if (status == "ok")
                     {
                         // Expired holds reclaimed on the way are not in the reply: then the read model reloads.
-                        var claimed = new ReadModelClaim(reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, !request.IsHold, request.IsHold ? UnixMs.ToTicks(reply[3].AsInt64()) : 0);
+                        // A booking awaiting approval comes back with an expiry (its deadline) and is kept as a hold.
+                        var held = reply[3].AsInt64() != 0;
+                        var claimed = new ReadModelClaim(reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, !held, held ? UnixMs.ToTicks(reply[3].AsInt64()) : 0);
                         var clean = reply.Count > 5 && reply[5].AsInt64() == 0;
                         EndOwnWrite(request.Calendar, reply[4].AsInt64(), clean ? (from, to) => _readModel.ApplyClaim(request.Calendar, from, to, claimed) : null);
                     }
@@ -302,6 +304,7 @@ public sealed partial class RedisSlotEngine
     {
         var (open, close) = _readModel.Rules.BookingWindowOf(calendar.Day);
         var holdMs = request.HoldFor is { } ttl ? Math.Max(1, (long)Math.Ceiling(ttl.TotalMilliseconds)) : 0;
+        var (approvalNeededBefore, approvalDeadline) = request.HoldFor is null ? _readModel.Rules.ApprovalOf(calendar.Day) : (0, 0);
         RedisKey[] scriptKeys = request.IdempotencyKey is { } key
             ? [keys.Meta, keys.Free, keys.Claims, keys.Nonces, keys.IdempotencyPrefix + key]
             : CalendarKeys(keys);
@@ -330,7 +333,9 @@ public sealed partial class RedisSlotEngine
                 Stores.ReadModel.MaxToken,
                 _readModel.Rules.Audit ? "1" : "0",
                 (int)request.Actor,
-                (int)request.Channel),
+                (int)request.Channel,
+                approvalNeededBefore == 0 ? 0 : UnixMs.FromTicks(approvalNeededBefore),
+                approvalDeadline == 0 ? 0 : UnixMs.FromTicks(approvalDeadline)),
             cancellationToken);
     }
 

@@ -41,4 +41,7 @@ public enum ClaimStatus
 
     /// <summary>The patient is barred from the calendar's branch after a missed appointment (<see cref="SlotEngineOptions.Bars"/>) and declared no exempt attribute.</summary>
     Barred,
+
+    /// <summary>The booking awaited approval (<see cref="SlotEngineOptions.Approval"/>) and its deadline has passed: its slots were offered again.</summary>
+    ApprovalLapsed,
 }

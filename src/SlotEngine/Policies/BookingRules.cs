@@ -38,6 +38,39 @@ public sealed class BookingRules
         CallRetention = options.Actors.CallRetention;
         BarPeriod = options.Bars.Period;
         _barExempt = options.Bars.Exempt;
+        _approvalDaysAhead = options.Approval.MinDaysAhead;
+        _approvalBeforeDay = options.Approval.DeadlineBeforeDay.Ticks;
+    }
+
+    private readonly int _approvalDaysAhead;
+    private readonly long _approvalBeforeDay;
+
+    /// <summary>
+    /// When a direct booking of <paramref name="day"/> needs approval (<see cref="SlotEngineOptions.Approval"/>), as UTC
+    /// ticks for a store that compares with its own clock: a booking made before <c>NeededBefore</c> (the local midnight
+    /// that ends the last day at least <see cref="ApprovalPolicy.MinDaysAhead"/> days before it) must be approved by
+    /// <c>Deadline</c>. Both 0 when approval is off.
+    /// </summary>
+    /// <param name="day">The calendar's day.</param>
+    /// <returns>Both instants, in UTC ticks.</returns>
+    public (long NeededBeforeUtcTicks, long DeadlineUtcTicks) ApprovalOf(DateOnly day) => _approvalDaysAhead == 0
+        ? (0, 0)
+        : (DayLayout.LocalMidnightUtcTicks(day.AddDays(1 - _approvalDaysAhead), TimeZone), DayLayout.LocalMidnightUtcTicks(day, TimeZone) - _approvalBeforeDay);
+
+    /// <summary>The approval deadline of a claim made at <paramref name="nowTicks"/>, in UTC ticks; 0 when it needs none (a hold, a near day, approval off).</summary>
+    /// <param name="request">A validated request.</param>
+    /// <param name="day">The calendar's day.</param>
+    /// <param name="nowTicks">Now, UTC ticks.</param>
+    /// <returns>The deadline, or 0.</returns>
+    public long ApprovalDeadlineUtcTicks(in ClaimRequest request, DateOnly day, long nowTicks)
+    {
+        if (_approvalDaysAhead == 0 || request.HoldFor is not null)
+        {
+            return 0;
+        }
+
+        var (neededBefore, deadline) = ApprovalOf(day);
+        return nowTicks < neededBefore ? deadline : 0;
     }
 
     private readonly PatientAttributes _barExempt;
