@@ -145,3 +145,50 @@ internal readonly record struct ChangeScriptReply(ChangeScriptStatus Status, lon
         _ => ChangeScriptStatus.Unknown,
     };
 }
+
+/// <summary>
+/// <c>block.lua</c>'s reply: <c>{-1}</c> when the calendar is not published, else <c>{closed seats, version,
+/// displaced claim descriptions...}</c> (each in <see cref="StoredClaim.FormatRemoved"/>'s text).
+/// </summary>
+/// <param name="Gone">The calendar is not published (nothing else is set).</param>
+/// <param name="Closed">How many seat-slots were closed.</param>
+/// <param name="Version">The calendar's version after the block (for a withdrawal, the version of its <c>gone</c> message).</param>
+/// <param name="Displaced">The live claims removed, in the script's order.</param>
+internal readonly record struct BlockScriptReply(bool Gone, int Closed, long Version, DisplacedClaim[] Displaced)
+{
+    /// <summary>Reads a reply for <paramref name="calendar"/> (the descriptions carry no calendar).</summary>
+    /// <exception cref="InvalidCastException">An element that is not of its type.</exception>
+    /// <exception cref="FormatException">A description that is not a removed claim.</exception>
+    public static BlockScriptReply Parse(CalendarKey calendar, RedisReply reply)
+    {
+        var closed = (int)reply[0].AsInt64();
+        if (closed < 0)
+        {
+            return new BlockScriptReply(true, 0, 0, []);
+        }
+
+        var displaced = reply.Count > 2 ? new DisplacedClaim[reply.Count - 2] : [];
+        for (var i = 2; i < reply.Count; i++)
+        {
+            var reservation = StoredClaim.ParseRemoved(calendar, reply[i].AsString()!, out var booked);
+            displaced[i - 2] = new DisplacedClaim(reservation, booked);
+        }
+
+        return new BlockScriptReply(false, closed, reply[1].AsInt64(), displaced);
+    }
+}
+
+/// <summary><c>reopen.lua</c>'s reply: <c>{-1, 0}</c> when the calendar is not published, else <c>{opened seats, version}</c>.</summary>
+/// <param name="Gone">The calendar is not published (nothing else is set).</param>
+/// <param name="Opened">How many seat-slots were opened.</param>
+/// <param name="Version">The calendar's version after the reopen (unchanged when nothing opened).</param>
+internal readonly record struct ReopenScriptReply(bool Gone, int Opened, long Version)
+{
+    /// <summary>Reads a reply.</summary>
+    /// <exception cref="InvalidCastException">An element that is not a number.</exception>
+    public static ReopenScriptReply Parse(RedisReply reply)
+    {
+        var opened = (int)reply[0].AsInt64();
+        return opened < 0 ? new ReopenScriptReply(true, 0, 0) : new ReopenScriptReply(false, opened, reply[1].AsInt64());
+    }
+}

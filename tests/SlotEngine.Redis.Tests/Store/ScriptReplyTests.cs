@@ -51,6 +51,12 @@ public sealed class ScriptReplyTests(StandaloneServerFixture fixture) : IClassFi
 
     private StoreNodes Nodes() => new(fixture.Server.Endpoint, o => o.Engine.Quotas = QuotaPolicy.None);
 
+    private static async Task<long> RedisNowMsAsync(IDatabase db)
+    {
+        var time = (RedisResult[])(await db.ExecuteAsync("TIME"))!;
+        return (long.Parse((string)time[0]!, CultureInfo.InvariantCulture) * 1_000_000 + long.Parse((string)time[1]!, CultureInfo.InvariantCulture)) / 1000;
+    }
+
     private static async Task<long> VersionAsync(IDatabase db, CalendarKeySet keys) => (long)await db.HashGetAsync(keys.Meta, "ver");
 
     [Fact]
@@ -132,10 +138,10 @@ public sealed class ScriptReplyTests(StandaloneServerFixture fixture) : IClassFi
         Assert.Equal(new ChangeScriptReply(ChangeScriptStatus.Ok, 0, 0), ChangeScriptReply.Parse(await ConfirmAsync(db, keys, hold.Seat, 3, hold.Token)));
 
         var brief = ClaimScriptReply.Parse(await ClaimAsync(db, keys, first: 4, holdMs: 1));
-        ChangeScriptReply expired = default;
-        await Eventually.TrueAsync(
-            async () => (expired = ChangeScriptReply.Parse(await ConfirmAsync(db, keys, brief.Seat, 4, brief.Token))).Status == ChangeScriptStatus.Expired,
-            "the 1 ms hold expires");
+        // Confirm only once Redis's clock has passed the expiry: a confirm in the same millisecond would book the hold.
+        await Eventually.TrueAsync(async () => await RedisNowMsAsync(db) > brief.HoldExpiryMs, "Redis's clock passes the 1 ms hold's expiry");
+        var expired = ChangeScriptReply.Parse(await ConfirmAsync(db, keys, brief.Seat, 4, brief.Token));
+        Assert.Equal(ChangeScriptStatus.Expired, expired.Status);
         Assert.Equal(0, expired.Version);
         Assert.True(expired.NowMs >= brief.HoldExpiryMs);
 
@@ -162,5 +168,34 @@ public sealed class ScriptReplyTests(StandaloneServerFixture fixture) : IClassFi
         Assert.True(released.Version > 0);
         Assert.Equal(ChangeScriptStatus.Stale, ChangeScriptReply.Parse(await ReleaseAsync(db, keys, booking.Seat, 3, booking.Token)).Status);
         Assert.Equal(ChangeScriptStatus.Unknown, ChangeScriptReply.Parse(new RedisReply(await db.ScriptEvaluateAsync("return { 'moved' }"))).Status);
+    }
+
+    [Fact]
+    public async Task Every_reply_of_the_block_and_reopen_scripts_parses_to_its_fields()
+    {
+        await using var nodes = Nodes();
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Server.Endpoint);
+        var (node, keys) = await PublishAsync(nodes);
+        var db = redis.GetDatabase();
+        var booking = (await node.ClaimAsync(ClaimRequest.Book(Calendar, SlotRange.Single(3), ContractWorld.Patient(1)))).Reservation;
+        var hold = (await node.ClaimAsync(ClaimRequest.Hold(Calendar, SlotRange.Single(4), ContractWorld.Patient(2), TimeSpan.FromMinutes(5)))).Reservation;
+
+        // Slots 3 to 5 on the one seat: a booking, a hold and a free slot closed; the two claims displaced in slot order.
+        var blocked = BlockScriptReply.Parse(Calendar, await RunAsync(db, StoreScripts.Block, keys, keys.ScriptKeys, 3, 3, "0"));
+        Assert.False(blocked.Gone);
+        Assert.Equal(3, blocked.Closed);
+        Assert.Equal(await VersionAsync(db, keys), blocked.Version);
+        Assert.Equal([new DisplacedClaim(booking, true), new DisplacedClaim(hold, false)], blocked.Displaced);
+
+        var opened = ReopenScriptReply.Parse(await RunAsync(db, StoreScripts.Reopen, keys, keys.ScriptKeys, 3, 3, "111"));
+        Assert.Equal(new ReopenScriptReply(false, 3, blocked.Version + 1), opened);
+        Assert.Equal(new ReopenScriptReply(false, 0, opened.Version), ReopenScriptReply.Parse(await RunAsync(db, StoreScripts.Reopen, keys, keys.ScriptKeys, 3, 3, "111")));
+
+        // A withdrawal (block with '1') answers the version of its gone message; then both scripts answer gone.
+        var withdrawn = BlockScriptReply.Parse(Calendar, await RunAsync(db, StoreScripts.Block, keys, keys.ScriptKeys, 0, 1, "1"));
+        Assert.Equal((false, 1, opened.Version + 1, 0), (withdrawn.Gone, withdrawn.Closed, withdrawn.Version, withdrawn.Displaced.Length));
+        var gone = BlockScriptReply.Parse(Calendar, await RunAsync(db, StoreScripts.Block, keys, keys.ScriptKeys, 0, 1, "0"));
+        Assert.Equal((true, 0, 0L, 0), (gone.Gone, gone.Closed, gone.Version, gone.Displaced.Length));
+        Assert.Equal(new ReopenScriptReply(true, 0, 0), ReopenScriptReply.Parse(await RunAsync(db, StoreScripts.Reopen, keys, keys.ScriptKeys, 0, 1, "1")));
     }
 }
