@@ -307,22 +307,15 @@ public sealed partial class RedisSlotEngine
             AuditedKeys(keys),
             FeedArgs(keys, slots.First, slots.Length, withdraw ? "1" : "0"),
             cancellationToken).ConfigureAwait(false);
-        var closed = (int)reply[0].AsInt64();
-        if (closed < 0)
+        var answer = BlockScriptReply.Parse(calendar, reply);
+        if (answer.Gone)
         {
             _readModel.Remove(calendar);
             throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{calendar} is not published.", "calendar");
         }
 
-        _feed.ObserveOwn(calendar, reply[1].AsInt64());
-        var displaced = new DisplacedClaim[reply.Count - 2];
-        for (var i = 2; i < reply.Count; i++)
-        {
-            var reservation = StoredClaim.ParseRemoved(calendar, reply[i].AsString()!, out var booked);
-            displaced[i - 2] = new DisplacedClaim(reservation, booked);
-        }
-
-        return new BlockResult(closed, displaced);
+        _feed.ObserveOwn(calendar, answer.Version);
+        return new BlockResult(answer.Closed, answer.Displaced);
     }
 
     /// <inheritdoc />
@@ -343,15 +336,15 @@ public sealed partial class RedisSlotEngine
             CalendarKeys(keys),
             FeedArgs(keys, slots.First, slots.Length, new string(offered)),
             cancellationToken).ConfigureAwait(false);
-        var opened = (int)reply[0].AsInt64();
-        if (opened < 0)
+        var answer = ReopenScriptReply.Parse(reply);
+        if (answer.Gone)
         {
             _readModel.Remove(calendar);
             throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{calendar} is not published.", "calendar");
         }
 
-        _feed.ObserveOwn(calendar, reply[1].AsInt64());
-        return opened;
+        _feed.ObserveOwn(calendar, answer.Version);
+        return answer.Opened;
     }
 
     /// <inheritdoc />

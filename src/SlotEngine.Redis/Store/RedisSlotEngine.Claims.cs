@@ -91,8 +91,8 @@ public sealed partial class RedisSlotEngine
                 (lease, active) = CombineLeases(lease, active);
 
                 var reply = await OwnWriteAsync(request.Calendar, () => RunClaimScriptAsync(link, request, calendar, keys, digest, lease, cancellationToken)).ConfigureAwait(false);
-                var status = reply[0].AsString();
-                if (status is "ok" or "again")
+                var answer = ClaimScriptReply.Parse(reply);
+                if (answer.Claimed)
                 {
                     // "again": the same request claimed earlier, under the same quota entries (a keyed
                     // request's nonce comes from its key), which stay with that claim.
@@ -100,18 +100,17 @@ public sealed partial class RedisSlotEngine
                     var reservation = new Reservation(
                         request.Calendar,
                         request.Slots,
-                        (int)reply[1].AsInt64(),
-                        reply[2].AsInt64(),
+                        answer.Seat,
+                        answer.Token,
                         request.Patient,
-                        reply[3].AsInt64() == 0 ? null : UnixMs.ToDateTimeOffset(reply[3].AsInt64()));
-                    if (status == "ok")
+                        answer.HoldExpiryMs == 0 ? null : UnixMs.ToDateTimeOffset(answer.HoldExpiryMs));
+                    if (answer.Status == ClaimScriptStatus.Ok)
                     {
                         // Expired holds reclaimed on the way are not in the reply: then the read model reloads.
                         // A booking awaiting approval comes back with an expiry (its deadline) and is kept as a hold.
-                        var held = reply[3].AsInt64() != 0;
-                        var claimed = new ReadModelClaim(reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, !held, held ? UnixMs.ToTicks(reply[3].AsInt64()) : 0);
-                        var clean = reply.Count > 5 && reply[5].AsInt64() == 0;
-                        EndOwnWrite(request.Calendar, reply[4].AsInt64(), clean ? (from, to) => _readModel.ApplyClaim(request.Calendar, from, to, claimed) : null);
+                        var held = answer.HoldExpiryMs != 0;
+                        var claimed = new ReadModelClaim(reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, !held, held ? UnixMs.ToTicks(answer.HoldExpiryMs) : 0);
+                        EndOwnWrite(request.Calendar, answer.Version, !answer.Reclaimed ? (from, to) => _readModel.ApplyClaim(request.Calendar, from, to, claimed) : null);
                     }
                     else
                     {
@@ -123,7 +122,7 @@ public sealed partial class RedisSlotEngine
                     outcome = ClaimStatus.Succeeded;
                     if (!request.IsHold)
                     {
-                        await WaitForReplicasAsync(link, keys, reservation, touch: status == "again", cancellationToken).ConfigureAwait(false);
+                        await WaitForReplicasAsync(link, keys, reservation, touch: answer.Status == ClaimScriptStatus.Again, cancellationToken).ConfigureAwait(false);
                     }
 
                     return ClaimResult.Success(reservation);
@@ -133,25 +132,25 @@ public sealed partial class RedisSlotEngine
                 EndOwnWrite(request.Calendar, 0, null);
                 await ReleaseQuotaAsync(lease, request.IdempotencyKey is null ? null : keys).ConfigureAwait(false);
                 await ReleaseQuotaAsync(active, request.IdempotencyKey is null ? null : keys).ConfigureAwait(false);
-                switch (status)
+                switch (answer.Status)
                 {
-                    case "lease" when attempt < MaxLeaseRetries:
+                    case ClaimScriptStatus.Lease when attempt < MaxLeaseRetries:
                         continue;
-                    case "lease":
+                    case ClaimScriptStatus.Lease:
                         return ClaimResult.Failed(outcome = ClaimStatus.QuotaExceeded);
-                    case "window":
+                    case ClaimScriptStatus.Window:
                         return ClaimResult.Failed(outcome = ClaimStatus.OutsideBookingWindow);
-                    case "past":
+                    case ClaimScriptStatus.Past:
                         return ClaimResult.Failed(outcome = ClaimStatus.InPast);
-                    case "closed":
+                    case ClaimScriptStatus.Closed:
                         return ClaimResult.Failed(outcome = ClaimStatus.Closed);
-                    case "taken":
+                    case ClaimScriptStatus.Taken:
                         return ClaimResult.Failed(outcome = ClaimStatus.Taken);
-                    case "reused":
+                    case ClaimScriptStatus.Reused:
                         throw Reused(request);
-                    case "tokens":
+                    case ClaimScriptStatus.Tokens:
                         throw new SlotEngineArgumentException(SlotEngineError.TokensExhausted, $"{request.Calendar} has issued all {Stores.ReadModel.MaxToken} fencing tokens it can; withdraw and publish the day again.");
-                    case "gone":
+                    case ClaimScriptStatus.Gone:
                         _readModel.Remove(request.Calendar);
                         throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{request.Calendar} is not published.", "calendar");
                     default:
@@ -200,23 +199,23 @@ public sealed partial class RedisSlotEngine
             AuditedKeys(keys),
             FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, Hex(reservation.Patient)),
             cancellationToken)).ConfigureAwait(false);
-        var ok = reply[0].AsString() == "ok";
+        var answer = ChangeScriptReply.Parse(reply);
         EndOwnWrite(
             reservation.Calendar,
-            ok ? reply[1].AsInt64() : 0,
+            answer.Version,
             (from, to) => _readModel.ApplyConfirm(reservation.Calendar, from, to, reservation.Seat, reservation.Slots.First, reservation.Token));
-        switch (reply[0].AsString())
+        switch (answer.Status)
         {
-            case "ok":
+            case ChangeScriptStatus.Ok:
 
                 var booked = reservation with { HoldExpiresAt = null };
-                await WaitForReplicasAsync(link, keys, booked, touch: reply[1].AsInt64() == 0, cancellationToken).ConfigureAwait(false);
+                await WaitForReplicasAsync(link, keys, booked, touch: answer.Version == 0, cancellationToken).ConfigureAwait(false);
                 return ClaimResult.Success(booked);
-            case "expired":
+            case ChangeScriptStatus.Expired:
                 return ClaimResult.Failed(ClaimStatus.HoldExpired);
             default:
                 // As in memory: a stale hold whose expiry has passed (by Redis's clock) reads as expired.
-                var now = UnixMs.ToDateTimeOffset(reply[1].AsInt64());
+                var now = UnixMs.ToDateTimeOffset(answer.NowMs);
                 return ClaimResult.Failed(reservation.HoldExpiresAt is { } expiry && expiry <= now ? ClaimStatus.HoldExpired : ClaimStatus.Stale);
         }
     }
@@ -247,16 +246,16 @@ public sealed partial class RedisSlotEngine
             AuditedKeys(keys),
             FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, cutoff, Hex(reservation.Patient), (int)action, actor == CancelActor.Administrator ? (int)Actor.Administrator : (int)Actor.Patient),
             cancellationToken)).ConfigureAwait(false);
-        var ok = reply[0].AsString() == "ok";
+        var answer = ChangeScriptReply.Parse(reply);
         EndOwnWrite(
             reservation.Calendar,
-            ok ? reply[1].AsInt64() : 0,
+            answer.Version,
             (from, to) => _readModel.ApplyRelease(reservation.Calendar, from, to, reservation.Seat, reservation.Slots.First, reservation.Token));
-        switch (reply[0].AsString())
+        switch (answer.Status)
         {
-            case "ok":
+            case ChangeScriptStatus.Ok:
                 return ClaimResult.Success(reservation);
-            case "late":
+            case ChangeScriptStatus.Late:
                 return ClaimResult.Failed(ClaimStatus.CancelTooLate);
             default:
                 return ClaimResult.Failed(ClaimStatus.Stale);

@@ -5,7 +5,7 @@ namespace SlotEngine.Redis;
 // Each text format the Lua scripts and the store exchange has one parse/format pair here (or, for a stored
 // claim, beside its parser in StoredClaim), and a round-trip test against a real server runs the scripts' own
 // side (tests/SlotEngine.Redis.Tests/Store/StoreFormatTests.cs). The scripts' side of each format is named
-// in its summary; change both together.
+// in its summary; change both together. The scripts' replies have their typed readers in ScriptReplies.cs.
 
 /// <summary>What a change-feed message says besides the version: nothing, a new generation of the calendar, or that it is gone.</summary>
 internal enum FeedChange

@@ -1,0 +1,194 @@
+using SlotEngine.Redis.Client;
+
+namespace SlotEngine.Redis;
+
+// The replies of the scripts that change claims, one typed reader each (the other half of issue 9's "one parse/format
+// pair per Lua<->C# format"; the text formats are in StoreFormats.cs). The Lua side of each reply is the header comment
+// and the `return { ... }` lines of its script; change both together. Round-trip tests run each script on a real server
+// in every shape (tests/SlotEngine.Redis.Tests/Store/ScriptReplyTests.cs).
+
+/// <summary>The first element of <c>claim.lua</c>'s reply.</summary>
+internal enum ClaimScriptStatus
+{
+    /// <summary>A word this version does not know (a newer script): the caller treats it as an error.</summary>
+    Unknown = 0,
+
+    /// <summary><c>ok</c>: claimed.</summary>
+    Ok,
+
+    /// <summary><c>again</c>: the same keyed request claimed earlier; the reply carries that claim.</summary>
+    Again,
+
+    /// <summary><c>gone</c>: the calendar is not published.</summary>
+    Gone,
+
+    /// <summary><c>reused</c>: the idempotency key belongs to another request.</summary>
+    Reused,
+
+    /// <summary><c>window</c>: outside the booking window (by Redis's clock).</summary>
+    Window,
+
+    /// <summary><c>past</c>: the first slot has started (by Redis's clock).</summary>
+    Past,
+
+    /// <summary><c>lease</c>: the quota lease ran out or was taken back.</summary>
+    Lease,
+
+    /// <summary><c>closed</c>: a slot is closed (blocked or outside the template) on every seat.</summary>
+    Closed,
+
+    /// <summary><c>taken</c>: no seat has all the slots free.</summary>
+    Taken,
+
+    /// <summary><c>tokens</c>: the calendar has issued every fencing token it can.</summary>
+    Tokens,
+}
+
+/// <summary>
+/// <c>claim.lua</c>'s reply: <c>{'ok', seat, token, expiry ms, version, 1 when expired holds were reclaimed}</c>,
+/// <c>{'again', seat, token, expiry ms}</c>, <c>{'reused', digest}</c> or <c>{status}</c>.
+/// </summary>
+/// <param name="Status">What happened.</param>
+/// <param name="Seat">The seat claimed (<see cref="ClaimScriptStatus.Ok"/>, <see cref="ClaimScriptStatus.Again"/>).</param>
+/// <param name="Token">Its fencing token (same).</param>
+/// <param name="HoldExpiryMs">A hold's expiry (Unix ms, Redis clock); 0 for a booking (same).</param>
+/// <param name="Version">The calendar's version after the claim (<see cref="ClaimScriptStatus.Ok"/> only; 0 otherwise).</param>
+/// <param name="Reclaimed">
+/// Whether expired holds were reclaimed on the way (<see cref="ClaimScriptStatus.Ok"/>); also true when the reply does not
+/// say (a script older than the flag), so that the read model reloads rather than applying a change it cannot see whole.
+/// </param>
+/// <param name="Digest">The digest of the request that owns the key (<see cref="ClaimScriptStatus.Reused"/> only).</param>
+internal readonly record struct ClaimScriptReply(ClaimScriptStatus Status, int Seat, long Token, long HoldExpiryMs, long Version, bool Reclaimed, string? Digest)
+{
+    /// <summary>Whether the claim exists now (<see cref="ClaimScriptStatus.Ok"/> or <see cref="ClaimScriptStatus.Again"/>).</summary>
+    public bool Claimed => Status is ClaimScriptStatus.Ok or ClaimScriptStatus.Again;
+
+    /// <summary>Reads a reply; an unknown word gives <see cref="ClaimScriptStatus.Unknown"/> and no fields.</summary>
+    /// <exception cref="InvalidCastException">A known word with elements that are not numbers.</exception>
+    public static ClaimScriptReply Parse(RedisReply reply)
+    {
+        var status = reply.Count > 0 ? StatusOf(reply[0].AsString()) : ClaimScriptStatus.Unknown;
+        switch (status)
+        {
+            case ClaimScriptStatus.Ok:
+                return new ClaimScriptReply(status, (int)reply[1].AsInt64(), reply[2].AsInt64(), reply[3].AsInt64(), reply[4].AsInt64(), reply.Count <= 5 || reply[5].AsInt64() != 0, null);
+            case ClaimScriptStatus.Again:
+                return new ClaimScriptReply(status, (int)reply[1].AsInt64(), reply[2].AsInt64(), reply[3].AsInt64(), 0, false, null);
+            case ClaimScriptStatus.Reused:
+                return new ClaimScriptReply(status, 0, 0, 0, 0, false, reply.Count > 1 ? reply[1].AsString() : null);
+            default:
+                return new ClaimScriptReply(status, 0, 0, 0, 0, false, null);
+        }
+    }
+
+    private static ClaimScriptStatus StatusOf(string? word) => word switch
+    {
+        "ok" => ClaimScriptStatus.Ok,
+        "again" => ClaimScriptStatus.Again,
+        "gone" => ClaimScriptStatus.Gone,
+        "reused" => ClaimScriptStatus.Reused,
+        "window" => ClaimScriptStatus.Window,
+        "past" => ClaimScriptStatus.Past,
+        "lease" => ClaimScriptStatus.Lease,
+        "closed" => ClaimScriptStatus.Closed,
+        "taken" => ClaimScriptStatus.Taken,
+        "tokens" => ClaimScriptStatus.Tokens,
+        _ => ClaimScriptStatus.Unknown,
+    };
+}
+
+/// <summary>The first element of <c>confirm.lua</c>'s and <c>release.lua</c>'s replies.</summary>
+internal enum ChangeScriptStatus
+{
+    /// <summary>A word this version does not know: the callers treat it as <see cref="Stale"/>.</summary>
+    Unknown = 0,
+
+    /// <summary><c>ok</c>: done (for a confirm, possibly earlier: then the version is 0).</summary>
+    Ok,
+
+    /// <summary><c>stale</c>: the reservation does not hold its claim (any more).</summary>
+    Stale,
+
+    /// <summary><c>expired</c> (confirm only): the hold's expiry has passed.</summary>
+    Expired,
+
+    /// <summary><c>late</c> (release only): past the cancellation cutoff.</summary>
+    Late,
+}
+
+/// <summary>
+/// The reply of <c>confirm.lua</c> (<c>{'ok', version (0 when booked already)}</c>, <c>{'stale', now ms}</c>,
+/// <c>{'expired', now ms}</c>) or <c>release.lua</c> (<c>{'ok', version}</c>, <c>{'stale'}</c>, <c>{'late'}</c>).
+/// </summary>
+/// <param name="Status">What happened.</param>
+/// <param name="Version">The calendar's version after the change (<see cref="ChangeScriptStatus.Ok"/>; 0: nothing written).</param>
+/// <param name="NowMs">Redis's clock (Unix ms) when the script refused (confirm only; 0 when the reply does not say).</param>
+internal readonly record struct ChangeScriptReply(ChangeScriptStatus Status, long Version, long NowMs)
+{
+    /// <summary>Reads a reply of <c>confirm.lua</c> or <c>release.lua</c>.</summary>
+    /// <exception cref="InvalidCastException">A second element that is not a number.</exception>
+    public static ChangeScriptReply Parse(RedisReply reply)
+    {
+        var status = reply.Count > 0 ? StatusOf(reply[0].AsString()) : ChangeScriptStatus.Unknown;
+        var second = reply.Count > 1 ? reply[1].AsInt64() : 0;
+        return status == ChangeScriptStatus.Ok
+            ? new ChangeScriptReply(status, second, 0)
+            : new ChangeScriptReply(status, 0, second);
+    }
+
+    private static ChangeScriptStatus StatusOf(string? word) => word switch
+    {
+        "ok" => ChangeScriptStatus.Ok,
+        "stale" => ChangeScriptStatus.Stale,
+        "expired" => ChangeScriptStatus.Expired,
+        "late" => ChangeScriptStatus.Late,
+        _ => ChangeScriptStatus.Unknown,
+    };
+}
+
+/// <summary>
+/// <c>block.lua</c>'s reply: <c>{-1}</c> when the calendar is not published, else <c>{closed seats, version,
+/// displaced claim descriptions...}</c> (each in <see cref="StoredClaim.FormatRemoved"/>'s text).
+/// </summary>
+/// <param name="Gone">The calendar is not published (nothing else is set).</param>
+/// <param name="Closed">How many seat-slots were closed.</param>
+/// <param name="Version">The calendar's version after the block (for a withdrawal, the version of its <c>gone</c> message).</param>
+/// <param name="Displaced">The live claims removed, in the script's order.</param>
+internal readonly record struct BlockScriptReply(bool Gone, int Closed, long Version, DisplacedClaim[] Displaced)
+{
+    /// <summary>Reads a reply for <paramref name="calendar"/> (the descriptions carry no calendar).</summary>
+    /// <exception cref="InvalidCastException">An element that is not of its type.</exception>
+    /// <exception cref="FormatException">A description that is not a removed claim.</exception>
+    public static BlockScriptReply Parse(CalendarKey calendar, RedisReply reply)
+    {
+        var closed = (int)reply[0].AsInt64();
+        if (closed < 0)
+        {
+            return new BlockScriptReply(true, 0, 0, []);
+        }
+
+        var displaced = reply.Count > 2 ? new DisplacedClaim[reply.Count - 2] : [];
+        for (var i = 2; i < reply.Count; i++)
+        {
+            var reservation = StoredClaim.ParseRemoved(calendar, reply[i].AsString()!, out var booked);
+            displaced[i - 2] = new DisplacedClaim(reservation, booked);
+        }
+
+        return new BlockScriptReply(false, closed, reply[1].AsInt64(), displaced);
+    }
+}
+
+/// <summary><c>reopen.lua</c>'s reply: <c>{-1, 0}</c> when the calendar is not published, else <c>{opened seats, version}</c>.</summary>
+/// <param name="Gone">The calendar is not published (nothing else is set).</param>
+/// <param name="Opened">How many seat-slots were opened.</param>
+/// <param name="Version">The calendar's version after the reopen (unchanged when nothing opened).</param>
+internal readonly record struct ReopenScriptReply(bool Gone, int Opened, long Version)
+{
+    /// <summary>Reads a reply.</summary>
+    /// <exception cref="InvalidCastException">An element that is not a number.</exception>
+    public static ReopenScriptReply Parse(RedisReply reply)
+    {
+        var opened = (int)reply[0].AsInt64();
+        return opened < 0 ? new ReopenScriptReply(true, 0, 0) : new ReopenScriptReply(false, opened, reply[1].AsInt64());
+    }
+}
