@@ -65,37 +65,7 @@ public sealed partial class RedisSlotEngine
             "a",
             limit,
         };
-        var fixedArgs = args.Count;
-        for (var round = 0; round < MaxQuotaRounds; round++)
-        {
-            var reply = await EvalAsync(StoreScripts.QuotaAcquire, [key], [.. args], cancellationToken).ConfigureAwait(false);
-            if (reply[0].AsInt64() == 1)
-            {
-                var deadline = reply[1].AsInt64();
-                var fields = new string[reply.Count - 2];
-                for (var i = 2; i < reply.Count; i++)
-                {
-                    fields[i - 2] = reply[i].AsString()!;
-                }
-
-                return new QuotaLease(key, fields, reference + "|" + nonce + "|" + deadline.ToString(System.Globalization.CultureInfo.InvariantCulture), nonce, deadline);
-            }
-
-            var dead = await FindDeadEntriesAsync(reply, cancellationToken, pastDaysDead: true).ConfigureAwait(false);
-            if (dead.Count == 0)
-            {
-                return null;
-            }
-
-            args.RemoveRange(fixedArgs, args.Count - fixedArgs);
-            foreach (var (field, value) in dead)
-            {
-                args.Add(field);
-                args.Add(value);
-            }
-        }
-
-        return null;
+        return await TakeEntriesAsync(key, args, nonce, reference, pastDaysDead: true, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -61,6 +61,17 @@ public sealed partial class RedisSlotEngine
             args.Add(rule.MaxPerDay);
         }
 
+        return await TakeEntriesAsync(key, args, nonce, reference, pastDaysDead: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs <c>quota_acquire.lua</c> on <paramref name="key"/> with <paramref name="args"/> (nonce, calendar reference,
+    /// lease, skew, expiry, then the rules): the lease on success; when a rule is full, the named calendars are asked
+    /// which entries are dead, those are passed to the next round for removal, and the round is tried again
+    /// (<see cref="MaxQuotaRounds"/> at most). Null: full. Shared by the daily quotas and the active-appointment cap.
+    /// </summary>
+    private async ValueTask<QuotaLease?> TakeEntriesAsync(string key, List<RedisArgument> args, string nonce, string reference, bool pastDaysDead, CancellationToken cancellationToken)
+    {
         var fixedArgs = args.Count;
         for (var round = 0; round < MaxQuotaRounds; round++)
         {
@@ -77,7 +88,7 @@ public sealed partial class RedisSlotEngine
                 return new QuotaLease(key, fields, reference + "|" + nonce + "|" + deadline.ToString(CultureInfo.InvariantCulture), nonce, deadline);
             }
 
-            var dead = await FindDeadEntriesAsync(reply, cancellationToken).ConfigureAwait(false);
+            var dead = await FindDeadEntriesAsync(reply, cancellationToken, pastDaysDead).ConfigureAwait(false);
             if (dead.Count == 0)
             {
                 return null;
