@@ -3,20 +3,9 @@
 -- -> {'ok', version (0 when it was booked already)} | {'stale', now ms} | {'expired', now ms}
 local meta, claims = KEYS[1], KEYS[3]
 local now = now_ms()
-if redis.call('EXISTS', meta) == 0 then
-  return { 'stale', now }
-end
 local seat, first, token = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local v = redis.call('HGET', claims, field(seat, first))
-if not v then
-  return { 'stale', now }
-end
-local c = parse(v)
-if c.token ~= token or c.first ~= first then
-  return { 'stale', now }
-end
--- ARGV[7] the reservation's patient hex: a claim of this token made for another patient is not its claim.
-if c.patient ~= ARGV[7] then
+local c = reserved_claim(meta, claims, seat, first, token, ARGV[7])
+if not c then
   return { 'stale', now }
 end
 if c.kind == 'b' then

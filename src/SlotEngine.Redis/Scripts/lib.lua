@@ -96,3 +96,21 @@ local function open_day(meta, free, claims, nonces, channel, spublish, ref, tpl,
   end
   return 'ok', version
 end
+
+-- The claim a reservation names (seat, first slot, token, the patient's hex), parsed; nil when the day is gone or
+-- the claim there is not this reservation's (another token, first slot or patient): the caller answers 'stale'.
+-- Shared by confirm, release and outcome, so a reservation is checked one way everywhere.
+local function reserved_claim(meta, claims, seat, first, token, patient)
+  if redis.call('EXISTS', meta) == 0 then
+    return nil
+  end
+  local v = redis.call('HGET', claims, field(seat, first))
+  if not v then
+    return nil
+  end
+  local c = parse(v)
+  if c.token ~= token or c.first ~= first or c.patient ~= patient then
+    return nil
+  end
+  return c
+end

@@ -5,16 +5,9 @@
 -- -> {'ok', now ms} | {'stale', now ms}
 local meta, claims = KEYS[1], KEYS[3]
 local now = now_ms()
-if redis.call('EXISTS', meta) == 0 then
-  return { 'stale', now }
-end
 local seat, first, token = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local v = redis.call('HGET', claims, field(seat, first))
-if not v then
-  return { 'stale', now }
-end
-local c = parse(v)
-if c.token ~= token or c.first ~= first or c.patient ~= ARGV[7] or c.kind ~= 'b' then
+local c = reserved_claim(meta, claims, seat, first, token, ARGV[7])
+if not c or c.kind ~= 'b' then
   return { 'stale', now }
 end
 if KEYS[5] then

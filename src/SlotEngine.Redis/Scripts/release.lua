@@ -2,20 +2,9 @@
 -- ARGV[8] the reservation's patient hex. KEYS[5] (optional) the audit stream; ARGV[9] its action (3 release, 4 cancel), [10] actor.
 -- An expired hold no longer owns its slots. -> {'ok', version} | {'stale'} | {'late'}
 local meta, free, claims = KEYS[1], KEYS[2], KEYS[3]
-if redis.call('EXISTS', meta) == 0 then
-  return { 'stale' }
-end
 local seat, first, token = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local v = redis.call('HGET', claims, field(seat, first))
-if not v then
-  return { 'stale' }
-end
-local c = parse(v)
-if c.token ~= token or c.first ~= first then
-  return { 'stale' }
-end
--- ARGV[8] the reservation's patient hex: a claim of this token made for another patient is not its claim.
-if c.patient ~= ARGV[8] then
+local c = reserved_claim(meta, claims, seat, first, token, ARGV[8])
+if not c then
   return { 'stale' }
 end
 local now = now_ms()
