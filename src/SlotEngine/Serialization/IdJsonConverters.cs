@@ -15,87 +15,94 @@ namespace SlotEngine.Serialization;
 // "42:2026-11-23". Reading is strict: a wrong token type, a missing or repeated member, or a value
 // out of range is a JsonException.
 
-/// <summary>Reads and writes a <see cref="ProviderId"/> as a JSON number.</summary>
-public sealed class ProviderIdJsonConverter : JsonConverter<ProviderId>
+/// <summary>
+/// The one shape of every integer id's converter: a JSON number, and decimal text as a dictionary key.
+/// Derived converters say only how an id is made from its number and back (and may refuse a number).
+/// </summary>
+/// <typeparam name="T">The id type.</typeparam>
+public abstract class Int32IdJsonConverter<T> : JsonConverter<T>
+    where T : struct
 {
     /// <inheritdoc />
-    public override ProviderId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => new(JsonFormats.ReadInt32(ref reader));
+    public sealed override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => Create(JsonFormats.ReadInt32(ref reader));
 
     /// <inheritdoc />
-    public override void Write(Utf8JsonWriter writer, ProviderId value, JsonSerializerOptions options) => writer.WriteNumberValue(value.Value);
+    public sealed override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteNumberValue(ValueOf(value));
+    }
 
     /// <inheritdoc />
-    public override ProviderId ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => new(JsonFormats.ReadInt32Name(ref reader));
+    public sealed override T ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => Create(JsonFormats.ReadInt32Name(ref reader));
 
     /// <inheritdoc />
-    public override void WriteAsPropertyName(Utf8JsonWriter writer, ProviderId value, JsonSerializerOptions options) => writer.WritePropertyName(JsonFormats.Name(value.Value));
+    public sealed override void WriteAsPropertyName(Utf8JsonWriter writer, T value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WritePropertyName(JsonFormats.Name(ValueOf(value)));
+    }
+
+    /// <summary>The id of a number read (throws <see cref="JsonException"/> for a number no id has).</summary>
+    /// <param name="value">The number.</param>
+    /// <returns>The id.</returns>
+    protected abstract T Create(int value);
+
+    /// <summary>The number of an id.</summary>
+    /// <param name="id">The id.</param>
+    /// <returns>Its number.</returns>
+    protected abstract int ValueOf(T id);
+}
+
+/// <summary>Reads and writes a <see cref="ProviderId"/> as a JSON number.</summary>
+public sealed class ProviderIdJsonConverter : Int32IdJsonConverter<ProviderId>
+{
+    /// <inheritdoc />
+    protected override ProviderId Create(int value) => new(value);
+
+    /// <inheritdoc />
+    protected override int ValueOf(ProviderId id) => id.Value;
 }
 
 /// <summary>Reads and writes a <see cref="ClinicId"/> as a JSON number.</summary>
-public sealed class ClinicIdJsonConverter : JsonConverter<ClinicId>
+public sealed class ClinicIdJsonConverter : Int32IdJsonConverter<ClinicId>
 {
     /// <inheritdoc />
-    public override ClinicId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => new(JsonFormats.ReadInt32(ref reader));
+    protected override ClinicId Create(int value) => new(value);
 
     /// <inheritdoc />
-    public override void Write(Utf8JsonWriter writer, ClinicId value, JsonSerializerOptions options) => writer.WriteNumberValue(value.Value);
-
-    /// <inheritdoc />
-    public override ClinicId ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => new(JsonFormats.ReadInt32Name(ref reader));
-
-    /// <inheritdoc />
-    public override void WriteAsPropertyName(Utf8JsonWriter writer, ClinicId value, JsonSerializerOptions options) => writer.WritePropertyName(JsonFormats.Name(value.Value));
+    protected override int ValueOf(ClinicId id) => id.Value;
 }
 
 /// <summary>Reads and writes a <see cref="FacilityId"/> as a JSON number.</summary>
-public sealed class FacilityIdJsonConverter : JsonConverter<FacilityId>
+public sealed class FacilityIdJsonConverter : Int32IdJsonConverter<FacilityId>
 {
     /// <inheritdoc />
-    public override FacilityId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => new(JsonFormats.ReadInt32(ref reader));
+    protected override FacilityId Create(int value) => new(value);
 
     /// <inheritdoc />
-    public override void Write(Utf8JsonWriter writer, FacilityId value, JsonSerializerOptions options) => writer.WriteNumberValue(value.Value);
-
-    /// <inheritdoc />
-    public override FacilityId ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => new(JsonFormats.ReadInt32Name(ref reader));
-
-    /// <inheritdoc />
-    public override void WriteAsPropertyName(Utf8JsonWriter writer, FacilityId value, JsonSerializerOptions options) => writer.WritePropertyName(JsonFormats.Name(value.Value));
+    protected override int ValueOf(FacilityId id) => id.Value;
 }
 
 /// <summary>Reads and writes a <see cref="BranchId"/> as a JSON number.</summary>
-public sealed class BranchIdJsonConverter : JsonConverter<BranchId>
+public sealed class BranchIdJsonConverter : Int32IdJsonConverter<BranchId>
 {
     /// <inheritdoc />
-    public override BranchId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => new(JsonFormats.ReadInt32(ref reader));
+    protected override BranchId Create(int value) => new(value);
 
     /// <inheritdoc />
-    public override void Write(Utf8JsonWriter writer, BranchId value, JsonSerializerOptions options) => writer.WriteNumberValue(value.Value);
-
-    /// <inheritdoc />
-    public override BranchId ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => new(JsonFormats.ReadInt32Name(ref reader));
-
-    /// <inheritdoc />
-    public override void WriteAsPropertyName(Utf8JsonWriter writer, BranchId value, JsonSerializerOptions options) => writer.WritePropertyName(JsonFormats.Name(value.Value));
+    protected override int ValueOf(BranchId id) => id.Value;
 }
 
 /// <summary>Reads and writes a <see cref="CityCode"/> as a JSON number (1 to 81).</summary>
-public sealed class CityCodeJsonConverter : JsonConverter<CityCode>
+public sealed class CityCodeJsonConverter : Int32IdJsonConverter<CityCode>
 {
     /// <inheritdoc />
-    public override CityCode Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => Make(JsonFormats.ReadInt32(ref reader));
-
-    /// <inheritdoc />
-    public override void Write(Utf8JsonWriter writer, CityCode value, JsonSerializerOptions options) => writer.WriteNumberValue(value.Value);
-
-    /// <inheritdoc />
-    public override CityCode ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => Make(JsonFormats.ReadInt32Name(ref reader));
-
-    /// <inheritdoc />
-    public override void WriteAsPropertyName(Utf8JsonWriter writer, CityCode value, JsonSerializerOptions options) => writer.WritePropertyName(JsonFormats.Name(value.Value));
-
-    private static CityCode Make(int value) =>
+    protected override CityCode Create(int value) =>
         value is >= 1 and <= 81 ? new CityCode(value) : throw new JsonException($"A city code is a province plate code from 1 to 81, not {value}.");
+
+    /// <inheritdoc />
+    protected override int ValueOf(CityCode id) => id.Value;
 }
 
 /// <summary>Reads and writes a <see cref="PatientKey"/> as 16 lowercase hex digits (a 64-bit number does not fit a JSON number that JavaScript reads exactly).</summary>
