@@ -35,7 +35,9 @@ public sealed partial class InMemorySlotEngine
         }
     }
 
-    private ClaimResult ClaimOnCalendar(Calendar calendar, in ClaimRequest request, long now)
+    // patientIndex: the patient's directory index when the caller (the bar and cap checks) has looked it
+    // up already, so one claim looks the patient up once; null: looked up here, after the time rules.
+    private ClaimResult ClaimOnCalendar(Calendar calendar, in ClaimRequest request, long now, uint? patientIndex = null)
     {
         var first = request.Slots.First;
         var time = _rules.CheckTime(calendar.Day, TodayAt(now), calendar.Layout.StartUtcTicks(first), now);
@@ -44,7 +46,7 @@ public sealed partial class InMemorySlotEngine
             return ClaimResult.Failed(time);
         }
 
-        var patient = _patients.IndexOf(request.Patient);
+        var patient = patientIndex ?? _patients.IndexOf(request.Patient);
         if (!_quotas.TryAcquire(Options.Quotas, patient, calendar.Provider, calendar.Day, now, out var tickets))
         {
             return ClaimResult.Failed(ClaimStatus.QuotaExceeded);

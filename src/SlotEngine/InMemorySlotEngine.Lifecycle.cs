@@ -101,7 +101,7 @@ public sealed partial class InMemorySlotEngine : IAuditSource
             return ClaimOnCalendar(calendar, request, now);
         }
 
-        // One directory lookup for the bar and the cap (the calendar step looks the patient up again).
+        // One directory lookup for the bar, the cap and the calendar step (passed on below).
         var patient = _patients.IndexOf(request.Patient);
         if (checksBars && _bars.IsBarred(patient, calendar.Provider.Clinic.Branch.Value, now))
         {
@@ -110,7 +110,7 @@ public sealed partial class InMemorySlotEngine : IAuditSource
 
         if (limit == 0)
         {
-            return ClaimOnCalendar(calendar, request, now);
+            return ClaimOnCalendar(calendar, request, now, patient);
         }
 
         var ledger = Volatile.Read(ref _active) ?? InitActive();
@@ -123,7 +123,7 @@ public sealed partial class InMemorySlotEngine : IAuditSource
         var result = ClaimResult.Failed(ClaimStatus.Taken);
         try
         {
-            result = ClaimOnCalendar(calendar, request, now);
+            result = ClaimOnCalendar(calendar, request, now, patient);
         }
         finally
         {

@@ -41,6 +41,8 @@ internal sealed class AuditLog
     /// <summary>Appends a record (its <see cref="AuditRecord.Position"/> is set here) and returns its position.</summary>
     public long Append(in AuditRecord record)
     {
+        // Each appender gets its own position (atomic +1); a reader may see Count past a record not yet
+        // Ready, and stops there until the Volatile.Write below publishes it.
         var position = Interlocked.Increment(ref _next) - 1;
         var segment = SegmentFor(position);
         var index = (int)(position - segment.Start);

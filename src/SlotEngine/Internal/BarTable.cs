@@ -25,6 +25,7 @@ internal sealed class BarTable
     /// <summary>Bars the patient from the branch until <paramref name="untilTicks"/>, or keeps a later end already set.</summary>
     public void Bar(uint patient, int branch, long untilTicks)
     {
+        // Set before the entry is added: a claim that still reads 0 skips the table and is ordered before this bar.
         Volatile.Write(ref _everSet, 1);
         var key = KeyOf(patient, branch);
         while (true)

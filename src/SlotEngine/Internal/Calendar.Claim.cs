@@ -90,6 +90,8 @@ internal sealed partial class Calendar
 
     private long IssueToken(int seat, int first, int length)
     {
+        // Atomic +1: every claim gets a token no other claim on this calendar ever had (fencing); readers
+        // of LastToken may see a token whose cells are not written yet.
         var token = Interlocked.Increment(ref _lastToken);
         if (token > ClaimCell.MaxToken)
         {
@@ -120,6 +122,7 @@ internal sealed partial class Calendar
         Volatile.Write(ref _cells[CellIndex(seat, first)], ClaimCell.Pack(kind, head: true, token, patient));
         if (kind == ClaimCell.KindHeld)
         {
+            // Counts live holds (+1 here, −1 by whoever removes or confirms one); 0 lets readers skip expiry work.
             Interlocked.Increment(ref _liveHolds);
             LowerEarliestHoldExpiry(holdExpiryTicks);
         }
@@ -137,6 +140,8 @@ internal sealed partial class Calendar
         var current = Volatile.Read(ref _earliestHoldExpiry);
         while (expiryTicks < current)
         {
+            // Only lowers: the CAS fails if another writer moved it since `current`, and we retry against that value,
+            // so the field stays ≤ every live hold's expiry. A reader may see it too low (harmless: an extra scan), never too high.
             var seen = Interlocked.CompareExchange(ref _earliestHoldExpiry, expiryTicks, current);
             if (seen == current)
             {

@@ -16,6 +16,7 @@ internal sealed partial class Calendar
             return;
         }
 
+        // Full-fence swap before Join: a change after Join's whole read finds _index set and refreshes it.
         Interlocked.Exchange(ref _index, index);
         index.Join(Provider.GroupMember, this);
     }
@@ -23,6 +24,7 @@ internal sealed partial class Calendar
     /// <summary>Leaves the index (withdrawn or replaced).</summary>
     public void DetachIndex()
     {
+        // Takes the index away atomically: exactly one detacher gets it and detaches; later refreshes see null.
         var index = Interlocked.Exchange(ref _index, null);
         index?.Detach(Provider.GroupMember, this);
     }

@@ -75,6 +75,7 @@ internal sealed partial class Calendar
             }
         }
 
+        // The head CAS above made this thread the one that turned the hold into a booking: −1 exactly once.
         Interlocked.Decrement(ref _liveHolds);
         BumpVersion();
         RefreshIndex(first, end);
@@ -233,6 +234,7 @@ internal sealed partial class Calendar
 
         if (held)
         {
+            // Only the head CAS winner gets here, so a removed hold is counted off exactly once.
             Interlocked.Decrement(ref _liveHolds);
         }
 

@@ -123,6 +123,8 @@ internal sealed partial class Calendar
         while (slot < end)
         {
             var wordEnd = Math.Min(end, (slot | 63) + 1);
+            // Atomic OR: sets only bits this thread owns (their cells are 0), never clobbering a racing claim CAS
+            // on other bits of the word; a claimer sees the slots free from the moment the OR lands.
             Interlocked.Or(ref _free[WordIndex(seat, slot)], RangeMask(slot, wordEnd));
             slot = wordEnd;
         }
@@ -136,6 +138,8 @@ internal sealed partial class Calendar
         return ones << (from & 63);
     }
 
+    // Atomic +1 after a change's cells and bits are written: a reader that sees version v sees every change
+    // counted in v; it may also see cells of a change whose bump has not landed yet.
     private void BumpVersion() => Interlocked.Increment(ref _version);
 
     /// <summary>

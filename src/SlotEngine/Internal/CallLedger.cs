@@ -36,6 +36,8 @@ internal sealed class CallLedger
                 continue;
             }
 
+            // A counter only: atomic +1 gives each caller a distinct count, so one caller per PruneEvery
+            // increments prunes; readers need no consistent view of it.
             if (entry.Used == 0 && Interlocked.Increment(ref _added) % PruneEvery == 0)
             {
                 Prune(nowTicks);
@@ -60,6 +62,8 @@ internal sealed class CallLedger
     }
 
     /// <summary>Gives back a place taken by a claim that did not happen.</summary>
+    // Atomic −1 of a place this caller took by the CAS in TryTake, so Used stays ≥ 0; a reader may see the
+    // place still taken until this runs (it then refuses a claim it could have had, never admits one too many).
     public static void GiveBack(Entry entry) => Interlocked.Decrement(ref entry.Used);
 
     /// <summary>How many places a live call has used (tests, diagnostics).</summary>

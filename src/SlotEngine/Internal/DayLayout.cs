@@ -107,6 +107,7 @@ public sealed class DayLayout
         var table = Volatile.Read(ref _holdExpiries);
         if (table is null)
         {
+            // Made once: the CAS from null succeeds for one caller; readers see null (no holds yet) or the winner's table.
             Interlocked.CompareExchange(ref _holdExpiries, new KeyTable(_holdBits, payloadLength: 1), null);
             table = Volatile.Read(ref _holdExpiries)!;
         }

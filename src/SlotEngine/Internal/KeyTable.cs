@@ -204,6 +204,8 @@ internal sealed class KeyTable
             var at = segment.Home(key);
             for (var probe = 0; probe < ProbeLimit; probe++, at = (at + 1) & mask)
             {
+                // Keys are only ever CASed 0 → key (never moved or removed): a racing insert is seen as 0
+                // (not found yet) or as its key, never as a torn or different value at this place.
                 var current = Volatile.Read(ref segment.KeyOf(at));
                 if (current == wanted)
                 {
@@ -249,6 +251,8 @@ internal sealed class KeyTable
     {
         var previous = Volatile.Read(ref _segments[k - 1])!;
         var bits = _firstBits + (_growthBits * k);
+        // Publishes segment k once: the CAS from null succeeds for one grower; a loser's segment is dropped and
+        // everyone returns the winner's. A reader sees null (skips k: the key is not there yet) or the whole segment.
         Interlocked.CompareExchange(ref _segments[k], new Segment(bits, previous.Base + previous.Places, PayloadLength), null);
         return Volatile.Read(ref _segments[k])!;
     }

@@ -180,7 +180,9 @@ internal sealed class QuotaLedger(SlotDirectory directory, int expectedClaimsPer
                     break;
                 }
 
-                // Empty or dead → pending: exactly one claimer wins this entry.
+                // Empty or dead → pending: exactly one claimer wins this entry (the CAS fails if anyone took,
+                // committed or freed it since `current` was read). A concurrent reader sees Pending as taken
+                // until Commit writes the claim or Abort writes 0.
                 if (Interlocked.CompareExchange(ref entry, Pending, current) == current)
                 {
                     return i;
@@ -231,6 +233,7 @@ internal sealed class QuotaDay
         var current = Volatile.Read(ref table);
         if (current is null)
         {
+            // Made once per scope: the CAS from null succeeds for one caller; a loser's table is dropped and all use the winner's.
             Interlocked.CompareExchange(ref table, new KeyTable(firstBits, limit, QuotaLedger.GrowthBits), null);
             current = Volatile.Read(ref table)!;
         }
