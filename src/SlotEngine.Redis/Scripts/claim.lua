@@ -5,8 +5,15 @@
 -- ReadModel.MaxToken, passed in so that the limit is written once), [16] '1' when the last key is the audit stream,
 -- [17] actor, [18] channel (codes of the core's Actor and BookingChannel, for the audit record), [19] ms before which a
 -- booking needs approval (0 = never), [20] its approval deadline ms: such a booking is kept as a hold expiring then.
+-- [21] (standalone server only; absent or 0 = none) the first of the patient's admission keys, [22] the first admission
+-- argument (admission_check in lib.lua): the patient's rules are then judged and taken in this script, with the claim.
 -- -> {'ok', seat, token, expiry ms, version, 1 when expired holds were reclaimed on the way} | {'again', seat, token, expiry ms} | {'reused', digest} | {status}
+--    | an admission refusal ({'barred'}, {'call'}, {'full', ...})
+local admit_at = tonumber(ARGV[21] or '0')
 local meta, free, claims, nonces, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+if admit_at == 5 then
+  idem = nil
+end
 local audit = nil
 if ARGV[16] == '1' then
   audit = KEYS[#KEYS]
@@ -27,6 +34,14 @@ if idem then
     return { 'again', tonumber(seat), tonumber(token), tonumber(expiry) }
   end
 end
+local admitted = nil
+if admit_at > 0 then
+  local refusal
+  admitted, refusal = admission_check(admit_at, tonumber(ARGV[22]))
+  if refusal then
+    return refusal
+  end
+end
 local now = now_ms()
 if now < tonumber(ARGV[9]) or now >= tonumber(ARGV[10]) then
   return { 'window' }
@@ -34,7 +49,7 @@ end
 if now >= tonumber(ARGV[8]) then
   return { 'past' }
 end
-if ARGV[11] ~= '' and (now >= tonumber(ARGV[12]) or redis.call('HGET', nonces, ARGV[11]) == 'x' .. ARGV[12]) then
+if ARGV[11] ~= '' and not admitted and (now >= tonumber(ARGV[12]) or redis.call('HGET', nonces, ARGV[11]) == 'x' .. ARGV[12]) then
   return { 'lease' }
 end
 local wpl = tonumber(redis.call('HGET', meta, 'wpl'))
@@ -78,6 +93,9 @@ local token = redis.call('HINCRBY', meta, 'tok', 1)
 if token > tonumber(ARGV[15]) then
   redis.call('HINCRBY', meta, 'tok', -1)
   return { 'tokens' }
+end
+if admitted then
+  admission_take(admitted)
 end
 local kind, expiry = 'b', 0
 if tonumber(ARGV[7]) > 0 then

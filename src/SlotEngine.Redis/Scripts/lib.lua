@@ -114,3 +114,130 @@ local function reserved_claim(meta, claims, seat, first, token, patient)
   end
   return c
 end
+
+-- Patient-side admission: the patient's bar, active-appointment cap and daily quotas (and, on a standalone server, a
+-- call's limit) judged in one step by this server's TIME. Run by admit.lua on the patient's tag (a cluster: the
+-- two-step lease protocol of docs/quotas-distributed.md), or inside claim.lua on a standalone server, where the
+-- entries are written in the same step as the claim (no lease to give back). Keys from KEYS[k]:
+--   [k] the patient's bars {a:<patient hex>}:b ("<branch>" -> bar end ms), [k+1] the active entries {a:<patient hex>},
+--   [k+2] the patient's day of quota entries {a:<patient hex>}:q:<yyyymmdd>, [k+3] the call's counter (only with a call limit).
+--   Entry fields "<scope>:<id>:<i>" (the cap's: "a:<i>") -> "<provider>:<yyyymmdd>|<nonce>|<lease deadline ms>".
+-- Arguments from ARGV[a]: [a] nonce, [a+1] the claim's calendar, [a+2] lease ms, [a+3] clock-skew grace ms,
+--   [a+4] branch ('' = no bar check), [a+5] active cap (0 = none), [a+6] active key expiry (unix ms),
+--   [a+7] quota key expiry (unix ms), [a+8] call limit (0 = none), [a+9] call count retention ms, [a+10] quota rule
+--   count n, then n pairs (scope, limit), then triples ('a' or 'q', field, value) of entries proven dead (removed when unchanged).
+-- admission_check returns a plan, or a refusal reply: {'barred'} | {'call'} | {'full', 1 if the cap is full else 0,
+-- 1 if a quota rule is full else 0, then per entry of each full rule: 'a' or 'q', field, value, 1 if its lease (plus grace) has passed}.
+
+-- One rule's entries: the free field, the field this nonce holds already (and its deadline), the others (for a full rule).
+local function scan_rule(hash, mark, scope, limit, nonce, grace, now, undecided)
+  local free_field, own_field, own_deadline = nil, nil, nil
+  local others = {}
+  for e = 0, limit - 1 do
+    local f = scope .. ':' .. e
+    local v = redis.call('HGET', hash, f)
+    if not v then
+      free_field = free_field or f
+    else
+      local entry_nonce, deadline = string.match(v, '|([^|]+)|(%d+)$')
+      if entry_nonce == nonce then
+        -- The same request (same idempotency key) took this entry already: share it.
+        own_field, own_deadline = f, tonumber(deadline)
+      else
+        table.insert(others, { mark, f, v, (tonumber(deadline) + grace <= now) and 1 or 0 })
+      end
+    end
+  end
+  if own_field then
+    return own_field, false, own_deadline
+  end
+  if free_field then
+    return free_field, true, nil
+  end
+  for _, x in ipairs(others) do
+    table.insert(undecided, x)
+  end
+  return nil, false, nil
+end
+
+local function admission_check(k, a)
+  local now = now_ms()
+  local bars, active, quota = KEYS[k], KEYS[k + 1], KEYS[k + 2]
+  local n = tonumber(ARGV[a + 10])
+  local i = a + 11 + 2 * n
+  while i + 2 <= #ARGV do
+    local h = (ARGV[i] == 'a') and active or quota
+    if redis.call('HGET', h, ARGV[i + 1]) == ARGV[i + 2] then
+      redis.call('HDEL', h, ARGV[i + 1])
+    end
+    i = i + 3
+  end
+  local call_limit = tonumber(ARGV[a + 8])
+  if call_limit > 0 and tonumber(redis.call('GET', KEYS[k + 3]) or '0') >= call_limit then
+    return nil, { 'call' }
+  end
+  if ARGV[a + 4] ~= '' then
+    local untilMs = redis.call('HGET', bars, ARGV[a + 4])
+    if untilMs and tonumber(untilMs) > now then
+      return nil, { 'barred' }
+    end
+  end
+  local nonce, grace = ARGV[a], tonumber(ARGV[a + 3])
+  local plan = { take = {}, fields_a = {}, fields_q = {}, deadline = nil }
+  local undecided, active_full, quota_full = {}, 0, 0
+  local function choose(hash, mark, scope, limit, fields)
+    local f, fresh, own_deadline = scan_rule(hash, mark, scope, limit, nonce, grace, now, undecided)
+    if not f then
+      return false
+    end
+    if own_deadline and (not plan.deadline or own_deadline < plan.deadline) then
+      plan.deadline = own_deadline
+    end
+    if fresh then
+      table.insert(plan.take, { hash, f })
+    end
+    table.insert(fields, f)
+    return true
+  end
+  local cap = tonumber(ARGV[a + 5])
+  if cap > 0 and not choose(active, 'a', 'a', cap, plan.fields_a) then
+    active_full = 1
+  end
+  for r = 0, n - 1 do
+    if not choose(quota, 'q', ARGV[a + 11 + 2 * r], tonumber(ARGV[a + 12 + 2 * r]), plan.fields_q) then
+      quota_full = 1
+    end
+  end
+  if active_full + quota_full > 0 then
+    local reply = { 'full', active_full, quota_full }
+    for _, x in ipairs(undecided) do
+      for _, y in ipairs(x) do
+        table.insert(reply, y)
+      end
+    end
+    return nil, reply
+  end
+  plan.deadline = plan.deadline or (now + tonumber(ARGV[a + 2]))
+  plan.value = ARGV[a + 1] .. '|' .. nonce .. '|' .. plan.deadline
+  plan.k, plan.a = k, a
+  return plan, nil
+end
+
+-- Writes a plan's entries (and takes the call's place): nothing of it is written before this.
+local function admission_take(plan)
+  local k, a = plan.k, plan.a
+  for _, t in ipairs(plan.take) do
+    redis.call('HSET', t[1], t[2], plan.value)
+  end
+  if #plan.fields_a > 0 then
+    redis.call('PEXPIREAT', KEYS[k + 1], ARGV[a + 6])
+  end
+  if #plan.fields_q > 0 then
+    redis.call('PEXPIREAT', KEYS[k + 2], ARGV[a + 7])
+  end
+  if tonumber(ARGV[a + 8]) > 0 then
+    if redis.call('INCR', KEYS[k + 3]) == 1 then
+      redis.call('PEXPIRE', KEYS[k + 3], ARGV[a + 9])
+    end
+  end
+end

@@ -5,7 +5,8 @@ namespace SlotEngine.Redis;
 /// <summary>
 /// Attendance outcomes and bars (<see cref="BarPolicy"/>). A patient's bars are a hash
 /// <c>{a:&lt;patient hex&gt;}:b</c> of branch to bar end (unix ms), on the patient's own hash tag (the shard of the
-/// active-appointment entries), judged by that shard's <c>TIME</c>.
+/// active-appointment entries), judged by that shard's <c>TIME</c> in the claim's admission step (<c>admission_check</c>
+/// in <c>lib.lua</c>: with the cap and quota entries in one script, in the claim script itself on a standalone server).
 /// </summary>
 public sealed partial class RedisSlotEngine
 {
@@ -55,16 +56,6 @@ public sealed partial class RedisSlotEngine
     {
         cancellationToken.ThrowIfCancellationRequested();
         var reply = await EvalAsync(StoreScripts.BarLift, [_keys.BarKey(patient)], [branch.Value], cancellationToken).ConfigureAwait(false);
-        return reply.AsInt64() == 1;
-    }
-
-    /// <summary>
-    /// Whether the patient is barred from the calendar's branch: one round trip to the patient's shard, only for claims that
-    /// bars apply to (<see cref="BookingRules.ChecksBars"/>). Made before the claim's quota step, after its call place.
-    /// </summary>
-    private async ValueTask<bool> IsBarredAsync(PatientKey patient, Stores.ReadModelCalendar calendar, CancellationToken cancellationToken)
-    {
-        var reply = await EvalAsync(StoreScripts.BarCheck, [(RedisKey)_keys.BarKey(patient)], [calendar.Branch.Value], cancellationToken).ConfigureAwait(false);
         return reply.AsInt64() == 1;
     }
 }

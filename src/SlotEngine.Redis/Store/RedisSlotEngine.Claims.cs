@@ -13,11 +13,13 @@ public sealed partial class RedisSlotEngine
     /// <remarks>
     /// Order of work: validate locally (same exceptions as in memory); with an idempotency key, claim the
     /// key's owner record (another request with it is refused) and return an earlier result if there is
-    /// one; take quota entries under the patient's hash tag; run the
-    /// claim script on the calendar (which judges time by Redis's clock and refuses a quota lease that
-    /// ran out); give the quota entries back when the claim definitely did not happen. A connection lost
-    /// or a timeout leaves the outcome unknown: the entries stay (they resolve against the calendar
-    /// later), the exception is thrown, and a retry with the same idempotency key is safe.
+    /// one. On a standalone server the claim script then judges the patient's bar, cap, quotas and call limit and
+    /// takes their entries in the same step as the claim: one round trip, nothing to give back. In a cluster the
+    /// patient's keys are on another shard: <c>admit.lua</c> there judges the bar and takes the cap and quota entries
+    /// in one step (the call's limit is a round trip before it), then the claim script on the calendar (which judges
+    /// time by Redis's clock and refuses a lease that ran out); the entries are given back when the claim definitely
+    /// did not happen. A connection lost or a timeout leaves the outcome unknown: the entries stay (they resolve
+    /// against the calendar later), the exception is thrown, and a retry with the same idempotency key is safe.
     /// </remarks>
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ClaimResult> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken = default)
@@ -57,7 +59,12 @@ public sealed partial class RedisSlotEngine
 
         try
         {
-            if (_readModel.Rules.CountsAgainstCall(request))
+            // The patient's rules (bar, cap, quotas): on a standalone server judged and taken inside the claim script
+            // (with the call's limit: one round trip for all); in a cluster by admit.lua on the patient's shard first,
+            // under a lease the claim script checks (the call's counter is on a third shard: its own round trip).
+            var cluster = _keys.Cluster;
+            var admission = AdmissionOf(request, calendar, digest, withCall: !cluster);
+            if (cluster && _readModel.Rules.CountsAgainstCall(request))
             {
                 callPlace = await TakeCallPlaceAsync(request.CallId!, cancellationToken).ConfigureAwait(false);
                 if (callPlace is null)
@@ -66,31 +73,24 @@ public sealed partial class RedisSlotEngine
                 }
             }
 
-            if (_readModel.Rules.ChecksBars(request) && await IsBarredAsync(request.Patient, calendar, cancellationToken).ConfigureAwait(false))
-            {
-                return ClaimResult.Failed(outcome = ClaimStatus.Barred);
-            }
-
             // No local pre-check of "in the past" or the booking window: the claim script judges both by Redis
             // TIME, and this node's clock may run ahead (it would refuse what Redis books). Issue 8.4.
             for (var attempt = 0; ; attempt++)
             {
-                var active = await AcquireActiveAsync(request, calendar, digest, cancellationToken).ConfigureAwait(false);
-                if (active is null)
+                var lease = QuotaLease.None;
+                if (cluster && admission is not null)
                 {
-                    return ClaimResult.Failed(outcome = ClaimStatus.ActiveLimitReached);
+                    var (admitted, refusal) = await AdmitAsync(admission, cancellationToken).ConfigureAwait(false);
+                    if (admitted is null)
+                    {
+                        return ClaimResult.Failed(outcome = refusal);
+                    }
+
+                    lease = admitted;
                 }
 
-                var lease = await AcquireQuotaAsync(request, calendar, digest, cancellationToken, active.IsEmpty ? null : active.Nonce).ConfigureAwait(false);
-                if (lease is null)
-                {
-                    await ReleaseQuotaAsync(active, request.IdempotencyKey is null ? null : keys).ConfigureAwait(false);
-                    return ClaimResult.Failed(outcome = ClaimStatus.QuotaExceeded);
-                }
-
-                (lease, active) = CombineLeases(lease, active);
-
-                var reply = await OwnWriteAsync(request.Calendar, () => RunClaimScriptAsync(link, request, calendar, keys, digest, lease, cancellationToken)).ConfigureAwait(false);
+                var inScript = cluster ? null : admission;
+                var reply = await OwnWriteAsync(request.Calendar, () => RunClaimScriptAsync(link, request, calendar, keys, digest, lease, inScript, cancellationToken)).ConfigureAwait(false);
                 var answer = ClaimScriptReply.Parse(reply);
                 if (answer.Claimed)
                 {
@@ -128,12 +128,26 @@ public sealed partial class RedisSlotEngine
                     return ClaimResult.Success(reservation);
                 }
 
-                // Every other answer means the claim did not happen: give the quota entries back.
+                // Every other answer means the claim did not happen: give the entries back (in the claim script, none were taken).
                 EndOwnWrite(request.Calendar, 0, null);
                 await ReleaseQuotaAsync(lease, request.IdempotencyKey is null ? null : keys).ConfigureAwait(false);
-                await ReleaseQuotaAsync(active, request.IdempotencyKey is null ? null : keys).ConfigureAwait(false);
                 switch (answer.Status)
                 {
+                    case ClaimScriptStatus.Full when inScript is not null && attempt < MaxQuotaRounds - 1:
+                        var dead = await FindDeadEntriesAsync(reply, cancellationToken).ConfigureAwait(false);
+                        if (dead.Count == 0)
+                        {
+                            return ClaimResult.Failed(outcome = FullRefusal(reply));
+                        }
+
+                        inScript.SetDead(dead);
+                        continue;
+                    case ClaimScriptStatus.Full:
+                        return ClaimResult.Failed(outcome = FullRefusal(reply));
+                    case ClaimScriptStatus.Barred:
+                        return ClaimResult.Failed(outcome = ClaimStatus.Barred);
+                    case ClaimScriptStatus.CallLimit:
+                        return ClaimResult.Failed(outcome = ClaimStatus.CallLimitReached);
                     case ClaimScriptStatus.Lease when attempt < MaxLeaseRetries:
                         continue;
                     case ClaimScriptStatus.Lease:
@@ -299,7 +313,11 @@ public sealed partial class RedisSlotEngine
         return _readModel.ValidateReservation(reservation);
     }
 
-    private ValueTask<RedisReply> RunClaimScriptAsync(StoreConnection.Link link, ClaimRequest request, ReadModelCalendar calendar, CalendarKeySet keys, string digest, QuotaLease lease, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <c>claim.lua</c>: with <paramref name="lease"/>'s nonce and deadline (a cluster's admission step), or, with
+    /// <paramref name="admission"/> (a standalone server), judging and taking the patient's rules in the same script.
+    /// </summary>
+    private ValueTask<RedisReply> RunClaimScriptAsync(StoreConnection.Link link, ClaimRequest request, ReadModelCalendar calendar, CalendarKeySet keys, string digest, QuotaLease lease, Admission? admission, CancellationToken cancellationToken)
     {
         var (open, close) = _readModel.Rules.BookingWindowOf(calendar.Day);
         var holdMs = request.HoldFor is { } ttl ? Math.Max(1, (long)Math.Ceiling(ttl.TotalMilliseconds)) : 0;
@@ -307,16 +325,19 @@ public sealed partial class RedisSlotEngine
         RedisKey[] scriptKeys = request.IdempotencyKey is { } key
             ? [keys.Meta, keys.Free, keys.Claims, keys.Nonces, keys.IdempotencyPrefix + key]
             : CalendarKeys(keys);
+        var admitAt = 0;
+        if (admission is not null)
+        {
+            admitAt = scriptKeys.Length + 1; // Lua counts from 1
+            scriptKeys = [.. scriptKeys, .. admission.Keys];
+        }
+
         if (_readModel.Rules.Audit)
         {
             scriptKeys = [.. scriptKeys, keys.Audit];
         }
 
-        return _redis.EvalShaAsync(
-            link,
-            StoreScripts.Claim,
-            scriptKeys,
-            FeedArgs(
+        var args = FeedArgs(
                 keys,
                 request.Slots.First,
                 request.Slots.Length,
@@ -325,7 +346,7 @@ public sealed partial class RedisSlotEngine
                 UnixMs.FromTicks(calendar.Layout.StartUtcTicks(request.Slots.First)),
                 UnixMs.FromTicks(open),
                 UnixMs.FromTicks(close),
-                lease.Nonce,
+                admission is null ? lease.Nonce : admission.TakesEntries ? admission.Nonce : string.Empty,
                 lease.DeadlineMs,
                 digest,
                 _retentionMs,
@@ -334,8 +355,14 @@ public sealed partial class RedisSlotEngine
                 (int)request.Actor,
                 (int)request.Channel,
                 approvalNeededBefore == 0 ? 0 : UnixMs.FromTicks(approvalNeededBefore),
-                approvalDeadline == 0 ? 0 : UnixMs.FromTicks(approvalDeadline)),
-            cancellationToken);
+                approvalDeadline == 0 ? 0 : UnixMs.FromTicks(approvalDeadline));
+        if (admission is not null)
+        {
+            // ARGV[21] the first admission key, ARGV[22] the first admission argument (after these two).
+            args = [.. args, admitAt, args.Length + 3, .. admission.Args];
+        }
+
+        return _redis.EvalShaAsync(link, StoreScripts.Claim, scriptKeys, args, cancellationToken);
     }
 
     /// <summary>

@@ -11,7 +11,8 @@ public sealed partial class RedisSlotEngine
     /// (<c>{k:&lt;call id&gt;}</c>, usually another shard than the calendar), before the claim, as quota entries
     /// are taken: a claim that definitely did not happen gives it back, one whose outcome is unknown keeps it.
     /// So the limit is never exceeded; a lost connection may cost the call a place. One round trip, only for
-    /// claims that name a call while the limit is set.
+    /// claims that name a call while the limit is set, and only in a cluster (the counter is on another shard than the
+    /// patient's keys); on a standalone server the claim script takes the place with the claim (<c>admission_check</c>).
     /// </summary>
     /// <returns>The counter's key, or null when the call has used every place.</returns>
     private async ValueTask<string?> TakeCallPlaceAsync(string callId, CancellationToken cancellationToken)
@@ -33,60 +34,6 @@ public sealed partial class RedisSlotEngine
     private static string NonceOf(ClaimRequest request, string digest) => request.IdempotencyKey is { } idempotencyKey
         ? Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(idempotencyKey + "\n" + digest)))[..32]
         : Guid.NewGuid().ToString("N");
-
-    /// <summary>
-    /// Takes one of the patient's active-appointment entries (<see cref="SlotEngineOptions.MaxActiveAppointments"/>) in
-    /// <c>{a:&lt;patient hex&gt;}</c>, with the same script and the same liveness protocol as the daily quota entries
-    /// (docs/quotas-distributed.md): the entry names the claim's calendar and nonce, the claim script records the nonce,
-    /// and a full cap asks each named calendar whether its claim still lives. An entry of a day before today is dead
-    /// (it is no longer a future appointment). <see cref="QuotaLease.None"/> when there is no cap; null when it is full.
-    /// </summary>
-    private async ValueTask<QuotaLease?> AcquireActiveAsync(ClaimRequest request, ReadModelCalendar calendar, string digest, CancellationToken cancellationToken)
-    {
-        var limit = _readModel.Rules.MaxActiveAppointments;
-        if (limit == 0)
-        {
-            return QuotaLease.None;
-        }
-
-        var key = _keys.ActiveKey(request.Patient);
-        var nonce = NonceOf(request, digest);
-        var reference = StoreKeys.CalendarRef(request.Calendar);
-        // Outlives every entry it can hold: no claim is later than the booking horizon.
-        var expireAt = UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(Today.AddDays(_readModel.Rules.BookingHorizonDays + 2), Options.TimeZone));
-        var args = new List<RedisArgument>
-        {
-            nonce,
-            reference,
-            (long)Math.Ceiling(_options.QuotaLease.TotalMilliseconds),
-            (long)Math.Ceiling(_options.ClockSkewAllowance.TotalMilliseconds),
-            expireAt,
-            1,
-            "a",
-            limit,
-        };
-        return await TakeEntriesAsync(key, args, nonce, reference, pastDaysDead: true, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// The lease the claim script checks, and the other one: both share one nonce, and the claim must land before
-    /// the earlier of their deadlines (a failed keyed claim burns that same deadline, so a twin is refused).
-    /// </summary>
-    private static (QuotaLease Claim, QuotaLease Other) CombineLeases(QuotaLease quota, QuotaLease active)
-    {
-        if (active.IsEmpty)
-        {
-            return (quota, active);
-        }
-
-        if (quota.IsEmpty)
-        {
-            return (active, quota);
-        }
-
-        var deadline = Math.Min(quota.DeadlineMs, active.DeadlineMs);
-        return (quota with { DeadlineMs = deadline }, active with { DeadlineMs = deadline });
-    }
 
     private async ValueTask GiveCallPlaceBackAsync(string? key)
     {

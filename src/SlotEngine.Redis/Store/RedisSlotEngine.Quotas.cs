@@ -6,14 +6,46 @@ using StackExchange.Redis;
 namespace SlotEngine.Redis;
 
 /// <summary>
-/// Quota entries taken for one claim: their fields in the patient's day hash and the value written
-/// there (<c>&lt;calendar&gt;|&lt;nonce&gt;|&lt;lease deadline ms&gt;</c>). Empty when no rule applies.
+/// The patient-side entries taken for one claim by <c>admit.lua</c> (the two-step protocol of a cluster): the
+/// active-appointment cap's field in <see cref="ActiveKey"/> and the daily quotas' fields in <see cref="QuotaKey"/>
+/// (both on the patient's hash tag), all written with one value
+/// (<c>&lt;calendar&gt;|&lt;nonce&gt;|&lt;lease deadline ms&gt;</c>). Empty when no entry was taken.
 /// </summary>
-internal sealed record QuotaLease(string Key, string[] Fields, string Value, string Nonce, long DeadlineMs)
+internal sealed record QuotaLease(RedisKey ActiveKey, RedisKey QuotaKey, string? ActiveField, string[] QuotaFields, string Value, string Nonce, long DeadlineMs)
 {
-    public static readonly QuotaLease None = new(string.Empty, [], string.Empty, string.Empty, 0);
+    public static readonly QuotaLease None = new(default, default, null, [], string.Empty, string.Empty, 0);
 
-    public bool IsEmpty => Fields.Length == 0;
+    public bool IsEmpty => ActiveField is null && QuotaFields.Length == 0;
+}
+
+/// <summary>
+/// What one claim asks of the patient's side (<c>admission_check</c> in <c>lib.lua</c>): the keys (bars, active
+/// entries, the day's quota entries, and a call's counter when the call limit is judged in the same script) and the
+/// arguments; <see cref="SetDead"/> replaces the tail of entries proven dead between rounds.
+/// </summary>
+internal sealed class Admission(RedisKey[] keys, List<RedisArgument> args, string nonce, bool takesEntries)
+{
+    private readonly int _fixed = args.Count;
+
+    public RedisKey[] Keys { get; } = keys;
+
+    public List<RedisArgument> Args { get; } = args;
+
+    public string Nonce { get; } = nonce;
+
+    /// <summary>Whether a rule with entries (the cap, a quota) applies: then the claim records the nonce.</summary>
+    public bool TakesEntries { get; } = takesEntries;
+
+    public void SetDead(List<(string Mark, string Field, string Value)> dead)
+    {
+        Args.RemoveRange(_fixed, Args.Count - _fixed);
+        foreach (var (mark, field, value) in dead)
+        {
+            Args.Add(mark);
+            Args.Add(field);
+            Args.Add(value);
+        }
+    }
 }
 
 public sealed partial class RedisSlotEngine
@@ -21,111 +53,140 @@ public sealed partial class RedisSlotEngine
     private const int MaxQuotaRounds = 3;
 
     /// <summary>
-    /// Takes one entry per quota rule in the patient's day hash (<c>{q:patient:day}</c>), or none. When a
-    /// rule is full, its entries are checked against their calendars: an entry is dead when the claim made
-    /// under its nonce is gone, or when no claim was made under it and its lease has passed; dead ones are
-    /// removed and the round is tried again. Null: the quota is exceeded. See docs/quotas-distributed.md.
+    /// The patient-side rules a claim meets, as one admission (<c>admission_check</c> in <c>lib.lua</c>): the bar on
+    /// the calendar's branch (<see cref="BookingRules.ChecksBars"/>), the active-appointment cap, one entry per daily
+    /// quota rule, and (<paramref name="withCall"/>: a standalone server, where every key is on one server) the call's
+    /// limit. Null when none applies: then the claim has no admission step at all.
     /// </summary>
-    private async ValueTask<QuotaLease?> AcquireQuotaAsync(ClaimRequest request, ReadModelCalendar calendar, string digest, CancellationToken cancellationToken, string? nonceOverride = null)
+    /// <param name="request">The claim.</param>
+    /// <param name="calendar">Its calendar.</param>
+    /// <param name="digest">The request's digest (a keyed request's nonce comes from it).</param>
+    /// <param name="withCall">Whether the call's limit is judged in the admission too.</param>
+    /// <param name="nonce">The nonce to use instead of the request's (a rebuild's).</param>
+    /// <param name="quotasOnly">Only the daily quotas (a rebuild retakes the entries of its bookings).</param>
+    private Admission? AdmissionOf(in ClaimRequest request, ReadModelCalendar calendar, string digest, bool withCall, string? nonce = null, bool quotasOnly = false)
     {
-        var rules = Options.Quotas.Rules;
-        if (rules.Count == 0)
+        var rules = _readModel.Rules;
+        var quotas = Options.Quotas.Rules;
+        var bars = !quotasOnly && rules.ChecksBars(request);
+        var cap = quotasOnly ? 0 : rules.MaxActiveAppointments;
+        var call = withCall && !quotasOnly && rules.CountsAgainstCall(request);
+        if (!bars && cap == 0 && quotas.Count == 0 && !call)
         {
-            return QuotaLease.None;
+            return null;
         }
 
-        var key = _keys.QuotaKey(request.Patient, calendar.Day);
-        // A keyed request's nonce is its key's and request's hash: the same request sent twice (a retry, or
-        // several clients at once) shares one set of entries, and the calendar's script lets one of them claim.
-        var nonce = nonceOverride ?? NonceOf(request, digest);
-        var reference = StoreKeys.CalendarRef(request.Calendar);
-        var expireAt = UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(calendar.Day.AddDays(2), Options.TimeZone));
-        var args = new List<RedisArgument>
+        nonce ??= NonceOf(request, digest);
+        var active = _keys.ActiveKey(request.Patient);
+        var quota = _keys.QuotaKey(request.Patient, calendar.Day);
+        RedisKey[] keys = call
+            ? [_keys.BarKey(request.Patient), active, quota, _keys.CallKey(request.CallId!)]
+            : [_keys.BarKey(request.Patient), active, quota];
+        var args = new List<RedisArgument>(11 + (2 * quotas.Count))
         {
             nonce,
-            reference,
+            StoreKeys.CalendarRef(request.Calendar),
             (long)Math.Ceiling(_options.QuotaLease.TotalMilliseconds),
             (long)Math.Ceiling(_options.ClockSkewAllowance.TotalMilliseconds),
-            expireAt,
-            rules.Count,
+            bars ? calendar.Branch.Value : string.Empty,
+            cap,
+            // The active entries outlive every claim they can hold: none is later than the booking horizon.
+            cap == 0 ? 0 : UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(Today.AddDays(rules.BookingHorizonDays + 2), Options.TimeZone)),
+            // A day's quota entries: two days after the day.
+            UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(calendar.Day.AddDays(2), Options.TimeZone)),
+            call ? rules.MaxClaimsPerCall : 0,
+            call ? (long)Math.Ceiling(rules.CallRetention.TotalMilliseconds) : 0,
+            quotas.Count,
         };
-        foreach (var rule in rules)
+        foreach (var rule in quotas)
         {
-            var scope = rule.Scope switch
+            args.Add(rule.Scope switch
             {
                 QuotaScope.Provider => "p:" + calendar.Key.Provider.Value.ToString(CultureInfo.InvariantCulture),
                 QuotaScope.Clinic => "c:" + calendar.Clinic.Value.ToString(CultureInfo.InvariantCulture),
                 _ => "f:" + calendar.Facility.Value.ToString(CultureInfo.InvariantCulture),
-            };
-            args.Add(scope);
+            });
             args.Add(rule.MaxPerDay);
         }
 
-        return await TakeEntriesAsync(key, args, nonce, reference, pastDaysDead: false, cancellationToken).ConfigureAwait(false);
+        return new Admission(keys, args, nonce, cap > 0 || quotas.Count > 0);
     }
 
     /// <summary>
-    /// Runs <c>quota_acquire.lua</c> on <paramref name="key"/> with <paramref name="args"/> (nonce, calendar reference,
-    /// lease, skew, expiry, then the rules): the lease on success; when a rule is full, the named calendars are asked
-    /// which entries are dead, those are passed to the next round for removal, and the round is tried again
-    /// (<see cref="MaxQuotaRounds"/> at most). Null: full. Shared by the daily quotas and the active-appointment cap.
+    /// Runs <c>admit.lua</c> on the patient's tag: the bar, the cap and the quotas in one step. On success the lease
+    /// (entries taken, one deadline); when a rule is full, the named calendars are asked which of its entries are dead,
+    /// those go to the next round for removal, and the round is tried again (<see cref="MaxQuotaRounds"/> at most).
+    /// See docs/quotas-distributed.md.
     /// </summary>
-    private async ValueTask<QuotaLease?> TakeEntriesAsync(string key, List<RedisArgument> args, string nonce, string reference, bool pastDaysDead, CancellationToken cancellationToken)
+    /// <returns>The lease, or null and why the claim is refused.</returns>
+    private async ValueTask<(QuotaLease? Lease, ClaimStatus Refusal)> AdmitAsync(Admission admission, CancellationToken cancellationToken)
     {
-        var fixedArgs = args.Count;
+        admission.SetDead([]);
+        var refusal = ClaimStatus.QuotaExceeded;
         for (var round = 0; round < MaxQuotaRounds; round++)
         {
-            var reply = await EvalAsync(StoreScripts.QuotaAcquire, [key], [.. args], cancellationToken).ConfigureAwait(false);
-            if (reply[0].AsInt64() == 1)
+            var reply = await EvalAsync(StoreScripts.Admit, admission.Keys, [.. admission.Args], cancellationToken).ConfigureAwait(false);
+            switch (reply[0].AsString())
             {
-                var deadline = reply[1].AsInt64();
-                var fields = new string[reply.Count - 2];
-                for (var i = 2; i < reply.Count; i++)
-                {
-                    fields[i - 2] = reply[i].AsString()!;
-                }
+                case "ok":
+                    var deadline = reply[1].AsInt64();
+                    var activeField = reply[2].AsString();
+                    var fields = new string[reply.Count - 3];
+                    for (var i = 3; i < reply.Count; i++)
+                    {
+                        fields[i - 3] = reply[i].AsString()!;
+                    }
 
-                return new QuotaLease(key, fields, reference + "|" + nonce + "|" + deadline.ToString(CultureInfo.InvariantCulture), nonce, deadline);
-            }
+                    var value = admission.Args[1].ToString() + "|" + admission.Nonce + "|" + deadline.ToString(CultureInfo.InvariantCulture);
+                    return (new QuotaLease(admission.Keys[1], admission.Keys[2], string.IsNullOrEmpty(activeField) ? null : activeField, fields, value, admission.Nonce, deadline), ClaimStatus.Succeeded);
+                case "barred":
+                    return (null, ClaimStatus.Barred);
+                case "call":
+                    return (null, ClaimStatus.CallLimitReached);
+                case "full":
+                    refusal = FullRefusal(reply);
+                    var dead = await FindDeadEntriesAsync(reply, cancellationToken).ConfigureAwait(false);
+                    if (dead.Count == 0)
+                    {
+                        return (null, refusal);
+                    }
 
-            var dead = await FindDeadEntriesAsync(reply, cancellationToken, pastDaysDead).ConfigureAwait(false);
-            if (dead.Count == 0)
-            {
-                return null;
-            }
-
-            args.RemoveRange(fixedArgs, args.Count - fixedArgs);
-            foreach (var (field, value) in dead)
-            {
-                args.Add(field);
-                args.Add(value);
+                    admission.SetDead(dead);
+                    break;
+                default:
+                    throw new SlotEngineRedisException($"The admission script answered '{reply}'.");
             }
         }
 
-        return null;
+        return (null, refusal);
     }
 
-    /// <summary>Asks each calendar named by an undecided entry whether the claim made under its nonce still lives.</summary>
-    /// <param name="reply">The acquire script's answer.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <param name="pastDaysDead">True for the active-appointment cap's entries: a claim of a day before today no longer counts.</param>
-    private async ValueTask<List<(string Field, string Value)>> FindDeadEntriesAsync(RedisReply reply, CancellationToken cancellationToken, bool pastDaysDead = false)
+    /// <summary>Which rule a <c>full</c> admission reply refuses by: the cap when it is full (it is judged first), else a quota.</summary>
+    private static ClaimStatus FullRefusal(RedisReply reply) => reply[1].AsInt64() == 1 ? ClaimStatus.ActiveLimitReached : ClaimStatus.QuotaExceeded;
+
+    /// <summary>
+    /// Asks each calendar named by an undecided entry of a <c>full</c> admission reply (quads from element 3: 'a' or
+    /// 'q', field, value, 1 when its lease has passed) whether the claim made under its nonce still lives.
+    /// </summary>
+    /// <returns>The dead entries: (mark, field, value).</returns>
+    private async ValueTask<List<(string Mark, string Field, string Value)>> FindDeadEntriesAsync(RedisReply reply, CancellationToken cancellationToken)
     {
-        var byCalendar = new Dictionary<string, List<(string Field, string Value, string Nonce, bool LeasePassed)>>(StringComparer.Ordinal);
-        for (var i = 1; i + 2 < reply.Count; i += 3)
+        var byCalendar = new Dictionary<string, List<(string Mark, string Field, string Value, string Nonce, bool LeasePassed)>>(StringComparer.Ordinal);
+        for (var i = 3; i + 3 < reply.Count; i += 4)
         {
-            var field = reply[i].AsString()!;
-            var value = reply[i + 1].AsString()!;
+            var mark = reply[i].AsString()!;
+            var field = reply[i + 1].AsString()!;
+            var value = reply[i + 2].AsString()!;
             var parts = value.Split('|');
             if (!byCalendar.TryGetValue(parts[0], out var list))
             {
                 byCalendar[parts[0]] = list = [];
             }
 
-            list.Add((field, value, parts[1], reply[i + 2].AsInt64() == 1));
+            list.Add((mark, field, value, parts[1], reply[i + 3].AsInt64() == 1));
         }
 
-        var dead = new List<(string Field, string Value)>();
+        var dead = new List<(string Mark, string Field, string Value)>();
         foreach (var (reference, entries) in byCalendar)
         {
             if (!StoreKeys.TryParseCalendarRef(reference, out var calendar))
@@ -133,12 +194,8 @@ public sealed partial class RedisSlotEngine
                 continue;
             }
 
-            if (pastDaysDead && calendar.Day < Today)
-            {
-                dead.AddRange(entries.Select(e => (e.Field, e.Value)));
-                continue;
-            }
-
+            // The cap counts future appointments only: its entries of a day before today are dead.
+            var pastDay = calendar.Day < Today;
             var keys = _keys.For(calendar);
             var args = new RedisArgument[3 + entries.Count];
             args[0] = keys.Feed;
@@ -149,15 +206,26 @@ public sealed partial class RedisSlotEngine
                 args[3 + i] = entries[i].Nonce;
             }
 
-            var live = await EvalAsync(StoreScripts.Live, CalendarKeys(keys), args, cancellationToken).ConfigureAwait(false);
+            RedisReply live = default;
+            if (!pastDay || entries.Exists(e => e.Mark != "a"))
+            {
+                live = await EvalAsync(StoreScripts.Live, CalendarKeys(keys), args, cancellationToken).ConfigureAwait(false);
+            }
+
             for (var i = 0; i < entries.Count; i++)
             {
+                if (pastDay && entries[i].Mark == "a")
+                {
+                    dead.Add((entries[i].Mark, entries[i].Field, entries[i].Value));
+                    continue;
+                }
+
                 // 0: the claim was made and is gone. 2: never made under this nonce; once the lease has
-                // passed (by the quota shard's clock, plus the skew allowance) it never can be.
+                // passed (by the patient's shard's clock, plus the skew allowance) it never can be.
                 var answer = live[i].AsInt64();
                 if (answer == 0 || (answer == 2 && entries[i].LeasePassed))
                 {
-                    dead.Add((entries[i].Field, entries[i].Value));
+                    dead.Add((entries[i].Mark, entries[i].Field, entries[i].Value));
                 }
             }
         }
@@ -166,10 +234,10 @@ public sealed partial class RedisSlotEngine
     }
 
     /// <summary>
-    /// Gives back the entries of a claim that definitely did not happen. Best effort: an entry left behind
-    /// dies with its lease. A keyed request's entries may be shared with a twin of the same request still
-    /// on its way to the calendar, so its lease is first burned there (<paramref name="sharedOn"/>): if a
-    /// claim already used it, the entries stay with that claim.
+    /// Gives back the entries of a claim that definitely did not happen (both of the patient's hashes in one script).
+    /// Best effort: an entry left behind dies with its lease. A keyed request's entries may be shared with a twin of
+    /// the same request still on its way to the calendar, so its lease is first burned there (<paramref name="sharedOn"/>):
+    /// if a claim already used it, the entries stay with that claim.
     /// </summary>
     private async ValueTask ReleaseQuotaAsync(QuotaLease lease, CalendarKeySet? sharedOn)
     {
@@ -195,16 +263,24 @@ public sealed partial class RedisSlotEngine
             }
         }
 
-        var args = new RedisArgument[lease.Fields.Length * 2];
-        for (var i = 0; i < lease.Fields.Length; i++)
+        var args = new RedisArgument[1 + (2 * (lease.QuotaFields.Length + (lease.ActiveField is null ? 0 : 1)))];
+        args[0] = lease.Value;
+        var at = 1;
+        if (lease.ActiveField is { } activeField)
         {
-            args[2 * i] = lease.Fields[i];
-            args[(2 * i) + 1] = lease.Value;
+            args[at++] = 1;
+            args[at++] = activeField;
+        }
+
+        foreach (var field in lease.QuotaFields)
+        {
+            args[at++] = 2;
+            args[at++] = field;
         }
 
         try
         {
-            await EvalAsync(StoreScripts.QuotaRelease, [lease.Key], args, CancellationToken.None).ConfigureAwait(false);
+            await EvalAsync(StoreScripts.QuotaRelease, [lease.ActiveKey, lease.QuotaKey], args, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {

@@ -57,8 +57,9 @@ public sealed partial class RedisSlotEngine
         foreach (var booking in list)
         {
             var request = ClaimRequest.Book(calendar, booking.Slots, booking.Patient);
-            var lease = await AcquireQuotaAsync(request, local, "r" + booking.Token.ToString(CultureInfo.InvariantCulture), cancellationToken, nonceOverride: "r" + booking.Token.ToString(CultureInfo.InvariantCulture)).ConfigureAwait(false);
-            if (lease is null)
+            var nonce = "r" + booking.Token.ToString(CultureInfo.InvariantCulture);
+            if (AdmissionOf(request, local, nonce, withCall: false, nonce, quotasOnly: true) is { } admission
+                && (await AdmitAsync(admission, cancellationToken).ConfigureAwait(false)).Lease is null)
             {
                 _options.Warning?.Invoke($"Rebuilt booking {booking} exceeds its patient's quota (the other claims survived the failover); it is kept.");
             }

@@ -42,6 +42,15 @@ internal enum ClaimScriptStatus
 
     /// <summary><c>tokens</c>: the calendar has issued every fencing token it can.</summary>
     Tokens,
+
+    /// <summary><c>barred</c> (admission in the claim script): the patient is barred from the branch.</summary>
+    Barred,
+
+    /// <summary><c>call</c> (admission in the claim script): the call has used every place.</summary>
+    CallLimit,
+
+    /// <summary><c>full</c> (admission in the claim script): the cap or a quota rule is full; the reply lists its entries.</summary>
+    Full,
 }
 
 /// <summary>
@@ -93,6 +102,9 @@ internal readonly record struct ClaimScriptReply(ClaimScriptStatus Status, int S
         "closed" => ClaimScriptStatus.Closed,
         "taken" => ClaimScriptStatus.Taken,
         "tokens" => ClaimScriptStatus.Tokens,
+        "barred" => ClaimScriptStatus.Barred,
+        "call" => ClaimScriptStatus.CallLimit,
+        "full" => ClaimScriptStatus.Full,
         _ => ClaimScriptStatus.Unknown,
     };
 }

@@ -5,7 +5,7 @@ namespace SlotEngine.Redis;
 /// <summary>
 /// Names every key and channel the store uses. All of one calendar's keys share the hash tag
 /// <c>{p:&lt;provider&gt;:&lt;yyyymmdd&gt;}</c>, so one script changes them atomically on one cluster
-/// slot; a patient's quota entries for a day live under <c>{q:&lt;patient hex&gt;:&lt;yyyymmdd&gt;}</c>
+/// slot; a patient's quota entries, active-appointment entries and bars live under <c>{a:&lt;patient hex&gt;}</c>
 /// (usually another shard), and an idempotency key's owner under <c>{i:&lt;key&gt;}</c>.
 /// </summary>
 internal sealed class StoreKeys
@@ -78,8 +78,12 @@ internal sealed class StoreKeys
     /// <summary>The channel a calendar's changes are published on: its own shard channel in a cluster, the global one otherwise.</summary>
     public string FeedOf(CalendarKey key) => For(key).Feed;
 
+    /// <summary>
+    /// A patient's quota entries for a day, on the patient's own tag (<see cref="ActiveKey"/>): the bar, the cap and the
+    /// quotas of one claim are then judged by one script on one shard.
+    /// </summary>
     public string QuotaKey(PatientKey patient, DateOnly day) =>
-        Prefix + "{q:" + patient.Value.ToString("x16", CultureInfo.InvariantCulture) + ":" + day.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + "}";
+        ActiveKey(patient) + ":q:" + day.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
 
     /// <summary>A patient's active-appointment entries (<see cref="SlotEngineOptions.MaxActiveAppointments"/>), on the patient's own tag.</summary>
     public string ActiveKey(PatientKey patient) => Prefix + "{a:" + patient.Value.ToString("x16", CultureInfo.InvariantCulture) + "}";

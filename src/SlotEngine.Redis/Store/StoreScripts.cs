@@ -21,18 +21,17 @@ internal static class StoreScripts
     public static readonly RedisScript Reopen = Load("reopen");
     public static readonly RedisScript Sweep = Load("sweep");
     public static readonly RedisScript Live = Load("live");
-    public static readonly RedisScript QuotaAcquire = Load("quota_acquire");
+    public static readonly RedisScript Admit = Load("admit");
     public static readonly RedisScript QuotaRelease = Load("quota_release");
     public static readonly RedisScript Burn = Load("burn");
     public static readonly RedisScript Rebuild = Load("rebuild");
     public static readonly RedisScript CallTake = Load("call_take");
     public static readonly RedisScript CallGive = Load("call_give");
     public static readonly RedisScript Outcome = Load("outcome");
-    public static readonly RedisScript BarCheck = Load("bar_check");
     public static readonly RedisScript BarSet = Load("bar_set");
     public static readonly RedisScript BarLift = Load("bar_lift");
 
-    public static IEnumerable<RedisScript> All => [Publish, PublishMany, Versions, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, QuotaAcquire, QuotaRelease, Burn, Rebuild, CallTake, CallGive, Outcome, BarCheck, BarSet, BarLift];
+    public static IEnumerable<RedisScript> All => [Publish, PublishMany, Versions, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, Admit, QuotaRelease, Burn, Rebuild, CallTake, CallGive, Outcome, BarSet, BarLift];
 
     private static RedisScript Load(string name) => new(Read("lib") + "\n" + Read(name));
 

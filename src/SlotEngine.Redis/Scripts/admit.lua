@@ -1,0 +1,15 @@
+-- Admits a claim about to be made on the patient's tag (a cluster's two-step lease protocol, docs/quotas-distributed.md):
+-- the bar, the active-appointment cap and the daily quotas in one step, by this shard's TIME (admission_check in lib.lua
+-- for the KEYS and ARGV, from KEYS[1] and ARGV[1]). An entry already holding this nonce (the same request sent again or
+-- at once by another client, under one idempotency key) is shared, not taken twice.
+-- -> {'ok', lease deadline ms, the cap's field or '', quota fields...} | {'barred'} | {'call'} | {'full', ...}
+local plan, refusal = admission_check(1, 1)
+if refusal then
+  return refusal
+end
+admission_take(plan)
+local reply = { 'ok', plan.deadline, plan.fields_a[1] or '' }
+for _, f in ipairs(plan.fields_q) do
+  table.insert(reply, f)
+end
+return reply
