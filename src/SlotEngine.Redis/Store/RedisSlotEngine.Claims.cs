@@ -338,24 +338,24 @@ public sealed partial class RedisSlotEngine
         }
 
         var args = FeedArgs(
-                keys,
-                request.Slots.First,
-                request.Slots.Length,
-                Hex(request.Patient),
-                holdMs,
-                UnixMs.FromTicks(calendar.Layout.StartUtcTicks(request.Slots.First)),
-                UnixMs.FromTicks(open),
-                UnixMs.FromTicks(close),
-                admission is null ? lease.Nonce : admission.TakesEntries ? admission.Nonce : string.Empty,
-                lease.DeadlineMs,
-                digest,
-                _retentionMs,
-                Stores.ReadModel.MaxToken,
-                _readModel.Rules.Audit ? "1" : "0",
-                (int)request.Actor,
-                (int)request.Channel,
-                approvalNeededBefore == 0 ? 0 : UnixMs.FromTicks(approvalNeededBefore),
-                approvalDeadline == 0 ? 0 : UnixMs.FromTicks(approvalDeadline));
+            keys,
+            request.Slots.First,
+            request.Slots.Length,
+            Hex(request.Patient),
+            holdMs,
+            UnixMs.FromTicks(calendar.Layout.StartUtcTicks(request.Slots.First)),
+            UnixMs.FromTicks(open),
+            UnixMs.FromTicks(close),
+            admission is null ? lease.Nonce : admission.TakesEntries ? admission.Nonce : string.Empty,
+            lease.DeadlineMs,
+            digest,
+            _retentionMs,
+            Stores.ReadModel.MaxToken,
+            _readModel.Rules.Audit ? "1" : "0",
+            (int)request.Actor,
+            (int)request.Channel,
+            approvalNeededBefore == 0 ? 0 : UnixMs.FromTicks(approvalNeededBefore),
+            approvalDeadline == 0 ? 0 : UnixMs.FromTicks(approvalDeadline));
         if (admission is not null)
         {
             // ARGV[21] the first admission key, ARGV[22] the first admission argument (after these two).
