@@ -1,0 +1,126 @@
+using SlotEngine.Redis.Client;
+using SlotEngine.Redis.Tests.Contract;
+using SlotEngine.Redis.Tests.Fixtures;
+using SlotEngine.Stores;
+using StackExchange.Redis;
+
+namespace SlotEngine.Redis.Tests.Store;
+
+/// <summary>
+/// The patient-side admission (<c>admission_check</c>/<c>admission_take</c> in lib.lua) run as the store sends it, on a
+/// real server: <c>admit.lua</c>'s every reply (barred, call, full with the entries to check, ok with one lease, a twin
+/// sharing its entries, dead entries removed), <c>quota_release.lua</c> giving back both hashes' entries, and the
+/// admission inside <c>claim.lua</c> (its refusals as the claim's reply words; nothing taken unless the claim is made).
+/// </summary>
+public sealed class AdmissionScriptTests(StandaloneServerFixture fixture) : IClassFixture<StandaloneServerFixture>
+{
+    private const long Far = 4_102_444_800_000; // 2100-01-01 in Unix ms
+
+    private static readonly string PatientHex = ContractWorld.Patient(7).Value.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The admission's arguments: nonce, calendar, lease, grace, branch, cap, expiries, call limit, quota rules, then dead triples.</summary>
+    private static RedisValue[] Args(string nonce, string branch = "", int cap = 0, int callLimit = 0, (string Scope, int Limit)[]? rules = null, params RedisValue[] dead)
+    {
+        rules ??= [];
+        List<RedisValue> args = [nonce, "100:20991231", 10_000, 2_000, branch, cap, Far, Far, callLimit, 60_000, rules.Length];
+        foreach (var (scope, limit) in rules)
+        {
+            args.Add(scope);
+            args.Add(limit);
+        }
+
+        return [.. args, .. dead];
+    }
+
+    [Fact]
+    public async Task Admit_answers_barred_call_full_or_one_lease_and_a_twin_shares_its_entries()
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Server.Endpoint);
+        var db = redis.GetDatabase();
+        var keys = new StoreKeys("adm" + Guid.NewGuid().ToString("N")[..8] + ":", cluster: false);
+        var patient = ContractWorld.Patient(7);
+        RedisKey[] patientKeys = [keys.BarKey(patient), keys.ActiveKey(patient), keys.QuotaKey(patient, ContractWorld.Day)];
+        RedisKey[] withCall = [.. patientKeys, keys.CallKey("call-1")];
+        async Task<RedisResult[]> AdmitAsync(RedisKey[] k, RedisValue[] a) => (RedisResult[])(await db.ScriptEvaluateAsync(StoreScripts.Admit.Text, k, a))!;
+
+        // Barred on branch 1 until far ahead: refused, nothing taken; another branch is admitted.
+        await db.HashSetAsync(patientKeys[0], "1", Far);
+        Assert.Equal("barred", (string?)(await AdmitAsync(patientKeys, Args("n1", branch: "1", cap: 2)))[0]);
+        Assert.False(await db.KeyExistsAsync(patientKeys[1]));
+
+        // A call at its limit: refused before anything else.
+        await db.StringSetAsync(withCall[3], 4);
+        Assert.Equal("call", (string?)(await AdmitAsync(withCall, Args("n1", callLimit: 4, cap: 2)))[0]);
+
+        // One lease: the cap's field and one per quota rule, written with one value; the call's place taken with them.
+        var ok = await AdmitAsync(withCall, Args("n1", branch: "2", cap: 2, callLimit: 5, rules: [("c:10", 1), ("f:1", 2)]));
+        Assert.Equal("ok", (string?)ok[0]);
+        var deadline = (long)ok[1];
+        Assert.Equal(["a:0", "c:10:0", "f:1:0"], ok.Skip(2).Select(r => (string)r!));
+        var value = "100:20991231|n1|" + deadline;
+        Assert.Equal(value, (string?)await db.HashGetAsync(patientKeys[1], "a:0"));
+        Assert.Equal(value, (string?)await db.HashGetAsync(patientKeys[2], "c:10:0"));
+        Assert.Equal(5, (long)await db.StringGetAsync(withCall[3]));
+
+        // A twin of the same request (same nonce) shares the entries and the deadline.
+        var twin = await AdmitAsync(patientKeys, Args("n1", cap: 2, rules: [("c:10", 1), ("f:1", 2)]));
+        Assert.Equal(deadline, (long)twin[1]);
+        Assert.Equal(1, await db.HashLengthAsync(patientKeys[1]));
+
+        // Another claim: the clinic rule is full; the reply names its entry (quota hash 'q', lease not passed).
+        var full = await AdmitAsync(patientKeys, Args("n2", cap: 2, rules: [("c:10", 1), ("f:1", 2)]));
+        Assert.Equal(["full", "0", "1", "q", "c:10:0", value, "0"], full.Select(r => (string)r!));
+        Assert.Equal(1, await db.HashLengthAsync(patientKeys[1])); // nothing taken
+
+        // Proven dead (by the caller's liveness check), the entry is removed and the claim admitted in its place.
+        var admitted = await AdmitAsync(patientKeys, Args("n2", cap: 2, rules: [("c:10", 1), ("f:1", 2)], dead: ["q", "c:10:0", value]));
+        Assert.Equal("ok", (string?)admitted[0]);
+        Assert.Equal(["a:1", "c:10:0", "f:1:1"], admitted.Skip(2).Select(r => (string)r!));
+
+        // The cap full as well: the reply says which rules are full, cap first.
+        var capFull = await AdmitAsync(patientKeys, Args("n3", cap: 2, rules: [("c:10", 1)]));
+        Assert.Equal(["full", "1", "1"], capFull.Take(3).Select(r => (string)r!));
+        Assert.Equal(["a", "a", "q"], capFull.Skip(3).Where((_, i) => i % 4 == 0).Select(r => (string)r!));
+
+        // Give-back of the second claim's entries: both hashes in one call, only while they hold its value.
+        var second = "100:20991231|n2|" + (long)admitted[1];
+        var removed = await db.ScriptEvaluateAsync(StoreScripts.QuotaRelease.Text, [patientKeys[1], patientKeys[2]], [second, 1, "a:1", 2, "c:10:0", 2, "f:1:1", 2, "f:1:0"]);
+        Assert.Equal(3, (long)removed);
+        Assert.Equal(value, (string?)await db.HashGetAsync(patientKeys[2], "f:1:0")); // the first claim's entry stays
+    }
+
+    [Fact]
+    public async Task In_the_claim_script_the_admission_refuses_with_the_claims_words_and_takes_nothing_unless_it_claims()
+    {
+        await using var nodes = new StoreNodes(fixture.Server.Endpoint, o => o.Engine.Quotas = QuotaPolicy.None);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Server.Endpoint);
+        var node = await nodes.AddAsync();
+        await node.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
+        var db = redis.GetDatabase();
+        var store = new StoreKeys(nodes.Prefix, cluster: false);
+        var keys = store.For(new CalendarKey(ContractWorld.Doctor, ContractWorld.Day));
+        var patient = ContractWorld.Patient(7);
+        RedisKey[] patientKeys = [store.BarKey(patient), store.ActiveKey(patient), store.QuotaKey(patient, ContractWorld.Day)];
+
+        async Task<ClaimScriptReply> ClaimAsync(int first, RedisValue[] admission, RedisKey[]? admissionKeys = null)
+        {
+            admissionKeys ??= patientKeys;
+            RedisValue[] args = [keys.Feed, "0", keys.Reference, first, 1, PatientHex, 0, Far, 0, Far, (string)admission[0]!, 0, "d", 60_000, ReadModel.MaxToken, "0", 0, 0, 0, 0, 5, 23, .. admission];
+            return ClaimScriptReply.Parse(new RedisReply(await db.ScriptEvaluateAsync(StoreScripts.Claim.Text, [.. keys.ScriptKeys, .. admissionKeys], args)));
+        }
+
+        await db.HashSetAsync(patientKeys[0], "1", Far);
+        Assert.Equal(ClaimScriptStatus.Barred, (await ClaimAsync(3, Args("n1", branch: "1", cap: 1))).Status);
+        await db.StringSetAsync(store.CallKey("c"), 1);
+        Assert.Equal(ClaimScriptStatus.CallLimit, (await ClaimAsync(3, Args("n1", cap: 1, callLimit: 1), [.. patientKeys, store.CallKey("c")])).Status);
+
+        // A taken slot: the admission passed, but nothing is written without the claim.
+        Assert.Equal(ClaimScriptStatus.Ok, (await ClaimAsync(3, Args("n1", cap: 2))).Status);
+        Assert.Equal(ClaimScriptStatus.Taken, (await ClaimAsync(3, Args("n2", cap: 2))).Status);
+        Assert.Equal(1, await db.HashLengthAsync(patientKeys[1]));
+        Assert.Equal("0:3:", ((string?)await db.HashGetAsync(keys.Nonces, "n1"))![..4]); // the nonce names the claim
+
+        Assert.Equal(ClaimScriptStatus.Ok, (await ClaimAsync(4, Args("n3", cap: 2))).Status);
+        Assert.Equal(ClaimScriptStatus.Full, (await ClaimAsync(5, Args("n4", cap: 2))).Status);
+    }
+}
