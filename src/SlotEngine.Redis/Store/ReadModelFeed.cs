@@ -292,8 +292,15 @@ internal sealed class ReadModelFeed
                 {
                     // A gap: the changes before this one are on their way through the feed (deltas), and so is this
                     // one's echo, which lays it in after them. Queries wait for it; the grace timer reloads if they never come.
+                    // Often the change before is this node's own too, its reply read second: this one is then held and
+                    // laid in as soon as that one is (SetLoaded), without waiting for the echo or reloading.
                     gap = true;
                     MarkOwn(state, toVersion);
+                    if (state.HeldApply is null)
+                    {
+                        state.HeldApply = apply;
+                        state.HeldVersion = toVersion;
+                    }
                 }
                 else
                 {
@@ -533,6 +540,7 @@ internal sealed class ReadModelFeed
             {
                 target = state.Wanted;
                 state.Forced = false;
+                state.HeldApply = null; // a reload reads every change, and a new generation must not get an old one's delta
                 run = ++state.Runs;
             }
 
@@ -637,6 +645,20 @@ internal sealed class ReadModelFeed
     private void SetLoaded(State state, long version)
     {
         Volatile.Write(ref state.Loaded, version);
+        if (state.HeldApply is { } held && version >= state.HeldVersion - 1)
+        {
+            // The own change held back for the one before it (EndOwnWrite's gap): that one is in now, so this one
+            // follows, version-checked by the read model; if it cannot, its echo or a reload lays it in as before.
+            state.HeldApply = null;
+            if (version == state.HeldVersion - 1 && state.Running is null && !state.Forced && held())
+            {
+                version = state.HeldVersion;
+                Volatile.Write(ref state.Loaded, version);
+                RecordApplied(state, run: 0, version);
+                Interlocked.Increment(ref _applied);
+            }
+        }
+
         if (state.OwnTarget > 0 && version >= state.OwnTarget)
         {
             ClearOwn(state);
@@ -684,6 +706,15 @@ internal sealed class ReadModelFeed
 
         /// <summary>The newest own change not yet in the read model (0: none); queries wait for it.</summary>
         public long OwnTarget;
+
+        /// <summary>
+        /// An own change whose reply was read before the change ahead of it was laid in (version <see cref="HeldVersion"/>):
+        /// laid in by <see cref="SetLoaded"/> when the read model reaches the version before it; null: none.
+        /// </summary>
+        public Func<bool>? HeldApply;
+
+        /// <summary>The version <see cref="HeldApply"/> makes.</summary>
+        public long HeldVersion;
 
         /// <summary>This node's publishes of the calendar under way (their "reset" echo may come before the reply).</summary>
         public int Publishing;
