@@ -135,6 +135,7 @@ internal sealed class CitizenWorker
         Volatile.Write(ref _loopBytes, GC.GetAllocatedBytesForCurrentThread() - loopStartBytes);
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask BookOneAsync(long arrival)
     {
         var cityIndex = _map.CityDemand.Next(ref _random);
@@ -265,6 +266,7 @@ internal sealed class CitizenWorker
     }
 
     /// <summary>Finds the earliest starts into <see cref="_starts"/>; returns how many.</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> SearchAsync(EarliestQuery query)
     {
         if (_memory is not null)
@@ -282,6 +284,7 @@ internal sealed class CitizenWorker
         return count;
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ConfirmAsync(Reservation hold, long arrival)
     {
         ClaimResult booking;

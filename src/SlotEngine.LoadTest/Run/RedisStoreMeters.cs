@@ -69,7 +69,15 @@ internal sealed class RedisStoreMeters : IDisposable
         {
             lock (_roundTripLock)
             {
-                return new Dictionary<string, long>(_roundTrips, StringComparer.Ordinal);
+                // INFO commandstats' lower case, as the report names commands.
+                var byCommand = new Dictionary<string, long>(StringComparer.Ordinal);
+                foreach (var (command, count) in _roundTrips)
+                {
+                    var name = command.ToLowerInvariant();
+                    byCommand[name] = byCommand.GetValueOrDefault(name) + count;
+                }
+
+                return byCommand;
             }
         }
     }
@@ -98,8 +106,9 @@ internal sealed class RedisStoreMeters : IDisposable
             {
                 if (tag.Key == RedisSlotEngineTelemetry.CommandTag && tag.Value is string name)
                 {
-                    // The store tags the command as sent (EVALSHA); the report uses INFO commandstats' lower case.
-                    command = name.ToLowerInvariant();
+                    // The store tags the command as sent (EVALSHA); the report lower-cases it (RoundTrips), not each
+                    // measurement here: this runs on every round trip, and its garbage would count as the engine's.
+                    command = name;
                 }
             }
 

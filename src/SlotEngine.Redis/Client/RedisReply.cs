@@ -27,6 +27,21 @@ internal readonly struct RedisReply
     /// <summary>The integer value; bulk and simple strings holding a number are parsed too.</summary>
     public long AsInt64() => (long)_result!;
 
+    /// <summary>
+    /// Copies a short string reply's bytes (a script's status word) into <paramref name="destination"/> without making a
+    /// string; -1 when it is not a string reply or does not fit.
+    /// </summary>
+    public int CopyWord(Span<byte> destination)
+    {
+        if (_result is null || _result.IsNull || _result.Resp2Type is not (ResultType.BulkString or ResultType.SimpleString))
+        {
+            return -1;
+        }
+
+        var value = (RedisValue)_result;
+        return value.GetByteCount() <= destination.Length ? value.CopyTo(destination) : -1;
+    }
+
     /// <summary>The text of a string reply, the digits of an integer, or null for a null reply.</summary>
     public string? AsString() => IsNull ? null : (string?)_result;
 

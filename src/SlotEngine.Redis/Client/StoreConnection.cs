@@ -170,7 +170,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
             keyArray[i] = (string?)keys[i];
         }
 
-        return EvalCoreAsync(link, script, keyArray, args.ToArray(), cancellationToken);
+        return EvalCoreAsync(link, script, keyArray, args.ToArray(), giveBack: false, cancellationToken);
     }
 
     /// <summary>As the span overload, taking <paramref name="args"/> as it is (no copy): the caller must not change it while the call runs.</summary>
@@ -182,7 +182,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
             keyArray[i] = (string?)keys[i];
         }
 
-        return EvalCoreAsync(link, script, keyArray, args, cancellationToken);
+        return EvalCoreAsync(link, script, keyArray, args, giveBack: false, cancellationToken);
     }
 
     /// <inheritdoc cref="EvalShaAsync(Link, RedisScript, RedisValue[], RedisValue[], CancellationToken)"/>
@@ -191,11 +191,18 @@ internal sealed partial class StoreConnection : IAsyncDisposable
 
     /// <summary>As the other overloads, with the keys as the client takes them (no conversion, no copy): neither array may change while the call runs.</summary>
     public ValueTask<RedisReply> EvalShaAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken = default) =>
-        EvalCoreAsync(link, script, keys, args, cancellationToken);
+        EvalCoreAsync(link, script, keys, args, giveBack: false, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="EvalShaAsync(Link, RedisScript, RedisKey[], RedisValue[], CancellationToken)"/>; with <paramref name="giveBack"/>,
+    /// <paramref name="args"/> (rented from <see cref="ScriptArguments"/>) is given back to it once the call has completed.
+    /// </summary>
+    public ValueTask<RedisReply> EvalShaAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, bool giveBack, CancellationToken cancellationToken) =>
+        EvalCoreAsync(link, script, keys, args, giveBack, cancellationToken);
 
     /// <inheritdoc cref="EvalShaAsync(Link, RedisScript, RedisKey[], RedisValue[], CancellationToken)"/>
     public ValueTask<RedisReply> EvalShaAsync(RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken = default) =>
-        EvalCoreAsync(Main, script, keys, args, cancellationToken);
+        EvalCoreAsync(Main, script, keys, args, giveBack: false, cancellationToken);
 
     /// <summary><c>SET key value NX GET PX ms</c>: sets when absent; returns the value it found (null: it set it).</summary>
     public async ValueTask<RedisReply> SetIfAbsentGetAsync(string key, string value, long expiryMs, CancellationToken cancellationToken)
@@ -343,7 +350,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     private static bool IsNoScript(RedisServerException e) => e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal);
 
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<RedisReply> EvalCoreAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken)
+    private async ValueTask<RedisReply> EvalCoreAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, bool giveBack, CancellationToken cancellationToken)
     {
         var started = Instruments?.StartRoundTrip() ?? 0;
         RedisResult result;
@@ -370,6 +377,13 @@ internal sealed partial class StoreConnection : IAsyncDisposable
         }
 
         Instruments?.RecordRoundTrip("EVALSHA", started, keys.Length == 0 ? null : ServerOf(link, keys[0], started));
+        if (giveBack)
+        {
+            // Completed: the client wrote the arguments and read the reply, and never reads them again. (A failure above
+            // skips this: the call may still be queued in the client.)
+            ScriptArguments.Return(args);
+        }
+
         return new RedisReply(result);
     }
 

@@ -8,7 +8,7 @@ namespace SlotEngine.Redis;
 /// Keeps a node's read model fresh: per calendar, the version loaded and the newest version heard of
 /// (from the change feed or from this node's own scripts). A change that carries its delta (another node's
 /// claim, confirm or release, or this node's own from the script's reply or its echo) is laid in when the
-/// read model holds exactly the version before it (<see cref="Hear"/>, <see cref="EndOwnWrite"/>): no reload.
+/// read model holds exactly the version before it (<see cref="Hear"/>, <see cref="EndOwnWrite(CalendarKey, long, in FeedDelta)"/>): no reload.
 /// Otherwise (a gap, a change without a delta, a new generation), when the newest version heard passes the
 /// one loaded, one reload runs (never two at once for a calendar), and runs again if more changes came
 /// meanwhile; a burst costs one or two reloads, not one each. A reload reads the whole calendar, so it covers
@@ -249,7 +249,7 @@ internal sealed class ReadModelFeed
         }
     }
 
-    /// <summary>This node is about to run a script that may change the calendar (call <see cref="EndOwnWrite"/> after, always).</summary>
+    /// <summary>This node is about to run a script that may change the calendar (call an <c>EndOwnWrite</c> after, always).</summary>
     public void BeginOwnWrite(CalendarKey key)
     {
         var state = _states.GetOrAdd(key, static _ => new State());
@@ -266,8 +266,21 @@ internal sealed class ReadModelFeed
     /// nothing is reloaded; otherwise (a gap, a reload running, or <paramref name="apply"/> refusing) the
     /// version is observed as any other. <paramref name="toVersion"/> 0: it changed nothing.
     /// </summary>
-    public void EndOwnWrite(CalendarKey key, long toVersion, Func<bool>? apply)
+    public void EndOwnWrite(CalendarKey key, long toVersion, Func<bool>? apply) =>
+        EndOwnWriteCore(key, toVersion, apply, default);
+
+    /// <summary>
+    /// As <see cref="EndOwnWrite(CalendarKey, long, Func{bool}?)"/>, with the change described by <paramref name="delta"/>
+    /// (<see cref="FeedOp.None"/>: not described, reload) and laid in as a feed message carrying it would be (<see cref="ApplyDelta"/>):
+    /// the same path as another node's change, and no closure per write.
+    /// </summary>
+    public void EndOwnWrite(CalendarKey key, long toVersion, in FeedDelta delta) =>
+        EndOwnWriteCore(key, toVersion, null, new FeedMessage(key, toVersion, FeedChange.Change, 0, delta));
+
+    /// <summary>The one body of the <c>EndOwnWrite</c> overloads: the change is laid in by <paramref name="apply"/>, else by <paramref name="delta"/>'s delta, else not described.</summary>
+    private void EndOwnWriteCore(CalendarKey key, long toVersion, Func<bool>? apply, in FeedMessage delta)
     {
+        var described = apply is not null || (delta.Delta.Op != FeedOp.None && _applyDelta is not null);
         var state = _states.GetOrAdd(key, static _ => new State());
         lock (state.Gate)
         {
@@ -277,7 +290,7 @@ internal sealed class ReadModelFeed
             if (toVersion > 0)
             {
                 var quiet = state.Running is null && !state.Forced;
-                if (apply is not null && quiet && state.Loaded == toVersion - 1 && apply())
+                if (described && quiet && state.Loaded == toVersion - 1 && (apply is not null ? apply() : _applyDelta!(delta)))
                 {
                     SetLoaded(state, toVersion);
                     RecordApplied(state, run: 0, toVersion);
@@ -288,7 +301,7 @@ internal sealed class ReadModelFeed
                 {
                     applied = true; // its echo (a delta) came first and laid it in
                 }
-                else if (apply is not null && quiet && state.Loaded > 0)
+                else if (described && quiet && state.Loaded > 0)
                 {
                     // A gap: the changes before this one are on their way through the feed (deltas), and so is this
                     // one's echo, which lays it in after them. Queries wait for it; the grace timer reloads if they never come.
@@ -525,9 +538,15 @@ internal sealed class ReadModelFeed
     {
         if (state.Running is null && (state.Wanted > state.Loaded || state.Forced))
         {
-            state.Running = Task.Run(() => RunAsync(key, state));
+            state.Running = StartReload(key, state);
         }
     }
+
+    /// <summary>
+    /// Starts a reload. Apart from <see cref="StartIfNeeded"/> because its closure is made on entry to the method that holds
+    /// it: there, every own write's end (which calls <see cref="StartIfNeeded"/> and rarely starts anything) paid for it.
+    /// </summary>
+    private Task<long> StartReload(CalendarKey key, State state) => Task.Run(() => RunAsync(key, state));
 
     private async Task<long> RunAsync(CalendarKey key, State state)
     {
@@ -616,18 +635,26 @@ internal sealed class ReadModelFeed
             return;
         }
 
+        // A loop, not RemoveAll with a lambda: the lambda's closure (over the parameters) was made on every call, even
+        // when nothing is remembered, i.e. on every own change laid in.
         var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        unapplied.RemoveAll(change =>
+        var kept = 0;
+        for (var i = 0; i < unapplied.Count; i++)
         {
+            var change = unapplied[i];
+
             // Heard before this reload began, so it read Redis after the change; or it read the change's version.
-            var applied = change.HeardBeforeRun < run || (change.Version > 0 && loaded >= change.Version);
-            if (applied)
+            if (change.HeardBeforeRun < run || (change.Version > 0 && loaded >= change.Version))
             {
                 _lag!.Record(Math.Max(0, nowMs - change.ChangedAtMs) / 1000.0);
             }
+            else
+            {
+                unapplied[kept++] = change;
+            }
+        }
 
-            return applied;
-        });
+        unapplied.RemoveRange(kept, unapplied.Count - kept);
     }
 
     private long Finish(State state)

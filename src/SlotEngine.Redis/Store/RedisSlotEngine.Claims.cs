@@ -90,7 +90,10 @@ public sealed partial class RedisSlotEngine
                 }
 
                 var inScript = cluster ? null : admission;
-                var reply = await OwnWriteAsync(request.Calendar, () => RunClaimScriptAsync(link, request, calendar, keys, digest, lease, inScript, cancellationToken)).ConfigureAwait(false);
+                var reply = await OwnWriteAsync(
+                    request.Calendar,
+                    (Engine: this, link, request, calendar, keys, digest, lease, inScript, cancellationToken),
+                    static s => s.Engine.RunClaimScriptAsync(s.link, s.request, s.calendar, s.keys, s.digest, s.lease, s.inScript, s.cancellationToken)).ConfigureAwait(false);
                 var answer = ClaimScriptReply.Parse(reply);
                 if (answer.Claimed)
                 {
@@ -108,13 +111,11 @@ public sealed partial class RedisSlotEngine
                     {
                         // Expired holds reclaimed on the way are not in the reply: then the read model reloads.
                         // A booking awaiting approval comes back with an expiry (its deadline) and is kept as a hold.
-                        var held = answer.HoldExpiryMs != 0;
-                        var claimed = new ReadModelClaim(reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, !held, held ? UnixMs.ToTicks(answer.HoldExpiryMs) : 0);
-                        EndOwnWrite(request.Calendar, answer.Version, !answer.Reclaimed ? (from, to) => _readModel.ApplyClaim(request.Calendar, from, to, claimed) : null);
+                        EndOwnWrite(request.Calendar, answer.Version, answer.Reclaimed ? default : new FeedDelta(FeedOp.Claim, reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, answer.HoldExpiryMs));
                     }
                     else
                     {
-                        EndOwnWrite(request.Calendar, 0, null);
+                        EndOwnWrite(request.Calendar, 0, default);
                         await GiveCallPlaceBackAsync(callPlace).ConfigureAwait(false); // a replay: its first attempt holds the call's place
                         callPlace = null;
                     }
@@ -129,7 +130,7 @@ public sealed partial class RedisSlotEngine
                 }
 
                 // Every other answer means the claim did not happen: give the entries back (in the claim script, none were taken).
-                EndOwnWrite(request.Calendar, 0, null);
+                EndOwnWrite(request.Calendar, 0, default);
                 await ReleaseQuotaAsync(lease, request.IdempotencyKey is null ? null : keys).ConfigureAwait(false);
                 switch (answer.Status)
                 {
@@ -197,6 +198,7 @@ public sealed partial class RedisSlotEngine
     }
 
     /// <inheritdoc />
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ClaimResult> ConfirmAsync(Reservation reservation, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -207,17 +209,15 @@ public sealed partial class RedisSlotEngine
 
         var keys = _keys.For(reservation.Calendar);
         var link = _redis.NextDurable();
-        var reply = await OwnWriteAsync(reservation.Calendar, () => _redis.EvalShaAsync(
+        var reply = await OwnWriteAsync(
+            reservation.Calendar,
             link,
             StoreScripts.Confirm,
             AuditedKeys(keys),
             FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, Hex(reservation.Patient)),
-            cancellationToken)).ConfigureAwait(false);
+            cancellationToken).ConfigureAwait(false);
         var answer = ChangeScriptReply.Parse(reply);
-        EndOwnWrite(
-            reservation.Calendar,
-            answer.Version,
-            (from, to) => _readModel.ApplyConfirm(reservation.Calendar, from, to, reservation.Seat, reservation.Slots.First, reservation.Token));
+        EndOwnWrite(reservation.Calendar, answer.Version, new FeedDelta(FeedOp.Confirm, reservation.Seat, reservation.Slots.First, 0, reservation.Token, default, 0));
         switch (answer.Status)
         {
             case ChangeScriptStatus.Ok:
@@ -255,16 +255,15 @@ public sealed partial class RedisSlotEngine
             ? string.Empty
             : UnixMs.FromTicks(_readModel.Rules.CancelDeadlineUtcTicks(calendar.Layout.StartUtcTicks(reservation.Slots.First)));
         var keys = _keys.For(reservation.Calendar);
-        var reply = await OwnWriteAsync(reservation.Calendar, () => EvalAsync(
+        var reply = await OwnWriteAsync(
+            reservation.Calendar,
+            _redis.Main,
             StoreScripts.Release,
             AuditedKeys(keys),
             FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, cutoff, Hex(reservation.Patient), (int)action, actor == CancelActor.Administrator ? (int)Actor.Administrator : (int)Actor.Patient),
-            cancellationToken)).ConfigureAwait(false);
+            cancellationToken).ConfigureAwait(false);
         var answer = ChangeScriptReply.Parse(reply);
-        EndOwnWrite(
-            reservation.Calendar,
-            answer.Version,
-            (from, to) => _readModel.ApplyRelease(reservation.Calendar, from, to, reservation.Seat, reservation.Slots.First, reservation.Token));
+        EndOwnWrite(reservation.Calendar, answer.Version, new FeedDelta(FeedOp.Release, reservation.Seat, reservation.Slots.First, 0, reservation.Token, default, 0));
         switch (answer.Status)
         {
             case ChangeScriptStatus.Ok:
@@ -275,32 +274,6 @@ public sealed partial class RedisSlotEngine
                 return ClaimResult.Failed(ClaimStatus.Stale);
         }
     }
-
-    /// <summary>
-    /// Runs a script that may change the calendar as one of this node's own writes (its feed echo waits for the
-    /// reply): on success the caller must call <see cref="EndOwnWrite"/>; a failure ends the write here.
-    /// </summary>
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<RedisReply> OwnWriteAsync(CalendarKey calendar, Func<ValueTask<RedisReply>> script)
-    {
-        _feed.BeginOwnWrite(calendar);
-        try
-        {
-            return await script().ConfigureAwait(false);
-        }
-        catch
-        {
-            _feed.EndOwnWrite(calendar, 0, null);
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// Ends an own write: a change to <paramref name="toVersion"/> (0: none) is laid into the read model by
-    /// <paramref name="apply"/> (given the versions before and after) when it holds exactly the version before; else it reloads.
-    /// </summary>
-    private void EndOwnWrite(CalendarKey calendar, long toVersion, Func<long, long, bool>? apply) =>
-        _feed.EndOwnWrite(calendar, toVersion, apply is null || toVersion <= 0 ? null : () => apply(toVersion - 1, toVersion));
 
     /// <summary>Validates a reservation as in memory; null when its calendar is not published (then it is stale).</summary>
     private async ValueTask<ReadModelCalendar?> ResolveAsync(Reservation reservation)
@@ -322,19 +295,25 @@ public sealed partial class RedisSlotEngine
         var (open, close) = _readModel.Rules.BookingWindowOf(calendar.Day);
         var holdMs = request.HoldFor is { } ttl ? Math.Max(1, (long)Math.Ceiling(ttl.TotalMilliseconds)) : 0;
         var (approvalNeededBefore, approvalDeadline) = request.HoldFor is null ? _readModel.Rules.ApprovalOf(calendar.Day) : (0, 0);
-        RedisKey[] scriptKeys = request.IdempotencyKey is { } key
-            ? [keys.Meta, keys.Free, keys.Claims, keys.Nonces, keys.IdempotencyPrefix + key]
-            : CalendarKeys(keys);
+        RedisKey[] scriptKeys;
         var admitAt = 0;
-        if (admission is not null)
+        if (admission is null)
         {
-            admitAt = scriptKeys.Length + 1; // Lua counts from 1
-            scriptKeys = [.. scriptKeys, .. admission.Keys];
+            // Without an idempotency key the calendar's own KEYS, made once (AuditedKeys); with one, the record's key after them.
+            scriptKeys = request.IdempotencyKey is not { } key
+                ? AuditedKeys(keys)
+                : _readModel.Rules.Audit
+                    ? [keys.Meta, keys.Free, keys.Claims, keys.Nonces, keys.IdempotencyPrefix + key, keys.Audit]
+                    : [keys.Meta, keys.Free, keys.Claims, keys.Nonces, keys.IdempotencyPrefix + key];
         }
-
-        if (_readModel.Rules.Audit)
+        else
         {
-            scriptKeys = [.. scriptKeys, keys.Audit];
+            // The admission's keys after the calendar's (and the record's), the audit stream last.
+            scriptKeys = request.IdempotencyKey is { } key
+                ? [keys.Meta, keys.Free, keys.Claims, keys.Nonces, keys.IdempotencyPrefix + key]
+                : CalendarKeys(keys);
+            admitAt = scriptKeys.Length + 1; // Lua counts from 1
+            scriptKeys = _readModel.Rules.Audit ? [.. scriptKeys, .. admission.Keys, keys.Audit] : [.. scriptKeys, .. admission.Keys];
         }
 
         var args = FeedArgs(
@@ -362,7 +341,7 @@ public sealed partial class RedisSlotEngine
             args = [.. args, admitAt, args.Length + 3, .. admission.Args];
         }
 
-        return _redis.EvalShaAsync(link, StoreScripts.Claim, scriptKeys, args, cancellationToken);
+        return _redis.EvalShaAsync(link, StoreScripts.Claim, scriptKeys, args, giveBack: true, cancellationToken);
     }
 
     /// <summary>

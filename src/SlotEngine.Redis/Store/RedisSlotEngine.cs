@@ -270,14 +270,69 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="script"/> on <paramref name="link"/> as one of this node's own writes to <paramref name="calendar"/>
+    /// (its feed echo waits for the reply): on success the caller must end the write
+    /// (<see cref="EndOwnWrite(CalendarKey, long, in FeedDelta)"/>); a failure ends it here. No closure: the arguments are built
+    /// before the write begins, so nothing can throw between its beginning and the call. <paramref name="args"/> must come
+    /// from <see cref="FeedArgs"/> (rented): it is given back once the call has completed.
+    /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<RedisReply> OwnWriteAsync(CalendarKey calendar, StoreConnection.Link link, RedisScript script, RedisKey[] keys, RedisArgument[] args, CancellationToken cancellationToken)
+    {
+        _feed.BeginOwnWrite(calendar);
+        try
+        {
+            return await _redis.EvalShaAsync(link, script, keys, args, giveBack: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _feed.EndOwnWrite(calendar, 0, null);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="OwnWriteAsync(CalendarKey, StoreConnection.Link, RedisScript, RedisKey[], RedisArgument[], CancellationToken)"/>,
+    /// with the call made by <paramref name="script"/> from <paramref name="state"/> (a static lambda and a value tuple: no closure).
+    /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<RedisReply> OwnWriteAsync<TState>(CalendarKey calendar, TState state, Func<TState, ValueTask<RedisReply>> script)
+    {
+        _feed.BeginOwnWrite(calendar);
+        try
+        {
+            return await script(state).ConfigureAwait(false);
+        }
+        catch
+        {
+            _feed.EndOwnWrite(calendar, 0, null);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Ends an own write: a change to <paramref name="toVersion"/> (0: none) described by <paramref name="delta"/>
+    /// (<see cref="FeedOp.None"/>: not described) is laid into the read model as its feed message would be, when the read model
+    /// holds exactly the version before; else it reloads.
+    /// </summary>
+    private void EndOwnWrite(CalendarKey calendar, long toVersion, in FeedDelta delta) =>
+        _feed.EndOwnWrite(calendar, toVersion, delta);
+
     private ValueTask<RedisReply> EvalAsync(RedisScript script, RedisKey[] keys, RedisArgument[] args, CancellationToken cancellationToken) =>
         _redis.EvalShaAsync(script, keys, args, cancellationToken);
 
     private static RedisKey[] CalendarKeys(CalendarKeySet keys) => keys.ScriptKeys;
 
+    /// <summary>
+    /// ARGV of a script that publishes to the change feed: the channel, whether it is a shard channel, the calendar's
+    /// reference, then <paramref name="rest"/>. Rented from <see cref="ScriptArguments"/>: a call that gives it back
+    /// (<see cref="OwnWriteAsync(CalendarKey, StoreConnection.Link, RedisScript, RedisKey[], RedisArgument[], CancellationToken)"/>)
+    /// makes no garbage; one that does not leaves it to the garbage collector.
+    /// </summary>
     private RedisArgument[] FeedArgs(CalendarKeySet keys, params ReadOnlySpan<RedisArgument> rest)
     {
-        var args = new RedisArgument[3 + rest.Length];
+        var args = ScriptArguments.Rent(3 + rest.Length);
         args[0] = keys.Feed;
         args[1] = _keys.Cluster ? "1" : "0";
         args[2] = keys.Reference;

@@ -76,7 +76,7 @@ internal readonly record struct ClaimScriptReply(ClaimScriptStatus Status, int S
     /// <exception cref="InvalidCastException">A known word with elements that are not numbers.</exception>
     public static ClaimScriptReply Parse(RedisReply reply)
     {
-        var status = reply.Count > 0 ? StatusOf(reply[0].AsString()) : ClaimScriptStatus.Unknown;
+        var status = reply.Count > 0 ? StatusOf(reply[0]) : ClaimScriptStatus.Unknown;
         switch (status)
         {
             case ClaimScriptStatus.Ok:
@@ -90,23 +90,26 @@ internal readonly record struct ClaimScriptReply(ClaimScriptStatus Status, int S
         }
     }
 
-    private static ClaimScriptStatus StatusOf(string? word) => word switch
-    {
-        "ok" => ClaimScriptStatus.Ok,
-        "again" => ClaimScriptStatus.Again,
-        "gone" => ClaimScriptStatus.Gone,
-        "reused" => ClaimScriptStatus.Reused,
-        "window" => ClaimScriptStatus.Window,
-        "past" => ClaimScriptStatus.Past,
-        "lease" => ClaimScriptStatus.Lease,
-        "closed" => ClaimScriptStatus.Closed,
-        "taken" => ClaimScriptStatus.Taken,
-        "tokens" => ClaimScriptStatus.Tokens,
-        "barred" => ClaimScriptStatus.Barred,
-        "call" => ClaimScriptStatus.CallLimit,
-        "full" => ClaimScriptStatus.Full,
-        _ => ClaimScriptStatus.Unknown,
-    };
+    /// <summary>The status words, the commonest first.</summary>
+    private static readonly (byte[] Word, ClaimScriptStatus Status)[] Words =
+    [
+        ("ok"u8.ToArray(), ClaimScriptStatus.Ok),
+        ("taken"u8.ToArray(), ClaimScriptStatus.Taken),
+        ("again"u8.ToArray(), ClaimScriptStatus.Again),
+        ("gone"u8.ToArray(), ClaimScriptStatus.Gone),
+        ("reused"u8.ToArray(), ClaimScriptStatus.Reused),
+        ("window"u8.ToArray(), ClaimScriptStatus.Window),
+        ("past"u8.ToArray(), ClaimScriptStatus.Past),
+        ("lease"u8.ToArray(), ClaimScriptStatus.Lease),
+        ("closed"u8.ToArray(), ClaimScriptStatus.Closed),
+        ("tokens"u8.ToArray(), ClaimScriptStatus.Tokens),
+        ("barred"u8.ToArray(), ClaimScriptStatus.Barred),
+        ("call"u8.ToArray(), ClaimScriptStatus.CallLimit),
+        ("full"u8.ToArray(), ClaimScriptStatus.Full),
+    ];
+
+    /// <summary>The status word, read from the reply's bytes (no string per call).</summary>
+    private static ClaimScriptStatus StatusOf(RedisReply word) => ScriptWord.Find(word, Words, ClaimScriptStatus.Unknown);
 }
 
 /// <summary>The first element of <c>confirm.lua</c>'s and <c>release.lua</c>'s replies.</summary>
@@ -141,21 +144,24 @@ internal readonly record struct ChangeScriptReply(ChangeScriptStatus Status, lon
     /// <exception cref="InvalidCastException">A second element that is not a number.</exception>
     public static ChangeScriptReply Parse(RedisReply reply)
     {
-        var status = reply.Count > 0 ? StatusOf(reply[0].AsString()) : ChangeScriptStatus.Unknown;
+        var status = reply.Count > 0 ? StatusOf(reply[0]) : ChangeScriptStatus.Unknown;
         var second = reply.Count > 1 ? reply[1].AsInt64() : 0;
         return status == ChangeScriptStatus.Ok
             ? new ChangeScriptReply(status, second, 0)
             : new ChangeScriptReply(status, 0, second);
     }
 
-    private static ChangeScriptStatus StatusOf(string? word) => word switch
-    {
-        "ok" => ChangeScriptStatus.Ok,
-        "stale" => ChangeScriptStatus.Stale,
-        "expired" => ChangeScriptStatus.Expired,
-        "late" => ChangeScriptStatus.Late,
-        _ => ChangeScriptStatus.Unknown,
-    };
+    /// <summary>The status words, the commonest first.</summary>
+    private static readonly (byte[] Word, ChangeScriptStatus Status)[] Words =
+    [
+        ("ok"u8.ToArray(), ChangeScriptStatus.Ok),
+        ("stale"u8.ToArray(), ChangeScriptStatus.Stale),
+        ("expired"u8.ToArray(), ChangeScriptStatus.Expired),
+        ("late"u8.ToArray(), ChangeScriptStatus.Late),
+    ];
+
+    /// <summary>The status word, read from the reply's bytes (no string per call).</summary>
+    private static ChangeScriptStatus StatusOf(RedisReply word) => ScriptWord.Find(word, Words, ChangeScriptStatus.Unknown);
 }
 
 /// <summary>
@@ -202,5 +208,28 @@ internal readonly record struct ReopenScriptReply(bool Gone, int Opened, long Ve
     {
         var opened = (int)reply[0].AsInt64();
         return opened < 0 ? new ReopenScriptReply(true, 0, 0) : new ReopenScriptReply(false, opened, reply[1].AsInt64());
+    }
+}
+
+/// <summary>Reads a script's status word by its bytes: no string per reply.</summary>
+internal static class ScriptWord
+{
+    /// <summary>The status of <paramref name="reply"/>'s word in <paramref name="words"/>, or <paramref name="unknown"/>.</summary>
+    public static TStatus Find<TStatus>(RedisReply reply, (byte[] Word, TStatus Status)[] words, TStatus unknown)
+    {
+        Span<byte> text = stackalloc byte[16];
+        var length = reply.CopyWord(text);
+        if (length >= 0)
+        {
+            foreach (var (word, status) in words)
+            {
+                if (text[..length].SequenceEqual(word))
+                {
+                    return status;
+                }
+            }
+        }
+
+        return unknown;
     }
 }

@@ -40,8 +40,12 @@ internal sealed class StoreKeys
     /// <summary>The one channel of the change feed on a standalone server (PUBLISH).</summary>
     public string GlobalFeed { get; }
 
+    /// <summary>
+    /// <c>&lt;provider&gt;:&lt;yyyymmdd&gt;</c>, made in one allocation (the claim path makes a few of these and of the patient
+    /// keys below per booking; <see cref="For"/> holds a calendar's made once, as <see cref="CalendarKeySet.Reference"/>).
+    /// </summary>
     public static string CalendarRef(CalendarKey key) =>
-        key.Provider.Value.ToString(CultureInfo.InvariantCulture) + ":" + key.Day.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+        string.Create(CultureInfo.InvariantCulture, $"{key.Provider.Value}:{key.Day:yyyyMMdd}");
 
     public static bool TryParseCalendarRef(ReadOnlySpan<char> text, out CalendarKey key)
     {
@@ -83,13 +87,13 @@ internal sealed class StoreKeys
     /// quotas of one claim are then judged by one script on one shard.
     /// </summary>
     public string QuotaKey(PatientKey patient, DateOnly day) =>
-        ActiveKey(patient) + ":q:" + day.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+        string.Create(CultureInfo.InvariantCulture, $"{Prefix}{{a:{patient.Value:x16}}}:q:{day:yyyyMMdd}");
 
     /// <summary>A patient's active-appointment entries (<see cref="SlotEngineOptions.MaxActiveAppointments"/>), on the patient's own tag.</summary>
-    public string ActiveKey(PatientKey patient) => Prefix + "{a:" + patient.Value.ToString("x16", CultureInfo.InvariantCulture) + "}";
+    public string ActiveKey(PatientKey patient) => string.Create(CultureInfo.InvariantCulture, $"{Prefix}{{a:{patient.Value:x16}}}");
 
     /// <summary>A patient's bars (<see cref="BarPolicy"/>): a hash of branch to bar end, on the same hash tag as <see cref="ActiveKey"/>.</summary>
-    public string BarKey(PatientKey patient) => ActiveKey(patient) + ":b";
+    public string BarKey(PatientKey patient) => string.Create(CultureInfo.InvariantCulture, $"{Prefix}{{a:{patient.Value:x16}}}:b");
 
     /// <summary>A call-centre call's claim count (<see cref="ClaimRequest.CallId"/>, which has no braces).</summary>
     public string CallKey(string callId) => Prefix + "{k:" + callId + "}";

@@ -18,8 +18,14 @@ internal sealed class RedisStoreInstruments
 
     private static readonly Lazy<RedisStoreInstruments> Static = new(() => new RedisStoreInstruments(new Meter(Options())));
 
-    /// <summary>Servers to their address and port tags; bounded by the deployment's servers.</summary>
-    private static readonly ConcurrentDictionary<System.Net.EndPoint, (string Address, int Port)> Servers = new();
+    /// <summary>
+    /// Servers to their address and port tags, the port boxed once here (a round trip's tags would otherwise box it on
+    /// every record); bounded by the deployment's servers.
+    /// </summary>
+    private static readonly ConcurrentDictionary<System.Net.EndPoint, (string Address, object Port)> Servers = new();
+
+    /// <summary>The <c>db.system</c> tag, the same on every record.</summary>
+    private static readonly KeyValuePair<string, object?> SystemTag = new(RedisSlotEngineTelemetry.SystemTag, "redis");
 
     private RedisStoreInstruments(Meter meter)
     {
@@ -55,7 +61,7 @@ internal sealed class RedisStoreInstruments
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var system = new KeyValuePair<string, object?>(RedisSlotEngineTelemetry.SystemTag, "redis");
+        var system = SystemTag;
         var operation = new KeyValuePair<string, object?>(RedisSlotEngineTelemetry.CommandTag, command);
         if (server is null)
         {
@@ -65,9 +71,9 @@ internal sealed class RedisStoreInstruments
 
         var (address, port) = Servers.GetOrAdd(server, static endPoint => endPoint switch
         {
-            System.Net.DnsEndPoint dns => (dns.Host, dns.Port),
-            System.Net.IPEndPoint ip => (ip.Address.ToString(), ip.Port),
-            _ => (endPoint.ToString() ?? "unknown", 0),
+            System.Net.DnsEndPoint dns => (dns.Host, (object)dns.Port),
+            System.Net.IPEndPoint ip => (ip.Address.ToString(), (object)ip.Port),
+            _ => (endPoint.ToString() ?? "unknown", (object)0),
         });
         RoundTrip.Record(elapsed, system, operation, new(RedisSlotEngineTelemetry.ServerAddressTag, address), new(RedisSlotEngineTelemetry.ServerPortTag, port));
     }

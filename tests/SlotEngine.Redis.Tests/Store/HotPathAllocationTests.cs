@@ -1,0 +1,117 @@
+using SlotEngine.Redis.Client;
+using SlotEngine.Redis.Tests.Contract;
+using SlotEngine.Redis.Tests.Fixtures;
+using StackExchange.Redis;
+
+namespace SlotEngine.Redis.Tests.Store;
+
+/// <summary>
+/// The synchronous parts of a booking on the Redis store make no garbage: reading a script's reply, laying a change
+/// into the read model (this node's own, from the reply, and another node's, from the feed), and the argument arrays.
+/// Measured with <see cref="GC.GetAllocatedBytesForCurrentThread"/> around them, which is exact for the calling thread
+/// whatever else runs in the process (the awaited round trips themselves are measured by the benchmarks instead).
+/// </summary>
+public sealed class HotPathAllocationTests(StandaloneServerFixture fixture) : IClassFixture<StandaloneServerFixture>
+{
+    private const int Rounds = 200;
+
+    private static CalendarKey Calendar => new(ContractWorld.Doctor, ContractWorld.Day);
+
+    [Fact]
+    public void Script_replies_are_read_without_allocating()
+    {
+        var claimed = new RedisReply(RedisResult.Create([RedisResult.Create((RedisValue)"ok"), RedisResult.Create(2), RedisResult.Create(41), RedisResult.Create(0), RedisResult.Create(7), RedisResult.Create(0)]));
+        var taken = new RedisReply(RedisResult.Create([RedisResult.Create((RedisValue)"taken")]));
+        var confirmed = new RedisReply(RedisResult.Create([RedisResult.Create((RedisValue)"ok"), RedisResult.Create(8)]));
+        var expired = new RedisReply(RedisResult.Create([RedisResult.Create((RedisValue)"expired"), RedisResult.Create(1_700_000_000_000)]));
+        Assert.Equal(new ClaimScriptReply(ClaimScriptStatus.Ok, 2, 41, 0, 7, false, null), ClaimScriptReply.Parse(claimed));
+        Assert.Equal(ClaimScriptStatus.Taken, ClaimScriptReply.Parse(taken).Status);
+        Assert.Equal(new ChangeScriptReply(ChangeScriptStatus.Ok, 8, 0), ChangeScriptReply.Parse(confirmed));
+        Assert.Equal(ChangeScriptStatus.Expired, ChangeScriptReply.Parse(expired).Status);
+
+        // Assertions allocate; inside the measured loop only the readers run, their results summed.
+        var sum = 0L;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < Rounds; i++)
+        {
+            var claim = ClaimScriptReply.Parse(claimed);
+            var change = ChangeScriptReply.Parse(confirmed);
+            sum += claim.Token + claim.Version + (int)ClaimScriptReply.Parse(taken).Status + change.Version + (int)ChangeScriptReply.Parse(expired).Status;
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.Equal(Rounds * (41 + 7 + (int)ClaimScriptStatus.Taken + 8 + (int)ChangeScriptStatus.Expired), sum);
+    }
+
+    [Fact]
+    public void Argument_arrays_are_reused_once_given_back()
+    {
+        ScriptArguments.Return(ScriptArguments.Rent(21));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < Rounds; i++)
+        {
+            var args = ScriptArguments.Rent(21);
+            args[0] = i;
+            ScriptArguments.Return(args);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        var again = ScriptArguments.Rent(21);
+        Assert.All(again, value => Assert.True(value.IsNull)); // given back cleared
+        Assert.Equal(21, again.Length);
+    }
+
+    [Fact]
+    public async Task Own_changes_and_heard_changes_are_laid_in_without_allocating()
+    {
+        // No version check or sweeper meanwhile: the versions below are made up, and Redis never sees them.
+        await using var nodes = new StoreNodes(fixture.Server.Endpoint, o =>
+        {
+            o.Engine.Quotas = QuotaPolicy.None;
+            o.VersionCheckInterval = null;
+        });
+        var node = await nodes.AddAsync();
+        await node.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
+        await node.Feed.WhenAllFreshAsync(TimeSpan.FromSeconds(30));
+        var feed = node.Feed;
+        var patient = ContractWorld.Patient(1);
+        var version = feed.LoadedVersion(Calendar);
+        var token = 1_000_000L;
+        Round(); // JIT first
+        var applied = feed.Applied;
+        var deltas = feed.Deltas;
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < Rounds; i++)
+        {
+            Round();
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(2 * Rounds, feed.Applied - applied); // every change laid in, none reloaded
+        Assert.Equal(3 * Rounds, feed.Deltas - deltas);
+        Assert.Equal(0, allocated);
+        Assert.Equal(SlotStatus.Free, node.ReadModel.GetCalendar(Calendar)[5].Status);
+
+        // One round: this node holds slot 5 and confirms it (own writes, from their replies), then another node's
+        // release of it and a new hold of it arrive as feed messages (deltas), and this node's release ends it.
+        void Round()
+        {
+            token++;
+            feed.BeginOwnWrite(Calendar);
+            feed.EndOwnWrite(Calendar, ++version, new FeedDelta(FeedOp.Claim, 0, 5, 1, token, patient, 4_102_444_800_000));
+            Hear(new FeedDelta(FeedOp.Confirm, 0, 5, 0, token, default, 0));
+            Hear(new FeedDelta(FeedOp.Release, 0, 5, 0, token, default, 0));
+            token++;
+            Hear(new FeedDelta(FeedOp.Claim, 0, 5, 1, token, patient, 0));
+            feed.BeginOwnWrite(Calendar);
+            feed.EndOwnWrite(Calendar, ++version, new FeedDelta(FeedOp.Release, 0, 5, 0, token, default, 0));
+            feed.BeginOwnWrite(Calendar);
+            feed.EndOwnWrite(Calendar, 0, default(FeedDelta)); // a script that changed nothing
+        }
+
+        void Hear(FeedDelta delta) => feed.Hear(new FeedMessage(Calendar, ++version, FeedChange.Change, 0, delta));
+    }
+}

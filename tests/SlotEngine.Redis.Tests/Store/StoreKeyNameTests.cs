@@ -1,0 +1,23 @@
+namespace SlotEngine.Redis.Tests.Store;
+
+/// <summary>Key names are data: what a store wrote under them must be found again by the next version, so they are fixed here byte for byte.</summary>
+public sealed class StoreKeyNameTests
+{
+    private static readonly PatientKey Patient = new(0x00ab_cdef_0123_4567);
+    private static readonly DateOnly Day = new(2026, 3, 4);
+
+    [Fact]
+    public void Calendar_and_patient_keys_keep_their_names()
+    {
+        var keys = new StoreKeys("se:", cluster: false);
+        Assert.Equal("1234:20260304", StoreKeys.CalendarRef(new CalendarKey(new ProviderId(1234), Day)));
+        Assert.Equal("se:{a:00abcdef01234567}:q:20260304", keys.QuotaKey(Patient, Day));
+        Assert.Equal("se:{a:00abcdef01234567}", keys.ActiveKey(Patient));
+        Assert.Equal("se:{a:00abcdef01234567}:b", keys.BarKey(Patient));
+        var set = keys.For(new CalendarKey(new ProviderId(7), Day));
+        Assert.Equal("7:20260304", set.Reference);
+        Assert.Equal("se:{p:7:20260304}:m", set.Meta);
+        Assert.True(StoreKeys.TryParseCalendarRef(set.Reference, out var parsed));
+        Assert.Equal(new CalendarKey(new ProviderId(7), Day), parsed);
+    }
+}
