@@ -106,11 +106,12 @@ public sealed partial class RedisSlotEngine
                         answer.HoldExpiryMs == 0 ? null : UnixMs.ToDateTimeOffset(answer.HoldExpiryMs));
                     if (answer.Status == ClaimScriptStatus.Ok)
                     {
-                        // Expired holds reclaimed on the way are not in the reply: then the read model reloads.
+                        // Expired holds reclaimed on the way are releases of their own versions in the feed, before the claim's:
+                        // the claim is laid in from the reply when their echoes came first, otherwise its echo lays it in after them.
                         // A booking awaiting approval comes back with an expiry (its deadline) and is kept as a hold.
                         var held = answer.HoldExpiryMs != 0;
                         var claimed = new ReadModelClaim(reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, !held, held ? UnixMs.ToTicks(answer.HoldExpiryMs) : 0);
-                        EndOwnWrite(request.Calendar, answer.Version, !answer.Reclaimed ? (from, to) => _readModel.ApplyClaim(request.Calendar, from, to, claimed) : null);
+                        EndOwnWrite(request.Calendar, answer.Version, (from, to) => _readModel.ApplyClaim(request.Calendar, from, to, claimed));
                     }
                     else
                     {

@@ -171,6 +171,7 @@ public sealed partial class RedisSlotEngine
         }
 
         StoreLog.ReadModelResync(_logger, keys.Count, "connection restored");
+        ForgetCheckpoint();
         _feed.ReloadAll(keys);
     }
 
@@ -234,7 +235,7 @@ public sealed partial class RedisSlotEngine
                 last = time.GetTimestamp();
                 try
                 {
-                    await CheckVersionsAsync(token).ConfigureAwait(false);
+                    await RunVersionCheckAsync(token).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is RedisException or TimeoutException)
                 {
