@@ -14,9 +14,11 @@ namespace SlotEngine.Redis;
 /// set again. In a cluster (one feed channel per calendar, no counter across hash slots) the full check runs every time.
 /// </summary>
 /// <remarks>
-/// The offset is learnt at the first checkpoint a node reads, and again at the first after a reconnect; the full check
-/// runs then too (once), since a message lost before it could not be told from one published before the node subscribed.
-/// Any node's checkpoint serves every node.
+/// The offset is learnt at the first checkpoint a node reads: the node asks for one as soon as it has subscribed, before
+/// it loads anything, so no message it needed can fall before that point. After a reconnect it is learnt again (the
+/// messages lost meanwhile are covered by the reconnect's reload of every calendar). Pub/sub loses messages only with the
+/// subscriber's connection, so a mismatch means a loss the reconnect did not cover (or Redis lost its data). Any node's
+/// checkpoint serves every node.
 /// </remarks>
 public sealed partial class RedisSlotEngine
 {
@@ -63,6 +65,22 @@ public sealed partial class RedisSlotEngine
     /// <summary>The feed's connection was lost: messages may have been lost with it (the reload of every calendar covers them).</summary>
     private void ForgetCheckpoint() => Volatile.Write(ref _checkpointKnown, 0);
 
+    /// <summary>Asks for a checkpoint now (standalone; just subscribed or reconnected), so the offset is learnt at once; failures are left to the next interval.</summary>
+    private async Task CheckpointSoonAsync()
+    {
+        try
+        {
+            if (!_keys.Cluster)
+            {
+                await EvalAsync(StoreScripts.Checkpoint, [], [_keys.GlobalFeed], _disposal.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The next interval's checkpoint sets the offset.
+        }
+    }
+
     /// <summary>A checkpoint read from the feed (<c>#&lt;count&gt;</c>, the text after the <c>#</c>). Quick: on the feed's reader.</summary>
     private void OnCheckpoint(ReadOnlySpan<char> count)
     {
@@ -75,13 +93,12 @@ public sealed partial class RedisSlotEngine
         var heard = Volatile.Read(ref _feedHeard);
         var known = Interlocked.Exchange(ref _checkpointKnown, 1) == 1;
         var offset = Interlocked.Exchange(ref _checkpointOffset, published - heard);
-        if (known && heard + offset == published)
+        if (!known || heard + offset == published)
         {
             return;
         }
 
-        // The first checkpoint (of this node, or since a reconnect), or messages lost (or the counter went back: Redis lost
-        // its data or was flushed): compare every calendar once.
+        // Messages lost (or the counter went back: Redis lost its data or was flushed): compare every calendar once.
         if (Interlocked.CompareExchange(ref _fullCheckRunning, 1, 0) == 0)
         {
             Interlocked.Increment(ref _fullVersionChecks);

@@ -85,6 +85,7 @@ public sealed partial class RedisSlotEngine
             if (!cluster)
             {
                 await _redis.SubscribeAsync(_keys.GlobalFeed, sharded: false, OnFeedMessage, cancellationToken).ConfigureAwait(false);
+                _ = CheckpointSoonAsync(); // the version check's offset, before anything is loaded (RedisSlotEngine.Checkpoint.cs)
             }
 
             await CheckReplicasAsync(cancellationToken).ConfigureAwait(false);
@@ -172,6 +173,7 @@ public sealed partial class RedisSlotEngine
 
         StoreLog.ReadModelResync(_logger, keys.Count, "connection restored");
         ForgetCheckpoint();
+        _ = CheckpointSoonAsync();
         _feed.ReloadAll(keys);
     }
 
