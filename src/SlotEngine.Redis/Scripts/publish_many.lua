@@ -4,7 +4,9 @@
 -- capacity, words per seat, initial free bitmap; then per day: "<provider>:<yyyymmdd>", its shape's number (1-based).
 -- A day takes three writes: meta (version 1), free bitmap and its "reset" feed message. Its claims and nonces hashes
 -- are made on first use: on a standalone server no slot migration can find a script's keys half present (the reason
--- publish.lua writes placeholders in a cluster); leftovers of an earlier generation are deleted.
+-- publish.lua writes placeholders in a cluster). Nothing of an earlier generation is left to delete: a withdraw deletes
+-- all four keys, and no script writes a claim without meta; a nonces hash without meta holds only leases burned
+-- (burn.lua) before the day opened, which stay burned, as they should.
 -- -> {day number (0-based), status, version or template text} for each day NOT opened ('exists' or 'conflict'), flat;
 -- every other day was opened at version 1.
 local now = now_ms()
@@ -29,12 +31,8 @@ for a = first_day, #ARGV, 2 do
       result[#result + 1] = existing
     end
   else
-    local claims, nonces = tag .. ':c', tag .. ':n'
     redis.call('HSET', meta, 'tpl', tpl, 'slots', ARGV[s + 2], 'cap', ARGV[s + 3], 'wpl', ARGV[s + 4], 'ver', 1, 'tok', 0)
     redis.call('SET', tag .. ':f', ARGV[s + 5])
-    if redis.call('EXISTS', claims, nonces) > 0 then
-      redis.call('DEL', claims, nonces)
-    end
     redis.call('PUBLISH', ARGV[1], ref .. '|1|reset|t' .. now)
     opened = opened + 1
   end

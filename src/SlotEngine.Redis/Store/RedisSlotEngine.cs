@@ -225,7 +225,11 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         {
             // "gone" (withdrawn) or "reset" (published again, rebuilt), or a word of a newer version: a new
             // generation whose versions start again, so the version order says nothing: reload whatever is held.
-            StoreLog.ReadModelReset(_logger, feed.Calendar.ToString());
+            if (_logger.IsEnabled(LogLevel.Information))
+            {
+                StoreLog.ReadModelReset(_logger, feed.Calendar.ToString()); // not formatted per message when nobody listens (bulk publishing: millions)
+            }
+
             _feed.Force(feed.Calendar, feed.ChangedAtMs, feed.Version);
         }
         else
