@@ -27,7 +27,7 @@ public sealed partial class RedisSlotEngine
     /// <summary>
     /// Opens many days at once (the days a nation releases), as <see cref="PublishAsync"/> would one by one:
     /// <paramref name="batchSize"/> days in flight at a time through the multiplexer (pipelined, not one round trip
-    /// after another); on a standalone server 64 days per script call, in a cluster one per call (a script's keys
+    /// after another); on a standalone server 128 days per script call, in a cluster one per call (a script's keys
     /// must share a hash slot). Each day opened is laid into this node's read model without reading it back; days
     /// already open with the same template are loaded instead.
     /// </summary>
