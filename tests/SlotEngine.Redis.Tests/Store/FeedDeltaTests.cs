@@ -102,6 +102,23 @@ public sealed class FeedDeltaTests(StandaloneServerFixture fixture) : IClassFixt
         await Eventually.TrueAsync(() => from.CheckpointsRead > a && other.CheckpointsRead > b, "both nodes to read " + what);
     }
 
+    [Fact]
+    public void Close_and_reopen_deltas_parse_and_format_back()
+    {
+        Assert.True(FeedMessage.TryParse("100:20301231|7|t9|x4,3", out var close));
+        Assert.Equal(new FeedDelta(FeedOp.Close, 0, 4, 3, 0, default, 0), close.Delta);
+        Assert.Equal("100:20301231|7|t9|x4,3", close.Format());
+        Assert.True(FeedMessage.TryParse("100:20301231|8|t9|o4,3", out var reopen));
+        Assert.Equal(new FeedDelta(FeedOp.Reopen, 0, 4, 3, 0, default, 0), reopen.Delta);
+        Assert.Equal("100:20301231|8|t9|o4,3", reopen.Format());
+
+        // Cut or padded ranges are not deltas (the message then reads as a new generation: reload).
+        Assert.True(FeedMessage.TryParse("100:20301231|8|t9|o4", out var cut));
+        Assert.Equal(FeedOp.None, cut.Delta.Op);
+        Assert.True(FeedMessage.TryParse("100:20301231|8|t9|x4,3,1", out var padded));
+        Assert.Equal(FeedOp.None, padded.Delta.Op);
+    }
+
     private static async Task ConvergedAsync(RedisSlotEngine writer, RedisSlotEngine reader, string after)
     {
         await Eventually.TrueAsync(
