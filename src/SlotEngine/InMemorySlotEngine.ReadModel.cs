@@ -123,6 +123,24 @@ public sealed partial class InMemorySlotEngine
     internal bool ApplyReadModelRelease(CalendarKey key, long fromVersion, long toVersion, int seat, int first, long token) =>
         FindReadModel(key) is { } calendar && calendar.ApplyReadModelRelease(fromVersion, toVersion, seat, first, token);
 
+    /// <summary>Lays one close the store made (a block's last step) into the read model; false when it cannot (reload).</summary>
+    /// <param name="key">The calendar.</param>
+    /// <param name="fromVersion">The store's version before.</param>
+    /// <param name="toVersion">Its version after.</param>
+    /// <param name="slots">The range closed on every seat.</param>
+    /// <returns>Whether it was applied.</returns>
+    internal bool ApplyReadModelClose(CalendarKey key, long fromVersion, long toVersion, SlotRange slots) =>
+        FindReadModel(key) is { } calendar && calendar.ApplyReadModelClose(fromVersion, toVersion, slots.First, slots.Length);
+
+    /// <summary>Lays one reopen the store made into the read model; false when it cannot (reload).</summary>
+    /// <param name="key">The calendar.</param>
+    /// <param name="fromVersion">The store's version before.</param>
+    /// <param name="toVersion">Its version after.</param>
+    /// <param name="slots">The range reopened.</param>
+    /// <returns>Whether it was applied.</returns>
+    internal bool ApplyReadModelReopen(CalendarKey key, long fromVersion, long toVersion, SlotRange slots) =>
+        FindReadModel(key) is { } calendar && calendar.ApplyReadModelReopen(fromVersion, toVersion, slots.First, slots.Length);
+
     /// <summary>Drops a calendar the store no longer has (withdrawn). Returns whether it was here.</summary>
     /// <param name="key">The calendar.</param>
     /// <returns>Whether this engine had it.</returns>

@@ -1,5 +1,7 @@
 -- Closes ARGV[5] slots from ARGV[4] on every seat; claims touching them are removed whole (their other slots freed).
 -- ARGV[6] '1' also deletes the calendar (withdraw). KEYS[5] (optional) the audit stream: a record per displaced claim. -> {closed seats, version, displaced claim descriptions...}
+-- Feed (a block, not a withdraw): one '-' delta (a release) per claim removed, then one 'x' delta that closes the range on
+-- every seat, each its own version: a reader that applies them in order holds what this script left.
 local meta, free, claims = KEYS[1], KEYS[2], KEYS[3]
 if redis.call('EXISTS', meta) == 0 then
   return { -1 }
@@ -24,6 +26,9 @@ for l = 0, cap - 1 do
         remove_claim(free, claims, wpl, l, c, first, last)
         closed = closed + math.min(last, c.first + c.len) - math.max(first, c.first)
         changed = true
+        if ARGV[6] ~= '1' then
+          bump(meta, '-' .. l .. ',' .. c.first .. ',' .. c.token)
+        end
         if not (c.kind == 'h' and c.expiry <= now) then
           table.insert(result, describe(l, c))
           if KEYS[5] then
@@ -44,8 +49,9 @@ if ARGV[6] == '1' then
   else
     redis.call('PUBLISH', ARGV[1], message)
   end
+  count_changes(1)
 elseif changed then
-  version = bump(meta)
+  version = bump(meta, 'x' .. first .. ',' .. len)
 end
 result[1] = closed
 result[2] = version

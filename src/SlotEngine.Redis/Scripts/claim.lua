@@ -68,6 +68,7 @@ for l = 0, cap - 1 do
         local c = parse(v)
         if c.kind == 'h' and c.expiry <= now then
           remove_claim(free, claims, wpl, l, c, 0, 0)
+          bump(meta, '-' .. l .. ',' .. c.first .. ',' .. c.token) -- readers release it as a delta
           reclaimed = true
         else
           ok = false
@@ -81,9 +82,6 @@ for l = 0, cap - 1 do
   end
 end
 if seat < 0 then
-  if reclaimed then
-    bump(meta)
-  end
   if saw_closed then
     return { 'closed' }
   end
@@ -113,7 +111,7 @@ end
 if ARGV[11] ~= '' then
   redis.call('HSET', nonces, ARGV[11], seat .. ':' .. first .. ':' .. token)
 end
-local version = bump(meta, (not reclaimed) and ('+' .. seat .. ',' .. first .. ',' .. len .. ',' .. token .. ',' .. ARGV[6] .. ',' .. expiry) or nil)
+local version = bump(meta, '+' .. seat .. ',' .. first .. ',' .. len .. ',' .. token .. ',' .. ARGV[6] .. ',' .. expiry)
 if idem then
   redis.call('SET', idem, ARGV[13] .. '|' .. seat .. '|' .. token .. '|' .. expiry, 'PX', ARGV[14])
 end

@@ -30,6 +30,15 @@ local function parse(v)
   return { token = tonumber(token), kind = kind, first = tonumber(first), len = tonumber(len), patient = patient, expiry = tonumber(expiry), raw = v }
 end
 
+-- The change counter (standalone servers): every feed message a script publishes is counted in '<channel>:changes'
+-- by the same script, so a node that heard as many messages as the counter says has lost none (the version check in
+-- RedisSlotEngine.Connection.cs; checkpoint.lua). Not kept in a cluster: the key would be on another slot.
+local function count_changes(n)
+  if n > 0 and ARGV[2] ~= '1' then
+    redis.call('INCRBY', ARGV[1] .. ':changes', n)
+  end
+end
+
 -- delta (optional): what the change did, for readers to apply without a reload (FeedDelta in StoreFormats.cs):
 -- '+seat,first,length,token,patient hex,hold expiry ms (0 booked)' | '*seat,first,token' | '-seat,first,token'
 local function bump(meta, delta)
@@ -43,6 +52,7 @@ local function bump(meta, delta)
   else
     redis.call('PUBLISH', ARGV[1], message)
   end
+  count_changes(1)
   return v
 end
 
@@ -69,7 +79,7 @@ local function audit_append(stream, action, seat, first, len, token, patient, bo
   redis.call('XADD', stream, '*', 'd', cmsgpack.pack({ 1, action, seat, first, len, token, patient, booked, expiry, actor, channel, now }))
 end
 
--- Opens a day (publish.lua, publish_many.lua): template text, slots, capacity, words per seat, initial free bitmap.
+-- Opens a day (publish.lua; publish_many.lua has a leaner copy for standalone servers): template text, slots, capacity, words per seat, initial free bitmap.
 -- -> 'ok', version | 'exists', version | 'conflict', template text
 local function open_day(meta, free, claims, nonces, channel, spublish, ref, tpl, slots, cap, wpl, bitmap, now)
   local existing = redis.call('HGET', meta, 'tpl')
@@ -79,22 +89,22 @@ local function open_day(meta, free, claims, nonces, channel, spublish, ref, tpl,
     end
     return 'conflict', existing
   end
-  redis.call('HSET', meta, 'tpl', tpl, 'slots', slots, 'cap', cap, 'wpl', wpl, 'ver', 0, 'tok', 0)
+  -- A new generation of the day: versions start again at 1, so the message says "reset" (every node reloads it).
+  redis.call('HSET', meta, 'tpl', tpl, 'slots', slots, 'cap', cap, 'wpl', wpl, 'ver', 1, 'tok', 0)
   redis.call('SET', free, bitmap)
   -- The claims and nonces hashes get a placeholder field '-', so that all four keys exist while the day does: a
   -- cluster slot migration then moves them together and never finds a script's keys half present (TRYAGAIN).
   redis.call('DEL', claims, nonces)
   redis.call('HSET', claims, '-', '')
   redis.call('HSET', nonces, '-', '')
-  -- A new generation of the day: versions start again, so the message says "reset" (every node reloads it).
-  local version = redis.call('HINCRBY', meta, 'ver', 1)
-  local message = ref .. '|' .. version .. '|reset|t' .. now
+  local message = ref .. '|1|reset|t' .. now
   if spublish == '1' then
     redis.call('SPUBLISH', channel, message)
   else
     redis.call('PUBLISH', channel, message)
   end
-  return 'ok', version
+  count_changes(1)
+  return 'ok', 1
 end
 
 -- The claim a reservation names (seat, first slot, token, the patient's hex), parsed; nil when the day is gone or

@@ -30,4 +30,5 @@ if ARGV[2] == '1' then
 else
   redis.call('PUBLISH', ARGV[1], message)
 end
+count_changes(1)
 return { version, token }

@@ -1,5 +1,5 @@
 -- Opens closed seats of ARGV[5] slots from ARGV[4]; ARGV[6] has one '1' or '0' per slot of the range: whether the template offers it.
--- -> {opened seats, version}
+-- -> {opened seats, version}. Feed: an 'o' delta (readers open the same seats: the template and the claims are theirs too).
 local meta, free, claims = KEYS[1], KEYS[2], KEYS[3]
 if redis.call('EXISTS', meta) == 0 then
   return { -1, 0 }
@@ -20,6 +20,6 @@ for l = 0, cap - 1 do
 end
 local version = tonumber(redis.call('HGET', meta, 'ver'))
 if opened > 0 then
-  version = bump(meta)
+  version = bump(meta, 'o' .. first .. ',' .. len)
 end
 return { opened, version }

@@ -1,4 +1,5 @@
 -- Frees every expired hold of the calendar now. -> {version, reclaimed claim descriptions...}
+-- Feed: one '-' delta (a release) per hold freed, each its own version.
 local meta, free, claims = KEYS[1], KEYS[2], KEYS[3]
 if redis.call('EXISTS', meta) == 0 then
   return { 0 }
@@ -14,12 +15,11 @@ for i = 1, #all, 2 do
     if c.kind == 'h' and c.expiry <= now and tonumber(slot) == c.first then
       remove_claim(free, claims, wpl, tonumber(seat), c, 0, 0)
       table.insert(result, describe(tonumber(seat), c))
+      result[1] = bump(meta, '-' .. seat .. ',' .. c.first .. ',' .. c.token)
     end
   end
 end
-if #result > 1 then
-  result[1] = bump(meta)
-else
+if #result == 1 then
   result[1] = tonumber(redis.call('HGET', meta, 'ver'))
 end
 return result

@@ -5,8 +5,8 @@ namespace SlotEngine.Redis;
 
 public sealed partial class RedisSlotEngine
 {
-    /// <summary>Days opened by one <c>publish_many</c> script call on a standalone server.</summary>
-    private const int DaysPerPublishScript = 64;
+    /// <summary>Days opened by one <c>publish_many</c> script call on a standalone server (about 1 ms of Redis's time per call).</summary>
+    private const int DaysPerPublishScript = 128;
 
     /// <summary>Each template's text as Redis stores it, made once (bulk publishing sends it per day).</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<DayTemplate, string> _templateTexts = new();
@@ -27,7 +27,7 @@ public sealed partial class RedisSlotEngine
     /// <summary>
     /// Opens many days at once (the days a nation releases), as <see cref="PublishAsync"/> would one by one:
     /// <paramref name="batchSize"/> days in flight at a time through the multiplexer (pipelined, not one round trip
-    /// after another); on a standalone server 64 days per script call, in a cluster one per call (a script's keys
+    /// after another); on a standalone server 128 days per script call, in a cluster one per call (a script's keys
     /// must share a hash slot). Each day opened is laid into this node's read model without reading it back; days
     /// already open with the same template are loaded instead.
     /// </summary>
@@ -109,45 +109,68 @@ public sealed partial class RedisSlotEngine
 
     /// <summary>
     /// Opens up to <see cref="DaysPerPublishScript"/> days with one <c>publish_many</c> script (standalone only: its keys
-    /// span many hash tags), each laid into the read model as <see cref="PublishOneAsync"/> does.
+    /// span many hash tags), each laid into the read model as <see cref="PublishOneAsync"/> does. The script gets each
+    /// day's reference and shape number only (the shapes, template text and initial bitmap, once per call) and names the
+    /// keys itself; it answers only the days it did not open (every other one is at version 1).
     /// </summary>
     private async Task PublishChunkAsync(List<(CalendarKey Key, DayTemplate Template)> chunk, CancellationToken cancellationToken)
     {
-        var keys = new StackExchange.Redis.RedisKey[chunk.Count * 4];
-        var args = new RedisArgument[2 + (chunk.Count * 6)];
-        args[0] = _keys.GlobalFeed;
-        args[1] = "0";
+        var shapes = new List<(DayTemplate Template, int Slots, byte[] Bitmap)>(2);
+        var shapeOf = new int[chunk.Count];
         for (var i = 0; i < chunk.Count; i++)
         {
             var (key, template) = chunk[i];
-            var set = _keys.For(key);
             var layout = _readModel.LayoutOf(template, key.Day);
-            keys[4 * i] = set.Meta;
-            keys[(4 * i) + 1] = set.Free;
-            keys[(4 * i) + 2] = set.Claims;
-            keys[(4 * i) + 3] = set.Nonces;
-            var a = 2 + (6 * i);
-            args[a] = set.Reference;
-            args[a + 1] = TemplateTextOf(template);
-            args[a + 2] = layout.SlotCount;
-            args[a + 3] = template.Capacity;
-            args[a + 4] = BitmapLayout.WordsPerSeat(layout.SlotCount);
-            args[a + 5] = InitialBitmapOf(layout);
-            _feed.BeginOwnPublish(key);
+            var bitmap = InitialBitmapOf(layout);
+            var shape = shapes.FindIndex(s => s.Slots == layout.SlotCount && s.Template.Equals(template) && s.Bitmap.AsSpan().SequenceEqual(bitmap));
+            if (shape < 0)
+            {
+                shape = shapes.Count;
+                shapes.Add((template, layout.SlotCount, bitmap));
+            }
+
+            shapeOf[i] = shape + 1;
         }
 
+        var args = new RedisArgument[4 + (shapes.Count * 5) + (chunk.Count * 2)];
+        args[0] = _keys.GlobalFeed;
+        args[1] = "0";
+        args[2] = _keys.Prefix;
+        args[3] = shapes.Count;
+        var a = 4;
+        foreach (var (template, slots, bitmap) in shapes)
+        {
+            args[a++] = TemplateTextOf(template);
+            args[a++] = slots;
+            args[a++] = template.Capacity;
+            args[a++] = BitmapLayout.WordsPerSeat(slots);
+            args[a++] = bitmap;
+        }
+
+        for (var i = 0; i < chunk.Count; i++)
+        {
+            args[a++] = StoreKeys.CalendarRef(chunk[i].Key);
+            args[a++] = shapeOf[i];
+            _feed.BeginOwnPublish(chunk[i].Key);
+        }
+
+        // Days not opened, by their number in the chunk: (status, version or template text).
+        Dictionary<int, (string Status, RedisReply Value)>? notOpened = null;
         var opened = new long[chunk.Count];
-        RedisReply reply;
         try
         {
-            reply = await EvalAsync(StoreScripts.PublishMany, keys, args, cancellationToken).ConfigureAwait(false);
+            var reply = await EvalAsync(StoreScripts.PublishMany, [], args, cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i + 2 < reply.Count; i += 3)
+            {
+                (notOpened ??= [])[(int)reply[i].AsInt64()] = (reply[i + 1].AsString()!, reply[i + 2]);
+            }
+
             for (var i = 0; i < chunk.Count; i++)
             {
-                if (reply[2 * i].AsString() == "ok")
+                if (notOpened is null || !notOpened.ContainsKey(i))
                 {
                     var (key, template) = chunk[i];
-                    var version = reply[(2 * i) + 1].AsInt64();
-                    opened[i] = _feed.LoadedLocally(key, version, () => { _readModel.LoadPublished(key, template, version); return true; }) ? version : 0;
+                    opened[i] = _feed.LoadedLocally(key, 1, () => { _readModel.LoadPublished(key, template, 1); return true; }) ? 1 : 0;
                 }
             }
         }
@@ -164,12 +187,11 @@ public sealed partial class RedisSlotEngine
         for (var i = 0; i < chunk.Count; i++)
         {
             var key = chunk[i].Key;
-            var status = reply[2 * i].AsString();
-            if (status == "conflict")
+            if (notOpened is not null && notOpened.TryGetValue(i, out var answer) && answer.Status == "conflict")
             {
-                conflict ??= new SlotEngineArgumentException(SlotEngineError.TemplateConflict, $"{key} is already published with another template ({TemplateText.Parse(reply[(2 * i) + 1].AsString()!)}); withdraw it first.", "template");
+                conflict ??= new SlotEngineArgumentException(SlotEngineError.TemplateConflict, $"{key} is already published with another template ({TemplateText.Parse(answer.Value.AsString()!)}); withdraw it first.", "template");
             }
-            else if (opened[i] == 0 && (_feed.LoadedVersion(key) < reply[(2 * i) + 1].AsInt64() || _readModel.Find(key) is null))
+            else if (opened[i] == 0 && (_feed.LoadedVersion(key) < (notOpened is not null && notOpened.TryGetValue(i, out var exists) ? exists.Value.AsInt64() : 1) || _readModel.Find(key) is null))
             {
                 (loads ??= []).Add(_feed.RefreshAsync(key));
             }
@@ -302,19 +324,38 @@ public sealed partial class RedisSlotEngine
     private async ValueTask<BlockResult> BlockInRedisAsync(CalendarKey calendar, SlotRange slots, bool withdraw, CancellationToken cancellationToken)
     {
         var keys = _keys.For(calendar);
-        var reply = await EvalAsync(
-            StoreScripts.Block,
-            AuditedKeys(keys),
-            FeedArgs(keys, slots.First, slots.Length, withdraw ? "1" : "0"),
-            cancellationToken).ConfigureAwait(false);
-        var answer = BlockScriptReply.Parse(calendar, reply);
+        if (withdraw)
+        {
+            var gone = BlockScriptReply.Parse(calendar, await EvalAsync(StoreScripts.Block, AuditedKeys(keys), FeedArgs(keys, slots.First, slots.Length, "1"), cancellationToken).ConfigureAwait(false));
+            if (!gone.Gone)
+            {
+                _feed.ObserveOwn(calendar, gone.Version);
+            }
+
+            return gone.Gone ? throw NotPublished(calendar) : new BlockResult(gone.Closed, gone.Displaced);
+        }
+
+        // The script publishes a release per displaced claim, then the close, each its own version (deltas: no node
+        // reloads). The close is the last step, so this node lays it in from the reply when it holds the version before
+        // (no claim was displaced, or their echoes came first); otherwise the echoes lay it all in.
+        BlockScriptReply answer = default;
+        _feed.BeginOwnWrite(calendar);
+        try
+        {
+            answer = BlockScriptReply.Parse(calendar, await EvalAsync(StoreScripts.Block, AuditedKeys(keys), FeedArgs(keys, slots.First, slots.Length, "0"), cancellationToken).ConfigureAwait(false));
+        }
+        finally
+        {
+            var to = answer.Gone || answer.Closed == 0 ? 0 : answer.Version;
+            _feed.EndOwnWrite(calendar, to, to > 0 ? () => _readModel.ApplyClose(calendar, to - 1, to, slots) : null);
+        }
+
         if (answer.Gone)
         {
             _readModel.Remove(calendar);
-            throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{calendar} is not published.", "calendar");
+            throw NotPublished(calendar);
         }
 
-        _feed.ObserveOwn(calendar, answer.Version);
         return new BlockResult(answer.Closed, answer.Displaced);
     }
 
@@ -331,19 +372,29 @@ public sealed partial class RedisSlotEngine
         }
 
         var keys = _keys.For(calendar);
-        var reply = await EvalAsync(
-            StoreScripts.Reopen,
-            CalendarKeys(keys),
-            FeedArgs(keys, slots.First, slots.Length, new string(offered)),
-            cancellationToken).ConfigureAwait(false);
-        var answer = ReopenScriptReply.Parse(reply);
+        ReopenScriptReply answer = default;
+        _feed.BeginOwnWrite(calendar);
+        try
+        {
+            answer = ReopenScriptReply.Parse(await EvalAsync(
+                StoreScripts.Reopen,
+                CalendarKeys(keys),
+                FeedArgs(keys, slots.First, slots.Length, new string(offered)),
+                cancellationToken).ConfigureAwait(false));
+        }
+        finally
+        {
+            // One change, its delta the reopen itself: laid in from the reply (the template and claims here decide as in Redis).
+            var to = answer.Gone || answer.Opened == 0 ? 0 : answer.Version;
+            _feed.EndOwnWrite(calendar, to, to > 0 ? () => _readModel.ApplyReopen(calendar, to - 1, to, slots) : null);
+        }
+
         if (answer.Gone)
         {
             _readModel.Remove(calendar);
-            throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{calendar} is not published.", "calendar");
+            throw NotPublished(calendar);
         }
 
-        _feed.ObserveOwn(calendar, answer.Version);
         return answer.Opened;
     }
 
@@ -356,24 +407,53 @@ public sealed partial class RedisSlotEngine
         foreach (var key in _readModel.Keys())
         {
             var keys = _keys.For(key);
+            _feed.BeginOwnWrite(key);
             sweeps.Add((key, EvalAsync(StoreScripts.Sweep, CalendarKeys(keys), FeedArgs(keys), cancellationToken).AsTask()));
         }
 
+        // Each hold freed is a release of its own version in the feed (a delta: no node reloads). The last one is laid in
+        // from the reply when this node holds the version before it; otherwise the echoes lay them all in.
         var reclaimed = new List<Reservation>();
+        Exception? failure = null;
         foreach (var (key, task) in sweeps)
         {
-            var reply = await task.ConfigureAwait(false);
-            if (reply.Count > 1)
+            RedisReply reply;
+            try
             {
-                _feed.ObserveOwn(key, reply[0].AsInt64());
+                reply = await task.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException or OperationCanceledException)
+            {
+                _feed.EndOwnWrite(key, 0, null);
+                failure ??= e;
+                continue;
             }
 
+            if (reply.Count <= 1)
+            {
+                _feed.EndOwnWrite(key, 0, null);
+                continue;
+            }
+
+            var to = reply[0].AsInt64();
+            var last = default(Reservation);
             for (var i = 1; i < reply.Count; i++)
             {
-                reclaimed.Add(StoredClaim.ParseRemoved(key, reply[i].AsString()!, out _));
+                last = StoredClaim.ParseRemoved(key, reply[i].AsString()!, out _);
+                reclaimed.Add(last);
             }
+
+            _feed.EndOwnWrite(key, to, () => _readModel.ApplyRelease(key, to - 1, to, last.Seat, last.Slots.First, last.Token));
+        }
+
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
 
         return reclaimed;
     }
+
+    private static SlotEngineArgumentException NotPublished(CalendarKey calendar) =>
+        new(SlotEngineError.DayNotPublished, $"{calendar} is not published.", "calendar");
 }

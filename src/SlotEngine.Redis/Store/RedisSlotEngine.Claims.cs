@@ -109,9 +109,10 @@ public sealed partial class RedisSlotEngine
                         answer.HoldExpiryMs == 0 ? null : UnixMs.ToDateTimeOffset(answer.HoldExpiryMs));
                     if (answer.Status == ClaimScriptStatus.Ok)
                     {
-                        // Expired holds reclaimed on the way are not in the reply: then the read model reloads.
+                        // Expired holds reclaimed on the way are releases of their own versions in the feed, before the claim's:
+                        // the claim is laid in from the reply when their echoes came first, otherwise its echo lays it in after them.
                         // A booking awaiting approval comes back with an expiry (its deadline) and is kept as a hold.
-                        EndOwnWrite(request.Calendar, answer.Version, answer.Reclaimed ? default : new FeedDelta(FeedOp.Claim, reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, answer.HoldExpiryMs));
+                        EndOwnWrite(request.Calendar, answer.Version, new FeedDelta(FeedOp.Claim, reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, answer.HoldExpiryMs));
                     }
                     else
                     {

@@ -85,6 +85,7 @@ public sealed partial class RedisSlotEngine
             if (!cluster)
             {
                 await _redis.SubscribeAsync(_keys.GlobalFeed, sharded: false, OnFeedMessage, cancellationToken).ConfigureAwait(false);
+                _ = CheckpointSoonAsync(); // the version check's offset, before anything is loaded (RedisSlotEngine.Checkpoint.cs)
             }
 
             await CheckReplicasAsync(cancellationToken).ConfigureAwait(false);
@@ -171,6 +172,8 @@ public sealed partial class RedisSlotEngine
         }
 
         StoreLog.ReadModelResync(_logger, keys.Count, "connection restored");
+        ForgetCheckpoint();
+        _ = CheckpointSoonAsync();
         _feed.ReloadAll(keys);
     }
 
@@ -234,7 +237,7 @@ public sealed partial class RedisSlotEngine
                 last = time.GetTimestamp();
                 try
                 {
-                    await CheckVersionsAsync(token).ConfigureAwait(false);
+                    await RunVersionCheckAsync(token).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is RedisException or TimeoutException)
                 {

@@ -209,6 +209,13 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         Span<char> text = stackalloc char[Math.Min(message.Length, 256)];
         var length = System.Text.Encoding.UTF8.GetChars(message.Span[..text.Length], text);
         var line = text[..length];
+        if (line.Length > 0 && line[0] == '#')
+        {
+            OnCheckpoint(line[1..]); // the version check's checkpoint (RedisSlotEngine.Checkpoint.cs)
+            return;
+        }
+
+        CountFeedMessage();
         if (!FeedMessage.TryParse(line, out var feed) || !Directory.Contains(feed.Calendar.Provider))
         {
             return;
@@ -218,7 +225,11 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         {
             // "gone" (withdrawn) or "reset" (published again, rebuilt), or a word of a newer version: a new
             // generation whose versions start again, so the version order says nothing: reload whatever is held.
-            StoreLog.ReadModelReset(_logger, feed.Calendar.ToString());
+            if (_logger.IsEnabled(LogLevel.Information))
+            {
+                StoreLog.ReadModelReset(_logger, feed.Calendar.ToString()); // not formatted per message when nobody listens (bulk publishing: millions)
+            }
+
             _feed.Force(feed.Calendar, feed.ChangedAtMs, feed.Version);
         }
         else
@@ -242,6 +253,8 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
                 new ReadModelClaim(delta.Seat, delta.First, delta.Length, delta.Token, delta.Patient, delta.HoldExpiryMs == 0, delta.HoldExpiryMs == 0 ? 0 : UnixMs.ToTicks(delta.HoldExpiryMs))),
             FeedOp.Confirm => _readModel.ApplyConfirm(message.Calendar, from, message.Version, delta.Seat, delta.First, delta.Token),
             FeedOp.Release => _readModel.ApplyRelease(message.Calendar, from, message.Version, delta.Seat, delta.First, delta.Token),
+            FeedOp.Close => delta.Length > 0 && _readModel.ApplyClose(message.Calendar, from, message.Version, new SlotRange(delta.First, delta.Length)),
+            FeedOp.Reopen => delta.Length > 0 && _readModel.ApplyReopen(message.Calendar, from, message.Version, new SlotRange(delta.First, delta.Length)),
             _ => false,
         };
     }

@@ -35,8 +35,14 @@ internal enum FeedOp
     /// <summary><c>*seat,first,token</c>: a hold confirmed.</summary>
     Confirm,
 
-    /// <summary><c>-seat,first,token</c>: a hold or booking released or cancelled.</summary>
+    /// <summary><c>-seat,first,token</c>: a hold or booking released or cancelled (also one displaced by a block, or an expired hold swept or reclaimed).</summary>
     Release,
+
+    /// <summary><c>xfirst,length</c>: the range closed on every seat (a block's last step; <see cref="FeedDelta.First"/> and <see cref="FeedDelta.Length"/>).</summary>
+    Close,
+
+    /// <summary><c>ofirst,length</c>: the range's closed seats that the template offers reopened.</summary>
+    Reopen,
 }
 
 /// <summary>What one change did to a calendar, as its feed message carries it (see <see cref="FeedOp"/> for the texts).</summary>
@@ -55,10 +61,12 @@ internal readonly record struct FeedDelta(FeedOp Op, int Seat, int First, int Le
         FeedOp.Claim => string.Create(CultureInfo.InvariantCulture, $"+{Seat},{First},{Length},{Token},{Patient.Value:x16},{HoldExpiryMs}"),
         FeedOp.Confirm => string.Create(CultureInfo.InvariantCulture, $"*{Seat},{First},{Token}"),
         FeedOp.Release => string.Create(CultureInfo.InvariantCulture, $"-{Seat},{First},{Token}"),
+        FeedOp.Close => string.Create(CultureInfo.InvariantCulture, $"x{First},{Length}"),
+        FeedOp.Reopen => string.Create(CultureInfo.InvariantCulture, $"o{First},{Length}"),
         _ => string.Empty,
     };
 
-    /// <summary>Parses a delta field (with its leading <c>+</c>, <c>*</c> or <c>-</c>); allocates nothing.</summary>
+    /// <summary>Parses a delta field (with its leading <c>+</c>, <c>*</c>, <c>-</c>, <c>x</c> or <c>o</c>); allocates nothing.</summary>
     public static bool TryParse(ReadOnlySpan<char> field, out FeedDelta delta)
     {
         delta = default;
@@ -67,13 +75,24 @@ internal readonly record struct FeedDelta(FeedOp Op, int Seat, int First, int Le
             return false;
         }
 
-        var op = field[0] switch { '+' => FeedOp.Claim, '*' => FeedOp.Confirm, '-' => FeedOp.Release, _ => FeedOp.None };
+        var op = field[0] switch { '+' => FeedOp.Claim, '*' => FeedOp.Confirm, '-' => FeedOp.Release, 'x' => FeedOp.Close, 'o' => FeedOp.Reopen, _ => FeedOp.None };
         if (op == FeedOp.None)
         {
             return false;
         }
 
         var rest = field[1..];
+        if (op is FeedOp.Close or FeedOp.Reopen)
+        {
+            if (!NextInt(ref rest, out var from) || !NextInt(ref rest, out var count) || !rest.IsEmpty)
+            {
+                return false;
+            }
+
+            delta = new FeedDelta(op, 0, from, count, 0, default, 0);
+            return true;
+        }
+
         if (!NextInt(ref rest, out var seat) || !NextInt(ref rest, out var first))
         {
             return false;
@@ -125,7 +144,7 @@ internal readonly record struct FeedDelta(FeedOp Op, int Seat, int First, int Le
 /// <summary>
 /// A change-feed message: <c>&lt;provider&gt;:&lt;yyyymmdd&gt;|&lt;version&gt;[|reset or |gone]|t&lt;Redis TIME in ms&gt;[|delta]</c>.
 /// Lua side: <c>bump</c> in <c>lib.lua</c> (with the delta its caller passes: <c>claim.lua</c>, <c>confirm.lua</c>,
-/// <c>release.lua</c>), <c>publish.lua</c>, <c>rebuild.lua</c> (<c>reset</c>) and <c>block.lua</c> (<c>gone</c>).
+/// <c>release.lua</c>, <c>block.lua</c>, <c>reopen.lua</c>, <c>sweep.lua</c>), <c>publish.lua</c>, <c>rebuild.lua</c> (<c>reset</c>) and <c>block.lua</c> (<c>gone</c>).
 /// Messages of older scripts have no <c>t</c> field (<see cref="ChangedAtMs"/> 0) and no delta.
 /// </summary>
 /// <param name="Calendar">The calendar that changed.</param>
@@ -164,7 +183,7 @@ internal readonly record struct FeedMessage(CalendarKey Calendar, long Version, 
             {
                 changedAtMs = ms;
             }
-            else if (delta.Op == FeedOp.None && field.Length > 1 && field[0] is '+' or '*' or '-' && FeedDelta.TryParse(field, out var parsed))
+            else if (delta.Op == FeedOp.None && field.Length > 1 && field[0] is '+' or '*' or '-' or 'x' or 'o' && FeedDelta.TryParse(field, out var parsed))
             {
                 delta = parsed;
             }

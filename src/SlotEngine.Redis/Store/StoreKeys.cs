@@ -64,6 +64,7 @@ internal sealed class StoreKeys
 
     public CalendarKeySet For(CalendarKey key) => _sets.GetOrAdd(key, static (k, keys) => keys.Build(k), this);
 
+    /// <summary>A calendar's key names. <c>publish_many.lua</c> makes the same names from the prefix and the reference (keep both in step).</summary>
     private CalendarKeySet Build(CalendarKey key)
     {
         var reference = CalendarRef(key);

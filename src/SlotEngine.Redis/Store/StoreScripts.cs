@@ -13,6 +13,7 @@ internal static class StoreScripts
     public static readonly RedisScript Publish = Load("publish");
     public static readonly RedisScript PublishMany = Load("publish_many");
     public static readonly RedisScript Versions = Load("versions");
+    public static readonly RedisScript Checkpoint = Load("checkpoint");
     public static readonly RedisScript LoadCalendar = Load("load");
     public static readonly RedisScript Claim = Load("claim");
     public static readonly RedisScript Confirm = Load("confirm");
@@ -31,7 +32,7 @@ internal static class StoreScripts
     public static readonly RedisScript BarSet = Load("bar_set");
     public static readonly RedisScript BarLift = Load("bar_lift");
 
-    public static IEnumerable<RedisScript> All => [Publish, PublishMany, Versions, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, Admit, QuotaRelease, Burn, Rebuild, CallTake, CallGive, Outcome, BarSet, BarLift];
+    public static IEnumerable<RedisScript> All => [Publish, PublishMany, Versions, Checkpoint, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, Admit, QuotaRelease, Burn, Rebuild, CallTake, CallGive, Outcome, BarSet, BarLift];
 
     private static RedisScript Load(string name) => new(Read("lib") + "\n" + Read(name));
 

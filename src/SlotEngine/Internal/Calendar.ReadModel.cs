@@ -184,4 +184,72 @@ internal sealed partial class Calendar
             return true;
         }
     }
+
+    /// <summary>
+    /// Lays one close the store made (a block's last step: the claims that touched the range were released before it, each a
+    /// change of its own) into this read-model calendar: every free seat of [<paramref name="first"/>, +<paramref name="length"/>)
+    /// closes. False, nothing changed, when it is not at <paramref name="fromVersion"/> or still holds a claim in the range (reload).
+    /// </summary>
+    internal bool ApplyReadModelClose(long fromVersion, long toVersion, int first, int length)
+    {
+        if (first < 0 || length < 1 || first + length > SlotCount)
+        {
+            return false;
+        }
+
+        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
+        {
+            if (Volatile.Read(ref _version) != fromVersion || HasClaimIn(first, first + length))
+            {
+                return false;
+            }
+
+            // No claim in the range (checked above, under the lock that serializes deltas): Block only closes free seats.
+            Block(first, length, long.MinValue, []);
+            Volatile.Write(ref _version, toVersion);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Lays one reopen the store made into this read-model calendar: the closed seats of the range that the template offers
+    /// open, as <see cref="Reopen"/> does here (the store decided by the same template and claims). False when it is not at
+    /// <paramref name="fromVersion"/> (reload).
+    /// </summary>
+    internal bool ApplyReadModelReopen(long fromVersion, long toVersion, int first, int length)
+    {
+        if (first < 0 || length < 1 || first + length > SlotCount)
+        {
+            return false;
+        }
+
+        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
+        {
+            if (Volatile.Read(ref _version) != fromVersion)
+            {
+                return false;
+            }
+
+            Reopen(first, length);
+            Volatile.Write(ref _version, toVersion);
+            return true;
+        }
+    }
+
+    /// <summary>Whether a hold or booking covers a slot of [<paramref name="from"/>, <paramref name="to"/>) on any seat.</summary>
+    private bool HasClaimIn(int from, int to)
+    {
+        for (var seat = 0; seat < Capacity; seat++)
+        {
+            for (var slot = from; slot < to; slot++)
+            {
+                if (ClaimCell.IsClaim(ReadCell(seat, slot)))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
 }

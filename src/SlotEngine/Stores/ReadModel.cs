@@ -140,6 +140,28 @@ public sealed class ReadModel
     public bool ApplyRelease(CalendarKey key, long fromVersion, long toVersion, int seat, int first, long token) =>
         Engine.ApplyReadModelRelease(key, fromVersion, toVersion, seat, first, token);
 
+    /// <summary>
+    /// Lays one close the store made into the calendar: every free seat of <paramref name="slots"/> closes (the last step
+    /// of a block, whose displaced claims the store reports before it as releases). False, nothing changed, when the read
+    /// model does not hold the calendar at exactly <paramref name="fromVersion"/> or still holds a claim there: reload.
+    /// </summary>
+    /// <param name="key">The calendar.</param>
+    /// <param name="fromVersion">The store's version before the close.</param>
+    /// <param name="toVersion">Its version after.</param>
+    /// <param name="slots">The range closed on every seat.</param>
+    /// <returns>Whether it was applied.</returns>
+    public bool ApplyClose(CalendarKey key, long fromVersion, long toVersion, SlotRange slots) =>
+        Engine.ApplyReadModelClose(key, fromVersion, toVersion, slots);
+
+    /// <summary>Lays one reopen the store made into the calendar (the closed seats of the range its template offers open); false, nothing changed, when it cannot (reload).</summary>
+    /// <param name="key">The calendar.</param>
+    /// <param name="fromVersion">The store's version before the reopen.</param>
+    /// <param name="toVersion">Its version after.</param>
+    /// <param name="slots">The range reopened.</param>
+    /// <returns>Whether it was applied.</returns>
+    public bool ApplyReopen(CalendarKey key, long fromVersion, long toVersion, SlotRange slots) =>
+        Engine.ApplyReadModelReopen(key, fromVersion, toVersion, slots);
+
     /// <summary>Drops a calendar the store no longer has (withdrawn, or lost with the store's data).</summary>
     /// <param name="key">The calendar.</param>
     /// <returns>Whether the read model held it.</returns>
