@@ -22,6 +22,7 @@ public sealed partial class RedisSlotEngine
         cancellationToken.ThrowIfCancellationRequested();
         _readModel.ValidateProvider(provider);
         await PublishOneAsync(new CalendarKey(provider, day), template, cancellationToken).ConfigureAwait(false);
+        await OfferFreedAsync(new CalendarKey(provider, day), Options.TimeProvider.GetTimestamp()).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -344,6 +345,11 @@ public sealed partial class RedisSlotEngine
         }
 
         _feed.ObserveOwn(calendar, answer.Version);
+        if (answer.Opened > 0)
+        {
+            await OfferFreedAsync(calendar, Options.TimeProvider.GetTimestamp()).ConfigureAwait(false);
+        }
+
         return answer.Opened;
     }
 
@@ -374,6 +380,6 @@ public sealed partial class RedisSlotEngine
             }
         }
 
-        return reclaimed;
+        return await OfferFreedAsync(reclaimed).ConfigureAwait(false);
     }
 }

@@ -254,7 +254,7 @@ public sealed partial class RedisSlotEngine
         switch (answer.Status)
         {
             case ChangeScriptStatus.Ok:
-                return ClaimResult.Success(reservation);
+                return await OfferFreedAsync(ClaimResult.Success(reservation)).ConfigureAwait(false);
             case ChangeScriptStatus.Late:
                 return ClaimResult.Failed(ClaimStatus.CancelTooLate);
             default:
