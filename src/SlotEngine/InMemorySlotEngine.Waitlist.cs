@@ -41,9 +41,11 @@ public sealed partial class InMemorySlotEngine
     {
         ValidateWish(request);
         var scope = _waitScopes.GetOrAdd(request.Scope, static s => new WaitScope(s));
-        var wish = new Wish(Interlocked.Increment(ref _lastWishId), request);
+        Wish wish;
         lock (scope.Gate)
         {
+            // The id is drawn under the lock, so a scope's queues stay in id order however registrations interleave.
+            wish = new Wish(Interlocked.Increment(ref _lastWishId), request);
             scope.Queues[request.Group].AddLast(wish.Node);
             scope.Waiting++;
             Interlocked.Increment(ref _waitingWishes);
@@ -57,7 +59,23 @@ public sealed partial class InMemorySlotEngine
             mine.Add(wish);
         }
 
+        // A slot freed between the citizen's search and this call was offered to nobody: offer it now.
+        if (FindFreeFor(request) is { } free)
+        {
+            OfferFreed(free, Options.TimeProvider.GetTimestamp());
+        }
+
         return new WishTicket(request.Scope, wish.Id);
+    }
+
+    /// <summary>A calendar of the wish's scope with a free run of its length in its date range (a snapshot hint), or null.</summary>
+    internal CalendarKey? FindFreeFor(in WishRequest request)
+    {
+        var query = request.Scope.Clinic is { } clinic
+            ? EarliestQuery.ForClinic(clinic, request.From, request.To, request.Length)
+            : EarliestQuery.ForCityBranch(request.Scope.City, request.Scope.Branch, request.From, request.To, request.Length);
+        var found = FindEarliest(query);
+        return found.Count > 0 ? found[0].Calendar : null;
     }
 
     /// <summary>Cancels a wish. A waiting wish leaves its queue; an offered one has its hold released (and offered to the next wish).</summary>
@@ -70,7 +88,7 @@ public sealed partial class InMemorySlotEngine
             return false;
         }
 
-        Reservation? offer = null;
+        Reservation offer;
         var scope = _waitScopes[ticket.Scope];
         lock (scope.Gate)
         {
@@ -84,16 +102,26 @@ public sealed partial class InMemorySlotEngine
                     AssertScope(scope);
                     return true;
                 case WishState.Offered:
-                    offer = wish.Offer;
-                    wish.State = WishState.Cancelled;
+                    offer = wish.Offer!.Value;
                     break;
                 default:
                     return false;
             }
         }
 
-        // Outside the lock: the release offers the slot to the next wish, which takes the lock again.
-        _ = TryRelease(offer!.Value);
+        // Outside the lock (the release offers the slot to the next wish, which takes the lock again). Only a hold is
+        // released: a cutoff in the past refuses a booking, so an offer confirmed meanwhile (accepted) stays booked.
+        var released = OfferFreed(Audited(AuditAction.Release, Actor.Patient, Remove(offer, bookedCutoffTicks: 0)));
+        if (!released.Succeeded)
+        {
+            return false;
+        }
+
+        lock (scope.Gate)
+        {
+            wish.State = WishState.Cancelled;
+        }
+
         return true;
     }
 
@@ -247,6 +275,12 @@ public sealed partial class InMemorySlotEngine
             _ => WishState.Lapsed,
         };
     }
+
+    // Why the "anything waiting?" reads (Volatile.Read of _waitingWishes and WaitScope.Waiting) cannot miss a wish
+    // registered while a slot is freed: the free is an Interlocked CAS on the calendar word (a full fence), so the read
+    // after it is not moved before it; a registration increments the count (Interlocked, full fence) before it looks
+    // for free slots itself (FindFreeFor). Either the freeing thread sees the wish, or the registering thread sees the
+    // free slot; both may, and the scope's lock then makes one of them the offer.
 
     /// <summary>Passes a successful release or cancel on, after offering the freed slot (the release is audited first).</summary>
     private ClaimResult OfferFreed(in ClaimResult result)

@@ -31,6 +31,16 @@ public sealed partial class RedisSlotEngine
         var id = (await EvalAsync(StoreScripts.WaitRegister, [keys.Queue, keys.Records, keys.States, keys.Last], [WishRecord(request), request.Group], cancellationToken).ConfigureAwait(false)).AsInt64();
         var ticket = new WishTicket(request.Scope, id);
         await _redis.Main.Database.SetAddAsync(PatientWishesKey(request.Patient), TicketText(ticket)).ConfigureAwait(false);
+
+        // A slot freed between the citizen's search and this call was offered to nobody: offer it now (by this node's read model).
+        var query = request.Scope.Clinic is { } clinic
+            ? EarliestQuery.ForClinic(clinic, request.From, request.To, request.Length)
+            : EarliestQuery.ForCityBranch(request.Scope.City, request.Scope.Branch, request.From, request.To, request.Length);
+        if (_localEngine.FindEarliest(query) is [var free, ..])
+        {
+            await OfferFreedAsync(free.Calendar, Options.TimeProvider.GetTimestamp()).ConfigureAwait(false);
+        }
+
         return ticket;
     }
 
@@ -45,7 +55,13 @@ public sealed partial class RedisSlotEngine
             case 1:
                 return true;
             case 2:
-                _ = await ReleaseAsync(ParseOffer(reply[1].AsString()!), cancellationToken).ConfigureAwait(false);
+                // Only a hold is released (a booking is refused as too late): an offer confirmed meanwhile stays booked.
+                if (!(await RemoveAsync(ParseOffer(reply[1].AsString()!), CancelActor.Patient, AuditAction.Release, cancellationToken, holdsOnly: true).ConfigureAwait(false)).Succeeded)
+                {
+                    return false;
+                }
+
+                await _redis.Main.Database.HashSetAsync(keys.States, ticket.Id, "x").ConfigureAwait(false);
                 return true;
             default:
                 return false;

@@ -106,6 +106,9 @@ public abstract partial class SlotEngineContract
         Assert.Null(booked.HoldExpiresAt);
         Assert.Equal(WishState.Accepted, (await engine.GetWishAsync(wish))!.State);
         Assert.Equal(SlotStatus.Booked, (await engine.GetCalendarAsync(Calendar))[2].Status);
+        Assert.False(await engine.CancelWishAsync(wish), "an accepted wish is not cancelled");
+        Assert.Equal(SlotStatus.Booked, (await engine.GetCalendarAsync(Calendar))[2].Status);
+        Assert.Equal(WishState.Accepted, (await engine.GetWishAsync(wish))!.State);
     }
 
     [Fact]
