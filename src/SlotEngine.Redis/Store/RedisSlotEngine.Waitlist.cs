@@ -21,6 +21,7 @@ public sealed partial class RedisSlotEngine
     private const int WaitLeaseMs = 5_000;
     private const int WaitScan = 256;
     private const int WaitTriesPerPass = 16;
+    private const int WaitLockMs = 10_000;
 
     /// <inheritdoc />
     public async ValueTask<WishTicket> RegisterWishAsync(WishRequest request, CancellationToken cancellationToken = default)
@@ -153,12 +154,44 @@ public sealed partial class RedisSlotEngine
         try
         {
             var city = Directory.CityOf(local.Facility);
-            await OfferInAsync(WaitlistScope.ForClinic(local.Clinic), calendar, freedAt).ConfigureAwait(false);
-            await OfferInAsync(WaitlistScope.ForCityBranch(city, local.Branch), calendar, freedAt).ConfigureAwait(false);
+            await OfferInTurnAsync(WaitlistScope.ForClinic(local.Clinic), calendar, freedAt).ConfigureAwait(false);
+            await OfferInTurnAsync(WaitlistScope.ForCityBranch(city, local.Branch), calendar, freedAt).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            Warn($"Could not offer the free slots of {calendar} to the waitlist ({e.Message}); they stay free and are offered at the next release or sweep there.");
+            Warn($"Could not offer the free slots of {calendar} to the waitlist ({e.Message}); they stay free and are offered at the next release, sweep or registration there.");
+        }
+    }
+
+    /// <summary>
+    /// Leaves the calendar for the scope's offerer, or becomes it (wait_enter.lua) and offers every pending calendar
+    /// until none is left (wait_next.lua), so one node at a time walks a scope's queue.
+    /// </summary>
+    private async ValueTask OfferInTurnAsync(WaitlistScope scope, CalendarKey calendar, long freedAt)
+    {
+        var keys = WaitKeys(scope);
+        var token = Guid.NewGuid().ToString("N");
+        var entered = await EvalAsync(StoreScripts.WaitEnter, [keys.Pending, keys.Lock], [StoreKeys.CalendarRef(calendar), token, WaitLockMs], CancellationToken.None).ConfigureAwait(false);
+        if (entered.AsInt64() != 1)
+        {
+            return;
+        }
+
+        while (true)
+        {
+            var next = await EvalAsync(StoreScripts.WaitNext, [keys.Pending, keys.Lock], [token, WaitLockMs], CancellationToken.None).ConfigureAwait(false);
+            if (next.IsNull || !StoreKeys.TryParseCalendarRef(next.AsString(), out var pending))
+            {
+                return;
+            }
+
+            if (pending != calendar)
+            {
+                // Freed by another node: read it from Redis now rather than wait for the change feed to bring the change.
+                await _feed.RefreshAsync(pending).ConfigureAwait(false);
+            }
+
+            await OfferInAsync(scope, pending, freedAt).ConfigureAwait(false);
         }
     }
 
@@ -288,7 +321,7 @@ public sealed partial class RedisSlotEngine
         var tag = _keys.Prefix + "{w:" + (scope.Clinic is { } clinic
             ? "c:" + clinic.Value.ToString(CultureInfo.InvariantCulture)
             : "b:" + scope.City.Value.ToString(CultureInfo.InvariantCulture) + ":" + scope.Branch.Value.ToString(CultureInfo.InvariantCulture)) + "}";
-        return new WaitKeySet(tag + ":q", tag + ":h", tag + ":s", tag + ":n", tag + ":l", tag + ":r");
+        return new WaitKeySet(tag + ":q", tag + ":h", tag + ":s", tag + ":n", tag + ":l", tag + ":r", tag + ":p", tag + ":k");
     }
 
     private string PatientWishesKey(PatientKey patient) => _keys.ActiveKey(patient) + ":w";
@@ -354,5 +387,5 @@ public sealed partial class RedisSlotEngine
             expiry == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(expiry));
     }
 
-    private sealed record WaitKeySet(RedisKey Queue, RedisKey Records, RedisKey States, RedisKey Last, RedisKey Leases, RedisKey Refusals);
+    private sealed record WaitKeySet(RedisKey Queue, RedisKey Records, RedisKey States, RedisKey Last, RedisKey Leases, RedisKey Refusals, RedisKey Pending, RedisKey Lock);
 }

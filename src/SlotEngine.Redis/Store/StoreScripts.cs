@@ -36,8 +36,10 @@ internal static class StoreScripts
     public static readonly RedisScript WaitSettle = Load("wait_settle");
     public static readonly RedisScript WaitCancel = Load("wait_cancel");
     public static readonly RedisScript WaitView = Load("wait_view");
+    public static readonly RedisScript WaitEnter = Load("wait_enter");
+    public static readonly RedisScript WaitNext = Load("wait_next");
 
-    public static IEnumerable<RedisScript> All => [Publish, PublishMany, Versions, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, QuotaAcquire, QuotaRelease, Burn, Rebuild, CallTake, CallGive, Outcome, BarCheck, BarSet, BarLift, WaitRegister, WaitLease, WaitSettle, WaitCancel, WaitView];
+    public static IEnumerable<RedisScript> All => [Publish, PublishMany, Versions, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, QuotaAcquire, QuotaRelease, Burn, Rebuild, CallTake, CallGive, Outcome, BarCheck, BarSet, BarLift, WaitRegister, WaitLease, WaitSettle, WaitCancel, WaitView, WaitEnter, WaitNext];
 
     private static RedisScript Load(string name) => new(Read("lib") + "\n" + Read(name));
 

@@ -1,0 +1,10 @@
+-- Asks for an offer pass over a scope: the calendar that has free seats joins the scope's pending set, and the
+-- caller becomes the scope's offerer if nobody is (the offer lock, with a deadline so a dead offerer lets go).
+-- One offerer per scope at a time is what keeps offers FIFO across nodes: it walks the queue in order, as the
+-- in-memory engine does under its scope lock. A caller that is not the offerer has left its calendar for the
+-- offerer, which drains the set before it lets go (wait_next.lua), so no freed calendar is forgotten.
+-- KEYS[1] the pending set, KEYS[2] the offer lock; ARGV[1] the calendar ref, ARGV[2] the caller's token, ARGV[3] lock ms
+-- -> 1 the caller is the offerer | 0 another node is
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return 1 end
+return 0
