@@ -40,6 +40,7 @@ internal sealed class CitizenWorker
     private long _callStartBytes;
     private ClaimRequest _lastRequest;
     private BranchId _lastBranch;
+    private Action<int>? _scheduleHotCancel;
 
     /// <summary>Creates a worker.</summary>
     /// <param name="index">Its number (separates random streams and open-loop schedules).</param>
@@ -71,6 +72,9 @@ internal sealed class CitizenWorker
 
     /// <summary>The worker's number.</summary>
     public int Index { get; }
+
+    /// <summary>The run's waitlist, or null when it is off.</summary>
+    public WaitlistMix? Waitlist { get; init; }
 
     /// <summary>The worker's actor and channel mix, or null when the rules are off.</summary>
     public LifecycleMix? Lifecycle { get; }
@@ -108,6 +112,11 @@ internal sealed class CitizenWorker
         {
             _control.Tick(_unflushed);
             await RunDueCancelsAsync().ConfigureAwait(false);
+            if (Waitlist is not null)
+            {
+                await Waitlist.AnswerAsync(_engine, Ledger, _scheduleHotCancel ??= ScheduleHotCancel).ConfigureAwait(false);
+            }
+
             long arrival;
             if (_arrivalInterval > 0)
             {
@@ -145,6 +154,7 @@ internal sealed class CitizenWorker
         var today = TodayAt(_control.Clock.UtcTicks);
         var from = today.AddDays(1);
         var to = today.AddDays(_settings.DaysOpen);
+        var hot = Waitlist?.HotQuery(ref _random, from, _settings.Choices);
         for (var attempt = 0; attempt < _settings.MaxAttempts; attempt++)
         {
             if (from > to)
@@ -152,7 +162,7 @@ internal sealed class CitizenWorker
                 break;
             }
 
-            var query = QueryFor(city, branch, from, to);
+            var query = hot ?? QueryFor(city, branch, from, to);
             int found;
             var t0 = StartCall();
             try
@@ -172,6 +182,11 @@ internal sealed class CitizenWorker
             if (found == 0)
             {
                 Stats.Fail(Operation.Search, FailureReason.NoFreeSlot);
+                if (Waitlist is not null && WaitlistMix.Wants(ref _random))
+                {
+                    await Waitlist.RegisterAsync(_engine, hot, city, branch, from, to, patient, _random.Chance(WaitlistMix.UrgentShare)).ConfigureAwait(false);
+                }
+
                 return;
             }
 
@@ -317,10 +332,25 @@ internal sealed class CitizenWorker
             return; // a booking whose outcome is known is not cancelled later
         }
 
+        if (Waitlist is not null && Waitlist.IsHot(booking.Reservation.Calendar))
+        {
+            ScheduleHotCancel(index);
+            return;
+        }
+
         if (_random.Chance(_settings.CancelShare))
         {
             var delay = MinCancelDelay + (long)(_random.NextDouble() * (MaxCancelDelay - MinCancelDelay));
             _cancels.Enqueue(index, _control.Clock.UtcTicks + delay);
+        }
+    }
+
+    /// <summary>A booking at a hot clinic (an accepted offer too) is cancelled soon, now and then (<see cref="WaitlistMix.HotCancelShare"/>): the frees its waitlist offers.</summary>
+    private void ScheduleHotCancel(int index)
+    {
+        if (_random.Chance(WaitlistMix.HotCancelShare))
+        {
+            _cancels.Enqueue(index, _control.Clock.UtcTicks + WaitlistMix.HotCancelDelay(_control.Clock.RealTime, _random.NextDouble()));
         }
     }
 
