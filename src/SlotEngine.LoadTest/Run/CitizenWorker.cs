@@ -155,6 +155,7 @@ internal sealed class CitizenWorker
         var from = today.AddDays(1);
         var to = today.AddDays(_settings.DaysOpen);
         var hot = Waitlist?.HotQuery(ref _random, from, _settings.Choices);
+        branch = hot is null ? branch : Waitlist!.BranchOf(hot);
         for (var attempt = 0; attempt < _settings.MaxAttempts; attempt++)
         {
             if (from > to)

@@ -56,6 +56,7 @@ internal sealed class WaitlistMix
     private long _lapsed;
     private int[] _hot = [];
     private HashSet<int> _hotProviders = [];
+    private Dictionary<int, BranchId> _hotBranches = [];
     private readonly Dictionary<(int Clinic, int Day), EarliestQuery> _hotQueries = [];
     private readonly Lock _hotGate = new();
 
@@ -69,9 +70,13 @@ internal sealed class WaitlistMix
     public void ChooseHot(Scenario.NationalMap map)
     {
         _hot = map.ProviderClinic.GroupBy(c => c).Where(g => g.Count() == 1).OrderBy(g => g.Key).Take(Math.Max(1, map.ProviderCount / ProvidersPerHotClinic)).Select(g => g.Key).ToArray();
+        _hotBranches = _hot.ToDictionary(c => c, c => new BranchId(map.ClinicBranch[c]));
         var clinics = _hot.ToHashSet();
         _hotProviders = Enumerable.Range(0, map.ProviderCount).Where(p => clinics.Contains(map.ProviderClinic[p])).ToHashSet();
     }
+
+    /// <summary>The branch a hot search is for (its clinic's): the branch the citizen's bars and outcomes concern.</summary>
+    public BranchId BranchOf(EarliestQuery hot) => _hotBranches[hot.Clinic!.Value.Value];
 
     /// <summary>Whether a calendar is a hot clinic's.</summary>
     public bool IsHot(CalendarKey calendar) => _hotProviders.Contains(calendar.Provider.Value);

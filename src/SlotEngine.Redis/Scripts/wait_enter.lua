@@ -3,8 +3,12 @@
 -- One offerer per scope at a time is what keeps offers FIFO across nodes: it walks the queue in order, as the
 -- in-memory engine does under its scope lock. A caller that is not the offerer has left its calendar for the
 -- offerer, which drains the set before it lets go (wait_next.lua), so no freed calendar is forgotten.
--- KEYS[1] the pending set, KEYS[2] the offer lock; ARGV[1] the calendar ref, ARGV[2] the caller's token, ARGV[3] lock ms
--- -> 1 the caller is the offerer | 0 another node is
+-- A scope with no wish waiting (nor leased) has nothing to offer: the call ends there (one round trip for the common
+-- case of a slot freed where nobody waits).
+-- KEYS[1] the pending set, KEYS[2] the offer lock, KEYS[3] the queue, KEYS[4] the leases; ARGV[1] the calendar ref,
+-- ARGV[2] the caller's token, ARGV[3] lock ms
+-- -> 1 the caller is the offerer | 0 another node is | -1 nobody waits
+if redis.call('ZCARD', KEYS[3]) == 0 and redis.call('ZCARD', KEYS[4]) == 0 then return -1 end
 redis.call('SADD', KEYS[1], ARGV[1])
 if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return 1 end
 return 0

@@ -171,7 +171,7 @@ public sealed partial class RedisSlotEngine
     {
         var keys = WaitKeys(scope);
         var token = Guid.NewGuid().ToString("N");
-        var entered = await EvalAsync(StoreScripts.WaitEnter, [keys.Pending, keys.Lock], [StoreKeys.CalendarRef(calendar), token, WaitLockMs], CancellationToken.None).ConfigureAwait(false);
+        var entered = await EvalAsync(StoreScripts.WaitEnter, [keys.Pending, keys.Lock, keys.Queue, keys.Leases], [StoreKeys.CalendarRef(calendar), token, WaitLockMs], CancellationToken.None).ConfigureAwait(false);
         if (entered.AsInt64() != 1)
         {
             return;
