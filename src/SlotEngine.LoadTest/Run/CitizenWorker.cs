@@ -40,7 +40,6 @@ internal sealed class CitizenWorker
     private long _callStartBytes;
     private ClaimRequest _lastRequest;
     private BranchId _lastBranch;
-    private Action<int>? _scheduleHotCancel;
 
     /// <summary>Creates a worker.</summary>
     /// <param name="index">Its number (separates random streams and open-loop schedules).</param>
@@ -114,7 +113,7 @@ internal sealed class CitizenWorker
             await RunDueCancelsAsync().ConfigureAwait(false);
             if (Waitlist is not null)
             {
-                await Waitlist.AnswerAsync(_engine, Ledger, _scheduleHotCancel ??= ScheduleHotCancel).ConfigureAwait(false);
+                await AnswerOffersAsync().ConfigureAwait(false);
             }
 
             long arrival;
@@ -343,6 +342,24 @@ internal sealed class CitizenWorker
         {
             var delay = MinCancelDelay + (long)(_random.NextDouble() * (MaxCancelDelay - MinCancelDelay));
             _cancels.Enqueue(index, _control.Clock.UtcTicks + delay);
+        }
+    }
+
+    /// <summary>Answers up to four of the waitlist's pending offers: an accepted one is confirmed as any hold (a booking in this worker's ledger and counts), a lapsed one is left to expire.</summary>
+    private async ValueTask AnswerOffersAsync()
+    {
+        for (var i = 0; i < 4 && Waitlist!.TryTake(out var offer); i++)
+        {
+            var before = Ledger.Count;
+            if (WaitlistMix.Accepts(offer))
+            {
+                var hold = offer.Reservation;
+                _lastRequest = ClaimRequest.Hold(hold.Calendar, hold.Slots, hold.Patient, WaitlistMix.OfferWindow);
+                _lastBranch = new BranchId(_map.ClinicBranch[_map.ProviderClinic[hold.Calendar.Provider.Value]]);
+                await ConfirmAsync(hold, Stopwatch.GetTimestamp()).ConfigureAwait(false);
+            }
+
+            Waitlist.Answered(offer, accepted: Ledger.Count > before, Ledger);
         }
     }
 

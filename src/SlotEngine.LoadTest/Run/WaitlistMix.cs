@@ -128,28 +128,23 @@ internal sealed class WaitlistMix
         _pending.Enqueue(offer);
     }
 
-    /// <summary>A worker answers up to a few pending offers: confirm (<see cref="AcceptShare"/>, by the wish's id) or let lapse; both go in its ledger.</summary>
-    /// <param name="engine">The worker's engine.</param>
-    /// <param name="ledger">The worker's ledger.</param>
-    /// <param name="accepted">Told the ledger index of each accepted offer (the worker may cancel it later, as any hot booking).</param>
-    public async ValueTask AnswerAsync(ISlotEngine engine, BookingLedger ledger, Action<int> accepted)
-    {
-        for (var i = 0; i < 4 && _pending.TryDequeue(out var offer); i++)
-        {
-            if (Accepts(offer.Wish))
-            {
-                var confirmed = await engine.ConfirmAsync(offer.Reservation).ConfigureAwait(false);
-                if (confirmed.Succeeded)
-                {
-                    accepted(ledger.AddBooking(confirmed.Reservation));
-                    Interlocked.Increment(ref _accepted);
-                    continue;
-                }
-            }
+    /// <summary>Takes a pending offer for a worker to answer.</summary>
+    public bool TryTake(out WaitlistOffer offer) => _pending.TryDequeue(out offer);
 
-            ledger.AddWalkAway(offer.Reservation);
-            Interlocked.Increment(ref _lapsed);
+    /// <summary>Whether the citizen confirms an offer (<see cref="AcceptShare"/>, by the wish's id, so runs with one seed agree).</summary>
+    public static bool Accepts(in WaitlistOffer offer) => (ulong)(offer.Wish.Id * 2654435761L) % 1000 < AcceptShare * 1000;
+
+    /// <summary>Counts an answered offer; a lapsed one goes in the worker's ledger as a walk-away hold (an accepted one is there as a booking).</summary>
+    public void Answered(in WaitlistOffer offer, bool accepted, BookingLedger ledger)
+    {
+        if (accepted)
+        {
+            Interlocked.Increment(ref _accepted);
+            return;
         }
+
+        ledger.AddWalkAway(offer.Reservation);
+        Interlocked.Increment(ref _lapsed);
     }
 
     /// <summary>After the load: offers nobody answered lapse (into <paramref name="ledger"/>, as walk-aways).</summary>
@@ -195,8 +190,6 @@ internal sealed class WaitlistMix
 
         return new WaitlistTotals(true, registered.Length, made.Length, Interlocked.Read(ref _accepted), _lapsed, violations, _latency);
     }
-
-    private static bool Accepts(WishTicket wish) => (ulong)(wish.Id * 2654435761L) % 1000 < AcceptShare * 1000;
 }
 
 /// <summary>What the waitlist did in a run.</summary>
