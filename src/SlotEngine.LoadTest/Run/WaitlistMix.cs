@@ -5,16 +5,16 @@ using SlotEngine.LoadTest.Metrics;
 namespace SlotEngine.LoadTest.Run;
 
 /// <summary>
-/// The waitlist in the nationwide run (docs/load-generator.md, "Waitlist"). The country has room for everyone, so
-/// scarcity is made where MHRS has it: <see cref="HotShare"/> of citizens want one of a few
-/// single-doctor clinics (a sought-after doctor; <see cref="ProvidersPerHotClinic"/>), tomorrow, and nowhere else; they fill those days early in the rush. A citizen
-/// whose search finds nothing registers a wish (<see cref="RegisterShare"/> of them; <see cref="UrgentShare"/> in
-/// priority group 0, the rest in group 1): for that clinic, or for their city and branch. The engine offers freed
-/// slots (<see cref="HotCancelShare"/> of hot bookings are cancelled at once, and the run's ordinary cancels free
-/// more; the generator runs no sweeper, as in the run without the waitlist, so an
-/// expired hold or lapsed offer is taken lazily by the next citizen who finds it, not offered again) and tells
-/// <see cref="OnOffer"/>; the workers answer the offers between citizens: <see cref="AcceptShare"/> confirm, the rest
-/// let the offer lapse. Shared by every worker; thread-safe.
+/// The waitlist in the nationwide run (docs/load-generator.md, "Waitlist"). The country has room for everyone,
+/// so scarcity is made where MHRS has it: <see cref="HotShare"/> of citizens want one of a few single-doctor
+/// clinics (a sought-after doctor; <see cref="ProvidersPerHotClinic"/>), tomorrow, and nowhere else; they fill
+/// those days early. A citizen whose search finds nothing registers a wish (<see cref="RegisterShare"/> of them;
+/// <see cref="UrgentShare"/> in priority group 0, the rest in group 1): for that clinic, or for their city and
+/// branch. <see cref="HotCancelShare"/> of hot bookings are cancelled soon, which frees slots; the engine offers
+/// them and tells <see cref="OnOffer"/>; the workers answer the offers between citizens: <see cref="AcceptShare"/>
+/// confirm, the rest let the offer lapse. The generator runs no sweeper (nor does the run without the waitlist), so
+/// an expired hold or a lapsed offer is taken lazily by the next citizen who finds it, not offered again. Shared by
+/// every worker; thread-safe.
 /// </summary>
 internal sealed class WaitlistMix
 {
