@@ -14,6 +14,49 @@ public sealed class WaitlistNodesTests(StandaloneServerFixture fixture) : IClass
 {
     [Fact]
     public Task Two_nodes_offer_each_freed_slot_once_in_FIFO_order() => WaitlistNodes.RunAsync(fixture.Server.ConnectionString);
+
+    [Fact]
+    public async Task A_wish_leased_by_a_node_that_died_goes_back_to_its_place_and_is_offered_first()
+    {
+        var (nodes, node, bookings) = await WaitlistNodes.FullClinicAsync(fixture.Server.ConnectionString);
+        await using var _ = nodes;
+        var first = await node.RegisterWishAsync(WaitlistNodes.Wish(1));
+        var second = await node.RegisterWishAsync(WaitlistNodes.Wish(2));
+
+        // A node leased the first wish (wait_lease.lua) and died before settling it: its lease has ended.
+        var db = node.Multiplexer.GetDatabase();
+        var tag = nodes.Prefix + "{w:c:20}";
+        await db.SortedSetRemoveAsync(tag + ":q", first.Id);
+        await db.HashSetAsync(tag + ":s", first.Id, "l");
+        await db.SortedSetAddAsync(tag + ":l", first.Id, DateTimeOffset.UtcNow.AddSeconds(-1).ToUnixTimeMilliseconds());
+        Assert.Equal(0, (await node.GetWishAsync(second))!.Position);
+
+        Assert.True((await node.ReleaseAsync(bookings[0])).Succeeded);
+
+        Assert.Equal(WishState.Offered, (await node.GetWishAsync(first))!.State);
+        Assert.Equal((WishState.Waiting, 0), ((await node.GetWishAsync(second))!.State, (await node.GetWishAsync(second))!.Position));
+    }
+
+    [Fact]
+    public async Task A_calendar_left_for_an_offerer_that_died_is_offered_when_its_lock_lapses_and_the_scope_moves_again()
+    {
+        var (nodes, node, bookings) = await WaitlistNodes.FullClinicAsync(fixture.Server.ConnectionString);
+        await using var _ = nodes;
+        var first = await node.RegisterWishAsync(WaitlistNodes.Wish(1));
+
+        // Another node holds the scope's offer lock and dies: the release leaves its calendar pending.
+        var db = node.Multiplexer.GetDatabase();
+        var lockKey = nodes.Prefix + "{w:c:20}:k";
+        Assert.True(await db.StringSetAsync(lockKey, "dead-node", TimeSpan.FromMilliseconds(300), StackExchange.Redis.When.NotExists));
+        Assert.True((await node.ReleaseAsync(bookings[0])).Succeeded);
+        Assert.Equal(WishState.Waiting, (await node.GetWishAsync(first))!.State);
+
+        await Eventually.TrueAsync(async () => !await db.KeyExistsAsync(lockKey), "the dead node's lock lapses");
+        var second = await node.RegisterWishAsync(WaitlistNodes.Wish(2)); // the scope moves: a registration looks for free slots
+
+        Assert.Equal(WishState.Offered, (await node.GetWishAsync(first))!.State);
+        Assert.Equal(WishState.Waiting, (await node.GetWishAsync(second))!.State);
+    }
 }
 
 [Collection(ClusterCollection.Name)]
@@ -28,6 +71,30 @@ internal static class WaitlistNodes
     private static readonly DayTemplate Small = new([new Session(new TimeOnly(9, 0), new TimeOnly(9, 30))], TimeSpan.FromMinutes(10));
     private static readonly ProviderId[] Providers = Enumerable.Range(500, 6).Select(i => new ProviderId(i)).ToArray();
     private static readonly ClinicId Clinic = new(20);
+
+    public static WishRequest Wish(int patient) => new(WaitlistScope.ForClinic(Clinic), ContractWorld.Day, ContractWorld.Day, 1, ContractWorld.Patient(patient));
+
+    /// <summary>One node, waitlist on, the first provider's day published and its three slots booked.</summary>
+    public static async Task<(StoreNodes Nodes, RedisSlotEngine Node, Reservation[] Bookings)> FullClinicAsync(string connectionString)
+    {
+        var nodes = new StoreNodes(connectionString, o =>
+        {
+            o.Engine.Quotas = QuotaPolicy.None;
+            o.Engine.Waitlist = new WaitlistPolicy(TimeSpan.FromMinutes(15));
+        });
+        var node = await nodes.AddAsync();
+        node.Directory.AddProvider(Providers[0], Clinic);
+        await node.PublishAsync(Providers[0], ContractWorld.Day, Small);
+        var bookings = new Reservation[3];
+        for (var slot = 0; slot < 3; slot++)
+        {
+            var booked = await node.ClaimAsync(ClaimRequest.Book(new CalendarKey(Providers[0], ContractWorld.Day), SlotRange.Single(slot), ContractWorld.Patient(900 + slot)));
+            Assert.True(booked.Succeeded, booked.ToString());
+            bookings[slot] = booked.Reservation;
+        }
+
+        return (nodes, node, bookings);
+    }
 
     public static async Task RunAsync(string connectionString)
     {
