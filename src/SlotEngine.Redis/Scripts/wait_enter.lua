@@ -7,8 +7,9 @@
 -- case of a slot freed where nobody waits).
 -- KEYS[1] the pending set, KEYS[2] the offer lock, KEYS[3] the queue, KEYS[4] the leases; ARGV[1] the calendar ref,
 -- ARGV[2] the caller's token, ARGV[3] lock ms
--- -> 1 the caller is the offerer | 0 another node is | -1 nobody waits
+-- -> the first calendar to offer (popped from the set: the caller is the offerer; wait_next.lua gives the rest) |
+--    0 another node is the offerer | -1 nobody waits
 if redis.call('ZCARD', KEYS[3]) == 0 and redis.call('ZCARD', KEYS[4]) == 0 then return -1 end
 redis.call('SADD', KEYS[1], ARGV[1])
-if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return 1 end
+if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return redis.call('SPOP', KEYS[1]) end
 return 0

@@ -171,16 +171,11 @@ public sealed partial class RedisSlotEngine
     {
         var keys = WaitKeys(scope);
         var token = Guid.NewGuid().ToString("N");
-        var entered = await EvalAsync(StoreScripts.WaitEnter, [keys.Pending, keys.Lock, keys.Queue, keys.Leases], [StoreKeys.CalendarRef(calendar), token, WaitLockMs], CancellationToken.None).ConfigureAwait(false);
-        if (entered.AsInt64() != 1)
-        {
-            return;
-        }
-
+        var next = await EvalAsync(StoreScripts.WaitEnter, [keys.Pending, keys.Lock, keys.Queue, keys.Leases], [StoreKeys.CalendarRef(calendar), token, WaitLockMs], CancellationToken.None).ConfigureAwait(false);
         while (true)
         {
-            var next = await EvalAsync(StoreScripts.WaitNext, [keys.Pending, keys.Lock], [token, WaitLockMs], CancellationToken.None).ConfigureAwait(false);
-            if (next.IsNull || !StoreKeys.TryParseCalendarRef(next.AsString(), out var pending))
+            // The first calendar comes from the enter step itself (one round trip saved), the rest from wait_next.lua.
+            if (next.IsNull || next.AsString() is not { } text || !StoreKeys.TryParseCalendarRef(text, out var pending))
             {
                 return;
             }
@@ -192,6 +187,7 @@ public sealed partial class RedisSlotEngine
             }
 
             await OfferInAsync(scope, pending, freedAt).ConfigureAwait(false);
+            next = await EvalAsync(StoreScripts.WaitNext, [keys.Pending, keys.Lock], [token, WaitLockMs], CancellationToken.None).ConfigureAwait(false);
         }
     }
 
