@@ -135,4 +135,33 @@ public interface ISlotEngine
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>Whether a bar was in force.</returns>
     ValueTask<bool> LiftBarAsync(PatientKey patient, BranchId branch, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Registers a wish on the waitlist (<see cref="SlotEngineOptions.Waitlist"/>): when a matching slot becomes free (released,
+    /// cancelled, an expired hold reclaimed, a day published or reopened) the engine holds it for the next waiting wish's
+    /// patient for the offer window, in priority group order and first come, first served within a group.
+    /// </summary>
+    /// <param name="request">The wish.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The wish's ticket.</returns>
+    /// <exception cref="SlotEngineArgumentException">The waitlist is off, or the wish is malformed.</exception>
+    ValueTask<WishTicket> RegisterWishAsync(WishRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels a wish: a waiting one leaves its queue; an offered one has its hold released (offered to the next wish).</summary>
+    /// <param name="ticket">The wish.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>Whether the wish was waiting or offered.</returns>
+    ValueTask<bool> CancelWishAsync(WishTicket ticket, CancellationToken cancellationToken = default);
+
+    /// <summary>One wish: its state, its place in the queue, its offer.</summary>
+    /// <param name="ticket">The wish.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The view, or null for an unknown ticket.</returns>
+    ValueTask<WishView?> GetWishAsync(WishTicket ticket, CancellationToken cancellationToken = default);
+
+    /// <summary>A patient's wishes with the offers made to them (so the host can notify the citizen), oldest first.</summary>
+    /// <param name="patient">The patient.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The views.</returns>
+    ValueTask<IReadOnlyList<WishView>> GetWishesAsync(PatientKey patient, CancellationToken cancellationToken = default);
 }

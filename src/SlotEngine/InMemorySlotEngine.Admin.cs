@@ -19,6 +19,7 @@ public sealed partial class InMemorySlotEngine
             _quotas.Prepare(Options.Quotas, day);
         }
 
+        OfferPublished(created, new CalendarKey(provider, day));
         return created;
     }
 
@@ -90,7 +91,7 @@ public sealed partial class InMemorySlotEngine
     {
         var target = RequireCalendar(calendar);
         ValidateRange(target, slots, withinOneSession: false);
-        return target.Reopen(slots.First, slots.Length);
+        return OfferReopened(calendar, target.Reopen(slots.First, slots.Length));
     }
 
     /// <summary>
@@ -160,6 +161,7 @@ public sealed partial class InMemorySlotEngine
         }
 
         _idempotency.Purge(now, _idempotencyRetentionTicks);
+        OfferFreed(reclaimed);
         return reclaimed;
     }
 }

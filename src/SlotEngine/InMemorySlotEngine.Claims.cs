@@ -130,7 +130,7 @@ public sealed partial class InMemorySlotEngine
     /// <param name="reservation">The reservation.</param>
     /// <returns>Succeeded, or Stale when the token no longer owns the slots (an expired hold included) or the claim is another patient's.</returns>
     /// <exception cref="SlotEngineArgumentException">The reservation is the default value, or names slots or a seat outside its calendar.</exception>
-    public ClaimResult TryRelease(in Reservation reservation) => Audited(AuditAction.Release, Actor.Administrator, Remove(reservation, long.MaxValue));
+    public ClaimResult TryRelease(in Reservation reservation) => OfferFreed(Audited(AuditAction.Release, Actor.Administrator, Remove(reservation, long.MaxValue)));
 
     /// <summary>Cancels a hold or booking; a patient cannot cancel a booking within the cutoff before its start.</summary>
     /// <param name="reservation">The reservation.</param>
@@ -148,7 +148,7 @@ public sealed partial class InMemorySlotEngine
         var cutoff = actor == CancelActor.Administrator
             ? long.MaxValue
             : _rules.CancelDeadlineUtcTicks(calendar.Layout.StartUtcTicks(reservation.Slots.First));
-        return Audited(AuditAction.Cancel, actor == CancelActor.Administrator ? Actor.Administrator : Actor.Patient, Remove(reservation, cutoff, calendar));
+        return OfferFreed(Audited(AuditAction.Cancel, actor == CancelActor.Administrator ? Actor.Administrator : Actor.Patient, Remove(reservation, cutoff, calendar)));
     }
 
     private ClaimResult Remove(in Reservation reservation, long bookedCutoffTicks, Calendar? calendar = null)

@@ -77,4 +77,10 @@ public enum SlotEngineError
 
     /// <summary>An <see cref="AppointmentOutcome"/> that is not one of its defined values.</summary>
     InvalidOutcome,
+
+    /// <summary>A wish was registered while the waitlist is off (<see cref="SlotEngineOptions.Waitlist"/>).</summary>
+    WaitlistOff,
+
+    /// <summary>A wish is malformed: no patient, a priority group out of range, a scope with neither clinic nor city and branch, or an offer window longer than the longest hold.</summary>
+    InvalidWish,
 }

@@ -117,6 +117,12 @@ public sealed class SlotEngineOptions
     /// </summary>
     public ApprovalPolicy Approval { get; set; } = ApprovalPolicy.None;
 
+    /// <summary>
+    /// The waitlist: wishes registered when nothing is free, and freed slots offered to them as holds.
+    /// <value>The default is <see cref="WaitlistPolicy.None"/> (off).</value>
+    /// </summary>
+    public WaitlistPolicy Waitlist { get; set; } = WaitlistPolicy.None;
+
     /// <summary>Checks every setting and names the first that is wrong.</summary>
     /// <exception cref="ArgumentException">A setting is out of range; the message names it.</exception>
     public void Validate()
@@ -144,6 +150,11 @@ public sealed class SlotEngineOptions
         if (Bars is null)
         {
             throw new ArgumentException("SlotEngineOptions.Bars is required (use BarPolicy.None for no bars).", nameof(Bars));
+        }
+
+        if (Waitlist is null)
+        {
+            throw new ArgumentException("SlotEngineOptions.Waitlist is required (use WaitlistPolicy.None for no waitlist).", nameof(Waitlist));
         }
 
         if (Approval is null)

@@ -72,6 +72,9 @@ internal sealed class CitizenWorker
     /// <summary>The worker's number.</summary>
     public int Index { get; }
 
+    /// <summary>The run's waitlist, or null when it is off.</summary>
+    public WaitlistMix? Waitlist { get; init; }
+
     /// <summary>The worker's actor and channel mix, or null when the rules are off.</summary>
     public LifecycleMix? Lifecycle { get; }
 
@@ -108,6 +111,11 @@ internal sealed class CitizenWorker
         {
             _control.Tick(_unflushed);
             await RunDueCancelsAsync().ConfigureAwait(false);
+            if (Waitlist is not null)
+            {
+                await AnswerOffersAsync().ConfigureAwait(false);
+            }
+
             long arrival;
             if (_arrivalInterval > 0)
             {
@@ -146,6 +154,8 @@ internal sealed class CitizenWorker
         var today = TodayAt(_control.Clock.UtcTicks);
         var from = today.AddDays(1);
         var to = today.AddDays(_settings.DaysOpen);
+        var hot = Waitlist?.HotQuery(ref _random, from, _settings.Choices);
+        branch = hot is null ? branch : Waitlist!.BranchOf(hot);
         for (var attempt = 0; attempt < _settings.MaxAttempts; attempt++)
         {
             if (from > to)
@@ -153,7 +163,7 @@ internal sealed class CitizenWorker
                 break;
             }
 
-            var query = QueryFor(city, branch, from, to);
+            var query = hot ?? QueryFor(city, branch, from, to);
             int found;
             var t0 = StartCall();
             try
@@ -173,6 +183,11 @@ internal sealed class CitizenWorker
             if (found == 0)
             {
                 Stats.Fail(Operation.Search, FailureReason.NoFreeSlot);
+                if (Waitlist is not null && WaitlistMix.Wants(ref _random))
+                {
+                    await Waitlist.RegisterAsync(_engine, hot, city, branch, from, to, patient, _random.Chance(WaitlistMix.UrgentShare)).ConfigureAwait(false);
+                }
+
                 return;
             }
 
@@ -320,10 +335,43 @@ internal sealed class CitizenWorker
             return; // a booking whose outcome is known is not cancelled later
         }
 
+        if (Waitlist is not null && Waitlist.IsHot(booking.Reservation.Calendar))
+        {
+            ScheduleHotCancel(index);
+            return;
+        }
+
         if (_random.Chance(_settings.CancelShare))
         {
             var delay = MinCancelDelay + (long)(_random.NextDouble() * (MaxCancelDelay - MinCancelDelay));
             _cancels.Enqueue(index, _control.Clock.UtcTicks + delay);
+        }
+    }
+
+    /// <summary>Answers up to four of the waitlist's pending offers: an accepted one is confirmed as any hold (a booking in this worker's ledger and counts), a lapsed one is left to expire.</summary>
+    private async ValueTask AnswerOffersAsync()
+    {
+        for (var i = 0; i < 4 && Waitlist!.TryTake(out var offer); i++)
+        {
+            var before = Ledger.Count;
+            if (WaitlistMix.Accepts(offer))
+            {
+                var hold = offer.Reservation;
+                _lastRequest = ClaimRequest.Hold(hold.Calendar, hold.Slots, hold.Patient, WaitlistMix.OfferWindow);
+                _lastBranch = new BranchId(_map.ClinicBranch[_map.ProviderClinic[hold.Calendar.Provider.Value]]);
+                await ConfirmAsync(hold, Stopwatch.GetTimestamp()).ConfigureAwait(false);
+            }
+
+            Waitlist.Answered(offer, accepted: Ledger.Count > before, Ledger);
+        }
+    }
+
+    /// <summary>A booking at a hot clinic (an accepted offer too) is cancelled soon, now and then (<see cref="WaitlistMix.HotCancelShare"/>): the frees its waitlist offers.</summary>
+    private void ScheduleHotCancel(int index)
+    {
+        if (_random.Chance(WaitlistMix.HotCancelShare))
+        {
+            _cancels.Enqueue(index, _control.Clock.UtcTicks + WaitlistMix.HotCancelDelay(_control.Clock.RealTime, _random.NextDouble()));
         }
     }
 

@@ -42,8 +42,10 @@ internal static class LoadRun
         var start = realTime ? TimeProvider.System.GetUtcNow().ToOffset(TimeSpan.FromHours(3)) : ScenarioStart;
         var clock = new ScenarioClock(start, realTime);
         var hasher = new PatientKeyHasher(SHA256.HashData(Encoding.UTF8.GetBytes("slotengine-load:" + settings.Seed)));
+        var waitlist = settings.Waitlist ? new WaitlistMix() : null;
         var options = new SlotEngineOptions
         {
+            Waitlist = waitlist?.Policy ?? WaitlistPolicy.None,
             TimeProvider = clock,
             BookingHorizonDays = Math.Max(15, settings.DaysOpen),
             MaxOpenDaysPerProvider = Math.Max(64, settings.DaysOpen + 2),
@@ -82,7 +84,7 @@ internal static class LoadRun
                 }
             }
 
-            return await RunAsync(settings, output, engines, probe, options, clock, hasher, setup, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(settings, output, engines, probe, options, clock, hasher, setup, waitlist, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -101,7 +103,7 @@ internal static class LoadRun
         }
     }
 
-    private static async Task<RunResult> RunAsync(LoadSettings settings, ProgressOutput output, IReadOnlyList<ISlotEngine> engines, RedisRunProbe? probe, SlotEngineOptions options, ScenarioClock clock, PatientKeyHasher hasher, Stopwatch setup, CancellationToken cancellationToken)
+    private static async Task<RunResult> RunAsync(LoadSettings settings, ProgressOutput output, IReadOnlyList<ISlotEngine> engines, RedisRunProbe? probe, SlotEngineOptions options, ScenarioClock clock, PatientKeyHasher hasher, Stopwatch setup, WaitlistMix? waitlist, CancellationToken cancellationToken)
     {
         var steps = new List<(string Step, double Seconds)>();
         var step = Stopwatch.StartNew();
@@ -111,6 +113,8 @@ internal static class LoadRun
         {
             map.Register(node.Directory);
         }
+
+        waitlist?.ChooseHot(map);
 
         steps.Add(("country", step.Elapsed.TotalSeconds));
         output.Line($"Built the country: {settings.Providers:N0} providers, {map.ClinicFacility.Count:N0} clinics, {map.FacilityCity.Count:N0} facilities in 81 provinces; the largest city-and-branch search spans {map.LargestGroup:N0} providers ({step.Elapsed.TotalSeconds:0.0} s).");
@@ -156,7 +160,7 @@ internal static class LoadRun
 
         var control = new RunControl(settings, clock, new ScenarioTimeline(clock.Start, settings.RushShare, RushSpan, ScenarioSpan), cancellationToken);
         var workers = Enumerable.Range(0, settings.Concurrency)
-            .Select(i => new CitizenWorker(i, engines[i % engines.Count], map, citizens, settings, control))
+            .Select(i => new CitizenWorker(i, engines[i % engines.Count], map, citizens, settings, control) { Waitlist = waitlist })
             .ToArray();
         var costBefore = LoadCost.Read();
         var latencyMode = GCSettings.LatencyMode;
@@ -190,6 +194,8 @@ internal static class LoadRun
             await probe.EndAsync().ConfigureAwait(false);
         }
 
+        waitlist?.Finish(workers[0].Ledger); // offers nobody answered lapse
+
         output.Line("Recounting the engine against the generator's ledger…");
         var check = Stopwatch.StartNew();
         var endToday = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), options.TimeZone).DateTime);
@@ -206,6 +212,7 @@ internal static class LoadRun
         var lifecycle = settings.Rules
             ? await LifecycleCheck.RunAsync(engine, workers.Select(w => w.Lifecycle!).ToArray(), workers.SelectMany(w => w.Ledger.Entries).ToArray(), options, CancellationToken.None).ConfigureAwait(false)
             : LifecycleTotals.Off;
+        var waitlistTotals = waitlist is null ? WaitlistTotals.Off : await waitlist.TotalsAsync(engine).ConfigureAwait(false);
         check.Stop();
         var stats = WorkerStats.Merge(workers.Select(w => w.Stats), timeline.Totals);
         var redis = probe?.Result(
@@ -223,6 +230,7 @@ internal static class LoadRun
             Generator = GeneratorCost.Of(workers, stats.Bookings, stats.Bookings == 0 ? 0 : gc.Cpu.TotalMicroseconds / stats.Bookings),
             Invariants = invariants,
             Lifecycle = lifecycle,
+            Waitlist = waitlistTotals,
             SetupSeconds = setup.Elapsed.TotalSeconds,
             ElapsedSeconds = elapsed.TotalSeconds,
             CheckSeconds = check.Elapsed.TotalSeconds,

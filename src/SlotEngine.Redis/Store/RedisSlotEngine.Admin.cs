@@ -22,6 +22,7 @@ public sealed partial class RedisSlotEngine
         cancellationToken.ThrowIfCancellationRequested();
         _readModel.ValidateProvider(provider);
         await PublishOneAsync(new CalendarKey(provider, day), template, cancellationToken).ConfigureAwait(false);
+        await OfferFreedAsync(new CalendarKey(provider, day), Options.TimeProvider.GetTimestamp()).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -395,6 +396,11 @@ public sealed partial class RedisSlotEngine
             throw NotPublished(calendar);
         }
 
+        if (answer.Opened > 0)
+        {
+            await OfferFreedAsync(calendar, Options.TimeProvider.GetTimestamp()).ConfigureAwait(false);
+        }
+
         return answer.Opened;
     }
 
@@ -451,7 +457,7 @@ public sealed partial class RedisSlotEngine
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
 
-        return reclaimed;
+        return await OfferFreedAsync(reclaimed).ConfigureAwait(false);
     }
 
     private static SlotEngineArgumentException NotPublished(CalendarKey calendar) =>

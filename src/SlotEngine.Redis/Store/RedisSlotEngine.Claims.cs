@@ -243,7 +243,8 @@ public sealed partial class RedisSlotEngine
     public ValueTask<ClaimResult> CancelAsync(Reservation reservation, CancelActor actor, CancellationToken cancellationToken = default) =>
         RemoveAsync(reservation, actor, AuditAction.Cancel, cancellationToken);
 
-    private async ValueTask<ClaimResult> RemoveAsync(Reservation reservation, CancelActor actor, AuditAction action, CancellationToken cancellationToken)
+    // holdsOnly: a booking is refused (as too late), so only a hold is released (the waitlist's cancel of an offer).
+    private async ValueTask<ClaimResult> RemoveAsync(Reservation reservation, CancelActor actor, AuditAction action, CancellationToken cancellationToken, bool holdsOnly = false)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var calendar = await ResolveAsync(reservation).ConfigureAwait(false);
@@ -252,7 +253,7 @@ public sealed partial class RedisSlotEngine
             return ClaimResult.Failed(ClaimStatus.Stale);
         }
 
-        RedisArgument cutoff = actor == CancelActor.Administrator
+        RedisArgument cutoff = holdsOnly ? 0 : actor == CancelActor.Administrator
             ? string.Empty
             : UnixMs.FromTicks(_readModel.Rules.CancelDeadlineUtcTicks(calendar.Layout.StartUtcTicks(reservation.Slots.First)));
         var keys = _keys.For(reservation.Calendar);
@@ -268,7 +269,7 @@ public sealed partial class RedisSlotEngine
         switch (answer.Status)
         {
             case ChangeScriptStatus.Ok:
-                return ClaimResult.Success(reservation);
+                return await OfferFreedAsync(ClaimResult.Success(reservation)).ConfigureAwait(false);
             case ChangeScriptStatus.Late:
                 return ClaimResult.Failed(ClaimStatus.CancelTooLate);
             default:

@@ -31,8 +31,15 @@ internal static class StoreScripts
     public static readonly RedisScript Outcome = Load("outcome");
     public static readonly RedisScript BarSet = Load("bar_set");
     public static readonly RedisScript BarLift = Load("bar_lift");
+    public static readonly RedisScript WaitRegister = Load("wait_register");
+    public static readonly RedisScript WaitLease = Load("wait_lease");
+    public static readonly RedisScript WaitSettle = Load("wait_settle");
+    public static readonly RedisScript WaitCancel = Load("wait_cancel");
+    public static readonly RedisScript WaitView = Load("wait_view");
+    public static readonly RedisScript WaitEnter = Load("wait_enter");
+    public static readonly RedisScript WaitNext = Load("wait_next");
 
-    public static IEnumerable<RedisScript> All => [Publish, PublishMany, Versions, Checkpoint, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, Admit, QuotaRelease, Burn, Rebuild, CallTake, CallGive, Outcome, BarSet, BarLift];
+    public static IEnumerable<RedisScript> All => [Publish, PublishMany, Versions, Checkpoint, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, Admit, QuotaRelease, Burn, Rebuild, CallTake, CallGive, Outcome, BarSet, BarLift, WaitRegister, WaitLease, WaitSettle, WaitCancel, WaitView, WaitEnter, WaitNext];
 
     private static RedisScript Load(string name) => new(Read("lib") + "\n" + Read(name));
 

@@ -221,4 +221,9 @@ public sealed class ReadModel
     /// <returns>The calendar.</returns>
     /// <exception cref="SlotEngineArgumentException">Unknown provider or unpublished day.</exception>
     public ReadModelCalendar Require(CalendarKey key) => Engine.RequireCalendarForStore(key).View;
+
+    /// <summary>Validates a wish as the in-memory engine does (waitlist on, dates, length, group, scope).</summary>
+    /// <param name="request">The wish.</param>
+    /// <exception cref="SlotEngineArgumentException">The waitlist is off or the wish is malformed.</exception>
+    public void ValidateWish(in WishRequest request) => Engine.ValidateWish(request);
 }
