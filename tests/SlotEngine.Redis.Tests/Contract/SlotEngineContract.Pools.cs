@@ -1,0 +1,64 @@
+namespace SlotEngine.Redis.Tests.Contract;
+
+/// <summary>Reserved capacity (<see cref="ReservedCapacity"/>). Release instants lie days away from now.</summary>
+public abstract partial class SlotEngineContract
+{
+    // Released at the day's own midnight: three days from now.
+    private static ReservedCapacity Unreleased(int seats, int everyNth) => new("fd", seats, everyNth, TimeSpan.Zero);
+
+    private static CalendarKey Pair => new(ContractWorld.SameClinic, ContractWorld.Day);
+
+    private static ClaimRequest BookPair(int first, int patient, string? pool = null) =>
+        ClaimRequest.Book(Pair, SlotRange.Single(first), ContractWorld.Patient(patient)) with { Pool = pool };
+
+    [Fact]
+    public async Task A_reserved_slot_of_a_single_seat_is_the_pools_only()
+    {
+        var engine = await EngineAsync(o => o.Reserved = Unreleased(1, 2));
+        Assert.Equal(ClaimStatus.ReservedForPool, await StatusAsync(engine.ClaimAsync(Book(0, patient: 1))));
+        Assert.Equal(ClaimStatus.ReservedForPool, await StatusAsync(engine.ClaimAsync(Book(0, patient: 1) with { Pool = "other" })));
+        Assert.Equal(ClaimStatus.ReservedForPool, await StatusAsync(engine.ClaimAsync(Book(1, patient: 1, length: 2))));
+        await SucceedAsync(engine.ClaimAsync(Book(1, patient: 1)));
+        await SucceedAsync(engine.ClaimAsync(Book(0, patient: 2) with { Pool = "fd" }));
+        Assert.Equal(ClaimStatus.Taken, await StatusAsync(engine.ClaimAsync(Book(0, patient: 3) with { Pool = "fd" })));
+    }
+
+    [Fact]
+    public async Task A_claim_outside_the_pool_is_steered_to_unreserved_seats_and_a_pool_claim_takes_reserved_seats_first()
+    {
+        var engine = await EngineAsync(o => o.Reserved = Unreleased(1, 1));
+        await engine.PublishAsync(ContractWorld.SameClinic, ContractWorld.Day, ContractWorld.Capacity2);
+
+        var pool = await SucceedAsync(engine.ClaimAsync(BookPair(0, patient: 1, pool: "fd")));
+        Assert.Equal(1, pool.Seat);
+        var plain = await SucceedAsync(engine.ClaimAsync(BookPair(0, patient: 2)));
+        Assert.Equal(0, plain.Seat);
+
+        var first = await SucceedAsync(engine.ClaimAsync(BookPair(1, patient: 3)));
+        Assert.Equal(0, first.Seat);
+        Assert.Equal(ClaimStatus.Taken, await StatusAsync(engine.ClaimAsync(BookPair(1, patient: 4))));
+        var second = await SucceedAsync(engine.ClaimAsync(BookPair(1, patient: 5, pool: "fd")));
+        Assert.Equal(1, second.Seat);
+
+        // A pool claim falls back to unreserved seats when its own are taken.
+        await SucceedAsync(engine.ClaimAsync(BookPair(2, patient: 6, pool: "fd")));
+        var fallback = await SucceedAsync(engine.ClaimAsync(BookPair(2, patient: 7, pool: "fd")));
+        Assert.Equal(0, fallback.Seat);
+    }
+
+    [Fact]
+    public async Task A_released_reservation_is_claimed_by_anyone()
+    {
+        var engine = await EngineAsync(o => o.Reserved = new ReservedCapacity("fd", 1, 1, TimeSpan.FromDays(5)));
+        var claimed = await SucceedAsync(engine.ClaimAsync(Book(0, patient: 1)));
+        Assert.Equal(0, claimed.Seat);
+    }
+
+    [Fact]
+    public async Task A_bad_pool_name_is_bad_input()
+    {
+        var engine = await EngineAsync(o => o.Reserved = Unreleased(1, 1));
+        Assert.Equal(SlotEngineError.InvalidPool, await ErrorAsync(async () => await engine.ClaimAsync(Book(0, patient: 1) with { Pool = "a{b}" })));
+        Assert.Equal(SlotEngineError.InvalidPool, await ErrorAsync(async () => await engine.ClaimAsync(Book(0, patient: 1) with { Pool = "" })));
+    }
+}
