@@ -5,7 +5,9 @@
 -- ReadModel.MaxToken, passed in so that the limit is written once), [16] '1' when the last key is the audit stream,
 -- [17] actor, [18] channel (codes of the core's Actor and BookingChannel, for the audit record), [19] ms before which a
 -- booking needs approval (0 = never), [20] its approval deadline ms: such a booking is kept as a hold expiring then.
--- -> {'ok', seat, token, expiry ms, version, 1 when expired holds were reclaimed on the way} | {'again', seat, token, expiry ms} | {'reused', digest} | {status}
+-- [21] the patient's cohort opens the day at ms (0 = no release schedule), [22] seat mode and [23] release ms of
+-- reserved capacity (see rush_seats in lib.lua).
+-- -> {'ok', seat, token, expiry ms, version, 1 when expired holds were reclaimed on the way} | {'again', seat, token, expiry ms} | {'reused', digest} | {status} ('notopen', 'reserved' among them)
 local meta, free, claims, nonces, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local audit = nil
 if ARGV[16] == '1' then
@@ -37,11 +39,14 @@ end
 if ARGV[11] ~= '' and (now >= tonumber(ARGV[12]) or redis.call('HGET', nonces, ARGV[11]) == 'x' .. ARGV[12]) then
   return { 'lease' }
 end
+if rush_not_open(ARGV[21], now) then return { 'notopen' } end
 local wpl = tonumber(redis.call('HGET', meta, 'wpl'))
 local cap = tonumber(redis.call('HGET', meta, 'cap'))
+local seat_from, seat_to, seat_step = rush_seats(cap, ARGV[22], ARGV[23], now)
+if seat_to < seat_from and seat_step > 0 then return { 'reserved' } end
 local first, len = tonumber(ARGV[4]), tonumber(ARGV[5])
 local saw_closed, reclaimed, seat = false, false, -1
-for l = 0, cap - 1 do
+for l = seat_from, seat_to, seat_step do
   local ok = true
   for s = first, first + len - 1 do
     if redis.call('GETBIT', free, bitpos(wpl, l, s)) == 0 then

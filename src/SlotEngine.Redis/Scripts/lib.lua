@@ -114,3 +114,41 @@ local function reserved_claim(meta, claims, seat, first, token, patient)
   end
   return c
 end
+
+-- At the rush (issue 12; the policies and their instants are computed in C#, Lua compares them with TIME).
+-- Scheduled release (ReleasePolicy): true when a claim comes before its cohort's opening instant (ms; '0' = none).
+local function rush_not_open(opens_ms, now)
+  local at = tonumber(opens_ms or '0')
+  return at > 0 and now < at
+end
+
+-- Reserved capacity (ReservedCapacity): the seats a claim may try, as a for loop's from, to, step. mode: '0' every
+-- seat bottom-up; k > 0 a claim without the pool on reserved slots, kept off the top k seats; '-1' a pool claim on
+-- reserved slots, every seat top-down (reserved seats first). After release_ms every claim tries every seat.
+-- No seat at all (k = capacity) gives to < from: the caller answers 'reserved'.
+local function rush_seats(cap, mode, release_ms, now)
+  local m = tonumber(mode or '0')
+  if m == 0 or now >= tonumber(release_ms) then
+    return 0, cap - 1, 1
+  end
+  if m < 0 then
+    return cap - 1, 0, -1
+  end
+  return 0, cap - 1 - m, 1
+end
+
+-- Admission rate (AdmissionRate, GCRA): the patient's instant in microseconds under key; interval and burst in
+-- microseconds. Admits (1) and moves the instant, or refuses (0) and writes nothing. A key of the patient's hash
+-- tag {a:<hex>}, so that the patient-side admission script can fold this in (today it runs as admit.lua).
+local function rush_admit(key, interval, burst)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local tat = tonumber(redis.call('GET', key) or '0')
+  local start = math.max(tat, now)
+  if start - now > burst then
+    return 0
+  end
+  local nxt = start + interval
+  redis.call('SET', key, string.format('%d', nxt), 'PX', math.floor((nxt - now) / 1000) + 1)
+  return 1
+end

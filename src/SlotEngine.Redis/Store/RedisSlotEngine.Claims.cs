@@ -25,6 +25,11 @@ public sealed partial class RedisSlotEngine
         cancellationToken.ThrowIfCancellationRequested();
         await EnsureLocalAsync(request.Calendar).ConfigureAwait(false);
         var calendar = _readModel.ValidateClaim(request);
+        if (!await AdmitAsync(request, cancellationToken).ConfigureAwait(false))
+        {
+            return ClaimResult.Failed(ClaimStatus.RateLimited);
+        }
+
         var keys = _keys.For(request.Calendar);
         var digest = request.IdempotencyKey is null ? string.Empty : Digest(request); // only keyed requests are compared
         var ownsKey = false;
@@ -146,6 +151,10 @@ public sealed partial class RedisSlotEngine
                         return ClaimResult.Failed(outcome = ClaimStatus.Closed);
                     case ClaimScriptStatus.Taken:
                         return ClaimResult.Failed(outcome = ClaimStatus.Taken);
+                    case ClaimScriptStatus.NotYetOpen:
+                        return ClaimResult.Failed(outcome = ClaimStatus.NotYetOpen);
+                    case ClaimScriptStatus.ReservedForPool:
+                        return ClaimResult.Failed(outcome = ClaimStatus.ReservedForPool);
                     case ClaimScriptStatus.Reused:
                         throw Reused(request);
                     case ClaimScriptStatus.Tokens:
@@ -304,6 +313,7 @@ public sealed partial class RedisSlotEngine
         var (open, close) = _readModel.Rules.BookingWindowOf(calendar.Day);
         var holdMs = request.HoldFor is { } ttl ? Math.Max(1, (long)Math.Ceiling(ttl.TotalMilliseconds)) : 0;
         var (approvalNeededBefore, approvalDeadline) = request.HoldFor is null ? _readModel.Rules.ApprovalOf(calendar.Day) : (0, 0);
+        var rush = RushClaimArgs(request, calendar);
         RedisKey[] scriptKeys = request.IdempotencyKey is { } key
             ? [keys.Meta, keys.Free, keys.Claims, keys.Nonces, keys.IdempotencyPrefix + key]
             : CalendarKeys(keys);
@@ -334,7 +344,10 @@ public sealed partial class RedisSlotEngine
                 (int)request.Actor,
                 (int)request.Channel,
                 approvalNeededBefore == 0 ? 0 : UnixMs.FromTicks(approvalNeededBefore),
-                approvalDeadline == 0 ? 0 : UnixMs.FromTicks(approvalDeadline)),
+                approvalDeadline == 0 ? 0 : UnixMs.FromTicks(approvalDeadline),
+                rush.OpensMs,
+                rush.SeatMode,
+                rush.ReleaseMs),
             cancellationToken);
     }
 

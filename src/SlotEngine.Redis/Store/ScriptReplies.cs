@@ -42,6 +42,12 @@ internal enum ClaimScriptStatus
 
     /// <summary><c>tokens</c>: the calendar has issued every fencing token it can.</summary>
     Tokens,
+
+    /// <summary><c>notopen</c>: the day has not opened for the patient's cohort yet (by Redis's clock).</summary>
+    NotYetOpen,
+
+    /// <summary><c>reserved</c>: the slots are reserved for a pool the claim does not carry, and no unreserved seat exists.</summary>
+    ReservedForPool,
 }
 
 /// <summary>
@@ -93,6 +99,8 @@ internal readonly record struct ClaimScriptReply(ClaimScriptStatus Status, int S
         "closed" => ClaimScriptStatus.Closed,
         "taken" => ClaimScriptStatus.Taken,
         "tokens" => ClaimScriptStatus.Tokens,
+        "notopen" => ClaimScriptStatus.NotYetOpen,
+        "reserved" => ClaimScriptStatus.ReservedForPool,
         _ => ClaimScriptStatus.Unknown,
     };
 }

@@ -31,8 +31,9 @@ internal static class StoreScripts
     public static readonly RedisScript BarCheck = Load("bar_check");
     public static readonly RedisScript BarSet = Load("bar_set");
     public static readonly RedisScript BarLift = Load("bar_lift");
+    public static readonly RedisScript Admit = Load("admit");
 
-    public static IEnumerable<RedisScript> All => [Publish, PublishMany, Versions, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, QuotaAcquire, QuotaRelease, Burn, Rebuild, CallTake, CallGive, Outcome, BarCheck, BarSet, BarLift];
+    public static IEnumerable<RedisScript> All => [Publish, PublishMany, Versions, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, QuotaAcquire, QuotaRelease, Burn, Rebuild, CallTake, CallGive, Outcome, BarCheck, BarSet, BarLift, Admit];
 
     private static RedisScript Load(string name) => new(Read("lib") + "\n" + Read(name));
 
