@@ -112,7 +112,7 @@ public sealed partial class InMemorySlotEngine
         for (var dayNumber = firstDay; dayNumber <= lastDay && found < wanted; dayNumber++)
         {
             var day = DateOnly.FromDayNumber(dayNumber);
-            if (group is not null && IndexOf(group, day) is { IsIncomplete: false } index)
+            if (group is not null && IndexOf(group, day) is { IsIncomplete: false } index && !HidesReserved(query, index.Layout, now))
             {
                 found = index.FindEarliestSingles(index.Layout.FirstSlotAfter(now), now, group.IdsAscending, destination[..wanted], found);
                 continue;
@@ -137,7 +137,9 @@ public sealed partial class InMemorySlotEngine
                 }
 
                 var layout = calendar.Layout;
-                var count = calendar.FindStarts(query.Length, layout.FirstSlotAfter(now), starts);
+                var count = HidesReserved(query, layout, now)
+                    ? calendar.FindStartsOutsidePool(query.Length, layout.FirstSlotAfter(now), starts, _reserved!.Seats, _reserved)
+                    : calendar.FindStarts(query.Length, layout.FirstSlotAfter(now), starts);
                 for (var i = 0; i < count; i++)
                 {
                     if (!top.TryAdd(new FreeStart(calendar.Key, new SlotRange(starts[i], query.Length), layout.StartOf(starts[i]))))

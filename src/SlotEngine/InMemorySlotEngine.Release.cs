@@ -62,4 +62,10 @@ public sealed partial class InMemorySlotEngine
 
         return calendar.TryClaimSeats(first, length, patient, expiry, now, open, topDown: false, out seat, out token);
     }
+
+    /// <summary>Whether a search must leave out reserved seats on a day: a reservation not yet released, and a searcher without its pool.</summary>
+    private bool HidesReserved(EarliestQuery query, DayLayout layout, long now) =>
+        _reserved is { } reserved
+        && now < layout.DayStartUtcTicks - reserved.ReleaseBefore.Ticks
+        && !string.Equals(query.Pool, reserved.Pool, StringComparison.Ordinal);
 }

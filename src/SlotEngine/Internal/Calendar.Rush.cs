@@ -29,3 +29,44 @@ internal sealed partial class Calendar
         return sawClosed ? ClaimStatus.Closed : ClaimStatus.Taken;
     }
 }
+
+internal sealed partial class Calendar
+{
+    /// <summary>
+    /// <see cref="FindStarts"/> as a claim without the pool sees the calendar before the reservation's release: on the
+    /// top <paramref name="keptSeats"/> seats, starts whose run touches a reserved slot are left out. A lock-free
+    /// snapshot, as every query.
+    /// </summary>
+    public int FindStartsOutsidePool(int length, int fromSlot, Span<int> starts, int keptSeats, ReservedCapacity reserved)
+    {
+        if (starts.IsEmpty)
+        {
+            return 0;
+        }
+
+        Span<int> seat = stackalloc int[DayTemplate.MaxSlots];
+        var open = Capacity - Math.Min(keptSeats, Capacity);
+        var found = 0;
+        for (var l = 0; l < Capacity; l++)
+        {
+            var n = FindStartsOnSeat(l, length, fromSlot, l < open ? seat[..Math.Min(starts.Length, seat.Length)] : seat);
+            if (l >= open)
+            {
+                var kept = 0;
+                for (var i = 0; i < n && kept < starts.Length; i++)
+                {
+                    if (!reserved.Touches(new SlotRange(seat[i], length)))
+                    {
+                        seat[kept++] = seat[i];
+                    }
+                }
+
+                n = kept;
+            }
+
+            found = MergeDistinct(starts, found, seat[..n]);
+        }
+
+        return found;
+    }
+}

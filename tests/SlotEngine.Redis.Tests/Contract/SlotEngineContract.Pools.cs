@@ -61,4 +61,28 @@ public abstract partial class SlotEngineContract
         Assert.Equal(SlotEngineError.InvalidPool, await ErrorAsync(async () => await engine.ClaimAsync(Book(0, patient: 1) with { Pool = "a{b}" })));
         Assert.Equal(SlotEngineError.InvalidPool, await ErrorAsync(async () => await engine.ClaimAsync(Book(0, patient: 1) with { Pool = "" })));
     }
+
+    [Fact]
+    public async Task A_search_without_the_pool_does_not_show_reserved_seats_until_the_release()
+    {
+        var engine = await EngineAsync(o => o.Reserved = Unreleased(1, 2));
+        await engine.PublishAsync(ContractWorld.SameClinic, ContractWorld.Day, ContractWorld.Capacity2);
+        var query = EarliestQuery.ForProviders([ContractWorld.Doctor], ContractWorld.Day, ContractWorld.Day, count: 3).WithStartsPerCalendar(3);
+        Assert.Equal([1, 3, 5], (await engine.FindEarliestAsync(query)).Select(s => s.Slots.First));
+        Assert.Equal([0, 1, 2], (await engine.FindEarliestAsync(query.WithPool("fd"))).Select(s => s.Slots.First));
+
+        // Capacity 2, the top seat reserved: every start shows while seat 0 is free, and a reserved start hides once it is taken.
+        var pair = EarliestQuery.ForProviders([ContractWorld.SameClinic], ContractWorld.Day, ContractWorld.Day, count: 2).WithStartsPerCalendar(2);
+        await SucceedAsync(engine.ClaimAsync(BookPair(0, patient: 1)));
+        Assert.Equal([1, 2], (await engine.FindEarliestAsync(pair)).Select(s => s.Slots.First));
+        Assert.Equal([0, 1], (await engine.FindEarliestAsync(pair.WithPool("fd"))).Select(s => s.Slots.First));
+    }
+
+    [Fact]
+    public async Task A_search_after_the_release_shows_every_seat()
+    {
+        var engine = await EngineAsync(o => o.Reserved = new ReservedCapacity("fd", 1, 2, TimeSpan.FromDays(5)));
+        var query = EarliestQuery.ForProviders([ContractWorld.Doctor], ContractWorld.Day, ContractWorld.Day, count: 3).WithStartsPerCalendar(3);
+        Assert.Equal([0, 1, 2], (await engine.FindEarliestAsync(query)).Select(s => s.Slots.First));
+    }
 }
