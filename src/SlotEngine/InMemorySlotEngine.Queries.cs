@@ -112,10 +112,18 @@ public sealed partial class InMemorySlotEngine
         for (var dayNumber = firstDay; dayNumber <= lastDay && found < wanted; dayNumber++)
         {
             var day = DateOnly.FromDayNumber(dayNumber);
-            if (group is not null && IndexOf(group, day) is { IsIncomplete: false } index && !HidesReserved(query, index.Layout, now))
+            if (group is not null && IndexOf(group, day) is { IsIncomplete: false } index)
             {
-                found = index.FindEarliestSingles(index.Layout.FirstSlotAfter(now), now, group.IdsAscending, destination[..wanted], found);
-                continue;
+                if (!HidesReserved(query, index.Layout, now))
+                {
+                    found = index.FindEarliestSingles(index.Layout.FirstSlotAfter(now), now, group.IdsAscending, destination[..wanted], found);
+                    continue;
+                }
+
+                if (TrySinglesOutsidePool(index, group, day, now, destination[..wanted], ref found))
+                {
+                    continue;
+                }
             }
 
             // Every start of a day comes before every start of the next, so each day fills the

@@ -85,4 +85,19 @@ public abstract partial class SlotEngineContract
         var query = EarliestQuery.ForProviders([ContractWorld.Doctor], ContractWorld.Day, ContractWorld.Day, count: 3).WithStartsPerCalendar(3);
         Assert.Equal([0, 1, 2], (await engine.FindEarliestAsync(query)).Select(s => s.Slots.First));
     }
+
+    [Fact]
+    public async Task A_city_and_branch_search_without_the_pool_skips_reserved_starts_too()
+    {
+        var engine = await EngineAsync(o => o.Reserved = Unreleased(1, 2));
+        await engine.PublishAsync(ContractWorld.SameClinic, ContractWorld.Day, ContractWorld.Standard);
+        await SucceedAsync(engine.ClaimAsync(ClaimRequest.Book(Pair, SlotRange.Single(1), ContractWorld.Patient(1))));
+        var query = EarliestQuery.ForCityBranch(new CityCode(34), new BranchId(1), ContractWorld.Day, ContractWorld.Day, count: 2);
+
+        // Doctor: slot 0 reserved, slot 1 free; SameClinic: slot 0 reserved, slot 1 taken, slot 3 next unreserved.
+        var plain = await engine.FindEarliestAsync(query);
+        Assert.Equal([(ContractWorld.Doctor, 1), (ContractWorld.SameClinic, 3)], plain.Select(s => (s.Calendar.Provider, s.Slots.First)));
+        var pooled = await engine.FindEarliestAsync(query.WithPool("fd"));
+        Assert.Equal([(ContractWorld.Doctor, 0), (ContractWorld.SameClinic, 0)], pooled.Select(s => (s.Calendar.Provider, s.Slots.First)));
+    }
 }
