@@ -89,6 +89,13 @@ public sealed partial class InMemorySlotEngine
     private bool TrySinglesOutsidePool(BranchDayIndex index, BranchGroup group, DateOnly day, long now, Span<FreeStart> places, ref int found)
     {
         var reserved = _reserved!;
+        if (index.Layout.Template.Capacity <= reserved.Seats)
+        {
+            // Every seat of a reserved slot is the pool's: the index passes those slots over, exactly.
+            found = index.FindEarliestSingles(index.Layout.FirstSlotAfter(now), now, group.IdsAscending, places, found, reserved.EveryNthSlot);
+            return true;
+        }
+
         var wanted = places.Length - found;
         Span<FreeStart> candidates = stackalloc FreeStart[Math.Min(256, wanted * 4)];
         var fromSlot = index.Layout.FirstSlotAfter(now);

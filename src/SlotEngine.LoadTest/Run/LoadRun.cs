@@ -125,6 +125,8 @@ internal static class LoadRun
             prepared.PrepareDay(days[0], settings.Template, (int)Math.Min(50_000_000, ExpectedClaims(settings)));
         }
 
+        RushScenario.Prepare(engine, settings, days[^1], ExpectedClaims(settings));
+
         if (settings.NodeId == 0)
         {
             await PublishAsync(engine, settings, days, output, cancellationToken).ConfigureAwait(false);

@@ -29,6 +29,22 @@ internal static class RushScenario
     /// <summary>Between consecutive cohorts.</summary>
     public static readonly TimeSpan CohortSpacing = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// In memory, allocates the released day's per-day tables ahead of its rush (<see cref="InMemorySlotEngine.PrepareDay"/>),
+    /// as the first day's are: the rush sends a share of all claims to it.
+    /// </summary>
+    /// <param name="engine">The engine.</param>
+    /// <param name="settings">The run's settings.</param>
+    /// <param name="lastDay">The released day.</param>
+    /// <param name="expectedClaims">Claims the whole run expects.</param>
+    public static void Prepare(ISlotEngine engine, LoadSettings settings, DateOnly lastDay, long expectedClaims)
+    {
+        if (settings.Rush && engine is InMemorySlotEngine memory)
+        {
+            memory.PrepareDay(lastDay, settings.Template, (int)Math.Min(50_000_000, expectedClaims * settings.RushShare * NewDayShare * 1.5));
+        }
+    }
+
     /// <summary>Sets the rush policies on the engine's options (nothing when the rush is off).</summary>
     /// <param name="options">The options.</param>
     /// <param name="settings">The run's settings.</param>
