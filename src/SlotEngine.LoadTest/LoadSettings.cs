@@ -82,6 +82,9 @@ internal sealed record LoadSettings
     /// <summary>Whether the life-after-booking rules run: the audit stream, the call centre's per-call limit and the actor and channel mix (<c>--no-rules</c> turns them off, the baseline for their cost).</summary>
     public bool Rules { get; init; } = true;
 
+    /// <summary>Whether the release rush, reserved pools and admission rate of issue 12 are on (see <see cref="Run.RushScenario"/>); <c>--no-rush</c> turns them off.</summary>
+    public bool Rush { get; init; } = true;
+
     /// <summary>How long a citizen's hold lives.</summary>
     public TimeSpan HoldTtl { get; init; } = TimeSpan.FromMinutes(5);
 

@@ -77,4 +77,7 @@ public enum SlotEngineError
 
     /// <summary>An <see cref="AppointmentOutcome"/> that is not one of its defined values.</summary>
     InvalidOutcome,
+
+    /// <summary>A <see cref="ClaimRequest.Pool"/> (or a <see cref="ReservedCapacity"/> pool) is empty, too long, or contains <c>{</c> or <c>}</c>.</summary>
+    InvalidPool,
 }

@@ -67,7 +67,11 @@ internal sealed class CitizenWorker
         Lifecycle = settings.Rules ? new LifecycleMix(index, engine.Options.Actors.MaxClaimsPerCall) : null;
         _arrivalInterval = settings.Rate is { } rate ? (long)(Stopwatch.Frequency * settings.Concurrency / rate) : 0;
         Index = index;
+        Rush = settings.Rush ? new RushWorker(engine.Options, control.Timeline.TicksAt(settings.RushShare)) : null;
     }
+
+    /// <summary>The worker's part of the release rush, pools and admission rate, or null when they are off (<c>--no-rush</c>).</summary>
+    public RushWorker? Rush { get; }
 
     /// <summary>The worker's number.</summary>
     public int Index { get; }
@@ -146,6 +150,8 @@ internal sealed class CitizenWorker
         var today = TodayAt(_control.Clock.UtcTicks);
         var from = today.AddDays(1);
         var to = today.AddDays(_settings.DaysOpen);
+        var pool = Rush?.Draw(ref _random, _control.Clock.UtcTicks, to, ref from, ref to);
+        var pressed = 0;
         for (var attempt = 0; attempt < _settings.MaxAttempts; attempt++)
         {
             if (from > to)
@@ -153,7 +159,7 @@ internal sealed class CitizenWorker
                 break;
             }
 
-            var query = QueryFor(city, branch, from, to);
+            var query = Rush is null ? QueryFor(city, branch, from, to) : Rush.QueryFor(QueryFor(city, branch, from, to), pool);
             int found;
             var t0 = StartCall();
             try
@@ -185,6 +191,11 @@ internal sealed class CitizenWorker
             }
 
             // A bar registered before the claim starts must refuse it (rule_violations otherwise).
+            if (pool is not null)
+            {
+                request = request with { Pool = pool };
+            }
+
             var barUntil = Lifecycle is not null && request.PatientAttributes == PatientAttributes.None ? _control.Bars.Until(patient, branch) : 0;
             t0 = StartCall();
             try
@@ -199,6 +210,17 @@ internal sealed class CitizenWorker
             finally
             {
                 Record(Operation.Hold, t0);
+            }
+
+            if (Rush?.Refused(hold.Status, ref pressed, today.AddDays(1), today.AddDays(_settings.DaysOpen), ref from, ref to) is { } again)
+            {
+                if (again)
+                {
+                    attempt -= pressed is > 0 and < RushScenario.PressAgain && hold.Status == ClaimStatus.NotYetOpen ? 1 : 0; // pressing again is not a new attempt
+                    continue;
+                }
+
+                return;
             }
 
             if (hold.Status == ClaimStatus.CallLimitReached)
@@ -233,6 +255,7 @@ internal sealed class CitizenWorker
             }
 
             Lifecycle?.Claimed(request);
+            Rush?.Claimed(request, hold.Reservation, _control.Clock.UtcTicks, _settings.Template.Capacity);
             if (barUntil != 0)
             {
                 Lifecycle!.CheckBar(barUntil, _control.Clock.UtcTicks);

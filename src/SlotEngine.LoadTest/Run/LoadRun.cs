@@ -59,6 +59,7 @@ internal static class LoadRun
             MaxActiveAppointments = settings.Rules ? LifecycleMix.MhrsActiveCap : 0,
             Bars = settings.Rules ? BarPolicy.Mhrs : BarPolicy.None,
         };
+        RushScenario.Apply(options, settings, start);
         var (engines, error) = await Backends.CreateNodesAsync(settings, options, w => output.Line("warning: " + w), cancellationToken).ConfigureAwait(false);
         if (engines is null)
         {
@@ -123,6 +124,8 @@ internal static class LoadRun
             // day (its seats are far from full): its tables are allocated for all of them now.
             prepared.PrepareDay(days[0], settings.Template, (int)Math.Min(50_000_000, ExpectedClaims(settings)));
         }
+
+        RushScenario.Prepare(engine, settings, days[^1], ExpectedClaims(settings));
 
         if (settings.NodeId == 0)
         {
@@ -223,6 +226,7 @@ internal static class LoadRun
             Generator = GeneratorCost.Of(workers, stats.Bookings, stats.Bookings == 0 ? 0 : gc.Cpu.TotalMicroseconds / stats.Bookings),
             Invariants = invariants,
             Lifecycle = lifecycle,
+            Rush = RushTotals.Of(workers.Select(w => w.Rush)),
             SetupSeconds = setup.Elapsed.TotalSeconds,
             ElapsedSeconds = elapsed.TotalSeconds,
             CheckSeconds = check.Elapsed.TotalSeconds,
