@@ -133,9 +133,10 @@ public sealed partial class RedisSlotEngine
     }
 
     /// <summary>
-    /// Runs <c>admit.lua</c> on the patient's tag: the bar, the cap and the quotas in one step. On success the lease
-    /// (entries taken, one deadline); when a rule is full, the named calendars are asked which of its entries are dead,
-    /// those go to the next round for removal, and the round is tried again (<see cref="MaxQuotaRounds"/> at most).
+    /// Runs <c>admit.lua</c> on the patient's tag: the admission rate, the bar, the cap and the quotas in one step. On
+    /// success the lease (entries taken, one deadline); when a rule is full, the named calendars are asked which of its
+    /// entries are dead, those go to the next round for removal (without the rate: the attempt is counted once), and the
+    /// round is tried again (<see cref="MaxQuotaRounds"/> at most).
     /// See docs/quotas-distributed.md.
     /// </summary>
     /// <returns>The lease, or null and why the claim is refused.</returns>
