@@ -85,6 +85,9 @@ internal sealed record LoadSettings
     /// <summary>Whether citizens whose search finds nothing join the waitlist and answer its offers (<c>--no-waitlist</c> turns it off, the baseline for its cost).</summary>
     public bool Waitlist { get; init; } = true;
 
+    /// <summary>Whether the release rush, reserved pools and admission rate of issue 12 are on (see <see cref="Run.RushScenario"/>); <c>--no-rush</c> turns them off.</summary>
+    public bool Rush { get; init; } = true;
+
     /// <summary>How long a citizen's hold lives.</summary>
     public TimeSpan HoldTtl { get; init; } = TimeSpan.FromMinutes(5);
 

@@ -12,6 +12,11 @@ public sealed partial class InMemorySlotEngine
         var calendar = RequireCalendar(request.Calendar);
         ValidateRange(calendar, request.Slots, withinOneSession: true);
         var now = NowTicks();
+        if (!Admit(request, now))
+        {
+            return ClaimResult.Failed(ClaimStatus.RateLimited);
+        }
+
         if (request.IdempotencyKey is null)
         {
             return ClaimWithActorLimits(calendar, request, now);
@@ -46,6 +51,11 @@ public sealed partial class InMemorySlotEngine
             return ClaimResult.Failed(time);
         }
 
+        if (CheckRelease(calendar, request, now) is var open && open != ClaimStatus.Succeeded)
+        {
+            return ClaimResult.Failed(open);
+        }
+
         var patient = patientIndex ?? _patients.IndexOf(request.Patient);
         if (!_quotas.TryAcquire(Options.Quotas, patient, calendar.Provider, calendar.Day, now, out var tickets))
         {
@@ -59,7 +69,7 @@ public sealed partial class InMemorySlotEngine
         long token;
         try
         {
-            status = calendar.TryClaim(first, request.Slots.Length, patient, expiry, now, out seat, out token);
+            status = ClaimSeats(calendar, request, patient, expiry, now, out seat, out token);
         }
         catch
         {

@@ -114,8 +114,16 @@ public sealed partial class InMemorySlotEngine
             var day = DateOnly.FromDayNumber(dayNumber);
             if (group is not null && IndexOf(group, day) is { IsIncomplete: false } index)
             {
-                found = index.FindEarliestSingles(index.Layout.FirstSlotAfter(now), now, group.IdsAscending, destination[..wanted], found);
-                continue;
+                if (!HidesReserved(query, index.Layout, now))
+                {
+                    found = index.FindEarliestSingles(index.Layout.FirstSlotAfter(now), now, group.IdsAscending, destination[..wanted], found);
+                    continue;
+                }
+
+                if (TrySinglesOutsidePool(index, group, day, now, destination[..wanted], ref found))
+                {
+                    continue;
+                }
             }
 
             // Every start of a day comes before every start of the next, so each day fills the
@@ -137,7 +145,9 @@ public sealed partial class InMemorySlotEngine
                 }
 
                 var layout = calendar.Layout;
-                var count = calendar.FindStarts(query.Length, layout.FirstSlotAfter(now), starts);
+                var count = HidesReserved(query, layout, now)
+                    ? calendar.FindStartsOutsidePool(query.Length, layout.FirstSlotAfter(now), starts, _reserved!.Seats, _reserved)
+                    : calendar.FindStarts(query.Length, layout.FirstSlotAfter(now), starts);
                 for (var i = 0; i < count; i++)
                 {
                     if (!top.TryAdd(new FreeStart(calendar.Key, new SlotRange(starts[i], query.Length), layout.StartOf(starts[i]))))

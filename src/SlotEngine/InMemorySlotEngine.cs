@@ -43,6 +43,7 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
         _rules = new BookingRules(Options);
         _idempotencyRetentionTicks = Options.IdempotencyRetention.Ticks;
         _audit = _rules.Audit ? new AuditLog() : null;
+        InitRush();
     }
 
     /// <inheritdoc />

@@ -83,4 +83,7 @@ public enum SlotEngineError
 
     /// <summary>A wish is malformed: no patient, a priority group out of range, a scope with neither clinic nor city and branch, or an offer window longer than the longest hold.</summary>
     InvalidWish,
+
+    /// <summary>A <see cref="ClaimRequest.Pool"/> (or a <see cref="ReservedCapacity"/> pool) is empty, too long, or contains <c>{</c> or <c>}</c>.</summary>
+    InvalidPool,
 }

@@ -123,6 +123,25 @@ public sealed class SlotEngineOptions
     /// </summary>
     public WaitlistPolicy Waitlist { get; set; } = WaitlistPolicy.None;
 
+    /// <summary>
+    /// Scheduled, staggered release: when published days open for claims, optionally in cohorts; a claim before its
+    /// cohort's time is refused with <see cref="ClaimStatus.NotYetOpen"/>.
+    /// <value>The default is <see cref="ReleasePolicy.None"/> (a published day opens at once).</value>
+    /// </summary>
+    public ReleasePolicy Release { get; set; } = ReleasePolicy.None;
+
+    /// <summary>
+    /// Capacity reserved for a pool until a set time before the day (<see cref="ClaimRequest.Pool"/>).
+    /// <value>The default is <see cref="ReservedCapacity.None"/>.</value>
+    /// </summary>
+    public ReservedCapacity Reserved { get; set; } = ReservedCapacity.None;
+
+    /// <summary>
+    /// The per-patient rate of claim attempts; refused with <see cref="ClaimStatus.RateLimited"/>. The per-IP limit belongs to the host.
+    /// <value>The default is <see cref="AdmissionRate.None"/> (no limit).</value>
+    /// </summary>
+    public AdmissionRate Admission { get; set; } = AdmissionRate.None;
+
     /// <summary>Checks every setting and names the first that is wrong.</summary>
     /// <exception cref="ArgumentException">A setting is out of range; the message names it.</exception>
     public void Validate()
@@ -160,6 +179,11 @@ public sealed class SlotEngineOptions
         if (Approval is null)
         {
             throw new ArgumentException("SlotEngineOptions.Approval is required (use ApprovalPolicy.None for no approval).", nameof(Approval));
+        }
+
+        if (Release is null || Reserved is null || Admission is null)
+        {
+            throw new ArgumentException("SlotEngineOptions.Release, Reserved and Admission are required (use their None values for off).", Release is null ? nameof(Release) : Reserved is null ? nameof(Reserved) : nameof(Admission));
         }
 
         if (MaxActiveAppointments < 0 || MaxActiveAppointments > QuotaPolicy.MaxLimit)

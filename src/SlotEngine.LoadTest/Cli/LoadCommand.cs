@@ -31,6 +31,7 @@ internal sealed class LoadCommand
     private readonly Option<string?> _json = new("--json") { Description = "Write the JSON report here, and beside it (same name) the web page (.html), an SVG latency plot (.svg) and HdrHistogram percentile files (.OPERATION.hgrm)." };
     private readonly Option<string?> _html = new("--html") { Description = "Write the run as a self-contained web page here [default: beside --json, same name, .html]." };
     private readonly Option<bool> _plain = new("--plain") { Description = "Plain progress lines instead of the live panel (automatic when output is redirected)." };
+    private readonly Option<bool> _noRush = new("--no-rush") { Description = "Run without the release rush, reserved pools and per-patient admission rate (issue 12): the baseline for their cost." };
     private readonly Option<bool> _noRules = new("--no-rules") { Description = "Run without the life-after-booking rules (audit stream, per-call limit, actor and channel mix): the baseline for their cost." };
     private readonly Option<bool> _noWaitlist = new("--no-waitlist") { Description = "Run without the waitlist (no wishes registered when a search finds nothing, no offers): the baseline for its cost." };
     private readonly Option<bool> _lowLatency = new("--low-latency") { Description = "GCLatencyMode.SustainedLowLatency during the load: no blocking full collections (needs concurrent GC: DOTNET_gcConcurrent=1)." };
@@ -41,7 +42,7 @@ internal sealed class LoadCommand
         _backend.AcceptOnlyFromAmong("memory", "redis");
         Root = new RootCommand("slotengine-load: drives SlotEngine with a nationwide, MHRS-like appointment scenario and reports throughput, latency percentiles and an invariant check.")
         {
-            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _nodes, _nodeId, _nodeCount, _runId, _json, _html, _plain, _lowLatency, _noRules, _noWaitlist,
+            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _nodes, _nodeId, _nodeCount, _runId, _json, _html, _plain, _lowLatency, _noRules, _noWaitlist, _noRush,
         };
     }
 
@@ -183,6 +184,7 @@ internal sealed class LoadCommand
             SustainedLowLatency = parse.GetValue(_lowLatency),
             Rules = !parse.GetValue(_noRules),
             Waitlist = !parse.GetValue(_noWaitlist),
+            Rush = !parse.GetValue(_noRush),
         };
     }
 

@@ -69,6 +69,7 @@ internal static class JsonReport
         json.WriteNumber("exit_code", result.ExitCode);
         LifecycleJson.Write(json, result.Lifecycle);
         WaitlistJson.Write(json, result.Waitlist);
+        RushJson.Write(json, result.Rush);
         json.WriteBoolean("interrupted", result.Interrupted);
         json.WriteNumber("setup_seconds", Math.Round(result.SetupSeconds, 3));
         json.WriteNumber("check_seconds", Math.Round(result.CheckSeconds, 3));

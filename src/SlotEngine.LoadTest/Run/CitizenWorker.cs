@@ -67,7 +67,11 @@ internal sealed class CitizenWorker
         Lifecycle = settings.Rules ? new LifecycleMix(index, engine.Options.Actors.MaxClaimsPerCall) : null;
         _arrivalInterval = settings.Rate is { } rate ? (long)(Stopwatch.Frequency * settings.Concurrency / rate) : 0;
         Index = index;
+        Rush = settings.Rush ? new RushWorker(engine.Options, control.Timeline.TicksAt(settings.RushShare)) : null;
     }
+
+    /// <summary>The worker's part of the release rush, pools and admission rate, or null when they are off (<c>--no-rush</c>).</summary>
+    public RushWorker? Rush { get; }
 
     /// <summary>The worker's number.</summary>
     public int Index { get; }
@@ -156,6 +160,8 @@ internal sealed class CitizenWorker
         var to = today.AddDays(_settings.DaysOpen);
         var hot = Waitlist?.HotQuery(ref _random, from, _settings.Choices);
         branch = hot is null ? branch : Waitlist!.BranchOf(hot);
+        var pool = hot is null ? Rush?.Draw(ref _random, _control.Clock.UtcTicks, to, ref from, ref to) : null;
+        var pressed = 0;
         for (var attempt = 0; attempt < _settings.MaxAttempts; attempt++)
         {
             if (from > to)
@@ -163,7 +169,7 @@ internal sealed class CitizenWorker
                 break;
             }
 
-            var query = hot ?? QueryFor(city, branch, from, to);
+            var query = hot ?? (Rush is null ? QueryFor(city, branch, from, to) : Rush.QueryFor(QueryFor(city, branch, from, to), pool));
             int found;
             var t0 = StartCall();
             try
@@ -200,6 +206,11 @@ internal sealed class CitizenWorker
             }
 
             // A bar registered before the claim starts must refuse it (rule_violations otherwise).
+            if (pool is not null)
+            {
+                request = request with { Pool = pool };
+            }
+
             var barUntil = Lifecycle is not null && request.PatientAttributes == PatientAttributes.None ? _control.Bars.Until(patient, branch) : 0;
             t0 = StartCall();
             try
@@ -214,6 +225,17 @@ internal sealed class CitizenWorker
             finally
             {
                 Record(Operation.Hold, t0);
+            }
+
+            if (Rush?.Refused(hold.Status, ref pressed, today.AddDays(1), today.AddDays(_settings.DaysOpen), ref from, ref to) is { } again)
+            {
+                if (again)
+                {
+                    attempt -= pressed is > 0 and < RushScenario.PressAgain && hold.Status == ClaimStatus.NotYetOpen ? 1 : 0; // pressing again is not a new attempt
+                    continue;
+                }
+
+                return;
             }
 
             if (hold.Status == ClaimStatus.CallLimitReached)
@@ -248,6 +270,7 @@ internal sealed class CitizenWorker
             }
 
             Lifecycle?.Claimed(request);
+            Rush?.Claimed(request, hold.Reservation, _control.Clock.UtcTicks, _settings.Template.Capacity);
             if (barUntil != 0)
             {
                 Lifecycle!.CheckBar(barUntil, _control.Clock.UtcTicks);

@@ -61,6 +61,7 @@ internal static class LoadRun
             MaxActiveAppointments = settings.Rules ? LifecycleMix.MhrsActiveCap : 0,
             Bars = settings.Rules ? BarPolicy.Mhrs : BarPolicy.None,
         };
+        RushScenario.Apply(options, settings, start);
         var (engines, error) = await Backends.CreateNodesAsync(settings, options, w => output.Line("warning: " + w), cancellationToken).ConfigureAwait(false);
         if (engines is null)
         {
@@ -127,6 +128,8 @@ internal static class LoadRun
             // day (its seats are far from full): its tables are allocated for all of them now.
             prepared.PrepareDay(days[0], settings.Template, (int)Math.Min(50_000_000, ExpectedClaims(settings)));
         }
+
+        RushScenario.Prepare(engine, settings, days[^1], ExpectedClaims(settings));
 
         if (settings.NodeId == 0)
         {
@@ -231,6 +234,7 @@ internal static class LoadRun
             Invariants = invariants,
             Lifecycle = lifecycle,
             Waitlist = waitlistTotals,
+            Rush = RushTotals.Of(workers.Select(w => w.Rush)),
             SetupSeconds = setup.Elapsed.TotalSeconds,
             ElapsedSeconds = elapsed.TotalSeconds,
             CheckSeconds = check.Elapsed.TotalSeconds,

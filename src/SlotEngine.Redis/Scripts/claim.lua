@@ -5,11 +5,14 @@
 -- ReadModel.MaxToken, passed in so that the limit is written once), [16] '1' when the last key is the audit stream,
 -- [17] actor, [18] channel (codes of the core's Actor and BookingChannel, for the audit record), [19] ms before which a
 -- booking needs approval (0 = never), [20] its approval deadline ms: such a booking is kept as a hold expiring then.
--- [21] (standalone server only; absent or 0 = none) the first of the patient's admission keys, [22] the first admission
--- argument (admission_check in lib.lua): the patient's rules are then judged and taken in this script, with the claim.
+-- [21] the patient's cohort opens the day at ms (0 = no release schedule), [22] seat mode and [23] release ms of
+-- reserved capacity (see rush_seats in lib.lua).
+-- [24] (standalone server only; absent or 0 = none) the first of the patient's admission keys, [25] the first admission
+-- argument (admission_rate and admission_check in lib.lua): the patient's rules are then judged and taken in this
+-- script, with the claim; the admission rate first of all, before the idempotency record (a keyed retry counts too).
 -- -> {'ok', seat, token, expiry ms, version, 1 when expired holds were reclaimed on the way} | {'again', seat, token, expiry ms} | {'reused', digest} | {status}
---    | an admission refusal ({'barred'}, {'call'}, {'full', ...})
-local admit_at = tonumber(ARGV[21] or '0')
+--    ('notopen', 'reserved' among them) | an admission refusal ({'rate'}, {'barred'}, {'call'}, {'full', ...})
+local admit_at = tonumber(ARGV[24] or '0')
 local meta, free, claims, nonces, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 if admit_at == 5 then
   idem = nil
@@ -24,6 +27,12 @@ end
 if redis.call('EXISTS', meta) == 0 then
   return { 'gone' }
 end
+if admit_at > 0 then
+  local limited = admission_rate(admit_at, tonumber(ARGV[25]))
+  if limited then
+    return limited
+  end
+end
 if idem then
   local record = redis.call('GET', idem)
   if record then
@@ -37,7 +46,7 @@ end
 local admitted = nil
 if admit_at > 0 then
   local refusal
-  admitted, refusal = admission_check(admit_at, tonumber(ARGV[22]))
+  admitted, refusal = admission_check(admit_at, tonumber(ARGV[25]))
   if refusal then
     return refusal
   end
@@ -52,11 +61,18 @@ end
 if ARGV[11] ~= '' and not admitted and (now >= tonumber(ARGV[12]) or redis.call('HGET', nonces, ARGV[11]) == 'x' .. ARGV[12]) then
   return { 'lease' }
 end
+if rush_not_open(ARGV[21], now) then
+  return { 'notopen' }
+end
 local wpl = tonumber(redis.call('HGET', meta, 'wpl'))
 local cap = tonumber(redis.call('HGET', meta, 'cap'))
+local seat_from, seat_to, seat_step = rush_seats(cap, ARGV[22], ARGV[23], now)
+if seat_to < seat_from and seat_step > 0 then
+  return { 'reserved' }
+end
 local first, len = tonumber(ARGV[4]), tonumber(ARGV[5])
 local saw_closed, reclaimed, seat = false, false, -1
-for l = 0, cap - 1 do
+for l = seat_from, seat_to, seat_step do
   local ok = true
   for s = first, first + len - 1 do
     if redis.call('GETBIT', free, bitpos(wpl, l, s)) == 0 then

@@ -125,19 +125,45 @@ local function reserved_claim(meta, claims, seat, first, token, patient)
   return c
 end
 
--- Patient-side admission: the patient's bar, active-appointment cap and daily quotas (and, on a standalone server, a
--- call's limit) judged in one step by this server's TIME. Run by admit.lua on the patient's tag (a cluster: the
+-- Patient-side admission: the patient's admission rate, bar, active-appointment cap and daily quotas (and, on a
+-- standalone server, a call's limit) judged in one step by this server's TIME. Run by admit.lua on the patient's tag (a cluster: the
 -- two-step lease protocol of docs/quotas-distributed.md), or inside claim.lua on a standalone server, where the
 -- entries are written in the same step as the claim (no lease to give back). Keys from KEYS[k]:
 --   [k] the patient's bars {a:<patient hex>}:b ("<branch>" -> bar end ms), [k+1] the active entries {a:<patient hex>},
---   [k+2] the patient's day of quota entries {a:<patient hex>}:q:<yyyymmdd>, [k+3] the call's counter (only with a call limit).
+--   [k+2] the patient's day of quota entries {a:<patient hex>}:q:<yyyymmdd>, [k+3] the patient's admission rate instant
+--   {a:<patient hex>}:r (any key of the tag when the rate is off: not touched then), [k+4] the call's counter (only with a call limit).
 --   Entry fields "<scope>:<id>:<i>" (the cap's: "a:<i>") -> "<provider>:<yyyymmdd>|<nonce>|<lease deadline ms>".
 -- Arguments from ARGV[a]: [a] nonce, [a+1] the claim's calendar, [a+2] lease ms, [a+3] clock-skew grace ms,
 --   [a+4] branch ('' = no bar check), [a+5] active cap (0 = none), [a+6] active key expiry (unix ms),
---   [a+7] quota key expiry (unix ms), [a+8] call limit (0 = none), [a+9] call count retention ms, [a+10] quota rule
---   count n, then n pairs (scope, limit), then triples ('a' or 'q', field, value) of entries proven dead (removed when unchanged).
--- admission_check returns a plan, or a refusal reply: {'barred'} | {'call'} | {'full', 1 if the cap is full else 0,
--- 1 if a quota rule is full else 0, then per entry of each full rule: 'a' or 'q', field, value, 1 if its lease (plus grace) has passed}.
+--   [a+7] quota key expiry (unix ms), [a+8] call limit (0 = none), [a+9] call count retention ms, [a+10] the admission
+--   rate's interval in microseconds (0 = no rate, or taken already by an earlier round of the same claim), [a+11] its
+--   burst in microseconds, [a+12] quota rule count n, then n pairs (scope, limit), then triples ('a' or 'q', field,
+--   value) of entries proven dead (removed when unchanged).
+-- admission_rate (called first, by the caller) returns nil or the refusal {'rate'}; admission_check returns a plan, or a
+-- refusal reply: {'barred'} | {'call'} | {'full', 1 if the cap is full else 0, 1 if a quota rule is full else 0, then
+-- per entry of each full rule: 'a' or 'q', field, value, 1 if its lease (plus grace) has passed}.
+
+-- The admission rate (AdmissionRate, GCRA; issue 12.5): the patient's instant in microseconds under KEYS[k+3]. Admits
+-- (nil) and moves the instant, or refuses ({'rate'}) and writes nothing. Its write stays whatever the claim's outcome
+-- (a script's writes are not undone by its reply): every attempt counts, as in memory. The caller runs it before the
+-- idempotency record is read, so that a keyed retry counts too.
+local function admission_rate(k, a)
+  local interval = tonumber(ARGV[a + 10])
+  if interval == 0 then
+    return nil
+  end
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local key = KEYS[k + 3]
+  local tat = tonumber(redis.call('GET', key) or '0')
+  local start = math.max(tat, now)
+  if start - now > tonumber(ARGV[a + 11]) then
+    return { 'rate' }
+  end
+  local nxt = start + interval
+  redis.call('SET', key, string.format('%d', nxt), 'PX', math.floor((nxt - now) / 1000) + 1)
+  return nil
+end
 
 -- One rule's entries: the free field, the field this nonce holds already (and its deadline), the others (for a full rule).
 local function scan_rule(hash, mark, scope, limit, nonce, grace, now, undecided)
@@ -173,8 +199,8 @@ end
 local function admission_check(k, a)
   local now = now_ms()
   local bars, active, quota = KEYS[k], KEYS[k + 1], KEYS[k + 2]
-  local n = tonumber(ARGV[a + 10])
-  local i = a + 11 + 2 * n
+  local n = tonumber(ARGV[a + 12])
+  local i = a + 13 + 2 * n
   while i + 2 <= #ARGV do
     local h = (ARGV[i] == 'a') and active or quota
     if redis.call('HGET', h, ARGV[i + 1]) == ARGV[i + 2] then
@@ -183,7 +209,7 @@ local function admission_check(k, a)
     i = i + 3
   end
   local call_limit = tonumber(ARGV[a + 8])
-  if call_limit > 0 and tonumber(redis.call('GET', KEYS[k + 3]) or '0') >= call_limit then
+  if call_limit > 0 and tonumber(redis.call('GET', KEYS[k + 4]) or '0') >= call_limit then
     return nil, { 'call' }
   end
   if ARGV[a + 4] ~= '' then
@@ -214,7 +240,7 @@ local function admission_check(k, a)
     active_full = 1
   end
   for r = 0, n - 1 do
-    if not choose(quota, 'q', ARGV[a + 11 + 2 * r], tonumber(ARGV[a + 12 + 2 * r]), plan.fields_q) then
+    if not choose(quota, 'q', ARGV[a + 13 + 2 * r], tonumber(ARGV[a + 14 + 2 * r]), plan.fields_q) then
       quota_full = 1
     end
   end
@@ -246,8 +272,30 @@ local function admission_take(plan)
     redis.call('PEXPIREAT', KEYS[k + 2], ARGV[a + 7])
   end
   if tonumber(ARGV[a + 8]) > 0 then
-    if redis.call('INCR', KEYS[k + 3]) == 1 then
-      redis.call('PEXPIRE', KEYS[k + 3], ARGV[a + 9])
+    if redis.call('INCR', KEYS[k + 4]) == 1 then
+      redis.call('PEXPIRE', KEYS[k + 4], ARGV[a + 9])
     end
   end
+end
+
+-- At the rush (issue 12; the policies and their instants are computed in C#, Lua compares them with TIME).
+-- Scheduled release (ReleasePolicy): true when a claim comes before its cohort's opening instant (ms; '0' = none).
+local function rush_not_open(opens_ms, now)
+  local at = tonumber(opens_ms or '0')
+  return at > 0 and now < at
+end
+
+-- Reserved capacity (ReservedCapacity): the seats a claim may try, as a for loop's from, to, step. mode: '0' every
+-- seat bottom-up; k > 0 a claim without the pool on reserved slots, kept off the top k seats; '-1' a pool claim on
+-- reserved slots, every seat top-down (reserved seats first). After release_ms every claim tries every seat.
+-- No seat at all (k = capacity) gives to < from: the caller answers 'reserved'.
+local function rush_seats(cap, mode, release_ms, now)
+  local m = tonumber(mode or '0')
+  if m == 0 or now >= tonumber(release_ms) then
+    return 0, cap - 1, 1
+  end
+  if m < 0 then
+    return cap - 1, 0, -1
+  end
+  return 0, cap - 1 - m, 1
 end

@@ -13,10 +13,10 @@ public sealed partial class RedisSlotEngine
     /// <remarks>
     /// Order of work: validate locally (same exceptions as in memory); with an idempotency key, claim the
     /// key's owner record (another request with it is refused) and return an earlier result if there is
-    /// one. On a standalone server the claim script then judges the patient's bar, cap, quotas and call limit and
-    /// takes their entries in the same step as the claim: one round trip, nothing to give back. In a cluster the
-    /// patient's keys are on another shard: <c>admit.lua</c> there judges the bar and takes the cap and quota entries
-    /// in one step (the call's limit is a round trip before it), then the claim script on the calendar (which judges
+    /// one. On a standalone server the claim script then judges the patient's admission rate, bar, cap, quotas and call
+    /// limit and takes their entries in the same step as the claim: one round trip, nothing to give back. In a cluster the
+    /// patient's keys are on another shard: <c>admit.lua</c> there judges the rate and the bar and takes the cap and quota
+    /// entries in one step (the call's limit is a round trip before it), then the claim script on the calendar (which judges
     /// time by Redis's clock and refuses a lease that ran out); the entries are given back when the claim definitely
     /// did not happen. A connection lost or a timeout leaves the outcome unknown: the entries stay (they resolve
     /// against the calendar later), the exception is thrown, and a retry with the same idempotency key is safe.
@@ -32,9 +32,14 @@ public sealed partial class RedisSlotEngine
         var ownsKey = false;
         if (request.IdempotencyKey is { } idempotencyKey)
         {
-            var (earlier, created) = await BeginIdempotentAsync(request, idempotencyKey, keys, digest, cancellationToken).ConfigureAwait(false);
+            var (earlier, created) = await BeginIdempotentAsync(request, calendar, idempotencyKey, keys, digest, cancellationToken).ConfigureAwait(false);
             if (earlier is { } done)
             {
+                if (!done.Succeeded)
+                {
+                    return done; // refused by the admission rate
+                }
+
                 if (!request.IsHold)
                 {
                     // A retry of a booking waits for replicas as the first attempt did (which may have failed just there).
@@ -59,9 +64,9 @@ public sealed partial class RedisSlotEngine
 
         try
         {
-            // The patient's rules (bar, cap, quotas): on a standalone server judged and taken inside the claim script
-            // (with the call's limit: one round trip for all); in a cluster by admit.lua on the patient's shard first,
-            // under a lease the claim script checks (the call's counter is on a third shard: its own round trip).
+            // The patient's rules (admission rate, bar, cap, quotas): on a standalone server judged and taken inside the
+            // claim script (with the call's limit: one round trip for all); in a cluster by admit.lua on the patient's
+            // shard first, under a lease the claim script checks (the call's counter is on a third shard: its own round trip).
             var cluster = _keys.Cluster;
             var admission = AdmissionOf(request, calendar, digest, withCall: !cluster);
             if (cluster && _readModel.Rules.CountsAgainstCall(request))
@@ -94,6 +99,7 @@ public sealed partial class RedisSlotEngine
                     request.Calendar,
                     (Engine: this, link, request, calendar, keys, digest, lease, inScript, cancellationToken),
                     static s => s.Engine.RunClaimScriptAsync(s.link, s.request, s.calendar, s.keys, s.digest, s.lease, s.inScript, s.cancellationToken)).ConfigureAwait(false);
+                inScript?.RateCounted(); // a later round of this claim is not another attempt
                 var answer = ClaimScriptReply.Parse(reply);
                 if (answer.Claimed)
                 {
@@ -146,6 +152,8 @@ public sealed partial class RedisSlotEngine
                         continue;
                     case ClaimScriptStatus.Full:
                         return ClaimResult.Failed(outcome = FullRefusal(reply));
+                    case ClaimScriptStatus.RateLimited:
+                        return ClaimResult.Failed(outcome = ClaimStatus.RateLimited);
                     case ClaimScriptStatus.Barred:
                         return ClaimResult.Failed(outcome = ClaimStatus.Barred);
                     case ClaimScriptStatus.CallLimit:
@@ -162,6 +170,10 @@ public sealed partial class RedisSlotEngine
                         return ClaimResult.Failed(outcome = ClaimStatus.Closed);
                     case ClaimScriptStatus.Taken:
                         return ClaimResult.Failed(outcome = ClaimStatus.Taken);
+                    case ClaimScriptStatus.NotYetOpen:
+                        return ClaimResult.Failed(outcome = ClaimStatus.NotYetOpen);
+                    case ClaimScriptStatus.ReservedForPool:
+                        return ClaimResult.Failed(outcome = ClaimStatus.ReservedForPool);
                     case ClaimScriptStatus.Reused:
                         throw Reused(request);
                     case ClaimScriptStatus.Tokens:
@@ -297,6 +309,7 @@ public sealed partial class RedisSlotEngine
         var (open, close) = _readModel.Rules.BookingWindowOf(calendar.Day);
         var holdMs = request.HoldFor is { } ttl ? Math.Max(1, (long)Math.Ceiling(ttl.TotalMilliseconds)) : 0;
         var (approvalNeededBefore, approvalDeadline) = request.HoldFor is null ? _readModel.Rules.ApprovalOf(calendar.Day) : (0, 0);
+        var rush = RushClaimArgs(request, calendar);
         RedisKey[] scriptKeys;
         var admitAt = 0;
         if (admission is null)
@@ -336,11 +349,16 @@ public sealed partial class RedisSlotEngine
             (int)request.Actor,
             (int)request.Channel,
             approvalNeededBefore == 0 ? 0 : UnixMs.FromTicks(approvalNeededBefore),
-            approvalDeadline == 0 ? 0 : UnixMs.FromTicks(approvalDeadline));
+            approvalDeadline == 0 ? 0 : UnixMs.FromTicks(approvalDeadline),
+            rush.OpensMs,
+            rush.SeatMode,
+            rush.ReleaseMs);
         if (admission is not null)
         {
-            // ARGV[21] the first admission key, ARGV[22] the first admission argument (after these two).
-            args = [.. args, admitAt, args.Length + 3, .. admission.Args];
+            // ARGV[24] the first admission key, ARGV[25] the first admission argument (after these two).
+            var fixedArgs = args;
+            args = [.. fixedArgs, admitAt, fixedArgs.Length + 3, .. admission.Args];
+            ScriptArguments.Return(fixedArgs); // never sent: back to the pool at once
         }
 
         return _redis.EvalShaAsync(link, StoreScripts.Claim, scriptKeys, args, giveBack: true, cancellationToken);
@@ -351,7 +369,7 @@ public sealed partial class RedisSlotEngine
     /// key when it was used for another request; returns the earlier result when this is a retry of a
     /// claim that happened. Returns null when this call should claim.
     /// </summary>
-    private async ValueTask<(ClaimResult? Earlier, bool Created)> BeginIdempotentAsync(ClaimRequest request, string key, CalendarKeySet keys, string digest, CancellationToken cancellationToken)
+    private async ValueTask<(ClaimResult? Earlier, bool Created)> BeginIdempotentAsync(ClaimRequest request, ReadModelCalendar calendar, string key, CalendarKeySet keys, string digest, CancellationToken cancellationToken)
     {
         var ownerKey = _keys.IdempotencyOwnerKey(key);
         var owner = await _redis.SetIfAbsentGetAsync(ownerKey, digest, _retentionMs, cancellationToken).ConfigureAwait(false);
@@ -362,11 +380,24 @@ public sealed partial class RedisSlotEngine
 
         if (owner.AsString() != digest)
         {
+            // As in memory, the attempt counts against the admission rate before the key is judged.
+            if (!await TakeAttemptAsync(request, calendar, digest, cancellationToken).ConfigureAwait(false))
+            {
+                return (ClaimResult.Failed(ClaimStatus.RateLimited), false);
+            }
+
             throw Reused(request);
         }
 
-        // An earlier attempt failed, or is still running, when there is no record: claim (the script settles a race).
-        return (await ReadIdempotencyRecordAsync(request, keys, cancellationToken).ConfigureAwait(false), false);
+        // An earlier attempt failed, or is still running, when there is no record: claim (the script settles a race,
+        // and counts the attempt against the admission rate).
+        var earlier = await ReadIdempotencyRecordAsync(request, keys, cancellationToken).ConfigureAwait(false);
+        if (earlier is not null && !await TakeAttemptAsync(request, calendar, digest, cancellationToken).ConfigureAwait(false))
+        {
+            return (ClaimResult.Failed(ClaimStatus.RateLimited), false);
+        }
+
+        return (earlier, false);
     }
 
     private async ValueTask<ClaimResult?> ReadIdempotencyRecordAsync(ClaimRequest request, CalendarKeySet keys, CancellationToken cancellationToken)

@@ -19,12 +19,16 @@ internal sealed record QuotaLease(RedisKey ActiveKey, RedisKey QuotaKey, string?
 }
 
 /// <summary>
-/// What one claim asks of the patient's side (<c>admission_check</c> in <c>lib.lua</c>): the keys (bars, active
-/// entries, the day's quota entries, and a call's counter when the call limit is judged in the same script) and the
-/// arguments; <see cref="SetDead"/> replaces the tail of entries proven dead between rounds.
+/// What one claim asks of the patient's side (<c>admission_rate</c> and <c>admission_check</c> in <c>lib.lua</c>): the
+/// keys (bars, active entries, the day's quota entries, the admission rate's instant, and a call's counter when the call
+/// limit is judged in the same script) and the arguments; <see cref="SetDead"/> replaces the tail of entries proven dead
+/// between rounds, <see cref="RateCounted"/> turns the rate off for them.
 /// </summary>
 internal sealed class Admission(RedisKey[] keys, List<RedisArgument> args, string nonce, bool takesEntries)
 {
+    /// <summary>Where in <see cref="Args"/> the admission rate's interval is (<c>ARGV[a+10]</c>; 0 = no rate).</summary>
+    public const int RateAt = 10;
+
     private readonly int _fixed = args.Count;
 
     public RedisKey[] Keys { get; } = keys;
@@ -35,6 +39,12 @@ internal sealed class Admission(RedisKey[] keys, List<RedisArgument> args, strin
 
     /// <summary>Whether a rule with entries (the cap, a quota) applies: then the claim records the nonce.</summary>
     public bool TakesEntries { get; } = takesEntries;
+
+    /// <summary>
+    /// The script that judged the admission rate has run: a later round of the same claim (after dead entries were found,
+    /// or a lease ran out) sends no rate, so that one claim call is one attempt whatever its rounds.
+    /// </summary>
+    public void RateCounted() => Args[RateAt] = 0;
 
     public void SetDead(List<(string Mark, string Field, string Value)> dead)
     {
@@ -53,10 +63,11 @@ public sealed partial class RedisSlotEngine
     private const int MaxQuotaRounds = 3;
 
     /// <summary>
-    /// The patient-side rules a claim meets, as one admission (<c>admission_check</c> in <c>lib.lua</c>): the bar on
-    /// the calendar's branch (<see cref="BookingRules.ChecksBars"/>), the active-appointment cap, one entry per daily
-    /// quota rule, and (<paramref name="withCall"/>: a standalone server, where every key is on one server) the call's
-    /// limit. Null when none applies: then the claim has no admission step at all.
+    /// The patient-side rules a claim meets, as one admission (<c>admission_rate</c> and <c>admission_check</c> in
+    /// <c>lib.lua</c>): the admission rate (<see cref="SlotEngineOptions.Admission"/>), the bar on the calendar's branch
+    /// (<see cref="BookingRules.ChecksBars"/>), the active-appointment cap, one entry per daily quota rule, and
+    /// (<paramref name="withCall"/>: a standalone server, where every key is on one server) the call's limit. Null when
+    /// none applies: then the claim has no admission step at all.
     /// </summary>
     /// <param name="request">The claim.</param>
     /// <param name="calendar">Its calendar.</param>
@@ -64,25 +75,32 @@ public sealed partial class RedisSlotEngine
     /// <param name="withCall">Whether the call's limit is judged in the admission too.</param>
     /// <param name="nonce">The nonce to use instead of the request's (a rebuild's).</param>
     /// <param name="quotasOnly">Only the daily quotas (a rebuild retakes the entries of its bookings).</param>
-    private Admission? AdmissionOf(in ClaimRequest request, ReadModelCalendar calendar, string digest, bool withCall, string? nonce = null, bool quotasOnly = false)
+    /// <param name="rateOnly">Only the admission rate (a keyed retry answered without the claim script).</param>
+    private Admission? AdmissionOf(in ClaimRequest request, ReadModelCalendar calendar, string digest, bool withCall, string? nonce = null, bool quotasOnly = false, bool rateOnly = false)
     {
         var rules = _readModel.Rules;
-        var quotas = Options.Quotas.Rules;
-        var bars = !quotasOnly && rules.ChecksBars(request);
-        var cap = quotasOnly ? 0 : rules.MaxActiveAppointments;
-        var call = withCall && !quotasOnly && rules.CountsAgainstCall(request);
-        if (!bars && cap == 0 && quotas.Count == 0 && !call)
+        IReadOnlyList<QuotaRule> quotas = rateOnly ? [] : Options.Quotas.Rules;
+        var rate = quotasOnly ? AdmissionRate.None : Options.Admission;
+        var patientRules = !quotasOnly && !rateOnly;
+        var bars = patientRules && rules.ChecksBars(request);
+        var cap = patientRules ? rules.MaxActiveAppointments : 0;
+        var call = withCall && patientRules && rules.CountsAgainstCall(request);
+        if (!bars && cap == 0 && quotas.Count == 0 && !call && !rate.IsEnabled)
         {
             return null;
         }
 
         nonce ??= NonceOf(request, digest);
+        var bar = _keys.BarKey(request.Patient);
         var active = _keys.ActiveKey(request.Patient);
         var quota = _keys.QuotaKey(request.Patient, calendar.Day);
+
+        // The rate's key only when it is judged (else the bar's, on the same tag and never touched), so that the call's stays fifth.
+        RedisKey rateKey = rate.IsEnabled ? _keys.RateKey(request.Patient) : bar;
         RedisKey[] keys = call
-            ? [_keys.BarKey(request.Patient), active, quota, _keys.CallKey(request.CallId!)]
-            : [_keys.BarKey(request.Patient), active, quota];
-        var args = new List<RedisArgument>(11 + (2 * quotas.Count))
+            ? [bar, active, quota, rateKey, _keys.CallKey(request.CallId!)]
+            : [bar, active, quota, rateKey];
+        var args = new List<RedisArgument>(13 + (2 * quotas.Count))
         {
             nonce,
             StoreKeys.CalendarRef(request.Calendar),
@@ -96,6 +114,8 @@ public sealed partial class RedisSlotEngine
             UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(calendar.Day.AddDays(2), Options.TimeZone)),
             call ? rules.MaxClaimsPerCall : 0,
             call ? (long)Math.Ceiling(rules.CallRetention.TotalMilliseconds) : 0,
+            rate.IsEnabled ? rate.IntervalMicroseconds : 0, // Admission.RateAt
+            rate.IsEnabled ? rate.BurstMicroseconds : 0,
             quotas.Count,
         };
         foreach (var rule in quotas)
@@ -113,9 +133,10 @@ public sealed partial class RedisSlotEngine
     }
 
     /// <summary>
-    /// Runs <c>admit.lua</c> on the patient's tag: the bar, the cap and the quotas in one step. On success the lease
-    /// (entries taken, one deadline); when a rule is full, the named calendars are asked which of its entries are dead,
-    /// those go to the next round for removal, and the round is tried again (<see cref="MaxQuotaRounds"/> at most).
+    /// Runs <c>admit.lua</c> on the patient's tag: the admission rate, the bar, the cap and the quotas in one step. On
+    /// success the lease (entries taken, one deadline); when a rule is full, the named calendars are asked which of its
+    /// entries are dead, those go to the next round for removal (without the rate: the attempt is counted once), and the
+    /// round is tried again (<see cref="MaxQuotaRounds"/> at most).
     /// See docs/quotas-distributed.md.
     /// </summary>
     /// <returns>The lease, or null and why the claim is refused.</returns>
@@ -126,6 +147,7 @@ public sealed partial class RedisSlotEngine
         for (var round = 0; round < MaxQuotaRounds; round++)
         {
             var reply = await EvalAsync(StoreScripts.Admit, admission.Keys, [.. admission.Args], cancellationToken).ConfigureAwait(false);
+            admission.RateCounted(); // a later round of this claim is not another attempt
             switch (reply[0].AsString())
             {
                 case "ok":
@@ -139,6 +161,8 @@ public sealed partial class RedisSlotEngine
 
                     var value = admission.Args[1].ToString() + "|" + admission.Nonce + "|" + deadline.ToString(CultureInfo.InvariantCulture);
                     return (new QuotaLease(admission.Keys[1], admission.Keys[2], string.IsNullOrEmpty(activeField) ? null : activeField, fields, value, admission.Nonce, deadline), ClaimStatus.Succeeded);
+                case "rate":
+                    return (null, ClaimStatus.RateLimited);
                 case "barred":
                     return (null, ClaimStatus.Barred);
                 case "call":

@@ -51,6 +51,15 @@ internal enum ClaimScriptStatus
 
     /// <summary><c>full</c> (admission in the claim script): the cap or a quota rule is full; the reply lists its entries.</summary>
     Full,
+
+    /// <summary><c>notopen</c>: the day has not opened for the patient's cohort yet (by Redis's clock).</summary>
+    NotYetOpen,
+
+    /// <summary><c>reserved</c>: the slots are reserved for a pool the claim does not carry, and no unreserved seat exists.</summary>
+    ReservedForPool,
+
+    /// <summary><c>rate</c> (admission in the claim script): the patient's admission rate (<see cref="AdmissionRate"/>) refused the attempt.</summary>
+    RateLimited,
 }
 
 /// <summary>
@@ -106,6 +115,9 @@ internal readonly record struct ClaimScriptReply(ClaimScriptStatus Status, int S
         ("barred"u8.ToArray(), ClaimScriptStatus.Barred),
         ("call"u8.ToArray(), ClaimScriptStatus.CallLimit),
         ("full"u8.ToArray(), ClaimScriptStatus.Full),
+        ("notopen"u8.ToArray(), ClaimScriptStatus.NotYetOpen),
+        ("reserved"u8.ToArray(), ClaimScriptStatus.ReservedForPool),
+        ("rate"u8.ToArray(), ClaimScriptStatus.RateLimited),
     ];
 
     /// <summary>The status word, read from the reply's bytes (no string per call).</summary>

@@ -96,6 +96,9 @@ internal sealed class StoreKeys
     /// <summary>A patient's bars (<see cref="BarPolicy"/>): a hash of branch to bar end, on the same hash tag as <see cref="ActiveKey"/>.</summary>
     public string BarKey(PatientKey patient) => string.Create(CultureInfo.InvariantCulture, $"{Prefix}{{a:{patient.Value:x16}}}:b");
 
+    /// <summary>A patient's admission rate instant (<see cref="AdmissionRate"/>, microseconds), on the same hash tag as <see cref="ActiveKey"/>.</summary>
+    public string RateKey(PatientKey patient) => string.Create(CultureInfo.InvariantCulture, $"{Prefix}{{a:{patient.Value:x16}}}:r");
+
     /// <summary>A call-centre call's claim count (<see cref="ClaimRequest.CallId"/>, which has no braces).</summary>
     public string CallKey(string callId) => Prefix + "{k:" + callId + "}";
 

@@ -63,4 +63,18 @@ public readonly record struct ClaimRequest(
 
     /// <summary>The longest <see cref="CallId"/>.</summary>
     public const int MaxCallIdLength = 128;
+
+    /// <summary>
+    /// The reserved pool this claim may draw on (<see cref="ReservedCapacity"/>): 1 to <see cref="MaxPoolLength"/> characters,
+    /// without <c>{</c> or <c>}</c>. The host vouches for it (for example, for its family doctors' referrals).
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: no pool.</value>
+    public string? Pool { get; init; }
+
+    /// <summary>The patient's birth year, supplied by the caller, for release cohorts by birth year (<see cref="CohortBasis.BirthYear"/>).</summary>
+    /// <value>The default is <see langword="null"/>: unknown (the last cohort).</value>
+    public int? BirthYear { get; init; }
+
+    /// <summary>The longest <see cref="Pool"/>.</summary>
+    public const int MaxPoolLength = 32;
 }

@@ -44,4 +44,13 @@ public enum ClaimStatus
 
     /// <summary>The booking awaited approval (<see cref="SlotEngineOptions.Approval"/>) and its deadline has passed: its slots were offered again.</summary>
     ApprovalLapsed,
+
+    /// <summary>The day has not opened yet for the patient's cohort (<see cref="SlotEngineOptions.Release"/>); it opens at <see cref="ReleasePolicy.OpensAt"/>.</summary>
+    NotYetOpen,
+
+    /// <summary>The slots are reserved for a pool the claim does not carry (<see cref="SlotEngineOptions.Reserved"/>) and no unreserved seat exists for them until the release.</summary>
+    ReservedForPool,
+
+    /// <summary>The patient has made more claim attempts than <see cref="SlotEngineOptions.Admission"/> allows; nothing changed.</summary>
+    RateLimited,
 }

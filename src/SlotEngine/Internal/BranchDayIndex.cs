@@ -120,9 +120,10 @@ internal sealed class BranchDayIndex
     /// <summary>
     /// Writes into <paramref name="places"/> (after <paramref name="count"/> already there) the
     /// earliest single free slots from <paramref name="fromSlot"/> on, one per calendar, in order of
-    /// slot, then provider id; returns the new count.
+    /// slot, then provider id; returns the new count. With <c>skipEvery</c> above 0, slots whose index is a multiple
+    /// of it are passed over (reserved for a pool on every seat, <see cref="ReservedCapacity"/>, for a searcher without it).
     /// </summary>
-    public int FindEarliestSingles(int fromSlot, long nowTicks, bool idsAscending, Span<FreeStart> places, int count)
+    public int FindEarliestSingles(int fromSlot, long nowTicks, bool idsAscending, Span<FreeStart> places, int count, int skipEvery = 0)
     {
         var start = count;
         for (var w = fromSlot >> 6; w < _slotSummary.Length && count < places.Length; w++)
@@ -140,6 +141,11 @@ internal sealed class BranchDayIndex
                 if (slot >= Layout.SlotCount)
                 {
                     break;
+                }
+
+                if (skipEvery > 0 && slot % skipEvery == 0)
+                {
+                    continue;
                 }
 
                 count = OffersAtSlot(slot, nowTicks, idsAscending, places, start, count, out var anyBit);

@@ -183,6 +183,11 @@ public sealed class BookingRules
             throw new SlotEngineArgumentException(SlotEngineError.MissingCallId, "A call-centre claim must name its call (ClaimRequest.CallId) while a per-call limit is set.", nameof(request));
         }
 
+        if (request.Pool is { } pool)
+        {
+            ValidatePool(pool, nameof(request));
+        }
+
         if (request.Patient.IsDefault)
         {
             throw new SlotEngineArgumentException(SlotEngineError.MissingPatient, "The request has no patient (PatientKey is the default value).", nameof(request));
@@ -236,6 +241,19 @@ public sealed class BookingRules
         if (seat < 0 || seat >= template.Capacity)
         {
             throw new SlotEngineArgumentException(SlotEngineError.SeatOutOfRange, $"Seat {seat} is outside {calendar}, which has {template.Capacity} seat(s) per slot.", "reservation");
+        }
+    }
+
+    /// <summary>Checks a pool name: 1 to <see cref="ClaimRequest.MaxPoolLength"/> characters, without <c>{</c> or <c>}</c>.</summary>
+    /// <param name="pool">The name.</param>
+    /// <param name="parameterName">For the exception.</param>
+    /// <exception cref="SlotEngineArgumentException"><see cref="SlotEngineError.InvalidPool"/>.</exception>
+    public static void ValidatePool(string pool, string parameterName)
+    {
+        ArgumentNullException.ThrowIfNull(pool, parameterName);
+        if (pool.Length == 0 || pool.Length > ClaimRequest.MaxPoolLength || pool.AsSpan().IndexOfAny('{', '}') >= 0)
+        {
+            throw new SlotEngineArgumentException(SlotEngineError.InvalidPool, $"A pool must be 1 to {ClaimRequest.MaxPoolLength} characters without '{{' or '}}'.", parameterName);
         }
     }
 }

@@ -63,6 +63,31 @@ public sealed class EarliestQuery
             City = City,
             Branch = Branch,
             Providers = Providers,
+            Pool = Pool,
+        };
+    }
+
+    /// <summary>
+    /// The reserved pool the searcher may draw on (<see cref="ClaimRequest.Pool"/>): without it, starts that only a
+    /// reserved seat could take are not shown until the reservation's release (<see cref="ReservedCapacity"/>).
+    /// </summary>
+    public string? Pool { get; private init; }
+
+    /// <summary>The same query for a searcher who carries <paramref name="pool"/>.</summary>
+    /// <param name="pool">The pool (see <see cref="ClaimRequest.Pool"/>).</param>
+    /// <returns>A new query.</returns>
+    /// <exception cref="SlotEngineArgumentException"><see cref="SlotEngineError.InvalidPool"/>.</exception>
+    public EarliestQuery WithPool(string pool)
+    {
+        BookingRules.ValidatePool(pool, nameof(pool));
+        return new EarliestQuery(From, To, Length, Count)
+        {
+            StartsPerCalendar = StartsPerCalendar,
+            Clinic = Clinic,
+            City = City,
+            Branch = Branch,
+            Providers = Providers,
+            Pool = pool,
         };
     }
 

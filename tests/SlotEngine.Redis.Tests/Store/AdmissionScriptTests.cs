@@ -18,11 +18,11 @@ public sealed class AdmissionScriptTests(StandaloneServerFixture fixture) : ICla
 
     private static readonly string PatientHex = ContractWorld.Patient(7).Value.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>The admission's arguments: nonce, calendar, lease, grace, branch, cap, expiries, call limit, quota rules, then dead triples.</summary>
-    private static RedisValue[] Args(string nonce, string branch = "", int cap = 0, int callLimit = 0, (string Scope, int Limit)[]? rules = null, params RedisValue[] dead)
+    /// <summary>The admission's arguments: nonce, calendar, lease, grace, branch, cap, expiries, call limit, rate (interval, burst µs), quota rules, then dead triples.</summary>
+    private static RedisValue[] Args(string nonce, string branch = "", int cap = 0, int callLimit = 0, (string Scope, int Limit)[]? rules = null, long rateInterval = 0, long rateBurst = 0, params RedisValue[] dead)
     {
         rules ??= [];
-        List<RedisValue> args = [nonce, "100:20991231", 10_000, 2_000, branch, cap, Far, Far, callLimit, 60_000, rules.Length];
+        List<RedisValue> args = [nonce, "100:20991231", 10_000, 2_000, branch, cap, Far, Far, callLimit, 60_000, rateInterval, rateBurst, rules.Length];
         foreach (var (scope, limit) in rules)
         {
             args.Add(scope);
@@ -39,7 +39,7 @@ public sealed class AdmissionScriptTests(StandaloneServerFixture fixture) : ICla
         var db = redis.GetDatabase();
         var keys = new StoreKeys("adm" + Guid.NewGuid().ToString("N")[..8] + ":", cluster: false);
         var patient = ContractWorld.Patient(7);
-        RedisKey[] patientKeys = [keys.BarKey(patient), keys.ActiveKey(patient), keys.QuotaKey(patient, ContractWorld.Day)];
+        RedisKey[] patientKeys = [keys.BarKey(patient), keys.ActiveKey(patient), keys.QuotaKey(patient, ContractWorld.Day), keys.RateKey(patient)];
         RedisKey[] withCall = [.. patientKeys, keys.CallKey("call-1")];
         async Task<RedisResult[]> AdmitAsync(RedisKey[] k, RedisValue[] a) => (RedisResult[])(await db.ScriptEvaluateAsync(StoreScripts.Admit.Text, k, a))!;
 
@@ -49,7 +49,7 @@ public sealed class AdmissionScriptTests(StandaloneServerFixture fixture) : ICla
         Assert.False(await db.KeyExistsAsync(patientKeys[1]));
 
         // A call at its limit: refused before anything else.
-        await db.StringSetAsync(withCall[3], 4);
+        await db.StringSetAsync(withCall[4], 4);
         Assert.Equal("call", (string?)(await AdmitAsync(withCall, Args("n1", callLimit: 4, cap: 2)))[0]);
 
         // One lease: the cap's field and one per quota rule, written with one value; the call's place taken with them.
@@ -60,7 +60,7 @@ public sealed class AdmissionScriptTests(StandaloneServerFixture fixture) : ICla
         var value = "100:20991231|n1|" + deadline;
         Assert.Equal(value, (string?)await db.HashGetAsync(patientKeys[1], "a:0"));
         Assert.Equal(value, (string?)await db.HashGetAsync(patientKeys[2], "c:10:0"));
-        Assert.Equal(5, (long)await db.StringGetAsync(withCall[3]));
+        Assert.Equal(5, (long)await db.StringGetAsync(withCall[4]));
 
         // A twin of the same request (same nonce) shares the entries and the deadline.
         var twin = await AdmitAsync(patientKeys, Args("n1", cap: 2, rules: [("c:10", 1), ("f:1", 2)]));
@@ -100,12 +100,12 @@ public sealed class AdmissionScriptTests(StandaloneServerFixture fixture) : ICla
         var store = new StoreKeys(nodes.Prefix, cluster: false);
         var keys = store.For(new CalendarKey(ContractWorld.Doctor, ContractWorld.Day));
         var patient = ContractWorld.Patient(7);
-        RedisKey[] patientKeys = [store.BarKey(patient), store.ActiveKey(patient), store.QuotaKey(patient, ContractWorld.Day)];
+        RedisKey[] patientKeys = [store.BarKey(patient), store.ActiveKey(patient), store.QuotaKey(patient, ContractWorld.Day), store.RateKey(patient)];
 
         async Task<ClaimScriptReply> ClaimAsync(int first, RedisValue[] admission, RedisKey[]? admissionKeys = null)
         {
             admissionKeys ??= patientKeys;
-            RedisValue[] args = [keys.Feed, "0", keys.Reference, first, 1, PatientHex, 0, Far, 0, Far, (string)admission[0]!, 0, "d", 60_000, ReadModel.MaxToken, "0", 0, 0, 0, 0, 5, 23, .. admission];
+            RedisValue[] args = [keys.Feed, "0", keys.Reference, first, 1, PatientHex, 0, Far, 0, Far, (string)admission[0]!, 0, "d", 60_000, ReadModel.MaxToken, "0", 0, 0, 0, 0, 0, 0, 0, 5, 26, .. admission];
             return ClaimScriptReply.Parse(new RedisReply(await db.ScriptEvaluateAsync(StoreScripts.Claim.Text, [.. keys.ScriptKeys, .. admissionKeys], args)));
         }
 
@@ -122,5 +122,44 @@ public sealed class AdmissionScriptTests(StandaloneServerFixture fixture) : ICla
 
         Assert.Equal(ClaimScriptStatus.Ok, (await ClaimAsync(4, Args("n3", cap: 2))).Status);
         Assert.Equal(ClaimScriptStatus.Full, (await ClaimAsync(5, Args("n4", cap: 2))).Status);
+
+        // The admission rate, judged first: two attempts at once (burst one interval), both counted though the second
+        // is refused by the cap; the third is refused by the rate, with the slot left free and the instant unmoved.
+        const long hour = 3_600_000_000;
+        Assert.Equal(ClaimScriptStatus.Full, (await ClaimAsync(6, Args("n5", cap: 2, rateInterval: hour, rateBurst: hour))).Status);
+        Assert.Equal(ClaimScriptStatus.Full, (await ClaimAsync(6, Args("n6", cap: 2, rateInterval: hour, rateBurst: hour))).Status);
+        var instant = (long)await db.StringGetAsync(patientKeys[3]);
+        Assert.Equal(ClaimScriptStatus.RateLimited, (await ClaimAsync(6, Args("n7", cap: 3, rateInterval: hour, rateBurst: hour))).Status);
+        Assert.Equal(instant, (long)await db.StringGetAsync(patientKeys[3]));
+        Assert.False(await db.HashExistsAsync(keys.Claims, "0:6"));
+    }
+
+    [Fact]
+    public async Task Admit_counts_an_attempt_whatever_follows_and_refuses_past_the_burst_writing_nothing()
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Server.Endpoint);
+        var db = redis.GetDatabase();
+        var keys = new StoreKeys("adr" + Guid.NewGuid().ToString("N")[..8] + ":", cluster: false);
+        var patient = ContractWorld.Patient(7);
+        RedisKey[] patientKeys = [keys.BarKey(patient), keys.ActiveKey(patient), keys.QuotaKey(patient, ContractWorld.Day), keys.RateKey(patient)];
+        async Task<string?> AdmitAsync(RedisValue[] a) => (string?)((RedisResult[])(await db.ScriptEvaluateAsync(StoreScripts.Admit.Text, patientKeys, a))!)[0];
+        const long hour = 3_600_000_000;
+
+        // No rate: the key is not touched.
+        Assert.Equal("ok", await AdmitAsync(Args("r0")));
+        Assert.False(await db.KeyExistsAsync(patientKeys[3]));
+
+        // Two attempts allowed at once: the first admitted, the second counted though the bar refuses it, the third refused.
+        await db.HashSetAsync(patientKeys[0], "1", Far);
+        Assert.Equal("ok", await AdmitAsync(Args("r1", rateInterval: hour, rateBurst: hour)));
+        Assert.Equal("barred", await AdmitAsync(Args("r2", branch: "1", rateInterval: hour, rateBurst: hour)));
+        var instant = (long)await db.StringGetAsync(patientKeys[3]);
+        Assert.Equal("rate", await AdmitAsync(Args("r3", rateInterval: hour, rateBurst: hour)));
+        Assert.Equal(instant, (long)await db.StringGetAsync(patientKeys[3]));
+        Assert.True(await db.KeyTimeToLiveAsync(patientKeys[3]) is { } ttl && ttl > TimeSpan.Zero);
+
+        // A later round of the same claim sends no rate: admitted without counting.
+        Assert.Equal("ok", await AdmitAsync(Args("r3")));
+        Assert.Equal(instant, (long)await db.StringGetAsync(patientKeys[3]));
     }
 }

@@ -5,7 +5,8 @@ using SlotEngine.Redis.Tests.Telemetry;
 namespace SlotEngine.Redis.Tests.Store;
 
 /// <summary>
-/// Round trips per claim with every patient-side rule on (daily quotas, the active cap, bars, a call's limit), counted
+/// Round trips per claim with every patient-side rule on (daily quotas, the active cap, bars, a call's limit, the
+/// admission rate: judged in the same scripts, it adds no round trip), counted
 /// by the store's own round-trip meter (what the load generator reports): on a standalone server the claim script
 /// judges the patient's rules itself (one round trip per claim); in a cluster the patient's keys are on another shard,
 /// so one admission script there, then the claim (and the call's counter, on a third shard, when a call is counted).
@@ -29,6 +30,7 @@ internal static class ClaimRoundTrips
             o.Engine.MaxActiveAppointments = 3;
             o.Engine.Bars = BarPolicy.Mhrs;
             o.Engine.Actors = ActorPolicy.Mhrs;
+            o.Engine.Admission = new AdmissionRate(100, TimeSpan.FromHours(1));
         });
         var node = await nodes.AddAsync();
         await node.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
@@ -66,6 +68,35 @@ internal static class ClaimRoundTrips
         Assert.True((await node.ClaimAsync(ClaimRequest.Hold(Calendar, SlotRange.Single(4), ContractWorld.Patient(3), hold))).Succeeded);
     }
 
+    /// <summary>
+    /// The admission rate counts each claim call once, in the admission step of the claim's patient: a keyed retry
+    /// answered from its record counts, a claim whose admission takes a second round (an entry of a cancelled booking
+    /// found dead) counts once, a refused claim counts; the attempt after the allowed ones is refused and takes nothing.
+    /// </summary>
+    public static async Task RateAsync(string connectionString)
+    {
+        await using var nodes = new StoreNodes(connectionString, o =>
+        {
+            o.Engine.Quotas = QuotaPolicy.None;
+            o.Engine.MaxActiveAppointments = 1;
+            o.Engine.Admission = new AdmissionRate(4, TimeSpan.FromHours(1));
+        });
+        var node = await nodes.AddAsync();
+        await node.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
+        var patient = ContractWorld.Patient(5);
+        var keyed = ClaimRequest.Book(Calendar, SlotRange.Single(0), patient) with { IdempotencyKey = "rate-rounds" };
+
+        var first = await node.ClaimAsync(keyed); // 1
+        Assert.True(first.Succeeded);
+        Assert.Equal(first, await node.ClaimAsync(keyed)); // 2: the retry, answered from its record
+        Assert.True((await node.ReleaseAsync(first.Reservation)).Succeeded);
+        Assert.True((await node.ClaimAsync(ClaimRequest.Book(Calendar, SlotRange.Single(1), patient))).Succeeded); // 3
+        Assert.Equal(ClaimStatus.ActiveLimitReached, (await node.ClaimAsync(ClaimRequest.Book(Calendar, SlotRange.Single(2), patient))).Status); // 4
+        Assert.Equal(ClaimStatus.RateLimited, (await node.ClaimAsync(ClaimRequest.Book(Calendar, SlotRange.Single(3), patient))).Status);
+        Assert.Equal(SlotStatus.Free, (await node.GetCalendarAsync(Calendar))[3].Status);
+        Assert.True((await node.ClaimAsync(ClaimRequest.Book(Calendar, SlotRange.Single(3), ContractWorld.Patient(6)))).Succeeded);
+    }
+
     /// <summary>A function answering the round trips recorded since it was last called (or made).</summary>
     private static Func<int> Counter(MeterScope meters)
     {
@@ -86,6 +117,10 @@ public sealed class ClaimRoundTripTests(StandaloneServerFixture fixture) : IClas
     [Fact]
     public Task A_claim_with_quota_cap_bars_and_call_limit_is_one_round_trip_on_a_standalone_server() =>
         ClaimRoundTrips.CountAsync(fixture.Server.Endpoint, new ClaimRoundTrips.Expected(CallHold: 1, Hold: 1, Confirm: 1, Barred: 1, Taken: 1));
+
+    [Fact]
+    public Task The_admission_rate_counts_each_claim_call_once_on_a_standalone_server() =>
+        ClaimRoundTrips.RateAsync(fixture.Server.Endpoint);
 }
 
 /// <summary><see cref="ClaimRoundTrips"/> on the three-primary cluster.</summary>
@@ -95,4 +130,8 @@ public sealed class ClaimRoundTripClusterTests(ClusterFixture fixture)
     [Fact]
     public Task A_claim_with_quota_cap_and_bars_is_two_round_trips_in_a_cluster_and_a_call_adds_one() =>
         ClaimRoundTrips.CountAsync(fixture.Cluster.ConnectionString, new ClaimRoundTrips.Expected(CallHold: 3, Hold: 2, Confirm: 1, Barred: 1, Taken: 3));
+
+    [Fact]
+    public Task The_admission_rate_counts_each_claim_call_once_in_a_cluster() =>
+        ClaimRoundTrips.RateAsync(fixture.Cluster.ConnectionString);
 }

@@ -1,0 +1,72 @@
+namespace SlotEngine;
+
+internal sealed partial class Calendar
+{
+    /// <summary>
+    /// <see cref="TryClaim"/> on a subset of seats, for reserved capacity (<see cref="ReservedCapacity"/>): the
+    /// bottom <paramref name="seatCount"/> seats in ascending order (a claim steered off the reserved top seats), or,
+    /// with <paramref name="topDown"/>, every seat from the top down (a pool claim: reserved seats first). The same
+    /// claim CAS as <see cref="TryClaim"/> (<see cref="TryTakeBits"/>); only the seats tried differ.
+    /// </summary>
+    /// <returns>Succeeded, Taken or Closed.</returns>
+    public ClaimStatus TryClaimSeats(int first, int length, uint patient, long holdExpiryTicks, long nowTicks, int seatCount, bool topDown, out int seat, out long token)
+    {
+        var sawClosed = false;
+        for (var i = 0; i < seatCount; i++)
+        {
+            var candidate = topDown ? Capacity - 1 - i : i;
+            if (TryTakeBits(candidate, first, length, nowTicks, ref sawClosed))
+            {
+                token = IssueToken(candidate, first, length);
+                WriteClaim(candidate, first, length, holdExpiryTicks == 0 ? ClaimCell.KindBooked : ClaimCell.KindHeld, token, patient, holdExpiryTicks);
+                seat = candidate;
+                return ClaimStatus.Succeeded;
+            }
+        }
+
+        seat = -1;
+        token = 0;
+        return sawClosed ? ClaimStatus.Closed : ClaimStatus.Taken;
+    }
+}
+
+internal sealed partial class Calendar
+{
+    /// <summary>
+    /// <see cref="FindStarts"/> as a claim without the pool sees the calendar before the reservation's release: on the
+    /// top <paramref name="keptSeats"/> seats, starts whose run touches a reserved slot are left out. A lock-free
+    /// snapshot, as every query.
+    /// </summary>
+    public int FindStartsOutsidePool(int length, int fromSlot, Span<int> starts, int keptSeats, ReservedCapacity reserved)
+    {
+        if (starts.IsEmpty)
+        {
+            return 0;
+        }
+
+        Span<int> seat = stackalloc int[DayTemplate.MaxSlots];
+        var open = Capacity - Math.Min(keptSeats, Capacity);
+        var found = 0;
+        for (var l = 0; l < Capacity; l++)
+        {
+            var n = FindStartsOnSeat(l, length, fromSlot, l < open ? seat[..Math.Min(starts.Length, seat.Length)] : seat);
+            if (l >= open)
+            {
+                var kept = 0;
+                for (var i = 0; i < n && kept < starts.Length; i++)
+                {
+                    if (!reserved.Touches(new SlotRange(seat[i], length)))
+                    {
+                        seat[kept++] = seat[i];
+                    }
+                }
+
+                n = kept;
+            }
+
+            found = MergeDistinct(starts, found, seat[..n]);
+        }
+
+        return found;
+    }
+}
