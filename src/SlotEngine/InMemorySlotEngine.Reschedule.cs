@@ -195,19 +195,15 @@ public sealed partial class InMemorySlotEngine
     }
 
     /// <summary>
-    /// What the target becomes (UTC ticks of a hold's expiry; 0 for a booking): a booking stays one; a booking awaiting
-    /// approval (a hold expiring exactly at its day's approval deadline) is booked on the target under the target day's
-    /// approval rules, as a direct booking made now; a hold stays a hold, until it expired or for the target's HoldFor.
+    /// What the target becomes (UTC ticks of a hold's expiry; 0 for a booking): a booking, or a booking awaiting approval
+    /// (a hold expiring exactly at its day's approval deadline), is booked on the target as a direct booking made now, so
+    /// the target day's approval rules apply (SlotEngine.Redis books it with the same claim script); a hold stays a hold,
+    /// until the moved hold expired or for the target's HoldFor.
     /// </summary>
     private long TargetExpiry(DateOnly fromDay, bool booked, long heldUntil, DateOnly toDay, in ClaimRequest target, long now)
     {
-        if (booked)
-        {
-            return 0;
-        }
-
         var (_, deadline) = _rules.ApprovalOf(fromDay);
-        if (deadline != 0 && heldUntil == deadline)
+        if (booked || (deadline != 0 && heldUntil == deadline))
         {
             return _rules.ApprovalDeadlineUtcTicks(target with { HoldFor = null }, toDay, now);
         }

@@ -4,9 +4,9 @@ namespace SlotEngine;
 /// The result of <see cref="ISlotEngine.RescheduleAsync"/>: the appointment's new reservation when it moved, or why not.
 /// </summary>
 /// <remarks>
-/// The target is claimed as the current claim was: a booking stays a booking (approval is not asked again); a booking
-/// awaiting approval (<see cref="SlotEngineOptions.Approval"/>) is booked on the target under the approval rules of the
-/// target's day, as a direct booking made now; a hold stays a hold, expiring when the current one did, or after
+/// The target is claimed as the current claim was: a booking, or one awaiting approval (<see cref="SlotEngineOptions.Approval"/>),
+/// is booked on the target as a direct booking made now, so the approval rules of the target's day apply (a move to a day
+/// far ahead needs approval again); a hold stays a hold, expiring when the current one did, or after
 /// <see cref="ClaimRequest.HoldFor"/> from now when the target sets it. A failed move leaves the current claim as it was;
 /// <see cref="ClaimStatus.Stale"/> means the current claim was no longer live (released, expired, displaced, or moved
 /// by another call).
