@@ -140,6 +140,37 @@ public sealed class RescheduleFaultTests(ClusterFixture fixture)
         await AssertCountsAsync(other, patient, (await LiveOnAsync(other, patient, to)) == 1 ? to : from);
     }
 
+    [Fact]
+    public async Task A_primary_killed_between_the_steps_and_restarted_leaves_one_live_appointment_once_settled()
+    {
+        await using var server = await RedisServer.StartAsync(new RedisServerOptions { AppendOnly = true });
+        await using var nodes = Nodes(server.Endpoint);
+        var caller = await nodes.AddAsync(o => o.ConnectionString = server.Endpoint + ",syncTimeout=2000,connectTimeout=1000");
+        var from = new CalendarKey(ContractWorld.Doctor, ContractWorld.Day);
+        var to = new CalendarKey(ContractWorld.OtherClinic, ContractWorld.Day);
+        await caller.PublishAsync(from.Provider, from.Day, ContractWorld.Standard);
+        await caller.PublishAsync(to.Provider, to.Day, ContractWorld.Standard);
+        var patient = ContractWorld.Patient(78);
+        var booking = await BookAsync(caller, from, patient);
+
+        caller.MoveHook = step =>
+        {
+            if (step == MoveStep.TargetClaimed)
+            {
+                server.Kill(); // kill -9 between the target claim and the release of the moved claim
+            }
+
+            return ValueTask.CompletedTask;
+        };
+        await Assert.ThrowsAnyAsync<Exception>(async () => await caller.RescheduleAsync(booking, Target(to, patient)));
+        caller.MoveHook = null;
+        await server.RestartAsync();
+
+        var other = await nodes.AddAsync();
+        await Eventually.TrueAsync(async () => await other.ResolveMovesAsync(from) >= 0 && await OpenIntentsAsync(other, nodes.Prefix, from) == 0, "the move to be settled after the restart");
+        await AssertOneLiveAsync(other, patient, from, to, expectOn: to); // the target claim was written (AOF, fsync always) before the kill
+    }
+
     private static StoreNodes Nodes(string connectionString) => new(connectionString, o =>
     {
         o.QuotaLease = TimeSpan.FromMilliseconds(300);
