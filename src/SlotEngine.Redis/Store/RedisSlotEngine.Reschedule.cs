@@ -275,7 +275,17 @@ public sealed partial class RedisSlotEngine
         };
         var reply = await OwnWriteAsync(target.Calendar, () => RunClaimScriptAsync(_redis.Main, claim, to, toKeys, string.Empty, new QuotaLease(string.Empty, [], string.Empty, m, claimDeadline), cancellationToken)).ConfigureAwait(false);
         var answer = ClaimScriptReply.Parse(reply);
-        EndOwnWrite(target.Calendar, answer.Status == ClaimScriptStatus.Ok ? answer.Version : 0, null);
+        if (answer.Status == ClaimScriptStatus.Ok)
+        {
+            // Laid into the read model as ClaimAsync does (a reload only when expired holds were reclaimed on the way).
+            var held = answer.HoldExpiryMs != 0;
+            var claimed = new ReadModelClaim(answer.Seat, target.Slots.First, target.Slots.Length, answer.Token, target.Patient, !held, held ? UnixMs.ToTicks(answer.HoldExpiryMs) : 0);
+            EndOwnWrite(target.Calendar, answer.Version, !answer.Reclaimed ? (before, after) => _readModel.ApplyClaim(target.Calendar, before, after, claimed) : null);
+        }
+        else
+        {
+            EndOwnWrite(target.Calendar, 0, null);
+        }
         if (!answer.Claimed)
         {
             await UndoAsync(fromKeys, intentKey, newValue, repointed, fresh, CancellationToken.None).ConfigureAwait(false);
@@ -295,7 +305,7 @@ public sealed partial class RedisSlotEngine
 
         // Step 3: release the moved claim and settle the intent, in one script on the moved claim's calendar.
         var result = answer.Seat.ToString(CultureInfo.InvariantCulture) + "|" + answer.Token.ToString(CultureInfo.InvariantCulture) + "|" + answer.HoldExpiryMs.ToString(CultureInfo.InvariantCulture);
-        var settled = await SettleAsync(fromKeys, intentKey, current.Calendar, "commit", result, (int)target.Actor, cancellationToken).ConfigureAwait(false);
+        var settled = await SettleAsync(fromKeys, intentKey, current.Calendar, "commit", result, (int)target.Actor, cancellationToken, current).ConfigureAwait(false);
         if (settled == "done")
         {
             return RescheduleResult.Success(moved, current);
@@ -374,12 +384,16 @@ public sealed partial class RedisSlotEngine
         return true;
     }
 
-    private async ValueTask<string> SettleAsync(CalendarKeySet keys, string intentKey, CalendarKey calendar, string mode, string result, int actor, CancellationToken cancellationToken)
+    private async ValueTask<string> SettleAsync(CalendarKeySet keys, string intentKey, CalendarKey calendar, string mode, string result, int actor, CancellationToken cancellationToken, Reservation moved = default)
     {
         var audited = _readModel.Rules.Audit;
         RedisKey[] scriptKeys = audited ? [.. SettleKeys(keys, intentKey), keys.Audit] : SettleKeys(keys, intentKey);
         var reply = await OwnWriteAsync(calendar, () => EvalAsync(StoreScripts.MoveSettle, scriptKeys, FeedArgs(keys, mode, result, actor, audited ? "1" : "0"), cancellationToken)).ConfigureAwait(false);
-        EndOwnWrite(calendar, reply.Count > 2 ? reply[2].AsInt64() : 0, null);
+        // The caller knows the moved claim: the release is laid into the read model; the resolver's reloads the calendar.
+        EndOwnWrite(
+            calendar,
+            reply.Count > 2 ? reply[2].AsInt64() : 0,
+            moved.IsDefault ? null : (before, after) => _readModel.ApplyRelease(calendar, before, after, moved.Seat, moved.Slots.First, moved.Token));
         return reply[0].AsString()!;
     }
 
