@@ -171,6 +171,74 @@ public sealed class RescheduleFaultTests(ClusterFixture fixture)
         await AssertOneLiveAsync(other, patient, from, to, expectOn: to); // the target claim was written (AOF, fsync always) before the kill
     }
 
+    [Fact]
+    public async Task Two_nodes_moving_and_cancelling_one_appointment_leave_one_live_claim_or_none_after_a_cancel()
+    {
+        await using var nodes = Nodes(fixture.Cluster.ConnectionString);
+        var a = await nodes.AddAsync();
+        var b = await nodes.AddAsync();
+        var (from, to, patient) = await ThreeShardsAsync(a);
+        var holder = new Holder { Current = await BookAsync(a, from, patient) };
+        var cancelled = 0;
+        var moves = 0;
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(async () =>
+        {
+            var node = t % 2 == 0 ? a : b;
+            var random = new Random(t);
+            for (var i = 0; i < 25 && Volatile.Read(ref cancelled) == 0; i++)
+            {
+                Reservation current;
+                lock (holder)
+                {
+                    current = holder.Current;
+                }
+
+                if (t == 7 && i == 20)
+                {
+                    if ((await node.CancelAsync(current, CancelActor.Administrator)).Succeeded)
+                    {
+                        Interlocked.Exchange(ref cancelled, 1);
+                    }
+
+                    continue;
+                }
+
+                var result = await node.RescheduleAsync(current, ClaimRequest.Book(random.Next(2) == 0 ? from : to, SlotRange.Single(random.Next(40)), patient));
+                if (result.Succeeded)
+                {
+                    Interlocked.Increment(ref moves);
+                    lock (holder)
+                    {
+                        Assert.Equal(current, holder.Current); // only the move that released `current` succeeds
+                        holder.Current = result.Reservation;
+                    }
+                }
+                else
+                {
+                    Assert.True(result.Status is ClaimStatus.Stale or ClaimStatus.Taken or ClaimStatus.MoveInProgress, result.ToString());
+                }
+            }
+        })));
+
+        Assert.True(moves > 0);
+        await Eventually.TrueAsync(async () => await OpenIntentsAsync(a, nodes.Prefix, from) + await OpenIntentsAsync(a, nodes.Prefix, to) == 0, "no move left open");
+        var live = await LiveOnAsync(a, patient, from) + await LiveOnAsync(a, patient, to);
+        if (cancelled == 1)
+        {
+            Assert.Equal(0, live);
+        }
+        else
+        {
+            Assert.Equal(1, live);
+            await AssertCountsAsync(a, patient, holder.Current.Calendar);
+        }
+    }
+
+    private sealed class Holder
+    {
+        public Reservation Current { get; set; }
+    }
+
     private static StoreNodes Nodes(string connectionString) => new(connectionString, o =>
     {
         o.QuotaLease = TimeSpan.FromMilliseconds(300);
