@@ -274,6 +274,39 @@ public sealed class RescheduleTests
         Assert.False(nearer.Reservation.IsHold); // a near day needs no approval
     }
 
+    [Fact]
+    public void A_move_allocates_nothing_in_the_steady_state()
+    {
+        var world = new TestWorld(o =>
+        {
+            o.MaxActiveAppointments = 3;
+            o.ExpectedPatients = 1_000;
+            o.ExpectedClaimsPerDay = 1_000;
+        });
+        var engine = world.Engine;
+        var a = world.Publish(TestWorld.P1, TestWorld.Tomorrow, TestWorld.Wide);
+        var b = world.Publish(TestWorld.P2, TestWorld.Tomorrow, TestWorld.Wide);
+        var toA = ClaimRequest.Book(a, SlotRange.Single(3), world.Patient(1));
+        var toB = ClaimRequest.Book(b, SlotRange.Single(4), world.Patient(1));
+        var current = world.MustBook(a, 3, 1, 1);
+        for (var i = 0; i < 100; i++)
+        {
+            current = engine.TryReschedule(current, current.Calendar == a ? toB : toA).Reservation; // warm up
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var moved = 0;
+        for (var i = 0; i < 1_000; i++)
+        {
+            var result = engine.TryReschedule(current, current.Calendar == a ? toB : toA);
+            moved += result.Succeeded ? 1 : 0;
+            current = result.Reservation;
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(1_000, moved);
+    }
+
     private static int LiveClaims(InMemorySlotEngine engine, PatientKey patient, DateOnly[] days)
     {
         var count = 0;
