@@ -77,4 +77,7 @@ public enum SlotEngineError
 
     /// <summary>An <see cref="AppointmentOutcome"/> that is not one of its defined values.</summary>
     InvalidOutcome,
+
+    /// <summary>A reschedule's target names another patient than the reservation it moves.</summary>
+    ReschedulePatientMismatch,
 }

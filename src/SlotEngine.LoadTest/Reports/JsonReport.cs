@@ -68,6 +68,7 @@ internal static class JsonReport
         json.WriteNumber("invariant_violations", result.Invariants.Violations);
         json.WriteNumber("exit_code", result.ExitCode);
         LifecycleJson.Write(json, result.Lifecycle);
+        RescheduleJson.Write(json, result.Reschedule);
         json.WriteBoolean("interrupted", result.Interrupted);
         json.WriteNumber("setup_seconds", Math.Round(result.SetupSeconds, 3));
         json.WriteNumber("check_seconds", Math.Round(result.CheckSeconds, 3));

@@ -78,6 +78,9 @@ internal sealed class CitizenWorker
     /// <summary>Counters and histograms.</summary>
     public WorkerStats Stats { get; } = new();
 
+    /// <summary>The bookings this worker moved (docs/load-generator.md, "Reschedules").</summary>
+    public RescheduleMix Reschedules { get; } = new();
+
     /// <summary>The bookings and holds this worker made.</summary>
     public BookingLedger Ledger { get; } = new();
 
@@ -318,6 +321,12 @@ internal sealed class CitizenWorker
         {
             await RecordOutcomeAsync(booking.Reservation, outcome).ConfigureAwait(false);
             return; // a booking whose outcome is known is not cancelled later
+        }
+
+        if (_random.Chance(RescheduleMix.Share))
+        {
+            _engineTicks += await Reschedules.MoveAsync(_engine, booking.Reservation, index, Ledger).ConfigureAwait(false);
+            return; // a moved booking is not cancelled later
         }
 
         if (_random.Chance(_settings.CancelShare))

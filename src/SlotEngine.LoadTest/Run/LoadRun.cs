@@ -223,6 +223,7 @@ internal static class LoadRun
             Generator = GeneratorCost.Of(workers, stats.Bookings, stats.Bookings == 0 ? 0 : gc.Cpu.TotalMicroseconds / stats.Bookings),
             Invariants = invariants,
             Lifecycle = lifecycle,
+            Reschedule = await RescheduleCheck.RunAsync(engine, [.. workers.Select(w => w.Reschedules)], CancellationToken.None).ConfigureAwait(false),
             SetupSeconds = setup.Elapsed.TotalSeconds,
             ElapsedSeconds = elapsed.TotalSeconds,
             CheckSeconds = check.Elapsed.TotalSeconds,

@@ -18,6 +18,9 @@ internal sealed record RunResult
     /// <summary>What the life-after-booking rules did, and whether they held.</summary>
     public LifecycleTotals Lifecycle { get; init; } = LifecycleTotals.Off;
 
+    /// <summary>The reschedules, and whether every rescheduled appointment has exactly one live claim.</summary>
+    public RescheduleTotals Reschedule { get; init; } = RescheduleTotals.Off;
+
     /// <summary>Seconds spent building the country, publishing the days and hashing the citizens.</summary>
     public required double SetupSeconds { get; init; }
 
@@ -67,5 +70,5 @@ internal sealed record RunResult
     public double BytesPerBooking => Stats.Bookings == 0 ? 0 : (double)Gc.AllocatedBytes / Stats.Bookings;
 
     /// <summary>The exit code: 1 when the engine double-booked or broke an invariant.</summary>
-    public int ExitCode => Invariants.DoubleBookings != 0 || Invariants.Violations != 0 || Lifecycle.ReplayMismatches != 0 || Lifecycle.RuleViolations != 0 ? 1 : 0;
+    public int ExitCode => Invariants.DoubleBookings != 0 || Invariants.Violations != 0 || Lifecycle.ReplayMismatches != 0 || Lifecycle.RuleViolations != 0 || Reschedule.HalfDone != 0 ? 1 : 0;
 }

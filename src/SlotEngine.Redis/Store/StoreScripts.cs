@@ -30,8 +30,12 @@ internal static class StoreScripts
     public static readonly RedisScript Outcome = Load("outcome");
     public static readonly RedisScript BarSet = Load("bar_set");
     public static readonly RedisScript BarLift = Load("bar_lift");
+    public static readonly RedisScript MoveBegin = Load("move_begin");
+    public static readonly RedisScript MoveSettle = Load("move_settle");
+    public static readonly RedisScript MoveTarget = Load("move_target");
+    public static readonly RedisScript MoveEntries = Load("move_entries");
 
-    public static IEnumerable<RedisScript> All => [Publish, PublishMany, Versions, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, Admit, QuotaRelease, Burn, Rebuild, CallTake, CallGive, Outcome, BarSet, BarLift];
+    public static IEnumerable<RedisScript> All => [Publish, PublishMany, Versions, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, Admit, QuotaRelease, Burn, Rebuild, CallTake, CallGive, Outcome, BarSet, BarLift, MoveBegin, MoveSettle, MoveTarget, MoveEntries];
 
     private static RedisScript Load(string name) => new(Read("lib") + "\n" + Read(name));
 

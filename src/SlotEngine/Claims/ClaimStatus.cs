@@ -44,4 +44,7 @@ public enum ClaimStatus
 
     /// <summary>The booking awaited approval (<see cref="SlotEngineOptions.Approval"/>) and its deadline has passed: its slots were offered again.</summary>
     ApprovalLapsed,
+
+    /// <summary>Another move of the same appointment is under way (SlotEngine.Redis: its move intent is not settled yet); the appointment is unchanged. Retry.</summary>
+    MoveInProgress,
 }
