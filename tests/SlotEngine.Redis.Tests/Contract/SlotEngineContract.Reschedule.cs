@@ -92,6 +92,27 @@ public abstract partial class SlotEngineContract
     }
 
     [Fact]
+    public async Task A_move_to_a_barred_branch_is_refused_and_changes_nothing_and_one_to_another_branch_succeeds()
+    {
+        var engine = await BarringEngineAsync();
+        await PublishElsewhereAsync(engine);
+        var other = new CalendarKey(ContractWorld.OtherClinic, ContractWorld.Day);
+        var missed = await SucceedAsync(engine.ClaimAsync(Book(0, patient: 1)));
+        var booking = await SucceedAsync(engine.ClaimAsync(BookAt(ContractWorld.OtherClinic, 0, patient: 1)));
+        await SucceedAsync(engine.RecordOutcomeAsync(missed, AppointmentOutcome.NoShow));
+        var onCalendar = await LiveClaimsAsync(engine, 1, Calendar);
+
+        Assert.Equal(ClaimStatus.Barred, (await engine.RescheduleAsync(booking, Book(1, patient: 1))).Status);
+        Assert.Equal(1, await LiveClaimsAsync(engine, 1, other));
+        Assert.Equal(onCalendar, await LiveClaimsAsync(engine, 1, Calendar));
+
+        var moved = await MovedAsync(engine.RescheduleAsync(booking, BookAt(ContractWorld.OtherClinic, 1, patient: 1)));
+        Assert.Equal(1, moved.Slots.First);
+        Assert.Equal(1, await LiveClaimsAsync(engine, 1, other));
+        await SucceedAsync(engine.ReleaseAsync(moved));
+    }
+
+    [Fact]
     public async Task A_stale_reservation_does_not_move_and_takes_nothing()
     {
         var engine = await EngineAsync();
