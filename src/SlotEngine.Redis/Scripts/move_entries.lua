@@ -1,26 +1,31 @@
--- A move's work on one of the patient's entry hashes (a day's quota entries, or the active-appointment entries):
+-- A move's work on the patient's entry hashes (a day's quota entries, the active-appointment entries; one tag):
 -- ARGV[1] mode.
--- 'find' ARGV[2] a calendar ref: -> {field, value, ...} of the entries naming that calendar.
+-- 'find' KEYS the hashes to read, ARGV[2] a calendar ref: -> {key index, field, value, ...} of the entries naming that
+--   calendar, in all of them. The other modes work on KEYS[1] alone.
 -- 'repoint' ARGV[2] the moved claim's entry prefix "<calendar>|<nonce>|" (its entries may differ in lease), [3] new value, [4] the move's claim deadline ms, [5] clock-skew grace ms, [6..] field
 --   prefixes ("<scope>:<id>:"): entries equal to the old value under those prefixes now name the target (the
 --   appointment keeps its one place). Refused (-1) once the deadline, less the grace, has passed: a resolver may
 --   then be restoring them. -> how many
 -- 'restore' ARGV[2] new value, [3] old value: entries equal to the new value name the moved claim again (its lease
 --   does not matter: the claim was made under its nonce). -> how many
-local q = KEYS[1]
 local mode = ARGV[1]
-local all = redis.call('HGETALL', q)
 local result = {}
 if mode == 'find' then
   local prefix = ARGV[2] .. '|'
-  for i = 1, #all, 2 do
-    if string.sub(all[i + 1], 1, #prefix) == prefix then
-      table.insert(result, all[i])
-      table.insert(result, all[i + 1])
+  for k = 1, #KEYS do
+    local all = redis.call('HGETALL', KEYS[k])
+    for i = 1, #all, 2 do
+      if string.sub(all[i + 1], 1, #prefix) == prefix then
+        table.insert(result, k)
+        table.insert(result, all[i])
+        table.insert(result, all[i + 1])
+      end
     end
   end
   return result
 end
+local q = KEYS[1]
+local all = redis.call('HGETALL', q)
 local count = 0
 if mode == 'repoint' then
   local t = redis.call('TIME')

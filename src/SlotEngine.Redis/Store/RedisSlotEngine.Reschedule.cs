@@ -109,19 +109,24 @@ public sealed partial class RedisSlotEngine
         var farMs = UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(Today.AddDays(_readModel.Rules.BookingHorizonDays + 2), Options.TimeZone));
         var newValue = toKeys.Reference + "|" + m + "|" + farMs.ToString(CultureInfo.InvariantCulture);
 
-        // The moved claim's entries: those naming its calendar; the calendar tells which nonce is the claim's.
+        // The moved claim's entries: those naming its calendar; the calendar tells which nonce is the claim's. The day's
+        // quota hash and the active hash share the patient's tag: one script reads both (triples: 1 quota or 2 active,
+        // field, value).
         var candidates = new Dictionary<string, (string Q, string A)>(StringComparer.Ordinal);
-        foreach (var (entryKey, isQuota) in new[] { (qKey, true), (aKey, false) })
+        RedisKey[] entryKeys = (qKey.Length, aKey.Length) switch
         {
-            if (entryKey.Length == 0)
+            ( > 0, > 0) => [qKey, aKey],
+            ( > 0, _) => [qKey],
+            (_, > 0) => [aKey],
+            _ => [],
+        };
+        if (entryKeys.Length > 0)
+        {
+            var found = await EvalAsync(StoreScripts.MoveEntries, entryKeys, ["find", fromKeys.Reference], cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i + 2 < found.Count; i += 3)
             {
-                continue;
-            }
-
-            var found = await EvalAsync(StoreScripts.MoveEntries, [entryKey], ["find", fromKeys.Reference], cancellationToken).ConfigureAwait(false);
-            for (var i = 0; i + 1 < found.Count; i += 2)
-            {
-                var value = found[i + 1].AsString()!;
+                var isQuota = entryKeys[(int)found[i].AsInt64() - 1] == (RedisKey)qKey;
+                var value = found[i + 2].AsString()!;
                 var nonce = value.Split('|')[1];
                 candidates.TryGetValue(nonce, out var pair);
                 candidates[nonce] = isQuota ? pair with { Q = value } : pair with { A = value };
