@@ -203,30 +203,51 @@ public sealed partial class RedisSlotEngine
                 }
             }
 
-            if (prefixes.Count > 0 && !await RepointAsync(qKey, fromKeys.Reference + "|" + oldNonce + "|", newValue, deadline, skewMs, prefixes, cancellationToken).ConfigureAwait(false))
+            // One script re-points the moved claim's entries in both of the patient's hashes (one tag): the quota
+            // rules of the same scope and day, and the cap's.
+            var repointQuota = prefixes.Count > 0;
+            var repointActive = cap > 0 && aOld.Length > 0;
+            var freshCap = cap > 0 && !repointActive ? cap : 0;
+            if (repointQuota || repointActive)
             {
-                refused = ClaimStatus.MoveInProgress;
-            }
-            else if (prefixes.Count > 0)
-            {
-                repointed.Add((qKey, qOld));
+                if (repointActive)
+                {
+                    prefixes.Add("a:");
+                }
+
+                RedisKey[] hashes = (repointQuota, repointActive) switch
+                {
+                    (true, true) => [qKey, aKey],
+                    (true, false) => [qKey],
+                    _ => [aKey],
+                };
+                var counts = await RepointAsync(hashes, fromKeys.Reference + "|" + oldNonce + "|", newValue, deadline, skewMs, prefixes, cancellationToken).ConfigureAwait(false);
+                var quotaCount = repointQuota && counts is not null ? counts[0] : 0;
+                var activeCount = repointActive && counts is not null ? counts[^1] : 0;
+                if (quotaCount > 0)
+                {
+                    repointed.Add((qKey, qOld));
+                }
+
+                if (activeCount > 0)
+                {
+                    repointed.Add((aKey, aOld));
+                }
+
+                if (counts is null || (repointQuota && quotaCount == 0))
+                {
+                    // The deadline (less the skew allowance) has passed, or the entries no longer name the moved claim:
+                    // a resolver may be settling this move.
+                    refused = ClaimStatus.MoveInProgress;
+                }
+                else if (repointActive && activeCount == 0)
+                {
+                    freshCap = cap; // the cap's entry did not name the moved claim: the target takes its own
+                }
             }
 
             // The rest of the patient's rules in one admission on the patient's tag (admit.lua, as a claim's): the bar on
             // the target's branch, the cap when its entry was not re-pointed, the quota rules of another scope or day.
-            var freshCap = 0;
-            if (refused is null && cap > 0)
-            {
-                if (aOld.Length > 0 && await RepointAsync(aKey, fromKeys.Reference + "|" + oldNonce + "|", newValue, deadline, skewMs, ["a:"], cancellationToken).ConfigureAwait(false))
-                {
-                    repointed.Add((aKey, aOld));
-                }
-                else
-                {
-                    freshCap = cap;
-                }
-            }
-
             if (refused is null && MoveAdmissionOf(target, to, m, freshCap, freshRules) is { } admission)
             {
                 var (lease, refusal) = await AdmitAsync(admission, cancellationToken).ConfigureAwait(false);
@@ -410,7 +431,8 @@ public sealed partial class RedisSlotEngine
         await EvalAsync(StoreScripts.MoveSettle, SettleKeys(fromKeys, intentKey), FeedArgs(fromKeys, "abort"), cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask<bool> RepointAsync(string key, string oldPrefix, string newValue, long deadline, long skewMs, List<RedisArgument> prefixes, CancellationToken cancellationToken)
+    /// <summary>Re-points the moved claim's entries in <paramref name="hashes"/>: how many per hash, or null when refused (the deadline passed).</summary>
+    private async ValueTask<long[]?> RepointAsync(RedisKey[] hashes, string oldPrefix, string newValue, long deadline, long skewMs, List<RedisArgument> prefixes, CancellationToken cancellationToken)
     {
         var args = new RedisArgument[5 + prefixes.Count];
         args[0] = "repoint";
@@ -423,8 +445,19 @@ public sealed partial class RedisSlotEngine
             args[5 + i] = prefixes[i];
         }
 
-        var count = (await EvalAsync(StoreScripts.MoveEntries, [key], args, cancellationToken).ConfigureAwait(false)).AsInt64();
-        return count > 0;
+        var reply = await EvalAsync(StoreScripts.MoveEntries, hashes, args, cancellationToken).ConfigureAwait(false);
+        if (reply.Count == 0 && reply.AsInt64() < 0)
+        {
+            return null;
+        }
+
+        var counts = new long[reply.Count];
+        for (var i = 0; i < counts.Length; i++)
+        {
+            counts[i] = reply[i].AsInt64();
+        }
+
+        return counts;
     }
 
     /// <summary>
