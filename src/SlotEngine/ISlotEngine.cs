@@ -164,4 +164,18 @@ public interface ISlotEngine
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The views.</returns>
     ValueTask<IReadOnlyList<WishView>> GetWishesAsync(PatientKey patient, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Moves a live appointment (a hold or a booking) to other slots, on the same or another calendar, in one operation:
+    /// either the target is claimed and the current claim released, or nothing changes. The target is claimed as the
+    /// current one was (see <see cref="RescheduleResult"/>); the patient's quotas and active-appointment cap count the
+    /// appointment once throughout, so a patient at the cap can move; bars, the booking window and closed slots apply to the target.
+    /// </summary>
+    /// <param name="current">The appointment's reservation.</param>
+    /// <param name="target">Where to move it: calendar, slots and the same patient; its <see cref="ClaimRequest.IdempotencyKey"/> makes a retry return the first result.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The moved appointment's new reservation, or why not (the current one is then unchanged, or was already gone: <see cref="ClaimStatus.Stale"/>).</returns>
+    /// <exception cref="NotSupportedException">The implementation does not move appointments.</exception>
+    ValueTask<RescheduleResult> RescheduleAsync(Reservation current, ClaimRequest target, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException(GetType().Name + " does not implement RescheduleAsync.");
 }

@@ -86,4 +86,7 @@ public enum SlotEngineError
 
     /// <summary>A <see cref="ClaimRequest.Pool"/> (or a <see cref="ReservedCapacity"/> pool) is empty, too long, or contains <c>{</c> or <c>}</c>.</summary>
     InvalidPool,
+
+    /// <summary>A reschedule's target names another patient than the reservation it moves.</summary>
+    ReschedulePatientMismatch,
 }

@@ -70,6 +70,7 @@ internal static class JsonReport
         LifecycleJson.Write(json, result.Lifecycle);
         WaitlistJson.Write(json, result.Waitlist);
         RushJson.Write(json, result.Rush);
+        RescheduleJson.Write(json, result.Reschedule);
         json.WriteBoolean("interrupted", result.Interrupted);
         json.WriteNumber("setup_seconds", Math.Round(result.SetupSeconds, 3));
         json.WriteNumber("check_seconds", Math.Round(result.CheckSeconds, 3));

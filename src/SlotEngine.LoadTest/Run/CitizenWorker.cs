@@ -85,6 +85,9 @@ internal sealed class CitizenWorker
     /// <summary>Counters and histograms.</summary>
     public WorkerStats Stats { get; } = new();
 
+    /// <summary>The bookings this worker moved (docs/load-generator.md, "Reschedules").</summary>
+    public RescheduleMix Reschedules { get; } = new();
+
     /// <summary>The bookings and holds this worker made.</summary>
     public BookingLedger Ledger { get; } = new();
 
@@ -362,6 +365,12 @@ internal sealed class CitizenWorker
         {
             ScheduleHotCancel(index);
             return;
+        }
+
+        if (_random.Chance(RescheduleMix.Share))
+        {
+            _engineTicks += await Reschedules.MoveAsync(_engine, booking.Reservation, index, Ledger).ConfigureAwait(false);
+            return; // a moved booking is not cancelled later
         }
 
         if (_random.Chance(_settings.CancelShare))

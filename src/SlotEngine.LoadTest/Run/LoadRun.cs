@@ -235,6 +235,7 @@ internal static class LoadRun
             Lifecycle = lifecycle,
             Waitlist = waitlistTotals,
             Rush = RushTotals.Of(workers.Select(w => w.Rush)),
+            Reschedule = await RescheduleCheck.RunAsync(engine, [.. workers.Select(w => w.Reschedules)], CancellationToken.None).ConfigureAwait(false),
             SetupSeconds = setup.Elapsed.TotalSeconds,
             ElapsedSeconds = elapsed.TotalSeconds,
             CheckSeconds = check.Elapsed.TotalSeconds,

@@ -24,6 +24,9 @@ internal sealed record RunResult
     /// <summary>The release rush, pools and admission rate (issue 12), or <see cref="RushTotals.Off"/>.</summary>
     public RushTotals Rush { get; init; } = RushTotals.Off;
 
+    /// <summary>The reschedules, and whether every rescheduled appointment has exactly one live claim.</summary>
+    public RescheduleTotals Reschedule { get; init; } = RescheduleTotals.Off;
+
     /// <summary>Seconds spent building the country, publishing the days and hashing the citizens.</summary>
     public required double SetupSeconds { get; init; }
 
@@ -73,5 +76,5 @@ internal sealed record RunResult
     public double BytesPerBooking => Stats.Bookings == 0 ? 0 : (double)Gc.AllocatedBytes / Stats.Bookings;
 
     /// <summary>The exit code: 1 when the engine double-booked or broke an invariant.</summary>
-    public int ExitCode => Invariants.DoubleBookings != 0 || Invariants.Violations != 0 || Lifecycle.ReplayMismatches != 0 || Lifecycle.RuleViolations != 0 || Waitlist.FifoViolations != 0 || Rush.PoolViolations != 0 ? 1 : 0;
+    public int ExitCode => Invariants.DoubleBookings != 0 || Invariants.Violations != 0 || Lifecycle.ReplayMismatches != 0 || Lifecycle.RuleViolations != 0 || Waitlist.FifoViolations != 0 || Rush.PoolViolations != 0 || Reschedule.HalfDone != 0 ? 1 : 0;
 }

@@ -53,4 +53,7 @@ public enum ClaimStatus
 
     /// <summary>The patient has made more claim attempts than <see cref="SlotEngineOptions.Admission"/> allows; nothing changed.</summary>
     RateLimited,
+
+    /// <summary>Another move of the same appointment is under way (SlotEngine.Redis: its move intent is not settled yet); the appointment is unchanged. Retry.</summary>
+    MoveInProgress,
 }

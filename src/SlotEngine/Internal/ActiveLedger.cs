@@ -23,7 +23,7 @@ namespace SlotEngine;
 /// tokens strictly increase.</para>
 /// <para>The calendar word holds old-generation objects only (calendars), so publishing an entry marks no GC card.</para>
 /// </remarks>
-internal sealed class ActiveLedger
+internal sealed partial class ActiveLedger
 {
     private const long ClaimBit = 1L << 62;
     private const long PendingBit = 1L << 61;

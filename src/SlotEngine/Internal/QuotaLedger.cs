@@ -21,7 +21,7 @@ namespace SlotEngine;
 /// them dead by asking the calendar, which reclaims an expired hold on the spot so that death is
 /// final.</para>
 /// </remarks>
-internal sealed class QuotaLedger(SlotDirectory directory, int expectedClaimsPerDay = 0)
+internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedClaimsPerDay = 0)
 {
     public const long Pending = -1;
 

@@ -1,0 +1,61 @@
+-- A move's work on the patient's entry hashes (a day's quota entries, the active-appointment entries; one tag):
+-- ARGV[1] mode.
+-- 'find' KEYS the hashes to read, ARGV[2] a calendar ref: -> {key index, field, value, ...} of the entries naming that
+--   calendar, in all of them.
+-- 'repoint' KEYS the hashes (fields of the quota hash and the active hash never share a prefix), ARGV[2] the moved claim's entry prefix "<calendar>|<nonce>|" (its entries may differ in lease), [3] new value, [4] the move's claim deadline ms, [5] clock-skew grace ms, [6..] field
+--   prefixes ("<scope>:<id>:"): entries equal to the old value under those prefixes now name the target (the
+--   appointment keeps its one place). Refused (-1) once the deadline, less the grace, has passed: a resolver may
+--   then be restoring them. -> {how many, per key}
+-- 'restore' (KEYS[1] alone) ARGV[2] new value, [3] old value: entries equal to the new value name the moved claim again (its lease
+--   does not matter: the claim was made under its nonce). -> how many
+local mode = ARGV[1]
+local result = {}
+if mode == 'find' then
+  local prefix = ARGV[2] .. '|'
+  for k = 1, #KEYS do
+    local all = redis.call('HGETALL', KEYS[k])
+    for i = 1, #all, 2 do
+      if string.sub(all[i + 1], 1, #prefix) == prefix then
+        table.insert(result, k)
+        table.insert(result, all[i])
+        table.insert(result, all[i + 1])
+      end
+    end
+  end
+  return result
+end
+if mode == 'repoint' then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if now + tonumber(ARGV[5]) >= tonumber(ARGV[4]) then
+    return -1
+  end
+  for k = 1, #KEYS do
+    local h = KEYS[k]
+    local all = redis.call('HGETALL', h)
+    local count = 0
+    for i = 1, #all, 2 do
+      if string.sub(all[i + 1], 1, #ARGV[2]) == ARGV[2] then
+        for p = 6, #ARGV do
+          if string.sub(all[i], 1, #ARGV[p]) == ARGV[p] then
+            redis.call('HSET', h, all[i], ARGV[3])
+            count = count + 1
+            break
+          end
+        end
+      end
+    end
+    table.insert(result, count)
+  end
+  return result
+end
+local q = KEYS[1]
+local all = redis.call('HGETALL', q)
+local count = 0
+for i = 1, #all, 2 do
+  if all[i + 1] == ARGV[2] then
+    redis.call('HSET', q, all[i], ARGV[3])
+    count = count + 1
+  end
+end
+return count

@@ -1,0 +1,35 @@
+namespace SlotEngine;
+
+internal sealed partial class ActiveLedger
+{
+    /// <summary>
+    /// For a move: takes the patient's entry that names the moved claim (<paramref name="calendar"/>, <paramref name="slot"/>,
+    /// <paramref name="token"/>), from that claim to pending (version + 1), so the move needs no second entry and a
+    /// patient at the cap can move. -1 when no entry names it (then the claim is not live, or another mover holds it).
+    /// The caller then commits the entry to the new claim (<see cref="Commit"/>) or back to the moved one.
+    /// </summary>
+    public int TryTakeFromClaim(uint patientIndex, Calendar calendar, int slot, long token, out Segment segment)
+    {
+        segment = SegmentOf(patientIndex);
+        var want = ClaimBit | ((long)slot << SlotShift) | (token & TokenMask);
+        var first = (int)(patientIndex & (SegmentSize - 1)) * _limit;
+        for (var i = first; i < first + _limit; i++)
+        {
+            var state = Volatile.Read(ref segment.States[i]);
+            if ((state & ~(VersionMask << VersionShift)) != want || !ReferenceEquals(Volatile.Read(ref segment.Calendars[i]), calendar))
+            {
+                continue;
+            }
+
+            // The claim state → pending, version + 1. The calendar read above belongs to this state: a later take would
+            // have changed the version first, and then this CAS fails (another mover, or a claimer that found it dead).
+            var pending = PendingBit | ((((state >> VersionShift) + 1) & VersionMask) << VersionShift);
+            if (Interlocked.CompareExchange(ref segment.States[i], pending, state) == state)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+}

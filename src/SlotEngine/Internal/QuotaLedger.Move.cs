@@ -1,0 +1,88 @@
+namespace SlotEngine;
+
+internal sealed partial class QuotaLedger
+{
+    /// <summary>
+    /// Takes the entries a move needs, counting the moved appointment once. Per rule: when the target is in the same
+    /// scope on the same day as the moved claim, the entry that names the moved claim (<paramref name="fromClaim"/>) is
+    /// taken from it (claim → pending, by CAS: only one mover wins it) into <paramref name="moved"/>, so no second entry
+    /// is needed; otherwise (another scope or day, or no entry names it any more) a fresh entry is taken into
+    /// <paramref name="taken"/> as a claim takes one, and the old scope's entry dies with the moved claim's release.
+    /// False (nothing held) when a rule has no entry left.
+    /// </summary>
+    /// <remarks>
+    /// Afterwards the caller commits both sets to the new claim (<see cref="Commit"/>), or undoes them: <see cref="Abort"/>
+    /// for <paramref name="taken"/>, <see cref="Commit"/> with <paramref name="fromClaim"/> for <paramref name="moved"/>
+    /// (the entry names the moved claim again; if that claim died meanwhile, the entry is simply dead). While the entries
+    /// are pending, they count as used: the appointment is counted once, by them, though both claims may be live.
+    /// </remarks>
+    public bool TryAcquireForMove(QuotaPolicy policy, uint patient, ProviderEntry to, DateOnly toDay, ProviderEntry from, DateOnly fromDay, long fromClaim, long nowTicks, out QuotaTickets taken, out QuotaTickets moved)
+    {
+        taken = default;
+        moved = default;
+        var rules = policy.RuleSpan;
+        for (var i = 0; i < rules.Length; i++)
+        {
+            var rule = rules[i];
+            var scopeId = ScopeIdOf(rule.Scope, to);
+            var key = (((ulong)patient << 32) | unchecked((uint)scopeId)) + 1;
+            KeyTable table;
+            KeyTable.Place place;
+            try
+            {
+                table = DayOf(toDay).Table(rule.Scope, rule.MaxPerDay, _firstBits);
+                table.GetOrAdd(key, out place);
+            }
+            catch
+            {
+                Abort(ref taken);
+                Commit(ref moved, fromClaim);
+                throw;
+            }
+
+            if (toDay == fromDay && scopeId == ScopeIdOf(rule.Scope, from))
+            {
+                var own = TryTakeEntryOf(place, table.PayloadLength, fromClaim);
+                if (own >= 0)
+                {
+                    moved.Add(place, own);
+                    continue;
+                }
+            }
+
+            var entry = TryTakeEntry(place, table.PayloadLength, toDay, nowTicks);
+            if (entry < 0)
+            {
+                Abort(ref taken);
+                Commit(ref moved, fromClaim);
+                return false;
+            }
+
+            taken.Add(place, entry);
+        }
+
+        return true;
+    }
+
+    private static int ScopeIdOf(QuotaScope scope, ProviderEntry provider) => scope switch
+    {
+        QuotaScope.Provider => provider.Id.Value,
+        QuotaScope.Clinic => provider.Clinic.Id.Value,
+        _ => provider.Clinic.Facility.Value,
+    };
+
+    private static int TryTakeEntryOf(KeyTable.Place place, int length, long claim)
+    {
+        for (var i = 0; i < length; i++)
+        {
+            // Names the moved claim → pending: one CAS wins (two movers of one appointment, or a claimer that judged it
+            // dead, race on the same value); the winner holds the appointment's place in this scope for the move.
+            if (Interlocked.CompareExchange(ref place.Payload(i), Pending, claim) == claim)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+}
