@@ -191,6 +191,7 @@ public sealed partial class InMemorySlotEngine
             _audit.Append(new AuditRecord(0, AuditAction.Release, current.Calendar, current.Slots, current.Seat, current.Token, current.Patient, false, null, target.Actor, target.Channel, at));
         }
 
+        OfferFreed(current.Calendar, Options.TimeProvider.GetTimestamp()); // the old slots go to the waitlist, as any release
         return RescheduleResult.Success(moved2, current);
     }
 

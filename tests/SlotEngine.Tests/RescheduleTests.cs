@@ -180,7 +180,8 @@ public sealed class RescheduleTests
                         current = holder.Value;
                     }
 
-                    if (t < 2 && random.Next(100) == 0)
+                    // Cancels only once a move has happened, so that every round races moves (a loaded machine may run the cancelling threads first).
+                    if (t < 2 && Volatile.Read(ref moves) > 0 && random.Next(100) == 0)
                     {
                         if (engine.TryRelease(current).Succeeded)
                         {
@@ -294,17 +295,25 @@ public sealed class RescheduleTests
             current = engine.TryReschedule(current, current.Calendar == a ? toB : toA).Reservation; // warm up
         }
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        var moved = 0;
-        for (var i = 0; i < 1_000; i++)
+        // Up to three windows of 1,000 moves: the runtime's one-off work (a method's tier-up, a lazily made static) may land
+        // in a window on a loaded machine, so the steady state is a window that allocates nothing.
+        var allocated = new List<long>();
+        for (var window = 0; window < 3 && (allocated.Count == 0 || allocated[^1] != 0); window++)
         {
-            var result = engine.TryReschedule(current, current.Calendar == a ? toB : toA);
-            moved += result.Succeeded ? 1 : 0;
-            current = result.Reservation;
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var moved = 0;
+            for (var i = 0; i < 1_000; i++)
+            {
+                var result = engine.TryReschedule(current, current.Calendar == a ? toB : toA);
+                moved += result.Succeeded ? 1 : 0;
+                current = result.Reservation;
+            }
+
+            allocated.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(1_000, moved);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Equal(1_000, moved);
+        Assert.Equal(0, allocated[^1]);
     }
 
     private static int LiveClaims(InMemorySlotEngine engine, PatientKey patient, DateOnly[] days)

@@ -299,7 +299,7 @@ public sealed partial class RedisSlotEngine
         if (answer.Status == ClaimScriptStatus.Ok)
         {
             // Laid into the read model as ClaimAsync does (a reload only when expired holds were reclaimed on the way).
-            EndOwnWrite(target.Calendar, answer.Version, answer.Reclaimed ? default : new FeedDelta(FeedOp.Claim, answer.Seat, target.Slots.First, target.Slots.Length, answer.Token, target.Patient, answer.HoldExpiryMs));
+            EndOwnWrite(target.Calendar, answer.Version, new FeedDelta(FeedOp.Claim, answer.Seat, target.Slots.First, target.Slots.Length, answer.Token, target.Patient, answer.HoldExpiryMs));
         }
         else
         {
@@ -327,6 +327,7 @@ public sealed partial class RedisSlotEngine
         var settled = await SettleAsync(fromKeys, intentKey, current.Calendar, "commit", result, (int)target.Actor, cancellationToken, current).ConfigureAwait(false);
         if (settled == "done")
         {
+            await OfferFreedAsync(current.Calendar, Options.TimeProvider.GetTimestamp()).ConfigureAwait(false); // the old slots go to the waitlist, as any release
             return RescheduleResult.Success(moved, current);
         }
 
@@ -474,8 +475,10 @@ public sealed partial class RedisSlotEngine
             return null;
         }
 
-        RedisKey[] keys = [_keys.BarKey(target.Patient), _keys.ActiveKey(target.Patient), _keys.QuotaKey(target.Patient, to.Day)];
-        var args = new List<RedisArgument>(11 + (2 * rules.Count))
+        // The layout of AdmissionOf: the rate's place holds the bar's key, never touched (a move is not a claim attempt).
+        var bar = _keys.BarKey(target.Patient);
+        RedisKey[] keys = [bar, _keys.ActiveKey(target.Patient), _keys.QuotaKey(target.Patient, to.Day), bar];
+        var args = new List<RedisArgument>(13 + (2 * rules.Count))
         {
             nonce,
             StoreKeys.CalendarRef(target.Calendar),
@@ -485,7 +488,9 @@ public sealed partial class RedisSlotEngine
             cap,
             cap == 0 ? 0 : UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(Today.AddDays(_readModel.Rules.BookingHorizonDays + 2), Options.TimeZone)),
             UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(to.Day.AddDays(2), Options.TimeZone)),
+            0, // no call limit
             0,
+            0, // no admission rate
             0,
             rules.Count,
         };
