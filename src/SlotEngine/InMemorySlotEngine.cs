@@ -43,6 +43,7 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
         _rules = new BookingRules(Options);
         _idempotencyRetentionTicks = Options.IdempotencyRetention.Ticks;
         _audit = _rules.Audit ? new AuditLog() : null;
+        _lapses = Options.Approval.IsEnabled ? new ApprovalLapses(this) : null;
     }
 
     /// <inheritdoc />
@@ -91,7 +92,7 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
     private bool InBookingWindow(DateOnly day, DateOnly today) => _rules.IsInBookingWindow(day, today);
 
     private DayLayout LayoutFor(DayTemplate template, DateOnly day) =>
-        _layouts.GetOrAdd((template, day), static (key, self) => new DayLayout(key.Template, key.Day, self._zone, self.Options.ExpectedClaimsPerDay), this);
+        _layouts.GetOrAdd((template, day), static (key, self) => new DayLayout(key.Template, key.Day, self._zone, self.Options.ExpectedClaimsPerDay) { ApprovalLapses = self._lapses }, this);
 
     private Calendar RequireCalendar(CalendarKey key)
     {

@@ -53,6 +53,7 @@ for l = 0, cap - 1 do
         local c = parse(v)
         if c.kind == 'h' and c.expiry <= now then
           remove_claim(free, claims, wpl, l, c, 0, 0)
+          lapse(nonces, audit, l, c, now)
           reclaimed = true
         else
           ok = false
@@ -86,6 +87,7 @@ if tonumber(ARGV[7]) > 0 then
 elseif now < tonumber(ARGV[19] or '0') then
   kind = 'h'
   expiry = tonumber(ARGV[20])
+  mark_unapproved(nonces, token)
 end
 local value = token .. '|' .. kind .. '|' .. first .. '|' .. len .. '|' .. ARGV[6] .. '|' .. expiry
 for s = first, first + len - 1 do

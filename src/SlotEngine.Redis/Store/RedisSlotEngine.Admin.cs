@@ -349,31 +349,6 @@ public sealed partial class RedisSlotEngine
 
     /// <inheritdoc />
     /// <remarks>Sweeps the calendars this node holds (by Redis's clock). Quota and idempotency records need no sweep: they carry Redis TTLs.</remarks>
-    public async ValueTask<IReadOnlyList<Reservation>> SweepExpiredHoldsAsync(CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        var sweeps = new List<(CalendarKey Key, Task<RedisReply> Reply)>();
-        foreach (var key in _readModel.Keys())
-        {
-            var keys = _keys.For(key);
-            sweeps.Add((key, EvalAsync(StoreScripts.Sweep, CalendarKeys(keys), FeedArgs(keys), cancellationToken).AsTask()));
-        }
-
-        var reclaimed = new List<Reservation>();
-        foreach (var (key, task) in sweeps)
-        {
-            var reply = await task.ConfigureAwait(false);
-            if (reply.Count > 1)
-            {
-                _feed.ObserveOwn(key, reply[0].AsInt64());
-            }
-
-            for (var i = 1; i < reply.Count; i++)
-            {
-                reclaimed.Add(StoredClaim.ParseRemoved(key, reply[i].AsString()!, out _));
-            }
-        }
-
-        return reclaimed;
-    }
+    public async ValueTask<IReadOnlyList<Reservation>> SweepExpiredHoldsAsync(CancellationToken cancellationToken = default) =>
+        (await SweepAsync(cancellationToken).ConfigureAwait(false)).All;
 }

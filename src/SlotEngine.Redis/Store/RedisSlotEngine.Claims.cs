@@ -183,42 +183,8 @@ public sealed partial class RedisSlotEngine
     }
 
     /// <inheritdoc />
-    public async ValueTask<ClaimResult> ConfirmAsync(Reservation reservation, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        if (await ResolveAsync(reservation).ConfigureAwait(false) is null)
-        {
-            return ClaimResult.Failed(ClaimStatus.Stale);
-        }
-
-        var keys = _keys.For(reservation.Calendar);
-        var link = _redis.NextDurable();
-        var reply = await OwnWriteAsync(reservation.Calendar, () => _redis.EvalShaAsync(
-            link,
-            StoreScripts.Confirm,
-            AuditedKeys(keys),
-            FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, Hex(reservation.Patient)),
-            cancellationToken)).ConfigureAwait(false);
-        var answer = ChangeScriptReply.Parse(reply);
-        EndOwnWrite(
-            reservation.Calendar,
-            answer.Version,
-            (from, to) => _readModel.ApplyConfirm(reservation.Calendar, from, to, reservation.Seat, reservation.Slots.First, reservation.Token));
-        switch (answer.Status)
-        {
-            case ChangeScriptStatus.Ok:
-
-                var booked = reservation with { HoldExpiresAt = null };
-                await WaitForReplicasAsync(link, keys, booked, touch: answer.Version == 0, cancellationToken).ConfigureAwait(false);
-                return ClaimResult.Success(booked);
-            case ChangeScriptStatus.Expired:
-                return ClaimResult.Failed(ClaimStatus.HoldExpired);
-            default:
-                // As in memory: a stale hold whose expiry has passed (by Redis's clock) reads as expired.
-                var now = UnixMs.ToDateTimeOffset(answer.NowMs);
-                return ClaimResult.Failed(reservation.HoldExpiresAt is { } expiry && expiry <= now ? ClaimStatus.HoldExpired : ClaimStatus.Stale);
-        }
-    }
+    public ValueTask<ClaimResult> ConfirmAsync(Reservation reservation, CancellationToken cancellationToken = default) =>
+        ConfirmOrApproveAsync(reservation, approve: false, cancellationToken);
 
     /// <inheritdoc />
     public ValueTask<ClaimResult> ReleaseAsync(Reservation reservation, CancellationToken cancellationToken = default) =>

@@ -73,6 +73,24 @@ public sealed class BookingRules
         return nowTicks < neededBefore ? deadline : 0;
     }
 
+    /// <summary>
+    /// The approval deadline a hold of <paramref name="day"/> confirmed at <paramref name="nowTicks"/> takes, in UTC ticks: a
+    /// confirmed hold far enough ahead becomes an unapproved booking, as a direct booking does. 0 when it needs none.
+    /// </summary>
+    /// <param name="day">The calendar's day.</param>
+    /// <param name="nowTicks">Now, UTC ticks.</param>
+    /// <returns>The deadline, or 0.</returns>
+    public long ApprovalDeadlineOfConfirm(DateOnly day, long nowTicks)
+    {
+        if (_approvalDaysAhead == 0)
+        {
+            return 0;
+        }
+
+        var (neededBefore, deadline) = ApprovalOf(day);
+        return nowTicks < neededBefore ? deadline : 0;
+    }
+
     private readonly PatientAttributes _barExempt;
 
     /// <summary>Throws unless <paramref name="outcome"/> is a defined <see cref="AppointmentOutcome"/>.</summary>
