@@ -50,6 +50,19 @@ internal sealed class ActiveLedger
     {
         segment = SegmentOf(patientIndex);
         var first = (int)(patientIndex & (SegmentSize - 1)) * _limit;
+
+        // First pass: a free entry, with no calendar read. Most claims find one (a patient below the cap), so the cap
+        // costs one cache line and one CAS; the liveness of the patient's claims is judged only when none is free.
+        for (var i = first; i < first + _limit; i++)
+        {
+            var state = Volatile.Read(ref segment.States[i]);
+            if ((state & (PendingBit | ClaimBit)) == 0 && TryPend(segment, i, state))
+            {
+                return i;
+            }
+        }
+
+        // Second pass: every entry was used when read; take one whose claim is dead (or that was freed meanwhile).
         for (var i = first; i < first + _limit; i++)
         {
             while (true)
@@ -60,10 +73,7 @@ internal sealed class ActiveLedger
                     break;
                 }
 
-                // Free or dead → pending, version + 1: exactly one claimer wins this entry (the CAS fails if
-                // anyone took, committed or freed it since `state` was read).
-                var pending = PendingBit | ((((state >> VersionShift) + 1) & VersionMask) << VersionShift);
-                if (Interlocked.CompareExchange(ref segment.States[i], pending, state) == state)
+                if (TryPend(segment, i, state))
                 {
                     return i;
                 }
@@ -71,6 +81,14 @@ internal sealed class ActiveLedger
         }
 
         return -1;
+    }
+
+    // Free or dead → pending, version + 1: exactly one claimer wins this entry (the CAS fails if anyone took,
+    // committed or freed it since `state` was read).
+    private static bool TryPend(Segment segment, int entry, long state)
+    {
+        var pending = PendingBit | ((((state >> VersionShift) + 1) & VersionMask) << VersionShift);
+        return Interlocked.CompareExchange(ref segment.States[entry], pending, state) == state;
     }
 
     /// <summary>The claim happened: the entry now names it (calendar first, then the state, published).</summary>
