@@ -58,6 +58,7 @@ internal static class LoadRun
             Actors = settings.Rules ? ActorPolicy.Mhrs : ActorPolicy.None,
             MaxActiveAppointments = settings.Rules ? LifecycleMix.MhrsActiveCap : 0,
             Bars = settings.Rules ? BarPolicy.Mhrs : BarPolicy.None,
+            Approval = settings.Rules ? ApprovalPolicy.Mhrs : ApprovalPolicy.None,
         };
         var (engines, error) = await Backends.CreateNodesAsync(settings, options, w => output.Line("warning: " + w), cancellationToken).ConfigureAwait(false);
         if (engines is null)
@@ -206,6 +207,8 @@ internal static class LoadRun
         var lifecycle = settings.Rules
             ? await LifecycleCheck.RunAsync(engine, workers.Select(w => w.Lifecycle!).ToArray(), workers.SelectMany(w => w.Ledger.Entries).ToArray(), options, CancellationToken.None).ConfigureAwait(false)
             : LifecycleTotals.Off;
+        var scenarioEnd = clock.GetUtcNow(); // before the approval check moves the clock past the deadlines
+        lifecycle = await ApprovalCheck.ApplyAsync(engine, clock, workers.SelectMany(w => w.Ledger.Entries).ToArray(), lifecycle, CancellationToken.None).ConfigureAwait(false);
         check.Stop();
         var stats = WorkerStats.Merge(workers.Select(w => w.Stats), timeline.Totals);
         var redis = probe?.Result(
@@ -226,7 +229,7 @@ internal static class LoadRun
             SetupSeconds = setup.Elapsed.TotalSeconds,
             ElapsedSeconds = elapsed.TotalSeconds,
             CheckSeconds = check.Elapsed.TotalSeconds,
-            ScenarioTime = (clock.Start, clock.GetUtcNow()),
+            ScenarioTime = (clock.Start, scenarioEnd),
             CancelsPending = workers.Sum(w => (long)w.CancelsPending),
             Scale = (map.FacilityCity.Count, map.ClinicFacility.Count, citizens.Count),
             LargestGroup = map.LargestGroup,
