@@ -44,6 +44,12 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
         _idempotencyRetentionTicks = Options.IdempotencyRetention.Ticks;
         _audit = _rules.Audit ? new AuditLog() : null;
         _lapses = Options.Approval.IsEnabled ? new ApprovalLapses(this) : null;
+        if (_rules.MaxActiveAppointments > 0 && Options.ExpectedPatients > 0)
+        {
+            // As the directory is sized for the expected patients up front, so is the cap's ledger: the load measures
+            // claims, not the first claims of each 65,536 patient indexes allocating their segment.
+            InitActive().Prepare(_patients.Capacity);
+        }
     }
 
     /// <inheritdoc />
