@@ -58,7 +58,9 @@ internal static class LoadRun
             Actors = settings.Rules ? ActorPolicy.Mhrs : ActorPolicy.None,
             MaxActiveAppointments = settings.Rules ? LifecycleMix.MhrsActiveCap : 0,
             Bars = settings.Rules ? BarPolicy.Mhrs : BarPolicy.None,
-            Approval = settings.Rules ? ApprovalPolicy.Mhrs : ApprovalPolicy.None,
+            // Not across load processes: node 0's cross-process recount counts booked seats, and a Redis read model
+            // cannot tell another process's unapproved booking from a hold (docs/load-generator.md).
+            Approval = settings.Rules && settings.NodeCount == 1 ? ApprovalPolicy.Mhrs : ApprovalPolicy.None,
         };
         var (engines, error) = await Backends.CreateNodesAsync(settings, options, w => output.Line("warning: " + w), cancellationToken).ConfigureAwait(false);
         if (engines is null)
