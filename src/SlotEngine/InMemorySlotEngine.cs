@@ -48,7 +48,7 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
         _prepareQuotaDays = Options.ExpectedClaimsPerDay > 0;
         _rules = new BookingRules(Options);
         _idempotencyRetentionTicks = Options.IdempotencyRetention.Ticks;
-        _audit = _rules.Audit ? new AuditLog() : null;
+        _audit = _rules.Audit ? new AuditLog(forReadModel ? 0 : Options.ExpectedAuditRecords) : null;
         _lapses = Options.Approval.IsEnabled ? new ApprovalLapses(this) : null;
         if (_rules.MaxActiveAppointments > 0 && Options.ExpectedPatients > 0 && !forReadModel)
         {

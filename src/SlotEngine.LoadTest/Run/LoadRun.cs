@@ -55,6 +55,7 @@ internal static class LoadRun
             ExpectedPatients = settings.Citizens,
             ExpectedClaimsPerDay = (int)Math.Min(50_000_000, ExpectedClaims(settings) / Math.Max(1, settings.DaysOpen)),
             Audit = settings.Rules,
+            ExpectedAuditRecords = settings.Rules ? (int)Math.Min(100_000_000, ExpectedClaims(settings) * 2) : 0, // about 2.2 a booking
             Actors = settings.Rules ? ActorPolicy.Mhrs : ActorPolicy.None,
             MaxActiveAppointments = settings.Rules ? LifecycleMix.MhrsActiveCap : 0,
             Bars = settings.Rules ? BarPolicy.Mhrs : BarPolicy.None,

@@ -31,7 +31,18 @@ internal sealed class AuditLog
     private Segment _tail;
     private long _next;
 
-    public AuditLog() => _tail = _head;
+    /// <summary>Creates a log with segments for <paramref name="expectedRecords"/> linked up front (see <see cref="SlotEngineOptions.ExpectedAuditRecords"/>).</summary>
+    /// <param name="expectedRecords">Records expected (0: one segment, then grow).</param>
+    public AuditLog(int expectedRecords = 0)
+    {
+        _tail = _head;
+        var last = _head;
+        while (last.Start + SegmentSize < expectedRecords)
+        {
+            last.Next = new Segment(last.Start + SegmentSize); // before the log is shared: no CAS needed
+            last = last.Next;
+        }
+    }
 
     /// <summary>How many positions have been handed out (records appended or being appended).</summary>
     public long Count => Volatile.Read(ref _next);
