@@ -298,6 +298,8 @@ local function rush_seats(cap, mode, release_ms, now)
     return cap - 1, 0, -1
   end
   return 0, cap - 1 - m, 1
+end
+
 -- Approval (issue 11, docs/lifecycle.md): a booking that awaits approval is a hold ('h') whose expiry is its approval
 -- deadline, marked by the field 'u<token>' in the calendar's nonces hash (KEYS[4]; a calendar's tokens are unique, so a
 -- marker never names another claim). Every reclaim of an expired hold therefore releases an unapproved booking at its

@@ -464,7 +464,7 @@ public sealed partial class RedisSlotEngine
     /// The admission a move's target needs beyond its re-pointed entries (<c>admission_check</c> in <c>lib.lua</c>, run by
     /// <c>admit.lua</c> on the patient's tag): the bar on the target's branch, the cap (<paramref name="cap"/>, 0 when
     /// the moved claim's entry was re-pointed) and the quota rules of another scope or day, under the move's nonce on the
-    /// target day's entries. No call limit: a move is not a new claim. Null when nothing applies.
+    /// target day's entries. No call limit and no admission rate: a move is not a new claim. Null when nothing applies.
     /// </summary>
     private Admission? MoveAdmissionOf(in ClaimRequest target, ReadModelCalendar to, string nonce, int cap, List<QuotaRule> rules)
     {
@@ -474,8 +474,10 @@ public sealed partial class RedisSlotEngine
             return null;
         }
 
-        RedisKey[] keys = [_keys.BarKey(target.Patient), _keys.ActiveKey(target.Patient), _keys.QuotaKey(target.Patient, to.Day)];
-        var args = new List<RedisArgument>(11 + (2 * rules.Count))
+        // The rate's key is the bar's (on the same tag, never touched): a move is not an attempt the admission rate counts.
+        var bar = _keys.BarKey(target.Patient);
+        RedisKey[] keys = [bar, _keys.ActiveKey(target.Patient), _keys.QuotaKey(target.Patient, to.Day), bar];
+        var args = new List<RedisArgument>(13 + (2 * rules.Count))
         {
             nonce,
             StoreKeys.CalendarRef(target.Calendar),
@@ -485,7 +487,9 @@ public sealed partial class RedisSlotEngine
             cap,
             cap == 0 ? 0 : UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(Today.AddDays(_readModel.Rules.BookingHorizonDays + 2), Options.TimeZone)),
             UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(to.Day.AddDays(2), Options.TimeZone)),
+            0, // no call limit
             0,
+            0, // no admission rate
             0,
             rules.Count,
         };
