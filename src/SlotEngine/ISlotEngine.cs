@@ -46,25 +46,27 @@ public interface ISlotEngine
     /// <returns>The reservation, or why not.</returns>
     ValueTask<ClaimResult> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken = default);
 
-    /// <summary>Turns a live hold into a booking. Confirming an already confirmed reservation succeeds again.</summary>
+    /// <summary>
+    /// Turns a live hold into a booking. Confirming an already confirmed reservation succeeds again. Under
+    /// <see cref="SlotEngineOptions.Approval"/>, a hold whose day is far enough ahead becomes an unapproved booking instead,
+    /// and confirming an unapproved booking leaves it unapproved: the result then succeeds with the approval deadline as
+    /// <see cref="Reservation.HoldExpiresAt"/> (only <see cref="ApproveAsync"/> approves).
+    /// </summary>
     /// <param name="reservation">The hold's reservation.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>The booking, or why not (expired, stale).</returns>
+    /// <returns>The booking (or the unapproved booking, with its deadline), or why not (expired, stale).</returns>
     ValueTask<ClaimResult> ConfirmAsync(Reservation reservation, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Approves a booking that awaits approval (<see cref="SlotEngineOptions.Approval"/>: a direct booking made well ahead,
-    /// returned with its deadline as <see cref="Reservation.HoldExpiresAt"/>): it becomes a plain booking, to which the
-    /// patient cancel cutoff applies. Approving again succeeds again. An approval is a confirm (recorded as one in the audit stream).
+    /// Approves a booking that awaits approval (<see cref="SlotEngineOptions.Approval"/>: a booking made well ahead, directly
+    /// or by confirming a hold, returned with its deadline as <see cref="Reservation.HoldExpiresAt"/>): it becomes a plain
+    /// booking, to which the patient cancel cutoff applies. Approving again succeeds again; approving a live hold books it
+    /// at once. <see cref="ConfirmAsync"/> never approves. Audited as <see cref="AuditAction.Approve"/>.
     /// </summary>
     /// <param name="reservation">The unapproved booking's reservation.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The booking; <see cref="ClaimStatus.ApprovalLapsed"/> when its deadline has passed (its slots were offered again); <see cref="ClaimStatus.Stale"/> for a token or patient that does not own it.</returns>
-    async ValueTask<ClaimResult> ApproveAsync(Reservation reservation, CancellationToken cancellationToken = default)
-    {
-        var confirmed = await ConfirmAsync(reservation, cancellationToken).ConfigureAwait(false);
-        return confirmed.Status == ClaimStatus.HoldExpired ? ClaimResult.Failed(ClaimStatus.ApprovalLapsed) : confirmed;
-    }
+    ValueTask<ClaimResult> ApproveAsync(Reservation reservation, CancellationToken cancellationToken = default);
 
     /// <summary>Releases a hold or a booking with no cutoff (the system's own undo; for a patient's cancel use <see cref="CancelAsync"/>).</summary>
     /// <param name="reservation">The reservation.</param>
@@ -178,4 +180,12 @@ public interface ISlotEngine
     /// <exception cref="NotSupportedException">The implementation does not move appointments.</exception>
     ValueTask<RescheduleResult> RescheduleAsync(Reservation current, ClaimRequest target, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException(GetType().Name + " does not implement RescheduleAsync.");
+
+    /// <summary>
+    /// Frees expired holds and unapproved bookings past their approval deadline (<see cref="SlotEngineOptions.Approval"/>) now
+    /// instead of lazily, and says which, apart (<see cref="SweepExpiredHoldsAsync"/> lists both together).
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>What was released.</returns>
+    ValueTask<SweepResult> SweepAsync(CancellationToken cancellationToken = default);
 }

@@ -40,7 +40,7 @@ public sealed partial class InMemorySlotEngine
         ArgumentNullException.ThrowIfNull(template);
         ArgumentOutOfRangeException.ThrowIfNegative(expectedClaims);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(expectedClaims, 50_000_000);
-        _layouts.GetOrAdd((template, day), static (key, state) => new DayLayout(key.Template, key.Day, state.Zone, state.Claims), (Zone: _zone, Claims: expectedClaims));
+        _layouts.GetOrAdd((template, day), static (key, state) => new DayLayout(key.Template, key.Day, state.Zone, state.Claims) { ApprovalLapses = state.Lapses }, (Zone: _zone, Claims: expectedClaims, Lapses: _lapses));
         _quotas.Prepare(Options.Quotas, day, expectedClaims);
     }
 
@@ -119,12 +119,18 @@ public sealed partial class InMemorySlotEngine
     /// Reclaims every expired hold now (they would otherwise be taken lazily by the next claim that
     /// meets them), and forgets quota records of past days and idempotency keys past retention.
     /// </summary>
-    /// <returns>The holds reclaimed.</returns>
+    /// <returns>The holds reclaimed (unapproved bookings past their deadline included; <see cref="Sweep"/> reports them apart).</returns>
     public IReadOnlyList<Reservation> SweepExpiredHolds()
+    {
+        var reclaimed = new List<Reservation>();
+        SweepInto(reclaimed, reclaimed);
+        return reclaimed;
+    }
+
+    private void SweepInto(List<Reservation> reclaimed, List<Reservation> unapproved)
     {
         var now = NowTicks();
         var removed = new List<RemovedClaim>();
-        var reclaimed = new List<Reservation>();
         foreach (var provider in Directory.AllProviders())
         {
             foreach (var calendar in provider.OpenCalendars())
@@ -138,7 +144,7 @@ public sealed partial class InMemorySlotEngine
                 calendar.ReclaimExpiredHolds(now, removed);
                 foreach (var claim in removed)
                 {
-                    reclaimed.Add(ToReservation(calendar, claim));
+                    (claim.AwaitedApproval ? unapproved : reclaimed).Add(ToReservation(calendar, claim));
                 }
             }
         }
@@ -161,7 +167,12 @@ public sealed partial class InMemorySlotEngine
         }
 
         _idempotency.Purge(now, _idempotencyRetentionTicks);
+
+        // Both kinds freed their slots: the waitlist is offered them alike.
         OfferFreed(reclaimed);
-        return reclaimed;
+        if (!ReferenceEquals(unapproved, reclaimed))
+        {
+            OfferFreed(unapproved);
+        }
     }
 }

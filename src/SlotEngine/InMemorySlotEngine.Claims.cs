@@ -69,7 +69,7 @@ public sealed partial class InMemorySlotEngine
         long token;
         try
         {
-            status = ClaimSeats(calendar, request, patient, expiry, now, out seat, out token);
+            status = ClaimSeats(calendar, request, patient, expiry, now, out seat, out token, awaitsApproval: request.HoldFor is null);
         }
         catch
         {
@@ -93,11 +93,18 @@ public sealed partial class InMemorySlotEngine
             expiry == 0 ? null : new DateTimeOffset(expiry, TimeSpan.Zero)));
     }
 
-    /// <summary>Turns a live hold into a booking; confirming a booking with the same token succeeds again.</summary>
+    /// <summary>
+    /// Turns a live hold into a booking; confirming a booking with the same token succeeds again. Under
+    /// <see cref="SlotEngineOptions.Approval"/> a hold whose day is far enough ahead becomes an unapproved booking instead,
+    /// and an unapproved booking stays one: the result then carries its approval deadline as
+    /// <see cref="Reservation.HoldExpiresAt"/> (only <see cref="TryApprove"/> approves it).
+    /// </summary>
     /// <param name="reservation">The hold's reservation.</param>
-    /// <returns>The booking, or HoldExpired / Stale (Stale also when the claim with this token is another patient's).</returns>
+    /// <returns>The booking (or the unapproved booking), or HoldExpired / Stale (Stale also when the claim with this token is another patient's).</returns>
     /// <exception cref="SlotEngineArgumentException">The reservation is the default value, or names slots or a seat outside its calendar.</exception>
-    public ClaimResult TryConfirm(in Reservation reservation)
+    public ClaimResult TryConfirm(in Reservation reservation) => ConfirmOrApprove(reservation, approve: false);
+
+    private ClaimResult ConfirmOrApprove(in Reservation reservation, bool approve)
     {
         var calendar = ResolveReservation(reservation, out var notThisCalendars, tokensIssuedHere: true);
         if (calendar is null && !notThisCalendars)
@@ -108,33 +115,45 @@ public sealed partial class InMemorySlotEngine
         var now = NowTicks();
         // A patient the directory has no index for owns no claim; one whose index is not the claim's is
         // another patient's reservation moved onto this claim (tokens repeat across calendars): Stale.
+        long awaitsUntil = 0;
         var status = calendar is null || !_patients.TryFind(reservation.Patient, out var patient)
             ? ClaimStatus.Stale
-            : calendar.Confirm(reservation.Seat, reservation.Slots.First, reservation.Token, patient, now);
+            : calendar.Confirm(
+                reservation.Seat,
+                reservation.Slots.First,
+                reservation.Token,
+                patient,
+                now,
+                approve ? Calendar.ApproveNow : _rules.ApprovalDeadlineOfConfirm(calendar.Day, now),
+                out awaitsUntil);
         if (status == ClaimStatus.Stale && reservation.HoldExpiresAt is { } expiry && expiry.UtcTicks <= now)
         {
             status = ClaimStatus.HoldExpired;
         }
 
-        if (status == ClaimStatus.Succeeded)
+        if (status != ClaimStatus.Succeeded)
         {
-            AuditTransition(AuditAction.Confirm, reservation, Actor.Patient, now);
+            return ClaimResult.Failed(approve && status == ClaimStatus.HoldExpired ? ClaimStatus.ApprovalLapsed : status);
         }
 
-        return status == ClaimStatus.Succeeded
-            ? ClaimResult.Success(reservation with { HoldExpiresAt = null })
-            : ClaimResult.Failed(status);
+        var result = reservation with { HoldExpiresAt = awaitsUntil == 0 ? null : new DateTimeOffset(awaitsUntil, TimeSpan.Zero) };
+        if (_audit is not null && !(awaitsUntil != 0 && reservation.HoldExpiresAt?.UtcTicks == awaitsUntil))
+        {
+            // A confirm that leaves the claim as it was (an unapproved booking confirmed again) changes nothing: no record.
+            _audit.Append(new AuditRecord(0, approve ? AuditAction.Approve : AuditAction.Confirm, result.Calendar, result.Slots, result.Seat, result.Token, result.Patient, awaitsUntil == 0, result.HoldExpiresAt, Actor.Patient, BookingChannel.Web, new DateTimeOffset(now, TimeSpan.Zero)));
+        }
+
+        return ClaimResult.Success(result);
     }
 
-    /// <summary>Approves a booking that awaits approval (<see cref="SlotEngineOptions.Approval"/>); approving again succeeds again.</summary>
+    /// <summary>
+    /// Approves a booking that awaits approval (<see cref="SlotEngineOptions.Approval"/>): it becomes a plain booking;
+    /// approving a booking again succeeds again, and approving a live hold books it at once.
+    /// </summary>
     /// <param name="reservation">The unapproved booking's reservation.</param>
     /// <returns>The booking, or ApprovalLapsed (its deadline has passed) / Stale.</returns>
     /// <exception cref="SlotEngineArgumentException">The reservation is the default value, or names slots or a seat outside its calendar.</exception>
-    public ClaimResult TryApprove(in Reservation reservation)
-    {
-        var confirmed = TryConfirm(reservation);
-        return confirmed.Status == ClaimStatus.HoldExpired ? ClaimResult.Failed(ClaimStatus.ApprovalLapsed) : confirmed;
-    }
+    public ClaimResult TryApprove(in Reservation reservation) => ConfirmOrApprove(reservation, approve: true);
 
     /// <summary>Releases a hold or booking, with no cutoff.</summary>
     /// <param name="reservation">The reservation.</param>

@@ -158,7 +158,7 @@ public sealed partial class InMemorySlotEngine : IAuditSource
         if (_audit is not null && result.Succeeded)
         {
             var r = result.Reservation;
-            _audit.Append(new AuditRecord(0, AuditAction.Claim, r.Calendar, r.Slots, r.Seat, r.Token, r.Patient, !request.IsHold, r.HoldExpiresAt, request.Actor, request.Channel, new DateTimeOffset(now, TimeSpan.Zero)));
+            _audit.Append(new AuditRecord(0, AuditAction.Claim, r.Calendar, r.Slots, r.Seat, r.Token, r.Patient, r.HoldExpiresAt is null, r.HoldExpiresAt, request.Actor, request.Channel, new DateTimeOffset(now, TimeSpan.Zero)));
         }
 
         return result;

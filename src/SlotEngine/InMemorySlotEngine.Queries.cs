@@ -23,7 +23,10 @@ public sealed partial class InMemorySlotEngine
                     raw.Status,
                     raw.Status is SlotStatus.Held or SlotStatus.Booked && raw.Token != 0 ? _patients.KeyAt(raw.Patient) : default,
                     raw.Token,
-                    raw.Status == SlotStatus.Held && raw.HoldExpiryTicks != long.MaxValue ? new DateTimeOffset(raw.HoldExpiryTicks, TimeSpan.Zero) : null);
+                    raw.Status == SlotStatus.Held && raw.HoldExpiryTicks != long.MaxValue ? new DateTimeOffset(raw.HoldExpiryTicks, TimeSpan.Zero) : null)
+                {
+                    AwaitsApproval = raw.AwaitsApproval,
+                };
             }
         }
 

@@ -47,19 +47,19 @@ public sealed partial class InMemorySlotEngine
             : ClaimStatus.Succeeded;
 
     /// <summary>The calendar step with reserved capacity: which seats the claim may try (see <see cref="ReservedCapacity"/>).</summary>
-    private ClaimStatus ClaimSeats(Calendar calendar, in ClaimRequest request, uint patient, long expiry, long now, out int seat, out long token)
+    private ClaimStatus ClaimSeats(Calendar calendar, in ClaimRequest request, uint patient, long expiry, long now, out int seat, out long token, bool awaitsApproval = false)
     {
         var reserved = _reserved;
         var first = request.Slots.First;
         var length = request.Slots.Length;
         if (reserved is null || !reserved.Touches(request.Slots) || now >= calendar.Layout.DayStartUtcTicks - reserved.ReleaseBefore.Ticks)
         {
-            return calendar.TryClaim(first, length, patient, expiry, now, out seat, out token);
+            return calendar.TryClaim(first, length, patient, expiry, now, out seat, out token, awaitsApproval);
         }
 
         if (reserved.IsPoolClaim(request))
         {
-            return calendar.TryClaimSeats(first, length, patient, expiry, now, calendar.Capacity, topDown: true, out seat, out token);
+            return calendar.TryClaimSeats(first, length, patient, expiry, now, calendar.Capacity, topDown: true, out seat, out token, awaitsApproval);
         }
 
         var open = calendar.Capacity - Math.Min(reserved.Seats, calendar.Capacity);
@@ -70,7 +70,7 @@ public sealed partial class InMemorySlotEngine
             return ClaimStatus.ReservedForPool;
         }
 
-        return calendar.TryClaimSeats(first, length, patient, expiry, now, open, topDown: false, out seat, out token);
+        return calendar.TryClaimSeats(first, length, patient, expiry, now, open, topDown: false, out seat, out token, awaitsApproval);
     }
 
     /// <summary>Whether a search must leave out reserved seats on a day: a reservation not yet released, and a searcher without its pool.</summary>

@@ -95,7 +95,7 @@ public sealed partial class InMemorySlotEngine
             return RescheduleResult.Failed(ClaimStatus.Barred);
         }
 
-        var expiry = TargetExpiry(from.Day, booked, heldUntil, to.Day, target, now);
+        var expiry = TargetExpiry(from.Day, booked, heldUntil, to.Day, target, now, out var awaitsApproval);
 
         // The cap: take over the entry naming the moved claim (or, if none does any more, take a fresh one as a claim does).
         ActiveLedger? ledger = null;
@@ -127,7 +127,7 @@ public sealed partial class InMemorySlotEngine
         {
             if (_quotas.TryAcquireForMove(Options.Quotas, patient, to.Provider, to.Day, from.Provider, from.Day, fromClaim, now, out taken, out moved))
             {
-                status = to.TryClaim(target.Slots.First, target.Slots.Length, patient, expiry, now, out seat, out token);
+                status = to.TryClaim(target.Slots.First, target.Slots.Length, patient, expiry, now, out seat, out token, awaitsApproval);
                 claimed = status == ClaimStatus.Succeeded;
             }
 
@@ -199,16 +199,20 @@ public sealed partial class InMemorySlotEngine
     /// What the target becomes (UTC ticks of a hold's expiry; 0 for a booking): a booking, or a booking awaiting approval
     /// (a hold expiring exactly at its day's approval deadline), is booked on the target as a direct booking made now, so
     /// the target day's approval rules apply (SlotEngine.Redis books it with the same claim script); a hold stays a hold,
-    /// until the moved hold expired or for the target's HoldFor.
+    /// until the moved hold expired or for the target's HoldFor. <paramref name="awaitsApproval"/>: the target is then an
+    /// unapproved booking (its head carries the approval bit, as a direct claim's does).
     /// </summary>
-    private long TargetExpiry(DateOnly fromDay, bool booked, long heldUntil, DateOnly toDay, in ClaimRequest target, long now)
+    private long TargetExpiry(DateOnly fromDay, bool booked, long heldUntil, DateOnly toDay, in ClaimRequest target, long now, out bool awaitsApproval)
     {
         var (_, deadline) = _rules.ApprovalOf(fromDay);
         if (booked || (deadline != 0 && heldUntil == deadline))
         {
-            return _rules.ApprovalDeadlineUtcTicks(target with { HoldFor = null }, toDay, now);
+            var expiry = _rules.ApprovalDeadlineUtcTicks(target with { HoldFor = null }, toDay, now);
+            awaitsApproval = expiry != 0;
+            return expiry;
         }
 
+        awaitsApproval = false;
         return target.HoldFor is { } ttl ? now + ttl.Ticks : heldUntil;
     }
 }

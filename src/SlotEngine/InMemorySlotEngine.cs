@@ -30,6 +30,12 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
     /// <param name="options">Settings; validated here. <see langword="null"/> for the defaults.</param>
     /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
     public InMemorySlotEngine(SlotEngineOptions? options = null)
+        : this(options, forReadModel: false)
+    {
+    }
+
+    /// <summary>Creates an engine; <paramref name="forReadModel"/> for a store's read model (<see cref="Stores.ReadModel"/>), which never claims, so no claim-side table is sized up front.</summary>
+    internal InMemorySlotEngine(SlotEngineOptions? options, bool forReadModel)
     {
         Options = options ?? new SlotEngineOptions();
         Options.Validate();
@@ -42,8 +48,15 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
         _prepareQuotaDays = Options.ExpectedClaimsPerDay > 0;
         _rules = new BookingRules(Options);
         _idempotencyRetentionTicks = Options.IdempotencyRetention.Ticks;
-        _audit = _rules.Audit ? new AuditLog() : null;
+        _audit = _rules.Audit ? new AuditLog(forReadModel ? 0 : Options.ExpectedAuditRecords) : null;
         InitRush();
+        _lapses = Options.Approval.IsEnabled ? new ApprovalLapses(this) : null;
+        if (_rules.MaxActiveAppointments > 0 && Options.ExpectedPatients > 0 && !forReadModel)
+        {
+            // As the directory is sized for the expected patients up front, so is the cap's ledger: the load measures
+            // claims, not the first claims of each 65,536 patient indexes allocating their segment.
+            InitActive().Prepare(_patients.Capacity);
+        }
     }
 
     /// <inheritdoc />
@@ -92,7 +105,7 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
     private bool InBookingWindow(DateOnly day, DateOnly today) => _rules.IsInBookingWindow(day, today);
 
     private DayLayout LayoutFor(DayTemplate template, DateOnly day) =>
-        _layouts.GetOrAdd((template, day), static (key, self) => new DayLayout(key.Template, key.Day, self._zone, self.Options.ExpectedClaimsPerDay), this);
+        _layouts.GetOrAdd((template, day), static (key, self) => new DayLayout(key.Template, key.Day, self._zone, self.Options.ExpectedClaimsPerDay) { ApprovalLapses = self._lapses }, this);
 
     private Calendar RequireCalendar(CalendarKey key)
     {

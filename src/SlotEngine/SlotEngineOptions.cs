@@ -142,6 +142,14 @@ public sealed class SlotEngineOptions
     /// </summary>
     public AdmissionRate Admission { get; set; } = AdmissionRate.None;
 
+    /// <summary>
+    /// How many audit records (<see cref="Audit"/>) the in-memory engine is expected to keep: its audit stream's segments
+    /// for that many are allocated when the engine is made (64 bytes a record), so that appending allocates nothing and
+    /// the collector never copies the stream up its generations during the load. More still fit (segments are added).
+    /// <value>The default is 0: segments of 512 records are allocated as the stream grows. Range 0 to 100,000,000.</value>
+    /// </summary>
+    public int ExpectedAuditRecords { get; set; }
+
     /// <summary>Checks every setting and names the first that is wrong.</summary>
     /// <exception cref="ArgumentException">A setting is out of range; the message names it.</exception>
     public void Validate()
@@ -224,6 +232,11 @@ public sealed class SlotEngineOptions
         if (ExpectedPatients < 0 || ExpectedPatients > 100_000_000)
         {
             throw new ArgumentOutOfRangeException(nameof(ExpectedPatients), ExpectedPatients, "SlotEngineOptions.ExpectedPatients must be from 0 to 100,000,000.");
+        }
+
+        if (ExpectedAuditRecords < 0 || ExpectedAuditRecords > 100_000_000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ExpectedAuditRecords), ExpectedAuditRecords, "SlotEngineOptions.ExpectedAuditRecords must be from 0 to 100,000,000.");
         }
 
         if (ExpectedClaimsPerDay < 0 || ExpectedClaimsPerDay > 50_000_000)

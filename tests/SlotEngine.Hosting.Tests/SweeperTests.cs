@@ -38,6 +38,38 @@ public sealed class SweeperTests
         await host.StopAsync();
     }
 
+    [Fact]
+    public async Task The_sweeper_counts_an_unapproved_booking_released_at_its_deadline_apart_from_expired_holds()
+    {
+        var time = new TimerWatchingTime(Seeds.Morning);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<TimeProvider>(time);
+        builder.Services.AddSlotEngine(o => o.Approval = ApprovalPolicy.Mhrs).AddExpiredHoldSweeper(o => o.Interval = TimeSpan.FromSeconds(30));
+        using var host = builder.Build();
+        using var metrics = new MetricRecorder(host.Services.GetRequiredService<IMeterFactory>());
+        var engine = host.Services.GetRequiredService<ISlotEngine>();
+        var patients = host.Services.GetRequiredService<PatientKeyHasher>();
+        await Seeds.SeedAsync(engine);
+        var day = Seeds.Tomorrow.AddDays(2);
+        await engine.PublishAsync(Seeds.Doctor, day, DayTemplate.Standard);
+        var calendar = new CalendarKey(Seeds.Doctor, day);
+        var booking = await engine.ClaimAsync(ClaimRequest.Book(calendar, SlotRange.Single(2), patients.KeyOf(Seeds.Citizen(1))));
+        Assert.NotNull(booking.Reservation.HoldExpiresAt); // awaits approval
+        await host.StartAsync();
+        await time.FirstTimerCreated.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var lapsed = metrics.WaitForAsync(m => m.Instrument == SlotEngineTelemetry.ApprovalsLapsed);
+        time.SetUtcNow(booking.Reservation.HoldExpiresAt!.Value + TimeSpan.FromSeconds(1));
+        time.Advance(TimeSpan.FromSeconds(30));
+        await lapsed.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(1, metrics.Of(SlotEngineTelemetry.ApprovalsLapsed).Sum(m => m.Value));
+        Assert.Equal(0, metrics.Of(SlotEngineTelemetry.HoldsExpired).Sum(m => m.Value));
+        Assert.Equal(SlotStatus.Free, (await engine.GetCalendarAsync(calendar))[2].Status);
+        await host.StopAsync();
+    }
+
     /// <summary>
     /// A <see cref="FakeTimeProvider"/> that also says when the first timer exists: the sweeper creates
     /// its timer on a background thread after <c>StartAsync</c> returns, and time advanced before that

@@ -34,6 +34,10 @@ public class LoadRunTests
         Assert.True(result.Lifecycle.NoShows > 0);
         Assert.InRange(result.Lifecycle.BarsApplied, 1, result.Lifecycle.NoShows);
         Assert.Equal(0, result.Lifecycle.RuleViolations);
+
+        // Approval: bookings left unapproved were released at their deadline (after the run), and none outlived it
+        // (rule_violations above); the scenario's end is the one before the check moved the clock.
+        Assert.True(result.Lifecycle.UnapprovedReleased > 0);
     }
 
     [Fact]
@@ -67,6 +71,7 @@ public class LoadRunTests
             Assert.Equal(result.Lifecycle.BarsApplied, root.GetProperty("bars_applied").GetInt64());
             Assert.Equal(result.Lifecycle.RefusedBarred, root.GetProperty("claims_refused_barred").GetInt64());
             Assert.Equal(0, root.GetProperty("rule_violations").GetInt64());
+            Assert.Equal(result.Lifecycle.UnapprovedReleased, root.GetProperty("unapproved_released").GetInt64());
 
             // What the load cost: allocation and CPU per booking, the collector's mode, setup by step.
             Assert.True(root.GetProperty("gc").GetProperty("allocated_bytes").GetInt64() > 0);

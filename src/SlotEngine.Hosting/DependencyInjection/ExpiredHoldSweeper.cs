@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace SlotEngine.Hosting;
 
 /// <summary>
-/// Calls <see cref="ISlotEngine.SweepExpiredHoldsAsync"/> every interval on a <see cref="PeriodicTimer"/>
+/// Calls <see cref="ISlotEngine.SweepAsync"/> (expired holds and lapsed approvals) every interval on a <see cref="PeriodicTimer"/>
 /// driven by the engine's time provider (so a test moves it by hand). A failed sweep is logged and the
 /// next one tried on time; the engine's own instrumentation counts and logs what each sweep freed.
 /// </summary>
@@ -29,7 +29,7 @@ internal sealed class ExpiredHoldSweeper(IServiceProvider services, IOptions<Exp
             {
                 try
                 {
-                    await engine.SweepExpiredHoldsAsync(stoppingToken).ConfigureAwait(false);
+                    await engine.SweepAsync(stoppingToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {

@@ -6,6 +6,7 @@ internal static class ActivityNames
     public const string Hold = "slotengine.hold";
     public const string Book = "slotengine.book";
     public const string Confirm = "slotengine.confirm";
+    public const string Approve = "slotengine.approve";
     public const string Release = "slotengine.release";
     public const string Cancel = "slotengine.cancel";
     public const string Publish = "slotengine.publish";
@@ -22,6 +23,7 @@ internal static class ActivityNames
         TagValues.Hold => Hold,
         TagValues.Book => Book,
         TagValues.Confirm => Confirm,
+        TagValues.Approve => Approve,
         TagValues.Release => Release,
         _ => Cancel,
     };

@@ -103,6 +103,41 @@ public sealed partial class InstrumentedSlotEngine
         return swept;
     }
 
+    /// <inheritdoc />
+    public async ValueTask<SweepResult> SweepAsync(CancellationToken cancellationToken = default)
+    {
+        using var activity = SlotEngineInstruments.ActivitySource.StartActivity(ActivityNames.Sweep);
+        SweepResult swept;
+        try
+        {
+            swept = await _inner.SweepAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Fail(activity, "sweep", ex);
+            throw;
+        }
+
+        activity?.SetTag("slotengine.holds.expired", swept.ExpiredHolds.Count);
+        activity?.SetTag("slotengine.approvals.lapsed", swept.UnapprovedReleased.Count);
+        if (swept.ExpiredHolds.Count > 0)
+        {
+            _instruments.HoldsExpired.Add(swept.ExpiredHolds.Count);
+        }
+
+        if (swept.UnapprovedReleased.Count > 0)
+        {
+            _instruments.ApprovalsLapsed.Add(swept.UnapprovedReleased.Count);
+        }
+
+        if (swept.ExpiredHolds.Count + swept.UnapprovedReleased.Count > 0)
+        {
+            Log.HoldsSwept(_logger, swept.ExpiredHolds.Count + swept.UnapprovedReleased.Count);
+        }
+
+        return swept;
+    }
+
     private void Displaced(string operation, CalendarKey calendar, BlockResult result)
     {
         if (result.Displaced.Count > 0)

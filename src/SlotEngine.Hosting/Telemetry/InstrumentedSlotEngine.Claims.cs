@@ -28,6 +28,17 @@ public sealed partial class InstrumentedSlotEngine
             cancellationToken);
 
     /// <inheritdoc />
+    public ValueTask<ClaimResult> ApproveAsync(Reservation reservation, CancellationToken cancellationToken = default) =>
+        TrackClaim(
+            TagValues.Approve,
+            _instruments.ConfirmDuration,
+            reservation.Calendar,
+            reservation.Slots,
+            reservation,
+            static (engine, state, ct) => engine.ApproveAsync(state, ct),
+            cancellationToken);
+
+    /// <inheritdoc />
     public ValueTask<ClaimResult> ReleaseAsync(Reservation reservation, CancellationToken cancellationToken = default) =>
         TrackClaim(
             TagValues.Release,

@@ -32,6 +32,7 @@ internal sealed class SlotEngineInstruments : IDisposable
         ReleaseDuration = Meter.CreateHistogram(SlotEngineTelemetry.ReleaseDuration, "s", "How long a release or cancel took.", advice: advice);
         QueryDuration = Meter.CreateHistogram(SlotEngineTelemetry.QueryDuration, "s", "How long a query took.", advice: advice);
         HoldsExpired = Meter.CreateCounter<long>(SlotEngineTelemetry.HoldsExpired, "{hold}", "Expired holds reclaimed by sweeps.");
+        ApprovalsLapsed = Meter.CreateCounter<long>(SlotEngineTelemetry.ApprovalsLapsed, "{booking}", "Unapproved bookings released at their approval deadline by sweeps.");
         ClaimsDisplaced = Meter.CreateCounter<long>(SlotEngineTelemetry.ClaimsDisplaced, "{claim}", "Holds and bookings removed by blocks and withdrawals.");
     }
 
@@ -51,6 +52,8 @@ internal sealed class SlotEngineInstruments : IDisposable
     public Histogram<double> QueryDuration { get; }
 
     public Counter<long> HoldsExpired { get; }
+
+    public Counter<long> ApprovalsLapsed { get; }
 
     public Counter<long> ClaimsDisplaced { get; }
 

@@ -42,6 +42,13 @@ public static class SlotEngineTelemetry
     /// <summary>Counter <c>slotengine.holds.expired</c> (<c>{hold}</c>): expired holds reclaimed by sweeps (holds taken over lazily by a later claim are not counted).</summary>
     public const string HoldsExpired = "slotengine.holds.expired";
 
+    /// <summary>
+    /// Counter <c>slotengine.approvals.lapsed</c> (<c>{booking}</c>): unapproved bookings (<see cref="SlotEngineOptions.Approval"/>)
+    /// released at their approval deadline by sweeps, apart from <see cref="HoldsExpired"/> (those a later claim takes over
+    /// lazily are not counted here; <c>InMemorySlotEngine.UnapprovedReleased</c> counts both).
+    /// </summary>
+    public const string ApprovalsLapsed = "slotengine.approvals.lapsed";
+
     /// <summary>Counter <c>slotengine.claims.displaced</c> (<c>{claim}</c>): holds and bookings removed by a block or a withdrawal.</summary>
     public const string ClaimsDisplaced = "slotengine.claims.displaced";
 

@@ -6,6 +6,7 @@ internal static class TagValues
     public const string Hold = "hold";
     public const string Book = "book";
     public const string Confirm = "confirm";
+    public const string Approve = "approve";
     public const string Release = "release";
     public const string Cancel = "cancel";
     public const string Invalid = "invalid";

@@ -350,12 +350,17 @@ internal sealed class CitizenWorker
             return;
         }
 
+        if (booking.Reservation.HoldExpiresAt is not null && Lifecycle is not null && Lifecycle.Approval.Draw(ref _random))
+        {
+            booking = await ApproveAsync(booking.Reservation).ConfigureAwait(false);
+        }
+
         var index = Ledger.AddBooking(booking.Reservation);
         Lifecycle?.Booked(_lastRequest);
         Stats.Booked();
         _unflushed++;
         Record(Operation.Booking, arrival);
-        if (Lifecycle is not null && LifecycleMix.DrawOutcome(ref _random) is { } outcome)
+        if (Lifecycle is not null && booking.Reservation.HoldExpiresAt is null && LifecycleMix.DrawOutcome(ref _random) is { } outcome)
         {
             await RecordOutcomeAsync(booking.Reservation, outcome).ConfigureAwait(false);
             return; // a booking whose outcome is known is not cancelled later
@@ -405,6 +410,33 @@ internal sealed class CitizenWorker
         {
             _cancels.Enqueue(index, _control.Clock.UtcTicks + WaitlistMix.HotCancelDelay(_control.Clock.RealTime, _random.NextDouble()));
         }
+    }
+
+    /// <summary>Approves an unapproved booking just made; the booking as it then stands (unapproved when the approval failed).</summary>
+    private async ValueTask<ClaimResult> ApproveAsync(Reservation unapproved)
+    {
+        var t0 = StartCall();
+        try
+        {
+            var approved = await _engine.ApproveAsync(unapproved).ConfigureAwait(false);
+            if (approved.Succeeded)
+            {
+                Lifecycle!.Approval.ApprovedOne();
+                return approved;
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Stats.Fail(Operation.Confirm, e); // counted with the confirm it follows
+        }
+        finally
+        {
+            // Engine time and bytes, but no latency entry of its own (as an outcome).
+            _engineTicks += Stopwatch.GetTimestamp() - t0;
+            _engineBytes += GC.GetAllocatedBytesForCurrentThread() - _callStartBytes;
+        }
+
+        return ClaimResult.Success(unapproved);
     }
 
     /// <summary>Records the sampled outcome of a booking just made (see docs/load-generator.md).</summary>

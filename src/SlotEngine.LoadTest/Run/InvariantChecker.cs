@@ -150,7 +150,7 @@ internal static class InvariantChecker
                     // Another load process's citizen: its own recount checks this seat.
                     report.OtherNodesSeats++;
                 }
-                else if (view.Status == SlotStatus.Booked)
+                else if (view.Status == SlotStatus.Booked || IsUnapprovedBooking(view, key, live))
                 {
                     report.EngineBookedSeats++;
                     if (!live.TryGetValue(key, out var booking))
@@ -173,6 +173,10 @@ internal static class InvariantChecker
             }
         }
     }
+
+    // A booking awaiting approval is held in the engine until its deadline (ApprovalPolicy), and booked in the ledger.
+    private static bool IsUnapprovedBooking(in SeatView view, SeatKey key, Dictionary<SeatKey, Reservation> live) =>
+        view.Status == SlotStatus.Held && live.TryGetValue(key, out var booking) && booking.HoldExpiresAt is not null && booking.Token == view.Token;
 
     private static void CheckQuotas(SlotDirectory directory, IEnumerable<Reservation> bookings, QuotaPolicy quotas, InvariantReport report)
     {

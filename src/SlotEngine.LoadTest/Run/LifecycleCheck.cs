@@ -28,6 +28,9 @@ internal sealed record LifecycleTotals(
     double CheckSeconds)
 {
     public static readonly LifecycleTotals Off = new(false, new Dictionary<BookingChannel, long>(), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+    /// <summary>Unapproved bookings the engine released at their deadline (see <see cref="ApprovalCheck"/>).</summary>
+    public long UnapprovedReleased { get; init; }
 }
 
 /// <summary>After the load: replays the audit stream and compares it with every calendar it names.</summary>

@@ -50,6 +50,9 @@ internal sealed class LifecycleMix
         _maxPerCall = maxPerCall;
     }
 
+    /// <summary>The worker's approvals (<see cref="ApprovalMix"/>).</summary>
+    public ApprovalMix Approval { get; } = new();
+
     /// <summary>Confirmed bookings by <see cref="BookingChannel"/> (index = its value).</summary>
     public long[] BookingsByChannel { get; } = new long[5];
 

@@ -100,9 +100,11 @@ internal static class RescheduleCheck
             {
                 var oldLive = await LiveAsync(old).ConfigureAwait(false);
                 var newLive = !moved.IsDefault && await LiveAsync(moved).ConfigureAwait(false);
-                if (moved.IsHold)
+                if (moved.IsHold || (moved.IsDefault && old.IsHold))
                 {
-                    continue; // moved to a day that needs approval: it may lapse by the rules, not by a half-done move
+                    // Moved to a day that needs approval, or an unapproved booking left where it was (a refused move): it may
+                    // lapse by the rules (the approval check sweeps past every deadline first), not by a half-done move.
+                    continue;
                 }
 
                 if ((oldLive ? 1 : 0) + (newLive ? 1 : 0) != 1 || (!moved.IsDefault && !newLive))

@@ -85,6 +85,7 @@ for l = seat_from, seat_to, seat_step do
         if c.kind == 'h' and c.expiry <= now then
           remove_claim(free, claims, wpl, l, c, 0, 0)
           bump(meta, '-' .. l .. ',' .. c.first .. ',' .. c.token) -- readers release it as a delta
+          lapse(nonces, audit, l, c, now)
           reclaimed = true
         else
           ok = false
@@ -118,6 +119,7 @@ if tonumber(ARGV[7]) > 0 then
 elseif now < tonumber(ARGV[19] or '0') then
   kind = 'h'
   expiry = tonumber(ARGV[20])
+  mark_unapproved(nonces, token)
 end
 local value = token .. '|' .. kind .. '|' .. first .. '|' .. len .. '|' .. ARGV[6] .. '|' .. expiry
 for s = first, first + len - 1 do

@@ -1,7 +1,10 @@
--- Turns a live hold into a booking. ARGV[4] seat, [5] first slot, [6] token, [7] the reservation's patient hex.
+-- Turns a live hold into a booking. ARGV[4] seat, [5] first slot, [6] token, [7] the reservation's patient hex,
+-- [8] '1' to approve (book an unapproved booking or a hold), else a plain confirm, [9] the approval deadline ms and
+-- [10] the instant ms before which a confirmed hold needs approval (0 = never; see awaits_approval in lib.lua).
 -- KEYS[5] (optional) the audit stream.
--- -> {'ok', version (0 when it was booked already)} | {'stale', now ms} | {'expired', now ms}
-local meta, claims = KEYS[1], KEYS[3]
+-- -> {'ok', version (0 when it was booked already)} | {'unapproved', deadline ms, version (0 when nothing changed)}
+--    | {'stale', now ms} | {'expired', now ms}
+local meta, claims, nonces = KEYS[1], KEYS[3], KEYS[4]
 local now = now_ms()
 local seat, first, token = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local c = reserved_claim(meta, claims, seat, first, token, ARGV[7])
@@ -14,11 +17,33 @@ end
 if c.expiry <= now then
   return { 'expired', now }
 end
+local approve = ARGV[8] == '1'
+local unapproved = awaits_approval(nonces, c.token)
+if not approve then
+  if unapproved then
+    return { 'unapproved', c.expiry, 0 }
+  end
+  if now < tonumber(ARGV[10] or '0') then
+    local deadline = tonumber(ARGV[9])
+    local held = c.token .. '|h|' .. c.first .. '|' .. c.len .. '|' .. c.patient .. '|' .. deadline
+    for s = c.first, c.first + c.len - 1 do
+      redis.call('HSET', claims, field(seat, s), held)
+    end
+    mark_unapproved(nonces, c.token)
+    if KEYS[5] then
+      audit_append(KEYS[5], 2, seat, c.first, c.len, c.token, c.patient, 0, deadline, 0, 0, now)
+    end
+    return { 'unapproved', deadline, bump(meta) }
+  end
+end
 local booked = c.token .. '|b|' .. c.first .. '|' .. c.len .. '|' .. c.patient .. '|0'
 for s = c.first, c.first + c.len - 1 do
   redis.call('HSET', claims, field(seat, s), booked)
 end
+if unapproved then
+  redis.call('HDEL', nonces, 'u' .. c.token)
+end
 if KEYS[5] then
-  audit_append(KEYS[5], 2, seat, c.first, c.len, c.token, c.patient, 1, 0, 0, 0, now)
+  audit_append(KEYS[5], approve and 7 or 2, seat, c.first, c.len, c.token, c.patient, 1, 0, 0, 0, now)
 end
 return { 'ok', bump(meta, '*' .. seat .. ',' .. first .. ',' .. token) }

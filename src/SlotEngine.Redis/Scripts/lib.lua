@@ -299,3 +299,28 @@ local function rush_seats(cap, mode, release_ms, now)
   end
   return 0, cap - 1 - m, 1
 end
+
+-- Approval (issue 11, docs/lifecycle.md): a booking that awaits approval is a hold ('h') whose expiry is its approval
+-- deadline, marked by the field 'u<token>' in the calendar's nonces hash (KEYS[4]; a calendar's tokens are unique, so a
+-- marker never names another claim). Every reclaim of an expired hold therefore releases an unapproved booking at its
+-- deadline unchanged; these functions tell it apart. A marker outlives a release or a block of its claim (harmless: no
+-- later claim has its token) and goes with the day.
+local function awaits_approval(nonces, token)
+  return redis.call('HEXISTS', nonces, 'u' .. token) == 1
+end
+
+local function mark_unapproved(nonces, token)
+  redis.call('HSET', nonces, 'u' .. token, '1')
+end
+
+-- For a hold just removed at its expiry (c, parsed): true when it was an unapproved booking; its marker is dropped and,
+-- with an audit stream, an ApprovalLapsed record (the core's AuditAction 8, by Actor.Administrator 4 on the web 0) appended.
+local function lapse(nonces, audit, seat, c, now)
+  if redis.call('HDEL', nonces, 'u' .. c.token) == 0 then
+    return false
+  end
+  if audit then
+    audit_append(audit, 8, seat, c.first, c.len, c.token, c.patient, 0, c.expiry, 4, 0, now)
+  end
+  return true
+end

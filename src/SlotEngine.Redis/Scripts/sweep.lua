@@ -1,4 +1,5 @@
--- Frees every expired hold of the calendar now. -> {version, reclaimed claim descriptions...}
+-- Frees every expired hold of the calendar now. KEYS[5] (optional) the audit stream.
+-- -> {version, reclaimed claim descriptions... (an unapproved booking's ends with '|u', see lapse in lib.lua)}
 -- Feed: one '-' delta (a release) per hold freed, each its own version.
 local meta, free, claims = KEYS[1], KEYS[2], KEYS[3]
 if redis.call('EXISTS', meta) == 0 then
@@ -14,7 +15,7 @@ for i = 1, #all, 2 do
     local c = parse(all[i + 1])
     if c.kind == 'h' and c.expiry <= now and tonumber(slot) == c.first then
       remove_claim(free, claims, wpl, tonumber(seat), c, 0, 0)
-      table.insert(result, describe(tonumber(seat), c))
+      table.insert(result, describe(tonumber(seat), c) .. (lapse(KEYS[4], KEYS[5], tonumber(seat), c, now) and '|u' or ''))
       result[1] = bump(meta, '-' .. seat .. ',' .. c.first .. ',' .. c.token)
     end
   end

@@ -54,7 +54,7 @@ internal static class AuditFormat
             token,
             patient,
             booked,
-            action == AuditAction.Claim && !booked && expiry > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(expiry) : null,
+            (action is AuditAction.Claim or AuditAction.Confirm or AuditAction.ApprovalLapsed) && !booked && expiry > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(expiry) : null,
             actor,
             channel,
             DateTimeOffset.FromUnixTimeMilliseconds(at))

@@ -406,59 +406,8 @@ public sealed partial class RedisSlotEngine
 
     /// <inheritdoc />
     /// <remarks>Sweeps the calendars this node holds (by Redis's clock). Quota and idempotency records need no sweep: they carry Redis TTLs.</remarks>
-    public async ValueTask<IReadOnlyList<Reservation>> SweepExpiredHoldsAsync(CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        var sweeps = new List<(CalendarKey Key, Task<RedisReply> Reply)>();
-        foreach (var key in _readModel.Keys())
-        {
-            var keys = _keys.For(key);
-            _feed.BeginOwnWrite(key);
-            sweeps.Add((key, EvalAsync(StoreScripts.Sweep, CalendarKeys(keys), FeedArgs(keys), cancellationToken).AsTask()));
-        }
-
-        // Each hold freed is a release of its own version in the feed (a delta: no node reloads). The last one is laid in
-        // from the reply when this node holds the version before it; otherwise the echoes lay them all in.
-        var reclaimed = new List<Reservation>();
-        Exception? failure = null;
-        foreach (var (key, task) in sweeps)
-        {
-            RedisReply reply;
-            try
-            {
-                reply = await task.ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is RedisException or TimeoutException or OperationCanceledException)
-            {
-                _feed.EndOwnWrite(key, 0, null);
-                failure ??= e;
-                continue;
-            }
-
-            if (reply.Count <= 1)
-            {
-                _feed.EndOwnWrite(key, 0, null);
-                continue;
-            }
-
-            var to = reply[0].AsInt64();
-            var last = default(Reservation);
-            for (var i = 1; i < reply.Count; i++)
-            {
-                last = StoredClaim.ParseRemoved(key, reply[i].AsString()!, out _);
-                reclaimed.Add(last);
-            }
-
-            _feed.EndOwnWrite(key, to, () => _readModel.ApplyRelease(key, to - 1, to, last.Seat, last.Slots.First, last.Token));
-        }
-
-        if (failure is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-        }
-
-        return await OfferFreedAsync(reclaimed).ConfigureAwait(false);
-    }
+    public async ValueTask<IReadOnlyList<Reservation>> SweepExpiredHoldsAsync(CancellationToken cancellationToken = default) =>
+        (await SweepAsync(cancellationToken).ConfigureAwait(false)).All;
 
     private static SlotEngineArgumentException NotPublished(CalendarKey calendar) =>
         new(SlotEngineError.DayNotPublished, $"{calendar} is not published.", "calendar");

@@ -211,41 +211,8 @@ public sealed partial class RedisSlotEngine
     }
 
     /// <inheritdoc />
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ClaimResult> ConfirmAsync(Reservation reservation, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        if (await ResolveAsync(reservation).ConfigureAwait(false) is null)
-        {
-            return ClaimResult.Failed(ClaimStatus.Stale);
-        }
-
-        var keys = _keys.For(reservation.Calendar);
-        var link = _redis.NextDurable();
-        var reply = await OwnWriteAsync(
-            reservation.Calendar,
-            link,
-            StoreScripts.Confirm,
-            AuditedKeys(keys),
-            FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, Hex(reservation.Patient)),
-            cancellationToken).ConfigureAwait(false);
-        var answer = ChangeScriptReply.Parse(reply);
-        EndOwnWrite(reservation.Calendar, answer.Version, new FeedDelta(FeedOp.Confirm, reservation.Seat, reservation.Slots.First, 0, reservation.Token, default, 0));
-        switch (answer.Status)
-        {
-            case ChangeScriptStatus.Ok:
-
-                var booked = reservation with { HoldExpiresAt = null };
-                await WaitForReplicasAsync(link, keys, booked, touch: answer.Version == 0, cancellationToken).ConfigureAwait(false);
-                return ClaimResult.Success(booked);
-            case ChangeScriptStatus.Expired:
-                return ClaimResult.Failed(ClaimStatus.HoldExpired);
-            default:
-                // As in memory: a stale hold whose expiry has passed (by Redis's clock) reads as expired.
-                var now = UnixMs.ToDateTimeOffset(answer.NowMs);
-                return ClaimResult.Failed(reservation.HoldExpiresAt is { } expiry && expiry <= now ? ClaimStatus.HoldExpired : ClaimStatus.Stale);
-        }
-    }
+    public ValueTask<ClaimResult> ConfirmAsync(Reservation reservation, CancellationToken cancellationToken = default) =>
+        ConfirmOrApproveAsync(reservation, approve: false, cancellationToken);
 
     /// <inheritdoc />
     public ValueTask<ClaimResult> ReleaseAsync(Reservation reservation, CancellationToken cancellationToken = default) =>

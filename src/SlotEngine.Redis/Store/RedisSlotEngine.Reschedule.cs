@@ -465,7 +465,7 @@ public sealed partial class RedisSlotEngine
     /// The admission a move's target needs beyond its re-pointed entries (<c>admission_check</c> in <c>lib.lua</c>, run by
     /// <c>admit.lua</c> on the patient's tag): the bar on the target's branch, the cap (<paramref name="cap"/>, 0 when
     /// the moved claim's entry was re-pointed) and the quota rules of another scope or day, under the move's nonce on the
-    /// target day's entries. No call limit: a move is not a new claim. Null when nothing applies.
+    /// target day's entries. No call limit and no admission rate: a move is not a new claim. Null when nothing applies.
     /// </summary>
     private Admission? MoveAdmissionOf(in ClaimRequest target, ReadModelCalendar to, string nonce, int cap, List<QuotaRule> rules)
     {

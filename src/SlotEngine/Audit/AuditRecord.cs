@@ -18,7 +18,7 @@ namespace SlotEngine;
 /// <param name="Token">The claim's fencing token.</param>
 /// <param name="Patient">The claim's patient.</param>
 /// <param name="Booked">For <see cref="AuditAction.Claim"/> and <see cref="AuditAction.Displace"/>: whether the claim was a booking (not a hold).</param>
-/// <param name="HoldExpiresAt">For a <see cref="AuditAction.Claim"/> of a hold: when it expires.</param>
+/// <param name="HoldExpiresAt">For a <see cref="AuditAction.Claim"/> of a hold: when it expires (for an unapproved booking, its approval deadline); for a <see cref="AuditAction.Confirm"/> that made a hold an unapproved booking: its approval deadline.</param>
 /// <param name="Actor">Who acted (for a confirm and a release, which carry no actor: <see cref="SlotEngine.Actor.Patient"/> and <see cref="SlotEngine.Actor.Administrator"/>).</param>
 /// <param name="Channel">Through which channel.</param>
 /// <param name="At">When, by the engine's clock (SlotEngine.Redis: Redis <c>TIME</c>).</param>

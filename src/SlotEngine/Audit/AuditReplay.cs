@@ -41,10 +41,13 @@ public sealed class AuditReplay
                 }
 
                 break;
-            case AuditAction.Confirm:
+            case AuditAction.Confirm or AuditAction.Approve:
                 if (claims.TryGetValue(record.Token, out var held))
                 {
-                    claims[record.Token] = held with { Booked = true, HoldExpiresAt = null };
+                    // A confirm with an expiry made the hold an unapproved booking (still held, until its approval deadline).
+                    claims[record.Token] = record.Action == AuditAction.Confirm && record.HoldExpiresAt is { } deadline
+                        ? held with { HoldExpiresAt = deadline }
+                        : held with { Booked = true, HoldExpiresAt = null };
                 }
 
                 break;

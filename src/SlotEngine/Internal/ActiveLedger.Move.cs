@@ -15,8 +15,8 @@ internal sealed partial class ActiveLedger
         var first = (int)(patientIndex & (SegmentSize - 1)) * _limit;
         for (var i = first; i < first + _limit; i++)
         {
-            var state = Volatile.Read(ref segment.States[i]);
-            if ((state & ~(VersionMask << VersionShift)) != want || !ReferenceEquals(Volatile.Read(ref segment.Calendars[i]), calendar))
+            var state = Volatile.Read(ref segment.Entries[i].State);
+            if ((state & ~(VersionMask << VersionShift)) != want || !ReferenceEquals(Volatile.Read(ref segment.Entries[i].Calendar), calendar))
             {
                 continue;
             }
@@ -24,7 +24,7 @@ internal sealed partial class ActiveLedger
             // The claim state → pending, version + 1. The calendar read above belongs to this state: a later take would
             // have changed the version first, and then this CAS fails (another mover, or a claimer that found it dead).
             var pending = PendingBit | ((((state >> VersionShift) + 1) & VersionMask) << VersionShift);
-            if (Interlocked.CompareExchange(ref segment.States[i], pending, state) == state)
+            if (Interlocked.CompareExchange(ref segment.Entries[i].State, pending, state) == state)
             {
                 return i;
             }

@@ -50,20 +50,30 @@ internal sealed partial class ActiveLedger
     {
         segment = SegmentOf(patientIndex);
         var first = (int)(patientIndex & (SegmentSize - 1)) * _limit;
+
+        // First pass: a free entry, with no calendar read. Most claims find one (a patient below the cap), so the cap
+        // costs one cache line and one CAS; the liveness of the patient's claims is judged only when none is free.
+        for (var i = first; i < first + _limit; i++)
+        {
+            var state = Volatile.Read(ref segment.Entries[i].State);
+            if ((state & (PendingBit | ClaimBit)) == 0 && TryPend(segment, i, state))
+            {
+                return i;
+            }
+        }
+
+        // Second pass: every entry was used when read; take one whose claim is dead (or that was freed meanwhile).
         for (var i = first; i < first + _limit; i++)
         {
             while (true)
             {
-                var state = Volatile.Read(ref segment.States[i]);
+                var state = Volatile.Read(ref segment.Entries[i].State);
                 if ((state & PendingBit) != 0 || ((state & ClaimBit) != 0 && IsLive(segment, i, state, today, nowTicks)))
                 {
                     break;
                 }
 
-                // Free or dead → pending, version + 1: exactly one claimer wins this entry (the CAS fails if
-                // anyone took, committed or freed it since `state` was read).
-                var pending = PendingBit | ((((state >> VersionShift) + 1) & VersionMask) << VersionShift);
-                if (Interlocked.CompareExchange(ref segment.States[i], pending, state) == state)
+                if (TryPend(segment, i, state))
                 {
                     return i;
                 }
@@ -73,16 +83,24 @@ internal sealed partial class ActiveLedger
         return -1;
     }
 
+    // Free or dead → pending, version + 1: exactly one claimer wins this entry (the CAS fails if anyone took,
+    // committed or freed it since `state` was read).
+    private static bool TryPend(Segment segment, int entry, long state)
+    {
+        var pending = PendingBit | ((((state >> VersionShift) + 1) & VersionMask) << VersionShift);
+        return Interlocked.CompareExchange(ref segment.Entries[entry].State, pending, state) == state;
+    }
+
     /// <summary>The claim happened: the entry now names it (calendar first, then the state, published).</summary>
     public static void Commit(Segment segment, int entry, Calendar calendar, int slot, long token)
     {
-        var version = Volatile.Read(ref segment.States[entry]) & (VersionMask << VersionShift);
-        Volatile.Write(ref segment.Calendars[entry], calendar);
-        Volatile.Write(ref segment.States[entry], ClaimBit | version | ((long)slot << SlotShift) | (token & TokenMask));
+        var version = Volatile.Read(ref segment.Entries[entry].State) & (VersionMask << VersionShift);
+        Volatile.Write(ref segment.Entries[entry].Calendar, calendar);
+        Volatile.Write(ref segment.Entries[entry].State, ClaimBit | version | ((long)slot << SlotShift) | (token & TokenMask));
     }
 
     /// <summary>The claim did not happen: the entry is free again.</summary>
-    public static void Abort(Segment segment, int entry) => Volatile.Write(ref segment.States[entry], 0);
+    public static void Abort(Segment segment, int entry) => Volatile.Write(ref segment.Entries[entry].State, 0);
 
     /// <summary>How many of the patient's entries hold a live future claim (tests, diagnostics).</summary>
     public int LiveCount(uint patientIndex, DateOnly today, long nowTicks)
@@ -97,7 +115,7 @@ internal sealed partial class ActiveLedger
         var first = (int)(patientIndex & (SegmentSize - 1)) * _limit;
         for (var i = first; i < first + _limit; i++)
         {
-            var state = Volatile.Read(ref segment.States[i]);
+            var state = Volatile.Read(ref segment.Entries[i].State);
             if ((state & ClaimBit) != 0 && IsLive(segment, i, state, today, nowTicks))
             {
                 live++;
@@ -109,8 +127,8 @@ internal sealed partial class ActiveLedger
 
     private static bool IsLive(Segment segment, int entry, long state, DateOnly today, long nowTicks)
     {
-        var calendar = Volatile.Read(ref segment.Calendars[entry]);
-        if (Volatile.Read(ref segment.States[entry]) != state || calendar is null)
+        var calendar = Volatile.Read(ref segment.Entries[entry].Calendar);
+        if (Volatile.Read(ref segment.Entries[entry].State) != state || calendar is null)
         {
             return true; // changed under us: not judged dead; the caller reads the entry again
         }
@@ -132,10 +150,28 @@ internal sealed partial class ActiveLedger
         return segment;
     }
 
+    /// <summary>Allocates the segments of patient indexes below <paramref name="places"/> now (a directory sized up front).</summary>
+    /// <param name="places">The directory's places allocated so far.</param>
+    public void Prepare(long places)
+    {
+        for (var index = 0L; index < places && (index >> SegmentBits) < MaxSegments; index += SegmentSize)
+        {
+            SegmentOf((uint)index);
+        }
+    }
+
     /// <summary>The entries of 65,536 patients.</summary>
     internal sealed class Segment(int entries)
     {
-        public readonly long[] States = new long[entries];
-        public readonly Calendar?[] Calendars = new Calendar?[entries];
+        // The two words of an entry side by side, so that a patient's entries (3 × 16 bytes under MHRS's cap) share one
+        // cache line: a claim reads and publishes its entry with one line brought in, not one per array.
+        public readonly Entry[] Entries = new Entry[entries];
+    }
+
+    /// <summary>One entry: its state (the protocol, see the class remarks) and the calendar its claim is on.</summary>
+    internal struct Entry
+    {
+        public long State;
+        public Calendar? Calendar;
     }
 }

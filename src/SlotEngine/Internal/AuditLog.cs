@@ -21,8 +21,9 @@ namespace SlotEngine;
 /// </remarks>
 internal sealed class AuditLog
 {
-    // 512 records of about 100 bytes: a segment stays below the large-object heap's 85,000 bytes, so the
-    // stream's growth is ordinary gen0 garbage that survives, not LOH allocations that bring full collections.
+    // 512 records of 64 bytes (Cell: an AuditRecord is 112): a segment stays below the large-object heap's 85,000
+    // bytes, so the stream's growth is ordinary gen0 garbage that survives, not LOH allocations that bring full
+    // collections; and what survives (and is copied up the generations) is about half of the records' size.
     private const int SegmentShift = 9;
     private const int SegmentSize = 1 << SegmentShift;
 
@@ -30,7 +31,18 @@ internal sealed class AuditLog
     private Segment _tail;
     private long _next;
 
-    public AuditLog() => _tail = _head;
+    /// <summary>Creates a log with segments for <paramref name="expectedRecords"/> linked up front (see <see cref="SlotEngineOptions.ExpectedAuditRecords"/>).</summary>
+    /// <param name="expectedRecords">Records expected (0: one segment, then grow).</param>
+    public AuditLog(int expectedRecords = 0)
+    {
+        _tail = _head;
+        var last = _head;
+        while (last.Start + SegmentSize < expectedRecords)
+        {
+            last.Next = new Segment(last.Start + SegmentSize); // before the log is shared: no CAS needed
+            last = last.Next;
+        }
+    }
 
     /// <summary>How many positions have been handed out (records appended or being appended).</summary>
     public long Count => Volatile.Read(ref _next);
@@ -45,9 +57,9 @@ internal sealed class AuditLog
         // Ready, and stops there until the Volatile.Write below publishes it.
         var position = Interlocked.Increment(ref _next) - 1;
         var segment = SegmentFor(position);
-        var index = (int)(position - segment.Start);
-        segment.Items[index] = record with { Position = position };
-        Volatile.Write(ref segment.Ready[index], 1); // publishes the cell: readers that see 1 see the record
+        ref var cell = ref segment.Items[(int)(position - segment.Start)];
+        cell.Write(record);
+        Volatile.Write(ref cell.Ready, 1); // publishes the cell: readers that see 1 see the record
         return position;
     }
 
@@ -75,13 +87,13 @@ internal sealed class AuditLog
                 segment = next;
             }
 
-            var index = (int)(from - segment.Start);
-            if (Volatile.Read(ref segment.Ready[index]) == 0)
+            ref var cell = ref segment.Items[(int)(from - segment.Start)];
+            if (Volatile.Read(ref cell.Ready) == 0)
             {
                 return copied;
             }
 
-            destination[copied++] = segment.Items[index];
+            destination[copied++] = cell.Read(from);
             from++;
         }
 
@@ -143,8 +155,65 @@ internal sealed class AuditLog
     private sealed class Segment(long start)
     {
         public readonly long Start = start;
-        public readonly AuditRecord[] Items = new AuditRecord[SegmentSize];
-        public readonly int[] Ready = new int[SegmentSize];
+        public readonly Cell[] Items = new Cell[SegmentSize];
         public Segment? Next;
+    }
+
+    /// <summary>
+    /// One record as stored: the fields of an <see cref="AuditRecord"/> packed into 64 bytes (its position is the cell's
+    /// place; times are UTC ticks, 0 for no hold expiry), and the ready flag (written last, with a release write).
+    /// </summary>
+    internal struct Cell
+    {
+        private long _token;
+        private ulong _patient;
+        private long _holdExpiryTicks;
+        private long _atTicks;
+        private int _provider;
+        private int _dayNumber;
+        private int _first;
+        private int _length;
+        private int _seat;
+        private byte _action;
+        private byte _actor;
+        private byte _channel;
+        private byte _outcome;
+        private byte _booked;
+        public byte Ready;
+
+        public void Write(in AuditRecord record)
+        {
+            _token = record.Token;
+            _patient = record.Patient.Value;
+            _holdExpiryTicks = record.HoldExpiresAt?.UtcTicks ?? 0;
+            _atTicks = record.At.UtcTicks;
+            _provider = record.Calendar.Provider.Value;
+            _dayNumber = record.Calendar.Day.DayNumber;
+            _first = record.Slots.First;
+            _length = record.Slots.Length;
+            _seat = record.Seat;
+            _action = (byte)record.Action;
+            _actor = (byte)record.Actor;
+            _channel = (byte)record.Channel;
+            _outcome = (byte)record.Outcome;
+            _booked = record.Booked ? (byte)1 : (byte)0;
+        }
+
+        public readonly AuditRecord Read(long position) => new(
+            position,
+            (AuditAction)_action,
+            new CalendarKey(new ProviderId(_provider), DateOnly.FromDayNumber(_dayNumber)),
+            new SlotRange(_first, _length),
+            _seat,
+            _token,
+            new PatientKey(_patient),
+            _booked != 0,
+            _holdExpiryTicks == 0 ? null : new DateTimeOffset(_holdExpiryTicks, TimeSpan.Zero),
+            (Actor)_actor,
+            (BookingChannel)_channel,
+            new DateTimeOffset(_atTicks, TimeSpan.Zero))
+        {
+            Outcome = (AppointmentOutcome)_outcome,
+        };
     }
 }

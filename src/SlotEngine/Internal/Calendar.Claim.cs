@@ -13,8 +13,9 @@ internal sealed partial class Calendar
     /// <param name="nowTicks">Now, in UTC ticks (for lazy expiry).</param>
     /// <param name="seat">The seat claimed.</param>
     /// <param name="token">The fencing token issued.</param>
+    /// <param name="awaitsApproval">Whether the claim is an unapproved booking: a hold whose expiry is its approval deadline, with the approval bit on its head.</param>
     /// <returns>Succeeded, Taken or Closed.</returns>
-    public ClaimStatus TryClaim(int first, int length, uint patient, long holdExpiryTicks, long nowTicks, out int seat, out long token)
+    public ClaimStatus TryClaim(int first, int length, uint patient, long holdExpiryTicks, long nowTicks, out int seat, out long token, bool awaitsApproval = false)
     {
         var sawClosed = false;
         for (var candidate = 0; candidate < Capacity; candidate++)
@@ -22,7 +23,7 @@ internal sealed partial class Calendar
             if (TryTakeBits(candidate, first, length, nowTicks, ref sawClosed))
             {
                 token = IssueToken(candidate, first, length);
-                WriteClaim(candidate, first, length, holdExpiryTicks == 0 ? ClaimCell.KindBooked : ClaimCell.KindHeld, token, patient, holdExpiryTicks);
+                WriteClaim(candidate, first, length, holdExpiryTicks == 0 ? ClaimCell.KindBooked : ClaimCell.KindHeld, token, patient, holdExpiryTicks, awaitsApproval && holdExpiryTicks != 0);
                 seat = candidate;
                 return ClaimStatus.Succeeded;
             }
@@ -104,7 +105,7 @@ internal sealed partial class Calendar
     }
 
     /// <summary>Publishes a claim on slots whose bits this thread has just cleared (their cells are 0).</summary>
-    private void WriteClaim(int seat, int first, int length, ulong kind, long token, uint patient, long holdExpiryTicks)
+    private void WriteClaim(int seat, int first, int length, ulong kind, long token, uint patient, long holdExpiryTicks, bool awaitsApproval = false)
     {
         AssertOwned(seat, first, first + length, "a claim that cleared the free bits");
         if (kind == ClaimCell.KindHeld)
@@ -119,7 +120,7 @@ internal sealed partial class Calendar
         }
 
         // The head is written last: a head cell with this token means the whole claim is visible.
-        Volatile.Write(ref _cells[CellIndex(seat, first)], ClaimCell.Pack(kind, head: true, token, patient));
+        Volatile.Write(ref _cells[CellIndex(seat, first)], ClaimCell.Pack(kind, head: true, token, patient) | (awaitsApproval ? ClaimCell.ApprovalBit : 0));
         if (kind == ClaimCell.KindHeld)
         {
             // Counts live holds (+1 here, −1 by whoever removes or confirms one); 0 lets readers skip expiry work.

@@ -6,10 +6,10 @@ internal sealed partial class Calendar
     /// <see cref="TryClaim"/> on a subset of seats, for reserved capacity (<see cref="ReservedCapacity"/>): the
     /// bottom <paramref name="seatCount"/> seats in ascending order (a claim steered off the reserved top seats), or,
     /// with <paramref name="topDown"/>, every seat from the top down (a pool claim: reserved seats first). The same
-    /// claim CAS as <see cref="TryClaim"/> (<see cref="TryTakeBits"/>); only the seats tried differ.
+    /// claim CAS as <see cref="TryClaim"/> (<see cref="TryTakeBits"/>); only the seats tried differ. awaitsApproval as TryClaim's.
     /// </summary>
     /// <returns>Succeeded, Taken or Closed.</returns>
-    public ClaimStatus TryClaimSeats(int first, int length, uint patient, long holdExpiryTicks, long nowTicks, int seatCount, bool topDown, out int seat, out long token)
+    public ClaimStatus TryClaimSeats(int first, int length, uint patient, long holdExpiryTicks, long nowTicks, int seatCount, bool topDown, out int seat, out long token, bool awaitsApproval = false)
     {
         var sawClosed = false;
         for (var i = 0; i < seatCount; i++)
@@ -18,7 +18,7 @@ internal sealed partial class Calendar
             if (TryTakeBits(candidate, first, length, nowTicks, ref sawClosed))
             {
                 token = IssueToken(candidate, first, length);
-                WriteClaim(candidate, first, length, holdExpiryTicks == 0 ? ClaimCell.KindBooked : ClaimCell.KindHeld, token, patient, holdExpiryTicks);
+                WriteClaim(candidate, first, length, holdExpiryTicks == 0 ? ClaimCell.KindBooked : ClaimCell.KindHeld, token, patient, holdExpiryTicks, awaitsApproval && holdExpiryTicks != 0);
                 seat = candidate;
                 return ClaimStatus.Succeeded;
             }

@@ -3,7 +3,7 @@ using System.Numerics;
 namespace SlotEngine;
 
 /// <summary>What a snapshot read saw on one seat of one slot (owner as a directory index).</summary>
-internal readonly record struct RawSeat(SlotStatus Status, uint Patient, long Token, long HoldExpiryTicks);
+internal readonly record struct RawSeat(SlotStatus Status, uint Patient, long Token, long HoldExpiryTicks, bool AwaitsApproval = false);
 
 internal sealed partial class Calendar
 {
@@ -39,7 +39,7 @@ internal sealed partial class Calendar
                 var expiry = HoldExpiryAt(seat, head);
                 return expiry <= nowTicks
                     ? new RawSeat(SlotStatus.Free, 0, 0, 0)
-                    : new RawSeat(SlotStatus.Held, ClaimCell.Patient(cell), token, expiry);
+                    : new RawSeat(SlotStatus.Held, ClaimCell.Patient(cell), token, expiry, ClaimCell.AwaitsApproval(headCell));
             default:
                 return new RawSeat(SlotStatus.Held, 0, 0, long.MaxValue);
         }

@@ -1,7 +1,13 @@
 namespace SlotEngine;
 
 /// <summary>An owned claim as it was when its head cell was taken: for displaced and reclaimed reports.</summary>
-internal readonly record struct RemovedClaim(int Seat, int First, int Length, long Token, uint Patient, bool WasBooked, long HoldExpiryTicks);
+internal readonly record struct RemovedClaim(int Seat, int First, int Length, long Token, uint Patient, bool WasBooked, long HoldExpiryTicks, bool AwaitedApproval = false);
+
+/// <summary>Told of every unapproved booking released at its deadline (by a lazy reclaim or a sweep), on the thread that released it.</summary>
+internal interface IApprovalLapses
+{
+    void Lapsed(Calendar calendar, in RemovedClaim claim);
+}
 
 internal sealed partial class Calendar
 {
@@ -26,12 +32,28 @@ internal sealed partial class Calendar
         IsHeadOf(cell, token) && ClaimCell.Patient(cell) == patient;
 
     /// <summary>
-    /// Turns a live hold into a booking. Succeeds again if already booked with this token. A head of
-    /// this token made for another <paramref name="patient"/> (directory index) is not this claim: Stale.
+    /// Turns a live hold into a booking (an unapproved booking included: this is also the approval). Succeeds
+    /// again if already booked with this token. A head of this token made for another <paramref name="patient"/>
+    /// (directory index) is not this claim: Stale.
     /// </summary>
-    public ClaimStatus Confirm(int seat, int first, long token, uint patient, long nowTicks)
+    public ClaimStatus Confirm(int seat, int first, long token, uint patient, long nowTicks) =>
+        Confirm(seat, first, token, patient, nowTicks, ApproveNow, out _);
+
+    /// <summary><see cref="Confirm(int, int, long, uint, long, long, out long)"/>'s approval deadline for an approval: book whatever is held.</summary>
+    public const long ApproveNow = -1;
+
+    /// <summary>
+    /// A confirm under the approval rule (<see cref="SlotEngineOptions.Approval"/>). With
+    /// <paramref name="approvalDeadlineTicks"/> = <see cref="ApproveNow"/> it books the hold (approved or not). Otherwise
+    /// it is a patient's plain confirm: an unapproved booking stays unapproved (Succeeded, <paramref name="awaitsUntilTicks"/>
+    /// = its deadline); a plain hold is booked when <paramref name="approvalDeadlineTicks"/> is 0, and becomes an unapproved
+    /// booking expiring at <paramref name="approvalDeadlineTicks"/> otherwise.
+    /// </summary>
+    /// <returns>Succeeded, HoldExpired or Stale; <paramref name="awaitsUntilTicks"/> is 0 when the claim is booked.</returns>
+    public ClaimStatus Confirm(int seat, int first, long token, uint patient, long nowTicks, long approvalDeadlineTicks, out long awaitsUntilTicks)
     {
         ref var head = ref _cells[CellIndex(seat, first)];
+        awaitsUntilTicks = 0;
         ulong cell;
         while (true)
         {
@@ -46,20 +68,39 @@ internal sealed partial class Calendar
                 return ClaimStatus.Succeeded;
             }
 
-            if (HoldExpiryAt(seat, first) <= nowTicks)
+            var expiry = HoldExpiryAt(seat, first);
+            if (expiry <= nowTicks)
             {
                 return ClaimStatus.HoldExpired;
             }
 
-            // Head CAS, held → booked: wins against a reclaim, block or release of the same claim
-            // (they CAS the same head from held), or loses and re-reads what they left.
-            if (Interlocked.CompareExchange(ref head, ClaimCell.WithKind(cell, ClaimCell.KindBooked), cell) == cell)
+            if (approvalDeadlineTicks != ApproveNow && ClaimCell.AwaitsApproval(cell))
+            {
+                // A plain confirm does not approve: the booking keeps waiting for ApproveAsync.
+                awaitsUntilTicks = expiry;
+                return ClaimStatus.Succeeded;
+            }
+
+            if (approvalDeadlineTicks > 0)
+            {
+                if (TryAwaitApproval(seat, first, cell, expiry, approvalDeadlineTicks))
+                {
+                    awaitsUntilTicks = approvalDeadlineTicks;
+                    return ClaimStatus.Succeeded;
+                }
+
+                continue;
+            }
+
+            // Head CAS, held → booked (the approval bit cleared): wins against a reclaim, block or release of the
+            // same claim (they CAS the same head from held), or loses and re-reads what they left.
+            if (Interlocked.CompareExchange(ref head, ClaimCell.Approved(ClaimCell.WithKind(cell, ClaimCell.KindBooked)), cell) == cell)
             {
                 break;
             }
         }
 
-        var body = ClaimCell.WithKind(cell, ClaimCell.KindBooked) & ~ClaimCell.Pack(0, head: true, 0, 0);
+        var body = ClaimCell.BodyOf(ClaimCell.WithKind(cell, ClaimCell.KindBooked));
         var end = first + 1;
         for (; end < SlotCount; end++)
         {
@@ -80,6 +121,39 @@ internal sealed partial class Calendar
         BumpVersion();
         RefreshIndex(first, end);
         return ClaimStatus.Succeeded;
+    }
+
+    /// <summary>
+    /// Makes the live plain hold headed by <paramref name="cell"/> an unapproved booking expiring at
+    /// <paramref name="deadlineTicks"/>; false when the head changed meanwhile (the caller reads it again).
+    /// </summary>
+    /// <remarks>
+    /// Two steps, and why they are safe. First the expiry place moves from <paramref name="expiry"/> (which the caller
+    /// judged still ahead) to the deadline by CAS; then the head CAS adds the approval bit. Reclaimers, releases and
+    /// blocks read the head, then the expiry, then CAS the head from the value they read: (a) one that read the old
+    /// expiry and judged it passed (by a later clock reading) CASes the head from the plain cell; if it lands first,
+    /// our head CAS fails and the confirm reads the claim gone (Stale / HoldExpired, as a confirm that lost to the
+    /// reclaim); if ours lands first, theirs fails and they re-read the new expiry. (b) One that reads the expiry after
+    /// our first CAS sees the deadline, still ahead. So the hold is never reclaimed by its old expiry once it is
+    /// unapproved. If our head CAS fails, the raised expiry is left on a place whose head no longer holds this claim:
+    /// an expiry is read only for a held head, and the next hold written there writes its own expiry before its head.
+    /// </remarks>
+    private bool TryAwaitApproval(int seat, int first, ulong cell, long expiry, long deadlineTicks)
+    {
+        ref var place = ref EnsureHoldExpiry()[CellIndex(seat, first)];
+
+        // Expiry CAS, old → deadline: only from the value judged live; a concurrent confirm of the same claim writes the same deadline.
+        Interlocked.CompareExchange(ref place, deadlineTicks, expiry);
+        LowerEarliestHoldExpiry(deadlineTicks);
+
+        // Head CAS, plain held → held with the approval bit: orders this confirm against a reclaim, release or block of the claim.
+        if (Interlocked.CompareExchange(ref _cells[CellIndex(seat, first)], cell | ClaimCell.ApprovalBit, cell) != cell)
+        {
+            return false;
+        }
+
+        BumpVersion();
+        return true;
     }
 
     /// <summary>
@@ -188,6 +262,11 @@ internal sealed partial class Calendar
         }
 
         removed = RemoveOwnedClaim(seat, head, cell, closeFrom: 0, closeTo: 0);
+        if (removed.AwaitedApproval)
+        {
+            Layout.ApprovalLapses?.Lapsed(this, removed);
+        }
+
         return true;
     }
 
@@ -240,7 +319,7 @@ internal sealed partial class Calendar
 
         BumpVersion();
         RefreshIndex(first, end);
-        return new RemovedClaim(seat, first, end - first, token, ClaimCell.Patient(headCell), !held, expiry);
+        return new RemovedClaim(seat, first, end - first, token, ClaimCell.Patient(headCell), !held, expiry, ClaimCell.AwaitsApproval(headCell));
     }
 
     /// <summary>

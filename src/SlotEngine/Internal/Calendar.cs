@@ -263,6 +263,11 @@ internal sealed partial class Calendar
                         return where + $": token {token} outside ({TokenFloor}, {LastToken}]";
                     }
 
+                    if (ClaimCell.AwaitsApproval(cell) && ClaimCell.Kind(cell) != ClaimCell.KindHeld)
+                    {
+                        return where + $": the approval bit on a head that is not held ({cell:x16})";
+                    }
+
                     head = slot;
                     headCell = cell;
                     if (ClaimCell.Kind(cell) == ClaimCell.KindHeld)
@@ -283,7 +288,7 @@ internal sealed partial class Calendar
                     return where + ": a claim cell with no head before it";
                 }
 
-                if (cell != (headCell & ~ClaimCell.Pack(0, head: true, 0, 0)))
+                if (cell != ClaimCell.BodyOf(headCell))
                 {
                     return where + $": cell {cell:x16} is not the body of the claim headed at slot {head} ({headCell:x16})";
                 }

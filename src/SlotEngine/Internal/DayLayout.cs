@@ -23,6 +23,9 @@ public sealed class DayLayout
     private readonly int _holdBits;
     private KeyTable? _holdExpiries;
 
+    /// <summary>Who is told when an unapproved booking of this day lapses (the engine that made the layout), or null.</summary>
+    internal IApprovalLapses? ApprovalLapses { get; init; }
+
     /// <summary>Lays <paramref name="template"/> onto <paramref name="day"/> in <paramref name="zone"/>.</summary>
     /// <param name="template">The template.</param>
     /// <param name="day">The local day.</param>

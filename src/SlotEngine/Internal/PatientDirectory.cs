@@ -9,7 +9,7 @@ namespace SlotEngine;
 /// </summary>
 /// <remarks>
 /// Indexes are not dense (a segment fills to roughly 85 % before keys spill into the next), and
-/// stay below 2^32: the directory holds a few hundred million patients (segments up to 2^28 places).
+/// stay below 2^31 (a claim cell keeps 31 bits of them): the directory holds a few hundred million patients (segments up to 2^28 places).
 /// </remarks>
 internal sealed class PatientDirectory
 {
@@ -24,7 +24,8 @@ internal sealed class PatientDirectory
     /// <param name="expectedPatients">Patients expected (0: the smallest first segment).</param>
     public PatientDirectory(int expectedPatients = 0)
     {
-        _table = new KeyTable(KeyTable.BitsFor(expectedPatients, MinFirstBits, MaxFirstBits), payloadLength: 0);
+        // Addresses below 2^31: a claim cell keeps the index in 31 bits (its 32nd is the approval bit, see ClaimCell).
+        _table = new KeyTable(KeyTable.BitsFor(expectedPatients, MinFirstBits, MaxFirstBits), payloadLength: 0, maxPlaces: int.MaxValue);
     }
 
     /// <summary>Patients known.</summary>

@@ -53,9 +53,33 @@ public sealed class BookingRules
     /// </summary>
     /// <param name="day">The calendar's day.</param>
     /// <returns>Both instants, in UTC ticks.</returns>
-    public (long NeededBeforeUtcTicks, long DeadlineUtcTicks) ApprovalOf(DateOnly day) => _approvalDaysAhead == 0
-        ? (0, 0)
-        : (DayLayout.LocalMidnightUtcTicks(day.AddDays(1 - _approvalDaysAhead), TimeZone), DayLayout.LocalMidnightUtcTicks(day, TimeZone) - _approvalBeforeDay);
+    public (long NeededBeforeUtcTicks, long DeadlineUtcTicks) ApprovalOf(DateOnly day)
+    {
+        if (_approvalDaysAhead == 0)
+        {
+            return (0, 0);
+        }
+
+        // Two zone conversions per day, not per claim and confirm: a small cache by day number. An entry is an immutable
+        // object published by one reference write, so a reader sees a whole entry or another day's (then computes it).
+        ref var place = ref _approvalCache[day.DayNumber & (ApprovalCacheSize - 1)];
+        var cached = Volatile.Read(ref place);
+        if (cached is null || cached.DayNumber != day.DayNumber)
+        {
+            cached = new ApprovalInstants(
+                day.DayNumber,
+                DayLayout.LocalMidnightUtcTicks(day.AddDays(1 - _approvalDaysAhead), TimeZone),
+                DayLayout.LocalMidnightUtcTicks(day, TimeZone) - _approvalBeforeDay);
+            Volatile.Write(ref place, cached);
+        }
+
+        return (cached.NeededBefore, cached.Deadline);
+    }
+
+    private const int ApprovalCacheSize = 512;
+    private readonly ApprovalInstants?[] _approvalCache = new ApprovalInstants?[ApprovalCacheSize];
+
+    private sealed record ApprovalInstants(int DayNumber, long NeededBefore, long Deadline);
 
     /// <summary>The approval deadline of a claim made at <paramref name="nowTicks"/>, in UTC ticks; 0 when it needs none (a hold, a near day, approval off).</summary>
     /// <param name="request">A validated request.</param>
@@ -65,6 +89,24 @@ public sealed class BookingRules
     public long ApprovalDeadlineUtcTicks(in ClaimRequest request, DateOnly day, long nowTicks)
     {
         if (_approvalDaysAhead == 0 || request.HoldFor is not null)
+        {
+            return 0;
+        }
+
+        var (neededBefore, deadline) = ApprovalOf(day);
+        return nowTicks < neededBefore ? deadline : 0;
+    }
+
+    /// <summary>
+    /// The approval deadline a hold of <paramref name="day"/> confirmed at <paramref name="nowTicks"/> takes, in UTC ticks: a
+    /// confirmed hold far enough ahead becomes an unapproved booking, as a direct booking does. 0 when it needs none.
+    /// </summary>
+    /// <param name="day">The calendar's day.</param>
+    /// <param name="nowTicks">Now, UTC ticks.</param>
+    /// <returns>The deadline, or 0.</returns>
+    public long ApprovalDeadlineOfConfirm(DateOnly day, long nowTicks)
+    {
+        if (_approvalDaysAhead == 0)
         {
             return 0;
         }

@@ -30,7 +30,7 @@ public sealed class ReadModel
     /// <summary>Creates an empty read model.</summary>
     /// <param name="options">The engine options (zone, rules, quotas, patient key secret); validated here. <see langword="null"/> for the defaults.</param>
     /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
-    public ReadModel(SlotEngineOptions? options = null) => Engine = new InMemorySlotEngine(options);
+    public ReadModel(SlotEngineOptions? options = null) => Engine = new InMemorySlotEngine(options, forReadModel: true);
 
     /// <summary>The engine that holds the calendars and answers queries (<see cref="InMemorySlotEngine.GetCalendar"/>,
     /// <see cref="InMemorySlotEngine.GetFreeCounts"/>, <see cref="InMemorySlotEngine.FindEarliest(EarliestQuery)"/>), with its directory,

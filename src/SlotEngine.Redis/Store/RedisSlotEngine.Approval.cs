@@ -1,0 +1,137 @@
+using SlotEngine.Redis.Client;
+using StackExchange.Redis;
+
+namespace SlotEngine.Redis;
+
+/// <summary>
+/// Approval (issue 11, docs/lifecycle.md): confirm and approve through one script, <c>confirm.lua</c>, which judges the
+/// approval deadline by Redis <c>TIME</c>; sweeps report unapproved bookings released at their deadline apart.
+/// </summary>
+public sealed partial class RedisSlotEngine
+{
+    /// <inheritdoc />
+    public ValueTask<ClaimResult> ApproveAsync(Reservation reservation, CancellationToken cancellationToken = default) =>
+        ConfirmOrApproveAsync(reservation, approve: true, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>Sweeps the calendars this node holds (by Redis's clock). Quota and idempotency records need no sweep: they carry Redis TTLs.</remarks>
+    public async ValueTask<SweepResult> SweepAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var sweeps = new List<(CalendarKey Key, Task<RedisReply> Reply)>();
+        foreach (var key in _readModel.Keys())
+        {
+            var keys = _keys.For(key);
+            _feed.BeginOwnWrite(key);
+            sweeps.Add((key, EvalAsync(StoreScripts.Sweep, AuditedKeys(keys), FeedArgs(keys), cancellationToken).AsTask()));
+        }
+
+        // Each hold freed is a release of its own version in the feed (a delta: no node reloads). The last one is laid in
+        // from the reply when this node holds the version before it; otherwise the echoes lay them all in.
+        var expired = new List<Reservation>();
+        var unapproved = new List<Reservation>();
+        Exception? failure = null;
+        foreach (var (key, task) in sweeps)
+        {
+            RedisReply reply;
+            try
+            {
+                reply = await task.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException or OperationCanceledException)
+            {
+                _feed.EndOwnWrite(key, 0, null);
+                failure ??= e;
+                continue;
+            }
+
+            if (reply.Count <= 1)
+            {
+                _feed.EndOwnWrite(key, 0, null);
+                continue;
+            }
+
+            var to = reply[0].AsInt64();
+            var last = default(Reservation);
+            for (var i = 1; i < reply.Count; i++)
+            {
+                var text = reply[i].AsString()!;
+
+                // sweep.lua appends "|u" to the description of an unapproved booking (lapse in lib.lua).
+                var lapsed = text.EndsWith("|u", StringComparison.Ordinal);
+                last = StoredClaim.ParseRemoved(key, lapsed ? text[..^2] : text, out _);
+                (lapsed ? unapproved : expired).Add(last);
+            }
+
+            _feed.EndOwnWrite(key, to, () => _readModel.ApplyRelease(key, to - 1, to, last.Seat, last.Slots.First, last.Token));
+        }
+
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+
+        var result = new SweepResult(expired, unapproved);
+
+        // Both kinds freed their slots: the waitlist is offered them alike.
+        await OfferFreedAsync(result.All).ConfigureAwait(false);
+        return result;
+    }
+
+    private async ValueTask<ClaimResult> ConfirmOrApproveAsync(Reservation reservation, bool approve, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var calendar = await ResolveAsync(reservation).ConfigureAwait(false);
+        if (calendar is null)
+        {
+            return ClaimResult.Failed(ClaimStatus.Stale);
+        }
+
+        var (neededBefore, deadline) = approve ? (0, 0) : _readModel.Rules.ApprovalOf(calendar.Day);
+        var keys = _keys.For(reservation.Calendar);
+        var link = _redis.NextDurable();
+        var reply = await OwnWriteAsync(
+            reservation.Calendar,
+            link,
+            StoreScripts.Confirm,
+            AuditedKeys(keys),
+            FeedArgs(
+                keys,
+                reservation.Seat,
+                reservation.Slots.First,
+                reservation.Token,
+                Hex(reservation.Patient),
+                approve ? "1" : "0",
+                deadline == 0 ? 0 : UnixMs.FromTicks(deadline),
+                neededBefore == 0 ? 0 : UnixMs.FromTicks(neededBefore)),
+            cancellationToken).ConfigureAwait(false);
+        if (reply.Count > 2 && reply[0].AsString() == "unapproved")
+        {
+            // Still (or now) an unapproved booking: a hold expiring at its deadline. The script's bump carries no delta, so
+            // the read model reloads the calendar when the version moved.
+            var version = reply[2].AsInt64();
+            EndOwnWrite(reservation.Calendar, version, default(FeedDelta));
+            var awaiting = reservation with { HoldExpiresAt = UnixMs.ToDateTimeOffset(reply[1].AsInt64()) };
+            await WaitForReplicasAsync(link, keys, awaiting, touch: version == 0, cancellationToken).ConfigureAwait(false);
+            return ClaimResult.Success(awaiting);
+        }
+
+        var answer = ChangeScriptReply.Parse(reply);
+        EndOwnWrite(reservation.Calendar, answer.Version, new FeedDelta(FeedOp.Confirm, reservation.Seat, reservation.Slots.First, 0, reservation.Token, default, 0));
+        switch (answer.Status)
+        {
+            case ChangeScriptStatus.Ok:
+                var booked = reservation with { HoldExpiresAt = null };
+                await WaitForReplicasAsync(link, keys, booked, touch: answer.Version == 0, cancellationToken).ConfigureAwait(false);
+                return ClaimResult.Success(booked);
+            case ChangeScriptStatus.Expired:
+                return ClaimResult.Failed(approve ? ClaimStatus.ApprovalLapsed : ClaimStatus.HoldExpired);
+            default:
+                // As in memory: a stale hold whose expiry has passed (by Redis's clock) reads as expired.
+                var now = UnixMs.ToDateTimeOffset(answer.NowMs);
+                return ClaimResult.Failed(reservation.HoldExpiresAt is { } expiry && expiry <= now
+                    ? (approve ? ClaimStatus.ApprovalLapsed : ClaimStatus.HoldExpired)
+                    : ClaimStatus.Stale);
+        }
+    }
+}

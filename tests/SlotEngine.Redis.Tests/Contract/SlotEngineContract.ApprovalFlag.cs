@@ -1,0 +1,160 @@
+namespace SlotEngine.Redis.Tests.Contract;
+
+/// <summary>
+/// Approval beyond direct bookings: a plain confirm never approves, a confirmed hold far enough ahead becomes unapproved,
+/// lapses are reported apart by sweeps and audited as their own action, approvals as theirs. As in
+/// <c>SlotEngineContract.Approval.cs</c>, no test waits for a deadline: a lapse is made under a policy whose deadline has
+/// passed already.
+/// </summary>
+public abstract partial class SlotEngineContract
+{
+    [Fact]
+    public async Task A_plain_confirm_of_an_unapproved_booking_succeeds_without_approving_it()
+    {
+        var engine = await ApprovingEngineAsync(cancelCutoff: TimeSpan.FromDays(400));
+        var booking = await SucceedAsync(engine.ClaimAsync(Book(0, patient: 1)));
+
+        var confirmed = await SucceedAsync(engine.ConfirmAsync(booking));
+
+        Assert.Equal(DayBeforeAt20, confirmed.HoldExpiresAt);
+        Assert.Equal(DayBeforeAt20, (await SucceedAsync(engine.ConfirmAsync(confirmed))).HoldExpiresAt);
+
+        // Still unapproved: its patient may cancel it whatever the cutoff, as a hold.
+        await SucceedAsync(engine.CancelAsync(confirmed, CancelActor.Patient));
+    }
+
+    [Fact]
+    public async Task A_hold_confirmed_far_enough_ahead_becomes_an_unapproved_booking_until_approved()
+    {
+        var engine = await ApprovingEngineAsync(cancelCutoff: TimeSpan.FromDays(400));
+        var hold = await SucceedAsync(engine.ClaimAsync(Hold(0, patient: 1)));
+        Assert.NotEqual(DayBeforeAt20, hold.HoldExpiresAt);
+
+        var unapproved = await SucceedAsync(engine.ConfirmAsync(hold));
+        Assert.Equal(DayBeforeAt20, unapproved.HoldExpiresAt);
+        Assert.Equal(ClaimStatus.Taken, await StatusAsync(engine.ClaimAsync(Book(0, patient: 2))));
+
+        var approved = await SucceedAsync(engine.ApproveAsync(unapproved));
+        Assert.Null(approved.HoldExpiresAt);
+        Assert.Null((await SucceedAsync(engine.ConfirmAsync(approved))).HoldExpiresAt);
+        Assert.Equal(ClaimStatus.CancelTooLate, await StatusAsync(engine.CancelAsync(approved, CancelActor.Patient)));
+    }
+
+    [Fact]
+    public async Task A_hold_confirmed_nearer_than_the_minimum_is_booked_at_once()
+    {
+        var engine = await ApprovingEngineAsync(minDaysAhead: 4, cancelCutoff: TimeSpan.FromDays(400)); // ContractWorld.Day is 3 days ahead
+        var hold = await SucceedAsync(engine.ClaimAsync(Hold(0, patient: 1)));
+
+        var booked = await SucceedAsync(engine.ConfirmAsync(hold));
+
+        Assert.Null(booked.HoldExpiresAt);
+        Assert.Equal(ClaimStatus.CancelTooLate, await StatusAsync(engine.CancelAsync(booked, CancelActor.Patient)));
+    }
+
+    [Fact]
+    public async Task Approving_a_live_hold_books_it_at_once()
+    {
+        var engine = await ApprovingEngineAsync(cancelCutoff: TimeSpan.FromDays(400));
+        var hold = await SucceedAsync(engine.ClaimAsync(Hold(0, patient: 1)));
+
+        var approved = await SucceedAsync(engine.ApproveAsync(hold));
+
+        Assert.Null(approved.HoldExpiresAt);
+        Assert.Equal(ClaimStatus.CancelTooLate, await StatusAsync(engine.CancelAsync(approved, CancelActor.Patient)));
+    }
+
+    [Fact]
+    public async Task A_hold_confirmed_past_its_deadline_lapses_at_once()
+    {
+        var engine = await ApprovingEngineAsync(deadlineBeforeDay: TimeSpan.FromDays(4)); // the deadline has passed
+        var hold = await SucceedAsync(engine.ClaimAsync(Hold(0, patient: 1)));
+
+        var confirmed = await SucceedAsync(engine.ConfirmAsync(hold));
+
+        Assert.NotNull(confirmed.HoldExpiresAt);
+        Assert.Equal(ClaimStatus.ApprovalLapsed, await StatusAsync(engine.ApproveAsync(confirmed)));
+        await SucceedAsync(engine.ClaimAsync(Book(0, patient: 2)));
+    }
+
+    [Fact]
+    public async Task A_sweep_reports_unapproved_bookings_released_at_their_deadline_apart_from_expired_holds()
+    {
+        var engine = await ApprovingEngineAsync(deadlineBeforeDay: TimeSpan.FromDays(4));
+        var lapsed = await SucceedAsync(engine.ClaimAsync(Book(0, patient: 1)));
+        var hold = await SucceedAsync(engine.ClaimAsync(Hold(1, patient: 2)));
+
+        var swept = await engine.SweepAsync();
+
+        Assert.Empty(swept.ExpiredHolds);
+        var released = Assert.Single(swept.UnapprovedReleased);
+        Assert.Equal((lapsed.Token, lapsed.Slots, lapsed.Patient), (released.Token, released.Slots, released.Patient));
+        Assert.Equal(lapsed.HoldExpiresAt!.Value.ToUnixTimeMilliseconds(), released.HoldExpiresAt!.Value.ToUnixTimeMilliseconds());
+        Assert.Empty((await engine.SweepAsync()).UnapprovedReleased);
+        Assert.Equal(ClaimStatus.ApprovalLapsed, await StatusAsync(engine.ApproveAsync(lapsed)));
+        await SucceedAsync(engine.ConfirmAsync(hold)); // a live hold is not swept
+    }
+
+    [Fact]
+    public async Task Approvals_and_lapses_are_audit_actions_of_their_own_and_replay_to_the_engines_calendar()
+    {
+        var engine = await EngineAsync(o =>
+        {
+            o.Audit = true;
+            o.Quotas = QuotaPolicy.None;
+            o.Approval = new ApprovalPolicy(2, DeadlineBeforeDay);
+        });
+        var direct = await SucceedAsync(engine.ClaimAsync(Book(0, patient: 1)));
+        var hold = await SucceedAsync(engine.ClaimAsync(Hold(2, patient: 2)));
+        var unapproved = await SucceedAsync(engine.ConfirmAsync(hold));
+        await SucceedAsync(engine.ConfirmAsync(unapproved)); // changes nothing: no record
+        await SucceedAsync(engine.ApproveAsync(direct));
+        var waiting = await SucceedAsync(engine.ClaimAsync(Book(4, patient: 3)));
+
+        var records = await AuditOfAsync(engine, Calendar);
+
+        Assert.Equal([AuditAction.Claim, AuditAction.Claim, AuditAction.Confirm, AuditAction.Approve, AuditAction.Claim], records.Select(r => r.Action));
+        Assert.Equal((false, DayBeforeAt20.ToUnixTimeMilliseconds()), (records[0].Booked, records[0].HoldExpiresAt!.Value.ToUnixTimeMilliseconds()));
+        Assert.Equal((hold.Token, false, DayBeforeAt20.ToUnixTimeMilliseconds()), (records[2].Token, records[2].Booked, records[2].HoldExpiresAt!.Value.ToUnixTimeMilliseconds()));
+        Assert.Equal(direct.Token, records[3].Token);
+        var replay = new AuditReplay();
+        foreach (var record in records)
+        {
+            replay.Apply(record);
+        }
+
+        var snapshot = await engine.GetCalendarAsync(Calendar);
+        Assert.Empty(replay.Compare(snapshot, DateTimeOffset.UtcNow, TimeSpan.FromSeconds(5)));
+        Assert.Equal([true, false, false], replay.ClaimsOf(Calendar, DateTimeOffset.UtcNow).Select(c => c.Booked));
+        Assert.Equal(waiting.Token, replay.ClaimsOf(Calendar, DateTimeOffset.UtcNow)[2].Token);
+    }
+
+    [Fact]
+    public async Task A_lapse_is_audited_when_a_sweep_or_a_claim_releases_it_and_replay_drops_it()
+    {
+        var engine = await EngineAsync(o =>
+        {
+            o.Audit = true;
+            o.Quotas = QuotaPolicy.None;
+            o.Approval = new ApprovalPolicy(2, TimeSpan.FromDays(4)); // the deadline has passed
+        });
+        var swept = await SucceedAsync(engine.ClaimAsync(Book(0, patient: 1)));
+        var taken = await SucceedAsync(engine.ClaimAsync(Book(1, patient: 2)));
+        var taker = await SucceedAsync(engine.ClaimAsync(Hold(1, patient: 3))); // releases the lapsed booking on its way
+        Assert.Equal(swept.Token, Assert.Single((await engine.SweepAsync()).UnapprovedReleased).Token);
+        Assert.NotEqual(taken.Token, taker.Token);
+
+        var records = await AuditOfAsync(engine, Calendar);
+
+        var lapses = records.Where(r => r.Action == AuditAction.ApprovalLapsed).ToList();
+        Assert.Equal([swept.Token, taken.Token], lapses.Select(r => r.Token).Order());
+        Assert.All(lapses, r => Assert.NotNull(r.HoldExpiresAt));
+        var replay = new AuditReplay();
+        foreach (var record in records)
+        {
+            replay.Apply(record);
+        }
+
+        Assert.Empty(replay.Compare(await engine.GetCalendarAsync(Calendar), DateTimeOffset.UtcNow, TimeSpan.FromSeconds(5)));
+    }
+}
