@@ -221,8 +221,9 @@ public sealed partial class InMemorySlotEngine
         {
             _ = directory.FacilityOf(clinic);
         }
-        else if (request.Scope.City == default || request.Scope.Branch == default)
+        else if (request.Scope.City == default)
         {
+            // Branch 0 is a branch like any other (as in searches by city and branch); the city is what a default scope lacks.
             throw new SlotEngineArgumentException(SlotEngineError.InvalidWish, "A wish's scope names a clinic, or a city and a branch.", nameof(request));
         }
     }

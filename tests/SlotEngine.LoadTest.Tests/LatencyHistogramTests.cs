@@ -95,14 +95,24 @@ public class LatencyHistogramTests
     {
         var recorder = LatencyHistogram.CreateRecorder();
         recorder.RecordValue(LatencyHistogram.Clamp(1_000)); // first call: JIT and statics
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 100_000; i++)
+        // Up to three windows of 100,000 values: the runtime's one-off work (a loop's tier-up on a loaded machine) may
+        // land in one, so the steady state is a window that allocates nothing.
+        var allocated = long.MaxValue;
+        var windows = 0;
+        while (windows < 3 && allocated != 0)
         {
-            recorder.RecordValue(LatencyHistogram.Clamp(i * 997L));
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 100_000; i++)
+            {
+                recorder.RecordValue(LatencyHistogram.Clamp(i * 997L));
+            }
+
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            windows++;
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Equal(100_001, recorder.GetIntervalHistogram().TotalCount);
+        Assert.Equal(0, allocated);
+        Assert.Equal(1 + (100_000L * windows), recorder.GetIntervalHistogram().TotalCount);
     }
 
     [Fact]

@@ -221,4 +221,17 @@ public abstract partial class SlotEngineContract
         Assert.Equal(SlotEngineError.UnknownClinic, await ErrorAsync(async () => await engine.RegisterWishAsync(WishFor(1, scope: WaitlistScope.ForClinic(new ClinicId(999))))));
         Assert.Null(await engine.GetWishAsync(new WishTicket(WaitlistScope.ForClinic(ContractWorld.Clinic), 12345)));
     }
+
+    [Fact]
+    public async Task A_city_and_branch_wish_may_name_branch_zero_and_a_scope_without_a_city_is_refused()
+    {
+        var (engine, _, _) = await FullDayAsync();
+
+        // Branch ids are the host's: 0 is one like any other (the load generator's national map has it).
+        var branchZero = await engine.RegisterWishAsync(WishFor(5, scope: WaitlistScope.ForCityBranch(new CityCode(34), new BranchId(0))));
+        Assert.Equal(WishState.Waiting, (await engine.GetWishAsync(branchZero))!.State);
+
+        var refused = await Assert.ThrowsAsync<SlotEngineArgumentException>(async () => await engine.RegisterWishAsync(WishFor(6, scope: default(WaitlistScope))));
+        Assert.Equal(SlotEngineError.InvalidWish, refused.Code);
+    }
 }
