@@ -39,6 +39,18 @@ public sealed class RedisServer : IAsyncDisposable
     private readonly RedisServerOptions _options;
     private Process? _process;
 
+    /// <summary>
+    /// The test process runs many engines, and blocking stress loops, at once on CI's two cores. With the thread pool's
+    /// default minimum (one worker per core) a reply already read from the socket waits behind queued work until the pool
+    /// injects threads (slowly, about two a second), and a client's 5 s command timeout fires: a test fails on the
+    /// machine's load, not on the code. A higher minimum lets the pool start threads at once.
+    /// </summary>
+    static RedisServer()
+    {
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), Math.Max(io, 64));
+    }
+
     private RedisServer(RedisServerOptions options, int port, string directory)
     {
         _options = options;
