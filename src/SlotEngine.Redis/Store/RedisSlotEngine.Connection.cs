@@ -85,7 +85,10 @@ public sealed partial class RedisSlotEngine
             if (!cluster)
             {
                 await _redis.SubscribeAsync(_keys.GlobalFeed, sharded: false, OnFeedMessage, cancellationToken).ConfigureAwait(false);
-                _ = CheckpointSoonAsync(); // the version check's offset, before anything is loaded (RedisSlotEngine.Checkpoint.cs)
+                if (_options.VersionCheckInterval is not null)
+                {
+                    _ = CheckpointSoonAsync(); // the version check's offset, before anything is loaded (RedisSlotEngine.Checkpoint.cs)
+                }
             }
 
             await CheckReplicasAsync(cancellationToken).ConfigureAwait(false);
@@ -173,7 +176,10 @@ public sealed partial class RedisSlotEngine
 
         StoreLog.ReadModelResync(_logger, keys.Count, "connection restored");
         ForgetCheckpoint();
-        _ = CheckpointSoonAsync();
+        if (_options.VersionCheckInterval is not null)
+        {
+            _ = CheckpointSoonAsync(); // without a version check, the first checkpoint asked for learns the offset
+        }
         _feed.ReloadAll(keys);
     }
 

@@ -53,7 +53,8 @@ public sealed class RedisSlotEngineOptions
 
     /// <summary>
     /// How often the read model's versions are compared with Redis's, to reload calendars whose feed messages were
-    /// lost (a subscription renewed late, a failover). <see langword="null"/> turns the check off.
+    /// lost (a subscription renewed late, a failover). <see langword="null"/> turns the check off (and with it the node's
+    /// checkpoint requests: no round trip of its own in the background).
     /// <value>The default is 30 seconds.</value>
     /// </summary>
     public TimeSpan? VersionCheckInterval { get; set; } = TimeSpan.FromSeconds(30);

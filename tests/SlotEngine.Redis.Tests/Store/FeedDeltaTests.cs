@@ -68,7 +68,8 @@ public sealed class FeedDeltaTests(StandaloneServerFixture fixture) : IClassFixt
         var reader = await nodes.AddAsync();
         await PublishSettledAsync(nodes, writer, reader);
 
-        // Each node asked for a checkpoint when it subscribed, which set its offset; later ones match: no full check.
+        // Without a version check interval no node asks for a checkpoint when it subscribes: the first one read sets the
+        // offset, later ones match: no full check.
         for (var round = 1; round <= 3; round++)
         {
             Assert.True((await writer.ClaimAsync(ClaimRequest.Book(Calendar, SlotRange.Single(round), ContractWorld.Patient(round)))).Succeeded);
