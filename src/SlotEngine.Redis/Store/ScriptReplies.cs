@@ -76,7 +76,11 @@ internal enum ClaimScriptStatus
 /// say (a script older than the flag), so that the read model reloads rather than applying a change it cannot see whole.
 /// </param>
 /// <param name="Digest">The digest of the request that owns the key (<see cref="ClaimScriptStatus.Reused"/> only).</param>
-internal readonly record struct ClaimScriptReply(ClaimScriptStatus Status, int Seat, long Token, long HoldExpiryMs, long Version, bool Reclaimed, string? Digest)
+/// <param name="Lapsed">
+/// How many of the holds reclaimed on the way were unapproved bookings released at their approval deadline
+/// (<see cref="ClaimScriptStatus.Ok"/>; 0 when the reply does not say).
+/// </param>
+internal readonly record struct ClaimScriptReply(ClaimScriptStatus Status, int Seat, long Token, long HoldExpiryMs, long Version, bool Reclaimed, string? Digest, int Lapsed = 0)
 {
     /// <summary>Whether the claim exists now (<see cref="ClaimScriptStatus.Ok"/> or <see cref="ClaimScriptStatus.Again"/>).</summary>
     public bool Claimed => Status is ClaimScriptStatus.Ok or ClaimScriptStatus.Again;
@@ -89,7 +93,7 @@ internal readonly record struct ClaimScriptReply(ClaimScriptStatus Status, int S
         switch (status)
         {
             case ClaimScriptStatus.Ok:
-                return new ClaimScriptReply(status, (int)reply[1].AsInt64(), reply[2].AsInt64(), reply[3].AsInt64(), reply[4].AsInt64(), reply.Count <= 5 || reply[5].AsInt64() != 0, null);
+                return new ClaimScriptReply(status, (int)reply[1].AsInt64(), reply[2].AsInt64(), reply[3].AsInt64(), reply[4].AsInt64(), reply.Count <= 5 || reply[5].AsInt64() != 0, null, reply.Count > 6 ? (int)reply[6].AsInt64() : 0);
             case ClaimScriptStatus.Again:
                 return new ClaimScriptReply(status, (int)reply[1].AsInt64(), reply[2].AsInt64(), reply[3].AsInt64(), 0, false, null);
             case ClaimScriptStatus.Reused:

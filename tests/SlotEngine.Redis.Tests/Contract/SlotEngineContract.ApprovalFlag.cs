@@ -157,4 +157,33 @@ public abstract partial class SlotEngineContract
 
         Assert.Empty(replay.Compare(await engine.GetCalendarAsync(Calendar), DateTimeOffset.UtcNow, TimeSpan.FromSeconds(5)));
     }
+
+    [Fact]
+    public async Task Every_release_at_the_deadline_is_counted_once_by_a_claim_that_met_it_or_by_a_sweep()
+    {
+        var engine = await ApprovingEngineAsync(deadlineBeforeDay: TimeSpan.FromDays(4)); // the deadline has passed
+        Assert.Equal(0, LapsesCounted(engine));
+        var swept = await SucceedAsync(engine.ClaimAsync(Book(0, patient: 1)));
+        var taken = await SucceedAsync(engine.ClaimAsync(Book(2, patient: 2)));
+        Assert.Equal(0, LapsesCounted(engine));
+
+        await SucceedAsync(engine.ClaimAsync(Hold(2, patient: 3))); // releases the lapsed booking on its way
+        Assert.Equal(1, LapsesCounted(engine));
+        await SucceedAsync(engine.ClaimAsync(Hold(3, patient: 4))); // a free slot: nothing lapses
+        Assert.Equal(1, LapsesCounted(engine));
+
+        Assert.Equal(swept.Token, Assert.Single((await engine.SweepAsync()).UnapprovedReleased).Token);
+        Assert.Equal(2, LapsesCounted(engine));
+        Assert.Empty((await engine.SweepAsync()).UnapprovedReleased);
+        Assert.Equal(2, LapsesCounted(engine));
+        Assert.Equal(ClaimStatus.ApprovalLapsed, await StatusAsync(engine.ApproveAsync(taken)));
+    }
+
+    /// <summary>The engine's own count of unapproved bookings released at their deadline (lazily or swept).</summary>
+    private static long LapsesCounted(ISlotEngine engine) => engine switch
+    {
+        InMemorySlotEngine memory => memory.UnapprovedReleased,
+        RedisSlotEngine redis => redis.UnapprovedReleased,
+        _ => throw new InvalidOperationException("an engine this suite does not know"),
+    };
 }
