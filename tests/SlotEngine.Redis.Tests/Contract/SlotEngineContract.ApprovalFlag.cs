@@ -179,6 +179,40 @@ public abstract partial class SlotEngineContract
         Assert.Equal(ClaimStatus.ApprovalLapsed, await StatusAsync(engine.ApproveAsync(taken)));
     }
 
+    [Fact]
+    public async Task A_block_releases_an_unapproved_booking_past_its_deadline_as_a_lapse_not_a_displacement()
+    {
+        var engine = await EngineAsync(o =>
+        {
+            o.Audit = true;
+            o.Quotas = QuotaPolicy.None;
+            o.Approval = new ApprovalPolicy(2, TimeSpan.FromDays(4)); // the deadline has passed
+        });
+        var lapsed = await SucceedAsync(engine.ClaimAsync(Book(0, patient: 1)));
+        var hold = await SucceedAsync(engine.ClaimAsync(Hold(1, patient: 2)));
+
+        var blocked = await engine.BlockAsync(Calendar, new SlotRange(0, 2));
+
+        Assert.Equal(hold.Token, Assert.Single(blocked.Displaced).Reservation.Token);
+        Assert.Equal(1, LapsesCounted(engine));
+        Assert.Empty((await engine.SweepAsync()).UnapprovedReleased); // released once, by the block
+        Assert.Equal(1, LapsesCounted(engine));
+        Assert.Equal(ClaimStatus.ApprovalLapsed, await StatusAsync(engine.ApproveAsync(lapsed)));
+
+        var records = await AuditOfAsync(engine, Calendar);
+
+        var lapse = Assert.Single(records, r => r.Action == AuditAction.ApprovalLapsed);
+        Assert.Equal((lapsed.Token, lapsed.Slots), (lapse.Token, lapse.Slots));
+        Assert.Equal(lapsed.HoldExpiresAt!.Value.ToUnixTimeMilliseconds(), lapse.HoldExpiresAt!.Value.ToUnixTimeMilliseconds());
+        var replay = new AuditReplay();
+        foreach (var record in records)
+        {
+            replay.Apply(record);
+        }
+
+        Assert.Empty(replay.Compare(await engine.GetCalendarAsync(Calendar), DateTimeOffset.UtcNow, TimeSpan.FromSeconds(5)));
+    }
+
     /// <summary>The engine's own count of unapproved bookings released at their deadline (lazily or swept).</summary>
     private static long LapsesCounted(ISlotEngine engine) => engine switch
     {
