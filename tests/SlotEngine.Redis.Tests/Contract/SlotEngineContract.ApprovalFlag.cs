@@ -213,6 +213,27 @@ public abstract partial class SlotEngineContract
         Assert.Empty(replay.Compare(await engine.GetCalendarAsync(Calendar), DateTimeOffset.UtcNow, TimeSpan.FromSeconds(5)));
     }
 
+    [Fact]
+    public async Task A_snapshot_shows_which_seats_await_approval()
+    {
+        var engine = await ApprovingEngineAsync(cancelCutoff: TimeSpan.FromDays(400));
+        var direct = await SucceedAsync(engine.ClaimAsync(Book(0, patient: 1)));
+        var confirmed = await SucceedAsync(engine.ConfirmAsync(await SucceedAsync(engine.ClaimAsync(Hold(1, patient: 2)))));
+        var hold = await SucceedAsync(engine.ClaimAsync(Hold(2, patient: 3)));
+        await SucceedAsync(engine.ApproveAsync(await SucceedAsync(engine.ClaimAsync(Book(3, patient: 4)))));
+
+        // The confirm and the approval may reach a store's read model through a reload: wait until it shows them.
+        await Eventually.TrueAsync(
+            async () => (await engine.GetCalendarAsync(Calendar))[3].Status == SlotStatus.Booked && (await engine.GetCalendarAsync(Calendar))[1].HoldExpiresAt == DayBeforeAt20,
+            "the approval and the confirm are in the snapshot");
+        var snapshot = await engine.GetCalendarAsync(Calendar);
+
+        Assert.Equal(new SeatView(SlotStatus.Held, direct.Patient, direct.Token, DayBeforeAt20) { AwaitsApproval = true }, snapshot[0]);
+        Assert.Equal(new SeatView(SlotStatus.Held, confirmed.Patient, confirmed.Token, DayBeforeAt20) { AwaitsApproval = true }, snapshot[1]);
+        Assert.Equal(new SeatView(SlotStatus.Held, hold.Patient, hold.Token, hold.HoldExpiresAt), snapshot[2]);
+        Assert.False(snapshot[3].AwaitsApproval);
+    }
+
     /// <summary>The engine's own count of unapproved bookings released at their deadline (lazily or swept).</summary>
     private static long LapsesCounted(ISlotEngine engine) => engine switch
     {
