@@ -36,7 +36,8 @@ internal sealed class ApprovalMix
 /// After the run (and after the recount and the audit replay, which judge the engine at the scenario's end): moves the
 /// scenario clock past the last deadline of the bookings left unapproved, sweeps, and counts what the engine released
 /// (<c>unapproved_released</c>). A booking left unapproved that can still be approved after its deadline is alive past it:
-/// a rule violation. With Redis, whose <c>TIME</c> the run cannot move, only the sweep's count is reported.
+/// a rule violation. With Redis, whose <c>TIME</c> the run cannot move, the engine's count (its claims' lazy releases and
+/// its sweeps) is reported.
 /// </summary>
 internal static class ApprovalCheck
 {
@@ -54,7 +55,12 @@ internal static class ApprovalCheck
         }
 
         var swept = await engine.SweepAsync(cancellationToken).ConfigureAwait(false);
-        var released = engine is InMemorySlotEngine memory ? memory.UnapprovedReleased : swept.UnapprovedReleased.Count;
+        var released = engine switch
+        {
+            InMemorySlotEngine memory => memory.UnapprovedReleased,
+            SlotEngine.Redis.RedisSlotEngine redis => redis.UnapprovedReleased,
+            _ => swept.UnapprovedReleased.Count,
+        };
         long alive = 0;
         var now = clock.GetUtcNow();
         foreach (var booking in waiting)

@@ -1,5 +1,7 @@
 -- Closes ARGV[5] slots from ARGV[4] on every seat; claims touching them are removed whole (their other slots freed).
 -- ARGV[6] '1' also deletes the calendar (withdraw). KEYS[5] (optional) the audit stream: a record per displaced claim. -> {closed seats, version, displaced claim descriptions...}
+-- An expired hold removed is not displaced; an unapproved booking past its approval deadline is released at it (lapse in
+-- lib.lua: an ApprovalLapsed record, as a claim or a sweep would) and listed as its description with '|u' appended.
 -- Feed (a block, not a withdraw): one '-' delta (a release) per claim removed, then one 'x' delta that closes the range on
 -- every seat, each its own version: a reader that applies them in order holds what this script left.
 local meta, free, claims = KEYS[1], KEYS[2], KEYS[3]
@@ -34,6 +36,9 @@ for l = 0, cap - 1 do
           if KEYS[5] then
             audit_append(KEYS[5], 5, l, c.first, c.len, c.token, c.patient, c.kind == 'b' and 1 or 0, c.expiry, 4, 0, now)
           end
+        elseif lapse(KEYS[4], KEYS[5], l, c, now) then
+          -- An unapproved booking past its deadline: released at it (audited as ApprovalLapsed), not displaced.
+          table.insert(result, describe(l, c) .. '|u')
         end
       end
     end

@@ -10,7 +10,8 @@
 -- [24] (standalone server only; absent or 0 = none) the first of the patient's admission keys, [25] the first admission
 -- argument (admission_rate and admission_check in lib.lua): the patient's rules are then judged and taken in this
 -- script, with the claim; the admission rate first of all, before the idempotency record (a keyed retry counts too).
--- -> {'ok', seat, token, expiry ms, version, 1 when expired holds were reclaimed on the way} | {'again', seat, token, expiry ms} | {'reused', digest} | {status}
+-- -> {'ok', seat, token, expiry ms, version, 1 when expired holds were reclaimed on the way, how many of them were
+--    unapproved bookings released at their approval deadline} | {'again', seat, token, expiry ms} | {'reused', digest} | {status}
 --    ('notopen', 'reserved' among them) | an admission refusal ({'rate'}, {'barred'}, {'call'}, {'full', ...})
 local admit_at = tonumber(ARGV[24] or '0')
 local meta, free, claims, nonces, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
@@ -71,7 +72,7 @@ if seat_to < seat_from and seat_step > 0 then
   return { 'reserved' }
 end
 local first, len = tonumber(ARGV[4]), tonumber(ARGV[5])
-local saw_closed, reclaimed, seat = false, false, -1
+local saw_closed, reclaimed, seat, lapsed = false, false, -1, 0
 for l = seat_from, seat_to, seat_step do
   local ok = true
   for s = first, first + len - 1 do
@@ -85,7 +86,9 @@ for l = seat_from, seat_to, seat_step do
         if c.kind == 'h' and c.expiry <= now then
           remove_claim(free, claims, wpl, l, c, 0, 0)
           bump(meta, '-' .. l .. ',' .. c.first .. ',' .. c.token) -- readers release it as a delta
-          lapse(nonces, audit, l, c, now)
+          if lapse(nonces, audit, l, c, now) then
+            lapsed = lapsed + 1
+          end
           reclaimed = true
         else
           ok = false
@@ -136,4 +139,4 @@ end
 if audit then
   audit_append(audit, 1, seat, first, len, token, ARGV[6], kind == 'b' and 1 or 0, expiry, tonumber(ARGV[17]), tonumber(ARGV[18]), now)
 end
-return { 'ok', seat, token, expiry, version, reclaimed and 1 or 0 }
+return { 'ok', seat, token, expiry, version, reclaimed and 1 or 0, lapsed }

@@ -331,6 +331,7 @@ public sealed partial class RedisSlotEngine
             if (!gone.Gone)
             {
                 _feed.ObserveOwn(calendar, gone.Version);
+                CountLapsed(gone.Lapsed);
             }
 
             return gone.Gone ? throw NotPublished(calendar) : new BlockResult(gone.Closed, gone.Displaced);
@@ -357,6 +358,7 @@ public sealed partial class RedisSlotEngine
             throw NotPublished(calendar);
         }
 
+        CountLapsed(answer.Lapsed);
         return new BlockResult(answer.Closed, answer.Displaced);
     }
 

@@ -9,6 +9,25 @@ namespace SlotEngine.Redis;
 /// </summary>
 public sealed partial class RedisSlotEngine
 {
+    private long _unapprovedReleased;
+
+    /// <summary>
+    /// How many unapproved bookings (<see cref="SlotEngineOptions.Approval"/>) this engine has seen released at their
+    /// deadline so far: by its own claims that reclaimed them on the way (the claim script's reply says how many) and by
+    /// its own sweeps. Releases made by other nodes are counted there. As the in-memory engine's
+    /// <c>InMemorySlotEngine.UnapprovedReleased</c>.
+    /// </summary>
+    public long UnapprovedReleased => Volatile.Read(ref _unapprovedReleased);
+
+    /// <summary>Counts unapproved bookings released at their deadline (a claim's lazy reclaim or a sweep).</summary>
+    private void CountLapsed(int released)
+    {
+        if (released > 0)
+        {
+            Interlocked.Add(ref _unapprovedReleased, released);
+        }
+    }
+
     /// <inheritdoc />
     public ValueTask<ClaimResult> ApproveAsync(Reservation reservation, CancellationToken cancellationToken = default) =>
         ConfirmOrApproveAsync(reservation, approve: true, cancellationToken);
@@ -72,6 +91,7 @@ public sealed partial class RedisSlotEngine
         }
 
         var result = new SweepResult(expired, unapproved);
+        CountLapsed(unapproved.Count);
 
         // Both kinds freed their slots: the waitlist is offered them alike.
         await OfferFreedAsync(result.All).ConfigureAwait(false);

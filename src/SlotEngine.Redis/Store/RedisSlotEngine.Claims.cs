@@ -119,6 +119,7 @@ public sealed partial class RedisSlotEngine
                         // the claim is laid in from the reply when their echoes came first, otherwise its echo lays it in after them.
                         // A booking awaiting approval comes back with an expiry (its deadline) and is kept as a hold.
                         EndOwnWrite(request.Calendar, answer.Version, new FeedDelta(FeedOp.Claim, reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, answer.HoldExpiryMs));
+                        CountLapsed(answer.Lapsed);
                     }
                     else
                     {

@@ -300,6 +300,7 @@ public sealed partial class RedisSlotEngine
         {
             // Laid into the read model as ClaimAsync does (a reload only when expired holds were reclaimed on the way).
             EndOwnWrite(target.Calendar, answer.Version, new FeedDelta(FeedOp.Claim, answer.Seat, target.Slots.First, target.Slots.Length, answer.Token, target.Patient, answer.HoldExpiryMs));
+            CountLapsed(answer.Lapsed);
         }
         else
         {

@@ -76,7 +76,11 @@ internal enum ClaimScriptStatus
 /// say (a script older than the flag), so that the read model reloads rather than applying a change it cannot see whole.
 /// </param>
 /// <param name="Digest">The digest of the request that owns the key (<see cref="ClaimScriptStatus.Reused"/> only).</param>
-internal readonly record struct ClaimScriptReply(ClaimScriptStatus Status, int Seat, long Token, long HoldExpiryMs, long Version, bool Reclaimed, string? Digest)
+/// <param name="Lapsed">
+/// How many of the holds reclaimed on the way were unapproved bookings released at their approval deadline
+/// (<see cref="ClaimScriptStatus.Ok"/>; 0 when the reply does not say).
+/// </param>
+internal readonly record struct ClaimScriptReply(ClaimScriptStatus Status, int Seat, long Token, long HoldExpiryMs, long Version, bool Reclaimed, string? Digest, int Lapsed = 0)
 {
     /// <summary>Whether the claim exists now (<see cref="ClaimScriptStatus.Ok"/> or <see cref="ClaimScriptStatus.Again"/>).</summary>
     public bool Claimed => Status is ClaimScriptStatus.Ok or ClaimScriptStatus.Again;
@@ -89,7 +93,7 @@ internal readonly record struct ClaimScriptReply(ClaimScriptStatus Status, int S
         switch (status)
         {
             case ClaimScriptStatus.Ok:
-                return new ClaimScriptReply(status, (int)reply[1].AsInt64(), reply[2].AsInt64(), reply[3].AsInt64(), reply[4].AsInt64(), reply.Count <= 5 || reply[5].AsInt64() != 0, null);
+                return new ClaimScriptReply(status, (int)reply[1].AsInt64(), reply[2].AsInt64(), reply[3].AsInt64(), reply[4].AsInt64(), reply.Count <= 5 || reply[5].AsInt64() != 0, null, reply.Count > 6 ? (int)reply[6].AsInt64() : 0);
             case ClaimScriptStatus.Again:
                 return new ClaimScriptReply(status, (int)reply[1].AsInt64(), reply[2].AsInt64(), reply[3].AsInt64(), 0, false, null);
             case ClaimScriptStatus.Reused:
@@ -178,13 +182,18 @@ internal readonly record struct ChangeScriptReply(ChangeScriptStatus Status, lon
 
 /// <summary>
 /// <c>block.lua</c>'s reply: <c>{-1}</c> when the calendar is not published, else <c>{closed seats, version,
-/// displaced claim descriptions...}</c> (each in <see cref="StoredClaim.FormatRemoved"/>'s text).
+/// displaced claim descriptions...}</c> (each in <see cref="StoredClaim.FormatRemoved"/>'s text; a lapsed booking's with
+/// <c>|u</c> appended).
 /// </summary>
 /// <param name="Gone">The calendar is not published (nothing else is set).</param>
 /// <param name="Closed">How many seat-slots were closed.</param>
 /// <param name="Version">The calendar's version after the block (for a withdrawal, the version of its <c>gone</c> message).</param>
 /// <param name="Displaced">The live claims removed, in the script's order.</param>
-internal readonly record struct BlockScriptReply(bool Gone, int Closed, long Version, DisplacedClaim[] Displaced)
+/// <param name="Lapsed">
+/// How many unapproved bookings past their approval deadline the block released (descriptions ending <c>|u</c>: audited
+/// as lapsed, not displaced).
+/// </param>
+internal readonly record struct BlockScriptReply(bool Gone, int Closed, long Version, DisplacedClaim[] Displaced, int Lapsed = 0)
 {
     /// <summary>Reads a reply for <paramref name="calendar"/> (the descriptions carry no calendar).</summary>
     /// <exception cref="InvalidCastException">An element that is not of its type.</exception>
@@ -197,14 +206,29 @@ internal readonly record struct BlockScriptReply(bool Gone, int Closed, long Ver
             return new BlockScriptReply(true, 0, 0, []);
         }
 
-        var displaced = reply.Count > 2 ? new DisplacedClaim[reply.Count - 2] : [];
+        // Descriptions ending "|u" are unapproved bookings released at their deadline (counted, not displaced).
+        var lapsed = 0;
         for (var i = 2; i < reply.Count; i++)
         {
-            var reservation = StoredClaim.ParseRemoved(calendar, reply[i].AsString()!, out var booked);
-            displaced[i - 2] = new DisplacedClaim(reservation, booked);
+            if (reply[i].AsString()!.EndsWith("|u", StringComparison.Ordinal))
+            {
+                lapsed++;
+            }
         }
 
-        return new BlockScriptReply(false, closed, reply[1].AsInt64(), displaced);
+        var displaced = reply.Count - 2 - lapsed > 0 ? new DisplacedClaim[reply.Count - 2 - lapsed] : [];
+        var next = 0;
+        for (var i = 2; i < reply.Count; i++)
+        {
+            var text = reply[i].AsString()!;
+            if (!text.EndsWith("|u", StringComparison.Ordinal))
+            {
+                var reservation = StoredClaim.ParseRemoved(calendar, text, out var booked);
+                displaced[next++] = new DisplacedClaim(reservation, booked);
+            }
+        }
+
+        return new BlockScriptReply(false, closed, reply[1].AsInt64(), displaced, lapsed);
     }
 }
 

@@ -79,6 +79,11 @@ internal sealed partial class Calendar
         {
             displaced.Add(removed);
         }
+        else if (removed.AwaitedApproval)
+        {
+            // An unapproved booking past its deadline: released at it (counted and audited as a claim or a sweep does).
+            Layout.ApprovalLapses?.Lapsed(this, removed);
+        }
 
         return true;
     }

@@ -157,4 +157,88 @@ public abstract partial class SlotEngineContract
 
         Assert.Empty(replay.Compare(await engine.GetCalendarAsync(Calendar), DateTimeOffset.UtcNow, TimeSpan.FromSeconds(5)));
     }
+
+    [Fact]
+    public async Task Every_release_at_the_deadline_is_counted_once_by_a_claim_that_met_it_or_by_a_sweep()
+    {
+        var engine = await ApprovingEngineAsync(deadlineBeforeDay: TimeSpan.FromDays(4)); // the deadline has passed
+        Assert.Equal(0, LapsesCounted(engine));
+        var swept = await SucceedAsync(engine.ClaimAsync(Book(0, patient: 1)));
+        var taken = await SucceedAsync(engine.ClaimAsync(Book(2, patient: 2)));
+        Assert.Equal(0, LapsesCounted(engine));
+
+        await SucceedAsync(engine.ClaimAsync(Hold(2, patient: 3))); // releases the lapsed booking on its way
+        Assert.Equal(1, LapsesCounted(engine));
+        await SucceedAsync(engine.ClaimAsync(Hold(3, patient: 4))); // a free slot: nothing lapses
+        Assert.Equal(1, LapsesCounted(engine));
+
+        Assert.Equal(swept.Token, Assert.Single((await engine.SweepAsync()).UnapprovedReleased).Token);
+        Assert.Equal(2, LapsesCounted(engine));
+        Assert.Empty((await engine.SweepAsync()).UnapprovedReleased);
+        Assert.Equal(2, LapsesCounted(engine));
+        Assert.Equal(ClaimStatus.ApprovalLapsed, await StatusAsync(engine.ApproveAsync(taken)));
+    }
+
+    [Fact]
+    public async Task A_block_releases_an_unapproved_booking_past_its_deadline_as_a_lapse_not_a_displacement()
+    {
+        var engine = await EngineAsync(o =>
+        {
+            o.Audit = true;
+            o.Quotas = QuotaPolicy.None;
+            o.Approval = new ApprovalPolicy(2, TimeSpan.FromDays(4)); // the deadline has passed
+        });
+        var lapsed = await SucceedAsync(engine.ClaimAsync(Book(0, patient: 1)));
+        var hold = await SucceedAsync(engine.ClaimAsync(Hold(1, patient: 2)));
+
+        var blocked = await engine.BlockAsync(Calendar, new SlotRange(0, 2));
+
+        Assert.Equal(hold.Token, Assert.Single(blocked.Displaced).Reservation.Token);
+        Assert.Equal(1, LapsesCounted(engine));
+        Assert.Empty((await engine.SweepAsync()).UnapprovedReleased); // released once, by the block
+        Assert.Equal(1, LapsesCounted(engine));
+        Assert.Equal(ClaimStatus.ApprovalLapsed, await StatusAsync(engine.ApproveAsync(lapsed)));
+
+        var records = await AuditOfAsync(engine, Calendar);
+
+        var lapse = Assert.Single(records, r => r.Action == AuditAction.ApprovalLapsed);
+        Assert.Equal((lapsed.Token, lapsed.Slots), (lapse.Token, lapse.Slots));
+        Assert.Equal(lapsed.HoldExpiresAt!.Value.ToUnixTimeMilliseconds(), lapse.HoldExpiresAt!.Value.ToUnixTimeMilliseconds());
+        var replay = new AuditReplay();
+        foreach (var record in records)
+        {
+            replay.Apply(record);
+        }
+
+        Assert.Empty(replay.Compare(await engine.GetCalendarAsync(Calendar), DateTimeOffset.UtcNow, TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task A_snapshot_shows_which_seats_await_approval()
+    {
+        var engine = await ApprovingEngineAsync(cancelCutoff: TimeSpan.FromDays(400));
+        var direct = await SucceedAsync(engine.ClaimAsync(Book(0, patient: 1)));
+        var confirmed = await SucceedAsync(engine.ConfirmAsync(await SucceedAsync(engine.ClaimAsync(Hold(1, patient: 2)))));
+        var hold = await SucceedAsync(engine.ClaimAsync(Hold(2, patient: 3)));
+        await SucceedAsync(engine.ApproveAsync(await SucceedAsync(engine.ClaimAsync(Book(3, patient: 4)))));
+
+        // The confirm and the approval may reach a store's read model through a reload: wait until it shows them.
+        await Eventually.TrueAsync(
+            async () => (await engine.GetCalendarAsync(Calendar))[3].Status == SlotStatus.Booked && (await engine.GetCalendarAsync(Calendar))[1].HoldExpiresAt == DayBeforeAt20,
+            "the approval and the confirm are in the snapshot");
+        var snapshot = await engine.GetCalendarAsync(Calendar);
+
+        Assert.Equal(new SeatView(SlotStatus.Held, direct.Patient, direct.Token, DayBeforeAt20) { AwaitsApproval = true }, snapshot[0]);
+        Assert.Equal(new SeatView(SlotStatus.Held, confirmed.Patient, confirmed.Token, DayBeforeAt20) { AwaitsApproval = true }, snapshot[1]);
+        Assert.Equal(new SeatView(SlotStatus.Held, hold.Patient, hold.Token, hold.HoldExpiresAt), snapshot[2]);
+        Assert.False(snapshot[3].AwaitsApproval);
+    }
+
+    /// <summary>The engine's own count of unapproved bookings released at their deadline (lazily or swept).</summary>
+    private static long LapsesCounted(ISlotEngine engine) => engine switch
+    {
+        InMemorySlotEngine memory => memory.UnapprovedReleased,
+        RedisSlotEngine redis => redis.UnapprovedReleased,
+        _ => throw new InvalidOperationException("an engine this suite does not know"),
+    };
 }
