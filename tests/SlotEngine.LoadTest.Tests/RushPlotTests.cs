@@ -74,6 +74,26 @@ public class RushPlotTests
     }
 
     [Fact]
+    public void The_sampler_counts_the_offers_made_in_each_interval()
+    {
+        var settings = new LoadSettings { Providers = 300, BookingsTarget = 2_000, Duration = null, Concurrency = 2, Citizens = 1_000 };
+        var control = new RunControl(settings, new Scenario.ScenarioClock(LoadRun.ScenarioStart, realTime: false), new Scenario.ScenarioTimeline(LoadRun.ScenarioStart, 0.3, LoadRun.RushSpan, LoadRun.ScenarioSpan), CancellationToken.None);
+        var stats = new[] { new WorkerStats() };
+        long made = 0;
+        var sampler = new TimelineSampler(stats, control, settings, []) { OffersMade = () => made };
+        sampler.Prepare();
+        control.Begin();
+        sampler.Begin();
+        made = 3;
+        sampler.Sample();
+        sampler.Sample();
+        made = 7;
+        sampler.Sample();
+        Assert.Equal([3L, 0L, 4L], sampler.Points.Select(p => p.Offers));
+        Assert.All(sampler.Points, p => Assert.Equal(p.Seconds > 0 ? p.Offers / p.Seconds : 0, p.OffersPerSecond));
+    }
+
+    [Fact]
     public void Openings_are_placed_by_the_scenario_time_the_timeline_recorded()
     {
         var start = new DateTimeOffset(2026, 3, 2, 10, 0, 0, TimeSpan.FromHours(3));
