@@ -6,7 +6,8 @@ namespace SlotEngine.LoadTest.Reports;
 /// <summary>
 /// The report's <c>timeline</c>: one record per interval, so other tools can plot the run over
 /// time. Each record: <c>t</c> (seconds from the start of the load), <c>seconds</c> (its length),
-/// <c>bookings</c>, <c>bookings_per_second</c>, <c>operations_per_second</c>, <c>latency_us</c>
+/// <c>bookings</c>, <c>bookings_per_second</c>, <c>offers</c> and <c>offers_per_second</c> (waitlist
+/// offers made), <c>operations_per_second</c>, <c>latency_us</c>
 /// (per operation <c>count</c>, <c>p50</c>, <c>p99</c>, <c>max</c>), <c>failures</c> (by reason,
 /// only those that happened), <c>gc</c> (<c>gen0</c>, <c>gen1</c>, <c>gen2</c>, <c>pause_ms</c>),
 /// <c>allocated_bytes</c>, <c>cpu_ms</c>, <c>progress</c>, <c>scenario_time</c>, <c>rush</c>, and one
@@ -29,6 +30,8 @@ internal static class TimelineJson
             json.WriteNumber("seconds", Math.Round(p.Seconds, 4));
             json.WriteNumber("bookings", p.Bookings);
             json.WriteNumber("bookings_per_second", Math.Round(p.BookingsPerSecond, 1));
+            json.WriteNumber("offers", p.Offers);
+            json.WriteNumber("offers_per_second", Math.Round(p.OffersPerSecond, 1));
             json.WriteNumber("operations_per_second", Math.Round(p.OperationsPerSecond, 1));
             json.WriteStartObject("latency_us");
             for (var op = 0; op < OperationNames.Count; op++)

@@ -177,7 +177,7 @@ internal static class LoadRun
             GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
         }
 
-        var timeline = new TimelineSampler(workers.Select(w => w.Stats).ToArray(), control, settings, TimelineProbes.For(engine));
+        var timeline = new TimelineSampler(workers.Select(w => w.Stats).ToArray(), control, settings, TimelineProbes.For(engine)) { OffersMade = waitlist is null ? null : () => waitlist.OffersMade };
         timeline.Prepare();
         if (probe is not null)
         {

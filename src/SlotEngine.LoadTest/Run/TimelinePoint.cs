@@ -24,6 +24,9 @@ internal sealed record TimelinePoint
     /// <summary>Bookings confirmed in the interval.</summary>
     public required long Bookings { get; init; }
 
+    /// <summary>Waitlist offers the engine made in the interval (0 without the waitlist).</summary>
+    public long Offers { get; init; }
+
     /// <summary>Engine operations (search, hold, confirm, cancel) finished in the interval.</summary>
     public required long Operations { get; init; }
 
@@ -63,6 +66,9 @@ internal sealed record TimelinePoint
 
     /// <summary>Bookings per second in the interval.</summary>
     public double BookingsPerSecond => Seconds > 0 ? Bookings / Seconds : 0;
+
+    /// <summary>Waitlist offers per second in the interval.</summary>
+    public double OffersPerSecond => Seconds > 0 ? Offers / Seconds : 0;
 
     /// <summary>Operations per second in the interval.</summary>
     public double OperationsPerSecond => Seconds > 0 ? Operations / Seconds : 0;

@@ -39,6 +39,7 @@ internal sealed class TimelineSampler
     private readonly long[] _previousFailures = new long[OperationNames.ReasonCount];
     private long _previousTimestamp;
     private long _previousBookings;
+    private long _previousOffers;
     private (int Gen0, int Gen1, int Gen2) _previousCollections;
     private TimeSpan _previousPause;
     private long _previousAllocated;
@@ -66,6 +67,9 @@ internal sealed class TimelineSampler
             Totals[i] = new LatencyHistogram();
         }
     }
+
+    /// <summary>Reads the waitlist's offers made so far (a counter sampled like the bookings), or null without the waitlist.</summary>
+    public Func<long>? OffersMade { get; init; }
 
     /// <summary>The whole run's latency per operation (complete once <see cref="RunAsync"/> ended).</summary>
     public LatencyHistogram[] Totals { get; } = new LatencyHistogram[OperationNames.Count];
@@ -251,6 +255,8 @@ internal sealed class TimelineSampler
             worker.FailuresByReason(_failures);
         }
 
+        var offers = OffersMade?.Invoke() ?? 0;
+
         long operations = 0;
         var latency = new OperationInterval[OperationNames.Count];
         for (var op = 0; op < OperationNames.Count; op++)
@@ -322,6 +328,7 @@ internal sealed class TimelineSampler
             StartSeconds = Stopwatch.GetElapsedTime(_control.StartTimestamp, _previousTimestamp).TotalSeconds,
             Seconds = seconds,
             Bookings = bookings - _previousBookings,
+            Offers = offers - _previousOffers,
             Operations = operations,
             Latency = latency,
             Failures = failures,
@@ -347,6 +354,7 @@ internal sealed class TimelineSampler
                 StartSeconds = folded.StartSeconds,
                 Seconds = folded.Seconds + point.Seconds,
                 Bookings = folded.Bookings + point.Bookings,
+                Offers = folded.Offers + point.Offers,
                 Collections = (folded.Collections.Gen0 + point.Collections.Gen0, folded.Collections.Gen1 + point.Collections.Gen1, folded.Collections.Gen2 + point.Collections.Gen2),
                 GcPauseMillis = folded.GcPauseMillis + point.GcPauseMillis,
                 AllocatedBytes = folded.AllocatedBytes + point.AllocatedBytes,
@@ -359,6 +367,7 @@ internal sealed class TimelineSampler
         (_interval, _previousInterval) = (_previousInterval, _interval);
         _previousTimestamp = now;
         _previousBookings = bookings;
+        _previousOffers = offers;
         _previousCollections = (collections.Item1, collections.Item2, collections.Item3);
         _previousPause = pause;
         _previousAllocated = allocated;

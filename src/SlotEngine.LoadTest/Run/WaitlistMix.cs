@@ -54,6 +54,7 @@ internal sealed class WaitlistMix
     private readonly Lock _latencyGate = new();
     private long _accepted;
     private long _lapsed;
+    private long _offersMade;
     private int[] _hot = [];
     private HashSet<int> _hotProviders = [];
     private Dictionary<int, BranchId> _hotBranches = [];
@@ -119,6 +120,7 @@ internal sealed class WaitlistMix
     private void OnOffer(WaitlistOffer offer)
     {
         var now = Stopwatch.GetTimestamp();
+        Interlocked.Increment(ref _offersMade);
         _made.Enqueue((offer, now - (long)(offer.Delay.TotalSeconds * Stopwatch.Frequency)));
         lock (_latencyGate)
         {
@@ -127,6 +129,9 @@ internal sealed class WaitlistMix
 
         _pending.Enqueue(offer);
     }
+
+    /// <summary>Offers the engine has made so far (read by the timeline sampler, from any thread).</summary>
+    public long OffersMade => Interlocked.Read(ref _offersMade);
 
     /// <summary>Takes a pending offer for a worker to answer.</summary>
     public bool TryTake(out WaitlistOffer offer) => _pending.TryDequeue(out offer);
