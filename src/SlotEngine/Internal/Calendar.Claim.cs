@@ -15,24 +15,8 @@ internal sealed partial class Calendar
     /// <param name="token">The fencing token issued.</param>
     /// <param name="awaitsApproval">Whether the claim is an unapproved booking: a hold whose expiry is its approval deadline, with the approval bit on its head.</param>
     /// <returns>Succeeded, Taken or Closed.</returns>
-    public ClaimStatus TryClaim(int first, int length, uint patient, long holdExpiryTicks, long nowTicks, out int seat, out long token, bool awaitsApproval = false)
-    {
-        var sawClosed = false;
-        for (var candidate = 0; candidate < Capacity; candidate++)
-        {
-            if (TryTakeBits(candidate, first, length, nowTicks, ref sawClosed))
-            {
-                token = IssueToken(candidate, first, length);
-                WriteClaim(candidate, first, length, holdExpiryTicks == 0 ? ClaimCell.KindBooked : ClaimCell.KindHeld, token, patient, holdExpiryTicks, awaitsApproval && holdExpiryTicks != 0);
-                seat = candidate;
-                return ClaimStatus.Succeeded;
-            }
-        }
-
-        seat = -1;
-        token = 0;
-        return sawClosed ? ClaimStatus.Closed : ClaimStatus.Taken;
-    }
+    public ClaimStatus TryClaim(int first, int length, uint patient, long holdExpiryTicks, long nowTicks, out int seat, out long token, bool awaitsApproval = false) =>
+        TryClaimSeats(first, length, patient, holdExpiryTicks, nowTicks, Capacity, topDown: false, out seat, out token, awaitsApproval);
 
     /// <summary>
     /// Clears the free bits of [first, first + length) on one seat, word by word in ascending

@@ -97,8 +97,8 @@ internal static class ClaimRoundTrips
         Assert.True((await node.ClaimAsync(ClaimRequest.Book(Calendar, SlotRange.Single(3), ContractWorld.Patient(6)))).Succeeded);
     }
 
-    /// <summary>A function answering the round trips recorded since it was last called (or made).</summary>
-    private static Func<int> Counter(MeterScope meters)
+    /// <summary>A function answering the round trips recorded since it was last called (or made); the reschedule counts use it too.</summary>
+    internal static Func<int> Counter(MeterScope meters)
     {
         var seen = meters.Of(RedisSlotEngineTelemetry.RoundTripDuration).Count;
         return () =>

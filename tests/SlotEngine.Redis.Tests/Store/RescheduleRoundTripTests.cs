@@ -32,7 +32,7 @@ internal static class RescheduleRoundTrips
         var booked = await node.ClaimAsync(ClaimRequest.Book(calendar, SlotRange.Single(1), patient));
         Assert.True(booked.Succeeded, booked.ToString());
 
-        var count = Counter(meters);
+        var count = ClaimRoundTrips.Counter(meters);
         var within = await node.RescheduleAsync(booked.Reservation, ClaimRequest.Book(calendar, SlotRange.Single(5), patient));
         Assert.True(within.Succeeded, within.ToString());
         Assert.Equal(withinCalendar, count());
@@ -63,19 +63,6 @@ internal static class RescheduleRoundTrips
         var plainMove = await plain.RescheduleAsync(booked2.Reservation, ClaimRequest.Book(calendar, SlotRange.Single(6), patient2));
         Assert.True(plainMove.Succeeded, plainMove.ToString());
         Assert.Equal(withoutBars, count());
-    }
-
-    /// <summary>A function answering the round trips recorded since it was last called (or made).</summary>
-    private static Func<int> Counter(MeterScope meters)
-    {
-        var seen = meters.Of(RedisSlotEngineTelemetry.RoundTripDuration).Count;
-        return () =>
-        {
-            var now = meters.Of(RedisSlotEngineTelemetry.RoundTripDuration).Count;
-            var delta = now - seen;
-            seen = now;
-            return delta;
-        };
     }
 }
 
