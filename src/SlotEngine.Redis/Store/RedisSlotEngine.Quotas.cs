@@ -90,7 +90,15 @@ public sealed partial class RedisSlotEngine
             return null;
         }
 
-        nonce ??= NonceOf(request, digest);
+        return AdmissionFor(request, calendar, nonce ?? NonceOf(request, digest), bars, cap, call, rate, quotas);
+    }
+
+    /// <summary>
+    /// The keys and arguments of <c>admit.lua</c> for what is judged (shared by a claim's and a move's admission).
+    /// </summary>
+    private Admission AdmissionFor(in ClaimRequest request, ReadModelCalendar calendar, string nonce, bool bars, int cap, bool call, AdmissionRate rate, IReadOnlyList<QuotaRule> quotas)
+    {
+        var rules = _readModel.Rules;
         var bar = _keys.BarKey(request.Patient);
         var active = _keys.ActiveKey(request.Patient);
         var quota = _keys.QuotaKey(request.Patient, calendar.Day);
@@ -120,12 +128,7 @@ public sealed partial class RedisSlotEngine
         };
         foreach (var rule in quotas)
         {
-            args.Add(rule.Scope switch
-            {
-                QuotaScope.Provider => "p:" + calendar.Key.Provider.Value.ToString(CultureInfo.InvariantCulture),
-                QuotaScope.Clinic => "c:" + calendar.Clinic.Value.ToString(CultureInfo.InvariantCulture),
-                _ => "f:" + calendar.Facility.Value.ToString(CultureInfo.InvariantCulture),
-            });
+            args.Add(ScopeText(rule.Scope, calendar));
             args.Add(rule.MaxPerDay);
         }
 

@@ -476,32 +476,7 @@ public sealed partial class RedisSlotEngine
             return null;
         }
 
-        // The layout of AdmissionOf: the rate's place holds the bar's key, never touched (a move is not a claim attempt).
-        var bar = _keys.BarKey(target.Patient);
-        RedisKey[] keys = [bar, _keys.ActiveKey(target.Patient), _keys.QuotaKey(target.Patient, to.Day), bar];
-        var args = new List<RedisArgument>(13 + (2 * rules.Count))
-        {
-            nonce,
-            StoreKeys.CalendarRef(target.Calendar),
-            (long)Math.Ceiling(_options.QuotaLease.TotalMilliseconds),
-            (long)Math.Ceiling(_options.ClockSkewAllowance.TotalMilliseconds),
-            bars ? to.Branch.Value : string.Empty,
-            cap,
-            cap == 0 ? 0 : UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(Today.AddDays(_readModel.Rules.BookingHorizonDays + 2), Options.TimeZone)),
-            UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(to.Day.AddDays(2), Options.TimeZone)),
-            0, // no call limit
-            0,
-            0, // no admission rate
-            0,
-            rules.Count,
-        };
-        foreach (var rule in rules)
-        {
-            args.Add(ScopeText(rule.Scope, to));
-            args.Add(rule.MaxPerDay);
-        }
-
-        return new Admission(keys, args, nonce, cap > 0 || rules.Count > 0);
+        return AdmissionFor(target, to, nonce, bars, cap, call: false, AdmissionRate.None, rules);
     }
 
     private async ValueTask StepAsync(MoveStep step)
