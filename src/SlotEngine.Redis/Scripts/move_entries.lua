@@ -25,8 +25,7 @@ if mode == 'find' then
   return result
 end
 if mode == 'repoint' then
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local now = now_ms()
   if now + tonumber(ARGV[5]) >= tonumber(ARGV[4]) then
     return -1
   end
