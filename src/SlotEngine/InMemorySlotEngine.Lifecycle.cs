@@ -142,6 +142,7 @@ public sealed partial class InMemorySlotEngine : IAuditSource
 
     private ActiveLedger InitActive()
     {
+        // Publishes the ledger once: only the CAS from null wins; every caller then reads the winner's ledger.
         Interlocked.CompareExchange(ref _active, new ActiveLedger(_rules.MaxActiveAppointments), null);
         return _active!;
     }

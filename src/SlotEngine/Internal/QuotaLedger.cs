@@ -63,12 +63,7 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
         for (var i = 0; i < rules.Length; i++)
         {
             var rule = rules[i];
-            var scopeId = rule.Scope switch
-            {
-                QuotaScope.Provider => provider.Id.Value,
-                QuotaScope.Clinic => provider.Clinic.Id.Value,
-                _ => provider.Clinic.Facility.Value,
-            };
+            var scopeId = ScopeIdOf(rule.Scope, provider);
 
             // Never 0 (the table's empty mark): the patient index is below 2^32 − 1.
             var key = (((ulong)patient << 32) | unchecked((uint)scopeId)) + 1;
