@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
+using SlotEngine.Benchmarks.Infrastructure;
 
 namespace SlotEngine.Benchmarks.Postgres;
 
@@ -77,7 +76,7 @@ internal sealed class PostgresServer : IAsyncDisposable
 
         var data = Path.Combine(directory, "data");
         await CheckAsync(RunAsync(Path.Combine(bin, "initdb"), ["-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"], asPostgresUser, TimeSpan.FromMinutes(2))).ConfigureAwait(false);
-        var port = FreePort();
+        var port = ToolProcess.FreePort();
         string[] settings =
         [
             $"port = {port}",
@@ -180,41 +179,17 @@ internal sealed class PostgresServer : IAsyncDisposable
         }
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string tool, IEnumerable<string> args, bool asPostgresUser, TimeSpan limit)
+    private static Task<(int ExitCode, string Output)> RunAsync(string tool, IEnumerable<string> args, bool asPostgresUser, TimeSpan limit)
     {
         var start = asPostgresUser
             ? new ProcessStartInfo("runuser") { ArgumentList = { "-u", "postgres", "--", tool } }
             : new ProcessStartInfo(tool);
-        start.UseShellExecute = false;
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
         start.WorkingDirectory = Path.GetTempPath(); // the postgres user must be able to enter it
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException(tool + " did not start.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(limit);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{tool} {string.Join(' ', start.ArgumentList)} took longer than {limit}.");
-        }
-
-        return (process.ExitCode, await output.ConfigureAwait(false) + await error.ConfigureAwait(false));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        return ToolProcess.RunAsync(start, limit);
     }
 }

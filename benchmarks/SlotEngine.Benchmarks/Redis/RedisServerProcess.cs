@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
+using SlotEngine.Benchmarks.Infrastructure;
 
 namespace SlotEngine.Benchmarks.Redis;
 
@@ -31,7 +30,7 @@ internal sealed class RedisServerProcess : IAsyncDisposable
 
     public static async Task<RedisServerProcess> StartAsync(bool cluster = false)
     {
-        var port = FreePort();
+        var port = ToolProcess.FreePort();
         var directory = Path.Combine(Path.GetTempPath(), "slotengine-redisbench-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
         var start = new ProcessStartInfo("redis-server") { UseShellExecute = false, RedirectStandardOutput = true };
@@ -44,7 +43,7 @@ internal sealed class RedisServerProcess : IAsyncDisposable
         if (cluster)
         {
             args.AddRange(["--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(directory, "nodes.conf"),
-                "--cluster-node-timeout", "5000", "--cluster-port", FreePort().ToString(CultureInfo.InvariantCulture)]);
+                "--cluster-node-timeout", "5000", "--cluster-port", ToolProcess.FreePort().ToString(CultureInfo.InvariantCulture)]);
         }
 
         args.ForEach(start.ArgumentList.Add);
@@ -87,27 +86,13 @@ internal sealed class RedisServerProcess : IAsyncDisposable
 
     public static async Task<string> RunToolAsync(string tool, IEnumerable<string> args, TimeSpan limit)
     {
-        var start = new ProcessStartInfo(tool) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(tool);
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException(tool + " did not start.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(limit);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{tool} {string.Join(' ', start.ArgumentList)} took longer than {limit}.");
-        }
-
-        return await output.ConfigureAwait(false) + await error.ConfigureAwait(false);
+        return (await ToolProcess.RunAsync(start, limit).ConfigureAwait(false)).Output;
     }
 
     public async ValueTask DisposeAsync()
@@ -127,13 +112,6 @@ internal sealed class RedisServerProcess : IAsyncDisposable
         {
             // a log file still being closed: leave it in /tmp
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string? Which(string tool) =>

@@ -431,9 +431,7 @@ internal sealed class CitizenWorker
         }
         finally
         {
-            // Engine time and bytes, but no latency entry of its own (as an outcome).
-            _engineTicks += Stopwatch.GetTimestamp() - t0;
-            _engineBytes += GC.GetAllocatedBytesForCurrentThread() - _callStartBytes;
+            EndCall(t0); // engine time and bytes, but no latency entry of its own (as an outcome)
         }
 
         return ClaimResult.Success(unapproved);
@@ -456,9 +454,7 @@ internal sealed class CitizenWorker
         }
         finally
         {
-            // Engine time and bytes, but no latency entry of its own (the operations table keeps its four calls).
-            _engineTicks += Stopwatch.GetTimestamp() - t0;
-            _engineBytes += GC.GetAllocatedBytesForCurrentThread() - _callStartBytes;
+            EndCall(t0); // engine time and bytes, but no latency entry of its own (the operations table keeps its four calls)
         }
 
         if (result.Succeeded)
@@ -510,16 +506,19 @@ internal sealed class CitizenWorker
         return Stopwatch.GetTimestamp();
     }
 
-    private void Record(Operation operation, long startTimestamp)
+    /// <summary>The end of an engine call begun by <see cref="StartCall"/>: adds its time and bytes to the engine's share; returns its ticks.</summary>
+    private long EndCall(long startTimestamp)
     {
         var ticks = Stopwatch.GetTimestamp() - startTimestamp;
-        if (operation != Operation.Booking)
-        {
-            // One engine call (booking spans the citizen's calls and the generator's work between them).
-            _engineTicks += ticks;
-            _engineBytes += GC.GetAllocatedBytesForCurrentThread() - _callStartBytes;
-        }
+        _engineTicks += ticks;
+        _engineBytes += GC.GetAllocatedBytesForCurrentThread() - _callStartBytes;
+        return ticks;
+    }
 
+    private void Record(Operation operation, long startTimestamp)
+    {
+        // One engine call, or a booking (it spans the citizen's calls and the generator's work between them).
+        var ticks = operation != Operation.Booking ? EndCall(startTimestamp) : Stopwatch.GetTimestamp() - startTimestamp;
         Stats.Record(operation, (long)(ticks * _ticksToNanos));
     }
 

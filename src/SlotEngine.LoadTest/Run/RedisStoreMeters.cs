@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using SlotEngine.LoadTest.Metrics;
 using SlotEngine.Redis;
 
@@ -17,8 +19,7 @@ internal sealed class RedisStoreMeters : IDisposable
     private readonly MeterListener _listener = new();
     private readonly LatencyHistogram _lag = new();
     private readonly Lock _lagLock = new();
-    private readonly Dictionary<string, long> _roundTrips = new(StringComparer.Ordinal);
-    private readonly Lock _roundTripLock = new();
+    private readonly ConcurrentDictionary<string, StrongBox<long>> _roundTrips = new(StringComparer.Ordinal);
     private long _reloads;
     private int _reloadInstruments;
 
@@ -67,18 +68,15 @@ internal sealed class RedisStoreMeters : IDisposable
     {
         get
         {
-            lock (_roundTripLock)
+            // INFO commandstats' lower case, as the report names commands.
+            var byCommand = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var (command, count) in _roundTrips)
             {
-                // INFO commandstats' lower case, as the report names commands.
-                var byCommand = new Dictionary<string, long>(StringComparer.Ordinal);
-                foreach (var (command, count) in _roundTrips)
-                {
-                    var name = command.ToLowerInvariant();
-                    byCommand[name] = byCommand.GetValueOrDefault(name) + count;
-                }
-
-                return byCommand;
+                var name = command.ToLowerInvariant();
+                byCommand[name] = byCommand.GetValueOrDefault(name) + Interlocked.Read(ref count.Value);
             }
+
+            return byCommand;
         }
     }
 
@@ -112,10 +110,9 @@ internal sealed class RedisStoreMeters : IDisposable
                 }
             }
 
-            lock (_roundTripLock)
-            {
-                _roundTrips[command] = _roundTrips.GetValueOrDefault(command) + 1;
-            }
+            // Every worker's round trip passes here: a lock-free lookup of the command's counter (added once per
+            // command name), then one interlocked increment; no lock for all the workers to queue on.
+            Interlocked.Increment(ref _roundTrips.GetOrAdd(command, static _ => new StrongBox<long>()).Value);
         }
         else
         {
