@@ -103,12 +103,7 @@ public sealed class RescheduleFaultTests(ClusterFixture fixture)
         await using var nodes = Nodes(server.Endpoint);
         var caller = await nodes.AddAsync(o => o.ConnectionString = proxy.Endpoint + ",syncTimeout=2000,connectTimeout=1000");
         var other = await nodes.AddAsync();
-        var from = new CalendarKey(ContractWorld.Doctor, ContractWorld.Day);
-        var to = new CalendarKey(ContractWorld.OtherClinic, ContractWorld.Day);
-        await caller.PublishAsync(from.Provider, from.Day, ContractWorld.Standard);
-        await caller.PublishAsync(to.Provider, to.Day, ContractWorld.Standard);
-        var patient = ContractWorld.Patient(77);
-        var booking = await BookAsync(caller, from, patient);
+        var (from, to, patient, booking) = await PublishedAndBookedAsync(caller, ContractWorld.Patient(77));
 
         caller.MoveHook = step =>
         {
@@ -146,12 +141,7 @@ public sealed class RescheduleFaultTests(ClusterFixture fixture)
         await using var server = await RedisServer.StartAsync(new RedisServerOptions { AppendOnly = true });
         await using var nodes = Nodes(server.Endpoint);
         var caller = await nodes.AddAsync(o => o.ConnectionString = server.Endpoint + ",syncTimeout=2000,connectTimeout=1000");
-        var from = new CalendarKey(ContractWorld.Doctor, ContractWorld.Day);
-        var to = new CalendarKey(ContractWorld.OtherClinic, ContractWorld.Day);
-        await caller.PublishAsync(from.Provider, from.Day, ContractWorld.Standard);
-        await caller.PublishAsync(to.Provider, to.Day, ContractWorld.Standard);
-        var patient = ContractWorld.Patient(78);
-        var booking = await BookAsync(caller, from, patient);
+        var (from, to, patient, booking) = await PublishedAndBookedAsync(caller, ContractWorld.Patient(78));
 
         caller.MoveHook = step =>
         {
@@ -254,6 +244,16 @@ public sealed class RescheduleFaultTests(ClusterFixture fixture)
         var result = await node.ClaimAsync(ClaimRequest.Book(calendar, SlotRange.Single(2), patient));
         Assert.True(result.Succeeded, result.ToString());
         return result.Reservation;
+    }
+
+    /// <summary>Publishes the doctor's and the other clinic's <see cref="ContractWorld.Day"/> and books <paramref name="patient"/> on the doctor's.</summary>
+    private static async Task<(CalendarKey From, CalendarKey To, PatientKey Patient, Reservation Booking)> PublishedAndBookedAsync(RedisSlotEngine caller, PatientKey patient)
+    {
+        var from = new CalendarKey(ContractWorld.Doctor, ContractWorld.Day);
+        var to = new CalendarKey(ContractWorld.OtherClinic, ContractWorld.Day);
+        await caller.PublishAsync(from.Provider, from.Day, ContractWorld.Standard);
+        await caller.PublishAsync(to.Provider, to.Day, ContractWorld.Standard);
+        return (from, to, patient, await BookAsync(caller, from, patient));
     }
 
     /// <summary>Two calendars of clinics 10 and 11 (facility 1) and a patient, on three different shards.</summary>
