@@ -260,7 +260,6 @@ public sealed class RescheduleFaultTests(ClusterFixture fixture)
     private static async Task<(CalendarKey From, CalendarKey To, PatientKey Patient)> ThreeShardsAsync(RedisSlotEngine node)
     {
         string ShardOf(string key) => node.Multiplexer.GetServer((RedisKey)key).EndPoint.ToString()!;
-        string Tag(CalendarKey c) => "{p:" + c.Provider.Value.ToString(CultureInfo.InvariantCulture) + ":" + c.Day.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + "}";
         var days = Enumerable.Range(2, 8).Select(d => ContractWorld.Today.AddDays(d)).ToArray();
         foreach (var day in days)
         {
@@ -307,9 +306,12 @@ public sealed class RescheduleFaultTests(ClusterFixture fixture)
 
     private static async Task<long> OpenIntentsAsync(RedisSlotEngine node, string prefix, CalendarKey calendar)
     {
-        var tag = prefix + "{p:" + calendar.Provider.Value.ToString(CultureInfo.InvariantCulture) + ":" + calendar.Day.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + "}";
-        return await node.Multiplexer.GetDatabase().HashLengthAsync(tag + ":v");
+        return await node.Multiplexer.GetDatabase().HashLengthAsync(prefix + Tag(calendar) + ":v");
     }
+
+    /// <summary>The hash tag of <paramref name="calendar"/>'s keys, {p:&lt;provider&gt;:&lt;yyyyMMdd&gt;}.</summary>
+    private static string Tag(CalendarKey calendar) =>
+        "{p:" + calendar.Provider.Value.ToString(CultureInfo.InvariantCulture) + ":" + calendar.Day.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + "}";
 
     private static async Task AssertOneLiveAsync(RedisSlotEngine node, PatientKey patient, CalendarKey from, CalendarKey to, CalendarKey expectOn)
     {
