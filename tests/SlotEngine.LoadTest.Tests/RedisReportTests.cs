@@ -8,27 +8,11 @@ namespace SlotEngine.LoadTest.Tests;
 /// <summary>The Redis figures of the load generator, against a real redis-server on a free loopback port.</summary>
 public class RedisReportTests
 {
-    private static ProgressOutput Quiet(StringWriter sink) =>
-        new(AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(sink) }), live: false);
-
-    private static LoadSettings Small(LocalRedis redis, int nodes = 1) => new()
-    {
-        Backend = BackendKind.Redis,
-        RedisConnection = redis.Endpoint,
-        Providers = 120,
-        DaysOpen = 3,
-        BookingsTarget = 400,
-        Duration = null,
-        Concurrency = 8,
-        Citizens = 1_000,
-        Nodes = nodes,
-    };
-
     [Fact]
     public async Task Two_nodes_in_one_process_book_cleanly_and_the_json_has_the_redis_object()
     {
         await using var redis = await LocalRedis.StartAsync();
-        var result = await LoadRun.ExecuteAsync(Small(redis, nodes: 2), Quiet(new StringWriter()), CancellationToken.None);
+        var result = await LoadRun.ExecuteAsync(Runs.SmallRedis(redis, nodes: 2), Runs.Quiet(), CancellationToken.None);
         Assert.NotNull(result);
         Assert.Equal(0, result.Invariants.DoubleBookings);
         Assert.Equal(0, result.Invariants.Violations);
@@ -82,8 +66,8 @@ public class RedisReportTests
         var runId = "t" + Guid.NewGuid().ToString("N")[..8];
 
         // Node 1 starts first and waits for node 0 to open the days.
-        var node1 = LoadRun.ExecuteAsync(Small(redis) with { NodeId = 1, NodeCount = 2, RunId = runId }, Quiet(new StringWriter()), CancellationToken.None);
-        var node0 = LoadRun.ExecuteAsync(Small(redis) with { NodeId = 0, NodeCount = 2, RunId = runId }, Quiet(new StringWriter()), CancellationToken.None);
+        var node1 = LoadRun.ExecuteAsync(Runs.SmallRedis(redis) with { NodeId = 1, NodeCount = 2, RunId = runId }, Runs.Quiet(), CancellationToken.None);
+        var node0 = LoadRun.ExecuteAsync(Runs.SmallRedis(redis) with { NodeId = 0, NodeCount = 2, RunId = runId }, Runs.Quiet(), CancellationToken.None);
         var results = await Task.WhenAll(node0, node1);
         foreach (var result in results)
         {
@@ -124,7 +108,7 @@ public class RedisReportTests
             Citizens = 1_000,
             Nodes = 2,
         };
-        var result = await LoadRun.ExecuteAsync(settings, Quiet(new StringWriter()), CancellationToken.None);
+        var result = await LoadRun.ExecuteAsync(settings, Runs.Quiet(), CancellationToken.None);
         Assert.NotNull(result);
         Assert.Equal(0, result.Invariants.DoubleBookings);
         Assert.Equal(0, result.Invariants.Violations);

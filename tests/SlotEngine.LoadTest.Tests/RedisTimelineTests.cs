@@ -17,18 +17,7 @@ public class RedisTimelineTests(ITestOutputHelper output)
     public async Task A_redis_run_has_round_trips_and_staleness_over_time_in_the_json_and_on_the_page()
     {
         await using var redis = await LocalRedis.StartAsync();
-        var settings = new LoadSettings
-        {
-            Backend = BackendKind.Redis,
-            RedisConnection = redis.Endpoint,
-            Providers = 120,
-            DaysOpen = 3,
-            BookingsTarget = 400,
-            Duration = null,
-            Concurrency = Concurrency,
-            Citizens = 1_000,
-            Nodes = 2,
-        };
+        var settings = Runs.SmallRedis(redis, nodes: 2) with { Concurrency = Concurrency };
         var result = await LoadRun.ExecuteAsync(settings, Runs.Quiet(), CancellationToken.None);
         Assert.NotNull(result);
         Assert.True(result.Stats.Bookings >= 400);

@@ -12,6 +12,20 @@ internal static class Runs
     /// <summary>A 1.5-second run (about 30 intervals of 50 ms).</summary>
     public static Task<RunResult> OneAndAHalfSeconds => Timed.Value;
 
+    /// <summary>A small Redis run against <paramref name="redis"/>: 120 providers, 3 days, 400 bookings by 8 workers.</summary>
+    public static LoadSettings SmallRedis(LocalRedis redis, int nodes = 1) => new()
+    {
+        Backend = BackendKind.Redis,
+        RedisConnection = redis.Endpoint,
+        Providers = 120,
+        DaysOpen = 3,
+        BookingsTarget = 400,
+        Duration = null,
+        Concurrency = 8,
+        Citizens = 1_000,
+        Nodes = nodes,
+    };
+
     public static ProgressOutput Quiet() =>
         new(AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(new StringWriter()) }), live: false);
 

@@ -1,20 +1,16 @@
 using SlotEngine.LoadTest.Reports;
 using SlotEngine.LoadTest.Run;
-using Spectre.Console;
 
 namespace SlotEngine.LoadTest.Tests;
 
 /// <summary>The release rush, reserved pools and admission rate in the nationwide scenario (issue 12).</summary>
 public class RushRunTests
 {
-    private static ProgressOutput Quiet() =>
-        new(AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(new StringWriter()) }), live: false);
-
     [Fact]
     public async Task A_run_with_the_rush_refuses_early_claims_serves_the_pool_and_breaks_no_reservation()
     {
         var settings = new LoadSettings { Providers = 300, BookingsTarget = 3_000, Duration = null, Concurrency = 2, Citizens = 1_500, Seed = 5 };
-        var result = await LoadRun.ExecuteAsync(settings, Quiet(), CancellationToken.None);
+        var result = await LoadRun.ExecuteAsync(settings, Runs.Quiet(), CancellationToken.None);
         Assert.NotNull(result);
         Assert.True(result.Rush.Enabled);
         Assert.True(result.Rush.RefusedNotOpen > 0, "no claim met the cohorts' opening");
@@ -46,7 +42,7 @@ public class RushRunTests
     public async Task Without_the_rush_nothing_is_refused_for_it()
     {
         var settings = new LoadSettings { Providers = 200, BookingsTarget = 1_000, Duration = null, Concurrency = 2, Citizens = 1_000, Rush = false };
-        var result = await LoadRun.ExecuteAsync(settings, Quiet(), CancellationToken.None);
+        var result = await LoadRun.ExecuteAsync(settings, Runs.Quiet(), CancellationToken.None);
         Assert.NotNull(result);
         Assert.False(result.Rush.Enabled);
         Assert.Equal(0, result.ExitCode);

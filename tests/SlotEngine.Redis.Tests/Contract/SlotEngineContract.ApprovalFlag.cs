@@ -8,6 +8,15 @@ namespace SlotEngine.Redis.Tests.Contract;
 /// </summary>
 public abstract partial class SlotEngineContract
 {
+    /// <summary>An engine that audits, counts no quotas and asks for approval two days ahead, by <paramref name="deadlineBeforeDay"/>.</summary>
+    private Task<ISlotEngine> AuditingApprovingEngineAsync(TimeSpan deadlineBeforeDay) =>
+        EngineAsync(o =>
+        {
+            o.Audit = true;
+            o.Quotas = QuotaPolicy.None;
+            o.Approval = new ApprovalPolicy(2, deadlineBeforeDay);
+        });
+
     [Fact]
     public async Task A_plain_confirm_of_an_unapproved_booking_succeeds_without_approving_it()
     {
@@ -98,12 +107,7 @@ public abstract partial class SlotEngineContract
     [Fact]
     public async Task Approvals_and_lapses_are_audit_actions_of_their_own_and_replay_to_the_engines_calendar()
     {
-        var engine = await EngineAsync(o =>
-        {
-            o.Audit = true;
-            o.Quotas = QuotaPolicy.None;
-            o.Approval = new ApprovalPolicy(2, DeadlineBeforeDay);
-        });
+        var engine = await AuditingApprovingEngineAsync(DeadlineBeforeDay);
         var direct = await SucceedAsync(engine.ClaimAsync(Book(0, patient: 1)));
         var hold = await SucceedAsync(engine.ClaimAsync(Hold(2, patient: 2)));
         var unapproved = await SucceedAsync(engine.ConfirmAsync(hold));
@@ -117,11 +121,7 @@ public abstract partial class SlotEngineContract
         Assert.Equal((false, DayBeforeAt20.ToUnixTimeMilliseconds()), (records[0].Booked, records[0].HoldExpiresAt!.Value.ToUnixTimeMilliseconds()));
         Assert.Equal((hold.Token, false, DayBeforeAt20.ToUnixTimeMilliseconds()), (records[2].Token, records[2].Booked, records[2].HoldExpiresAt!.Value.ToUnixTimeMilliseconds()));
         Assert.Equal(direct.Token, records[3].Token);
-        var replay = new AuditReplay();
-        foreach (var record in records)
-        {
-            replay.Apply(record);
-        }
+        var replay = ReplayOf(records);
 
         var snapshot = await engine.GetCalendarAsync(Calendar);
         Assert.Empty(replay.Compare(snapshot, DateTimeOffset.UtcNow, TimeSpan.FromSeconds(5)));
@@ -132,12 +132,7 @@ public abstract partial class SlotEngineContract
     [Fact]
     public async Task A_lapse_is_audited_when_a_sweep_or_a_claim_releases_it_and_replay_drops_it()
     {
-        var engine = await EngineAsync(o =>
-        {
-            o.Audit = true;
-            o.Quotas = QuotaPolicy.None;
-            o.Approval = new ApprovalPolicy(2, TimeSpan.FromDays(4)); // the deadline has passed
-        });
+        var engine = await AuditingApprovingEngineAsync(TimeSpan.FromDays(4)); // the deadline has passed
         var swept = await SucceedAsync(engine.ClaimAsync(Book(0, patient: 1)));
         var taken = await SucceedAsync(engine.ClaimAsync(Book(1, patient: 2)));
         var taker = await SucceedAsync(engine.ClaimAsync(Hold(1, patient: 3))); // releases the lapsed booking on its way
@@ -149,11 +144,7 @@ public abstract partial class SlotEngineContract
         var lapses = records.Where(r => r.Action == AuditAction.ApprovalLapsed).ToList();
         Assert.Equal([swept.Token, taken.Token], lapses.Select(r => r.Token).Order());
         Assert.All(lapses, r => Assert.NotNull(r.HoldExpiresAt));
-        var replay = new AuditReplay();
-        foreach (var record in records)
-        {
-            replay.Apply(record);
-        }
+        var replay = ReplayOf(records);
 
         Assert.Empty(replay.Compare(await engine.GetCalendarAsync(Calendar), DateTimeOffset.UtcNow, TimeSpan.FromSeconds(5)));
     }
@@ -182,12 +173,7 @@ public abstract partial class SlotEngineContract
     [Fact]
     public async Task A_block_releases_an_unapproved_booking_past_its_deadline_as_a_lapse_not_a_displacement()
     {
-        var engine = await EngineAsync(o =>
-        {
-            o.Audit = true;
-            o.Quotas = QuotaPolicy.None;
-            o.Approval = new ApprovalPolicy(2, TimeSpan.FromDays(4)); // the deadline has passed
-        });
+        var engine = await AuditingApprovingEngineAsync(TimeSpan.FromDays(4)); // the deadline has passed
         var lapsed = await SucceedAsync(engine.ClaimAsync(Book(0, patient: 1)));
         var hold = await SucceedAsync(engine.ClaimAsync(Hold(1, patient: 2)));
 
@@ -204,11 +190,7 @@ public abstract partial class SlotEngineContract
         var lapse = Assert.Single(records, r => r.Action == AuditAction.ApprovalLapsed);
         Assert.Equal((lapsed.Token, lapsed.Slots), (lapse.Token, lapse.Slots));
         Assert.Equal(lapsed.HoldExpiresAt!.Value.ToUnixTimeMilliseconds(), lapse.HoldExpiresAt!.Value.ToUnixTimeMilliseconds());
-        var replay = new AuditReplay();
-        foreach (var record in records)
-        {
-            replay.Apply(record);
-        }
+        var replay = ReplayOf(records);
 
         Assert.Empty(replay.Compare(await engine.GetCalendarAsync(Calendar), DateTimeOffset.UtcNow, TimeSpan.FromSeconds(5)));
     }

@@ -20,6 +20,18 @@ public abstract partial class SlotEngineContract
         }
     }
 
+    /// <summary>A replay fed with <paramref name="records"/> in their order.</summary>
+    private static AuditReplay ReplayOf(IEnumerable<AuditRecord> records)
+    {
+        var replay = new AuditReplay();
+        foreach (var record in records)
+        {
+            replay.Apply(record);
+        }
+
+        return replay;
+    }
+
     [Fact]
     public async Task Every_transition_is_an_audit_record_with_its_actor_and_channel()
     {
@@ -152,11 +164,7 @@ public abstract partial class SlotEngineContract
         })).ToArray();
         await Task.WhenAll(workers);
 
-        var replay = new AuditReplay();
-        foreach (var record in await AuditOfAsync(engine, Calendar))
-        {
-            replay.Apply(record);
-        }
+        var replay = ReplayOf(await AuditOfAsync(engine, Calendar));
 
         Assert.Empty(replay.Compare(await engine.GetCalendarAsync(Calendar), DateTimeOffset.UtcNow));
     }

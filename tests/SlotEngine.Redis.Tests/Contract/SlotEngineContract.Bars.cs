@@ -111,11 +111,7 @@ public abstract partial class SlotEngineContract
         Assert.Equal((booking.Token, booking.Patient, booking.Seat, booking.Slots), (outcome.Token, outcome.Patient, outcome.Seat, outcome.Slots));
         Assert.Equal(default, records[0].Outcome);
 
-        var replay = new AuditReplay();
-        foreach (var record in records)
-        {
-            replay.Apply(record);
-        }
+        var replay = ReplayOf(records);
 
         Assert.Equal([booking.Token], replay.ClaimsOf(Calendar, DateTimeOffset.UtcNow).Select(c => c.Token));
     }

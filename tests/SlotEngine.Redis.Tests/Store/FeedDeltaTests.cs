@@ -1,6 +1,7 @@
 using System.Globalization;
 using SlotEngine.Redis.Tests.Contract;
 using SlotEngine.Redis.Tests.Fixtures;
+using static SlotEngine.Redis.Tests.Store.FeedSettling;
 
 namespace SlotEngine.Redis.Tests.Store;
 
@@ -18,7 +19,7 @@ public sealed class FeedDeltaTests(StandaloneServerFixture fixture) : IClassFixt
         await using var nodes = new StoreNodes(fixture.Server.Endpoint, o => { o.Engine.Quotas = QuotaPolicy.None; o.VersionCheckInterval = null; });
         var writer = await nodes.AddAsync();
         var reader = await nodes.AddAsync();
-        await PublishSettledAsync(nodes, writer, reader);
+        await PublishSettledAsync(nodes, writer, reader, Calendar);
         var readerReloads = reader.Feed.Reloads;
 
         // A booking across the block's edge (slots 3-5, the block closes 4-7) and a hold inside it.
@@ -66,7 +67,7 @@ public sealed class FeedDeltaTests(StandaloneServerFixture fixture) : IClassFixt
         await using var nodes = new StoreNodes(fixture.Server.Endpoint, o => { o.Engine.Quotas = QuotaPolicy.None; o.VersionCheckInterval = null; });
         var writer = await nodes.AddAsync();
         var reader = await nodes.AddAsync();
-        await PublishSettledAsync(nodes, writer, reader);
+        await PublishSettledAsync(nodes, writer, reader, Calendar);
 
         // Without a version check interval no node asks for a checkpoint when it subscribes: the first one read sets the
         // offset, later ones match: no full check.
@@ -127,25 +128,4 @@ public sealed class FeedDeltaTests(StandaloneServerFixture fixture) : IClassFixt
                 && reader.Feed.LoadedVersion(Calendar) == writer.Feed.LoadedVersion(Calendar),
             "the reader to converge on the writer's calendar after " + after);
     }
-
-    /// <summary>A third node publishes the day, so that writer and reader each learn of it through one "reset" message.</summary>
-    private static async Task PublishSettledAsync(StoreNodes nodes, RedisSlotEngine writer, RedisSlotEngine reader)
-    {
-        var publisher = await nodes.AddAsync();
-        await publisher.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
-        await Eventually.TrueAsync(
-            () => reader.ReadModel.FindReadModel(Calendar) is not null && writer.ReadModel.FindReadModel(Calendar) is not null,
-            "writer and reader to load the published day");
-        await writer.Feed.WhenAllFreshAsync(TimeSpan.FromSeconds(30));
-        await reader.Feed.WhenAllFreshAsync(TimeSpan.FromSeconds(30));
-    }
-
-    private static string Statuses(CalendarSnapshot calendar) =>
-        string.Concat(Enumerable.Range(0, calendar.SlotCount).Select(slot => calendar[slot].Status switch
-        {
-            SlotStatus.Free => 'f',
-            SlotStatus.Held => 'h',
-            SlotStatus.Booked => 'b',
-            _ => 'x',
-        }));
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using SlotEngine.Redis.Tests.Contract;
 using SlotEngine.Redis.Tests.Fixtures;
+using static SlotEngine.Redis.Tests.Store.FeedSettling;
 
 namespace SlotEngine.Redis.Tests.Store;
 
@@ -15,7 +16,7 @@ public sealed class ReadModelDeltaTests(StandaloneServerFixture fixture) : IClas
         await using var nodes = new StoreNodes(fixture.Server.Endpoint, o => o.Engine.Quotas = QuotaPolicy.None);
         var writer = await nodes.AddAsync();
         var reader = await nodes.AddAsync();
-        await PublishSettledAsync(nodes, writer, reader);
+        await PublishSettledAsync(nodes, writer, reader, Calendar);
         var reloads = writer.Feed.Reloads;
         var applied = writer.Feed.Applied;
         var deltas = writer.Feed.Deltas;
@@ -55,7 +56,7 @@ public sealed class ReadModelDeltaTests(StandaloneServerFixture fixture) : IClas
         await using var nodes = new StoreNodes(fixture.Server.Endpoint, o => o.Engine.Quotas = QuotaPolicy.None);
         var writer = await nodes.AddAsync();
         var reader = await nodes.AddAsync();
-        await PublishSettledAsync(nodes, writer, reader);
+        await PublishSettledAsync(nodes, writer, reader, Calendar);
         Assert.True((await writer.ClaimAsync(ClaimRequest.Book(Calendar, SlotRange.Single(0), ContractWorld.Patient(0)))).Succeeded);
         var reloads = writer.Feed.Reloads;
 
@@ -69,33 +70,6 @@ public sealed class ReadModelDeltaTests(StandaloneServerFixture fixture) : IClas
         await Eventually.TrueAsync(() => writer.ReadModel.GetCalendar(Calendar)[1].Status == SlotStatus.Closed, "the reload to bring the missed change");
         Assert.Equal(SlotStatus.Booked, writer.ReadModel.GetCalendar(Calendar)[5].Status);
     }
-
-    /// <summary>Publishes the day and waits until both nodes have loaded it and the writer has heard its own "reset" message (two reloads).</summary>
-    /// <summary>
-    /// A third node publishes the day, so that writer and reader each learn of it through exactly one
-    /// feed message (a reset, which reloads) and nothing about the publication is still on its way to
-    /// them when the test starts counting. (Had the writer published, its own reset echo could come
-    /// after the test started counting, or merge with the reload of the publish reply.)
-    /// </summary>
-    private static async Task PublishSettledAsync(StoreNodes nodes, RedisSlotEngine writer, RedisSlotEngine reader)
-    {
-        var publisher = await nodes.AddAsync();
-        await publisher.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
-        await Eventually.TrueAsync(
-            () => reader.ReadModel.FindReadModel(Calendar) is not null && writer.ReadModel.FindReadModel(Calendar) is not null,
-            "writer and reader to load the published day");
-        await writer.Feed.WhenAllFreshAsync(TimeSpan.FromSeconds(30));
-        await reader.Feed.WhenAllFreshAsync(TimeSpan.FromSeconds(30));
-    }
-
-    private static string Statuses(CalendarSnapshot calendar) =>
-        string.Concat(Enumerable.Range(0, calendar.SlotCount).Select(slot => calendar[slot].Status switch
-        {
-            SlotStatus.Free => 'f',
-            SlotStatus.Held => 'h',
-            SlotStatus.Booked => 'b',
-            _ => 'x',
-        }));
 
     private static int FreeSeats(string statuses) => statuses.Count(c => c == 'f');
 }

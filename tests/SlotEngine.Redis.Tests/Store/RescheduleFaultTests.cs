@@ -103,12 +103,7 @@ public sealed class RescheduleFaultTests(ClusterFixture fixture)
         await using var nodes = Nodes(server.Endpoint);
         var caller = await nodes.AddAsync(o => o.ConnectionString = proxy.Endpoint + ",syncTimeout=2000,connectTimeout=1000");
         var other = await nodes.AddAsync();
-        var from = new CalendarKey(ContractWorld.Doctor, ContractWorld.Day);
-        var to = new CalendarKey(ContractWorld.OtherClinic, ContractWorld.Day);
-        await caller.PublishAsync(from.Provider, from.Day, ContractWorld.Standard);
-        await caller.PublishAsync(to.Provider, to.Day, ContractWorld.Standard);
-        var patient = ContractWorld.Patient(77);
-        var booking = await BookAsync(caller, from, patient);
+        var (from, to, patient, booking) = await PublishedAndBookedAsync(caller, ContractWorld.Patient(77));
 
         caller.MoveHook = step =>
         {
@@ -146,12 +141,7 @@ public sealed class RescheduleFaultTests(ClusterFixture fixture)
         await using var server = await RedisServer.StartAsync(new RedisServerOptions { AppendOnly = true });
         await using var nodes = Nodes(server.Endpoint);
         var caller = await nodes.AddAsync(o => o.ConnectionString = server.Endpoint + ",syncTimeout=2000,connectTimeout=1000");
-        var from = new CalendarKey(ContractWorld.Doctor, ContractWorld.Day);
-        var to = new CalendarKey(ContractWorld.OtherClinic, ContractWorld.Day);
-        await caller.PublishAsync(from.Provider, from.Day, ContractWorld.Standard);
-        await caller.PublishAsync(to.Provider, to.Day, ContractWorld.Standard);
-        var patient = ContractWorld.Patient(78);
-        var booking = await BookAsync(caller, from, patient);
+        var (from, to, patient, booking) = await PublishedAndBookedAsync(caller, ContractWorld.Patient(78));
 
         caller.MoveHook = step =>
         {
@@ -256,11 +246,20 @@ public sealed class RescheduleFaultTests(ClusterFixture fixture)
         return result.Reservation;
     }
 
+    /// <summary>Publishes the doctor's and the other clinic's <see cref="ContractWorld.Day"/> and books <paramref name="patient"/> on the doctor's.</summary>
+    private static async Task<(CalendarKey From, CalendarKey To, PatientKey Patient, Reservation Booking)> PublishedAndBookedAsync(RedisSlotEngine caller, PatientKey patient)
+    {
+        var from = new CalendarKey(ContractWorld.Doctor, ContractWorld.Day);
+        var to = new CalendarKey(ContractWorld.OtherClinic, ContractWorld.Day);
+        await caller.PublishAsync(from.Provider, from.Day, ContractWorld.Standard);
+        await caller.PublishAsync(to.Provider, to.Day, ContractWorld.Standard);
+        return (from, to, patient, await BookAsync(caller, from, patient));
+    }
+
     /// <summary>Two calendars of clinics 10 and 11 (facility 1) and a patient, on three different shards.</summary>
     private static async Task<(CalendarKey From, CalendarKey To, PatientKey Patient)> ThreeShardsAsync(RedisSlotEngine node)
     {
         string ShardOf(string key) => node.Multiplexer.GetServer((RedisKey)key).EndPoint.ToString()!;
-        string Tag(CalendarKey c) => "{p:" + c.Provider.Value.ToString(CultureInfo.InvariantCulture) + ":" + c.Day.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + "}";
         var days = Enumerable.Range(2, 8).Select(d => ContractWorld.Today.AddDays(d)).ToArray();
         foreach (var day in days)
         {
@@ -307,9 +306,12 @@ public sealed class RescheduleFaultTests(ClusterFixture fixture)
 
     private static async Task<long> OpenIntentsAsync(RedisSlotEngine node, string prefix, CalendarKey calendar)
     {
-        var tag = prefix + "{p:" + calendar.Provider.Value.ToString(CultureInfo.InvariantCulture) + ":" + calendar.Day.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + "}";
-        return await node.Multiplexer.GetDatabase().HashLengthAsync(tag + ":v");
+        return await node.Multiplexer.GetDatabase().HashLengthAsync(prefix + Tag(calendar) + ":v");
     }
+
+    /// <summary>The hash tag of <paramref name="calendar"/>'s keys, {p:&lt;provider&gt;:&lt;yyyyMMdd&gt;}.</summary>
+    private static string Tag(CalendarKey calendar) =>
+        "{p:" + calendar.Provider.Value.ToString(CultureInfo.InvariantCulture) + ":" + calendar.Day.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + "}";
 
     private static async Task AssertOneLiveAsync(RedisSlotEngine node, PatientKey patient, CalendarKey from, CalendarKey to, CalendarKey expectOn)
     {
