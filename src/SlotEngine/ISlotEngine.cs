@@ -188,4 +188,12 @@ public interface ISlotEngine
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>What was released.</returns>
     ValueTask<SweepResult> SweepAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// How many unapproved bookings (<see cref="SlotEngineOptions.Approval"/>) this engine has released at their approval
+    /// deadline so far, whichever path released them: a claim that met one past its deadline and took its slots, a sweep,
+    /// or a block or withdraw. Each lapse is counted once, by the engine (on Redis: the node) whose call released it; 0 when
+    /// approval is off. Monotonic: the hosting metric <c>slotengine.approvals.lapsed</c> observes it.
+    /// </summary>
+    long UnapprovedReleased { get; }
 }

@@ -151,6 +151,7 @@ public sealed partial class InMemorySlotEngine
 
         var today = TodayAt(now);
         _quotas.Purge(today);
+        TrimAuditToMaxRecords();
 
         // Past days' layouts (and their hold-expiry tables) are no longer pinned here; they go when
         // their calendars leave the providers' rings.

@@ -4,12 +4,9 @@ public sealed partial class InMemorySlotEngine
 {
     private readonly ApprovalLapses? _lapses;
 
-    /// <summary>A store's read model with approval on: held seats expiring at the day's deadline read as awaiting approval.</summary>
-    private readonly bool _readModelApproval;
-
     /// <summary>
     /// How many unapproved bookings (<see cref="SlotEngineOptions.Approval"/>) this engine has released at their deadline
-    /// so far, by a claim that met them or by a sweep; 0 when approval is off.
+    /// so far, by a claim that met them, a sweep, or a block or withdraw; 0 when approval is off.
     /// </summary>
     public long UnapprovedReleased => _lapses?.Count ?? 0;
 

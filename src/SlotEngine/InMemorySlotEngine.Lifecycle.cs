@@ -4,6 +4,9 @@ public sealed partial class InMemorySlotEngine : IAuditSource
 {
     private readonly CallLedger _calls = new();
     private readonly AuditLog? _audit;
+
+    /// <summary><see cref="SlotEngineOptions.AuditMaxRecords"/>, read once (0: off).</summary>
+    private readonly int _auditMaxRecords;
     private ActiveLedger? _active;
 
     /// <summary>How many audit records have been appended (0 when <see cref="SlotEngineOptions.Audit"/> is off).</summary>
@@ -22,6 +25,15 @@ public sealed partial class InMemorySlotEngine : IAuditSource
     /// <summary>Lets the engine forget audit records before a position (whole segments of 512 records at a time), once the host has read them.</summary>
     /// <param name="position">The first position the host still needs.</param>
     public void TrimAudit(long position) => _audit?.TrimBefore(position);
+
+    /// <summary>The retention of <see cref="SlotEngineOptions.AuditMaxRecords"/>, applied by each sweep: forgets records older than the newest that many.</summary>
+    private void TrimAuditToMaxRecords()
+    {
+        if (_auditMaxRecords > 0 && _audit is { } audit)
+        {
+            audit.TrimBefore(audit.Count - _auditMaxRecords);
+        }
+    }
 
     /// <inheritdoc />
     /// <remarks>In memory this scans the engine-wide stream from <paramref name="after"/>; a host that follows every calendar reads <see cref="ReadAudit"/> instead.</remarks>

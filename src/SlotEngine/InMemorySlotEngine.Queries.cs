@@ -13,7 +13,6 @@ public sealed partial class InMemorySlotEngine
         var version = target.Version;
         var seats = new SeatView[target.SlotCount * target.Capacity];
         var starts = new DateTimeOffset[target.SlotCount];
-        var deadlineMs = ReadModelDeadlineMs(target.Key.Day);
         for (var slot = 0; slot < target.SlotCount; slot++)
         {
             starts[slot] = target.Layout.StartOf(slot);
@@ -26,24 +25,13 @@ public sealed partial class InMemorySlotEngine
                     raw.Token,
                     raw.Status == SlotStatus.Held && raw.HoldExpiryTicks != long.MaxValue ? new DateTimeOffset(raw.HoldExpiryTicks, TimeSpan.Zero) : null)
                 {
-                    AwaitsApproval = raw.AwaitsApproval
-                        || (deadlineMs != 0 && raw.Status == SlotStatus.Held && raw.HoldExpiryTicks / TimeSpan.TicksPerMillisecond == deadlineMs),
+                    AwaitsApproval = raw.AwaitsApproval,
                 };
             }
         }
 
         return new CalendarSnapshot(target.Key, target.Layout.Template, version, seats, starts);
     }
-
-    /// <summary>
-    /// For a store's read model with approval on: the day's approval deadline in whole milliseconds (UTC ticks divided by
-    /// <see cref="TimeSpan.TicksPerMillisecond"/>); 0 otherwise. A store keeps an unapproved booking as a hold
-    /// expiring at its deadline and lays it in as a hold (the flag is not in <see cref="Stores.ReadModelClaim"/>), so a
-    /// read model's held seat whose expiry is that instant, to the millisecond, reads as awaiting approval. A plain hold
-    /// expiring at exactly that millisecond would read so too (it then lapses at the same instant anyway).
-    /// </summary>
-    private long ReadModelDeadlineMs(DateOnly day) =>
-        _readModelApproval ? _rules.ApprovalOf(day).DeadlineUtcTicks / TimeSpan.TicksPerMillisecond : 0;
 
     /// <summary>Free seats per published day of a provider; days outside the booking window count 0, and past slots never count.</summary>
     /// <param name="provider">The provider.</param>

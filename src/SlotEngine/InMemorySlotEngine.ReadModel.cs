@@ -45,7 +45,8 @@ public sealed partial class InMemorySlotEngine
             var kind = claim.Booked ? ClaimCell.KindBooked : ClaimCell.KindHeld;
             for (var slot = claim.First; slot < claim.First + claim.Length && slot < calendar.SlotCount; slot++)
             {
-                cells[(claim.Seat * calendar.SlotCount) + slot] = ClaimCell.Pack(kind, slot == claim.First, claim.Token, patient);
+                cells[(claim.Seat * calendar.SlotCount) + slot] = ClaimCell.Pack(kind, slot == claim.First, claim.Token, patient)
+                    | (slot == claim.First && claim.AwaitsApproval && !claim.Booked ? ClaimCell.ApprovalBit : 0); // the flag is the head's only
             }
 
             if (!claim.Booked)
@@ -99,7 +100,7 @@ public sealed partial class InMemorySlotEngine
     /// <returns>Whether it was applied.</returns>
     internal bool ApplyReadModelClaim(CalendarKey key, long fromVersion, long toVersion, ReadModelClaim claim) =>
         FindReadModel(key) is { } calendar &&
-        calendar.ApplyReadModelClaim(fromVersion, toVersion, claim.Seat, claim.First, claim.Length, claim.Token, _patients.IndexOf(claim.Patient), claim.Booked ? 0 : claim.HoldExpiryTicks);
+        calendar.ApplyReadModelClaim(fromVersion, toVersion, claim.Seat, claim.First, claim.Length, claim.Token, _patients.IndexOf(claim.Patient), claim.Booked ? 0 : claim.HoldExpiryTicks, claim.AwaitsApproval);
 
     /// <summary>Lays one confirm the store made (held → booked) into the read model; false when it cannot (reload).</summary>
     /// <param name="key">The calendar.</param>
@@ -111,6 +112,18 @@ public sealed partial class InMemorySlotEngine
     /// <returns>Whether it was applied.</returns>
     internal bool ApplyReadModelConfirm(CalendarKey key, long fromVersion, long toVersion, int seat, int first, long token) =>
         FindReadModel(key) is { } calendar && calendar.ApplyReadModelConfirm(fromVersion, toVersion, seat, first, token);
+
+    /// <summary>Lays one confirm the store made that left a hold awaiting approval until its deadline; false when it cannot (reload).</summary>
+    /// <param name="key">The calendar.</param>
+    /// <param name="fromVersion">The store's version before the confirm.</param>
+    /// <param name="toVersion">Its version after.</param>
+    /// <param name="seat">The hold's seat.</param>
+    /// <param name="first">Its first slot.</param>
+    /// <param name="token">Its fencing token.</param>
+    /// <param name="deadlineTicks">Its approval deadline (UTC ticks): the hold's new expiry.</param>
+    /// <returns>Whether it was applied.</returns>
+    internal bool ApplyReadModelAwaitApproval(CalendarKey key, long fromVersion, long toVersion, int seat, int first, long token, long deadlineTicks) =>
+        FindReadModel(key) is { } calendar && calendar.ApplyReadModelAwaitApproval(fromVersion, toVersion, seat, first, token, deadlineTicks);
 
     /// <summary>Lays one release, cancel or reclaim the store made into the read model; false when it cannot (reload).</summary>
     /// <param name="key">The calendar.</param>

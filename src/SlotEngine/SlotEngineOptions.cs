@@ -243,5 +243,21 @@ public sealed class SlotEngineOptions
         {
             throw new ArgumentOutOfRangeException(nameof(ExpectedClaimsPerDay), ExpectedClaimsPerDay, "SlotEngineOptions.ExpectedClaimsPerDay must be from 0 to 50,000,000.");
         }
+
+        if (AuditMaxRecords < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(AuditMaxRecords), AuditMaxRecords, "SlotEngineOptions.AuditMaxRecords must be 0 (off) or more.");
+        }
     }
+
+    /// <summary>
+    /// In memory: about how many of the newest audit records (<see cref="Audit"/>) the engine keeps; each sweep
+    /// (<see cref="ISlotEngine.SweepAsync"/>, the hosted sweeper) forgets older ones, as <see cref="InMemorySlotEngine.TrimAudit"/>
+    /// does (whole segments of 512 records, so up to 511 more are kept, and the stream grows past the limit between sweeps).
+    /// A record forgotten can no longer be read or replayed: a host that must keep every record reads them first
+    /// (<see cref="InMemorySlotEngine.ReadAudit"/>) and trims by position itself, leaving this off. Not used by the Redis
+    /// store, whose streams are per calendar (<c>RedisSlotEngineOptions.AuditStreamMaxLength</c>).
+    /// <value>The default is 0: off, the stream is kept until the host trims it.</value>
+    /// </summary>
+    public int AuditMaxRecords { get; set; }
 }

@@ -50,6 +50,12 @@ public sealed class MetricRecorder : IDisposable
         return done.Task;
     }
 
+    /// <summary>Collects the observable instruments now (their callbacks report through the same measurement callback).</summary>
+    public void Collect() => _listener.RecordObservableInstruments();
+
+    /// <summary>The latest value an observable counter reported (its running total), or null when it reported none.</summary>
+    public double? Latest(string instrument) => Of(instrument).LastOrDefault()?.Value;
+
     public void Dispose() => _listener.Dispose();
 
     private void Add(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)

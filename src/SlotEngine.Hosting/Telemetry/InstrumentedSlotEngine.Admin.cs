@@ -125,11 +125,7 @@ public sealed partial class InstrumentedSlotEngine
             _instruments.HoldsExpired.Add(swept.ExpiredHolds.Count);
         }
 
-        if (swept.UnapprovedReleased.Count > 0)
-        {
-            _instruments.ApprovalsLapsed.Add(swept.UnapprovedReleased.Count);
-        }
-
+        // slotengine.approvals.lapsed is observed from the engine's own count, which includes these (not added here twice).
         if (swept.ExpiredHolds.Count + swept.UnapprovedReleased.Count > 0)
         {
             Log.HoldsSwept(_logger, swept.ExpiredHolds.Count + swept.UnapprovedReleased.Count);

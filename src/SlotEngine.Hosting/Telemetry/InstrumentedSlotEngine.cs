@@ -32,7 +32,7 @@ public sealed partial class InstrumentedSlotEngine : ISlotEngine, IDisposable
     {
         ArgumentNullException.ThrowIfNull(inner);
         _inner = inner;
-        _instruments = new SlotEngineInstruments(meterFactory);
+        _instruments = new SlotEngineInstruments(meterFactory, () => inner.UnapprovedReleased);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = inner.Options.TimeProvider;
     }
@@ -48,6 +48,10 @@ public sealed partial class InstrumentedSlotEngine : ISlotEngine, IDisposable
 
     /// <inheritdoc />
     public DateOnly Today => _inner.Today;
+
+    /// <inheritdoc />
+    /// <remarks>The inner engine's count; the metric <see cref="SlotEngineTelemetry.ApprovalsLapsed"/> observes it.</remarks>
+    public long UnapprovedReleased => _inner.UnapprovedReleased;
 
     /// <summary>Disposes the meter when this object created it; the inner engine is left alone.</summary>
     public void Dispose() => _instruments.Dispose();

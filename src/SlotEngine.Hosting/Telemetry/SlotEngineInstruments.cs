@@ -20,7 +20,9 @@ internal sealed class SlotEngineInstruments : IDisposable
 
     private readonly bool _ownsMeter;
 
-    public SlotEngineInstruments(IMeterFactory? meterFactory)
+    /// <param name="meterFactory">Creates the meter; null to create (and own) one.</param>
+    /// <param name="unapprovedReleased">The engine's count of unapproved bookings released at their deadline (monotonic).</param>
+    public SlotEngineInstruments(IMeterFactory? meterFactory, Func<long> unapprovedReleased)
     {
         var options = new MeterOptions(SlotEngineTelemetry.MeterName) { Version = Version };
         Meter = meterFactory?.Create(options) ?? new Meter(options);
@@ -32,7 +34,9 @@ internal sealed class SlotEngineInstruments : IDisposable
         ReleaseDuration = Meter.CreateHistogram(SlotEngineTelemetry.ReleaseDuration, "s", "How long a release or cancel took.", advice: advice);
         QueryDuration = Meter.CreateHistogram(SlotEngineTelemetry.QueryDuration, "s", "How long a query took.", advice: advice);
         HoldsExpired = Meter.CreateCounter<long>(SlotEngineTelemetry.HoldsExpired, "{hold}", "Expired holds reclaimed by sweeps.");
-        ApprovalsLapsed = Meter.CreateCounter<long>(SlotEngineTelemetry.ApprovalsLapsed, "{booking}", "Unapproved bookings released at their approval deadline by sweeps.");
+        // Observed, not added to: lapses happen inside the engine (a claim's lazy reclaim, a sweep, a block, a waitlist
+        // offer), and the engine counts each once where its CAS or script released it; the counter reports that total.
+        ApprovalsLapsed = Meter.CreateObservableCounter(SlotEngineTelemetry.ApprovalsLapsed, unapprovedReleased, "{booking}", "Unapproved bookings released at their approval deadline, by any path.");
         ClaimsDisplaced = Meter.CreateCounter<long>(SlotEngineTelemetry.ClaimsDisplaced, "{claim}", "Holds and bookings removed by blocks and withdrawals.");
     }
 
@@ -53,7 +57,7 @@ internal sealed class SlotEngineInstruments : IDisposable
 
     public Counter<long> HoldsExpired { get; }
 
-    public Counter<long> ApprovalsLapsed { get; }
+    public ObservableCounter<long> ApprovalsLapsed { get; }
 
     public Counter<long> ClaimsDisplaced { get; }
 

@@ -43,9 +43,10 @@ public static class SlotEngineTelemetry
     public const string HoldsExpired = "slotengine.holds.expired";
 
     /// <summary>
-    /// Counter <c>slotengine.approvals.lapsed</c> (<c>{booking}</c>): unapproved bookings (<see cref="SlotEngineOptions.Approval"/>)
-    /// released at their approval deadline by sweeps, apart from <see cref="HoldsExpired"/> (those a later claim takes over
-    /// lazily are not counted here; <c>InMemorySlotEngine.UnapprovedReleased</c> counts both).
+    /// Observable counter <c>slotengine.approvals.lapsed</c> (<c>{booking}</c>): unapproved bookings (<see cref="SlotEngineOptions.Approval"/>)
+    /// released at their approval deadline, whichever path released them (a sweep, a claim that took the slots lazily, a block
+    /// or withdraw), apart from <see cref="HoldsExpired"/>. It reports the engine's own total, <see cref="ISlotEngine.UnapprovedReleased"/>,
+    /// when collected; on Redis each node counts the lapses its own calls made, so the sum over nodes is every lapse once.
     /// </summary>
     public const string ApprovalsLapsed = "slotengine.approvals.lapsed";
 

@@ -11,8 +11,10 @@
 -- argument (admission_rate and admission_check in lib.lua): the patient's rules are then judged and taken in this
 -- script, with the claim; the admission rate first of all, before the idempotency record (a keyed retry counts too).
 -- -> {'ok', seat, token, expiry ms, version, 1 when expired holds were reclaimed on the way, how many of them were
---    unapproved bookings released at their approval deadline} | {'again', seat, token, expiry ms} | {'reused', digest} | {status}
+--    unapproved bookings released at their approval deadline} | {'again', seat, token, expiry ms} | {'reused', digest}
+--    | {'taken' or 'closed' or 'tokens', how many unapproved bookings were released on the way} | {status}
 --    ('notopen', 'reserved' among them) | an admission refusal ({'rate'}, {'barred'}, {'call'}, {'full', ...})
+-- An unapproved booking's stored claim and feed delta end with '|u' and ',u' (StoredClaim, FeedDelta in StoreFormats.cs).
 local admit_at = tonumber(ARGV[24] or '0')
 local meta, free, claims, nonces, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 if admit_at == 5 then
@@ -103,28 +105,29 @@ for l = seat_from, seat_to, seat_step do
 end
 if seat < 0 then
   if saw_closed then
-    return { 'closed' }
+    return { 'closed', lapsed }
   end
-  return { 'taken' }
+  return { 'taken', lapsed }
 end
 local token = redis.call('HINCRBY', meta, 'tok', 1)
 if token > tonumber(ARGV[15]) then
   redis.call('HINCRBY', meta, 'tok', -1)
-  return { 'tokens' }
+  return { 'tokens', lapsed }
 end
 if admitted then
   admission_take(admitted)
 end
-local kind, expiry = 'b', 0
+local kind, expiry, flag = 'b', 0, ''
 if tonumber(ARGV[7]) > 0 then
   kind = 'h'
   expiry = now + tonumber(ARGV[7])
 elseif now < tonumber(ARGV[19] or '0') then
   kind = 'h'
   expiry = tonumber(ARGV[20])
+  flag = 'u'
   mark_unapproved(nonces, token)
 end
-local value = token .. '|' .. kind .. '|' .. first .. '|' .. len .. '|' .. ARGV[6] .. '|' .. expiry
+local value = token .. '|' .. kind .. '|' .. first .. '|' .. len .. '|' .. ARGV[6] .. '|' .. expiry .. (flag == 'u' and '|u' or '')
 for s = first, first + len - 1 do
   redis.call('SETBIT', free, bitpos(wpl, seat, s), 0)
   redis.call('HSET', claims, field(seat, s), value)
@@ -132,7 +135,7 @@ end
 if ARGV[11] ~= '' then
   redis.call('HSET', nonces, ARGV[11], seat .. ':' .. first .. ':' .. token)
 end
-local version = bump(meta, '+' .. seat .. ',' .. first .. ',' .. len .. ',' .. token .. ',' .. ARGV[6] .. ',' .. expiry)
+local version = bump(meta, '+' .. seat .. ',' .. first .. ',' .. len .. ',' .. token .. ',' .. ARGV[6] .. ',' .. expiry .. (flag == 'u' and ',u' or ''))
 if idem then
   redis.call('SET', idem, ARGV[13] .. '|' .. seat .. '|' .. token .. '|' .. expiry, 'PX', ARGV[14])
 end

@@ -4,6 +4,7 @@
 -- KEYS[5] (optional) the audit stream.
 -- -> {'ok', version (0 when it was booked already)} | {'unapproved', deadline ms, version (0 when nothing changed)}
 --    | {'stale', now ms} | {'expired', now ms}
+-- A hold made unapproved is stored with '|u' and published with the delta '~seat,first,token,deadline ms' (StoreFormats.cs).
 local meta, claims, nonces = KEYS[1], KEYS[3], KEYS[4]
 local now = now_ms()
 local seat, first, token = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -25,7 +26,7 @@ if not approve then
   end
   if now < tonumber(ARGV[10] or '0') then
     local deadline = tonumber(ARGV[9])
-    local held = c.token .. '|h|' .. c.first .. '|' .. c.len .. '|' .. c.patient .. '|' .. deadline
+    local held = c.token .. '|h|' .. c.first .. '|' .. c.len .. '|' .. c.patient .. '|' .. deadline .. '|u'
     for s = c.first, c.first + c.len - 1 do
       redis.call('HSET', claims, field(seat, s), held)
     end
@@ -33,7 +34,7 @@ if not approve then
     if KEYS[5] then
       audit_append(KEYS[5], 2, seat, c.first, c.len, c.token, c.patient, 0, deadline, 0, 0, now)
     end
-    return { 'unapproved', deadline, bump(meta) }
+    return { 'unapproved', deadline, bump(meta, '~' .. seat .. ',' .. c.first .. ',' .. c.token .. ',' .. deadline) }
   end
 end
 local booked = c.token .. '|b|' .. c.first .. '|' .. c.len .. '|' .. c.patient .. '|0'

@@ -25,8 +25,9 @@ local function field(seat, slot)
   return seat .. ':' .. slot
 end
 
+-- A stored claim (StoredClaim in StoreFormats.cs); an unapproved booking's ends with '|u' (readers' copy of the 'u<token>' marker).
 local function parse(v)
-  local token, kind, first, len, patient, expiry = string.match(v, '^(%d+)|(%a)|(%d+)|(%d+)|(%x+)|(%d+)$')
+  local token, kind, first, len, patient, expiry = string.match(v, '^(%d+)|(%a)|(%d+)|(%d+)|(%x+)|(%d+)|?u?$')
   return { token = tonumber(token), kind = kind, first = tonumber(first), len = tonumber(len), patient = patient, expiry = tonumber(expiry), raw = v }
 end
 

@@ -1,4 +1,5 @@
--- Frees every expired hold of the calendar now. KEYS[5] (optional) the audit stream.
+-- Frees every expired hold of the calendar now. KEYS[5] (optional) the audit stream; ARGV[4] (optional, 0 = off) the
+-- length to trim it to, approximately (RedisSlotEngineOptions.AuditStreamMaxLength).
 -- -> {version, reclaimed claim descriptions... (an unapproved booking's ends with '|u', see lapse in lib.lua)}
 -- Feed: one '-' delta (a release) per hold freed, each its own version.
 local meta, free, claims = KEYS[1], KEYS[2], KEYS[3]
@@ -22,5 +23,8 @@ for i = 1, #all, 2 do
 end
 if #result == 1 then
   result[1] = tonumber(redis.call('HGET', meta, 'ver'))
+end
+if KEYS[5] and tonumber(ARGV[4] or '0') > 0 then
+  redis.call('XTRIM', KEYS[5], 'MAXLEN', '~', ARGV[4])
 end
 return result

@@ -13,9 +13,10 @@ public sealed partial class RedisSlotEngine
 
     /// <summary>
     /// How many unapproved bookings (<see cref="SlotEngineOptions.Approval"/>) this engine has seen released at their
-    /// deadline so far: by its own claims that reclaimed them on the way (the claim script's reply says how many) and by
-    /// its own sweeps. Releases made by other nodes are counted there. As the in-memory engine's
-    /// <c>InMemorySlotEngine.UnapprovedReleased</c>.
+    /// deadline so far: by its own claims that reclaimed them on the way (the claim script's reply says how many, whether the
+    /// claim then succeeded or not), its own sweeps and its own blocks and withdrawals. Releases made by other nodes are
+    /// counted there, so the sum over nodes counts each lapse once. As the in-memory engine's
+    /// <c>InMemorySlotEngine.UnapprovedReleased</c>; the hosting metric <c>slotengine.approvals.lapsed</c> observes it.
     /// </summary>
     public long UnapprovedReleased => Volatile.Read(ref _unapprovedReleased);
 
@@ -42,7 +43,7 @@ public sealed partial class RedisSlotEngine
         {
             var keys = _keys.For(key);
             _feed.BeginOwnWrite(key);
-            sweeps.Add((key, EvalAsync(StoreScripts.Sweep, AuditedKeys(keys), FeedArgs(keys), cancellationToken).AsTask()));
+            sweeps.Add((key, EvalAsync(StoreScripts.Sweep, AuditedKeys(keys), FeedArgs(keys, _options.AuditStreamMaxLength), cancellationToken).AsTask()));
         }
 
         // Each hold freed is a release of its own version in the feed (a delta: no node reloads). The last one is laid in
@@ -127,10 +128,13 @@ public sealed partial class RedisSlotEngine
             cancellationToken).ConfigureAwait(false);
         if (reply.Count > 2 && reply[0].AsString() == "unapproved")
         {
-            // Still (or now) an unapproved booking: a hold expiring at its deadline. The script's bump carries no delta, so
-            // the read model reloads the calendar when the version moved.
+            // Still (or now) an unapproved booking: a hold expiring at its deadline. When the version moved, the script's bump
+            // carried the delta '~seat,first,token,deadline' (FeedOp.AwaitApproval), laid in here as every node lays it in.
             var version = reply[2].AsInt64();
-            EndOwnWrite(reservation.Calendar, version, default(FeedDelta));
+            EndOwnWrite(
+                reservation.Calendar,
+                version,
+                version == 0 ? default : new FeedDelta(FeedOp.AwaitApproval, reservation.Seat, reservation.Slots.First, 0, reservation.Token, default, reply[1].AsInt64(), AwaitsApproval: true));
             var awaiting = reservation with { HoldExpiresAt = UnixMs.ToDateTimeOffset(reply[1].AsInt64()) };
             await WaitForReplicasAsync(link, keys, awaiting, touch: version == 0, cancellationToken).ConfigureAwait(false);
             return ClaimResult.Success(awaiting);

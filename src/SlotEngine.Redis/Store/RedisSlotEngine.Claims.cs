@@ -101,6 +101,7 @@ public sealed partial class RedisSlotEngine
                     static s => s.Engine.RunClaimScriptAsync(s.link, s.request, s.calendar, s.keys, s.digest, s.lease, s.inScript, s.cancellationToken)).ConfigureAwait(false);
                 inScript?.RateCounted(); // a later round of this claim is not another attempt
                 var answer = ClaimScriptReply.Parse(reply);
+                CountLapsed(answer.Lapsed); // a claim that failed may have released lapsed bookings on the way too
                 if (answer.Claimed)
                 {
                     // "again": the same request claimed earlier, under the same quota entries (a keyed
@@ -118,8 +119,7 @@ public sealed partial class RedisSlotEngine
                         // Expired holds reclaimed on the way are releases of their own versions in the feed, before the claim's:
                         // the claim is laid in from the reply when their echoes came first, otherwise its echo lays it in after them.
                         // A booking awaiting approval comes back with an expiry (its deadline) and is kept as a hold.
-                        EndOwnWrite(request.Calendar, answer.Version, new FeedDelta(FeedOp.Claim, reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, answer.HoldExpiryMs));
-                        CountLapsed(answer.Lapsed);
+                        EndOwnWrite(request.Calendar, answer.Version, new FeedDelta(FeedOp.Claim, reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, answer.HoldExpiryMs, AwaitsApproval: request.HoldFor is null && answer.HoldExpiryMs != 0));
                     }
                     else
                     {

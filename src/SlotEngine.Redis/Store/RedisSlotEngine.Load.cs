@@ -58,7 +58,7 @@ public sealed partial class RedisSlotEngine
             var claim = StoredClaim.Parse(fields[i + 1].AsString()!);
             if (claim.First == slot)
             {
-                claims.Add(new ReadModelClaim(seat, claim.First, claim.Length, claim.Token, claim.Patient, claim.Booked, claim.HoldExpiryTicks));
+                claims.Add(new ReadModelClaim(seat, claim.First, claim.Length, claim.Token, claim.Patient, claim.Booked, claim.HoldExpiryTicks) { AwaitsApproval = claim.AwaitsApproval });
             }
         }
 
@@ -100,8 +100,8 @@ public sealed partial class RedisSlotEngine
     }
 }
 
-/// <summary>A claim as the claims hash stores it: <c>token|h or b|first|length|patient hex|hold expiry ms</c>.</summary>
-internal readonly partial record struct StoredClaim(long Token, bool Booked, int First, int Length, PatientKey Patient, long HoldExpiryMs)
+/// <summary>A claim as the claims hash stores it: <c>token|h or b|first|length|patient hex|hold expiry ms[|u]</c> (<c>|u</c>: awaits approval).</summary>
+internal readonly partial record struct StoredClaim(long Token, bool Booked, int First, int Length, PatientKey Patient, long HoldExpiryMs, bool AwaitsApproval = false)
 {
     public long HoldExpiryTicks => Booked ? 0 : UnixMs.ToTicks(HoldExpiryMs);
 
@@ -114,7 +114,8 @@ internal readonly partial record struct StoredClaim(long Token, bool Booked, int
             int.Parse(parts[2], CultureInfo.InvariantCulture),
             int.Parse(parts[3], CultureInfo.InvariantCulture),
             new PatientKey(ulong.Parse(parts[4], NumberStyles.HexNumber, CultureInfo.InvariantCulture)),
-            long.Parse(parts[5], CultureInfo.InvariantCulture));
+            long.Parse(parts[5], CultureInfo.InvariantCulture),
+            parts.Length > 6 && parts[6] == "u");
     }
 
     /// <summary>Parses a script's description of a removed claim: <c>seat|first|length|token|h or b|patient hex|expiry ms</c>.</summary>

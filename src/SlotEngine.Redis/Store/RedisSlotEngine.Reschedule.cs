@@ -296,11 +296,11 @@ public sealed partial class RedisSlotEngine
             (Engine: this, claim, to, toKeys, moveLease, cancellationToken),
             static s => s.Engine.RunClaimScriptAsync(s.Engine._redis.Main, s.claim, s.to, s.toKeys, string.Empty, s.moveLease, null, s.cancellationToken)).ConfigureAwait(false);
         var answer = ClaimScriptReply.Parse(reply);
+        CountLapsed(answer.Lapsed);
         if (answer.Status == ClaimScriptStatus.Ok)
         {
             // Laid into the read model as ClaimAsync does (a reload only when expired holds were reclaimed on the way).
-            EndOwnWrite(target.Calendar, answer.Version, new FeedDelta(FeedOp.Claim, answer.Seat, target.Slots.First, target.Slots.Length, answer.Token, target.Patient, answer.HoldExpiryMs));
-            CountLapsed(answer.Lapsed);
+            EndOwnWrite(target.Calendar, answer.Version, new FeedDelta(FeedOp.Claim, answer.Seat, target.Slots.First, target.Slots.Length, answer.Token, target.Patient, answer.HoldExpiryMs, AwaitsApproval: claim.HoldFor is null && answer.HoldExpiryMs != 0));
         }
         else
         {

@@ -139,6 +139,19 @@ public sealed class RedisSlotEngineOptions
     public TimeSpan? SweepInterval { get; set; }
 
     /// <summary>
+    /// With <see cref="SlotEngineOptions.Audit"/> on: about how many of the newest records each calendar's audit stream
+    /// keeps. Each sweep of a calendar (<see cref="RedisSlotEngine.SweepAsync"/>, <see cref="SweepInterval"/>, the hosted
+    /// sweeper) trims its stream with <c>XTRIM … MAXLEN ~ n</c> in the sweep script itself (no round trip of its own; Redis
+    /// trims whole stream nodes, so a few more records may stay, and the stream grows past the limit between sweeps). The
+    /// scripts that append records are unchanged: no cost per transition. A trimmed record can no longer be read or
+    /// replayed (<see cref="AuditReplay"/> needs a calendar's stream from its start): a host that must keep every record
+    /// reads and archives them and trims by position with <see cref="RedisSlotEngine.TrimAuditAsync"/>, leaving this off.
+    /// See docs/lifecycle.md.
+    /// <value>The default is 0: off, streams are kept until trimmed (they also outlive a withdraw of their day).</value>
+    /// </summary>
+    public int AuditStreamMaxLength { get; set; }
+
+    /// <summary>
     /// Creates the meter <see cref="RedisSlotEngineTelemetry.MeterName"/> that Redis round trips and change-feed lag
     /// are recorded on (see <see cref="RedisSlotEngineTelemetry"/>); SlotEngine.Hosting sets the container's.
     /// <value>The default is <see langword="null"/>: one static meter shared by every store in the process.</value>
@@ -177,6 +190,11 @@ public sealed class RedisSlotEngineOptions
             {
                 throw new ArgumentException("RedisSlotEngineOptions.ConnectionString is not a valid StackExchange.Redis connection string: " + e.Message, nameof(ConnectionString), e);
             }
+        }
+
+        if (AuditStreamMaxLength < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(AuditStreamMaxLength), AuditStreamMaxLength, "RedisSlotEngineOptions.AuditStreamMaxLength must be 0 (off) or more.");
         }
 
         if (DurableConnections is < 1 or > 64)

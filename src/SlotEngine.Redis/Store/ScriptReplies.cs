@@ -64,7 +64,7 @@ internal enum ClaimScriptStatus
 
 /// <summary>
 /// <c>claim.lua</c>'s reply: <c>{'ok', seat, token, expiry ms, version, 1 when expired holds were reclaimed}</c>,
-/// <c>{'again', seat, token, expiry ms}</c>, <c>{'reused', digest}</c> or <c>{status}</c>.
+/// <c>{'again', seat, token, expiry ms}</c>, <c>{'reused', digest}</c>, <c>{'taken' or 'closed' or 'tokens', lapsed}</c> or <c>{status}</c>.
 /// </summary>
 /// <param name="Status">What happened.</param>
 /// <param name="Seat">The seat claimed (<see cref="ClaimScriptStatus.Ok"/>, <see cref="ClaimScriptStatus.Again"/>).</param>
@@ -78,7 +78,8 @@ internal enum ClaimScriptStatus
 /// <param name="Digest">The digest of the request that owns the key (<see cref="ClaimScriptStatus.Reused"/> only).</param>
 /// <param name="Lapsed">
 /// How many of the holds reclaimed on the way were unapproved bookings released at their approval deadline
-/// (<see cref="ClaimScriptStatus.Ok"/>; 0 when the reply does not say).
+/// (<see cref="ClaimScriptStatus.Ok"/>, and <see cref="ClaimScriptStatus.Taken"/>, <see cref="ClaimScriptStatus.Closed"/>,
+/// <see cref="ClaimScriptStatus.Tokens"/>: a claim that failed after reclaiming some; 0 when the reply does not say).
 /// </param>
 internal readonly record struct ClaimScriptReply(ClaimScriptStatus Status, int Seat, long Token, long HoldExpiryMs, long Version, bool Reclaimed, string? Digest, int Lapsed = 0)
 {
@@ -98,6 +99,8 @@ internal readonly record struct ClaimScriptReply(ClaimScriptStatus Status, int S
                 return new ClaimScriptReply(status, (int)reply[1].AsInt64(), reply[2].AsInt64(), reply[3].AsInt64(), 0, false, null);
             case ClaimScriptStatus.Reused:
                 return new ClaimScriptReply(status, 0, 0, 0, 0, false, reply.Count > 1 ? reply[1].AsString() : null);
+            case ClaimScriptStatus.Taken or ClaimScriptStatus.Closed or ClaimScriptStatus.Tokens:
+                return new ClaimScriptReply(status, 0, 0, 0, 0, false, null, reply.Count > 1 ? (int)reply[1].AsInt64() : 0);
             default:
                 return new ClaimScriptReply(status, 0, 0, 0, 0, false, null);
         }

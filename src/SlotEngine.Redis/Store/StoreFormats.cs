@@ -29,7 +29,10 @@ internal enum FeedOp
     /// <summary>No delta: the message says only that the version moved (reload to see what changed).</summary>
     None = 0,
 
-    /// <summary><c>+seat,first,length,token,patient hex,hold expiry ms (0: booked)</c>: a hold or booking made.</summary>
+    /// <summary>
+    /// <c>+seat,first,length,token,patient hex,hold expiry ms (0: booked)[,u]</c>: a hold or booking made; <c>,u</c> marks a
+    /// booking that awaits approval (kept as a hold expiring at its deadline, <see cref="FeedDelta.AwaitsApproval"/>).
+    /// </summary>
     Claim,
 
     /// <summary><c>*seat,first,token</c>: a hold confirmed.</summary>
@@ -43,6 +46,12 @@ internal enum FeedOp
 
     /// <summary><c>ofirst,length</c>: the range's closed seats that the template offers reopened.</summary>
     Reopen,
+
+    /// <summary>
+    /// <c>~seat,first,token,deadline ms</c>: a hold confirmed far enough ahead to need approval: it stays a hold, now expiring
+    /// at its approval deadline (<see cref="FeedDelta.HoldExpiryMs"/>), and awaits approval. Written by <c>confirm.lua</c>.
+    /// </summary>
+    AwaitApproval,
 }
 
 /// <summary>What one change did to a calendar, as its feed message carries it (see <see cref="FeedOp"/> for the texts).</summary>
@@ -52,13 +61,15 @@ internal enum FeedOp
 /// <param name="Length">How many slots (claims only).</param>
 /// <param name="Token">Its fencing token.</param>
 /// <param name="Patient">Its owner (claims only).</param>
-/// <param name="HoldExpiryMs">A hold's expiry (Unix ms, Redis clock); 0 for a booking (claims only).</param>
-internal readonly record struct FeedDelta(FeedOp Op, int Seat, int First, int Length, long Token, PatientKey Patient, long HoldExpiryMs)
+/// <param name="HoldExpiryMs">A hold's expiry (Unix ms, Redis clock); 0 for a booking (claims and <see cref="FeedOp.AwaitApproval"/> only).</param>
+/// <param name="AwaitsApproval">A claim that is a booking awaiting approval (its hold expiry is its deadline; claims only).</param>
+internal readonly record struct FeedDelta(FeedOp Op, int Seat, int First, int Length, long Token, PatientKey Patient, long HoldExpiryMs, bool AwaitsApproval = false)
 {
     /// <summary>The delta as the scripts write it (after the <c>|</c>); empty for <see cref="FeedOp.None"/>.</summary>
     public string Format() => Op switch
     {
-        FeedOp.Claim => string.Create(CultureInfo.InvariantCulture, $"+{Seat},{First},{Length},{Token},{Patient.Value:x16},{HoldExpiryMs}"),
+        FeedOp.Claim => string.Create(CultureInfo.InvariantCulture, $"+{Seat},{First},{Length},{Token},{Patient.Value:x16},{HoldExpiryMs}{(AwaitsApproval ? ",u" : string.Empty)}"),
+        FeedOp.AwaitApproval => string.Create(CultureInfo.InvariantCulture, $"~{Seat},{First},{Token},{HoldExpiryMs}"),
         FeedOp.Confirm => string.Create(CultureInfo.InvariantCulture, $"*{Seat},{First},{Token}"),
         FeedOp.Release => string.Create(CultureInfo.InvariantCulture, $"-{Seat},{First},{Token}"),
         FeedOp.Close => string.Create(CultureInfo.InvariantCulture, $"x{First},{Length}"),
@@ -66,7 +77,7 @@ internal readonly record struct FeedDelta(FeedOp Op, int Seat, int First, int Le
         _ => string.Empty,
     };
 
-    /// <summary>Parses a delta field (with its leading <c>+</c>, <c>*</c>, <c>-</c>, <c>x</c> or <c>o</c>); allocates nothing.</summary>
+    /// <summary>Parses a delta field (with its leading <c>+</c>, <c>*</c>, <c>-</c>, <c>x</c>, <c>o</c> or <c>~</c>); allocates nothing.</summary>
     public static bool TryParse(ReadOnlySpan<char> field, out FeedDelta delta)
     {
         delta = default;
@@ -75,7 +86,7 @@ internal readonly record struct FeedDelta(FeedOp Op, int Seat, int First, int Le
             return false;
         }
 
-        var op = field[0] switch { '+' => FeedOp.Claim, '*' => FeedOp.Confirm, '-' => FeedOp.Release, 'x' => FeedOp.Close, 'o' => FeedOp.Reopen, _ => FeedOp.None };
+        var op = field[0] switch { '+' => FeedOp.Claim, '*' => FeedOp.Confirm, '-' => FeedOp.Release, 'x' => FeedOp.Close, 'o' => FeedOp.Reopen, '~' => FeedOp.AwaitApproval, _ => FeedOp.None };
         if (op == FeedOp.None)
         {
             return false;
@@ -98,6 +109,17 @@ internal readonly record struct FeedDelta(FeedOp Op, int Seat, int First, int Le
             return false;
         }
 
+        if (op == FeedOp.AwaitApproval)
+        {
+            if (!NextLong(ref rest, out var awaitingToken) || !NextLong(ref rest, out var deadline) || !rest.IsEmpty)
+            {
+                return false;
+            }
+
+            delta = new FeedDelta(op, seat, first, 0, awaitingToken, default, deadline, AwaitsApproval: true);
+            return true;
+        }
+
         if (op != FeedOp.Claim)
         {
             if (!NextLong(ref rest, out var token) || !rest.IsEmpty)
@@ -111,12 +133,19 @@ internal readonly record struct FeedDelta(FeedOp Op, int Seat, int First, int Le
 
         if (!NextInt(ref rest, out var length) || !NextLong(ref rest, out var claimToken) || !NextPart(ref rest, out var patientText)
             || !ulong.TryParse(patientText, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var patient)
-            || !NextLong(ref rest, out var expiry) || !rest.IsEmpty)
+            || !NextLong(ref rest, out var expiry))
         {
             return false;
         }
 
-        delta = new FeedDelta(op, seat, first, length, claimToken, new PatientKey(patient), expiry);
+        // Scripts before the approval flag end after the expiry: read as not awaiting approval.
+        var awaits = rest.SequenceEqual("u");
+        if (!awaits && !rest.IsEmpty)
+        {
+            return false;
+        }
+
+        delta = new FeedDelta(op, seat, first, length, claimToken, new PatientKey(patient), expiry, awaits);
         return true;
     }
 
@@ -183,7 +212,7 @@ internal readonly record struct FeedMessage(CalendarKey Calendar, long Version, 
             {
                 changedAtMs = ms;
             }
-            else if (delta.Op == FeedOp.None && field.Length > 1 && field[0] is '+' or '*' or '-' or 'x' or 'o' && FeedDelta.TryParse(field, out var parsed))
+            else if (delta.Op == FeedOp.None && field.Length > 1 && field[0] is '+' or '*' or '-' or 'x' or 'o' or '~' && FeedDelta.TryParse(field, out var parsed))
             {
                 delta = parsed;
             }
@@ -258,12 +287,14 @@ internal readonly record struct IdempotencyRecord(string Digest, int Seat, long 
 internal readonly partial record struct StoredClaim
 {
     /// <summary>
-    /// The claims-hash value of every slot of the claim: <c>token|h or b|first|length|patient hex (16 digits)|hold expiry ms</c>.
+    /// The claims-hash value of every slot of the claim: <c>token|h or b|first|length|patient hex (16 digits)|hold expiry ms[|u]</c>;
+    /// <c>|u</c> marks a booking awaiting approval (a hold expiring at its deadline; the scripts' own marker is <c>u&lt;token&gt;</c>
+    /// in the nonces hash, this copy is for readers). Values written before the flag have no <c>|u</c> and read as not awaiting.
     /// Lua side: written by <c>claim.lua</c>, <c>confirm.lua</c> and <c>rebuild.lua</c>, read by <c>parse</c> in <c>lib.lua</c>.
     /// </summary>
     public string Format() => string.Create(
         CultureInfo.InvariantCulture,
-        $"{Token}|{(Booked ? 'b' : 'h')}|{First}|{Length}|{Patient.Value:x16}|{HoldExpiryMs}");
+        $"{Token}|{(Booked ? 'b' : 'h')}|{First}|{Length}|{Patient.Value:x16}|{HoldExpiryMs}{(AwaitsApproval ? "|u" : string.Empty)}");
 
     /// <summary>
     /// A removed claim as the scripts describe it (block, withdraw, sweep): <c>seat|first|length|token|h or b|patient hex|expiry ms</c>.

@@ -90,7 +90,7 @@ internal sealed partial class Calendar
     /// last. False (nothing changed) when this read-model calendar is not at <paramref name="fromVersion"/> or the
     /// slots are not all free here: the caller reloads instead.
     /// </summary>
-    internal bool ApplyReadModelClaim(long fromVersion, long toVersion, int seat, int first, int length, long token, uint patient, long holdExpiryTicks)
+    internal bool ApplyReadModelClaim(long fromVersion, long toVersion, int seat, int first, int length, long token, uint patient, long holdExpiryTicks, bool awaitsApproval = false)
     {
         if (seat < 0 || seat >= Capacity || first < 0 || length < 1 || first + length > SlotCount || token > ClaimCell.MaxToken)
         {
@@ -116,7 +116,7 @@ internal sealed partial class Calendar
                 Volatile.Write(ref _lastToken, token);
             }
 
-            WriteClaim(seat, first, length, holdExpiryTicks == 0 ? ClaimCell.KindBooked : ClaimCell.KindHeld, token, patient, holdExpiryTicks);
+            WriteClaim(seat, first, length, holdExpiryTicks == 0 ? ClaimCell.KindBooked : ClaimCell.KindHeld, token, patient, holdExpiryTicks, awaitsApproval && holdExpiryTicks != 0);
             Volatile.Write(ref _version, toVersion);
             return true;
         }

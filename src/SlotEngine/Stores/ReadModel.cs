@@ -129,6 +129,22 @@ public sealed class ReadModel
     public bool ApplyConfirm(CalendarKey key, long fromVersion, long toVersion, int seat, int first, long token) =>
         Engine.ApplyReadModelConfirm(key, fromVersion, toVersion, seat, first, token);
 
+    /// <summary>
+    /// Lays one confirm the store made that left a hold awaiting approval (<see cref="SlotEngineOptions.Approval"/>: confirmed
+    /// far enough ahead) into the calendar: the hold now expires at its approval deadline and reads as
+    /// <see cref="SeatView.AwaitsApproval"/>. False, nothing changed, when it cannot (reload).
+    /// </summary>
+    /// <param name="key">The calendar.</param>
+    /// <param name="fromVersion">The store's version before the confirm.</param>
+    /// <param name="toVersion">Its version after.</param>
+    /// <param name="seat">The hold's seat.</param>
+    /// <param name="first">Its first slot.</param>
+    /// <param name="token">Its fencing token.</param>
+    /// <param name="deadlineTicks">Its approval deadline in UTC ticks (the hold's new expiry).</param>
+    /// <returns>Whether it was applied.</returns>
+    public bool ApplyAwaitApproval(CalendarKey key, long fromVersion, long toVersion, int seat, int first, long token, long deadlineTicks) =>
+        Engine.ApplyReadModelAwaitApproval(key, fromVersion, toVersion, seat, first, token, deadlineTicks);
+
     /// <summary>Lays one release, cancel or reclaim the store made into the calendar; false, nothing changed, when it cannot (reload).</summary>
     /// <param name="key">The calendar.</param>
     /// <param name="fromVersion">The store's version before the removal.</param>

@@ -1,0 +1,43 @@
+namespace SlotEngine;
+
+/// <summary>Approval in a store's read model (issue 11): the flag laid in from the store's feed, not inferred.</summary>
+internal sealed partial class Calendar
+{
+    /// <summary>
+    /// Lays one confirm the store made that left a hold awaiting approval (the feed delta <c>~seat,first,token,deadline</c>)
+    /// into this read-model calendar: the hold's expiry moves to <paramref name="deadlineTicks"/> and its head takes the
+    /// approval bit, by the same two CASes a confirm here makes (<see cref="TryAwaitApproval"/>, whose protocol holds: the
+    /// read-model lock orders this against the other applies, and readers see the old or the new head whole). False, nothing
+    /// changed, when this calendar is not at <paramref name="fromVersion"/> or the head is not this token's hold (reload).
+    /// </summary>
+    internal bool ApplyReadModelAwaitApproval(long fromVersion, long toVersion, int seat, int first, long token, long deadlineTicks)
+    {
+        if (seat < 0 || seat >= Capacity || first < 0 || first >= SlotCount)
+        {
+            return false;
+        }
+
+        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
+        {
+            if (Volatile.Read(ref _version) != fromVersion)
+            {
+                return false;
+            }
+
+            var head = ReadCell(seat, first);
+            if (!IsHeadOf(head, token) || ClaimCell.Kind(head) != ClaimCell.KindHeld)
+            {
+                return false;
+            }
+
+            // Already flagged (an echo of a change laid in before): only the version moves.
+            if (!ClaimCell.AwaitsApproval(head) && !TryAwaitApproval(seat, first, head, HoldExpiryAt(seat, first), deadlineTicks))
+            {
+                return false;
+            }
+
+            Volatile.Write(ref _version, toVersion);
+            return true;
+        }
+    }
+}
