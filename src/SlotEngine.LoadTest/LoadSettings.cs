@@ -88,6 +88,13 @@ internal sealed record LoadSettings
     /// <summary>Whether the release rush, reserved pools and admission rate of issue 12 are on (see <see cref="Run.RushScenario"/>); <c>--no-rush</c> turns them off.</summary>
     public bool Rush { get; init; } = true;
 
+    /// <summary>
+    /// With the rules on: the approval deadline of the nearest day that needs approval, this long after the start
+    /// (<c>--approval-deadline-in</c>; <see cref="Run.ApprovalScenario"/>), so that deadlines pass during a Redis run;
+    /// null for MHRS's 20:00 the day before.
+    /// </summary>
+    public TimeSpan? ApprovalDeadlineIn { get; init; }
+
     /// <summary>How long a citizen's hold lives.</summary>
     public TimeSpan HoldTtl { get; init; } = TimeSpan.FromMinutes(5);
 

@@ -34,6 +34,7 @@ internal sealed class LoadCommand
     private readonly Option<bool> _noRush = new("--no-rush") { Description = "Run without the release rush, reserved pools and per-patient admission rate (issue 12): the baseline for their cost." };
     private readonly Option<bool> _noRules = new("--no-rules") { Description = "Run without the life-after-booking rules (audit stream, per-call limit, actor and channel mix): the baseline for their cost." };
     private readonly Option<bool> _noWaitlist = new("--no-waitlist") { Description = "Run without the waitlist (no wishes registered when a search finds nothing, no offers): the baseline for its cost." };
+    private readonly Option<string?> _approvalDeadlineIn = new("--approval-deadline-in") { Description = "Move the approval deadline of the nearest day that needs approval to this long after the start (e.g. 20s), so that deadlines pass during the run and the check after it judges them by the engine's clock (Redis TIME on Redis) [default: MHRS, 20:00 the day before]." };
     private readonly Option<bool> _lowLatency = new("--low-latency") { Description = "GCLatencyMode.SustainedLowLatency during the load: no blocking full collections (needs concurrent GC: DOTNET_gcConcurrent=1)." };
 
     /// <summary>Creates the command.</summary>
@@ -42,7 +43,7 @@ internal sealed class LoadCommand
         _backend.AcceptOnlyFromAmong("memory", "redis");
         Root = new RootCommand("slotengine-load: drives SlotEngine with a nationwide, MHRS-like appointment scenario and reports throughput, latency percentiles and an invariant check.")
         {
-            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _nodes, _nodeId, _nodeCount, _runId, _json, _html, _plain, _lowLatency, _noRules, _noWaitlist, _noRush,
+            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _nodes, _nodeId, _nodeCount, _runId, _json, _html, _plain, _lowLatency, _noRules, _noWaitlist, _noRush, _approvalDeadlineIn,
         };
     }
 
@@ -94,6 +95,19 @@ internal sealed class LoadCommand
             else
             {
                 duration = d;
+            }
+        }
+
+        TimeSpan? approvalDeadlineIn = null;
+        if (parse.GetValue(_approvalDeadlineIn) is { } deadlineText)
+        {
+            if (!TryParseDuration(deadlineText, out var a) || a <= TimeSpan.Zero || a > TimeSpan.FromHours(24))
+            {
+                errors.Add($"--approval-deadline-in must be a positive time up to 24 hours, like 20s or 2m; it was '{deadlineText}'.");
+            }
+            else
+            {
+                approvalDeadlineIn = a;
             }
         }
 
@@ -185,6 +199,7 @@ internal sealed class LoadCommand
             Rules = !parse.GetValue(_noRules),
             Waitlist = !parse.GetValue(_noWaitlist),
             Rush = !parse.GetValue(_noRush),
+            ApprovalDeadlineIn = approvalDeadlineIn,
         };
     }
 

@@ -30,6 +30,7 @@ internal static class LifecycleJson
         json.WriteNumber("audit_records", totals.AuditRecords);
         json.WriteNumber("audit_replay_mismatches", totals.ReplayMismatches);
         json.WriteNumber("unapproved_released", totals.UnapprovedReleased);
+        json.WriteNumber("unapproved_checked", totals.UnapprovedChecked);
         json.WriteNumber("rule_violations", totals.RuleViolations);
         json.WriteNumber("audit_check_seconds", Math.Round(totals.CheckSeconds, 3));
     }

@@ -33,15 +33,63 @@ internal sealed class ApprovalMix
 }
 
 /// <summary>
+/// The approval policy of a run: <see cref="ApprovalPolicy.Mhrs"/>, or with <c>--approval-deadline-in</c> the same rule
+/// (2 days ahead) with the deadline of the nearest day that needs approval moved to that long after the run's start, so
+/// that on Redis, whose <c>TIME</c> the run cannot move, deadlines pass during the run and the check after it
+/// (<see cref="ApprovalCheck"/>) judges real lapses. Later days' deadlines fall a day apart after it.
+/// </summary>
+internal static class ApprovalScenario
+{
+    public static ApprovalPolicy PolicyFor(LoadSettings settings, DateTimeOffset start)
+    {
+        if (settings.ApprovalDeadlineIn is not { } delay)
+        {
+            return ApprovalPolicy.Mhrs;
+        }
+
+        var zone = new SlotEngineOptions().TimeZone;
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(start, zone).DateTime);
+        var midnight = today.AddDays(ApprovalPolicy.Mhrs.MinDaysAhead).ToDateTime(TimeOnly.MinValue);
+        var dayStarts = new DateTimeOffset(midnight, zone.GetUtcOffset(midnight));
+        var before = dayStarts - (start + delay);
+        return before > TimeSpan.Zero ? new ApprovalPolicy(ApprovalPolicy.Mhrs.MinDaysAhead, before) : ApprovalPolicy.Mhrs;
+    }
+
+    /// <summary>
+    /// The ledger as the recount should see it at <paramref name="now"/>: a booking left unapproved whose deadline has passed
+    /// was released by the engine (its seat may have been booked again), so it is not a live booking any more. Without
+    /// <c>--approval-deadline-in</c> no deadline passes during a run and nothing is left out. An engine that kept such a
+    /// booking alive shows a held seat the ledger does not know (a recount violation) and fails the check after the run.
+    /// </summary>
+    public static IEnumerable<LedgerEntry> WithoutLapsed(IEnumerable<LedgerEntry> entries, DateTimeOffset now) =>
+        entries.Where(e => !(e.State == LedgerState.Booked && e.Reservation.HoldExpiresAt is { } deadline && deadline <= now));
+}
+
+/// <summary>
 /// After the run (and after the recount and the audit replay, which judge the engine at the scenario's end): moves the
 /// scenario clock past the last deadline of the bookings left unapproved, sweeps, and counts what the engine released
 /// (<c>unapproved_released</c>). A booking left unapproved that can still be approved after its deadline is alive past it:
-/// a rule violation. With Redis, whose <c>TIME</c> the run cannot move, the engine's count (its claims' lazy releases and
-/// its sweeps) is reported.
+/// a rule violation. With Redis the run cannot move <c>TIME</c>: the engine's count (its claims' lazy releases and its
+/// sweeps) is reported, and the bookings checked are those whose deadline has passed by Redis's own clock (the earliest
+/// <c>TIME</c> of the primaries, <see cref="EarliestTimeAsync"/>); with <c>--approval-deadline-in</c> some deadlines pass
+/// during the run (<see cref="ApprovalScenario"/>), otherwise none does and the check has nothing to judge.
 /// </summary>
 internal static class ApprovalCheck
 {
-    public static async Task<LifecycleTotals> ApplyAsync(ISlotEngine engine, ScenarioClock clock, IReadOnlyList<LedgerEntry> ledger, LifecycleTotals totals, CancellationToken cancellationToken)
+    /// <summary>The earliest <c>TIME</c> of a Redis deployment's primaries: a deadline before it has passed on every shard.</summary>
+    public static async Task<DateTimeOffset> EarliestTimeAsync(RedisServerStats server)
+    {
+        var earliest = DateTime.MaxValue;
+        foreach (var primary in server.Primaries)
+        {
+            var time = await primary.TimeAsync().ConfigureAwait(false);
+            earliest = time < earliest ? time : earliest;
+        }
+
+        return new DateTimeOffset(DateTime.SpecifyKind(earliest, DateTimeKind.Utc));
+    }
+
+    public static async Task<LifecycleTotals> ApplyAsync(ISlotEngine engine, ScenarioClock clock, IReadOnlyList<LedgerEntry> ledger, LifecycleTotals totals, CancellationToken cancellationToken, Func<Task<DateTimeOffset>>? storeNow = null)
     {
         if (!engine.Options.Approval.IsEnabled)
         {
@@ -54,23 +102,24 @@ internal static class ApprovalCheck
             clock.AdvanceTo(waiting.Max(r => r.HoldExpiresAt!.Value.UtcTicks) + 1);
         }
 
-        var swept = await engine.SweepAsync(cancellationToken).ConfigureAwait(false);
-        var released = engine switch
-        {
-            InMemorySlotEngine memory => memory.UnapprovedReleased,
-            SlotEngine.Redis.RedisSlotEngine redis => redis.UnapprovedReleased,
-            _ => swept.UnapprovedReleased.Count,
-        };
-        long alive = 0;
-        var now = clock.GetUtcNow();
+        await engine.SweepAsync(cancellationToken).ConfigureAwait(false);
+        var released = engine.UnapprovedReleased; // every lapse this engine (node) released: claims, sweeps, blocks
+        long alive = 0, checkedOnes = 0;
+        var now = clock.RealTime && storeNow is not null ? await storeNow().ConfigureAwait(false) : clock.GetUtcNow();
         foreach (var booking in waiting)
         {
-            if (booking.HoldExpiresAt <= now && (await engine.ApproveAsync(booking, cancellationToken).ConfigureAwait(false)).Succeeded)
+            if (booking.HoldExpiresAt > now)
+            {
+                continue;
+            }
+
+            checkedOnes++;
+            if ((await engine.ApproveAsync(booking, cancellationToken).ConfigureAwait(false)).Succeeded)
             {
                 alive++;
             }
         }
 
-        return totals with { UnapprovedReleased = released, RuleViolations = totals.RuleViolations + alive };
+        return totals with { UnapprovedReleased = released, UnapprovedChecked = checkedOnes, RuleViolations = totals.RuleViolations + alive };
     }
 }

@@ -31,6 +31,9 @@ internal sealed record LifecycleTotals(
 
     /// <summary>Unapproved bookings the engine released at their deadline (see <see cref="ApprovalCheck"/>).</summary>
     public long UnapprovedReleased { get; init; }
+
+    /// <summary>Bookings left unapproved whose deadline had passed (by the engine's clock: Redis <c>TIME</c> on Redis) that the check after the run tried to approve (see <see cref="ApprovalCheck"/>).</summary>
+    public long UnapprovedChecked { get; init; }
 }
 
 /// <summary>After the load: replays the audit stream and compares it with every calendar it names.</summary>
@@ -93,6 +96,7 @@ internal static class LifecycleCheck
         }
 
         // The cap, recounted from the generator's own ledger: live bookings and unexpired walked-away holds of today or later.
+        // A booking left unapproved past its deadline (--approval-deadline-in) was released: no longer live.
         var end = options.TimeProvider.GetUtcNow();
         var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(end, options.TimeZone).DateTime);
         long overCap = 0;
@@ -100,7 +104,7 @@ internal static class LifecycleCheck
         {
             overCap = ledger
                 .Where(e => e.Reservation.Calendar.Day >= today
-                    && (e.State == LedgerState.Booked || (e.State == LedgerState.WalkedAway && e.Reservation.HoldExpiresAt > end)))
+                    && ((e.State == LedgerState.Booked && !(e.Reservation.HoldExpiresAt <= end)) || (e.State == LedgerState.WalkedAway && e.Reservation.HoldExpiresAt > end)))
                 .GroupBy(e => e.Reservation.Patient)
                 .LongCount(g => g.Count() > options.MaxActiveAppointments);
         }

@@ -63,7 +63,7 @@ internal static class LoadRun
             Bars = settings.Rules ? BarPolicy.Mhrs : BarPolicy.None,
             // Not across load processes: node 0's cross-process recount counts booked seats, and a Redis read model
             // cannot tell another process's unapproved booking from a hold (docs/load-generator.md).
-            Approval = settings.Rules && settings.NodeCount == 1 ? ApprovalPolicy.Mhrs : ApprovalPolicy.None,
+            Approval = settings.Rules && settings.NodeCount == 1 ? ApprovalScenario.PolicyFor(settings, start) : ApprovalPolicy.None,
         };
         RushScenario.Apply(options, settings, start);
         var (engines, error) = await Backends.CreateNodesAsync(settings, options, w => output.Line("warning: " + w), cancellationToken).ConfigureAwait(false);
@@ -208,9 +208,10 @@ internal static class LoadRun
         var endToday = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), options.TimeZone).DateTime);
         var windowFrom = endToday.AddDays(options.EarliestBookableDayOffset);
         var windowTo = days[^1] < endToday.AddDays(options.BookingHorizonDays) ? days[^1] : endToday.AddDays(options.BookingHorizonDays);
+        var recountNow = clock.RealTime && probe is not null ? await ApprovalCheck.EarliestTimeAsync(probe.Server).ConfigureAwait(false) : clock.GetUtcNow();
         var invariants = await InvariantChecker.CheckAsync(
             engine,
-            workers.SelectMany(w => w.Ledger.Entries),
+            ApprovalScenario.WithoutLapsed(workers.SelectMany(w => w.Ledger.Entries), recountNow),
             options.Quotas,
             windowFrom <= windowTo && settings.NodeCount == 1 ? (windowFrom, windowTo) : null,
             CancellationToken.None,
@@ -221,7 +222,7 @@ internal static class LoadRun
             : LifecycleTotals.Off;
         var waitlistTotals = waitlist is null ? WaitlistTotals.Off : await waitlist.TotalsAsync(engine).ConfigureAwait(false);
         var scenarioEnd = clock.GetUtcNow(); // before the approval check moves the clock past the deadlines
-        lifecycle = await ApprovalCheck.ApplyAsync(engine, clock, workers.SelectMany(w => w.Ledger.Entries).ToArray(), lifecycle, CancellationToken.None).ConfigureAwait(false);
+        lifecycle = await ApprovalCheck.ApplyAsync(engine, clock, workers.SelectMany(w => w.Ledger.Entries).ToArray(), lifecycle, CancellationToken.None, probe is null ? null : () => ApprovalCheck.EarliestTimeAsync(probe.Server)).ConfigureAwait(false);
         check.Stop();
         var stats = WorkerStats.Merge(workers.Select(w => w.Stats), timeline.Totals);
         var redis = probe?.Result(
