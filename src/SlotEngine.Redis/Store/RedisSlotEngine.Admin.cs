@@ -224,7 +224,7 @@ public sealed partial class RedisSlotEngine
         var opened = new long[chunk.Count];
         try
         {
-            var reply = await EvalAsync(StoreScripts.PublishMany, routing, args, cancellationToken).ConfigureAwait(false);
+            var reply = await PublishManyScriptAsync(routing, args, cancellationToken).ConfigureAwait(false);
             for (var i = 0; i + 2 < reply.Count; i += 3)
             {
                 (notOpened ??= [])[(int)reply[i].AsInt64()] = (reply[i + 1].AsString()!, reply[i + 2]);
@@ -366,6 +366,28 @@ public sealed partial class RedisSlotEngine
         if (opened == 0 && (_feed.LoadedVersion(key) < reply[1].AsInt64() || _readModel.Find(key) is null))
         {
             await BoundedLoadAsync(_feed.RefreshAsync(key), key.ToString()).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Times a <c>publish_many</c> call is sent when it times out (a bulk publish outlives a busy moment of the client or the server).</summary>
+    private const int PublishAttempts = 3;
+
+    /// <summary>
+    /// One <c>publish_many</c> call, sent again when it times out: safe, since a day it opened the first time is answered
+    /// <c>exists</c> the second (and then read back, as a day opened by someone else is).
+    /// </summary>
+    private async ValueTask<RedisReply> PublishManyScriptAsync(RedisKey[] routing, RedisArgument[] args, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await EvalAsync(StoreScripts.PublishMany, routing, args, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RedisTimeoutException) when (attempt < PublishAttempts)
+            {
+                Warn($"Opening a batch of days timed out; sending it again (attempt {attempt + 1} of {PublishAttempts}).");
+            }
         }
     }
 
