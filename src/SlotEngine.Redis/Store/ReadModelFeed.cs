@@ -58,11 +58,13 @@ internal sealed class ReadModelFeed
     private ITimer? _graceTimer;
     private int _graceArmed;
     private long _reloads;
+    private readonly Counter<long>? _reloadCounter;
     private long _published;
     private long _applied;
 
-    public ReadModelFeed(Func<CalendarKey, CancellationToken, Task<long>> load, CancellationToken stop, Action<string>? warning, Histogram<double>? lag = null, TimeProvider? time = null, ApplyDelta? applyDelta = null)
+    public ReadModelFeed(Func<CalendarKey, CancellationToken, Task<long>> load, CancellationToken stop, Action<string>? warning, Histogram<double>? lag = null, TimeProvider? time = null, ApplyDelta? applyDelta = null, Counter<long>? reloads = null)
     {
+        _reloadCounter = reloads;
         _load = load;
         _applyDelta = applyDelta;
         _stop = stop;
@@ -638,6 +640,7 @@ internal sealed class ReadModelFeed
             }
 
             Interlocked.Increment(ref _reloads);
+            _reloadCounter?.Add(1);
 
             lock (state.Gate)
             {

@@ -60,7 +60,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         _localEngine = _readModel.Engine;
         _keys = new StoreKeys(options.KeyPrefix, cluster: false);
         _retentionMs = (long)Math.Ceiling((options.IdempotencyRetention ?? options.Engine.IdempotencyRetention).TotalMilliseconds);
-        _feed = new ReadModelFeed(LoadCalendarAsync, _disposal.Token, Warn, redis.Instruments?.ChangeFeedLag, options.Engine.TimeProvider, ApplyFeedDelta);
+        _feed = new ReadModelFeed(LoadCalendarAsync, _disposal.Token, Warn, redis.Instruments?.ChangeFeedLag, options.Engine.TimeProvider, ApplyFeedDelta, redis.Instruments?.Reloads);
     }
 
     /// <summary>
