@@ -1,5 +1,6 @@
 using SlotEngine.Redis.Tests.Contract;
 using SlotEngine.Redis.Tests.Fixtures;
+using SlotEngine.Redis.Tests.Telemetry;
 
 namespace SlotEngine.Redis.Tests.Store;
 
@@ -46,9 +47,10 @@ public sealed class PublishFeedTests(StandaloneServerFixture fixture) : IClassFi
     [Fact]
     public async Task A_rebuild_reset_carries_no_template_and_reloads()
     {
+        using var meters = new MeterScope();
         await using var nodes = new StoreNodes(fixture.Server.Endpoint, o => o.VersionCheckInterval = null);
         var writer = await nodes.AddAsync();
-        var reader = await nodes.AddAsync();
+        var reader = await nodes.AddAsync(o => o.MeterFactory = meters);
         var calendar = new CalendarKey(ContractWorld.Doctor, ContractWorld.Today.AddDays(9));
         await writer.PublishAsync(calendar.Provider, calendar.Day, ContractWorld.Standard);
         await Eventually.TrueAsync(() => reader.Feed.LoadedVersion(calendar) == 1, "the reader to lay in the day");
@@ -59,6 +61,11 @@ public sealed class PublishFeedTests(StandaloneServerFixture fixture) : IClassFi
         await writer.RebuildCalendarAsync(calendar, ContractWorld.Standard, [booked.Reservation], booked.Reservation.Token);
         await Eventually.TrueAsync(() => reader.Feed.Reloads > reloads, "the reader to reload the rebuilt day");
         await Eventually.TrueAsync(() => reader.ReadModel.GetCalendar(calendar)[4].Status == SlotStatus.Booked, "the rebuilt booking on the reader");
+
+        // The reload counter (what the load generator reports per booking) counts exactly the reader's reloads: none
+        // for the publish and the booking's delta, the rebuild's.
+        Assert.Equal(0, reloads);
+        Assert.Equal(reader.Feed.Reloads, (long)meters.Of(RedisSlotEngineTelemetry.Reloads).Sum(m => m.Value));
     }
 
     [Fact]
