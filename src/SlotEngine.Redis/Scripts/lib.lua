@@ -31,11 +31,11 @@ local function parse(v)
   return { token = tonumber(token), kind = kind, first = tonumber(first), len = tonumber(len), patient = patient, expiry = tonumber(expiry), raw = v }
 end
 
--- The change counter (standalone servers): every feed message a script publishes is counted in '<channel>:changes'
--- by the same script, so a node that heard as many messages as the counter says has lost none (the version check in
--- RedisSlotEngine.Connection.cs; checkpoint.lua). Not kept in a cluster: the key would be on another slot.
+-- The change counter: every feed message a script publishes is counted in '<channel>:changes' by the same script, so
+-- a node that heard as many messages as the counter says has lost none (RedisSlotEngine.Checkpoint.cs; checkpoint.lua).
+-- In a cluster the channel is the calendar's hash slot's (SlotChannels.cs), and so is its counter.
 local function count_changes(n)
-  if n > 0 and ARGV[2] ~= '1' then
+  if n > 0 then
     redis.call('INCRBY', ARGV[1] .. ':changes', n)
   end
 end
@@ -98,7 +98,8 @@ local function open_day(meta, free, claims, nonces, channel, spublish, ref, tpl,
   redis.call('DEL', claims, nonces)
   redis.call('HSET', claims, '-', '')
   redis.call('HSET', nonces, '-', '')
-  local message = ref .. '|1|reset|t' .. now
+  -- The template rides along ('|' written '/'), so other nodes lay the new day in without reading it back.
+  local message = ref .. '|1|reset|t' .. now .. '|n' .. string.gsub(tpl, '|', '/')
   if spublish == '1' then
     redis.call('SPUBLISH', channel, message)
   else

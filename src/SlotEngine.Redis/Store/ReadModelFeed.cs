@@ -58,10 +58,13 @@ internal sealed class ReadModelFeed
     private ITimer? _graceTimer;
     private int _graceArmed;
     private long _reloads;
+    private readonly Counter<long>? _reloadCounter;
+    private long _published;
     private long _applied;
 
-    public ReadModelFeed(Func<CalendarKey, CancellationToken, Task<long>> load, CancellationToken stop, Action<string>? warning, Histogram<double>? lag = null, TimeProvider? time = null, ApplyDelta? applyDelta = null)
+    public ReadModelFeed(Func<CalendarKey, CancellationToken, Task<long>> load, CancellationToken stop, Action<string>? warning, Histogram<double>? lag = null, TimeProvider? time = null, ApplyDelta? applyDelta = null, Counter<long>? reloads = null)
     {
+        _reloadCounter = reloads;
         _load = load;
         _applyDelta = applyDelta;
         _stop = stop;
@@ -78,6 +81,9 @@ internal sealed class ReadModelFeed
 
     /// <summary>How many changes heard from the feed (another node's, or this node's echo before its reply) were laid in as deltas, without a reload.</summary>
     public long Deltas => Interlocked.Read(ref _deltas);
+
+    /// <summary>How many days opened by another node were laid in from their <c>reset</c> message, without a reload.</summary>
+    public long PublishedLaidIn => Interlocked.Read(ref _published);
 
     /// <summary>How many calendar states the freshness checks have looked at (a query's check looks only at calendars with an own change pending; for tests).</summary>
     public long FreshnessVisits => Interlocked.Read(ref _freshnessVisits);
@@ -364,6 +370,45 @@ internal sealed class ReadModelFeed
         _ = RefreshAsync(key);
     }
 
+    /// <summary>
+    /// A day opened by another node (a <c>reset</c> that carries the day's template: its state is known without reading it):
+    /// laid in by <paramref name="layIn"/> at <paramref name="version"/> when nothing of this node's is under way on the
+    /// calendar (no reload, own write or publish); otherwise as <see cref="Force"/>. Quick: safe on the pub/sub reader.
+    /// </summary>
+    /// <returns>Whether it was laid in without a reload.</returns>
+    public bool HearPublished<TState>(CalendarKey key, long version, long changedAtMs, TState with, Func<TState, CalendarKey, long, bool> layIn)
+    {
+        var state = _states.GetOrAdd(key, static _ => new State());
+        lock (state.Gate)
+        {
+            if (state.ExpectReset == version && state.Running is null)
+            {
+                state.ExpectReset = 0; // the echo of this node's own publish, laid in already
+                return true;
+            }
+
+            if (state.Running is null && state.Publishing == 0 && state.OwnWrites == 0 && state.HeldApply is null && layIn(with, key, version))
+            {
+                state.ExpectReset = 0;
+                state.HeardReset = 0;
+                state.Forced = false;
+                state.Wanted = version;
+                state.Unapplied = null; // changes of the old generation: this state covers them
+                SetLoaded(state, version);
+                Interlocked.Increment(ref _published);
+                if (changedAtMs > 0 && _lag is { Enabled: true })
+                {
+                    _lag.Record(Math.Max(0, _time.GetUtcNow().ToUnixTimeMilliseconds() - changedAtMs) / 1000.0);
+                }
+
+                return true;
+            }
+        }
+
+        Force(key, changedAtMs, version);
+        return false;
+    }
+
     /// <summary>Reloads a calendar now, whatever is loaded; returns the version loaded (0 when it is not published).</summary>
     public Task<long> RefreshAsync(CalendarKey key)
     {
@@ -595,6 +640,7 @@ internal sealed class ReadModelFeed
             }
 
             Interlocked.Increment(ref _reloads);
+            _reloadCounter?.Add(1);
 
             lock (state.Gate)
             {

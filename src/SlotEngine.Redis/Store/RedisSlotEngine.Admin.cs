@@ -28,8 +28,8 @@ public sealed partial class RedisSlotEngine
     /// <summary>
     /// Opens many days at once (the days a nation releases), as <see cref="PublishAsync"/> would one by one:
     /// <paramref name="batchSize"/> days in flight at a time through the multiplexer (pipelined, not one round trip
-    /// after another); on a standalone server 128 days per script call, in a cluster one per call (a script's keys
-    /// must share a hash slot). Each day opened is laid into this node's read model without reading it back; days
+    /// after another), 128 days per script call; in a cluster the days are grouped by the primary that serves them, so
+    /// each call runs on one node (a day whose slot moved meanwhile is opened on its own). Each day opened is laid into this node's read model without reading it back; days
     /// already open with the same template are loaded instead.
     /// </summary>
     /// <param name="days">The days: provider, day, template.</param>
@@ -44,14 +44,16 @@ public sealed partial class RedisSlotEngine
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
 
         // A sliding window, not batch after batch: while Redis runs one script the client prepares the next and reads
-        // earlier replies, so neither waits for the other at a batch boundary. Replies on one connection come back in
-        // order, so awaiting the oldest call is the window's slide; progress is reported from this loop only.
-        var daysPerCall = _keys.Cluster ? 1 : Math.Min(DaysPerPublishScript, batchSize);
+        // earlier replies, so neither waits for the other at a batch boundary. Progress is reported from this loop only.
+        // In a cluster the days are grouped by the primary that serves their hash slots, one chunk being filled per
+        // primary, so each script call runs on one node (publish_many.lua) and the primaries work side by side.
+        var daysPerCall = Math.Min(DaysPerPublishScript, batchSize);
         var callsInFlight = Math.Max(1, batchSize / daysPerCall);
         var pending = new Queue<(Task Call, int Days)>(callsInFlight + 1);
         var done = 0;
         var reported = 0;
-        List<(CalendarKey Key, DayTemplate Template)>? chunk = null;
+        var groups = _keys.Cluster ? SlotGroups() : null;
+        var chunks = new List<(CalendarKey Key, DayTemplate Template)>?[groups is null ? 1 : groups.Max() + 1];
 
         async Task SlideAsync(int keep)
         {
@@ -73,30 +75,26 @@ public sealed partial class RedisSlotEngine
             ArgumentNullException.ThrowIfNull(template, nameof(days));
             _readModel.ValidateProvider(provider);
             var key = new CalendarKey(provider, day);
-            if (daysPerCall == 1)
+            var group = groups is null ? 0 : groups[_redis.Multiplexer.HashSlot(_keys.For(key).Meta)];
+            var chunk = chunks[group] ??= new List<(CalendarKey, DayTemplate)>(daysPerCall);
+            chunk.Add((key, template));
+            if (chunk.Count < daysPerCall)
             {
-                // In a cluster a script's keys must share a hash slot: one script per day, still many in flight.
-                pending.Enqueue((PublishOneAsync(key, template, cancellationToken).AsTask(), 1));
-            }
-            else
-            {
-                (chunk ??= new List<(CalendarKey, DayTemplate)>(daysPerCall)).Add((key, template));
-                if (chunk.Count < daysPerCall)
-                {
-                    continue;
-                }
-
-                pending.Enqueue((PublishChunkAsync(chunk, cancellationToken), chunk.Count));
-                chunk = null;
+                continue;
             }
 
+            pending.Enqueue((PublishChunkAsync(chunk, cancellationToken), chunk.Count));
+            chunks[group] = null;
             await SlideAsync(callsInFlight - 1).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
         }
 
-        if (chunk is not null)
+        foreach (var chunk in chunks)
         {
-            pending.Enqueue((PublishChunkAsync(chunk, cancellationToken), chunk.Count));
+            if (chunk is not null)
+            {
+                pending.Enqueue((PublishChunkAsync(chunk, cancellationToken), chunk.Count));
+            }
         }
 
         await SlideAsync(0).ConfigureAwait(false);
@@ -109,7 +107,51 @@ public sealed partial class RedisSlotEngine
     }
 
     /// <summary>
-    /// Opens up to <see cref="DaysPerPublishScript"/> days with one <c>publish_many</c> script (standalone only: its keys
+    /// Each hash slot's group: the primaries by the cluster's slot table as the client knows it now, numbered from 0. A
+    /// slot the table does not place is put with the first primary; a day sent to a node that does not serve it is
+    /// answered <c>moved</c> and opened on its own (<see cref="PublishChunkAsync"/>), so a stale table costs calls, not days.
+    /// </summary>
+    private int[] SlotGroups()
+    {
+        var groups = new int[16384];
+        var numbers = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var server in _redis.Primaries())
+        {
+            if (server.ClusterConfiguration is not { } configuration)
+            {
+                continue;
+            }
+
+            foreach (var node in configuration.Nodes)
+            {
+                if (node.IsReplica || node.EndPoint is null)
+                {
+                    continue;
+                }
+
+                var name = StoreConnection.Format(node.EndPoint);
+                if (!numbers.TryGetValue(name, out var number))
+                {
+                    numbers[name] = number = numbers.Count;
+                }
+
+                foreach (var range in node.Slots)
+                {
+                    for (var slot = range.From; slot <= range.To && slot < groups.Length; slot++)
+                    {
+                        groups[slot] = number;
+                    }
+                }
+            }
+
+            break; // one node's view of the table is enough
+        }
+
+        return groups;
+    }
+
+    /// <summary>
+    /// Opens up to <see cref="DaysPerPublishScript"/> days with one <c>publish_many</c> script (in a cluster, days of one primary: its keys
     /// span many hash tags), each laid into the read model as <see cref="PublishOneAsync"/> does. The script gets each
     /// day's reference and shape number only (the shapes, template text and initial bitmap, once per call) and names the
     /// keys itself; it answers only the days it did not open (every other one is at version 1).
@@ -133,9 +175,10 @@ public sealed partial class RedisSlotEngine
             shapeOf[i] = shape + 1;
         }
 
-        var args = new RedisArgument[4 + (shapes.Count * 5) + (chunk.Count * 2)];
+        var cluster = _keys.Cluster;
+        var args = new RedisArgument[4 + (shapes.Count * 5) + (chunk.Count * (cluster ? 3 : 2))];
         args[0] = _keys.GlobalFeed;
-        args[1] = "0";
+        args[1] = cluster ? "1" : "0";
         args[2] = _keys.Prefix;
         args[3] = shapes.Count;
         var a = 4;
@@ -150,9 +193,30 @@ public sealed partial class RedisSlotEngine
 
         for (var i = 0; i < chunk.Count; i++)
         {
-            args[a++] = StoreKeys.CalendarRef(chunk[i].Key);
+            var keys = _keys.For(chunk[i].Key);
+            args[a++] = keys.Reference;
             args[a++] = shapeOf[i];
+            if (cluster)
+            {
+                args[a++] = keys.Feed; // its hash slot's channel (SlotChannels.cs)
+            }
+
             _feed.BeginOwnPublish(chunk[i].Key);
+        }
+
+        // In a cluster the call goes to the node of the first day's slot (its meta key, declared), and this node follows
+        // each day's shard channel from before it opens (as PublishOneAsync does), subscriptions pipelined.
+        RedisKey[] routing = [];
+        if (cluster)
+        {
+            routing = [_keys.For(chunk[0].Key).Meta];
+            var subscriptions = new Task[chunk.Count];
+            for (var i = 0; i < chunk.Count; i++)
+            {
+                subscriptions[i] = EnsureSubscribedAsync(chunk[i].Key, cancellationToken).AsTask();
+            }
+
+            await Task.WhenAll(subscriptions).ConfigureAwait(false);
         }
 
         // Days not opened, by their number in the chunk: (status, version or template text).
@@ -160,7 +224,7 @@ public sealed partial class RedisSlotEngine
         var opened = new long[chunk.Count];
         try
         {
-            var reply = await EvalAsync(StoreScripts.PublishMany, [], args, cancellationToken).ConfigureAwait(false);
+            var reply = await PublishManyScriptAsync(routing, args, cancellationToken).ConfigureAwait(false);
             for (var i = 0; i + 2 < reply.Count; i += 3)
             {
                 (notOpened ??= [])[(int)reply[i].AsInt64()] = (reply[i + 1].AsString()!, reply[i + 2]);
@@ -188,11 +252,18 @@ public sealed partial class RedisSlotEngine
         for (var i = 0; i < chunk.Count; i++)
         {
             var key = chunk[i].Key;
-            if (notOpened is not null && notOpened.TryGetValue(i, out var answer) && answer.Status == "conflict")
+            (string Status, RedisReply Value) answer = default;
+            var answered = notOpened is not null && notOpened.TryGetValue(i, out answer);
+            if (answered && answer.Status == "conflict")
             {
                 conflict ??= new SlotEngineArgumentException(SlotEngineError.TemplateConflict, $"{key} is already published with another template ({TemplateText.Parse(answer.Value.AsString()!)}); withdraw it first.", "template");
             }
-            else if (opened[i] == 0 && (_feed.LoadedVersion(key) < (notOpened is not null && notOpened.TryGetValue(i, out var exists) ? exists.Value.AsInt64() : 1) || _readModel.Find(key) is null))
+            else if (answered && answer.Status == "moved")
+            {
+                // Its slot is served by another node now (the table moved since the days were grouped): on its own.
+                (loads ??= []).Add(PublishMovedAsync(key, chunk[i].Template, cancellationToken));
+            }
+            else if (opened[i] == 0 && (_feed.LoadedVersion(key) < (answered ? answer.Value.AsInt64() : 1) || _readModel.Find(key) is null))
             {
                 (loads ??= []).Add(_feed.RefreshAsync(key));
             }
@@ -296,6 +367,34 @@ public sealed partial class RedisSlotEngine
         {
             await BoundedLoadAsync(_feed.RefreshAsync(key), key.ToString()).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Times a <c>publish_many</c> call is sent when it times out (a bulk publish outlives a busy moment of the client or the server).</summary>
+    private const int PublishAttempts = 3;
+
+    /// <summary>
+    /// One <c>publish_many</c> call, sent again when it times out: safe, since a day it opened the first time is answered
+    /// <c>exists</c> the second (and then read back, as a day opened by someone else is).
+    /// </summary>
+    private async ValueTask<RedisReply> PublishManyScriptAsync(RedisKey[] routing, RedisArgument[] args, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await EvalAsync(StoreScripts.PublishMany, routing, args, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RedisTimeoutException) when (attempt < PublishAttempts)
+            {
+                Warn($"Opening a batch of days timed out; sending it again (attempt {attempt + 1} of {PublishAttempts}).");
+            }
+        }
+    }
+
+    private async Task<long> PublishMovedAsync(CalendarKey key, DayTemplate template, CancellationToken cancellationToken)
+    {
+        await PublishOneAsync(key, template, cancellationToken).ConfigureAwait(false);
+        return 1;
     }
 
     private string TemplateTextOf(DayTemplate template) => _templateTexts.GetOrAdd(template, TemplateText.Format);

@@ -4,32 +4,33 @@ using StackExchange.Redis;
 namespace SlotEngine.Redis;
 
 /// <summary>
-/// The version check's cheap path on a standalone server. Every script that publishes a feed message also counts it in
-/// one counter (<c>count_changes</c> in <c>lib.lua</c>, in the same script, so the counter and the messages cannot
-/// disagree). Each interval, <c>checkpoint.lua</c> reads the counter and publishes it on the feed as <c>#&lt;count&gt;</c>.
-/// The feed is one channel read in order, so when a node reads the checkpoint it has read exactly the messages published
-/// before it: the messages it heard plus a fixed offset (the messages published before it subscribed) equal the count,
+/// The version check's cheap path. Every script that publishes a feed message also counts it in its channel's counter
+/// (<c>count_changes</c> in <c>lib.lua</c>, in the same script, so the counter and the messages cannot disagree). Each
+/// interval, <c>checkpoint.lua</c> reads the counter and publishes it on the channel as <c>#&lt;count&gt;</c>. A channel is
+/// read in order, so when a node reads the checkpoint it has read exactly the messages published on that channel before
+/// it: the messages it heard there plus a fixed offset (the messages published before it subscribed) equal the count,
 /// unless some were lost. Equal: the check cost one script call and one message, whatever the number of calendars.
 /// Not equal: the full check runs once (every calendar's version, <see cref="CheckVersionsAsync"/>) and the offset is
-/// set again. In a cluster (one feed channel per calendar, no counter across hash slots) the full check runs every time.
+/// set again. A standalone server has one channel; a cluster one per hash slot (<see cref="SlotChannels"/>), each
+/// checked apart, and one checkpoint call per primary covers the slots this node follows there.
 /// </summary>
 /// <remarks>
-/// The offset is learnt at the first checkpoint a node reads: the node asks for one as soon as it has subscribed, before
-/// it loads anything, so no message it needed can fall before that point. After a reconnect it is learnt again (the
-/// messages lost meanwhile are covered by the reconnect's reload of every calendar). Pub/sub loses messages only with the
-/// subscriber's connection, so a mismatch means a loss the reconnect did not cover (or Redis lost its data). Any node's
-/// checkpoint serves every node.
+/// The offset is learnt at the first checkpoint a node reads on a channel: the node asks for one as soon as it has
+/// subscribed, before it loads anything there, so no message it needed can fall before that point. After a reconnect
+/// it is learnt again (the messages lost meanwhile are covered by the reconnect's reload of every calendar), and after a
+/// slot moves, that slot's. Pub/sub loses messages only with the subscriber's connection, so a mismatch means a loss the
+/// reconnect did not cover (or Redis lost its data). Any node's checkpoint serves every node following the channel.
 /// </remarks>
 public sealed partial class RedisSlotEngine
 {
-    /// <summary>Feed messages heard on the global channel (checkpoints excluded). Counted by the feed's readers.</summary>
-    private long _feedHeard;
+    /// <summary>Feed messages heard per channel (index 0: a standalone server's one channel; in a cluster the hash slot), checkpoints excluded. Counted by the feed's readers.</summary>
+    private readonly long[] _feedHeard = new long[SlotChannels.Slots];
 
-    /// <summary>The count minus the messages heard, as of the last checkpoint read; valid while <see cref="_checkpointKnown"/> is 1.</summary>
-    private long _checkpointOffset;
+    /// <summary>Per channel, the count minus the messages heard, as of the last checkpoint read; valid while <see cref="_checkpointKnown"/> is 1 there.</summary>
+    private readonly long[] _checkpointOffset = new long[SlotChannels.Slots];
 
-    /// <summary>1 once a checkpoint set <see cref="_checkpointOffset"/>; 0 at start and after a reconnect.</summary>
-    private int _checkpointKnown;
+    /// <summary>Per channel, 1 once a checkpoint set <see cref="_checkpointOffset"/>; 0 at start, after a reconnect and after its slot moved.</summary>
+    private readonly int[] _checkpointKnown = new int[SlotChannels.Slots];
 
     /// <summary>1 while a full check started by a checkpoint runs (never two at once).</summary>
     private int _fullCheckRunning;
@@ -44,35 +45,72 @@ public sealed partial class RedisSlotEngine
     internal long CheckpointsRead => Interlocked.Read(ref _checkpointsRead);
 
     /// <summary>
-    /// One round of the version check: on a standalone server a checkpoint (the full check follows only if the feed lost
-    /// messages); in a cluster the full check.
+    /// One round of the version check: a checkpoint on every channel this node follows (the full check follows only if a
+    /// channel lost messages). In a cluster, one call per primary, for the slots this node follows there.
     /// </summary>
     internal async Task RunVersionCheckAsync(CancellationToken cancellationToken)
     {
-        if (_keys.Cluster)
+        if (!_keys.Cluster)
         {
-            Interlocked.Increment(ref _fullVersionChecks);
-            await CheckVersionsAsync(cancellationToken).ConfigureAwait(false);
+            await EvalAsync(StoreScripts.Checkpoint, [], ["0", _keys.GlobalFeed], cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        await EvalAsync(StoreScripts.Checkpoint, [], [_keys.GlobalFeed], cancellationToken).ConfigureAwait(false);
+        var channels = _shardSubscriptions.Keys.ToList();
+        if (channels.Count == 0)
+        {
+            return;
+        }
+
+        var groups = SlotGroups();
+        var calls = new List<Task>();
+        foreach (var group in channels.GroupBy(c => groups[SlotChannels.SlotOf(c)]))
+        {
+            calls.Add(CheckpointChannelsAsync([.. group], cancellationToken));
+        }
+
+        await Task.WhenAll(calls).ConfigureAwait(false);
     }
 
-    /// <summary>Counts a feed message heard (called by the feed's reader for every message but a checkpoint).</summary>
-    private void CountFeedMessage() => Interlocked.Increment(ref _feedHeard);
+    /// <summary>One checkpoint call for channels of one primary (a cluster), routed by the first one's counter key.</summary>
+    private async Task CheckpointChannelsAsync(List<string> channels, CancellationToken cancellationToken)
+    {
+        var args = new RedisArgument[channels.Count + 1];
+        args[0] = "1";
+        for (var i = 0; i < channels.Count; i++)
+        {
+            args[i + 1] = channels[i];
+        }
+
+        await EvalAsync(StoreScripts.Checkpoint, [channels[0] + ":changes"], args, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Counts a feed message heard on a channel (called by the feed's reader for every message but a checkpoint).</summary>
+    private void CountFeedMessage(int channel) => Interlocked.Increment(ref _feedHeard[channel]);
 
     /// <summary>The feed's connection was lost: messages may have been lost with it (the reload of every calendar covers them).</summary>
-    private void ForgetCheckpoint() => Volatile.Write(ref _checkpointKnown, 0);
+    private void ForgetCheckpoint() => Array.Clear(_checkpointKnown);
 
-    /// <summary>Asks for a checkpoint now (standalone; just subscribed or reconnected), so the offset is learnt at once; failures are left to the next interval.</summary>
-    private async Task CheckpointSoonAsync()
+    /// <summary>A hash slot moved to another primary: its channel's messages may have been lost in the move (its calendars are reloaded).</summary>
+    private void ForgetCheckpoint(int slot) => Volatile.Write(ref _checkpointKnown[slot], 0);
+
+    /// <summary>Asks for a checkpoint now (just subscribed or reconnected), so the offset is learnt at once; failures are left to the next interval.</summary>
+    /// <param name="channel">In a cluster, the slot's channel just followed; null: every channel followed.</param>
+    private async Task CheckpointSoonAsync(string? channel = null)
     {
         try
         {
             if (!_keys.Cluster)
             {
-                await EvalAsync(StoreScripts.Checkpoint, [], [_keys.GlobalFeed], _disposal.Token).ConfigureAwait(false);
+                await EvalAsync(StoreScripts.Checkpoint, [], ["0", _keys.GlobalFeed], _disposal.Token).ConfigureAwait(false);
+            }
+            else if (channel is not null)
+            {
+                await CheckpointChannelsAsync([channel], _disposal.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                await RunVersionCheckAsync(_disposal.Token).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is RedisException or TimeoutException or OperationCanceledException or ObjectDisposedException)
@@ -81,8 +119,8 @@ public sealed partial class RedisSlotEngine
         }
     }
 
-    /// <summary>A checkpoint read from the feed (<c>#&lt;count&gt;</c>, the text after the <c>#</c>). Quick: on the feed's reader.</summary>
-    private void OnCheckpoint(ReadOnlySpan<char> count)
+    /// <summary>A checkpoint read from a channel (<c>#&lt;count&gt;</c>, the text after the <c>#</c>). Quick: on the feed's reader.</summary>
+    private void OnCheckpoint(int channel, ReadOnlySpan<char> count)
     {
         if (!long.TryParse(count, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var published))
         {
@@ -90,9 +128,9 @@ public sealed partial class RedisSlotEngine
         }
 
         Interlocked.Increment(ref _checkpointsRead);
-        var heard = Volatile.Read(ref _feedHeard);
-        var known = Interlocked.Exchange(ref _checkpointKnown, 1) == 1;
-        var offset = Interlocked.Exchange(ref _checkpointOffset, published - heard);
+        var heard = Volatile.Read(ref _feedHeard[channel]);
+        var known = Interlocked.Exchange(ref _checkpointKnown[channel], 1) == 1;
+        var offset = Interlocked.Exchange(ref _checkpointOffset[channel], published - heard);
         if (!known || heard + offset == published)
         {
             return;

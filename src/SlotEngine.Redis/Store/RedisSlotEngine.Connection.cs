@@ -162,6 +162,7 @@ public sealed partial class RedisSlotEngine
         {
             // Only the calendars on the slot that moved (a resharding moves many slots, one event each).
             var moved = keys.Where(k => _redis.Multiplexer.HashSlot(_keys.For(k).Meta) == slot).ToList();
+            ForgetCheckpoint(slot); // its channel moved too: learn its offset again
             if (moved.Count > 0)
             {
                 StoreLog.ReadModelResync(_logger, moved.Count, "hash slot " + slot.ToString(System.Globalization.CultureInfo.InvariantCulture) + " moved");

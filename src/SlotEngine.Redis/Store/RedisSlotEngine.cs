@@ -36,11 +36,13 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
     private readonly StoreKeys _keys;
     private readonly RedisSlotEngineOptions _options;
     private readonly ReadModelFeed _feed;
+    private readonly FeedPublished _published = new();
     private readonly long _retentionMs;
     private readonly TimeSpan _loadBound;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _disposal = new();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _shardSubscriptions = new(StringComparer.Ordinal);
+    /// <summary>In a cluster, the hash slots' feed channels followed (or being subscribed to), each with its subscription.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _shardSubscriptions = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _startGate = new(1, 1);
     private IReadOnlyList<string> _persistenceWarnings = [];
     private Task? _sweeper;
@@ -58,7 +60,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         _localEngine = _readModel.Engine;
         _keys = new StoreKeys(options.KeyPrefix, cluster: false);
         _retentionMs = (long)Math.Ceiling((options.IdempotencyRetention ?? options.Engine.IdempotencyRetention).TotalMilliseconds);
-        _feed = new ReadModelFeed(LoadCalendarAsync, _disposal.Token, Warn, redis.Instruments?.ChangeFeedLag, options.Engine.TimeProvider, ApplyFeedDelta);
+        _feed = new ReadModelFeed(LoadCalendarAsync, _disposal.Token, Warn, redis.Instruments?.ChangeFeedLag, options.Engine.TimeProvider, ApplyFeedDelta, redis.Instruments?.Reloads);
     }
 
     /// <summary>
@@ -204,18 +206,22 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         }
     }
 
-    private void OnFeedMessage(ReadOnlyMemory<byte> message)
+    /// <summary>A message on a standalone server's one channel (checkpoint counters at index 0).</summary>
+    private void OnFeedMessage(ReadOnlyMemory<byte> message) => OnFeedMessage(0, message);
+
+    /// <summary>A message on a feed channel: <paramref name="channel"/> 0 on a standalone server, the hash slot in a cluster.</summary>
+    private void OnFeedMessage(int channel, ReadOnlyMemory<byte> message)
     {
         Span<char> text = stackalloc char[Math.Min(message.Length, 256)];
         var length = System.Text.Encoding.UTF8.GetChars(message.Span[..text.Length], text);
         var line = text[..length];
         if (line.Length > 0 && line[0] == '#')
         {
-            OnCheckpoint(line[1..]); // the version check's checkpoint (RedisSlotEngine.Checkpoint.cs)
+            OnCheckpoint(channel, line[1..]); // the version check's checkpoint (RedisSlotEngine.Checkpoint.cs)
             return;
         }
 
-        CountFeedMessage();
+        CountFeedMessage(channel);
         if (!FeedMessage.TryParse(line, out var feed) || !Directory.Contains(feed.Calendar.Provider))
         {
             return;
@@ -230,6 +236,13 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
                 StoreLog.ReadModelReset(_logger, feed.Calendar.ToString()); // not formatted per message when nobody listens (bulk publishing: millions)
             }
 
+            if (feed.Change == FeedChange.Reset && _published.TemplateOf(line) is { } template)
+            {
+                // A day just opened, its template in the message: laid in without reading it back (FeedPublished.cs).
+                _feed.HearPublished(feed.Calendar, feed.Version, feed.ChangedAtMs, (_readModel, template), LayInPublished);
+                return;
+            }
+
             _feed.Force(feed.Calendar, feed.ChangedAtMs, feed.Version);
         }
         else
@@ -238,6 +251,9 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
             _feed.Hear(feed);
         }
     }
+
+    private static readonly Func<(ReadModel Model, DayTemplate Template), CalendarKey, long, bool> LayInPublished =
+        static (with, key, version) => { with.Model.LoadPublished(key, with.Template, version); return true; };
 
     /// <summary>Lays a feed message's delta into the read model when it holds exactly the version before (false: reload).</summary>
     private bool ApplyFeedDelta(in FeedMessage message)
@@ -260,6 +276,10 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         };
     }
 
+    /// <summary>
+    /// In a cluster, follows the calendar's hash slot's feed channel (<see cref="SlotChannels"/>; at most 16,384 channels
+    /// whatever the number of calendars), and asks for a checkpoint on it at once so its version check learns its offset.
+    /// </summary>
     private async ValueTask EnsureSubscribedAsync(CalendarKey key, CancellationToken cancellationToken)
     {
         if (!_keys.Cluster)
@@ -268,19 +288,35 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         }
 
         var channel = _keys.FeedOf(key);
-        if (!_shardSubscriptions.TryAdd(channel, 0))
+        if (_shardSubscriptions.ContainsKey(channel))
         {
+            return;
+        }
+
+        var slot = SlotChannels.SlotOf(channel);
+        var subscribing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var existing = _shardSubscriptions.GetOrAdd(channel, subscribing.Task);
+        if (existing != subscribing.Task)
+        {
+            await existing.WaitAsync(cancellationToken).ConfigureAwait(false); // another caller subscribes: wait for it
             return;
         }
 
         try
         {
-            await _redis.SubscribeAsync(channel, sharded: true, OnFeedMessage, cancellationToken).ConfigureAwait(false);
+            await _redis.SubscribeAsync(channel, sharded: true, message => OnFeedMessage(slot, message), cancellationToken).ConfigureAwait(false);
+            subscribing.SetResult();
         }
-        catch
+        catch (Exception e)
         {
             _shardSubscriptions.TryRemove(channel, out _);
+            subscribing.SetException(e);
             throw;
+        }
+
+        if (_options.VersionCheckInterval is not null)
+        {
+            _ = CheckpointSoonAsync(channel);
         }
     }
 

@@ -12,6 +12,7 @@ internal sealed class StoreKeys
 {
     /// <summary>Each calendar's key names, made once (a claim would otherwise build seven strings).</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<CalendarKey, CalendarKeySet> _sets = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> _slotFeeds = new();
     private bool _cluster;
 
     public StoreKeys(string prefix, bool cluster)
@@ -77,10 +78,13 @@ internal sealed class StoreKeys
             tag + ":n",
             tag + ":i:",
             tag + ":a",
-            Cluster ? tag + ":feed" : GlobalFeed);
+            Cluster ? SlotFeed(SlotChannels.SlotOf(tag)) : GlobalFeed);
     }
 
-    /// <summary>The channel a calendar's changes are published on: its own shard channel in a cluster, the global one otherwise.</summary>
+    /// <summary>In a cluster, the change feed's channel of one hash slot (<see cref="SlotChannels"/>), made once per slot.</summary>
+    public string SlotFeed(int slot) => _slotFeeds.GetOrAdd(slot, static (s, prefix) => prefix + "{" + SlotChannels.TagOf(s) + "}:feed", Prefix);
+
+    /// <summary>The channel a calendar's changes are published on: its hash slot's shard channel in a cluster, the global one otherwise.</summary>
     public string FeedOf(CalendarKey key) => For(key).Feed;
 
     /// <summary>

@@ -31,6 +31,14 @@ public static class RedisSlotEngineTelemetry
     /// </summary>
     public const string ChangeFeedLag = "slotengine.redis.change_feed.lag";
 
+    /// <summary>
+    /// Counter <c>slotengine.redis.read_model.reloads</c> ({reload}): calendars this node read back from Redis whole into its
+    /// read model (a gap in the feed, a change without a delta, a reconnect, a version check that found a calendar behind,
+    /// a calendar seen for the first time). Changes laid in as deltas, and days laid in from their publish's message, are
+    /// not reloads; in the steady state it does not move.
+    /// </summary>
+    public const string Reloads = "slotengine.redis.read_model.reloads";
+
     /// <summary>Tag <c>db.operation.name</c>: the command's name as sent (<c>EVALSHA</c>, <c>GET</c>, <c>SET</c>, <c>WAIT</c>, <c>PING</c>, …).</summary>
     public const string CommandTag = "db.operation.name";
 

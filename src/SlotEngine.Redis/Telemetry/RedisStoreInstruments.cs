@@ -40,9 +40,15 @@ internal sealed class RedisStoreInstruments
             "s",
             "From a calendar's change in Redis (Redis TIME) to this node applying it (this node's clock); approximate, as clock skew between Redis and the node adds to it.",
             advice: advice);
+        Reloads = meter.CreateCounter<long>(
+            RedisSlotEngineTelemetry.Reloads,
+            "{reload}",
+            "Calendars read back from Redis whole into this node's read model (not deltas, not days laid in from their publish's message).");
     }
 
     public Histogram<double> RoundTrip { get; }
+
+    public Counter<long> Reloads { get; }
 
     public Histogram<double> ChangeFeedLag { get; }
 

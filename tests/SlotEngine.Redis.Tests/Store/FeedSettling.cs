@@ -7,7 +7,7 @@ internal static class FeedSettling
 {
     /// <summary>
     /// A third node publishes the day, so that writer and reader each learn of it through exactly one
-    /// feed message (a reset, which reloads) and nothing about the publication is still on its way to
+    /// feed message (a reset, laid in from the template it carries) and nothing about the publication is still on its way to
     /// them when the test starts counting. (Had the writer published, its own reset echo could come
     /// after the test started counting, or merge with the reload of the publish reply.)
     /// </summary>

@@ -27,6 +27,8 @@ internal sealed class MeterScope : IMeterFactory
         };
         _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
             _measurements.Enqueue(new Measurement(instrument.Name, value, tags.ToArray())));
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+            _measurements.Enqueue(new Measurement(instrument.Name, value, tags.ToArray())));
         _listener.Start();
     }
 
