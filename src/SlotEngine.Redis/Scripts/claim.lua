@@ -25,7 +25,9 @@ if ARGV[16] == '1' then
     idem = nil
   end
 end
-if redis.call('EXISTS', meta) == 0 then
+-- The day's shape, read once; no meta (no 'wpl') = the day is gone.
+local shape = redis.call('HMGET', meta, 'wpl', 'cap')
+if not shape[1] then
   return { 'gone' }
 end
 if admit_at > 0 then
@@ -65,8 +67,8 @@ end
 if rush_not_open(ARGV[21], now) then
   return { 'notopen' }
 end
-local wpl = tonumber(redis.call('HGET', meta, 'wpl'))
-local cap = tonumber(redis.call('HGET', meta, 'cap'))
+local wpl = tonumber(shape[1])
+local cap = tonumber(shape[2])
 local seat_from, seat_to, seat_step = rush_seats(cap, ARGV[22], ARGV[23], now)
 if seat_to < seat_from and seat_step > 0 then
   return { 'reserved' }
@@ -124,15 +126,15 @@ elseif now < tonumber(ARGV[19] or '0') then
   expiry = tonumber(ARGV[20])
   mark_unapproved(nonces, token)
 end
-local value = token .. '|' .. kind .. '|' .. first .. '|' .. len .. '|' .. ARGV[6] .. '|' .. expiry
+local value = token .. '|' .. kind .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6] .. '|' .. expiry
 for s = first, first + len - 1 do
   redis.call('SETBIT', free, bitpos(wpl, seat, s), 0)
-  redis.call('HSET', claims, field(seat, s), value)
 end
+set_claim_fields(claims, seat, first, len, value)
 if ARGV[11] ~= '' then
-  redis.call('HSET', nonces, ARGV[11], seat .. ':' .. first .. ':' .. token)
+  redis.call('HSET', nonces, ARGV[11], seat .. ':' .. ARGV[4] .. ':' .. token)
 end
-local version = bump(meta, '+' .. seat .. ',' .. first .. ',' .. len .. ',' .. token .. ',' .. ARGV[6] .. ',' .. expiry)
+local version = bump(meta, '+' .. seat .. ',' .. ARGV[4] .. ',' .. ARGV[5] .. ',' .. token .. ',' .. ARGV[6] .. ',' .. expiry)
 if idem then
   redis.call('SET', idem, ARGV[13] .. '|' .. seat .. '|' .. token .. '|' .. expiry, 'PX', ARGV[14])
 end

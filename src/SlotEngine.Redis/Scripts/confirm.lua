@@ -25,10 +25,7 @@ if not approve then
   end
   if now < tonumber(ARGV[10] or '0') then
     local deadline = tonumber(ARGV[9])
-    local held = c.token .. '|h|' .. c.first .. '|' .. c.len .. '|' .. c.patient .. '|' .. deadline
-    for s = c.first, c.first + c.len - 1 do
-      redis.call('HSET', claims, field(seat, s), held)
-    end
+    set_claim_fields(claims, seat, c.first, c.len, c.head .. 'h' .. c.span .. c.patient .. '|' .. ARGV[9])
     mark_unapproved(nonces, c.token)
     if KEYS[5] then
       audit_append(KEYS[5], 2, seat, c.first, c.len, c.token, c.patient, 0, deadline, 0, 0, now)
@@ -36,14 +33,11 @@ if not approve then
     return { 'unapproved', deadline, bump(meta) }
   end
 end
-local booked = c.token .. '|b|' .. c.first .. '|' .. c.len .. '|' .. c.patient .. '|0'
-for s = c.first, c.first + c.len - 1 do
-  redis.call('HSET', claims, field(seat, s), booked)
-end
+set_claim_fields(claims, seat, c.first, c.len, c.head .. 'b' .. c.span .. c.patient .. '|0')
 if unapproved then
   redis.call('HDEL', nonces, 'u' .. c.token)
 end
 if KEYS[5] then
   audit_append(KEYS[5], approve and 7 or 2, seat, c.first, c.len, c.token, c.patient, 1, 0, 0, 0, now)
 end
-return { 'ok', bump(meta, '*' .. seat .. ',' .. first .. ',' .. token) }
+return { 'ok', bump(meta, '*' .. ARGV[4] .. ',' .. ARGV[5] .. ',' .. ARGV[6]) }

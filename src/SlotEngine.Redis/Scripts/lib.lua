@@ -11,9 +11,23 @@
 -- ARGV[1] change-feed channel, ARGV[2] '1' to SPUBLISH (cluster) or '0' to PUBLISH, ARGV[3] "<provider>:<yyyymmdd>"
 -- Feed messages: "<provider>:<yyyymmdd>|<version>[|reset or |gone]|t<TIME in ms>[|delta]" (the t field tells readers
 -- when the change was made, for the change-feed lag; messages without it are still understood; the delta, below).
+-- Redis TIME, read once per script run (a script is atomic: one instant serves all of it; each TIME call costs a
+-- command). server_time() -> seconds, microseconds (numbers); now_ms() -> Unix ms.
+local time_s, time_us, time_ms = nil, nil, nil
+local function server_time()
+  if not time_s then
+    local t = redis.call('TIME')
+    time_s, time_us = tonumber(t[1]), tonumber(t[2])
+    time_ms = time_s * 1000 + math.floor(time_us / 1000)
+  end
+  return time_s, time_us
+end
+
 local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if not time_ms then
+    server_time()
+  end
+  return time_ms
 end
 
 local function bitpos(wpl, seat, slot)
@@ -25,9 +39,22 @@ local function field(seat, slot)
   return seat .. ':' .. slot
 end
 
+-- A stored claim value, parsed; head = "<token>|" and span = "|<first>|<length>|" as stored, to write it again without
+-- turning numbers back into text.
 local function parse(v)
   local token, kind, first, len, patient, expiry = string.match(v, '^(%d+)|(%a)|(%d+)|(%d+)|(%x+)|(%d+)$')
-  return { token = tonumber(token), kind = kind, first = tonumber(first), len = tonumber(len), patient = patient, expiry = tonumber(expiry), raw = v }
+  return { token = tonumber(token), kind = kind, first = tonumber(first), len = tonumber(len), patient = patient, expiry = tonumber(expiry), raw = v,
+    head = token .. '|', span = '|' .. first .. '|' .. len .. '|' }
+end
+
+-- Writes value to the claim fields of slots [first, first + len) of seat with one HSET.
+local function set_claim_fields(claims, seat, first, len, value)
+  local writes = {}
+  for s = first, first + len - 1 do
+    writes[#writes + 1] = field(seat, s)
+    writes[#writes + 1] = value
+  end
+  redis.call('HSET', claims, unpack(writes))
 end
 
 -- The change counter (standalone servers): every feed message a script publishes is counted in '<channel>:changes'
@@ -58,12 +85,14 @@ end
 
 -- Removes a claim (c, parsed) from its seat: its slots in [close_from, close_to) stay closed, the rest are freed.
 local function remove_claim(free, claims, wpl, seat, c, close_from, close_to)
+  local fields = {}
   for s = c.first, c.first + c.len - 1 do
-    redis.call('HDEL', claims, field(seat, s))
+    fields[#fields + 1] = field(seat, s)
     if s < close_from or s >= close_to then
       redis.call('SETBIT', free, bitpos(wpl, seat, s), 1)
     end
   end
+  redis.call('HDEL', claims, unpack(fields))
 end
 
 local function describe(seat, c)
@@ -110,10 +139,9 @@ end
 -- The claim a reservation names (seat, first slot, token, the patient's hex), parsed; nil when the day is gone or
 -- the claim there is not this reservation's (another token, first slot or patient): the caller answers 'stale'.
 -- Shared by confirm, release and outcome, so a reservation is checked one way everywhere.
+-- No EXISTS on meta: a day's four keys are made and deleted together (open_day, publish_many, rebuild, withdraw), so a
+-- claim field is only ever found while its meta exists.
 local function reserved_claim(meta, claims, seat, first, token, patient)
-  if redis.call('EXISTS', meta) == 0 then
-    return nil
-  end
   local v = redis.call('HGET', claims, field(seat, first))
   if not v then
     return nil
@@ -152,8 +180,8 @@ local function admission_rate(k, a)
   if interval == 0 then
     return nil
   end
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local sec, usec = server_time()
+  local now = sec * 1000000 + usec
   local key = KEYS[k + 3]
   local tat = tonumber(redis.call('GET', key) or '0')
   local start = math.max(tat, now)
@@ -166,12 +194,12 @@ local function admission_rate(k, a)
 end
 
 -- One rule's entries: the free field, the field this nonce holds already (and its deadline), the others (for a full rule).
-local function scan_rule(hash, mark, scope, limit, nonce, grace, now, undecided)
+-- fields/values: the rule's entry fields "<scope>:<i>" from index at, as read by one HMGET of the whole hash (false = absent).
+local function scan_rule(fields, values, at, mark, limit, nonce, grace, now, undecided)
   local free_field, own_field, own_deadline = nil, nil, nil
-  local others = {}
-  for e = 0, limit - 1 do
-    local f = scope .. ':' .. e
-    local v = redis.call('HGET', hash, f)
+  local others = nil
+  for e = at, at + limit - 1 do
+    local f, v = fields[e], values[e]
     if not v then
       free_field = free_field or f
     else
@@ -180,7 +208,8 @@ local function scan_rule(hash, mark, scope, limit, nonce, grace, now, undecided)
         -- The same request (same idempotency key) took this entry already: share it.
         own_field, own_deadline = f, tonumber(deadline)
       else
-        table.insert(others, { mark, f, v, (tonumber(deadline) + grace <= now) and 1 or 0 })
+        others = others or {}
+        others[#others + 1] = { mark, f, v, (tonumber(deadline) + grace <= now) and 1 or 0 }
       end
     end
   end
@@ -190,10 +219,18 @@ local function scan_rule(hash, mark, scope, limit, nonce, grace, now, undecided)
   if free_field then
     return free_field, true, nil
   end
-  for _, x in ipairs(others) do
-    table.insert(undecided, x)
+  for _, x in ipairs(others or {}) do
+    undecided[#undecided + 1] = x
   end
   return nil, false, nil
+end
+
+-- The entry fields of a hash's rules (scope, limit pairs) in order, read with one HMGET.
+local function read_entries(hash, fields)
+  if #fields == 0 then
+    return {}
+  end
+  return redis.call('HMGET', hash, unpack(fields))
 end
 
 local function admission_check(k, a)
@@ -219,10 +256,10 @@ local function admission_check(k, a)
     end
   end
   local nonce, grace = ARGV[a], tonumber(ARGV[a + 3])
-  local plan = { take = {}, fields_a = {}, fields_q = {}, deadline = nil }
+  local plan = { take_a = {}, take_q = {}, fields_a = {}, fields_q = {}, deadline = nil }
   local undecided, active_full, quota_full = {}, 0, 0
-  local function choose(hash, mark, scope, limit, fields)
-    local f, fresh, own_deadline = scan_rule(hash, mark, scope, limit, nonce, grace, now, undecided)
+  local function choose(fields, values, at, mark, limit, take, chosen)
+    local f, fresh, own_deadline = scan_rule(fields, values, at, mark, limit, nonce, grace, now, undecided)
     if not f then
       return false
     end
@@ -230,25 +267,43 @@ local function admission_check(k, a)
       plan.deadline = own_deadline
     end
     if fresh then
-      table.insert(plan.take, { hash, f })
+      take[#take + 1] = f
     end
-    table.insert(fields, f)
+    chosen[#chosen + 1] = f
     return true
   end
+  -- Every entry field of the cap, then of the quota rules, read with one HMGET per hash.
   local cap = tonumber(ARGV[a + 5])
-  if cap > 0 and not choose(active, 'a', 'a', cap, plan.fields_a) then
-    active_full = 1
+  if cap > 0 then
+    local fields = {}
+    for e = 0, cap - 1 do
+      fields[e + 1] = 'a:' .. e
+    end
+    if not choose(fields, read_entries(active, fields), 1, 'a', cap, plan.take_a, plan.fields_a) then
+      active_full = 1
+    end
   end
-  for r = 0, n - 1 do
-    if not choose(quota, 'q', ARGV[a + 13 + 2 * r], tonumber(ARGV[a + 14 + 2 * r]), plan.fields_q) then
-      quota_full = 1
+  if n > 0 then
+    local fields, starts, limits = {}, {}, {}
+    for r = 0, n - 1 do
+      local scope, limit = ARGV[a + 13 + 2 * r], tonumber(ARGV[a + 14 + 2 * r])
+      starts[r + 1], limits[r + 1] = #fields + 1, limit
+      for e = 0, limit - 1 do
+        fields[#fields + 1] = scope .. ':' .. e
+      end
+    end
+    local values = read_entries(quota, fields)
+    for r = 1, n do
+      if not choose(fields, values, starts[r], 'q', limits[r], plan.take_q, plan.fields_q) then
+        quota_full = 1
+      end
     end
   end
   if active_full + quota_full > 0 then
     local reply = { 'full', active_full, quota_full }
     for _, x in ipairs(undecided) do
       for _, y in ipairs(x) do
-        table.insert(reply, y)
+        reply[#reply + 1] = y
       end
     end
     return nil, reply
@@ -259,12 +314,24 @@ local function admission_check(k, a)
   return plan, nil
 end
 
+-- Sets each of fields to value in hash with one HSET.
+local function hset_all(hash, fields, value)
+  if #fields == 0 then
+    return
+  end
+  local args = {}
+  for _, f in ipairs(fields) do
+    args[#args + 1] = f
+    args[#args + 1] = value
+  end
+  redis.call('HSET', hash, unpack(args))
+end
+
 -- Writes a plan's entries (and takes the call's place): nothing of it is written before this.
 local function admission_take(plan)
   local k, a = plan.k, plan.a
-  for _, t in ipairs(plan.take) do
-    redis.call('HSET', t[1], t[2], plan.value)
-  end
+  hset_all(KEYS[k + 1], plan.take_a, plan.value)
+  hset_all(KEYS[k + 2], plan.take_q, plan.value)
   if #plan.fields_a > 0 then
     redis.call('PEXPIREAT', KEYS[k + 1], ARGV[a + 6])
   end

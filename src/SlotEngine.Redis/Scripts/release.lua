@@ -18,4 +18,4 @@ remove_claim(free, claims, tonumber(redis.call('HGET', meta, 'wpl')), seat, c, 0
 if KEYS[5] then
   audit_append(KEYS[5], tonumber(ARGV[9]), seat, c.first, c.len, c.token, c.patient, c.kind == 'b' and 1 or 0, c.expiry, tonumber(ARGV[10]), 0, now)
 end
-return { 'ok', bump(meta, '-' .. seat .. ',' .. first .. ',' .. token) }
+return { 'ok', bump(meta, '-' .. ARGV[4] .. ',' .. ARGV[5] .. ',' .. ARGV[6]) }
