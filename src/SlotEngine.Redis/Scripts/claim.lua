@@ -87,7 +87,7 @@ for l = seat_from, seat_to, seat_step do
         local c = parse(v)
         if c.kind == 'h' and c.expiry <= now then
           remove_claim(free, claims, wpl, l, c, 0, 0)
-          bump(meta, '-' .. l .. ',' .. c.first .. ',' .. c.token) -- readers release it as a delta
+          bump(meta, '-' .. int(l) .. ',' .. int(c.first) .. ',' .. int(c.token)) -- readers release it as a delta
           if lapse(nonces, audit, l, c, now) then
             lapsed = lapsed + 1
           end
@@ -109,34 +109,39 @@ if seat < 0 then
   end
   return { 'taken' }
 end
-local token = redis.call('HINCRBY', meta, 'tok', 1)
+local token = redis.call('HINCRBY', meta, 'tok', '1')
 if token > tonumber(ARGV[15]) then
-  redis.call('HINCRBY', meta, 'tok', -1)
+  redis.call('HINCRBY', meta, 'tok', '-1')
   return { 'tokens' }
 end
 if admitted then
   admission_take(admitted)
 end
-local kind, expiry = 'b', 0
-if tonumber(ARGV[7]) > 0 then
+-- The claim's numbers as text once (int in lib.lua), for the stored value, the nonce, the delta and the record.
+local kind, expiry, expiry_s = 'b', 0, '0'
+local hold_ms = (ARGV[7] == '0') and 0 or tonumber(ARGV[7])
+if hold_ms > 0 then
   kind = 'h'
-  expiry = now + tonumber(ARGV[7])
-elseif now < tonumber(ARGV[19] or '0') then
+  expiry = now + hold_ms
+  expiry_s = int(expiry)
+elseif ARGV[19] and ARGV[19] ~= '0' and now < tonumber(ARGV[19]) then
   kind = 'h'
   expiry = tonumber(ARGV[20])
+  expiry_s = int(expiry)
   mark_unapproved(nonces, token)
 end
-local value = token .. '|' .. kind .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6] .. '|' .. expiry
+local token_s, seat_s = int(token), int(seat)
+local value = token_s .. '|' .. kind .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6] .. '|' .. expiry_s
 for s = first, first + len - 1 do
   redis.call('SETBIT', free, bitpos(wpl, seat, s), 0)
 end
 set_claim_fields(claims, seat, first, len, value)
 if ARGV[11] ~= '' then
-  redis.call('HSET', nonces, ARGV[11], seat .. ':' .. ARGV[4] .. ':' .. token)
+  redis.call('HSET', nonces, ARGV[11], seat_s .. ':' .. ARGV[4] .. ':' .. token_s)
 end
-local version = bump(meta, '+' .. seat .. ',' .. ARGV[4] .. ',' .. ARGV[5] .. ',' .. token .. ',' .. ARGV[6] .. ',' .. expiry)
+local version = bump(meta, '+' .. seat_s .. ',' .. ARGV[4] .. ',' .. ARGV[5] .. ',' .. token_s .. ',' .. ARGV[6] .. ',' .. expiry_s)
 if idem then
-  redis.call('SET', idem, ARGV[13] .. '|' .. seat .. '|' .. token .. '|' .. expiry, 'PX', ARGV[14])
+  redis.call('SET', idem, ARGV[13] .. '|' .. seat_s .. '|' .. token_s .. '|' .. expiry_s, 'PX', ARGV[14])
 end
 if audit then
   audit_append(audit, 1, seat, first, len, token, ARGV[6], kind == 'b' and 1 or 0, expiry, tonumber(ARGV[17]), tonumber(ARGV[18]), now)

@@ -23,7 +23,7 @@ if not approve then
   if unapproved then
     return { 'unapproved', c.expiry, 0 }
   end
-  if now < tonumber(ARGV[10] or '0') then
+  if ARGV[10] and ARGV[10] ~= '0' and now < tonumber(ARGV[10]) then
     local deadline = tonumber(ARGV[9])
     set_claim_fields(claims, seat, c.first, c.len, c.head .. 'h' .. c.span .. c.patient .. '|' .. ARGV[9])
     mark_unapproved(nonces, c.token)

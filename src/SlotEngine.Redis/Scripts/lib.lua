@@ -11,6 +11,16 @@
 -- ARGV[1] change-feed channel, ARGV[2] '1' to SPUBLISH (cluster) or '0' to PUBLISH, ARGV[3] "<provider>:<yyyymmdd>"
 -- Feed messages: "<provider>:<yyyymmdd>|<version>[|reset or |gone]|t<TIME in ms>[|delta]" (the t field tells readers
 -- when the change was made, for the change-feed lag; messages without it are still understood; the delta, below).
+-- Number <-> text costs more than most commands inside a script: Lua writes a number into text with '%.14g' (a float
+-- conversion, ~4,000 instructions for a 13-digit number) and reads one with strtod (~2,000). So the scripts keep
+-- ARGV's text where they only pass it on, test flags as text ('0', '') before converting, and write integers with
+-- int() ('%d', about half the cost) or, below 10, from DIGIT.
+local DIGIT = { [0] = '0', '1', '2', '3', '4', '5', '6', '7', '8', '9' }
+local format = string.format
+local function int(n)
+  return DIGIT[n] or format('%d', n)
+end
+
 -- Redis TIME, read once per script run (a script is atomic: one instant serves all of it; each TIME call costs a
 -- command). server_time() -> seconds, microseconds (numbers); now_ms() -> Unix ms.
 local time_s, time_us, time_ms = nil, nil, nil
@@ -30,13 +40,14 @@ local function now_ms()
   return time_ms
 end
 
+-- As text (int): a number argument to redis.call would be written with '%.17g'.
 local function bitpos(wpl, seat, slot)
   local within = slot % 8
-  return seat * wpl * 64 + slot - within + 7 - within
+  return int(seat * wpl * 64 + slot - within + 7 - within)
 end
 
 local function field(seat, slot)
-  return seat .. ':' .. slot
+  return int(seat) .. ':' .. int(slot)
 end
 
 -- A stored claim value, parsed; head = "<token>|" and span = "|<first>|<length>|" as stored, to write it again without
@@ -62,15 +73,15 @@ end
 -- RedisSlotEngine.Connection.cs; checkpoint.lua). Not kept in a cluster: the key would be on another slot.
 local function count_changes(n)
   if n > 0 and ARGV[2] ~= '1' then
-    redis.call('INCRBY', ARGV[1] .. ':changes', n)
+    redis.call('INCRBY', ARGV[1] .. ':changes', int(n))
   end
 end
 
 -- delta (optional): what the change did, for readers to apply without a reload (FeedDelta in StoreFormats.cs):
 -- '+seat,first,length,token,patient hex,hold expiry ms (0 booked)' | '*seat,first,token' | '-seat,first,token'
 local function bump(meta, delta)
-  local v = redis.call('HINCRBY', meta, 'ver', 1)
-  local message = ARGV[3] .. '|' .. v .. '|t' .. now_ms()
+  local v = redis.call('HINCRBY', meta, 'ver', '1')
+  local message = ARGV[3] .. '|' .. int(v) .. '|t' .. int(now_ms())
   if delta then
     message = message .. '|' .. delta
   end
@@ -176,10 +187,10 @@ end
 -- (a script's writes are not undone by its reply): every attempt counts, as in memory. The caller runs it before the
 -- idempotency record is read, so that a keyed retry counts too.
 local function admission_rate(k, a)
-  local interval = tonumber(ARGV[a + 10])
-  if interval == 0 then
+  if ARGV[a + 10] == '0' then
     return nil
   end
+  local interval = tonumber(ARGV[a + 10])
   local sec, usec = server_time()
   local now = sec * 1000000 + usec
   local key = KEYS[k + 3]
@@ -236,7 +247,7 @@ end
 local function admission_check(k, a)
   local now = now_ms()
   local bars, active, quota = KEYS[k], KEYS[k + 1], KEYS[k + 2]
-  local n = tonumber(ARGV[a + 12])
+  local n = (ARGV[a + 12] == '0') and 0 or tonumber(ARGV[a + 12])
   local i = a + 13 + 2 * n
   while i + 2 <= #ARGV do
     local h = (ARGV[i] == 'a') and active or quota
@@ -245,8 +256,7 @@ local function admission_check(k, a)
     end
     i = i + 3
   end
-  local call_limit = tonumber(ARGV[a + 8])
-  if call_limit > 0 and tonumber(redis.call('GET', KEYS[k + 4]) or '0') >= call_limit then
+  if ARGV[a + 8] ~= '0' and tonumber(redis.call('GET', KEYS[k + 4]) or '0') >= tonumber(ARGV[a + 8]) then
     return nil, { 'call' }
   end
   if ARGV[a + 4] ~= '' then
@@ -273,11 +283,11 @@ local function admission_check(k, a)
     return true
   end
   -- Every entry field of the cap, then of the quota rules, read with one HMGET per hash.
-  local cap = tonumber(ARGV[a + 5])
+  local cap = (ARGV[a + 5] == '0') and 0 or tonumber(ARGV[a + 5])
   if cap > 0 then
     local fields = {}
     for e = 0, cap - 1 do
-      fields[e + 1] = 'a:' .. e
+      fields[e + 1] = 'a:' .. int(e)
     end
     if not choose(fields, read_entries(active, fields), 1, 'a', cap, plan.take_a, plan.fields_a) then
       active_full = 1
@@ -289,7 +299,7 @@ local function admission_check(k, a)
       local scope, limit = ARGV[a + 13 + 2 * r], tonumber(ARGV[a + 14 + 2 * r])
       starts[r + 1], limits[r + 1] = #fields + 1, limit
       for e = 0, limit - 1 do
-        fields[#fields + 1] = scope .. ':' .. e
+        fields[#fields + 1] = scope .. ':' .. int(e)
       end
     end
     local values = read_entries(quota, fields)
@@ -309,7 +319,7 @@ local function admission_check(k, a)
     return nil, reply
   end
   plan.deadline = plan.deadline or (now + tonumber(ARGV[a + 2]))
-  plan.value = ARGV[a + 1] .. '|' .. nonce .. '|' .. plan.deadline
+  plan.value = ARGV[a + 1] .. '|' .. nonce .. '|' .. int(plan.deadline)
   plan.k, plan.a = k, a
   return plan, nil
 end
@@ -338,7 +348,7 @@ local function admission_take(plan)
   if #plan.fields_q > 0 then
     redis.call('PEXPIREAT', KEYS[k + 2], ARGV[a + 7])
   end
-  if tonumber(ARGV[a + 8]) > 0 then
+  if ARGV[a + 8] ~= '0' then
     if redis.call('INCR', KEYS[k + 4]) == 1 then
       redis.call('PEXPIRE', KEYS[k + 4], ARGV[a + 9])
     end
@@ -348,7 +358,10 @@ end
 -- At the rush (issue 12; the policies and their instants are computed in C#, Lua compares them with TIME).
 -- Scheduled release (ReleasePolicy): true when a claim comes before its cohort's opening instant (ms; '0' = none).
 local function rush_not_open(opens_ms, now)
-  local at = tonumber(opens_ms or '0')
+  if not opens_ms or opens_ms == '0' then
+    return false
+  end
+  local at = tonumber(opens_ms)
   return at > 0 and now < at
 end
 
@@ -357,7 +370,7 @@ end
 -- reserved slots, every seat top-down (reserved seats first). After release_ms every claim tries every seat.
 -- No seat at all (k = capacity) gives to < from: the caller answers 'reserved'.
 local function rush_seats(cap, mode, release_ms, now)
-  local m = tonumber(mode or '0')
+  local m = (not mode or mode == '0') and 0 or tonumber(mode)
   if m == 0 or now >= tonumber(release_ms) then
     return 0, cap - 1, 1
   end
@@ -373,17 +386,17 @@ end
 -- deadline unchanged; these functions tell it apart. A marker outlives a release or a block of its claim (harmless: no
 -- later claim has its token) and goes with the day.
 local function awaits_approval(nonces, token)
-  return redis.call('HEXISTS', nonces, 'u' .. token) == 1
+  return redis.call('HEXISTS', nonces, 'u' .. int(token)) == 1
 end
 
 local function mark_unapproved(nonces, token)
-  redis.call('HSET', nonces, 'u' .. token, '1')
+  redis.call('HSET', nonces, 'u' .. int(token), '1')
 end
 
 -- For a hold just removed at its expiry (c, parsed): true when it was an unapproved booking; its marker is dropped and,
 -- with an audit stream, an ApprovalLapsed record (the core's AuditAction 8, by Actor.Administrator 4 on the web 0) appended.
 local function lapse(nonces, audit, seat, c, now)
-  if redis.call('HDEL', nonces, 'u' .. c.token) == 0 then
+  if redis.call('HDEL', nonces, 'u' .. int(c.token)) == 0 then
     return false
   end
   if audit then
