@@ -31,7 +31,7 @@ if not shape[1] then
   return { 'gone' }
 end
 if admit_at > 0 then
-  local limited = admission_rate(admit_at, tonumber(ARGV[25]))
+  local limited = admission_rate(admit_at, ARGV[25] + 0)
   if limited then
     return limited
   end
@@ -49,16 +49,17 @@ end
 local admitted = nil
 if admit_at > 0 then
   local refusal
-  admitted, refusal = admission_check(admit_at, tonumber(ARGV[25]))
+  admitted, refusal = admission_check(admit_at, ARGV[25] + 0)
   if refusal then
     return refusal
   end
 end
 local now = now_ms()
-if now < tonumber(ARGV[9]) or now >= tonumber(ARGV[10]) then
+-- Numbers from text with '+ 0' (one conversion; see int in lib.lua).
+if now < ARGV[9] + 0 or now >= ARGV[10] + 0 then
   return { 'window' }
 end
-if now >= tonumber(ARGV[8]) then
+if now >= ARGV[8] + 0 then
   return { 'past' }
 end
 if ARGV[11] ~= '' and not admitted and (now >= tonumber(ARGV[12]) or redis.call('HGET', nonces, ARGV[11]) == 'x' .. ARGV[12]) then
@@ -67,13 +68,13 @@ end
 if rush_not_open(ARGV[21], now) then
   return { 'notopen' }
 end
-local wpl = tonumber(shape[1])
-local cap = tonumber(shape[2])
+local wpl = shape[1] + 0
+local cap = shape[2] + 0
 local seat_from, seat_to, seat_step = rush_seats(cap, ARGV[22], ARGV[23], now)
 if seat_to < seat_from and seat_step > 0 then
   return { 'reserved' }
 end
-local first, len = tonumber(ARGV[4]), tonumber(ARGV[5])
+local first, len = ARGV[4] + 0, ARGV[5] + 0
 local saw_closed, reclaimed, seat, lapsed = false, false, -1, 0
 for l = seat_from, seat_to, seat_step do
   local ok = true
@@ -110,7 +111,7 @@ if seat < 0 then
   return { 'taken' }
 end
 local token = redis.call('HINCRBY', meta, 'tok', '1')
-if token > tonumber(ARGV[15]) then
+if token > ARGV[15] + 0 then
   redis.call('HINCRBY', meta, 'tok', '-1')
   return { 'tokens' }
 end
@@ -119,14 +120,14 @@ if admitted then
 end
 -- The claim's numbers as text once (int in lib.lua), for the stored value, the nonce, the delta and the record.
 local kind, expiry, expiry_s = 'b', 0, '0'
-local hold_ms = (ARGV[7] == '0') and 0 or tonumber(ARGV[7])
+local hold_ms = (ARGV[7] == '0') and 0 or ARGV[7] + 0
 if hold_ms > 0 then
   kind = 'h'
   expiry = now + hold_ms
   expiry_s = int(expiry)
-elseif ARGV[19] and ARGV[19] ~= '0' and now < tonumber(ARGV[19]) then
+elseif ARGV[19] and ARGV[19] ~= '0' and now < ARGV[19] + 0 then
   kind = 'h'
-  expiry = tonumber(ARGV[20])
+  expiry = ARGV[20] + 0
   expiry_s = int(expiry)
   mark_unapproved(nonces, token)
 end
@@ -144,6 +145,6 @@ if idem then
   redis.call('SET', idem, ARGV[13] .. '|' .. seat_s .. '|' .. token_s .. '|' .. expiry_s, 'PX', ARGV[14])
 end
 if audit then
-  audit_append(audit, 1, seat, first, len, token, ARGV[6], kind == 'b' and 1 or 0, expiry, tonumber(ARGV[17]), tonumber(ARGV[18]), now)
+  audit_append(audit, 1, seat, first, len, token, ARGV[6], kind == 'b' and 1 or 0, expiry, ARGV[17] + 0, ARGV[18] + 0, now)
 end
 return { 'ok', seat, token, expiry, version, reclaimed and 1 or 0, lapsed }

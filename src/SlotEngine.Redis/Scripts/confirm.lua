@@ -6,7 +6,7 @@
 --    | {'stale', now ms} | {'expired', now ms}
 local meta, claims, nonces = KEYS[1], KEYS[3], KEYS[4]
 local now = now_ms()
-local seat, first, token = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local seat, first, token = ARGV[4] + 0, ARGV[5] + 0, ARGV[6] + 0 -- '+ 0': one conversion (int in lib.lua)
 local c = reserved_claim(meta, claims, seat, first, token, ARGV[7])
 if not c then
   return { 'stale', now }
@@ -23,8 +23,8 @@ if not approve then
   if unapproved then
     return { 'unapproved', c.expiry, 0 }
   end
-  if ARGV[10] and ARGV[10] ~= '0' and now < tonumber(ARGV[10]) then
-    local deadline = tonumber(ARGV[9])
+  if ARGV[10] and ARGV[10] ~= '0' and now < ARGV[10] + 0 then
+    local deadline = ARGV[9] + 0
     set_claim_fields(claims, seat, c.first, c.len, c.head .. 'h' .. c.span .. c.patient .. '|' .. ARGV[9])
     mark_unapproved(nonces, c.token)
     if KEYS[5] then

@@ -14,7 +14,8 @@
 -- Number <-> text costs more than most commands inside a script: Lua writes a number into text with '%.14g' (a float
 -- conversion, ~4,000 instructions for a 13-digit number) and reads one with strtod (~2,000). So the scripts keep
 -- ARGV's text where they only pass it on, test flags as text ('0', '') before converting, and write integers with
--- int() ('%d', about half the cost) or, below 10, from DIGIT.
+-- int() ('%d', about half the cost) or, below 10, from DIGIT; and read text known to be a number (ARGV, replies) with
+-- 'text + 0' (one strtod) rather than tonumber(text) (two: lua_isnumber, then lua_tonumber).
 local DIGIT = { [0] = '0', '1', '2', '3', '4', '5', '6', '7', '8', '9' }
 local format = string.format
 local function int(n)
@@ -27,7 +28,7 @@ local time_s, time_us, time_ms = nil, nil, nil
 local function server_time()
   if not time_s then
     local t = redis.call('TIME')
-    time_s, time_us = tonumber(t[1]), tonumber(t[2])
+    time_s, time_us = t[1] + 0, t[2] + 0
     time_ms = time_s * 1000 + math.floor(time_us / 1000)
   end
   return time_s, time_us
@@ -54,7 +55,7 @@ end
 -- turning numbers back into text.
 local function parse(v)
   local token, kind, first, len, patient, expiry = string.match(v, '^(%d+)|(%a)|(%d+)|(%d+)|(%x+)|(%d+)$')
-  return { token = tonumber(token), kind = kind, first = tonumber(first), len = tonumber(len), patient = patient, expiry = tonumber(expiry), raw = v,
+  return { token = token + 0, kind = kind, first = first + 0, len = len + 0, patient = patient, expiry = expiry + 0, raw = v,
     head = token .. '|', span = '|' .. first .. '|' .. len .. '|' }
 end
 
@@ -217,10 +218,10 @@ local function scan_rule(fields, values, at, mark, limit, nonce, grace, now, und
       local entry_nonce, deadline = string.match(v, '|([^|]+)|(%d+)$')
       if entry_nonce == nonce then
         -- The same request (same idempotency key) took this entry already: share it.
-        own_field, own_deadline = f, tonumber(deadline)
+        own_field, own_deadline = f, deadline + 0
       else
         others = others or {}
-        others[#others + 1] = { mark, f, v, (tonumber(deadline) + grace <= now) and 1 or 0 }
+        others[#others + 1] = { mark, f, v, (deadline + grace <= now) and 1 or 0 }
       end
     end
   end
@@ -247,7 +248,7 @@ end
 local function admission_check(k, a)
   local now = now_ms()
   local bars, active, quota = KEYS[k], KEYS[k + 1], KEYS[k + 2]
-  local n = (ARGV[a + 12] == '0') and 0 or tonumber(ARGV[a + 12])
+  local n = (ARGV[a + 12] == '0') and 0 or ARGV[a + 12] + 0
   local i = a + 13 + 2 * n
   while i + 2 <= #ARGV do
     local h = (ARGV[i] == 'a') and active or quota
@@ -261,11 +262,11 @@ local function admission_check(k, a)
   end
   if ARGV[a + 4] ~= '' then
     local untilMs = redis.call('HGET', bars, ARGV[a + 4])
-    if untilMs and tonumber(untilMs) > now then
+    if untilMs and untilMs + 0 > now then
       return nil, { 'barred' }
     end
   end
-  local nonce, grace = ARGV[a], tonumber(ARGV[a + 3])
+  local nonce, grace = ARGV[a], ARGV[a + 3] + 0
   local plan = { take_a = {}, take_q = {}, fields_a = {}, fields_q = {}, deadline = nil }
   local undecided, active_full, quota_full = {}, 0, 0
   local function choose(fields, values, at, mark, limit, take, chosen)
@@ -283,7 +284,7 @@ local function admission_check(k, a)
     return true
   end
   -- Every entry field of the cap, then of the quota rules, read with one HMGET per hash.
-  local cap = (ARGV[a + 5] == '0') and 0 or tonumber(ARGV[a + 5])
+  local cap = (ARGV[a + 5] == '0') and 0 or ARGV[a + 5] + 0
   if cap > 0 then
     local fields = {}
     for e = 0, cap - 1 do
@@ -296,7 +297,7 @@ local function admission_check(k, a)
   if n > 0 then
     local fields, starts, limits = {}, {}, {}
     for r = 0, n - 1 do
-      local scope, limit = ARGV[a + 13 + 2 * r], tonumber(ARGV[a + 14 + 2 * r])
+      local scope, limit = ARGV[a + 13 + 2 * r], ARGV[a + 14 + 2 * r] + 0
       starts[r + 1], limits[r + 1] = #fields + 1, limit
       for e = 0, limit - 1 do
         fields[#fields + 1] = scope .. ':' .. int(e)
@@ -318,7 +319,7 @@ local function admission_check(k, a)
     end
     return nil, reply
   end
-  plan.deadline = plan.deadline or (now + tonumber(ARGV[a + 2]))
+  plan.deadline = plan.deadline or (now + ARGV[a + 2])
   plan.value = ARGV[a + 1] .. '|' .. nonce .. '|' .. int(plan.deadline)
   plan.k, plan.a = k, a
   return plan, nil
