@@ -27,11 +27,13 @@ if ARGV[16] == '1' then
     idem = nil
   end
 end
-if redis.call('EXISTS', meta) == 0 then
+-- The day's shape, read once; no meta (no 'wpl') = the day is gone.
+local shape = redis.call('HMGET', meta, 'wpl', 'cap')
+if not shape[1] then
   return { 'gone' }
 end
 if admit_at > 0 then
-  local limited = admission_rate(admit_at, tonumber(ARGV[25]))
+  local limited = admission_rate(admit_at, ARGV[25] + 0)
   if limited then
     return limited
   end
@@ -49,16 +51,17 @@ end
 local admitted = nil
 if admit_at > 0 then
   local refusal
-  admitted, refusal = admission_check(admit_at, tonumber(ARGV[25]))
+  admitted, refusal = admission_check(admit_at, ARGV[25] + 0)
   if refusal then
     return refusal
   end
 end
 local now = now_ms()
-if now < tonumber(ARGV[9]) or now >= tonumber(ARGV[10]) then
+-- Numbers from text with '+ 0' (one conversion; see int in lib.lua).
+if now < ARGV[9] + 0 or now >= ARGV[10] + 0 then
   return { 'window' }
 end
-if now >= tonumber(ARGV[8]) then
+if now >= ARGV[8] + 0 then
   return { 'past' }
 end
 if ARGV[11] ~= '' and not admitted and (now >= tonumber(ARGV[12]) or redis.call('HGET', nonces, ARGV[11]) == 'x' .. ARGV[12]) then
@@ -67,13 +70,13 @@ end
 if rush_not_open(ARGV[21], now) then
   return { 'notopen' }
 end
-local wpl = tonumber(redis.call('HGET', meta, 'wpl'))
-local cap = tonumber(redis.call('HGET', meta, 'cap'))
+local wpl = shape[1] + 0
+local cap = shape[2] + 0
 local seat_from, seat_to, seat_step = rush_seats(cap, ARGV[22], ARGV[23], now)
 if seat_to < seat_from and seat_step > 0 then
   return { 'reserved' }
 end
-local first, len = tonumber(ARGV[4]), tonumber(ARGV[5])
+local first, len = ARGV[4] + 0, ARGV[5] + 0
 local saw_closed, reclaimed, seat, lapsed = false, false, -1, 0
 for l = seat_from, seat_to, seat_step do
   local ok = true
@@ -87,7 +90,7 @@ for l = seat_from, seat_to, seat_step do
         local c = parse(v)
         if c.kind == 'h' and c.expiry <= now then
           remove_claim(free, claims, wpl, l, c, 0, 0)
-          bump(meta, '-' .. l .. ',' .. c.first .. ',' .. c.token) -- readers release it as a delta
+          bump(meta, '-' .. int(l) .. ',' .. int(c.first) .. ',' .. int(c.token)) -- readers release it as a delta
           if lapse(nonces, audit, l, c, now) then
             lapsed = lapsed + 1
           end
@@ -109,37 +112,42 @@ if seat < 0 then
   end
   return { 'taken', lapsed }
 end
-local token = redis.call('HINCRBY', meta, 'tok', 1)
-if token > tonumber(ARGV[15]) then
-  redis.call('HINCRBY', meta, 'tok', -1)
+local token = redis.call('HINCRBY', meta, 'tok', '1')
+if token > ARGV[15] + 0 then
+  redis.call('HINCRBY', meta, 'tok', '-1')
   return { 'tokens', lapsed }
 end
 if admitted then
   admission_take(admitted)
 end
-local kind, expiry, flag = 'b', 0, ''
-if tonumber(ARGV[7]) > 0 then
+-- The claim's numbers as text once (int in lib.lua), for the stored value, the nonce, the delta and the record.
+local kind, expiry, expiry_s, flag = 'b', 0, '0', ''
+local hold_ms = (ARGV[7] == '0') and 0 or ARGV[7] + 0
+if hold_ms > 0 then
   kind = 'h'
-  expiry = now + tonumber(ARGV[7])
-elseif now < tonumber(ARGV[19] or '0') then
+  expiry = now + hold_ms
+  expiry_s = int(expiry)
+elseif ARGV[19] and ARGV[19] ~= '0' and now < ARGV[19] + 0 then
   kind = 'h'
-  expiry = tonumber(ARGV[20])
+  expiry = ARGV[20] + 0
+  expiry_s = int(expiry)
   flag = 'u'
   mark_unapproved(nonces, token)
 end
-local value = token .. '|' .. kind .. '|' .. first .. '|' .. len .. '|' .. ARGV[6] .. '|' .. expiry .. (flag == 'u' and '|u' or '')
+local token_s, seat_s = int(token), int(seat)
+local value = token_s .. '|' .. kind .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6] .. '|' .. expiry_s .. (flag == 'u' and '|u' or '')
 for s = first, first + len - 1 do
   redis.call('SETBIT', free, bitpos(wpl, seat, s), 0)
-  redis.call('HSET', claims, field(seat, s), value)
 end
+set_claim_fields(claims, seat, first, len, value)
 if ARGV[11] ~= '' then
-  redis.call('HSET', nonces, ARGV[11], seat .. ':' .. first .. ':' .. token)
+  redis.call('HSET', nonces, ARGV[11], seat_s .. ':' .. ARGV[4] .. ':' .. token_s)
 end
-local version = bump(meta, '+' .. seat .. ',' .. first .. ',' .. len .. ',' .. token .. ',' .. ARGV[6] .. ',' .. expiry .. (flag == 'u' and ',u' or ''))
+local version = bump(meta, '+' .. seat_s .. ',' .. ARGV[4] .. ',' .. ARGV[5] .. ',' .. token_s .. ',' .. ARGV[6] .. ',' .. expiry_s .. (flag == 'u' and ',u' or ''))
 if idem then
-  redis.call('SET', idem, ARGV[13] .. '|' .. seat .. '|' .. token .. '|' .. expiry, 'PX', ARGV[14])
+  redis.call('SET', idem, ARGV[13] .. '|' .. seat_s .. '|' .. token_s .. '|' .. expiry_s, 'PX', ARGV[14])
 end
 if audit then
-  audit_append(audit, 1, seat, first, len, token, ARGV[6], kind == 'b' and 1 or 0, expiry, tonumber(ARGV[17]), tonumber(ARGV[18]), now)
+  audit_append(audit, 1, seat, first, len, token, ARGV[6], kind == 'b' and 1 or 0, expiry, ARGV[17] + 0, ARGV[18] + 0, now)
 end
 return { 'ok', seat, token, expiry, version, reclaimed and 1 or 0, lapsed }

@@ -7,7 +7,7 @@
 -- A hold made unapproved is stored with '|u' and published with the delta '~seat,first,token,deadline ms' (StoreFormats.cs).
 local meta, claims, nonces = KEYS[1], KEYS[3], KEYS[4]
 local now = now_ms()
-local seat, first, token = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local seat, first, token = ARGV[4] + 0, ARGV[5] + 0, ARGV[6] + 0 -- '+ 0': one conversion (int in lib.lua)
 local c = reserved_claim(meta, claims, seat, first, token, ARGV[7])
 if not c then
   return { 'stale', now }
@@ -24,12 +24,9 @@ if not approve then
   if unapproved then
     return { 'unapproved', c.expiry, 0 }
   end
-  if now < tonumber(ARGV[10] or '0') then
-    local deadline = tonumber(ARGV[9])
-    local held = c.token .. '|h|' .. c.first .. '|' .. c.len .. '|' .. c.patient .. '|' .. deadline .. '|u'
-    for s = c.first, c.first + c.len - 1 do
-      redis.call('HSET', claims, field(seat, s), held)
-    end
+  if ARGV[10] and ARGV[10] ~= '0' and now < ARGV[10] + 0 then
+    local deadline = ARGV[9] + 0
+    set_claim_fields(claims, seat, c.first, c.len, c.head .. 'h' .. c.span .. c.patient .. '|' .. ARGV[9] .. '|u')
     mark_unapproved(nonces, c.token)
     if KEYS[5] then
       audit_append(KEYS[5], 2, seat, c.first, c.len, c.token, c.patient, 0, deadline, 0, 0, now)
@@ -37,14 +34,11 @@ if not approve then
     return { 'unapproved', deadline, bump(meta, '~' .. seat .. ',' .. c.first .. ',' .. c.token .. ',' .. deadline) }
   end
 end
-local booked = c.token .. '|b|' .. c.first .. '|' .. c.len .. '|' .. c.patient .. '|0'
-for s = c.first, c.first + c.len - 1 do
-  redis.call('HSET', claims, field(seat, s), booked)
-end
+set_claim_fields(claims, seat, c.first, c.len, c.head .. 'b' .. c.span .. c.patient .. '|0')
 if unapproved then
   redis.call('HDEL', nonces, 'u' .. c.token)
 end
 if KEYS[5] then
   audit_append(KEYS[5], approve and 7 or 2, seat, c.first, c.len, c.token, c.patient, 1, 0, 0, 0, now)
 end
-return { 'ok', bump(meta, '*' .. seat .. ',' .. first .. ',' .. token) }
+return { 'ok', bump(meta, '*' .. ARGV[4] .. ',' .. ARGV[5] .. ',' .. ARGV[6]) }

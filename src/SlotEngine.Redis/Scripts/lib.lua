@@ -11,24 +11,63 @@
 -- ARGV[1] change-feed channel, ARGV[2] '1' to SPUBLISH (cluster) or '0' to PUBLISH, ARGV[3] "<provider>:<yyyymmdd>"
 -- Feed messages: "<provider>:<yyyymmdd>|<version>[|reset or |gone]|t<TIME in ms>[|delta]" (the t field tells readers
 -- when the change was made, for the change-feed lag; messages without it are still understood; the delta, below).
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- Number <-> text costs more than most commands inside a script: Lua writes a number into text with '%.14g' (a float
+-- conversion, ~4,000 instructions for a 13-digit number) and reads one with strtod (~2,000). So the scripts keep
+-- ARGV's text where they only pass it on, test flags as text ('0', '') before converting, and write integers with
+-- int() ('%d', about half the cost) or, below 10, from DIGIT; and read text known to be a number (ARGV, replies) with
+-- 'text + 0' (one strtod) rather than tonumber(text) (two: lua_isnumber, then lua_tonumber).
+local DIGIT = { [0] = '0', '1', '2', '3', '4', '5', '6', '7', '8', '9' }
+local format = string.format
+local function int(n)
+  return DIGIT[n] or format('%d', n)
 end
 
+-- Redis TIME, read once per script run (a script is atomic: one instant serves all of it; each TIME call costs a
+-- command). server_time() -> seconds, microseconds (numbers); now_ms() -> Unix ms.
+local time_s, time_us, time_ms = nil, nil, nil
+local function server_time()
+  if not time_s then
+    local t = redis.call('TIME')
+    time_s, time_us = t[1] + 0, t[2] + 0
+    time_ms = time_s * 1000 + math.floor(time_us / 1000)
+  end
+  return time_s, time_us
+end
+
+local function now_ms()
+  if not time_ms then
+    server_time()
+  end
+  return time_ms
+end
+
+-- As text (int): a number argument to redis.call would be written with '%.17g'.
 local function bitpos(wpl, seat, slot)
   local within = slot % 8
-  return seat * wpl * 64 + slot - within + 7 - within
+  return int(seat * wpl * 64 + slot - within + 7 - within)
 end
 
 local function field(seat, slot)
-  return seat .. ':' .. slot
+  return int(seat) .. ':' .. int(slot)
 end
 
--- A stored claim (StoredClaim in StoreFormats.cs); an unapproved booking's ends with '|u' (readers' copy of the 'u<token>' marker).
+-- A stored claim value (StoredClaim in StoreFormats.cs; an unapproved booking's ends with '|u', readers' copy of the
+-- 'u<token>' marker), parsed; head = "<token>|" and span = "|<first>|<length>|" as stored, to write it again without
+-- turning numbers back into text.
 local function parse(v)
   local token, kind, first, len, patient, expiry = string.match(v, '^(%d+)|(%a)|(%d+)|(%d+)|(%x+)|(%d+)|?u?$')
-  return { token = tonumber(token), kind = kind, first = tonumber(first), len = tonumber(len), patient = patient, expiry = tonumber(expiry), raw = v }
+  return { token = token + 0, kind = kind, first = first + 0, len = len + 0, patient = patient, expiry = expiry + 0, raw = v,
+    head = token .. '|', span = '|' .. first .. '|' .. len .. '|' }
+end
+
+-- Writes value to the claim fields of slots [first, first + len) of seat with one HSET.
+local function set_claim_fields(claims, seat, first, len, value)
+  local writes = {}
+  for s = first, first + len - 1 do
+    writes[#writes + 1] = field(seat, s)
+    writes[#writes + 1] = value
+  end
+  redis.call('HSET', claims, unpack(writes))
 end
 
 -- The change counter: every feed message a script publishes is counted in '<channel>:changes' by the same script, so
@@ -36,15 +75,15 @@ end
 -- In a cluster the channel is the calendar's hash slot's (SlotChannels.cs), and so is its counter.
 local function count_changes(n)
   if n > 0 then
-    redis.call('INCRBY', ARGV[1] .. ':changes', n)
+    redis.call('INCRBY', ARGV[1] .. ':changes', int(n))
   end
 end
 
 -- delta (optional): what the change did, for readers to apply without a reload (FeedDelta in StoreFormats.cs):
 -- '+seat,first,length,token,patient hex,hold expiry ms (0 booked)' | '*seat,first,token' | '-seat,first,token'
 local function bump(meta, delta)
-  local v = redis.call('HINCRBY', meta, 'ver', 1)
-  local message = ARGV[3] .. '|' .. v .. '|t' .. now_ms()
+  local v = redis.call('HINCRBY', meta, 'ver', '1')
+  local message = ARGV[3] .. '|' .. int(v) .. '|t' .. int(now_ms())
   if delta then
     message = message .. '|' .. delta
   end
@@ -59,12 +98,14 @@ end
 
 -- Removes a claim (c, parsed) from its seat: its slots in [close_from, close_to) stay closed, the rest are freed.
 local function remove_claim(free, claims, wpl, seat, c, close_from, close_to)
+  local fields = {}
   for s = c.first, c.first + c.len - 1 do
-    redis.call('HDEL', claims, field(seat, s))
+    fields[#fields + 1] = field(seat, s)
     if s < close_from or s >= close_to then
       redis.call('SETBIT', free, bitpos(wpl, seat, s), 1)
     end
   end
+  redis.call('HDEL', claims, unpack(fields))
 end
 
 local function describe(seat, c)
@@ -112,10 +153,9 @@ end
 -- The claim a reservation names (seat, first slot, token, the patient's hex), parsed; nil when the day is gone or
 -- the claim there is not this reservation's (another token, first slot or patient): the caller answers 'stale'.
 -- Shared by confirm, release and outcome, so a reservation is checked one way everywhere.
+-- No EXISTS on meta: a day's four keys are made and deleted together (open_day, publish_many, rebuild, withdraw), so a
+-- claim field is only ever found while its meta exists.
 local function reserved_claim(meta, claims, seat, first, token, patient)
-  if redis.call('EXISTS', meta) == 0 then
-    return nil
-  end
   local v = redis.call('HGET', claims, field(seat, first))
   if not v then
     return nil
@@ -150,12 +190,12 @@ end
 -- (a script's writes are not undone by its reply): every attempt counts, as in memory. The caller runs it before the
 -- idempotency record is read, so that a keyed retry counts too.
 local function admission_rate(k, a)
-  local interval = tonumber(ARGV[a + 10])
-  if interval == 0 then
+  if ARGV[a + 10] == '0' then
     return nil
   end
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local interval = tonumber(ARGV[a + 10])
+  local sec, usec = server_time()
+  local now = sec * 1000000 + usec
   local key = KEYS[k + 3]
   local tat = tonumber(redis.call('GET', key) or '0')
   local start = math.max(tat, now)
@@ -168,21 +208,22 @@ local function admission_rate(k, a)
 end
 
 -- One rule's entries: the free field, the field this nonce holds already (and its deadline), the others (for a full rule).
-local function scan_rule(hash, mark, scope, limit, nonce, grace, now, undecided)
+-- fields/values: the rule's entry fields "<scope>:<i>" from index at, as read by one HMGET of the whole hash (false = absent).
+local function scan_rule(fields, values, at, mark, limit, nonce, grace, now, undecided)
   local free_field, own_field, own_deadline = nil, nil, nil
-  local others = {}
-  for e = 0, limit - 1 do
-    local f = scope .. ':' .. e
-    local v = redis.call('HGET', hash, f)
+  local others = nil
+  for e = at, at + limit - 1 do
+    local f, v = fields[e], values[e]
     if not v then
       free_field = free_field or f
     else
       local entry_nonce, deadline = string.match(v, '|([^|]+)|(%d+)$')
       if entry_nonce == nonce then
         -- The same request (same idempotency key) took this entry already: share it.
-        own_field, own_deadline = f, tonumber(deadline)
+        own_field, own_deadline = f, deadline + 0
       else
-        table.insert(others, { mark, f, v, (tonumber(deadline) + grace <= now) and 1 or 0 })
+        others = others or {}
+        others[#others + 1] = { mark, f, v, (deadline + grace <= now) and 1 or 0 }
       end
     end
   end
@@ -192,16 +233,24 @@ local function scan_rule(hash, mark, scope, limit, nonce, grace, now, undecided)
   if free_field then
     return free_field, true, nil
   end
-  for _, x in ipairs(others) do
-    table.insert(undecided, x)
+  for _, x in ipairs(others or {}) do
+    undecided[#undecided + 1] = x
   end
   return nil, false, nil
+end
+
+-- The entry fields of a hash's rules (scope, limit pairs) in order, read with one HMGET.
+local function read_entries(hash, fields)
+  if #fields == 0 then
+    return {}
+  end
+  return redis.call('HMGET', hash, unpack(fields))
 end
 
 local function admission_check(k, a)
   local now = now_ms()
   local bars, active, quota = KEYS[k], KEYS[k + 1], KEYS[k + 2]
-  local n = tonumber(ARGV[a + 12])
+  local n = (ARGV[a + 12] == '0') and 0 or ARGV[a + 12] + 0
   local i = a + 13 + 2 * n
   while i + 2 <= #ARGV do
     local h = (ARGV[i] == 'a') and active or quota
@@ -210,21 +259,20 @@ local function admission_check(k, a)
     end
     i = i + 3
   end
-  local call_limit = tonumber(ARGV[a + 8])
-  if call_limit > 0 and tonumber(redis.call('GET', KEYS[k + 4]) or '0') >= call_limit then
+  if ARGV[a + 8] ~= '0' and tonumber(redis.call('GET', KEYS[k + 4]) or '0') >= tonumber(ARGV[a + 8]) then
     return nil, { 'call' }
   end
   if ARGV[a + 4] ~= '' then
     local untilMs = redis.call('HGET', bars, ARGV[a + 4])
-    if untilMs and tonumber(untilMs) > now then
+    if untilMs and untilMs + 0 > now then
       return nil, { 'barred' }
     end
   end
-  local nonce, grace = ARGV[a], tonumber(ARGV[a + 3])
-  local plan = { take = {}, fields_a = {}, fields_q = {}, deadline = nil }
+  local nonce, grace = ARGV[a], ARGV[a + 3] + 0
+  local plan = { take_a = {}, take_q = {}, fields_a = {}, fields_q = {}, deadline = nil }
   local undecided, active_full, quota_full = {}, 0, 0
-  local function choose(hash, mark, scope, limit, fields)
-    local f, fresh, own_deadline = scan_rule(hash, mark, scope, limit, nonce, grace, now, undecided)
+  local function choose(fields, values, at, mark, limit, take, chosen)
+    local f, fresh, own_deadline = scan_rule(fields, values, at, mark, limit, nonce, grace, now, undecided)
     if not f then
       return false
     end
@@ -232,48 +280,78 @@ local function admission_check(k, a)
       plan.deadline = own_deadline
     end
     if fresh then
-      table.insert(plan.take, { hash, f })
+      take[#take + 1] = f
     end
-    table.insert(fields, f)
+    chosen[#chosen + 1] = f
     return true
   end
-  local cap = tonumber(ARGV[a + 5])
-  if cap > 0 and not choose(active, 'a', 'a', cap, plan.fields_a) then
-    active_full = 1
+  -- Every entry field of the cap, then of the quota rules, read with one HMGET per hash.
+  local cap = (ARGV[a + 5] == '0') and 0 or ARGV[a + 5] + 0
+  if cap > 0 then
+    local fields = {}
+    for e = 0, cap - 1 do
+      fields[e + 1] = 'a:' .. int(e)
+    end
+    if not choose(fields, read_entries(active, fields), 1, 'a', cap, plan.take_a, plan.fields_a) then
+      active_full = 1
+    end
   end
-  for r = 0, n - 1 do
-    if not choose(quota, 'q', ARGV[a + 13 + 2 * r], tonumber(ARGV[a + 14 + 2 * r]), plan.fields_q) then
-      quota_full = 1
+  if n > 0 then
+    local fields, starts, limits = {}, {}, {}
+    for r = 0, n - 1 do
+      local scope, limit = ARGV[a + 13 + 2 * r], ARGV[a + 14 + 2 * r] + 0
+      starts[r + 1], limits[r + 1] = #fields + 1, limit
+      for e = 0, limit - 1 do
+        fields[#fields + 1] = scope .. ':' .. int(e)
+      end
+    end
+    local values = read_entries(quota, fields)
+    for r = 1, n do
+      if not choose(fields, values, starts[r], 'q', limits[r], plan.take_q, plan.fields_q) then
+        quota_full = 1
+      end
     end
   end
   if active_full + quota_full > 0 then
     local reply = { 'full', active_full, quota_full }
     for _, x in ipairs(undecided) do
       for _, y in ipairs(x) do
-        table.insert(reply, y)
+        reply[#reply + 1] = y
       end
     end
     return nil, reply
   end
-  plan.deadline = plan.deadline or (now + tonumber(ARGV[a + 2]))
-  plan.value = ARGV[a + 1] .. '|' .. nonce .. '|' .. plan.deadline
+  plan.deadline = plan.deadline or (now + ARGV[a + 2])
+  plan.value = ARGV[a + 1] .. '|' .. nonce .. '|' .. int(plan.deadline)
   plan.k, plan.a = k, a
   return plan, nil
+end
+
+-- Sets each of fields to value in hash with one HSET.
+local function hset_all(hash, fields, value)
+  if #fields == 0 then
+    return
+  end
+  local args = {}
+  for _, f in ipairs(fields) do
+    args[#args + 1] = f
+    args[#args + 1] = value
+  end
+  redis.call('HSET', hash, unpack(args))
 end
 
 -- Writes a plan's entries (and takes the call's place): nothing of it is written before this.
 local function admission_take(plan)
   local k, a = plan.k, plan.a
-  for _, t in ipairs(plan.take) do
-    redis.call('HSET', t[1], t[2], plan.value)
-  end
+  hset_all(KEYS[k + 1], plan.take_a, plan.value)
+  hset_all(KEYS[k + 2], plan.take_q, plan.value)
   if #plan.fields_a > 0 then
     redis.call('PEXPIREAT', KEYS[k + 1], ARGV[a + 6])
   end
   if #plan.fields_q > 0 then
     redis.call('PEXPIREAT', KEYS[k + 2], ARGV[a + 7])
   end
-  if tonumber(ARGV[a + 8]) > 0 then
+  if ARGV[a + 8] ~= '0' then
     if redis.call('INCR', KEYS[k + 4]) == 1 then
       redis.call('PEXPIRE', KEYS[k + 4], ARGV[a + 9])
     end
@@ -283,7 +361,10 @@ end
 -- At the rush (issue 12; the policies and their instants are computed in C#, Lua compares them with TIME).
 -- Scheduled release (ReleasePolicy): true when a claim comes before its cohort's opening instant (ms; '0' = none).
 local function rush_not_open(opens_ms, now)
-  local at = tonumber(opens_ms or '0')
+  if not opens_ms or opens_ms == '0' then
+    return false
+  end
+  local at = tonumber(opens_ms)
   return at > 0 and now < at
 end
 
@@ -292,7 +373,7 @@ end
 -- reserved slots, every seat top-down (reserved seats first). After release_ms every claim tries every seat.
 -- No seat at all (k = capacity) gives to < from: the caller answers 'reserved'.
 local function rush_seats(cap, mode, release_ms, now)
-  local m = tonumber(mode or '0')
+  local m = (not mode or mode == '0') and 0 or tonumber(mode)
   if m == 0 or now >= tonumber(release_ms) then
     return 0, cap - 1, 1
   end
@@ -308,17 +389,17 @@ end
 -- deadline unchanged; these functions tell it apart. A marker outlives a release or a block of its claim (harmless: no
 -- later claim has its token) and goes with the day.
 local function awaits_approval(nonces, token)
-  return redis.call('HEXISTS', nonces, 'u' .. token) == 1
+  return redis.call('HEXISTS', nonces, 'u' .. int(token)) == 1
 end
 
 local function mark_unapproved(nonces, token)
-  redis.call('HSET', nonces, 'u' .. token, '1')
+  redis.call('HSET', nonces, 'u' .. int(token), '1')
 end
 
 -- For a hold just removed at its expiry (c, parsed): true when it was an unapproved booking; its marker is dropped and,
 -- with an audit stream, an ApprovalLapsed record (the core's AuditAction 8, by Actor.Administrator 4 on the web 0) appended.
 local function lapse(nonces, audit, seat, c, now)
-  if redis.call('HDEL', nonces, 'u' .. c.token) == 0 then
+  if redis.call('HDEL', nonces, 'u' .. int(c.token)) == 0 then
     return false
   end
   if audit then

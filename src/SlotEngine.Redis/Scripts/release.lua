@@ -2,7 +2,7 @@
 -- ARGV[8] the reservation's patient hex. KEYS[5] (optional) the audit stream; ARGV[9] its action (3 release, 4 cancel), [10] actor.
 -- An expired hold no longer owns its slots. -> {'ok', version} | {'stale'} | {'late'}
 local meta, free, claims = KEYS[1], KEYS[2], KEYS[3]
-local seat, first, token = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local seat, first, token = ARGV[4] + 0, ARGV[5] + 0, ARGV[6] + 0 -- '+ 0': one conversion (int in lib.lua)
 local c = reserved_claim(meta, claims, seat, first, token, ARGV[8])
 if not c then
   return { 'stale' }
@@ -11,11 +11,11 @@ local now = now_ms()
 if c.kind == 'h' and c.expiry <= now then
   return { 'stale' }
 end
-if c.kind == 'b' and ARGV[7] ~= '' and now > tonumber(ARGV[7]) then
+if c.kind == 'b' and ARGV[7] ~= '' and now > ARGV[7] + 0 then
   return { 'late' }
 end
-remove_claim(free, claims, tonumber(redis.call('HGET', meta, 'wpl')), seat, c, 0, 0)
+remove_claim(free, claims, redis.call('HGET', meta, 'wpl') + 0, seat, c, 0, 0)
 if KEYS[5] then
-  audit_append(KEYS[5], tonumber(ARGV[9]), seat, c.first, c.len, c.token, c.patient, c.kind == 'b' and 1 or 0, c.expiry, tonumber(ARGV[10]), 0, now)
+  audit_append(KEYS[5], ARGV[9] + 0, seat, c.first, c.len, c.token, c.patient, c.kind == 'b' and 1 or 0, c.expiry, ARGV[10] + 0, 0, now)
 end
-return { 'ok', bump(meta, '-' .. seat .. ',' .. first .. ',' .. token) }
+return { 'ok', bump(meta, '-' .. ARGV[4] .. ',' .. ARGV[5] .. ',' .. ARGV[6]) }
