@@ -12,14 +12,14 @@ public sealed partial class InMemorySlotEngine
         var calendar = RequireCalendar(request.Calendar);
         ValidateRange(calendar, request.Slots, withinOneSession: true);
         var now = NowTicks();
-        if (!Admit(request, now))
+        if (!Admit(request, now, out var patient))
         {
             return ClaimResult.Failed(ClaimStatus.RateLimited);
         }
 
         if (request.IdempotencyKey is null)
         {
-            return ClaimWithActorLimits(calendar, request, now);
+            return ClaimWithActorLimits(calendar, request, now, patient);
         }
 
         var record = _idempotency.Begin(request.IdempotencyKey, request, now, _idempotencyRetentionTicks, out var earlier);
@@ -31,7 +31,7 @@ public sealed partial class InMemorySlotEngine
         var result = ClaimResult.Failed(ClaimStatus.Taken);
         try
         {
-            result = ClaimWithActorLimits(calendar, request, now);
+            result = ClaimWithActorLimits(calendar, request, now, patient);
             return result;
         }
         finally
@@ -40,8 +40,8 @@ public sealed partial class InMemorySlotEngine
         }
     }
 
-    // patientIndex: the patient's directory index when the caller (the bar and cap checks) has looked it
-    // up already, so one claim looks the patient up once; null: looked up here, after the time rules.
+    // patientIndex: the patient's directory index when the caller (the admission rate, the bar and cap checks) has
+    // looked it up already, so one claim looks the patient up once; null: looked up here, after the time rules.
     private ClaimResult ClaimOnCalendar(Calendar calendar, in ClaimRequest request, long now, uint? patientIndex = null)
     {
         var first = request.Slots.First;

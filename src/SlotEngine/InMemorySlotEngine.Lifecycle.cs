@@ -71,11 +71,11 @@ public sealed partial class InMemorySlotEngine : IAuditSource
     /// places is taken before the calendar is touched (refused with <see cref="ClaimStatus.CallLimitReached"/>
     /// when none is left) and given back when the claim fails. A successful claim is audited before it returns.
     /// </summary>
-    private ClaimResult ClaimWithActorLimits(Calendar calendar, in ClaimRequest request, long now)
+    private ClaimResult ClaimWithActorLimits(Calendar calendar, in ClaimRequest request, long now, uint? patientIndex)
     {
         if (!_rules.CountsAgainstCall(request))
         {
-            return AuditedClaim(request, ClaimWithinCap(calendar, request, now), now);
+            return AuditedClaim(request, ClaimWithinCap(calendar, request, now, patientIndex), now);
         }
 
         var place = _calls.TryTake(request.CallId!, _rules.MaxClaimsPerCall, now, _rules.CallRetention.Ticks);
@@ -87,7 +87,7 @@ public sealed partial class InMemorySlotEngine : IAuditSource
         var result = ClaimResult.Failed(ClaimStatus.Taken);
         try
         {
-            result = ClaimWithinCap(calendar, request, now);
+            result = ClaimWithinCap(calendar, request, now, patientIndex);
             return AuditedClaim(request, result, now);
         }
         finally
@@ -104,17 +104,17 @@ public sealed partial class InMemorySlotEngine : IAuditSource
     /// and cap on live future appointments (<see cref="BookingRules.MaxActiveAppointments"/>): an entry of the patient's is taken before the calendar is touched and names the claim after it, or is freed
     /// when the claim fails (see <see cref="ActiveLedger"/>).
     /// </summary>
-    private ClaimResult ClaimWithinCap(Calendar calendar, in ClaimRequest request, long now)
+    private ClaimResult ClaimWithinCap(Calendar calendar, in ClaimRequest request, long now, uint? patientIndex)
     {
         var limit = _rules.MaxActiveAppointments;
         var checksBars = _rules.ChecksBars(request);
         if (limit == 0 && !checksBars)
         {
-            return ClaimOnCalendar(calendar, request, now);
+            return ClaimOnCalendar(calendar, request, now, patientIndex);
         }
 
-        // One directory lookup for the bar, the cap and the calendar step (passed on below).
-        var patient = _patients.IndexOf(request.Patient);
+        // One directory lookup for the bar, the cap and the calendar step (passed on below), unless admission made it.
+        var patient = patientIndex ?? _patients.IndexOf(request.Patient);
         if (checksBars && _bars.IsBarred(patient, calendar.Provider.Clinic.Branch.Value, now))
         {
             return ClaimResult.Failed(ClaimStatus.Barred);

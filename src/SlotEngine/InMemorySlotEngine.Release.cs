@@ -9,7 +9,6 @@ public sealed partial class InMemorySlotEngine
 {
     private ReleasePolicy? _release;
     private ReservedCapacity? _reserved;
-    private AdmissionTable? _admission;
 
     /// <summary>Reads the rush policies once (called by the constructor).</summary>
     private void InitRush()
@@ -17,16 +16,13 @@ public sealed partial class InMemorySlotEngine
         _release = Options.Release.IsEnabled ? Options.Release : null;
         _reserved = Options.Reserved.IsEnabled ? Options.Reserved : null;
         _admits = Options.Admission.IsEnabled;
+        _admission = _admits ? new AdmissionTable(Options.Admission) : null;
     }
 
     private bool _admits;
 
-    // Made on the first claim, not with the engine: a store's read model (an engine that never claims) needs no table.
-    private AdmissionTable InitAdmission()
-    {
-        var table = new AdmissionTable(Options.Admission, Options.ExpectedPatients);
-        return Interlocked.CompareExchange(ref _admission, table, null) ?? table;
-    }
+    /// <summary>The admission check (the instants themselves live in the patient directory: <see cref="AdmissionTable"/>).</summary>
+    private AdmissionTable? _admission;
 
     /// <summary>When <paramref name="day"/> opens for a claim like <paramref name="request"/> (its patient's cohort); <see cref="DateTimeOffset.MinValue"/> when days open at once.</summary>
     /// <param name="day">The day.</param>
@@ -36,9 +32,24 @@ public sealed partial class InMemorySlotEngine
         ? DateTimeOffset.MinValue
         : new DateTimeOffset(_release.OpensAtUtcTicks(day, request.Patient, request.BirthYear, _zone), TimeSpan.Zero);
 
-    /// <summary>The admission step: takes one of the patient's attempts (false: <see cref="ClaimStatus.RateLimited"/>).</summary>
-    private bool Admit(in ClaimRequest request, long now) =>
-        !_admits || (Volatile.Read(ref _admission) ?? InitAdmission()).TryAdmit(request.Patient, now);
+    /// <summary>
+    /// The admission step: takes one of the patient's attempts (false: <see cref="ClaimStatus.RateLimited"/>). With the
+    /// rate on, it looks the patient up (the instant is beside the key) and hands the index on to the claim, so that a
+    /// claim still looks its patient up once; null when the rate is off.
+    /// </summary>
+    private bool Admit(in ClaimRequest request, long now, out uint? patientIndex)
+    {
+        patientIndex = null;
+        if (!_admits)
+        {
+            return true;
+        }
+
+        var index = _patients.IndexOf(request.Patient, out var place);
+        System.Diagnostics.Debug.Assert(!place.IsEmpty, "ValidateClaim refuses a claim without a patient");
+        patientIndex = index;
+        return _admission!.TryAdmit(place, now);
+    }
 
     /// <summary>The release step: NotYetOpen before the patient's cohort opens the day, else Succeeded.</summary>
     private ClaimStatus CheckRelease(Calendar calendar, in ClaimRequest request, long now) =>

@@ -43,7 +43,7 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
         _zone = Options.TimeZone;
         PatientKeys = Options.PatientKeyHasher ?? PatientKeyHasher.CreateEphemeral();
         Directory = new SlotDirectory(Options.MaxOpenDaysPerProvider);
-        _patients = new PatientDirectory(Options.ExpectedPatients);
+        _patients = new PatientDirectory(Options.ExpectedPatients, Options.Admission.IsEnabled ? AdmissionTable.PayloadLength : 0);
         _quotas = new QuotaLedger(Directory, Options.ExpectedClaimsPerDay);
         _prepareQuotaDays = Options.ExpectedClaimsPerDay > 0;
         _rules = new BookingRules(Options);

@@ -59,8 +59,9 @@ public sealed class SlotEngineOptions
 
     /// <summary>
     /// How many distinct patients the engine expects: the patient directory is allocated for them
-    /// when the engine is made (8 bytes a place, 1.5 to 3 places a patient, at most 2^25 places:
-    /// 256 MiB), so that new patients during the load cost a CAS and no allocation. More patients
+    /// when the engine is made (8 bytes a place, 16 with an <see cref="Admission"/> rate, whose
+    /// instant sits beside the key; 1.5 to 3 places a patient, at most 2^25 places: 256 MiB, or
+    /// 512), so that new patients during the load cost a CAS and no allocation. More patients
     /// than this (or than about 22 million) still fit: the directory grows by segments eight times
     /// larger, allocated when needed.
     /// <value>The default is 0: start with 65,536 places and grow. Range 0 to 100,000,000.</value>

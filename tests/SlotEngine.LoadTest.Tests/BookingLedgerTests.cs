@@ -33,4 +33,27 @@ public class BookingLedgerTests
         var wide = new Reservation(new CalendarKey(new ProviderId(ProviderId.MaxValue), new DateOnly(2031, 12, 31)), new SlotRange(200, 88), 15, long.MaxValue >> 3, new PatientKey(ulong.MaxValue), new DateTimeOffset(2031, 12, 30, 23, 59, 59, TimeSpan.Zero));
         Assert.Equal(wide, ledger.At(ledger.AddBooking(wide)));
     }
+
+    [Fact]
+    public void A_reserved_ledger_records_without_allocating_and_grows_past_its_reserve()
+    {
+        var ledger = new BookingLedger();
+        ledger.Reserve(3_000);
+        ledger.AddBooking(Booking(1)); // the first call's code compiled before the count
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 2; i <= 3_000; i++)
+        {
+            ledger.AddBooking(Booking(i));
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        for (var i = 3_001; i <= 4_000; i++)
+        {
+            ledger.AddBooking(Booking(i)); // past the reserve: a chunk of its own, as without one
+        }
+
+        Assert.Equal(4_000, ledger.Count);
+        Assert.Equal(Enumerable.Range(1, 4_000).Select(i => (long)i), ledger.Entries.Select(e => e.Reservation.Token));
+        Assert.Equal(Booking(3_500), ledger.At(3_499));
+    }
 }

@@ -214,7 +214,7 @@ internal sealed class BarRegistry
 
     /// <summary>Registers a bar, keeping the later end.</summary>
     public void Bar(PatientKey patient, BranchId branch, long untilTicks) =>
-        _bars.AddOrUpdate((patient.Value, branch.Value), untilTicks, (_, current) => Math.Max(current, untilTicks));
+        _bars.AddOrUpdate((patient.Value, branch.Value), static (_, until) => until, static (_, current, until) => Math.Max(current, until), untilTicks); // no closure per bar
 
     /// <summary>The end of the citizen's bar on the branch, or 0.</summary>
     public long Until(PatientKey patient, BranchId branch) =>

@@ -57,7 +57,7 @@ internal static class LoadRun
             ExpectedPatients = settings.Citizens,
             ExpectedClaimsPerDay = (int)Math.Min(50_000_000, ExpectedClaims(settings) / Math.Max(1, settings.DaysOpen)),
             Audit = settings.Rules,
-            ExpectedAuditRecords = settings.Rules ? (int)Math.Min(100_000_000, ExpectedClaims(settings) * 2) : 0, // about 2.2 a booking
+            ExpectedAuditRecords = settings.Rules ? (int)Math.Min(100_000_000, ExpectedClaims(settings) * 9 / 4) : 0, // about 2.3 a booking (2.7 a booking planned)
             Actors = settings.Rules ? ActorPolicy.Mhrs : ActorPolicy.None,
             MaxActiveAppointments = settings.Rules ? LifecycleMix.MhrsActiveCap : 0,
             Bars = settings.Rules ? BarPolicy.Mhrs : BarPolicy.None,
@@ -129,8 +129,15 @@ internal static class LoadRun
         if (engine is InMemorySlotEngine prepared)
         {
             // Citizens take the earliest free slot, so nearly every claim lands on the first open
-            // day (its seats are far from full): its tables are allocated for all of them now.
+            // day (its seats are far from full): its tables are allocated for all of them now. At the
+            // scenario's midnight that day leaves the booking window and the claims move to the
+            // second (40-75 % of a run's claims): its tables too, or they grow by a 2^21-place
+            // segment mid-load (a 77 MB allocation in one run).
             prepared.PrepareDay(days[0], settings.Template, (int)Math.Min(50_000_000, ExpectedClaims(settings)));
+            if (days.Length > 1)
+            {
+                prepared.PrepareDay(days[1], settings.Template, (int)Math.Min(50_000_000, ExpectedClaims(settings)));
+            }
         }
 
         RushScenario.Prepare(engine, settings, days[^1], ExpectedClaims(settings));
@@ -156,19 +163,33 @@ internal static class LoadRun
         steps.Add(("citizens", step.Elapsed.TotalSeconds));
         output.Line($"Made {settings.Citizens:N0} citizens: valid national IDs turned into patient keys ({step.Elapsed.TotalSeconds:0.0} s).");
 
+        step.Restart();
+        var control = new RunControl(settings, clock, new ScenarioTimeline(clock.Start, settings.RushShare, RushSpan, ScenarioSpan), cancellationToken);
+        var workers = Enumerable.Range(0, settings.Concurrency)
+            .Select(i => new CitizenWorker(i, engines[i % engines.Count], map, citizens, settings, control) { Waitlist = waitlist })
+            .ToArray();
+        if (settings.BookingsTarget is { } target)
+        {
+            // The ledgers' chunks for the target now (about 1.15 entries a booking: walk-aways and moves too; 1.32 planned,
+            // as the workers' shares differ a little), not 40 bytes a booking during the load; before the collection below,
+            // as the workers, so that they start in the oldest generation and no collection during the load copies them.
+            foreach (var worker in workers)
+            {
+                worker.Ledger.Reserve(target * 132 / 100 / workers.Length);
+            }
+        }
+
+        var timeline = new TimelineSampler(workers.Select(w => w.Stats).ToArray(), control, settings, TimelineProbes.For(engine)) { OffersMade = waitlist is null ? null : () => waitlist.OffersMade };
+        timeline.Prepare();
+
         // Setup's garbage (the builders, the publishing) is collected now, and the survivors (the
         // calendars) compacted into the oldest generation, so the load does not pay for setup.
-        step.Restart();
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         steps.Add(("collection", step.Elapsed.TotalSeconds));
         output.Line($"Collected setup's garbage ({step.Elapsed.TotalSeconds:0.0} s). The days open now: load starts.");
         setup.Stop();
 
-        var control = new RunControl(settings, clock, new ScenarioTimeline(clock.Start, settings.RushShare, RushSpan, ScenarioSpan), cancellationToken);
-        var workers = Enumerable.Range(0, settings.Concurrency)
-            .Select(i => new CitizenWorker(i, engines[i % engines.Count], map, citizens, settings, control) { Waitlist = waitlist })
-            .ToArray();
         var costBefore = LoadCost.Read();
         var latencyMode = GCSettings.LatencyMode;
         if (settings.SustainedLowLatency)
@@ -177,8 +198,6 @@ internal static class LoadRun
             GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
         }
 
-        var timeline = new TimelineSampler(workers.Select(w => w.Stats).ToArray(), control, settings, TimelineProbes.For(engine)) { OffersMade = waitlist is null ? null : () => waitlist.OffersMade };
-        timeline.Prepare();
         if (probe is not null)
         {
             await probe.BeginAsync().ConfigureAwait(false);

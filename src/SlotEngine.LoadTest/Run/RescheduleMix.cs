@@ -13,8 +13,22 @@ internal sealed class RescheduleMix
     /// <summary>Share of confirmed bookings (not sampled for an outcome, not to be cancelled) that are moved once.</summary>
     public const double Share = 0.05;
 
+    // The moves as indexes into the worker's ledger (the new one −1 when the move failed): 8 bytes a move where the two
+    // reservations took 128 (and the list's doublings copied them, into large arrays, during the load).
+    private readonly List<(int Old, int New)> _moves = [];
+    private BookingLedger? _ledger;
+
     /// <summary>The moves made: the booking, and the new reservation when the move succeeded (default when it failed).</summary>
-    public List<(Reservation Old, Reservation New)> Moves { get; } = [];
+    public IEnumerable<(Reservation Old, Reservation New)> Moves
+    {
+        get
+        {
+            foreach (var (old, moved) in _moves)
+            {
+                yield return (_ledger!.At(old), moved < 0 ? default : _ledger.At(moved));
+            }
+        }
+    }
 
     /// <summary>Moves that succeeded.</summary>
     public long Moved { get; private set; }
@@ -29,6 +43,7 @@ internal sealed class RescheduleMix
     /// <returns>Stopwatch ticks spent in the engine.</returns>
     public async ValueTask<long> MoveAsync(ISlotEngine engine, Reservation booking, int index, BookingLedger ledger)
     {
+        _ledger = ledger; // the worker's one ledger, where index is the booking's
         var target = ClaimRequest.Book(booking.Calendar, new SlotRange(booking.Slots.First ^ 1, booking.Slots.Length), booking.Patient);
         var t0 = Stopwatch.GetTimestamp();
         RescheduleResult result;
@@ -43,7 +58,7 @@ internal sealed class RescheduleMix
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             Errors++;
-            Moves.Add((booking, default));
+            _moves.Add((index, -1));
             return Stopwatch.GetTimestamp() - t0;
         }
 
@@ -52,13 +67,12 @@ internal sealed class RescheduleMix
         {
             Moved++;
             ledger.MarkCancelled(index);
-            ledger.AddBooking(result.Reservation);
-            Moves.Add((booking, result.Reservation));
+            _moves.Add((index, ledger.AddBooking(result.Reservation)));
         }
         else
         {
             Refused++;
-            Moves.Add((booking, default));
+            _moves.Add((index, -1));
         }
 
         return ticks;

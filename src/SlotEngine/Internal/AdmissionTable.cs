@@ -2,8 +2,11 @@ namespace SlotEngine;
 
 /// <summary>
 /// The per-patient admission rate (<see cref="AdmissionRate"/>) in memory: one <see cref="long"/> per patient, the
-/// GCRA instant in microseconds (0: never seen), in a <see cref="KeyTable"/> keyed by the patient key (one place per
-/// patient, never moved, no object per patient). A check is a read and one compare-and-swap; no lock.
+/// GCRA instant in microseconds (0: never seen), kept as the payload of the patient's place in the engine's
+/// <see cref="PatientDirectory"/> (one place per patient, never moved, no object per patient). The claim looks its
+/// patient up once, and the instant sits beside the key it found: the check costs no probe and no cache line of its
+/// own (it had a table of its own, probed by key, before: one more cache miss and CAS on a cold line per claim).
+/// A check is a read and one compare-and-swap; no lock.
 /// </summary>
 /// <remarks>
 /// <para><b>Protocol.</b> The instant only moves forward: an admitted attempt replaces the value <c>v</c> it judged
@@ -12,29 +15,26 @@ namespace SlotEngine;
 /// attempt moved the instant since the read; the attempt reads again and is judged again. So the admitted attempts
 /// form one sequence in CAS order, each admitted by <see cref="AdmissionRate.TryAdmit"/> applied to its
 /// predecessor's result: exactly the sequential GCRA, and never more than it allows (with the clock still, exactly
-/// <see cref="AdmissionRate.Attempts"/>). Threads whose clocks read slightly different nows are ordered by their CAS.</para>
+/// <see cref="AdmissionRate.Attempts"/>). Threads whose clocks read slightly different nows are ordered by their CAS.
+/// One patient has one place in the directory (see <see cref="KeyTable"/>), so all of a patient's attempts CAS on the
+/// same instant.</para>
 /// </remarks>
-internal sealed class AdmissionTable
+internal sealed class AdmissionTable(AdmissionRate rate)
 {
-    private readonly KeyTable _table;
-    private readonly AdmissionRate _rate;
-
-    public AdmissionTable(AdmissionRate rate, int expectedPatients)
-    {
-        _rate = rate;
-        _table = new KeyTable(KeyTable.BitsFor(expectedPatients, 12, 25), payloadLength: 1);
-    }
+    /// <summary>Payload longs each directory place needs for the instant.</summary>
+    public const int PayloadLength = 1;
 
     /// <summary>Takes one attempt of the patient's; false when none is left (nothing is written then).</summary>
-    public bool TryAdmit(PatientKey patient, long nowTicks)
+    /// <param name="place">The patient's place in the directory (from <see cref="PatientDirectory.IndexOf(PatientKey, out KeyTable.Place)"/>).</param>
+    /// <param name="nowTicks">Now, UTC ticks.</param>
+    public bool TryAdmit(KeyTable.Place place, long nowTicks)
     {
         var now = nowTicks / TimeSpan.TicksPerMicrosecond;
-        _table.GetOrAdd(patient.Value, out var place);
         ref var instant = ref place.Payload(0);
         while (true)
         {
             var current = Volatile.Read(ref instant);
-            if (!_rate.TryAdmit(current, now, out var next))
+            if (!rate.TryAdmit(current, now, out var next))
             {
                 return false;
             }
@@ -46,8 +46,4 @@ internal sealed class AdmissionTable
             }
         }
     }
-
-    /// <summary>The stored instant of a patient, microseconds (0 when never seen); for tests.</summary>
-    public long InstantOf(PatientKey patient) =>
-        _table.Find(patient.Value, out var place) < 0 ? 0 : Volatile.Read(ref place.Payload(0));
 }

@@ -22,35 +22,40 @@ internal sealed class PatientDirectory
 
     /// <summary>Creates a directory with room for <paramref name="expectedPatients"/> in its first segment.</summary>
     /// <param name="expectedPatients">Patients expected (0: the smallest first segment).</param>
-    public PatientDirectory(int expectedPatients = 0)
+    /// <param name="payloadLength">Longs kept beside each patient's key for per-patient state read with the lookup (0 to 8; the admission instant, <see cref="AdmissionTable"/>).</param>
+    public PatientDirectory(int expectedPatients = 0, int payloadLength = 0)
     {
         // Addresses below 2^31: a claim cell keeps the index in 31 bits (its 32nd is the approval bit, see ClaimCell).
-        _table = new KeyTable(KeyTable.BitsFor(expectedPatients, MinFirstBits, MaxFirstBits), payloadLength: 0, maxPlaces: int.MaxValue);
+        _table = new KeyTable(KeyTable.BitsFor(expectedPatients, MinFirstBits, MaxFirstBits), payloadLength, maxPlaces: int.MaxValue);
     }
 
     /// <summary>Patients known.</summary>
     public int Count => _table.Count;
 
-    /// <summary>Places allocated (8 bytes each).</summary>
+    /// <summary>Places allocated (8 bytes each, and 8 per payload long).</summary>
     public long Capacity => _table.Capacity;
 
     /// <summary>The index of the default (absent) patient key: no place holds 0, and <see cref="KeyAt"/> gives the default key back for it.</summary>
     public const uint NoPatient = uint.MaxValue;
 
-    public uint IndexOf(PatientKey patient)
+    public uint IndexOf(PatientKey patient) => IndexOf(patient, out _);
+
+    /// <summary>The patient's index, added when new, and its place (for the payload; empty for the default key).</summary>
+    public uint IndexOf(PatientKey patient, out KeyTable.Place place)
     {
         if (patient.Value == 0)
         {
+            place = default;
             return NoPatient;
         }
 
         // Patients claim more than once: most lookups find the key in the newest segment.
-        var index = _table.Find(patient.Value, out _);
+        var index = _table.Find(patient.Value, out place);
         if (index < 0)
         {
             try
             {
-                index = _table.GetOrAdd(patient.Value, out _);
+                index = _table.GetOrAdd(patient.Value, out place);
             }
             catch (InvalidOperationException e)
             {
