@@ -200,9 +200,7 @@ public sealed partial class RedisSlotEngine
         var tried = new List<RedisArgument>();
         for (var attempt = 0; attempt < WaitTriesPerPass && maxLength > 0; attempt++)
         {
-            var args = new List<RedisArgument> { day, maxLength, WaitLeaseMs, WaitScan };
-            args.AddRange(tried);
-            var leased = await EvalAsync(StoreScripts.WaitLease, [keys.Queue, keys.Records, keys.States, keys.Leases], [.. args], CancellationToken.None).ConfigureAwait(false);
+            var leased = await LeaseNextAsync(keys, day, maxLength, tried).ConfigureAwait(false);
             if (leased.IsNull)
             {
                 return;
@@ -246,6 +244,28 @@ public sealed partial class RedisSlotEngine
                     tried.Add(id);
                     break;
             }
+        }
+    }
+
+    /// <summary>
+    /// Leases the next waiting wish that matches (wait_lease.lua), walking the scope's queue in batches of
+    /// <see cref="WaitScan"/> with a cursor (the last score looked at), so a wish behind any number of wishes that do
+    /// not match is found: one round trip per batch. Null when no wish matches.
+    /// </summary>
+    private async ValueTask<RedisReply> LeaseNextAsync(WaitKeySet keys, int day, int maxLength, List<RedisArgument> tried)
+    {
+        RedisArgument cursor = "-inf";
+        while (true)
+        {
+            var args = new List<RedisArgument>(5 + tried.Count) { day, maxLength, WaitLeaseMs, WaitScan, cursor };
+            args.AddRange(tried);
+            var leased = await EvalAsync(StoreScripts.WaitLease, [keys.Queue, keys.Records, keys.States, keys.Leases], [.. args], CancellationToken.None).ConfigureAwait(false);
+            if (leased.IsNull || leased[0].AsInt64() != 0)
+            {
+                return leased;
+            }
+
+            cursor = leased[1].AsString()!;
         }
     }
 
