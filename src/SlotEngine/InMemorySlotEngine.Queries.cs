@@ -161,7 +161,7 @@ public sealed partial class InMemorySlotEngine
 
                 var layout = calendar.Layout;
                 var count = HidesReserved(query, layout, now)
-                    ? calendar.FindStartsOutsidePool(query.Length, layout.FirstSlotAfter(now), starts, _reserved!.Seats, _reserved)
+                    ? calendar.FindStartsOutsidePool(query.Length, layout.FirstSlotAfter(now), starts, ReservedOf(layout)!.Seats, ReservedOf(layout)!)
                     : calendar.FindStarts(query.Length, layout.FirstSlotAfter(now), starts);
                 for (var i = 0; i < count; i++)
                 {

@@ -278,26 +278,85 @@ local function admission_take(plan)
   end
 end
 
--- At the rush (issue 12; the policies and their instants are computed in C#, Lua compares them with TIME).
--- Scheduled release (ReleasePolicy): true when a claim comes before its cohort's opening instant (ms; '0' = none).
-local function rush_not_open(opens_ms, now)
-  local at = tonumber(opens_ms or '0')
-  return at > 0 and now < at
+-- At the rush (issue 12). The day's release schedule and reservation are stored with the day, in its template text
+-- (meta 'tpl', written once by the publish that opens the day, after the three template fields; TemplateText.cs):
+--   '|o:<first cohort opens, ms>:<basis 0 none, 1 patient key, 2 birth year>:<offset ms of cohort 0>,<of 1>,...'
+--   '|r:<seats>:<every nth slot>:<release-before ticks>:<released at, ms>:<pool>' (the pool last: it may hold any character)
+-- so every node judges a day by the same stored policy, whatever its own options. The rules are the core's
+-- (ReleasePolicy.CohortOf, ReservedCapacity); the C# side passes only the claim's own facts (birth year, pool).
+local rush_tpl = nil
+local function rush_text(meta)
+  if not rush_tpl then
+    rush_tpl = redis.call('HGET', meta, 'tpl') or ''
+  end
+  return rush_tpl
 end
 
--- Reserved capacity (ReservedCapacity): the seats a claim may try, as a for loop's from, to, step. mode: '0' every
--- seat bottom-up; k > 0 a claim without the pool on reserved slots, kept off the top k seats; '-1' a pool claim on
--- reserved slots, every seat top-down (reserved seats first). After release_ms every claim tries every seat.
--- No seat at all (k = capacity) gives to < from: the caller answers 'reserved'.
-local function rush_seats(cap, mode, release_ms, now)
-  local m = tonumber(mode or '0')
-  if m == 0 or now >= tonumber(release_ms) then
+-- The part after the template's three fields ('' when nothing is stored).
+local function rush_tail(meta)
+  return string.match(rush_text(meta), '^[^|]*|[^|]*|[^|]*(.*)$') or ''
+end
+
+-- ReleasePolicy.CohortOf for CohortBasis.PatientKey: h = key * 0x9E3779B97F4A7C15 mod 2^64, cohort = floor(h * k / 2^64),
+-- done exactly on 16-bit limbs (every partial sum stays below 2^53).
+local function rush_key_cohort(hex, k)
+  local a = { tonumber(string.sub(hex, 13, 16), 16), tonumber(string.sub(hex, 9, 12), 16), tonumber(string.sub(hex, 5, 8), 16), tonumber(string.sub(hex, 1, 4), 16) }
+  local b = { 0x7C15, 0x7F4A, 0x79B9, 0x9E37 }
+  local h, carry = {}, 0
+  for i = 1, 4 do
+    local sum = carry
+    for j = 1, i do
+      sum = sum + a[j] * b[i - j + 1]
+    end
+    h[i] = sum % 65536
+    carry = math.floor(sum / 65536)
+  end
+  carry = 0
+  for i = 1, 4 do
+    carry = math.floor((h[i] * k + carry) / 65536)
+  end
+  return carry
+end
+
+-- Scheduled release (ReleasePolicy): true when a claim comes before its cohort opens the day (the day's stored schedule;
+-- none stored: the day is open). patient: the claim's patient hex (16 digits); birth: its birth year, or '' for none.
+local function rush_not_open(meta, patient, birth, now)
+  local at, basis, offsets = string.match(rush_tail(meta), '^|o:(%d+):(%d):([%d,]+)')
+  if not at then
+    return false
+  end
+  local list = {}
+  for o in string.gmatch(offsets, '%d+') do
+    list[#list + 1] = tonumber(o)
+  end
+  local k, cohort = #list, 0
+  if basis == '1' then
+    cohort = rush_key_cohort(patient, k)
+  elseif basis == '2' then
+    local year = tonumber(birth or '')
+    cohort = (year and year >= 0) and math.floor((year % 10) * k / 10) or k - 1
+  end
+  return now < tonumber(at) + list[cohort + 1]
+end
+
+-- Reserved capacity (ReservedCapacity, the day's stored one): the seats a claim of len slots from first may try, as a
+-- for loop's from, to, step. Every seat bottom-up when nothing is reserved, after the release, or when the claim
+-- touches no reserved slot; a claim carrying the pool, every seat top-down (reserved seats first); any other claim,
+-- bottom-up below the top reserved seats. No seat at all (every seat reserved) gives to < from: the caller answers
+-- 'reserved'.
+local function rush_seats(meta, cap, first, len, pool, now)
+  local seats, every, release, owner = string.match(rush_tail(meta), '|r:(%d+):(%d+):%d+:(%d+):(.*)$')
+  if not seats or now >= tonumber(release) then
     return 0, cap - 1, 1
   end
-  if m < 0 then
+  first, len, every = tonumber(first), tonumber(len), tonumber(every)
+  if math.ceil(first / every) * every >= first + len then
+    return 0, cap - 1, 1
+  end
+  if pool == owner then
     return cap - 1, 0, -1
   end
-  return 0, cap - 1 - m, 1
+  return 0, cap - 1 - math.min(tonumber(seats), cap), 1
 end
 
 -- Approval (issue 11, docs/lifecycle.md): a booking that awaits approval is a hold ('h') whose expiry is its approval
