@@ -14,6 +14,8 @@ public sealed partial class InMemorySlotEngine
         var seats = new SeatView[target.SlotCount * target.Capacity];
         var starts = new DateTimeOffset[target.SlotCount];
         var deadlineMs = ReadModelDeadlineMs(target.Key.Day);
+        var reserved = UnreleasedReservation(target.Layout, now);
+        var lowestReserved = reserved is null ? int.MaxValue : target.Capacity - Math.Min(reserved.Seats, target.Capacity);
         for (var slot = 0; slot < target.SlotCount; slot++)
         {
             starts[slot] = target.Layout.StartOf(slot);
@@ -28,6 +30,7 @@ public sealed partial class InMemorySlotEngine
                 {
                     AwaitsApproval = raw.AwaitsApproval
                         || (deadlineMs != 0 && raw.Status == SlotStatus.Held && raw.HoldExpiryTicks / TimeSpan.TicksPerMillisecond == deadlineMs),
+                    ReservedFor = seat >= lowestReserved && slot % reserved!.EveryNthSlot == 0 ? reserved.Pool : null,
                 };
             }
         }
@@ -45,7 +48,12 @@ public sealed partial class InMemorySlotEngine
     private long ReadModelDeadlineMs(DateOnly day) =>
         _readModelApproval ? _rules.ApprovalOf(day).DeadlineUtcTicks / TimeSpan.TicksPerMillisecond : 0;
 
-    /// <summary>Free seats per published day of a provider; days outside the booking window count 0, and past slots never count.</summary>
+    /// <summary>
+    /// Free seats per published day of a provider; days outside the booking window count 0, and past slots never count.
+    /// Seats a day's reservation keeps for a pool (not yet released) are counted apart, in
+    /// <see cref="DayFreeCount.ReservedFreeSeats"/>, not in <see cref="DayFreeCount.FreeSeats"/>: the plain count is
+    /// what anyone may claim.
+    /// </summary>
     /// <param name="provider">The provider.</param>
     /// <param name="from">First day.</param>
     /// <param name="to">Last day (inclusive), at most 366 days after <paramref name="from"/>.</param>
@@ -77,7 +85,10 @@ public sealed partial class InMemorySlotEngine
             }
 
             calendar.ReclaimExpiredHolds(now, null);
-            counts.Add(new DayFreeCount(day, calendar.CountFree(calendar.Layout.FirstSlotAfter(now)), total));
+            var fromSlot = calendar.Layout.FirstSlotAfter(now);
+            var free = calendar.CountFree(fromSlot);
+            var reservedFree = UnreleasedReservation(calendar.Layout, now) is { } reserved ? Math.Min(free, calendar.CountReservedFree(fromSlot, reserved, now)) : 0;
+            counts.Add(new DayFreeCount(day, free - reservedFree, total) { ReservedFreeSeats = reservedFree });
         }
 
         return counts;

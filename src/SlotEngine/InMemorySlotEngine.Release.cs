@@ -43,6 +43,10 @@ public sealed partial class InMemorySlotEngine
         ? (own.IsEnabled ? own : null)
         : _reserved;
 
+    /// <summary>The reservation in force on a day while it is not yet released (by <paramref name="now"/>); null otherwise.</summary>
+    private ReservedCapacity? UnreleasedReservation(DayLayout layout, long now) =>
+        ReservedOf(layout) is { } reserved && now < layout.DayStartUtcTicks - reserved.ReleaseBefore.Ticks ? reserved : null;
+
     /// <summary>The admission step: takes one of the patient's attempts (false: <see cref="ClaimStatus.RateLimited"/>).</summary>
     private bool Admit(in ClaimRequest request, long now) =>
         !_admits || (Volatile.Read(ref _admission) ?? InitAdmission()).TryAdmit(request.Patient, now);
