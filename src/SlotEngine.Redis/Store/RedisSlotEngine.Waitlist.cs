@@ -50,7 +50,7 @@ public sealed partial class RedisSlotEngine
     {
         cancellationToken.ThrowIfCancellationRequested();
         var keys = WaitKeys(ticket.Scope);
-        var reply = await EvalAsync(StoreScripts.WaitCancel, [keys.Queue, keys.States, keys.Leases], [ticket.Id], cancellationToken).ConfigureAwait(false);
+        var reply = await EvalAsync(StoreScripts.WaitCancel, [keys.Queue, keys.States, keys.Leases, keys.Finished], [ticket.Id], cancellationToken).ConfigureAwait(false);
         switch (reply[0].AsInt64())
         {
             case 1:
@@ -63,6 +63,7 @@ public sealed partial class RedisSlotEngine
                 }
 
                 await _redis.Main.Database.HashSetAsync(keys.States, ticket.Id, "x").ConfigureAwait(false);
+                await _redis.Main.Database.HashSetAsync(keys.Finished, ticket.Id, Options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds()).ConfigureAwait(false);
                 return true;
             default:
                 return false;
@@ -108,6 +109,11 @@ public sealed partial class RedisSlotEngine
             if (TryParseTicket(member.ToString(), out var ticket) && await GetWishAsync(ticket, cancellationToken).ConfigureAwait(false) is { } view)
             {
                 views.Add(view);
+            }
+            else
+            {
+                // Purged (PurgeWishesAsync removes the ticket too; this catches a purge whose second step did not run).
+                await _redis.Main.Database.SetRemoveAsync(PatientWishesKey(patient), member).ConfigureAwait(false);
             }
         }
 
@@ -337,8 +343,11 @@ public sealed partial class RedisSlotEngine
         var tag = _keys.Prefix + "{w:" + (scope.Clinic is { } clinic
             ? "c:" + clinic.Value.ToString(CultureInfo.InvariantCulture)
             : "b:" + scope.City.Value.ToString(CultureInfo.InvariantCulture) + ":" + scope.Branch.Value.ToString(CultureInfo.InvariantCulture)) + "}";
-        return new WaitKeySet(tag + ":q", tag + ":h", tag + ":s", tag + ":n", tag + ":l", tag + ":r", tag + ":p", tag + ":k");
+        return WaitKeysOfTag(tag);
     }
+
+    private static WaitKeySet WaitKeysOfTag(string tag) =>
+        new(tag + ":q", tag + ":h", tag + ":s", tag + ":n", tag + ":l", tag + ":r", tag + ":p", tag + ":k", tag + ":f");
 
     private string PatientWishesKey(PatientKey patient) => _keys.ActiveKey(patient) + ":w";
 
@@ -403,5 +412,5 @@ public sealed partial class RedisSlotEngine
             expiry == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(expiry));
     }
 
-    private sealed record WaitKeySet(RedisKey Queue, RedisKey Records, RedisKey States, RedisKey Last, RedisKey Leases, RedisKey Refusals, RedisKey Pending, RedisKey Lock);
+    private sealed record WaitKeySet(RedisKey Queue, RedisKey Records, RedisKey States, RedisKey Last, RedisKey Leases, RedisKey Refusals, RedisKey Pending, RedisKey Lock, RedisKey Finished);
 }
