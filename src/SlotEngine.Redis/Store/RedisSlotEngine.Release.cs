@@ -61,9 +61,10 @@ public sealed partial class RedisSlotEngine
 
     /// <summary>
     /// The day's release schedule and reservation as stored after its template's fields (read by <c>rush_not_open</c>
-    /// and <c>rush_seats</c> in lib.lua; formats in TemplateText): <c>|o:&lt;first opening ms&gt;:&lt;basis&gt;:&lt;cohort
-    /// offsets ms&gt;</c> when this node's <see cref="SlotEngineOptions.Release"/> is on, and <c>|r:&lt;seats&gt;:&lt;every
-    /// nth&gt;:&lt;release-before ticks&gt;:&lt;released at ms&gt;:&lt;pool&gt;</c> for a reservation; empty for neither.
+    /// and <c>rush_seats</c> in lib.lua, which read the numbers by position: the widths are fixed): <c>|o:&lt;basis&gt;:&lt;first
+    /// opening ms&gt;:&lt;last opening ms&gt;:&lt;each cohort's opening ms&gt;</c> (13 digits each) when this node's
+    /// <see cref="SlotEngineOptions.Release"/> is on, and <c>|r:&lt;released at ms, 13 digits&gt;:&lt;seats, 2&gt;:&lt;every
+    /// nth, 4&gt;:&lt;release-before ticks&gt;:&lt;pool&gt;</c> for a reservation; empty for neither.
     /// The instants are this day's, computed here in the engine's zone, so Lua needs no calendar arithmetic.
     /// </summary>
     private string RushStamp(DateOnly day, ReservedCapacity? reserved)
@@ -78,20 +79,28 @@ public sealed partial class RedisSlotEngine
         var culture = System.Globalization.CultureInfo.InvariantCulture;
         if (release.IsEnabled)
         {
+            // Each cohort's instant in 13 digits (Unix ms until the year 2286), so Lua finds cohort c's by position.
             var offsets = release.CohortOffsets;
-            var first = release.OpensAt(day, 0, Options.TimeZone).UtcTicks - offsets[0].Ticks;
-            text.Append("|o:").Append(UnixMs.FromTicks(first).ToString(culture)).Append(':').Append(((int)release.CohortBy).ToString(culture)).Append(':');
-            for (var c = 0; c < offsets.Count; c++)
+            var instants = new long[offsets.Count];
+            for (var c = 0; c < instants.Length; c++)
             {
-                text.Append(c == 0 ? string.Empty : ",").Append((offsets[c].Ticks / TimeSpan.TicksPerMillisecond).ToString(culture));
+                instants[c] = UnixMs.FromTicks(release.OpensAt(day, c, Options.TimeZone).UtcTicks);
+            }
+
+            text.Append("|o:").Append(((int)release.CohortBy).ToString(culture)).Append(':')
+                .Append(instants.Min().ToString("D13", culture)).Append(':').Append(instants.Max().ToString("D13", culture)).Append(':');
+            for (var c = 0; c < instants.Length; c++)
+            {
+                text.Append(c == 0 ? string.Empty : ",").Append(instants[c].ToString("D13", culture));
             }
         }
 
         if (reserved is not null)
         {
-            text.Append("|r:").Append(reserved.Seats.ToString(culture)).Append(':').Append(reserved.EveryNthSlot.ToString(culture)).Append(':')
-                .Append(reserved.ReleaseBefore.Ticks.ToString(culture)).Append(':')
-                .Append(UnixMs.FromTicks(reserved.ReleaseUtcTicks(day, Options.TimeZone)).ToString(culture)).Append(':').Append(reserved.Pool);
+            // Fixed widths (13, 2 and 4 digits: seats ≤ 64, every nth ≤ 1000), read by position in Lua.
+            text.Append("|r:").Append(UnixMs.FromTicks(reserved.ReleaseUtcTicks(day, Options.TimeZone)).ToString("D13", culture)).Append(':')
+                .Append(reserved.Seats.ToString("D2", culture)).Append(':').Append(reserved.EveryNthSlot.ToString("D4", culture)).Append(':')
+                .Append(reserved.ReleaseBefore.Ticks.ToString(culture)).Append(':').Append(reserved.Pool);
         }
 
         return text.ToString();

@@ -27,8 +27,8 @@ internal static class TemplateText
 
     /// <summary>
     /// Parses a stored template: its three fields, then the day's rush stamp if any (RedisSlotEngine.RushStamp:
-    /// <c>|o:…</c> the release schedule, which only the claim script reads; <c>|r:&lt;seats&gt;:&lt;every
-    /// nth&gt;:&lt;release-before ticks&gt;:&lt;released at ms&gt;:&lt;pool&gt;</c> the reservation, which becomes
+    /// <c>|o:…</c> the release schedule, which only the claim script reads; <c>|r:&lt;released at ms&gt;:&lt;seats&gt;:&lt;every
+    /// nth&gt;:&lt;release-before ticks&gt;:&lt;pool&gt;</c> the reservation, which becomes
     /// <see cref="DayTemplate.Reserved"/>; the pool comes last because it may hold any character).
     /// </summary>
     public static DayTemplate Parse(string text)
@@ -47,9 +47,9 @@ internal static class TemplateText
             var f = tail[(r + 3)..].Split(':', 5);
             reserved = new ReservedCapacity(
                 f[4],
-                int.Parse(f[0], CultureInfo.InvariantCulture),
                 int.Parse(f[1], CultureInfo.InvariantCulture),
-                TimeSpan.FromTicks(long.Parse(f[2], CultureInfo.InvariantCulture)));
+                int.Parse(f[2], CultureInfo.InvariantCulture),
+                TimeSpan.FromTicks(long.Parse(f[3], CultureInfo.InvariantCulture)));
         }
 
         var sessions = parts[2].Split(',').Select(s =>
