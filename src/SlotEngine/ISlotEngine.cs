@@ -196,4 +196,16 @@ public interface ISlotEngine
     /// approval is off. Monotonic: the hosting metric <c>slotengine.approvals.lapsed</c> observes it.
     /// </summary>
     long UnapprovedReleased { get; }
+
+    /// <summary>
+    /// Purges wishes that can no longer be served or are finished (<see cref="WaitlistPolicy.FinishedRetention"/>): those
+    /// whose date range has passed (today, in the engine's zone, is after its last day), whatever their state; cancelled
+    /// ones, and offered ones whose offer expired (accepted or lapsed), once the retention has passed. A purged wish reads
+    /// as unknown. The sweep also purges, at most once a minute.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>How many wishes were purged (0 when the waitlist is off).</returns>
+    /// <exception cref="NotSupportedException">The implementation has no waitlist.</exception>
+    ValueTask<int> PurgeWishesAsync(CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException(GetType().Name + " does not implement PurgeWishesAsync.");
 }

@@ -124,6 +124,7 @@ public sealed partial class InMemorySlotEngine
     {
         var reclaimed = new List<Reservation>();
         SweepInto(reclaimed, reclaimed);
+        PurgeWishesIfDue();
         return reclaimed;
     }
 

@@ -20,7 +20,7 @@ public sealed partial class InMemorySlotEngine
         var expired = new List<Reservation>();
         var unapproved = new List<Reservation>();
         SweepInto(expired, unapproved);
-        return new SweepResult(expired, unapproved);
+        return new SweepResult(expired, unapproved) { WishesPurged = PurgeWishesIfDue() };
     }
 
     /// <inheritdoc />

@@ -13,6 +13,8 @@ public sealed partial class InMemorySlotEngine
         var version = target.Version;
         var seats = new SeatView[target.SlotCount * target.Capacity];
         var starts = new DateTimeOffset[target.SlotCount];
+        var reserved = UnreleasedReservation(target.Layout, now);
+        var lowestReserved = reserved is null ? int.MaxValue : target.Capacity - Math.Min(reserved.Seats, target.Capacity);
         for (var slot = 0; slot < target.SlotCount; slot++)
         {
             starts[slot] = target.Layout.StartOf(slot);
@@ -26,6 +28,7 @@ public sealed partial class InMemorySlotEngine
                     raw.Status == SlotStatus.Held && raw.HoldExpiryTicks != long.MaxValue ? new DateTimeOffset(raw.HoldExpiryTicks, TimeSpan.Zero) : null)
                 {
                     AwaitsApproval = raw.AwaitsApproval,
+                    ReservedFor = seat >= lowestReserved && slot % reserved!.EveryNthSlot == 0 ? reserved.Pool : null,
                 };
             }
         }
@@ -33,7 +36,12 @@ public sealed partial class InMemorySlotEngine
         return new CalendarSnapshot(target.Key, target.Layout.Template, version, seats, starts);
     }
 
-    /// <summary>Free seats per published day of a provider; days outside the booking window count 0, and past slots never count.</summary>
+    /// <summary>
+    /// Free seats per published day of a provider; days outside the booking window count 0, and past slots never count.
+    /// Seats a day's reservation keeps for a pool (not yet released) are counted apart, in
+    /// <see cref="DayFreeCount.ReservedFreeSeats"/>, not in <see cref="DayFreeCount.FreeSeats"/>: the plain count is
+    /// what anyone may claim.
+    /// </summary>
     /// <param name="provider">The provider.</param>
     /// <param name="from">First day.</param>
     /// <param name="to">Last day (inclusive), at most 366 days after <paramref name="from"/>.</param>
@@ -65,7 +73,10 @@ public sealed partial class InMemorySlotEngine
             }
 
             calendar.ReclaimExpiredHolds(now, null);
-            counts.Add(new DayFreeCount(day, calendar.CountFree(calendar.Layout.FirstSlotAfter(now)), total));
+            var fromSlot = calendar.Layout.FirstSlotAfter(now);
+            var free = calendar.CountFree(fromSlot);
+            var reservedFree = UnreleasedReservation(calendar.Layout, now) is { } reserved ? Math.Min(free, calendar.CountReservedFree(fromSlot, reserved, now)) : 0;
+            counts.Add(new DayFreeCount(day, free - reservedFree, total) { ReservedFreeSeats = reservedFree });
         }
 
         return counts;
@@ -149,7 +160,7 @@ public sealed partial class InMemorySlotEngine
 
                 var layout = calendar.Layout;
                 var count = HidesReserved(query, layout, now)
-                    ? calendar.FindStartsOutsidePool(query.Length, layout.FirstSlotAfter(now), starts, _reserved!.Seats, _reserved)
+                    ? calendar.FindStartsOutsidePool(query.Length, layout.FirstSlotAfter(now), starts, ReservedOf(layout)!.Seats, ReservedOf(layout)!)
                     : calendar.FindStarts(query.Length, layout.FirstSlotAfter(now), starts);
                 for (var i = 0; i < count; i++)
                 {

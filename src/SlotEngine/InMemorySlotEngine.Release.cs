@@ -11,10 +11,12 @@ public sealed partial class InMemorySlotEngine
     private ReservedCapacity? _reserved;
 
     /// <summary>Reads the rush policies once (called by the constructor).</summary>
-    private void InitRush()
+    private void InitRush(bool forReadModel)
     {
         _release = Options.Release.IsEnabled ? Options.Release : null;
-        _reserved = Options.Reserved.IsEnabled ? Options.Reserved : null;
+        // A store's read model takes each day's reservation from its stored template only (the store resolves the
+        // engine-wide default at publish and stores it with the day), so its own options never add one.
+        _reserved = Options.Reserved.IsEnabled && !forReadModel ? Options.Reserved : null;
         _admits = Options.Admission.IsEnabled;
         _admission = _admits ? new AdmissionTable(Options.Admission) : null;
     }
@@ -31,6 +33,15 @@ public sealed partial class InMemorySlotEngine
     public DateTimeOffset OpensAt(DateOnly day, in ClaimRequest request) => _release is null
         ? DateTimeOffset.MinValue
         : new DateTimeOffset(_release.OpensAtUtcTicks(day, request.Patient, request.BirthYear, _zone), TimeSpan.Zero);
+
+    /// <summary>The reservation in force on a day: its template's own (<see cref="DayTemplate.Reserved"/>), else the engine-wide one; null for none.</summary>
+    private ReservedCapacity? ReservedOf(DayLayout layout) => layout.Template.Reserved is { } own
+        ? (own.IsEnabled ? own : null)
+        : _reserved;
+
+    /// <summary>The reservation in force on a day while it is not yet released (by <paramref name="now"/>); null otherwise.</summary>
+    private ReservedCapacity? UnreleasedReservation(DayLayout layout, long now) =>
+        ReservedOf(layout) is { } reserved && now < layout.DayStartUtcTicks - reserved.ReleaseBefore.Ticks ? reserved : null;
 
     /// <summary>
     /// The admission step: takes one of the patient's attempts (false: <see cref="ClaimStatus.RateLimited"/>). With the
@@ -60,7 +71,7 @@ public sealed partial class InMemorySlotEngine
     /// <summary>The calendar step with reserved capacity: which seats the claim may try (see <see cref="ReservedCapacity"/>).</summary>
     private ClaimStatus ClaimSeats(Calendar calendar, in ClaimRequest request, uint patient, long expiry, long now, out int seat, out long token, bool awaitsApproval = false)
     {
-        var reserved = _reserved;
+        var reserved = ReservedOf(calendar.Layout);
         var first = request.Slots.First;
         var length = request.Slots.Length;
         if (reserved is null || !reserved.Touches(request.Slots) || now >= calendar.Layout.DayStartUtcTicks - reserved.ReleaseBefore.Ticks)
@@ -86,7 +97,7 @@ public sealed partial class InMemorySlotEngine
 
     /// <summary>Whether a search must leave out reserved seats on a day: a reservation not yet released, and a searcher without its pool.</summary>
     private bool HidesReserved(EarliestQuery query, DayLayout layout, long now) =>
-        _reserved is { } reserved
+        ReservedOf(layout) is { } reserved
         && now < layout.DayStartUtcTicks - reserved.ReleaseBefore.Ticks
         && !string.Equals(query.Pool, reserved.Pool, StringComparison.Ordinal);
 
@@ -99,7 +110,7 @@ public sealed partial class InMemorySlotEngine
     /// </summary>
     private bool TrySinglesOutsidePool(BranchDayIndex index, BranchGroup group, DateOnly day, long now, Span<FreeStart> places, ref int found)
     {
-        var reserved = _reserved!;
+        var reserved = ReservedOf(index.Layout)!;
         if (index.Layout.Template.Capacity <= reserved.Seats)
         {
             // Every seat of a reserved slot is the pool's: the index passes those slots over, exactly.

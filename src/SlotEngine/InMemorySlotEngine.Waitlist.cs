@@ -92,6 +92,11 @@ public sealed partial class InMemorySlotEngine
         var scope = _waitScopes[ticket.Scope];
         lock (scope.Gate)
         {
+            if (wish.Purged)
+            {
+                return false;
+            }
+
             switch (wish.State)
             {
                 case WishState.Waiting:
@@ -99,6 +104,7 @@ public sealed partial class InMemorySlotEngine
                     scope.Waiting--;
                     Interlocked.Decrement(ref _waitingWishes);
                     wish.State = WishState.Cancelled;
+                    wish.FinishedTicks = NowTicks();
                     AssertScope(scope);
                     return true;
                 case WishState.Offered:
@@ -120,9 +126,90 @@ public sealed partial class InMemorySlotEngine
         lock (scope.Gate)
         {
             wish.State = WishState.Cancelled;
+            wish.FinishedTicks = NowTicks();
         }
 
         return true;
+    }
+
+    /// <summary>Purges wishes that can no longer be served or are finished (see <see cref="ISlotEngine.PurgeWishesAsync"/>).</summary>
+    /// <returns>How many were purged.</returns>
+    public int PurgeWishes()
+    {
+        if (_wishes.IsEmpty)
+        {
+            return 0;
+        }
+
+        var now = NowTicks();
+        var today = TodayAt(now);
+        var retention = Options.Waitlist.FinishedRetention.Ticks;
+        var purged = 0;
+        foreach (var (id, wish) in _wishes)
+        {
+            var scope = _waitScopes[wish.Request.Scope];
+            lock (scope.Gate)
+            {
+                var over = wish.Request.To < today;
+                var finished = wish.State switch
+                {
+                    WishState.Cancelled => now - wish.FinishedTicks >= retention,
+                    WishState.Offered => wish.Offer!.Value.HoldExpiresAt is { } expiry && now - expiry.UtcTicks >= retention,
+                    _ => false,
+                };
+                if (!over && !finished)
+                {
+                    continue;
+                }
+
+                if (wish.State == WishState.Waiting)
+                {
+                    scope.Queues[wish.Request.Group].Remove(wish.Node);
+                    scope.Waiting--;
+                    Interlocked.Decrement(ref _waitingWishes);
+                }
+
+                // Purged: no state a view could show. Removed from the index under the scope's lock, so a cancel or an
+                // offer pass that found it earlier sees it purged (not Waiting) and leaves it alone.
+                wish.Purged = true;
+                _wishes.TryRemove(id, out _);
+                AssertScope(scope);
+            }
+
+            if (_wishesByPatient.TryGetValue(wish.Request.Patient, out var mine))
+            {
+                lock (mine)
+                {
+                    mine.Remove(wish);
+                }
+            }
+
+            purged++;
+        }
+
+        return purged;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<int> PurgeWishesAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return new(PurgeWishes());
+    }
+
+    private long _lastPurgeTicks = long.MinValue;
+
+    /// <summary>The sweep's purge: at most once a minute (by the engine's clock), since it walks every wish.</summary>
+    private int PurgeWishesIfDue()
+    {
+        var now = NowTicks();
+        var last = Volatile.Read(ref _lastPurgeTicks);
+        if (_wishes.IsEmpty || (last != long.MinValue && now - last < TimeSpan.TicksPerMinute) || Interlocked.CompareExchange(ref _lastPurgeTicks, now, last) != last)
+        {
+            return 0;
+        }
+
+        return PurgeWishes();
     }
 
     /// <summary>One wish as its citizen sees it, or null for an unknown ticket.</summary>
@@ -542,5 +629,11 @@ public sealed partial class InMemorySlotEngine
         public Reservation? Offer { get; set; }
 
         public ClaimStatus? LastRefusal { get; set; }
+
+        // When it was cancelled (engine ticks), for the purge's retention.
+        public long FinishedTicks { get; set; }
+
+        // Purged (PurgeWishes): out of every index and queue; a cancel that found it before is refused.
+        public bool Purged { get; set; }
     }
 }

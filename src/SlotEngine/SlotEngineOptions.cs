@@ -129,12 +129,17 @@ public sealed class SlotEngineOptions
     /// cohort's time is refused with <see cref="ClaimStatus.NotYetOpen"/>.
     /// <value>The default is <see cref="ReleasePolicy.None"/> (a published day opens at once).</value>
     /// </summary>
+    /// <remarks>SlotEngine.Redis stores the publishing node's schedule with each day it opens and judges claims by that
+    /// stored copy, so nodes need not share this option: a day opens as the node that published it said.</remarks>
     public ReleasePolicy Release { get; set; } = ReleasePolicy.None;
 
     /// <summary>
-    /// Capacity reserved for a pool until a set time before the day (<see cref="ClaimRequest.Pool"/>).
+    /// Capacity reserved for a pool until a set time before the day (<see cref="ClaimRequest.Pool"/>), on every day
+    /// whose template does not carry its own (<see cref="DayTemplate.Reserved"/>).
     /// <value>The default is <see cref="ReservedCapacity.None"/>.</value>
     /// </summary>
+    /// <remarks>SlotEngine.Redis stores the reservation in force with each day it opens and judges claims and searches by
+    /// that stored copy, so nodes need not share this option.</remarks>
     public ReservedCapacity Reserved { get; set; } = ReservedCapacity.None;
 
     /// <summary>

@@ -12,6 +12,10 @@ public sealed partial class InstrumentedSlotEngine
         _inner.CancelWishAsync(ticket, cancellationToken);
 
     /// <inheritdoc />
+    public ValueTask<int> PurgeWishesAsync(CancellationToken cancellationToken = default) =>
+        _inner.PurgeWishesAsync(cancellationToken);
+
+    /// <inheritdoc />
     public ValueTask<WishView?> GetWishAsync(WishTicket ticket, CancellationToken cancellationToken = default) =>
         _inner.GetWishAsync(ticket, cancellationToken);
 

@@ -229,7 +229,7 @@ internal static class InvariantChecker
                 }
 
                 free[p]++;
-                if (count.FreeSeats != count.TotalSeats)
+                if (count.FreeSeats + count.ReservedFreeSeats != count.TotalSeats)
                 {
                     notFree[p]++;
                 }

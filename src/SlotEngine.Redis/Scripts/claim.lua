@@ -5,8 +5,8 @@
 -- ReadModel.MaxToken, passed in so that the limit is written once), [16] '1' when the last key is the audit stream,
 -- [17] actor, [18] channel (codes of the core's Actor and BookingChannel, for the audit record), [19] ms before which a
 -- booking needs approval (0 = never), [20] its approval deadline ms: such a booking is kept as a hold expiring then.
--- [21] the patient's cohort opens the day at ms (0 = no release schedule), [22] seat mode and [23] release ms of
--- reserved capacity (see rush_seats in lib.lua).
+-- [21] the patient's birth year ('' = none) and [22] the claim's pool ('' = none), for the day's stored release
+-- schedule and reservation (rush_not_open, rush_seats in lib.lua), [23] unused ('0').
 -- [24] (standalone server only; absent or 0 = none) the first of the patient's admission keys, [25] the first admission
 -- argument (admission_rate and admission_check in lib.lua): the patient's rules are then judged and taken in this
 -- script, with the claim; the admission rate first of all, before the idempotency record (a keyed retry counts too).
@@ -67,12 +67,12 @@ end
 if ARGV[11] ~= '' and not admitted and (now >= tonumber(ARGV[12]) or redis.call('HGET', nonces, ARGV[11]) == 'x' .. ARGV[12]) then
   return { 'lease' }
 end
-if rush_not_open(ARGV[21], now) then
+if rush_not_open(meta, ARGV[6], ARGV[21], now) then
   return { 'notopen' }
 end
 local wpl = shape[1] + 0
 local cap = shape[2] + 0
-local seat_from, seat_to, seat_step = rush_seats(cap, ARGV[22], ARGV[23], now)
+local seat_from, seat_to, seat_step = rush_seats(meta, cap, ARGV[4], ARGV[5], ARGV[22], now)
 if seat_to < seat_from and seat_step > 0 then
   return { 'reserved' }
 end

@@ -358,29 +358,96 @@ local function admission_take(plan)
   end
 end
 
--- At the rush (issue 12; the policies and their instants are computed in C#, Lua compares them with TIME).
--- Scheduled release (ReleasePolicy): true when a claim comes before its cohort's opening instant (ms; '0' = none).
-local function rush_not_open(opens_ms, now)
-  if not opens_ms or opens_ms == '0' then
-    return false
+-- At the rush (issue 12). The day's release schedule and reservation are stored with the day, in its template text
+-- (meta 'tpl', written once by the publish that opens the day, after the three template fields; TemplateText.cs),
+-- with fixed-width numbers so that Lua reads them by position (string.sub is a third of string.match's cost):
+--   '|o:<basis: 0 none, 1 patient key, 2 birth year>:<first opening ms>:<last opening ms>:<cohort 0 opens>,<1>,...'
+--     (every instant in 13 digits: Unix ms until the year 2286)
+--   '|r:<released at ms, 13 digits>:<seats, 2 digits>:<every nth slot, 4 digits>:<release-before ticks>:<pool>'
+--     (the pool last: it may hold any character)
+-- so every node judges a day by the same stored policy, whatever its own options. The rules are the core's
+-- (ReleasePolicy.CohortOf, ReservedCapacity); the C# side passes only the claim's own facts (birth year, pool).
+-- Cost: one HGET of the text and two plain finds when the day has neither; the cohort is computed only while some
+-- cohorts are open and others not; the reservation's seats only before its release, for a run touching a reserved slot.
+local rush_tpl = nil
+local function rush_text(meta)
+  if not rush_tpl then
+    rush_tpl = redis.call('HGET', meta, 'tpl') or ''
   end
-  local at = tonumber(opens_ms)
-  return at > 0 and now < at
+  return rush_tpl
 end
 
--- Reserved capacity (ReservedCapacity): the seats a claim may try, as a for loop's from, to, step. mode: '0' every
--- seat bottom-up; k > 0 a claim without the pool on reserved slots, kept off the top k seats; '-1' a pool claim on
--- reserved slots, every seat top-down (reserved seats first). After release_ms every claim tries every seat.
--- No seat at all (k = capacity) gives to < from: the caller answers 'reserved'.
-local function rush_seats(cap, mode, release_ms, now)
-  local m = (not mode or mode == '0') and 0 or tonumber(mode)
-  if m == 0 or now >= tonumber(release_ms) then
+-- ReleasePolicy.CohortOf for CohortBasis.PatientKey: h = key * 0x9E3779B97F4A7C15 mod 2^64, cohort = floor(h * k / 2^64),
+-- done exactly on 16-bit limbs, least significant first (every partial sum stays below 2^53), without tables.
+local function rush_key_cohort(hex, k)
+  local floor = math.floor
+  local a0, a1 = tonumber(string.sub(hex, 13, 16), 16), tonumber(string.sub(hex, 9, 12), 16)
+  local a2, a3 = tonumber(string.sub(hex, 5, 8), 16), tonumber(string.sub(hex, 1, 4), 16)
+  local s = a0 * 0x7C15
+  local h0 = s % 65536
+  s = floor(s / 65536) + a0 * 0x7F4A + a1 * 0x7C15
+  local h1 = s % 65536
+  s = floor(s / 65536) + a0 * 0x79B9 + a1 * 0x7F4A + a2 * 0x7C15
+  local h2 = s % 65536
+  s = floor(s / 65536) + a0 * 0x9E37 + a1 * 0x79B9 + a2 * 0x7F4A + a3 * 0x7C15
+  local h3 = s % 65536
+  local c = floor(h0 * k / 65536)
+  c = floor((h1 * k + c) / 65536)
+  c = floor((h2 * k + c) / 65536)
+  return floor((h3 * k + c) / 65536)
+end
+
+-- Scheduled release (ReleasePolicy): true when a claim comes before its cohort opens the day (the day's stored schedule;
+-- none stored: the day is open). patient: the claim's patient hex (16 digits); birth: its birth year, or '' for none.
+local function rush_not_open(meta, patient, birth, now)
+  local tpl = rush_text(meta)
+  local at = string.find(tpl, '|o:', 1, true)
+  if not at then
+    return false
+  end
+  local r = string.find(tpl, '|r:', 1, true)
+  if r and r < at then
+    return false -- '|o:' inside the pool's name: no schedule stored
+  end
+  if now >= tonumber(string.sub(tpl, at + 19, at + 31)) then
+    return false -- every cohort has opened: the common case after the rush
+  end
+  if now < tonumber(string.sub(tpl, at + 5, at + 17)) then
+    return true -- no cohort has opened yet
+  end
+  local list = at + 33
+  local k = ((r or #tpl + 1) - list + 1) / 14
+  local basis, cohort = string.sub(tpl, at + 3, at + 3), 0
+  if basis == '1' then
+    cohort = rush_key_cohort(patient, k)
+  elseif basis == '2' then
+    local year = tonumber(birth or '')
+    cohort = (year and year >= 0) and math.floor((year % 10) * k / 10) or k - 1
+  end
+  local p = list + cohort * 14
+  return now < tonumber(string.sub(tpl, p, p + 12))
+end
+
+-- Reserved capacity (ReservedCapacity, the day's stored one): the seats a claim of len slots from first may try, as a
+-- for loop's from, to, step. Every seat bottom-up when nothing is reserved, after the release, or when the claim
+-- touches no reserved slot; a claim carrying the pool, every seat top-down (reserved seats first); any other claim,
+-- bottom-up below the top reserved seats. No seat at all (every seat reserved) gives to < from: the caller answers
+-- 'reserved'.
+local function rush_seats(meta, cap, first, len, pool, now)
+  local tpl = rush_text(meta)
+  local at = string.find(tpl, '|r:', 1, true)
+  if not at or now >= tonumber(string.sub(tpl, at + 3, at + 15)) then
+    return 0, cap - 1, 1 -- nothing reserved, or released: the common case close to the day
+  end
+  local every = tonumber(string.sub(tpl, at + 20, at + 23))
+  first, len = tonumber(first), tonumber(len)
+  if math.ceil(first / every) * every >= first + len then
     return 0, cap - 1, 1
   end
-  if m < 0 then
+  if string.sub(tpl, string.find(tpl, ':', at + 25, true) + 1) == pool then
     return cap - 1, 0, -1
   end
-  return 0, cap - 1 - m, 1
+  return 0, cap - 1 - math.min(tonumber(string.sub(tpl, at + 17, at + 18)), cap), 1
 end
 
 -- Approval (issue 11, docs/lifecycle.md): a booking that awaits approval is a hold ('h') whose expiry is its approval

@@ -5,8 +5,11 @@
 -- (checked first, here), so a crash between the two steps delays a wish and never loses it.
 -- KEYS[1] q, KEYS[2] h, KEYS[3] s (as in wait_register.lua), KEYS[4] l: zset of leased ids by lease deadline (ms)
 -- ARGV[1] the day (yyyymmdd), ARGV[2] the longest length that fits, ARGV[3] lease length (ms), ARGV[4] how many
--- waiting wishes to look at, at most, ARGV[5..] ids to skip
--- -> nil | {id, record}
+-- waiting wishes to look at in this call (a batch), ARGV[5] the cursor: '-inf' to start at the head of the queue, or
+-- the score of the last wish the previous batch looked at (the walk goes on after it), ARGV[6..] ids to skip
+-- -> nil (no match and none left to look at) | {id, record} | {0, cursor} (a whole batch looked at without a match:
+--    call again with this cursor). Scores are unique (group * 2^40 + id), so the cursor names one place in the queue
+--    however the queue changed between calls; a batch keeps one script short on a scope with many wishes.
 local now = now_ms()
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)) do
   redis.call('ZREM', KEYS[4], id)
@@ -20,8 +23,12 @@ end
 local day = tonumber(ARGV[1])
 local maxlen = tonumber(ARGV[2])
 local skip = {}
-for i = 5, #ARGV do skip[ARGV[i]] = true end
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[4]) - 1)) do
+for i = 6, #ARGV do skip[ARGV[i]] = true end
+local batch = tonumber(ARGV[4])
+local start = ARGV[5] == '-inf' and '-inf' or '(' .. ARGV[5]
+local page = redis.call('ZRANGEBYSCORE', KEYS[1], start, '+inf', 'WITHSCORES', 'LIMIT', 0, batch)
+for i = 1, #page, 2 do
+  local id = page[i]
   if not skip[id] then
     local rec = redis.call('HGET', KEYS[2], id)
     local from, to, len = string.match(rec, '^[^|]*|([^|]*)|([^|]*)|([^|]*)|')
@@ -33,4 +40,5 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[4]) - 1)) do
     end
   end
 end
+if #page == 2 * batch then return {0, page[#page]} end
 return nil

@@ -158,18 +158,21 @@ public sealed partial class RedisSlotEngine
     /// </summary>
     private async Task PublishChunkAsync(List<(CalendarKey Key, DayTemplate Template)> chunk, CancellationToken cancellationToken)
     {
-        var shapes = new List<(DayTemplate Template, int Slots, byte[] Bitmap)>(2);
+        var shapes = new List<(string Text, DayTemplate Template, int Slots, byte[] Bitmap)>(2);
         var shapeOf = new int[chunk.Count];
+        var stored = new DayTemplate[chunk.Count];
         for (var i = 0; i < chunk.Count; i++)
         {
-            var (key, template) = chunk[i];
+            var (key, given) = chunk[i];
+            var (text, template) = StoredTemplateOf(key.Day, given);
+            stored[i] = template;
             var layout = _readModel.LayoutOf(template, key.Day);
             var bitmap = InitialBitmapOf(layout);
-            var shape = shapes.FindIndex(s => s.Slots == layout.SlotCount && s.Template.Equals(template) && s.Bitmap.AsSpan().SequenceEqual(bitmap));
+            var shape = shapes.FindIndex(s => s.Slots == layout.SlotCount && s.Text == text && s.Bitmap.AsSpan().SequenceEqual(bitmap));
             if (shape < 0)
             {
                 shape = shapes.Count;
-                shapes.Add((template, layout.SlotCount, bitmap));
+                shapes.Add((text, template, layout.SlotCount, bitmap));
             }
 
             shapeOf[i] = shape + 1;
@@ -182,9 +185,9 @@ public sealed partial class RedisSlotEngine
         args[2] = _keys.Prefix;
         args[3] = shapes.Count;
         var a = 4;
-        foreach (var (template, slots, bitmap) in shapes)
+        foreach (var (text, template, slots, bitmap) in shapes)
         {
-            args[a++] = TemplateTextOf(template);
+            args[a++] = text;
             args[a++] = slots;
             args[a++] = template.Capacity;
             args[a++] = BitmapLayout.WordsPerSeat(slots);
@@ -234,7 +237,7 @@ public sealed partial class RedisSlotEngine
             {
                 if (notOpened is null || !notOpened.ContainsKey(i))
                 {
-                    var (key, template) = chunk[i];
+                    var (key, template) = (chunk[i].Key, stored[i]);
                     opened[i] = _feed.LoadedLocally(key, 1, () => { _readModel.LoadPublished(key, template, 1); return true; }) ? 1 : 0;
                 }
             }
@@ -329,8 +332,9 @@ public sealed partial class RedisSlotEngine
     }
 
     /// <summary>Opens one day in Redis and lays it into the read model (from the template when this call opened it).</summary>
-    private async ValueTask PublishOneAsync(CalendarKey key, DayTemplate template, CancellationToken cancellationToken)
+    private async ValueTask PublishOneAsync(CalendarKey key, DayTemplate given, CancellationToken cancellationToken)
     {
+        var (text, template) = StoredTemplateOf(key.Day, given);
         var keys = _keys.For(key);
         var layout = _readModel.LayoutOf(template, key.Day);
         await EnsureSubscribedAsync(key, cancellationToken).ConfigureAwait(false);
@@ -342,7 +346,7 @@ public sealed partial class RedisSlotEngine
             reply = await EvalAsync(
                 StoreScripts.Publish,
                 CalendarKeys(keys),
-                FeedArgs(keys, TemplateTextOf(template), layout.SlotCount, template.Capacity, BitmapLayout.WordsPerSeat(layout.SlotCount), InitialBitmapOf(layout)),
+                FeedArgs(keys, text, layout.SlotCount, template.Capacity, BitmapLayout.WordsPerSeat(layout.SlotCount), InitialBitmapOf(layout)),
                 cancellationToken).ConfigureAwait(false);
             if (reply[0].AsString() == "ok")
             {

@@ -91,7 +91,7 @@ public sealed partial class RedisSlotEngine
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
 
-        var result = new SweepResult(expired, unapproved);
+        var result = new SweepResult(expired, unapproved) { WishesPurged = await PurgeWishesIfDueAsync(cancellationToken).ConfigureAwait(false) };
         CountLapsed(unapproved.Count);
 
         // Both kinds freed their slots: the waitlist is offered them alike.

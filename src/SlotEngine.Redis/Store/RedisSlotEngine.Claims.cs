@@ -277,7 +277,7 @@ public sealed partial class RedisSlotEngine
         var (open, close) = _readModel.Rules.BookingWindowOf(calendar.Day);
         var holdMs = request.HoldFor is { } ttl ? Math.Max(1, (long)Math.Ceiling(ttl.TotalMilliseconds)) : 0;
         var (approvalNeededBefore, approvalDeadline) = request.HoldFor is null ? _readModel.Rules.ApprovalOf(calendar.Day) : (0, 0);
-        var rush = RushClaimArgs(request, calendar);
+        var rush = RushClaimArgs(request);
         RedisKey[] scriptKeys;
         var admitAt = 0;
         if (admission is null)
@@ -318,9 +318,9 @@ public sealed partial class RedisSlotEngine
             (int)request.Channel,
             approvalNeededBefore == 0 ? 0 : UnixMs.FromTicks(approvalNeededBefore),
             approvalDeadline == 0 ? 0 : UnixMs.FromTicks(approvalDeadline),
-            rush.OpensMs,
-            rush.SeatMode,
-            rush.ReleaseMs);
+            rush.BirthYear,
+            rush.Pool,
+            rush.Unused);
         if (admission is not null)
         {
             // ARGV[24] the first admission key, ARGV[25] the first admission argument (after these two).

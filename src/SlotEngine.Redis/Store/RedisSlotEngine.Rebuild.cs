@@ -28,7 +28,8 @@ public sealed partial class RedisSlotEngine
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(bookings);
         _readModel.ValidateProvider(calendar.Provider);
-        var layout = _readModel.LayoutOf(template, calendar.Day);
+        var (text, stored) = StoredTemplateOf(calendar.Day, template);
+        var layout = _readModel.LayoutOf(stored, calendar.Day);
         var list = bookings.ToList();
         var taken = new HashSet<(int Seat, int Slot)>();
         foreach (var booking in list)
@@ -39,7 +40,7 @@ public sealed partial class RedisSlotEngine
         var keys = _keys.For(calendar);
         var args = new List<RedisArgument>(FeedArgs(
             keys,
-            TemplateText.Format(template),
+            text,
             layout.SlotCount,
             template.Capacity,
             BitmapLayout.WordsPerSeat(layout.SlotCount),

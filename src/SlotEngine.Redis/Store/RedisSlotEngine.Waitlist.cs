@@ -50,7 +50,7 @@ public sealed partial class RedisSlotEngine
     {
         cancellationToken.ThrowIfCancellationRequested();
         var keys = WaitKeys(ticket.Scope);
-        var reply = await EvalAsync(StoreScripts.WaitCancel, [keys.Queue, keys.States, keys.Leases], [ticket.Id], cancellationToken).ConfigureAwait(false);
+        var reply = await EvalAsync(StoreScripts.WaitCancel, [keys.Queue, keys.States, keys.Leases, keys.Finished], [ticket.Id], cancellationToken).ConfigureAwait(false);
         switch (reply[0].AsInt64())
         {
             case 1:
@@ -63,6 +63,7 @@ public sealed partial class RedisSlotEngine
                 }
 
                 await _redis.Main.Database.HashSetAsync(keys.States, ticket.Id, "x").ConfigureAwait(false);
+                await _redis.Main.Database.HashSetAsync(keys.Finished, ticket.Id, Options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds()).ConfigureAwait(false);
                 return true;
             default:
                 return false;
@@ -108,6 +109,11 @@ public sealed partial class RedisSlotEngine
             if (TryParseTicket(member.ToString(), out var ticket) && await GetWishAsync(ticket, cancellationToken).ConfigureAwait(false) is { } view)
             {
                 views.Add(view);
+            }
+            else
+            {
+                // Purged (PurgeWishesAsync removes the ticket too; this catches a purge whose second step did not run).
+                await _redis.Main.Database.SetRemoveAsync(PatientWishesKey(patient), member).ConfigureAwait(false);
             }
         }
 
@@ -200,9 +206,7 @@ public sealed partial class RedisSlotEngine
         var tried = new List<RedisArgument>();
         for (var attempt = 0; attempt < WaitTriesPerPass && maxLength > 0; attempt++)
         {
-            var args = new List<RedisArgument> { day, maxLength, WaitLeaseMs, WaitScan };
-            args.AddRange(tried);
-            var leased = await EvalAsync(StoreScripts.WaitLease, [keys.Queue, keys.Records, keys.States, keys.Leases], [.. args], CancellationToken.None).ConfigureAwait(false);
+            var leased = await LeaseNextAsync(keys, day, maxLength, tried).ConfigureAwait(false);
             if (leased.IsNull)
             {
                 return;
@@ -246,6 +250,28 @@ public sealed partial class RedisSlotEngine
                     tried.Add(id);
                     break;
             }
+        }
+    }
+
+    /// <summary>
+    /// Leases the next waiting wish that matches (wait_lease.lua), walking the scope's queue in batches of
+    /// <see cref="WaitScan"/> with a cursor (the last score looked at), so a wish behind any number of wishes that do
+    /// not match is found: one round trip per batch. Null when no wish matches.
+    /// </summary>
+    private async ValueTask<RedisReply> LeaseNextAsync(WaitKeySet keys, int day, int maxLength, List<RedisArgument> tried)
+    {
+        RedisArgument cursor = "-inf";
+        while (true)
+        {
+            var args = new List<RedisArgument>(5 + tried.Count) { day, maxLength, WaitLeaseMs, WaitScan, cursor };
+            args.AddRange(tried);
+            var leased = await EvalAsync(StoreScripts.WaitLease, [keys.Queue, keys.Records, keys.States, keys.Leases], [.. args], CancellationToken.None).ConfigureAwait(false);
+            if (leased.IsNull || leased[0].AsInt64() != 0)
+            {
+                return leased;
+            }
+
+            cursor = leased[1].AsString()!;
         }
     }
 
@@ -317,8 +343,11 @@ public sealed partial class RedisSlotEngine
         var tag = _keys.Prefix + "{w:" + (scope.Clinic is { } clinic
             ? "c:" + clinic.Value.ToString(CultureInfo.InvariantCulture)
             : "b:" + scope.City.Value.ToString(CultureInfo.InvariantCulture) + ":" + scope.Branch.Value.ToString(CultureInfo.InvariantCulture)) + "}";
-        return new WaitKeySet(tag + ":q", tag + ":h", tag + ":s", tag + ":n", tag + ":l", tag + ":r", tag + ":p", tag + ":k");
+        return WaitKeysOfTag(tag);
     }
+
+    private static WaitKeySet WaitKeysOfTag(string tag) =>
+        new(tag + ":q", tag + ":h", tag + ":s", tag + ":n", tag + ":l", tag + ":r", tag + ":p", tag + ":k", tag + ":f");
 
     private string PatientWishesKey(PatientKey patient) => _keys.ActiveKey(patient) + ":w";
 
@@ -383,5 +412,5 @@ public sealed partial class RedisSlotEngine
             expiry == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(expiry));
     }
 
-    private sealed record WaitKeySet(RedisKey Queue, RedisKey Records, RedisKey States, RedisKey Last, RedisKey Leases, RedisKey Refusals, RedisKey Pending, RedisKey Lock);
+    private sealed record WaitKeySet(RedisKey Queue, RedisKey Records, RedisKey States, RedisKey Last, RedisKey Leases, RedisKey Refusals, RedisKey Pending, RedisKey Lock, RedisKey Finished);
 }

@@ -38,12 +38,13 @@ internal static class StoreScripts
     public static readonly RedisScript WaitView = Load("wait_view");
     public static readonly RedisScript WaitEnter = Load("wait_enter");
     public static readonly RedisScript WaitNext = Load("wait_next");
+    public static readonly RedisScript WaitPurge = Load("wait_purge");
     public static readonly RedisScript MoveBegin = Load("move_begin");
     public static readonly RedisScript MoveSettle = Load("move_settle");
     public static readonly RedisScript MoveTarget = Load("move_target");
     public static readonly RedisScript MoveEntries = Load("move_entries");
 
-    public static IEnumerable<RedisScript> All => [Publish, PublishMany, Versions, Checkpoint, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, Admit, QuotaRelease, Burn, Rebuild, CallTake, CallGive, Outcome, BarSet, BarLift, WaitRegister, WaitLease, WaitSettle, WaitCancel, WaitView, WaitEnter, WaitNext, MoveBegin, MoveSettle, MoveTarget, MoveEntries];
+    public static IEnumerable<RedisScript> All => [Publish, PublishMany, Versions, Checkpoint, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, Admit, QuotaRelease, Burn, Rebuild, CallTake, CallGive, Outcome, BarSet, BarLift, WaitRegister, WaitLease, WaitSettle, WaitCancel, WaitView, WaitEnter, WaitNext, WaitPurge, MoveBegin, MoveSettle, MoveTarget, MoveEntries];
 
     private static RedisScript Load(string name) => new(Read("lib") + "\n" + Read(name));
 

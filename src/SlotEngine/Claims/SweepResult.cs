@@ -20,6 +20,9 @@ public sealed class SweepResult
     /// <summary>Bookings that awaited approval (<see cref="SlotEngineOptions.Approval"/>) past their deadline; each reservation's <see cref="Reservation.HoldExpiresAt"/> is that deadline.</summary>
     public IReadOnlyList<Reservation> UnapprovedReleased { get; }
 
+    /// <summary>How many waitlist wishes the sweep purged (<see cref="ISlotEngine.PurgeWishesAsync"/>; the sweep purges at most once a minute).</summary>
+    public int WishesPurged { get; init; }
+
     /// <summary>Every claim the sweep released: the expired holds, then the unapproved bookings.</summary>
     public IReadOnlyList<Reservation> All => UnapprovedReleased.Count == 0 ? ExpiredHolds : [.. ExpiredHolds, .. UnapprovedReleased];
 }

@@ -70,3 +70,30 @@ internal sealed partial class Calendar
         return found;
     }
 }
+
+internal sealed partial class Calendar
+{
+    /// <summary>
+    /// The free seats from <paramref name="fromSlot"/> on that <paramref name="reserved"/> keeps for its pool (the top
+    /// seats of every reserved slot; the caller checks the release instant). A lock-free snapshot, as every query:
+    /// each seat is read once, as <see cref="ReadSeat"/> reads it (an expired hold reads free).
+    /// </summary>
+    public int CountReservedFree(int fromSlot, ReservedCapacity reserved, long nowTicks)
+    {
+        var every = reserved.EveryNthSlot;
+        var lowest = Capacity - Math.Min(reserved.Seats, Capacity);
+        var free = 0;
+        for (var slot = (Math.Max(0, fromSlot) + every - 1) / every * every; slot < SlotCount; slot += every)
+        {
+            for (var seat = lowest; seat < Capacity; seat++)
+            {
+                if (ReadSeat(seat, slot, nowTicks).Status == SlotStatus.Free)
+                {
+                    free++;
+                }
+            }
+        }
+
+        return free;
+    }
+}

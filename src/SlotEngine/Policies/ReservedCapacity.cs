@@ -13,11 +13,14 @@ namespace SlotEngine;
 /// claim); when the reservation leaves it no seat at all (capacity 1, or every seat reserved), it answers
 /// <see cref="ClaimStatus.ReservedForPool"/>. A claim carrying the pool tries the seats from the top down, so it takes
 /// reserved seats before unreserved ones. After the release every claim tries the seats from the bottom up as usual.</para>
+/// <para>The engine-wide reservation is <see cref="SlotEngineOptions.Reserved"/>; a day may carry its own
+/// (<see cref="DayTemplate.Reserved"/>, given at publish), which replaces it for that day. Equal reservations (same
+/// pool, seats, slots and release) are interchangeable.</para>
 /// <para>The host vouches for the pool, as for <see cref="ClaimRequest.PatientAttributes"/> (for example, it sets the
 /// pool on claims its family doctors make, <see cref="Actor.FamilyDoctor"/>). Both engines apply the same seats and
 /// release instant; SlotEngine.Redis compares the release instant with Redis <c>TIME</c> inside the claim script.</para>
 /// </remarks>
-public sealed class ReservedCapacity
+public sealed class ReservedCapacity : IEquatable<ReservedCapacity>
 {
     /// <summary>Nothing reserved.</summary>
     public static ReservedCapacity None { get; } = new();
@@ -102,4 +105,20 @@ public sealed class ReservedCapacity
     /// <param name="zone">The engine's zone.</param>
     /// <returns>The instant.</returns>
     public long ReleaseUtcTicks(DateOnly day, TimeZoneInfo zone) => DayLayout.LocalMidnightUtcTicks(day, zone) - ReleaseBefore.Ticks;
+
+    /// <inheritdoc />
+    public bool Equals(ReservedCapacity? other) =>
+        other is not null && (ReferenceEquals(this, other) ||
+        (string.Equals(Pool, other.Pool, StringComparison.Ordinal) && Seats == other.Seats && EveryNthSlot == other.EveryNthSlot && ReleaseBefore == other.ReleaseBefore));
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => Equals(obj as ReservedCapacity);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Pool, Seats, EveryNthSlot, ReleaseBefore);
+
+    /// <inheritdoc />
+    public override string ToString() => IsEnabled
+        ? $"{Seats} seat(s) of every {EveryNthSlot}th slot for '{Pool}' until {ReleaseBefore} before the day"
+        : "nothing reserved";
 }

@@ -60,7 +60,7 @@ public sealed class CalendarSnapshot
     /// <returns>When the slot starts.</returns>
     public DateTimeOffset StartOf(int slot) => _starts[slot];
 
-    /// <summary>How many seats of a slot are free.</summary>
+    /// <summary>How many seats of a slot are free for anyone (seats kept for a pool, <see cref="SeatView.ReservedFor"/>, are not counted).</summary>
     /// <param name="slot">The slot index.</param>
     /// <returns>The free seat count ("remaining uses").</returns>
     public int FreeSeats(int slot)
@@ -68,7 +68,8 @@ public sealed class CalendarSnapshot
         var free = 0;
         for (var seat = 0; seat < Capacity; seat++)
         {
-            if (this[slot, seat].Status == SlotStatus.Free)
+            var view = this[slot, seat];
+            if (view.Status == SlotStatus.Free && view.ReservedFor is null)
             {
                 free++;
             }
@@ -77,7 +78,25 @@ public sealed class CalendarSnapshot
         return free;
     }
 
-    /// <summary>All free seats of the calendar.</summary>
+    /// <summary>How many seats of a slot are free for a pool's claims only (<see cref="SeatView.ReservedFor"/> set).</summary>
+    /// <param name="slot">The slot index.</param>
+    /// <returns>The free reserved seat count.</returns>
+    public int ReservedFreeSeats(int slot)
+    {
+        var free = 0;
+        for (var seat = 0; seat < Capacity; seat++)
+        {
+            var view = this[slot, seat];
+            if (view.Status == SlotStatus.Free && view.ReservedFor is not null)
+            {
+                free++;
+            }
+        }
+
+        return free;
+    }
+
+    /// <summary>All free seats of the calendar that anyone may claim (not those kept for a pool).</summary>
     public int FreeSeatCount
     {
         get
@@ -85,7 +104,25 @@ public sealed class CalendarSnapshot
             var free = 0;
             foreach (var s in _seats)
             {
-                if (s.Status == SlotStatus.Free)
+                if (s.Status == SlotStatus.Free && s.ReservedFor is null)
+                {
+                    free++;
+                }
+            }
+
+            return free;
+        }
+    }
+
+    /// <summary>All free seats of the calendar kept for a pool until the day's reservation is released.</summary>
+    public int ReservedFreeSeatCount
+    {
+        get
+        {
+            var free = 0;
+            foreach (var s in _seats)
+            {
+                if (s.Status == SlotStatus.Free && s.ReservedFor is not null)
                 {
                     free++;
                 }

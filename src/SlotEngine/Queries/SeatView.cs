@@ -13,4 +13,11 @@ public readonly record struct SeatView(SlotStatus Status, PatientKey Owner, long
     /// this tells it from a plain hold. False for plain holds, bookings and free or closed seats.
     /// </summary>
     public bool AwaitsApproval { get; init; }
+
+    /// <summary>
+    /// The pool this seat is kept for (<see cref="ReservedCapacity.Pool"/>) when the day's reservation covers it and is
+    /// not yet released; null otherwise. Set whatever the seat's <see cref="Status"/>: a free seat with a pool is free
+    /// for that pool's claims only (<see cref="CalendarSnapshot.FreeSeats"/> does not count it).
+    /// </summary>
+    public string? ReservedFor { get; init; }
 }

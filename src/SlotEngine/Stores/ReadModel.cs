@@ -30,6 +30,9 @@ public sealed class ReadModel
     /// <summary>Creates an empty read model.</summary>
     /// <param name="options">The engine options (zone, rules, quotas, patient key secret); validated here. <see langword="null"/> for the defaults.</param>
     /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
+    /// <remarks>A read model applies each day's reservation from the day's template only (<see cref="DayTemplate.Reserved"/>),
+    /// never the options' <see cref="SlotEngineOptions.Reserved"/>: a store resolves the reservation in force when it
+    /// opens a day, stores it with the day and lays the day in with that template, so every node shows the same seats.</remarks>
     public ReadModel(SlotEngineOptions? options = null) => Engine = new InMemorySlotEngine(options, forReadModel: true);
 
     /// <summary>The engine that holds the calendars and answers queries (<see cref="InMemorySlotEngine.GetCalendar"/>,

@@ -5,7 +5,7 @@ namespace SlotEngine;
 /// capacity (how many patients one slot takes). Slot indexes run from 0 across the sessions in
 /// order: with 10-minute slots, 08:00–12:00 and 13:00–17:00, slot 0 is 08:00, slot 23 is 11:50 and
 /// slot 24 is 13:00. A claim of several slots never crosses from one session into the next.
-/// Immutable and thread-safe; equal templates (same sessions, length, capacity) are interchangeable.
+/// Immutable and thread-safe; equal templates (same sessions, length, capacity, reservation) are interchangeable.
 /// </summary>
 public sealed class DayTemplate : IEquatable<DayTemplate>
 {
@@ -171,10 +171,26 @@ public sealed class DayTemplate : IEquatable<DayTemplate>
     /// <returns>Its end slot.</returns>
     public int EndSlotOfSession(int session) => _sessionFirstSlot[session + 1];
 
+    /// <summary>
+    /// The day's own reserved capacity (issue 12), which replaces the engine-wide <see cref="SlotEngineOptions.Reserved"/>
+    /// for the days published with this template; <see cref="ReservedCapacity.None"/> reserves nothing on them.
+    /// </summary>
+    /// <value>The default is null: the engine-wide reservation applies.</value>
+    /// <remarks>SlotEngine.Redis stores the reservation in force (this one, or the publishing node's engine-wide one)
+    /// with the day when it opens it, and the claim script judges the day's seats from that stored copy: every node
+    /// applies the same reservation whatever its own options.</remarks>
+    public ReservedCapacity? Reserved { get; init; }
+
+    /// <summary>This template with another reservation (see <see cref="Reserved"/>).</summary>
+    /// <param name="reserved">The day's own reservation; null for the engine-wide one.</param>
+    /// <returns>A template equal to this one but for the reservation (this one when it is the same).</returns>
+    public DayTemplate WithReserved(ReservedCapacity? reserved) =>
+        Equals(Reserved, reserved) ? this : new DayTemplate(_sessions, SlotLength, Capacity) { Reserved = reserved };
+
     /// <inheritdoc />
     public bool Equals(DayTemplate? other) =>
         other is not null && (ReferenceEquals(this, other) ||
-        (SlotLength == other.SlotLength && Capacity == other.Capacity && _sessions.AsSpan().SequenceEqual(other._sessions)));
+        (SlotLength == other.SlotLength && Capacity == other.Capacity && _sessions.AsSpan().SequenceEqual(other._sessions) && Equals(Reserved, other.Reserved)));
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => Equals(obj as DayTemplate);
@@ -190,10 +206,12 @@ public sealed class DayTemplate : IEquatable<DayTemplate>
             hash.Add(s);
         }
 
+        hash.Add(Reserved);
         return hash.ToHashCode();
     }
 
     /// <inheritdoc />
     public override string ToString() =>
-        string.Join(", ", _sessions) + $" in {SlotLength.TotalMinutes:0}-minute slots" + (Capacity > 1 ? $", {Capacity} per slot" : string.Empty);
+        string.Join(", ", _sessions) + $" in {SlotLength.TotalMinutes:0}-minute slots" + (Capacity > 1 ? $", {Capacity} per slot" : string.Empty)
+        + (Reserved is { } reserved ? $", {reserved}" : string.Empty);
 }

@@ -57,6 +57,30 @@ public sealed class WaitlistPolicy
     public bool IsEnabled { get; }
 
     /// <summary>
+    /// How long a finished wish stays readable before it is purged: a cancelled wish from its cancellation, an offered
+    /// one from its offer's expiry (by then it was accepted or it lapsed). A wish whose date range has passed is purged
+    /// whatever its state. Purges run with <see cref="ISlotEngine.PurgeWishesAsync"/> and, at most once a minute, with
+    /// the sweep; a purged wish reads as unknown (null).
+    /// </summary>
+    /// <value>The default is one day. From zero to 30 days.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is out of range.</exception>
+    public TimeSpan FinishedRetention
+    {
+        get => _finishedRetention;
+        init
+        {
+            if (value < TimeSpan.Zero || value > TimeSpan.FromDays(30))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "The retention of finished wishes must be from zero to 30 days.");
+            }
+
+            _finishedRetention = value;
+        }
+    }
+
+    private readonly TimeSpan _finishedRetention = TimeSpan.FromDays(1);
+
+    /// <summary>
     /// Called on the thread that made an offer, right after it is made, so the host can notify the citizen. It must
     /// return quickly and not throw (an exception is caught and dropped). <see langword="null"/>: nobody is told;
     /// the host reads offers with <see cref="ISlotEngine.GetWishesAsync"/>.
