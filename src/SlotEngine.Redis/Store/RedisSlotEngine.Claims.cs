@@ -56,6 +56,7 @@ public sealed partial class RedisSlotEngine
         var link = request.IsHold ? _redis.Main : _redis.NextDurable();
         var outcome = ClaimStatus.Taken;
         string? callPlace = null; // the call counter holding a place for this claim, given back unless the claim happened
+        Admission? admission = null; // its rented arguments go back when the claim is done
         bool KeepCallPlace()
         {
             callPlace = null; // unknown outcome: the place stays taken (conservative, as quota entries)
@@ -68,7 +69,7 @@ public sealed partial class RedisSlotEngine
             // claim script (with the call's limit: one round trip for all); in a cluster by admit.lua on the patient's
             // shard first, under a lease the claim script checks (the call's counter is on a third shard: its own round trip).
             var cluster = _keys.Cluster;
-            var admission = AdmissionOf(request, calendar, digest, withCall: !cluster);
+            admission = AdmissionOf(request, calendar, digest, withCall: !cluster);
             if (cluster && _readModel.Rules.CountsAgainstCall(request))
             {
                 callPlace = await TakeCallPlaceAsync(request.CallId!, cancellationToken).ConfigureAwait(false);
@@ -94,11 +95,21 @@ public sealed partial class RedisSlotEngine
                     lease = admitted;
                 }
 
+                // An own write (its feed echo waits for the reply), awaited here rather than in OwnWriteAsync: one async layer
+                // (and one state machine box) less per claim. A failure ends the write; success ends it below, always.
                 var inScript = cluster ? null : admission;
-                var reply = await OwnWriteAsync(
-                    request.Calendar,
-                    (Engine: this, link, request, calendar, keys, digest, lease, inScript, cancellationToken),
-                    static s => s.Engine.RunClaimScriptAsync(s.link, s.request, s.calendar, s.keys, s.digest, s.lease, s.inScript, s.cancellationToken)).ConfigureAwait(false);
+                _feed.BeginOwnWrite(request.Calendar);
+                RedisReply reply;
+                try
+                {
+                    reply = await RunClaimScriptAsync(link, request, calendar, keys, digest, lease, inScript, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    _feed.EndOwnWrite(request.Calendar, 0, null);
+                    throw;
+                }
+
                 inScript?.RateCounted(); // a later round of this claim is not another attempt
                 var answer = ClaimScriptReply.Parse(reply);
                 if (answer.Claimed)
@@ -198,6 +209,7 @@ public sealed partial class RedisSlotEngine
         }
         finally
         {
+            admission?.Return();
             if (callPlace is not null && outcome != ClaimStatus.Succeeded)
             {
                 await GiveCallPlaceBackAsync(callPlace).ConfigureAwait(false);
@@ -278,58 +290,79 @@ public sealed partial class RedisSlotEngine
         var holdMs = request.HoldFor is { } ttl ? Math.Max(1, (long)Math.Ceiling(ttl.TotalMilliseconds)) : 0;
         var (approvalNeededBefore, approvalDeadline) = request.HoldFor is null ? _readModel.Rules.ApprovalOf(calendar.Day) : (0, 0);
         var rush = RushClaimArgs(request, calendar);
+        var audit = _readModel.Rules.Audit;
         RedisKey[] scriptKeys;
+        var rentedKeys = admission is not null || request.IdempotencyKey is not null;
         var admitAt = 0;
-        if (admission is null)
+        if (!rentedKeys)
         {
-            // Without an idempotency key the calendar's own KEYS, made once (AuditedKeys); with one, the record's key after them.
-            scriptKeys = request.IdempotencyKey is not { } key
-                ? AuditedKeys(keys)
-                : _readModel.Rules.Audit
-                    ? [keys.Meta, keys.Free, keys.Claims, keys.Nonces, keys.IdempotencyPrefix + key, keys.Audit]
-                    : [keys.Meta, keys.Free, keys.Claims, keys.Nonces, keys.IdempotencyPrefix + key];
+            scriptKeys = AuditedKeys(keys); // the calendar's own KEYS, made once
         }
         else
         {
-            // The admission's keys after the calendar's (and the record's), the audit stream last.
-            scriptKeys = request.IdempotencyKey is { } key
-                ? [keys.Meta, keys.Free, keys.Claims, keys.Nonces, keys.IdempotencyPrefix + key]
-                : CalendarKeys(keys);
-            admitAt = scriptKeys.Length + 1; // Lua counts from 1
-            scriptKeys = _readModel.Rules.Audit ? [.. scriptKeys, .. admission.Keys, keys.Audit] : [.. scriptKeys, .. admission.Keys];
+            // The calendar's keys, the record's key when keyed, the admission's keys, the audit stream last: one rented array.
+            var calendarKeys = request.IdempotencyKey is null ? 4 : 5;
+            scriptKeys = ScriptArguments.RentKeys(calendarKeys + (admission?.KeyCount ?? 0) + (audit ? 1 : 0));
+            scriptKeys[0] = keys.Meta;
+            scriptKeys[1] = keys.Free;
+            scriptKeys[2] = keys.Claims;
+            scriptKeys[3] = keys.Nonces;
+            if (request.IdempotencyKey is { } key)
+            {
+                scriptKeys[4] = keys.IdempotencyPrefix + key;
+            }
+
+            if (admission is not null)
+            {
+                admitAt = calendarKeys + 1; // Lua counts from 1
+                admission.CopyKeysTo(scriptKeys.AsSpan(calendarKeys));
+            }
+
+            if (audit)
+            {
+                scriptKeys[^1] = keys.Audit;
+            }
         }
 
-        var args = FeedArgs(
-            keys,
+        // ARGV: the feed's three, these 20, and with an admission ARGV[24] the first admission key, ARGV[25] where the
+        // admission's arguments start (ARGV[26]), then those: one rented array of the exact length, nothing copied after.
+        const int Fixed = 23;
+        var args = ScriptArguments.Rent(admission is null ? Fixed : Fixed + 2 + admission.ArgCount);
+        FeedHead(args, keys);
+        ReadOnlySpan<RedisArgument> claimArgs =
+        [ // ARGV[4] to ARGV[23]
             request.Slots.First,
             request.Slots.Length,
-            Hex(request.Patient),
+            admission is null ? Hex(request.Patient) : admission.PatientHex,
             holdMs,
             UnixMs.FromTicks(calendar.Layout.StartUtcTicks(request.Slots.First)),
             UnixMs.FromTicks(open),
             UnixMs.FromTicks(close),
-            admission is null ? lease.Nonce : admission.TakesEntries ? admission.Nonce : string.Empty,
+            admission is null ? lease.Nonce : admission.TakesEntries ? admission.NonceValue : string.Empty,
             lease.DeadlineMs,
             digest,
             _retentionMs,
             Stores.ReadModel.MaxToken,
-            _readModel.Rules.Audit ? "1" : "0",
+            audit ? "1" : "0",
             (int)request.Actor,
             (int)request.Channel,
             approvalNeededBefore == 0 ? 0 : UnixMs.FromTicks(approvalNeededBefore),
             approvalDeadline == 0 ? 0 : UnixMs.FromTicks(approvalDeadline),
             rush.OpensMs,
             rush.SeatMode,
-            rush.ReleaseMs);
+            rush.ReleaseMs,
+        ];
+        claimArgs.CopyTo(args.AsSpan(3));
         if (admission is not null)
         {
-            // ARGV[24] the first admission key, ARGV[25] the first admission argument (after these two).
-            var fixedArgs = args;
-            args = [.. fixedArgs, admitAt, fixedArgs.Length + 3, .. admission.Args];
-            ScriptArguments.Return(fixedArgs); // never sent: back to the pool at once
+            args[Fixed] = admitAt;
+            args[Fixed + 1] = Fixed + 3;
+            admission.CopyArgsTo(args.AsSpan(Fixed + 2));
         }
 
-        return _redis.EvalShaAsync(link, StoreScripts.Claim, scriptKeys, args, giveBack: true, cancellationToken);
+        return rentedKeys
+            ? _redis.EvalShaRentedAsync(link, StoreScripts.Claim, scriptKeys, args, cancellationToken)
+            : _redis.EvalShaAsync(link, StoreScripts.Claim, scriptKeys, args, giveBack: true, cancellationToken);
     }
 
     /// <summary>

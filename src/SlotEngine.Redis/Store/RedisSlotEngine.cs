@@ -346,10 +346,16 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
     private RedisArgument[] FeedArgs(CalendarKeySet keys, params ReadOnlySpan<RedisArgument> rest)
     {
         var args = ScriptArguments.Rent(3 + rest.Length);
+        FeedHead(args, keys);
+        rest.CopyTo(args.AsSpan(3));
+        return args;
+    }
+
+    /// <summary>The first three ARGV of a script that publishes to the change feed (<see cref="FeedArgs"/>).</summary>
+    private void FeedHead(Span<RedisArgument> args, CalendarKeySet keys)
+    {
         args[0] = keys.Feed;
         args[1] = _keys.Cluster ? "1" : "0";
         args[2] = keys.Reference;
-        rest.CopyTo(args.AsSpan(3));
-        return args;
     }
 }

@@ -14,11 +14,16 @@ internal sealed class StoreKeys
     private readonly System.Collections.Concurrent.ConcurrentDictionary<CalendarKey, CalendarKeySet> _sets = new();
     private bool _cluster;
 
+    /// <summary>The quota key's suffix per day (<c>:q:&lt;yyyymmdd&gt;</c>): a few days are claimed at a time.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<DateOnly, string> _quotaSuffixes = new();
+    private readonly byte[] _prefixBytes;
+
     public StoreKeys(string prefix, bool cluster)
     {
         Prefix = prefix;
         Cluster = cluster;
         GlobalFeed = prefix + "feed";
+        _prefixBytes = System.Text.Encoding.UTF8.GetBytes(prefix);
     }
 
     public string Prefix { get; }
@@ -99,6 +104,35 @@ internal sealed class StoreKeys
     /// <summary>A patient's admission rate instant (<see cref="AdmissionRate"/>, microseconds), on the same hash tag as <see cref="ActiveKey"/>.</summary>
     public string RateKey(PatientKey patient) => string.Create(CultureInfo.InvariantCulture, $"{Prefix}{{a:{patient.Value:x16}}}:r");
 
+    /// <summary>
+    /// A claim's patient-side names in one small byte array: <c>&lt;prefix&gt;{a:&lt;patient hex&gt;}</c> (the <see cref="ActiveKey"/>),
+    /// the other keys on that tag as <see cref="StackExchange.Redis.RedisKey"/>s made of it and a constant suffix (StackExchange.Redis
+    /// writes such a key as its two parts one after the other and hashes it whole: no copy), and the patient's hex as a slice
+    /// of it; with <paramref name="nonce"/>, a fresh random nonce (32 hex digits, as <c>Guid.ToString("N")</c>) in a second one.
+    /// Four strings and a nonce string per claim before.
+    /// </summary>
+    public PatientNames NamesOf(PatientKey patient, bool nonce)
+    {
+        var tag = new byte[_prefixBytes.Length + 20]; // "{a:" + 16 hex + "}"
+        _prefixBytes.CopyTo(tag, 0);
+        var at = _prefixBytes.Length;
+        "{a:"u8.CopyTo(tag.AsSpan(at));
+        patient.Value.TryFormat(tag.AsSpan(at + 3, 16), out _, "x16", CultureInfo.InvariantCulture);
+        tag[^1] = (byte)'}';
+        byte[]? fresh = null;
+        if (nonce)
+        {
+            fresh = new byte[32];
+            Guid.NewGuid().TryFormat(fresh, out _, "N");
+        }
+
+        return new PatientNames(tag, at + 3, fresh);
+    }
+
+    /// <summary><see cref="QuotaKey"/>'s part after the patient's tag, made once per day.</summary>
+    public string QuotaSuffix(DateOnly day) =>
+        _quotaSuffixes.GetOrAdd(day, static d => string.Create(CultureInfo.InvariantCulture, $":q:{d:yyyyMMdd}"));
+
     /// <summary>A call-centre call's claim count (<see cref="ClaimRequest.CallId"/>, which has no braces).</summary>
     public string CallKey(string callId) => Prefix + "{k:" + callId + "}";
 
@@ -113,4 +147,28 @@ internal sealed record CalendarKeySet(string Reference, string Meta, string Free
 
     /// <summary>The same KEYS and the audit stream last (scripts that append to it), made once; never changed by anyone.</summary>
     public StackExchange.Redis.RedisKey[] AuditedScriptKeys { get; } = [Meta, Free, Claims, Nonces, Audit];
+}
+
+/// <summary>
+/// A claim's patient-side names over one byte array (<see cref="StoreKeys.NamesOf"/>): the keys on the patient's tag, its hex, and
+/// the claim's nonce. Key names equal <see cref="StoreKeys.ActiveKey"/>, <see cref="StoreKeys.BarKey"/>, <see cref="StoreKeys.RateKey"/>
+/// and <see cref="StoreKeys.QuotaKey"/> (tested).
+/// </summary>
+internal readonly struct PatientNames(byte[] tag, int hexAt, byte[]? nonce)
+{
+    /// <summary><c>&lt;prefix&gt;{a:&lt;hex&gt;}</c>: the active-appointment entries.</summary>
+    public StackExchange.Redis.RedisKey Active => tag;
+
+    public StackExchange.Redis.RedisKey Bar => ((StackExchange.Redis.RedisKey)":b").Prepend(tag);
+
+    public StackExchange.Redis.RedisKey Rate => ((StackExchange.Redis.RedisKey)":r").Prepend(tag);
+
+    /// <summary>The day's quota entries, <paramref name="suffix"/> from <see cref="StoreKeys.QuotaSuffix"/>.</summary>
+    public StackExchange.Redis.RedisKey Quota(string suffix) => ((StackExchange.Redis.RedisKey)suffix).Prepend(tag);
+
+    /// <summary>The patient's 16 hex digits, as the scripts store them.</summary>
+    public StackExchange.Redis.RedisValue Hex => tag.AsMemory(hexAt, 16);
+
+    /// <summary>The fresh nonce's 32 hex digits (null when none was made).</summary>
+    public StackExchange.Redis.RedisValue Nonce => nonce;
 }
