@@ -236,6 +236,7 @@ public sealed partial class RedisSlotEngine
         RemoveAsync(reservation, actor, AuditAction.Cancel, cancellationToken);
 
     // holdsOnly: a booking is refused (as too late), so only a hold is released (the waitlist's cancel of an offer).
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ClaimResult> RemoveAsync(Reservation reservation, CancelActor actor, AuditAction action, CancellationToken cancellationToken, bool holdsOnly = false)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -249,13 +250,21 @@ public sealed partial class RedisSlotEngine
             ? string.Empty
             : UnixMs.FromTicks(_readModel.Rules.CancelDeadlineUtcTicks(calendar.Layout.StartUtcTicks(reservation.Slots.First)));
         var keys = _keys.For(reservation.Calendar);
-        var reply = await OwnWriteAsync(
-            reservation.Calendar,
-            _redis.Main,
-            StoreScripts.Release,
-            AuditedKeys(keys),
-            FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, cutoff, Hex(reservation.Patient), (int)action, actor == CancelActor.Administrator ? (int)Actor.Administrator : (int)Actor.Patient),
-            cancellationToken).ConfigureAwait(false);
+        var args = FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, cutoff, Hex(reservation.Patient), (int)action, actor == CancelActor.Administrator ? (int)Actor.Administrator : (int)Actor.Patient);
+
+        // An own write awaited here (not through OwnWriteAsync: one async layer less); a failure ends it, success below.
+        _feed.BeginOwnWrite(reservation.Calendar);
+        RedisReply reply;
+        try
+        {
+            reply = await _redis.EvalShaAsync(_redis.Main, StoreScripts.Release, AuditedKeys(keys), args, giveBack: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _feed.EndOwnWrite(reservation.Calendar, 0, null);
+            throw;
+        }
+
         var answer = ChangeScriptReply.Parse(reply);
         EndOwnWrite(reservation.Calendar, answer.Version, new FeedDelta(FeedOp.Release, reservation.Seat, reservation.Slots.First, 0, reservation.Token, default, 0));
         switch (answer.Status)

@@ -69,6 +69,9 @@ internal sealed class StoreKeys
 
     public CalendarKeySet For(CalendarKey key) => _sets.GetOrAdd(key, static (k, keys) => keys.Build(k), this);
 
+    /// <summary>As <see cref="For"/>, without keeping a set it had to make (a pass over every calendar held: sweeps, checks).</summary>
+    public CalendarKeySet ForOnce(CalendarKey key) => _sets.TryGetValue(key, out var set) ? set : Build(key);
+
     /// <summary>A calendar's key names. <c>publish_many.lua</c> makes the same names from the prefix and the reference (keep both in step).</summary>
     private CalendarKeySet Build(CalendarKey key)
     {
