@@ -204,7 +204,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         }
     }
 
-    private void OnFeedMessage(ReadOnlyMemory<byte> message)
+    internal void OnFeedMessage(ReadOnlyMemory<byte> message)
     {
         Span<char> text = stackalloc char[Math.Min(message.Length, 256)];
         var length = System.Text.Encoding.UTF8.GetChars(message.Span[..text.Length], text);
