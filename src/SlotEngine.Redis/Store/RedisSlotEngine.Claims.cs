@@ -21,10 +21,81 @@ public sealed partial class RedisSlotEngine
     /// did not happen. A connection lost or a timeout leaves the outcome unknown: the entries stay (they resolve
     /// against the calendar later), the exception is thrown, and a retry with the same idempotency key is safe.
     /// </remarks>
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ClaimResult> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken = default)
+    public ValueTask<ClaimResult> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
+
+        // The commonest claim (no idempotency key, one server, nothing to wait for) takes a lean path: same script, same
+        // answers, but an async state machine of a fraction of the size (its box is most of a claim's own garbage).
+        return request.IdempotencyKey is null && !_keys.Cluster && (request.IsHold || _options.WaitForReplicas == 0)
+            ? ClaimPlainAsync(request, cancellationToken)
+            : ClaimAnyAsync(request, cancellationToken);
+    }
+
+    /// <summary>
+    /// A claim without an idempotency key on a standalone server that waits for no replica: one script judges the patient's
+    /// rules and claims (<see cref="ClaimAnyAsync"/> does the same for these, with more state).
+    /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ClaimResult> ClaimPlainAsync(ClaimRequest request, CancellationToken cancellationToken)
+    {
+        await EnsureLocalAsync(request.Calendar).ConfigureAwait(false);
+        var calendar = _readModel.ValidateClaim(request);
+        var admission = AdmissionOf(request, calendar, string.Empty, withCall: true);
+        try
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                // An own write: a failure ends it here, every answer below.
+                _feed.BeginOwnWrite(request.Calendar);
+                RedisReply reply;
+                try
+                {
+                    var link = request.IsHold ? _redis.Main : _redis.NextDurable();
+                    reply = await RunClaimScriptAsync(link, request, calendar, _keys.For(request.Calendar), string.Empty, QuotaLease.None, admission, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    _feed.EndOwnWrite(request.Calendar, 0, null);
+                    throw;
+                }
+
+                admission?.RateCounted(); // a later round of this claim is not another attempt
+                var answer = ClaimScriptReply.Parse(reply);
+                if (answer.Status == ClaimScriptStatus.Ok)
+                {
+                    var reservation = new Reservation(request.Calendar, request.Slots, answer.Seat, answer.Token, request.Patient, answer.HoldExpiryMs == 0 ? null : UnixMs.ToDateTimeOffset(answer.HoldExpiryMs));
+                    EndOwnWrite(request.Calendar, answer.Version, new FeedDelta(FeedOp.Claim, reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, answer.HoldExpiryMs));
+                    CountLapsed(answer.Lapsed);
+                    return ClaimResult.Success(reservation);
+                }
+
+                EndOwnWrite(request.Calendar, 0, default);
+                if (answer.Status == ClaimScriptStatus.Full && admission is not null && attempt < MaxQuotaRounds - 1)
+                {
+                    var dead = await FindDeadEntriesAsync(reply, cancellationToken).ConfigureAwait(false);
+                    if (dead.Count == 0)
+                    {
+                        return ClaimResult.Failed(FullRefusal(reply));
+                    }
+
+                    admission.SetDead(dead);
+                    continue;
+                }
+
+                return ClaimResult.Failed(Refusal(request, answer.Status, reply));
+            }
+        }
+        finally
+        {
+            admission?.Return();
+        }
+    }
+
+    /// <summary>Every claim (see <see cref="ClaimAsync"/>'s remarks); <see cref="ClaimPlainAsync"/> takes the commonest.</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ClaimResult> ClaimAnyAsync(ClaimRequest request, CancellationToken cancellationToken)
+    {
         await EnsureLocalAsync(request.Calendar).ConfigureAwait(false);
         var calendar = _readModel.ValidateClaim(request);
         var keys = _keys.For(request.Calendar);
@@ -162,39 +233,10 @@ public sealed partial class RedisSlotEngine
 
                         inScript.SetDead(dead);
                         continue;
-                    case ClaimScriptStatus.Full:
-                        return ClaimResult.Failed(outcome = FullRefusal(reply));
-                    case ClaimScriptStatus.RateLimited:
-                        return ClaimResult.Failed(outcome = ClaimStatus.RateLimited);
-                    case ClaimScriptStatus.Barred:
-                        return ClaimResult.Failed(outcome = ClaimStatus.Barred);
-                    case ClaimScriptStatus.CallLimit:
-                        return ClaimResult.Failed(outcome = ClaimStatus.CallLimitReached);
                     case ClaimScriptStatus.Lease when attempt < MaxLeaseRetries:
                         continue;
-                    case ClaimScriptStatus.Lease:
-                        return ClaimResult.Failed(outcome = ClaimStatus.QuotaExceeded);
-                    case ClaimScriptStatus.Window:
-                        return ClaimResult.Failed(outcome = ClaimStatus.OutsideBookingWindow);
-                    case ClaimScriptStatus.Past:
-                        return ClaimResult.Failed(outcome = ClaimStatus.InPast);
-                    case ClaimScriptStatus.Closed:
-                        return ClaimResult.Failed(outcome = ClaimStatus.Closed);
-                    case ClaimScriptStatus.Taken:
-                        return ClaimResult.Failed(outcome = ClaimStatus.Taken);
-                    case ClaimScriptStatus.NotYetOpen:
-                        return ClaimResult.Failed(outcome = ClaimStatus.NotYetOpen);
-                    case ClaimScriptStatus.ReservedForPool:
-                        return ClaimResult.Failed(outcome = ClaimStatus.ReservedForPool);
-                    case ClaimScriptStatus.Reused:
-                        throw Reused(request);
-                    case ClaimScriptStatus.Tokens:
-                        throw new SlotEngineArgumentException(SlotEngineError.TokensExhausted, $"{request.Calendar} has issued all {Stores.ReadModel.MaxToken} fencing tokens it can; withdraw and publish the day again.");
-                    case ClaimScriptStatus.Gone:
-                        _readModel.Remove(request.Calendar);
-                        throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{request.Calendar} is not published.", "calendar");
                     default:
-                        throw new SlotEngineRedisException($"The claim script answered '{reply}'.");
+                        return ClaimResult.Failed(outcome = Refusal(request, answer.Status, reply));
                 }
             }
         }
@@ -220,6 +262,48 @@ public sealed partial class RedisSlotEngine
                 // Only successful claims are remembered (as in memory): a failed one leaves the key free.
                 await ForgetOwnerAsync(request.IdempotencyKey!).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// Why the claim script refused (any answer but a claim, after the retries the caller makes), or throws for the answers
+    /// that are errors: one mapping for both claim paths.
+    /// </summary>
+    private ClaimStatus Refusal(in ClaimRequest request, ClaimScriptStatus status, RedisReply reply)
+    {
+        switch (status)
+        {
+            case ClaimScriptStatus.Full:
+                return FullRefusal(reply);
+            case ClaimScriptStatus.RateLimited:
+                return ClaimStatus.RateLimited;
+            case ClaimScriptStatus.Barred:
+                return ClaimStatus.Barred;
+            case ClaimScriptStatus.CallLimit:
+                return ClaimStatus.CallLimitReached;
+            case ClaimScriptStatus.Lease:
+                return ClaimStatus.QuotaExceeded;
+            case ClaimScriptStatus.Window:
+                return ClaimStatus.OutsideBookingWindow;
+            case ClaimScriptStatus.Past:
+                return ClaimStatus.InPast;
+            case ClaimScriptStatus.Closed:
+                return ClaimStatus.Closed;
+            case ClaimScriptStatus.Taken:
+                return ClaimStatus.Taken;
+            case ClaimScriptStatus.NotYetOpen:
+                return ClaimStatus.NotYetOpen;
+            case ClaimScriptStatus.ReservedForPool:
+                return ClaimStatus.ReservedForPool;
+            case ClaimScriptStatus.Reused:
+                throw Reused(request);
+            case ClaimScriptStatus.Tokens:
+                throw new SlotEngineArgumentException(SlotEngineError.TokensExhausted, $"{request.Calendar} has issued all {Stores.ReadModel.MaxToken} fencing tokens it can; withdraw and publish the day again.");
+            case ClaimScriptStatus.Gone:
+                _readModel.Remove(request.Calendar);
+                throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{request.Calendar} is not published.", "calendar");
+            default:
+                throw new SlotEngineRedisException($"The claim script answered '{reply}'.");
         }
     }
 
