@@ -426,12 +426,12 @@ public sealed partial class RedisSlotEngine
         [ // ARGV[4] to ARGV[23]
             request.Slots.First,
             request.Slots.Length,
-            admission is null ? Hex(request.Patient) : admission.PatientHex,
+            admission is null ? (RedisArgument)Hex(request.Patient) : admission.PatientHex, // typed: a string ?: would decode the bytes
             holdMs,
             UnixMs.FromTicks(calendar.Layout.StartUtcTicks(request.Slots.First)),
             UnixMs.FromTicks(open),
             UnixMs.FromTicks(close),
-            admission is null ? lease.Nonce : admission.TakesEntries ? admission.NonceValue : string.Empty,
+            admission is null ? (RedisArgument)lease.Nonce : admission.TakesEntries ? admission.NonceValue : (RedisArgument)string.Empty,
             lease.DeadlineMs,
             digest,
             _retentionMs,
