@@ -243,10 +243,10 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     /// primary before it (replication is one ordered stream): for a retry that found its earlier result, or a
     /// confirm of what was booked already, where the script itself wrote nothing.
     /// </summary>
-    public async ValueTask TouchAsync(Link link, string routingKey, CancellationToken cancellationToken)
+    public async ValueTask TouchAsync(Link link, RedisKey routingKey, CancellationToken cancellationToken)
     {
         var started = Instruments?.StartRoundTrip() ?? 0;
-        await WithCancellation(link.Database.ExecuteAsync("SET", [(RedisKey)(routingKey + ":sync"), "1", "PX", 60_000]), cancellationToken).ConfigureAwait(false);
+        await WithCancellation(link.Database.ExecuteAsync("SET", [routingKey.Append(":sync"), "1", "PX", 60_000]), cancellationToken).ConfigureAwait(false);
         Instruments?.RecordRoundTrip("SET", started, ServerOf(link, routingKey, started));
     }
 
@@ -255,9 +255,9 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     /// slot: blocks that connection (and only it) until the writes sent on it reached that many replicas.
     /// </summary>
     /// <returns>How many replicas acknowledged.</returns>
-    public async ValueTask<int> WaitForReplicasAsync(Link link, string routingKey, int replicas, long timeoutMs, CancellationToken cancellationToken)
+    public async ValueTask<int> WaitForReplicasAsync(Link link, RedisKey routingKey, int replicas, long timeoutMs, CancellationToken cancellationToken)
     {
-        var server = link.Multiplexer.GetServer((RedisKey)routingKey);
+        var server = link.Multiplexer.GetServer(routingKey);
         var started = Instruments?.StartRoundTrip() ?? 0;
         var reply = await WithCancellation(server.ExecuteAsync("WAIT", [replicas, timeoutMs], CommandFlags.DemandMaster), cancellationToken).ConfigureAwait(false);
         Instruments?.RecordRoundTrip("WAIT", started, server.EndPoint);

@@ -159,7 +159,7 @@ public sealed partial class RedisSlotEngine
         // The rate's key only when it is judged (else the bar's, on the same tag and never touched), so that the call's stays fifth.
         var args = ScriptArguments.Rent(13 + (2 * quotas.Count));
         args[0] = nonce is null ? names.Nonce : (RedisArgument)nonce; // not `??`: that would make the fresh nonce a string
-        args[1] = _keys.For(request.Calendar).Reference;
+        args[1] = _keys.For(request.Calendar).ReferenceValue;
         args[2] = (long)Math.Ceiling(_options.QuotaLease.TotalMilliseconds);
         args[3] = (long)Math.Ceiling(_options.ClockSkewAllowance.TotalMilliseconds);
         args[4] = bars ? calendar.Branch.Value : string.Empty;

@@ -497,7 +497,7 @@ public sealed partial class RedisSlotEngine
     private static RedisKey[] SettleKeys(CalendarKeySet keys, string intentKey) =>
         [keys.Meta, keys.Free, keys.Claims, keys.Nonces, intentKey, TagOf(keys) + ":v"];
 
-    private static string TagOf(CalendarKeySet keys) => keys.Meta[..^2]; // "<prefix>{p:<ref>}" + ":m"
+    private static string TagOf(CalendarKeySet keys) => keys.Tag; // "<prefix>{p:<ref>}"
 
     /// <summary>A quota rule's scope as the entries name it (<c>p:</c>, <c>c:</c> or <c>f:</c> and the id), made once per scope.</summary>
     private static string ScopeText(QuotaScope scope, ReadModelCalendar calendar) => ScopeTexts.GetOrAdd(

@@ -356,6 +356,6 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
     {
         args[0] = keys.Feed;
         args[1] = _keys.Cluster ? "1" : "0";
-        args[2] = keys.Reference;
+        args[2] = keys.ReferenceValue;
     }
 }

@@ -72,20 +72,25 @@ internal sealed class StoreKeys
     /// <summary>As <see cref="For"/>, without keeping a set it had to make (a pass over every calendar held: sweeps, checks).</summary>
     public CalendarKeySet ForOnce(CalendarKey key) => _sets.TryGetValue(key, out var set) ? set : Build(key);
 
-    /// <summary>A calendar's key names. <c>publish_many.lua</c> makes the same names from the prefix and the reference (keep both in step).</summary>
+    /// <summary>
+    /// A calendar's key names. <c>publish_many.lua</c> makes the same names from the prefix and the reference (keep both in step).
+    /// One byte array (the tag) per calendar: the keys are <see cref="StackExchange.Redis.RedisKey"/>s of it and a constant suffix,
+    /// the reference a slice of it (a nationwide booking mostly claims on a calendar nobody on this node claimed before: seven
+    /// strings and two arrays per such booking before).
+    /// </summary>
     private CalendarKeySet Build(CalendarKey key)
     {
-        var reference = CalendarRef(key);
-        var tag = Prefix + "{p:" + reference + "}";
-        return new CalendarKeySet(
-            reference,
-            tag + ":m",
-            tag + ":f",
-            tag + ":c",
-            tag + ":n",
-            tag + ":i:",
-            tag + ":a",
-            Cluster ? tag + ":feed" : GlobalFeed);
+        Span<byte> reference = stackalloc byte[24];
+        key.Provider.Value.TryFormat(reference, out var length, default, CultureInfo.InvariantCulture);
+        reference[length++] = (byte)':';
+        key.Day.TryFormat(reference[length..], out var dayLength, "yyyyMMdd", CultureInfo.InvariantCulture);
+        length += dayLength;
+        var tag = new byte[_prefixBytes.Length + 3 + length + 1]; // "<prefix>{p:<ref>}"
+        _prefixBytes.CopyTo(tag, 0);
+        "{p:"u8.CopyTo(tag.AsSpan(_prefixBytes.Length));
+        reference[..length].CopyTo(tag.AsSpan(_prefixBytes.Length + 3));
+        tag[^1] = (byte)'}';
+        return new CalendarKeySet(tag, _prefixBytes.Length + 3, length, Cluster ? System.Text.Encoding.UTF8.GetString(tag) + ":feed" : GlobalFeed);
     }
 
     /// <summary>The channel a calendar's changes are published on: its own shard channel in a cluster, the global one otherwise.</summary>
@@ -142,14 +147,48 @@ internal sealed class StoreKeys
     public string IdempotencyOwnerKey(string idempotencyKey) => Prefix + "{i:" + idempotencyKey + "}";
 }
 
-/// <summary>One calendar's keys (see <c>Scripts/lib.lua</c> for what each holds).</summary>
-internal sealed record CalendarKeySet(string Reference, string Meta, string Free, string Claims, string Nonces, string IdempotencyPrefix, string Audit, string Feed)
+/// <summary>
+/// One calendar's keys (see <c>Scripts/lib.lua</c> for what each holds), over the calendar's tag <c>&lt;prefix&gt;{p:&lt;ref&gt;}</c>
+/// as bytes: each key is the tag and a constant suffix (StackExchange.Redis writes the two parts one after the other and hashes
+/// the whole: no copy, no string). Immutable once made; the KEYS arrays are made on first use (two threads may both make one:
+/// equal contents, never changed, either is kept).
+/// </summary>
+internal sealed class CalendarKeySet(byte[] tag, int referenceAt, int referenceLength, string feed)
 {
+    private StackExchange.Redis.RedisKey[]? _scriptKeys;
+    private StackExchange.Redis.RedisKey[]? _auditedScriptKeys;
+    private string? _reference;
+
+    /// <summary><c>&lt;provider&gt;:&lt;yyyymmdd&gt;</c> as text (made once, on first use).</summary>
+    public string Reference => _reference ??= System.Text.Encoding.UTF8.GetString(tag, referenceAt, referenceLength);
+
+    /// <summary>The same as a script argument: a slice of the tag, no string.</summary>
+    public StackExchange.Redis.RedisValue ReferenceValue => tag.AsMemory(referenceAt, referenceLength);
+
+    /// <summary><c>&lt;prefix&gt;{p:&lt;ref&gt;}</c> as text (made on each use: for rare paths).</summary>
+    public string Tag => System.Text.Encoding.UTF8.GetString(tag);
+
+    public StackExchange.Redis.RedisKey Meta => ((StackExchange.Redis.RedisKey)":m").Prepend(tag);
+
+    public StackExchange.Redis.RedisKey Free => ((StackExchange.Redis.RedisKey)":f").Prepend(tag);
+
+    public StackExchange.Redis.RedisKey Claims => ((StackExchange.Redis.RedisKey)":c").Prepend(tag);
+
+    public StackExchange.Redis.RedisKey Nonces => ((StackExchange.Redis.RedisKey)":n").Prepend(tag);
+
+    public StackExchange.Redis.RedisKey Audit => ((StackExchange.Redis.RedisKey)":a").Prepend(tag);
+
+    /// <summary>The idempotency records' prefix, <c>&lt;tag&gt;:i:</c> (made on each use: keyed requests only).</summary>
+    public string IdempotencyPrefix => Tag + ":i:";
+
+    /// <summary>The channel its changes are published on (the global one on a standalone server).</summary>
+    public string Feed { get; } = feed;
+
     /// <summary>KEYS of most scripts (meta, free, claims, nonces), made once; never changed by anyone.</summary>
-    public StackExchange.Redis.RedisKey[] ScriptKeys { get; } = [Meta, Free, Claims, Nonces];
+    public StackExchange.Redis.RedisKey[] ScriptKeys => _scriptKeys ??= [Meta, Free, Claims, Nonces];
 
     /// <summary>The same KEYS and the audit stream last (scripts that append to it), made once; never changed by anyone.</summary>
-    public StackExchange.Redis.RedisKey[] AuditedScriptKeys { get; } = [Meta, Free, Claims, Nonces, Audit];
+    public StackExchange.Redis.RedisKey[] AuditedScriptKeys => _auditedScriptKeys ??= [Meta, Free, Claims, Nonces, Audit];
 }
 
 /// <summary>

@@ -16,7 +16,15 @@ public sealed class StoreKeyNameTests
         Assert.Equal("se:{a:00abcdef01234567}:b", keys.BarKey(Patient));
         var set = keys.For(new CalendarKey(new ProviderId(7), Day));
         Assert.Equal("7:20260304", set.Reference);
-        Assert.Equal("se:{p:7:20260304}:m", set.Meta);
+        Assert.Equal("se:{p:7:20260304}:m", (string?)set.Meta);
+        Assert.Equal("se:{p:7:20260304}:f", (string?)set.Free);
+        Assert.Equal("se:{p:7:20260304}:c", (string?)set.Claims);
+        Assert.Equal("se:{p:7:20260304}:n", (string?)set.Nonces);
+        Assert.Equal("se:{p:7:20260304}:a", (string?)set.Audit);
+        Assert.Equal("se:{p:7:20260304}:i:", set.IdempotencyPrefix);
+        Assert.Equal("7:20260304", (string?)set.ReferenceValue);
+        Assert.Equal("se:feed", set.Feed);
+        Assert.Equal("se:{p:7:20260304}:feed", new StoreKeys("se:", cluster: true).For(new CalendarKey(new ProviderId(7), Day)).Feed);
         Assert.True(StoreKeys.TryParseCalendarRef(set.Reference, out var parsed));
         Assert.Equal(new CalendarKey(new ProviderId(7), Day), parsed);
     }
