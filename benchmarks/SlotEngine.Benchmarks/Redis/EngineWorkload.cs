@@ -124,7 +124,7 @@ internal sealed class EngineWorkload : IAsyncDisposable
             N(UnixMs.FromTicks(layout.StartUtcTicks(slot))), N(UnixMs.FromTicks(open)), N(UnixMs.FromTicks(close)),
             string.Empty, "0", digest, N((long)TimeSpan.FromHours(24).TotalMilliseconds), N(SlotEngine.Stores.ReadModel.MaxToken),
         ];
-        return ([keys.Meta, keys.Free, keys.Claims, keys.Nonces], args);
+        return ([(string)keys.Meta!, (string)keys.Free!, (string)keys.Claims!, (string)keys.Nonces!], args);
     }
 
     public ValueTask DisposeAsync() => Engine.DisposeAsync();

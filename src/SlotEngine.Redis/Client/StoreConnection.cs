@@ -200,6 +200,13 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     public ValueTask<RedisReply> EvalShaAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, bool giveBack, CancellationToken cancellationToken) =>
         EvalCoreAsync(link, script, keys, args, giveBack, cancellationToken);
 
+    /// <summary>
+    /// As <see cref="EvalShaAsync(Link, RedisScript, RedisKey[], RedisValue[], bool, CancellationToken)"/> with <c>giveBack</c>, and
+    /// <paramref name="keys"/> (rented with <see cref="ScriptArguments.RentKeys"/>) given back too once the call has completed.
+    /// </summary>
+    public ValueTask<RedisReply> EvalShaRentedAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken) =>
+        EvalCoreAsync(link, script, keys, args, giveBack: true, cancellationToken, giveBackKeys: true);
+
     /// <inheritdoc cref="EvalShaAsync(Link, RedisScript, RedisKey[], RedisValue[], CancellationToken)"/>
     public ValueTask<RedisReply> EvalShaAsync(RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken = default) =>
         EvalCoreAsync(Main, script, keys, args, giveBack: false, cancellationToken);
@@ -236,10 +243,10 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     /// primary before it (replication is one ordered stream): for a retry that found its earlier result, or a
     /// confirm of what was booked already, where the script itself wrote nothing.
     /// </summary>
-    public async ValueTask TouchAsync(Link link, string routingKey, CancellationToken cancellationToken)
+    public async ValueTask TouchAsync(Link link, RedisKey routingKey, CancellationToken cancellationToken)
     {
         var started = Instruments?.StartRoundTrip() ?? 0;
-        await WithCancellation(link.Database.ExecuteAsync("SET", [(RedisKey)(routingKey + ":sync"), "1", "PX", 60_000]), cancellationToken).ConfigureAwait(false);
+        await WithCancellation(link.Database.ExecuteAsync("SET", [routingKey.Append(":sync"), "1", "PX", 60_000]), cancellationToken).ConfigureAwait(false);
         Instruments?.RecordRoundTrip("SET", started, ServerOf(link, routingKey, started));
     }
 
@@ -248,9 +255,9 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     /// slot: blocks that connection (and only it) until the writes sent on it reached that many replicas.
     /// </summary>
     /// <returns>How many replicas acknowledged.</returns>
-    public async ValueTask<int> WaitForReplicasAsync(Link link, string routingKey, int replicas, long timeoutMs, CancellationToken cancellationToken)
+    public async ValueTask<int> WaitForReplicasAsync(Link link, RedisKey routingKey, int replicas, long timeoutMs, CancellationToken cancellationToken)
     {
-        var server = link.Multiplexer.GetServer((RedisKey)routingKey);
+        var server = link.Multiplexer.GetServer(routingKey);
         var started = Instruments?.StartRoundTrip() ?? 0;
         var reply = await WithCancellation(server.ExecuteAsync("WAIT", [replicas, timeoutMs], CommandFlags.DemandMaster), cancellationToken).ConfigureAwait(false);
         Instruments?.RecordRoundTrip("WAIT", started, server.EndPoint);
@@ -350,7 +357,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     private static bool IsNoScript(RedisServerException e) => e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal);
 
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<RedisReply> EvalCoreAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, bool giveBack, CancellationToken cancellationToken)
+    private async ValueTask<RedisReply> EvalCoreAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, bool giveBack, CancellationToken cancellationToken, bool giveBackKeys = false)
     {
         var started = Instruments?.StartRoundTrip() ?? 0;
         RedisResult result;
@@ -382,6 +389,11 @@ internal sealed partial class StoreConnection : IAsyncDisposable
             // Completed: the client wrote the arguments and read the reply, and never reads them again. (A failure above
             // skips this: the call may still be queued in the client.)
             ScriptArguments.Return(args);
+        }
+
+        if (giveBackKeys)
+        {
+            ScriptArguments.ReturnKeys(keys);
         }
 
         return new RedisReply(result);

@@ -33,57 +33,67 @@ public sealed partial class RedisSlotEngine
     public ValueTask<ClaimResult> ApproveAsync(Reservation reservation, CancellationToken cancellationToken = default) =>
         ConfirmOrApproveAsync(reservation, approve: true, cancellationToken);
 
+    /// <summary>Sweep scripts in flight at once.</summary>
+    private const int SweepWindow = 1024;
+
     /// <inheritdoc />
     /// <remarks>Sweeps the calendars this node holds (by Redis's clock). Quota and idempotency records need no sweep: they carry Redis TTLs.</remarks>
     public async ValueTask<SweepResult> SweepAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var sweeps = new List<(CalendarKey Key, Task<RedisReply> Reply)>();
-        foreach (var key in _readModel.Keys())
-        {
-            var keys = _keys.For(key);
-            _feed.BeginOwnWrite(key);
-            sweeps.Add((key, EvalAsync(StoreScripts.Sweep, AuditedKeys(keys), FeedArgs(keys, _options.AuditStreamMaxLength), cancellationToken).AsTask()));
-        }
-
-        // Each hold freed is a release of its own version in the feed (a delta: no node reloads). The last one is laid in
-        // from the reply when this node holds the version before it; otherwise the echoes lay them all in.
         var expired = new List<Reservation>();
         var unapproved = new List<Reservation>();
         Exception? failure = null;
-        foreach (var (key, task) in sweeps)
+
+        // 1,024 calendars in flight at a time: a nation's 2.25 M at once had timed out on the client. Key names are made
+        // without keeping them (ForOnce): a sweep must not hold a key set for every calendar of the country.
+        var sweeps = new List<(CalendarKey Key, Task<RedisReply> Reply)>(SweepWindow);
+        foreach (var window in _readModel.Keys().Chunk(SweepWindow))
         {
-            RedisReply reply;
-            try
+            sweeps.Clear();
+            foreach (var key in window)
             {
-                reply = await task.ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is RedisException or TimeoutException or OperationCanceledException)
-            {
-                _feed.EndOwnWrite(key, 0, null);
-                failure ??= e;
-                continue;
+                var keys = _keys.ForOnce(key);
+                _feed.BeginOwnWrite(key);
+                sweeps.Add((key, EvalAsync(StoreScripts.Sweep, AuditedKeys(keys), FeedArgs(keys, _options.AuditStreamMaxLength), cancellationToken).AsTask()));
             }
 
-            if (reply.Count <= 1)
+            // Each hold freed is a release of its own version in the feed (a delta: no node reloads). The last one is laid in
+            // from the reply when this node holds the version before it; otherwise the echoes lay them all in.
+            foreach (var (key, task) in sweeps)
             {
-                _feed.EndOwnWrite(key, 0, null);
-                continue;
+                RedisReply reply;
+                try
+                {
+                    reply = await task.ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is RedisException or TimeoutException or OperationCanceledException)
+                {
+                    _feed.EndOwnWrite(key, 0, null);
+                    failure ??= e;
+                    continue;
+                }
+
+                if (reply.Count <= 1)
+                {
+                    _feed.EndOwnWrite(key, 0, null);
+                    continue;
+                }
+
+                var to = reply[0].AsInt64();
+                var last = default(Reservation);
+                for (var i = 1; i < reply.Count; i++)
+                {
+                    var text = reply[i].AsString()!;
+
+                    // sweep.lua appends "|u" to the description of an unapproved booking (lapse in lib.lua).
+                    var lapsed = text.EndsWith("|u", StringComparison.Ordinal);
+                    last = StoredClaim.ParseRemoved(key, lapsed ? text[..^2] : text, out _);
+                    (lapsed ? unapproved : expired).Add(last);
+                }
+
+                _feed.EndOwnWrite(key, to, () => _readModel.ApplyRelease(key, to - 1, to, last.Seat, last.Slots.First, last.Token));
             }
-
-            var to = reply[0].AsInt64();
-            var last = default(Reservation);
-            for (var i = 1; i < reply.Count; i++)
-            {
-                var text = reply[i].AsString()!;
-
-                // sweep.lua appends "|u" to the description of an unapproved booking (lapse in lib.lua).
-                var lapsed = text.EndsWith("|u", StringComparison.Ordinal);
-                last = StoredClaim.ParseRemoved(key, lapsed ? text[..^2] : text, out _);
-                (lapsed ? unapproved : expired).Add(last);
-            }
-
-            _feed.EndOwnWrite(key, to, () => _readModel.ApplyRelease(key, to - 1, to, last.Seat, last.Slots.First, last.Token));
         }
 
         if (failure is not null)
@@ -99,6 +109,7 @@ public sealed partial class RedisSlotEngine
         return result;
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ClaimResult> ConfirmOrApproveAsync(Reservation reservation, bool approve, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -111,21 +122,29 @@ public sealed partial class RedisSlotEngine
         var (neededBefore, deadline) = approve ? (0, 0) : _readModel.Rules.ApprovalOf(calendar.Day);
         var keys = _keys.For(reservation.Calendar);
         var link = _redis.NextDurable();
-        var reply = await OwnWriteAsync(
-            reservation.Calendar,
-            link,
-            StoreScripts.Confirm,
-            AuditedKeys(keys),
-            FeedArgs(
-                keys,
-                reservation.Seat,
-                reservation.Slots.First,
-                reservation.Token,
-                Hex(reservation.Patient),
-                approve ? "1" : "0",
-                deadline == 0 ? 0 : UnixMs.FromTicks(deadline),
-                neededBefore == 0 ? 0 : UnixMs.FromTicks(neededBefore)),
-            cancellationToken).ConfigureAwait(false);
+        var args = FeedArgs(
+            keys,
+            reservation.Seat,
+            reservation.Slots.First,
+            reservation.Token,
+            Hex(reservation.Patient),
+            approve ? "1" : "0",
+            deadline == 0 ? 0 : UnixMs.FromTicks(deadline),
+            neededBefore == 0 ? 0 : UnixMs.FromTicks(neededBefore));
+
+        // An own write awaited here (not through OwnWriteAsync: one async layer less); a failure ends it, success below.
+        _feed.BeginOwnWrite(reservation.Calendar);
+        RedisReply reply;
+        try
+        {
+            reply = await _redis.EvalShaAsync(link, StoreScripts.Confirm, AuditedKeys(keys), args, giveBack: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _feed.EndOwnWrite(reservation.Calendar, 0, null);
+            throw;
+        }
+
         if (reply.Count > 2 && reply[0].AsString() == "unapproved")
         {
             // Still (or now) an unapproved booking: a hold expiring at its deadline. When the version moved, the script's bump

@@ -21,10 +21,81 @@ public sealed partial class RedisSlotEngine
     /// did not happen. A connection lost or a timeout leaves the outcome unknown: the entries stay (they resolve
     /// against the calendar later), the exception is thrown, and a retry with the same idempotency key is safe.
     /// </remarks>
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ClaimResult> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken = default)
+    public ValueTask<ClaimResult> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
+
+        // The commonest claim (no idempotency key, one server, nothing to wait for) takes a lean path: same script, same
+        // answers, but an async state machine of a fraction of the size (its box is most of a claim's own garbage).
+        return request.IdempotencyKey is null && !_keys.Cluster && (request.IsHold || _options.WaitForReplicas == 0)
+            ? ClaimPlainAsync(request, cancellationToken)
+            : ClaimAnyAsync(request, cancellationToken);
+    }
+
+    /// <summary>
+    /// A claim without an idempotency key on a standalone server that waits for no replica: one script judges the patient's
+    /// rules and claims (<see cref="ClaimAnyAsync"/> does the same for these, with more state).
+    /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ClaimResult> ClaimPlainAsync(ClaimRequest request, CancellationToken cancellationToken)
+    {
+        await EnsureLocalAsync(request.Calendar).ConfigureAwait(false);
+        var calendar = _readModel.ValidateClaim(request);
+        var admission = AdmissionOf(request, calendar, string.Empty, withCall: true);
+        try
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                // An own write: a failure ends it here, every answer below.
+                _feed.BeginOwnWrite(request.Calendar);
+                RedisReply reply;
+                try
+                {
+                    var link = request.IsHold ? _redis.Main : _redis.NextDurable();
+                    reply = await RunClaimScriptAsync(link, request, calendar, _keys.For(request.Calendar), string.Empty, QuotaLease.None, admission, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    _feed.EndOwnWrite(request.Calendar, 0, null);
+                    throw;
+                }
+
+                admission?.RateCounted(); // a later round of this claim is not another attempt
+                var answer = ClaimScriptReply.Parse(reply);
+                if (answer.Status == ClaimScriptStatus.Ok)
+                {
+                    var reservation = new Reservation(request.Calendar, request.Slots, answer.Seat, answer.Token, request.Patient, answer.HoldExpiryMs == 0 ? null : UnixMs.ToDateTimeOffset(answer.HoldExpiryMs));
+                    EndOwnWrite(request.Calendar, answer.Version, new FeedDelta(FeedOp.Claim, reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, answer.HoldExpiryMs));
+                    CountLapsed(answer.Lapsed);
+                    return ClaimResult.Success(reservation);
+                }
+
+                EndOwnWrite(request.Calendar, 0, default);
+                if (answer.Status == ClaimScriptStatus.Full && admission is not null && attempt < MaxQuotaRounds - 1)
+                {
+                    var dead = await FindDeadEntriesAsync(reply, cancellationToken).ConfigureAwait(false);
+                    if (dead.Count == 0)
+                    {
+                        return ClaimResult.Failed(FullRefusal(reply));
+                    }
+
+                    admission.SetDead(dead);
+                    continue;
+                }
+
+                return ClaimResult.Failed(Refusal(request, answer.Status, reply));
+            }
+        }
+        finally
+        {
+            admission?.Return();
+        }
+    }
+
+    /// <summary>Every claim (see <see cref="ClaimAsync"/>'s remarks); <see cref="ClaimPlainAsync"/> takes the commonest.</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ClaimResult> ClaimAnyAsync(ClaimRequest request, CancellationToken cancellationToken)
+    {
         await EnsureLocalAsync(request.Calendar).ConfigureAwait(false);
         var calendar = _readModel.ValidateClaim(request);
         var keys = _keys.For(request.Calendar);
@@ -56,6 +127,7 @@ public sealed partial class RedisSlotEngine
         var link = request.IsHold ? _redis.Main : _redis.NextDurable();
         var outcome = ClaimStatus.Taken;
         string? callPlace = null; // the call counter holding a place for this claim, given back unless the claim happened
+        Admission? admission = null; // its rented arguments go back when the claim is done
         bool KeepCallPlace()
         {
             callPlace = null; // unknown outcome: the place stays taken (conservative, as quota entries)
@@ -68,7 +140,7 @@ public sealed partial class RedisSlotEngine
             // claim script (with the call's limit: one round trip for all); in a cluster by admit.lua on the patient's
             // shard first, under a lease the claim script checks (the call's counter is on a third shard: its own round trip).
             var cluster = _keys.Cluster;
-            var admission = AdmissionOf(request, calendar, digest, withCall: !cluster);
+            admission = AdmissionOf(request, calendar, digest, withCall: !cluster);
             if (cluster && _readModel.Rules.CountsAgainstCall(request))
             {
                 callPlace = await TakeCallPlaceAsync(request.CallId!, cancellationToken).ConfigureAwait(false);
@@ -94,11 +166,21 @@ public sealed partial class RedisSlotEngine
                     lease = admitted;
                 }
 
+                // An own write (its feed echo waits for the reply), awaited here rather than in OwnWriteAsync: one async layer
+                // (and one state machine box) less per claim. A failure ends the write; success ends it below, always.
                 var inScript = cluster ? null : admission;
-                var reply = await OwnWriteAsync(
-                    request.Calendar,
-                    (Engine: this, link, request, calendar, keys, digest, lease, inScript, cancellationToken),
-                    static s => s.Engine.RunClaimScriptAsync(s.link, s.request, s.calendar, s.keys, s.digest, s.lease, s.inScript, s.cancellationToken)).ConfigureAwait(false);
+                _feed.BeginOwnWrite(request.Calendar);
+                RedisReply reply;
+                try
+                {
+                    reply = await RunClaimScriptAsync(link, request, calendar, keys, digest, lease, inScript, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    _feed.EndOwnWrite(request.Calendar, 0, null);
+                    throw;
+                }
+
                 inScript?.RateCounted(); // a later round of this claim is not another attempt
                 var answer = ClaimScriptReply.Parse(reply);
                 CountLapsed(answer.Lapsed); // a claim that failed may have released lapsed bookings on the way too
@@ -151,39 +233,10 @@ public sealed partial class RedisSlotEngine
 
                         inScript.SetDead(dead);
                         continue;
-                    case ClaimScriptStatus.Full:
-                        return ClaimResult.Failed(outcome = FullRefusal(reply));
-                    case ClaimScriptStatus.RateLimited:
-                        return ClaimResult.Failed(outcome = ClaimStatus.RateLimited);
-                    case ClaimScriptStatus.Barred:
-                        return ClaimResult.Failed(outcome = ClaimStatus.Barred);
-                    case ClaimScriptStatus.CallLimit:
-                        return ClaimResult.Failed(outcome = ClaimStatus.CallLimitReached);
                     case ClaimScriptStatus.Lease when attempt < MaxLeaseRetries:
                         continue;
-                    case ClaimScriptStatus.Lease:
-                        return ClaimResult.Failed(outcome = ClaimStatus.QuotaExceeded);
-                    case ClaimScriptStatus.Window:
-                        return ClaimResult.Failed(outcome = ClaimStatus.OutsideBookingWindow);
-                    case ClaimScriptStatus.Past:
-                        return ClaimResult.Failed(outcome = ClaimStatus.InPast);
-                    case ClaimScriptStatus.Closed:
-                        return ClaimResult.Failed(outcome = ClaimStatus.Closed);
-                    case ClaimScriptStatus.Taken:
-                        return ClaimResult.Failed(outcome = ClaimStatus.Taken);
-                    case ClaimScriptStatus.NotYetOpen:
-                        return ClaimResult.Failed(outcome = ClaimStatus.NotYetOpen);
-                    case ClaimScriptStatus.ReservedForPool:
-                        return ClaimResult.Failed(outcome = ClaimStatus.ReservedForPool);
-                    case ClaimScriptStatus.Reused:
-                        throw Reused(request);
-                    case ClaimScriptStatus.Tokens:
-                        throw new SlotEngineArgumentException(SlotEngineError.TokensExhausted, $"{request.Calendar} has issued all {Stores.ReadModel.MaxToken} fencing tokens it can; withdraw and publish the day again.");
-                    case ClaimScriptStatus.Gone:
-                        _readModel.Remove(request.Calendar);
-                        throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{request.Calendar} is not published.", "calendar");
                     default:
-                        throw new SlotEngineRedisException($"The claim script answered '{reply}'.");
+                        return ClaimResult.Failed(outcome = Refusal(request, answer.Status, reply));
                 }
             }
         }
@@ -198,6 +251,7 @@ public sealed partial class RedisSlotEngine
         }
         finally
         {
+            admission?.Return();
             if (callPlace is not null && outcome != ClaimStatus.Succeeded)
             {
                 await GiveCallPlaceBackAsync(callPlace).ConfigureAwait(false);
@@ -208,6 +262,48 @@ public sealed partial class RedisSlotEngine
                 // Only successful claims are remembered (as in memory): a failed one leaves the key free.
                 await ForgetOwnerAsync(request.IdempotencyKey!).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// Why the claim script refused (any answer but a claim, after the retries the caller makes), or throws for the answers
+    /// that are errors: one mapping for both claim paths.
+    /// </summary>
+    private ClaimStatus Refusal(in ClaimRequest request, ClaimScriptStatus status, RedisReply reply)
+    {
+        switch (status)
+        {
+            case ClaimScriptStatus.Full:
+                return FullRefusal(reply);
+            case ClaimScriptStatus.RateLimited:
+                return ClaimStatus.RateLimited;
+            case ClaimScriptStatus.Barred:
+                return ClaimStatus.Barred;
+            case ClaimScriptStatus.CallLimit:
+                return ClaimStatus.CallLimitReached;
+            case ClaimScriptStatus.Lease:
+                return ClaimStatus.QuotaExceeded;
+            case ClaimScriptStatus.Window:
+                return ClaimStatus.OutsideBookingWindow;
+            case ClaimScriptStatus.Past:
+                return ClaimStatus.InPast;
+            case ClaimScriptStatus.Closed:
+                return ClaimStatus.Closed;
+            case ClaimScriptStatus.Taken:
+                return ClaimStatus.Taken;
+            case ClaimScriptStatus.NotYetOpen:
+                return ClaimStatus.NotYetOpen;
+            case ClaimScriptStatus.ReservedForPool:
+                return ClaimStatus.ReservedForPool;
+            case ClaimScriptStatus.Reused:
+                throw Reused(request);
+            case ClaimScriptStatus.Tokens:
+                throw new SlotEngineArgumentException(SlotEngineError.TokensExhausted, $"{request.Calendar} has issued all {Stores.ReadModel.MaxToken} fencing tokens it can; withdraw and publish the day again.");
+            case ClaimScriptStatus.Gone:
+                _readModel.Remove(request.Calendar);
+                throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{request.Calendar} is not published.", "calendar");
+            default:
+                throw new SlotEngineRedisException($"The claim script answered '{reply}'.");
         }
     }
 
@@ -224,6 +320,7 @@ public sealed partial class RedisSlotEngine
         RemoveAsync(reservation, actor, AuditAction.Cancel, cancellationToken);
 
     // holdsOnly: a booking is refused (as too late), so only a hold is released (the waitlist's cancel of an offer).
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ClaimResult> RemoveAsync(Reservation reservation, CancelActor actor, AuditAction action, CancellationToken cancellationToken, bool holdsOnly = false)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -237,13 +334,21 @@ public sealed partial class RedisSlotEngine
             ? string.Empty
             : UnixMs.FromTicks(_readModel.Rules.CancelDeadlineUtcTicks(calendar.Layout.StartUtcTicks(reservation.Slots.First)));
         var keys = _keys.For(reservation.Calendar);
-        var reply = await OwnWriteAsync(
-            reservation.Calendar,
-            _redis.Main,
-            StoreScripts.Release,
-            AuditedKeys(keys),
-            FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, cutoff, Hex(reservation.Patient), (int)action, actor == CancelActor.Administrator ? (int)Actor.Administrator : (int)Actor.Patient),
-            cancellationToken).ConfigureAwait(false);
+        var args = FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, cutoff, Hex(reservation.Patient), (int)action, actor == CancelActor.Administrator ? (int)Actor.Administrator : (int)Actor.Patient);
+
+        // An own write awaited here (not through OwnWriteAsync: one async layer less); a failure ends it, success below.
+        _feed.BeginOwnWrite(reservation.Calendar);
+        RedisReply reply;
+        try
+        {
+            reply = await _redis.EvalShaAsync(_redis.Main, StoreScripts.Release, AuditedKeys(keys), args, giveBack: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _feed.EndOwnWrite(reservation.Calendar, 0, null);
+            throw;
+        }
+
         var answer = ChangeScriptReply.Parse(reply);
         EndOwnWrite(reservation.Calendar, answer.Version, new FeedDelta(FeedOp.Release, reservation.Seat, reservation.Slots.First, 0, reservation.Token, default, 0));
         switch (answer.Status)
@@ -278,58 +383,79 @@ public sealed partial class RedisSlotEngine
         var holdMs = request.HoldFor is { } ttl ? Math.Max(1, (long)Math.Ceiling(ttl.TotalMilliseconds)) : 0;
         var (approvalNeededBefore, approvalDeadline) = request.HoldFor is null ? _readModel.Rules.ApprovalOf(calendar.Day) : (0, 0);
         var rush = RushClaimArgs(request);
+        var audit = _readModel.Rules.Audit;
         RedisKey[] scriptKeys;
+        var rentedKeys = admission is not null || request.IdempotencyKey is not null;
         var admitAt = 0;
-        if (admission is null)
+        if (!rentedKeys)
         {
-            // Without an idempotency key the calendar's own KEYS, made once (AuditedKeys); with one, the record's key after them.
-            scriptKeys = request.IdempotencyKey is not { } key
-                ? AuditedKeys(keys)
-                : _readModel.Rules.Audit
-                    ? [keys.Meta, keys.Free, keys.Claims, keys.Nonces, keys.IdempotencyPrefix + key, keys.Audit]
-                    : [keys.Meta, keys.Free, keys.Claims, keys.Nonces, keys.IdempotencyPrefix + key];
+            scriptKeys = AuditedKeys(keys); // the calendar's own KEYS, made once
         }
         else
         {
-            // The admission's keys after the calendar's (and the record's), the audit stream last.
-            scriptKeys = request.IdempotencyKey is { } key
-                ? [keys.Meta, keys.Free, keys.Claims, keys.Nonces, keys.IdempotencyPrefix + key]
-                : CalendarKeys(keys);
-            admitAt = scriptKeys.Length + 1; // Lua counts from 1
-            scriptKeys = _readModel.Rules.Audit ? [.. scriptKeys, .. admission.Keys, keys.Audit] : [.. scriptKeys, .. admission.Keys];
+            // The calendar's keys, the record's key when keyed, the admission's keys, the audit stream last: one rented array.
+            var calendarKeys = request.IdempotencyKey is null ? 4 : 5;
+            scriptKeys = ScriptArguments.RentKeys(calendarKeys + (admission?.KeyCount ?? 0) + (audit ? 1 : 0));
+            scriptKeys[0] = keys.Meta;
+            scriptKeys[1] = keys.Free;
+            scriptKeys[2] = keys.Claims;
+            scriptKeys[3] = keys.Nonces;
+            if (request.IdempotencyKey is { } key)
+            {
+                scriptKeys[4] = keys.IdempotencyPrefix + key;
+            }
+
+            if (admission is not null)
+            {
+                admitAt = calendarKeys + 1; // Lua counts from 1
+                admission.CopyKeysTo(scriptKeys.AsSpan(calendarKeys));
+            }
+
+            if (audit)
+            {
+                scriptKeys[^1] = keys.Audit;
+            }
         }
 
-        var args = FeedArgs(
-            keys,
+        // ARGV: the feed's three, these 20, and with an admission ARGV[24] the first admission key, ARGV[25] where the
+        // admission's arguments start (ARGV[26]), then those: one rented array of the exact length, nothing copied after.
+        const int Fixed = 23;
+        var args = ScriptArguments.Rent(admission is null ? Fixed : Fixed + 2 + admission.ArgCount);
+        FeedHead(args, keys);
+        ReadOnlySpan<RedisArgument> claimArgs =
+        [ // ARGV[4] to ARGV[23]
             request.Slots.First,
             request.Slots.Length,
-            Hex(request.Patient),
+            admission is null ? (RedisArgument)Hex(request.Patient) : admission.PatientHex, // typed: a string ?: would decode the bytes
             holdMs,
             UnixMs.FromTicks(calendar.Layout.StartUtcTicks(request.Slots.First)),
             UnixMs.FromTicks(open),
             UnixMs.FromTicks(close),
-            admission is null ? lease.Nonce : admission.TakesEntries ? admission.Nonce : string.Empty,
+            admission is null ? (RedisArgument)lease.Nonce : admission.TakesEntries ? admission.NonceValue : (RedisArgument)string.Empty,
             lease.DeadlineMs,
             digest,
             _retentionMs,
             Stores.ReadModel.MaxToken,
-            _readModel.Rules.Audit ? "1" : "0",
+            audit ? "1" : "0",
             (int)request.Actor,
             (int)request.Channel,
             approvalNeededBefore == 0 ? 0 : UnixMs.FromTicks(approvalNeededBefore),
             approvalDeadline == 0 ? 0 : UnixMs.FromTicks(approvalDeadline),
             rush.BirthYear,
             rush.Pool,
-            rush.Unused);
+            rush.Unused,
+        ];
+        claimArgs.CopyTo(args.AsSpan(3));
         if (admission is not null)
         {
-            // ARGV[24] the first admission key, ARGV[25] the first admission argument (after these two).
-            var fixedArgs = args;
-            args = [.. fixedArgs, admitAt, fixedArgs.Length + 3, .. admission.Args];
-            ScriptArguments.Return(fixedArgs); // never sent: back to the pool at once
+            args[Fixed] = admitAt;
+            args[Fixed + 1] = Fixed + 3;
+            admission.CopyArgsTo(args.AsSpan(Fixed + 2));
         }
 
-        return _redis.EvalShaAsync(link, StoreScripts.Claim, scriptKeys, args, giveBack: true, cancellationToken);
+        return rentedKeys
+            ? _redis.EvalShaRentedAsync(link, StoreScripts.Claim, scriptKeys, args, cancellationToken)
+            : _redis.EvalShaAsync(link, StoreScripts.Claim, scriptKeys, args, giveBack: true, cancellationToken);
     }
 
     /// <summary>

@@ -24,38 +24,88 @@ internal sealed record QuotaLease(RedisKey ActiveKey, RedisKey QuotaKey, string?
 /// limit is judged in the same script) and the arguments; <see cref="SetDead"/> replaces the tail of entries proven dead
 /// between rounds, <see cref="RateCounted"/> turns the rate off for them.
 /// </summary>
-internal sealed class Admission(RedisKey[] keys, List<RedisArgument> args, string nonce, bool takesEntries)
+/// <remarks>
+/// Made for every claim with rules, so it is copied, never sent: the claim (or <c>admit.lua</c>) copies the keys and the
+/// arguments into its own rented arrays (<see cref="CopyKeysTo"/>, <see cref="CopyArgsTo"/>), so that one array is sent
+/// per call and given back once it completed. The fixed arguments are rented too, and given back by <see cref="Return"/>
+/// when the claim is done (never sent, so any time after the last copy is safe).
+/// </remarks>
+internal sealed class Admission(RedisKey bar, RedisKey active, RedisKey quota, RedisKey rate, RedisKey? call, RedisArgument[] args, RedisArgument nonce, RedisArgument patientHex, bool takesEntries)
 {
-    /// <summary>Where in <see cref="Args"/> the admission rate's interval is (<c>ARGV[a+10]</c>; 0 = no rate).</summary>
+    /// <summary>Where in the arguments the admission rate's interval is (<c>ARGV[a+10]</c>; 0 = no rate).</summary>
     public const int RateAt = 10;
 
-    private readonly int _fixed = args.Count;
+    /// <summary>Where the calendar's reference is (<c>ARGV[a+1]</c>).</summary>
+    private const int CalendarAt = 1;
 
-    public RedisKey[] Keys { get; } = keys;
+    private readonly RedisArgument[] _args = args;
+    private List<(string Mark, string Field, string Value)>? _dead;
+    private string? _nonceText;
 
-    public List<RedisArgument> Args { get; } = args;
+    /// <summary>How many keys <see cref="CopyKeysTo"/> writes: bar, active, quota, rate and (when judged here) the call's counter.</summary>
+    public int KeyCount => call is null ? 4 : 5;
 
-    public string Nonce { get; } = nonce;
+    /// <summary>How many arguments <see cref="CopyArgsTo"/> writes.</summary>
+    public int ArgCount => _args.Length + (3 * (_dead?.Count ?? 0));
+
+    public RedisKey ActiveKey => active;
+
+    public RedisKey QuotaKey => quota;
+
+    /// <summary>The nonce as text (<see cref="NonceValue"/> made a string once; a cluster's lease keeps it).</summary>
+    public string Nonce => _nonceText ??= (string)NonceValue!;
+
+    /// <summary>The nonce as the scripts receive it.</summary>
+    public RedisArgument NonceValue { get; } = nonce;
+
+    /// <summary>The patient's 16 hex digits (a slice of the patient's names: no string of its own).</summary>
+    public RedisArgument PatientHex { get; } = patientHex;
+
+    /// <summary>The calendar's reference (<c>&lt;provider&gt;:&lt;yyyymmdd&gt;</c>) the entries name.</summary>
+    public string CalendarReference => (string)_args[CalendarAt]!;
 
     /// <summary>Whether a rule with entries (the cap, a quota) applies: then the claim records the nonce.</summary>
     public bool TakesEntries { get; } = takesEntries;
+
+    public void CopyKeysTo(Span<RedisKey> destination)
+    {
+        destination[0] = bar;
+        destination[1] = active;
+        destination[2] = quota;
+        destination[3] = rate;
+        if (call is { } counter)
+        {
+            destination[4] = counter;
+        }
+    }
+
+    public void CopyArgsTo(Span<RedisArgument> destination)
+    {
+        _args.CopyTo(destination);
+        if (_dead is null)
+        {
+            return;
+        }
+
+        var at = _args.Length;
+        foreach (var (mark, field, value) in _dead)
+        {
+            destination[at++] = mark;
+            destination[at++] = field;
+            destination[at++] = value;
+        }
+    }
 
     /// <summary>
     /// The script that judged the admission rate has run: a later round of the same claim (after dead entries were found,
     /// or a lease ran out) sends no rate, so that one claim call is one attempt whatever its rounds.
     /// </summary>
-    public void RateCounted() => Args[RateAt] = 0;
+    public void RateCounted() => _args[RateAt] = 0;
 
-    public void SetDead(List<(string Mark, string Field, string Value)> dead)
-    {
-        Args.RemoveRange(_fixed, Args.Count - _fixed);
-        foreach (var (mark, field, value) in dead)
-        {
-            Args.Add(mark);
-            Args.Add(field);
-            Args.Add(value);
-        }
-    }
+    public void SetDead(List<(string Mark, string Field, string Value)>? dead) => _dead = dead is { Count: > 0 } ? dead : null;
+
+    /// <summary>The claim is done with it: the fixed arguments go back to the pool (they were only ever copied).</summary>
+    public void Return() => ScriptArguments.Return(_args);
 }
 
 public sealed partial class RedisSlotEngine
@@ -90,49 +140,58 @@ public sealed partial class RedisSlotEngine
             return null;
         }
 
-        return AdmissionFor(request, calendar, nonce ?? NonceOf(request, digest), bars, cap, call, rate, quotas);
+        // An unkeyed claim's nonce is made random with the patient's names (NamesOf); a keyed one's comes from its key.
+        return AdmissionFor(request, calendar, nonce ?? (request.IdempotencyKey is null ? null : NonceOf(request, digest)), bars, cap, call, rate, quotas);
     }
 
     /// <summary>
-    /// The keys and arguments of <c>admit.lua</c> for what is judged (shared by a claim's and a move's admission).
+    /// The keys and arguments of <c>admit.lua</c> for what is judged (shared by a claim's and a move's admission); a null
+    /// <paramref name="nonce"/> makes a fresh random one.
     /// </summary>
-    private Admission AdmissionFor(in ClaimRequest request, ReadModelCalendar calendar, string nonce, bool bars, int cap, bool call, AdmissionRate rate, IReadOnlyList<QuotaRule> quotas)
+    private Admission AdmissionFor(in ClaimRequest request, ReadModelCalendar calendar, string? nonce, bool bars, int cap, bool call, AdmissionRate rate, IReadOnlyList<QuotaRule> quotas)
     {
         var rules = _readModel.Rules;
-        var bar = _keys.BarKey(request.Patient);
-        var active = _keys.ActiveKey(request.Patient);
-        var quota = _keys.QuotaKey(request.Patient, calendar.Day);
+
+        // The patient's names in one small allocation (a fresh nonce with them unless the caller has one).
+        var names = _keys.NamesOf(request.Patient, nonce: nonce is null);
+        var bar = names.Bar;
 
         // The rate's key only when it is judged (else the bar's, on the same tag and never touched), so that the call's stays fifth.
-        RedisKey rateKey = rate.IsEnabled ? _keys.RateKey(request.Patient) : bar;
-        RedisKey[] keys = call
-            ? [bar, active, quota, rateKey, _keys.CallKey(request.CallId!)]
-            : [bar, active, quota, rateKey];
-        var args = new List<RedisArgument>(13 + (2 * quotas.Count))
-        {
-            nonce,
-            StoreKeys.CalendarRef(request.Calendar),
-            (long)Math.Ceiling(_options.QuotaLease.TotalMilliseconds),
-            (long)Math.Ceiling(_options.ClockSkewAllowance.TotalMilliseconds),
-            bars ? calendar.Branch.Value : string.Empty,
-            cap,
-            // The active entries outlive every claim they can hold: none is later than the booking horizon.
-            cap == 0 ? 0 : UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(Today.AddDays(rules.BookingHorizonDays + 2), Options.TimeZone)),
-            // A day's quota entries: two days after the day.
-            UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(calendar.Day.AddDays(2), Options.TimeZone)),
-            call ? rules.MaxClaimsPerCall : 0,
-            call ? (long)Math.Ceiling(rules.CallRetention.TotalMilliseconds) : 0,
-            rate.IsEnabled ? rate.IntervalMicroseconds : 0, // Admission.RateAt
-            rate.IsEnabled ? rate.BurstMicroseconds : 0,
-            quotas.Count,
-        };
+        var args = ScriptArguments.Rent(13 + (2 * quotas.Count));
+        args[0] = nonce is null ? names.Nonce : (RedisArgument)nonce; // not `??`: that would make the fresh nonce a string
+        args[1] = _keys.For(request.Calendar).ReferenceValue;
+        args[2] = (long)Math.Ceiling(_options.QuotaLease.TotalMilliseconds);
+        args[3] = (long)Math.Ceiling(_options.ClockSkewAllowance.TotalMilliseconds);
+        args[4] = bars ? calendar.Branch.Value : string.Empty;
+        args[5] = cap;
+
+        // The active entries outlive every claim they can hold: none is later than the booking horizon.
+        args[6] = cap == 0 ? 0 : UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(Today.AddDays(rules.BookingHorizonDays + 2), Options.TimeZone));
+
+        // A day's quota entries: two days after the day.
+        args[7] = UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(calendar.Day.AddDays(2), Options.TimeZone));
+        args[8] = call ? rules.MaxClaimsPerCall : 0;
+        args[9] = call ? (long)Math.Ceiling(rules.CallRetention.TotalMilliseconds) : 0;
+        args[Admission.RateAt] = rate.IsEnabled ? rate.IntervalMicroseconds : 0;
+        args[11] = rate.IsEnabled ? rate.BurstMicroseconds : 0;
+        args[12] = quotas.Count;
+        var at = 13;
         foreach (var rule in quotas)
         {
-            args.Add(ScopeText(rule.Scope, calendar));
-            args.Add(rule.MaxPerDay);
+            args[at++] = ScopeText(rule.Scope, calendar);
+            args[at++] = rule.MaxPerDay;
         }
 
-        return new Admission(keys, args, nonce, cap > 0 || quotas.Count > 0);
+        return new Admission(
+            bar,
+            names.Active,
+            names.Quota(_keys.QuotaSuffix(calendar.Day)),
+            rate.IsEnabled ? names.Rate : bar,
+            call ? (RedisKey?)_keys.CallKey(request.CallId!) : null,
+            args,
+            args[0],
+            names.Hex,
+            cap > 0 || quotas.Count > 0);
     }
 
     /// <summary>
@@ -145,11 +204,15 @@ public sealed partial class RedisSlotEngine
     /// <returns>The lease, or null and why the claim is refused.</returns>
     private async ValueTask<(QuotaLease? Lease, ClaimStatus Refusal)> AdmitAsync(Admission admission, CancellationToken cancellationToken)
     {
-        admission.SetDead([]);
+        admission.SetDead(null);
         var refusal = ClaimStatus.QuotaExceeded;
         for (var round = 0; round < MaxQuotaRounds; round++)
         {
-            var reply = await EvalAsync(StoreScripts.Admit, admission.Keys, [.. admission.Args], cancellationToken).ConfigureAwait(false);
+            var keys = ScriptArguments.RentKeys(admission.KeyCount);
+            admission.CopyKeysTo(keys);
+            var args = ScriptArguments.Rent(admission.ArgCount);
+            admission.CopyArgsTo(args);
+            var reply = await _redis.EvalShaRentedAsync(_redis.Main, StoreScripts.Admit, keys, args, cancellationToken).ConfigureAwait(false);
             admission.RateCounted(); // a later round of this claim is not another attempt
             switch (reply[0].AsString())
             {
@@ -162,8 +225,8 @@ public sealed partial class RedisSlotEngine
                         fields[i - 3] = reply[i].AsString()!;
                     }
 
-                    var value = admission.Args[1].ToString() + "|" + admission.Nonce + "|" + deadline.ToString(CultureInfo.InvariantCulture);
-                    return (new QuotaLease(admission.Keys[1], admission.Keys[2], string.IsNullOrEmpty(activeField) ? null : activeField, fields, value, admission.Nonce, deadline), ClaimStatus.Succeeded);
+                    var value = admission.CalendarReference + "|" + admission.Nonce + "|" + deadline.ToString(CultureInfo.InvariantCulture);
+                    return (new QuotaLease(admission.ActiveKey, admission.QuotaKey, string.IsNullOrEmpty(activeField) ? null : activeField, fields, value, admission.Nonce, deadline), ClaimStatus.Succeeded);
                 case "rate":
                     return (null, ClaimStatus.RateLimited);
                 case "barred":

@@ -497,14 +497,20 @@ public sealed partial class RedisSlotEngine
     private static RedisKey[] SettleKeys(CalendarKeySet keys, string intentKey) =>
         [keys.Meta, keys.Free, keys.Claims, keys.Nonces, intentKey, TagOf(keys) + ":v"];
 
-    private static string TagOf(CalendarKeySet keys) => keys.Meta[..^2]; // "<prefix>{p:<ref>}" + ":m"
+    private static string TagOf(CalendarKeySet keys) => keys.Tag; // "<prefix>{p:<ref>}"
 
-    private static string ScopeText(QuotaScope scope, ReadModelCalendar calendar) => scope switch
-    {
-        QuotaScope.Provider => "p:" + calendar.Key.Provider.Value.ToString(CultureInfo.InvariantCulture),
-        QuotaScope.Clinic => "c:" + calendar.Clinic.Value.ToString(CultureInfo.InvariantCulture),
-        _ => "f:" + calendar.Facility.Value.ToString(CultureInfo.InvariantCulture),
-    };
+    /// <summary>A quota rule's scope as the entries name it (<c>p:</c>, <c>c:</c> or <c>f:</c> and the id), made once per scope.</summary>
+    private static string ScopeText(QuotaScope scope, ReadModelCalendar calendar) => ScopeTexts.GetOrAdd(
+        scope switch
+        {
+            QuotaScope.Provider => ('p', calendar.Key.Provider.Value),
+            QuotaScope.Clinic => ('c', calendar.Clinic.Value),
+            _ => ('f', calendar.Facility.Value),
+        },
+        static key => key.Kind + ":" + key.Id.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>The scope texts made so far: bounded by the directory (providers, clinics, facilities).</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(char Kind, int Id), string> ScopeTexts = new();
 
     private static Reservation ResultReservation(ClaimRequest target, string result)
     {

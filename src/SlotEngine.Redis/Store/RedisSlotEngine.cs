@@ -207,7 +207,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
     }
 
     /// <summary>A message on a standalone server's one channel (checkpoint counters at index 0).</summary>
-    private void OnFeedMessage(ReadOnlyMemory<byte> message) => OnFeedMessage(0, message);
+    internal void OnFeedMessage(ReadOnlyMemory<byte> message) => OnFeedMessage(0, message);
 
     /// <summary>A message on a feed channel: <paramref name="channel"/> 0 on a standalone server, the hash slot in a cluster.</summary>
     private void OnFeedMessage(int channel, ReadOnlyMemory<byte> message)
@@ -383,10 +383,16 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
     private RedisArgument[] FeedArgs(CalendarKeySet keys, params ReadOnlySpan<RedisArgument> rest)
     {
         var args = ScriptArguments.Rent(3 + rest.Length);
-        args[0] = keys.Feed;
-        args[1] = _keys.Cluster ? "1" : "0";
-        args[2] = keys.Reference;
+        FeedHead(args, keys);
         rest.CopyTo(args.AsSpan(3));
         return args;
+    }
+
+    /// <summary>The first three ARGV of a script that publishes to the change feed (<see cref="FeedArgs"/>).</summary>
+    private void FeedHead(Span<RedisArgument> args, CalendarKeySet keys)
+    {
+        args[0] = keys.Feed;
+        args[1] = _keys.Cluster ? "1" : "0";
+        args[2] = keys.ReferenceValue;
     }
 }

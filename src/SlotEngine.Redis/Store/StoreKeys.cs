@@ -15,11 +15,16 @@ internal sealed class StoreKeys
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> _slotFeeds = new();
     private bool _cluster;
 
+    /// <summary>The quota key's suffix per day (<c>:q:&lt;yyyymmdd&gt;</c>): a few days are claimed at a time.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<DateOnly, string> _quotaSuffixes = new();
+    private readonly byte[] _prefixBytes;
+
     public StoreKeys(string prefix, bool cluster)
     {
         Prefix = prefix;
         Cluster = cluster;
         GlobalFeed = prefix + "feed";
+        _prefixBytes = System.Text.Encoding.UTF8.GetBytes(prefix);
     }
 
     public string Prefix { get; }
@@ -65,20 +70,28 @@ internal sealed class StoreKeys
 
     public CalendarKeySet For(CalendarKey key) => _sets.GetOrAdd(key, static (k, keys) => keys.Build(k), this);
 
-    /// <summary>A calendar's key names. <c>publish_many.lua</c> makes the same names from the prefix and the reference (keep both in step).</summary>
+    /// <summary>As <see cref="For"/>, without keeping a set it had to make (a pass over every calendar held: sweeps, checks).</summary>
+    public CalendarKeySet ForOnce(CalendarKey key) => _sets.TryGetValue(key, out var set) ? set : Build(key);
+
+    /// <summary>
+    /// A calendar's key names. <c>publish_many.lua</c> makes the same names from the prefix and the reference (keep both in step).
+    /// One byte array (the tag) per calendar: the keys are <see cref="StackExchange.Redis.RedisKey"/>s of it and a constant suffix,
+    /// the reference a slice of it (a nationwide booking mostly claims on a calendar nobody on this node claimed before: seven
+    /// strings and two arrays per such booking before).
+    /// </summary>
     private CalendarKeySet Build(CalendarKey key)
     {
-        var reference = CalendarRef(key);
-        var tag = Prefix + "{p:" + reference + "}";
-        return new CalendarKeySet(
-            reference,
-            tag + ":m",
-            tag + ":f",
-            tag + ":c",
-            tag + ":n",
-            tag + ":i:",
-            tag + ":a",
-            Cluster ? SlotFeed(SlotChannels.SlotOf(tag)) : GlobalFeed);
+        Span<byte> reference = stackalloc byte[24];
+        key.Provider.Value.TryFormat(reference, out var length, default, CultureInfo.InvariantCulture);
+        reference[length++] = (byte)':';
+        key.Day.TryFormat(reference[length..], out var dayLength, "yyyyMMdd", CultureInfo.InvariantCulture);
+        length += dayLength;
+        var tag = new byte[_prefixBytes.Length + 3 + length + 1]; // "<prefix>{p:<ref>}"
+        _prefixBytes.CopyTo(tag, 0);
+        "{p:"u8.CopyTo(tag.AsSpan(_prefixBytes.Length));
+        reference[..length].CopyTo(tag.AsSpan(_prefixBytes.Length + 3));
+        tag[^1] = (byte)'}';
+        return new CalendarKeySet(tag, _prefixBytes.Length + 3, length, Cluster ? SlotFeed(SlotChannels.SlotOf(System.Text.Encoding.UTF8.GetString(tag))) : GlobalFeed);
     }
 
     /// <summary>In a cluster, the change feed's channel of one hash slot (<see cref="SlotChannels"/>), made once per slot.</summary>
@@ -103,18 +116,105 @@ internal sealed class StoreKeys
     /// <summary>A patient's admission rate instant (<see cref="AdmissionRate"/>, microseconds), on the same hash tag as <see cref="ActiveKey"/>.</summary>
     public string RateKey(PatientKey patient) => string.Create(CultureInfo.InvariantCulture, $"{Prefix}{{a:{patient.Value:x16}}}:r");
 
+    /// <summary>
+    /// A claim's patient-side names in one small byte array: <c>&lt;prefix&gt;{a:&lt;patient hex&gt;}</c> (the <see cref="ActiveKey"/>),
+    /// the other keys on that tag as <see cref="StackExchange.Redis.RedisKey"/>s made of it and a constant suffix (StackExchange.Redis
+    /// writes such a key as its two parts one after the other and hashes it whole: no copy), and the patient's hex as a slice
+    /// of it; with <paramref name="nonce"/>, a fresh random nonce (32 hex digits, as <c>Guid.ToString("N")</c>) in a second one.
+    /// Four strings and a nonce string per claim before.
+    /// </summary>
+    public PatientNames NamesOf(PatientKey patient, bool nonce)
+    {
+        var tag = new byte[_prefixBytes.Length + 20]; // "{a:" + 16 hex + "}"
+        _prefixBytes.CopyTo(tag, 0);
+        var at = _prefixBytes.Length;
+        "{a:"u8.CopyTo(tag.AsSpan(at));
+        patient.Value.TryFormat(tag.AsSpan(at + 3, 16), out _, "x16", CultureInfo.InvariantCulture);
+        tag[^1] = (byte)'}';
+        byte[]? fresh = null;
+        if (nonce)
+        {
+            fresh = new byte[32];
+            Guid.NewGuid().TryFormat(fresh, out _, "N");
+        }
+
+        return new PatientNames(tag, at + 3, fresh);
+    }
+
+    /// <summary><see cref="QuotaKey"/>'s part after the patient's tag, made once per day.</summary>
+    public string QuotaSuffix(DateOnly day) =>
+        _quotaSuffixes.GetOrAdd(day, static d => string.Create(CultureInfo.InvariantCulture, $":q:{d:yyyyMMdd}"));
+
     /// <summary>A call-centre call's claim count (<see cref="ClaimRequest.CallId"/>, which has no braces).</summary>
     public string CallKey(string callId) => Prefix + "{k:" + callId + "}";
 
     public string IdempotencyOwnerKey(string idempotencyKey) => Prefix + "{i:" + idempotencyKey + "}";
 }
 
-/// <summary>One calendar's keys (see <c>Scripts/lib.lua</c> for what each holds).</summary>
-internal sealed record CalendarKeySet(string Reference, string Meta, string Free, string Claims, string Nonces, string IdempotencyPrefix, string Audit, string Feed)
+/// <summary>
+/// One calendar's keys (see <c>Scripts/lib.lua</c> for what each holds), over the calendar's tag <c>&lt;prefix&gt;{p:&lt;ref&gt;}</c>
+/// as bytes: each key is the tag and a constant suffix (StackExchange.Redis writes the two parts one after the other and hashes
+/// the whole: no copy, no string). Immutable once made; the KEYS arrays are made on first use (two threads may both make one:
+/// equal contents, never changed, either is kept).
+/// </summary>
+internal sealed class CalendarKeySet(byte[] tag, int referenceAt, int referenceLength, string feed)
 {
+    private StackExchange.Redis.RedisKey[]? _scriptKeys;
+    private StackExchange.Redis.RedisKey[]? _auditedScriptKeys;
+    private string? _reference;
+
+    /// <summary><c>&lt;provider&gt;:&lt;yyyymmdd&gt;</c> as text (made once, on first use).</summary>
+    public string Reference => _reference ??= System.Text.Encoding.UTF8.GetString(tag, referenceAt, referenceLength);
+
+    /// <summary>The same as a script argument: a slice of the tag, no string.</summary>
+    public StackExchange.Redis.RedisValue ReferenceValue => tag.AsMemory(referenceAt, referenceLength);
+
+    /// <summary><c>&lt;prefix&gt;{p:&lt;ref&gt;}</c> as text (made on each use: for rare paths).</summary>
+    public string Tag => System.Text.Encoding.UTF8.GetString(tag);
+
+    public StackExchange.Redis.RedisKey Meta => ((StackExchange.Redis.RedisKey)":m").Prepend(tag);
+
+    public StackExchange.Redis.RedisKey Free => ((StackExchange.Redis.RedisKey)":f").Prepend(tag);
+
+    public StackExchange.Redis.RedisKey Claims => ((StackExchange.Redis.RedisKey)":c").Prepend(tag);
+
+    public StackExchange.Redis.RedisKey Nonces => ((StackExchange.Redis.RedisKey)":n").Prepend(tag);
+
+    public StackExchange.Redis.RedisKey Audit => ((StackExchange.Redis.RedisKey)":a").Prepend(tag);
+
+    /// <summary>The idempotency records' prefix, <c>&lt;tag&gt;:i:</c> (made on each use: keyed requests only).</summary>
+    public string IdempotencyPrefix => Tag + ":i:";
+
+    /// <summary>The channel its changes are published on (the global one on a standalone server).</summary>
+    public string Feed { get; } = feed;
+
     /// <summary>KEYS of most scripts (meta, free, claims, nonces), made once; never changed by anyone.</summary>
-    public StackExchange.Redis.RedisKey[] ScriptKeys { get; } = [Meta, Free, Claims, Nonces];
+    public StackExchange.Redis.RedisKey[] ScriptKeys => _scriptKeys ??= [Meta, Free, Claims, Nonces];
 
     /// <summary>The same KEYS and the audit stream last (scripts that append to it), made once; never changed by anyone.</summary>
-    public StackExchange.Redis.RedisKey[] AuditedScriptKeys { get; } = [Meta, Free, Claims, Nonces, Audit];
+    public StackExchange.Redis.RedisKey[] AuditedScriptKeys => _auditedScriptKeys ??= [Meta, Free, Claims, Nonces, Audit];
+}
+
+/// <summary>
+/// A claim's patient-side names over one byte array (<see cref="StoreKeys.NamesOf"/>): the keys on the patient's tag, its hex, and
+/// the claim's nonce. Key names equal <see cref="StoreKeys.ActiveKey"/>, <see cref="StoreKeys.BarKey"/>, <see cref="StoreKeys.RateKey"/>
+/// and <see cref="StoreKeys.QuotaKey"/> (tested).
+/// </summary>
+internal readonly struct PatientNames(byte[] tag, int hexAt, byte[]? nonce)
+{
+    /// <summary><c>&lt;prefix&gt;{a:&lt;hex&gt;}</c>: the active-appointment entries.</summary>
+    public StackExchange.Redis.RedisKey Active => tag;
+
+    public StackExchange.Redis.RedisKey Bar => ((StackExchange.Redis.RedisKey)":b").Prepend(tag);
+
+    public StackExchange.Redis.RedisKey Rate => ((StackExchange.Redis.RedisKey)":r").Prepend(tag);
+
+    /// <summary>The day's quota entries, <paramref name="suffix"/> from <see cref="StoreKeys.QuotaSuffix"/>.</summary>
+    public StackExchange.Redis.RedisKey Quota(string suffix) => ((StackExchange.Redis.RedisKey)suffix).Prepend(tag);
+
+    /// <summary>The patient's 16 hex digits, as the scripts store them.</summary>
+    public StackExchange.Redis.RedisValue Hex => tag.AsMemory(hexAt, 16);
+
+    /// <summary>The fresh nonce's 32 hex digits (null when none was made).</summary>
+    public StackExchange.Redis.RedisValue Nonce => nonce;
 }

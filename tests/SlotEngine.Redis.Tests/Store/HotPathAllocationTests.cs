@@ -114,4 +114,90 @@ public sealed class HotPathAllocationTests(StandaloneServerFixture fixture) : IC
 
         void Hear(FeedDelta delta) => feed.Hear(new FeedMessage(Calendar, ++version, FeedChange.Change, 0, delta));
     }
+
+    [Fact]
+    public async Task Feed_messages_heard_are_parsed_and_laid_in_without_allocating()
+    {
+        // The node's own pub/sub handler, fed the bytes the client hands it: decode, parse, version check, delta applied.
+        await using var nodes = new StoreNodes(fixture.Server.Endpoint, o =>
+        {
+            o.Engine.Quotas = QuotaPolicy.None;
+            o.VersionCheckInterval = null;
+        });
+        var node = await nodes.AddAsync();
+        await node.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
+        await node.Feed.WhenAllFreshAsync(TimeSpan.FromSeconds(30));
+        var feed = node.Feed;
+        var patient = ContractWorld.Patient(2);
+        var version = feed.LoadedVersion(Calendar); // made-up versions after it: nothing else writes meanwhile
+        var token = 2_000_000L;
+
+        // The messages are made before measuring (as the client would have them): a hold, its confirm, its release per round.
+        var messages = new ReadOnlyMemory<byte>[(Rounds + 1) * 3];
+        for (var i = 0; i < messages.Length; i += 3)
+        {
+            token++;
+            messages[i] = Message(++version, new FeedDelta(FeedOp.Claim, 0, 7, 1, token, patient, 4_102_444_800_000));
+            messages[i + 1] = Message(++version, new FeedDelta(FeedOp.Confirm, 0, 7, 0, token, default, 0));
+            messages[i + 2] = Message(++version, new FeedDelta(FeedOp.Release, 0, 7, 0, token, default, 0));
+        }
+
+        node.OnFeedMessage(messages[0]); // JIT first
+        node.OnFeedMessage(messages[1]);
+        node.OnFeedMessage(messages[2]);
+        var deltas = feed.Deltas;
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 3; i < messages.Length; i++)
+        {
+            node.OnFeedMessage(messages[i]);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(3 * Rounds, feed.Deltas - deltas); // every message laid in as a delta, none reloaded
+        Assert.Equal(0, allocated);
+        Assert.Equal(SlotStatus.Free, node.ReadModel.GetCalendar(Calendar)[7].Status);
+
+        ReadOnlyMemory<byte> Message(long to, FeedDelta delta) =>
+            System.Text.Encoding.UTF8.GetBytes(new FeedMessage(Calendar, to, FeedChange.Change, 1_700_000_000_000, delta).Format());
+    }
+
+    [Fact]
+    public void A_claims_keys_and_patient_names_cost_one_small_array()
+    {
+        var keys = new StoreKeys("se:", cluster: false);
+        var patient = ContractWorld.Patient(3);
+        var suffix = keys.QuotaSuffix(ContractWorld.Day);
+        ScriptArguments.ReturnKeys(ScriptArguments.RentKeys(9));
+        Round(); // JIT first
+
+        // What one byte array of the tag's length costs, measured the same way.
+        var reference = GC.GetAllocatedBytesForCurrentThread();
+        GC.KeepAlive(new byte[3 + 20]);
+        var oneArray = GC.GetAllocatedBytesForCurrentThread() - reference;
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < Rounds; i++)
+        {
+            Round();
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(Rounds * oneArray, allocated);
+
+        // A claim's KEYS: the calendar's four, the patient's four, the audit stream, in a rented array given back.
+        void Round()
+        {
+            var names = keys.NamesOf(patient, nonce: false);
+            var scriptKeys = ScriptArguments.RentKeys(9);
+            scriptKeys[4] = names.Bar;
+            scriptKeys[5] = names.Active;
+            scriptKeys[6] = names.Quota(suffix);
+            scriptKeys[7] = names.Rate;
+            var args = ScriptArguments.Rent(2);
+            args[0] = names.Hex;
+            ScriptArguments.Return(args);
+            ScriptArguments.ReturnKeys(scriptKeys);
+        }
+    }
 }

@@ -49,7 +49,7 @@ public sealed class StoreFormatApprovalTests(StandaloneServerFixture fixture) : 
         Assert.All(deltas, d => Assert.Equal(d.Raw, d.Message.Format()));
 
         // The stored claims: the confirmed hold awaits approval ('|u'), the approved booking no longer does.
-        var claims = new StoreKeys(nodes.Prefix, cluster: false).For(Calendar).Claims;
+        var claims = (string)new StoreKeys(nodes.Prefix, cluster: false).For(Calendar).Claims!;
         var awaiting = (await fixture.Server.CliAsync("HGET", claims, "0:" + 5.ToString(CultureInfo.InvariantCulture))).TrimEnd('\n');
         var parsed = StoredClaim.Parse(awaiting);
         Assert.Equal(new StoredClaim(held.Token, false, 5, 2, held.Patient, confirmed.HoldExpiresAt!.Value.ToUnixTimeMilliseconds(), AwaitsApproval: true), parsed);

@@ -37,7 +37,7 @@ public sealed class StoreFormatTests(StandaloneServerFixture fixture) : IClassFi
         var node = await nodes.AddAsync();
         await node.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
         var hold = (await node.ClaimAsync(ClaimRequest.Hold(Calendar, new SlotRange(9, 2), ContractWorld.Patient(7), TimeSpan.FromMinutes(5)))).Reservation;
-        var claims = new StoreKeys(nodes.Prefix, cluster: false).For(Calendar).Claims;
+        var claims = (string)new StoreKeys(nodes.Prefix, cluster: false).For(Calendar).Claims!;
 
         foreach (var slot in new[] { 9, 10 })
         {
@@ -137,7 +137,7 @@ public sealed class StoreFormatTests(StandaloneServerFixture fixture) : IClassFi
         await using var nodes = new StoreNodes(fixture.Server.Endpoint, o => o.Engine.Quotas = QuotaPolicy.None);
         var node = await nodes.AddAsync();
         await node.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
-        var meta = new StoreKeys(nodes.Prefix, cluster: false).For(Calendar).Meta;
+        var meta = (string)new StoreKeys(nodes.Prefix, cluster: false).For(Calendar).Meta!;
         await fixture.Server.CliAsync("HSET", meta, "tok", (ReadModel.MaxToken - 1).ToString(CultureInfo.InvariantCulture));
 
         var last = await node.ClaimAsync(ClaimRequest.Book(Calendar, SlotRange.Single(0), ContractWorld.Patient(1)));

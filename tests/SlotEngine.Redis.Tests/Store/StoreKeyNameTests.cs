@@ -16,8 +16,32 @@ public sealed class StoreKeyNameTests
         Assert.Equal("se:{a:00abcdef01234567}:b", keys.BarKey(Patient));
         var set = keys.For(new CalendarKey(new ProviderId(7), Day));
         Assert.Equal("7:20260304", set.Reference);
-        Assert.Equal("se:{p:7:20260304}:m", set.Meta);
+        Assert.Equal("se:{p:7:20260304}:m", (string?)set.Meta);
+        Assert.Equal("se:{p:7:20260304}:f", (string?)set.Free);
+        Assert.Equal("se:{p:7:20260304}:c", (string?)set.Claims);
+        Assert.Equal("se:{p:7:20260304}:n", (string?)set.Nonces);
+        Assert.Equal("se:{p:7:20260304}:a", (string?)set.Audit);
+        Assert.Equal("se:{p:7:20260304}:i:", set.IdempotencyPrefix);
+        Assert.Equal("7:20260304", (string?)set.ReferenceValue);
+        Assert.Equal("se:feed", set.Feed);
+        Assert.Equal("se:{p:7:20260304}:feed", new StoreKeys("se:", cluster: true).For(new CalendarKey(new ProviderId(7), Day)).Feed);
         Assert.True(StoreKeys.TryParseCalendarRef(set.Reference, out var parsed));
         Assert.Equal(new CalendarKey(new ProviderId(7), Day), parsed);
+    }
+
+    [Fact]
+    public void A_claims_patient_names_made_in_one_array_are_the_same_keys()
+    {
+        var keys = new StoreKeys("se:", cluster: false);
+        var names = keys.NamesOf(Patient, nonce: true);
+        Assert.Equal(keys.ActiveKey(Patient), (string?)names.Active);
+        Assert.Equal(keys.BarKey(Patient), (string?)names.Bar);
+        Assert.Equal(keys.RateKey(Patient), (string?)names.Rate);
+        Assert.Equal(keys.QuotaKey(Patient, Day), (string?)names.Quota(keys.QuotaSuffix(Day)));
+        Assert.Equal("00abcdef01234567", (string?)names.Hex);
+        var nonce = (string?)names.Nonce;
+        Assert.Matches("^[0-9a-f]{32}$", nonce);
+        Assert.NotEqual(nonce, (string?)keys.NamesOf(Patient, nonce: true).Nonce);
+        Assert.True(keys.NamesOf(Patient, nonce: false).Nonce.IsNull);
     }
 }
