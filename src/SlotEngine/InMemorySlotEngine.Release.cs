@@ -11,17 +11,25 @@ public sealed partial class InMemorySlotEngine
     private ReservedCapacity? _reserved;
     private AdmissionTable? _admission;
 
-    /// <summary>Reads the rush policies once (called by the constructor).</summary>
-    private void InitRush()
+    /// <summary>Reads the rush policies once (called by the constructor); sizes the admission table up front unless <paramref name="forReadModel"/>.</summary>
+    private void InitRush(bool forReadModel)
     {
         _release = Options.Release.IsEnabled ? Options.Release : null;
         _reserved = Options.Reserved.IsEnabled ? Options.Reserved : null;
         _admits = Options.Admission.IsEnabled;
+        if (_admits && !forReadModel)
+        {
+            // As the patient directory and the cap's ledger, the table is sized for ExpectedPatients with the engine:
+            // made on the first claim, its first segment (32 MiB for a million patients) was allocated, zeroed and
+            // faulted in inside that claim, at the opening hour of the rush.
+            InitAdmission();
+        }
     }
 
     private bool _admits;
 
-    // Made on the first claim, not with the engine: a store's read model (an engine that never claims) needs no table.
+    // A store's read model (an engine that never claims) makes none; otherwise made with the engine (InitRush), and
+    // here on first need only by an engine that was made without one.
     private AdmissionTable InitAdmission()
     {
         var table = new AdmissionTable(Options.Admission, Options.ExpectedPatients);
