@@ -131,20 +131,32 @@ public sealed partial class InMemorySlotEngine
     {
         var now = NowTicks();
         var removed = new List<RemovedClaim>();
-        foreach (var provider in Directory.AllProviders())
+        if (TakeListed(out var listed))
         {
-            foreach (var calendar in provider.OpenCalendars())
+            // The calendars that may hold holds (InMemorySlotEngine.SweepList.cs), not every open one.
+            foreach (var calendar in listed)
             {
-                if (!calendar.HasHolds)
+                if (ReferenceEquals(FindCalendar(calendar.Key), calendar))
                 {
-                    continue;
+                    ReclaimInto(calendar, now, removed, reclaimed, unapproved);
                 }
 
-                removed.Clear();
-                calendar.ReclaimExpiredHolds(now, removed);
-                foreach (var claim in removed)
+                Relist(calendar);
+            }
+
+            InCalendarOrder(reclaimed);
+            if (!ReferenceEquals(unapproved, reclaimed))
+            {
+                InCalendarOrder(unapproved);
+            }
+        }
+        else
+        {
+            foreach (var provider in Directory.AllProviders())
+            {
+                foreach (var calendar in provider.OpenCalendars())
                 {
-                    (claim.AwaitedApproval ? unapproved : reclaimed).Add(ToReservation(calendar, claim));
+                    ReclaimInto(calendar, now, removed, reclaimed, unapproved);
                 }
             }
         }
@@ -173,6 +185,21 @@ public sealed partial class InMemorySlotEngine
         if (!ReferenceEquals(unapproved, reclaimed))
         {
             OfferFreed(unapproved);
+        }
+    }
+
+    private void ReclaimInto(Calendar calendar, long now, List<RemovedClaim> removed, List<Reservation> reclaimed, List<Reservation> unapproved)
+    {
+        if (!calendar.HasHolds)
+        {
+            return;
+        }
+
+        removed.Clear();
+        calendar.ReclaimExpiredHolds(now, removed);
+        foreach (var claim in removed)
+        {
+            (claim.AwaitedApproval ? unapproved : reclaimed).Add(ToReservation(calendar, claim));
         }
     }
 }

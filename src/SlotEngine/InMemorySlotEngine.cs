@@ -50,6 +50,7 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
         _idempotencyRetentionTicks = Options.IdempotencyRetention.Ticks;
         _audit = _rules.Audit ? new AuditLog(forReadModel ? 0 : Options.ExpectedAuditRecords) : null;
         InitRush(forReadModel);
+        InitSweepList(forReadModel);
         _lapses = Options.Approval.IsEnabled ? new ApprovalLapses(this) : null;
         _readModelApproval = forReadModel && Options.Approval.IsEnabled;
         if (_rules.MaxActiveAppointments > 0 && Options.ExpectedPatients > 0 && !forReadModel)
