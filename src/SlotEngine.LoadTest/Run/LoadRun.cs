@@ -188,7 +188,7 @@ internal static class LoadRun
         timeline.Begin();
         var load = Task.WhenAll(workers.Select(w => Task.Run(w.RunAsync, CancellationToken.None)));
         var stopped = load.ContinueWith(_ => Stopwatch.GetTimestamp(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        var sweeper = waitlist is null ? null : new ScenarioSweeper(engine, clock, waitlist.Lapsed);
+        var sweeper = waitlist is null || !ScenarioSweeper.Affordable(settings) ? null : new ScenarioSweeper(engine, clock, waitlist.Lapsed);
         var sweeping = sweeper is null ? Task.CompletedTask : Task.Run(() => sweeper.RunAsync(load), CancellationToken.None);
         var sampling = timeline.RunAsync(load);
         var sampler = new LiveSampler(workers, control, settings, timeline);

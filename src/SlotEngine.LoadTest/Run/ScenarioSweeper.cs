@@ -16,6 +16,13 @@ namespace SlotEngine.LoadTest.Run;
 /// </summary>
 internal sealed class ScenarioSweeper
 {
+    /// <summary>On Redis, the most calendars (providers × days) a run sweeps: a Redis sweep is one script per calendar of the read model, all sent at once.</summary>
+    public const long MaxRedisCalendars = 100_000;
+
+    /// <summary>Whether the run gets a sweeper: always in memory; on Redis up to <see cref="MaxRedisCalendars"/> calendars (not the default country's 2.25 million).</summary>
+    public static bool Affordable(LoadSettings settings) =>
+        settings.Backend != BackendKind.Redis || (long)settings.Providers * settings.DaysOpen <= MaxRedisCalendars;
+
     /// <summary>How often the sweeper looks at the scenario clock (real time).</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(5);
 
