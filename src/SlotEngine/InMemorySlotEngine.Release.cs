@@ -71,6 +71,17 @@ public sealed partial class InMemorySlotEngine
     /// <summary>The calendar step with reserved capacity: which seats the claim may try (see <see cref="ReservedCapacity"/>).</summary>
     private ClaimStatus ClaimSeats(Calendar calendar, in ClaimRequest request, uint patient, long expiry, long now, out int seat, out long token, bool awaitsApproval = false)
     {
+        var status = ClaimSeatsOf(calendar, request, patient, expiry, now, out seat, out token, awaitsApproval);
+        if (status == ClaimStatus.Succeeded && expiry != 0)
+        {
+            ListHolds(calendar); // a claim that expires: its calendar goes on the sweep's list
+        }
+
+        return status;
+    }
+
+    private ClaimStatus ClaimSeatsOf(Calendar calendar, in ClaimRequest request, uint patient, long expiry, long now, out int seat, out long token, bool awaitsApproval)
+    {
         var reserved = ReservedOf(calendar.Layout);
         var first = request.Slots.First;
         var length = request.Slots.Length;

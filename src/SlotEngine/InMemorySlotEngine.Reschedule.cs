@@ -129,6 +129,10 @@ public sealed partial class InMemorySlotEngine
             {
                 status = to.TryClaim(target.Slots.First, target.Slots.Length, patient, expiry, now, out seat, out token, awaitsApproval);
                 claimed = status == ClaimStatus.Succeeded;
+                if (claimed && expiry != 0)
+                {
+                    ListHolds(to);
+                }
             }
 
             if (claimed)

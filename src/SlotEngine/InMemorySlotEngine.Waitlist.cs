@@ -454,6 +454,14 @@ public sealed partial class InMemorySlotEngine
         var providers = new[] { calendar.Provider.Id };
         lock (scope.Gate)
         {
+            // The calendar's free starts of one length, searched once and again only after an offer took one or for
+            // another length: a wish refused for its patient (quota, cap, bar, rate) leaves the calendar as it was, and
+            // such wishes stay queued, so a pass that searched again for each of them paid a search (and a query
+            // object) per refused wish on every freed slot of the scope. The starts are a hint as before: the offer's
+            // claim judges.
+            EarliestQuery? query = null;
+            var found = -1;
+
             // No free start of this length (or longer) is left on the calendar: wishes that need it are not tried.
             var noRoomFrom = int.MaxValue;
             for (var group = 0; group < scope.Queues.Length && noRoomFrom > 1; group++)
@@ -466,11 +474,18 @@ public sealed partial class InMemorySlotEngine
                     var request = wish.Request;
                     if (day >= request.From && day <= request.To && request.Length < noRoomFrom)
                     {
-                        var found = FindEarliest(EarliestQuery.ForProviders(providers, day, day, request.Length, starts.Length), starts);
+                        if (found < 0 || query!.Length != request.Length)
+                        {
+                            query = EarliestQuery.ForProviders(providers, day, day, request.Length, starts.Length);
+                            found = FindEarliest(query, starts);
+                        }
+
                         Reservation offer = default;
                         var outcome = found == 0 ? ClaimStatus.Taken : TryOffer(wish, starts.AsSpan(0, found), out offer);
                         if (outcome == ClaimStatus.Succeeded)
                         {
+                            found = -1; // the offer took a start: search again for the next wish
+
                             // The wish leaves the queue once, under the lock, after its claim succeeded.
                             scope.Queues[group].Remove(node);
                             scope.Waiting--;

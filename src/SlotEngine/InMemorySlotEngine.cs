@@ -51,6 +51,7 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
         _audit = _rules.Audit ? new AuditLog(forReadModel ? 0 : Options.ExpectedAuditRecords) : null;
         _auditMaxRecords = Options.AuditMaxRecords;
         InitRush(forReadModel);
+        InitSweepList(forReadModel);
         _lapses = Options.Approval.IsEnabled ? new ApprovalLapses(this) : null;
         if (_rules.MaxActiveAppointments > 0 && Options.ExpectedPatients > 0 && !forReadModel)
         {

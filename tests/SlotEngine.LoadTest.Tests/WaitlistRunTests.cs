@@ -20,6 +20,13 @@ public class WaitlistRunTests
         Assert.Equal(waitlist.OffersMade, waitlist.OfferLatency!.TotalCount);
         Assert.Equal(0, waitlist.FifoViolations);
         Assert.Equal(0, result.ExitCode);
+
+        // The sweeper ran on the scenario clock once lapsed offers ended: their seats are reclaimed (some are offered again).
+        var sweeper = waitlist.Sweeper!;
+        Assert.True(sweeper.Sweeps > 0, "no sweep");
+        Assert.Equal(0, sweeper.Errors);
+        Assert.InRange(waitlist.LapsedSwept, 0, Math.Min(waitlist.OffersLapsed, sweeper.HoldsReclaimed));
+        Assert.InRange(waitlist.Reoffered, 0, waitlist.OffersMade);
         Assert.Equal(result.Invariants.LedgerBookings, result.Invariants.EngineBookedSeats);
 
         var path = Runs.TempPath(".json");
@@ -33,6 +40,10 @@ public class WaitlistRunTests
             Assert.Equal(waitlist.OffersAccepted, root.GetProperty("offers_accepted").GetInt64());
             Assert.Equal(waitlist.OffersLapsed, root.GetProperty("offers_lapsed").GetInt64());
             Assert.Equal(0, root.GetProperty("fifo_violations").GetInt64());
+            Assert.Equal(waitlist.LapsedSwept, root.GetProperty("offers_lapsed_swept").GetInt64());
+            Assert.Equal(waitlist.Reoffered, root.GetProperty("offers_reoffered").GetInt64());
+            Assert.Equal(sweeper.Sweeps, root.GetProperty("sweeper").GetProperty("sweeps").GetInt64());
+            Assert.Equal(sweeper.HoldsReclaimed, root.GetProperty("sweeper").GetProperty("holds_reclaimed").GetInt64());
             var latency = root.GetProperty("offer_latency");
             Assert.True(latency.GetProperty("p50").GetDouble() <= latency.GetProperty("p99").GetDouble());
             Assert.True(latency.GetProperty("p99").GetDouble() <= latency.GetProperty("max").GetDouble());

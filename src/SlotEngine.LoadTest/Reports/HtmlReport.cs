@@ -41,6 +41,7 @@ internal static class HtmlReport
         body.Append(OperationsTable(run));
         body.Append(FailuresTable(run));
         body.Append(InvariantsTable(run));
+        body.Append(HtmlWaitlist.Table(run));
         body.Append(CostsTable(run));
         body.Append(RunTable(run));
         return Page(title, body.ToString(), TimelineData([(run.Source, run)]));
@@ -103,6 +104,7 @@ internal static class HtmlReport
                 Array(json, "s", t.Select(p => p.Seconds));
                 Array(json, "bookings", t.Select(p => Math.Round(p.BookingsPerSecond)));
                 Array(json, "ops", t.Select(p => Math.Round(p.OperationsPerSecond)));
+                Array(json, "offers", t.Select(p => Math.Round(p.OffersPerSecond, 1)));
                 Array(json, "failures", t.Select(p => (double)p.TotalFailures));
                 Array(json, "gc", t.Select(p => Math.Round(p.GcPauseMillis, 1)));
                 Array(json, "rush", t.Select(p => p.Rush ? 1.0 : 0));
@@ -181,6 +183,7 @@ internal static class HtmlReport
             sb.Append("<li>This report has no timeline.</li>\n");
         }
 
+        sb.Append(HtmlWaitlist.Glance(run));
         var failures = run.Operations.SelectMany(o => o.Failures).GroupBy(f => f.Reason).Select(g => (Reason: g.Key, Count: g.Sum(x => x.Count))).OrderByDescending(x => x.Count).ToList();
         var errors = failures.Where(f => f.Reason == "error").Sum(f => f.Count);
         sb.Append(CultureInfo.InvariantCulture, $"<li><b>Failures:</b> {(failures.Count == 0 ? "none" : $"{Format.Count(failures.Sum(f => f.Count))} ({string.Join(", ", failures.Select(f => $"{E(f.Reason)} {Format.Count(f.Count)}"))})")}. Taken, quota and cutoff refusals are expected outcomes of a contended, quota-limited system; {(errors == 0 ? "<span class=\"ok\">no engine errors</span>" : $"<span class=\"bad\">{Format.Count(errors)} engine errors</span>")}.</li>\n");
@@ -213,6 +216,7 @@ internal static class HtmlReport
             new ChartSeries("operations/s", "#7f7f7f", Mid(t, p => p.OperationsPerSecond), Width: 1.4),
             new ChartSeries("bookings/s", "#1f77b4", Mid(t, p => p.BookingsPerSecond), Width: 2.2),
         ], logY: false, marks, Format.Compact));
+        sb.Append(HtmlWaitlist.OffersChart(run, end, marks));
 
         sb.Append("<h3>p99 latency per interval, every operation</h3>\n");
         sb.Append(HtmlCharts.TimeChart("chart-p99", end, RunDocument.OperationOrder.Select(op => new ChartSeries(op, OperationColor(op), Mid(t, p => Latency(p, op).P99), Width: op == "booking" ? 2.4 : 1.6)).ToList(), logY: true, marks, Format.Micros, height: 220));
@@ -491,7 +495,7 @@ internal static class HtmlReport
                 if (!run.t.length) return;
                 var i = indexAt(run, t);
                 html += '<br>' + (data.runs.length > 1 ? '<b>' + run.name + '</b> ' : '') + (run.rush[i] ? '(rush) ' : '') +
-                  'bookings/s ' + n(run.bookings[i]) + ', ops/s ' + n(run.ops[i]) + '<br>p99: ' +
+                  'bookings/s ' + n(run.bookings[i]) + ', ops/s ' + n(run.ops[i]) + (run.offers && run.offers[i] > 0 ? ', offers/s ' + run.offers[i] : '') + '<br>p99: ' +
                   Object.keys(run.p99).map(function (op) { return op + ' ' + us(run.p99[op][i]); }).join(', ') +
                   '<br>failures ' + n(run.failures[i]) + (run.gc[i] > 0 ? ', GC pause ' + run.gc[i] + ' ms' : '');
               });

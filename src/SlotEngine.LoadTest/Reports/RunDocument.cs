@@ -43,6 +43,12 @@ internal sealed record TimelineRecord
     /// <summary>Engine operations per second.</summary>
     public double OperationsPerSecond { get; init; }
 
+    /// <summary>Waitlist offers the engine made in the interval (0 without the waitlist or in older reports).</summary>
+    public long Offers { get; init; }
+
+    /// <summary>Waitlist offers per second.</summary>
+    public double OffersPerSecond { get; init; }
+
     /// <summary>Per operation name: (count, p50, p99, max) in µs.</summary>
     public IReadOnlyDictionary<string, (long Count, double P50, double P99, double Max)> Latency { get; init; } = new Dictionary<string, (long, double, double, double)>();
 
@@ -277,6 +283,8 @@ internal sealed class RunDocument
             Bookings = Long(p, "bookings"),
             BookingsPerSecond = Number(p, "bookings_per_second"),
             OperationsPerSecond = Number(p, "operations_per_second"),
+            Offers = Long(p, "offers"),
+            OffersPerSecond = Number(p, "offers_per_second"),
             Latency = latency,
             Failures = failures,
             Collections = gc.ValueKind == JsonValueKind.Object ? (int)(Long(gc, "gen0") + Long(gc, "gen1") + Long(gc, "gen2")) : 0,

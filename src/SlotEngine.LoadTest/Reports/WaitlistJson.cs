@@ -18,6 +18,8 @@ internal static class WaitlistJson
         json.WriteNumber("offers_made", totals.OffersMade);
         json.WriteNumber("offers_accepted", totals.OffersAccepted);
         json.WriteNumber("offers_lapsed", totals.OffersLapsed);
+        json.WriteNumber("offers_lapsed_swept", totals.LapsedSwept);
+        json.WriteNumber("offers_reoffered", totals.Reoffered);
         json.WriteStartObject("offer_latency");
         var latency = totals.OfferLatency!;
         json.WriteNumber("p50", Math.Round(latency.ValueAtPercentile(50) / 1e6, 3));
@@ -25,5 +27,16 @@ internal static class WaitlistJson
         json.WriteNumber("max", Math.Round(latency.Max / 1e6, 3));
         json.WriteEndObject();
         json.WriteNumber("fifo_violations", totals.FifoViolations);
+        if (totals.Sweeper is { } sweeper)
+        {
+            json.WriteStartObject("sweeper");
+            json.WriteNumber("every_seconds", sweeper.Every.TotalSeconds);
+            json.WriteNumber("sweeps", sweeper.Sweeps);
+            json.WriteNumber("holds_reclaimed", sweeper.HoldsReclaimed);
+            json.WriteNumber("unapproved_reclaimed", sweeper.UnapprovedReclaimed);
+            json.WriteNumber("errors", sweeper.Errors);
+            json.WriteNumber("seconds", Math.Round(sweeper.Elapsed.TotalSeconds, 3));
+            json.WriteEndObject();
+        }
     }
 }

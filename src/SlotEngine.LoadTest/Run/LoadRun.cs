@@ -42,7 +42,7 @@ internal static class LoadRun
         var start = realTime ? TimeProvider.System.GetUtcNow().ToOffset(TimeSpan.FromHours(3)) : ScenarioStart;
         var clock = new ScenarioClock(start, realTime);
         var hasher = new PatientKeyHasher(SHA256.HashData(Encoding.UTF8.GetBytes("slotengine-load:" + settings.Seed)));
-        var waitlist = settings.Waitlist ? new WaitlistMix() : null;
+        var waitlist = settings.Waitlist ? new WaitlistMix(realTime) : null;
         var options = new SlotEngineOptions
         {
             Waitlist = waitlist?.Policy ?? WaitlistPolicy.None,
@@ -207,11 +207,14 @@ internal static class LoadRun
         timeline.Begin();
         var load = Task.WhenAll(workers.Select(w => Task.Run(w.RunAsync, CancellationToken.None)));
         var stopped = load.ContinueWith(_ => Stopwatch.GetTimestamp(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        var sweeper = waitlist is null || !ScenarioSweeper.Affordable(settings) ? null : new ScenarioSweeper(engine, clock, waitlist.Lapsed);
+        var sweeping = sweeper is null ? Task.CompletedTask : Task.Run(() => sweeper.RunAsync(load), CancellationToken.None);
         var sampling = timeline.RunAsync(load);
         var sampler = new LiveSampler(workers, control, settings, timeline);
         await output.ShowProgressAsync(sampler, load).ConfigureAwait(false);
         await load.ConfigureAwait(false);
         await sampling.ConfigureAwait(false);
+        await sweeping.ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(control.StartTimestamp, await stopped.ConfigureAwait(false));
         var gc = LoadCost.Read().Since(costBefore);
         GCSettings.LatencyMode = latencyMode;
@@ -239,7 +242,7 @@ internal static class LoadRun
         var lifecycle = settings.Rules
             ? await LifecycleCheck.RunAsync(engine, workers.Select(w => w.Lifecycle!).ToArray(), workers.SelectMany(w => w.Ledger.Entries).ToArray(), options, CancellationToken.None).ConfigureAwait(false)
             : LifecycleTotals.Off;
-        var waitlistTotals = waitlist is null ? WaitlistTotals.Off : await waitlist.TotalsAsync(engine).ConfigureAwait(false);
+        var waitlistTotals = waitlist is null ? WaitlistTotals.Off : (await waitlist.TotalsAsync(engine).ConfigureAwait(false)) with { Sweeper = sweeper?.Totals() };
         var scenarioEnd = clock.GetUtcNow(); // before the approval check moves the clock past the deadlines
         lifecycle = await ApprovalCheck.ApplyAsync(engine, clock, workers.SelectMany(w => w.Ledger.Entries).ToArray(), lifecycle, CancellationToken.None, probe is null ? null : () => ApprovalCheck.EarliestTimeAsync(probe.Server)).ConfigureAwait(false);
         check.Stop();

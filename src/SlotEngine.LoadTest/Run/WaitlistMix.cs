@@ -12,8 +12,8 @@ namespace SlotEngine.LoadTest.Run;
 /// <see cref="UrgentShare"/> in priority group 0, the rest in group 1): for that clinic, or for their city and
 /// branch. <see cref="HotCancelShare"/> of hot bookings are cancelled soon, which frees slots; the engine offers
 /// them and tells <see cref="OnOffer"/>; the workers answer the offers between citizens: <see cref="AcceptShare"/>
-/// confirm, the rest let the offer lapse. The generator runs no sweeper (nor does the run without the waitlist), so
-/// an expired hold or a lapsed offer is taken lazily by the next citizen who finds it, not offered again. Shared by
+/// confirm, the rest let the offer lapse. The run's <see cref="ScenarioSweeper"/> sweeps once a lapsed offer's
+/// window has ended, so its seat is offered to the next wish (<see cref="Lapsed"/> counts those re-offers). Shared by
 /// every worker; thread-safe.
 /// </summary>
 internal sealed class WaitlistMix
@@ -44,8 +44,14 @@ internal sealed class WaitlistMix
         ? TimeSpan.FromSeconds(1 + (4 * draw)).Ticks
         : TimeSpan.FromMinutes(10 + (110 * draw)).Ticks;
 
-    /// <summary>How long an offer is held.</summary>
+    /// <summary>How long an offer is held in memory (scenario time).</summary>
     public static readonly TimeSpan OfferWindow = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// How long an offer is held: <see cref="OfferWindow"/> in memory; 10 seconds on Redis, where the scenario runs in
+    /// real time (as <see cref="HotCancelDelay"/>), so that a lapsed offer ends, is swept and goes to the next wish within a run.
+    /// </summary>
+    public static TimeSpan OfferWindowFor(bool realTime) => realTime ? TimeSpan.FromSeconds(10) : OfferWindow;
 
     private readonly ConcurrentQueue<WaitlistOffer> _pending = new();
     private readonly ConcurrentQueue<(WishTicket Ticket, WishRequest Request, long Registered)> _registered = new();
@@ -62,7 +68,11 @@ internal sealed class WaitlistMix
     private readonly Lock _hotGate = new();
 
     /// <summary>Creates the mix and the engine policy that reports to it.</summary>
-    public WaitlistMix() => Policy = new WaitlistPolicy(OfferWindow, priorityGroups: 2) { OfferMade = OnOffer };
+    /// <param name="realTime">Whether the scenario runs in real time (Redis): the offer window is then <see cref="OfferWindowFor"/>'s.</param>
+    public WaitlistMix(bool realTime = false) => Policy = new WaitlistPolicy(OfferWindowFor(realTime), priorityGroups: 2) { OfferMade = OnOffer };
+
+    /// <summary>The offers citizens let lapse, for the sweeper and the re-offer count.</summary>
+    public LapsedOffers Lapsed { get; } = new();
 
     /// <summary>The engine's waitlist policy (offers reported to <see cref="OnOffer"/>).</summary>
     public WaitlistPolicy Policy { get; }
@@ -121,6 +131,7 @@ internal sealed class WaitlistMix
     {
         var now = Stopwatch.GetTimestamp();
         Interlocked.Increment(ref _offersMade);
+        Lapsed.Offered(offer.Reservation);
         _made.Enqueue((offer, now - (long)(offer.Delay.TotalSeconds * Stopwatch.Frequency)));
         lock (_latencyGate)
         {
@@ -149,6 +160,7 @@ internal sealed class WaitlistMix
         }
 
         ledger.AddWalkAway(offer.Reservation);
+        Lapsed.Add(offer.Reservation);
         Interlocked.Increment(ref _lapsed);
     }
 
@@ -193,13 +205,26 @@ internal sealed class WaitlistMix
             }
         }
 
-        return new WaitlistTotals(true, registered.Length, made.Length, Interlocked.Read(ref _accepted), _lapsed, violations, _latency);
+        return new WaitlistTotals(true, registered.Length, made.Length, Interlocked.Read(ref _accepted), _lapsed, violations, _latency)
+        {
+            LapsedSwept = Lapsed.LapsedSwept,
+            Reoffered = Lapsed.Reoffered,
+        };
     }
 }
 
 /// <summary>What the waitlist did in a run.</summary>
 internal sealed record WaitlistTotals(bool Enabled, long Registered, long OffersMade, long OffersAccepted, long OffersLapsed, long FifoViolations, LatencyHistogram? OfferLatency)
 {
+    /// <summary>Lapsed offers whose seat the run's sweeper reclaimed.</summary>
+    public long LapsedSwept { get; init; }
+
+    /// <summary>Offers made of a seat that had been a lapsed offer (the sweeper's re-offers, mostly).</summary>
+    public long Reoffered { get; init; }
+
+    /// <summary>What the run's sweeper did (null: no sweeper ran).</summary>
+    public SweeperTotals? Sweeper { get; init; }
+
     /// <summary>The waitlist was off.</summary>
     public static WaitlistTotals Off { get; } = new(false, 0, 0, 0, 0, 0, null);
 }
