@@ -62,11 +62,13 @@ public sealed partial class RedisSlotEngine
 
                 admission?.RateCounted(); // a later round of this claim is not another attempt
                 var answer = ClaimScriptReply.Parse(reply);
+                CountLapsed(answer.Lapsed); // a claim that failed may have released lapsed bookings on the way too
                 if (answer.Status == ClaimScriptStatus.Ok)
                 {
                     var reservation = new Reservation(request.Calendar, request.Slots, answer.Seat, answer.Token, request.Patient, answer.HoldExpiryMs == 0 ? null : UnixMs.ToDateTimeOffset(answer.HoldExpiryMs));
-                    EndOwnWrite(request.Calendar, answer.Version, new FeedDelta(FeedOp.Claim, reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, answer.HoldExpiryMs));
-                    CountLapsed(answer.Lapsed);
+
+                    // A booking (no hold asked) that comes back with an expiry awaits approval until it (claim.lua's ',u').
+                    EndOwnWrite(request.Calendar, answer.Version, new FeedDelta(FeedOp.Claim, reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, answer.HoldExpiryMs, AwaitsApproval: request.HoldFor is null && answer.HoldExpiryMs != 0));
                     return ClaimResult.Success(reservation);
                 }
 

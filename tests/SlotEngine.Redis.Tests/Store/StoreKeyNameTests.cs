@@ -24,7 +24,10 @@ public sealed class StoreKeyNameTests
         Assert.Equal("se:{p:7:20260304}:i:", set.IdempotencyPrefix);
         Assert.Equal("7:20260304", (string?)set.ReferenceValue);
         Assert.Equal("se:feed", set.Feed);
-        Assert.Equal("se:{p:7:20260304}:feed", new StoreKeys("se:", cluster: true).For(new CalendarKey(new ProviderId(7), Day)).Feed);
+        // In a cluster a calendar's feed is its hash slot's channel (SlotChannels.cs), on the same slot as its keys.
+        var clusterFeed = new StoreKeys("se:", cluster: true).For(new CalendarKey(new ProviderId(7), Day)).Feed;
+        Assert.Equal("se:{" + SlotChannels.TagOf(SlotChannels.SlotOf("se:{p:7:20260304}")) + "}:feed", clusterFeed);
+        Assert.Equal(SlotChannels.SlotOf("se:{p:7:20260304}"), SlotChannels.SlotOf(clusterFeed));
         Assert.True(StoreKeys.TryParseCalendarRef(set.Reference, out var parsed));
         Assert.Equal(new CalendarKey(new ProviderId(7), Day), parsed);
     }
