@@ -30,7 +30,7 @@ internal sealed partial class Calendar
         {
             var wordEnd = Math.Min(end, (slot | 63) + 1);
             var mask = RangeMask(slot, wordEnd);
-            ref var word = ref _free[WordIndex(seat, slot)];
+            ref var word = ref FreeWord(WordIndex(seat, slot));
             while (true)
             {
                 var current = Volatile.Read(ref word);
@@ -100,11 +100,11 @@ internal sealed partial class Calendar
         var body = ClaimCell.Pack(kind, head: false, token, patient);
         for (var slot = first + 1; slot < first + length; slot++)
         {
-            Volatile.Write(ref _cells[CellIndex(seat, slot)], body);
+            PublishCell(CellIndex(seat, slot), body);
         }
 
         // The head is written last: a head cell with this token means the whole claim is visible.
-        Volatile.Write(ref _cells[CellIndex(seat, first)], ClaimCell.Pack(kind, head: true, token, patient) | (awaitsApproval ? ClaimCell.ApprovalBit : 0));
+        PublishCell(CellIndex(seat, first), ClaimCell.Pack(kind, head: true, token, patient) | (awaitsApproval ? ClaimCell.ApprovalBit : 0));
         if (kind == ClaimCell.KindHeld)
         {
             // Counts live holds (+1 here, −1 by whoever removes or confirms one); 0 lets readers skip expiry work.

@@ -31,21 +31,21 @@ internal sealed partial class Calendar
     /// </remarks>
     internal void LoadReadModel(ReadOnlySpan<ulong> words, ReadOnlySpan<ulong> cells, ReadOnlySpan<long> holdExpiry, long version, long lastToken)
     {
-        if (words.Length != _free.Length || cells.Length != _cells.Length || holdExpiry.Length != _cells.Length)
+        if (words.Length != FreeWordCount || cells.Length != CellCount || holdExpiry.Length != CellCount)
         {
             throw new ArgumentException($"{Key}: the read-model state does not match the calendar's shape.", nameof(words));
         }
 
         lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
         {
-            for (var i = 0; i < _free.Length; i++)
+            for (var i = 0; i < FreeWordCount; i++)
             {
-                Interlocked.And(ref _free[i], words[i]);
+                Interlocked.And(ref FreeWord(i), words[i]);
             }
 
             var liveHolds = 0;
             var earliest = long.MaxValue;
-            for (var i = 0; i < _cells.Length; i++)
+            for (var i = 0; i < CellCount; i++)
             {
                 var cell = cells[i];
                 if (ClaimCell.Kind(cell) == ClaimCell.KindHeld && ClaimCell.IsHead(cell))
@@ -55,12 +55,12 @@ internal sealed partial class Calendar
                     earliest = Math.Min(earliest, holdExpiry[i]);
                 }
 
-                Volatile.Write(ref _cells[i], cell);
+                PublishCell(i, cell);
             }
 
-            for (var i = 0; i < _free.Length; i++)
+            for (var i = 0; i < FreeWordCount; i++)
             {
-                Volatile.Write(ref _free[i], words[i]);
+                Volatile.Write(ref FreeWord(i), words[i]);
             }
 
             Volatile.Write(ref _liveHolds, liveHolds);
@@ -170,11 +170,11 @@ internal sealed partial class Calendar
                 return false;
             }
 
-            ref var head = ref _cells[CellIndex(seat, first)];
-            var cell = Volatile.Read(ref head);
+            var head = CellIndex(seat, first);
+            var cell = ReadCellAt(head);
 
             // Head CAS, claim → 0, as a release here: a query's lazy reclaim that won it leaves this read-model calendar off; reload.
-            if (!IsHeadOf(cell, token) || Interlocked.CompareExchange(ref head, ClaimCell.None, cell) != cell)
+            if (!IsHeadOf(cell, token) || !TryCasCell(head, cell, ClaimCell.None))
             {
                 return false;
             }

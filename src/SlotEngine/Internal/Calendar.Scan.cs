@@ -54,7 +54,7 @@ internal sealed partial class Calendar
             var baseIndex = seat * WordsPerSeat;
             for (var w = fromSlot >> 6; w < WordsPerSeat; w++)
             {
-                var word = Volatile.Read(ref _free[baseIndex + w]);
+                var word = Volatile.Read(ref FreeWord(baseIndex + w));
                 if (w == fromSlot >> 6)
                 {
                     word &= ulong.MaxValue << (fromSlot & 63);
@@ -161,7 +161,7 @@ internal sealed partial class Calendar
         var slot = from;
         while (slot < limit)
         {
-            var word = Volatile.Read(ref _free[baseIndex + (slot >> 6)]);
+            var word = Volatile.Read(ref FreeWord(baseIndex + (slot >> 6)));
             if (!wantFree)
             {
                 word = ~word;

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace SlotEngine;
 
@@ -8,9 +10,12 @@ namespace SlotEngine;
 /// </summary>
 /// <remarks>
 /// <para><b>Words.</b> Each seat (capacity seat) has a bitmap of free slots, <c>ceil(slots/64)</c>
-/// words in <see cref="_free"/>, seat after seat. Bit <c>s % 64</c> of word <c>s / 64</c> is 1 when
+/// words at the start of <see cref="_store"/>, seat after seat. Bit <c>s % 64</c> of word <c>s / 64</c> is 1 when
 /// slot <c>s</c> of that seat is free. Each seat of each slot also has a claim cell in
-/// <see cref="_cells"/> (see <see cref="ClaimCell"/>): none, held, booked or closed.</para>
+/// <see cref="_store"/> (see <see cref="ClaimCell"/>): none, held, booked or closed. A cell is stored as a 32-bit
+/// state word (kind, head, approval bit and the whole token: what every CAS below compares) and its patient
+/// index beside it, written by the claim's owner before the state word; <see cref="ReadCellAt"/>,
+/// <see cref="PublishCell"/> and <see cref="TryCasCell"/> are the only ways in.</para>
 /// <para><b>Invariant.</b> A free bit of 1 implies its cell is 0. A bit of 0 with a cell of 0 is a
 /// transition in progress (a claim being written, or a release or block under way). Readers do not
 /// wait for it: a snapshot reads it as held by nobody (a hint, see <see cref="ReadSeat"/>); claimers
@@ -43,8 +48,17 @@ namespace SlotEngine;
 internal sealed partial class Calendar
 {
     private static int s_lastId;
-    private readonly ulong[] _free;
-    private readonly ulong[] _cells;
+
+    /// <summary>
+    /// The calendar's whole slot state in one array (one array header per calendar instead of three): the free
+    /// words (<see cref="FreeWordCount"/> longs from index 0), then the cells' 32-bit state words (see
+    /// <see cref="ClaimCell"/>, stored form), then the cells' 16-bit patient low halves. 6 bytes per cell and
+    /// a bit, against 8 bytes and a bit for a 64-bit cell.
+    /// </summary>
+    private readonly ulong[] _store;
+
+    /// <summary>The high 15 bits of each cell's patient index, made on the first claim of a patient index above 65,535 (null: all 0).</summary>
+    private ushort[]? _patientHigh;
     private long _lastToken;
     private long _version;
     private int _liveHolds;
@@ -60,23 +74,32 @@ internal sealed partial class Calendar
         SlotCount = layout.SlotCount;
         Capacity = layout.Template.Capacity;
         WordsPerSeat = (SlotCount + 63) >> 6;
-        _free = new ulong[WordsPerSeat * Capacity];
-        _cells = new ulong[SlotCount * Capacity];
+        FreeWordCount = WordsPerSeat * Capacity;
+        CellCount = SlotCount * Capacity;
+
+        // Free words, then ceil(cells / 2) longs of state words, then ceil(cells / 4) longs of patient low halves.
+        _store = new ulong[FreeWordCount + ((CellCount + 1) >> 1) + ((CellCount + 3) >> 2)];
         for (var seat = 0; seat < Capacity; seat++)
         {
             for (var slot = 0; slot < SlotCount; slot++)
             {
                 if (layout.IsOffered(slot))
                 {
-                    _free[(seat * WordsPerSeat) + (slot >> 6)] |= 1UL << slot;
+                    _store[(seat * WordsPerSeat) + (slot >> 6)] |= 1UL << slot;
                 }
                 else
                 {
-                    _cells[(seat * SlotCount) + slot] = ClaimCell.Closed;
+                    StateAt(CellIndex(seat, slot)) = ClaimCell.StateOf(ClaimCell.Closed);
                 }
             }
         }
     }
+
+    /// <summary>How many free words the calendar has (<see cref="WordsPerSeat"/> × <see cref="Capacity"/>).</summary>
+    public int FreeWordCount { get; }
+
+    /// <summary>How many claim cells the calendar has (<see cref="SlotCount"/> × <see cref="Capacity"/>).</summary>
+    public int CellCount { get; }
 
     public ProviderEntry Provider { get; }
 
@@ -111,9 +134,124 @@ internal sealed partial class Calendar
 
     private int WordIndex(int seat, int slot) => (seat * WordsPerSeat) + (slot >> 6);
 
-    private ulong ReadCell(int seat, int slot) => Volatile.Read(ref _cells[CellIndex(seat, slot)]);
+    private ulong ReadCell(int seat, int slot) => ReadCellAt(CellIndex(seat, slot));
 
-    private bool IsFreeBit(int seat, int slot) => (Volatile.Read(ref _free[WordIndex(seat, slot)]) & (1UL << slot)) != 0;
+    private bool IsFreeBit(int seat, int slot) => (Volatile.Read(ref FreeWord(WordIndex(seat, slot))) & (1UL << slot)) != 0;
+
+    /// <summary>Free word <paramref name="index"/> (0 to <see cref="FreeWordCount"/> − 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref ulong FreeWord(int index)
+    {
+        if ((uint)index >= (uint)FreeWordCount)
+        {
+            ThrowCellOutOfRange(index);
+        }
+
+        return ref _store[index];
+    }
+
+    /// <summary>The 32-bit state word of cell <paramref name="index"/>: the CAS target of the claim-cell protocol.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref uint StateAt(int index)
+    {
+        if ((uint)index >= (uint)CellCount)
+        {
+            ThrowCellOutOfRange(index);
+        }
+
+        return ref Unsafe.Add(ref Unsafe.As<ulong, uint>(ref _store[FreeWordCount]), index);
+    }
+
+    /// <summary>The 16-bit low half of cell <paramref name="index"/>'s patient index.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref ushort PatientLowAt(int index)
+    {
+        if ((uint)index >= (uint)CellCount)
+        {
+            ThrowCellOutOfRange(index);
+        }
+
+        return ref Unsafe.Add(ref Unsafe.As<ulong, ushort>(ref _store[FreeWordCount + ((CellCount + 1) >> 1)]), index);
+    }
+
+    [DoesNotReturn]
+    private static void ThrowCellOutOfRange(int index) => throw new ArgumentOutOfRangeException(nameof(index), index, "outside the calendar's cells");
+
+    /// <summary>
+    /// Reads cell <paramref name="index"/> as one 64-bit value (<see cref="ClaimCell"/>): its state word and, for a
+    /// claim, its patient. The patient is not in the word the CAS changes, so the read is validated like a seqlock:
+    /// state, patient, state again, and retried if the state moved. An unchanged state word with a token is the
+    /// same claim (a token is issued once per calendar, and this array is never reused for another calendar), and
+    /// that claim's owner wrote the patient before publishing the state (<see cref="PublishCell"/>) and does not
+    /// change it while the claim lives; so the patient read belongs to the state read.
+    /// </summary>
+    private ulong ReadCellAt(int index)
+    {
+        ref var word = ref StateAt(index);
+        while (true)
+        {
+            var state = Volatile.Read(ref word);
+            if (!ClaimCell.StateIsClaim(state))
+            {
+                return ClaimCell.FromState(state, 0);
+            }
+
+            var patient = ReadPatient(index);
+            if (Volatile.Read(ref word) == state)
+            {
+                return ClaimCell.FromState(state, patient);
+            }
+        }
+    }
+
+    private uint ReadPatient(int index)
+    {
+        uint low = Volatile.Read(ref PatientLowAt(index));
+        var high = Volatile.Read(ref _patientHigh);
+        return high is null ? low : low | ((uint)Volatile.Read(ref high[index]) << 16);
+    }
+
+    /// <summary>
+    /// Writes cell <paramref name="index"/> as its owner (the winner of its free bit, or of its head CAS, or a
+    /// read-model load under its lock): for a claim the patient first (release writes), then the state word with a
+    /// release write, so a reader that sees the state sees the patient.
+    /// </summary>
+    private void PublishCell(int index, ulong cell)
+    {
+        if (ClaimCell.IsClaim(cell))
+        {
+            var patient = ClaimCell.Patient(cell);
+            Volatile.Write(ref PatientLowAt(index), unchecked((ushort)patient));
+            var high = Volatile.Read(ref _patientHigh);
+            if (high is null && patient > ushort.MaxValue)
+            {
+                // Made once: the CAS from null succeeds for one owner; the page is never taken back, so every later owner
+                // of any cell (whose bit CAS comes after this one in the cell's history) sees it and overwrites its half.
+                Interlocked.CompareExchange(ref _patientHigh, new ushort[CellCount], null);
+                high = Volatile.Read(ref _patientHigh);
+            }
+
+            if (high is not null)
+            {
+                Volatile.Write(ref high[index], unchecked((ushort)(patient >> 16)));
+            }
+        }
+
+        Volatile.Write(ref StateAt(index), ClaimCell.StateOf(cell));
+    }
+
+    /// <summary>
+    /// The claim-cell CAS: moves cell <paramref name="index"/> from <paramref name="expected"/> to
+    /// <paramref name="value"/> if its state word is still <paramref name="expected"/>'s. Comparing the state word is
+    /// comparing the whole cell: a state with a token names one claim and so one patient (see <see cref="ReadCellAt"/>),
+    /// and <paramref name="value"/> keeps that patient (a kind change, the approval bit) or is no claim (0, closed).
+    /// </summary>
+    private bool TryCasCell(int index, ulong expected, ulong value)
+    {
+        Debug.Assert(!ClaimCell.IsClaim(value) || ClaimCell.Patient(value) == ClaimCell.Patient(expected), "a CAS never changes a live claim's patient");
+        var seen = ClaimCell.StateOf(expected);
+        return Interlocked.CompareExchange(ref StateAt(index), ClaimCell.StateOf(value), seen) == seen;
+    }
 
     /// <summary>Gives slots back to a seat's bitmap. The caller owns them: their cells are already 0.</summary>
     private void ReturnBits(int seat, int first, int length)
@@ -125,7 +263,7 @@ internal sealed partial class Calendar
             var wordEnd = Math.Min(end, (slot | 63) + 1);
             // Atomic OR: sets only bits this thread owns (their cells are 0), never clobbering a racing claim CAS
             // on other bits of the word; a claimer sees the slots free from the moment the OR lands.
-            Interlocked.Or(ref _free[WordIndex(seat, slot)], RangeMask(slot, wordEnd));
+            Interlocked.Or(ref FreeWord(WordIndex(seat, slot)), RangeMask(slot, wordEnd));
             slot = wordEnd;
         }
     }
@@ -314,9 +452,9 @@ internal sealed partial class Calendar
     internal int CountFreeBits()
     {
         var popcount = 0;
-        for (var i = 0; i < _free.Length; i++)
+        for (var i = 0; i < FreeWordCount; i++)
         {
-            popcount += BitOperations.PopCount(Volatile.Read(ref _free[i]));
+            popcount += BitOperations.PopCount(Volatile.Read(ref FreeWord(i)));
         }
 
         return popcount;
