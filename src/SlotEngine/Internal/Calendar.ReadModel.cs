@@ -4,17 +4,18 @@ namespace SlotEngine;
 
 internal sealed partial class Calendar
 {
-    /// <summary>This calendar's public view for store authors (<see cref="ReadModelCalendar"/>), made on first use.</summary>
-    private ReadModelCalendar? _view;
-
     /// <summary>
     /// This calendar's public view, one per calendar. Made once: the CAS publishes the first view made; a thread that
     /// loses it takes the winner's, so every caller sees the same object (a loser's allocation is dropped).
     /// </summary>
-    internal ReadModelCalendar View => Volatile.Read(ref _view) ?? Interlocked.CompareExchange(ref _view, new ReadModelCalendar(this), null) ?? _view!;
-
-    /// <summary>Serializes loads of one calendar (a store's feed may reload it from two threads).</summary>
-    private Lock? _readModelLock;
+    internal ReadModelCalendar View
+    {
+        get
+        {
+            var extras = Extras;
+            return Volatile.Read(ref extras.View) ?? Interlocked.CompareExchange(ref extras.View, new ReadModelCalendar(this), null) ?? extras.View!;
+        }
+    }
 
     /// <summary>
     /// Replaces this calendar's whole state with one read from a distributed store: free words, claim
@@ -36,7 +37,7 @@ internal sealed partial class Calendar
             throw new ArgumentException($"{Key}: the read-model state does not match the calendar's shape.", nameof(words));
         }
 
-        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
+        lock (ReadModelLock)
         {
             for (var i = 0; i < FreeWordCount; i++)
             {
@@ -78,7 +79,7 @@ internal sealed partial class Calendar
     /// <summary>Sets the store's version of a calendar just opened as the store opened it (no claims): nothing else to lay in.</summary>
     internal void SetReplicaVersion(long version)
     {
-        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
+        lock (ReadModelLock)
         {
             Volatile.Write(ref _version, version);
         }
@@ -97,7 +98,7 @@ internal sealed partial class Calendar
             return false;
         }
 
-        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
+        lock (ReadModelLock)
         {
             if (Volatile.Read(ref _version) != fromVersion)
             {
@@ -130,7 +131,7 @@ internal sealed partial class Calendar
             return false;
         }
 
-        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
+        lock (ReadModelLock)
         {
             if (Volatile.Read(ref _version) != fromVersion)
             {
@@ -163,7 +164,7 @@ internal sealed partial class Calendar
             return false;
         }
 
-        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
+        lock (ReadModelLock)
         {
             if (Volatile.Read(ref _version) != fromVersion)
             {
@@ -197,7 +198,7 @@ internal sealed partial class Calendar
             return false;
         }
 
-        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
+        lock (ReadModelLock)
         {
             if (Volatile.Read(ref _version) != fromVersion || HasClaimIn(first, first + length))
             {
@@ -223,7 +224,7 @@ internal sealed partial class Calendar
             return false;
         }
 
-        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
+        lock (ReadModelLock)
         {
             if (Volatile.Read(ref _version) != fromVersion)
             {

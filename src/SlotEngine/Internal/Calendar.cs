@@ -57,8 +57,18 @@ internal sealed partial class Calendar
     /// </summary>
     private readonly ulong[] _store;
 
-    /// <summary>The high 15 bits of each cell's patient index, made on the first claim of a patient index above 65,535 (null: all 0).</summary>
-    private ushort[]? _patientHigh;
+    /// <summary>What few calendars need, made on first need (<see cref="CalendarExtras"/>): one reference instead of three.</summary>
+    private CalendarExtras? _extras;
+
+    // The shape, in 16 bits each (at most 288 slots × 16 seats = 4,608 cells): 10 bytes instead of 20.
+    private readonly ushort _slotCount;
+    private readonly ushort _capacity;
+    private readonly ushort _wordsPerSeat;
+    private readonly ushort _freeWordCount;
+    private readonly ushort _cellCount;
+
+    /// <summary>The last token of the replaced calendar, at most <see cref="ClaimCell.MaxToken"/> (a larger one says the same: every token is at or below it).</summary>
+    private readonly int _tokenFloor;
     private long _lastToken;
     private long _version;
     private int _liveHolds;
@@ -68,14 +78,14 @@ internal sealed partial class Calendar
     {
         Id = unchecked((uint)Interlocked.Increment(ref s_lastId));
         _lastToken = lastToken;
-        TokenFloor = lastToken;
+        _tokenFloor = (int)Math.Clamp(lastToken, 0, ClaimCell.MaxToken);
         Provider = provider;
         Layout = layout;
-        SlotCount = layout.SlotCount;
-        Capacity = layout.Template.Capacity;
-        WordsPerSeat = (SlotCount + 63) >> 6;
-        FreeWordCount = WordsPerSeat * Capacity;
-        CellCount = SlotCount * Capacity;
+        _slotCount = checked((ushort)layout.SlotCount);
+        _capacity = checked((ushort)layout.Template.Capacity);
+        _wordsPerSeat = checked((ushort)((SlotCount + 63) >> 6));
+        _freeWordCount = checked((ushort)(WordsPerSeat * Capacity));
+        _cellCount = checked((ushort)(SlotCount * Capacity));
 
         // Free words, then ceil(cells / 2) longs of state words, then ceil(cells / 4) longs of patient low halves.
         _store = new ulong[FreeWordCount + ((CellCount + 1) >> 1) + ((CellCount + 3) >> 2)];
@@ -96,10 +106,26 @@ internal sealed partial class Calendar
     }
 
     /// <summary>How many free words the calendar has (<see cref="WordsPerSeat"/> × <see cref="Capacity"/>).</summary>
-    public int FreeWordCount { get; }
+    public int FreeWordCount => _freeWordCount;
 
     /// <summary>How many claim cells the calendar has (<see cref="SlotCount"/> × <see cref="Capacity"/>).</summary>
-    public int CellCount { get; }
+    public int CellCount => _cellCount;
+
+    /// <summary>What few calendars need: a read model's view and lock, the high halves of patient indices above 65,535.</summary>
+    private sealed class CalendarExtras
+    {
+        /// <summary>This calendar's public view for store authors, made on first use.</summary>
+        public Stores.ReadModelCalendar? View;
+
+        /// <summary>Serializes loads of a read-model calendar (a store's feed may reload it from two threads); set only on a read model.</summary>
+        public Lock? ReadModelLock;
+
+        /// <summary>The high 15 bits of each cell's patient index, made on the first claim of an index above 65,535 (null: all 0).</summary>
+        public ushort[]? PatientHigh;
+    }
+
+    /// <summary>The extras, made once: the CAS publishes the first made; a loser takes the winner's.</summary>
+    private CalendarExtras Extras => Volatile.Read(ref _extras) ?? Interlocked.CompareExchange(ref _extras, new CalendarExtras(), null) ?? _extras!;
 
     public ProviderEntry Provider { get; }
 
@@ -112,11 +138,11 @@ internal sealed partial class Calendar
 
     public CalendarKey Key => new(Provider.Id, Layout.Day);
 
-    public int SlotCount { get; }
+    public int SlotCount => _slotCount;
 
-    public int Capacity { get; }
+    public int Capacity => _capacity;
 
-    public int WordsPerSeat { get; }
+    public int WordsPerSeat => _wordsPerSeat;
 
     /// <summary>Free seats now: the popcount of the free words (a hint: a transition may be in progress).</summary>
     public int FreeSeats => CountFreeBits();
@@ -125,7 +151,7 @@ internal sealed partial class Calendar
     public long Version => Volatile.Read(ref _version);
 
     /// <summary>The last token of the withdrawn calendar this one replaced (0 if none): tokens at or below it name claims of that calendar.</summary>
-    public long TokenFloor { get; }
+    public long TokenFloor => _tokenFloor;
 
     /// <summary>The last token issued.</summary>
     public long LastToken => Volatile.Read(ref _lastToken);
@@ -207,7 +233,7 @@ internal sealed partial class Calendar
     private uint ReadPatient(int index)
     {
         uint low = Volatile.Read(ref PatientLowAt(index));
-        var high = Volatile.Read(ref _patientHigh);
+        var high = Volatile.Read(ref _extras) is { } extras ? Volatile.Read(ref extras.PatientHigh) : null;
         return high is null ? low : low | ((uint)Volatile.Read(ref high[index]) << 16);
     }
 
@@ -222,13 +248,14 @@ internal sealed partial class Calendar
         {
             var patient = ClaimCell.Patient(cell);
             Volatile.Write(ref PatientLowAt(index), unchecked((ushort)patient));
-            var high = Volatile.Read(ref _patientHigh);
+            var high = Volatile.Read(ref _extras) is { } extras ? Volatile.Read(ref extras.PatientHigh) : null;
             if (high is null && patient > ushort.MaxValue)
             {
                 // Made once: the CAS from null succeeds for one owner; the page is never taken back, so every later owner
                 // of any cell (whose bit CAS comes after this one in the cell's history) sees it and overwrites its half.
-                Interlocked.CompareExchange(ref _patientHigh, new ushort[CellCount], null);
-                high = Volatile.Read(ref _patientHigh);
+                var page = Extras;
+                Interlocked.CompareExchange(ref page.PatientHigh, new ushort[CellCount], null);
+                high = Volatile.Read(ref page.PatientHigh);
             }
 
             if (high is not null)
@@ -310,7 +337,17 @@ internal sealed partial class Calendar
     }
 
     /// <summary>Whether this calendar is a read model a store loads (see <see cref="LoadReadModel"/>): ownership is not asserted there.</summary>
-    private bool IsReadModel => Volatile.Read(ref _readModelLock) is not null;
+    private bool IsReadModel => Volatile.Read(ref _extras) is { } extras && Volatile.Read(ref extras.ReadModelLock) is not null;
+
+    /// <summary>The read-model lock (see <see cref="LoadReadModel"/>), made on first use: from then on this calendar is a read model.</summary>
+    private Lock ReadModelLock
+    {
+        get
+        {
+            var extras = Extras;
+            return Volatile.Read(ref extras.ReadModelLock) ?? Interlocked.CompareExchange(ref extras.ReadModelLock, new Lock(), null) ?? extras.ReadModelLock!;
+        }
+    }
 
     /// <summary>
     /// Debug: this thread has just won the CAS that makes seat <paramref name="seat"/> of slots
