@@ -75,17 +75,24 @@ internal sealed partial class Calendar
 
     private long IssueToken(int seat, int first, int length)
     {
-        // Atomic +1: every claim gets a token no other claim on this calendar ever had (fencing); readers
-        // of LastToken may see a token whose cells are not written yet.
-        var token = Interlocked.Increment(ref _lastToken);
-        if (token > ClaimCell.MaxToken)
+        while (true)
         {
-            ReturnBits(seat, first, length);
-            RefreshIndex(first, first + length);
-            throw new SlotEngineArgumentException(SlotEngineError.TokensExhausted, $"{Key} has issued all {ClaimCell.MaxToken} fencing tokens it can; withdraw and publish the day again.");
-        }
+            var last = Volatile.Read(ref _lastToken);
+            if (last >= ClaimCell.MaxToken)
+            {
+                ReturnBits(seat, first, length);
+                RefreshIndex(first, first + length);
+                throw new SlotEngineArgumentException(SlotEngineError.TokensExhausted, $"{Key} has issued all {ClaimCell.MaxToken} fencing tokens it can; withdraw and publish the day again.");
+            }
 
-        return token;
+            // Token CAS, last → last + 1: every claim gets a token no other claim on this calendar ever had (fencing),
+            // and the counter never passes MaxToken (so it fits 32 bits); readers of LastToken may see a token whose
+            // cells are not written yet.
+            if (Interlocked.CompareExchange(ref _lastToken, last + 1, last) == last)
+            {
+                return last + 1;
+            }
+        }
     }
 
     /// <summary>Publishes a claim on slots whose bits this thread has just cleared (their cells are 0).</summary>

@@ -68,7 +68,7 @@ internal sealed partial class Calendar
             Volatile.Write(ref _earliestHoldExpiry, earliest);
             if (lastToken > Volatile.Read(ref _lastToken))
             {
-                Volatile.Write(ref _lastToken, lastToken);
+                Volatile.Write(ref _lastToken, (int)Math.Min(lastToken, ClaimCell.MaxToken));
             }
 
             Volatile.Write(ref _version, version);
@@ -114,7 +114,7 @@ internal sealed partial class Calendar
 
             if (token > Volatile.Read(ref _lastToken))
             {
-                Volatile.Write(ref _lastToken, token);
+                Volatile.Write(ref _lastToken, (int)token);
             }
 
             WriteClaim(seat, first, length, holdExpiryTicks == 0 ? ClaimCell.KindBooked : ClaimCell.KindHeld, token, patient, holdExpiryTicks);

@@ -10,9 +10,9 @@ namespace SlotEngine;
 /// </summary>
 /// <remarks>
 /// <para><b>Words.</b> Each seat (capacity seat) has a bitmap of free slots, <c>ceil(slots/64)</c>
-/// words at the start of <see cref="_store"/>, seat after seat. Bit <c>s % 64</c> of word <c>s / 64</c> is 1 when
+/// words at the start of <see cref="_slab"/>, seat after seat. Bit <c>s % 64</c> of word <c>s / 64</c> is 1 when
 /// slot <c>s</c> of that seat is free. Each seat of each slot also has a claim cell in
-/// <see cref="_store"/> (see <see cref="ClaimCell"/>): none, held, booked or closed. A cell is stored as a 32-bit
+/// <see cref="_slab"/> (see <see cref="ClaimCell"/>): none, held, booked or closed. A cell is stored as a 32-bit
 /// state word (kind, head, approval bit and the whole token: what every CAS below compares) and its patient
 /// index beside it, written by the claim's owner before the state word; <see cref="ReadCellAt"/>,
 /// <see cref="PublishCell"/> and <see cref="TryCasCell"/> are the only ways in.</para>
@@ -47,55 +47,44 @@ namespace SlotEngine;
 /// </remarks>
 internal sealed partial class Calendar
 {
-    private static int s_lastId;
-
     /// <summary>
-    /// The calendar's whole slot state in one array (one array header per calendar instead of three): the free
-    /// words (<see cref="FreeWordCount"/> longs from index 0), then the cells' 32-bit state words (see
-    /// <see cref="ClaimCell"/>, stored form), then the cells' 16-bit patient low halves. 6 bytes per cell and
-    /// a bit, against 8 bytes and a bit for a 64-bit cell.
+    /// The day's slab that holds this calendar's slot state (<see cref="DaySlab"/>; no array of its own): from
+    /// <see cref="_base"/>, the free words (<see cref="FreeWordCount"/> longs), then the cells' 32-bit state words
+    /// (see <see cref="ClaimCell"/>, stored form), then the cells' 16-bit patient low halves. 6 bytes per cell
+    /// and a bit, against 8 bytes and a bit for a 64-bit cell. The slab also gives the layout and the shape.
     /// </summary>
-    private readonly ulong[] _store;
+    private readonly DaySlab _slab;
+
+    /// <summary>Where this calendar's place starts in <see cref="DaySlab.Words"/>.</summary>
+    private readonly int _base;
 
     /// <summary>What few calendars need, made on first need (<see cref="CalendarExtras"/>): one reference instead of three.</summary>
     private CalendarExtras? _extras;
 
-    // The shape, in 16 bits each (at most 288 slots × 16 seats = 4,608 cells): 10 bytes instead of 20.
-    private readonly ushort _slotCount;
-    private readonly ushort _capacity;
-    private readonly ushort _wordsPerSeat;
-    private readonly ushort _freeWordCount;
-    private readonly ushort _cellCount;
-
     /// <summary>The last token of the replaced calendar, at most <see cref="ClaimCell.MaxToken"/> (a larger one says the same: every token is at or below it).</summary>
     private readonly int _tokenFloor;
-    private long _lastToken;
+    private int _lastToken;
     private long _version;
     private int _liveHolds;
     private long _earliestHoldExpiry = long.MaxValue;
 
     public Calendar(ProviderEntry provider, DayLayout layout, long lastToken = 0)
     {
-        Id = unchecked((uint)Interlocked.Increment(ref s_lastId));
-        _lastToken = lastToken;
-        _tokenFloor = (int)Math.Clamp(lastToken, 0, ClaimCell.MaxToken);
+        // Tokens are at most MaxToken (IssueToken never goes past it), so the last token fits 32 bits.
+        _lastToken = (int)Math.Clamp(lastToken, 0, ClaimCell.MaxToken);
+        _tokenFloor = _lastToken;
         Provider = provider;
-        Layout = layout;
-        _slotCount = checked((ushort)layout.SlotCount);
-        _capacity = checked((ushort)layout.Template.Capacity);
-        _wordsPerSeat = checked((ushort)((SlotCount + 63) >> 6));
-        _freeWordCount = checked((ushort)(WordsPerSeat * Capacity));
-        _cellCount = checked((ushort)(SlotCount * Capacity));
+        _slab = layout.TakeCalendarPlace(out var place);
+        _base = place * _slab.Stride;
 
-        // Free words, then ceil(cells / 2) longs of state words, then ceil(cells / 4) longs of patient low halves.
-        _store = new ulong[FreeWordCount + ((CellCount + 1) >> 1) + ((CellCount + 3) >> 2)];
+        // The place is this calendar's alone and not yet published (plain writes; the ring's publish is the release).
         for (var seat = 0; seat < Capacity; seat++)
         {
             for (var slot = 0; slot < SlotCount; slot++)
             {
                 if (layout.IsOffered(slot))
                 {
-                    _store[(seat * WordsPerSeat) + (slot >> 6)] |= 1UL << slot;
+                    FreeWord((seat * WordsPerSeat) + (slot >> 6)) |= 1UL << slot;
                 }
                 else
                 {
@@ -106,10 +95,10 @@ internal sealed partial class Calendar
     }
 
     /// <summary>How many free words the calendar has (<see cref="WordsPerSeat"/> × <see cref="Capacity"/>).</summary>
-    public int FreeWordCount => _freeWordCount;
+    public int FreeWordCount => _slab.FreeWordCount;
 
     /// <summary>How many claim cells the calendar has (<see cref="SlotCount"/> × <see cref="Capacity"/>).</summary>
-    public int CellCount => _cellCount;
+    public int CellCount => _slab.CellCount;
 
     /// <summary>What few calendars need: a read model's view and lock, the high halves of patient indices above 65,535.</summary>
     private sealed class CalendarExtras
@@ -130,19 +119,19 @@ internal sealed partial class Calendar
     public ProviderEntry Provider { get; }
 
     /// <summary>This calendar's own number (process-wide, wrapping after 2^32 calendars): its part of the keys of its hold expiries in the day's table, so that a day withdrawn and published again never reads the old calendar's expiries.</summary>
-    public uint Id { get; }
+    public uint Id => unchecked(_slab.FirstId + (uint)(_base / _slab.Stride));
 
-    public DayLayout Layout { get; }
+    public DayLayout Layout => _slab.Layout;
 
     public DateOnly Day => Layout.Day;
 
     public CalendarKey Key => new(Provider.Id, Layout.Day);
 
-    public int SlotCount => _slotCount;
+    public int SlotCount => _slab.SlotCount;
 
-    public int Capacity => _capacity;
+    public int Capacity => _slab.Capacity;
 
-    public int WordsPerSeat => _wordsPerSeat;
+    public int WordsPerSeat => _slab.WordsPerSeat;
 
     /// <summary>Free seats now: the popcount of the free words (a hint: a transition may be in progress).</summary>
     public int FreeSeats => CountFreeBits();
@@ -173,7 +162,7 @@ internal sealed partial class Calendar
             ThrowCellOutOfRange(index);
         }
 
-        return ref _store[index];
+        return ref _slab.Words[_base + index];
     }
 
     /// <summary>The 32-bit state word of cell <paramref name="index"/>: the CAS target of the claim-cell protocol.</summary>
@@ -185,7 +174,7 @@ internal sealed partial class Calendar
             ThrowCellOutOfRange(index);
         }
 
-        return ref Unsafe.Add(ref Unsafe.As<ulong, uint>(ref _store[FreeWordCount]), index);
+        return ref Unsafe.Add(ref Unsafe.As<ulong, uint>(ref _slab.Words[_base + _slab.StatesAt]), index);
     }
 
     /// <summary>The 16-bit low half of cell <paramref name="index"/>'s patient index.</summary>
@@ -197,7 +186,7 @@ internal sealed partial class Calendar
             ThrowCellOutOfRange(index);
         }
 
-        return ref Unsafe.Add(ref Unsafe.As<ulong, ushort>(ref _store[FreeWordCount + ((CellCount + 1) >> 1)]), index);
+        return ref Unsafe.Add(ref Unsafe.As<ulong, ushort>(ref _slab.Words[_base + _slab.PatientsAt]), index);
     }
 
     [DoesNotReturn]
