@@ -49,17 +49,14 @@ internal sealed partial class Calendar
 {
     /// <summary>
     /// The day's slab that holds this calendar's slot state (<see cref="DaySlab"/>; no array of its own): from
-    /// <see cref="_base"/>, the free words (<see cref="FreeWordCount"/> longs), then the cells' 32-bit state words
+    /// its place (<see cref="_place"/>), the free words (<see cref="FreeWordCount"/> longs), then the cells' 32-bit state words
     /// (see <see cref="ClaimCell"/>, stored form), then the cells' 16-bit patient low halves. 6 bytes per cell
     /// and a bit, against 8 bytes and a bit for a 64-bit cell. The slab also gives the layout and the shape.
     /// </summary>
     private readonly DaySlab _slab;
 
-    /// <summary>Where this calendar's place starts in <see cref="DaySlab.Words"/>.</summary>
-    private readonly int _base;
-
-    /// <summary>What few calendars need, made on first need (<see cref="CalendarExtras"/>): one reference instead of three.</summary>
-    private CalendarExtras? _extras;
+    /// <summary>This calendar's place in <see cref="_slab"/>: its words start at place × <see cref="DaySlab.Stride"/>.</summary>
+    private readonly int _place;
 
     /// <summary>The last token of the replaced calendar, at most <see cref="ClaimCell.MaxToken"/> (a larger one says the same: every token is at or below it).</summary>
     private readonly int _tokenFloor;
@@ -74,8 +71,7 @@ internal sealed partial class Calendar
         _lastToken = (int)Math.Clamp(lastToken, 0, ClaimCell.MaxToken);
         _tokenFloor = _lastToken;
         Provider = provider;
-        _slab = layout.TakeCalendarPlace(out var place);
-        _base = place * _slab.Stride;
+        _slab = layout.TakeCalendarPlace(out _place);
 
         // The place is this calendar's alone and not yet published (plain writes; the ring's publish is the release).
         for (var seat = 0; seat < Capacity; seat++)
@@ -100,26 +96,16 @@ internal sealed partial class Calendar
     /// <summary>How many claim cells the calendar has (<see cref="SlotCount"/> × <see cref="Capacity"/>).</summary>
     public int CellCount => _slab.CellCount;
 
-    /// <summary>What few calendars need: a read model's view and lock, the high halves of patient indices above 65,535.</summary>
-    private sealed class CalendarExtras
-    {
-        /// <summary>This calendar's public view for store authors, made on first use.</summary>
-        public Stores.ReadModelCalendar? View;
+    /// <summary>This calendar's extras beside the slab (read-model view and lock), made on first need.</summary>
+    private CalendarExtras Extras => _slab.EnsureExtras(_place);
 
-        /// <summary>Serializes loads of a read-model calendar (a store's feed may reload it from two threads); set only on a read model.</summary>
-        public Lock? ReadModelLock;
-
-        /// <summary>The high 15 bits of each cell's patient index, made on the first claim of an index above 65,535 (null: all 0).</summary>
-        public ushort[]? PatientHigh;
-    }
-
-    /// <summary>The extras, made once: the CAS publishes the first made; a loser takes the winner's.</summary>
-    private CalendarExtras Extras => Volatile.Read(ref _extras) ?? Interlocked.CompareExchange(ref _extras, new CalendarExtras(), null) ?? _extras!;
+    /// <summary>Where this calendar's words start in <see cref="DaySlab.Words"/>.</summary>
+    private int Base => _place * _slab.Stride;
 
     public ProviderEntry Provider { get; }
 
     /// <summary>This calendar's own number (process-wide, wrapping after 2^32 calendars): its part of the keys of its hold expiries in the day's table, so that a day withdrawn and published again never reads the old calendar's expiries.</summary>
-    public uint Id => unchecked(_slab.FirstId + (uint)(_base / _slab.Stride));
+    public uint Id => unchecked(_slab.FirstId + (uint)_place);
 
     public DayLayout Layout => _slab.Layout;
 
@@ -162,7 +148,7 @@ internal sealed partial class Calendar
             ThrowCellOutOfRange(index);
         }
 
-        return ref _slab.Words[_base + index];
+        return ref _slab.Words[Base + index];
     }
 
     /// <summary>The 32-bit state word of cell <paramref name="index"/>: the CAS target of the claim-cell protocol.</summary>
@@ -174,7 +160,7 @@ internal sealed partial class Calendar
             ThrowCellOutOfRange(index);
         }
 
-        return ref Unsafe.Add(ref Unsafe.As<ulong, uint>(ref _slab.Words[_base + _slab.StatesAt]), index);
+        return ref Unsafe.Add(ref Unsafe.As<ulong, uint>(ref _slab.Words[Base + _slab.StatesAt]), index);
     }
 
     /// <summary>The 16-bit low half of cell <paramref name="index"/>'s patient index.</summary>
@@ -186,7 +172,7 @@ internal sealed partial class Calendar
             ThrowCellOutOfRange(index);
         }
 
-        return ref Unsafe.Add(ref Unsafe.As<ulong, ushort>(ref _slab.Words[_base + _slab.PatientsAt]), index);
+        return ref Unsafe.Add(ref Unsafe.As<ulong, ushort>(ref _slab.Words[Base + _slab.PatientsAt]), index);
     }
 
     [DoesNotReturn]
@@ -222,8 +208,8 @@ internal sealed partial class Calendar
     private uint ReadPatient(int index)
     {
         uint low = Volatile.Read(ref PatientLowAt(index));
-        var high = Volatile.Read(ref _extras) is { } extras ? Volatile.Read(ref extras.PatientHigh) : null;
-        return high is null ? low : low | ((uint)Volatile.Read(ref high[index]) << 16);
+        var high = _slab.PatientHigh;
+        return high is null ? low : low | ((uint)Volatile.Read(ref high[(_place * CellCount) + index]) << 16);
     }
 
     /// <summary>
@@ -237,19 +223,17 @@ internal sealed partial class Calendar
         {
             var patient = ClaimCell.Patient(cell);
             Volatile.Write(ref PatientLowAt(index), unchecked((ushort)patient));
-            var high = Volatile.Read(ref _extras) is { } extras ? Volatile.Read(ref extras.PatientHigh) : null;
+            var high = _slab.PatientHigh;
             if (high is null && patient > ushort.MaxValue)
             {
-                // Made once: the CAS from null succeeds for one owner; the page is never taken back, so every later owner
-                // of any cell (whose bit CAS comes after this one in the cell's history) sees it and overwrites its half.
-                var page = Extras;
-                Interlocked.CompareExchange(ref page.PatientHigh, new ushort[CellCount], null);
-                high = Volatile.Read(ref page.PatientHigh);
+                // Made once per slab and never taken back: every later owner of any cell (whose bit CAS comes after
+                // this claim in the cell's history) sees it and overwrites its half.
+                high = _slab.EnsurePatientHigh();
             }
 
             if (high is not null)
             {
-                Volatile.Write(ref high[index], unchecked((ushort)(patient >> 16)));
+                Volatile.Write(ref high[(_place * CellCount) + index], unchecked((ushort)(patient >> 16)));
             }
         }
 
@@ -326,7 +310,7 @@ internal sealed partial class Calendar
     }
 
     /// <summary>Whether this calendar is a read model a store loads (see <see cref="LoadReadModel"/>): ownership is not asserted there.</summary>
-    private bool IsReadModel => Volatile.Read(ref _extras) is { } extras && Volatile.Read(ref extras.ReadModelLock) is not null;
+    private bool IsReadModel => _slab.ExtrasAt(_place) is { } extras && Volatile.Read(ref extras.ReadModelLock) is not null;
 
     /// <summary>The read-model lock (see <see cref="LoadReadModel"/>), made on first use: from then on this calendar is a read model.</summary>
     private Lock ReadModelLock

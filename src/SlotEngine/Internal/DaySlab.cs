@@ -24,6 +24,8 @@ internal sealed class DaySlab
 
     private static int s_lastId;
     private int _taken;
+    private ushort[]? _patientHigh;
+    private CalendarExtras?[]? _extras;
 
     public DaySlab(DayLayout layout, int places)
     {
@@ -77,6 +79,27 @@ internal sealed class DaySlab
     /// <summary>Where in a place the 16-bit patient low halves start, in longs.</summary>
     public int PatientsAt { get; }
 
+    /// <summary>
+    /// The high 15 bits of every cell's patient index, cell <c>c</c> of place <c>p</c> at <c>p × CellCount + c</c>; null
+    /// (all 0) until the first claim of an index above 65,535 in the slab. Never taken back once made, so the next owner of
+    /// a cell whose last claim wrote a high half there sees the page (that claim made it before publishing its state word).
+    /// </summary>
+    public ushort[]? PatientHigh => Volatile.Read(ref _patientHigh);
+
+    /// <summary>The page of patient high halves, made on first need (the CAS publishes one; a loser takes the winner's).</summary>
+    public ushort[] EnsurePatientHigh() =>
+        Volatile.Read(ref _patientHigh) ?? Interlocked.CompareExchange(ref _patientHigh, new ushort[Places * CellCount], null) ?? _patientHigh!;
+
+    /// <summary>Place <paramref name="place"/>'s extras if made, or null.</summary>
+    public CalendarExtras? ExtrasAt(int place) => Volatile.Read(ref _extras) is { } all ? Volatile.Read(ref all[place]) : null;
+
+    /// <summary>Place <paramref name="place"/>'s extras, made on first need (each level by one CAS from null; losers take the winner's).</summary>
+    public CalendarExtras EnsureExtras(int place)
+    {
+        var all = Volatile.Read(ref _extras) ?? Interlocked.CompareExchange(ref _extras, new CalendarExtras?[Places], null) ?? _extras!;
+        return Volatile.Read(ref all[place]) ?? Interlocked.CompareExchange(ref all[place], new CalendarExtras(), null) ?? all[place]!;
+    }
+
     /// <summary>Takes the next place, or −1 when the slab is full.</summary>
     public int TryTake()
     {
@@ -84,4 +107,14 @@ internal sealed class DaySlab
         var place = Interlocked.Increment(ref _taken) - 1;
         return place < Places ? place : -1;
     }
+}
+
+/// <summary>What few calendars need, kept beside the slab (<see cref="DaySlab.EnsureExtras"/>) so that a calendar has no field for it: a read model's view and lock.</summary>
+internal sealed class CalendarExtras
+{
+    /// <summary>The calendar's public view for store authors, made on first use.</summary>
+    public Stores.ReadModelCalendar? View;
+
+    /// <summary>Serializes loads of a read-model calendar (a store's feed may reload it from two threads); set only on a read model.</summary>
+    public Lock? ReadModelLock;
 }
