@@ -151,6 +151,9 @@ internal sealed partial class Calendar
         return ref _slab.Words[Base + index];
     }
 
+    /// <summary>All free words, for a scan (one slab and bounds look-up for the whole scan instead of one per word).</summary>
+    private Span<ulong> FreeWords => _slab.Words.AsSpan(Base, FreeWordCount);
+
     /// <summary>The 32-bit state word of cell <paramref name="index"/>: the CAS target of the claim-cell protocol.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref uint StateAt(int index)

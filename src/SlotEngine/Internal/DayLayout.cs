@@ -24,6 +24,12 @@ public sealed class DayLayout
     private KeyTable? _holdExpiries;
     private DaySlab? _slab;
 
+    /// <summary>
+    /// Whether the engine's patient directory already gives indices above 65,535 (its table has more places): then each
+    /// of this layout's slabs makes its page of patient high halves with the slab, at publish, rather than on a claim.
+    /// </summary>
+    internal bool WidePatients { get; init; }
+
     /// <summary>Who is told when an unapproved booking of this day lapses (the engine that made the layout), or null.</summary>
     internal IApprovalLapses? ApprovalLapses { get; init; }
 

@@ -42,6 +42,13 @@ internal sealed class DaySlab
         Places = places;
         Words = new ulong[places * Stride];
 
+        // A directory with indices above 16 bits will need the page on nearly every slab: made now, at publish, so
+        // that no claim allocates it.
+        if (layout.WidePatients)
+        {
+            _patientHigh = new ushort[places * CellCount];
+        }
+
         // Ids for every place at once (wrapping after 2^32 calendars, as calendar ids always did).
         FirstId = unchecked((uint)(Interlocked.Add(ref s_lastId, places) - places + 1));
     }
