@@ -48,7 +48,7 @@ internal sealed partial class Calendar
                 }
 
                 var missing = mask & ~current;
-                if (nowTicks >= Volatile.Read(ref _earliestHoldExpiry) && TryReclaimExpiredAmong(seat, slot & ~63, missing, nowTicks))
+                if (nowTicks >= EarliestHoldExpiryTicks && TryReclaimExpiredAmong(seat, slot & ~63, missing, nowTicks))
                 {
                     continue;
                 }
@@ -129,12 +129,13 @@ internal sealed partial class Calendar
     /// <summary>Keeps <see cref="_earliestHoldExpiry"/> a lower bound of every live hold's expiry.</summary>
     private void LowerEarliestHoldExpiry(long expiryTicks)
     {
+        var bound = TicksToBound(expiryTicks);
         var current = Volatile.Read(ref _earliestHoldExpiry);
-        while (expiryTicks < current)
+        while (bound < current)
         {
             // Only lowers: the CAS fails if another writer moved it since `current`, and we retry against that value,
             // so the field stays ≤ every live hold's expiry. A reader may see it too low (harmless: an extra scan), never too high.
-            var seen = Interlocked.CompareExchange(ref _earliestHoldExpiry, expiryTicks, current);
+            var seen = Interlocked.CompareExchange(ref _earliestHoldExpiry, bound, current);
             if (seen == current)
             {
                 return;

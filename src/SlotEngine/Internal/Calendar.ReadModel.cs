@@ -65,7 +65,7 @@ internal sealed partial class Calendar
             }
 
             Volatile.Write(ref _liveHolds, liveHolds);
-            Volatile.Write(ref _earliestHoldExpiry, earliest);
+            Volatile.Write(ref _earliestHoldExpiry, TicksToBound(earliest));
             if (lastToken > Volatile.Read(ref _lastToken))
             {
                 Volatile.Write(ref _lastToken, (int)Math.Min(lastToken, ClaimCell.MaxToken));

@@ -356,7 +356,7 @@ internal sealed partial class Calendar
     /// <summary>Reclaims every expired hold of the calendar; adds what it reclaimed to <paramref name="reclaimed"/>.</summary>
     public int ReclaimExpiredHolds(long nowTicks, List<RemovedClaim>? reclaimed)
     {
-        if (nowTicks < Volatile.Read(ref _earliestHoldExpiry))
+        if (nowTicks < EarliestHoldExpiryTicks)
         {
             return 0;
         }
@@ -365,7 +365,7 @@ internal sealed partial class Calendar
         // lowers the bound itself after publishing its head, so the bound stays a lower bound.
         // The reset is a full fence (Interlocked, not Volatile.Write): the cell reads below must not
         // move before it, or a hold published meanwhile could be missed by both sides.
-        Interlocked.Exchange(ref _earliestHoldExpiry, long.MaxValue);
+        Interlocked.Exchange(ref _earliestHoldExpiry, NoHoldBound);
         var count = 0;
         for (var seat = 0; seat < Capacity; seat++)
         {

@@ -58,20 +58,29 @@ internal sealed partial class Calendar
     /// <summary>This calendar's place in <see cref="_slab"/>: its words start at place × <see cref="DaySlab.Stride"/>.</summary>
     private readonly int _place;
 
-    /// <summary>The last token of the replaced calendar, at most <see cref="ClaimCell.MaxToken"/> (a larger one says the same: every token is at or below it).</summary>
-    private readonly int _tokenFloor;
     private int _lastToken;
     private long _version;
     private int _liveHolds;
-    private long _earliestHoldExpiry = long.MaxValue;
+
+    /// <summary>
+    /// The earliest-hold-expiry bound, in whole seconds from the layout's <see cref="DayLayout.DayStartUtcTicks"/>, rounded
+    /// down (so still a lower bound); <see cref="NoHoldBound"/> when no hold is live, <see cref="FarPastBound"/> for one
+    /// too far before the day to count in seconds. 32 bits instead of 64: see <see cref="EarliestHoldExpiryTicks"/>.
+    /// </summary>
+    private int _earliestHoldExpiry = NoHoldBound;
+
+    private const int NoHoldBound = int.MaxValue;
+    private const int FarPastBound = int.MinValue;
 
     public Calendar(ProviderEntry provider, DayLayout layout, long lastToken = 0)
     {
         // Tokens are at most MaxToken (IssueToken never goes past it), so the last token fits 32 bits.
         _lastToken = (int)Math.Clamp(lastToken, 0, ClaimCell.MaxToken);
-        _tokenFloor = _lastToken;
         Provider = provider;
         _slab = layout.TakeCalendarPlace(out _place);
+
+        // The last token of the replaced calendar, at most MaxToken (a larger one says the same: every token is at or below it).
+        _slab.SetTokenFloor(_place, _lastToken);
 
         // The place is this calendar's alone and not yet published (plain writes; the ring's publish is the release).
         for (var seat = 0; seat < Capacity; seat++)
@@ -126,7 +135,43 @@ internal sealed partial class Calendar
     public long Version => Volatile.Read(ref _version);
 
     /// <summary>The last token of the withdrawn calendar this one replaced (0 if none): tokens at or below it name claims of that calendar.</summary>
-    public long TokenFloor => _tokenFloor;
+    public long TokenFloor => _slab.TokenFloorAt(_place);
+
+    /// <summary>The earliest-hold-expiry bound in UTC ticks (long.MaxValue: no live hold); a lower bound of every live hold's expiry.</summary>
+    private long EarliestHoldExpiryTicks => BoundToTicks(Volatile.Read(ref _earliestHoldExpiry));
+
+    private long BoundToTicks(int bound) => bound switch
+    {
+        NoHoldBound => long.MaxValue,
+        FarPastBound => long.MinValue,
+        _ => Layout.DayStartUtcTicks + (bound * TimeSpan.TicksPerSecond),
+    };
+
+    /// <summary>The bound for an expiry: whole seconds from the day's start, rounded down (toward the past), so never above it.</summary>
+    private int TicksToBound(long ticks)
+    {
+        if (ticks == long.MaxValue)
+        {
+            return NoHoldBound;
+        }
+
+        // Within ±(2^31 − 1) seconds of the day's start the floor of the difference in seconds fits; farther in the past the bound
+        // is "far past" (always due), farther in the future the largest bound below "no hold" (still below the expiry).
+        const long Reach = int.MaxValue * TimeSpan.TicksPerSecond;
+        var dayStart = Layout.DayStartUtcTicks;
+        if (ticks <= dayStart - Reach)
+        {
+            return FarPastBound;
+        }
+
+        if (ticks >= dayStart + Reach)
+        {
+            return NoHoldBound - 1;
+        }
+
+        var delta = ticks - dayStart;
+        return (int)(delta >= 0 ? delta / TimeSpan.TicksPerSecond : -((-delta + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond));
+    }
 
     /// <summary>The last token issued.</summary>
     public long LastToken => Volatile.Read(ref _lastToken);
@@ -363,7 +408,7 @@ internal sealed partial class Calendar
     {
         var heldHeads = 0;
         var emptyCells = 0;
-        var earliest = Volatile.Read(ref _earliestHoldExpiry);
+        var earliest = EarliestHoldExpiryTicks;
         for (var seat = 0; seat < Capacity; seat++)
         {
             var head = -1;

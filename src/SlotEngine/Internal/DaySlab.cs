@@ -25,6 +25,7 @@ internal sealed class DaySlab
     private static int s_lastId;
     private int _taken;
     private ushort[]? _patientHigh;
+    private int[]? _tokenFloors;
     private CalendarExtras?[]? _extras;
 
     public DaySlab(DayLayout layout, int places)
@@ -96,6 +97,24 @@ internal sealed class DaySlab
     /// <summary>The page of patient high halves, made on first need (the CAS publishes one; a loser takes the winner's).</summary>
     public ushort[] EnsurePatientHigh() =>
         Volatile.Read(ref _patientHigh) ?? Interlocked.CompareExchange(ref _patientHigh, new ushort[Places * CellCount], null) ?? _patientHigh!;
+
+    /// <summary>The token floor of the calendar in <paramref name="place"/> (see <see cref="Calendar.TokenFloor"/>): 0 unless the day was published again after a withdrawal.</summary>
+    public int TokenFloorAt(int place) => Volatile.Read(ref _tokenFloors) is { } floors ? Volatile.Read(ref floors[place]) : 0;
+
+    /// <summary>
+    /// Sets the token floor of a calendar being made in <paramref name="place"/> (before it is published; the ring's publish is the
+    /// release that makes it visible). The array is made on the first floor above 0 (a day published again: rare).
+    /// </summary>
+    public void SetTokenFloor(int place, int floor)
+    {
+        if (floor == 0)
+        {
+            return;
+        }
+
+        var floors = Volatile.Read(ref _tokenFloors) ?? Interlocked.CompareExchange(ref _tokenFloors, new int[Places], null) ?? _tokenFloors!;
+        Volatile.Write(ref floors[place], floor);
+    }
 
     /// <summary>Place <paramref name="place"/>'s extras if made, or null.</summary>
     public CalendarExtras? ExtrasAt(int place) => Volatile.Read(ref _extras) is { } all ? Volatile.Read(ref all[place]) : null;
