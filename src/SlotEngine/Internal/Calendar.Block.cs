@@ -19,7 +19,7 @@ internal sealed partial class Calendar
                 var spinner = default(SpinWait);
                 while (true)
                 {
-                    ref var word = ref _free[WordIndex(seat, slot)];
+                    ref var word = ref FreeWord(WordIndex(seat, slot));
                     var bit = 1UL << slot;
                     var current = Volatile.Read(ref word);
                     if ((current & bit) != 0)
@@ -28,7 +28,7 @@ internal sealed partial class Calendar
                         if (Interlocked.CompareExchange(ref word, current & ~bit, current) == current)
                         {
                             AssertOwned(seat, slot, slot + 1, "a block that cleared the free bit");
-                            Volatile.Write(ref _cells[CellIndex(seat, slot)], ClaimCell.Closed);
+                            PublishCell(CellIndex(seat, slot), ClaimCell.Closed);
                             BumpVersion();
                             RefreshIndex(slot, slot + 1);
                             closed++;
@@ -66,7 +66,7 @@ internal sealed partial class Calendar
         }
 
         // Head CAS, claim → 0: the block owns this claim's removal.
-        if (Interlocked.CompareExchange(ref _cells[CellIndex(seat, head)], ClaimCell.None, cell) != cell)
+        if (!TryCasCell(CellIndex(seat, head), cell, ClaimCell.None))
         {
             return false;
         }
@@ -102,7 +102,7 @@ internal sealed partial class Calendar
                 }
 
                 // Closed → 0 by CAS: only one reopen wins a seat; then its bit goes back.
-                if (Interlocked.CompareExchange(ref _cells[CellIndex(seat, slot)], ClaimCell.None, ClaimCell.Closed) == ClaimCell.Closed)
+                if (TryCasCell(CellIndex(seat, slot), ClaimCell.Closed, ClaimCell.None))
                 {
                     AssertOwned(seat, slot, slot + 1, "a reopen that won the closed cell");
                     ReturnBits(seat, slot, 1);

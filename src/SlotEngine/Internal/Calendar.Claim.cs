@@ -30,7 +30,7 @@ internal sealed partial class Calendar
         {
             var wordEnd = Math.Min(end, (slot | 63) + 1);
             var mask = RangeMask(slot, wordEnd);
-            ref var word = ref _free[WordIndex(seat, slot)];
+            ref var word = ref FreeWord(WordIndex(seat, slot));
             while (true)
             {
                 var current = Volatile.Read(ref word);
@@ -48,7 +48,7 @@ internal sealed partial class Calendar
                 }
 
                 var missing = mask & ~current;
-                if (nowTicks >= Volatile.Read(ref _earliestHoldExpiry) && TryReclaimExpiredAmong(seat, slot & ~63, missing, nowTicks))
+                if (nowTicks >= EarliestHoldExpiryTicks && TryReclaimExpiredAmong(seat, slot & ~63, missing, nowTicks))
                 {
                     continue;
                 }
@@ -75,17 +75,24 @@ internal sealed partial class Calendar
 
     private long IssueToken(int seat, int first, int length)
     {
-        // Atomic +1: every claim gets a token no other claim on this calendar ever had (fencing); readers
-        // of LastToken may see a token whose cells are not written yet.
-        var token = Interlocked.Increment(ref _lastToken);
-        if (token > ClaimCell.MaxToken)
+        while (true)
         {
-            ReturnBits(seat, first, length);
-            RefreshIndex(first, first + length);
-            throw new SlotEngineArgumentException(SlotEngineError.TokensExhausted, $"{Key} has issued all {ClaimCell.MaxToken} fencing tokens it can; withdraw and publish the day again.");
-        }
+            var last = Volatile.Read(ref _lastToken);
+            if (last >= ClaimCell.MaxToken)
+            {
+                ReturnBits(seat, first, length);
+                RefreshIndex(first, first + length);
+                throw new SlotEngineArgumentException(SlotEngineError.TokensExhausted, $"{Key} has issued all {ClaimCell.MaxToken} fencing tokens it can; withdraw and publish the day again.");
+            }
 
-        return token;
+            // Token CAS, last → last + 1: every claim gets a token no other claim on this calendar ever had (fencing),
+            // and the counter never passes MaxToken (so it fits 32 bits); readers of LastToken may see a token whose
+            // cells are not written yet.
+            if (Interlocked.CompareExchange(ref _lastToken, last + 1, last) == last)
+            {
+                return last + 1;
+            }
+        }
     }
 
     /// <summary>Publishes a claim on slots whose bits this thread has just cleared (their cells are 0).</summary>
@@ -100,11 +107,11 @@ internal sealed partial class Calendar
         var body = ClaimCell.Pack(kind, head: false, token, patient);
         for (var slot = first + 1; slot < first + length; slot++)
         {
-            Volatile.Write(ref _cells[CellIndex(seat, slot)], body);
+            PublishCell(CellIndex(seat, slot), body);
         }
 
         // The head is written last: a head cell with this token means the whole claim is visible.
-        Volatile.Write(ref _cells[CellIndex(seat, first)], ClaimCell.Pack(kind, head: true, token, patient) | (awaitsApproval ? ClaimCell.ApprovalBit : 0));
+        PublishCell(CellIndex(seat, first), ClaimCell.Pack(kind, head: true, token, patient) | (awaitsApproval ? ClaimCell.ApprovalBit : 0));
         if (kind == ClaimCell.KindHeld)
         {
             // Counts live holds (+1 here, −1 by whoever removes or confirms one); 0 lets readers skip expiry work.
@@ -122,12 +129,13 @@ internal sealed partial class Calendar
     /// <summary>Keeps <see cref="_earliestHoldExpiry"/> a lower bound of every live hold's expiry.</summary>
     private void LowerEarliestHoldExpiry(long expiryTicks)
     {
+        var bound = TicksToBound(expiryTicks);
         var current = Volatile.Read(ref _earliestHoldExpiry);
-        while (expiryTicks < current)
+        while (bound < current)
         {
             // Only lowers: the CAS fails if another writer moved it since `current`, and we retry against that value,
             // so the field stays ≤ every live hold's expiry. A reader may see it too low (harmless: an extra scan), never too high.
-            var seen = Interlocked.CompareExchange(ref _earliestHoldExpiry, expiryTicks, current);
+            var seen = Interlocked.CompareExchange(ref _earliestHoldExpiry, bound, current);
             if (seen == current)
             {
                 return;

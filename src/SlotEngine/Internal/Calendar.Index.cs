@@ -54,7 +54,7 @@ internal sealed partial class Calendar
             }
         }
 
-        if (nowTicks < Volatile.Read(ref _earliestHoldExpiry))
+        if (nowTicks < EarliestHoldExpiryTicks)
         {
             return false;
         }

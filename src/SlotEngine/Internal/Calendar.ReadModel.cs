@@ -4,17 +4,18 @@ namespace SlotEngine;
 
 internal sealed partial class Calendar
 {
-    /// <summary>This calendar's public view for store authors (<see cref="ReadModelCalendar"/>), made on first use.</summary>
-    private ReadModelCalendar? _view;
-
     /// <summary>
     /// This calendar's public view, one per calendar. Made once: the CAS publishes the first view made; a thread that
     /// loses it takes the winner's, so every caller sees the same object (a loser's allocation is dropped).
     /// </summary>
-    internal ReadModelCalendar View => Volatile.Read(ref _view) ?? Interlocked.CompareExchange(ref _view, new ReadModelCalendar(this), null) ?? _view!;
-
-    /// <summary>Serializes loads of one calendar (a store's feed may reload it from two threads).</summary>
-    private Lock? _readModelLock;
+    internal ReadModelCalendar View
+    {
+        get
+        {
+            var extras = Extras;
+            return Volatile.Read(ref extras.View) ?? Interlocked.CompareExchange(ref extras.View, new ReadModelCalendar(this), null) ?? extras.View!;
+        }
+    }
 
     /// <summary>
     /// Replaces this calendar's whole state with one read from a distributed store: free words, claim
@@ -31,21 +32,21 @@ internal sealed partial class Calendar
     /// </remarks>
     internal void LoadReadModel(ReadOnlySpan<ulong> words, ReadOnlySpan<ulong> cells, ReadOnlySpan<long> holdExpiry, long version, long lastToken)
     {
-        if (words.Length != _free.Length || cells.Length != _cells.Length || holdExpiry.Length != _cells.Length)
+        if (words.Length != FreeWordCount || cells.Length != CellCount || holdExpiry.Length != CellCount)
         {
             throw new ArgumentException($"{Key}: the read-model state does not match the calendar's shape.", nameof(words));
         }
 
-        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
+        lock (ReadModelLock)
         {
-            for (var i = 0; i < _free.Length; i++)
+            for (var i = 0; i < FreeWordCount; i++)
             {
-                Interlocked.And(ref _free[i], words[i]);
+                Interlocked.And(ref FreeWord(i), words[i]);
             }
 
             var liveHolds = 0;
             var earliest = long.MaxValue;
-            for (var i = 0; i < _cells.Length; i++)
+            for (var i = 0; i < CellCount; i++)
             {
                 var cell = cells[i];
                 if (ClaimCell.Kind(cell) == ClaimCell.KindHeld && ClaimCell.IsHead(cell))
@@ -55,19 +56,19 @@ internal sealed partial class Calendar
                     earliest = Math.Min(earliest, holdExpiry[i]);
                 }
 
-                Volatile.Write(ref _cells[i], cell);
+                PublishCell(i, cell);
             }
 
-            for (var i = 0; i < _free.Length; i++)
+            for (var i = 0; i < FreeWordCount; i++)
             {
-                Volatile.Write(ref _free[i], words[i]);
+                Volatile.Write(ref FreeWord(i), words[i]);
             }
 
             Volatile.Write(ref _liveHolds, liveHolds);
-            Volatile.Write(ref _earliestHoldExpiry, earliest);
+            Volatile.Write(ref _earliestHoldExpiry, TicksToBound(earliest));
             if (lastToken > Volatile.Read(ref _lastToken))
             {
-                Volatile.Write(ref _lastToken, lastToken);
+                Volatile.Write(ref _lastToken, (int)Math.Min(lastToken, ClaimCell.MaxToken));
             }
 
             Volatile.Write(ref _version, version);
@@ -78,7 +79,7 @@ internal sealed partial class Calendar
     /// <summary>Sets the store's version of a calendar just opened as the store opened it (no claims): nothing else to lay in.</summary>
     internal void SetReplicaVersion(long version)
     {
-        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
+        lock (ReadModelLock)
         {
             Volatile.Write(ref _version, version);
         }
@@ -97,7 +98,7 @@ internal sealed partial class Calendar
             return false;
         }
 
-        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
+        lock (ReadModelLock)
         {
             if (Volatile.Read(ref _version) != fromVersion)
             {
@@ -113,7 +114,7 @@ internal sealed partial class Calendar
 
             if (token > Volatile.Read(ref _lastToken))
             {
-                Volatile.Write(ref _lastToken, token);
+                Volatile.Write(ref _lastToken, (int)token);
             }
 
             WriteClaim(seat, first, length, holdExpiryTicks == 0 ? ClaimCell.KindBooked : ClaimCell.KindHeld, token, patient, holdExpiryTicks, awaitsApproval && holdExpiryTicks != 0);
@@ -130,7 +131,7 @@ internal sealed partial class Calendar
             return false;
         }
 
-        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
+        lock (ReadModelLock)
         {
             if (Volatile.Read(ref _version) != fromVersion)
             {
@@ -163,18 +164,18 @@ internal sealed partial class Calendar
             return false;
         }
 
-        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
+        lock (ReadModelLock)
         {
             if (Volatile.Read(ref _version) != fromVersion)
             {
                 return false;
             }
 
-            ref var head = ref _cells[CellIndex(seat, first)];
-            var cell = Volatile.Read(ref head);
+            var head = CellIndex(seat, first);
+            var cell = ReadCellAt(head);
 
             // Head CAS, claim → 0, as a release here: a query's lazy reclaim that won it leaves this read-model calendar off; reload.
-            if (!IsHeadOf(cell, token) || Interlocked.CompareExchange(ref head, ClaimCell.None, cell) != cell)
+            if (!IsHeadOf(cell, token) || !TryCasCell(head, cell, ClaimCell.None))
             {
                 return false;
             }
@@ -197,7 +198,7 @@ internal sealed partial class Calendar
             return false;
         }
 
-        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
+        lock (ReadModelLock)
         {
             if (Volatile.Read(ref _version) != fromVersion || HasClaimIn(first, first + length))
             {
@@ -223,7 +224,7 @@ internal sealed partial class Calendar
             return false;
         }
 
-        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
+        lock (ReadModelLock)
         {
             if (Volatile.Read(ref _version) != fromVersion)
             {

@@ -17,7 +17,7 @@ internal sealed partial class Calendar
             return false;
         }
 
-        lock (LazyInitializer.EnsureInitialized(ref _readModelLock))
+        lock (ReadModelLock)
         {
             if (Volatile.Read(ref _version) != fromVersion)
             {

@@ -49,12 +49,14 @@ internal sealed partial class Calendar
     public int CountFree(int fromSlot)
     {
         var count = 0;
+        var words = FreeWords;
+        var wordsPerSeat = WordsPerSeat;
         for (var seat = 0; seat < Capacity; seat++)
         {
-            var baseIndex = seat * WordsPerSeat;
-            for (var w = fromSlot >> 6; w < WordsPerSeat; w++)
+            var baseIndex = seat * wordsPerSeat;
+            for (var w = fromSlot >> 6; w < wordsPerSeat; w++)
             {
-                var word = Volatile.Read(ref _free[baseIndex + w]);
+                var word = Volatile.Read(ref words[baseIndex + w]);
                 if (w == fromSlot >> 6)
                 {
                     word &= ulong.MaxValue << (fromSlot & 63);
@@ -157,11 +159,12 @@ internal sealed partial class Calendar
     /// <summary>The first slot in [from, limit) whose free bit is (or, with wantFree false, is not) set; limit when none.</summary>
     private int NextBit(int seat, int from, int limit, bool wantFree)
     {
+        var words = FreeWords;
         var baseIndex = seat * WordsPerSeat;
         var slot = from;
         while (slot < limit)
         {
-            var word = Volatile.Read(ref _free[baseIndex + (slot >> 6)]);
+            var word = Volatile.Read(ref words[baseIndex + (slot >> 6)]);
             if (!wantFree)
             {
                 word = ~word;

@@ -52,12 +52,12 @@ internal sealed partial class Calendar
     /// <returns>Succeeded, HoldExpired or Stale; <paramref name="awaitsUntilTicks"/> is 0 when the claim is booked.</returns>
     public ClaimStatus Confirm(int seat, int first, long token, uint patient, long nowTicks, long approvalDeadlineTicks, out long awaitsUntilTicks)
     {
-        ref var head = ref _cells[CellIndex(seat, first)];
+        var head = CellIndex(seat, first);
         awaitsUntilTicks = 0;
         ulong cell;
         while (true)
         {
-            cell = Volatile.Read(ref head);
+            cell = ReadCellAt(head);
             if (!IsHeadOf(cell, token, patient))
             {
                 return ClaimStatus.Stale;
@@ -94,7 +94,7 @@ internal sealed partial class Calendar
 
             // Head CAS, held → booked (the approval bit cleared): wins against a reclaim, block or release of the
             // same claim (they CAS the same head from held), or loses and re-reads what they left.
-            if (Interlocked.CompareExchange(ref head, ClaimCell.Approved(ClaimCell.WithKind(cell, ClaimCell.KindBooked)), cell) == cell)
+            if (TryCasCell(head, cell, ClaimCell.Approved(ClaimCell.WithKind(cell, ClaimCell.KindBooked))))
             {
                 break;
             }
@@ -104,13 +104,13 @@ internal sealed partial class Calendar
         var end = first + 1;
         for (; end < SlotCount; end++)
         {
-            ref var target = ref _cells[CellIndex(seat, end)];
-            var current = Volatile.Read(ref target);
+            var target = CellIndex(seat, end);
+            var current = ReadCellAt(target);
             var held = ClaimCell.WithKind(body, ClaimCell.KindHeld);
 
             // Held → booked, only while the cell is still this claim's: a release that took the head
             // after us may already have cleared it, and then the CAS fails and we stop.
-            if (current != held || Interlocked.CompareExchange(ref target, body, held) != held)
+            if (current != held || !TryCasCell(target, held, body))
             {
                 break;
             }
@@ -147,7 +147,7 @@ internal sealed partial class Calendar
         LowerEarliestHoldExpiry(deadlineTicks);
 
         // Head CAS, plain held → held with the approval bit: orders this confirm against a reclaim, release or block of the claim.
-        if (Interlocked.CompareExchange(ref _cells[CellIndex(seat, first)], cell | ClaimCell.ApprovalBit, cell) != cell)
+        if (!TryCasCell(CellIndex(seat, first), cell, cell | ClaimCell.ApprovalBit))
         {
             return false;
         }
@@ -163,14 +163,14 @@ internal sealed partial class Calendar
     /// </summary>
     public ClaimStatus Release(int seat, int first, long token, uint patient, EngineClock clock, long bookedCutoffTicks, out RemovedClaim removed)
     {
-        ref var head = ref _cells[CellIndex(seat, first)];
+        var head = CellIndex(seat, first);
 
         // The clock is read only when an answer depends on it (a hold's expiry, a cutoff): releasing
         // a booking with no cutoff, the commonest undo, needs no time at all.
         var nowTicks = long.MinValue;
         while (true)
         {
-            var cell = Volatile.Read(ref head);
+            var cell = ReadCellAt(head);
             if (!IsHeadOf(cell, token, patient))
             {
                 removed = default;
@@ -197,7 +197,7 @@ internal sealed partial class Calendar
 
             // Head CAS, claim → 0: whoever wins owns the claim's removal; the cell value compared is
             // the one the cutoff and expiry checks above were made on.
-            if (Interlocked.CompareExchange(ref head, ClaimCell.None, cell) == cell)
+            if (TryCasCell(head, cell, ClaimCell.None))
             {
                 removed = RemoveOwnedClaim(seat, first, cell, closeFrom: 0, closeTo: 0);
                 return ClaimStatus.Succeeded;
@@ -256,7 +256,7 @@ internal sealed partial class Calendar
         }
 
         // Head CAS, held → 0: the expiry takes effect here. A confirm that loses sees HoldExpired.
-        if (Interlocked.CompareExchange(ref _cells[CellIndex(seat, head)], ClaimCell.None, cell) != cell)
+        if (!TryCasCell(CellIndex(seat, head), cell, ClaimCell.None))
         {
             return false;
         }
@@ -281,8 +281,8 @@ internal sealed partial class Calendar
         var end = first + 1;
         while (end < SlotCount)
         {
-            ref var target = ref _cells[CellIndex(seat, end)];
-            var current = Volatile.Read(ref target);
+            var target = CellIndex(seat, end);
+            var current = ReadCellAt(target);
             if (!ClaimCell.IsClaim(current) || ClaimCell.IsHead(current) || ClaimCell.Token(current) != token)
             {
                 break;
@@ -290,7 +290,7 @@ internal sealed partial class Calendar
 
             // Only the head's owner clears a claim's other cells; a confirm that ran before us may
             // still turn one held → booked, so retry until the CAS sees the latest value.
-            if (Interlocked.CompareExchange(ref target, ClaimCell.None, current) == current)
+            if (TryCasCell(target, current, ClaimCell.None))
             {
                 end++;
             }
@@ -303,7 +303,7 @@ internal sealed partial class Calendar
         {
             if (slot >= closeFrom && slot < closeTo)
             {
-                Volatile.Write(ref _cells[CellIndex(seat, slot)], ClaimCell.Closed);
+                PublishCell(CellIndex(seat, slot), ClaimCell.Closed);
             }
             else
             {
@@ -356,7 +356,7 @@ internal sealed partial class Calendar
     /// <summary>Reclaims every expired hold of the calendar; adds what it reclaimed to <paramref name="reclaimed"/>.</summary>
     public int ReclaimExpiredHolds(long nowTicks, List<RemovedClaim>? reclaimed)
     {
-        if (nowTicks < Volatile.Read(ref _earliestHoldExpiry))
+        if (nowTicks < EarliestHoldExpiryTicks)
         {
             return 0;
         }
@@ -365,7 +365,7 @@ internal sealed partial class Calendar
         // lowers the bound itself after publishing its head, so the bound stays a lower bound.
         // The reset is a full fence (Interlocked, not Volatile.Write): the cell reads below must not
         // move before it, or a hold published meanwhile could be missed by both sides.
-        Interlocked.Exchange(ref _earliestHoldExpiry, long.MaxValue);
+        Interlocked.Exchange(ref _earliestHoldExpiry, NoHoldBound);
         var count = 0;
         for (var seat = 0; seat < Capacity; seat++)
         {

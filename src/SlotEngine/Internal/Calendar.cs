@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace SlotEngine;
 
@@ -8,9 +10,12 @@ namespace SlotEngine;
 /// </summary>
 /// <remarks>
 /// <para><b>Words.</b> Each seat (capacity seat) has a bitmap of free slots, <c>ceil(slots/64)</c>
-/// words in <see cref="_free"/>, seat after seat. Bit <c>s % 64</c> of word <c>s / 64</c> is 1 when
+/// words at the start of <see cref="_slab"/>, seat after seat. Bit <c>s % 64</c> of word <c>s / 64</c> is 1 when
 /// slot <c>s</c> of that seat is free. Each seat of each slot also has a claim cell in
-/// <see cref="_cells"/> (see <see cref="ClaimCell"/>): none, held, booked or closed.</para>
+/// <see cref="_slab"/> (see <see cref="ClaimCell"/>): none, held, booked or closed. A cell is stored as a 32-bit
+/// state word (kind, head, approval bit and the whole token: what every CAS below compares) and its patient
+/// index beside it, written by the claim's owner before the state word; <see cref="ReadCellAt"/>,
+/// <see cref="PublishCell"/> and <see cref="TryCasCell"/> are the only ways in.</para>
 /// <para><b>Invariant.</b> A free bit of 1 implies its cell is 0. A bit of 0 with a cell of 0 is a
 /// transition in progress (a claim being written, or a release or block under way). Readers do not
 /// wait for it: a snapshot reads it as held by nobody (a hint, see <see cref="ReadSeat"/>); claimers
@@ -42,58 +47,86 @@ namespace SlotEngine;
 /// </remarks>
 internal sealed partial class Calendar
 {
-    private static int s_lastId;
-    private readonly ulong[] _free;
-    private readonly ulong[] _cells;
-    private long _lastToken;
+    /// <summary>
+    /// The day's slab that holds this calendar's slot state (<see cref="DaySlab"/>; no array of its own): from
+    /// its place (<see cref="_place"/>), the free words (<see cref="FreeWordCount"/> longs), then the cells' 32-bit state words
+    /// (see <see cref="ClaimCell"/>, stored form), then the cells' 16-bit patient low halves. 6 bytes per cell
+    /// and a bit, against 8 bytes and a bit for a 64-bit cell. The slab also gives the layout and the shape.
+    /// </summary>
+    private readonly DaySlab _slab;
+
+    /// <summary>This calendar's place in <see cref="_slab"/>: its words start at place × <see cref="DaySlab.Stride"/>.</summary>
+    private readonly int _place;
+
+    private int _lastToken;
     private long _version;
     private int _liveHolds;
-    private long _earliestHoldExpiry = long.MaxValue;
+
+    /// <summary>
+    /// The earliest-hold-expiry bound, in whole seconds from the layout's <see cref="DayLayout.DayStartUtcTicks"/>, rounded
+    /// down (so still a lower bound); <see cref="NoHoldBound"/> when no hold is live, <see cref="FarPastBound"/> for one
+    /// too far before the day to count in seconds. 32 bits instead of 64: see <see cref="EarliestHoldExpiryTicks"/>.
+    /// </summary>
+    private int _earliestHoldExpiry = NoHoldBound;
+
+    private const int NoHoldBound = int.MaxValue;
+    private const int FarPastBound = int.MinValue;
 
     public Calendar(ProviderEntry provider, DayLayout layout, long lastToken = 0)
     {
-        Id = unchecked((uint)Interlocked.Increment(ref s_lastId));
-        _lastToken = lastToken;
-        TokenFloor = lastToken;
+        // Tokens are at most MaxToken (IssueToken never goes past it), so the last token fits 32 bits.
+        _lastToken = (int)Math.Clamp(lastToken, 0, ClaimCell.MaxToken);
         Provider = provider;
-        Layout = layout;
-        SlotCount = layout.SlotCount;
-        Capacity = layout.Template.Capacity;
-        WordsPerSeat = (SlotCount + 63) >> 6;
-        _free = new ulong[WordsPerSeat * Capacity];
-        _cells = new ulong[SlotCount * Capacity];
+        _slab = layout.TakeCalendarPlace(out _place);
+
+        // The last token of the replaced calendar, at most MaxToken (a larger one says the same: every token is at or below it).
+        _slab.SetTokenFloor(_place, _lastToken);
+
+        // The place is this calendar's alone and not yet published (plain writes; the ring's publish is the release).
         for (var seat = 0; seat < Capacity; seat++)
         {
             for (var slot = 0; slot < SlotCount; slot++)
             {
                 if (layout.IsOffered(slot))
                 {
-                    _free[(seat * WordsPerSeat) + (slot >> 6)] |= 1UL << slot;
+                    FreeWord((seat * WordsPerSeat) + (slot >> 6)) |= 1UL << slot;
                 }
                 else
                 {
-                    _cells[(seat * SlotCount) + slot] = ClaimCell.Closed;
+                    StateAt(CellIndex(seat, slot)) = ClaimCell.StateOf(ClaimCell.Closed);
                 }
             }
         }
     }
 
+    /// <summary>How many free words the calendar has (<see cref="WordsPerSeat"/> × <see cref="Capacity"/>).</summary>
+    public int FreeWordCount => _slab.FreeWordCount;
+
+    /// <summary>How many claim cells the calendar has (<see cref="SlotCount"/> × <see cref="Capacity"/>).</summary>
+    public int CellCount => _slab.CellCount;
+
+    /// <summary>This calendar's extras beside the slab (read-model view and lock), made on first need.</summary>
+    private CalendarExtras Extras => _slab.EnsureExtras(_place);
+
+    /// <summary>Where this calendar's words start in <see cref="DaySlab.Words"/>.</summary>
+    private int Base => _place * _slab.Stride;
+
     public ProviderEntry Provider { get; }
 
     /// <summary>This calendar's own number (process-wide, wrapping after 2^32 calendars): its part of the keys of its hold expiries in the day's table, so that a day withdrawn and published again never reads the old calendar's expiries.</summary>
-    public uint Id { get; }
+    public uint Id => unchecked(_slab.FirstId + (uint)_place);
 
-    public DayLayout Layout { get; }
+    public DayLayout Layout => _slab.Layout;
 
     public DateOnly Day => Layout.Day;
 
     public CalendarKey Key => new(Provider.Id, Layout.Day);
 
-    public int SlotCount { get; }
+    public int SlotCount => _slab.SlotCount;
 
-    public int Capacity { get; }
+    public int Capacity => _slab.Capacity;
 
-    public int WordsPerSeat { get; }
+    public int WordsPerSeat => _slab.WordsPerSeat;
 
     /// <summary>Free seats now: the popcount of the free words (a hint: a transition may be in progress).</summary>
     public int FreeSeats => CountFreeBits();
@@ -102,7 +135,43 @@ internal sealed partial class Calendar
     public long Version => Volatile.Read(ref _version);
 
     /// <summary>The last token of the withdrawn calendar this one replaced (0 if none): tokens at or below it name claims of that calendar.</summary>
-    public long TokenFloor { get; }
+    public long TokenFloor => _slab.TokenFloorAt(_place);
+
+    /// <summary>The earliest-hold-expiry bound in UTC ticks (long.MaxValue: no live hold); a lower bound of every live hold's expiry.</summary>
+    private long EarliestHoldExpiryTicks => BoundToTicks(Volatile.Read(ref _earliestHoldExpiry));
+
+    private long BoundToTicks(int bound) => bound switch
+    {
+        NoHoldBound => long.MaxValue,
+        FarPastBound => long.MinValue,
+        _ => Layout.DayStartUtcTicks + (bound * TimeSpan.TicksPerSecond),
+    };
+
+    /// <summary>The bound for an expiry: whole seconds from the day's start, rounded down (toward the past), so never above it.</summary>
+    private int TicksToBound(long ticks)
+    {
+        if (ticks == long.MaxValue)
+        {
+            return NoHoldBound;
+        }
+
+        // Within ±(2^31 − 1) seconds of the day's start the floor of the difference in seconds fits; farther in the past the bound
+        // is "far past" (always due), farther in the future the largest bound below "no hold" (still below the expiry).
+        const long Reach = int.MaxValue * TimeSpan.TicksPerSecond;
+        var dayStart = Layout.DayStartUtcTicks;
+        if (ticks <= dayStart - Reach)
+        {
+            return FarPastBound;
+        }
+
+        if (ticks >= dayStart + Reach)
+        {
+            return NoHoldBound - 1;
+        }
+
+        var delta = ticks - dayStart;
+        return (int)(delta >= 0 ? delta / TimeSpan.TicksPerSecond : -((-delta + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond));
+    }
 
     /// <summary>The last token issued.</summary>
     public long LastToken => Volatile.Read(ref _lastToken);
@@ -111,9 +180,126 @@ internal sealed partial class Calendar
 
     private int WordIndex(int seat, int slot) => (seat * WordsPerSeat) + (slot >> 6);
 
-    private ulong ReadCell(int seat, int slot) => Volatile.Read(ref _cells[CellIndex(seat, slot)]);
+    private ulong ReadCell(int seat, int slot) => ReadCellAt(CellIndex(seat, slot));
 
-    private bool IsFreeBit(int seat, int slot) => (Volatile.Read(ref _free[WordIndex(seat, slot)]) & (1UL << slot)) != 0;
+    private bool IsFreeBit(int seat, int slot) => (Volatile.Read(ref FreeWord(WordIndex(seat, slot))) & (1UL << slot)) != 0;
+
+    /// <summary>Free word <paramref name="index"/> (0 to <see cref="FreeWordCount"/> − 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref ulong FreeWord(int index)
+    {
+        if ((uint)index >= (uint)FreeWordCount)
+        {
+            ThrowCellOutOfRange(index);
+        }
+
+        return ref _slab.Words[Base + index];
+    }
+
+    /// <summary>All free words, for a scan (one slab and bounds look-up for the whole scan instead of one per word).</summary>
+    private Span<ulong> FreeWords => _slab.Words.AsSpan(Base, FreeWordCount);
+
+    /// <summary>The 32-bit state word of cell <paramref name="index"/>: the CAS target of the claim-cell protocol.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref uint StateAt(int index)
+    {
+        if ((uint)index >= (uint)CellCount)
+        {
+            ThrowCellOutOfRange(index);
+        }
+
+        return ref Unsafe.Add(ref Unsafe.As<ulong, uint>(ref _slab.Words[Base + _slab.StatesAt]), index);
+    }
+
+    /// <summary>The 16-bit low half of cell <paramref name="index"/>'s patient index.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref ushort PatientLowAt(int index)
+    {
+        if ((uint)index >= (uint)CellCount)
+        {
+            ThrowCellOutOfRange(index);
+        }
+
+        return ref Unsafe.Add(ref Unsafe.As<ulong, ushort>(ref _slab.Words[Base + _slab.PatientsAt]), index);
+    }
+
+    [DoesNotReturn]
+    private static void ThrowCellOutOfRange(int index) => throw new ArgumentOutOfRangeException(nameof(index), index, "outside the calendar's cells");
+
+    /// <summary>
+    /// Reads cell <paramref name="index"/> as one 64-bit value (<see cref="ClaimCell"/>): its state word and, for a
+    /// claim, its patient. The patient is not in the word the CAS changes, so the read is validated like a seqlock:
+    /// state, patient, state again, and retried if the state moved. An unchanged state word with a token is the
+    /// same claim (a token is issued once per calendar, and this array is never reused for another calendar), and
+    /// that claim's owner wrote the patient before publishing the state (<see cref="PublishCell"/>) and does not
+    /// change it while the claim lives; so the patient read belongs to the state read.
+    /// </summary>
+    private ulong ReadCellAt(int index)
+    {
+        ref var word = ref StateAt(index);
+        while (true)
+        {
+            var state = Volatile.Read(ref word);
+            if (!ClaimCell.StateIsClaim(state))
+            {
+                return ClaimCell.FromState(state, 0);
+            }
+
+            var patient = ReadPatient(index);
+            if (Volatile.Read(ref word) == state)
+            {
+                return ClaimCell.FromState(state, patient);
+            }
+        }
+    }
+
+    private uint ReadPatient(int index)
+    {
+        uint low = Volatile.Read(ref PatientLowAt(index));
+        var high = _slab.PatientHigh;
+        return high is null ? low : low | ((uint)Volatile.Read(ref high[(_place * CellCount) + index]) << 16);
+    }
+
+    /// <summary>
+    /// Writes cell <paramref name="index"/> as its owner (the winner of its free bit, or of its head CAS, or a
+    /// read-model load under its lock): for a claim the patient first (release writes), then the state word with a
+    /// release write, so a reader that sees the state sees the patient.
+    /// </summary>
+    private void PublishCell(int index, ulong cell)
+    {
+        if (ClaimCell.IsClaim(cell))
+        {
+            var patient = ClaimCell.Patient(cell);
+            Volatile.Write(ref PatientLowAt(index), unchecked((ushort)patient));
+            var high = _slab.PatientHigh;
+            if (high is null && patient > ushort.MaxValue)
+            {
+                // Made once per slab and never taken back: every later owner of any cell (whose bit CAS comes after
+                // this claim in the cell's history) sees it and overwrites its half.
+                high = _slab.EnsurePatientHigh();
+            }
+
+            if (high is not null)
+            {
+                Volatile.Write(ref high[(_place * CellCount) + index], unchecked((ushort)(patient >> 16)));
+            }
+        }
+
+        Volatile.Write(ref StateAt(index), ClaimCell.StateOf(cell));
+    }
+
+    /// <summary>
+    /// The claim-cell CAS: moves cell <paramref name="index"/> from <paramref name="expected"/> to
+    /// <paramref name="value"/> if its state word is still <paramref name="expected"/>'s. Comparing the state word is
+    /// comparing the whole cell: a state with a token names one claim and so one patient (see <see cref="ReadCellAt"/>),
+    /// and <paramref name="value"/> keeps that patient (a kind change, the approval bit) or is no claim (0, closed).
+    /// </summary>
+    private bool TryCasCell(int index, ulong expected, ulong value)
+    {
+        Debug.Assert(!ClaimCell.IsClaim(value) || ClaimCell.Patient(value) == ClaimCell.Patient(expected), "a CAS never changes a live claim's patient");
+        var seen = ClaimCell.StateOf(expected);
+        return Interlocked.CompareExchange(ref StateAt(index), ClaimCell.StateOf(value), seen) == seen;
+    }
 
     /// <summary>Gives slots back to a seat's bitmap. The caller owns them: their cells are already 0.</summary>
     private void ReturnBits(int seat, int first, int length)
@@ -125,7 +311,7 @@ internal sealed partial class Calendar
             var wordEnd = Math.Min(end, (slot | 63) + 1);
             // Atomic OR: sets only bits this thread owns (their cells are 0), never clobbering a racing claim CAS
             // on other bits of the word; a claimer sees the slots free from the moment the OR lands.
-            Interlocked.Or(ref _free[WordIndex(seat, slot)], RangeMask(slot, wordEnd));
+            Interlocked.Or(ref FreeWord(WordIndex(seat, slot)), RangeMask(slot, wordEnd));
             slot = wordEnd;
         }
     }
@@ -172,7 +358,17 @@ internal sealed partial class Calendar
     }
 
     /// <summary>Whether this calendar is a read model a store loads (see <see cref="LoadReadModel"/>): ownership is not asserted there.</summary>
-    private bool IsReadModel => Volatile.Read(ref _readModelLock) is not null;
+    private bool IsReadModel => _slab.ExtrasAt(_place) is { } extras && Volatile.Read(ref extras.ReadModelLock) is not null;
+
+    /// <summary>The read-model lock (see <see cref="LoadReadModel"/>), made on first use: from then on this calendar is a read model.</summary>
+    private Lock ReadModelLock
+    {
+        get
+        {
+            var extras = Extras;
+            return Volatile.Read(ref extras.ReadModelLock) ?? Interlocked.CompareExchange(ref extras.ReadModelLock, new Lock(), null) ?? extras.ReadModelLock!;
+        }
+    }
 
     /// <summary>
     /// Debug: this thread has just won the CAS that makes seat <paramref name="seat"/> of slots
@@ -212,7 +408,7 @@ internal sealed partial class Calendar
     {
         var heldHeads = 0;
         var emptyCells = 0;
-        var earliest = Volatile.Read(ref _earliestHoldExpiry);
+        var earliest = EarliestHoldExpiryTicks;
         for (var seat = 0; seat < Capacity; seat++)
         {
             var head = -1;
@@ -314,9 +510,9 @@ internal sealed partial class Calendar
     internal int CountFreeBits()
     {
         var popcount = 0;
-        for (var i = 0; i < _free.Length; i++)
+        for (var i = 0; i < FreeWordCount; i++)
         {
-            popcount += BitOperations.PopCount(Volatile.Read(ref _free[i]));
+            popcount += BitOperations.PopCount(Volatile.Read(ref FreeWord(i)));
         }
 
         return popcount;

@@ -15,6 +15,15 @@ namespace SlotEngine;
 /// A cell of 0 is "no claim". A closed cell is exactly <see cref="Closed"/>. The approval bit is never on a body
 /// cell: a hold becomes unapproved by one CAS of its head (see <c>Calendar.Confirm</c>), and body cells compare
 /// with the head cell without it (<see cref="BodyOf"/>).
+/// <para><b>Stored form.</b> This 64-bit value is how the code reasons about a cell; a calendar stores it in
+/// 6 bytes (see <c>Calendar</c>): a 32-bit <i>state</i> word, the CAS target, and the patient index beside it
+/// (16 low bits per cell, the 15 high bits on a page made on first need). The state word is
+/// <c>code &lt;&lt; 29 | token</c>: the whole 29-bit token (fencing is compared whole, in the word the CAS
+/// compares) and a 3-bit code for kind, head and approval bit (<see cref="StateOf"/>): 0 none, 1 held body,
+/// 2 held head, 3 held head awaiting approval, 4 booked body, 5 booked head, 6 booked head with the approval bit
+/// (never written), 7 closed. The patient is not in the CAS word: it is written by the claim's owner before
+/// the state word that publishes it, and never changes while the claim lives, so a state word with a token
+/// (unique per calendar) names exactly one patient (<see cref="FromState"/>).</para>
 /// </summary>
 internal static class ClaimCell
 {
@@ -28,6 +37,53 @@ internal static class ClaimCell
     private const ulong TokenMask = (ulong)MaxToken;
     public const ulong ApprovalBit = 1UL << 31;
     private const ulong PatientMask = ApprovalBit - 1;
+
+    private const int TokenBits = 29;
+    private const uint StateTokenMask = (1U << TokenBits) - 1;
+    private const uint CodeClosed = 7;
+
+    /// <summary>The state word of a cell: its code (kind, head, approval bit) and its whole token; the patient is stored apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint StateOf(ulong cell)
+    {
+        var kind = Kind(cell);
+        if (kind == 0)
+        {
+            return 0;
+        }
+
+        if (kind == KindClosed)
+        {
+            return CodeClosed << TokenBits;
+        }
+
+        var code = (uint)((kind - 1) * 3) + 1 + (IsHead(cell) ? 1U + (uint)((cell & ApprovalBit) >> 31) : 0);
+        return (code << TokenBits) | (uint)Token(cell);
+    }
+
+    /// <summary>Whether a state word is a claim (held or booked), i.e. has a patient.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool StateIsClaim(uint state) => state >> TokenBits is > 0 and < CodeClosed;
+
+    /// <summary>The cell a state word and its patient make (the patient is ignored unless the state is a claim).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong FromState(uint state, uint patient)
+    {
+        var code = state >> TokenBits;
+        if (code == 0)
+        {
+            return None;
+        }
+
+        if (code == CodeClosed)
+        {
+            return Closed;
+        }
+
+        var kind = code <= 3 ? KindHeld : KindBooked;
+        var rank = code - (kind == KindHeld ? 1U : 4U); // 0 body, 1 head, 2 head with the approval bit
+        return (kind << 62) | (rank > 0 ? HeadBit : 0) | (rank == 2 ? ApprovalBit : 0) | ((ulong)(state & StateTokenMask) << 32) | (patient & PatientMask);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Pack(ulong kind, bool head, long token, uint patient) =>

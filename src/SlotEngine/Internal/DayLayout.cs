@@ -22,6 +22,13 @@ public sealed class DayLayout
     private readonly bool[] _offered;
     private readonly int _holdBits;
     private KeyTable? _holdExpiries;
+    private DaySlab? _slab;
+
+    /// <summary>
+    /// Whether the engine's patient directory already gives indices above 65,535 (its table has more places): then each
+    /// of this layout's slabs makes its page of patient high halves with the slab, at publish, rather than on a claim.
+    /// </summary>
+    internal bool WidePatients { get; init; }
 
     /// <summary>Who is told when an unapproved booking of this day lapses (the engine that made the layout), or null.</summary>
     internal IApprovalLapses? ApprovalLapses { get; init; }
@@ -116,6 +123,32 @@ public sealed class DayLayout
         }
 
         return table;
+    }
+
+    /// <summary>
+    /// A place for one new calendar of this layout in the layout's current <see cref="DaySlab"/>: the slabs of a day
+    /// hold its calendars' slot state without an array per calendar, and go with the layout when the day is past.
+    /// </summary>
+    /// <param name="place">The place taken in the returned slab.</param>
+    /// <returns>The slab.</returns>
+    internal DaySlab TakeCalendarPlace(out int place)
+    {
+        while (true)
+        {
+            var slab = Volatile.Read(ref _slab);
+            if (slab is not null)
+            {
+                place = slab.TryTake();
+                if (place >= 0)
+                {
+                    return slab;
+                }
+            }
+
+            // Full (or none yet): the CAS installs a next slab, twice the last, once; a loser retries on the winner's.
+            var next = new DaySlab(this, slab is null ? DaySlab.FirstPlaces : Math.Min(DaySlab.MaxPlaces, slab.Places * 2));
+            Interlocked.CompareExchange(ref _slab, next, slab);
+        }
     }
 
     /// <summary>A hold-expiry key: a calendar's id and a cell's index, never 0.</summary>

@@ -1,14 +1,27 @@
+using System.Diagnostics;
+
 namespace SlotEngine;
 
 /// <summary>
 /// A registered provider and its open days: a ring of calendars indexed by day number modulo the
 /// ring size. Lookups read the ring lock-free; publishing and withdrawing (rare, administrative)
-/// take the entry's lock so that two publishers of one day agree.
+/// take the entry's lock so that two publishers of one day agree: the entry's own monitor (internal and
+/// sealed, nobody else locks it), which costs no lock object per provider (150,000 of them).
 /// </summary>
+/// <remarks>
+/// The ring starts at the smallest size of at least <see cref="InitialRing"/> places from which doubling reaches
+/// <see cref="_maxOpenDays"/> exactly (16 for the default 64; the limit itself if it is smaller or odd), and doubles only when a day to open meets a day still open in its place: a provider with 15
+/// open days keeps 16 places (152 bytes) instead of 64 (536 bytes). A larger ring is filled under the lock
+/// and then published by one release write of <see cref="_days"/>; a reader uses the one array it read (either
+/// ring answers as the provider was at some instant between the publish's start and end), and writers
+/// (publish, remove) always work on the current array, under the lock.
+/// </remarks>
 internal sealed class ProviderEntry
 {
-    private readonly Calendar?[] _days;
-    private readonly Lock _publishLock = new();
+    /// <summary>The ring's first size: a little over the two weeks of days a provider usually has open.</summary>
+    private const int InitialRing = 16;
+    private readonly int _maxOpenDays;
+    private Calendar?[] _days;
 
     // The last token of each withdrawn day that is not yet past, by day number (under the lock). A
     // day published again continues its tokens from here, so that a reservation made before the
@@ -20,7 +33,8 @@ internal sealed class ProviderEntry
         Id = id;
         Clinic = clinic;
         Group = group;
-        _days = new Calendar?[openDays];
+        _maxOpenDays = openDays;
+        _days = new Calendar?[FirstRingSize(openDays)];
     }
 
     public ProviderId Id { get; }
@@ -35,16 +49,18 @@ internal sealed class ProviderEntry
 
     public Calendar? GetCalendar(DateOnly day)
     {
-        var calendar = Volatile.Read(ref _days[Index(day)]);
+        var days = Volatile.Read(ref _days);
+        var calendar = Volatile.Read(ref days[Index(days, day)]);
         return calendar is not null && calendar.Day == day ? calendar : null;
     }
 
     /// <summary>Opens a day, or returns the one already open. <paramref name="today"/> lets a past day's place be reused.</summary>
     public Calendar Publish(DayLayout layout, DateOnly today, out bool created)
     {
-        lock (_publishLock)
+        lock (this)
         {
-            ref var place = ref _days[Index(layout.Day)];
+            GrowFor(layout.Day, today);
+            ref var place = ref _days[Index(_days, layout.Day)];
             var existing = place;
             if (existing is not null)
             {
@@ -61,7 +77,7 @@ internal sealed class ProviderEntry
 
                 if (existing.Day >= today)
                 {
-                    throw new SlotEngineArgumentException(SlotEngineError.TooManyOpenDays, $"{Id} cannot open {layout.Day:yyyy-MM-dd}: {existing.Day:yyyy-MM-dd} is still open in the same place of its {_days.Length}-day ring (SlotEngineOptions.MaxOpenDaysPerProvider).", "day");
+                    throw new SlotEngineArgumentException(SlotEngineError.TooManyOpenDays, $"{Id} cannot open {layout.Day:yyyy-MM-dd}: {existing.Day:yyyy-MM-dd} is still open in the same place of its {_maxOpenDays}-day ring (SlotEngineOptions.MaxOpenDaysPerProvider).", "day");
                 }
             }
 
@@ -85,9 +101,9 @@ internal sealed class ProviderEntry
     /// <summary>Removes a day from the ring (after it has been closed).</summary>
     public void Remove(Calendar calendar)
     {
-        lock (_publishLock)
+        lock (this)
         {
-            ref var place = ref _days[Index(calendar.Day)];
+            ref var place = ref _days[Index(_days, calendar.Day)];
             if (ReferenceEquals(place, calendar))
             {
                 Volatile.Write(ref place, null);
@@ -114,14 +130,53 @@ internal sealed class ProviderEntry
 
     public IEnumerable<Calendar> OpenCalendars()
     {
-        for (var i = 0; i < _days.Length; i++)
+        var days = Volatile.Read(ref _days);
+        for (var i = 0; i < days.Length; i++)
         {
-            if (Volatile.Read(ref _days[i]) is { } calendar)
+            if (Volatile.Read(ref days[i]) is { } calendar)
             {
                 yield return calendar;
             }
         }
     }
 
-    private int Index(DateOnly day) => day.DayNumber % _days.Length;
+    private static int Index(Calendar?[] days, DateOnly day) => day.DayNumber % days.Length;
+
+    /// <summary>The first ring size: at least <see cref="InitialRing"/>, and <paramref name="maxOpenDays"/> divided by a power of two (or itself).</summary>
+    private static int FirstRingSize(int maxOpenDays)
+    {
+        var size = maxOpenDays;
+        while (size % 2 == 0 && size / 2 >= InitialRing)
+        {
+            size /= 2;
+        }
+
+        return size;
+    }
+
+    /// <summary>
+    /// Under the lock: doubles the ring (up to the limit) while <paramref name="day"/>'s place holds another day that is
+    /// still open, so that it can open; at the limit the caller meets that day and refuses, as a full ring always did.
+    /// Past days are carried over too (they are kept for reads until their place is reused).
+    /// </summary>
+    private void GrowFor(DateOnly day, DateOnly today)
+    {
+        while (_days.Length < _maxOpenDays && _days[Index(_days, day)] is { } other && other.Day != day && other.Day >= today)
+        {
+            // Exactly twice the size (see FirstRingSize): days in different places of the old ring (d mod n differ)
+            // are in different places of the new one (d mod 2n differ too), so every calendar is carried over.
+            var grown = new Calendar?[_days.Length * 2];
+            foreach (var calendar in _days)
+            {
+                if (calendar is not null)
+                {
+                    Debug.Assert(grown[Index(grown, calendar.Day)] is null, "doubling the ring never puts two days in one place");
+                    grown[Index(grown, calendar.Day)] = calendar;
+                }
+            }
+
+            // Release write: a reader that reads the new ring sees every calendar copied into it.
+            Volatile.Write(ref _days, grown);
+        }
+    }
 }
