@@ -48,8 +48,8 @@ internal sealed class LatencyHistogram
     public double Mean => TotalCount == 0 ? 0 : Histogram.GetMean();
 
     /// <summary>Makes an empty HdrHistogram of the generator's range and precision.</summary>
-    /// <returns>The histogram.</returns>
-    public static HistogramBase Create() => new LongHistogram(1, MaxValue, SignificantDigits);
+    /// <returns>The histogram (a <see cref="SpanHistogram"/>: adding and clearing walk only the counts touched).</returns>
+    public static HistogramBase Create() => new SpanHistogram(1, MaxValue, SignificantDigits);
 
     /// <summary>
     /// Makes a recorder for one writer: <see cref="Recorder.RecordValue"/> allocates nothing (two
@@ -58,7 +58,7 @@ internal sealed class LatencyHistogram
     /// </summary>
     /// <returns>The recorder.</returns>
     public static Recorder CreateRecorder() =>
-        new(1, MaxValue, SignificantDigits, static (id, low, high, digits) => new LongHistogram(id, low, high, digits));
+        new(1, MaxValue, SignificantDigits, static (id, low, high, digits) => new SpanHistogram(id, low, high, digits));
 
     /// <summary>Clamps a measured value into the recordable range (HdrHistogram throws outside it).</summary>
     /// <param name="nanos">The value.</param>

@@ -106,6 +106,7 @@ internal static class JsonReport
         json.WriteNumber("cpu_us_per_booking", Math.Round(result.CpuMicrosPerBooking, 3));
         json.WriteNumber("generator_cpu_us_per_booking", Math.Round(result.Generator?.GeneratorCpuMicrosPerBooking ?? 0, 3));
         json.WriteNumber("engine_cpu_us_per_booking", Math.Round(result.Generator?.EngineCpuMicrosPerBooking ?? result.CpuMicrosPerBooking, 3));
+        json.WriteNumber("sampler_cpu_us_per_booking", Math.Round(result.Generator?.BackgroundCpuMicrosPerBooking ?? 0, 3));
         json.WriteNumber("engine_allocated_bytes_per_booking", Math.Round(result.Generator?.EngineBytesPerBooking ?? 0, 1));
         json.WriteNumber("generator_allocated_bytes_per_booking", Math.Round(result.Generator?.GeneratorBytesPerBooking ?? 0, 1));
         json.WriteStartObject("setup");

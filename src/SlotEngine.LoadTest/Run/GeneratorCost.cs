@@ -14,6 +14,10 @@ namespace SlotEngine.LoadTest.Run;
 /// same proportion: <see cref="GeneratorCpuMicrosPerBooking"/> is the generator's part of it.
 /// Wall time on a worker is its CPU time only while the worker runs, so on a loaded machine both
 /// sides are stretched alike and the proportion holds better than either number.
+/// The generator's background thread (the timeline sampler, which takes and adds up every worker's
+/// histograms at each look, and runs the backend's probes) is measured apart, by its own thread CPU
+/// clock (<see cref="BackgroundCpuMicros"/>): it is taken out of the process CPU before the split
+/// and added whole to the generator's part, so the engine's part never holds it.
 /// </remarks>
 /// <param name="EngineSeconds">Seconds the workers spent inside engine calls (all workers).</param>
 /// <param name="LoopSeconds">Seconds of the workers' loops (all workers).</param>
@@ -21,7 +25,8 @@ namespace SlotEngine.LoadTest.Run;
 /// <param name="CpuMicrosPerBooking">Process CPU per booking during the load.</param>
 /// <param name="EngineBytes">Bytes the workers' threads allocated inside engine calls.</param>
 /// <param name="LoopBytes">Bytes the workers' threads allocated in their loops.</param>
-internal sealed record GeneratorCost(double EngineSeconds, double LoopSeconds, long Bookings, double CpuMicrosPerBooking, long EngineBytes = 0, long LoopBytes = 0)
+/// <param name="BackgroundCpuMicros">CPU µs of the generator's background thread (the timeline sampler) during the load.</param>
+internal sealed record GeneratorCost(double EngineSeconds, double LoopSeconds, long Bookings, double CpuMicrosPerBooking, long EngineBytes = 0, long LoopBytes = 0, double BackgroundCpuMicros = 0)
 {
     /// <summary>Bytes allocated inside engine calls per booking (on the workers' threads).</summary>
     public double EngineBytesPerBooking => Bookings == 0 ? 0 : (double)EngineBytes / Bookings;
@@ -41,8 +46,14 @@ internal sealed record GeneratorCost(double EngineSeconds, double LoopSeconds, l
     /// <summary>Worker time per booking inside engine calls, µs.</summary>
     public double EngineMicrosPerBooking => Bookings == 0 ? 0 : EngineSeconds * 1e6 / Bookings;
 
-    /// <summary>The generator's part of the process CPU per booking, µs.</summary>
-    public double GeneratorCpuMicrosPerBooking => CpuMicrosPerBooking * GeneratorShare;
+    /// <summary>The background thread's (timeline sampler's) CPU per booking, µs (at most the process CPU per booking).</summary>
+    public double BackgroundCpuMicrosPerBooking => Bookings == 0 ? 0 : Math.Clamp(BackgroundCpuMicros / Bookings, 0, Math.Max(0, CpuMicrosPerBooking));
+
+    /// <summary>
+    /// The generator's part of the process CPU per booking, µs: the background thread's CPU, plus the
+    /// workers' generator share of the rest.
+    /// </summary>
+    public double GeneratorCpuMicrosPerBooking => BackgroundCpuMicrosPerBooking + ((CpuMicrosPerBooking - BackgroundCpuMicrosPerBooking) * GeneratorShare);
 
     /// <summary>The engine's part of the process CPU per booking, µs (the rest).</summary>
     public double EngineCpuMicrosPerBooking => CpuMicrosPerBooking - GeneratorCpuMicrosPerBooking;
@@ -51,8 +62,9 @@ internal sealed record GeneratorCost(double EngineSeconds, double LoopSeconds, l
     /// <param name="workers">The workers, stopped.</param>
     /// <param name="bookings">Bookings made.</param>
     /// <param name="cpuMicrosPerBooking">Process CPU per booking.</param>
+    /// <param name="background">CPU time of the generator's background thread (the timeline sampler's <see cref="TimelineSampler.Cpu"/>).</param>
     /// <returns>The split.</returns>
-    public static GeneratorCost Of(IReadOnlyCollection<CitizenWorker> workers, long bookings, double cpuMicrosPerBooking)
+    public static GeneratorCost Of(IReadOnlyCollection<CitizenWorker> workers, long bookings, double cpuMicrosPerBooking, TimeSpan background = default)
     {
         ArgumentNullException.ThrowIfNull(workers);
         return new GeneratorCost(
@@ -61,6 +73,7 @@ internal sealed record GeneratorCost(double EngineSeconds, double LoopSeconds, l
             bookings,
             cpuMicrosPerBooking,
             workers.Sum(w => w.EngineBytes),
-            workers.Sum(w => w.LoopBytes));
+            workers.Sum(w => w.LoopBytes),
+            background.TotalMicroseconds);
     }
 }

@@ -45,6 +45,7 @@ internal sealed class TimelineSampler
     private long _previousAllocated;
     private TimeSpan _previousCpu;
     private double _previousProgress;
+    private long _sampleTicks;
 
     /// <summary>Creates the sampler of a run (call <see cref="Begin"/> when the load starts).</summary>
     /// <param name="workers">Every worker's stats.</param>
@@ -73,6 +74,14 @@ internal sealed class TimelineSampler
 
     /// <summary>The whole run's latency per operation (complete once <see cref="RunAsync"/> ended).</summary>
     public LatencyHistogram[] Totals { get; } = new LatencyHistogram[OperationNames.Count];
+
+    /// <summary>
+    /// CPU time the sampler's own thread used (its looks: taking and adding up the histograms, the
+    /// probes' reads), complete once <see cref="RunAsync"/> ended. The generator's, not the engine's:
+    /// the report adds it to the generator's part of the process CPU. On Linux the thread's CPU clock;
+    /// elsewhere the wall time of its looks (an upper bound).
+    /// </summary>
+    public TimeSpan Cpu { get; private set; }
 
     /// <summary>The points so far (a copy).</summary>
     public IReadOnlyList<TimelinePoint> Points
@@ -175,6 +184,7 @@ internal sealed class TimelineSampler
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
+            var cpuAtStart = ThreadCpuClock.Now();
             try
             {
                 var next = _control.StartTimestamp;
@@ -192,19 +202,21 @@ internal sealed class TimelineSampler
 
                     if (!load.IsCompleted)
                     {
-                        Sample();
+                        TimedSample(last: false);
                     }
                 }
 
-                Sample(last: true);
+                TimedSample(last: true);
 
                 // Before the result: the run's report is written after it, and must not race a probe still listening.
                 EndProbes();
+                TakeCpu(cpuAtStart);
                 done.SetResult();
             }
             catch (Exception e)
             {
                 EndProbes();
+                TakeCpu(cpuAtStart);
                 done.SetException(e);
             }
         })
@@ -434,5 +446,19 @@ internal sealed class TimelineSampler
                 // As in Sample: a probe's failure costs its series, never the run's report.
             }
         }
+    }
+
+    private void TimedSample(bool last)
+    {
+        var start = Stopwatch.GetTimestamp();
+        Sample(last);
+        _sampleTicks += Stopwatch.GetTimestamp() - start;
+    }
+
+    private void TakeCpu(TimeSpan cpuAtStart)
+    {
+        Cpu = ThreadCpuClock.IsThreadClock
+            ? ThreadCpuClock.Now() - cpuAtStart
+            : Stopwatch.GetElapsedTime(0, _sampleTicks);
     }
 }
