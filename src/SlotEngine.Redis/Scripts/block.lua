@@ -5,12 +5,14 @@
 -- Feed (a block, not a withdraw): one '-' delta (a release) per claim removed, then one 'x' delta that closes the range on
 -- every seat, each its own version: a reader that applies them in order holds what this script left.
 local meta, free, claims = KEYS[1], KEYS[2], KEYS[3]
-if redis.call('EXISTS', meta) == 0 then
+-- The day's shape with one HMGET (no EXISTS: no 'wpl' = no meta, the day is gone).
+local shape = redis.call('HMGET', meta, 'wpl', 'cap')
+if not shape[1] then
   return { -1 }
 end
 local now = now_ms()
-local wpl = tonumber(redis.call('HGET', meta, 'wpl'))
-local cap = tonumber(redis.call('HGET', meta, 'cap'))
+local wpl = tonumber(shape[1])
+local cap = tonumber(shape[2])
 local first, len = tonumber(ARGV[4]), tonumber(ARGV[5])
 local last = first + len
 local closed, changed, result = 0, false, { 0, 0 }

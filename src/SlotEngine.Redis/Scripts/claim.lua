@@ -27,11 +27,13 @@ if ARGV[16] == '1' then
     idem = nil
   end
 end
--- The day's shape, read once; no meta (no 'wpl') = the day is gone.
-local shape = redis.call('HMGET', meta, 'wpl', 'cap')
+-- The day's shape and template text (the rush functions' stored policy: rush_text in lib.lua), read with one HMGET;
+-- no meta (no 'wpl') = the day is gone.
+local shape = redis.call('HMGET', meta, 'wpl', 'cap', 'tpl')
 if not shape[1] then
   return { 'gone' }
 end
+rush_tpl = shape[3] or ''
 if admit_at > 0 then
   local limited = admission_rate(admit_at, ARGV[25] + 0)
   if limited then
@@ -91,7 +93,7 @@ for l = seat_from, seat_to, seat_step do
         if c.kind == 'h' and c.expiry <= now then
           remove_claim(free, claims, wpl, l, c, 0, 0)
           bump(meta, '-' .. int(l) .. ',' .. int(c.first) .. ',' .. int(c.token)) -- readers release it as a delta
-          if lapse(nonces, audit, l, c, now) then
+          if lapse(nonces, audit, l, c, now, ARGV[20]) then -- the day's approval deadline when known (a booking request)
             lapsed = lapsed + 1
           end
           reclaimed = true

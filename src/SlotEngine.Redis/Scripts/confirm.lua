@@ -19,7 +19,9 @@ if c.expiry <= now then
   return { 'expired', now }
 end
 local approve = ARGV[8] == '1'
-local unapproved = awaits_approval(nonces, c.token)
+-- ARGV[9]: the day's approval deadline ('0' with approval off or when approving): the marker is asked only for an
+-- unflagged hold expiring exactly then, or when it is '0' (awaits_approval in lib.lua).
+local unapproved = awaits_approval(nonces, c, ARGV[9])
 if not approve then
   if unapproved then
     return { 'unapproved', c.expiry, 0 }

@@ -53,11 +53,11 @@ end
 
 -- A stored claim value (StoredClaim in StoreFormats.cs; an unapproved booking's ends with '|u', readers' copy of the
 -- 'u<token>' marker), parsed; head = "<token>|" and span = "|<first>|<length>|" as stored, to write it again without
--- turning numbers back into text.
+-- turning numbers back into text. flagged: the value ends with the flag 'u' (byte 117; no other value ends with a letter).
 local function parse(v)
   local token, kind, first, len, patient, expiry = string.match(v, '^(%d+)|(%a)|(%d+)|(%d+)|(%x+)|(%d+)|?u?$')
   return { token = token + 0, kind = kind, first = first + 0, len = len + 0, patient = patient, expiry = expiry + 0, raw = v,
-    head = token .. '|', span = '|' .. first .. '|' .. len .. '|' }
+    head = token .. '|', span = '|' .. first .. '|' .. len .. '|', flagged = string.byte(v, -1) == 117 }
 end
 
 -- Writes value to the claim fields of slots [first, first + len) of seat with one HSET.
@@ -452,11 +452,35 @@ end
 
 -- Approval (issue 11, docs/lifecycle.md): a booking that awaits approval is a hold ('h') whose expiry is its approval
 -- deadline, marked by the field 'u<token>' in the calendar's nonces hash (KEYS[4]; a calendar's tokens are unique, so a
--- marker never names another claim). Every reclaim of an expired hold therefore releases an unapproved booking at its
--- deadline unchanged; these functions tell it apart. A marker outlives a release or a block of its claim (harmless: no
--- later claim has its token) and goes with the day.
-local function awaits_approval(nonces, token)
-  return redis.call('HEXISTS', nonces, 'u' .. int(token)) == 1
+-- marker never names another claim) and, since the flag, by its stored value ending with '|u' (c.flagged, parse above).
+-- Every reclaim of an expired hold therefore releases an unapproved booking at its deadline unchanged; these functions
+-- tell it apart. A marker outlives a release or a block of its claim (harmless: no later claim has its token) and goes
+-- with the day. Scripts still write the marker with the flag, for nodes of older builds that read only the marker.
+-- The rule (awaits_approval, lapse): a flagged claim awaits approval, answered from its value, no command. An unflagged
+-- value may still be an unapproved booking stored by an older build (marker, no flag): only a hold can be one, and only
+-- one expiring exactly at its day's approval deadline. So the marker is asked (HEXISTS, or lapse's HDEL) only for an
+-- unflagged hold whose expiry equals deadline, or when the caller does not know the deadline (nil or '0': approval off,
+-- or not passed to this script); a plain hold (expiring at claim time + hold length) costs no command. Limit: an older
+-- build's unapproved booking stored under another approval policy (a deadline since changed) reads as a plain hold.
+local function marker_may_exist(c, deadline)
+  if c.flagged then
+    return true
+  end
+  if c.kind ~= 'h' then
+    return false
+  end
+  return not deadline or deadline == '0' or c.expiry == deadline + 0
+end
+
+-- deadline: the day's approval deadline ms as text (ARGV), or nil / '0' when unknown; see the rule above.
+local function awaits_approval(nonces, c, deadline)
+  if c.flagged then
+    return true
+  end
+  if not marker_may_exist(c, deadline) then
+    return false
+  end
+  return redis.call('HEXISTS', nonces, 'u' .. int(c.token)) == 1
 end
 
 local function mark_unapproved(nonces, token)
@@ -465,8 +489,12 @@ end
 
 -- For a hold just removed at its expiry (c, parsed): true when it was an unapproved booking; its marker is dropped and,
 -- with an audit stream, an ApprovalLapsed record (the core's AuditAction 8, by Actor.Administrator 4 on the web 0) appended.
-local function lapse(nonces, audit, seat, c, now)
-  if redis.call('HDEL', nonces, 'u' .. int(c.token)) == 0 then
+-- deadline (optional): the day's approval deadline ms as text; without it an unflagged hold's marker is asked (HDEL).
+local function lapse(nonces, audit, seat, c, now, deadline)
+  if not marker_may_exist(c, deadline) then
+    return false
+  end
+  if redis.call('HDEL', nonces, 'u' .. int(c.token)) == 0 and not c.flagged then
     return false
   end
   if audit then

@@ -3,13 +3,18 @@
 -- under this nonce (so far: the caller judges by the lease whether it still may be).
 local meta, claims, nonces = KEYS[1], KEYS[3], KEYS[4]
 local result = {}
-local exists = redis.call('EXISTS', meta) == 1
 -- A withdrawn day (no meta) has lost its nonces: each answer is 2, judged by the lease (the day could be
--- published again while a claim with that nonce is still on its way).
+-- published again while a claim with that nonce is still on its way). The nonces are read with one HMGET and no EXISTS
+-- of meta: without meta the nonces hash is gone too, or holds only leases burned before the day opened (publish_many.lua),
+-- which answer 2 as well; a claim's nonce is only written while meta exists.
 local now = now_ms()
+if #ARGV < 4 then
+  return result
+end
+local refs = redis.call('HMGET', nonces, unpack(ARGV, 4))
 for i = 4, #ARGV do
   local live = 2
-  local ref = exists and redis.call('HGET', nonces, ARGV[i])
+  local ref = refs[i - 3]
   if ref and string.sub(ref, 1, 1) == 'x' then
     ref = nil -- a burned lease: no claim was made under it
   end

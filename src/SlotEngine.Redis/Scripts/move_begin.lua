@@ -6,9 +6,9 @@
 -- active entry value or '') of the entries that may be the moved claim's.
 -- -> {'ok', deadline ms, old nonce or '', kind, expiry ms} | {'exists', state, result, M} | {'stale'} | {'busy', other intent}
 local meta, claims, nonces, intent, moving = KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local state = redis.call('HGET', intent, 'state')
-if state then
-  return { 'exists', state, redis.call('HGET', intent, 'result') or '', redis.call('HGET', intent, 'm') or '' }
+local known = redis.call('HMGET', intent, 'state', 'result', 'm')
+if known[1] then
+  return { 'exists', known[1], known[2] or '', known[3] or '' }
 end
 local seat, first, token = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local c = reserved_claim(meta, claims, seat, first, token, ARGV[7])

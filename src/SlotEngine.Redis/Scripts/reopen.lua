@@ -1,11 +1,13 @@
 -- Opens closed seats of ARGV[5] slots from ARGV[4]; ARGV[6] has one '1' or '0' per slot of the range: whether the template offers it.
 -- -> {opened seats, version}. Feed: an 'o' delta (readers open the same seats: the template and the claims are theirs too).
 local meta, free, claims = KEYS[1], KEYS[2], KEYS[3]
-if redis.call('EXISTS', meta) == 0 then
+-- The day's shape and version with one HMGET (no EXISTS: no 'wpl' = no meta, the day is gone).
+local shape = redis.call('HMGET', meta, 'wpl', 'cap', 'ver')
+if not shape[1] then
   return { -1, 0 }
 end
-local wpl = tonumber(redis.call('HGET', meta, 'wpl'))
-local cap = tonumber(redis.call('HGET', meta, 'cap'))
+local wpl = tonumber(shape[1])
+local cap = tonumber(shape[2])
 local first, len, offered = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local opened = 0
 for l = 0, cap - 1 do
@@ -18,7 +20,7 @@ for l = 0, cap - 1 do
     end
   end
 end
-local version = tonumber(redis.call('HGET', meta, 'ver'))
+local version = tonumber(shape[3]) -- unchanged so far: this script bumps it only below
 if opened > 0 then
   version = bump(meta, 'o' .. first .. ',' .. len)
 end

@@ -3,11 +3,13 @@
 -- -> {version, reclaimed claim descriptions... (an unapproved booking's ends with '|u', see lapse in lib.lua)}
 -- Feed: one '-' delta (a release) per hold freed, each its own version.
 local meta, free, claims = KEYS[1], KEYS[2], KEYS[3]
-if redis.call('EXISTS', meta) == 0 then
+-- No EXISTS: no 'wpl' = no meta (the day is gone).
+local wpl = redis.call('HGET', meta, 'wpl')
+if not wpl then
   return { 0 }
 end
+wpl = wpl + 0
 local now = now_ms()
-local wpl = tonumber(redis.call('HGET', meta, 'wpl'))
 local all = redis.call('HGETALL', claims)
 local result = { 0 }
 for i = 1, #all, 2 do
