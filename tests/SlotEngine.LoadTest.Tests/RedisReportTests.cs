@@ -44,6 +44,12 @@ public class RedisReportTests
             Assert.Equal(JsonValueKind.Number, r.GetProperty("reloads_per_booking").ValueKind);
             Assert.True(r.GetProperty("reloads_per_booking").GetDouble() >= 0);
 
+            // Per-thread byte counters cannot split an async backend's bytes (GeneratorCost.BytesSplitHolds): null, and the
+            // process's bytes per booking stand.
+            Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("engine_allocated_bytes_per_booking").ValueKind);
+            Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("generator_allocated_bytes_per_booking").ValueKind);
+            Assert.True(json.RootElement.GetProperty("gc").GetProperty("allocated_bytes_per_booking").GetDouble() > 0);
+
             // Every live booking is on the one shard.
             var byShard = r.GetProperty("bookings_by_shard").EnumerateObject().ToList();
             var shard = Assert.Single(byShard);

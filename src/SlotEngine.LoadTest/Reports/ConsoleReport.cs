@@ -35,7 +35,7 @@ internal static class ConsoleReport
         summary.AddRow("cpu", $"{gc.Cpu.TotalSeconds:0.00} s of process CPU in {result.ElapsedSeconds:0.00} s of load on {Environment.ProcessorCount} cores: {result.CpuMicrosPerBooking:0.00} µs per booking");
         if (result.Generator is { } g)
         {
-            summary.AddRow("generator", $"{g.GeneratorShare:P0} of the workers' time outside engine calls: {g.GeneratorCpuMicrosPerBooking:0.00} µs of the CPU per booking is the generator's, {g.EngineCpuMicrosPerBooking:0.00} µs the engine's (worker time per booking: engine calls {g.EngineMicrosPerBooking:0.00} µs, generator {g.GeneratorMicrosPerBooking:0.00} µs); allocated per booking on the workers: engine calls {g.EngineBytesPerBooking:N0} B, generator {g.GeneratorBytesPerBooking:N0} B");
+            summary.AddRow("generator", $"{g.GeneratorShare:P0} of the workers' time outside engine calls: {g.GeneratorCpuMicrosPerBooking:0.00} µs of the CPU per booking is the generator's, {g.EngineCpuMicrosPerBooking:0.00} µs the engine's (worker time per booking: engine calls {g.EngineMicrosPerBooking:0.00} µs, generator {g.GeneratorMicrosPerBooking:0.00} µs){(g.BytesSplitHolds ? $"; allocated per booking on the workers: engine calls {g.EngineBytesPerBooking:N0} B, generator {g.GeneratorBytesPerBooking:N0} B" : "; bytes are not split on an async backend (see the garbage collector row)")}");
         }
 
         if (result.BookingsPerSecond > 0)

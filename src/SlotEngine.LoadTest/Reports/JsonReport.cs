@@ -107,8 +107,17 @@ internal static class JsonReport
         json.WriteNumber("generator_cpu_us_per_booking", Math.Round(result.Generator?.GeneratorCpuMicrosPerBooking ?? 0, 3));
         json.WriteNumber("engine_cpu_us_per_booking", Math.Round(result.Generator?.EngineCpuMicrosPerBooking ?? result.CpuMicrosPerBooking, 3));
         json.WriteNumber("sampler_cpu_us_per_booking", Math.Round(result.Generator?.BackgroundCpuMicrosPerBooking ?? 0, 3));
-        json.WriteNumber("engine_allocated_bytes_per_booking", Math.Round(result.Generator?.EngineBytesPerBooking ?? 0, 1));
-        json.WriteNumber("generator_allocated_bytes_per_booking", Math.Round(result.Generator?.GeneratorBytesPerBooking ?? 0, 1));
+        if (result.Generator is { BytesSplitHolds: false })
+        {
+            // Not measurable per thread on an async backend (GeneratorCost.BytesSplitHolds): gc.allocated_bytes_per_booking is the figure.
+            json.WriteNull("engine_allocated_bytes_per_booking");
+            json.WriteNull("generator_allocated_bytes_per_booking");
+        }
+        else
+        {
+            json.WriteNumber("engine_allocated_bytes_per_booking", Math.Round(result.Generator?.EngineBytesPerBooking ?? 0, 1));
+            json.WriteNumber("generator_allocated_bytes_per_booking", Math.Round(result.Generator?.GeneratorBytesPerBooking ?? 0, 1));
+        }
         json.WriteStartObject("setup");
         foreach (var (step, seconds) in result.SetupSteps)
         {

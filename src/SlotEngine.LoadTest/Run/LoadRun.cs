@@ -259,7 +259,7 @@ internal static class LoadRun
             Stats = stats,
             Timeline = timeline.Points,
             Redis = redis,
-            Generator = GeneratorCost.Of(workers, stats.Bookings, stats.Bookings == 0 ? 0 : gc.Cpu.TotalMicroseconds / stats.Bookings, timeline.Cpu),
+            Generator = GeneratorCost.Of(workers, stats.Bookings, stats.Bookings == 0 ? 0 : gc.Cpu.TotalMicroseconds / stats.Bookings, timeline.Cpu) with { BytesSplitHolds = settings.Backend == BackendKind.Memory },
             Invariants = invariants,
             Lifecycle = lifecycle,
             Waitlist = waitlistTotals,
