@@ -16,7 +16,7 @@ namespace SlotEngine;
 /// ring answers as the provider was at some instant between the publish's start and end), and writers
 /// (publish, remove) always work on the current array, under the lock.
 /// </remarks>
-internal sealed class ProviderEntry
+internal sealed partial class ProviderEntry
 {
     /// <summary>The ring's first size: a little over the two weeks of days a provider usually has open.</summary>
     private const int InitialRing = 16;

@@ -1,0 +1,55 @@
+namespace SlotEngine;
+
+/// <summary>
+/// The provider's part in its engine's sweep list (see <c>InMemorySlotEngine.SweepList.cs</c> for the protocol): which of its
+/// days may hold holds, and its link in the list. Per provider, not per calendar: a calendar has no field for the sweep.
+/// </summary>
+internal sealed partial class ProviderEntry
+{
+    /// <summary>The link of the last provider in a sweep list (a listed provider's link is never null).</summary>
+    private static readonly object EndOfList = new();
+
+    // Bit (day number mod 32) is 1 when the provider's calendar of a day with that remainder may hold a live hold (a ring
+    // holds at most MaxOpenDaysPerProvider days, so one bit may stand for a few calendars: the sweep looks at each).
+    // Set only by Interlocked.Or (MarkHoldDay), taken whole only by Interlocked.Exchange with 0 (TakeHoldDays): a bit set
+    // by a claim is either in the word a sweep took, or still in the word for the next sweep; never lost.
+    private int _holdDays;
+
+    // Null: not listed. Otherwise the next listed provider, or EndOfList. Moved from null only by the CAS in
+    // TryMarkSweepListed (so one thread lists the provider), then written by that thread alone before the push that
+    // publishes it; back to null only by the sweep that took the list (ClearSweepListed, a full fence before that sweep
+    // takes the day bits). Eight bytes a provider (about 15 open days each), not eight a calendar.
+    private object? _nextListed;
+
+    /// <summary>The day's bit in the hold-days word.</summary>
+    public static int HoldDayBit(DateOnly day) => 1 << (day.DayNumber & 31);
+
+    /// <summary>
+    /// Marks a day as maybe holding holds (a full fence when the bit was not set yet; when it was, a sweep has not taken it,
+    /// and the reader of the link that follows still runs after the claim's own full fence on the live-hold count).
+    /// </summary>
+    public void MarkHoldDay(DateOnly day)
+    {
+        var bit = HoldDayBit(day);
+        if ((Volatile.Read(ref _holdDays) & bit) == 0)
+        {
+            Interlocked.Or(ref _holdDays, bit);
+        }
+    }
+
+    /// <summary>Takes every day bit at once (the sweep that took the provider, after <see cref="ClearSweepListed"/>); a full fence.</summary>
+    public int TakeHoldDays() => Interlocked.Exchange(ref _holdDays, 0);
+
+    /// <summary>Marks the provider listed; true for the one caller that moved it from unlisted (it then pushes it).</summary>
+    public bool TryMarkSweepListed() =>
+        Volatile.Read(ref _nextListed) is null && Interlocked.CompareExchange(ref _nextListed, EndOfList, null) is null;
+
+    /// <summary>Sets the link before the push (only the thread whose <see cref="TryMarkSweepListed"/> succeeded).</summary>
+    public void LinkListed(ProviderEntry? next) => Volatile.Write(ref _nextListed, (object?)next ?? EndOfList);
+
+    /// <summary>The next listed provider (null at the end); read by the sweep that took the list.</summary>
+    public ProviderEntry? NextListed => Volatile.Read(ref _nextListed) as ProviderEntry;
+
+    /// <summary>Unmarks the provider (the sweep that took the list, after reading its link); a full fence.</summary>
+    public void ClearSweepListed() => Interlocked.Exchange(ref _nextListed, null);
+}
