@@ -7,7 +7,7 @@ namespace SlotEngine;
 /// <remarks>
 /// <para><b>Protocol.</b> Two levels, neither with a field per calendar (the calendar stays 64 bytes). Each provider has a
 /// word of hold days (<see cref="ProviderEntry.MarkHoldDay"/>: bit day-number mod 32 set when that day's calendar may hold
-/// holds) and a link in a lock-free stack of providers, linked through the providers themselves (no allocation on the
+/// holds) and a link in a lock-free stack of providers, linked through the providers themselves by id (no allocation on the
 /// claim path): <c>_listHead</c> is its top. Every claim this engine makes with an expiry (a hold, an offer, a booking
 /// awaiting approval, a move's target) ends, once it succeeded, with <see cref="ListHolds"/>: it sets its day's bit
 /// (Interlocked.Or, a full fence), then the one thread whose CAS marks the provider
@@ -31,7 +31,8 @@ namespace SlotEngine;
 /// </remarks>
 public sealed partial class InMemorySlotEngine
 {
-    private ProviderEntry? _listHead;
+    // The top of the stack: the top provider's id + 1, or 0 when empty.
+    private int _listHead;
     private bool _sweepsListed;
 
     /// <summary>Starts the sweep list (called by the constructor; not for a read model).</summary>
@@ -60,7 +61,7 @@ public sealed partial class InMemorySlotEngine
             // The push CAS: succeeds only if the top is still the one the link names; else link to the new top and retry.
             var head = Volatile.Read(ref _listHead);
             provider.LinkListed(head);
-            if (Interlocked.CompareExchange(ref _listHead, provider, head) == head)
+            if (Interlocked.CompareExchange(ref _listHead, provider.Id.Value + 1, head) == head)
             {
                 return;
             }
@@ -77,9 +78,12 @@ public sealed partial class InMemorySlotEngine
         }
 
         // The whole stack at once: a provider listed again afterwards is on the next sweep's stack.
-        var provider = Interlocked.Exchange(ref _listHead, null);
-        while (provider is not null)
+        var top = Interlocked.Exchange(ref _listHead, 0);
+        while (top != 0)
         {
+            // Providers are never removed from the directory: every listed id names one.
+            var provider = Directory.GetProvider(new ProviderId(top - 1));
+
             // The link first: once unmarked, the provider may be marked and linked again by a claim. Then unmark, then
             // take the day bits (that order: see the remarks' (b)).
             var next = provider.NextListed;
@@ -96,7 +100,7 @@ public sealed partial class InMemorySlotEngine
                 }
             }
 
-            provider = next;
+            top = next;
         }
 
         return true;

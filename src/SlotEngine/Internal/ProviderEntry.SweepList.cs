@@ -2,24 +2,25 @@ namespace SlotEngine;
 
 /// <summary>
 /// The provider's part in its engine's sweep list (see <c>InMemorySlotEngine.SweepList.cs</c> for the protocol): which of its
-/// days may hold holds, and its link in the list. Per provider, not per calendar: a calendar has no field for the sweep.
+/// days may hold holds, and its link in the list (by id). Per provider, not per calendar: a calendar has no field for the sweep.
 /// </summary>
 internal sealed partial class ProviderEntry
 {
-    /// <summary>The link of the last provider in a sweep list (a listed provider's link is never null).</summary>
-    private static readonly object EndOfList = new();
-
     // Bit (day number mod 32) is 1 when the provider's calendar of a day with that remainder may hold a live hold (a ring
     // holds at most MaxOpenDaysPerProvider days, so one bit may stand for a few calendars: the sweep looks at each).
     // Set only by Interlocked.Or (MarkHoldDay), taken whole only by Interlocked.Exchange with 0 (TakeHoldDays): a bit set
     // by a claim is either in the word a sweep took, or still in the word for the next sweep; never lost.
     private int _holdDays;
 
-    // Null: not listed. Otherwise the next listed provider, or EndOfList. Moved from null only by the CAS in
-    // TryMarkSweepListed (so one thread lists the provider), then written by that thread alone before the push that
-    // publishes it; back to null only by the sweep that took the list (ClearSweepListed, a full fence before that sweep
-    // takes the day bits). Eight bytes a provider (about 15 open days each), not eight a calendar.
-    private object? _nextListed;
+    // 0: not listed. Otherwise listed, and the next listed provider's id + 1, or EndOfList (−1). An id rather than a
+    // reference (providers are never removed from the directory, so the sweep finds the next by its id): four bytes, so the
+    // entry stays 64 bytes with the hold-days word. Moved from 0 only by the CAS in TryMarkSweepListed (so one thread lists
+    // the provider), then written by that thread alone before the push that publishes it; back to 0 only by the sweep that
+    // took the list (ClearSweepListed, a full fence before that sweep takes the day bits).
+    private int _nextListed;
+
+    /// <summary>The link of the last provider in a sweep list.</summary>
+    private const int EndOfList = -1;
 
     /// <summary>The day's bit in the hold-days word.</summary>
     public static int HoldDayBit(DateOnly day) => 1 << (day.DayNumber & 31);
@@ -42,14 +43,14 @@ internal sealed partial class ProviderEntry
 
     /// <summary>Marks the provider listed; true for the one caller that moved it from unlisted (it then pushes it).</summary>
     public bool TryMarkSweepListed() =>
-        Volatile.Read(ref _nextListed) is null && Interlocked.CompareExchange(ref _nextListed, EndOfList, null) is null;
+        Volatile.Read(ref _nextListed) == 0 && Interlocked.CompareExchange(ref _nextListed, EndOfList, 0) == 0;
 
-    /// <summary>Sets the link before the push (only the thread whose <see cref="TryMarkSweepListed"/> succeeded).</summary>
-    public void LinkListed(ProviderEntry? next) => Volatile.Write(ref _nextListed, (object?)next ?? EndOfList);
+    /// <summary>Sets the link before the push (only the thread whose <see cref="TryMarkSweepListed"/> succeeded): the top it read, as id + 1 (0: none).</summary>
+    public void LinkListed(int nextIdPlusOne) => Volatile.Write(ref _nextListed, nextIdPlusOne == 0 ? EndOfList : nextIdPlusOne);
 
-    /// <summary>The next listed provider (null at the end); read by the sweep that took the list.</summary>
-    public ProviderEntry? NextListed => Volatile.Read(ref _nextListed) as ProviderEntry;
+    /// <summary>The next listed provider's id + 1 (0 at the end); read by the sweep that took the list.</summary>
+    public int NextListed => Volatile.Read(ref _nextListed) is var next && next > 0 ? next : 0;
 
     /// <summary>Unmarks the provider (the sweep that took the list, after reading its link); a full fence.</summary>
-    public void ClearSweepListed() => Interlocked.Exchange(ref _nextListed, null);
+    public void ClearSweepListed() => Interlocked.Exchange(ref _nextListed, 0);
 }
