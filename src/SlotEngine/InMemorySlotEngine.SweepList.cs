@@ -91,13 +91,7 @@ public sealed partial class InMemorySlotEngine
             var days = provider.TakeHoldDays();
             if (days != 0)
             {
-                foreach (var calendar in provider.OpenCalendars())
-                {
-                    if ((days & ProviderEntry.HoldDayBit(calendar.Day)) != 0)
-                    {
-                        calendars.Add(calendar);
-                    }
-                }
+                provider.AddCalendarsOfDays(days, calendars);
             }
 
             top = next;

@@ -41,6 +41,19 @@ internal sealed partial class ProviderEntry
     /// <summary>Takes every day bit at once (the sweep that took the provider, after <see cref="ClearSweepListed"/>); a full fence.</summary>
     public int TakeHoldDays() => Interlocked.Exchange(ref _holdDays, 0);
 
+    /// <summary>Adds the open calendars whose day bits are in <paramref name="days"/> (a word from <see cref="TakeHoldDays"/>): one walk of the ring, no iterator.</summary>
+    public void AddCalendarsOfDays(int days, List<Calendar> into)
+    {
+        var ring = Volatile.Read(ref _days);
+        for (var i = 0; i < ring.Length; i++)
+        {
+            if (Volatile.Read(ref ring[i]) is { } calendar && (days & HoldDayBit(calendar.Day)) != 0)
+            {
+                into.Add(calendar);
+            }
+        }
+    }
+
     /// <summary>Marks the provider listed; true for the one caller that moved it from unlisted (it then pushes it).</summary>
     public bool TryMarkSweepListed() =>
         Volatile.Read(ref _nextListed) == 0 && Interlocked.CompareExchange(ref _nextListed, EndOfList, 0) == 0;
