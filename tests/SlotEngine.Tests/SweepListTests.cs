@@ -128,14 +128,19 @@ public class SweepListTests
         world.AssertInvariants();
     }
 
-    [Fact]
-    public void Holds_made_while_sweeps_run_are_all_reclaimed_by_a_later_sweep()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Holds_made_while_sweeps_run_are_all_reclaimed_by_a_later_sweep(bool daysShareBits)
     {
         // Two threads hold seats on 50 calendars while a third sweeps without pause and the clock moves on: whatever
         // the interleaving of a hold with the sweep that takes its calendar off the list, the calendar is listed again,
         // so one sweep after every hold has expired leaves no calendar with a hold.
-        var world = new TestWorld();
-        var days = Enumerable.Range(1, 10).Select(TestWorld.Today.AddDays).ToArray();
+        // With daysShareBits, half the days are 32 after the other half: two calendars of a provider under each day bit.
+        var world = new TestWorld(o => o.BookingHorizonDays = 60);
+        var days = daysShareBits
+            ? Enumerable.Range(1, 5).Concat(Enumerable.Range(33, 5)).Select(TestWorld.Today.AddDays).ToArray()
+            : Enumerable.Range(1, 10).Select(TestWorld.Today.AddDays).ToArray();
         var providers = new[] { TestWorld.P1, TestWorld.P2, TestWorld.P3, TestWorld.P4, TestWorld.P5 };
         var keys = providers.SelectMany(p => days.Select(d => world.Publish(p, d))).ToArray();
         var patients = Enumerable.Range(0, 4_000).Select(world.Patient).ToArray();
