@@ -5,34 +5,53 @@ namespace SlotEngine;
 /// (2.25 million in the load generator's default run, where a walk of them all took about a second).
 /// </summary>
 /// <remarks>
-/// <para><b>Protocol.</b> The list is a lock-free stack linked through the calendars themselves (no allocation on the
-/// claim path): <c>_listHead</c> is its top, each listed calendar's link the next. Every claim this engine makes with
-/// an expiry (a hold, an offer, a booking awaiting approval, a move's target) ends, once it succeeded, with
-/// <see cref="ListHolds"/>: the one thread whose CAS marks the calendar (<see cref="Calendar.TryMarkSweepListed"/>)
-/// links it to the top it read and pushes it with a CAS on the top. A sweep takes the whole stack at once (an
-/// exchange with null: nodes are never popped one by one, so there is no ABA), and for each calendar reads its link,
-/// unmarks it (<see cref="Calendar.ClearSweepListed"/>, a full fence), reclaims its expired holds, and lists it again
-/// when it still has live holds. Two sweeps at once take disjoint stacks.</para>
-/// <para><b>Invariant: a calendar with a live hold is listed, or a sweep that will look at its count again holds it.</b>
-/// The claim increments the live-hold count (an Interlocked operation, a full fence) before it reads the mark; the
-/// sweep clears the mark (a full fence) before it reads the count. So either the claim sees the mark cleared and
-/// lists the calendar itself, or the sweep sees the claim's hold and lists it again: never neither.</para>
+/// <para><b>Protocol.</b> Two levels, neither with a field per calendar (the calendar stays 64 bytes). Each provider has a
+/// word of hold days (<see cref="ProviderEntry.MarkHoldDay"/>: bit day-number mod 32 set when that day's calendar may hold
+/// holds) and a link in a lock-free stack of providers, linked through the providers themselves by id (no allocation on the
+/// claim path): <c>_listHead</c> is its top. Every claim this engine makes with an expiry (a hold, an offer, a booking
+/// awaiting approval, a move's target) ends, once it succeeded, with <see cref="ListHolds"/>: it sets its day's bit
+/// (Interlocked.Or, a full fence), then the one thread whose CAS marks the provider
+/// (<see cref="ProviderEntry.TryMarkSweepListed"/>) links it to the top it read and pushes it with a CAS on the top. A
+/// sweep takes the whole stack at once (an exchange with null: nodes are never popped one by one, so there is no ABA), and
+/// for each provider reads its link, unmarks it (<see cref="ProviderEntry.ClearSweepListed"/>, a full fence), takes its day
+/// bits (<see cref="ProviderEntry.TakeHoldDays"/>, an exchange with 0, a full fence), reclaims the expired holds of the
+/// ring's calendars of those days, and lists each again (bit and provider) when it still has live holds. Two sweeps at
+/// once take disjoint stacks.</para>
+/// <para><b>Invariant: a calendar with a live hold has its day bit set and its provider listed, or a sweep that took the
+/// bit will read the calendar's count again.</b> The claim increments the live-hold count (Interlocked, a full fence)
+/// before it reads or sets the day bit, and sets the bit before it reads the provider's mark; the sweep clears the mark,
+/// then takes the bits, then reads the count (each a full fence before the next). So: (a) if the claim's read of the day
+/// word comes before the sweep's exchange and sees the bit set, the sweep takes that bit, and of the two full-fenced pairs
+/// (claim: count, then word; sweep: word, then count) one side sees the other: the sweep reads the claim's count and
+/// lists the calendar again. (b) If the claim's access comes after the exchange, its bit stays for the next sweep, and its
+/// read of the provider's mark comes after the sweep cleared it: it sees it unlisted and pushes it, or listed again by
+/// someone after the clear (on a stack a later sweep takes). Never neither.</para>
 /// <para>A read model (<see cref="Stores.ReadModel"/>) lays holds in from its store without claims, so it keeps the
 /// walk of every open calendar.</para>
 /// </remarks>
 public sealed partial class InMemorySlotEngine
 {
-    private Calendar? _listHead;
+    // The top of the stack: the top provider's id + 1, or 0 when empty.
+    private int _listHead;
     private bool _sweepsListed;
 
     /// <summary>Starts the sweep list (called by the constructor; not for a read model).</summary>
     private void InitSweepList(bool forReadModel) => _sweepsListed = !forReadModel;
 
-    /// <summary>After a successful claim with an expiry: lists its calendar for the sweep, once (see the remarks).</summary>
+    /// <summary>After a successful claim with an expiry: marks its day and lists its provider for the sweep, once (see the remarks).</summary>
     private void ListHolds(Calendar calendar)
     {
-        // The mark's CAS: only the thread that marks the calendar pushes it (a listed calendar is never pushed twice).
-        if (!_sweepsListed || !calendar.TryMarkSweepListed())
+        if (!_sweepsListed)
+        {
+            return;
+        }
+
+        // The day bit first (Interlocked.Or, a full fence), then the provider's mark (see the remarks' (b)).
+        var provider = calendar.Provider;
+        provider.MarkHoldDay(calendar.Day);
+
+        // The mark's CAS: only the thread that marks the provider pushes it (a listed provider is never pushed twice).
+        if (!provider.TryMarkSweepListed())
         {
             return;
         }
@@ -41,15 +60,15 @@ public sealed partial class InMemorySlotEngine
         {
             // The push CAS: succeeds only if the top is still the one the link names; else link to the new top and retry.
             var head = Volatile.Read(ref _listHead);
-            calendar.LinkListed(head);
-            if (Interlocked.CompareExchange(ref _listHead, calendar, head) == head)
+            provider.LinkListed(head);
+            if (Interlocked.CompareExchange(ref _listHead, provider.Id.Value + 1, head) == head)
             {
                 return;
             }
         }
     }
 
-    /// <summary>The listed calendars for one sweep, each unmarked; false for a read model (no list).</summary>
+    /// <summary>The calendars of the listed providers' marked days for one sweep, each provider unmarked; false for a read model (no list).</summary>
     private bool TakeListed(out List<Calendar> calendars)
     {
         calendars = [];
@@ -58,15 +77,24 @@ public sealed partial class InMemorySlotEngine
             return false;
         }
 
-        // The whole stack at once: a calendar listed again afterwards is on the next sweep's stack.
-        var calendar = Interlocked.Exchange(ref _listHead, null);
-        while (calendar is not null)
+        // The whole stack at once: a provider listed again afterwards is on the next sweep's stack.
+        var top = Interlocked.Exchange(ref _listHead, 0);
+        while (top != 0)
         {
-            // The link first: once unmarked, the calendar may be marked and linked again by a claim.
-            var next = calendar.NextListed;
-            calendar.ClearSweepListed();
-            calendars.Add(calendar);
-            calendar = next;
+            // Providers are never removed from the directory: every listed id names one.
+            var provider = Directory.GetProvider(new ProviderId(top - 1));
+
+            // The link first: once unmarked, the provider may be marked and linked again by a claim. Then unmark, then
+            // take the day bits (that order: see the remarks' (b)).
+            var next = provider.NextListed;
+            provider.ClearSweepListed();
+            var days = provider.TakeHoldDays();
+            if (days != 0)
+            {
+                provider.AddCalendarsOfDays(days, calendars);
+            }
+
+            top = next;
         }
 
         return true;

@@ -14,6 +14,12 @@ internal sealed class BranchGroup
     private ProviderEntry[] _members = [];
     private volatile bool _idsAscending = true;
 
+    /// <summary>Makes a group whose members keep at most <paramref name="maxOpenDays"/> open days each.</summary>
+    public BranchGroup(int maxOpenDays) => MaxOpenDays = maxOpenDays;
+
+    /// <summary>How many days each member may keep open (the directory's limit; kept here rather than on every provider).</summary>
+    public int MaxOpenDays { get; }
+
     /// <summary>The providers, in registration order.</summary>
     public ProviderEntry[] Members => Volatile.Read(ref _members);
 

@@ -108,7 +108,7 @@ public sealed class SlotDirectory
                 return;
             }
 
-            var group = _groups.GetOrAdd((clinicEntry.City, clinicEntry.Branch), static _ => new BranchGroup());
+            var group = _groups.GetOrAdd((clinicEntry.City, clinicEntry.Branch), static (_, days) => new BranchGroup(days), _openDaysPerProvider);
             var entry = new ProviderEntry(provider, clinicEntry, group, _openDaysPerProvider);
             entry.GroupMember = group.Add(entry);
             providers[provider.Value] = entry;

@@ -10,17 +10,16 @@ namespace SlotEngine;
 /// </summary>
 /// <remarks>
 /// The ring starts at the smallest size of at least <see cref="InitialRing"/> places from which doubling reaches
-/// <see cref="_maxOpenDays"/> exactly (16 for the default 64; the limit itself if it is smaller or odd), and doubles only when a day to open meets a day still open in its place: a provider with 15
+/// <see cref="MaxOpenDays"/> exactly (16 for the default 64; the limit itself if it is smaller or odd), and doubles only when a day to open meets a day still open in its place: a provider with 15
 /// open days keeps 16 places (152 bytes) instead of 64 (536 bytes). A larger ring is filled under the lock
 /// and then published by one release write of <see cref="_days"/>; a reader uses the one array it read (either
 /// ring answers as the provider was at some instant between the publish's start and end), and writers
 /// (publish, remove) always work on the current array, under the lock.
 /// </remarks>
-internal sealed class ProviderEntry
+internal sealed partial class ProviderEntry
 {
     /// <summary>The ring's first size: a little over the two weeks of days a provider usually has open.</summary>
     private const int InitialRing = 16;
-    private readonly int _maxOpenDays;
     private Calendar?[] _days;
 
     // The last token of each withdrawn day that is not yet past, by day number (under the lock). A
@@ -33,11 +32,13 @@ internal sealed class ProviderEntry
         Id = id;
         Clinic = clinic;
         Group = group;
-        _maxOpenDays = openDays;
         _days = new Calendar?[FirstRingSize(openDays)];
     }
 
     public ProviderId Id { get; }
+
+    /// <summary>The most days this provider may keep open (its group's, the directory's limit: no field per provider).</summary>
+    private int MaxOpenDays => Group.MaxOpenDays;
 
     public ClinicEntry Clinic { get; }
 
@@ -77,7 +78,7 @@ internal sealed class ProviderEntry
 
                 if (existing.Day >= today)
                 {
-                    throw new SlotEngineArgumentException(SlotEngineError.TooManyOpenDays, $"{Id} cannot open {layout.Day:yyyy-MM-dd}: {existing.Day:yyyy-MM-dd} is still open in the same place of its {_maxOpenDays}-day ring (SlotEngineOptions.MaxOpenDaysPerProvider).", "day");
+                    throw new SlotEngineArgumentException(SlotEngineError.TooManyOpenDays, $"{Id} cannot open {layout.Day:yyyy-MM-dd}: {existing.Day:yyyy-MM-dd} is still open in the same place of its {MaxOpenDays}-day ring (SlotEngineOptions.MaxOpenDaysPerProvider).", "day");
                 }
             }
 
@@ -161,7 +162,7 @@ internal sealed class ProviderEntry
     /// </summary>
     private void GrowFor(DateOnly day, DateOnly today)
     {
-        while (_days.Length < _maxOpenDays && _days[Index(_days, day)] is { } other && other.Day != day && other.Day >= today)
+        while (_days.Length < MaxOpenDays && _days[Index(_days, day)] is { } other && other.Day != day && other.Day >= today)
         {
             // Exactly twice the size (see FirstRingSize): days in different places of the old ring (d mod n differ)
             // are in different places of the new one (d mod 2n differ too), so every calendar is carried over.
