@@ -64,8 +64,7 @@ internal sealed class WaitlistMix
     private int[] _hot = [];
     private HashSet<int> _hotProviders = [];
     private Dictionary<int, BranchId> _hotBranches = [];
-    private readonly Dictionary<(int Clinic, int Day), EarliestQuery> _hotQueries = [];
-    private readonly Lock _hotGate = new();
+    private readonly ConcurrentDictionary<(int Clinic, int Day), EarliestQuery> _hotQueries = new();
 
     /// <summary>Creates the mix and the engine policy that reports to it.</summary>
     /// <param name="realTime">Whether the scenario runs in real time (Redis): the offer window is then <see cref="OfferWindowFor"/>'s.</param>
@@ -100,17 +99,13 @@ internal sealed class WaitlistMix
             return null;
         }
 
+        // Read without a lock by every worker; a race on a new key may build two queries, but GetOrAdd keeps one and
+        // returns it to both, so a clinic's day always searches with the same query.
         var clinic = _hot[random.Next(_hot.Length)];
-        lock (_hotGate)
-        {
-            if (!_hotQueries.TryGetValue((clinic, day.DayNumber), out var query))
-            {
-                query = EarliestQuery.ForClinic(new ClinicId(clinic), day, day, length: 1, count: choices);
-                _hotQueries.Add((clinic, day.DayNumber), query);
-            }
-
-            return query;
-        }
+        return _hotQueries.GetOrAdd(
+            (clinic, day.DayNumber),
+            static (key, arg) => EarliestQuery.ForClinic(new ClinicId(key.Clinic), arg.Day, arg.Day, length: 1, count: arg.Choices),
+            (Day: day, Choices: choices));
     }
 
     /// <summary>Whether a citizen whose search found nothing registers (drawn from the worker's stream).</summary>
