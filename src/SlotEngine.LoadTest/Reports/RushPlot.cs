@@ -125,8 +125,8 @@ internal static class RushPlot
         var svg = new StringBuilder();
         svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" viewBox=\"0 0 {Width} {Height}\" font-family=\"Helvetica, Arial, sans-serif\">\n");
         svg.Append(CultureInfo.InvariantCulture, $"<rect width=\"{Width}\" height=\"{Height}\" fill=\"white\"/>\n");
-        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left}\" y=\"28\" font-size=\"18\" font-weight=\"bold\" fill=\"#222\">{Escape(title)}</text>\n");
-        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left}\" y=\"48\" font-size=\"12\" fill=\"#555\">{Escape(subtitle)}</text>\n");
+        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left}\" y=\"28\" font-size=\"18\" font-weight=\"bold\" fill=\"#222\">{SvgPlot.Escape(title)}</text>\n");
+        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left}\" y=\"48\" font-size=\"12\" fill=\"#555\">{SvgPlot.Escape(subtitle)}</text>\n");
 
         // The rush's intervals, shaded.
         foreach (var p in timeline.Where(p => p.Rush))
@@ -172,11 +172,11 @@ internal static class RushPlot
             svg.Append(CultureInfo.InvariantCulture, $"<line class=\"mark\" x1=\"{x:0.##}\" y1=\"{Top}\" x2=\"{x:0.##}\" y2=\"{Top + plotH}\" stroke=\"{(first ? "#d62728" : "#999")}\" stroke-width=\"{(first ? 2 : 1)}\" stroke-dasharray=\"{(first ? "6 3" : "2 3")}\"/>\n");
             if (first)
             {
-                svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x:0.##}\" y=\"{Top - 20}\" font-size=\"11\" fill=\"#d62728\">{Escape(marks[i].Label)}</text>\n");
+                svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x:0.##}\" y=\"{Top - 20}\" font-size=\"11\" fill=\"#d62728\">{SvgPlot.Escape(marks[i].Label)}</text>\n");
             }
             else if (x - lastLabel >= 22)
             {
-                svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x:0.##}\" y=\"{Top - 5}\" font-size=\"10\" text-anchor=\"middle\" fill=\"#666\">{Escape(marks[i].Label.Replace("cohort ", "c", StringComparison.Ordinal))}</text>\n");
+                svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x:0.##}\" y=\"{Top - 5}\" font-size=\"10\" text-anchor=\"middle\" fill=\"#666\">{SvgPlot.Escape(marks[i].Label.Replace("cohort ", "c", StringComparison.Ordinal))}</text>\n");
                 lastLabel = x;
             }
 
@@ -235,7 +235,4 @@ internal static class RushPlot
     private static string Number(double value) => Math.Abs(value) >= 1000
         ? value.ToString("#,0", CultureInfo.InvariantCulture)
         : value.ToString("0.###", CultureInfo.InvariantCulture);
-
-    private static string Escape(string text) =>
-        text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
 }

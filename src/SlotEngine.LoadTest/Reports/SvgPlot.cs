@@ -130,6 +130,7 @@ internal static class SvgPlot
         _ => (micros / 1_000_000).ToString("0.##", CultureInfo.InvariantCulture) + " s",
     };
 
-    private static string Escape(string text) =>
+    /// <summary>Escapes text for an SVG text node (also <see cref="RushPlot"/>'s).</summary>
+    internal static string Escape(string text) =>
         text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
 }
