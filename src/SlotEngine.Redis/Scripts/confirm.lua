@@ -33,12 +33,12 @@ if not approve then
     if KEYS[5] then
       audit_append(KEYS[5], 2, seat, c.first, c.len, c.token, c.patient, 0, deadline, 0, 0, now)
     end
-    return { 'unapproved', deadline, bump(meta, '~' .. seat .. ',' .. c.first .. ',' .. c.token .. ',' .. deadline) }
+    return { 'unapproved', deadline, bump(meta, '~' .. ARGV[4] .. ',' .. ARGV[5] .. ',' .. ARGV[6] .. ',' .. ARGV[9]) }
   end
 end
 set_claim_fields(claims, seat, c.first, c.len, c.head .. 'b' .. c.span .. c.patient .. '|0')
 if unapproved then
-  redis.call('HDEL', nonces, 'u' .. c.token)
+  redis.call('HDEL', nonces, 'u' .. int(c.token))
 end
 if KEYS[5] then
   audit_append(KEYS[5], approve and 7 or 2, seat, c.first, c.len, c.token, c.patient, 1, 0, 0, 0, now)

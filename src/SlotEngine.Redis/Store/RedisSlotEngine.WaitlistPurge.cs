@@ -55,6 +55,9 @@ public sealed partial class RedisSlotEngine
     {
         var now = Options.TimeProvider.GetTimestamp();
         var last = Volatile.Read(ref _lastWishPurge);
+
+        // Invariant: _lastWishPurge changes only by the CAS below, from the value this caller read, so of the sweeps that
+        // find a purge due at once exactly one wins it (the others see it changed and purge nothing).
         if (!Options.Waitlist.IsEnabled
             || (last != long.MinValue && Options.TimeProvider.GetElapsedTime(last, now) < TimeSpan.FromMinutes(1))
             || Interlocked.CompareExchange(ref _lastWishPurge, now, last) != last)

@@ -40,6 +40,25 @@ internal static class SlotChannels
         return Crc16(bytes[..length]) & (Slots - 1);
     }
 
+    /// <summary>
+    /// <see cref="SlotOf(string)"/> of a key already in UTF-8 (a calendar's tag: no string made for it). The braces are ASCII,
+    /// so the hash tag found in the bytes is the one found in the text.
+    /// </summary>
+    public static int SlotOf(ReadOnlySpan<byte> key)
+    {
+        var open = key.IndexOf((byte)'{');
+        if (open >= 0)
+        {
+            var close = key[(open + 1)..].IndexOf((byte)'}');
+            if (close > 0)
+            {
+                key = key.Slice(open + 1, close);
+            }
+        }
+
+        return Crc16(key) & (Slots - 1);
+    }
+
     /// <summary>CRC16-CCITT (XMODEM), Redis Cluster's key hash.</summary>
     private static int Crc16(ReadOnlySpan<byte> bytes)
     {

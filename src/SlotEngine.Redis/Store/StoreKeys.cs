@@ -91,7 +91,7 @@ internal sealed class StoreKeys
         "{p:"u8.CopyTo(tag.AsSpan(_prefixBytes.Length));
         reference[..length].CopyTo(tag.AsSpan(_prefixBytes.Length + 3));
         tag[^1] = (byte)'}';
-        return new CalendarKeySet(tag, _prefixBytes.Length + 3, length, Cluster ? SlotFeed(SlotChannels.SlotOf(System.Text.Encoding.UTF8.GetString(tag))) : GlobalFeed);
+        return new CalendarKeySet(tag, _prefixBytes.Length + 3, length, Cluster ? SlotFeed(SlotChannels.SlotOf(tag)) : GlobalFeed);
     }
 
     /// <summary>In a cluster, the change feed's channel of one hash slot (<see cref="SlotChannels"/>), made once per slot.</summary>
