@@ -169,7 +169,9 @@ public sealed partial class InMemorySlotEngine
         // Past days' layouts (and their hold-expiry tables) are no longer pinned here; they go when
         // their calendars leave the providers' rings. Once a day: each group's purge takes all its
         // dictionary's locks to list its days (36,450 groups in the load generator's default run),
-        // which made these loops most of a sweep's time though a day passes once.
+        // which made these loops most of a sweep's time though a day passes once. The exchange: the one
+        // sweep that moves the field to today runs the purges; a racing sweep of the same day finds today
+        // already there and skips (the purges only drop past days, so a clock stepping back repeats them, harmlessly).
         if (Interlocked.Exchange(ref _purgedForDay, today.DayNumber) != today.DayNumber)
         {
             foreach (var key in _layouts.Keys)

@@ -82,10 +82,10 @@ public sealed partial class InMemorySlotEngine
 
     private ClaimStatus ClaimSeatsOf(Calendar calendar, in ClaimRequest request, uint patient, long expiry, long now, out int seat, out long token, bool awaitsApproval)
     {
-        var reserved = ReservedOf(calendar.Layout);
+        var reserved = UnreleasedReservation(calendar.Layout, now);
         var first = request.Slots.First;
         var length = request.Slots.Length;
-        if (reserved is null || !reserved.Touches(request.Slots) || now >= calendar.Layout.DayStartUtcTicks - reserved.ReleaseBefore.Ticks)
+        if (reserved is null || !reserved.Touches(request.Slots))
         {
             return calendar.TryClaim(first, length, patient, expiry, now, out seat, out token, awaitsApproval);
         }
@@ -108,8 +108,7 @@ public sealed partial class InMemorySlotEngine
 
     /// <summary>Whether a search must leave out reserved seats on a day: a reservation not yet released, and a searcher without its pool.</summary>
     private bool HidesReserved(EarliestQuery query, DayLayout layout, long now) =>
-        ReservedOf(layout) is { } reserved
-        && now < layout.DayStartUtcTicks - reserved.ReleaseBefore.Ticks
+        UnreleasedReservation(layout, now) is { } reserved
         && !string.Equals(query.Pool, reserved.Pool, StringComparison.Ordinal);
 
     /// <summary>

@@ -204,6 +204,9 @@ public sealed partial class InMemorySlotEngine
     {
         var now = NowTicks();
         var last = Volatile.Read(ref _lastPurgeTicks);
+
+        // The purge CAS, from the instant judged a minute old to now: of the sweeps that judged it so, one wins and
+        // purges; the others find the instant moved and skip, so one purge runs per minute however many sweeps race.
         if (_wishes.IsEmpty || (last != long.MinValue && now - last < TimeSpan.TicksPerMinute) || Interlocked.CompareExchange(ref _lastPurgeTicks, now, last) != last)
         {
             return 0;

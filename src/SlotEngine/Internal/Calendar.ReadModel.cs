@@ -126,20 +126,9 @@ internal sealed partial class Calendar
     /// <summary>Lays one confirm the store made (held → booked) into this read-model calendar; false when it cannot (reload instead).</summary>
     internal bool ApplyReadModelConfirm(long fromVersion, long toVersion, int seat, int first, long token)
     {
-        if (seat < 0 || seat >= Capacity || first < 0 || first >= SlotCount)
-        {
-            return false;
-        }
-
         lock (ReadModelLock)
         {
-            if (Volatile.Read(ref _version) != fromVersion)
-            {
-                return false;
-            }
-
-            var head = ReadCell(seat, first);
-            if (!IsHeadOf(head, token) || ClaimCell.Kind(head) != ClaimCell.KindHeld)
+            if (!TryReadModelHeldHead(fromVersion, seat, first, token, out var head))
             {
                 return false;
             }
@@ -154,6 +143,23 @@ internal sealed partial class Calendar
             Volatile.Write(ref _version, toVersion);
             return true;
         }
+    }
+
+    /// <summary>
+    /// The frame of an apply to one held claim (a confirm, an approval), under <see cref="ReadModelLock"/>: the head cell
+    /// at (<paramref name="seat"/>, <paramref name="first"/>) when the place is in range, this calendar is at
+    /// <paramref name="fromVersion"/> and the head is <paramref name="token"/>'s hold; false otherwise (the caller reloads).
+    /// </summary>
+    private bool TryReadModelHeldHead(long fromVersion, int seat, int first, long token, out ulong head)
+    {
+        head = 0;
+        if (seat < 0 || seat >= Capacity || first < 0 || first >= SlotCount || Volatile.Read(ref _version) != fromVersion)
+        {
+            return false;
+        }
+
+        head = ReadCell(seat, first);
+        return IsHeadOf(head, token) && ClaimCell.Kind(head) == ClaimCell.KindHeld;
     }
 
     /// <summary>Lays one release, cancel or reclaim the store made (cells cleared, then bits freed) into this read-model calendar; false when it cannot.</summary>

@@ -12,20 +12,9 @@ internal sealed partial class Calendar
     /// </summary>
     internal bool ApplyReadModelAwaitApproval(long fromVersion, long toVersion, int seat, int first, long token, long deadlineTicks)
     {
-        if (seat < 0 || seat >= Capacity || first < 0 || first >= SlotCount)
-        {
-            return false;
-        }
-
         lock (ReadModelLock)
         {
-            if (Volatile.Read(ref _version) != fromVersion)
-            {
-                return false;
-            }
-
-            var head = ReadCell(seat, first);
-            if (!IsHeadOf(head, token) || ClaimCell.Kind(head) != ClaimCell.KindHeld)
+            if (!TryReadModelHeldHead(fromVersion, seat, first, token, out var head))
             {
                 return false;
             }
