@@ -25,7 +25,7 @@ internal sealed partial class QuotaLedger
         {
             var rule = rules[i];
             var scopeId = ScopeIdOf(rule.Scope, to);
-            var key = (((ulong)patient << 32) | unchecked((uint)scopeId)) + 1;
+            var key = EntryKeyOf(patient, scopeId);
             KeyTable table;
             KeyTable.Place place;
             try
@@ -63,6 +63,9 @@ internal sealed partial class QuotaLedger
 
         return true;
     }
+
+    /// <summary>A patient's key in a scope's table: never 0 (the table's empty mark), as the patient index is below 2^32 − 1.</summary>
+    private static ulong EntryKeyOf(uint patient, int scopeId) => (((ulong)patient << 32) | unchecked((uint)scopeId)) + 1;
 
     private static int ScopeIdOf(QuotaScope scope, ProviderEntry provider) => scope switch
     {

@@ -65,8 +65,7 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
             var rule = rules[i];
             var scopeId = ScopeIdOf(rule.Scope, provider);
 
-            // Never 0 (the table's empty mark): the patient index is below 2^32 − 1.
-            var key = (((ulong)patient << 32) | unchecked((uint)scopeId)) + 1;
+            var key = EntryKeyOf(patient, scopeId);
             KeyTable table;
             KeyTable.Place place;
             try
