@@ -23,27 +23,10 @@ public sealed class DifferentialTests(StandaloneServerFixture fixture, ITestOutp
     public async Task Random_operation_sequences_give_the_same_answers_in_memory_and_on_Redis(int seed)
     {
         var options = () => new SlotEngineOptions { TimeZone = ContractWorld.Istanbul, PatientCancelCutoff = TimeSpan.FromDays(seed == 2 ? 400 : 0), PatientKeyHasher = PatientKeyHasher.FromSecret("slotengine-tests-shared-patient-secret") };
-        var memory = new InMemorySlotEngine(options());
-        await using var redis = await RedisSlotEngine.ConnectAsync(new RedisSlotEngineOptions
-        {
-            ConnectionString = fixture.Server.Endpoint,
-            Engine = options(),
-            KeyPrefix = "d" + Guid.NewGuid().ToString("N")[..10] + ":",
-            PersistenceCheck = PersistenceCheckMode.Off,
-        });
-        ISlotEngine[] engines = [memory, redis];
         var days = new[] { ContractWorld.Day, ContractWorld.Day.AddDays(1) };
-        foreach (var engine in engines)
-        {
-            ContractWorld.Register(engine.Directory);
-            foreach (var provider in Providers)
-            {
-                foreach (var day in days)
-                {
-                    await engine.PublishAsync(provider, day, provider == ContractWorld.ThirdClinic ? ContractWorld.Capacity2 : ContractWorld.Standard);
-                }
-            }
-        }
+        var (memory, redis) = await EnginesAsync(fixture.Server.Endpoint, options, "d", Providers, days, provider => provider == ContractWorld.ThirdClinic ? ContractWorld.Capacity2 : ContractWorld.Standard);
+        await using var redisScope = redis;
+        ISlotEngine[] engines = [memory, redis];
 
         var random = new Random(seed);
         var issued = new List<Reservation>();
@@ -98,6 +81,44 @@ public sealed class DifferentialTests(StandaloneServerFixture fixture, ITestOutp
         }
 
         output.WriteLine($"seed {seed}: {steps} steps, {issued.Count} reservations issued, same answers and same final seats");
+    }
+
+    /// <summary>
+    /// The two engines of a differential run, each built from its own <paramref name="options"/>() (the Redis store on a fresh
+    /// key prefix), with the contract world registered and every provider's <paramref name="days"/> published on both.
+    /// </summary>
+    internal static async Task<(InMemorySlotEngine Memory, RedisSlotEngine Redis)> EnginesAsync(
+        string endpoint, Func<SlotEngineOptions> options, string prefix, ProviderId[] providers, DateOnly[] days, Func<ProviderId, DayTemplate> template)
+    {
+        var memory = new InMemorySlotEngine(options());
+        var redis = await RedisSlotEngine.ConnectAsync(new RedisSlotEngineOptions
+        {
+            ConnectionString = endpoint,
+            Engine = options(),
+            KeyPrefix = prefix + Guid.NewGuid().ToString("N")[..10] + ":",
+            PersistenceCheck = PersistenceCheckMode.Off,
+        });
+        try
+        {
+            foreach (var engine in new ISlotEngine[] { memory, redis })
+            {
+                ContractWorld.Register(engine.Directory);
+                foreach (var provider in providers)
+                {
+                    foreach (var day in days)
+                    {
+                        await engine.PublishAsync(provider, day, template(provider));
+                    }
+                }
+            }
+        }
+        catch
+        {
+            await redis.DisposeAsync();
+            throw;
+        }
+
+        return (memory, redis);
     }
 
     private static async Task<string> DescribeAsync(Func<Task<(string Text, Reservation? Issued)>> act, List<Reservation> issued, bool record)

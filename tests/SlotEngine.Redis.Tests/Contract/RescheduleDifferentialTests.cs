@@ -24,27 +24,9 @@ public sealed class RescheduleDifferentialTests(StandaloneServerFixture fixture)
             MaxActiveAppointments = 2,
             PatientKeyHasher = PatientKeyHasher.FromSecret("slotengine-tests-shared-patient-secret"),
         };
-        var memory = new InMemorySlotEngine(Options());
-        await using var redis = await RedisSlotEngine.ConnectAsync(new RedisSlotEngineOptions
-        {
-            ConnectionString = fixture.Server.Endpoint,
-            Engine = Options(),
-            KeyPrefix = "rd" + Guid.NewGuid().ToString("N")[..10] + ":",
-            PersistenceCheck = PersistenceCheckMode.Off,
-        });
-        ISlotEngine[] engines = [memory, redis];
         var days = new[] { ContractWorld.Day, ContractWorld.Day.AddDays(1) };
-        foreach (var engine in engines)
-        {
-            ContractWorld.Register(engine.Directory);
-            foreach (var provider in Providers)
-            {
-                foreach (var day in days)
-                {
-                    await engine.PublishAsync(provider, day, ContractWorld.Standard);
-                }
-            }
-        }
+        var (memory, redis) = await DifferentialTests.EnginesAsync(fixture.Server.Endpoint, Options, "rd", Providers, days, _ => ContractWorld.Standard);
+        await using var redisScope = redis;
 
         var random = new Random(seed);
         var issued = new List<Reservation>();

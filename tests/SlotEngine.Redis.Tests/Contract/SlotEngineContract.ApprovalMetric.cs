@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using SlotEngine.Hosting;
+using SlotEngine.Redis.Tests.Telemetry;
 
 namespace SlotEngine.Redis.Tests.Contract;
 
@@ -14,7 +15,7 @@ public abstract partial class SlotEngineContract
     public async Task The_lapsed_metric_counts_every_lapse_once_whether_a_claim_a_block_or_a_sweep_released_it()
     {
         var inner = await ApprovingEngineAsync(deadlineBeforeDay: TimeSpan.FromDays(4)); // the deadline has passed
-        using var meters = new OwnMeters();
+        using var meters = new MeterScope(); // this test's own meters, so parallel tests are not heard
         using var engine = new InstrumentedSlotEngine(inner, meters);
         using var metric = new LapsedMetric(meters);
         foreach (var slot in new[] { 0, 2, 4, 6 })
@@ -41,32 +42,6 @@ public abstract partial class SlotEngineContract
         Assert.Equal(4, engine.UnapprovedReleased);
         Assert.Empty((await engine.SweepAsync()).UnapprovedReleased);
         Assert.Equal(4, metric.Observe());
-    }
-
-    /// <summary>A meter factory of this test's own: its meters carry it as their scope, so parallel tests are not heard.</summary>
-    private sealed class OwnMeters : IMeterFactory
-    {
-        private readonly List<Meter> _meters = [];
-
-        public Meter Create(MeterOptions options)
-        {
-            options.Scope = this;
-            var meter = new Meter(options);
-            lock (_meters)
-            {
-                _meters.Add(meter);
-            }
-
-            return meter;
-        }
-
-        public void Dispose()
-        {
-            lock (_meters)
-            {
-                _meters.ForEach(m => m.Dispose());
-            }
-        }
     }
 
     /// <summary>Listens to one factory's <c>slotengine.approvals.lapsed</c> (an observable counter: its latest total).</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using SlotEngine.Redis.Tests.Contract;
 using SlotEngine.Redis.Tests.Fixtures;
 using StackExchange.Redis;
+using static SlotEngine.Redis.Tests.Store.FeedSettling;
 
 namespace SlotEngine.Redis.Tests.Store;
 
@@ -122,14 +123,6 @@ public sealed class ClusterFeedTests(ClusterFixture fixture)
         await CheckpointReadAsync(writer, reader, "the next checkpoint");
         Assert.Equal(1, reader.FullVersionChecks);
         Assert.Equal(1, writer.FullVersionChecks);
-    }
-
-    /// <summary>Runs a checkpoint round from <paramref name="from"/> and waits until both nodes have read more checkpoints.</summary>
-    private static async Task CheckpointReadAsync(RedisSlotEngine from, RedisSlotEngine other, string what)
-    {
-        var (a, b) = (from.CheckpointsRead, other.CheckpointsRead);
-        await from.RunVersionCheckAsync(CancellationToken.None);
-        await Eventually.TrueAsync(() => from.CheckpointsRead > a && other.CheckpointsRead > b, "both nodes to read " + what);
     }
 
     /// <summary>A node with these providers registered (each in its own clinic of facility 2, so quotas do not meet).</summary>

@@ -96,14 +96,6 @@ public sealed class FeedDeltaTests(StandaloneServerFixture fixture) : IClassFixt
         Assert.Equal(1, writer.FullVersionChecks);
     }
 
-    /// <summary>Runs a checkpoint from <paramref name="from"/> and waits until both nodes have read it.</summary>
-    private static async Task CheckpointReadAsync(RedisSlotEngine from, RedisSlotEngine other, string what)
-    {
-        var (a, b) = (from.CheckpointsRead, other.CheckpointsRead);
-        await from.RunVersionCheckAsync(CancellationToken.None);
-        await Eventually.TrueAsync(() => from.CheckpointsRead > a && other.CheckpointsRead > b, "both nodes to read " + what);
-    }
-
     [Fact]
     public void Close_and_reopen_deltas_parse_and_format_back()
     {

@@ -2,7 +2,7 @@ using SlotEngine.Redis.Tests.Contract;
 
 namespace SlotEngine.Redis.Tests.Store;
 
-/// <summary>Set-up shared by the feed delta tests: a day published by a bystander, and a calendar as one string of statuses.</summary>
+/// <summary>Set-up shared by the feed delta tests: a day published by a bystander, a checkpoint read by both nodes, and a calendar as one string of statuses.</summary>
 internal static class FeedSettling
 {
     /// <summary>
@@ -20,6 +20,14 @@ internal static class FeedSettling
             "writer and reader to load the published day");
         await writer.Feed.WhenAllFreshAsync(TimeSpan.FromSeconds(30));
         await reader.Feed.WhenAllFreshAsync(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>Runs a checkpoint round from <paramref name="from"/> and waits until both nodes have read more checkpoints.</summary>
+    public static async Task CheckpointReadAsync(RedisSlotEngine from, RedisSlotEngine other, string what)
+    {
+        var (a, b) = (from.CheckpointsRead, other.CheckpointsRead);
+        await from.RunVersionCheckAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => from.CheckpointsRead > a && other.CheckpointsRead > b, "both nodes to read " + what);
     }
 
     /// <summary>One letter per slot: f free, h held, b booked, x anything else.</summary>

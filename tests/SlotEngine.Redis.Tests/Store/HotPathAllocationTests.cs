@@ -17,6 +17,22 @@ public sealed class HotPathAllocationTests(StandaloneServerFixture fixture) : IC
 
     private static CalendarKey Calendar => new(ContractWorld.Doctor, ContractWorld.Day);
 
+    /// <summary>Nodes without quotas and with no version check or sweeper meanwhile: the versions the tests lay in are made up, and Redis never sees them.</summary>
+    private StoreNodes QuietNodes() => new(fixture.Server.Endpoint, o =>
+    {
+        o.Engine.Quotas = QuotaPolicy.None;
+        o.VersionCheckInterval = null;
+    });
+
+    /// <summary>A node of <paramref name="nodes"/> that has published the day and loaded it.</summary>
+    private static async Task<RedisSlotEngine> PublishedNodeAsync(StoreNodes nodes)
+    {
+        var node = await nodes.AddAsync();
+        await node.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
+        await node.Feed.WhenAllFreshAsync(TimeSpan.FromSeconds(30));
+        return node;
+    }
+
     [Fact]
     public void Script_replies_are_read_without_allocating()
     {
@@ -66,15 +82,8 @@ public sealed class HotPathAllocationTests(StandaloneServerFixture fixture) : IC
     [Fact]
     public async Task Own_changes_and_heard_changes_are_laid_in_without_allocating()
     {
-        // No version check or sweeper meanwhile: the versions below are made up, and Redis never sees them.
-        await using var nodes = new StoreNodes(fixture.Server.Endpoint, o =>
-        {
-            o.Engine.Quotas = QuotaPolicy.None;
-            o.VersionCheckInterval = null;
-        });
-        var node = await nodes.AddAsync();
-        await node.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
-        await node.Feed.WhenAllFreshAsync(TimeSpan.FromSeconds(30));
+        await using var nodes = QuietNodes();
+        var node = await PublishedNodeAsync(nodes);
         var feed = node.Feed;
         var patient = ContractWorld.Patient(1);
         var version = feed.LoadedVersion(Calendar);
@@ -119,14 +128,8 @@ public sealed class HotPathAllocationTests(StandaloneServerFixture fixture) : IC
     public async Task Feed_messages_heard_are_parsed_and_laid_in_without_allocating()
     {
         // The node's own pub/sub handler, fed the bytes the client hands it: decode, parse, version check, delta applied.
-        await using var nodes = new StoreNodes(fixture.Server.Endpoint, o =>
-        {
-            o.Engine.Quotas = QuotaPolicy.None;
-            o.VersionCheckInterval = null;
-        });
-        var node = await nodes.AddAsync();
-        await node.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
-        await node.Feed.WhenAllFreshAsync(TimeSpan.FromSeconds(30));
+        await using var nodes = QuietNodes();
+        var node = await PublishedNodeAsync(nodes);
         var feed = node.Feed;
         var patient = ContractWorld.Patient(2);
         var version = feed.LoadedVersion(Calendar); // made-up versions after it: nothing else writes meanwhile

@@ -15,13 +15,6 @@ public sealed class StoreFormatApprovalTests(StandaloneServerFixture fixture) : 
 {
     private static CalendarKey Calendar => new(ContractWorld.Doctor, ContractWorld.Day);
 
-    private static string Lib()
-    {
-        using var stream = typeof(RedisSlotEngine).Assembly.GetManifestResourceStream("SlotEngine.Redis.Scripts.lib.lua")!;
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
-
     [Fact]
     public async Task Stored_claims_and_feed_deltas_carry_the_flag_and_parse_and_format_back()
     {
@@ -59,7 +52,7 @@ public sealed class StoreFormatApprovalTests(StandaloneServerFixture fixture) : 
         Assert.False(approved.AwaitsApproval);
 
         // The scripts' parse reads a flagged value and an old one alike.
-        var lua = (await fixture.Server.CliAsync(["EVAL", Lib() + "\nlocal c = parse(ARGV[1]) local d = parse(ARGV[2]) return { c.token, c.kind, c.expiry, d.token, d.expiry }", "0", awaiting, (parsed with { AwaitsApproval = false }).Format()]))
+        var lua = (await fixture.Server.CliAsync(["EVAL", StoreFormatTests.Lib() + "\nlocal c = parse(ARGV[1]) local d = parse(ARGV[2]) return { c.token, c.kind, c.expiry, d.token, d.expiry }", "0", awaiting, (parsed with { AwaitsApproval = false }).Format()]))
             .TrimEnd('\n').Split('\n');
         var fields = new[] { held.Token, parsed.HoldExpiryMs }.Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
         Assert.Equal([fields[0], "h", fields[1], fields[0], fields[1]], lua);

@@ -16,7 +16,8 @@ public sealed class StoreFormatTests(StandaloneServerFixture fixture) : IClassFi
 {
     private static CalendarKey Calendar => new(ContractWorld.Doctor, ContractWorld.Day);
 
-    private static string Lib()
+    /// <summary>The scripts' shared lib.lua, as embedded in the store's assembly.</summary>
+    internal static string Lib()
     {
         using var stream = typeof(RedisSlotEngine).Assembly.GetManifestResourceStream("SlotEngine.Redis.Scripts.lib.lua")!;
         using var reader = new StreamReader(stream);
