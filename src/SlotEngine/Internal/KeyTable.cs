@@ -13,16 +13,20 @@ namespace SlotEngine;
 /// </summary>
 /// <remarks>
 /// <para><b>Protocol.</b> Segment <c>k</c> has <c>2^(FirstBits + GrowthBits·k)</c> places (each
-/// one 2^GrowthBits times the one before). A key's probe window in a segment is the <see cref="ProbeLimit"/> places
-/// from its hash on (linear, wrapping). A place is 0 (empty) or holds a key, and goes from 0 to a
-/// key at most once, by the CAS in <see cref="GetOrAdd"/>; it never changes again.</para>
+/// one 2^GrowthBits times the one before), up to the largest segment one array holds, which then repeats. A key's
+/// probe window in a segment is the <see cref="ProbeLimit"/> places from its home on (linear, wrapping). The home is
+/// the hash of the key itself, or of a <em>home key</em> the caller names with it (<see cref="GetOrAdd(ulong, ulong, out Place)"/>):
+/// keys given one home key share a window, so that the lines one lookup brings in hold the others (the quota
+/// ledger puts a patient's clinic and facility keys of a day there). A key must always come with the same home key
+/// (a function of the key), or the invariant below does not hold. A place is 0 (empty) or holds a key, and goes from 0 to a
+/// key at most once, by the CAS in <see cref="GetOrAdd(ulong, ulong, out Place)"/>; it never changes again.</para>
 /// <para><b>Insert</b> walks the segments from the oldest, and in each its window in order, and
 /// stops at the first place that holds the key (found) or is empty (the CAS: empty → key; on
 /// success the key is inserted there, on failure the place now holds whatever won, which is read
 /// and judged the same way). Only when every place of the window holds other keys does it move to
 /// the next segment (allocated by a CAS from null on first need; a losing racer's array is dropped).</para>
 /// <para><b>Invariant: a key is in at most one place.</b> Every inserter of key K visits the same
-/// places in the same order, and each place's content is decided once. So "the first place of K's
+/// places in the same order (its home key is K's one home key), and each place's content is decided once. So "the first place of K's
 /// walk that is empty or holds K" is one place for everyone: two racing inserters of K race for it
 /// by CAS, and the loser reads K there. A segment is skipped only because K's whole window holds
 /// other keys, which stays true forever.</para>
@@ -39,47 +43,61 @@ internal sealed class KeyTable
     private const int MaxBits = 28;
     private const ulong Fibonacci = 0x9E3779B97F4A7C15UL;
     private readonly Segment?[] _segments;
-    private readonly int _firstBits;
-    private readonly int _growthBits;
+    private readonly int[] _bits;
 
     /// <summary>Creates an empty table (allocates its first segment).</summary>
     /// <param name="firstBits">The first segment has 2^firstBits places (6 to 28); segments stay at or below 2^28 places.</param>
-    /// <param name="payloadLength">Longs of payload per place (0 to 8).</param>
+    /// <param name="payloadLength">Longs of payload per place (0 to <see cref="MaxPayloadLength"/>).</param>
     /// <param name="growthBits">Each segment has 2^growthBits times the places of the one before (1 to 4). Larger: fewer segments for an insert to walk, more memory ahead of need.</param>
     /// <param name="maxPlaces">Addresses stay below this (at most <see cref="uint.MaxValue"/>); the table holds fewer segments than would pass it.</param>
     public KeyTable(int firstBits, int payloadLength, int growthBits = 3, long maxPlaces = uint.MaxValue)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(growthBits, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(growthBits, 4);
-        _growthBits = growthBits;
         ArgumentOutOfRangeException.ThrowIfLessThan(firstBits, 6);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(firstBits, MaxBits);
         ArgumentOutOfRangeException.ThrowIfNegative(payloadLength);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(payloadLength, 8);
-        _firstBits = firstBits;
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(payloadLength, MaxPayloadLength);
         PayloadLength = payloadLength;
-        var segments = 0;
-        var places = 0L;
-        while (firstBits + (growthBits * segments) <= MaxBits)
-        {
-            var size = 1L << (firstBits + (growthBits * segments));
-            if (places + size > Math.Min(maxPlaces, uint.MaxValue) || size * (1 + payloadLength) > Array.MaxLength)
-            {
-                break;
-            }
-
-            places += size;
-            segments++;
-        }
-
-        if (segments == 0)
+        if ((1L << firstBits) * (1 + payloadLength) > Array.MaxLength)
         {
             throw new ArgumentOutOfRangeException(nameof(payloadLength), payloadLength, "The first segment's payload does not fit in one array.");
         }
 
-        _segments = new Segment?[segments];
+        // Segment sizes: ×2^growthBits each, until the next would not fit in one array (a wide payload) or pass 2^28
+        // places; then that largest size repeats, so that a wide payload costs no capacity, only more segments.
+        var bits = new List<int>();
+        var places = 0L;
+        var next = firstBits;
+        while (true)
+        {
+            var size = 1L << next;
+            if (places + size > Math.Min(maxPlaces, uint.MaxValue))
+            {
+                break;
+            }
+
+            bits.Add(next);
+            places += size;
+            var grown = next + growthBits;
+            if (grown <= MaxBits && (1L << grown) * (1 + payloadLength) <= Array.MaxLength)
+            {
+                next = grown;
+            }
+        }
+
+        if (bits.Count == 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxPlaces), maxPlaces, "The first segment passes the places allowed.");
+        }
+
+        _bits = [.. bits];
+        _segments = new Segment?[_bits.Length];
         _segments[0] = new Segment(firstBits, 0, payloadLength);
     }
+
+    /// <summary>The most payload longs a place may have.</summary>
+    public const int MaxPayloadLength = 24;
 
     /// <summary>First-segment bits for <paramref name="expectedKeys"/> keys at about two thirds full, at least <paramref name="minBits"/>, at most <paramref name="maxBits"/>.</summary>
     /// <param name="expectedKeys">Keys expected (0: just <paramref name="minBits"/>).</param>
@@ -150,7 +168,15 @@ internal sealed class KeyTable
     /// <param name="place">Where the key and its payload are.</param>
     /// <returns>The key's address (permanent).</returns>
     /// <exception cref="InvalidOperationException">Every segment is full along the key's windows.</exception>
-    public long GetOrAdd(ulong key, out Place place)
+    public long GetOrAdd(ulong key, out Place place) => GetOrAdd(key, key, out place);
+
+    /// <summary>The key's address, inserting it if it is not there, with its window at <paramref name="homeKey"/>'s home (see the remarks: always the same home key for a key).</summary>
+    /// <param name="key">Not 0.</param>
+    /// <param name="homeKey">The key whose hash places the window; the same for every call with <paramref name="key"/>.</param>
+    /// <param name="place">Where the key and its payload are.</param>
+    /// <returns>The key's address (permanent).</returns>
+    /// <exception cref="InvalidOperationException">Every segment is full along the key's windows.</exception>
+    public long GetOrAdd(ulong key, ulong homeKey, out Place place)
     {
         System.Diagnostics.Debug.Assert(key != 0, "0 marks an empty place");
         var wanted = unchecked((long)key);
@@ -158,7 +184,7 @@ internal sealed class KeyTable
         {
             var segment = Volatile.Read(ref _segments[k]) ?? Grow(k);
             var mask = segment.Places - 1;
-            var at = segment.Home(key);
+            var at = segment.Home(homeKey);
             for (var probe = 0; probe < ProbeLimit; probe++, at = (at + 1) & mask)
             {
                 ref var word = ref segment.KeyOf(at);
@@ -190,7 +216,14 @@ internal sealed class KeyTable
     /// <param name="key">Not 0.</param>
     /// <param name="place">Where the key is, when found.</param>
     /// <returns>The address or −1.</returns>
-    public long Find(ulong key, out Place place)
+    public long Find(ulong key, out Place place) => Find(key, key, out place);
+
+    /// <summary>The key's address, or −1 when it is not in the table; <paramref name="homeKey"/> as for <see cref="GetOrAdd(ulong, ulong, out Place)"/>.</summary>
+    /// <param name="key">Not 0.</param>
+    /// <param name="homeKey">The key whose hash places the window.</param>
+    /// <param name="place">Where the key is, when found.</param>
+    /// <returns>The address or −1.</returns>
+    public long Find(ulong key, ulong homeKey, out Place place)
     {
         var wanted = unchecked((long)key);
         for (var k = _segments.Length - 1; k >= 0; k--)
@@ -201,7 +234,7 @@ internal sealed class KeyTable
             }
 
             var mask = segment.Places - 1;
-            var at = segment.Home(key);
+            var at = segment.Home(homeKey);
             for (var probe = 0; probe < ProbeLimit; probe++, at = (at + 1) & mask)
             {
                 // Keys are only ever CASed 0 → key (never moved or removed): a racing insert is seen as 0
@@ -227,30 +260,38 @@ internal sealed class KeyTable
     /// <summary>The key at an address, or 0 when the address holds none (yet).</summary>
     /// <param name="address">An address this table returned, or any number.</param>
     /// <returns>The key or 0.</returns>
-    public ulong KeyAt(long address)
+    public ulong KeyAt(long address) => PlaceAt(address, out var place) ? unchecked((ulong)Volatile.Read(ref place.Key)) : 0;
+
+    /// <summary>The place at an address (its key may still be 0), without a probe: the segment is found by arithmetic.</summary>
+    /// <param name="address">An address this table returned, or any number.</param>
+    /// <param name="place">The place, when the address lies in an allocated segment.</param>
+    /// <returns>False when the address lies in no allocated segment.</returns>
+    public bool PlaceAt(long address, out Place place)
     {
         for (var k = 0; k < _segments.Length && address >= 0; k++)
         {
             if (Volatile.Read(ref _segments[k]) is not { } segment)
             {
-                return 0;
+                break;
             }
 
             if (address < segment.Places)
             {
-                return unchecked((ulong)Volatile.Read(ref segment.KeyOf((int)address)));
+                place = new Place(segment, (int)address);
+                return true;
             }
 
             address -= segment.Places;
         }
 
-        return 0;
+        place = default;
+        return false;
     }
 
     private Segment Grow(int k)
     {
         var previous = Volatile.Read(ref _segments[k - 1])!;
-        var bits = _firstBits + (_growthBits * k);
+        var bits = _bits[k];
         // Publishes segment k once: the CAS from null succeeds for one grower; a loser's segment is dropped and
         // everyone returns the winner's. A reader sees null (skips k: the key is not there yet) or the whole segment.
         Interlocked.CompareExchange(ref _segments[k], new Segment(bits, previous.Base + previous.Places, PayloadLength), null);
@@ -275,6 +316,9 @@ internal sealed class KeyTable
         /// <param name="i">Which long.</param>
         /// <returns>A reference into the segment's payload array.</returns>
         public ref long Payload(int i) => ref _segment!.Cells[(_index * _segment.Stride) + 1 + i];
+
+        /// <summary>The place's key word (0: empty), for Volatile reads.</summary>
+        public ref long Key => ref _segment!.Cells[_index * _segment.Stride];
     }
 
     /// <summary>2^bits places, each a key (as a long) followed by its payload longs, in one array; the address of its first place.</summary>
