@@ -155,7 +155,7 @@ public sealed partial class InMemorySlotEngine : IAuditSource
     private ActiveLedger InitActive()
     {
         // Publishes the ledger once: only the CAS from null wins; every caller then reads the winner's ledger.
-        Interlocked.CompareExchange(ref _active, new ActiveLedger(_rules.MaxActiveAppointments), null);
+        Interlocked.CompareExchange(ref _active, new ActiveLedger(_rules.MaxActiveAppointments, _patients, _admits ? AdmissionTable.PayloadLength : 0, Directory), null);
         return _active!;
     }
 

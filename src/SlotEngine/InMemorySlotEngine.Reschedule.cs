@@ -99,7 +99,7 @@ public sealed partial class InMemorySlotEngine
 
         // The cap: take over the entry naming the moved claim (or, if none does any more, take a fresh one as a claim does).
         ActiveLedger? ledger = null;
-        ActiveLedger.Segment? cell = null;
+        KeyTable.Place cell = default;
         var active = -1;
         var activeMoved = false;
         if (_rules.MaxActiveAppointments > 0)
@@ -154,7 +154,7 @@ public sealed partial class InMemorySlotEngine
                 var toClaim = QuotaLedger.EncodeClaim(to.Provider.Id, target.Slots.First, token);
                 QuotaLedger.Commit(ref taken, toClaim);
                 QuotaLedger.Commit(ref moved, toClaim);
-                if (cell is not null)
+                if (!cell.IsEmpty)
                 {
                     ActiveLedger.Commit(cell, active, to, target.Slots.First, token);
                 }
@@ -168,7 +168,7 @@ public sealed partial class InMemorySlotEngine
 
                 QuotaLedger.Abort(ref taken);
                 QuotaLedger.Commit(ref moved, fromClaim);
-                if (cell is not null)
+                if (!cell.IsEmpty)
                 {
                     if (activeMoved)
                     {

@@ -43,7 +43,8 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
         _zone = Options.TimeZone;
         PatientKeys = Options.PatientKeyHasher ?? PatientKeyHasher.CreateEphemeral();
         Directory = new SlotDirectory(Options.MaxOpenDaysPerProvider);
-        _patients = new PatientDirectory(Options.ExpectedPatients, Options.Admission.IsEnabled ? AdmissionTable.PayloadLength : 0);
+        // Beside each patient's key: the admission instant, then the active cap's entries (not in a read model, which never claims).
+        _patients = new PatientDirectory(Options.ExpectedPatients, (Options.Admission.IsEnabled ? AdmissionTable.PayloadLength : 0) + (forReadModel ? 0 : Options.MaxActiveAppointments * ActiveLedger.LongsPerEntry));
         _quotas = new QuotaLedger(Directory, Options.ExpectedClaimsPerDay);
         _prepareQuotaDays = Options.ExpectedClaimsPerDay > 0;
         _rules = new BookingRules(Options);
@@ -53,12 +54,6 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
         InitRush(forReadModel);
         InitSweepList(forReadModel);
         _lapses = Options.Approval.IsEnabled ? new ApprovalLapses(this) : null;
-        if (_rules.MaxActiveAppointments > 0 && Options.ExpectedPatients > 0 && !forReadModel)
-        {
-            // As the directory is sized for the expected patients up front, so is the cap's ledger: the load measures
-            // claims, not the first claims of each 65,536 patient indexes allocating their segment.
-            InitActive().Prepare(_patients.Capacity);
-        }
     }
 
     /// <inheritdoc />

@@ -8,23 +8,23 @@ internal sealed partial class ActiveLedger
     /// patient at the cap can move. -1 when no entry names it (then the claim is not live, or another mover holds it).
     /// The caller then commits the entry to the new claim (<see cref="Commit"/>) or back to the moved one.
     /// </summary>
-    public int TryTakeFromClaim(uint patientIndex, Calendar calendar, int slot, long token, out Segment segment)
+    public int TryTakeFromClaim(uint patientIndex, Calendar calendar, int slot, long token, out KeyTable.Place place)
     {
-        segment = SegmentOf(patientIndex);
+        place = PlaceOf(patientIndex);
         var want = ClaimBit | ((long)slot << SlotShift) | (token & TokenMask);
-        var first = (int)(patientIndex & (SegmentSize - 1)) * _limit;
-        for (var i = first; i < first + _limit; i++)
+        var word = CalendarWordOf(calendar);
+        for (var i = _first; i < _first + (_limit * LongsPerEntry); i += LongsPerEntry)
         {
-            var state = Volatile.Read(ref segment.Entries[i].State);
-            if ((state & ~(VersionMask << VersionShift)) != want || !ReferenceEquals(Volatile.Read(ref segment.Entries[i].Calendar), calendar))
+            var state = Volatile.Read(ref place.Payload(i));
+            if ((state & ~(VersionMask << VersionShift)) != want || Volatile.Read(ref place.Payload(i + 1)) != word)
             {
                 continue;
             }
 
-            // The claim state → pending, version + 1. The calendar read above belongs to this state: a later take would
-            // have changed the version first, and then this CAS fails (another mover, or a claimer that found it dead).
+            // The claim state → pending, version + 1. The calendar word read above belongs to this state: a later take
+            // would have changed the version first, and then this CAS fails (another mover, or a claimer that found it dead).
             var pending = PendingBit | ((((state >> VersionShift) + 1) & VersionMask) << VersionShift);
-            if (Interlocked.CompareExchange(ref segment.Entries[i].State, pending, state) == state)
+            if (Interlocked.CompareExchange(ref place.Payload(i), pending, state) == state)
             {
                 return i;
             }

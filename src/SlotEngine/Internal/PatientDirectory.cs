@@ -22,12 +22,15 @@ internal sealed class PatientDirectory
 
     /// <summary>Creates a directory with room for <paramref name="expectedPatients"/> in its first segment.</summary>
     /// <param name="expectedPatients">Patients expected (0: the smallest first segment).</param>
-    /// <param name="payloadLength">Longs kept beside each patient's key for per-patient state read with the lookup (0 to 8; the admission instant, <see cref="AdmissionTable"/>).</param>
+    /// <param name="payloadLength">Longs kept beside each patient's key for per-patient state read with the lookup (0 to <see cref="KeyTable.MaxPayloadLength"/>; the admission instant, <see cref="AdmissionTable"/>, and the active cap's entries, <see cref="ActiveLedger"/>).</param>
     public PatientDirectory(int expectedPatients = 0, int payloadLength = 0)
     {
         // Addresses below 2^31: a claim cell keeps the index in 31 bits (its 32nd is the approval bit, see ClaimCell).
         _table = new KeyTable(KeyTable.BitsFor(expectedPatients, MinFirstBits, MaxFirstBits), payloadLength, maxPlaces: int.MaxValue);
     }
+
+    /// <summary>Longs of per-patient state beside each key.</summary>
+    public int PayloadLength => _table.PayloadLength;
 
     /// <summary>Patients known.</summary>
     public int Count => _table.Count;
@@ -78,4 +81,10 @@ internal sealed class PatientDirectory
     }
 
     public PatientKey KeyAt(uint index) => new(_table.KeyAt(index));
+
+    /// <summary>The place of an index the directory handed out, for its payload, without a probe (the segment is found by arithmetic, and the line is the one the patient's lookup brought in).</summary>
+    /// <param name="index">An index from <see cref="IndexOf(PatientKey, out KeyTable.Place)"/> or <see cref="TryFind"/>.</param>
+    /// <param name="place">The place.</param>
+    /// <returns>False for an index the directory never handed out beyond its segments.</returns>
+    public bool PlaceAt(uint index, out KeyTable.Place place) => _table.PlaceAt(index, out place);
 }

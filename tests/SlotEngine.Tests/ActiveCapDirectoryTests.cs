@@ -1,0 +1,151 @@
+using FsCheck.Xunit;
+using SlotEngine.Tests.Support;
+
+namespace SlotEngine.Tests;
+
+/// <summary>
+/// The active cap's entries in the patient directory's places (<see cref="ActiveLedger"/>), beside the admission
+/// instant: against a model with the rate on and caps up to the largest (so a place carries 1 + 2 × 8 payload longs),
+/// for several patients whose places neighbour one another; many threads for one patient never pass the cap; a day
+/// published again frees the old day's entries.
+/// </summary>
+public sealed class ActiveCapDirectoryTests
+{
+    private static readonly AdmissionRate Generous = new(10_000, TimeSpan.FromSeconds(1));
+
+    /// <summary>
+    /// Random claims (book or hold) on three days for five patients, releases, and time passing, with the admission
+    /// rate on (generous: never the reason) and MHRS quotas off: a claim succeeds exactly when its slot is free and the
+    /// patient is below the cap, and the cap's own count equals the model's for every patient after every step.
+    /// </summary>
+    [Property(MaxTest = 120)]
+    public bool Claims_succeed_exactly_when_the_model_says_so_with_the_rate_on(byte[] ops, byte capSeed)
+    {
+        var cap = (capSeed % QuotaPolicy.MaxLimit) + 1;
+        var world = new TestWorld(o =>
+        {
+            o.MaxActiveAppointments = cap;
+            o.Quotas = QuotaPolicy.None;
+            o.Admission = Generous;
+        });
+        var engine = world.Engine;
+        var days = new[] { TestWorld.Tomorrow, TestWorld.Tomorrow.AddDays(1), TestWorld.Tomorrow.AddDays(2) };
+        foreach (var day in days)
+        {
+            engine.Publish(TestWorld.P1, day, TestWorld.Wide);
+        }
+
+        var live = new List<Reservation>();
+        foreach (var op in ops ?? [])
+        {
+            var now = world.Time.GetUtcNow();
+            live.RemoveAll(r => (r.HoldExpiresAt is { } e && e <= now) || r.Calendar.Day < engine.Today);
+            var patient = world.Patient(op % 5);
+            switch (op % 8)
+            {
+                case < 5:
+                    var calendar = new CalendarKey(TestWorld.P1, days[(op >> 3) % 3]);
+                    var slot = (op >> 4) % 12;
+                    var request = op % 2 == 0
+                        ? ClaimRequest.Hold(calendar, SlotRange.Single(slot), patient, TimeSpan.FromMinutes(10))
+                        : ClaimRequest.Book(calendar, SlotRange.Single(slot), patient);
+                    var free = engine.Rules.IsInBookingWindow(calendar.Day, engine.Today) && TestWorld.At(calendar.Day, 7).AddMinutes(5 * slot) > now && !live.Any(r => r.Calendar == calendar && r.Slots.First == slot);
+                    var below = live.Count(r => r.Patient == patient) < cap;
+                    var result = engine.TryClaim(request);
+                    var expected = !free ? result.Status != ClaimStatus.Succeeded : below ? result.Succeeded : result.Status == ClaimStatus.ActiveLimitReached;
+                    if (!expected)
+                    {
+                        return false;
+                    }
+
+                    if (result.Succeeded)
+                    {
+                        live.Add(result.Reservation);
+                    }
+
+                    break;
+                case < 7 when live.Count > 0:
+                    var i = op % live.Count;
+                    if (!engine.TryRelease(live[i]).Succeeded)
+                    {
+                        return false;
+                    }
+
+                    live.RemoveAt(i);
+                    break;
+                default:
+                    world.Time.Advance(TimeSpan.FromMinutes(op % 2 == 0 ? 7 : 300));
+                    break;
+            }
+
+            now = world.Time.GetUtcNow();
+            live.RemoveAll(r => (r.HoldExpiresAt is { } e && e <= now) || r.Calendar.Day < engine.Today);
+            for (var p = 0; p < 5; p++)
+            {
+                var key = world.Patient(p);
+                if (engine.ActiveCountOf(key) != live.Count(r => r.Patient == key))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    [Fact]
+    public void Many_threads_for_one_patient_with_the_rate_on_never_pass_the_cap()
+    {
+        const int Cap = 2;
+        var world = new TestWorld(o =>
+        {
+            o.MaxActiveAppointments = Cap;
+            o.Quotas = QuotaPolicy.None;
+            o.Admission = Generous;
+        });
+        var engine = world.Engine;
+        var calendars = new[] { TestWorld.Tomorrow, TestWorld.Tomorrow.AddDays(1) }
+            .Select(day => world.Publish(TestWorld.P1, day, TestWorld.Wide)).ToArray();
+        var patient = world.Patient(1);
+        var neighbour = world.Patient(2);
+        world.MustBook(calendars[1], 143, 1, patient: 2); // a neighbour's entry, which no claim of patient 1 may take
+        const int threads = 8; // 4,800 claims: within the rate's burst of 10,000 while the test clock stands still
+        var overCap = 0;
+        var successes = 0;
+        using var barrier = new Barrier(threads);
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            barrier.SignalAndWait();
+            for (var i = 0; i < 600; i++)
+            {
+                var calendar = calendars[(t + i) % 2];
+                var request = (i % 3) == 0
+                    ? ClaimRequest.Hold(calendar, SlotRange.Single(((t * 600) + i) % 140), patient, TimeSpan.FromMinutes(5))
+                    : ClaimRequest.Book(calendar, SlotRange.Single(((t * 600) + i) % 140), patient);
+                var result = engine.TryClaim(request);
+                if (!result.Succeeded)
+                {
+                    continue;
+                }
+
+                Interlocked.Increment(ref successes);
+                if (engine.ActiveCountOf(patient) > Cap)
+                {
+                    Interlocked.Increment(ref overCap);
+                }
+
+                Assert.True(engine.TryRelease(result.Reservation).Succeeded);
+            }
+        })).ToList();
+        workers.ForEach(w => w.Start());
+        workers.ForEach(w => w.Join());
+
+        Assert.Equal(0, overCap);
+        Assert.True(successes > 100, $"only {successes} claims succeeded");
+        Assert.Equal(0, engine.ActiveCountOf(patient));
+        Assert.Equal(1, engine.ActiveCountOf(neighbour));
+        var booked = Enumerable.Range(0, 10).Select(s => engine.TryClaim(ClaimRequest.Book(calendars[0], SlotRange.Single(s), patient))).Count(r => r.Succeeded);
+        Assert.Equal(Cap, booked);
+        Assert.Equal(Cap, engine.ActiveCountOf(patient));
+    }
+}
