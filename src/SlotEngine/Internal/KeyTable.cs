@@ -59,7 +59,7 @@ internal sealed class KeyTable
         ArgumentOutOfRangeException.ThrowIfNegative(payloadLength);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(payloadLength, MaxPayloadLength);
         PayloadLength = payloadLength;
-        if ((1L << firstBits) * (1 + payloadLength) > Array.MaxLength)
+        if (((1L << firstBits) * (1 + payloadLength)) + 8 > Array.MaxLength)
         {
             throw new ArgumentOutOfRangeException(nameof(payloadLength), payloadLength, "The first segment's payload does not fit in one array.");
         }
@@ -80,7 +80,7 @@ internal sealed class KeyTable
             bits.Add(next);
             places += size;
             var grown = next + growthBits;
-            if (grown <= MaxBits && (1L << grown) * (1 + payloadLength) <= Array.MaxLength)
+            if (grown <= MaxBits && ((1L << grown) * (1 + payloadLength)) + 8 <= Array.MaxLength)
             {
                 next = grown;
             }
@@ -315,22 +315,37 @@ internal sealed class KeyTable
         /// <summary>Payload long <paramref name="i"/> (0 to PayloadLength − 1) of this place, for Volatile and Interlocked access.</summary>
         /// <param name="i">Which long.</param>
         /// <returns>A reference into the segment's payload array.</returns>
-        public ref long Payload(int i) => ref _segment!.Cells[(_index * _segment.Stride) + 1 + i];
+        public ref long Payload(int i) => ref _segment!.Cells[_segment.Origin + (_index * _segment.Stride) + 1 + i];
 
         /// <summary>The place's key word (0: empty), for Volatile reads.</summary>
-        public ref long Key => ref _segment!.Cells[_index * _segment.Stride];
+        public ref long Key => ref _segment!.Cells[_segment.Origin + (_index * _segment.Stride)];
     }
 
     /// <summary>2^bits places, each a key (as a long) followed by its payload longs, in one array; the address of its first place.</summary>
     internal sealed class Segment
     {
+        private const int LineBytes = 64;
+        private const int LineLongs = LineBytes / sizeof(long);
         private readonly int _shift;
 
         public Segment(int bits, long firstAddress, int payloadLength)
         {
             Places = 1 << bits;
             Stride = 1 + payloadLength;
-            Cells = new long[(long)Places * Stride];
+            if (Stride is 2 or 4 or 8)
+            {
+                // A place of 16, 32 or 64 bytes never straddles two cache lines if the first place starts on a line:
+                // the array is pinned (it never moves) with a line's worth of spare longs, and the first place starts
+                // at the first line boundary inside it. A lookup and its payload (the patient's admission instant
+                // and active cap entries: 64 bytes under MHRS's rules) then cost one line, not two.
+                Cells = GC.AllocateArray<long>((int)(((long)Places * Stride) + LineLongs - 1), pinned: true);
+                var address = (long)System.Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(Cells, 0);
+                Origin = (int)(((LineBytes - (address & (LineBytes - 1))) & (LineBytes - 1)) / sizeof(long));
+            }
+            else
+            {
+                Cells = new long[(long)Places * Stride];
+            }
             Base = firstAddress;
             _shift = 64 - bits;
         }
@@ -342,6 +357,9 @@ internal sealed class KeyTable
 
         public long[] Cells { get; }
 
+        /// <summary>The long where the first place starts (0, or past the spare longs before the first cache-line boundary).</summary>
+        public int Origin { get; }
+
         public long Base { get; }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -349,6 +367,6 @@ internal sealed class KeyTable
 
         /// <summary>The key word of a place (0: empty), for Volatile and Interlocked access.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public ref long KeyOf(int place) => ref Cells[place * Stride];
+        public ref long KeyOf(int place) => ref Cells[Origin + (place * Stride)];
     }
 }
