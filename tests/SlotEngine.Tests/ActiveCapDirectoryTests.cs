@@ -148,4 +148,54 @@ public sealed class ActiveCapDirectoryTests
         Assert.Equal(Cap, booked);
         Assert.Equal(Cap, engine.ActiveCountOf(patient));
     }
+
+    [Fact]
+    public void Claims_with_the_cap_and_the_rate_on_allocate_nothing()
+    {
+        // As AllocationTests, with the rules that put state in the patient's place: the admission instant and the cap.
+        const int Providers = 150;
+        var world = new TestWorld(o =>
+        {
+            o.ExpectedPatients = 10_000;
+            o.ExpectedClaimsPerDay = 10_000;
+            o.MaxActiveAppointments = 3;
+            o.Admission = Generous;
+        });
+        world.Engine.Directory.AddClinic(new ClinicId(99), new FacilityId(2), TestWorld.Branch5);
+        for (var p = 100; p < 100 + Providers; p++)
+        {
+            world.Engine.Directory.AddProvider(new ProviderId(p), new ClinicId(99));
+            world.Publish(new ProviderId(p), TestWorld.Tomorrow);
+        }
+
+        var patients = Enumerable.Range(0, Providers + 3).Select(world.Patient).ToArray();
+        for (var round = 0; round < 3; round++)
+        {
+            var warm = world.Engine.TryClaim(ClaimRequest.Hold(new CalendarKey(new ProviderId(100 + round), TestWorld.Tomorrow), SlotRange.Single(47), patients[Providers + round], TimeSpan.FromMinutes(5)));
+            Assert.True(warm.Succeeded && world.Engine.TryConfirm(warm.Reservation).Succeeded);
+        }
+
+        // Three windows of fresh calendars and new patients; two must allocate nothing (see AllocationTests for the third).
+        const int Windows = 3;
+        var allocated = new long[Windows];
+        var succeeded = 0;
+        for (var w = 0; w < Windows; w++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = w * Providers / Windows; i < (w + 1) * Providers / Windows; i++)
+            {
+                var hold = world.Engine.TryClaim(ClaimRequest.Hold(new CalendarKey(new ProviderId(100 + i), TestWorld.Tomorrow), SlotRange.Single(i % 47), patients[i], TimeSpan.FromMinutes(5)));
+                if (hold.Succeeded && world.Engine.TryConfirm(hold.Reservation).Succeeded)
+                {
+                    succeeded++;
+                }
+            }
+
+            allocated[w] = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+
+        Assert.Equal(Providers, succeeded);
+        Assert.True(allocated.Count(bytes => bytes == 0) >= Windows - 1, "bytes per window: " + string.Join(", ", allocated));
+        Assert.Equal(1, world.Engine.ActiveCountOf(patients[0]));
+    }
 }
