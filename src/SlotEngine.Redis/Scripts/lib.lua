@@ -64,6 +64,10 @@ end
 
 -- Writes value to the claim fields of slots [first, first + len) of seat with one HSET.
 local function set_claim_fields(claims, seat, first, len, value)
+  if len == 1 then
+    redis.call('HSET', claims, field(seat, first), value) -- the common claim: no table
+    return
+  end
   local writes = {}
   for s = first, first + len - 1 do
     writes[#writes + 1] = field(seat, s)
@@ -86,9 +90,11 @@ end
 -- announce: the feed message of version v (a number; v_text: it as text, when made already), published and counted; bump: the version raised, then announced.
 -- A script that reads 'ver' anyway may write it with its other meta fields in one HSET and call announce (claim.lua).
 local function announce(v, delta, v_text)
-  local message = ARGV[3] .. '|' .. (v_text or int(v)) .. '|t' .. int(now_ms())
+  local message
   if delta then
-    message = message .. '|' .. delta
+    message = ARGV[3] .. '|' .. (v_text or int(v)) .. '|t' .. int(now_ms()) .. '|' .. delta -- one string made, not two
+  else
+    message = ARGV[3] .. '|' .. (v_text or int(v)) .. '|t' .. int(now_ms())
   end
   if ARGV[2] == '1' then
     redis.call('SPUBLISH', ARGV[1], message)
@@ -339,6 +345,10 @@ end
 -- Sets each of fields to value in hash with one HSET.
 local function hset_all(hash, fields, value)
   if #fields == 0 then
+    return
+  end
+  if #fields == 1 then
+    redis.call('HSET', hash, fields[1], value)
     return
   end
   local args = {}
