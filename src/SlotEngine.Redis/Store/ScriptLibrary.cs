@@ -6,7 +6,7 @@ namespace SlotEngine.Redis;
 /// Builds a script's text from <c>lib.lua</c> and its body with only the library definitions the body uses (directly or
 /// through other definitions), in the library's order. Why: Redis runs a script's whole text on every <c>EVALSHA</c>, so
 /// every <c>local function</c> of the library is made anew (a closure and its upvalues, later garbage for Lua's collector)
-/// on every call, used or not; a confirm used 14 of the library's 32 definitions (docs/redis-scale.md).
+/// on every call, used or not; a confirm needs 14 of the library's 30 functions (docs/redis-scale.md).
 /// </summary>
 /// <remarks>
 /// The library's shape this relies on (lib.lua says so at its top): every top-level statement starts at column 0 with
