@@ -27,9 +27,10 @@ if ARGV[16] == '1' then
     idem = nil
   end
 end
--- The day's shape and template text (the rush functions' stored policy: rush_text in lib.lua), read with one HMGET;
--- no meta (no 'wpl') = the day is gone.
-local shape = redis.call('HMGET', meta, 'wpl', 'cap', 'tpl')
+-- The day's shape and template text (the rush functions' stored policy: rush_text in lib.lua), its last token and
+-- version, read with one HMGET; no meta (no 'wpl') = the day is gone. The new token and version are written with one
+-- HSET at the end (a script is atomic: the same as HINCRBY each).
+local shape = redis.call('HMGET', meta, 'wpl', 'cap', 'tpl', 'tok', 'ver')
 if not shape[1] then
   return { 'gone' }
 end
@@ -114,9 +115,8 @@ if seat < 0 then
   end
   return { 'taken', lapsed }
 end
-local token = redis.call('HINCRBY', meta, 'tok', '1')
+local token = (shape[4] or '0') + 1
 if token > ARGV[15] + 0 then
-  redis.call('HINCRBY', meta, 'tok', '-1')
   return { 'tokens', lapsed }
 end
 if admitted then
@@ -145,7 +145,18 @@ set_claim_fields(claims, seat, first, len, value)
 if ARGV[11] ~= '' then
   redis.call('HSET', nonces, ARGV[11], seat_s .. ':' .. ARGV[4] .. ':' .. token_s)
 end
-local version = bump(meta, '+' .. seat_s .. ',' .. ARGV[4] .. ',' .. ARGV[5] .. ',' .. token_s .. ',' .. ARGV[6] .. ',' .. expiry_s .. (flag == 'u' and ',u' or ''))
+local delta = '+' .. seat_s .. ',' .. ARGV[4] .. ',' .. ARGV[5] .. ',' .. token_s .. ',' .. ARGV[6] .. ',' .. expiry_s .. (flag == 'u' and ',u' or '')
+local version
+if reclaimed then
+  -- The reclaims raised 'ver' (bump): the version read at the start is behind.
+  redis.call('HSET', meta, 'tok', token_s)
+  version = bump(meta, delta)
+else
+  version = (shape[5] or '0') + 1
+  local version_s = int(version)
+  redis.call('HSET', meta, 'tok', token_s, 'ver', version_s)
+  announce(version, delta, version_s)
+end
 if idem then
   redis.call('SET', idem, ARGV[13] .. '|' .. seat_s .. '|' .. token_s .. '|' .. expiry_s, 'PX', ARGV[14])
 end

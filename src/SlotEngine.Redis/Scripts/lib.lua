@@ -1,4 +1,6 @@
--- Shared by every calendar script (prepended to each when it is loaded).
+-- Shared by every calendar script: each script is loaded with the definitions below that it uses (ScriptLibrary.cs),
+-- because Redis makes every function of a script's text anew on each call. So every top-level statement here starts at
+-- column 0 with 'local': a 'local function' ending at a column-0 'end', or a one-line 'local a, b = ...'.
 -- A calendar's keys, all on the hash tag {p:<provider>:<yyyymmdd>}:
 --   KEYS[1] meta   hash: tpl, slots, cap, wpl (64-bit words per seat; the field keeps its stored name), ver (version), tok (last token)
 --   KEYS[2] free   string: the free bitmap, seat after seat, wpl little-endian 64-bit words per seat;
@@ -62,6 +64,10 @@ end
 
 -- Writes value to the claim fields of slots [first, first + len) of seat with one HSET.
 local function set_claim_fields(claims, seat, first, len, value)
+  if len == 1 then
+    redis.call('HSET', claims, field(seat, first), value) -- the common claim: no table
+    return
+  end
   local writes = {}
   for s = first, first + len - 1 do
     writes[#writes + 1] = field(seat, s)
@@ -81,11 +87,14 @@ end
 
 -- delta (optional): what the change did, for readers to apply without a reload (FeedDelta in StoreFormats.cs):
 -- '+seat,first,length,token,patient hex,hold expiry ms (0 booked)' | '*seat,first,token' | '-seat,first,token'
-local function bump(meta, delta)
-  local v = redis.call('HINCRBY', meta, 'ver', '1')
-  local message = ARGV[3] .. '|' .. int(v) .. '|t' .. int(now_ms())
+-- announce: the feed message of version v (a number; v_text: it as text, when made already), published and counted; bump: the version raised, then announced.
+-- A script that reads 'ver' anyway may write it with its other meta fields in one HSET and call announce (claim.lua).
+local function announce(v, delta, v_text)
+  local message
   if delta then
-    message = message .. '|' .. delta
+    message = ARGV[3] .. '|' .. (v_text or int(v)) .. '|t' .. int(now_ms()) .. '|' .. delta -- one string made, not two
+  else
+    message = ARGV[3] .. '|' .. (v_text or int(v)) .. '|t' .. int(now_ms())
   end
   if ARGV[2] == '1' then
     redis.call('SPUBLISH', ARGV[1], message)
@@ -94,6 +103,10 @@ local function bump(meta, delta)
   end
   count_changes(1)
   return v
+end
+
+local function bump(meta, delta)
+  return announce(redis.call('HINCRBY', meta, 'ver', '1'), delta)
 end
 
 -- Removes a claim (c, parsed) from its seat: its slots in [close_from, close_to) stay closed, the rest are freed.
@@ -210,33 +223,49 @@ end
 -- One rule's entries: the free field, the field this nonce holds already (and its deadline), the others (for a full rule).
 -- fields/values: the rule's entry fields "<scope>:<i>" from index at, as read by one HMGET of the whole hash (false = absent).
 local function scan_rule(fields, values, at, mark, limit, nonce, grace, now, undecided)
-  local free_field, own_field, own_deadline = nil, nil, nil
-  local others = nil
+  -- A plain find of the nonce first: only an entry that may be this nonce's is parsed, and the others are listed only
+  -- when the rule is full (no strings or tables made for the common case, a free entry).
+  local free_field = nil
   for e = at, at + limit - 1 do
-    local f, v = fields[e], values[e]
+    local v = values[e]
     if not v then
-      free_field = free_field or f
-    else
+      free_field = free_field or fields[e]
+    elseif string.find(v, nonce, 1, true) then
       local entry_nonce, deadline = string.match(v, '|([^|]+)|(%d+)$')
       if entry_nonce == nonce then
         -- The same request (same idempotency key) took this entry already: share it.
-        own_field, own_deadline = f, deadline + 0
-      else
-        others = others or {}
-        others[#others + 1] = { mark, f, v, (deadline + grace <= now) and 1 or 0 }
+        return fields[e], false, deadline + 0
       end
     end
-  end
-  if own_field then
-    return own_field, false, own_deadline
   end
   if free_field then
     return free_field, true, nil
   end
-  for _, x in ipairs(others or {}) do
-    undecided[#undecided + 1] = x
+  for e = at, at + limit - 1 do
+    local v = values[e]
+    local entry_nonce, deadline = string.match(v, '|([^|]+)|(%d+)$')
+    if entry_nonce ~= nonce then
+      undecided[#undecided + 1] = { mark, fields[e], v, (deadline + grace <= now) and 1 or 0 }
+    end
   end
   return nil, false, nil
+end
+
+-- A rule's entry for the plan (admission_check): takes the free field (into take) or shares this nonce's, and adds it to
+-- chosen; false when the rule is full (its live entries then added to undecided). A plain function (no closure made per call).
+local function choose_entry(plan, undecided, nonce, grace, now, fields, values, at, mark, limit, take, chosen)
+  local f, fresh, own_deadline = scan_rule(fields, values, at, mark, limit, nonce, grace, now, undecided)
+  if not f then
+    return false
+  end
+  if own_deadline and (not plan.deadline or own_deadline < plan.deadline) then
+    plan.deadline = own_deadline
+  end
+  if fresh then
+    take[#take + 1] = f
+  end
+  chosen[#chosen + 1] = f
+  return true
 end
 
 -- The entry fields of a hash's rules (scope, limit pairs) in order, read with one HMGET.
@@ -271,20 +300,6 @@ local function admission_check(k, a)
   local nonce, grace = ARGV[a], ARGV[a + 3] + 0
   local plan = { take_a = {}, take_q = {}, fields_a = {}, fields_q = {}, deadline = nil }
   local undecided, active_full, quota_full = {}, 0, 0
-  local function choose(fields, values, at, mark, limit, take, chosen)
-    local f, fresh, own_deadline = scan_rule(fields, values, at, mark, limit, nonce, grace, now, undecided)
-    if not f then
-      return false
-    end
-    if own_deadline and (not plan.deadline or own_deadline < plan.deadline) then
-      plan.deadline = own_deadline
-    end
-    if fresh then
-      take[#take + 1] = f
-    end
-    chosen[#chosen + 1] = f
-    return true
-  end
   -- Every entry field of the cap, then of the quota rules, read with one HMGET per hash.
   local cap = (ARGV[a + 5] == '0') and 0 or ARGV[a + 5] + 0
   if cap > 0 then
@@ -292,7 +307,7 @@ local function admission_check(k, a)
     for e = 0, cap - 1 do
       fields[e + 1] = 'a:' .. int(e)
     end
-    if not choose(fields, read_entries(active, fields), 1, 'a', cap, plan.take_a, plan.fields_a) then
+    if not choose_entry(plan, undecided, nonce, grace, now, fields, read_entries(active, fields), 1, 'a', cap, plan.take_a, plan.fields_a) then
       active_full = 1
     end
   end
@@ -307,7 +322,7 @@ local function admission_check(k, a)
     end
     local values = read_entries(quota, fields)
     for r = 1, n do
-      if not choose(fields, values, starts[r], 'q', limits[r], plan.take_q, plan.fields_q) then
+      if not choose_entry(plan, undecided, nonce, grace, now, fields, values, starts[r], 'q', limits[r], plan.take_q, plan.fields_q) then
         quota_full = 1
       end
     end
@@ -330,6 +345,10 @@ end
 -- Sets each of fields to value in hash with one HSET.
 local function hset_all(hash, fields, value)
   if #fields == 0 then
+    return
+  end
+  if #fields == 1 then
+    redis.call('HSET', hash, fields[1], value)
     return
   end
   local args = {}

@@ -4,7 +4,8 @@ using SlotEngine.Redis.Client;
 namespace SlotEngine.Redis;
 
 /// <summary>
-/// The Lua scripts (embedded resources under <c>Scripts/</c>), each with <c>lib.lua</c> prepended.
+/// The Lua scripts (embedded resources under <c>Scripts/</c>), each with the definitions of <c>lib.lua</c> it uses
+/// prepended (<see cref="ScriptLibrary"/>).
 /// Run with <c>EVALSHA</c>; the transport falls back to <c>EVAL</c> on <c>NOSCRIPT</c> (after a
 /// <c>SCRIPT FLUSH</c>, a restart or a failover), which is safe because <c>NOSCRIPT</c> means it did not run.
 /// </summary>
@@ -46,7 +47,7 @@ internal static class StoreScripts
 
     public static IEnumerable<RedisScript> All => [Publish, PublishMany, Versions, Checkpoint, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, Admit, QuotaRelease, Burn, Rebuild, CallTake, CallGive, Outcome, BarSet, BarLift, WaitRegister, WaitLease, WaitSettle, WaitCancel, WaitView, WaitEnter, WaitNext, WaitPurge, MoveBegin, MoveSettle, MoveTarget, MoveEntries];
 
-    private static RedisScript Load(string name) => new(Read("lib") + "\n" + Read(name));
+    private static RedisScript Load(string name) => new(ScriptLibrary.Compose(Read("lib"), Read(name)));
 
     private static string Read(string name)
     {
