@@ -134,15 +134,22 @@ public sealed partial class RedisSlotEngine
 
         // An own write awaited here (not through OwnWriteAsync: one async layer less); a failure ends it, success below.
         _feed.BeginOwnWrite(reservation.Calendar);
-        RedisReply reply;
+        RespResult raw;
         try
         {
-            reply = await _redis.EvalShaAsync(link, StoreScripts.Confirm, AuditedKeys(keys), args, giveBack: true, cancellationToken).ConfigureAwait(false);
+            raw = await _redis.EvalRawAsync(link, StoreScripts.Confirm, AuditedKeys(keys), args, giveBackKeys: false, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
             _feed.EndOwnWrite(reservation.Calendar, 0, null);
             throw;
+        }
+
+        ChangeScriptReply answer;
+        RedisReply reply; // the whole reply, read only when it is not {word[, integer]} (an unapproved booking's)
+        using (raw)
+        {
+            answer = ChangeScriptReply.Parse(raw, out reply);
         }
 
         if (reply.Count > 2 && reply[0].AsString() == "unapproved")
@@ -159,7 +166,6 @@ public sealed partial class RedisSlotEngine
             return ClaimResult.Success(awaiting);
         }
 
-        var answer = ChangeScriptReply.Parse(reply);
         EndOwnWrite(reservation.Calendar, answer.Version, new FeedDelta(FeedOp.Confirm, reservation.Seat, reservation.Slots.First, 0, reservation.Token, default, 0));
         switch (answer.Status)
         {

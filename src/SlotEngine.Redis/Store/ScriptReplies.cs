@@ -106,6 +106,32 @@ internal readonly record struct ClaimScriptReply(ClaimScriptStatus Status, int S
         }
     }
 
+    /// <summary>
+    /// Reads an undecoded reply in place: <c>ok</c> and the refusals that carry only numbers allocate nothing;
+    /// any other answer is read as a tree, set in <paramref name="tree"/> for the callers that look further
+    /// (<c>full</c>'s entries, an unknown word's text), and parsed as <see cref="Parse(RedisReply)"/> does.
+    /// </summary>
+    public static ClaimScriptReply Parse(StackExchange.Redis.RespResult raw, out RedisReply tree)
+    {
+        tree = default;
+        Span<long> numbers = stackalloc long[6];
+        var count = RawReply.ReadFlat(raw, Words, ClaimScriptStatus.Unknown, numbers, out var status);
+        switch (status)
+        {
+            case ClaimScriptStatus.Ok when count >= 4:
+                // {'ok', seat, token, expiry, version[, reclaimed[, lapsed]]}, as Parse(RedisReply) reads it
+                return new ClaimScriptReply(status, (int)numbers[0], numbers[1], numbers[2], numbers[3], count <= 4 || numbers[4] != 0, null, count > 5 ? (int)numbers[5] : 0);
+            case ClaimScriptStatus.Taken or ClaimScriptStatus.Closed or ClaimScriptStatus.Tokens when count >= 0:
+                return new ClaimScriptReply(status, 0, 0, 0, 0, false, null, count > 0 ? (int)numbers[0] : 0);
+            case ClaimScriptStatus.Window or ClaimScriptStatus.Past or ClaimScriptStatus.Lease or ClaimScriptStatus.Gone or ClaimScriptStatus.Barred
+                or ClaimScriptStatus.CallLimit or ClaimScriptStatus.NotYetOpen or ClaimScriptStatus.ReservedForPool or ClaimScriptStatus.RateLimited when count == 0:
+                return new ClaimScriptReply(status, 0, 0, 0, 0, false, null);
+            default:
+                tree = RawReply.ToReply(raw);
+                return Parse(tree);
+        }
+    }
+
     /// <summary>The status words, the commonest first.</summary>
     private static readonly (byte[] Word, ClaimScriptStatus Status)[] Words =
     [
@@ -168,6 +194,26 @@ internal readonly record struct ChangeScriptReply(ChangeScriptStatus Status, lon
         return status == ChangeScriptStatus.Ok
             ? new ChangeScriptReply(status, second, 0)
             : new ChangeScriptReply(status, 0, second);
+    }
+
+    /// <summary>
+    /// Reads an undecoded reply in place (<c>{word[, integer]}</c> allocates nothing); any other shape is read as a tree, set
+    /// in <paramref name="tree"/> (confirm's <c>{'unapproved', deadline, version}</c> is one: its caller reads it), and parsed
+    /// as <see cref="Parse(RedisReply)"/> does.
+    /// </summary>
+    public static ChangeScriptReply Parse(StackExchange.Redis.RespResult raw, out RedisReply tree)
+    {
+        tree = default;
+        Span<long> numbers = stackalloc long[1];
+        var count = RawReply.ReadFlat(raw, Words, ChangeScriptStatus.Unknown, numbers, out var status);
+        if (status != ChangeScriptStatus.Unknown && count >= 0)
+        {
+            var second = count > 0 ? numbers[0] : 0;
+            return status == ChangeScriptStatus.Ok ? new ChangeScriptReply(status, second, 0) : new ChangeScriptReply(status, 0, second);
+        }
+
+        tree = RawReply.ToReply(raw);
+        return Parse(tree);
     }
 
     /// <summary>The status words, the commonest first.</summary>
