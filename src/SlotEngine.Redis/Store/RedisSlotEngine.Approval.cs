@@ -146,22 +146,21 @@ public sealed partial class RedisSlotEngine
         }
 
         ChangeScriptReply answer;
-        RedisReply reply; // the whole reply, read only when it is not {word[, integer]} (an unapproved booking's)
         using (raw)
         {
-            answer = ChangeScriptReply.Parse(raw, out reply);
+            answer = ChangeScriptReply.Parse(raw, out _);
         }
 
-        if (reply.Count > 2 && reply[0].AsString() == "unapproved")
+        if (answer.Status == ChangeScriptStatus.Unapproved)
         {
             // Still (or now) an unapproved booking: a hold expiring at its deadline. When the version moved, the script's bump
             // carried the delta '~seat,first,token,deadline' (FeedOp.AwaitApproval), laid in here as every node lays it in.
-            var version = reply[2].AsInt64();
+            var version = answer.Version;
             EndOwnWrite(
                 reservation.Calendar,
                 version,
-                version == 0 ? default : new FeedDelta(FeedOp.AwaitApproval, reservation.Seat, reservation.Slots.First, 0, reservation.Token, default, reply[1].AsInt64(), AwaitsApproval: true));
-            var awaiting = reservation with { HoldExpiresAt = UnixMs.ToDateTimeOffset(reply[1].AsInt64()) };
+                version == 0 ? default : new FeedDelta(FeedOp.AwaitApproval, reservation.Seat, reservation.Slots.First, 0, reservation.Token, default, answer.DeadlineMs, AwaitsApproval: true));
+            var awaiting = reservation with { HoldExpiresAt = UnixMs.ToDateTimeOffset(answer.DeadlineMs) };
             await WaitForReplicasAsync(link, keys, awaiting, touch: version == 0, cancellationToken).ConfigureAwait(false);
             return ClaimResult.Success(awaiting);
         }

@@ -174,6 +174,12 @@ internal enum ChangeScriptStatus
 
     /// <summary><c>late</c> (release only): past the cancellation cutoff.</summary>
     Late,
+
+    /// <summary>
+    /// <c>unapproved</c> (confirm only, <c>{'unapproved', deadline ms, version}</c>): an unapproved booking, a hold expiring at its
+    /// approval deadline (<see cref="ChangeScriptReply.DeadlineMs"/>); the version is 0 when nothing changed.
+    /// </summary>
+    Unapproved,
 }
 
 /// <summary>
@@ -183,13 +189,19 @@ internal enum ChangeScriptStatus
 /// <param name="Status">What happened.</param>
 /// <param name="Version">The calendar's version after the change (<see cref="ChangeScriptStatus.Ok"/>; 0: nothing written).</param>
 /// <param name="NowMs">Redis's clock (Unix ms) when the script refused (confirm only; 0 when the reply does not say).</param>
-internal readonly record struct ChangeScriptReply(ChangeScriptStatus Status, long Version, long NowMs)
+/// <param name="DeadlineMs">An unapproved booking's approval deadline (Unix ms; <see cref="ChangeScriptStatus.Unapproved"/> only).</param>
+internal readonly record struct ChangeScriptReply(ChangeScriptStatus Status, long Version, long NowMs, long DeadlineMs = 0)
 {
     /// <summary>Reads a reply of <c>confirm.lua</c> or <c>release.lua</c>.</summary>
     /// <exception cref="InvalidCastException">A second element that is not a number.</exception>
     public static ChangeScriptReply Parse(RedisReply reply)
     {
         var status = reply.Count > 0 ? StatusOf(reply[0]) : ChangeScriptStatus.Unknown;
+        if (status == ChangeScriptStatus.Unapproved)
+        {
+            return reply.Count > 2 ? new ChangeScriptReply(status, reply[2].AsInt64(), 0, reply[1].AsInt64()) : new ChangeScriptReply(ChangeScriptStatus.Unknown, 0, 0);
+        }
+
         var second = reply.Count > 1 ? reply[1].AsInt64() : 0;
         return status == ChangeScriptStatus.Ok
             ? new ChangeScriptReply(status, second, 0)
@@ -197,16 +209,20 @@ internal readonly record struct ChangeScriptReply(ChangeScriptStatus Status, lon
     }
 
     /// <summary>
-    /// Reads an undecoded reply in place (<c>{word[, integer]}</c> allocates nothing); any other shape is read as a tree, set
-    /// in <paramref name="tree"/> (confirm's <c>{'unapproved', deadline, version}</c> is one: its caller reads it), and parsed
-    /// as <see cref="Parse(RedisReply)"/> does.
+    /// Reads an undecoded reply in place (<c>{word[, integer[, integer]]}</c> allocates nothing); any other shape is read as a
+    /// tree, set in <paramref name="tree"/>, and parsed as <see cref="Parse(RedisReply)"/> does.
     /// </summary>
     public static ChangeScriptReply Parse(StackExchange.Redis.RespResult raw, out RedisReply tree)
     {
         tree = default;
-        Span<long> numbers = stackalloc long[1];
+        Span<long> numbers = stackalloc long[2];
         var count = RawReply.ReadFlat(raw, Words, ChangeScriptStatus.Unknown, numbers, out var status);
-        if (status != ChangeScriptStatus.Unknown && count >= 0)
+        if (status == ChangeScriptStatus.Unapproved && count >= 2)
+        {
+            return new ChangeScriptReply(status, numbers[1], 0, numbers[0]);
+        }
+
+        if (status is not (ChangeScriptStatus.Unknown or ChangeScriptStatus.Unapproved) && count >= 0)
         {
             var second = count > 0 ? numbers[0] : 0;
             return status == ChangeScriptStatus.Ok ? new ChangeScriptReply(status, second, 0) : new ChangeScriptReply(status, 0, second);
@@ -223,6 +239,7 @@ internal readonly record struct ChangeScriptReply(ChangeScriptStatus Status, lon
         ("stale"u8.ToArray(), ChangeScriptStatus.Stale),
         ("expired"u8.ToArray(), ChangeScriptStatus.Expired),
         ("late"u8.ToArray(), ChangeScriptStatus.Late),
+        ("unapproved"u8.ToArray(), ChangeScriptStatus.Unapproved),
     ];
 
     /// <summary>The status word, read from the reply's bytes (no string per call).</summary>
