@@ -28,7 +28,7 @@ public sealed partial class RedisSlotEngine
         // The commonest claim (no idempotency key, one server, nothing to wait for) takes a lean path: same script, same
         // answers, but an async state machine of a fraction of the size (its box is most of a claim's own garbage).
         return request.IdempotencyKey is null && !_keys.Cluster && (request.IsHold || _options.WaitForReplicas == 0)
-            ? ClaimPlainAsync(request, cancellationToken)
+            ? TryClaimPlainFast(request, cancellationToken) ?? ClaimPlainAsync(request, cancellationToken)
             : ClaimAnyAsync(request, cancellationToken);
     }
 
