@@ -29,6 +29,12 @@ internal static class ScriptArguments
     /// <summary>Gives a key array back (cleared first). Never one that is shared (a calendar's cached KEYS).</summary>
     public static void ReturnKeys(RedisKey[] array) => ExactArrays<RedisKey>.Return(array);
 
+    /// <summary>A command array (<c>EVALSHA</c>'s sha, key count, keys and arguments) of exactly <paramref name="length"/> elements.</summary>
+    public static RedisKeyOrValue[] RentCommand(int length) => ExactArrays<RedisKeyOrValue>.Rent(length);
+
+    /// <summary>Gives a command array back (cleared first). The caller must not use it again.</summary>
+    public static void ReturnCommand(RedisKeyOrValue[] array) => ExactArrays<RedisKeyOrValue>.Return(array);
+
     /// <summary>The pool of one element type.</summary>
     private static class ExactArrays<T>
     {

@@ -1,4 +1,5 @@
 using SlotEngine.Redis.Client;
+using SlotEngine.Stores;
 using StackExchange.Redis;
 
 namespace SlotEngine.Redis;
@@ -109,20 +110,54 @@ public sealed partial class RedisSlotEngine
         return result;
     }
 
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ClaimResult> ConfirmOrApproveAsync(Reservation reservation, bool approve, CancellationToken cancellationToken)
+    /// <summary>
+    /// A confirm or an approval: <see cref="ConfirmOperation"/> (pooled, no state machine box) when nothing can make it wait beyond
+    /// its one script (no replica to wait for, no cancellation, its calendar loaded), else <see cref="ConfirmOrApproveSlowAsync"/>.
+    /// Both run the same steps and read the reply with the same <see cref="ConfirmAnswered"/>.
+    /// </summary>
+    private ValueTask<ClaimResult> ConfirmOrApproveAsync(Reservation reservation, bool approve, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        var calendar = await ResolveAsync(reservation).ConfigureAwait(false);
-        if (calendar is null)
+        if (cancellationToken.CanBeCanceled || _options.WaitForReplicas != 0 || reservation.IsDefault || _readModel.Find(reservation.Calendar) is null)
         {
-            return ClaimResult.Failed(ClaimStatus.Stale);
+            return ConfirmOrApproveSlowAsync(reservation, approve, cancellationToken);
         }
 
+        ValueTask<RespResult> pending;
+        try
+        {
+            // ResolveAsync's steps when the calendar is loaded (EnsureLocalAsync's check included), then the script call.
+            _readModel.ValidateProvider(reservation.Calendar.Provider);
+            if (_readModel.ValidateReservation(reservation) is not { } calendar)
+            {
+                return new ValueTask<ClaimResult>(ClaimResult.Failed(ClaimStatus.Stale));
+            }
+
+            var keys = _keys.For(reservation.Calendar);
+            var args = ConfirmArgs(reservation, approve, calendar, keys);
+            _feed.BeginOwnWrite(reservation.Calendar);
+            try
+            {
+                pending = _redis.EvalRawAsync(_redis.NextDurable(), StoreScripts.Confirm, AuditedKeys(keys), args, giveBackKeys: false, cancellationToken);
+            }
+            catch
+            {
+                _feed.EndOwnWrite(reservation.Calendar, 0, null);
+                throw;
+            }
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException<ClaimResult>(e); // as the async method would: in the task, not thrown here
+        }
+
+        return ConfirmOperation.Start(this, reservation, approve, pending);
+    }
+
+    /// <summary>confirm.lua's arguments (rented: the call gives them back).</summary>
+    private RedisArgument[] ConfirmArgs(in Reservation reservation, bool approve, ReadModelCalendar calendar, CalendarKeySet keys)
+    {
         var (neededBefore, deadline) = approve ? (0, 0) : _readModel.Rules.ApprovalOf(calendar.Day);
-        var keys = _keys.For(reservation.Calendar);
-        var link = _redis.NextDurable();
-        var args = FeedArgs(
+        return FeedArgs(
             keys,
             reservation.Seat,
             reservation.Slots.First,
@@ -131,42 +166,31 @@ public sealed partial class RedisSlotEngine
             approve ? "1" : "0",
             deadline == 0 ? 0 : UnixMs.FromTicks(deadline),
             neededBefore == 0 ? 0 : UnixMs.FromTicks(neededBefore));
+    }
 
-        // An own write awaited here (not through OwnWriteAsync: one async layer less); a failure ends it, success below.
-        _feed.BeginOwnWrite(reservation.Calendar);
-        RedisReply reply;
-        try
-        {
-            reply = await _redis.EvalShaAsync(link, StoreScripts.Confirm, AuditedKeys(keys), args, giveBack: true, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            _feed.EndOwnWrite(reservation.Calendar, 0, null);
-            throw;
-        }
-
-        if (reply.Count > 2 && reply[0].AsString() == "unapproved")
+    /// <summary>
+    /// Ends a confirm's own write from confirm.lua's answer and says what it means; a booking (or an unapproved one) the caller
+    /// still waits for replicas on (<paramref name="touch"/>: the script wrote nothing, so write something first).
+    /// </summary>
+    private ClaimResult ConfirmAnswered(in Reservation reservation, bool approve, in ChangeScriptReply answer, out bool touch)
+    {
+        touch = answer.Version == 0;
+        if (answer.Status == ChangeScriptStatus.Unapproved)
         {
             // Still (or now) an unapproved booking: a hold expiring at its deadline. When the version moved, the script's bump
             // carried the delta '~seat,first,token,deadline' (FeedOp.AwaitApproval), laid in here as every node lays it in.
-            var version = reply[2].AsInt64();
             EndOwnWrite(
                 reservation.Calendar,
-                version,
-                version == 0 ? default : new FeedDelta(FeedOp.AwaitApproval, reservation.Seat, reservation.Slots.First, 0, reservation.Token, default, reply[1].AsInt64(), AwaitsApproval: true));
-            var awaiting = reservation with { HoldExpiresAt = UnixMs.ToDateTimeOffset(reply[1].AsInt64()) };
-            await WaitForReplicasAsync(link, keys, awaiting, touch: version == 0, cancellationToken).ConfigureAwait(false);
-            return ClaimResult.Success(awaiting);
+                answer.Version,
+                answer.Version == 0 ? default : new FeedDelta(FeedOp.AwaitApproval, reservation.Seat, reservation.Slots.First, 0, reservation.Token, default, answer.DeadlineMs, AwaitsApproval: true));
+            return ClaimResult.Success(reservation with { HoldExpiresAt = UnixMs.ToDateTimeOffset(answer.DeadlineMs) });
         }
 
-        var answer = ChangeScriptReply.Parse(reply);
         EndOwnWrite(reservation.Calendar, answer.Version, new FeedDelta(FeedOp.Confirm, reservation.Seat, reservation.Slots.First, 0, reservation.Token, default, 0));
         switch (answer.Status)
         {
             case ChangeScriptStatus.Ok:
-                var booked = reservation with { HoldExpiresAt = null };
-                await WaitForReplicasAsync(link, keys, booked, touch: answer.Version == 0, cancellationToken).ConfigureAwait(false);
-                return ClaimResult.Success(booked);
+                return ClaimResult.Success(reservation with { HoldExpiresAt = null });
             case ChangeScriptStatus.Expired:
                 return ClaimResult.Failed(approve ? ClaimStatus.ApprovalLapsed : ClaimStatus.HoldExpired);
             default:
@@ -175,6 +199,168 @@ public sealed partial class RedisSlotEngine
                 return ClaimResult.Failed(reservation.HoldExpiresAt is { } expiry && expiry <= now
                     ? (approve ? ClaimStatus.ApprovalLapsed : ClaimStatus.HoldExpired)
                     : ClaimStatus.Stale);
+        }
+    }
+
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ClaimResult> ConfirmOrApproveSlowAsync(Reservation reservation, bool approve, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var calendar = await ResolveAsync(reservation).ConfigureAwait(false);
+        if (calendar is null)
+        {
+            return ClaimResult.Failed(ClaimStatus.Stale);
+        }
+
+        var keys = _keys.For(reservation.Calendar);
+        var link = _redis.NextDurable();
+        var args = ConfirmArgs(reservation, approve, calendar, keys);
+
+        // An own write awaited here (not through OwnWriteAsync: one async layer less); a failure ends it, success below.
+        _feed.BeginOwnWrite(reservation.Calendar);
+        RespResult raw;
+        try
+        {
+            raw = await _redis.EvalRawAsync(link, StoreScripts.Confirm, AuditedKeys(keys), args, giveBackKeys: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _feed.EndOwnWrite(reservation.Calendar, 0, null);
+            throw;
+        }
+
+        ChangeScriptReply answer;
+        using (raw)
+        {
+            answer = ChangeScriptReply.Parse(raw, out _);
+        }
+
+        var result = ConfirmAnswered(reservation, approve, answer, out var touch);
+        if (result.Succeeded)
+        {
+            await WaitForReplicasAsync(link, keys, result.Reservation, touch, cancellationToken).ConfigureAwait(false);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// A confirm's wait for its script, as a pooled object instead of an async state machine: its box was some 140 B of a
+    /// booking's garbage (the pooling builder keeps one per thread and core, and misses with tens of confirms in flight). Reused
+    /// once its result has been read (<see cref="GetResult"/>); a bounded queue keeps up to 256.
+    /// </summary>
+    private sealed class ConfirmOperation : System.Threading.Tasks.Sources.IValueTaskSource<ClaimResult>
+    {
+        private const int MaxPooled = 256;
+        private static readonly System.Collections.Concurrent.ConcurrentQueue<ConfirmOperation> Pool = new();
+        private static int s_pooled;
+
+        private readonly Action _onReply;
+        private System.Threading.Tasks.Sources.ManualResetValueTaskSourceCore<ClaimResult> _core;
+        private System.Runtime.CompilerServices.ConfiguredValueTaskAwaitable<RespResult>.ConfiguredValueTaskAwaiter _awaiter;
+        private RedisSlotEngine? _engine;
+        private Reservation _reservation;
+        private bool _approve;
+
+        private ConfirmOperation()
+        {
+            _onReply = OnReply;
+        }
+
+        /// <summary>Waits for <paramref name="pending"/> (the own write begun) and ends the confirm from its reply.</summary>
+        public static ValueTask<ClaimResult> Start(RedisSlotEngine engine, in Reservation reservation, bool approve, ValueTask<RespResult> pending)
+        {
+            if (Pool.TryDequeue(out var operation))
+            {
+                Interlocked.Decrement(ref s_pooled);
+            }
+            else
+            {
+                operation = new ConfirmOperation();
+            }
+
+            operation._engine = engine;
+            operation._reservation = reservation;
+            operation._approve = approve;
+            operation._awaiter = pending.ConfigureAwait(false).GetAwaiter();
+            var result = new ValueTask<ClaimResult>(operation, operation._core.Version);
+            if (operation._awaiter.IsCompleted)
+            {
+                operation.OnReply();
+            }
+            else
+            {
+                operation._awaiter.UnsafeOnCompleted(operation._onReply);
+            }
+
+            return result;
+        }
+
+        public ClaimResult GetResult(short token)
+        {
+            try
+            {
+                return _core.GetResult(token);
+            }
+            finally
+            {
+                // Read once (a ValueTask's rule): reusable from here. Counted before the enqueue, released after a dequeue.
+                _core.Reset();
+                if (Interlocked.Increment(ref s_pooled) > MaxPooled)
+                {
+                    Interlocked.Decrement(ref s_pooled);
+                }
+                else
+                {
+                    Pool.Enqueue(this);
+                }
+            }
+        }
+
+        public System.Threading.Tasks.Sources.ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, System.Threading.Tasks.Sources.ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
+
+        private void OnReply()
+        {
+            // Everything read into locals and cleared first: once a result is set, the reader may reuse this at once.
+            var engine = _engine!;
+            var reservation = _reservation;
+            var approve = _approve;
+            var awaiter = _awaiter;
+            _engine = null;
+            _reservation = default;
+            _awaiter = default;
+            ClaimResult result;
+            try
+            {
+                RespResult raw;
+                try
+                {
+                    raw = awaiter.GetResult();
+                }
+                catch
+                {
+                    engine._feed.EndOwnWrite(reservation.Calendar, 0, null);
+                    throw;
+                }
+
+                ChangeScriptReply answer;
+                using (raw)
+                {
+                    answer = ChangeScriptReply.Parse(raw, out _);
+                }
+
+                result = engine.ConfirmAnswered(reservation, approve, answer, out _); // no replica to wait for: never on this path
+            }
+            catch (Exception e)
+            {
+                _core.SetException(e);
+                return;
+            }
+
+            _core.SetResult(result);
         }
     }
 }

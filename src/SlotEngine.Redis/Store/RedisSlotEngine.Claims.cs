@@ -28,7 +28,7 @@ public sealed partial class RedisSlotEngine
         // The commonest claim (no idempotency key, one server, nothing to wait for) takes a lean path: same script, same
         // answers, but an async state machine of a fraction of the size (its box is most of a claim's own garbage).
         return request.IdempotencyKey is null && !_keys.Cluster && (request.IsHold || _options.WaitForReplicas == 0)
-            ? ClaimPlainAsync(request, cancellationToken)
+            ? TryClaimPlainFast(request, cancellationToken) ?? ClaimPlainAsync(request, cancellationToken)
             : ClaimAnyAsync(request, cancellationToken);
     }
 
@@ -48,11 +48,11 @@ public sealed partial class RedisSlotEngine
             {
                 // An own write: a failure ends it here, every answer below.
                 _feed.BeginOwnWrite(request.Calendar);
-                RedisReply reply;
+                RespResult raw;
                 try
                 {
                     var link = request.IsHold ? _redis.Main : _redis.NextDurable();
-                    reply = await RunClaimScriptAsync(link, request, calendar, _keys.For(request.Calendar), string.Empty, QuotaLease.None, admission, cancellationToken).ConfigureAwait(false);
+                    raw = await RunClaimScriptAsync(link, request, calendar, _keys.For(request.Calendar), string.Empty, QuotaLease.None, admission, cancellationToken).ConfigureAwait(false);
                 }
                 catch
                 {
@@ -61,7 +61,13 @@ public sealed partial class RedisSlotEngine
                 }
 
                 admission?.RateCounted(); // a later round of this claim is not another attempt
-                var answer = ClaimScriptReply.Parse(reply);
+                ClaimScriptReply answer;
+                RedisReply reply; // the whole reply, read only for the answers that need it (full's entries)
+                using (raw)
+                {
+                    answer = ClaimScriptReply.Parse(raw, out reply);
+                }
+
                 CountLapsed(answer.Lapsed); // a claim that failed may have released lapsed bookings on the way too
                 if (answer.Status == ClaimScriptStatus.Ok)
                 {
@@ -172,10 +178,10 @@ public sealed partial class RedisSlotEngine
                 // (and one state machine box) less per claim. A failure ends the write; success ends it below, always.
                 var inScript = cluster ? null : admission;
                 _feed.BeginOwnWrite(request.Calendar);
-                RedisReply reply;
+                RespResult raw;
                 try
                 {
-                    reply = await RunClaimScriptAsync(link, request, calendar, keys, digest, lease, inScript, cancellationToken).ConfigureAwait(false);
+                    raw = await RunClaimScriptAsync(link, request, calendar, keys, digest, lease, inScript, cancellationToken).ConfigureAwait(false);
                 }
                 catch
                 {
@@ -184,7 +190,13 @@ public sealed partial class RedisSlotEngine
                 }
 
                 inScript?.RateCounted(); // a later round of this claim is not another attempt
-                var answer = ClaimScriptReply.Parse(reply);
+                ClaimScriptReply answer;
+                RedisReply reply; // the whole reply, read only for the answers that need it (full's entries)
+                using (raw)
+                {
+                    answer = ClaimScriptReply.Parse(raw, out reply);
+                }
+
                 CountLapsed(answer.Lapsed); // a claim that failed may have released lapsed bookings on the way too
                 if (answer.Claimed)
                 {
@@ -340,10 +352,10 @@ public sealed partial class RedisSlotEngine
 
         // An own write awaited here (not through OwnWriteAsync: one async layer less); a failure ends it, success below.
         _feed.BeginOwnWrite(reservation.Calendar);
-        RedisReply reply;
+        RespResult raw;
         try
         {
-            reply = await _redis.EvalShaAsync(_redis.Main, StoreScripts.Release, AuditedKeys(keys), args, giveBack: true, cancellationToken).ConfigureAwait(false);
+            raw = await _redis.EvalRawAsync(_redis.Main, StoreScripts.Release, AuditedKeys(keys), args, giveBackKeys: false, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -351,7 +363,12 @@ public sealed partial class RedisSlotEngine
             throw;
         }
 
-        var answer = ChangeScriptReply.Parse(reply);
+        ChangeScriptReply answer;
+        using (raw)
+        {
+            answer = ChangeScriptReply.Parse(raw, out _);
+        }
+
         EndOwnWrite(reservation.Calendar, answer.Version, new FeedDelta(FeedOp.Release, reservation.Seat, reservation.Slots.First, 0, reservation.Token, default, 0));
         switch (answer.Status)
         {
@@ -379,7 +396,7 @@ public sealed partial class RedisSlotEngine
     /// Runs <c>claim.lua</c>: with <paramref name="lease"/>'s nonce and deadline (a cluster's admission step), or, with
     /// <paramref name="admission"/> (a standalone server), judging and taking the patient's rules in the same script.
     /// </summary>
-    private ValueTask<RedisReply> RunClaimScriptAsync(StoreConnection.Link link, ClaimRequest request, ReadModelCalendar calendar, CalendarKeySet keys, string digest, QuotaLease lease, Admission? admission, CancellationToken cancellationToken)
+    private ValueTask<RespResult> RunClaimScriptAsync(StoreConnection.Link link, ClaimRequest request, ReadModelCalendar calendar, CalendarKeySet keys, string digest, QuotaLease lease, Admission? admission, CancellationToken cancellationToken)
     {
         var (open, close) = _readModel.Rules.BookingWindowOf(calendar.Day);
         var holdMs = request.HoldFor is { } ttl ? Math.Max(1, (long)Math.Ceiling(ttl.TotalMilliseconds)) : 0;
@@ -455,9 +472,14 @@ public sealed partial class RedisSlotEngine
             admission.CopyArgsTo(args.AsSpan(Fixed + 2));
         }
 
-        return rentedKeys
-            ? _redis.EvalShaRentedAsync(link, StoreScripts.Claim, scriptKeys, args, cancellationToken)
-            : _redis.EvalShaAsync(link, StoreScripts.Claim, scriptKeys, args, giveBack: true, cancellationToken);
+        return _redis.EvalRawAsync(link, StoreScripts.Claim, scriptKeys, args, giveBackKeys: rentedKeys, cancellationToken);
+    }
+
+    /// <summary>As <see cref="RunClaimScriptAsync"/>, the reply read whole (for a move, which is not a booking's hot path).</summary>
+    private async ValueTask<RedisReply> RunClaimScriptTreeAsync(StoreConnection.Link link, ClaimRequest request, ReadModelCalendar calendar, CalendarKeySet keys, string digest, QuotaLease lease, Admission? admission, CancellationToken cancellationToken)
+    {
+        using var raw = await RunClaimScriptAsync(link, request, calendar, keys, digest, lease, admission, cancellationToken).ConfigureAwait(false);
+        return RawReply.ToReply(raw);
     }
 
     /// <summary>

@@ -30,7 +30,7 @@ internal sealed record QuotaLease(RedisKey ActiveKey, RedisKey QuotaKey, string?
 /// per call and given back once it completed. The fixed arguments are rented too, and given back by <see cref="Return"/>
 /// when the claim is done (never sent, so any time after the last copy is safe).
 /// </remarks>
-internal sealed class Admission(RedisKey bar, RedisKey active, RedisKey quota, RedisKey rate, RedisKey? call, RedisArgument[] args, RedisArgument nonce, RedisArgument patientHex, bool takesEntries)
+internal sealed class Admission
 {
     /// <summary>Where in the arguments the admission rate's interval is (<c>ARGV[a+10]</c>; 0 = no rate).</summary>
     public const int RateAt = 10;
@@ -38,42 +38,87 @@ internal sealed class Admission(RedisKey bar, RedisKey active, RedisKey quota, R
     /// <summary>Where the calendar's reference is (<c>ARGV[a+1]</c>).</summary>
     private const int CalendarAt = 1;
 
-    private readonly RedisArgument[] _args = args;
+    /// <summary>Admissions kept for reuse: about the claims in flight at once on one node.</summary>
+    private const int MaxPooled = 256;
+
+    /// <summary>
+    /// Admissions given back (<see cref="Return"/>), reused by <see cref="Rent"/>: one was some 200 B of a claim's garbage.
+    /// Safe because the client never sees one: its keys and arguments are copied into the call's own arrays.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentQueue<Admission> Pool = new();
+
+    /// <summary>How many the pool holds, or is about to (a return counts itself before it enqueues).</summary>
+    private static int s_pooled;
+
+    private RedisKey _bar;
+    private RedisKey _active;
+    private RedisKey _quota;
+    private RedisKey _rate;
+    private RedisKey? _call;
+    private RedisArgument[] _args = [];
     private List<(string Mark, string Field, string Value)>? _dead;
     private string? _nonceText;
 
+    private Admission()
+    {
+    }
+
+    /// <summary>An admission over these keys and (rented) arguments, reused when one was given back.</summary>
+    public static Admission Rent(RedisKey bar, RedisKey active, RedisKey quota, RedisKey rate, RedisKey? call, RedisArgument[] args, RedisArgument nonce, RedisArgument patientHex, bool takesEntries)
+    {
+        if (Pool.TryDequeue(out var admission))
+        {
+            Interlocked.Decrement(ref s_pooled);
+        }
+        else
+        {
+            admission = new Admission();
+        }
+
+        admission._bar = bar;
+        admission._active = active;
+        admission._quota = quota;
+        admission._rate = rate;
+        admission._call = call;
+        admission._args = args;
+        admission.NonceValue = nonce;
+        admission.PatientHex = patientHex;
+        admission.TakesEntries = takesEntries;
+        return admission;
+    }
+
     /// <summary>How many keys <see cref="CopyKeysTo"/> writes: bar, active, quota, rate and (when judged here) the call's counter.</summary>
-    public int KeyCount => call is null ? 4 : 5;
+    public int KeyCount => _call is null ? 4 : 5;
 
     /// <summary>How many arguments <see cref="CopyArgsTo"/> writes.</summary>
     public int ArgCount => _args.Length + (3 * (_dead?.Count ?? 0));
 
-    public RedisKey ActiveKey => active;
+    public RedisKey ActiveKey => _active;
 
-    public RedisKey QuotaKey => quota;
+    public RedisKey QuotaKey => _quota;
 
     /// <summary>The nonce as text (<see cref="NonceValue"/> made a string once; a cluster's lease keeps it).</summary>
     public string Nonce => _nonceText ??= (string)NonceValue!;
 
     /// <summary>The nonce as the scripts receive it.</summary>
-    public RedisArgument NonceValue { get; } = nonce;
+    public RedisArgument NonceValue { get; private set; }
 
     /// <summary>The patient's 16 hex digits (a slice of the patient's names: no string of its own).</summary>
-    public RedisArgument PatientHex { get; } = patientHex;
+    public RedisArgument PatientHex { get; private set; }
 
     /// <summary>The calendar's reference (<c>&lt;provider&gt;:&lt;yyyymmdd&gt;</c>) the entries name.</summary>
     public string CalendarReference => (string)_args[CalendarAt]!;
 
     /// <summary>Whether a rule with entries (the cap, a quota) applies: then the claim records the nonce.</summary>
-    public bool TakesEntries { get; } = takesEntries;
+    public bool TakesEntries { get; private set; }
 
     public void CopyKeysTo(Span<RedisKey> destination)
     {
-        destination[0] = bar;
-        destination[1] = active;
-        destination[2] = quota;
-        destination[3] = rate;
-        if (call is { } counter)
+        destination[0] = _bar;
+        destination[1] = _active;
+        destination[2] = _quota;
+        destination[3] = _rate;
+        if (_call is { } counter)
         {
             destination[4] = counter;
         }
@@ -104,8 +149,34 @@ internal sealed class Admission(RedisKey bar, RedisKey active, RedisKey quota, R
 
     public void SetDead(List<(string Mark, string Field, string Value)>? dead) => _dead = dead is { Count: > 0 } ? dead : null;
 
-    /// <summary>The claim is done with it: the fixed arguments go back to the pool (they were only ever copied).</summary>
-    public void Return() => ScriptArguments.Return(_args);
+    /// <summary>
+    /// The claim is done with it: the fixed arguments go back to the pool (they were only ever copied), and so does the
+    /// admission, cleared. The caller must not use it again (once per <see cref="Rent"/>).
+    /// </summary>
+    public void Return()
+    {
+        ScriptArguments.Return(_args);
+        _args = [];
+        _bar = default;
+        _active = default;
+        _quota = default;
+        _rate = default;
+        _call = null;
+        _dead = null;
+        _nonceText = null;
+        NonceValue = default;
+        PatientHex = default;
+        TakesEntries = false;
+
+        // Counted before the enqueue, released after a dequeue: the pool never grows past MaxPooled.
+        if (Interlocked.Increment(ref s_pooled) > MaxPooled)
+        {
+            Interlocked.Decrement(ref s_pooled);
+            return;
+        }
+
+        Pool.Enqueue(this);
+    }
 }
 
 public sealed partial class RedisSlotEngine
@@ -176,13 +247,14 @@ public sealed partial class RedisSlotEngine
         args[11] = rate.IsEnabled ? rate.BurstMicroseconds : 0;
         args[12] = quotas.Count;
         var at = 13;
-        foreach (var rule in quotas)
+        for (var i = 0; i < quotas.Count; i++) // by index: a foreach over the interface would box an enumerator per claim
         {
+            var rule = quotas[i];
             args[at++] = ScopeText(rule.Scope, calendar);
             args[at++] = rule.MaxPerDay;
         }
 
-        return new Admission(
+        return Admission.Rent(
             bar,
             names.Active,
             names.Quota(_keys.QuotaSuffix(calendar.Day)),

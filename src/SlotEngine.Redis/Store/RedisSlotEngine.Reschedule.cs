@@ -294,7 +294,7 @@ public sealed partial class RedisSlotEngine
         var reply = await OwnWriteAsync(
             target.Calendar,
             (Engine: this, claim, to, toKeys, moveLease, cancellationToken),
-            static s => s.Engine.RunClaimScriptAsync(s.Engine._redis.Main, s.claim, s.to, s.toKeys, string.Empty, s.moveLease, null, s.cancellationToken)).ConfigureAwait(false);
+            static s => s.Engine.RunClaimScriptTreeAsync(s.Engine._redis.Main, s.claim, s.to, s.toKeys, string.Empty, s.moveLease, null, s.cancellationToken)).ConfigureAwait(false);
         var answer = ClaimScriptReply.Parse(reply);
         CountLapsed(answer.Lapsed);
         if (answer.Status == ClaimScriptStatus.Ok)

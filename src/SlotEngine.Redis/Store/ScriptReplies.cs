@@ -106,6 +106,32 @@ internal readonly record struct ClaimScriptReply(ClaimScriptStatus Status, int S
         }
     }
 
+    /// <summary>
+    /// Reads an undecoded reply in place: <c>ok</c> and the refusals that carry only numbers allocate nothing;
+    /// any other answer is read as a tree, set in <paramref name="tree"/> for the callers that look further
+    /// (<c>full</c>'s entries, an unknown word's text), and parsed as <see cref="Parse(RedisReply)"/> does.
+    /// </summary>
+    public static ClaimScriptReply Parse(StackExchange.Redis.RespResult raw, out RedisReply tree)
+    {
+        tree = default;
+        Span<long> numbers = stackalloc long[6];
+        var count = RawReply.ReadFlat(raw, Words, ClaimScriptStatus.Unknown, numbers, out var status);
+        switch (status)
+        {
+            case ClaimScriptStatus.Ok when count >= 4:
+                // {'ok', seat, token, expiry, version[, reclaimed[, lapsed]]}, as Parse(RedisReply) reads it
+                return new ClaimScriptReply(status, (int)numbers[0], numbers[1], numbers[2], numbers[3], count <= 4 || numbers[4] != 0, null, count > 5 ? (int)numbers[5] : 0);
+            case ClaimScriptStatus.Taken or ClaimScriptStatus.Closed or ClaimScriptStatus.Tokens when count >= 0:
+                return new ClaimScriptReply(status, 0, 0, 0, 0, false, null, count > 0 ? (int)numbers[0] : 0);
+            case ClaimScriptStatus.Window or ClaimScriptStatus.Past or ClaimScriptStatus.Lease or ClaimScriptStatus.Gone or ClaimScriptStatus.Barred
+                or ClaimScriptStatus.CallLimit or ClaimScriptStatus.NotYetOpen or ClaimScriptStatus.ReservedForPool or ClaimScriptStatus.RateLimited when count == 0:
+                return new ClaimScriptReply(status, 0, 0, 0, 0, false, null);
+            default:
+                tree = RawReply.ToReply(raw);
+                return Parse(tree);
+        }
+    }
+
     /// <summary>The status words, the commonest first.</summary>
     private static readonly (byte[] Word, ClaimScriptStatus Status)[] Words =
     [
@@ -148,6 +174,12 @@ internal enum ChangeScriptStatus
 
     /// <summary><c>late</c> (release only): past the cancellation cutoff.</summary>
     Late,
+
+    /// <summary>
+    /// <c>unapproved</c> (confirm only, <c>{'unapproved', deadline ms, version}</c>): an unapproved booking, a hold expiring at its
+    /// approval deadline (<see cref="ChangeScriptReply.DeadlineMs"/>); the version is 0 when nothing changed.
+    /// </summary>
+    Unapproved,
 }
 
 /// <summary>
@@ -157,17 +189,47 @@ internal enum ChangeScriptStatus
 /// <param name="Status">What happened.</param>
 /// <param name="Version">The calendar's version after the change (<see cref="ChangeScriptStatus.Ok"/>; 0: nothing written).</param>
 /// <param name="NowMs">Redis's clock (Unix ms) when the script refused (confirm only; 0 when the reply does not say).</param>
-internal readonly record struct ChangeScriptReply(ChangeScriptStatus Status, long Version, long NowMs)
+/// <param name="DeadlineMs">An unapproved booking's approval deadline (Unix ms; <see cref="ChangeScriptStatus.Unapproved"/> only).</param>
+internal readonly record struct ChangeScriptReply(ChangeScriptStatus Status, long Version, long NowMs, long DeadlineMs = 0)
 {
     /// <summary>Reads a reply of <c>confirm.lua</c> or <c>release.lua</c>.</summary>
     /// <exception cref="InvalidCastException">A second element that is not a number.</exception>
     public static ChangeScriptReply Parse(RedisReply reply)
     {
         var status = reply.Count > 0 ? StatusOf(reply[0]) : ChangeScriptStatus.Unknown;
+        if (status == ChangeScriptStatus.Unapproved)
+        {
+            return reply.Count > 2 ? new ChangeScriptReply(status, reply[2].AsInt64(), 0, reply[1].AsInt64()) : new ChangeScriptReply(ChangeScriptStatus.Unknown, 0, 0);
+        }
+
         var second = reply.Count > 1 ? reply[1].AsInt64() : 0;
         return status == ChangeScriptStatus.Ok
             ? new ChangeScriptReply(status, second, 0)
             : new ChangeScriptReply(status, 0, second);
+    }
+
+    /// <summary>
+    /// Reads an undecoded reply in place (<c>{word[, integer[, integer]]}</c> allocates nothing); any other shape is read as a
+    /// tree, set in <paramref name="tree"/>, and parsed as <see cref="Parse(RedisReply)"/> does.
+    /// </summary>
+    public static ChangeScriptReply Parse(StackExchange.Redis.RespResult raw, out RedisReply tree)
+    {
+        tree = default;
+        Span<long> numbers = stackalloc long[2];
+        var count = RawReply.ReadFlat(raw, Words, ChangeScriptStatus.Unknown, numbers, out var status);
+        if (status == ChangeScriptStatus.Unapproved && count >= 2)
+        {
+            return new ChangeScriptReply(status, numbers[1], 0, numbers[0]);
+        }
+
+        if (status is not (ChangeScriptStatus.Unknown or ChangeScriptStatus.Unapproved) && count >= 0)
+        {
+            var second = count > 0 ? numbers[0] : 0;
+            return status == ChangeScriptStatus.Ok ? new ChangeScriptReply(status, second, 0) : new ChangeScriptReply(status, 0, second);
+        }
+
+        tree = RawReply.ToReply(raw);
+        return Parse(tree);
     }
 
     /// <summary>The status words, the commonest first.</summary>
@@ -177,6 +239,7 @@ internal readonly record struct ChangeScriptReply(ChangeScriptStatus Status, lon
         ("stale"u8.ToArray(), ChangeScriptStatus.Stale),
         ("expired"u8.ToArray(), ChangeScriptStatus.Expired),
         ("late"u8.ToArray(), ChangeScriptStatus.Late),
+        ("unapproved"u8.ToArray(), ChangeScriptStatus.Unapproved),
     ];
 
     /// <summary>The status word, read from the reply's bytes (no string per call).</summary>

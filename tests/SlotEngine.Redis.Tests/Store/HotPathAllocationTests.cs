@@ -61,6 +61,35 @@ public sealed class HotPathAllocationTests(StandaloneServerFixture fixture) : IC
     }
 
     [Fact]
+    public async Task Undecoded_script_replies_are_read_without_allocating()
+    {
+        // The replies as the client hands them over (leased, undecoded), read in place by the booking's readers.
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Server.Endpoint);
+        var db = redis.GetDatabase();
+        using var claimed = await db.ScriptEvaluateRespAsync("return {'ok', 2, 41, 0, 7, 0}", ReadOnlyMemory<RedisKey>.Empty, ReadOnlyMemory<RedisValue>.Empty);
+        using var taken = await db.ScriptEvaluateRespAsync("return {'taken', 1}", ReadOnlyMemory<RedisKey>.Empty, ReadOnlyMemory<RedisValue>.Empty);
+        using var confirmed = await db.ScriptEvaluateRespAsync("return {'ok', 8}", ReadOnlyMemory<RedisKey>.Empty, ReadOnlyMemory<RedisValue>.Empty);
+        using var expired = await db.ScriptEvaluateRespAsync("return {'expired', 1700000000000}", ReadOnlyMemory<RedisKey>.Empty, ReadOnlyMemory<RedisValue>.Empty);
+        Assert.Equal(new ClaimScriptReply(ClaimScriptStatus.Ok, 2, 41, 0, 7, false, null), ClaimScriptReply.Parse(claimed, out _));
+        Assert.Equal(new ClaimScriptReply(ClaimScriptStatus.Taken, 0, 0, 0, 0, false, null, 1), ClaimScriptReply.Parse(taken, out _));
+        Assert.Equal(new ChangeScriptReply(ChangeScriptStatus.Ok, 8, 0), ChangeScriptReply.Parse(confirmed, out _));
+        Assert.Equal(new ChangeScriptReply(ChangeScriptStatus.Expired, 0, 1_700_000_000_000), ChangeScriptReply.Parse(expired, out _));
+
+        var sum = 0L;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < Rounds; i++)
+        {
+            var claim = ClaimScriptReply.Parse(claimed, out _);
+            var change = ChangeScriptReply.Parse(confirmed, out _);
+            sum += claim.Token + claim.Version + ClaimScriptReply.Parse(taken, out _).Lapsed + change.Version + (int)ChangeScriptReply.Parse(expired, out _).Status;
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.Equal(Rounds * (41 + 7 + 1 + 8 + (int)ChangeScriptStatus.Expired), sum);
+    }
+
+    [Fact]
     public void Argument_arrays_are_reused_once_given_back()
     {
         ScriptArguments.Return(ScriptArguments.Rent(21));

@@ -22,7 +22,77 @@ public sealed class ScriptReplyTests(StandaloneServerFixture fixture) : IClassFi
     private static async Task<RedisReply> RunAsync(IDatabase db, RedisScript script, CalendarKeySet keys, RedisKey[] scriptKeys, params RedisValue[] rest)
     {
         RedisValue[] args = [keys.Feed, "0", keys.Reference, .. rest];
-        return new RedisReply(await db.ScriptEvaluateAsync(script.Text, scriptKeys, args));
+
+        // Undecoded, as the store reads a booking's replies: the in-place reader and the tree agree on every shape.
+        using var raw = await db.ScriptEvaluateRespAsync(script.Text, scriptKeys, args);
+        var tree = RawReply.ToReply(raw);
+        if (script == StoreScripts.Claim)
+        {
+            Assert.Equal(ClaimScriptReply.Parse(tree), ClaimScriptReply.Parse(raw, out _));
+        }
+        else
+        {
+            var direct = ChangeScriptReply.Parse(raw, out var whole);
+            Assert.Equal(ChangeScriptReply.Parse(tree), direct);
+            Assert.Equal(tree.ToString(), whole.IsNull ? tree.ToString() : whole.ToString());
+        }
+
+        return tree;
+    }
+
+    [Fact]
+    public async Task An_undecoded_reply_reads_as_the_client_reads_it()
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Server.Endpoint);
+        var db = redis.GetDatabase();
+        string[] scripts =
+        [
+            "return {'ok', 1, {2, 'b', {}}, 'x', {{3}}}",
+            "return 'word'",
+            "return 42",
+            "return {}",
+            "return false",
+            "return redis.status_reply('FINE')",
+            "return {'ok', 2, 41, 0, 7, 0, 3}",
+        ];
+        foreach (var script in scripts)
+        {
+            var decoded = new RedisReply(await db.ScriptEvaluateAsync(script));
+            using var raw = await db.ScriptEvaluateRespAsync(script, ReadOnlyMemory<RedisKey>.Empty, ReadOnlyMemory<RedisValue>.Empty);
+            var read = RawReply.ToReply(raw);
+            Assert.Equal(decoded.ToString(), read.ToString());
+            Assert.Equal(decoded.IsNull, read.IsNull);
+            Assert.Equal(decoded.Count, read.Count);
+            for (var i = 0; i < decoded.Count; i++)
+            {
+                Assert.Equal(decoded[i].Count, read[i].Count);
+                Assert.Equal(decoded[i].ToString(), read[i].ToString());
+                if (decoded[i].Count == 0)
+                {
+                    Assert.Equal(decoded[i].AsString(), read[i].AsString());
+                }
+            }
+        }
+
+        // The flat reader reads {word, integers…} and refuses any other shape (the caller then reads the tree).
+        using (var raw = await db.ScriptEvaluateRespAsync("return {'ok', 2, 41, 0, 7, 0, 3}", ReadOnlyMemory<RedisKey>.Empty, ReadOnlyMemory<RedisValue>.Empty))
+        {
+            Assert.Equal(new ClaimScriptReply(ClaimScriptStatus.Ok, 2, 41, 0, 7, false, null, 3), ClaimScriptReply.Parse(raw, out var tree));
+            Assert.True(tree.IsNull); // not needed, not made
+        }
+
+        using (var raw = await db.ScriptEvaluateRespAsync("return {'full', 'a', 'b'}", ReadOnlyMemory<RedisKey>.Empty, ReadOnlyMemory<RedisValue>.Empty))
+        {
+            Assert.Equal(ClaimScriptStatus.Full, ClaimScriptReply.Parse(raw, out var tree).Status);
+            Assert.Equal(3, tree.Count); // made: its entries are read
+            Assert.Equal("b", tree[2].AsString());
+        }
+
+        using (var raw = await db.ScriptEvaluateRespAsync("return {'unapproved', 5, 6}", ReadOnlyMemory<RedisKey>.Empty, ReadOnlyMemory<RedisValue>.Empty))
+        {
+            Assert.Equal(new ChangeScriptReply(ChangeScriptStatus.Unapproved, 6, 0, 5), ChangeScriptReply.Parse(raw, out var tree));
+            Assert.True(tree.IsNull); // read in place
+        }
     }
 
     /// <summary>Runs claim.lua for one slot: hold for <paramref name="holdMs"/> (0: book), optionally keyed by <paramref name="idem"/>.</summary>

@@ -1,0 +1,296 @@
+using SlotEngine.Redis.Client;
+using SlotEngine.Stores;
+using StackExchange.Redis;
+
+namespace SlotEngine.Redis;
+
+public sealed partial class RedisSlotEngine
+{
+    /// <summary>
+    /// <see cref="ClaimPlainAsync"/>'s claims when nothing can make one wait beyond its script (no cancellable token, its calendar
+    /// loaded): the same steps, with the wait for the script in a pooled <see cref="ClaimOperation"/> instead of an async state
+    /// machine (whose box the pooling builder misses with tens of claims in flight). A claim refused as full, whose next rounds
+    /// look for dead entries first, continues in <see cref="ClaimPlainMoreRoundsAsync"/>. Null: take <see cref="ClaimPlainAsync"/>.
+    /// </summary>
+    private ValueTask<ClaimResult>? TryClaimPlainFast(in ClaimRequest request, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.CanBeCanceled || _readModel.Find(request.Calendar) is null)
+        {
+            return null;
+        }
+
+        Admission? admission = null;
+        ReadModelCalendar calendar;
+        ValueTask<RespResult> pending;
+        try
+        {
+            // EnsureLocalAsync's check (the calendar is loaded), then as ClaimPlainAsync.
+            _readModel.ValidateProvider(request.Calendar.Provider);
+            calendar = _readModel.ValidateClaim(request);
+            admission = AdmissionOf(request, calendar, string.Empty, withCall: true);
+            _feed.BeginOwnWrite(request.Calendar);
+            try
+            {
+                var link = request.IsHold ? _redis.Main : _redis.NextDurable();
+                pending = RunClaimScriptAsync(link, request, calendar, _keys.For(request.Calendar), string.Empty, QuotaLease.None, admission, cancellationToken);
+            }
+            catch
+            {
+                _feed.EndOwnWrite(request.Calendar, 0, null);
+                throw;
+            }
+        }
+        catch (Exception e)
+        {
+            admission?.Return();
+            return ValueTask.FromException<ClaimResult>(e); // as the async method would: in the task, not thrown here
+        }
+
+        return ClaimOperation.Start(this, request, calendar, admission, pending);
+    }
+
+    /// <summary>
+    /// The rounds after a first answer of <c>full</c> (<paramref name="full"/>) of a plain claim with <paramref name="admission"/>
+    /// (given back here, always): as <see cref="ClaimPlainAsync"/>'s loop from its second round.
+    /// </summary>
+    private async ValueTask<ClaimResult> ClaimPlainMoreRoundsAsync(ClaimRequest request, ReadModelCalendar calendar, Admission admission, RedisReply full, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var reply = full;
+            for (var attempt = 0; ; attempt++)
+            {
+                // The reply in hand is round `attempt`'s, and says full.
+                if (attempt >= MaxQuotaRounds - 1)
+                {
+                    return ClaimResult.Failed(FullRefusal(reply));
+                }
+
+                var dead = await FindDeadEntriesAsync(reply, cancellationToken).ConfigureAwait(false);
+                if (dead.Count == 0)
+                {
+                    return ClaimResult.Failed(FullRefusal(reply));
+                }
+
+                admission.SetDead(dead);
+                _feed.BeginOwnWrite(request.Calendar);
+                RespResult raw;
+                try
+                {
+                    var link = request.IsHold ? _redis.Main : _redis.NextDurable();
+                    raw = await RunClaimScriptAsync(link, request, calendar, _keys.For(request.Calendar), string.Empty, QuotaLease.None, admission, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    _feed.EndOwnWrite(request.Calendar, 0, null);
+                    throw;
+                }
+
+                admission.RateCounted();
+                ClaimScriptReply answer;
+                using (raw)
+                {
+                    answer = ClaimScriptReply.Parse(raw, out reply);
+                }
+
+                if (ClaimPlainAnswered(request, answer, reply) is { } result)
+                {
+                    return result;
+                }
+            }
+        }
+        finally
+        {
+            admission.Return();
+        }
+    }
+
+    /// <summary>
+    /// Ends a plain claim's own write from claim.lua's answer: its result, or null when the answer is <c>full</c> (another round
+    /// may find dead entries). Throws for the answers that are errors (<see cref="Refusal"/>).
+    /// </summary>
+    private ClaimResult? ClaimPlainAnswered(in ClaimRequest request, in ClaimScriptReply answer, RedisReply reply)
+    {
+        CountLapsed(answer.Lapsed); // a claim that failed may have released lapsed bookings on the way too
+        if (answer.Status == ClaimScriptStatus.Ok)
+        {
+            var reservation = new Reservation(request.Calendar, request.Slots, answer.Seat, answer.Token, request.Patient, answer.HoldExpiryMs == 0 ? null : UnixMs.ToDateTimeOffset(answer.HoldExpiryMs));
+
+            // A booking (no hold asked) that comes back with an expiry awaits approval until it (claim.lua's ',u').
+            EndOwnWrite(request.Calendar, answer.Version, new FeedDelta(FeedOp.Claim, reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, answer.HoldExpiryMs, AwaitsApproval: request.HoldFor is null && answer.HoldExpiryMs != 0));
+            return ClaimResult.Success(reservation);
+        }
+
+        EndOwnWrite(request.Calendar, 0, default);
+        return answer.Status == ClaimScriptStatus.Full ? null : ClaimResult.Failed(Refusal(request, answer.Status, reply));
+    }
+
+    /// <summary>
+    /// A plain claim's wait for its script, as a pooled object instead of an async state machine (see <see cref="ConfirmOperation"/>).
+    /// Reused once its result has been read; a bounded queue keeps up to 256.
+    /// </summary>
+    private sealed class ClaimOperation : System.Threading.Tasks.Sources.IValueTaskSource<ClaimResult>
+    {
+        private const int MaxPooled = 256;
+        private static readonly System.Collections.Concurrent.ConcurrentQueue<ClaimOperation> Pool = new();
+        private static int s_pooled;
+
+        private readonly Action _onReply;
+        private readonly Action _onMoreRounds;
+        private System.Threading.Tasks.Sources.ManualResetValueTaskSourceCore<ClaimResult> _core;
+        private System.Runtime.CompilerServices.ConfiguredValueTaskAwaitable<RespResult>.ConfiguredValueTaskAwaiter _awaiter;
+        private System.Runtime.CompilerServices.ConfiguredValueTaskAwaitable<ClaimResult>.ConfiguredValueTaskAwaiter _moreRounds;
+        private RedisSlotEngine? _engine;
+        private ClaimRequest _request;
+        private ReadModelCalendar? _calendar;
+        private Admission? _admission;
+
+        private ClaimOperation()
+        {
+            _onReply = OnReply;
+            _onMoreRounds = OnMoreRounds;
+        }
+
+        /// <summary>Waits for <paramref name="pending"/> (the own write begun) and ends the claim from its reply; gives <paramref name="admission"/> back.</summary>
+        public static ValueTask<ClaimResult> Start(RedisSlotEngine engine, in ClaimRequest request, ReadModelCalendar calendar, Admission? admission, ValueTask<RespResult> pending)
+        {
+            if (Pool.TryDequeue(out var operation))
+            {
+                Interlocked.Decrement(ref s_pooled);
+            }
+            else
+            {
+                operation = new ClaimOperation();
+            }
+
+            operation._engine = engine;
+            operation._request = request;
+            operation._calendar = calendar;
+            operation._admission = admission;
+            operation._awaiter = pending.ConfigureAwait(false).GetAwaiter();
+            var result = new ValueTask<ClaimResult>(operation, operation._core.Version);
+            if (operation._awaiter.IsCompleted)
+            {
+                operation.OnReply();
+            }
+            else
+            {
+                operation._awaiter.UnsafeOnCompleted(operation._onReply);
+            }
+
+            return result;
+        }
+
+        public ClaimResult GetResult(short token)
+        {
+            try
+            {
+                return _core.GetResult(token);
+            }
+            finally
+            {
+                // Read once (a ValueTask's rule): reusable from here. Counted before the enqueue, released after a dequeue.
+                _core.Reset();
+                if (Interlocked.Increment(ref s_pooled) > MaxPooled)
+                {
+                    Interlocked.Decrement(ref s_pooled);
+                }
+                else
+                {
+                    Pool.Enqueue(this);
+                }
+            }
+        }
+
+        public System.Threading.Tasks.Sources.ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, System.Threading.Tasks.Sources.ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
+
+        private void OnReply()
+        {
+            // Everything read into locals and cleared first: once a result is set, the reader may reuse this at once.
+            var engine = _engine!;
+            var request = _request;
+            var calendar = _calendar!;
+            var admission = _admission;
+            var awaiter = _awaiter;
+            _engine = null;
+            _request = default;
+            _calendar = null;
+            _admission = null;
+            _awaiter = default;
+            ClaimResult result;
+            try
+            {
+                RespResult raw;
+                try
+                {
+                    raw = awaiter.GetResult();
+                }
+                catch
+                {
+                    engine._feed.EndOwnWrite(request.Calendar, 0, null);
+                    throw;
+                }
+
+                admission?.RateCounted(); // a later round of this claim is not another attempt
+                ClaimScriptReply answer;
+                RedisReply reply; // the whole reply, read only for the answers that need it (full's entries)
+                using (raw)
+                {
+                    answer = ClaimScriptReply.Parse(raw, out reply);
+                }
+
+                if (engine.ClaimPlainAnswered(request, answer, reply) is { } answered)
+                {
+                    result = answered;
+                }
+                else if (admission is null)
+                {
+                    result = ClaimResult.Failed(FullRefusal(reply)); // full without an admission: no round can find dead entries
+                }
+                else
+                {
+                    // Full: the next rounds look for dead entries first (async; rare). They give the admission back.
+                    var more = engine.ClaimPlainMoreRoundsAsync(request, calendar, admission, reply, CancellationToken.None);
+                    admission = null;
+                    _moreRounds = more.ConfigureAwait(false).GetAwaiter();
+                    if (_moreRounds.IsCompleted)
+                    {
+                        OnMoreRounds();
+                    }
+                    else
+                    {
+                        _moreRounds.UnsafeOnCompleted(_onMoreRounds);
+                    }
+
+                    return;
+                }
+            }
+            catch (Exception e)
+            {
+                admission?.Return();
+                _core.SetException(e);
+                return;
+            }
+
+            admission?.Return();
+            _core.SetResult(result);
+        }
+
+        private void OnMoreRounds()
+        {
+            var more = _moreRounds;
+            _moreRounds = default;
+            try
+            {
+                _core.SetResult(more.GetResult());
+            }
+            catch (Exception e)
+            {
+                _core.SetException(e);
+            }
+        }
+    }
+}
