@@ -12,12 +12,18 @@ namespace SlotEngine.Benchmarks;
 /// (BenchmarkDotNet's Dry job) for CI; <c>--memory</c> runs the bytes-per-slot report instead;
 /// <c>--redis</c> the Redis benchmarks (they start their own redis-server processes); <c>--postgres</c>
 /// the booking day side by side: SlotEngine in memory, on Redis, and a PostgreSQL 15 peer (it starts
-/// its own servers; <c>--postgres --smoke</c> is its short run for CI).
+/// its own servers; <c>--postgres --smoke</c> is its short run for CI); <c>--rules-cost</c> what each of
+/// issue 11's rules adds to a claim and confirm (Rules/RulesCostReport.cs).
 /// </summary>
 public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args.Contains("--rules-cost"))
+        {
+            return Rules.RulesCostReport.Run(args);
+        }
+
         if (args.Contains("--memory"))
         {
             return MemoryReport.Run(args);

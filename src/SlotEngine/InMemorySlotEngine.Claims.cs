@@ -140,7 +140,7 @@ public sealed partial class InMemorySlotEngine
         if (_audit is not null && !(awaitsUntil != 0 && reservation.HoldExpiresAt?.UtcTicks == awaitsUntil))
         {
             // A confirm that leaves the claim as it was (an unapproved booking confirmed again) changes nothing: no record.
-            _audit.Append(new AuditRecord(0, approve ? AuditAction.Approve : AuditAction.Confirm, result.Calendar, result.Slots, result.Seat, result.Token, result.Patient, awaitsUntil == 0, result.HoldExpiresAt, Actor.Patient, BookingChannel.Web, new DateTimeOffset(now, TimeSpan.Zero)));
+            _audit.Append(approve ? AuditAction.Approve : AuditAction.Confirm, result.Calendar, result.Slots, result.Seat, result.Token, result.Patient, awaitsUntil == 0, awaitsUntil, Actor.Patient, BookingChannel.Web, now);
         }
 
         return ClaimResult.Success(result);

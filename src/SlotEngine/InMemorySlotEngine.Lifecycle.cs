@@ -171,7 +171,8 @@ public sealed partial class InMemorySlotEngine : IAuditSource
         if (_audit is not null && result.Succeeded)
         {
             var r = result.Reservation;
-            _audit.Append(new AuditRecord(0, AuditAction.Claim, r.Calendar, r.Slots, r.Seat, r.Token, r.Patient, r.HoldExpiresAt is null, r.HoldExpiresAt, request.Actor, request.Channel, new DateTimeOffset(now, TimeSpan.Zero)));
+            var expiry = r.HoldExpiresAt?.UtcTicks ?? 0;
+            _audit.Append(AuditAction.Claim, r.Calendar, r.Slots, r.Seat, r.Token, r.Patient, expiry == 0, expiry, request.Actor, request.Channel, now);
         }
 
         return result;
@@ -188,14 +189,14 @@ public sealed partial class InMemorySlotEngine : IAuditSource
     }
 
     private void AuditTransition(AuditAction action, in Reservation r, Actor actor, long now) =>
-        _audit?.Append(new AuditRecord(0, action, r.Calendar, r.Slots, r.Seat, r.Token, r.Patient, false, null, actor, BookingChannel.Web, new DateTimeOffset(now, TimeSpan.Zero)));
+        _audit?.Append(action, r.Calendar, r.Slots, r.Seat, r.Token, r.Patient, false, 0, actor, BookingChannel.Web, now);
 
     private void AuditDisplaced(in DisplacedClaim displaced)
     {
         if (_audit is not null)
         {
             var r = displaced.Reservation;
-            _audit.Append(new AuditRecord(0, AuditAction.Displace, r.Calendar, r.Slots, r.Seat, r.Token, r.Patient, displaced.WasBooked, null, Actor.Administrator, BookingChannel.Web, new DateTimeOffset(NowTicks(), TimeSpan.Zero)));
+            _audit.Append(AuditAction.Displace, r.Calendar, r.Slots, r.Seat, r.Token, r.Patient, displaced.WasBooked, 0, Actor.Administrator, BookingChannel.Web, NowTicks());
         }
     }
 }

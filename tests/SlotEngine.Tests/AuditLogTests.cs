@@ -107,4 +107,42 @@ public sealed class AuditLogTests
         Assert.Equal(Enumerable.Range(0, all.Length).Select(i => (long)i), all.Select(r => r.Position));
         Assert.Equal(Enumerable.Range(0, all.Length).Select(i => (long)i), all.Select(r => r.Token).Order());
     }
+
+    /// <summary>Every field of a record comes back as appended, through both forms of Append (the record, and its fields).</summary>
+    [Property(MaxTest = 100)]
+    public bool Every_field_round_trips(int provider, ushort day, byte first, byte length, byte seat, long token, ulong patient, bool booked, uint expiry, byte action, byte actor, byte channel, byte outcome, uint at)
+    {
+        var record = new AuditRecord(
+            0,
+            (AuditAction)(action % 9),
+            new CalendarKey(new ProviderId(provider & int.MaxValue), DateOnly.FromDayNumber(700_000 + day)),
+            new SlotRange(first, (length % 16) + 1),
+            seat,
+            token,
+            new PatientKey(patient),
+            booked,
+            expiry == 0 ? null : new DateTimeOffset(expiry * TimeSpan.TicksPerSecond, TimeSpan.Zero),
+            (Actor)(actor % 5),
+            (BookingChannel)(channel % 5),
+            new DateTimeOffset(at * TimeSpan.TicksPerSecond, TimeSpan.Zero))
+        {
+            Outcome = (AppointmentOutcome)(outcome % 4),
+        };
+        var log = new AuditLog();
+        var p0 = log.Append(record);
+        var p1 = log.Append(record.Action, record.Calendar, record.Slots, record.Seat, record.Token, record.Patient, record.Booked, record.HoldExpiresAt?.UtcTicks ?? 0, record.Actor, record.Channel, record.At.UtcTicks, record.Outcome);
+        var read = new AuditRecord[2];
+        return log.Read(0, read) == 2 && read[0] == record with { Position = p0 } && read[1] == record with { Position = p1 };
+    }
+
+    /// <summary>A cell is one cache line: 64 bytes, each starting on a 64-byte boundary of its pinned segment.</summary>
+    [Fact]
+    public void Cells_fill_whole_cache_lines()
+    {
+        Assert.Equal(64, System.Runtime.CompilerServices.Unsafe.SizeOf<AuditLog.Cell>());
+        for (var i = 0; i < 8; i++)
+        {
+            Assert.True(new AuditLog().CellsAligned());
+        }
+    }
 }

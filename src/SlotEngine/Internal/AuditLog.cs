@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace SlotEngine;
 
 /// <summary>
@@ -21,11 +24,12 @@ namespace SlotEngine;
 /// </remarks>
 internal sealed class AuditLog
 {
-    // 512 records of 64 bytes (Cell: an AuditRecord is 112): a segment stays below the large-object heap's 85,000
-    // bytes, so the stream's growth is ordinary gen0 garbage that survives, not LOH allocations that bring full
-    // collections; and what survives (and is copied up the generations) is about half of the records' size.
+    // 512 records of 64 bytes (Cell: an AuditRecord is 112) in a segment of 32 KiB on the pinned object heap: the
+    // collector never copies a segment up the generations, and each cell starts on a 64-byte boundary, so an append
+    // writes one cache line (not two straddled ones) and two cores appending neighbouring records never write one line.
     private const int SegmentShift = 9;
     private const int SegmentSize = 1 << SegmentShift;
+    private const int CellSize = 64;
 
     private Segment _head = new(0);
     private Segment _tail;
@@ -51,14 +55,32 @@ internal sealed class AuditLog
     public long FirstKept => Volatile.Read(ref _head).Start;
 
     /// <summary>Appends a record (its <see cref="AuditRecord.Position"/> is set here) and returns its position.</summary>
-    public long Append(in AuditRecord record)
+    public long Append(in AuditRecord record) => Append(
+        record.Action,
+        record.Calendar,
+        record.Slots,
+        record.Seat,
+        record.Token,
+        record.Patient,
+        record.Booked,
+        record.HoldExpiresAt?.UtcTicks ?? 0,
+        record.Actor,
+        record.Channel,
+        record.At.UtcTicks,
+        record.Outcome);
+
+    /// <summary>
+    /// Appends a record given by its fields (times in UTC ticks, 0 for no hold expiry), the claim path's form: the fields go
+    /// straight into the cell, without an <see cref="AuditRecord"/> (112 bytes) built and copied first. Returns its position.
+    /// </summary>
+    public long Append(AuditAction action, CalendarKey calendar, SlotRange slots, int seat, long token, PatientKey patient, bool booked, long holdExpiryTicks, Actor actor, BookingChannel channel, long atTicks, AppointmentOutcome outcome = default)
     {
         // Each appender gets its own position (atomic +1); a reader may see Count past a record not yet
         // Ready, and stops there until the Volatile.Write below publishes it.
         var position = Interlocked.Increment(ref _next) - 1;
         var segment = SegmentFor(position);
-        ref var cell = ref segment.Items[(int)(position - segment.Start)];
-        cell.Write(record);
+        ref var cell = ref segment.CellAt((int)(position - segment.Start));
+        cell.Write(action, calendar, slots, seat, token, patient, booked, holdExpiryTicks, actor, channel, atTicks, outcome);
         Volatile.Write(ref cell.Ready, 1); // publishes the cell: readers that see 1 see the record
         return position;
     }
@@ -87,7 +109,7 @@ internal sealed class AuditLog
                 segment = next;
             }
 
-            ref var cell = ref segment.Items[(int)(from - segment.Start)];
+            ref var cell = ref segment.CellAt((int)(from - segment.Start));
             if (Volatile.Read(ref cell.Ready) == 0)
             {
                 return copied;
@@ -152,17 +174,51 @@ internal sealed class AuditLog
         return segment;
     }
 
-    private sealed class Segment(long start)
+    private sealed class Segment
     {
-        public readonly long Start = start;
-        public readonly Cell[] Items = new Cell[SegmentSize];
+        public readonly long Start;
         public Segment? Next;
+
+        // The cells, in a pinned byte array one cell longer than needed: pinned, its address never changes, so the first
+        // cell can start at the first 64-byte boundary inside it (_offset) and every cell fills exactly one cache line.
+        // Allocated zeroed: every Ready flag starts 0.
+        private readonly byte[] _bytes = GC.AllocateArray<byte>((SegmentSize + 1) * CellSize, pinned: true);
+        private readonly int _offset;
+
+        public Segment(long start)
+        {
+            Start = start;
+            var address = (long)Marshal.UnsafeAddrOfPinnedArrayElement(_bytes, 0);
+            _offset = (int)((CellSize - (address & (CellSize - 1))) & (CellSize - 1));
+        }
+
+        /// <summary>The cell of the record at <paramref name="index"/> in this segment (0 to 511; the array's bounds are checked).</summary>
+        public ref Cell CellAt(int index) => ref Unsafe.As<byte, Cell>(ref _bytes[_offset + (index * CellSize)]);
+
+        /// <summary>Whether the cell at <paramref name="index"/> starts on a 64-byte boundary (tests).</summary>
+        public bool IsAligned(int index) => ((long)Marshal.UnsafeAddrOfPinnedArrayElement(_bytes, _offset + (index * CellSize)) & (CellSize - 1)) == 0;
+    }
+
+    /// <summary>Whether every cell of the first segment starts on a 64-byte boundary (tests).</summary>
+    internal bool CellsAligned()
+    {
+        var head = Volatile.Read(ref _head);
+        for (var i = 0; i < SegmentSize; i++)
+        {
+            if (!head.IsAligned(i))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>
     /// One record as stored: the fields of an <see cref="AuditRecord"/> packed into 64 bytes (its position is the cell's
     /// place; times are UTC ticks, 0 for no hold expiry), and the ready flag (written last, with a release write).
     /// </summary>
+    [StructLayout(LayoutKind.Sequential, Size = CellSize)]
     internal struct Cell
     {
         private long _token;
@@ -181,22 +237,22 @@ internal sealed class AuditLog
         private byte _booked;
         public byte Ready;
 
-        public void Write(in AuditRecord record)
+        public void Write(AuditAction action, CalendarKey calendar, SlotRange slots, int seat, long token, PatientKey patient, bool booked, long holdExpiryTicks, Actor actor, BookingChannel channel, long atTicks, AppointmentOutcome outcome)
         {
-            _token = record.Token;
-            _patient = record.Patient.Value;
-            _holdExpiryTicks = record.HoldExpiresAt?.UtcTicks ?? 0;
-            _atTicks = record.At.UtcTicks;
-            _provider = record.Calendar.Provider.Value;
-            _dayNumber = record.Calendar.Day.DayNumber;
-            _first = record.Slots.First;
-            _length = record.Slots.Length;
-            _seat = record.Seat;
-            _action = (byte)record.Action;
-            _actor = (byte)record.Actor;
-            _channel = (byte)record.Channel;
-            _outcome = (byte)record.Outcome;
-            _booked = record.Booked ? (byte)1 : (byte)0;
+            _token = token;
+            _patient = patient.Value;
+            _holdExpiryTicks = holdExpiryTicks;
+            _atTicks = atTicks;
+            _provider = calendar.Provider.Value;
+            _dayNumber = calendar.Day.DayNumber;
+            _first = slots.First;
+            _length = slots.Length;
+            _seat = seat;
+            _action = (byte)action;
+            _actor = (byte)actor;
+            _channel = (byte)channel;
+            _outcome = (byte)outcome;
+            _booked = booked ? (byte)1 : (byte)0;
         }
 
         public readonly AuditRecord Read(long position) => new(
