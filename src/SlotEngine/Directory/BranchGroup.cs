@@ -11,6 +11,16 @@ namespace SlotEngine;
 internal sealed class BranchGroup
 {
     private readonly ConcurrentDictionary<int, BranchDayIndex> _days = new();
+
+    /// <summary>
+    /// The day indexes last looked up, by day number modulo <see cref="RecentDays"/>: a search reads one array element
+    /// instead of probing <see cref="_days"/>. Each element is null or an index that <see cref="_days"/> holds or held for
+    /// its day (a day's index is never replaced, only dropped by <see cref="PurgeBefore"/>, which clears its element
+    /// too); a reader checks the day, so an element of another day (two days on one element) is a miss.
+    /// </summary>
+    private readonly BranchDayIndex?[] _recent = new BranchDayIndex?[RecentDays];
+
+    private const int RecentDays = 32;
     private ProviderEntry[] _members = [];
     private volatile bool _idsAscending = true;
 
@@ -39,7 +49,24 @@ internal sealed class BranchGroup
         return members.Length;
     }
 
-    public BranchDayIndex? TryGetIndex(DateOnly day) => _days.TryGetValue(day.DayNumber, out var index) ? index : null;
+    public BranchDayIndex? TryGetIndex(DateOnly day)
+    {
+        var dayNumber = day.DayNumber;
+        ref var recent = ref _recent[dayNumber & (RecentDays - 1)];
+        var cached = Volatile.Read(ref recent);
+        if (cached is not null && cached.DayNumber == dayNumber)
+        {
+            return cached;
+        }
+
+        if (!_days.TryGetValue(dayNumber, out var index))
+        {
+            return null;
+        }
+
+        Volatile.Write(ref recent, index);
+        return index;
+    }
 
     /// <summary>
     /// The day's index, made on the first search of that day: every member's calendar of that day
@@ -69,9 +96,10 @@ internal sealed class BranchGroup
     {
         foreach (var day in _days.Keys)
         {
-            if (day < firstKeptDay.DayNumber)
+            if (day < firstKeptDay.DayNumber && _days.TryRemove(day, out var removed))
             {
-                _days.TryRemove(day, out _);
+                // Only this day's own index is cleared (CAS from it); another day's on the same element stays.
+                Interlocked.CompareExchange(ref _recent[day & (RecentDays - 1)], null, removed);
             }
         }
     }
