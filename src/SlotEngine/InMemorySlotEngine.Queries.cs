@@ -110,7 +110,7 @@ public sealed partial class InMemorySlotEngine
         ArgumentNullException.ThrowIfNull(query);
 
         // A city + branch query looks its group up once: the members to scan, and the day indexes.
-        var cityGroup = query.City is { } city && query.Branch is { } branch ? Directory.GroupOf(city, branch) : null;
+        var cityGroup = query.City is { } city && query.Branch is { } branch ? GroupOf(query, city, branch) : null;
         var providers = cityGroup is not null ? cityGroup.Members : ResolveProviders(query);
         var now = NowTicks();
         var today = TodayAt(now);
@@ -175,6 +175,23 @@ public sealed partial class InMemorySlotEngine
         }
 
         return found;
+    }
+
+    /// <summary>The query's (city, branch) group in this engine: the one the query remembers when it is this engine's, else looked up (and remembered).</summary>
+    private BranchGroup? GroupOf(EarliestQuery query, CityCode city, BranchId branch)
+    {
+        if (Volatile.Read(ref query.CachedGroup) is { } cached && ReferenceEquals(cached.Owner, Directory))
+        {
+            return cached;
+        }
+
+        var group = Directory.GroupOf(city, branch);
+        if (group is not null)
+        {
+            Volatile.Write(ref query.CachedGroup, group);
+        }
+
+        return group;
     }
 
     /// <summary>The group's index of a day, made now if this is the day's first search; null when no member has the day open.</summary>

@@ -24,8 +24,15 @@ internal sealed class BranchGroup
     private ProviderEntry[] _members = [];
     private volatile bool _idsAscending = true;
 
-    /// <summary>Makes a group whose members keep at most <paramref name="maxOpenDays"/> open days each.</summary>
-    public BranchGroup(int maxOpenDays) => MaxOpenDays = maxOpenDays;
+    /// <summary>Makes a group of <paramref name="owner"/>'s whose members keep at most <paramref name="maxOpenDays"/> open days each.</summary>
+    public BranchGroup(int maxOpenDays, SlotDirectory owner)
+    {
+        MaxOpenDays = maxOpenDays;
+        Owner = owner;
+    }
+
+    /// <summary>The directory that made the group (a query that remembers its group checks that it is this engine's; see <see cref="EarliestQuery.CachedGroup"/>).</summary>
+    public SlotDirectory Owner { get; }
 
     /// <summary>How many days each member may keep open (the directory's limit; kept here rather than on every provider).</summary>
     public int MaxOpenDays { get; }

@@ -1,0 +1,47 @@
+using SlotEngine.Tests.Support;
+
+namespace SlotEngine.Tests;
+
+/// <summary>
+/// A city + branch query remembers the group it found (<c>EarliestQuery.CachedGroup</c>), so that a search of the same engine
+/// does not look it up again: one query object searched on two engines must still answer each from its own directory, and a
+/// query that found no group must find one registered later.
+/// </summary>
+[Trait("Category", "Scan")]
+public class SharedQueryTests
+{
+    private static readonly DateOnly D1 = TestWorld.Tomorrow;
+
+    [Fact]
+    public void One_query_object_answers_from_each_engines_own_group()
+    {
+        var a = new TestWorld();
+        var b = new TestWorld();
+        a.Publish(TestWorld.P1, D1);
+        a.Publish(TestWorld.P2, D1);
+        b.Publish(TestWorld.P4, D1);
+        var query = EarliestQuery.ForCityBranch(TestWorld.Istanbul34, TestWorld.Branch5, D1, D1, length: 1, count: 3);
+        for (var round = 0; round < 2; round++)
+        {
+            // One start per calendar: A's two providers of the branch in the city, B's one.
+            Assert.Equal([TestWorld.P1, TestWorld.P2], a.Engine.FindEarliest(query).Select(s => s.Calendar.Provider));
+            Assert.Equal([TestWorld.P4], b.Engine.FindEarliest(query).Select(s => s.Calendar.Provider));
+        }
+    }
+
+    [Fact]
+    public void A_query_that_found_no_group_finds_one_registered_later()
+    {
+        var world = new TestWorld();
+        var city = new CityCode(7);
+        var branch = new BranchId(9);
+        var query = EarliestQuery.ForCityBranch(city, branch, D1, D1, length: 1, count: 2);
+        Assert.Empty(world.Engine.FindEarliest(query));
+
+        world.Engine.Directory.AddFacility(new FacilityId(70), city);
+        world.Engine.Directory.AddClinic(new ClinicId(70), new FacilityId(70), branch);
+        world.Engine.Directory.AddProvider(new ProviderId(70), new ClinicId(70));
+        world.Publish(new ProviderId(70), D1);
+        Assert.Equal([new CalendarKey(new ProviderId(70), D1)], world.Engine.FindEarliest(query).Select(s => s.Calendar));
+    }
+}
