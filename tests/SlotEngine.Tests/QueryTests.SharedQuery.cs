@@ -44,4 +44,21 @@ public class SharedQueryTests
         world.Publish(new ProviderId(70), D1);
         Assert.Equal([new CalendarKey(new ProviderId(70), D1)], world.Engine.FindEarliest(query).Select(s => s.Calendar));
     }
+
+    [Fact]
+    public void A_query_that_remembers_one_days_index_still_reads_the_next_days()
+    {
+        var world = new TestWorld();
+        var d2 = D1.AddDays(1);
+        var first = world.Publish(TestWorld.P1, D1);
+        world.Publish(TestWorld.P1, d2);
+        var query = EarliestQuery.ForCityBranch(TestWorld.Istanbul34, TestWorld.Branch5, D1, d2, length: 1, count: 2);
+        Assert.Equal([first, new CalendarKey(TestWorld.P1, d2)], world.Engine.FindEarliest(query).Select(s => s.Calendar));
+
+        // The first day full: the remembered index (the second day's, read last) is not the first day's, and the first
+        // day's says nothing is free there, so both days are read again.
+        world.Engine.Block(first, new SlotRange(0, 48));
+        Assert.Equal([new FreeStart(new CalendarKey(TestWorld.P1, d2), new SlotRange(0, 1), TestWorld.At(d2, 8, 0))], world.Engine.FindEarliest(query));
+        Assert.Equal([new FreeStart(new CalendarKey(TestWorld.P1, d2), new SlotRange(0, 1), TestWorld.At(d2, 8, 0))], world.Engine.FindEarliest(query));
+    }
 }

@@ -88,7 +88,7 @@ internal sealed class BranchGroup
             return existing;
         }
 
-        var index = _days.GetOrAdd(day.DayNumber, static (_, state) => new BranchDayIndex(state.Members, state.Layout), (Members: Members, Layout: layout));
+        var index = _days.GetOrAdd(day.DayNumber, static (_, state) => new BranchDayIndex(state.Members, state.Layout, state.Group), (Members: Members, Layout: layout, Group: this));
         Interlocked.MemoryBarrier();
         foreach (var member in index.Members)
         {

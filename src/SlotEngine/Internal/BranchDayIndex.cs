@@ -24,7 +24,8 @@ namespace SlotEngine;
 /// the last writer of a bit always checks the truth after writing it (the loop ends only when the
 /// truth read after both writes is the one written), so once a calendar is quiet both its bits are
 /// exact, whatever the interleaving.</para>
-/// <para><b>Summary.</b> A refresh that sets a member's offer bit then sets the slot's summary bit. A
+/// <para><b>Summary.</b> A refresh that sets a member's offer bit (or finds it set) then sets the slot's summary
+/// bit (an atomic Or only when it reads 0, see <see cref="SetSummary"/>). A
 /// search that finds no offer bit for a slot clears the summary bit, scans the offer bits again,
 /// and sets it back if one appeared meanwhile: a summary bit of 0 never hides an offered slot once
 /// the writers are done.</para>
@@ -45,15 +46,20 @@ internal sealed class BranchDayIndex
     private readonly ulong[] _slotSummary;
     private int _incomplete;
 
-    public BranchDayIndex(ProviderEntry[] members, DayLayout layout)
+    public BranchDayIndex(ProviderEntry[] members, DayLayout layout, BranchGroup group)
     {
+        Group = group;
         _members = members;
         _calendars = new Calendar?[members.Length];
         _memberIds = new int[members.Length];
+        var ascending = true;
         for (var i = 0; i < members.Length; i++)
         {
             _memberIds[i] = members[i].Id.Value;
+            ascending &= i == 0 || _memberIds[i - 1] < _memberIds[i];
         }
+
+        IdsAscending = ascending;
 
         Layout = layout;
         DayNumber = layout.Day.DayNumber;
@@ -63,6 +69,12 @@ internal sealed class BranchDayIndex
     }
 
     public DayLayout Layout { get; }
+
+    /// <summary>The group whose index this is (its <see cref="BranchGroup.Owner"/> is the directory a query's remembered index is checked against).</summary>
+    public BranchGroup Group { get; }
+
+    /// <summary>Whether the members, by their place, are in provider-id order (the order searches answer in), so a search can stop at the first free members; fixed with the members.</summary>
+    public bool IdsAscending { get; }
 
     /// <summary>The day's <see cref="DateOnly.DayNumber"/> (read by every search's day lookup, kept here so that it needs no layout read).</summary>
     public int DayNumber { get; }
@@ -122,10 +134,27 @@ internal sealed class BranchDayIndex
                 SetBit(ref freeWord, bit, state == Calendar.SeatState.Free);
                 if (offered)
                 {
-                    Interlocked.Or(ref _slotSummary[slot >> 6], 1UL << slot);
+                    SetSummary(slot);
                 }
             }
             while (state != (Volatile.Read(ref _calendars[member]) == calendar ? calendar.SeatStateAt(slot) : Calendar.SeatState.None));
+        }
+    }
+
+    /// <summary>
+    /// Sets the slot's summary bit after an offer bit was set or seen set; a summary bit already 1 is only read, so that
+    /// claims on one group from several cores do not pass its summary line between them on every refresh. Safe with
+    /// <see cref="ClearSummaryIfNoOffer"/>: the offer bit is in memory before this read (our atomic Or, or the read
+    /// that saw it set); a search that clears the summary after this read scans the offer bits after its clear and sees
+    /// ours, and one that cleared before it left a 0 here, which this call then sets.
+    /// </summary>
+    private void SetSummary(int slot)
+    {
+        ref var summary = ref _slotSummary[slot >> 6];
+        var bit = 1UL << slot;
+        if ((Volatile.Read(ref summary) & bit) == 0)
+        {
+            Interlocked.Or(ref summary, bit);
         }
     }
 

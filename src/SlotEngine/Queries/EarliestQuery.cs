@@ -105,6 +105,14 @@ public sealed class EarliestQuery
     /// </summary>
     internal BranchGroup? CachedGroup;
 
+    /// <summary>
+    /// The day index this query read last (city + branch searches for single slots): a search of the same engine and day
+    /// reads it instead of looking the group and the day up (<see cref="BranchDayIndex.Group"/>'s owner and
+    /// <see cref="BranchDayIndex.DayNumber"/> are checked). One reference, written whole. A day's index is never replaced
+    /// while the day can be searched (only days past are dropped), so a remembered index is the one the lookup would find.
+    /// </summary>
+    internal BranchDayIndex? CachedIndex;
+
     /// <summary>The branch searched, when the query is by city and branch.</summary>
     public BranchId? Branch { get; private init; }
 
