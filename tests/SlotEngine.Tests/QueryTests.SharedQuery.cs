@@ -61,4 +61,50 @@ public class SharedQueryTests
         Assert.Equal([new FreeStart(new CalendarKey(TestWorld.P1, d2), new SlotRange(0, 1), TestWorld.At(d2, 8, 0))], world.Engine.FindEarliest(query));
         Assert.Equal([new FreeStart(new CalendarKey(TestWorld.P1, d2), new SlotRange(0, 1), TestWorld.At(d2, 8, 0))], world.Engine.FindEarliest(query));
     }
+
+    [Fact]
+    public void One_query_object_searched_on_two_engines_from_many_threads_answers_each_from_its_own()
+    {
+        var a = new TestWorld();
+        var b = new TestWorld();
+        var d2 = D1.AddDays(1);
+        a.Publish(TestWorld.P1, D1);
+        a.Publish(TestWorld.P2, d2);
+        b.Publish(TestWorld.P4, d2);
+        var query = EarliestQuery.ForCityBranch(TestWorld.Istanbul34, TestWorld.Branch5, D1, d2, length: 1, count: 2);
+        var expectedA = a.Engine.FindEarliest(query).ToArray();
+        var expectedB = b.Engine.FindEarliest(query).ToArray();
+        Assert.Equal([new CalendarKey(TestWorld.P1, D1), new CalendarKey(TestWorld.P2, d2)], expectedA.Select(s => s.Calendar));
+        Assert.Equal([new CalendarKey(TestWorld.P4, d2)], expectedB.Select(s => s.Calendar));
+
+        // The query's remembered group and index flip between the engines and days all the time; no answer may mix them.
+        var threads = Math.Max(4, Environment.ProcessorCount);
+        using var barrier = new Barrier(threads);
+        var wrong = 0;
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            var places = new FreeStart[2];
+            barrier.SignalAndWait();
+            for (var i = 0; i < 20_000; i++)
+            {
+                var onA = ((i + t) & 1) == 0;
+                var found = (onA ? a : b).Engine.FindEarliest(query, places);
+                if (!places.AsSpan(0, found).SequenceEqual(onA ? expectedA : expectedB))
+                {
+                    Interlocked.Increment(ref wrong);
+                }
+            }
+        })).ToArray();
+        foreach (var worker in workers)
+        {
+            worker.Start();
+        }
+
+        foreach (var worker in workers)
+        {
+            worker.Join();
+        }
+
+        Assert.Equal(0, wrong);
+    }
 }
