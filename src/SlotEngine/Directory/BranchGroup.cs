@@ -22,7 +22,6 @@ internal sealed class BranchGroup
 
     private const int RecentDays = 32;
     private ProviderEntry[] _members = [];
-    private volatile bool _idsAscending = true;
 
     /// <summary>Makes a group of <paramref name="owner"/>'s whose members keep at most <paramref name="maxOpenDays"/> open days each.</summary>
     public BranchGroup(int maxOpenDays, SlotDirectory owner)
@@ -40,18 +39,10 @@ internal sealed class BranchGroup
     /// <summary>The providers, in registration order.</summary>
     public ProviderEntry[] Members => Volatile.Read(ref _members);
 
-    /// <summary>Whether registration order is provider-id order (the order searches answer in), so the index can stop early.</summary>
-    public bool IdsAscending => _idsAscending;
-
     /// <summary>Appends a provider; called under the directory's write lock only. Returns its place.</summary>
     public int Add(ProviderEntry provider)
     {
         var members = _members;
-        if (members.Length > 0 && members[^1].Id.Value > provider.Id.Value)
-        {
-            _idsAscending = false;
-        }
-
         Volatile.Write(ref _members, [.. members, provider]);
         return members.Length;
     }
