@@ -109,9 +109,13 @@ public sealed partial class InMemorySlotEngine
     {
         ArgumentNullException.ThrowIfNull(query);
 
-        // A city + branch query looks its group up once: the members to scan, and the day indexes.
-        var cityGroup = query.City is { } city && query.Branch is { } branch ? Directory.GroupOf(city, branch) : null;
-        var providers = cityGroup is not null ? cityGroup.Members : ResolveProviders(query);
+        // A city + branch query looks its group up once, and only when it needs it: the members to scan, or a day
+        // index the query does not remember (a search answered by the index it remembers reads no group).
+        var cityBranch = query.City is not null && query.Branch is not null;
+        BranchGroup? cityGroup = null;
+        var groupLooked = false;
+        ReadOnlySpan<ProviderEntry> providers = default;
+        var providersResolved = false;
         var now = NowTicks();
         var today = TodayAt(now);
         var firstDay = Math.Max(query.From.DayNumber, today.DayNumber + Options.EarliestBookableDayOffset);
@@ -122,22 +126,34 @@ public sealed partial class InMemorySlotEngine
         var found = 0;
 
         // A city + branch search for single slots, one per calendar, reads the group's day index.
-        var group = query.Length == 1 && perCalendar == 1 ? cityGroup : null;
+        var singles = cityBranch && query.Length == 1 && perCalendar == 1;
         for (var dayNumber = firstDay; dayNumber <= lastDay && found < wanted; dayNumber++)
         {
             var day = DateOnly.FromDayNumber(dayNumber);
-            if (group is not null && IndexOf(group, day) is { IsIncomplete: false } index)
+            if (singles && DayIndexOf(query, dayNumber, ref cityGroup, ref groupLooked) is { IsIncomplete: false } index)
             {
                 if (!HidesReserved(query, index.Layout, now))
                 {
-                    found = index.FindEarliestSingles(index.Layout.FirstSlotAfter(now), now, group.IdsAscending, destination[..wanted], found);
+                    found = index.FindEarliestSingles(index.Layout.FirstSlotAfter(now), now, index.IdsAscending, destination[..wanted], found);
                     continue;
                 }
 
-                if (TrySinglesOutsidePool(index, group, day, now, destination[..wanted], ref found))
+                if (TrySinglesOutsidePool(index, day, now, destination[..wanted], ref found))
                 {
                     continue;
                 }
+            }
+
+            if (!providersResolved)
+            {
+                if (cityBranch && !groupLooked)
+                {
+                    cityGroup = GroupOf(query, query.City!.Value, query.Branch!.Value);
+                    groupLooked = true;
+                }
+
+                providers = cityGroup is not null ? cityGroup.Members : ResolveProviders(query);
+                providersResolved = true;
             }
 
             // Every start of a day comes before every start of the next, so each day fills the
@@ -175,6 +191,50 @@ public sealed partial class InMemorySlotEngine
         }
 
         return found;
+    }
+
+    /// <summary>The query's (city, branch) group in this engine: the one the query remembers when it is this engine's, else looked up (and remembered).</summary>
+    private BranchGroup? GroupOf(EarliestQuery query, CityCode city, BranchId branch)
+    {
+        if (Volatile.Read(ref query.CachedGroup) is { } cached && ReferenceEquals(cached.Owner, Directory))
+        {
+            return cached;
+        }
+
+        var group = Directory.GroupOf(city, branch);
+        if (group is not null)
+        {
+            Volatile.Write(ref query.CachedGroup, group);
+        }
+
+        return group;
+    }
+
+    /// <summary>
+    /// The day index of a city + branch query's group for <paramref name="dayNumber"/>: the one the query remembers when it
+    /// is this engine's and this day's, else the group's (the group looked up once per search, and the index remembered);
+    /// null when no member has the day open.
+    /// </summary>
+    private BranchDayIndex? DayIndexOf(EarliestQuery query, int dayNumber, ref BranchGroup? group, ref bool groupLooked)
+    {
+        if (Volatile.Read(ref query.CachedIndex) is { } cached && cached.DayNumber == dayNumber && ReferenceEquals(cached.Group.Owner, Directory))
+        {
+            return cached;
+        }
+
+        if (!groupLooked)
+        {
+            group = GroupOf(query, query.City!.Value, query.Branch!.Value);
+            groupLooked = true;
+        }
+
+        if (group is null || IndexOf(group, DateOnly.FromDayNumber(dayNumber)) is not { } index)
+        {
+            return null;
+        }
+
+        Volatile.Write(ref query.CachedIndex, index);
+        return index;
     }
 
     /// <summary>The group's index of a day, made now if this is the day's first search; null when no member has the day open.</summary>

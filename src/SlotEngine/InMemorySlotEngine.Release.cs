@@ -118,20 +118,20 @@ public sealed partial class InMemorySlotEngine
     /// the index's last candidate (every calendar the index did not return starts no earlier); false, with nothing
     /// written, when they do not fill the places up to it (the caller scans the calendars instead).
     /// </summary>
-    private bool TrySinglesOutsidePool(BranchDayIndex index, BranchGroup group, DateOnly day, long now, Span<FreeStart> places, ref int found)
+    private bool TrySinglesOutsidePool(BranchDayIndex index, DateOnly day, long now, Span<FreeStart> places, ref int found)
     {
         var reserved = ReservedOf(index.Layout)!;
         if (index.Layout.Template.Capacity <= reserved.Seats)
         {
             // Every seat of a reserved slot is the pool's: the index passes those slots over, exactly.
-            found = index.FindEarliestSingles(index.Layout.FirstSlotAfter(now), now, group.IdsAscending, places, found, reserved.EveryNthSlot);
+            found = index.FindEarliestSingles(index.Layout.FirstSlotAfter(now), now, index.IdsAscending, places, found, reserved.EveryNthSlot);
             return true;
         }
 
         var wanted = places.Length - found;
         Span<FreeStart> candidates = stackalloc FreeStart[Math.Min(256, wanted * 4)];
         var fromSlot = index.Layout.FirstSlotAfter(now);
-        var count = index.FindEarliestSingles(fromSlot, now, group.IdsAscending, candidates, 0);
+        var count = index.FindEarliestSingles(fromSlot, now, index.IdsAscending, candidates, 0);
         var full = count == candidates.Length;
         var bound = count == 0 ? default : candidates[count - 1];
         Span<int> next = stackalloc int[1];

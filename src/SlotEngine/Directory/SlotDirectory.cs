@@ -108,7 +108,7 @@ public sealed class SlotDirectory
                 return;
             }
 
-            var group = _groups.GetOrAdd((clinicEntry.City, clinicEntry.Branch), static (_, days) => new BranchGroup(days), _openDaysPerProvider);
+            var group = _groups.GetOrAdd((clinicEntry.City, clinicEntry.Branch), static (_, self) => new BranchGroup(self._openDaysPerProvider, self), this);
             var entry = new ProviderEntry(provider, clinicEntry, group, _openDaysPerProvider);
             entry.GroupMember = group.Add(entry);
             providers[provider.Value] = entry;

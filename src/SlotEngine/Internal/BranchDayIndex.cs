@@ -8,17 +8,25 @@ namespace SlotEngine;
 /// of visiting thousands of calendars. A hint that the claim (and the calendar) always verifies.
 /// </summary>
 /// <remarks>
-/// <para><b>Words.</b> <see cref="_offers"/> holds, for each slot, one bit per member (by its place in
-/// the group): 1 when that member's calendar has a seat at the slot that is free or held (a
-/// hold may expire, so it still counts as on offer). <see cref="_slotSummary"/> has one bit per slot:
-/// 1 when some member may offer it.</para>
+/// <para><b>Words.</b> Each slot has a row of two bitmaps of one bit per member (by its place in the
+/// group), <see cref="_wordsPerSlot"/> words each, side by side in <see cref="_rows"/> (one or two cache
+/// lines for a slot): the <i>offer</i> words, 1 when that member's calendar has a seat at the slot that is
+/// free or held (a hold may expire, so it still counts as on offer), then the <i>free</i> words, 1 when
+/// the calendar has a free seat at the slot (its free bit is 1). Free implies offered once the writers
+/// are done. <see cref="_slotSummary"/> has one bit per slot: 1 when some member may offer it. A search
+/// takes a member with a free bit from the index words alone (its provider id is in
+/// <see cref="_memberIds"/>), and visits the calendar only of a member that is offered but not free:
+/// a hold, which may have expired.</para>
 /// <para><b>Refresh.</b> After every change to a calendar's slots, the thread that made it runs
-/// <see cref="Refresh"/>: read the calendar's truth for the slot, write it into the member's bit
-/// (an atomic And/Or, skipped when the bit already says so), then read the truth again and repeat
-/// if it moved. The last writer of a bit always checks after writing, so once a calendar is quiet
-/// its bits are exact, whatever the interleaving.</para>
-/// <para><b>Summary.</b> A refresh that sets a member's bit then sets the slot's summary bit. A
-/// search that finds no member bit for a slot clears the summary bit, scans the member bits again,
+/// <see cref="Refresh"/>: read the calendar's truth for the slot (free, held or neither), write it into
+/// the member's two bits (an atomic And/Or each, skipped when the bit already says so), then read the
+/// truth again and repeat if it moved. Each bit is written as the one bit of the earlier index was:
+/// the last writer of a bit always checks the truth after writing it (the loop ends only when the
+/// truth read after both writes is the one written), so once a calendar is quiet both its bits are
+/// exact, whatever the interleaving.</para>
+/// <para><b>Summary.</b> A refresh that sets a member's offer bit (or finds it set) then sets the slot's summary
+/// bit (an atomic Or only when it reads 0, see <see cref="SetSummary"/>). A
+/// search that finds no offer bit for a slot clears the summary bit, scans the offer bits again,
 /// and sets it back if one appeared meanwhile: a summary bit of 0 never hides an offered slot once
 /// the writers are done.</para>
 /// <para>The index of a day is made at the first search of that day, from the group's members then
@@ -30,22 +38,46 @@ internal sealed class BranchDayIndex
 {
     private readonly ProviderEntry[] _members;
     private readonly Calendar?[] _calendars;
+    private readonly int[] _memberIds;
     private readonly int _wordsPerSlot;
-    private readonly ulong[] _offers;
+
+    /// <summary>Per slot, the offer words then the free words (see the remarks): slot s's row starts at s × 2 × <see cref="_wordsPerSlot"/>.</summary>
+    private readonly ulong[] _rows;
     private readonly ulong[] _slotSummary;
     private int _incomplete;
 
-    public BranchDayIndex(ProviderEntry[] members, DayLayout layout)
+    public BranchDayIndex(ProviderEntry[] members, DayLayout layout, BranchGroup group)
     {
+        Group = group;
         _members = members;
         _calendars = new Calendar?[members.Length];
+        _memberIds = new int[members.Length];
+        var ascending = true;
+        for (var i = 0; i < members.Length; i++)
+        {
+            _memberIds[i] = members[i].Id.Value;
+            ascending &= i == 0 || _memberIds[i - 1] < _memberIds[i];
+        }
+
+        IdsAscending = ascending;
+
         Layout = layout;
+        DayNumber = layout.Day.DayNumber;
         _wordsPerSlot = Math.Max(1, (members.Length + 63) >> 6);
-        _offers = new ulong[layout.SlotCount * _wordsPerSlot];
+        _rows = new ulong[layout.SlotCount * 2 * _wordsPerSlot];
         _slotSummary = new ulong[(layout.SlotCount + 63) >> 6];
     }
 
     public DayLayout Layout { get; }
+
+    /// <summary>The group whose index this is (its <see cref="BranchGroup.Owner"/> is the directory a query's remembered index is checked against).</summary>
+    public BranchGroup Group { get; }
+
+    /// <summary>Whether the members, by their place, are in provider-id order (the order searches answer in), so a search can stop at the first free members; fixed with the members.</summary>
+    public bool IdsAscending { get; }
+
+    /// <summary>The day's <see cref="DateOnly.DayNumber"/> (read by every search's day lookup, kept here so that it needs no layout read).</summary>
+    public int DayNumber { get; }
 
     /// <summary>The group's members when the index was made, by their place in the group.</summary>
     public ReadOnlySpan<ProviderEntry> Members => _members;
@@ -90,30 +122,58 @@ internal sealed class BranchDayIndex
         var column = member >> 6;
         for (var slot = first; slot < end; slot++)
         {
-            ref var word = ref _offers[(slot * _wordsPerSlot) + column];
-            bool offered;
+            var row = slot * 2 * _wordsPerSlot;
+            ref var offerWord = ref _rows[row + column];
+            ref var freeWord = ref _rows[row + _wordsPerSlot + column];
+            Calendar.SeatState state;
             do
             {
-                offered = Volatile.Read(ref _calendars[member]) == calendar && calendar.OffersSeatAt(slot);
-                var current = (Volatile.Read(ref word) & bit) != 0;
-                if (current != offered)
-                {
-                    if (offered)
-                    {
-                        Interlocked.Or(ref word, bit);
-                    }
-                    else
-                    {
-                        Interlocked.And(ref word, ~bit);
-                    }
-                }
-
+                state = Volatile.Read(ref _calendars[member]) == calendar ? calendar.SeatStateAt(slot) : Calendar.SeatState.None;
+                var offered = state != Calendar.SeatState.None;
+                SetBit(ref offerWord, bit, offered);
+                SetBit(ref freeWord, bit, state == Calendar.SeatState.Free);
                 if (offered)
                 {
-                    Interlocked.Or(ref _slotSummary[slot >> 6], 1UL << slot);
+                    SetSummary(slot);
                 }
             }
-            while (offered != (Volatile.Read(ref _calendars[member]) == calendar && calendar.OffersSeatAt(slot)));
+            while (state != (Volatile.Read(ref _calendars[member]) == calendar ? calendar.SeatStateAt(slot) : Calendar.SeatState.None));
+        }
+    }
+
+    /// <summary>
+    /// Sets the slot's summary bit after an offer bit was set or seen set; a summary bit already 1 is only read, so that
+    /// claims on one group from several cores do not pass its summary line between them on every refresh. Safe with
+    /// <see cref="ClearSummaryIfNoOffer"/>: the offer bit is in memory before this read (our atomic Or, or the read
+    /// that saw it set); a search that clears the summary after this read scans the offer bits after its clear and sees
+    /// ours, and one that cleared before it left a 0 here, which this call then sets.
+    /// </summary>
+    private void SetSummary(int slot)
+    {
+        ref var summary = ref _slotSummary[slot >> 6];
+        var bit = 1UL << slot;
+        if ((Volatile.Read(ref summary) & bit) == 0)
+        {
+            Interlocked.Or(ref summary, bit);
+        }
+    }
+
+    /// <summary>Sets or clears one member's bit (an atomic Or / And that touches no other member's bit), skipped when it already says so.</summary>
+    private static void SetBit(ref ulong word, ulong bit, bool value)
+    {
+        var current = (Volatile.Read(ref word) & bit) != 0;
+        if (current == value)
+        {
+            return;
+        }
+
+        if (value)
+        {
+            Interlocked.Or(ref word, bit);
+        }
+        else
+        {
+            Interlocked.And(ref word, ~bit);
         }
     }
 
@@ -162,17 +222,22 @@ internal sealed class BranchDayIndex
     /// <summary>
     /// Adds the members with a free seat at <paramref name="slot"/> that are not in the day's results
     /// yet. Members in provider-id order stop as soon as the places are full; otherwise every member
-    /// of the slot is looked at and the places of this slot keep the lowest ids.
+    /// of the slot is looked at and the places of this slot keep the lowest ids. A member whose free bit
+    /// is 1 is taken from the index alone; one that is offered but not free (held) is looked at in its
+    /// calendar, where an expired hold counts as free.
     /// </summary>
     private int OffersAtSlot(int slot, long nowTicks, bool idsAscending, Span<FreeStart> places, int dayStart, int count, out bool anyBit)
     {
         anyBit = false;
         var slotStart = count;
-        var row = slot * _wordsPerSlot;
+        var row = slot * 2 * _wordsPerSlot;
+        var day = Layout.Day;
         for (var c = 0; c < _wordsPerSlot; c++)
         {
-            var bits = Volatile.Read(ref _offers[row + c]);
-            anyBit |= bits != 0;
+            var offers = Volatile.Read(ref _rows[row + c]);
+            anyBit |= offers != 0;
+            var free = Volatile.Read(ref _rows[row + _wordsPerSlot + c]);
+            var bits = offers | free;
             while (bits != 0)
             {
                 if (count == places.Length && (idsAscending || slotStart == count))
@@ -180,20 +245,63 @@ internal sealed class BranchDayIndex
                     return count;
                 }
 
-                var member = (c << 6) + BitOperations.TrailingZeroCount(bits);
+                var lowest = bits & unchecked(0 - bits);
                 bits &= bits - 1;
-                var calendar = Volatile.Read(ref _calendars[member]);
-                if (calendar is null || !calendar.HasFreeSeatAt(slot, nowTicks) || Contains(places[dayStart..count], calendar.Provider.Id))
+                var member = (c << 6) + BitOperations.TrailingZeroCount(lowest);
+                var id = _memberIds[member];
+                if ((free & lowest) == 0)
+                {
+                    // Offered, not free: a hold (or a transition in progress), free only if it has expired.
+                    var calendar = Volatile.Read(ref _calendars[member]);
+                    if (calendar is null || !calendar.HasFreeSeatAt(slot, nowTicks))
+                    {
+                        continue;
+                    }
+                }
+
+                if (Contains(places[dayStart..count], id))
                 {
                     continue;
                 }
 
-                var start = new FreeStart(calendar.Key, SlotRange.Single(slot), Layout.StartOf(slot));
+                var start = new FreeStart(new CalendarKey(new ProviderId(id), day), SlotRange.Single(slot), Layout.StartOf(slot));
                 count = InsertById(places, slotStart, count, start);
             }
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// The first member bit that differs from its calendar's truth, or null: for tests, on a group whose calendars no
+    /// operation is changing (the refresh protocol makes both bitmaps exact then; see the remarks). Also checks that
+    /// a free bit implies an offer bit and that every offered slot has its summary bit.
+    /// </summary>
+    internal string? FindBitViolation()
+    {
+        for (var slot = 0; slot < Layout.SlotCount; slot++)
+        {
+            var row = slot * 2 * _wordsPerSlot;
+            for (var member = 0; member < _members.Length; member++)
+            {
+                var bit = 1UL << member;
+                var offered = (Volatile.Read(ref _rows[row + (member >> 6)]) & bit) != 0;
+                var free = (Volatile.Read(ref _rows[row + _wordsPerSlot + (member >> 6)]) & bit) != 0;
+                var calendar = Volatile.Read(ref _calendars[member]);
+                var truth = calendar is null ? Calendar.SeatState.None : calendar.SeatStateAt(slot);
+                if (offered != (truth != Calendar.SeatState.None) || free != (truth == Calendar.SeatState.Free))
+                {
+                    return $"day {Layout.Day:yyyy-MM-dd} slot {slot} member {member} ({_members[member].Id}): offer bit {offered}, free bit {free}, calendar {truth}";
+                }
+
+                if (offered && (Volatile.Read(ref _slotSummary[slot >> 6]) & (1UL << slot)) == 0)
+                {
+                    return $"day {Layout.Day:yyyy-MM-dd} slot {slot}: member {member} offers it, but its summary bit is 0";
+                }
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Inserts into places[slotStart..count) kept sorted by provider id, dropping the highest when full.</summary>
@@ -221,11 +329,11 @@ internal sealed class BranchDayIndex
         return count + 1;
     }
 
-    private static bool Contains(ReadOnlySpan<FreeStart> places, ProviderId provider)
+    private static bool Contains(ReadOnlySpan<FreeStart> places, int provider)
     {
         foreach (var place in places)
         {
-            if (place.Calendar.Provider == provider)
+            if (place.Calendar.Provider.Value == provider)
             {
                 return true;
             }
@@ -239,10 +347,10 @@ internal sealed class BranchDayIndex
         // Clear first, then look again: a refresh that set a member bit after our look also sets
         // the summary bit after our clear, and one that set it before is seen by the second look.
         Interlocked.And(ref _slotSummary[slot >> 6], ~(1UL << slot));
-        var row = slot * _wordsPerSlot;
+        var row = slot * 2 * _wordsPerSlot;
         for (var c = 0; c < _wordsPerSlot; c++)
         {
-            if (Volatile.Read(ref _offers[row + c]) != 0)
+            if (Volatile.Read(ref _rows[row + c]) != 0)
             {
                 Interlocked.Or(ref _slotSummary[slot >> 6], 1UL << slot);
                 return;

@@ -29,18 +29,34 @@ internal sealed partial class Calendar
         index?.Detach(Provider.GroupMember, this);
     }
 
-    /// <summary>Whether some seat of the slot is free or held (a hold may expire): what the index records.</summary>
-    public bool OffersSeatAt(int slot)
+    /// <summary>What the index records of one slot (<see cref="SeatStateAt"/>).</summary>
+    public enum SeatState
     {
+        /// <summary>No seat is free or held (booked, closed, or no calendar).</summary>
+        None,
+
+        /// <summary>No seat is free, but some seat is held (a hold may expire): on offer, not free.</summary>
+        Held,
+
+        /// <summary>Some seat's free bit is 1.</summary>
+        Free,
+    }
+
+    /// <summary>Whether some seat of the slot is free, else whether some seat is held: what the index records (a read of the truth now; a transition may be in progress).</summary>
+    public SeatState SeatStateAt(int slot)
+    {
+        var held = false;
         for (var seat = 0; seat < Capacity; seat++)
         {
-            if (IsFreeBit(seat, slot) || ClaimCell.Kind(ReadCell(seat, slot)) == ClaimCell.KindHeld)
+            if (IsFreeBit(seat, slot))
             {
-                return true;
+                return SeatState.Free;
             }
+
+            held = held || ClaimCell.Kind(ReadCell(seat, slot)) == ClaimCell.KindHeld;
         }
 
-        return false;
+        return held ? SeatState.Held : SeatState.None;
     }
 
     /// <summary>Whether some seat of the slot is free now, expired holds included (they are reclaimed first).</summary>

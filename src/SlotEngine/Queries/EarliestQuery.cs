@@ -97,6 +97,22 @@ public sealed class EarliestQuery
     /// <summary>The city searched, when the query is by city and branch.</summary>
     public CityCode? City { get; private init; }
 
+    /// <summary>
+    /// The (city, branch) group this query found last, in whichever engine's directory (<see cref="BranchGroup.Owner"/>):
+    /// a search of the same engine reads it instead of looking the group up. One reference, written whole, so a query
+    /// shared by several engines at once never pairs one engine with another's group; a directory never replaces or
+    /// drops a group, so a remembered group stays the one its directory would find. Null until a search finds one.
+    /// </summary>
+    internal BranchGroup? CachedGroup;
+
+    /// <summary>
+    /// The day index this query read last (city + branch searches for single slots): a search of the same engine and day
+    /// reads it instead of looking the group and the day up (<see cref="BranchDayIndex.Group"/>'s owner and
+    /// <see cref="BranchDayIndex.DayNumber"/> are checked). One reference, written whole. A day's index is never replaced
+    /// while the day can be searched (only days past are dropped), so a remembered index is the one the lookup would find.
+    /// </summary>
+    internal BranchDayIndex? CachedIndex;
+
     /// <summary>The branch searched, when the query is by city and branch.</summary>
     public BranchId? Branch { get; private init; }
 
