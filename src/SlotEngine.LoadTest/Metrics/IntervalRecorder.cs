@@ -22,6 +22,7 @@ internal sealed class IntervalRecorder
 {
     private readonly SpanHistogram _cumulative = (SpanHistogram)LatencyHistogram.Create();
     private readonly long[] _seen;
+    private long _seenTotal;
 
     /// <summary>Creates an empty recorder.</summary>
     public IntervalRecorder() => _seen = new long[_cumulative.CountsLength];
@@ -37,7 +38,17 @@ internal sealed class IntervalRecorder
     {
         var interval = recycle as SpanHistogram ?? (SpanHistogram)LatencyHistogram.Create();
         interval.Reset();
-        _cumulative.AddNewCounts(_seen, interval);
+
+        // Nothing recorded since the last walk: skip it (a rare operation, an idle worker). The
+        // writer raises a count before the total, so a value whose count the walk below already
+        // took but whose total it did not see only makes the next call walk and find nothing.
+        var total = _cumulative.WrittenCount;
+        if (total != _seenTotal)
+        {
+            _seenTotal = total;
+            _cumulative.AddNewCounts(_seen, interval);
+        }
+
         return interval;
     }
 }

@@ -102,8 +102,8 @@ internal sealed class SpanHistogram : HistogramBase
     protected override void IncrementCountAtIndex(int index)
     {
         _counts[index]++;
-        _totalCount++;
         Widen(index);
+        Volatile.Write(ref _totalCount, _totalCount + 1); // after the count and the span (IntervalRecorder reads the total first); a plain store on x64
     }
 
     /// <inheritdoc/>
@@ -159,6 +159,9 @@ internal sealed class SpanHistogram : HistogramBase
             }
         }
     }
+
+    /// <summary>The total count as another thread may read it while the one writer records (a volatile read).</summary>
+    internal long WrittenCount => Volatile.Read(ref _totalCount);
 
     /// <summary>The length of the counts array (for a reader's copy, <see cref="AddNewCounts"/>).</summary>
     internal int CountsLength => _counts.Length;
