@@ -35,7 +35,8 @@ internal sealed class RunControl
         _cancel = cancel;
         _target = settings.BookingsTarget ?? long.MaxValue;
         _durationTicks = settings.Duration is { } d ? (long)(d.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
-        _durationCallTicks = settings.Duration is { } c ? (long)(c.TotalSeconds * CallClock.Frequency) : long.MaxValue;
+        var callFrequency = CallClock.Frequency; // calibrates the call clock now, in setup, not at the load's start
+        _durationCallTicks = settings.Duration is { } c ? (long)(c.TotalSeconds * callFrequency) : long.MaxValue;
         FlushEvery = settings.BookingsTarget is { } t ? (int)Math.Clamp(t / (settings.Concurrency * 100L), 1, MaxFlushEvery) : MaxFlushEvery;
     }
 
