@@ -11,10 +11,11 @@ namespace SlotEngine.LoadTest.Metrics;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Why: on this project's VM <see cref="Stopwatch.GetTimestamp"/> costs 110–160 ns (the runtime's
-/// P/Invoke into <c>clock_gettime</c>, itself 80–110 ns here), <c>RDTSC</c> about 20 ns: at eight
-/// timestamps per booking that was about 1 µs of the generator's 1.6 µs per booking
-/// (docs/load-generator.md, "The generator's own cost").
+/// Why: on this project's VM <see cref="Stopwatch.GetTimestamp"/> costs 136–180 ns (the runtime's
+/// P/Invoke into <c>clock_gettime</c>, itself 80–110 ns here), <c>RDTSC</c> 23–39 ns and
+/// <see cref="Now"/> with its call 72–87 ns (same loop, loaded machine): at about ten timestamps per
+/// booking the Stopwatch was most of the generator's 1.6 µs per booking (docs/load-generator.md,
+/// "The generator's own cost").
 /// </para>
 /// <para>
 /// How: five bytes of machine code (<c>rdtsc; shl rdx, 32; or rax, rdx; ret</c>) in a page of
