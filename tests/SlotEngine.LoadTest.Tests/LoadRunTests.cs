@@ -87,11 +87,9 @@ public class LoadRunTests
             Assert.Equal(result.CpuMicrosPerBooking, generator + engine, tolerance: 0.021); // two fields, each rounded to 0.01
             Assert.True(result.Generator!.EngineSeconds > 0 && result.Generator.EngineSeconds < result.Generator.LoopSeconds);
 
-            // The workers' loops were timed with the call clock (CallClock): two workers' loops add up to about twice the
-            // load's wall time as the Stopwatch saw it (a ratio of two clocks over the same span: a miscalibrated
-            // time-stamp counter would move it far off 2).
+            // The engine calls were timed with the call clock, and the report says which one (its pace against the
+            // Stopwatch: IntervalRecorderTests).
             Assert.Equal(CallClock.Source, root.GetProperty("machine").GetProperty("call_timer").GetString());
-            Assert.InRange(result.Generator.LoopSeconds / result.ElapsedSeconds, 0.5, 2.2);
             Assert.True(root.GetProperty("engine_allocated_bytes_per_booking").GetDouble() >= 0);
             Assert.True(root.GetProperty("generator_allocated_bytes_per_booking").GetDouble() > 0, "the generator's ledger allocates");
             var setup = root.GetProperty("setup");
