@@ -1,3 +1,4 @@
+using SlotEngine.LoadTest.Metrics;
 using SlotEngine.LoadTest.Reports;
 using SlotEngine.LoadTest.Run;
 using Spectre.Console;
@@ -85,6 +86,10 @@ public class LoadRunTests
             Assert.True(generator > 0 && engine > 0, $"generator {generator} µs, engine {engine} µs");
             Assert.Equal(result.CpuMicrosPerBooking, generator + engine, tolerance: 0.021); // two fields, each rounded to 0.01
             Assert.True(result.Generator!.EngineSeconds > 0 && result.Generator.EngineSeconds < result.Generator.LoopSeconds);
+
+            // The engine calls were timed with the call clock, and the report says which one (its pace against the
+            // Stopwatch: IntervalRecorderTests).
+            Assert.Equal(CallClock.Source, root.GetProperty("machine").GetProperty("call_timer").GetString());
             Assert.True(root.GetProperty("engine_allocated_bytes_per_booking").GetDouble() >= 0);
             Assert.True(root.GetProperty("generator_allocated_bytes_per_booking").GetDouble() > 0, "the generator's ledger allocates");
             var setup = root.GetProperty("setup");

@@ -102,8 +102,8 @@ internal sealed class SpanHistogram : HistogramBase
     protected override void IncrementCountAtIndex(int index)
     {
         _counts[index]++;
-        _totalCount++;
         Widen(index);
+        Volatile.Write(ref _totalCount, _totalCount + 1); // after the count and the span (IntervalRecorder reads the total first); a plain store on x64
     }
 
     /// <inheritdoc/>
@@ -133,6 +133,38 @@ internal sealed class SpanHistogram : HistogramBase
         ArgumentNullException.ThrowIfNull(target);
         Array.Copy(_counts, target, Math.Min(_counts.Length, target.Length));
     }
+
+    /// <summary>
+    /// The reader's side of an <see cref="IntervalRecorder"/>: adds to <paramref name="into"/> what each
+    /// count of this (cumulative, single-writer) histogram gained since <paramref name="seen"/>, and
+    /// moves <paramref name="seen"/> up to it. May run while the writer records: each count is one
+    /// aligned 64-bit word, read once; the writer only ever raises counts and widens the span, so a
+    /// value it records during the walk (or at an index the walk's span did not reach yet) is left in
+    /// the difference and taken by the next call, never lost and never taken twice.
+    /// </summary>
+    /// <param name="seen">The reader's copy of the counts it took so far (same length as the counts).</param>
+    /// <param name="into">Receives the new counts.</param>
+    internal void AddNewCounts(long[] seen, SpanHistogram into)
+    {
+        var low = Volatile.Read(ref _low);
+        var high = Math.Min(Volatile.Read(ref _high), _counts.Length - 1);
+        for (var i = Math.Max(low, 0); i <= high; i++)
+        {
+            var count = Volatile.Read(ref _counts[i]);
+            var gained = count - seen[i];
+            if (gained != 0)
+            {
+                seen[i] = count;
+                into.AddToCountAtIndex(i, gained);
+            }
+        }
+    }
+
+    /// <summary>The total count as another thread may read it while the one writer records (a volatile read).</summary>
+    internal long WrittenCount => Volatile.Read(ref _totalCount);
+
+    /// <summary>The length of the counts array (for a reader's copy, <see cref="AddNewCounts"/>).</summary>
+    internal int CountsLength => _counts.Length;
 
     private void AddSpan(SpanHistogram other)
     {

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using SlotEngine.LoadTest.Metrics;
 using SlotEngine.LoadTest.Run;
 
 namespace SlotEngine.LoadTest.Reports;
@@ -165,6 +166,7 @@ internal static class JsonReport
         json.WriteString("os", RuntimeInformation.OSDescription);
         json.WriteString("runtime", RuntimeInformation.FrameworkDescription);
         json.WriteString("architecture", RuntimeInformation.ProcessArchitecture.ToString());
+        json.WriteString("call_timer", CallClock.Source); // what timed each engine call: "tsc" or "stopwatch"
         json.WriteEndObject();
     }
 

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using SlotEngine.LoadTest.Metrics;
 
 namespace SlotEngine.LoadTest.Run;
 
@@ -8,7 +8,7 @@ namespace SlotEngine.LoadTest.Run;
 /// so that the engine's share of the CPU per booking is visible.
 /// </summary>
 /// <remarks>
-/// Each worker adds up the Stopwatch time (and its thread's allocated bytes) inside its engine calls (search, hold, confirm, cancel)
+/// Each worker adds up the elapsed time (<see cref="CallClock"/>) (and its thread's allocated bytes) inside its engine calls (search, hold, confirm, cancel)
 /// and times its whole loop; the rest of the loop is the generator's. The process CPU per booking
 /// (which also holds the collector's threads, the JIT and the live display) is then split in the
 /// same proportion: <see cref="GeneratorCpuMicrosPerBooking"/> is the generator's part of it.
@@ -76,8 +76,8 @@ internal sealed record GeneratorCost(double EngineSeconds, double LoopSeconds, l
     {
         ArgumentNullException.ThrowIfNull(workers);
         return new GeneratorCost(
-            workers.Sum(w => (double)w.EngineTicks) / Stopwatch.Frequency,
-            workers.Sum(w => (double)w.LoopTicks) / Stopwatch.Frequency,
+            workers.Sum(w => (double)w.EngineTicks) / CallClock.Frequency,
+            workers.Sum(w => (double)w.LoopTicks) / CallClock.Frequency,
             bookings,
             cpuMicrosPerBooking,
             workers.Sum(w => w.EngineBytes),

@@ -54,7 +54,17 @@ internal static class LoadRun
             // Pre-size the engine's per-patient and per-day tables for the scenario, so that the
             // load measures claims, not the tables' growth: every citizen may claim, and about
             // 1.2 holds per booking spread over the open days.
-            ExpectedPatients = settings.Citizens,
+            //
+            // The directory for twice the citizens: sized for the citizens alone (2^21 places for
+            // 1 M, "two thirds full"), the whole MHRS day fills it to 43 % (893,153 patients: 2.3 M
+            // arrivals drawn from 1 M citizens), where a key's 32-place probe window is sometimes
+            // full (linear probing: in a simulation of the table's insert rule, 1 whole day in 8;
+            // the first spill from 48 % on in every one) and the table adds its next segment, eight
+            // times larger: 2^24 places × 16 B = 268 MB allocated inside one claim, 158 B per
+            // booking over the day. That is the whole day that showed 225 B per booking, 175 B of
+            // it inside engine calls (docs/load-generator.md, "The generator's own cost"). At
+            // 2^22 places the day fills it to 21 %; the price is 32 MB more at setup.
+            ExpectedPatients = (int)Math.Min(100_000_000, settings.Citizens * 2L), // the option's limit
             ExpectedClaimsPerDay = (int)Math.Min(50_000_000, ExpectedClaims(settings) / Math.Max(1, settings.DaysOpen)),
             Audit = settings.Rules,
             ExpectedAuditRecords = settings.Rules ? (int)Math.Min(100_000_000, ExpectedClaims(settings) * 9 / 4) : 0, // about 2.3 a booking (2.7 a booking planned)

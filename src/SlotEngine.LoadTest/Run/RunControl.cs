@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SlotEngine.LoadTest.Metrics;
 using SlotEngine.LoadTest.Scenario;
 
 namespace SlotEngine.LoadTest.Run;
@@ -16,8 +17,10 @@ internal sealed class RunControl
     private readonly long _target;
     private readonly long _durationTicks;
     private readonly CancellationToken _cancel;
+    private readonly long _durationCallTicks;
     private long _bookings;
     private long _startTimestamp;
+    private long _startCallClock;
 
     /// <summary>Creates the control of a run.</summary>
     /// <param name="settings">The run's settings.</param>
@@ -32,6 +35,8 @@ internal sealed class RunControl
         _cancel = cancel;
         _target = settings.BookingsTarget ?? long.MaxValue;
         _durationTicks = settings.Duration is { } d ? (long)(d.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+        var callFrequency = CallClock.Frequency; // calibrates the call clock now, in setup, not at the load's start
+        _durationCallTicks = settings.Duration is { } c ? (long)(c.TotalSeconds * callFrequency) : long.MaxValue;
         FlushEvery = settings.BookingsTarget is { } t ? (int)Math.Clamp(t / (settings.Concurrency * 100L), 1, MaxFlushEvery) : MaxFlushEvery;
     }
 
@@ -57,7 +62,11 @@ internal sealed class RunControl
     public bool Cancelled => _cancel.IsCancellationRequested;
 
     /// <summary>Marks the start of the load.</summary>
-    public void Begin() => Volatile.Write(ref _startTimestamp, Stopwatch.GetTimestamp());
+    public void Begin()
+    {
+        Volatile.Write(ref _startCallClock, CallClock.Now());
+        Volatile.Write(ref _startTimestamp, Stopwatch.GetTimestamp());
+    }
 
     /// <summary>Adds a worker's batch of bookings.</summary>
     /// <param name="count">How many.</param>
@@ -73,6 +82,17 @@ internal sealed class RunControl
         return Math.Max(byBookings, byTime);
     }
 
+    /// <summary>How far the run has got, as <see cref="Progress(long)"/>, at a time a worker read from <see cref="CallClock"/> (no clock read of its own).</summary>
+    /// <param name="unflushed">The calling worker's bookings not yet added.</param>
+    /// <param name="callNow">Now, from <see cref="CallClock.Now"/>.</param>
+    /// <returns>The progress.</returns>
+    public double Progress(long unflushed, long callNow)
+    {
+        var byBookings = _target == long.MaxValue ? 0 : (double)(Bookings + unflushed) / _target;
+        var byTime = _durationCallTicks == long.MaxValue ? 0 : (double)(callNow - Volatile.Read(ref _startCallClock)) / _durationCallTicks;
+        return Math.Max(byBookings, byTime);
+    }
+
     /// <summary>
     /// The scenario clock moves in steps of at least this much scenario time (one second). The
     /// clock is one word that both workers write and every engine call reads (it is the engine's
@@ -84,9 +104,10 @@ internal sealed class RunControl
 
     /// <summary>Moves the scenario clock to the time of the current progress, once that is at least <see cref="TickResolution"/> ahead of it.</summary>
     /// <param name="unflushed">The calling worker's bookings not yet added.</param>
-    public void Tick(long unflushed)
+    /// <param name="callNow">Now, from <see cref="CallClock.Now"/> (the worker reads it once for this and <see cref="ShouldStop(long, long)"/>).</param>
+    public void Tick(long unflushed, long callNow)
     {
-        var target = Timeline.TicksAt(Progress(unflushed));
+        var target = Timeline.TicksAt(Progress(unflushed, callNow));
         if (target - Clock.UtcTicks >= TickResolution)
         {
             Clock.AdvanceTo(target);
@@ -100,4 +121,13 @@ internal sealed class RunControl
         _cancel.IsCancellationRequested ||
         Bookings + unflushed >= _target ||
         (_durationTicks != long.MaxValue && Stopwatch.GetTimestamp() - StartTimestamp >= _durationTicks);
+
+    /// <summary>Whether the workers should stop, as <see cref="ShouldStop(long)"/>, at a time a worker read from <see cref="CallClock"/> (no clock read of its own).</summary>
+    /// <param name="unflushed">The calling worker's bookings not yet added.</param>
+    /// <param name="callNow">Now, from <see cref="CallClock.Now"/>.</param>
+    /// <returns>True when the target or the duration is reached (whichever first), or the run was cancelled.</returns>
+    public bool ShouldStop(long unflushed, long callNow) =>
+        _cancel.IsCancellationRequested ||
+        Bookings + unflushed >= _target ||
+        (_durationCallTicks != long.MaxValue && callNow - Volatile.Read(ref _startCallClock) >= _durationCallTicks);
 }

@@ -7,8 +7,8 @@ namespace SlotEngine.LoadTest.Run;
 /// <summary>
 /// Cuts the load into intervals and records each as a <see cref="TimelinePoint"/>: the only reader
 /// of the workers' latency recorders. At each look it takes every worker's interval histogram per
-/// operation (HdrHistogram's <see cref="Recorder"/>: a consistent interval without stopping the
-/// writer), adds them into the interval's histogram and into the run's totals, and reads the
+/// operation (an <see cref="IntervalRecorder"/>: the counts' growth since the previous look,
+/// without stopping the writer), adds them into the interval's histogram and into the run's totals, and reads the
 /// workers' single-writer counters, the collector and the process CPU, subtracting the previous
 /// look. Runs on its own thread (the workers may keep every pool thread busy), so intervals are
 /// close to their planned length; each point records its measured length anyway.

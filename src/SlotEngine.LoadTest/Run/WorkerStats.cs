@@ -1,4 +1,3 @@
-using HdrHistogram;
 using SlotEngine.LoadTest.Metrics;
 
 namespace SlotEngine.LoadTest.Run;
@@ -6,10 +5,10 @@ namespace SlotEngine.LoadTest.Run;
 /// <summary>
 /// One worker's counters and latency recorders. Single writer (the worker), with
 /// <see cref="Volatile"/> stores so the timeline sampler can read a recent value; nothing here is
-/// shared between workers, so the hot path takes no lock. Latencies go into one HdrHistogram
-/// <see cref="Recorder"/> per operation, whose only reader is the timeline sampler (it takes
-/// interval histograms and adds them up); in a merged total (<see cref="Merge"/>) the recorders
-/// are unused and <see cref="Latency"/> holds the whole run.
+/// shared between workers, so the hot path takes no lock. Latencies go into one
+/// <see cref="IntervalRecorder"/> per operation (no interlocked operation per value), whose only
+/// reader is the timeline sampler (it takes interval histograms and adds them up); in a merged
+/// total (<see cref="Merge"/>) the recorders are unused and <see cref="Latency"/> holds the whole run.
 /// </summary>
 internal sealed class WorkerStats
 {
@@ -23,11 +22,11 @@ internal sealed class WorkerStats
     public WorkerStats()
     {
         Latency = new LatencyHistogram[OperationNames.Count];
-        Recorders = new Recorder[OperationNames.Count];
+        Recorders = new IntervalRecorder[OperationNames.Count];
         for (var i = 0; i < Latency.Length; i++)
         {
             Latency[i] = new LatencyHistogram();
-            Recorders[i] = LatencyHistogram.CreateRecorder();
+            Recorders[i] = new IntervalRecorder();
         }
     }
 
@@ -38,7 +37,7 @@ internal sealed class WorkerStats
     public LatencyHistogram[] Latency { get; }
 
     /// <summary>The worker's latency recorders, one per operation (nanoseconds).</summary>
-    public Recorder[] Recorders { get; }
+    public IntervalRecorder[] Recorders { get; }
 
     /// <summary>Records an operation's latency: allocation-free, wait-free.</summary>
     /// <param name="operation">The operation.</param>
