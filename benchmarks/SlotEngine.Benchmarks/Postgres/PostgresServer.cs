@@ -151,6 +151,34 @@ internal sealed class PostgresServer : IAsyncDisposable
         return ticks / TicksPerSecond;
     }
 
+    /// <summary>Transport counters of the connections to this server, with the context switches of the postmaster and every process it started.</summary>
+    public ProcCounters Counters()
+    {
+        var pids = new List<int> { _postmasterPid };
+        foreach (var dir in System.IO.Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid == _postmasterPid)
+            {
+                continue;
+            }
+
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                if (int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture) == _postmasterPid)
+                {
+                    pids.Add(pid);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // the process ended while we looked
+            }
+        }
+
+        return ProcCounters.Sample(Port, pids);
+    }
+
     /// <summary>The server's version line (<c>postgres --version</c>).</summary>
     public string Version() => RunAsync(Path.Combine(_bin, "postgres"), ["--version"], asPostgresUser: false, TimeSpan.FromSeconds(10)).GetAwaiter().GetResult().Output.Trim();
 

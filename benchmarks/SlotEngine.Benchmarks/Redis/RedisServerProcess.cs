@@ -21,6 +21,9 @@ internal sealed class RedisServerProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>redis-server's process id.</summary>
+    public int Pid => _process.Id;
+
     public string Directory { get; }
 
     public string Endpoint => "127.0.0.1:" + Port.ToString(CultureInfo.InvariantCulture);
@@ -28,7 +31,7 @@ internal sealed class RedisServerProcess : IAsyncDisposable
     /// <summary>Whether redis-server, redis-cli and redis-benchmark are on the PATH.</summary>
     public static bool ToolsPresent() => new[] { "redis-server", "redis-cli", "redis-benchmark" }.All(t => Which(t) is not null);
 
-    public static async Task<RedisServerProcess> StartAsync(bool cluster = false)
+    public static async Task<RedisServerProcess> StartAsync(bool cluster = false, IReadOnlyList<string>? extraArgs = null)
     {
         var port = ToolProcess.FreePort();
         var directory = Path.Combine(Path.GetTempPath(), "slotengine-redisbench-" + Guid.NewGuid().ToString("N"));
@@ -46,6 +49,7 @@ internal sealed class RedisServerProcess : IAsyncDisposable
                 "--cluster-node-timeout", "5000", "--cluster-port", ToolProcess.FreePort().ToString(CultureInfo.InvariantCulture)]);
         }
 
+        args.AddRange(extraArgs ?? []);
         args.ForEach(start.ArgumentList.Add);
         var process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
         var server = new RedisServerProcess(process, port, directory);
