@@ -8,6 +8,13 @@ namespace SlotEngine.Benchmarks.Redis;
 /// A redis-server of the benchmark's own: 127.0.0.1 on a free port, a temporary directory, no
 /// persistence (no RDB, no AOF), not daemonized. Killed and its directory deleted on dispose.
 /// </summary>
+/// <remarks>
+/// Started in a session of its own (<c>setsid</c>, which runs it in place: same process), as <c>pg_ctl</c> starts
+/// PostgreSQL's postmaster and as a service manager starts a server. With the kernel's autogroup scheduling
+/// (<c>/proc/sys/kernel/sched_autogroup_enabled</c>, on by default) CPU is shared fairly between sessions first, so
+/// a server in the benchmark's own session would split one share with the benchmark's client threads while
+/// PostgreSQL's processes get a share of their own: on a loaded machine that alone halves the server's CPU.
+/// </remarks>
 internal sealed class RedisServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -31,12 +38,16 @@ internal sealed class RedisServerProcess : IAsyncDisposable
     /// <summary>Whether redis-server, redis-cli and redis-benchmark are on the PATH.</summary>
     public static bool ToolsPresent() => new[] { "redis-server", "redis-cli", "redis-benchmark" }.All(t => Which(t) is not null);
 
-    public static async Task<RedisServerProcess> StartAsync(bool cluster = false, IReadOnlyList<string>? extraArgs = null)
+    /// <param name="cluster">Cluster mode.</param>
+    /// <param name="extraArgs">More <c>redis-server</c> arguments (e.g. <c>--io-threads 2</c>).</param>
+    /// <param name="ownSession">In a session of its own (see remarks); false: in the benchmark's session.</param>
+    public static async Task<RedisServerProcess> StartAsync(bool cluster = false, IReadOnlyList<string>? extraArgs = null, bool ownSession = true)
     {
         var port = ToolProcess.FreePort();
         var directory = Path.Combine(Path.GetTempPath(), "slotengine-redisbench-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
-        var start = new ProcessStartInfo("redis-server") { UseShellExecute = false, RedirectStandardOutput = true };
+        var setsid = ownSession ? Which("setsid") : null;
+        var start = new ProcessStartInfo(setsid ?? "redis-server") { UseShellExecute = false, RedirectStandardOutput = true };
         var args = new List<string>
         {
             "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", directory,
@@ -50,6 +61,12 @@ internal sealed class RedisServerProcess : IAsyncDisposable
         }
 
         args.AddRange(extraArgs ?? []);
+        if (setsid is not null)
+        {
+            // Not a process group leader (a child of this process), so setsid makes the session and execs in place.
+            args.Insert(0, "redis-server");
+        }
+
         args.ForEach(start.ArgumentList.Add);
         var process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
         var server = new RedisServerProcess(process, port, directory);
