@@ -38,10 +38,10 @@ internal sealed class EngineBackend : BookingBackend
 
     /// <summary>On a redis-server of its own (<paramref name="serverArgs"/> added to its command line), connected with its endpoint plus <paramref name="config"/> (StackExchange.Redis options, e.g. <c>,protocol=resp3</c>).</summary>
     /// <param name="sharedSubscription">Under RESP3, pub/sub on the interactive connection.</param>
-    /// <param name="sameSession">redis-server in the benchmark's session rather than one of its own (how it ran before; see <see cref="RedisServerProcess"/>).</param>
-    public static async Task<EngineBackend> OnRedisAsync(SlotEngineOptions options, string? config = null, IReadOnlyList<string>? serverArgs = null, bool sharedSubscription = false, bool sameSession = false)
+    /// <param name="ownSession">redis-server in a session of its own rather than the benchmark's (see <see cref="RedisServerProcess"/>).</param>
+    public static async Task<EngineBackend> OnRedisAsync(SlotEngineOptions options, string? config = null, IReadOnlyList<string>? serverArgs = null, bool sharedSubscription = false, bool ownSession = false)
     {
-        var server = await RedisServerProcess.StartAsync(extraArgs: serverArgs, ownSession: !sameSession).ConfigureAwait(false);
+        var server = await RedisServerProcess.StartAsync(extraArgs: serverArgs, ownSession: ownSession).ConfigureAwait(false);
         try
         {
             var engine = await RedisSlotEngine.ConnectAsync(new RedisSlotEngineOptions

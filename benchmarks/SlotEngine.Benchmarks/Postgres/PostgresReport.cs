@@ -84,7 +84,7 @@ internal static class PostgresReport
                 StackExchange.Redis.ConnectionMultiplexer.SetFeatureFlag("DedicatedThreads", true);
             }
 
-            await using var redis = await EngineBackend.OnRedisAsync(options, redisConfig, redisServerArgs, args.Contains("--redis-shared-subscription"), args.Contains("--redis-same-session")).ConfigureAwait(false);
+            await using var redis = await EngineBackend.OnRedisAsync(options, redisConfig, redisServerArgs, args.Contains("--redis-shared-subscription"), args.Contains("--redis-own-session")).ConfigureAwait(false);
             var took = await PublishAsync(redis, map, days, template).ConfigureAwait(false);
             setup.Add($"Redis: days opened in {took:0.0} s ({(long)providers * dayCount:N0} PublishAsync calls, 64 in flight)");
             runs.Add(await RunOneAsync(redis, map, citizens, days, redisWorkers, bookings, limit, seed).ConfigureAwait(false));

@@ -9,11 +9,11 @@ namespace SlotEngine.Benchmarks.Redis;
 /// persistence (no RDB, no AOF), not daemonized. Killed and its directory deleted on dispose.
 /// </summary>
 /// <remarks>
-/// Started in a session of its own (<c>setsid</c>, which runs it in place: same process), as <c>pg_ctl</c> starts
-/// PostgreSQL's postmaster and as a service manager starts a server. With the kernel's autogroup scheduling
-/// (<c>/proc/sys/kernel/sched_autogroup_enabled</c>, on by default) CPU is shared fairly between sessions first, so
-/// a server in the benchmark's own session would split one share with the benchmark's client threads while
-/// PostgreSQL's processes get a share of their own: on a loaded machine that alone halves the server's CPU.
+/// In the benchmark's own session by default (a plain child). With <c>ownSession</c> it is started with <c>setsid</c>
+/// (which runs it in place: same process) in a session of its own, as <c>pg_ctl</c> starts PostgreSQL's postmaster. With
+/// the kernel's autogroup scheduling (<c>/proc/sys/kernel/sched_autogroup_enabled</c>, on by default) that places it in
+/// another scheduling group than the client: on a loaded machine every round trip then waits for the other group's turn
+/// (measured with <c>--postgres --only redis --redis-own-session</c>: 2-3× fewer bookings/s, booking p50 8× longer).
 /// </remarks>
 internal sealed class RedisServerProcess : IAsyncDisposable
 {
@@ -41,7 +41,7 @@ internal sealed class RedisServerProcess : IAsyncDisposable
     /// <param name="cluster">Cluster mode.</param>
     /// <param name="extraArgs">More <c>redis-server</c> arguments (e.g. <c>--io-threads 2</c>).</param>
     /// <param name="ownSession">In a session of its own (see remarks); false: in the benchmark's session.</param>
-    public static async Task<RedisServerProcess> StartAsync(bool cluster = false, IReadOnlyList<string>? extraArgs = null, bool ownSession = true)
+    public static async Task<RedisServerProcess> StartAsync(bool cluster = false, IReadOnlyList<string>? extraArgs = null, bool ownSession = false)
     {
         var port = ToolProcess.FreePort();
         var directory = Path.Combine(Path.GetTempPath(), "slotengine-redisbench-" + Guid.NewGuid().ToString("N"));
