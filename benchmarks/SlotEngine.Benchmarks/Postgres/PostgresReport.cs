@@ -93,7 +93,7 @@ internal static class PostgresReport
         var version = "PostgreSQL not run";
         if (Runs("pg-durable") || Runs("pg-earliest") || Runs("pg-off"))
         {
-            await using var server = await PostgresServer.StartAsync(bin, workers).ConfigureAwait(false);
+            await using var server = await PostgresServer.StartAsync(bin, workers, ownSession: args.Contains("--pg-own-session")).ConfigureAwait(false);
             version = server.Version();
             // The design of issue 10 durable and with synchronous_commit=off; then search and hold in one call (off).
             foreach (var (synchronous, earliest, key) in new[] { (true, false, "pg-durable"), (false, true, "pg-earliest"), (false, false, "pg-off") })
