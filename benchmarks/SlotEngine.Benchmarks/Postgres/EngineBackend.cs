@@ -129,7 +129,10 @@ internal sealed class EngineBackend : BookingBackend
     private static StackExchange.Redis.ConfigurationOptions Configure(string connection, bool sharedSubscription)
     {
         var configuration = StackExchange.Redis.ConfigurationOptions.Parse(connection);
-        configuration.SharedSubscriptionConnection = sharedSubscription;
+        if (sharedSubscription)
+        {
+            configuration.SharedSubscriptionConnection = true; // else whatever --redis-config said
+        }
         return configuration;
     }
 
