@@ -30,7 +30,8 @@ internal readonly record struct ClaimRecord(Candidate Candidate, PatientKey Pati
 /// <param name="RoundTrips">Requests the client sent and got a reply to: statements (PostgreSQL, counted here), commands by the store's own meter (Redis).</param>
 /// <param name="ServerCommands">Commands the server executed, scripts' inner commands included (Redis INFO commandstats); statements for PostgreSQL.</param>
 /// <param name="Reloads">Read-model reloads (Redis engine only).</param>
-internal readonly record struct ServerSample(double CpuSeconds, long RoundTrips, long ServerCommands, long Reloads);
+/// <param name="Transport">The server processes' read/write system calls and context switches (<see cref="ProcCounters"/>).</param>
+internal readonly record struct ServerSample(double CpuSeconds, long RoundTrips, long ServerCommands, long Reloads, ProcCounters Transport = default);
 
 /// <summary>The recount after a run.</summary>
 internal sealed record Recount(long LedgerBookings, long StoreBookings, long DoubleBookings, long QuotaViolations, long OtherViolations, string Problems);

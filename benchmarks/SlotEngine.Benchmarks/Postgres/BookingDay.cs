@@ -18,7 +18,8 @@ internal sealed record BookingRun(
     long QuotaRefusals,
     double P50Ms,
     double P99Ms,
-    Recount Recount)
+    Recount Recount,
+    ProcCounters Transport = default)
 {
     public double PerSecond => Bookings / Seconds;
 }
@@ -156,6 +157,7 @@ internal static class BookingDay
             quota,
             latencies.Length == 0 ? 0 : Ms(latencies[latencies.Length / 2]),
             latencies.Length == 0 ? 0 : Ms(latencies[Math.Min(latencies.Length - 1, (int)(latencies.Length * 0.99))]),
-            recount);
+            recount,
+            serverAfter.Transport - serverBefore.Transport);
     }
 }

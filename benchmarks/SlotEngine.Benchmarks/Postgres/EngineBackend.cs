@@ -36,14 +36,17 @@ internal sealed class EngineBackend : BookingBackend
     public static EngineBackend InMemory(SlotEngineOptions options) =>
         new(new InMemorySlotEngine(options), null, "SlotEngine in memory (InMemorySlotEngine)", "lock-free bitmaps in this process; no I/O");
 
-    public static async Task<EngineBackend> OnRedisAsync(SlotEngineOptions options)
+    /// <summary>On a redis-server of its own (<paramref name="serverArgs"/> added to its command line), connected with its endpoint plus <paramref name="config"/> (StackExchange.Redis options, e.g. <c>,protocol=resp3</c>).</summary>
+    /// <param name="sharedSubscription">Under RESP3, pub/sub on the interactive connection.</param>
+    /// <param name="ownSession">redis-server in a session of its own rather than the benchmark's (see <see cref="RedisServerProcess"/>).</param>
+    public static async Task<EngineBackend> OnRedisAsync(SlotEngineOptions options, string? config = null, IReadOnlyList<string>? serverArgs = null, bool sharedSubscription = false, bool ownSession = false)
     {
-        var server = await RedisServerProcess.StartAsync().ConfigureAwait(false);
+        var server = await RedisServerProcess.StartAsync(extraArgs: serverArgs, ownSession: ownSession).ConfigureAwait(false);
         try
         {
             var engine = await RedisSlotEngine.ConnectAsync(new RedisSlotEngineOptions
             {
-                ConnectionString = server.Endpoint,
+                Configuration = Configure(server.Endpoint + (config ?? string.Empty), sharedSubscription),
                 Engine = options,
                 KeyPrefix = "bk:",
                 PersistenceCheck = PersistenceCheckMode.Off,
@@ -96,7 +99,7 @@ internal sealed class EngineBackend : BookingBackend
 
         var cpu = await _redis.CliAsync("INFO", "cpu").ConfigureAwait(false);
         var commands = await _redis.CliAsync("INFO", "commandstats").ConfigureAwait(false);
-        return new ServerSample(Field(cpu, "used_cpu_sys") + Field(cpu, "used_cpu_user"), _meters!.RoundTrips.Values.Sum(), Calls(commands), ((RedisSlotEngine)_engine).Feed.Reloads);
+        return new ServerSample(Field(cpu, "used_cpu_sys") + Field(cpu, "used_cpu_user"), _meters!.RoundTrips.Values.Sum(), Calls(commands), ((RedisSlotEngine)_engine).Feed.Reloads, ProcCounters.Sample(_redis.Port, [_redis.Pid]));
     }
 
     public override async Task<Recount> RecountAsync(IReadOnlyList<ClaimRecord> bookings, IReadOnlyList<ClaimRecord> walkAways)
@@ -121,6 +124,16 @@ internal sealed class EngineBackend : BookingBackend
         {
             await _redis.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    private static StackExchange.Redis.ConfigurationOptions Configure(string connection, bool sharedSubscription)
+    {
+        var configuration = StackExchange.Redis.ConfigurationOptions.Parse(connection);
+        if (sharedSubscription)
+        {
+            configuration.SharedSubscriptionConnection = true; // else whatever --redis-config said
+        }
+        return configuration;
     }
 
     /// <summary>A numeric field of an INFO section (<c>name:value</c> lines).</summary>

@@ -256,7 +256,7 @@ internal sealed class PostgresBackend : BookingBackend
         return (rows == 1, hold.Token, default);
     }
 
-    public override ValueTask<ServerSample> SampleAsync() => ValueTask.FromResult(new ServerSample(_server.CpuSeconds(), Volatile.Read(ref _roundTrips), Volatile.Read(ref _roundTrips), 0));
+    public override ValueTask<ServerSample> SampleAsync() => ValueTask.FromResult(new ServerSample(_server.CpuSeconds(), Volatile.Read(ref _roundTrips), Volatile.Read(ref _roundTrips), 0, _server.Counters()));
 
     /// <summary>
     /// The same checks as the load generator's recount: no seat booked twice in the client's records;

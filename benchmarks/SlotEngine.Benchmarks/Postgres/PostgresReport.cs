@@ -28,7 +28,12 @@ internal static class PostgresReport
         var bookings = Read(args, "--bookings", smoke ? 300 : 20_000);
         var seconds = Read(args, "--seconds", 30);
         var workers = Read(args, "--concurrency", 16);
+        var redisWorkers = Read(args, "--redis-concurrency", workers);
         var seed = Read(args, "--seed", 42);
+        var only = ReadText(args, "--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        bool Runs(string contender) => only is null || only.Contains(contender);
+        var redisConfig = ReadText(args, "--redis-config");
+        var redisServerArgs = ReadText(args, "--redis-server-args")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
 
         var bin = PostgresServer.FindBinaries();
         if (bin is null)
@@ -63,27 +68,41 @@ internal static class PostgresReport
         var setup = new List<string>();
         Console.Error.WriteLine($"country: {providers:N0} providers, {map.ClinicFacility.Count:N0} clinics, {map.FacilityCity.Count:N0} facilities; {dayCount} days × {template.SlotCount} slots; {citizenCount:N0} citizens; {workers} workers; up to {bookings:N0} bookings or {seconds} s per contender");
 
-        await using (var memory = EngineBackend.InMemory(options))
+        if (Runs("memory"))
         {
+            await using var memory = EngineBackend.InMemory(options);
             var took = await PublishAsync(memory, map, days, template).ConfigureAwait(false);
             setup.Add($"in memory: days opened in {took:0.0} s");
             runs.Add(await RunOneAsync(memory, map, citizens, days, workers, bookings, limit, seed).ConfigureAwait(false));
         }
 
-        await using (var redis = await EngineBackend.OnRedisAsync(options).ConfigureAwait(false))
+        if (Runs("redis"))
         {
+            if (args.Contains("--redis-dedicated-threads"))
+            {
+                // StackExchange.Redis's process-wide feature flag: its own reader and writer threads instead of the thread pool.
+                StackExchange.Redis.ConnectionMultiplexer.SetFeatureFlag("DedicatedThreads", true);
+            }
+
+            await using var redis = await EngineBackend.OnRedisAsync(options, redisConfig, redisServerArgs, args.Contains("--redis-shared-subscription"), args.Contains("--redis-own-session")).ConfigureAwait(false);
             var took = await PublishAsync(redis, map, days, template).ConfigureAwait(false);
             setup.Add($"Redis: days opened in {took:0.0} s ({(long)providers * dayCount:N0} PublishAsync calls, 64 in flight)");
-            runs.Add(await RunOneAsync(redis, map, citizens, days, workers, bookings, limit, seed).ConfigureAwait(false));
+            runs.Add(await RunOneAsync(redis, map, citizens, days, redisWorkers, bookings, limit, seed).ConfigureAwait(false));
         }
 
-        string version;
-        await using (var server = await PostgresServer.StartAsync(bin, workers).ConfigureAwait(false))
+        var version = "PostgreSQL not run";
+        if (Runs("pg-durable") || Runs("pg-earliest") || Runs("pg-off"))
         {
+            await using var server = await PostgresServer.StartAsync(bin, workers, ownSession: args.Contains("--pg-own-session")).ConfigureAwait(false);
             version = server.Version();
             // The design of issue 10 durable and with synchronous_commit=off; then search and hold in one call (off).
-            foreach (var (synchronous, earliest) in new[] { (true, false), (false, true), (false, false) })
+            foreach (var (synchronous, earliest, key) in new[] { (true, false, "pg-durable"), (false, true, "pg-earliest"), (false, false, "pg-off") })
             {
+                if (!Runs(key))
+                {
+                    continue;
+                }
+
                 var clock = Stopwatch.StartNew();
                 await using var pg = await PostgresBackend.CreateAsync(server, synchronous, workers, map, days, template.SlotCount, earliest).ConfigureAwait(false);
                 setup.Add($"{pg.Name}: {(long)providers * dayCount * template.SlotCount:N0} slot rows loaded (COPY) and indexed in {clock.Elapsed.TotalSeconds:0.0} s");
@@ -135,6 +154,19 @@ internal static class PostgresReport
         }
 
         Console.WriteLine();
+        Console.WriteLine("Transport per booking (socket writes: TCP segments with data sent on the server's loopback connections, `data_segs_out` of `ss -tin`, by the client's and the server's ends; context switches of the benchmark process's threads and of the server's processes, from /proc/<pid>/task/*/status; system CPU, the kernel's part of the CPU figures above, from the benchmark's own process and /proc/<pid>/stat of the server's):");
+        Console.WriteLine();
+        Console.WriteLine("| contender | round trips | client socket writes | server socket writes | round trips per client write | client context switches | server context switches | client system CPU µs | server system CPU µs |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var r in runs.Where(r => r.Transport != default))
+        {
+            var n = (double)Math.Max(1, r.Bookings);
+            var t = r.Transport;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Name} | {r.RoundTripsPerBooking ?? 0:0.00} | {t.ClientSegments / n:0.00} | {t.ServerSegments / n:0.00} | {(r.RoundTripsPerBooking ?? 0) * n / Math.Max(1, t.ClientSegments):0.00} | {t.ClientSwitches / n:0.00} | {t.ServerSwitches / n:0.00} | {t.ClientSystemMicros / n:0} | {t.ServerSystemMicros / n:0} |"));
+        }
+
+        Console.WriteLine();
         Console.WriteLine("- round trips: requests sent and answered (PostgreSQL: statements, counted by the client; Redis: commands, by the store's own meter). Server commands: Redis INFO commandstats, which counts the commands a script runs too; for PostgreSQL the statements again. Server CPU: PostgreSQL from /proc/<pid>/stat of the postmaster and its children (utime + stime, before and after); Redis from INFO cpu (used_cpu_user + used_cpu_sys).");
         foreach (var line in setup)
         {
@@ -148,6 +180,12 @@ internal static class PostgresReport
     }
 
     private static string Opt(double? value, string format, string none) => value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : none;
+
+    private static string? ReadText(string[] args, string name)
+    {
+        var at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+    }
 
     private static int Read(string[] args, string name, int fallback)
     {

@@ -28,9 +28,11 @@ internal sealed class PostgresServer : IAsyncDisposable
     private readonly string _bin;
     private readonly bool _asPostgresUser;
     private readonly int _postmasterPid;
+    private readonly Process? _postmaster;
 
-    private PostgresServer(string bin, bool asPostgresUser, string directory, int port, int postmasterPid)
+    private PostgresServer(string bin, bool asPostgresUser, string directory, int port, int postmasterPid, Process? postmaster)
     {
+        _postmaster = postmaster;
         _bin = bin;
         _asPostgresUser = asPostgresUser;
         Directory = directory;
@@ -64,7 +66,16 @@ internal sealed class PostgresServer : IAsyncDisposable
     }
 
     /// <summary>initdb, then starts the server and waits until it accepts connections.</summary>
-    public static async Task<PostgresServer> StartAsync(string bin, int maxConnections)
+    /// <param name="bin">The server binaries' folder.</param>
+    /// <param name="maxConnections">Connections the benchmark opens (10 more are allowed).</param>
+    /// <param name="ownSession">
+    /// Start with <c>pg_ctl start</c>, which puts the postmaster in a session of its own (<c>setsid</c>). By default the
+    /// postmaster is instead a child of this process (<c>setpriv</c> to the <c>postgres</c> user when root, which runs it in
+    /// place), in the benchmark's session like the benchmark's redis-server: under autogroup scheduling a process in another
+    /// session waits for that session's turn on every wake-up, which on a loaded machine costs a server 2-3× in
+    /// bookings/s (measured on redis-server, docs/redis.md). Both servers are placed alike.
+    /// </param>
+    public static async Task<PostgresServer> StartAsync(string bin, int maxConnections, bool ownSession = false)
     {
         var asPostgresUser = Environment.UserName == "root";
         var directory = Path.Combine(Path.GetTempPath(), "slotengine-pgbench-" + Guid.NewGuid().ToString("N")[..12]);
@@ -93,14 +104,38 @@ internal sealed class PostgresServer : IAsyncDisposable
             "logging_collector = off",
         ];
         await File.AppendAllLinesAsync(Path.Combine(data, "postgresql.conf"), settings).ConfigureAwait(false);
-        var start = await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-l", Path.Combine(directory, "server.log"), "-w", "-t", "60", "start"], asPostgresUser, TimeSpan.FromMinutes(2)).ConfigureAwait(false);
-        if (start.ExitCode != 0)
+        var log = Path.Combine(directory, "server.log");
+        Process? postmaster = null;
+        if (ownSession)
         {
-            throw new InvalidOperationException($"pg_ctl start failed ({start.ExitCode}): {start.Output} (see {directory}/server.log)");
+            var start = await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-l", log, "-w", "-t", "60", "start"], asPostgresUser, TimeSpan.FromMinutes(2)).ConfigureAwait(false);
+            if (start.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"pg_ctl start failed ({start.ExitCode}): {start.Output} (see {log})");
+            }
+        }
+        else
+        {
+            // sh execs postgres with its output in the log; setpriv changes user and execs in place (no new session).
+            var run = new ProcessStartInfo(asPostgresUser ? "setpriv" : "/bin/sh") { UseShellExecute = false, WorkingDirectory = Path.GetTempPath() };
+            var args = asPostgresUser ? new List<string> { "--reuid=postgres", "--regid=postgres", "--init-groups", "--", "/bin/sh" } : [];
+            args.AddRange(["-c", "exec \"$0\" -D \"$1\" >> \"$2\" 2>&1", Path.Combine(bin, "postgres"), data, log]);
+            args.ForEach(run.ArgumentList.Add);
+            postmaster = Process.Start(run) ?? throw new InvalidOperationException("postgres did not start.");
+            var waited = Stopwatch.StartNew();
+            while ((await RunAsync(Path.Combine(bin, "pg_isready"), ["-h", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "-t", "1"], asPostgresUser: false, TimeSpan.FromSeconds(10)).ConfigureAwait(false)).ExitCode != 0)
+            {
+                if (postmaster.HasExited || waited.Elapsed > TimeSpan.FromSeconds(60))
+                {
+                    throw new InvalidOperationException($"postgres did not accept connections (see {log}).");
+                }
+
+                await Task.Delay(100).ConfigureAwait(false);
+            }
         }
 
         var pidLine = (await File.ReadAllLinesAsync(Path.Combine(data, "postmaster.pid")).ConfigureAwait(false))[0];
-        return new PostgresServer(bin, asPostgresUser, directory, port, int.Parse(pidLine, CultureInfo.InvariantCulture));
+        return new PostgresServer(bin, asPostgresUser, directory, port, int.Parse(pidLine, CultureInfo.InvariantCulture), postmaster);
     }
 
     /// <summary>An Npgsql connection string for this server (TCP on loopback).</summary>
@@ -151,12 +186,45 @@ internal sealed class PostgresServer : IAsyncDisposable
         return ticks / TicksPerSecond;
     }
 
+    /// <summary>Transport counters of the connections to this server, with the context switches of the postmaster and every process it started.</summary>
+    public ProcCounters Counters()
+    {
+        var pids = new List<int> { _postmasterPid };
+        foreach (var dir in System.IO.Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid == _postmasterPid)
+            {
+                continue;
+            }
+
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                if (int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture) == _postmasterPid)
+                {
+                    pids.Add(pid);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // the process ended while we looked
+            }
+        }
+
+        return ProcCounters.Sample(Port, pids);
+    }
+
     /// <summary>The server's version line (<c>postgres --version</c>).</summary>
     public string Version() => RunAsync(Path.Combine(_bin, "postgres"), ["--version"], asPostgresUser: false, TimeSpan.FromSeconds(10)).GetAwaiter().GetResult().Output.Trim();
 
     public async ValueTask DisposeAsync()
     {
         await RunAsync(Path.Combine(_bin, "pg_ctl"), ["-D", Path.Combine(Directory, "data"), "-m", "fast", "-w", "stop"], _asPostgresUser, TimeSpan.FromMinutes(1)).ConfigureAwait(false);
+        if (_postmaster is not null)
+        {
+            await _postmaster.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1)).ConfigureAwait(false);
+            _postmaster.Dispose();
+        }
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);

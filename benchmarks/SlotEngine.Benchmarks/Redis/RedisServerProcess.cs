@@ -8,6 +8,13 @@ namespace SlotEngine.Benchmarks.Redis;
 /// A redis-server of the benchmark's own: 127.0.0.1 on a free port, a temporary directory, no
 /// persistence (no RDB, no AOF), not daemonized. Killed and its directory deleted on dispose.
 /// </summary>
+/// <remarks>
+/// In the benchmark's own session by default (a plain child). With <c>ownSession</c> it is started with <c>setsid</c>
+/// (which runs it in place: same process) in a session of its own, as <c>pg_ctl</c> starts PostgreSQL's postmaster. With
+/// the kernel's autogroup scheduling (<c>/proc/sys/kernel/sched_autogroup_enabled</c>, on by default) that places it in
+/// another scheduling group than the client: on a loaded machine every round trip then waits for the other group's turn
+/// (measured with <c>--postgres --only redis --redis-own-session</c>: 2-3× fewer bookings/s, booking p50 8× longer).
+/// </remarks>
 internal sealed class RedisServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -21,6 +28,9 @@ internal sealed class RedisServerProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>redis-server's process id.</summary>
+    public int Pid => _process.Id;
+
     public string Directory { get; }
 
     public string Endpoint => "127.0.0.1:" + Port.ToString(CultureInfo.InvariantCulture);
@@ -28,12 +38,16 @@ internal sealed class RedisServerProcess : IAsyncDisposable
     /// <summary>Whether redis-server, redis-cli and redis-benchmark are on the PATH.</summary>
     public static bool ToolsPresent() => new[] { "redis-server", "redis-cli", "redis-benchmark" }.All(t => Which(t) is not null);
 
-    public static async Task<RedisServerProcess> StartAsync(bool cluster = false)
+    /// <param name="cluster">Cluster mode.</param>
+    /// <param name="extraArgs">More <c>redis-server</c> arguments (e.g. <c>--io-threads 2</c>).</param>
+    /// <param name="ownSession">In a session of its own (see remarks); false: in the benchmark's session.</param>
+    public static async Task<RedisServerProcess> StartAsync(bool cluster = false, IReadOnlyList<string>? extraArgs = null, bool ownSession = false)
     {
         var port = ToolProcess.FreePort();
         var directory = Path.Combine(Path.GetTempPath(), "slotengine-redisbench-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
-        var start = new ProcessStartInfo("redis-server") { UseShellExecute = false, RedirectStandardOutput = true };
+        var setsid = ownSession ? Which("setsid") : null;
+        var start = new ProcessStartInfo(setsid ?? "redis-server") { UseShellExecute = false, RedirectStandardOutput = true };
         var args = new List<string>
         {
             "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", directory,
@@ -44,6 +58,13 @@ internal sealed class RedisServerProcess : IAsyncDisposable
         {
             args.AddRange(["--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(directory, "nodes.conf"),
                 "--cluster-node-timeout", "5000", "--cluster-port", ToolProcess.FreePort().ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        args.AddRange(extraArgs ?? []);
+        if (setsid is not null)
+        {
+            // Not a process group leader (a child of this process), so setsid makes the session and execs in place.
+            args.Insert(0, "redis-server");
         }
 
         args.ForEach(start.ArgumentList.Add);
