@@ -246,92 +246,31 @@ public sealed partial class RedisSlotEngine
 
     /// <summary>
     /// A confirm's wait for its script, as a pooled object instead of an async state machine: its box was some 140 B of a
-    /// booking's garbage (the pooling builder keeps one per thread and core, and misses with tens of confirms in flight). Reused
-    /// once its result has been read (<see cref="GetResult"/>); a bounded queue keeps up to 256.
+    /// booking's garbage (the pooling builder keeps one per thread and core, and misses with tens of confirms in flight).
     /// </summary>
-    private sealed class ConfirmOperation : System.Threading.Tasks.Sources.IValueTaskSource<ClaimResult>
+    private sealed class ConfirmOperation : ReplyOperation<ConfirmOperation>
     {
-        private const int MaxPooled = 256;
-        private static readonly System.Collections.Concurrent.ConcurrentQueue<ConfirmOperation> Pool = new();
-        private static int s_pooled;
-
-        private readonly Action _onReply;
-        private System.Threading.Tasks.Sources.ManualResetValueTaskSourceCore<ClaimResult> _core;
-        private System.Runtime.CompilerServices.ConfiguredValueTaskAwaitable<RespResult>.ConfiguredValueTaskAwaiter _awaiter;
         private RedisSlotEngine? _engine;
         private Reservation _reservation;
         private bool _approve;
 
-        private ConfirmOperation()
-        {
-            _onReply = OnReply;
-        }
-
         /// <summary>Waits for <paramref name="pending"/> (the own write begun) and ends the confirm from its reply.</summary>
         public static ValueTask<ClaimResult> Start(RedisSlotEngine engine, in Reservation reservation, bool approve, ValueTask<RespResult> pending)
         {
-            if (Pool.TryDequeue(out var operation))
-            {
-                Interlocked.Decrement(ref s_pooled);
-            }
-            else
-            {
-                operation = new ConfirmOperation();
-            }
-
+            var operation = Rent();
             operation._engine = engine;
             operation._reservation = reservation;
             operation._approve = approve;
-            operation._awaiter = pending.ConfigureAwait(false).GetAwaiter();
-            var result = new ValueTask<ClaimResult>(operation, operation._core.Version);
-            if (operation._awaiter.IsCompleted)
-            {
-                operation.OnReply();
-            }
-            else
-            {
-                operation._awaiter.UnsafeOnCompleted(operation._onReply);
-            }
-
-            return result;
+            return operation.Await(pending);
         }
 
-        public ClaimResult GetResult(short token)
+        protected override void OnReply(System.Runtime.CompilerServices.ConfiguredValueTaskAwaitable<RespResult>.ConfiguredValueTaskAwaiter awaiter)
         {
-            try
-            {
-                return _core.GetResult(token);
-            }
-            finally
-            {
-                // Read once (a ValueTask's rule): reusable from here. Counted before the enqueue, released after a dequeue.
-                _core.Reset();
-                if (Interlocked.Increment(ref s_pooled) > MaxPooled)
-                {
-                    Interlocked.Decrement(ref s_pooled);
-                }
-                else
-                {
-                    Pool.Enqueue(this);
-                }
-            }
-        }
-
-        public System.Threading.Tasks.Sources.ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
-
-        public void OnCompleted(Action<object?> continuation, object? state, short token, System.Threading.Tasks.Sources.ValueTaskSourceOnCompletedFlags flags) =>
-            _core.OnCompleted(continuation, state, token, flags);
-
-        private void OnReply()
-        {
-            // Everything read into locals and cleared first: once a result is set, the reader may reuse this at once.
             var engine = _engine!;
             var reservation = _reservation;
             var approve = _approve;
-            var awaiter = _awaiter;
             _engine = null;
             _reservation = default;
-            _awaiter = default;
             ClaimResult result;
             try
             {
@@ -356,11 +295,11 @@ public sealed partial class RedisSlotEngine
             }
             catch (Exception e)
             {
-                _core.SetException(e);
+                SetException(e);
                 return;
             }
 
-            _core.SetResult(result);
+            SetResult(result);
         }
     }
 }

@@ -126,100 +126,43 @@ public sealed partial class RedisSlotEngine
     }
 
     /// <summary>
-    /// A plain claim's wait for its script, as a pooled object instead of an async state machine (see <see cref="ConfirmOperation"/>).
-    /// Reused once its result has been read; a bounded queue keeps up to 256.
+    /// A plain claim's wait for its script, as a pooled object instead of an async state machine (see <see cref="ReplyOperation{TSelf}"/>).
     /// </summary>
-    private sealed class ClaimOperation : System.Threading.Tasks.Sources.IValueTaskSource<ClaimResult>
+    private sealed class ClaimOperation : ReplyOperation<ClaimOperation>
     {
-        private const int MaxPooled = 256;
-        private static readonly System.Collections.Concurrent.ConcurrentQueue<ClaimOperation> Pool = new();
-        private static int s_pooled;
-
-        private readonly Action _onReply;
         private readonly Action _onMoreRounds;
-        private System.Threading.Tasks.Sources.ManualResetValueTaskSourceCore<ClaimResult> _core;
-        private System.Runtime.CompilerServices.ConfiguredValueTaskAwaitable<RespResult>.ConfiguredValueTaskAwaiter _awaiter;
         private System.Runtime.CompilerServices.ConfiguredValueTaskAwaitable<ClaimResult>.ConfiguredValueTaskAwaiter _moreRounds;
         private RedisSlotEngine? _engine;
         private ClaimRequest _request;
         private ReadModelCalendar? _calendar;
         private Admission? _admission;
 
-        private ClaimOperation()
+        public ClaimOperation()
         {
-            _onReply = OnReply;
             _onMoreRounds = OnMoreRounds;
         }
 
         /// <summary>Waits for <paramref name="pending"/> (the own write begun) and ends the claim from its reply; gives <paramref name="admission"/> back.</summary>
         public static ValueTask<ClaimResult> Start(RedisSlotEngine engine, in ClaimRequest request, ReadModelCalendar calendar, Admission? admission, ValueTask<RespResult> pending)
         {
-            if (Pool.TryDequeue(out var operation))
-            {
-                Interlocked.Decrement(ref s_pooled);
-            }
-            else
-            {
-                operation = new ClaimOperation();
-            }
-
+            var operation = Rent();
             operation._engine = engine;
             operation._request = request;
             operation._calendar = calendar;
             operation._admission = admission;
-            operation._awaiter = pending.ConfigureAwait(false).GetAwaiter();
-            var result = new ValueTask<ClaimResult>(operation, operation._core.Version);
-            if (operation._awaiter.IsCompleted)
-            {
-                operation.OnReply();
-            }
-            else
-            {
-                operation._awaiter.UnsafeOnCompleted(operation._onReply);
-            }
-
-            return result;
+            return operation.Await(pending);
         }
 
-        public ClaimResult GetResult(short token)
+        protected override void OnReply(System.Runtime.CompilerServices.ConfiguredValueTaskAwaitable<RespResult>.ConfiguredValueTaskAwaiter awaiter)
         {
-            try
-            {
-                return _core.GetResult(token);
-            }
-            finally
-            {
-                // Read once (a ValueTask's rule): reusable from here. Counted before the enqueue, released after a dequeue.
-                _core.Reset();
-                if (Interlocked.Increment(ref s_pooled) > MaxPooled)
-                {
-                    Interlocked.Decrement(ref s_pooled);
-                }
-                else
-                {
-                    Pool.Enqueue(this);
-                }
-            }
-        }
-
-        public System.Threading.Tasks.Sources.ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
-
-        public void OnCompleted(Action<object?> continuation, object? state, short token, System.Threading.Tasks.Sources.ValueTaskSourceOnCompletedFlags flags) =>
-            _core.OnCompleted(continuation, state, token, flags);
-
-        private void OnReply()
-        {
-            // Everything read into locals and cleared first: once a result is set, the reader may reuse this at once.
             var engine = _engine!;
             var request = _request;
             var calendar = _calendar!;
             var admission = _admission;
-            var awaiter = _awaiter;
             _engine = null;
             _request = default;
             _calendar = null;
             _admission = null;
-            _awaiter = default;
             ClaimResult result;
             try
             {
@@ -271,12 +214,12 @@ public sealed partial class RedisSlotEngine
             catch (Exception e)
             {
                 admission?.Return();
-                _core.SetException(e);
+                SetException(e);
                 return;
             }
 
             admission?.Return();
-            _core.SetResult(result);
+            SetResult(result);
         }
 
         private void OnMoreRounds()
@@ -285,11 +228,11 @@ public sealed partial class RedisSlotEngine
             _moreRounds = default;
             try
             {
-                _core.SetResult(more.GetResult());
+                SetResult(more.GetResult());
             }
             catch (Exception e)
             {
-                _core.SetException(e);
+                SetException(e);
             }
         }
     }
