@@ -139,7 +139,10 @@ public sealed class RescheduleFaultTests(ClusterFixture fixture)
     public async Task A_primary_killed_between_the_steps_and_restarted_leaves_one_live_appointment_once_settled()
     {
         await using var server = await RedisServer.StartAsync(new RedisServerOptions { AppendOnly = true });
-        await using var nodes = Nodes(server.Endpoint);
+
+        // A lease of 300 ms can pass between the steps on a loaded machine: the move is then refused before the target claim
+        // (MoveInProgress) and never reaches the kill this test is about. Long enough for any runner, short enough to settle.
+        await using var nodes = Nodes(server.Endpoint, TimeSpan.FromSeconds(3));
         var caller = await nodes.AddAsync(o => o.ConnectionString = server.Endpoint + ",syncTimeout=2000,connectTimeout=1000");
         var (from, to, patient, booking) = await PublishedAndBookedAsync(caller, ContractWorld.Patient(78));
 
@@ -229,9 +232,9 @@ public sealed class RescheduleFaultTests(ClusterFixture fixture)
         public Reservation Current { get; set; }
     }
 
-    private static StoreNodes Nodes(string connectionString) => new(connectionString, o =>
+    private static StoreNodes Nodes(string connectionString, TimeSpan? lease = null) => new(connectionString, o =>
     {
-        o.QuotaLease = TimeSpan.FromMilliseconds(300);
+        o.QuotaLease = lease ?? TimeSpan.FromMilliseconds(300);
         o.ClockSkewAllowance = TimeSpan.Zero;
         o.Engine.MaxActiveAppointments = 2;
     });
