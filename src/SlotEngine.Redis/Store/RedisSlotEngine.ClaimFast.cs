@@ -73,27 +73,8 @@ public sealed partial class RedisSlotEngine
                 }
 
                 admission.SetDead(dead);
-                _feed.BeginOwnWrite(request.Calendar);
-                RespResult raw;
-                try
-                {
-                    var link = request.IsHold ? _redis.Main : _redis.NextDurable();
-                    raw = await RunClaimScriptAsync(link, request, calendar, _keys.For(request.Calendar), string.Empty, QuotaLease.None, admission, cancellationToken).ConfigureAwait(false);
-                }
-                catch
-                {
-                    _feed.EndOwnWrite(request.Calendar, 0, null);
-                    throw;
-                }
-
-                admission.RateCounted();
-                ClaimScriptReply answer;
-                using (raw)
-                {
-                    answer = ClaimScriptReply.Parse(raw, out reply);
-                }
-
-                if (ClaimPlainAnswered(request, answer, reply) is { } result)
+                (var answered, reply) = await ClaimPlainRoundAsync(request, calendar, admission, cancellationToken).ConfigureAwait(false);
+                if (answered is { } result)
                 {
                     return result;
                 }
@@ -103,6 +84,36 @@ public sealed partial class RedisSlotEngine
         {
             admission.Return();
         }
+    }
+
+    /// <summary>
+    /// One round of a plain claim as an own write: the claim script run and its answer read (<see cref="ClaimPlainAnswered"/>):
+    /// a result, or null with the reply of a <c>full</c> answer.
+    /// </summary>
+    private async ValueTask<(ClaimResult? Answered, RedisReply Reply)> ClaimPlainRoundAsync(ClaimRequest request, ReadModelCalendar calendar, Admission? admission, CancellationToken cancellationToken)
+    {
+        _feed.BeginOwnWrite(request.Calendar);
+        RespResult raw;
+        try
+        {
+            var link = request.IsHold ? _redis.Main : _redis.NextDurable();
+            raw = await RunClaimScriptAsync(link, request, calendar, _keys.For(request.Calendar), string.Empty, QuotaLease.None, admission, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _feed.EndOwnWrite(request.Calendar, 0, null);
+            throw;
+        }
+
+        admission?.RateCounted(); // a later round of this claim is not another attempt
+        ClaimScriptReply answer;
+        RedisReply reply; // the whole reply, read only for the answers that need it (full's entries)
+        using (raw)
+        {
+            answer = ClaimScriptReply.Parse(raw, out reply);
+        }
+
+        return (ClaimPlainAnswered(request, answer, reply), reply);
     }
 
     /// <summary>

@@ -42,62 +42,28 @@ public sealed partial class RedisSlotEngine
         await EnsureLocalAsync(request.Calendar).ConfigureAwait(false);
         var calendar = _readModel.ValidateClaim(request);
         var admission = AdmissionOf(request, calendar, string.Empty, withCall: true);
+        ClaimResult? answered;
+        RedisReply reply;
         try
         {
-            for (var attempt = 0; ; attempt++)
-            {
-                // An own write: a failure ends it here, every answer below.
-                _feed.BeginOwnWrite(request.Calendar);
-                RespResult raw;
-                try
-                {
-                    var link = request.IsHold ? _redis.Main : _redis.NextDurable();
-                    raw = await RunClaimScriptAsync(link, request, calendar, _keys.For(request.Calendar), string.Empty, QuotaLease.None, admission, cancellationToken).ConfigureAwait(false);
-                }
-                catch
-                {
-                    _feed.EndOwnWrite(request.Calendar, 0, null);
-                    throw;
-                }
-
-                admission?.RateCounted(); // a later round of this claim is not another attempt
-                ClaimScriptReply answer;
-                RedisReply reply; // the whole reply, read only for the answers that need it (full's entries)
-                using (raw)
-                {
-                    answer = ClaimScriptReply.Parse(raw, out reply);
-                }
-
-                CountLapsed(answer.Lapsed); // a claim that failed may have released lapsed bookings on the way too
-                if (answer.Status == ClaimScriptStatus.Ok)
-                {
-                    var reservation = new Reservation(request.Calendar, request.Slots, answer.Seat, answer.Token, request.Patient, answer.HoldExpiryMs == 0 ? null : UnixMs.ToDateTimeOffset(answer.HoldExpiryMs));
-
-                    // A booking (no hold asked) that comes back with an expiry awaits approval until it (claim.lua's ',u').
-                    EndOwnWrite(request.Calendar, answer.Version, new FeedDelta(FeedOp.Claim, reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, answer.HoldExpiryMs, AwaitsApproval: request.HoldFor is null && answer.HoldExpiryMs != 0));
-                    return ClaimResult.Success(reservation);
-                }
-
-                EndOwnWrite(request.Calendar, 0, default);
-                if (answer.Status == ClaimScriptStatus.Full && admission is not null && attempt < MaxQuotaRounds - 1)
-                {
-                    var dead = await FindDeadEntriesAsync(reply, cancellationToken).ConfigureAwait(false);
-                    if (dead.Count == 0)
-                    {
-                        return ClaimResult.Failed(FullRefusal(reply));
-                    }
-
-                    admission.SetDead(dead);
-                    continue;
-                }
-
-                return ClaimResult.Failed(Refusal(request, answer.Status, reply));
-            }
+            (answered, reply) = await ClaimPlainRoundAsync(request, calendar, admission, cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch
         {
             admission?.Return();
+            throw;
         }
+
+        if (answered is { } result)
+        {
+            admission?.Return();
+            return result;
+        }
+
+        // Full: the next rounds look for dead entries first, and give the admission back.
+        return admission is null
+            ? ClaimResult.Failed(FullRefusal(reply))
+            : await ClaimPlainMoreRoundsAsync(request, calendar, admission, reply, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Every claim (see <see cref="ClaimAsync"/>'s remarks); <see cref="ClaimPlainAsync"/> takes the commonest.</summary>
