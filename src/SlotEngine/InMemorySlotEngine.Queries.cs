@@ -116,6 +116,7 @@ public sealed partial class InMemorySlotEngine
         var groupLooked = false;
         ReadOnlySpan<ProviderEntry> providers = default;
         var providersResolved = false;
+        BranchGroup? clinicGroup = null;
         var now = NowTicks();
         var today = TodayAt(now);
         var firstDay = Math.Max(query.From.DayNumber, today.DayNumber + Options.EarliestBookableDayOffset);
@@ -154,6 +155,15 @@ public sealed partial class InMemorySlotEngine
 
                 providers = cityGroup is not null ? cityGroup.Members : ResolveProviders(query);
                 providersResolved = true;
+
+                // A clinic's providers are all in its (city, branch) group: that group's day index can tell that none
+                // of them has a seat left on a day, without a visit to each calendar.
+                clinicGroup = query.Clinic is not null && providers.Length > 0 ? providers[0].Group : null;
+            }
+
+            if (clinicGroup?.TryGetIndex(day) is { IsIncomplete: false } dayIndex && !dayIndex.MayOfferFrom(dayIndex.Layout.FirstSlotAfter(now)))
+            {
+                continue; // no member of the group (so no provider of the clinic) has a free or held seat left that day
             }
 
             // Every start of a day comes before every start of the next, so each day fills the
@@ -196,6 +206,14 @@ public sealed partial class InMemorySlotEngine
                         break; // later starts of this calendar cannot do better
                     }
                 }
+            }
+
+            // A day where the clinic had nothing gets its group's index (if it has none yet), so that the next search
+            // skips the day while it stays full. Only such days: an index makes every later claim on its calendars
+            // refresh it, which a day still being booked should not pay for a clinic search's sake.
+            if (top.Count == 0 && clinicGroup is not null)
+            {
+                IndexOf(clinicGroup, day);
             }
 
             found += top.Count;
