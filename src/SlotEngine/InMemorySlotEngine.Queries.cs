@@ -116,6 +116,7 @@ public sealed partial class InMemorySlotEngine
         var groupLooked = false;
         ReadOnlySpan<ProviderEntry> providers = default;
         var providersResolved = false;
+        BranchGroup? clinicGroup = null;
         var now = NowTicks();
         var today = TodayAt(now);
         var firstDay = Math.Max(query.From.DayNumber, today.DayNumber + Options.EarliestBookableDayOffset);
@@ -154,6 +155,15 @@ public sealed partial class InMemorySlotEngine
 
                 providers = cityGroup is not null ? cityGroup.Members : ResolveProviders(query);
                 providersResolved = true;
+
+                // A clinic's providers are all in its (city, branch) group: that group's day index can tell that none
+                // of them has a seat left on a day, without a visit to each calendar.
+                clinicGroup = query.Clinic is not null && providers.Length > 0 ? providers[0].Group : null;
+            }
+
+            if (clinicGroup?.TryGetIndex(day) is { IsIncomplete: false } dayIndex && !dayIndex.MayOfferFrom(dayIndex.Layout.FirstSlotAfter(now)))
+            {
+                continue; // no member of the group (so no provider of the clinic) has a free or held seat left that day
             }
 
             // Every start of a day comes before every start of the next, so each day fills the
@@ -169,22 +179,41 @@ public sealed partial class InMemorySlotEngine
                 calendar.ReclaimExpiredHolds(now, null);
 
                 // Skip a full calendar by its free count before scanning for runs.
-                if (calendar.FreeSeats < query.Length)
+                if (!calendar.HasFreeSeats(query.Length))
                 {
                     continue;
                 }
 
+                // The calendar's first start alone, then (only when it made the top) the rest: once the top is full most
+                // calendars lose with their first start, and finding the others would be wasted.
                 var layout = calendar.Layout;
-                var count = HidesReserved(query, layout, now)
-                    ? calendar.FindStartsOutsidePool(query.Length, layout.FirstSlotAfter(now), starts, ReservedOf(layout)!.Seats, ReservedOf(layout)!)
-                    : calendar.FindStarts(query.Length, layout.FirstSlotAfter(now), starts);
+                var hides = HidesReserved(query, layout, now);
+                var fromSlot = layout.FirstSlotAfter(now);
+                var count = FindStartsOn(calendar, query.Length, fromSlot, starts[..1], hides, layout);
+                if (count == 0 || !top.TryAdd(new FreeStart(calendar.Key, new SlotRange(starts[0], query.Length), layout.StartOf(starts[0]))))
+                {
+                    continue; // later starts of this calendar cannot do better
+                }
+
+                // A second read of a calendar that claims may change between the two: only its starts after the first
+                // one taken are added (never that one twice).
+                var first = starts[0];
+                count = starts.Length > 1 ? FindStartsOn(calendar, query.Length, fromSlot, starts, hides, layout) : 0;
                 for (var i = 0; i < count; i++)
                 {
-                    if (!top.TryAdd(new FreeStart(calendar.Key, new SlotRange(starts[i], query.Length), layout.StartOf(starts[i]))))
+                    if (starts[i] > first && !top.TryAdd(new FreeStart(calendar.Key, new SlotRange(starts[i], query.Length), layout.StartOf(starts[i]))))
                     {
                         break; // later starts of this calendar cannot do better
                     }
                 }
+            }
+
+            // A day where the clinic had nothing gets its group's index (if it has none yet), so that the next search
+            // skips the day while it stays full. Only such days: an index makes every later claim on its calendars
+            // refresh it, which a day still being booked should not pay for a clinic search's sake.
+            if (top.Count == 0 && clinicGroup is not null)
+            {
+                IndexOf(clinicGroup, day);
             }
 
             found += top.Count;
@@ -192,6 +221,11 @@ public sealed partial class InMemorySlotEngine
 
         return found;
     }
+
+    /// <summary>A calendar's earliest starts from <paramref name="fromSlot"/> (the same ones, in the same order, whatever the span's length).</summary>
+    private int FindStartsOn(Calendar calendar, int length, int fromSlot, Span<int> starts, bool hidesReserved, DayLayout layout) => hidesReserved
+        ? calendar.FindStartsOutsidePool(length, fromSlot, starts, ReservedOf(layout)!.Seats, ReservedOf(layout)!)
+        : calendar.FindStarts(length, fromSlot, starts);
 
     /// <summary>The query's (city, branch) group in this engine: the one the query remembers when it is this engine's, else looked up (and remembered).</summary>
     private BranchGroup? GroupOf(EarliestQuery query, CityCode city, BranchId branch)

@@ -85,6 +85,50 @@ public class BranchIndexTests
         Support.TestWorld.AssertInvariants(engine);
     }
 
+    [Fact]
+    public void A_clinic_search_indexes_a_full_day_and_still_finds_what_is_freed_there()
+    {
+        var (engine, time, providers, _) = World(ascendingIds: false);
+        var day = Day1.AddDays(2);
+        var clinic = new ClinicId(1);
+        var ofClinic = engine.Directory.ProvidersOf(clinic).ToArray();
+        var freed = new List<Reservation>();
+        var patient = 1_000_000UL;
+        foreach (var provider in providers)
+        {
+            engine.Publish(provider, day, DayTemplate.Standard);
+            for (var slot = 0; slot < 48; slot++)
+            {
+                var claim = engine.TryClaim(provider == ofClinic[^1] && slot == 30
+                    ? ClaimRequest.Hold(new CalendarKey(provider, day), SlotRange.Single(slot), new PatientKey(patient++), TimeSpan.FromMinutes(5))
+                    : ClaimRequest.Book(new CalendarKey(provider, day), SlotRange.Single(slot), new PatientKey(patient++)));
+                Assert.True(claim.Succeeded);
+                if (provider == ofClinic[0] && slot == 40)
+                {
+                    freed.Add(claim.Reservation);
+                }
+            }
+        }
+
+        // No city + branch search has seen the day: the clinic's search scans it, finds nothing, and indexes it.
+        var group = engine.Directory.GroupOf(City, Branch)!;
+        Assert.Null(group.TryGetIndex(day));
+        Assert.Empty(engine.FindEarliest(EarliestQuery.ForClinic(clinic, day, day)));
+        Assert.NotNull(group.TryGetIndex(day));
+        Assert.Empty(engine.FindEarliest(EarliestQuery.ForClinic(clinic, day, day)));
+
+        // A release on the indexed day is found by the next clinic search, and so is a hold once it has expired.
+        Assert.True(engine.TryRelease(freed[0]).Succeeded);
+        var found = engine.FindEarliest(EarliestQuery.ForClinic(clinic, day, day, 1, 5));
+        Assert.Equal([new CalendarKey(ofClinic[0], day)], found.Select(f => f.Calendar));
+        Assert.Equal(40, found[0].Slots.First);
+        time.Advance(TimeSpan.FromMinutes(6));
+        var afterExpiry = engine.FindEarliest(EarliestQuery.ForClinic(clinic, day, day, 1, 5));
+        Assert.Equal(engine.FindEarliest(EarliestQuery.ForProviders(ofClinic, day, day, 1, 5)), afterExpiry);
+        Assert.Equal(2, afterExpiry.Count);
+        Assert.Null(group.TryGetIndex(day)!.FindBitViolation());
+    }
+
     private static bool RunScript(int seed, int steps)
     {
         var (engine, time, providers, booked) = World(ascendingIds: seed % 2 == 0);
@@ -150,6 +194,14 @@ public class BranchIndexTests
             var byIndex = engine.FindEarliest(EarliestQuery.ForCityBranch(City, Branch, Day1, Day1.AddDays(1), 1, count));
             var byScan = engine.FindEarliest(EarliestQuery.ForProviders(providers, Day1, Day1.AddDays(1), 1, count));
             Assert.Equal(byScan, byIndex);
+
+            // A clinic's search may skip a day by its group's index: it must find what a scan of its providers finds.
+            for (var clinic = 1; clinic <= 2; clinic++)
+            {
+                var ofClinic = engine.Directory.ProvidersOf(new ClinicId(clinic)).ToArray();
+                var byClinic = engine.FindEarliest(EarliestQuery.ForClinic(new ClinicId(clinic), Day1, Day1.AddDays(1), 1, count));
+                Assert.Equal(engine.FindEarliest(EarliestQuery.ForProviders(ofClinic, Day1, Day1.AddDays(1), 1, count)), byClinic);
+            }
         }
 
         // Quiet now: each day index's offer and free bits are exactly its calendars' truth.

@@ -220,6 +220,41 @@ internal sealed class BranchDayIndex
     }
 
     /// <summary>
+    /// Whether some member may offer a seat (free, or held and so maybe expired) at a slot from <paramref name="fromSlot"/>
+    /// on: false lets a search skip the day without visiting its calendars. Summary bits whose slot has no offer bit
+    /// left are cleared on the way (<see cref="ClearSummaryIfNoOffer"/>), as <see cref="FindEarliestSingles"/> does; a
+    /// summary bit of 0 never hides an offered slot once the writers are done, so false is as exact as a scan.
+    /// </summary>
+    public bool MayOfferFrom(int fromSlot)
+    {
+        for (var w = fromSlot >> 6; w < _slotSummary.Length; w++)
+        {
+            var summary = Volatile.Read(ref _slotSummary[w]);
+            if (w == fromSlot >> 6)
+            {
+                summary &= ulong.MaxValue << (fromSlot & 63);
+            }
+
+            while (summary != 0)
+            {
+                var slot = (w << 6) + BitOperations.TrailingZeroCount(summary);
+                summary &= summary - 1;
+                if (slot >= Layout.SlotCount)
+                {
+                    break;
+                }
+
+                if (ClearSummaryIfNoOffer(slot))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// Adds the members with a free seat at <paramref name="slot"/> that are not in the day's results
     /// yet. Members in provider-id order stop as soon as the places are full; otherwise every member
     /// of the slot is looked at and the places of this slot keep the lowest ids. A member whose free bit
@@ -342,19 +377,30 @@ internal sealed class BranchDayIndex
         return false;
     }
 
-    private void ClearSummaryIfNoOffer(int slot)
+    /// <summary>Clears the slot's summary bit when no member offers the slot; true when one does (the bit is left or set back).</summary>
+    private bool ClearSummaryIfNoOffer(int slot)
     {
-        // Clear first, then look again: a refresh that set a member bit after our look also sets
-        // the summary bit after our clear, and one that set it before is seen by the second look.
-        Interlocked.And(ref _slotSummary[slot >> 6], ~(1UL << slot));
         var row = slot * 2 * _wordsPerSlot;
         for (var c = 0; c < _wordsPerSlot; c++)
         {
             if (Volatile.Read(ref _rows[row + c]) != 0)
             {
-                Interlocked.Or(ref _slotSummary[slot >> 6], 1UL << slot);
-                return;
+                return true; // offered: the summary bit stays (it is 1, or a refresh is setting it)
             }
         }
+
+        // Clear first, then look again: a refresh that set a member bit after our look also sets
+        // the summary bit after our clear, and one that set it before is seen by the second look.
+        Interlocked.And(ref _slotSummary[slot >> 6], ~(1UL << slot));
+        for (var c = 0; c < _wordsPerSlot; c++)
+        {
+            if (Volatile.Read(ref _rows[row + c]) != 0)
+            {
+                Interlocked.Or(ref _slotSummary[slot >> 6], 1UL << slot);
+                return true;
+            }
+        }
+
+        return false;
     }
 }

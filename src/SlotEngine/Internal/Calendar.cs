@@ -509,12 +509,33 @@ internal sealed partial class Calendar
     /// <summary>Counts the free bits now (for <see cref="FreeSeats"/>, tests and the invariant check; not a hot path).</summary>
     internal int CountFreeBits()
     {
+        // One slab, place and bounds look-up for the whole count (FreeWord(i) per word reads the slab's shape each time).
         var popcount = 0;
-        for (var i = 0; i < FreeWordCount; i++)
+        foreach (ref var word in FreeWords)
         {
-            popcount += BitOperations.PopCount(Volatile.Read(ref FreeWord(i)));
+            popcount += BitOperations.PopCount(Volatile.Read(ref word));
         }
 
         return popcount;
+    }
+
+    /// <summary>
+    /// Whether at least <paramref name="seats"/> free bits are set now (a hint, as <see cref="FreeSeats"/>): what a
+    /// search asks of every calendar before it scans one, so it stops at the first word that answers it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool HasFreeSeats(int seats)
+    {
+        var popcount = 0;
+        foreach (ref var word in FreeWords)
+        {
+            popcount += BitOperations.PopCount(Volatile.Read(ref word));
+            if (popcount >= seats)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
