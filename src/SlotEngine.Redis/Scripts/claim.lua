@@ -2,26 +2,35 @@
 -- KEYS[5] (optional) the idempotency record. ARGV: [6] patient hex, [7] hold ms (0 = book), [8] first slot's start ms,
 -- [9] booking window open ms, [10] window close ms, [11] quota nonce ('' = none), [12] quota lease deadline ms,
 -- [13] request digest, [14] idempotency retention ms, [15] the highest token a calendar may issue (the core's
--- ReadModel.MaxToken, passed in so that the limit is written once), [16] '1' when the last key is the audit stream,
--- [17] actor, [18] channel (codes of the core's Actor and BookingChannel, for the audit record), [19] ms before which a
--- booking needs approval (0 = never), [20] its approval deadline ms: such a booking is kept as a hold expiring then.
--- [21] the patient's birth year ('' = none) and [22] the claim's pool ('' = none), for the day's stored release
--- schedule and reservation (rush_not_open, rush_seats in lib.lua), [23] unused ('0').
--- [24] (standalone server only; absent or 0 = none) the first of the patient's admission keys, [25] the first admission
--- argument (admission_rate and admission_check in lib.lua): the patient's rules are then judged and taken in this
--- script, with the claim; the admission rate first of all, before the idempotency record (a keyed retry counts too).
+-- ReadModel.MaxToken, passed in so that the limit is written once), [16] flags: '1' or '3' when the last key is the
+-- audit stream, '2' or '3' when the four rare arguments below follow ('0' or '1': they are absent and all their defaults),
+-- [17] actor, [18] channel (codes of the core's Actor and BookingChannel, for the audit record); then, only with flag 2,
+-- [19] ms before which a booking needs approval (0 = never), [20] its approval deadline ms: such a booking is kept as a
+-- hold expiring then; [21] the patient's birth year ('' = none) and [22] the claim's pool ('' = none), for the day's stored
+-- release schedule and reservation (rush_not_open, rush_seats in lib.lua). (The plain claim's commonest call sends none of
+-- the four: each argument costs the server a Lua string in ARGV, ~900 instructions; docs/redis-scale.md.)
+-- Next (ARGV[19], or ARGV[23] with flag 2; standalone server only; absent or 0 = none) the first of the patient's admission
+-- keys, and from the argument after it the admission's arguments (admission_rate and admission_check in lib.lua): the
+-- patient's rules are then judged and taken in this script, with the claim; the admission rate first of all, before the
+-- idempotency record (a keyed retry counts too).
 -- -> {'ok', seat, token, expiry ms, version, 1 when expired holds were reclaimed on the way, how many of them were
 --    unapproved bookings released at their approval deadline} | {'again', seat, token, expiry ms} | {'reused', digest}
 --    | {'taken' or 'closed' or 'tokens', how many unapproved bookings were released on the way} | {status}
 --    ('notopen', 'reserved' among them) | an admission refusal ({'rate'}, {'barred'}, {'call'}, {'full', ...})
 -- An unapproved booking's stored claim and feed delta end with '|u' and ',u' (StoredClaim, FeedDelta in StoreFormats.cs).
-local admit_at = tonumber(ARGV[24] or '0')
+local flags = ARGV[16]
+local approval_before, approval_deadline, birth, pool, after = '0', '0', '', '', 19
+if flags == '2' or flags == '3' then
+  approval_before, approval_deadline, birth, pool, after = ARGV[19], ARGV[20], ARGV[21], ARGV[22], 23
+end
+local admit_at = tonumber(ARGV[after] or '0')
+local admit_args = after + 1
 local meta, free, claims, nonces, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 if admit_at == 5 then
   idem = nil
 end
 local audit = nil
-if ARGV[16] == '1' then
+if flags == '1' or flags == '3' then
   audit = KEYS[#KEYS]
   if #KEYS == 5 then
     idem = nil
@@ -36,7 +45,7 @@ if not shape[1] then
 end
 rush_tpl = shape[3] or ''
 if admit_at > 0 then
-  local limited = admission_rate(admit_at, ARGV[25] + 0)
+  local limited = admission_rate(admit_at, admit_args)
   if limited then
     return limited
   end
@@ -54,7 +63,7 @@ end
 local admitted = nil
 if admit_at > 0 then
   local refusal
-  admitted, refusal = admission_check(admit_at, ARGV[25] + 0)
+  admitted, refusal = admission_check(admit_at, admit_args)
   if refusal then
     return refusal
   end
@@ -70,12 +79,12 @@ end
 if ARGV[11] ~= '' and not admitted and (now >= tonumber(ARGV[12]) or redis.call('HGET', nonces, ARGV[11]) == 'x' .. ARGV[12]) then
   return { 'lease' }
 end
-if rush_not_open(meta, ARGV[6], ARGV[21], now) then
+if rush_not_open(meta, ARGV[6], birth, now) then
   return { 'notopen' }
 end
 local wpl = shape[1] + 0
 local cap = shape[2] + 0
-local seat_from, seat_to, seat_step = rush_seats(meta, cap, ARGV[4], ARGV[5], ARGV[22], now)
+local seat_from, seat_to, seat_step = rush_seats(meta, cap, ARGV[4], ARGV[5], pool, now)
 if seat_to < seat_from and seat_step > 0 then
   return { 'reserved' }
 end
@@ -94,7 +103,7 @@ for l = seat_from, seat_to, seat_step do
         if c.kind == 'h' and c.expiry <= now then
           remove_claim(free, claims, wpl, l, c, 0, 0)
           bump(meta, '-' .. int(l) .. ',' .. int(c.first) .. ',' .. int(c.token)) -- readers release it as a delta
-          if lapse(nonces, audit, l, c, now, ARGV[20]) then -- the day's approval deadline when known (a booking request)
+          if lapse(nonces, audit, l, c, now, approval_deadline) then -- the day's approval deadline when known (a booking request)
             lapsed = lapsed + 1
           end
           reclaimed = true
@@ -129,9 +138,9 @@ if hold_ms > 0 then
   kind = 'h'
   expiry = now + hold_ms
   expiry_s = int(expiry)
-elseif ARGV[19] and ARGV[19] ~= '0' and now < ARGV[19] + 0 then
+elseif approval_before ~= '0' and now < approval_before + 0 then
   kind = 'h'
-  expiry = ARGV[20] + 0
+  expiry = approval_deadline + 0
   expiry_s = int(expiry)
   flag = 'u'
   mark_unapproved(nonces, token)

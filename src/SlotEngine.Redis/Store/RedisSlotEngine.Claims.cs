@@ -367,7 +367,6 @@ public sealed partial class RedisSlotEngine
         var (open, close) = _readModel.Rules.BookingWindowOf(calendar.Day);
         var holdMs = request.HoldFor is { } ttl ? Math.Max(1, (long)Math.Ceiling(ttl.TotalMilliseconds)) : 0;
         var (approvalNeededBefore, approvalDeadline) = request.HoldFor is null ? _readModel.Rules.ApprovalOf(calendar.Day) : (0, 0);
-        var rush = RushClaimArgs(request);
         var audit = _readModel.Rules.Audit;
         RedisKey[] scriptKeys;
         var rentedKeys = admission is not null || request.IdempotencyKey is not null;
@@ -402,13 +401,17 @@ public sealed partial class RedisSlotEngine
             }
         }
 
-        // ARGV: the feed's three, these 20, and with an admission ARGV[24] the first admission key, ARGV[25] where the
-        // admission's arguments start (ARGV[26]), then those: one rented array of the exact length, nothing copied after.
-        const int Fixed = 23;
-        var args = ScriptArguments.Rent(admission is null ? Fixed : Fixed + 2 + admission.ArgCount);
+        // ARGV: the feed's three, these 15 (ARGV[4] to ARGV[18]), the four rare ones (ARGV[19] to ARGV[22]) only when one of
+        // them is not its default (flag 2 in ARGV[16]; most claims send none: each argument costs the server a Lua string),
+        // and with an admission the first admission key, then the admission's arguments: one rented array of the exact
+        // length, nothing copied after.
+        const int Common = 18;
+        var rare = approvalNeededBefore != 0 || approvalDeadline != 0 || request.BirthYear is not null || request.Pool is not null;
+        var fixedCount = rare ? Common + 4 : Common;
+        var args = ScriptArguments.Rent(admission is null ? fixedCount : fixedCount + 1 + admission.ArgCount);
         FeedHead(args, keys);
         ReadOnlySpan<RedisArgument> claimArgs =
-        [ // ARGV[4] to ARGV[23]
+        [ // ARGV[4] to ARGV[18]
             request.Slots.First,
             request.Slots.Length,
             admission is null ? (RedisArgument)Hex(request.Patient) : admission.PatientHex, // typed: a string ?: would decode the bytes
@@ -421,21 +424,24 @@ public sealed partial class RedisSlotEngine
             digest,
             _retentionMs,
             Stores.ReadModel.MaxToken,
-            audit ? "1" : "0",
+            (audit ? 1 : 0) + (rare ? 2 : 0),
             (int)request.Actor,
             (int)request.Channel,
-            approvalNeededBefore == 0 ? 0 : UnixMs.FromTicks(approvalNeededBefore),
-            approvalDeadline == 0 ? 0 : UnixMs.FromTicks(approvalDeadline),
-            rush.BirthYear,
-            rush.Pool,
-            rush.Unused,
         ];
         claimArgs.CopyTo(args.AsSpan(3));
+        if (rare)
+        {
+            var rush = RushClaimArgs(request);
+            args[Common] = approvalNeededBefore == 0 ? 0 : UnixMs.FromTicks(approvalNeededBefore);
+            args[Common + 1] = approvalDeadline == 0 ? 0 : UnixMs.FromTicks(approvalDeadline);
+            args[Common + 2] = rush.BirthYear;
+            args[Common + 3] = rush.Pool;
+        }
+
         if (admission is not null)
         {
-            args[Fixed] = admitAt;
-            args[Fixed + 1] = Fixed + 3;
-            admission.CopyArgsTo(args.AsSpan(Fixed + 2));
+            args[fixedCount] = admitAt;
+            admission.CopyArgsTo(args.AsSpan(fixedCount + 1));
         }
 
         return _redis.EvalRawAsync(link, StoreScripts.Claim, scriptKeys, args, giveBackKeys: rentedKeys, cancellationToken);

@@ -37,12 +37,13 @@ public sealed partial class RedisSlotEngine
     }
 
     /// <summary>
-    /// Arguments 21 to 23 of <c>claim.lua</c>: the claim's own facts that the day's stored release schedule and
-    /// reservation are judged by (its birth year, '' for none; its pool, '' for none; a third, unused). The policies
-    /// themselves are not sent: they were stored with the day when it was published (<see cref="RushStamp"/>).
+    /// Arguments 21 and 22 of <c>claim.lua</c> (sent only when one of its rare arguments is not its default): the claim's
+    /// own facts that the day's stored release schedule and reservation are judged by (its birth year, '' for none; its
+    /// pool, '' for none). The policies themselves are not sent: they were stored with the day when it was published
+    /// (<see cref="RushStamp"/>).
     /// </summary>
-    private static (RedisArgument BirthYear, RedisArgument Pool, RedisArgument Unused) RushClaimArgs(ClaimRequest request) =>
-        (request.BirthYear is { } year ? year : RedisArgument.EmptyString, request.Pool ?? string.Empty, 0);
+    private static (RedisArgument BirthYear, RedisArgument Pool) RushClaimArgs(ClaimRequest request) =>
+        (request.BirthYear is { } year ? year : RedisArgument.EmptyString, request.Pool ?? string.Empty);
 
     /// <summary>
     /// How a day is stored when this node opens it: the template with its reservation in force (its own, else this

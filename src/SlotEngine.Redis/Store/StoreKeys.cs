@@ -120,7 +120,7 @@ internal sealed class StoreKeys
     /// A claim's patient-side names in one small byte array: <c>&lt;prefix&gt;{a:&lt;patient hex&gt;}</c> (the <see cref="ActiveKey"/>),
     /// the other keys on that tag as <see cref="StackExchange.Redis.RedisKey"/>s made of it and a constant suffix (StackExchange.Redis
     /// writes such a key as its two parts one after the other and hashes it whole: no copy), and the patient's hex as a slice
-    /// of it; with <paramref name="nonce"/>, a fresh random nonce (32 hex digits, as <c>Guid.ToString("N")</c>) in a second one.
+    /// of it; with <paramref name="nonce"/>, a fresh nonce (32 hex digits, as <c>Guid.ToString("N")</c>; <see cref="NonceSource"/>) in a second one.
     /// Four strings and a nonce string per claim before.
     /// </summary>
     public PatientNames NamesOf(PatientKey patient, bool nonce)
@@ -135,7 +135,7 @@ internal sealed class StoreKeys
         if (nonce)
         {
             fresh = new byte[32];
-            Guid.NewGuid().TryFormat(fresh, out _, "N");
+            NonceSource.Next(fresh);
         }
 
         return new PatientNames(tag, at + 3, fresh);
@@ -149,6 +149,31 @@ internal sealed class StoreKeys
     public string CallKey(string callId) => Prefix + "{k:" + callId + "}";
 
     public string IdempotencyOwnerKey(string idempotencyKey) => Prefix + "{i:" + idempotencyKey + "}";
+}
+
+/// <summary>
+/// Fresh claim nonces without a random read per claim (a <see cref="Guid.NewGuid"/> read the OS's random source each time):
+/// 16 hex digits of a per-process random prefix, drawn once from <see cref="System.Security.Cryptography.RandomNumberGenerator"/>,
+/// then 16 hex digits of a per-process counter (<see cref="Interlocked.Increment(ref long)"/>). Same length and alphabet as
+/// before (32 hex digits, no '|'), so the scripts take it as they did.
+/// Why a nonce never repeats for a live claim: within a process the counter is never reused (2^64 claims); another process,
+/// or this one after a restart, draws a new 64-bit random prefix, so two live processes share a prefix with odds about
+/// n^2 / 2^65 for n processes (nothing for any real deployment), and a counter value restarts only under a new prefix.
+/// A nonce only has to be unique (it names a claim's quota entries, docs/quotas-distributed.md), not secret.
+/// </summary>
+internal static class NonceSource
+{
+    private static readonly ulong Prefix = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+
+    private static long s_counter;
+
+    /// <summary>Writes the next nonce's 32 lower-case hex digits into <paramref name="into"/> (32 bytes).</summary>
+    public static void Next(Span<byte> into)
+    {
+        var n = (ulong)Interlocked.Increment(ref s_counter);
+        Prefix.TryFormat(into[..16], out _, "x16", CultureInfo.InvariantCulture);
+        n.TryFormat(into.Slice(16, 16), out _, "x16", CultureInfo.InvariantCulture);
+    }
 }
 
 /// <summary>

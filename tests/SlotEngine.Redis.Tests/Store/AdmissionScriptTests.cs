@@ -105,7 +105,7 @@ public sealed class AdmissionScriptTests(StandaloneServerFixture fixture) : ICla
         async Task<ClaimScriptReply> ClaimAsync(int first, RedisValue[] admission, RedisKey[]? admissionKeys = null)
         {
             admissionKeys ??= patientKeys;
-            RedisValue[] args = [keys.Feed, "0", keys.Reference, first, 1, PatientHex, 0, Far, 0, Far, (string)admission[0]!, 0, "d", 60_000, ReadModel.MaxToken, "0", 0, 0, 0, 0, 0, 0, 0, 5, 26, .. admission];
+            RedisValue[] args = [keys.Feed, "0", keys.Reference, first, 1, PatientHex, 0, Far, 0, Far, (string)admission[0]!, 0, "d", 60_000, ReadModel.MaxToken, "0", 0, 0, 5, .. admission];
             return ClaimScriptReply.Parse(new RedisReply(await db.ScriptEvaluateAsync(StoreScripts.Claim.Text, [.. keys.ScriptKeys, .. admissionKeys], args)));
         }
 
