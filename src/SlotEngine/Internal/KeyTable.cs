@@ -16,8 +16,9 @@ namespace SlotEngine;
 /// one 2^GrowthBits times the one before), up to the largest segment one array holds, which then repeats. A key's
 /// probe window in a segment is the <see cref="ProbeLimit"/> places from its home on (linear, wrapping). The home is
 /// the hash of the key itself, or of a <em>home key</em> the caller names with it (<see cref="GetOrAdd(ulong, ulong, out Place)"/>):
-/// keys given one home key share a window, so that the lines one lookup brings in hold the others (the quota
-/// ledger puts a patient's clinic and facility keys of a day there). A key must always come with the same home key
+/// keys given one home key share a window, so that the lines one lookup brings in hold the others (tried for
+/// the quota ledger's clinic and facility keys and taken back: two keys per home filled windows early, see
+/// docs/embedded-performance.md). A key must always come with the same home key
 /// (a function of the key), or the invariant below does not hold. A place is 0 (empty) or holds a key, and goes from 0 to a
 /// key at most once, by the CAS in <see cref="GetOrAdd(ulong, ulong, out Place)"/>; it never changes again.</para>
 /// <para><b>Insert</b> walks the segments from the oldest, and in each its window in order, and

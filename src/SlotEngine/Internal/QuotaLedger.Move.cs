@@ -24,12 +24,14 @@ internal sealed partial class QuotaLedger
         for (var i = 0; i < rules.Length; i++)
         {
             var rule = rules[i];
-            var key = EntryKeyOf(patient, rule.Scope, to, out var home);
-            var quotaDay = DayOf(toDay);
+            var scopeId = ScopeIdOf(rule.Scope, to);
+            var key = EntryKeyOf(patient, scopeId);
+            KeyTable table;
             KeyTable.Place place;
             try
             {
-                quotaDay.Table(policy, rule.Scope, _firstBits).GetOrAdd(key, home, out place);
+                table = DayOf(toDay).Table(rule.Scope, rule.MaxPerDay, _firstBits);
+                table.GetOrAdd(key, out place);
             }
             catch
             {
@@ -38,9 +40,9 @@ internal sealed partial class QuotaLedger
                 throw;
             }
 
-            if (toDay == fromDay && ScopeIdOf(rule.Scope, to) == ScopeIdOf(rule.Scope, from))
+            if (toDay == fromDay && scopeId == ScopeIdOf(rule.Scope, from))
             {
-                var own = TryTakeEntryOf(place, quotaDay.LimitOf(rule.Scope), fromClaim);
+                var own = TryTakeEntryOf(place, table.PayloadLength, fromClaim);
                 if (own >= 0)
                 {
                     moved.Add(place, own);
@@ -48,7 +50,7 @@ internal sealed partial class QuotaLedger
                 }
             }
 
-            var entry = TryTakeEntry(place, quotaDay.LimitOf(rule.Scope), toDay, nowTicks);
+            var entry = TryTakeEntry(place, table.PayloadLength, toDay, nowTicks);
             if (entry < 0)
             {
                 Abort(ref taken);
@@ -62,26 +64,8 @@ internal sealed partial class QuotaLedger
         return true;
     }
 
-    /// <summary>
-    /// A patient's key in a scope's table, and its home key. Clinic and facility (one table): the patient index (below
-    /// 2^31 − 1, see <see cref="PatientDirectory"/>) in bits 33–63, 1 for a clinic in bit 32, the id in bits 0–31, plus
-    /// one; the home is the facility key of the provider's facility, so that both keys of a claim share a window.
-    /// Provider (a table of its own): the patient index in bits 32–63 and the provider id, plus one; its own home.
-    /// Never 0 (the table's empty mark).
-    /// </summary>
-    private static ulong EntryKeyOf(uint patient, QuotaScope scope, ProviderEntry provider, out ulong home)
-    {
-        if (scope == QuotaScope.Provider)
-        {
-            home = (((ulong)patient << 32) | unchecked((uint)provider.Id.Value)) + 1;
-            return home;
-        }
-
-        home = (((ulong)patient << 33) | unchecked((uint)provider.Clinic.Facility.Value)) + 1;
-        return scope == QuotaScope.Clinic
-            ? (((ulong)patient << 33) | (1UL << 32) | unchecked((uint)provider.Clinic.Id.Value)) + 1
-            : home;
-    }
+    /// <summary>A patient's key in a scope's table: never 0 (the table's empty mark), as the patient index is below 2^32 − 1.</summary>
+    private static ulong EntryKeyOf(uint patient, int scopeId) => (((ulong)patient << 32) | unchecked((uint)scopeId)) + 1;
 
     private static int ScopeIdOf(QuotaScope scope, ProviderEntry provider) => scope switch
     {

@@ -8,17 +8,11 @@ namespace SlotEngine;
 /// or names a claim by provider, first slot and token.
 /// </summary>
 /// <remarks>
-/// <para><b>Storage.</b> Per day, one <see cref="KeyTable"/> for the clinic and facility scopes (MHRS's two) and one
-/// for the provider scope, keyed by (patient index, scope, scope id), with the entries as the key's payload: no object
-/// per key, a day's tables dropped whole by <see cref="Purge"/>. An entry is a fixed place for the protocol below: a
-/// key's place never moves, and one key has one place (see <see cref="KeyTable"/>), so every claimer of one
+/// <para><b>Storage.</b> One <see cref="KeyTable"/> per day and scope, keyed by (patient index,
+/// scope id), with the entries as the key's payload: no object per key, a day's tables dropped
+/// whole by <see cref="Purge"/>. An entry is a fixed place for the protocol below: a key's place
+/// never moves, and one key has one place (see <see cref="KeyTable"/>), so every claimer of one
 /// (patient, scope, day) CASes on the same entries.</para>
-/// <para><b>One probe for the clinic and the facility.</b> A patient's clinic key and facility key of a day lie in one
-/// table, with one home: the facility key's (<see cref="KeyTable.GetOrAdd(ulong, ulong, out KeyTable.Place)"/>; a
-/// clinic's facility never changes, so a key always has the same home). The claim's first lookup brings in the lines
-/// of that window, and the second finds its key there: one cache miss for both scopes, where two tables cost two.
-/// The protocol per key is unchanged: each scope keeps its own entries (its limit of them, in a payload as long as
-/// the larger limit).</para>
 /// <para><b>Protocol.</b> A claim first takes an entry in every applicable rule by CAS (empty →
 /// pending, or a dead claim → pending), then claims its slots, then writes its own reference into
 /// the entries (or empties them if the claim failed). An entry is only ever taken by one CAS, so at
@@ -37,10 +31,7 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
     /// <summary>Each segment of a quota table has four times the places of the one before.</summary>
     public const int GrowthBits = 2;
     private readonly ConcurrentDictionary<int, QuotaDay> _days = new();
-    private readonly int _firstBits = BitsFor(expectedClaimsPerDay);
-
-    /// <summary>First-segment bits of a day's tables for that many claims: a claim of a new (patient, day) adds a key in each scope, so the clinic-and-facility table is sized for two keys a claim.</summary>
-    private static int BitsFor(long expectedClaims) => KeyTable.BitsFor(expectedClaims * 2, MinFirstBits, 25);
+    private readonly int _firstBits = KeyTable.BitsFor(expectedClaimsPerDay, MinFirstBits, 24);
 
     public static long EncodeClaim(ProviderId provider, int slot, long token) =>
         ((long)provider.Value << 38) | ((long)slot << 29) | (token & ClaimCell.MaxToken);
@@ -72,13 +63,15 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
         for (var i = 0; i < rules.Length; i++)
         {
             var rule = rules[i];
-            var key = EntryKeyOf(patient, rule.Scope, provider, out var home);
+            var scopeId = ScopeIdOf(rule.Scope, provider);
+
+            var key = EntryKeyOf(patient, scopeId);
             KeyTable table;
             KeyTable.Place place;
             try
             {
-                table = quotaDay.Table(policy, rule.Scope, _firstBits);
-                table.GetOrAdd(key, home, out place);
+                table = quotaDay.Table(rule.Scope, rule.MaxPerDay, _firstBits);
+                table.GetOrAdd(key, out place);
             }
             catch
             {
@@ -88,7 +81,7 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
                 throw;
             }
 
-            var entry = TryTakeEntry(place, quotaDay.LimitOf(rule.Scope), day, nowTicks);
+            var entry = TryTakeEntry(place, table.PayloadLength, day, nowTicks);
             if (entry < 0)
             {
                 Abort(ref tickets);
@@ -135,11 +128,11 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
             return;
         }
 
-        var bits = expectedClaims is { } claims ? BitsFor(claims) : _firstBits;
+        var bits = expectedClaims is { } claims ? KeyTable.BitsFor(claims, MinFirstBits, 24) : _firstBits;
         var quotaDay = DayOf(day);
         foreach (var rule in rules)
         {
-            quotaDay.Table(policy, rule.Scope, bits);
+            quotaDay.Table(rule.Scope, rule.MaxPerDay, bits);
         }
     }
 
@@ -207,14 +200,10 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
 
 }
 
-/// <summary>
-/// One day's quota tables: one for the clinic and facility scopes together, one for the provider scope, each made on
-/// first use (a losing racer's table is dropped), and each scope's limit, fixed at first use.
-/// </summary>
+/// <summary>One day's quota tables, one per scope, each made on first use (a losing racer's table is dropped).</summary>
 internal sealed class QuotaDay
 {
-    private readonly KeyTable?[] _tables = new KeyTable?[2];
-    private readonly int[] _limits = new int[3];
+    private readonly KeyTable?[] _byScope = new KeyTable?[3];
 
     /// <summary>Keys in all scopes.</summary>
     public int Count
@@ -222,64 +211,28 @@ internal sealed class QuotaDay
         get
         {
             var count = 0;
-            for (var i = 0; i < _tables.Length; i++)
+            for (var i = 0; i < _byScope.Length; i++)
             {
-                count += Volatile.Read(ref _tables[i])?.Count ?? 0;
+                count += Volatile.Read(ref _byScope[i])?.Count ?? 0;
             }
 
             return count;
         }
     }
 
-    /// <summary>The scope's entries per key: its limit when the day first met the scope (a later policy with another limit keeps it).</summary>
-    public int LimitOf(QuotaScope scope) => Volatile.Read(ref _limits[(int)scope]);
-
-    /// <summary>
-    /// The scope's table, made on first use with as many entries per key as the policy's largest limit among the
-    /// scopes that share it; fixes the scope's limit on first use (at most the table's entries per key).
-    /// </summary>
-    public KeyTable Table(QuotaPolicy policy, QuotaScope scope, int firstBits)
+    /// <summary>The scope's table; made with <paramref name="limit"/> entries per key on first use (a later policy with another limit keeps the table's).</summary>
+    public KeyTable Table(QuotaScope scope, int limit, int firstBits)
     {
-        var shared = scope != QuotaScope.Provider;
-        ref var table = ref _tables[shared ? 0 : 1];
+        ref var table = ref _byScope[(int)scope];
         var current = Volatile.Read(ref table);
         if (current is null)
         {
-            var entries = 0;
-            foreach (var rule in policy.RuleSpan)
-            {
-                if ((rule.Scope != QuotaScope.Provider) == shared)
-                {
-                    entries = Math.Max(entries, rule.MaxPerDay);
-                }
-            }
-
-            // Made once per table: the CAS from null succeeds for one caller; a loser's table is dropped and all use the winner's.
-            Interlocked.CompareExchange(ref table, new KeyTable(firstBits, entries, QuotaLedger.GrowthBits), null);
+            // Made once per scope: the CAS from null succeeds for one caller; a loser's table is dropped and all use the winner's.
+            Interlocked.CompareExchange(ref table, new KeyTable(firstBits, limit, QuotaLedger.GrowthBits), null);
             current = Volatile.Read(ref table)!;
         }
 
-        ref var limit = ref _limits[(int)scope];
-        if (Volatile.Read(ref limit) == 0)
-        {
-            // Fixed once per scope: the first CAS from 0 wins; every claim of the day then uses that limit.
-            Interlocked.CompareExchange(ref limit, Math.Min(LimitIn(policy, scope), current.PayloadLength), 0);
-        }
-
         return current;
-    }
-
-    private static int LimitIn(QuotaPolicy policy, QuotaScope scope)
-    {
-        foreach (var rule in policy.RuleSpan)
-        {
-            if (rule.Scope == scope)
-            {
-                return rule.MaxPerDay;
-            }
-        }
-
-        return 0;
     }
 }
 
