@@ -229,11 +229,7 @@ public sealed partial class RedisSlotEngine
             throw;
         }
 
-        ChangeScriptReply answer;
-        using (raw)
-        {
-            answer = ChangeScriptReply.Parse(raw, out _);
-        }
+        var answer = ChangeScriptReply.ParseAndDispose(raw);
 
         var result = ConfirmAnswered(reservation, approve, answer, out var touch);
         if (result.Succeeded)
@@ -285,11 +281,7 @@ public sealed partial class RedisSlotEngine
                     throw;
                 }
 
-                ChangeScriptReply answer;
-                using (raw)
-                {
-                    answer = ChangeScriptReply.Parse(raw, out _);
-                }
+                var answer = ChangeScriptReply.ParseAndDispose(raw);
 
                 result = engine.ConfirmAnswered(reservation, approve, answer, out _); // no replica to wait for: never on this path
             }

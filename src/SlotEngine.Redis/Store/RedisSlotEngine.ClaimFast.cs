@@ -106,12 +106,7 @@ public sealed partial class RedisSlotEngine
         }
 
         admission?.RateCounted(); // a later round of this claim is not another attempt
-        ClaimScriptReply answer;
-        RedisReply reply; // the whole reply, read only for the answers that need it (full's entries)
-        using (raw)
-        {
-            answer = ClaimScriptReply.Parse(raw, out reply);
-        }
+        var answer = ClaimScriptReply.ParseAndDispose(raw, out var reply); // the whole reply, read only for the answers that need it (full's entries)
 
         return (ClaimPlainAnswered(request, answer, reply), reply);
     }
@@ -189,12 +184,7 @@ public sealed partial class RedisSlotEngine
                 }
 
                 admission?.RateCounted(); // a later round of this claim is not another attempt
-                ClaimScriptReply answer;
-                RedisReply reply; // the whole reply, read only for the answers that need it (full's entries)
-                using (raw)
-                {
-                    answer = ClaimScriptReply.Parse(raw, out reply);
-                }
+                var answer = ClaimScriptReply.ParseAndDispose(raw, out var reply); // the whole reply, read only for the answers that need it (full's entries)
 
                 if (engine.ClaimPlainAnswered(request, answer, reply) is { } answered)
                 {

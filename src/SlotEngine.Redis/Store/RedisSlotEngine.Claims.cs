@@ -156,12 +156,7 @@ public sealed partial class RedisSlotEngine
                 }
 
                 inScript?.RateCounted(); // a later round of this claim is not another attempt
-                ClaimScriptReply answer;
-                RedisReply reply; // the whole reply, read only for the answers that need it (full's entries)
-                using (raw)
-                {
-                    answer = ClaimScriptReply.Parse(raw, out reply);
-                }
+                var answer = ClaimScriptReply.ParseAndDispose(raw, out var reply); // the whole reply, read only for the answers that need it (full's entries)
 
                 CountLapsed(answer.Lapsed); // a claim that failed may have released lapsed bookings on the way too
                 if (answer.Claimed)
@@ -329,11 +324,7 @@ public sealed partial class RedisSlotEngine
             throw;
         }
 
-        ChangeScriptReply answer;
-        using (raw)
-        {
-            answer = ChangeScriptReply.Parse(raw, out _);
-        }
+        var answer = ChangeScriptReply.ParseAndDispose(raw);
 
         EndOwnWrite(reservation.Calendar, answer.Version, new FeedDelta(FeedOp.Release, reservation.Seat, reservation.Slots.First, 0, reservation.Token, default, 0));
         switch (answer.Status)

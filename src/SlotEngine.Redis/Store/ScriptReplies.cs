@@ -106,6 +106,15 @@ internal readonly record struct ClaimScriptReply(ClaimScriptStatus Status, int S
         }
     }
 
+    /// <summary>As <see cref="Parse(StackExchange.Redis.RespResult, out RedisReply)"/>, then gives the leased reply back: the reply's last reader.</summary>
+    public static ClaimScriptReply ParseAndDispose(StackExchange.Redis.RespResult raw, out RedisReply tree)
+    {
+        using (raw)
+        {
+            return Parse(raw, out tree);
+        }
+    }
+
     /// <summary>
     /// Reads an undecoded reply in place: <c>ok</c> and the refusals that carry only numbers allocate nothing;
     /// any other answer is read as a tree, set in <paramref name="tree"/> for the callers that look further
@@ -206,6 +215,15 @@ internal readonly record struct ChangeScriptReply(ChangeScriptStatus Status, lon
         return status == ChangeScriptStatus.Ok
             ? new ChangeScriptReply(status, second, 0)
             : new ChangeScriptReply(status, 0, second);
+    }
+
+    /// <summary>As <see cref="Parse(StackExchange.Redis.RespResult, out RedisReply)"/>, then gives the leased reply back: the reply's last reader.</summary>
+    public static ChangeScriptReply ParseAndDispose(StackExchange.Redis.RespResult raw)
+    {
+        using (raw)
+        {
+            return Parse(raw, out _);
+        }
     }
 
     /// <summary>
