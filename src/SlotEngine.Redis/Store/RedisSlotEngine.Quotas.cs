@@ -38,17 +38,11 @@ internal sealed class Admission
     /// <summary>Where the calendar's reference is (<c>ARGV[a+1]</c>).</summary>
     private const int CalendarAt = 1;
 
-    /// <summary>Admissions kept for reuse: about the claims in flight at once on one node.</summary>
-    private const int MaxPooled = 256;
-
     /// <summary>
     /// Admissions given back (<see cref="Return"/>), reused by <see cref="Rent"/>: one was some 200 B of a claim's garbage.
     /// Safe because the client never sees one: its keys and arguments are copied into the call's own arrays.
     /// </summary>
-    private static readonly System.Collections.Concurrent.ConcurrentQueue<Admission> Pool = new();
-
-    /// <summary>How many the pool holds, or is about to (a return counts itself before it enqueues).</summary>
-    private static int s_pooled;
+    private static readonly BoundedPool<Admission> Pool = new(256);
 
     private RedisKey _bar;
     private RedisKey _active;
@@ -66,11 +60,7 @@ internal sealed class Admission
     /// <summary>An admission over these keys and (rented) arguments, reused when one was given back.</summary>
     public static Admission Rent(RedisKey bar, RedisKey active, RedisKey quota, RedisKey rate, RedisKey? call, RedisArgument[] args, RedisArgument nonce, RedisArgument patientHex, bool takesEntries)
     {
-        if (Pool.TryDequeue(out var admission))
-        {
-            Interlocked.Decrement(ref s_pooled);
-        }
-        else
+        if (!Pool.TryRent(out var admission))
         {
             admission = new Admission();
         }
@@ -168,14 +158,7 @@ internal sealed class Admission
         PatientHex = default;
         TakesEntries = false;
 
-        // Counted before the enqueue, released after a dequeue: the pool never grows past MaxPooled.
-        if (Interlocked.Increment(ref s_pooled) > MaxPooled)
-        {
-            Interlocked.Decrement(ref s_pooled);
-            return;
-        }
-
-        Pool.Enqueue(this);
+        Pool.Return(this);
     }
 }
 

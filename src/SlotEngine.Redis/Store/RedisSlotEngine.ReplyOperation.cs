@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Threading.Tasks.Sources;
+using SlotEngine.Redis.Client;
 using StackExchange.Redis;
 
 namespace SlotEngine.Redis;
@@ -17,9 +17,7 @@ public sealed partial class RedisSlotEngine
     private abstract class ReplyOperation<TSelf> : IValueTaskSource<ClaimResult>
         where TSelf : ReplyOperation<TSelf>, new()
     {
-        private const int MaxPooled = 256;
-        private static readonly ConcurrentQueue<TSelf> Pool = new();
-        private static int s_pooled;
+        private static readonly BoundedPool<TSelf> Pool = new(256);
 
         private readonly Action _onReply;
         private ManualResetValueTaskSourceCore<ClaimResult> _core;
@@ -33,13 +31,7 @@ public sealed partial class RedisSlotEngine
         /// <summary>A pooled operation, or a new one.</summary>
         protected static TSelf Rent()
         {
-            if (Pool.TryDequeue(out var operation))
-            {
-                Interlocked.Decrement(ref s_pooled); // counted before the enqueue, released after a dequeue
-                return operation;
-            }
-
-            return new TSelf();
+            return Pool.TryRent(out var operation) ? operation : new TSelf();
         }
 
         /// <summary>Waits for <paramref name="pending"/> (its fields set first) and answers by <see cref="OnReply"/>.</summary>
@@ -78,16 +70,9 @@ public sealed partial class RedisSlotEngine
             }
             finally
             {
-                // Read once (a ValueTask's rule): reusable from here. Counted before the enqueue, released after a dequeue.
+                // Read once (a ValueTask's rule): reusable from here.
                 _core.Reset();
-                if (Interlocked.Increment(ref s_pooled) > MaxPooled)
-                {
-                    Interlocked.Decrement(ref s_pooled);
-                }
-                else
-                {
-                    Pool.Enqueue((TSelf)this);
-                }
+                Pool.Return((TSelf)this);
             }
         }
 
