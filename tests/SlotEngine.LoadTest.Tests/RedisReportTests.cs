@@ -128,6 +128,30 @@ public class RedisReportTests
         // 300 bookings over 300 calendars hashed to three shards: each shard has some.
         Assert.All(redis.BookingsByShard.Values, n => Assert.True(n > 0));
         Assert.True(redis.ServerCommandsByCommand.ContainsKey("spublish")); // the cluster's feed: shard channels
+
+        // Both reports show the split: the JSON's shards and bookings_by_shard, the console's "nodes and shards" row.
+        var path = Path.Combine(Path.GetTempPath(), "slotengine-load-cluster-" + Guid.NewGuid().ToString("N") + ".json");
+        try
+        {
+            JsonReport.Write(path, result);
+            using var json = JsonDocument.Parse(File.ReadAllText(path));
+            var r = json.RootElement.GetProperty("redis");
+            Assert.Equal(3, r.GetProperty("shards").GetInt32());
+            var byShard = r.GetProperty("bookings_by_shard").EnumerateObject().ToDictionary(s => s.Name, s => s.Value.GetInt64());
+            Assert.Equal(redis.BookingsByShard, byShard);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        var console = new StringWriter();
+        var ansi = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(console) });
+        ansi.Profile.Width = 400; // the row on one line
+        ConsoleReport.Write(ansi, result);
+        var text = console.ToString();
+        Assert.Contains("3 shards, bookings by shard:", text, StringComparison.Ordinal);
+        Assert.All(redis.BookingsByShard, s => Assert.Contains(s.Key + " " + s.Value.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), text, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -113,6 +113,6 @@ internal static class RedisReportSection
         table.AddRow("read model", Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"{(r.ReloadsPerBooking is { } reloads ? $"{reloads:0.00} reloads per booking" : "reloads: the store's meter has none")}; staleness {(r.StalenessMs is { } s ? $"p50 {s.P50:0.00} ms, p99 {s.P99:0.00} ms, max {s.Max:0.00} ms ({s.Samples:N0} feed changes)" : "not measured (no feed lag samples)")}")));
         table.AddRow("nodes and shards", Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-            $"{r.Nodes} engine(s) in this process{(r.Process.Count > 1 ? $", process {r.Process.Id} of {r.Process.Count}" : string.Empty)}; bookings by shard: {string.Join(", ", r.BookingsByShard.Select(b => $"{b.Key} {b.Value:N0}"))}")));
+            $"{r.Nodes} engine(s) in this process{(r.Process.Count > 1 ? $", process {r.Process.Id} of {r.Process.Count}" : string.Empty)}; {r.Shards} shard{(r.Shards == 1 ? string.Empty : "s")}, bookings by shard: {string.Join(", ", r.BookingsByShard.Select(b => $"{b.Key} {b.Value:N0}"))}")));
     }
 }
