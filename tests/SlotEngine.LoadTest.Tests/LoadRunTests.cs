@@ -80,6 +80,16 @@ public class LoadRunTests
             Assert.True(root.GetProperty("cpu_seconds").GetDouble() > 0);
             Assert.Equal(result.CpuMicrosPerBooking, root.GetProperty("cpu_us_per_booking").GetDouble(), tolerance: 0.011); // the report rounds to 0.01
 
+            // The threads' hand-offs: the pool ran work items (each worker is one at least), and on Linux the process's context
+            // switches were read (getrusage; -1 elsewhere).
+            var hops = result.Hops!.Value;
+            Assert.True(hops.PoolItems >= result.Settings.Concurrency, $"{hops.PoolItems} pool items");
+            Assert.Equal(Math.Round((double)hops.PoolItems / result.Stats.Bookings, 3), root.GetProperty("threads").GetProperty("pool_items_per_booking").GetDouble());
+            if (OperatingSystem.IsLinux())
+            {
+                Assert.True(hops.VoluntarySwitches >= 0 && hops.InvoluntarySwitches >= 0, $"{hops.VoluntarySwitches} / {hops.InvoluntarySwitches}");
+            }
+
             // The CPU per booking split between the generator and the engine adds up to it; both sides took time.
             var generator = root.GetProperty("generator_cpu_us_per_booking").GetDouble();
             var engine = root.GetProperty("engine_cpu_us_per_booking").GetDouble();

@@ -105,6 +105,18 @@ internal static class JsonReport
         json.WriteEndObject();
         json.WriteNumber("cpu_seconds", Math.Round(result.Gc.Cpu.TotalSeconds, 3));
         json.WriteNumber("cpu_us_per_booking", Math.Round(result.CpuMicrosPerBooking, 3));
+        if (result.Hops is { } hops && result.Stats.Bookings > 0)
+        {
+            // Hand-offs between threads per booking (Run/ThreadHops.cs); context switches are -1 where not known.
+            double PerBooking(long count) => count < 0 ? -1 : Math.Round((double)count / result.Stats.Bookings, 3);
+            json.WriteStartObject("threads");
+            json.WriteNumber("pool_items_per_booking", PerBooking(hops.PoolItems));
+            json.WriteNumber("voluntary_switches_per_booking", PerBooking(hops.VoluntarySwitches));
+            json.WriteNumber("involuntary_switches_per_booking", PerBooking(hops.InvoluntarySwitches));
+            json.WriteNumber("pool_threads", ThreadPool.ThreadCount);
+            json.WriteEndObject();
+        }
+
         json.WriteNumber("generator_cpu_us_per_booking", Math.Round(result.Generator?.GeneratorCpuMicrosPerBooking ?? 0, 3));
         json.WriteNumber("engine_cpu_us_per_booking", Math.Round(result.Generator?.EngineCpuMicrosPerBooking ?? result.CpuMicrosPerBooking, 3));
         json.WriteNumber("sampler_cpu_us_per_booking", Math.Round(result.Generator?.BackgroundCpuMicrosPerBooking ?? 0, 3));

@@ -201,6 +201,7 @@ internal static class LoadRun
         setup.Stop();
 
         var costBefore = LoadCost.Read();
+        var hopsBefore = ThreadHops.Read();
         var latencyMode = GCSettings.LatencyMode;
         if (settings.SustainedLowLatency)
         {
@@ -227,6 +228,7 @@ internal static class LoadRun
         await sweeping.ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(control.StartTimestamp, await stopped.ConfigureAwait(false));
         var gc = LoadCost.Read().Since(costBefore);
+        var hops = ThreadHops.Read().Since(hopsBefore);
         GCSettings.LatencyMode = latencyMode;
         if (probe is not null)
         {
@@ -283,6 +285,7 @@ internal static class LoadRun
             Scale = (map.FacilityCity.Count, map.ClinicFacility.Count, citizens.Count),
             LargestGroup = map.LargestGroup,
             Gc = gc,
+            Hops = hops,
             SetupSteps = steps,
             Interrupted = cancellationToken.IsCancellationRequested,
         };

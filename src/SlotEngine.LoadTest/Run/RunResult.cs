@@ -48,6 +48,9 @@ internal sealed record RunResult
     /// <summary>Garbage collections, pauses, allocation and CPU time during the load.</summary>
     public required LoadCost Gc { get; init; }
 
+    /// <summary>Thread-pool work items and context switches during the load (the threads' hand-offs).</summary>
+    public ThreadHops? Hops { get; init; }
+
     /// <summary>The workers' time split between engine calls and the generator's own work.</summary>
     public GeneratorCost? Generator { get; init; }
 
