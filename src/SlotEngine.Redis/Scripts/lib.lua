@@ -188,34 +188,46 @@ end
 --   [k+2] the patient's day of quota entries {a:<patient hex>}:q:<yyyymmdd>, [k+3] the patient's admission rate instant
 --   {a:<patient hex>}:r (any key of the tag when the rate is off: not touched then), [k+4] the call's counter (only with a call limit).
 --   Entry fields "<scope>:<id>:<i>" (the cap's: "a:<i>") -> "<provider>:<yyyymmdd>|<nonce>|<lease deadline ms>".
--- Arguments from ARGV[a]: [a] nonce, [a+1] the claim's calendar, [a+2] lease ms, [a+3] clock-skew grace ms,
---   [a+4] branch ('' = no bar check), [a+5] active cap (0 = none), [a+6] active key expiry (unix ms),
---   [a+7] quota key expiry (unix ms), [a+8] call limit (0 = none), [a+9] call count retention ms, [a+10] the admission
---   rate's interval in microseconds (0 = no rate, or taken already by an earlier round of the same claim), [a+11] its
---   burst in microseconds, [a+12] quota rule count n, then n pairs (scope, limit), then triples ('a' or 'q', field,
+-- Arguments from ARGV[a]: [a] nonce, [a+1] the claim's calendar, [a+2] branch ('' = no bar check), [a+3] active key
+--   expiry (unix ms; 0 without a cap), [a+4] quota key expiry (unix ms), [a+5] the admission's numbers in one binary
+--   string (admission_numbers below), [a+6] to [a+5+n] the n quota rules' scopes, then triples ('a' or 'q', field,
 --   value) of entries proven dead (removed when unchanged).
 -- admission_rate (called first, by the caller) returns nil or the refusal {'rate'}; admission_check returns a plan, or a
 -- refusal reply: {'barred'} | {'call'} | {'full', 1 if the cap is full else 0, 1 if a quota rule is full else 0, then
 -- per entry of each full rule: 'a' or 'q', field, value, 1 if its lease (plus grace) has passed}.
+
+-- The admission's numbers, ARGV[a+5]: one binary string read by struct.unpack (one C call, no Lua string per number and
+-- no text to convert; each argument costs the server a Lua string, ~0.13 us), made once per shape of options by the
+-- client (AdmissionNumbers in RedisSlotEngine.Quotas.cs): little-endian 64-bit integers lease ms, clock-skew grace ms,
+-- active cap (0 = none), call limit (0 = none), call count retention ms, the admission rate's interval in microseconds
+-- (0 = no rate, or taken already by an earlier round of the same claim), its burst in microseconds; then the quota rule
+-- count n and each rule's limit, 32-bit. Read once per script run into these upvalues (adm_at: where the limits start).
+local ADMISSION_NUMBERS = '<i8i8i8i8i8i8i8i4'
+local adm_lease, adm_grace, adm_cap, adm_call, adm_call_ms, adm_rate, adm_burst, adm_n, adm_at = 0, 0, 0, 0, 0, 0, 0, 0, nil
+local function admission_numbers(a)
+  if not adm_at then
+    adm_lease, adm_grace, adm_cap, adm_call, adm_call_ms, adm_rate, adm_burst, adm_n, adm_at = struct.unpack(ADMISSION_NUMBERS, ARGV[a + 5])
+  end
+end
 
 -- The admission rate (AdmissionRate, GCRA; issue 12.5): the patient's instant in microseconds under KEYS[k+3]. Admits
 -- (nil) and moves the instant, or refuses ({'rate'}) and writes nothing. Its write stays whatever the claim's outcome
 -- (a script's writes are not undone by its reply): every attempt counts, as in memory. The caller runs it before the
 -- idempotency record is read, so that a keyed retry counts too.
 local function admission_rate(k, a)
-  if ARGV[a + 10] == '0' then
+  admission_numbers(a)
+  if adm_rate == 0 then
     return nil
   end
-  local interval = tonumber(ARGV[a + 10])
   local sec, usec = server_time()
   local now = sec * 1000000 + usec
   local key = KEYS[k + 3]
   local tat = tonumber(redis.call('GET', key) or '0')
   local start = math.max(tat, now)
-  if start - now > tonumber(ARGV[a + 11]) then
+  if start - now > adm_burst then
     return { 'rate' }
   end
-  local nxt = start + interval
+  local nxt = start + adm_rate
   redis.call('SET', key, string.format('%d', nxt), 'PX', math.floor((nxt - now) / 1000) + 1)
   return nil
 end
@@ -278,9 +290,10 @@ end
 
 local function admission_check(k, a)
   local now = now_ms()
+  admission_numbers(a)
   local bars, active, quota = KEYS[k], KEYS[k + 1], KEYS[k + 2]
-  local n = (ARGV[a + 12] == '0') and 0 or ARGV[a + 12] + 0
-  local i = a + 13 + 2 * n
+  local n = adm_n
+  local i = a + 6 + n
   while i + 2 <= #ARGV do
     local h = (ARGV[i] == 'a') and active or quota
     if redis.call('HGET', h, ARGV[i + 1]) == ARGV[i + 2] then
@@ -288,20 +301,20 @@ local function admission_check(k, a)
     end
     i = i + 3
   end
-  if ARGV[a + 8] ~= '0' and tonumber(redis.call('GET', KEYS[k + 4]) or '0') >= tonumber(ARGV[a + 8]) then
+  if adm_call > 0 and tonumber(redis.call('GET', KEYS[k + 4]) or '0') >= adm_call then
     return nil, { 'call' }
   end
-  if ARGV[a + 4] ~= '' then
-    local untilMs = redis.call('HGET', bars, ARGV[a + 4])
+  if ARGV[a + 2] ~= '' then
+    local untilMs = redis.call('HGET', bars, ARGV[a + 2])
     if untilMs and untilMs + 0 > now then
       return nil, { 'barred' }
     end
   end
-  local nonce, grace = ARGV[a], ARGV[a + 3] + 0
+  local nonce, grace = ARGV[a], adm_grace
   local plan = { take_a = {}, take_q = {}, fields_a = {}, fields_q = {}, deadline = nil }
   local undecided, active_full, quota_full = {}, 0, 0
   -- Every entry field of the cap, then of the quota rules, read with one HMGET per hash.
-  local cap = (ARGV[a + 5] == '0') and 0 or ARGV[a + 5] + 0
+  local cap = adm_cap
   if cap > 0 then
     local fields = {}
     for e = 0, cap - 1 do
@@ -312,9 +325,10 @@ local function admission_check(k, a)
     end
   end
   if n > 0 then
-    local fields, starts, limits = {}, {}, {}
+    local fields, starts, limits, at = {}, {}, {}, adm_at
     for r = 0, n - 1 do
-      local scope, limit = ARGV[a + 13 + 2 * r], ARGV[a + 14 + 2 * r] + 0
+      local scope, limit = ARGV[a + 6 + r], 0
+      limit, at = struct.unpack('<i4', ARGV[a + 5], at)
       starts[r + 1], limits[r + 1] = #fields + 1, limit
       for e = 0, limit - 1 do
         fields[#fields + 1] = scope .. ':' .. int(e)
@@ -336,7 +350,7 @@ local function admission_check(k, a)
     end
     return nil, reply
   end
-  plan.deadline = plan.deadline or (now + ARGV[a + 2])
+  plan.deadline = plan.deadline or (now + adm_lease)
   plan.value = ARGV[a + 1] .. '|' .. nonce .. '|' .. int(plan.deadline)
   plan.k, plan.a = k, a
   return plan, nil
@@ -365,14 +379,14 @@ local function admission_take(plan)
   hset_all(KEYS[k + 1], plan.take_a, plan.value)
   hset_all(KEYS[k + 2], plan.take_q, plan.value)
   if #plan.fields_a > 0 then
-    redis.call('PEXPIREAT', KEYS[k + 1], ARGV[a + 6])
+    redis.call('PEXPIREAT', KEYS[k + 1], ARGV[a + 3])
   end
   if #plan.fields_q > 0 then
-    redis.call('PEXPIREAT', KEYS[k + 2], ARGV[a + 7])
+    redis.call('PEXPIREAT', KEYS[k + 2], ARGV[a + 4])
   end
-  if ARGV[a + 8] ~= '0' then
+  if adm_call > 0 then
     if redis.call('INCR', KEYS[k + 4]) == 1 then
-      redis.call('PEXPIRE', KEYS[k + 4], ARGV[a + 9])
+      redis.call('PEXPIRE', KEYS[k + 4], int(adm_call_ms))
     end
   end
 end

@@ -32,8 +32,11 @@ internal sealed record QuotaLease(RedisKey ActiveKey, RedisKey QuotaKey, string?
 /// </remarks>
 internal sealed class Admission
 {
-    /// <summary>Where in the arguments the admission rate's interval is (<c>ARGV[a+10]</c>; 0 = no rate).</summary>
-    public const int RateAt = 10;
+    /// <summary>Where in the arguments the admission's numbers are (<c>ARGV[a+5]</c>, <see cref="AdmissionNumbers"/>).</summary>
+    public const int NumbersAt = 5;
+
+    /// <summary>Where the quota rules' scopes start (<c>ARGV[a+6]</c>).</summary>
+    public const int ScopesAt = 6;
 
     /// <summary>Where the calendar's reference is (<c>ARGV[a+1]</c>).</summary>
     private const int CalendarAt = 1;
@@ -52,13 +55,14 @@ internal sealed class Admission
     private RedisArgument[] _args = [];
     private List<(string Mark, string Field, string Value)>? _dead;
     private string? _nonceText;
+    private byte[] _numbersNoRate = [];
 
     private Admission()
     {
     }
 
     /// <summary>An admission over these keys and (rented) arguments, reused when one was given back.</summary>
-    public static Admission Rent(RedisKey bar, RedisKey active, RedisKey quota, RedisKey rate, RedisKey? call, RedisArgument[] args, RedisArgument nonce, RedisArgument patientHex, bool takesEntries)
+    public static Admission Rent(RedisKey bar, RedisKey active, RedisKey quota, RedisKey rate, RedisKey? call, RedisArgument[] args, RedisArgument nonce, RedisArgument patientHex, bool takesEntries, byte[] numbersNoRate)
     {
         if (!Pool.TryRent(out var admission))
         {
@@ -74,6 +78,7 @@ internal sealed class Admission
         admission.NonceValue = nonce;
         admission.PatientHex = patientHex;
         admission.TakesEntries = takesEntries;
+        admission._numbersNoRate = numbersNoRate;
         return admission;
     }
 
@@ -135,7 +140,7 @@ internal sealed class Admission
     /// The script that judged the admission rate has run: a later round of the same claim (after dead entries were found,
     /// or a lease ran out) sends no rate, so that one claim call is one attempt whatever its rounds.
     /// </summary>
-    public void RateCounted() => _args[RateAt] = 0;
+    public void RateCounted() => _args[NumbersAt] = _numbersNoRate;
 
     public void SetDead(List<(string Mark, string Field, string Value)>? dead) => _dead = dead is { Count: > 0 } ? dead : null;
 
@@ -157,6 +162,7 @@ internal sealed class Admission
         NonceValue = default;
         PatientHex = default;
         TakesEntries = false;
+        _numbersNoRate = [];
 
         Pool.Return(this);
     }
@@ -165,6 +171,9 @@ internal sealed class Admission
 public sealed partial class RedisSlotEngine
 {
     private const int MaxQuotaRounds = 3;
+
+    /// <summary>The admissions' numbers, made once per shape (<see cref="AdmissionNumbers"/>).</summary>
+    private readonly AdmissionNumbers.Cache _admissionNumbers = new();
 
     /// <summary>
     /// The patient-side rules a claim meets, as one admission (<c>admission_rate</c> and <c>admission_check</c> in
@@ -211,30 +220,31 @@ public sealed partial class RedisSlotEngine
         var bar = names.Bar;
 
         // The rate's key only when it is judged (else the bar's, on the same tag and never touched), so that the call's stays fifth.
-        var args = ScriptArguments.Rent(13 + (2 * quotas.Count));
+        // The numbers in one cached binary argument (AdmissionNumbers; admission_numbers in lib.lua).
+        var numbers = _admissionNumbers.For(
+            (long)Math.Ceiling(_options.QuotaLease.TotalMilliseconds),
+            (long)Math.Ceiling(_options.ClockSkewAllowance.TotalMilliseconds),
+            cap,
+            call ? rules.MaxClaimsPerCall : 0,
+            call ? (long)Math.Ceiling(rules.CallRetention.TotalMilliseconds) : 0,
+            rate.IsEnabled ? rate.IntervalMicroseconds : 0,
+            rate.IsEnabled ? rate.BurstMicroseconds : 0,
+            quotas);
+        var args = ScriptArguments.Rent(Admission.ScopesAt + quotas.Count);
         args[0] = nonce is null ? names.Nonce : (RedisArgument)nonce; // not `??`: that would make the fresh nonce a string
         args[1] = _keys.For(request.Calendar).ReferenceValue;
-        args[2] = (long)Math.Ceiling(_options.QuotaLease.TotalMilliseconds);
-        args[3] = (long)Math.Ceiling(_options.ClockSkewAllowance.TotalMilliseconds);
-        args[4] = bars ? calendar.Branch.Value : string.Empty;
-        args[5] = cap;
+        args[2] = bars ? calendar.Branch.Value : string.Empty;
 
         // The active entries outlive every claim they can hold: none is later than the booking horizon.
-        args[6] = cap == 0 ? 0 : UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(Today.AddDays(rules.BookingHorizonDays + 2), Options.TimeZone));
+        args[3] = cap == 0 ? 0 : UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(Today.AddDays(rules.BookingHorizonDays + 2), Options.TimeZone));
 
         // A day's quota entries: two days after the day.
-        args[7] = UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(calendar.Day.AddDays(2), Options.TimeZone));
-        args[8] = call ? rules.MaxClaimsPerCall : 0;
-        args[9] = call ? (long)Math.Ceiling(rules.CallRetention.TotalMilliseconds) : 0;
-        args[Admission.RateAt] = rate.IsEnabled ? rate.IntervalMicroseconds : 0;
-        args[11] = rate.IsEnabled ? rate.BurstMicroseconds : 0;
-        args[12] = quotas.Count;
-        var at = 13;
+        args[4] = UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(calendar.Day.AddDays(2), Options.TimeZone));
+        args[Admission.NumbersAt] = numbers.WithRate;
+        var at = Admission.ScopesAt;
         for (var i = 0; i < quotas.Count; i++) // by index: a foreach over the interface would box an enumerator per claim
         {
-            var rule = quotas[i];
-            args[at++] = ScopeText(rule.Scope, calendar);
-            args[at++] = rule.MaxPerDay;
+            args[at++] = ScopeText(quotas[i].Scope, calendar);
         }
 
         return Admission.Rent(
@@ -246,7 +256,8 @@ public sealed partial class RedisSlotEngine
             args,
             args[0],
             names.Hex,
-            cap > 0 || quotas.Count > 0);
+            cap > 0 || quotas.Count > 0,
+            numbers.NoRate);
     }
 
     /// <summary>

@@ -18,15 +18,31 @@ public sealed class AdmissionScriptTests(StandaloneServerFixture fixture) : ICla
 
     private static readonly string PatientHex = ContractWorld.Patient(7).Value.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>The admission's arguments: nonce, calendar, lease, grace, branch, cap, expiries, call limit, rate (interval, burst µs), quota rules, then dead triples.</summary>
+    /// <summary>
+    /// The admission's arguments: nonce, calendar, branch, the two expiries, the numbers packed (lease, grace, cap, call
+    /// limit, call retention, rate interval and burst µs as little-endian 64-bit, the rule count and limits as 32-bit:
+    /// admission_numbers in lib.lua, packed here by hand), the rules' scopes, then dead triples.
+    /// </summary>
     private static RedisValue[] Args(string nonce, string branch = "", int cap = 0, int callLimit = 0, (string Scope, int Limit)[]? rules = null, long rateInterval = 0, long rateBurst = 0, params RedisValue[] dead)
     {
         rules ??= [];
-        List<RedisValue> args = [nonce, "100:20991231", 10_000, 2_000, branch, cap, Far, Far, callLimit, 60_000, rateInterval, rateBurst, rules.Length];
-        foreach (var (scope, limit) in rules)
+        var numbers = new byte[(7 * 8) + (4 * (1 + rules.Length))];
+        long[] longs = [10_000, 2_000, cap, callLimit, 60_000, rateInterval, rateBurst];
+        for (var i = 0; i < longs.Length; i++)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(numbers.AsSpan(8 * i), longs[i]);
+        }
+
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(numbers.AsSpan(56), rules.Length);
+        for (var i = 0; i < rules.Length; i++)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(numbers.AsSpan(60 + (4 * i)), rules[i].Limit);
+        }
+
+        List<RedisValue> args = [nonce, "100:20991231", branch, Far, Far, numbers];
+        foreach (var (scope, _) in rules)
         {
             args.Add(scope);
-            args.Add(limit);
         }
 
         return [.. args, .. dead];
