@@ -9,7 +9,8 @@ internal static class LifecycleJson
     public static void Write(Utf8JsonWriter json, LifecycleTotals totals)
     {
         json.WriteBoolean("rules", totals.Enabled);
-        if (!totals.Enabled)
+        json.WriteBoolean("lifecycle_mix", totals.Mix);
+        if (!totals.Mix)
         {
             return;
         }
@@ -22,6 +23,12 @@ internal static class LifecycleJson
 
         json.WriteEndObject();
         json.WriteNumber("bookings_on_behalf", totals.OnBehalf);
+        json.WriteNumber("outcomes_recorded", totals.Outcomes);
+        if (!totals.Enabled)
+        {
+            return; // --no-rules: the engine refused nothing by a rule and wrote no audit
+        }
+
         json.WriteNumber("claims_refused_call_limit", totals.RefusedCallLimit);
         json.WriteNumber("claims_refused_active_cap", totals.RefusedActiveCap);
         json.WriteNumber("no_shows", totals.NoShows);
