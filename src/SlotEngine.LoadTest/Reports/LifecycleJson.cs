@@ -24,16 +24,16 @@ internal static class LifecycleJson
         json.WriteEndObject();
         json.WriteNumber("bookings_on_behalf", totals.OnBehalf);
         json.WriteNumber("outcomes_recorded", totals.Outcomes);
-        if (!totals.Enabled)
-        {
-            return; // --no-rules: the engine refused nothing by a rule and wrote no audit
-        }
-
         json.WriteNumber("claims_refused_call_limit", totals.RefusedCallLimit);
         json.WriteNumber("claims_refused_active_cap", totals.RefusedActiveCap);
+        json.WriteNumber("claims_refused_barred", totals.RefusedBarred);
+        if (!totals.Enabled)
+        {
+            return; // --no-rules: the engine enforced no rule and wrote no audit
+        }
+
         json.WriteNumber("no_shows", totals.NoShows);
         json.WriteNumber("bars_applied", totals.BarsApplied);
-        json.WriteNumber("claims_refused_barred", totals.RefusedBarred);
         json.WriteNumber("audit_records", totals.AuditRecords);
         json.WriteNumber("audit_replay_mismatches", totals.ReplayMismatches);
         json.WriteNumber("unapproved_released", totals.UnapprovedReleased);

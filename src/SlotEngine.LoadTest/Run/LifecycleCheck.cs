@@ -136,10 +136,21 @@ internal static class LifecycleCheck
 
     /// <summary>
     /// The generator's side of the rules in a run whose engine ran without them (<c>--no-rules</c>): what the mix did
-    /// (channels, on-behalf bookings, outcomes recorded); nothing to replay, and the engine refused nothing by a rule.
+    /// (channels, on-behalf bookings, outcomes recorded) and the refusals it saw (0: the engine enforces no rule); nothing
+    /// to replay.
     /// </summary>
     public static LifecycleTotals MixOnly(IReadOnlyList<LifecycleMix> mixes) =>
-        LifecycleTotals.Off with { BookingsByChannel = ByChannel(mixes), OnBehalf = mixes.Sum(m => m.OnBehalf), NoShows = mixes.Sum(m => m.NoShows), Mix = true, Outcomes = mixes.Sum(m => m.Outcomes) };
+        LifecycleTotals.Off with
+        {
+            BookingsByChannel = ByChannel(mixes),
+            OnBehalf = mixes.Sum(m => m.OnBehalf),
+            RefusedCallLimit = mixes.Sum(m => m.RefusedCallLimit),
+            RefusedActiveCap = mixes.Sum(m => m.RefusedActiveCap),
+            NoShows = mixes.Sum(m => m.NoShows),
+            RefusedBarred = mixes.Sum(m => m.RefusedBarred),
+            Mix = true,
+            Outcomes = mixes.Sum(m => m.Outcomes),
+        };
 
     private static Dictionary<BookingChannel, long> ByChannel(IReadOnlyList<LifecycleMix> mixes)
     {
