@@ -79,8 +79,20 @@ internal sealed record LoadSettings
     /// <summary>Whether the collector runs in <see cref="System.Runtime.GCLatencyMode.SustainedLowLatency"/> during the load.</summary>
     public bool SustainedLowLatency { get; init; }
 
-    /// <summary>Whether the life-after-booking rules run: the audit stream, the call centre's per-call limit and the actor and channel mix (<c>--no-rules</c> turns them off, the baseline for their cost).</summary>
+    /// <summary>
+    /// Whether the engine runs the life-after-booking rules: the audit stream, the call centre's per-call limit, the active
+    /// cap, bars and approval (<c>--no-rules</c> turns them off in the engine only, the baseline for their cost: the
+    /// generator still makes the same calls, see <see cref="LifecycleMix"/>).
+    /// </summary>
     public bool Rules { get; init; } = true;
+
+    /// <summary>
+    /// Whether the generator runs its side of the rules (<see cref="Run.LifecycleMix"/>): every claim dressed with an
+    /// actor, a channel, a call id for the call centre and the citizen's attributes, the bar registry read before a claim,
+    /// and an outcome recorded for a sample of bookings. On with <c>--no-rules</c>, so both runs make the same calls for
+    /// the same citizens; <c>--no-lifecycle-mix</c> turns it off with the rules (the older, unequal baseline).
+    /// </summary>
+    public bool LifecycleMix { get; init; } = true;
 
     /// <summary>Whether citizens whose search finds nothing join the waitlist and answer its offers (<c>--no-waitlist</c> turns it off, the baseline for its cost).</summary>
     public bool Waitlist { get; init; } = true;

@@ -32,7 +32,8 @@ internal sealed class LoadCommand
     private readonly Option<string?> _html = new("--html") { Description = "Write the run as a self-contained web page here [default: beside --json, same name, .html]." };
     private readonly Option<bool> _plain = new("--plain") { Description = "Plain progress lines instead of the live panel (automatic when output is redirected)." };
     private readonly Option<bool> _noRush = new("--no-rush") { Description = "Run without the release rush, reserved pools and per-patient admission rate (issue 12): the baseline for their cost." };
-    private readonly Option<bool> _noRules = new("--no-rules") { Description = "Run without the life-after-booking rules (audit stream, per-call limit, actor and channel mix): the baseline for their cost." };
+    private readonly Option<bool> _noRules = new("--no-rules") { Description = "Run the engine without the life-after-booking rules (audit stream, per-call limit, active cap, bars, approval): the baseline for their cost. The generator makes the same calls (actors, channels, call ids, outcomes)." };
+    private readonly Option<bool> _noLifecycleMix = new("--no-lifecycle-mix") { Description = "With the rules off, the generator's side of them off too: claims not dressed with actors, channels and call ids, no outcomes recorded (the older --no-rules)." };
     private readonly Option<bool> _noWaitlist = new("--no-waitlist") { Description = "Run without the waitlist (no wishes registered when a search finds nothing, no offers): the baseline for its cost." };
     private readonly Option<string?> _approvalDeadlineIn = new("--approval-deadline-in") { Description = "Move the approval deadline of the nearest day that needs approval to this long after the start (e.g. 20s), so that deadlines pass during the run and the check after it judges them by the engine's clock (Redis TIME on Redis) [default: MHRS, 20:00 the day before]." };
     private readonly Option<bool> _lowLatency = new("--low-latency") { Description = "GCLatencyMode.SustainedLowLatency during the load: no blocking full collections (needs concurrent GC: DOTNET_gcConcurrent=1)." };
@@ -43,7 +44,7 @@ internal sealed class LoadCommand
         _backend.AcceptOnlyFromAmong("memory", "redis");
         Root = new RootCommand("slotengine-load: drives SlotEngine with a nationwide, MHRS-like appointment scenario and reports throughput, latency percentiles and an invariant check.")
         {
-            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _nodes, _nodeId, _nodeCount, _runId, _json, _html, _plain, _lowLatency, _noRules, _noWaitlist, _noRush, _approvalDeadlineIn,
+            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _nodes, _nodeId, _nodeCount, _runId, _json, _html, _plain, _lowLatency, _noRules, _noLifecycleMix, _noWaitlist, _noRush, _approvalDeadlineIn,
         };
     }
 
@@ -196,7 +197,8 @@ internal sealed class LoadCommand
             HtmlPath = html ?? (json is null ? null : Path.ChangeExtension(json, ".html")),
             Plain = parse.GetValue(_plain),
             SustainedLowLatency = parse.GetValue(_lowLatency),
-            Rules = !parse.GetValue(_noRules),
+            Rules = !parse.GetValue(_noRules) && !parse.GetValue(_noLifecycleMix),
+            LifecycleMix = !parse.GetValue(_noLifecycleMix),
             Waitlist = !parse.GetValue(_noWaitlist),
             Rush = !parse.GetValue(_noRush),
             ApprovalDeadlineIn = approvalDeadlineIn,

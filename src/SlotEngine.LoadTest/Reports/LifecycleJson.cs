@@ -9,7 +9,8 @@ internal static class LifecycleJson
     public static void Write(Utf8JsonWriter json, LifecycleTotals totals)
     {
         json.WriteBoolean("rules", totals.Enabled);
-        if (!totals.Enabled)
+        json.WriteBoolean("lifecycle_mix", totals.Mix);
+        if (!totals.Mix)
         {
             return;
         }
@@ -22,11 +23,17 @@ internal static class LifecycleJson
 
         json.WriteEndObject();
         json.WriteNumber("bookings_on_behalf", totals.OnBehalf);
+        json.WriteNumber("outcomes_recorded", totals.Outcomes);
         json.WriteNumber("claims_refused_call_limit", totals.RefusedCallLimit);
         json.WriteNumber("claims_refused_active_cap", totals.RefusedActiveCap);
+        json.WriteNumber("claims_refused_barred", totals.RefusedBarred);
+        if (!totals.Enabled)
+        {
+            return; // --no-rules: the engine enforced no rule and wrote no audit
+        }
+
         json.WriteNumber("no_shows", totals.NoShows);
         json.WriteNumber("bars_applied", totals.BarsApplied);
-        json.WriteNumber("claims_refused_barred", totals.RefusedBarred);
         json.WriteNumber("audit_records", totals.AuditRecords);
         json.WriteNumber("audit_replay_mismatches", totals.ReplayMismatches);
         json.WriteNumber("unapproved_released", totals.UnapprovedReleased);

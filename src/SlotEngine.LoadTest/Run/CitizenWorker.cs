@@ -66,7 +66,7 @@ internal sealed class CitizenWorker
         _control = control;
         _zone = engine.Options.TimeZone;
         _random = new FastRandom(NodeSetup.WorkerSeed(settings), index); // several load processes: streams of their own
-        Lifecycle = settings.Rules ? new LifecycleMix(index, engine.Options.Actors.MaxClaimsPerCall) : null;
+        Lifecycle = settings.LifecycleMix ? new LifecycleMix(index, engine.Options.Actors.MaxClaimsPerCall) : null;
         _arrivalInterval = settings.Rate is { } rate ? (long)(Stopwatch.Frequency * settings.Concurrency / rate) : 0;
         Index = index;
         Rush = settings.Rush ? new RushWorker(engine.Options, control.Timeline.TicksAt(settings.RushShare)) : null;
@@ -81,7 +81,7 @@ internal sealed class CitizenWorker
     /// <summary>The run's waitlist, or null when it is off.</summary>
     public WaitlistMix? Waitlist { get; init; }
 
-    /// <summary>The worker's actor and channel mix, or null when the rules are off.</summary>
+    /// <summary>The worker's actor and channel mix, or null when it is off (<c>--no-lifecycle-mix</c>; with <c>--no-rules</c> alone it runs, the engine refusing nothing).</summary>
     public LifecycleMix? Lifecycle { get; }
 
     /// <summary>Counters and histograms.</summary>

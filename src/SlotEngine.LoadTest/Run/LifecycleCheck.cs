@@ -29,6 +29,12 @@ internal sealed record LifecycleTotals(
 {
     public static readonly LifecycleTotals Off = new(false, new Dictionary<BookingChannel, long>(), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
+    /// <summary>Whether the generator's side of the rules ran (<see cref="LoadSettings.LifecycleMix"/>): with <see cref="Enabled"/> off, the engine refused nothing by a rule and only the mix's counts are set.</summary>
+    public bool Mix { get; init; }
+
+    /// <summary>Outcomes recorded (the sample of bookings, attended and no-shows).</summary>
+    public long Outcomes { get; init; }
+
     /// <summary>Unapproved bookings the engine released at their deadline (see <see cref="ApprovalCheck"/>).</summary>
     public long UnapprovedReleased { get; init; }
 
@@ -109,15 +115,9 @@ internal static class LifecycleCheck
                 .LongCount(g => g.Count() > options.MaxActiveAppointments);
         }
 
-        var byChannel = new Dictionary<BookingChannel, long>();
-        foreach (var channel in Enum.GetValues<BookingChannel>())
-        {
-            byChannel[channel] = mixes.Sum(m => m.BookingsByChannel[(int)channel]);
-        }
-
         return new LifecycleTotals(
             true,
-            byChannel,
+            ByChannel(mixes),
             mixes.Sum(m => m.OnBehalf),
             mixes.Sum(m => m.RefusedCallLimit),
             mixes.Sum(m => m.RefusedActiveCap),
@@ -127,6 +127,39 @@ internal static class LifecycleCheck
             replay.Applied,
             mismatches,
             mixes.Sum(m => m.CallLimitBreaches) + mixes.Sum(m => m.BarBreaches) + overCap,
-            watch.Elapsed.TotalSeconds);
+            watch.Elapsed.TotalSeconds)
+        {
+            Mix = true,
+            Outcomes = mixes.Sum(m => m.Outcomes),
+        };
+    }
+
+    /// <summary>
+    /// The generator's side of the rules in a run whose engine ran without them (<c>--no-rules</c>): what the mix did
+    /// (channels, on-behalf bookings, outcomes recorded) and the refusals it saw (0: the engine enforces no rule); nothing
+    /// to replay.
+    /// </summary>
+    public static LifecycleTotals MixOnly(IReadOnlyList<LifecycleMix> mixes) =>
+        LifecycleTotals.Off with
+        {
+            BookingsByChannel = ByChannel(mixes),
+            OnBehalf = mixes.Sum(m => m.OnBehalf),
+            RefusedCallLimit = mixes.Sum(m => m.RefusedCallLimit),
+            RefusedActiveCap = mixes.Sum(m => m.RefusedActiveCap),
+            NoShows = mixes.Sum(m => m.NoShows),
+            RefusedBarred = mixes.Sum(m => m.RefusedBarred),
+            Mix = true,
+            Outcomes = mixes.Sum(m => m.Outcomes),
+        };
+
+    private static Dictionary<BookingChannel, long> ByChannel(IReadOnlyList<LifecycleMix> mixes)
+    {
+        var byChannel = new Dictionary<BookingChannel, long>();
+        foreach (var channel in Enum.GetValues<BookingChannel>())
+        {
+            byChannel[channel] = mixes.Sum(m => m.BookingsByChannel[(int)channel]);
+        }
+
+        return byChannel;
     }
 }

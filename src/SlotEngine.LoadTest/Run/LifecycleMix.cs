@@ -68,6 +68,9 @@ internal sealed class LifecycleMix
     /// <summary>A claim was refused with <see cref="ClaimStatus.ActiveLimitReached"/>: the citizen gives up.</summary>
     public void RefusedByCap() => RefusedActiveCap++;
 
+    /// <summary>Outcomes recorded (attended and no-shows).</summary>
+    public long Outcomes { get; private set; }
+
     /// <summary>No-shows recorded.</summary>
     public long NoShows { get; private set; }
 
@@ -106,6 +109,7 @@ internal sealed class LifecycleMix
     /// <param name="bars">The shared registry.</param>
     public void OutcomeRecorded(PatientKey patient, BranchId branch, AppointmentOutcome outcome, long untilTicks, BarRegistry bars)
     {
+        Outcomes++;
         if (outcome != AppointmentOutcome.NoShow)
         {
             return;

@@ -253,7 +253,7 @@ internal static class LoadRun
         await NodeSetup.CrossCheckAsync(settings, engine, probe, invariants, settings.Providers, days, output).ConfigureAwait(false);
         var lifecycle = settings.Rules
             ? await LifecycleCheck.RunAsync(engine, workers.Select(w => w.Lifecycle!).ToArray(), workers.SelectMany(w => w.Ledger.Entries).ToArray(), options, CancellationToken.None).ConfigureAwait(false)
-            : LifecycleTotals.Off;
+            : settings.LifecycleMix ? LifecycleCheck.MixOnly(workers.Select(w => w.Lifecycle!).ToArray()) : LifecycleTotals.Off;
         var waitlistTotals = waitlist is null ? WaitlistTotals.Off : (await waitlist.TotalsAsync(engine).ConfigureAwait(false)) with { Sweeper = sweeper?.Totals() };
         var scenarioEnd = clock.GetUtcNow(); // before the approval check moves the clock past the deadlines
         lifecycle = await ApprovalCheck.ApplyAsync(engine, clock, workers.SelectMany(w => w.Ledger.Entries).ToArray(), lifecycle, CancellationToken.None, probe is null ? null : () => ApprovalCheck.EarliestTimeAsync(probe.Server)).ConfigureAwait(false);

@@ -1,0 +1,59 @@
+using SlotEngine.LoadTest.Cli;
+using SlotEngine.LoadTest.Reports;
+using SlotEngine.LoadTest.Run;
+using Spectre.Console;
+
+namespace SlotEngine.LoadTest.Tests;
+
+/// <summary>The rules' baseline (issue 11): <c>--no-rules</c> turns the rules off in the engine only; the generator makes the same calls.</summary>
+public class RulesBaselineTests
+{
+    private static LoadSettings Bind(params string[] args)
+    {
+        var command = new LoadCommand();
+        var settings = command.Bind(command.Root.Parse(args), out var errors);
+        Assert.Empty(errors);
+        return settings!;
+    }
+
+    [Fact]
+    public void No_rules_keeps_the_generators_mix_and_no_lifecycle_mix_turns_both_off()
+    {
+        var all = Bind();
+        Assert.True(all.Rules);
+        Assert.True(all.LifecycleMix);
+
+        var noRules = Bind("--no-rules");
+        Assert.False(noRules.Rules);
+        Assert.True(noRules.LifecycleMix);
+
+        var bare = Bind("--no-lifecycle-mix");
+        Assert.False(bare.Rules);
+        Assert.False(bare.LifecycleMix);
+    }
+
+    [Fact]
+    public async Task A_run_without_the_rules_makes_the_same_kinds_of_calls_and_the_engine_refuses_none_by_a_rule()
+    {
+        var settings = new LoadSettings { Providers = 300, BookingsTarget = 3_000, Duration = null, Concurrency = 2, Citizens = 1_500, Seed = 3, Rules = false };
+        var output = new ProgressOutput(AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(new StringWriter()) }), live: false);
+        var result = await LoadRun.ExecuteAsync(settings, output, CancellationToken.None);
+        Assert.NotNull(result);
+        Assert.Equal(0, result.ExitCode);
+
+        // The generator's side ran: claims dressed with channels and actors, outcomes recorded.
+        Assert.False(result.Lifecycle.Enabled);
+        Assert.True(result.Lifecycle.Mix);
+        Assert.Equal(result.Stats.Bookings, result.Lifecycle.BookingsByChannel.Values.Sum());
+        Assert.True(result.Lifecycle.BookingsByChannel[BookingChannel.CallCentre] > 0);
+        Assert.True(result.Lifecycle.OnBehalf > 0);
+        Assert.True(result.Lifecycle.Outcomes > 0);
+
+        // The engine's side did not: no refusal by a rule, no audit, nothing left unapproved.
+        Assert.Equal(0, result.Lifecycle.RefusedCallLimit);
+        Assert.Equal(0, result.Lifecycle.RefusedActiveCap);
+        Assert.Equal(0, result.Lifecycle.RefusedBarred);
+        Assert.Equal(0, result.Lifecycle.AuditRecords);
+        Assert.Equal(0, result.Lifecycle.UnapprovedReleased);
+    }
+}
