@@ -56,7 +56,7 @@ public sealed partial class RedisSlotEngine
 
         if (answered is { } result)
         {
-            admission?.Return();
+            admission?.ReturnCompleted(); // its call completed and nothing keeps its names: they are reused
             return result;
         }
 
