@@ -8,23 +8,26 @@ namespace SlotEngine.Redis.Client;
 /// (<see cref="RentHex"/>) in a confirm, a release or a cancel. The argument is a slice of a pooled buffer; the call gives
 /// the buffer back once it has completed (<see cref="StoreConnection.EvalRawAsync"/>'s <c>giveBackBytes</c>), never after a
 /// failure (the client may still hold the command and write it later), so no buffer is reused while the client can read it.
-/// Thread-safe.
+/// Thread-safe. The calls use <see cref="Shared"/>; a test makes its own.
 /// </summary>
-internal static class ArgumentBytes
+internal sealed class ArgumentBytes
 {
+    /// <summary>The buffers the store's calls use.</summary>
+    public static readonly ArgumentBytes Shared = new();
+
     /// <summary>The length of a patient's hex (<c>x16</c>, as the scripts store it).</summary>
     public const int HexLength = 16;
 
     /// <summary>Buffers given back, about as many as calls in flight on a node.</summary>
-    private static readonly BoundedPool<byte[]> Pool = new(1024);
+    private readonly BoundedPool<byte[]> _pool = new(1024);
 
     /// <summary>
     /// <paramref name="value"/> as 16 lower-case hex digits (as <c>value.ToString("x16")</c>) in a rented buffer: the argument, and
     /// in <paramref name="buffer"/> the buffer to give back with the call.
     /// </summary>
-    public static RedisValue RentHex(ulong value, out byte[] buffer)
+    public RedisValue RentHex(ulong value, out byte[] buffer)
     {
-        if (!Pool.TryRent(out buffer!))
+        if (!_pool.TryRent(out buffer!))
         {
             buffer = new byte[HexLength];
         }
@@ -34,11 +37,11 @@ internal static class ArgumentBytes
     }
 
     /// <summary>Keeps <paramref name="buffer"/> for reuse (only once nobody can still read it).</summary>
-    public static void Return(byte[] buffer)
+    public void Return(byte[] buffer)
     {
         if (buffer.Length == HexLength)
         {
-            Pool.Return(buffer);
+            _pool.Return(buffer);
         }
     }
 }

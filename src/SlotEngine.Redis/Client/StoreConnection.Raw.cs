@@ -59,7 +59,7 @@ internal sealed partial class StoreConnection
 
         if (giveBackBytes is not null)
         {
-            ArgumentBytes.Return(giveBackBytes);
+            ArgumentBytes.Shared.Return(giveBackBytes);
         }
     }
 

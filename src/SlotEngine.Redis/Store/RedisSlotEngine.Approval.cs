@@ -162,7 +162,7 @@ public sealed partial class RedisSlotEngine
             reservation.Seat,
             reservation.Slots.First,
             reservation.Token,
-            ArgumentBytes.RentHex(reservation.Patient.Value, out hex),
+            ArgumentBytes.Shared.RentHex(reservation.Patient.Value, out hex),
             approve ? "1" : "0",
             deadline == 0 ? 0 : UnixMs.FromTicks(deadline),
             neededBefore == 0 ? 0 : UnixMs.FromTicks(neededBefore));

@@ -309,7 +309,7 @@ public sealed partial class RedisSlotEngine
             ? string.Empty
             : UnixMs.FromTicks(_readModel.Rules.CancelDeadlineUtcTicks(calendar.Layout.StartUtcTicks(reservation.Slots.First)));
         var keys = _keys.For(reservation.Calendar);
-        var args = FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, cutoff, ArgumentBytes.RentHex(reservation.Patient.Value, out var hex), (int)action, actor == CancelActor.Administrator ? (int)Actor.Administrator : (int)Actor.Patient);
+        var args = FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, cutoff, ArgumentBytes.Shared.RentHex(reservation.Patient.Value, out var hex), (int)action, actor == CancelActor.Administrator ? (int)Actor.Administrator : (int)Actor.Patient);
 
         // An own write awaited here (not through OwnWriteAsync: one async layer less); a failure ends it, success below.
         _feed.BeginOwnWrite(reservation.Calendar);

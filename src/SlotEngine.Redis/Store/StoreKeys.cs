@@ -22,8 +22,8 @@ internal sealed class StoreKeys
     /// <summary>Patient tags given back (<see cref="GiveBack"/>), of this prefix's length; about the claims in flight on a node.</summary>
     private readonly Client.BoundedPool<byte[]> _tagBuffers = new(256);
 
-    /// <summary>Nonce buffers given back (any prefix: they hold the nonce alone).</summary>
-    private static readonly Client.BoundedPool<byte[]> NonceBuffers = new(256);
+    /// <summary>Nonce buffers given back.</summary>
+    private readonly Client.BoundedPool<byte[]> _nonceBuffers = new(256);
 
     public StoreKeys(string prefix, bool cluster)
     {
@@ -148,7 +148,7 @@ internal sealed class StoreKeys
         byte[]? fresh = null;
         if (nonce)
         {
-            if (!NonceBuffers.TryRent(out fresh))
+            if (!_nonceBuffers.TryRent(out fresh))
             {
                 fresh = new byte[NonceSource.Length];
             }
@@ -173,7 +173,7 @@ internal sealed class StoreKeys
 
         if (names.NonceBytes is { Length: NonceSource.Length } nonce)
         {
-            NonceBuffers.Return(nonce);
+            _nonceBuffers.Return(nonce);
         }
     }
 
