@@ -341,4 +341,21 @@ public sealed class HotPathAllocationTests(StandaloneServerFixture fixture) : IC
         Assert.Equal(Rounds * starts, count);
         Assert.Equal(Rounds * answer, allocated);
     }
+
+    [Fact]
+    public async Task An_outcomes_reply_is_read_in_place()
+    {
+        // outcome.lua's two answers, and shapes it never gives (read as a tree: "ok" only when the first element says so).
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Server.Endpoint);
+        var db = redis.GetDatabase();
+        async Task<bool> Read(string script) =>
+            OutcomeScriptReply.ParseAndDispose(await db.ScriptEvaluateRespAsync(script, ReadOnlyMemory<RedisKey>.Empty, ReadOnlyMemory<RedisValue>.Empty));
+
+        Assert.True(await Read("return {'ok', 1700000000000}"));
+        Assert.False(await Read("return {'stale', 1700000000000}"));
+        Assert.True(await Read("return {'ok', 'text'}"));
+        Assert.False(await Read("return {'stale', 'text'}"));
+        Assert.False(await Read("return {1, 2}"));
+        Assert.False(await Read("return 1"));
+    }
 }
