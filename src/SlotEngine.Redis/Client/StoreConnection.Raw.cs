@@ -19,7 +19,14 @@ internal sealed partial class StoreConnection
     /// the client may still hold them). <c>NOSCRIPT</c>: sent again by text, as in
     /// <see cref="EvalShaAsync(Link, RedisScript, RedisKey[], RedisValue[], CancellationToken)"/>.
     /// </remarks>
-    public ValueTask<RespResult> EvalRawAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, bool giveBackKeys, CancellationToken cancellationToken)
+    /// <param name="link">Where to send it.</param>
+    /// <param name="script">The script.</param>
+    /// <param name="keys">Its KEYS.</param>
+    /// <param name="args">Its ARGV (rented from <see cref="ScriptArguments"/>: given back once the call has completed).</param>
+    /// <param name="giveBackKeys">Whether <paramref name="keys"/> were rented too.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <param name="giveBackBytes">Bytes an argument is a slice of (<see cref="ArgumentBytes"/>), given back with the arrays.</param>
+    public ValueTask<RespResult> EvalRawAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, bool giveBackKeys, CancellationToken cancellationToken, byte[]? giveBackBytes = null)
     {
         var command = ScriptArguments.RentCommand(2 + keys.Length + args.Length);
         command[0] = (RedisValue)script.Sha1Hex;
@@ -34,11 +41,30 @@ internal sealed partial class StoreConnection
             command[2 + keys.Length + i] = args[i];
         }
 
-        return EvalRawCoreAsync(link, script, keys, args, giveBackKeys, command, cancellationToken);
+        return EvalRawCoreAsync(link, script, keys, args, giveBackKeys, command, cancellationToken, giveBackBytes);
+    }
+
+    /// <summary>After a completed call: the round trip recorded and every rented array (and byte buffer) given back.</summary>
+    private void EndRawCall(Link link, RedisKey[] keys, RedisValue[] args, bool giveBackKeys, RedisKeyOrValue[] command, byte[]? giveBackBytes, long started)
+    {
+        Instruments?.RecordRoundTrip("EVALSHA", started, keys.Length == 0 ? null : ServerOf(link, keys[0], started));
+
+        // Completed: the client wrote them and read the reply, and never reads them again.
+        ScriptArguments.ReturnCommand(command);
+        ScriptArguments.Return(args);
+        if (giveBackKeys)
+        {
+            ScriptArguments.ReturnKeys(keys);
+        }
+
+        if (giveBackBytes is not null)
+        {
+            ArgumentBytes.Shared.Return(giveBackBytes);
+        }
     }
 
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<RespResult> EvalRawCoreAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, bool giveBackKeys, RedisKeyOrValue[] command, CancellationToken cancellationToken)
+    private async ValueTask<RespResult> EvalRawCoreAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, bool giveBackKeys, RedisKeyOrValue[] command, CancellationToken cancellationToken, byte[]? giveBackBytes)
     {
         var started = Instruments?.StartRoundTrip() ?? 0;
         RespResult result;
@@ -62,16 +88,7 @@ internal sealed partial class StoreConnection
             }
         }
 
-        Instruments?.RecordRoundTrip("EVALSHA", started, keys.Length == 0 ? null : ServerOf(link, keys[0], started));
-
-        // Completed: the client wrote them and read the reply, and never reads them again.
-        ScriptArguments.ReturnCommand(command);
-        ScriptArguments.Return(args);
-        if (giveBackKeys)
-        {
-            ScriptArguments.ReturnKeys(keys);
-        }
-
+        EndRawCall(link, keys, args, giveBackKeys, command, giveBackBytes, started);
         return result;
     }
 }

@@ -456,7 +456,7 @@ internal sealed class ReadModelFeed
             running = state.Running;
         }
 
-        return running is null ? Task.CompletedTask : WaitBoundedAsync([running], bound);
+        return running is null ? Task.CompletedTask : WaitBoundedAsync(running, bound);
     }
 
     /// <summary>
@@ -470,14 +470,23 @@ internal sealed class ReadModelFeed
             return Task.CompletedTask;
         }
 
-        var pending = new List<Task>();
+        // Mostly one (a reply waiting for its echo): waited for alone, without a list and a WhenAll.
+        Task? first = null;
+        List<Task>? more = null;
         foreach (var (_, done) in _ownPending)
         {
             Interlocked.Increment(ref _freshnessVisits);
-            pending.Add(done.Task);
+            if (first is null)
+            {
+                first = done.Task;
+            }
+            else
+            {
+                (more ??= [first]).Add(done.Task);
+            }
         }
 
-        return pending.Count == 0 ? Task.CompletedTask : WaitBoundedAsync(pending, bound);
+        return first is null ? Task.CompletedTask : first.IsCompletedSuccessfully && more is null ? Task.CompletedTask : WaitBoundedAsync(more is null ? first : Task.WhenAll(more), bound);
     }
 
     /// <summary>Waits (at most <paramref name="bound"/>) for every reload under way. Looks at every calendar held: for tests and tools, never on a query's path.</summary>
@@ -499,11 +508,13 @@ internal sealed class ReadModelFeed
         return running.Count == 0 ? Task.CompletedTask : WaitBoundedAsync(running, bound);
     }
 
-    private static async Task WaitBoundedAsync(List<Task> tasks, TimeSpan bound)
+    private static Task WaitBoundedAsync(List<Task> tasks, TimeSpan bound) => WaitBoundedAsync(Task.WhenAll(tasks), bound);
+
+    private static async Task WaitBoundedAsync(Task task, TimeSpan bound)
     {
         try
         {
-            await Task.WhenAll(tasks).WaitAsync(bound).ConfigureAwait(false);
+            await task.WaitAsync(bound).ConfigureAwait(false);
         }
         catch (Exception e) when (e is TimeoutException or RedisException or OperationCanceledException)
         {

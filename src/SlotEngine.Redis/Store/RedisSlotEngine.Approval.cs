@@ -133,11 +133,11 @@ public sealed partial class RedisSlotEngine
             }
 
             var keys = _keys.For(reservation.Calendar);
-            var args = ConfirmArgs(reservation, approve, calendar, keys);
+            var args = ConfirmArgs(reservation, approve, calendar, keys, out var hex);
             _feed.BeginOwnWrite(reservation.Calendar);
             try
             {
-                pending = _redis.EvalRawAsync(_redis.NextDurable(), StoreScripts.Confirm, AuditedKeys(keys), args, giveBackKeys: false, cancellationToken);
+                pending = _redis.EvalRawAsync(_redis.NextDurable(), StoreScripts.Confirm, AuditedKeys(keys), args, giveBackKeys: false, cancellationToken, hex);
             }
             catch
             {
@@ -153,8 +153,8 @@ public sealed partial class RedisSlotEngine
         return ConfirmOperation.Start(this, reservation, approve, pending);
     }
 
-    /// <summary>confirm.lua's arguments (rented: the call gives them back).</summary>
-    private RedisArgument[] ConfirmArgs(in Reservation reservation, bool approve, ReadModelCalendar calendar, CalendarKeySet keys)
+    /// <summary>confirm.lua's arguments (rented: the call gives them back, and <paramref name="hex"/>, the patient's hex's bytes).</summary>
+    private RedisArgument[] ConfirmArgs(in Reservation reservation, bool approve, ReadModelCalendar calendar, CalendarKeySet keys, out byte[] hex)
     {
         var (neededBefore, deadline) = approve ? (0, 0) : _readModel.Rules.ApprovalOf(calendar.Day);
         return FeedArgs(
@@ -162,7 +162,7 @@ public sealed partial class RedisSlotEngine
             reservation.Seat,
             reservation.Slots.First,
             reservation.Token,
-            Hex(reservation.Patient),
+            ArgumentBytes.Shared.RentHex(reservation.Patient.Value, out hex),
             approve ? "1" : "0",
             deadline == 0 ? 0 : UnixMs.FromTicks(deadline),
             neededBefore == 0 ? 0 : UnixMs.FromTicks(neededBefore));
@@ -214,14 +214,14 @@ public sealed partial class RedisSlotEngine
 
         var keys = _keys.For(reservation.Calendar);
         var link = _redis.NextDurable();
-        var args = ConfirmArgs(reservation, approve, calendar, keys);
+        var args = ConfirmArgs(reservation, approve, calendar, keys, out var hex);
 
         // An own write awaited here (not through OwnWriteAsync: one async layer less); a failure ends it, success below.
         _feed.BeginOwnWrite(reservation.Calendar);
         RespResult raw;
         try
         {
-            raw = await _redis.EvalRawAsync(link, StoreScripts.Confirm, AuditedKeys(keys), args, giveBackKeys: false, cancellationToken).ConfigureAwait(false);
+            raw = await _redis.EvalRawAsync(link, StoreScripts.Confirm, AuditedKeys(keys), args, giveBackKeys: false, cancellationToken, hex).ConfigureAwait(false);
         }
         catch
         {

@@ -1,3 +1,4 @@
+using SlotEngine.Redis.Client;
 using StackExchange.Redis;
 
 namespace SlotEngine.Redis;
@@ -28,12 +29,11 @@ public sealed partial class RedisSlotEngine
         }
 
         var keys = _keys.For(reservation.Calendar);
-        var reply = await EvalAsync(
-            StoreScripts.Outcome,
-            AuditedKeys(keys),
-            FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, Hex(reservation.Patient), (int)outcome, (int)Actor.Administrator),
-            cancellationToken).ConfigureAwait(false);
-        if (reply[0].AsString() != "ok")
+
+        // Read in place, its arguments and the patient's hex given back once it completed (no string, no reply tree).
+        var args = FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, ArgumentBytes.Shared.RentHex(reservation.Patient.Value, out var hex), (int)outcome, (int)Actor.Administrator);
+        var raw = await _redis.EvalRawAsync(_redis.Main, StoreScripts.Outcome, AuditedKeys(keys), args, giveBackKeys: false, cancellationToken, hex).ConfigureAwait(false);
+        if (!OutcomeScriptReply.ParseAndDispose(raw))
         {
             return ClaimResult.Failed(ClaimStatus.Stale);
         }

@@ -219,7 +219,7 @@ public sealed partial class RedisSlotEngine
                 return;
             }
 
-            admission?.Return();
+            admission?.ReturnCompleted(); // its call completed and nothing keeps its names: they are reused
             SetResult(result);
         }
 

@@ -56,7 +56,7 @@ public sealed partial class RedisSlotEngine
 
         if (answered is { } result)
         {
-            admission?.Return();
+            admission?.ReturnCompleted(); // its call completed and nothing keeps its names: they are reused
             return result;
         }
 
@@ -309,14 +309,14 @@ public sealed partial class RedisSlotEngine
             ? string.Empty
             : UnixMs.FromTicks(_readModel.Rules.CancelDeadlineUtcTicks(calendar.Layout.StartUtcTicks(reservation.Slots.First)));
         var keys = _keys.For(reservation.Calendar);
-        var args = FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, cutoff, Hex(reservation.Patient), (int)action, actor == CancelActor.Administrator ? (int)Actor.Administrator : (int)Actor.Patient);
+        var args = FeedArgs(keys, reservation.Seat, reservation.Slots.First, reservation.Token, cutoff, ArgumentBytes.Shared.RentHex(reservation.Patient.Value, out var hex), (int)action, actor == CancelActor.Administrator ? (int)Actor.Administrator : (int)Actor.Patient);
 
         // An own write awaited here (not through OwnWriteAsync: one async layer less); a failure ends it, success below.
         _feed.BeginOwnWrite(reservation.Calendar);
         RespResult raw;
         try
         {
-            raw = await _redis.EvalRawAsync(_redis.Main, StoreScripts.Release, AuditedKeys(keys), args, giveBackKeys: false, cancellationToken).ConfigureAwait(false);
+            raw = await _redis.EvalRawAsync(_redis.Main, StoreScripts.Release, AuditedKeys(keys), args, giveBackKeys: false, cancellationToken, hex).ConfigureAwait(false);
         }
         catch
         {

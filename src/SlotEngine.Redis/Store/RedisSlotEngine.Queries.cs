@@ -26,10 +26,30 @@ public sealed partial class RedisSlotEngine
     }
 
     /// <inheritdoc />
-    public async ValueTask<IReadOnlyList<FreeStart>> FindEarliestAsync(EarliestQuery query, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyList<FreeStart>> FindEarliestAsync(EarliestQuery query, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        await _feed.WhenOwnFreshAsync(FreshnessBound).ConfigureAwait(false);
+
+        // The commonest search (no own change pending): answered at once, without an async state machine's box.
+        var fresh = _feed.WhenOwnFreshAsync(FreshnessBound);
+        if (!fresh.IsCompletedSuccessfully)
+        {
+            return FindEarliestAfterAsync(fresh, query);
+        }
+
+        try
+        {
+            return new ValueTask<IReadOnlyList<FreeStart>>(_localEngine.FindEarliest(query));
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException<IReadOnlyList<FreeStart>>(e); // as the async method would: in the task, not thrown here
+        }
+    }
+
+    private async ValueTask<IReadOnlyList<FreeStart>> FindEarliestAfterAsync(Task fresh, EarliestQuery query)
+    {
+        await fresh.ConfigureAwait(false);
         return _localEngine.FindEarliest(query);
     }
 }

@@ -56,13 +56,15 @@ internal sealed class Admission
     private List<(string Mark, string Field, string Value)>? _dead;
     private string? _nonceText;
     private byte[] _numbersNoRate = [];
+    private StoreKeys? _namesOwner;
+    private PatientNames _names;
 
     private Admission()
     {
     }
 
     /// <summary>An admission over these keys and (rented) arguments, reused when one was given back.</summary>
-    public static Admission Rent(RedisKey bar, RedisKey active, RedisKey quota, RedisKey rate, RedisKey? call, RedisArgument[] args, RedisArgument nonce, RedisArgument patientHex, bool takesEntries, byte[] numbersNoRate)
+    public static Admission Rent(RedisKey bar, RedisKey active, RedisKey quota, RedisKey rate, RedisKey? call, RedisArgument[] args, RedisArgument nonce, RedisArgument patientHex, bool takesEntries, byte[] numbersNoRate, StoreKeys? namesOwner = null, PatientNames names = default)
     {
         if (!Pool.TryRent(out var admission))
         {
@@ -79,6 +81,8 @@ internal sealed class Admission
         admission.PatientHex = patientHex;
         admission.TakesEntries = takesEntries;
         admission._numbersNoRate = numbersNoRate;
+        admission._namesOwner = namesOwner;
+        admission._names = names;
         return admission;
     }
 
@@ -149,6 +153,25 @@ internal sealed class Admission
     /// admission, cleared. The caller must not use it again (once per <see cref="Rent"/>).
     /// </summary>
     public void Return()
+    {
+        _namesOwner = null; // the patient's names are left to the collector: a call that failed may still hold them
+        _names = default;
+        ReturnCore();
+    }
+
+    /// <summary>
+    /// As <see cref="Return"/>, after a claim whose every call completed (its reply read) and that keeps nothing made of the
+    /// patient's names (a plain claim on a standalone server: no lease): their arrays go back to <see cref="StoreKeys"/> too.
+    /// </summary>
+    public void ReturnCompleted()
+    {
+        _namesOwner?.GiveBack(_names);
+        _namesOwner = null;
+        _names = default;
+        ReturnCore();
+    }
+
+    private void ReturnCore()
     {
         ScriptArguments.Return(_args);
         _args = [];
@@ -257,7 +280,9 @@ public sealed partial class RedisSlotEngine
             args[0],
             names.Hex,
             cap > 0 || quotas.Count > 0,
-            numbers.NoRate);
+            numbers.NoRate,
+            _keys,
+            names);
     }
 
     /// <summary>

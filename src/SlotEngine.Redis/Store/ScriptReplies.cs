@@ -353,3 +353,24 @@ internal static class ScriptWord
         return unknown;
     }
 }
+
+/// <summary>
+/// <c>outcome.lua</c>'s answer, <c>{'ok', now ms}</c> or <c>{'stale', now ms}</c>: whether the outcome was recorded. Read in place
+/// (no tree, nothing allocated for these shapes); any other shape is read as a tree and is "ok" only when its first element says so.
+/// </summary>
+internal static class OutcomeScriptReply
+{
+    private static readonly (byte[] Word, bool Recorded)[] Words = [("ok"u8.ToArray(), true)];
+
+    /// <summary>Whether the reply says <c>ok</c>; the reply is given back.</summary>
+    public static bool ParseAndDispose(StackExchange.Redis.RespResult raw)
+    {
+        using (raw)
+        {
+            Span<long> numbers = stackalloc long[2];
+            return RawReply.ReadFlat(raw, Words, false, numbers, out var recorded) >= 0
+                ? recorded
+                : RawReply.ToReply(raw) is { IsNull: false } tree && tree.Count > 0 && tree[0].AsString() == "ok";
+        }
+    }
+}

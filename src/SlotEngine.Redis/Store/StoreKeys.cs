@@ -19,6 +19,12 @@ internal sealed class StoreKeys
     private readonly System.Collections.Concurrent.ConcurrentDictionary<DateOnly, string> _quotaSuffixes = new();
     private readonly byte[] _prefixBytes;
 
+    /// <summary>Patient tags given back (<see cref="GiveBack"/>), of this prefix's length; about the claims in flight on a node.</summary>
+    private readonly Client.BoundedPool<byte[]> _tagBuffers = new(256);
+
+    /// <summary>Nonce buffers given back.</summary>
+    private readonly Client.BoundedPool<byte[]> _nonceBuffers = new(256);
+
     public StoreKeys(string prefix, bool cluster)
     {
         Prefix = prefix;
@@ -123,9 +129,17 @@ internal sealed class StoreKeys
     /// of it; with <paramref name="nonce"/>, a fresh nonce (32 hex digits, as <c>Guid.ToString("N")</c>; <see cref="NonceSource"/>) in a second one.
     /// Four strings and a nonce string per claim before.
     /// </summary>
+    /// <remarks>
+    /// The arrays come from small pools when names were given back (<see cref="GiveBack"/>: only after every call that used them
+    /// completed), else they are new.
+    /// </remarks>
     public PatientNames NamesOf(PatientKey patient, bool nonce)
     {
-        var tag = new byte[_prefixBytes.Length + 20]; // "{a:" + 16 hex + "}"
+        if (!_tagBuffers.TryRent(out var tag))
+        {
+            tag = new byte[_prefixBytes.Length + 20]; // "{a:" + 16 hex + "}"
+        }
+
         _prefixBytes.CopyTo(tag, 0);
         var at = _prefixBytes.Length;
         "{a:"u8.CopyTo(tag.AsSpan(at));
@@ -134,11 +148,33 @@ internal sealed class StoreKeys
         byte[]? fresh = null;
         if (nonce)
         {
-            fresh = new byte[32];
+            if (!_nonceBuffers.TryRent(out fresh))
+            {
+                fresh = new byte[NonceSource.Length];
+            }
+
             NonceSource.Next(fresh);
         }
 
         return new PatientNames(tag, at + 3, fresh);
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="names"/>' arrays for the next <see cref="NamesOf"/>. Only once nothing can read them any more: every
+    /// call that sent them has completed (never after a failure, when the client may still hold the command), and no key or value
+    /// made of them is kept (a cluster's quota lease keeps its keys: never given back).
+    /// </summary>
+    public void GiveBack(in PatientNames names)
+    {
+        if (names.Tag is { } tag && tag.Length == _prefixBytes.Length + 20)
+        {
+            _tagBuffers.Return(tag);
+        }
+
+        if (names.NonceBytes is { Length: NonceSource.Length } nonce)
+        {
+            _nonceBuffers.Return(nonce);
+        }
     }
 
     /// <summary><see cref="QuotaKey"/>'s part after the patient's tag, made once per day.</summary>
@@ -166,6 +202,9 @@ internal static class NonceSource
     private static readonly ulong Prefix = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
 
     private static long s_counter;
+
+    /// <summary>A nonce's length: 32 hex digits.</summary>
+    public const int Length = 32;
 
     /// <summary>Writes the next nonce's 32 lower-case hex digits into <paramref name="into"/> (32 bytes).</summary>
     public static void Next(Span<byte> into)
@@ -227,6 +266,12 @@ internal sealed class CalendarKeySet(byte[] tag, int referenceAt, int referenceL
 /// </summary>
 internal readonly struct PatientNames(byte[] tag, int hexAt, byte[]? nonce)
 {
+    /// <summary>The array the keys and the hex are made of (for <see cref="StoreKeys.GiveBack"/>).</summary>
+    public byte[]? Tag => tag;
+
+    /// <summary>The nonce's array, if one was made (for <see cref="StoreKeys.GiveBack"/>).</summary>
+    public byte[]? NonceBytes => nonce;
+
     /// <summary><c>&lt;prefix&gt;{a:&lt;hex&gt;}</c>: the active-appointment entries.</summary>
     public StackExchange.Redis.RedisKey Active => tag;
 

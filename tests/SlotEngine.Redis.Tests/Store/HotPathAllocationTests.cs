@@ -232,4 +232,130 @@ public sealed class HotPathAllocationTests(StandaloneServerFixture fixture) : IC
             ScriptArguments.ReturnKeys(scriptKeys);
         }
     }
+
+    [Fact]
+    public void A_patients_hex_argument_is_reused_once_given_back()
+    {
+        var patient = ContractWorld.Patient(4);
+        var bytes = new ArgumentBytes(); // its own pool: no other test's call takes from it meanwhile
+        for (var i = 0; i < Rounds; i++)
+        {
+            bytes.RentHex(patient.Value, out var first); // JIT and the pool's queue first
+            bytes.Return(first);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var sum = 0L;
+        for (var i = 0; i < Rounds; i++)
+        {
+            var hex = bytes.RentHex(patient.Value + (ulong)i, out var buffer);
+            sum += hex.Length();
+            bytes.Return(buffer);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.Equal(Rounds * ArgumentBytes.HexLength, sum);
+
+        // The same digits as the string the scripts stored before (x16), whatever the buffer held.
+        Assert.Equal(patient.Value.ToString("x16", System.Globalization.CultureInfo.InvariantCulture), (string?)bytes.RentHex(patient.Value, out var again));
+        bytes.Return(again);
+        Assert.Equal("0000000000000001", (string?)bytes.RentHex(1, out _)); // the digits just written, none left over
+    }
+
+    [Fact]
+    public void A_completed_claims_patient_names_are_reused()
+    {
+        var keys = new StoreKeys("se:", cluster: false);
+        var suffix = keys.QuotaSuffix(ContractWorld.Day);
+        keys.GiveBack(keys.NamesOf(ContractWorld.Patient(5), nonce: true)); // JIT and the pools' queues first
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var length = 0L;
+        for (var i = 0; i < Rounds; i++)
+        {
+            var names = keys.NamesOf(ContractWorld.Patient(i), nonce: true);
+            length += names.Hex.Length() + names.Nonce.Length();
+            keys.GiveBack(names);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.Equal(Rounds * (16 + 32), length);
+
+        // Reused arrays name the new patient only: every key as StoreKeys spells it, and a fresh nonce each time.
+        var first = keys.NamesOf(ContractWorld.Patient(6), nonce: true);
+        var firstNonce = (string?)first.Nonce;
+        keys.GiveBack(first);
+        var patient = ContractWorld.Patient(7);
+        var reused = keys.NamesOf(patient, nonce: true);
+        Assert.Equal(keys.ActiveKey(patient), (string?)reused.Active);
+        Assert.Equal(keys.BarKey(patient), (string?)reused.Bar);
+        Assert.Equal(keys.RateKey(patient), (string?)reused.Rate);
+        Assert.Equal(keys.QuotaKey(patient, ContractWorld.Day), (string?)reused.Quota(suffix));
+        Assert.Equal(patient.Value.ToString("x16", System.Globalization.CultureInfo.InvariantCulture), (string?)reused.Hex);
+        Assert.Equal(32, ((string?)reused.Nonce)!.Length);
+        Assert.NotEqual(firstNonce, (string?)reused.Nonce);
+    }
+
+    [Fact]
+    public async Task A_search_with_nothing_pending_allocates_what_the_in_memory_search_does()
+    {
+        await using var nodes = QuietNodes();
+        var node = await PublishedNodeAsync(nodes);
+        var query = EarliestQuery.ForClinic(ContractWorld.Clinic, ContractWorld.Day, ContractWorld.Day, count: 3);
+        var found = await node.FindEarliestAsync(query); // JIT first
+        var starts = found.Count;
+        Assert.InRange(starts, 1, 3);
+        Assert.Equal(0, node.Feed.OwnPending);
+
+        // What the same search costs the in-memory engine over the same day (its answer and its own work), measured the same way.
+        var memory = new InMemorySlotEngine(new SlotEngineOptions { TimeZone = ContractWorld.Istanbul, Quotas = QuotaPolicy.None });
+        ContractWorld.Register(memory.Directory);
+        Assert.True(memory.Publish(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard));
+        Assert.Equal(found, memory.FindEarliest(query));
+        for (var i = 0; i < Rounds; i++)
+        {
+            GC.KeepAlive(memory.FindEarliest(query));
+            GC.KeepAlive(await node.FindEarliestAsync(query));
+        }
+
+        var reference = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < Rounds; i++)
+        {
+            GC.KeepAlive(memory.FindEarliest(query));
+        }
+
+        var answer = (GC.GetAllocatedBytesForCurrentThread() - reference) / Rounds;
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var count = 0;
+        for (var i = 0; i < Rounds; i++)
+        {
+            var search = node.FindEarliestAsync(query);
+            Assert.True(search.IsCompletedSuccessfully); // answered at once: no state machine, no task
+            count += (await search).Count; // completed: the method goes on at once
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(Rounds * starts, count);
+        Assert.Equal(Rounds * answer, allocated);
+    }
+
+    [Fact]
+    public async Task An_outcomes_reply_is_read_in_place()
+    {
+        // outcome.lua's two answers, and shapes it never gives (read as a tree: "ok" only when the first element says so).
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Server.Endpoint);
+        var db = redis.GetDatabase();
+        async Task<bool> Read(string script) =>
+            OutcomeScriptReply.ParseAndDispose(await db.ScriptEvaluateRespAsync(script, ReadOnlyMemory<RedisKey>.Empty, ReadOnlyMemory<RedisValue>.Empty));
+
+        Assert.True(await Read("return {'ok', 1700000000000}"));
+        Assert.False(await Read("return {'stale', 1700000000000}"));
+        Assert.True(await Read("return {'ok', 'text'}"));
+        Assert.False(await Read("return {'stale', 'text'}"));
+        Assert.False(await Read("return {1, 2}"));
+        Assert.False(await Read("return 1"));
+    }
 }
