@@ -145,6 +145,7 @@ public sealed partial class InMemorySlotEngine
                 Relist(calendar);
             }
 
+            GiveBackListed(listed);
             InCalendarOrder(reclaimed);
             if (!ReferenceEquals(unapproved, reclaimed))
             {

@@ -68,14 +68,21 @@ public sealed partial class InMemorySlotEngine
         }
     }
 
+    // The last sweep's calendar list, emptied, for the next sweep: during a day of unapproved bookings a sweep lists
+    // hundreds of thousands of calendars, and a new list grown to that size on every sweep was most of what the load's
+    // background sweeps allocated. Taken with an exchange, so two sweeps at once never share it (the second makes its own).
+    private List<Calendar>? _sweepCalendars;
+
     /// <summary>The calendars of the listed providers' marked days for one sweep, each provider unmarked; false for a read model (no list).</summary>
     private bool TakeListed(out List<Calendar> calendars)
     {
-        calendars = [];
         if (!_sweepsListed)
         {
+            calendars = [];
             return false;
         }
+
+        calendars = Interlocked.Exchange(ref _sweepCalendars, null) ?? [];
 
         // The whole stack at once: a provider listed again afterwards is on the next sweep's stack.
         var top = Interlocked.Exchange(ref _listHead, 0);
@@ -98,6 +105,13 @@ public sealed partial class InMemorySlotEngine
         }
 
         return true;
+    }
+
+    /// <summary>Keeps a sweep's calendar list, emptied (no calendar stays reachable from it), for the next sweep.</summary>
+    private void GiveBackListed(List<Calendar> calendars)
+    {
+        calendars.Clear();
+        Volatile.Write(ref _sweepCalendars, calendars);
     }
 
     /// <summary>

@@ -25,6 +25,7 @@ public class ClaimReleaseBenchmarks
     private InMemorySlotEngine _engine = null!;
     private InMemorySlotEngine _mhrsEngine = null!;
     private Calendar _calendar = null!;
+    private Calendar _indexedCalendar = null!;
     private readonly EngineClock _clock = new(TimeProvider.System);
     private uint _patientIndex;
     private long _nowTicks;
@@ -56,13 +57,25 @@ public class ClaimReleaseBenchmarks
         _patientIndex = 1;
         _nowTicks = _calendar.Layout.StartUtcTicks(0) - TimeSpan.TicksPerDay;
 
+        // The same calendar in a group whose day index exists (a city + branch search made it): every claim and release
+        // then also brings the index's offer and free bits in line (BranchDayIndex.Refresh). Beside the row above, this
+        // row is that upkeep measured apart.
+        var indexedEngine = EngineSetup.Create(QuotaPolicy.None, providers: 1);
+        indexedEngine.Publish(calendar.Provider, day, DayTemplate.Standard);
+        indexedEngine.FindEarliest(EarliestQuery.ForCityBranch(new CityCode(34), new BranchId(7), day, day));
+        _indexedCalendar = indexedEngine.Directory.GetProvider(calendar.Provider).GetCalendar(day)!;
+        if (!_indexedCalendar.IsIndexed || _calendar.IsIndexed)
+        {
+            throw new InvalidOperationException("The indexed row's calendar must be in a day index and the plain row's not.");
+        }
+
         _peerKey = calendar;
         _peerDay = day.DayNumber;
         _patientValue = patient.Value;
         _lockStore.Publish(calendar, DayTemplate.Standard.SlotCount);
 
         // Each path once before measuring: it must succeed and leave the slot free again.
-        if (!Floor() || !EngineBookRelease() || !EngineBookReleaseMhrsQuotas() || !EngineHoldConfirmRelease() || !EngineCalendarOnly() || !LockPeer() || !DictionaryPeer())
+        if (!Floor() || !EngineBookRelease() || !EngineBookReleaseMhrsQuotas() || !EngineHoldConfirmRelease() || !EngineCalendarOnly() || !EngineCalendarIndexed() || !LockPeer() || !DictionaryPeer())
         {
             throw new InvalidOperationException("A claim path did not succeed in setup.");
         }
@@ -112,6 +125,13 @@ public class ClaimReleaseBenchmarks
     {
         var status = _calendar.TryClaim(Slot, 1, _patientIndex, holdExpiryTicks: 0, _nowTicks, out var seat, out var token);
         return Check(status == ClaimStatus.Succeeded && _calendar.Release(seat, Slot, token, _patientIndex, _clock, long.MaxValue, out _) == ClaimStatus.Succeeded);
+    }
+
+    [Benchmark(Description = "Engine internals: Calendar.TryClaim + Release, day index kept")]
+    public bool EngineCalendarIndexed()
+    {
+        var status = _indexedCalendar.TryClaim(Slot, 1, _patientIndex, holdExpiryTicks: 0, _nowTicks, out var seat, out var token);
+        return Check(status == ClaimStatus.Succeeded && _indexedCalendar.Release(seat, Slot, token, _patientIndex, _clock, long.MaxValue, out _) == ClaimStatus.Succeeded);
     }
 
     [Benchmark(Description = "Peer: lock per calendar, bool[]")]

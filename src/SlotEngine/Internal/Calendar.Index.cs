@@ -21,6 +21,9 @@ internal sealed partial class Calendar
         index.Join(Provider.GroupMember, this);
     }
 
+    /// <summary>Whether the calendar is in its group's day index now (its changes refresh the index).</summary>
+    public bool IsIndexed => Volatile.Read(ref _index) is not null;
+
     /// <summary>Leaves the index (withdrawn or replaced).</summary>
     public void DetachIndex()
     {

@@ -94,7 +94,9 @@ internal sealed class KeyTable
 
         _bits = [.. bits];
         _segments = new Segment?[_bits.Length];
-        _segments[0] = new Segment(firstBits, 0, payloadLength);
+        // The first segment is made with the table (a day's or the engine's preparation): its pages are touched now, not by
+        // the claims (HugePages.Prefault); a later segment is made by the claim that needs it and left to fault lazily.
+        _segments[0] = new Segment(firstBits, 0, payloadLength, prefault: true);
     }
 
     /// <summary>The most payload longs a place may have.</summary>
@@ -329,7 +331,7 @@ internal sealed class KeyTable
         private const int LineLongs = LineBytes / sizeof(long);
         private readonly int _shift;
 
-        public Segment(int bits, long firstAddress, int payloadLength)
+        public Segment(int bits, long firstAddress, int payloadLength, bool prefault = false)
         {
             Places = 1 << bits;
             Stride = 1 + payloadLength;
@@ -345,8 +347,17 @@ internal sealed class KeyTable
             }
             else
             {
-                Cells = new long[(long)Places * Stride];
+                var length = checked(Places * Stride);
+                Cells = (long)length * sizeof(long) >= HugePages.MinBytes ? GC.AllocateArray<long>(length, pinned: true) : new long[length];
             }
+
+            // Before the first touch: a large (pinned) table takes 2 MiB pages where Linux offers them (HugePages' remarks).
+            HugePages.Advise(Cells, (long)Cells.Length * sizeof(long));
+            if (prefault)
+            {
+                HugePages.Prefault(Cells);
+            }
+
             Base = firstAddress;
             _shift = 64 - bits;
         }
