@@ -102,9 +102,16 @@ public sealed partial class RedisSlotEngine
         var outcome = ClaimStatus.Taken;
         string? callPlace = null; // the call counter holding a place for this claim, given back unless the claim happened
         Admission? admission = null; // its rented arguments go back when the claim is done
+        var namesInUse = false; // a call that sent the patient's names failed (the client may still hold them), or a lease outlives the claim
         bool KeepCallPlace()
         {
             callPlace = null; // unknown outcome: the place stays taken (conservative, as quota entries)
+            return false;
+        }
+
+        bool NamesInUse()
+        {
+            namesInUse = true;
             return false;
         }
 
@@ -147,7 +154,7 @@ public sealed partial class RedisSlotEngine
                 RespResult raw;
                 try
                 {
-                    raw = await RunClaimScriptAsync(link, request, calendar, keys, digest, lease, inScript, cancellationToken).ConfigureAwait(false);
+                    raw = await RunClaimScriptAsync(link, request, calendar, keys, digest, lease, inScript, cancellationToken, admission?.PatientHex ?? default).ConfigureAwait(false);
                 }
                 catch
                 {
@@ -196,7 +203,11 @@ public sealed partial class RedisSlotEngine
 
                 // Every other answer means the claim did not happen: give the entries back (in the claim script, none were taken).
                 EndOwnWrite(request.Calendar, 0, default);
-                await ReleaseQuotaAsync(lease, request.IdempotencyKey is null ? null : keys).ConfigureAwait(false);
+                if (!await ReleaseQuotaAsync(lease, request.IdempotencyKey is null ? null : keys).ConfigureAwait(false))
+                {
+                    namesInUse = true; // the give-back failed: its call may still hold the lease's keys
+                }
+
                 switch (answer.Status)
                 {
                     case ClaimScriptStatus.Full when inScript is not null && attempt < MaxQuotaRounds - 1:
@@ -215,6 +226,10 @@ public sealed partial class RedisSlotEngine
                 }
             }
         }
+        catch (Exception) when (NamesInUse())
+        {
+            throw; // never reached: the filter only marks the patient's names as possibly still held by a failed call
+        }
         catch (Exception e) when (callPlace is not null && e is RedisException or TimeoutException or OperationCanceledException && KeepCallPlace())
         {
             throw; // never reached: the filter only marks the call's place as kept
@@ -226,7 +241,15 @@ public sealed partial class RedisSlotEngine
         }
         finally
         {
-            admission?.Return();
+            if (namesInUse)
+            {
+                admission?.Return(); // the names are left to the collector
+            }
+            else
+            {
+                admission?.ReturnCompleted(); // every call that sent the names completed, and no lease is kept: they are reused
+            }
+
             if (callPlace is not null && outcome != ClaimStatus.Succeeded)
             {
                 await GiveCallPlaceBackAsync(callPlace).ConfigureAwait(false);
@@ -352,8 +375,9 @@ public sealed partial class RedisSlotEngine
     /// <summary>
     /// Runs <c>claim.lua</c>: with <paramref name="lease"/>'s nonce and deadline (a cluster's admission step), or, with
     /// <paramref name="admission"/> (a standalone server), judging and taking the patient's rules in the same script.
+    /// <paramref name="patientHex"/>: the patient's hex as the caller has it (an admission's names), else made here.
     /// </summary>
-    private ValueTask<RespResult> RunClaimScriptAsync(StoreConnection.Link link, ClaimRequest request, ReadModelCalendar calendar, CalendarKeySet keys, string digest, QuotaLease lease, Admission? admission, CancellationToken cancellationToken)
+    private ValueTask<RespResult> RunClaimScriptAsync(StoreConnection.Link link, ClaimRequest request, ReadModelCalendar calendar, CalendarKeySet keys, string digest, QuotaLease lease, Admission? admission, CancellationToken cancellationToken, RedisArgument patientHex = default)
     {
         var (open, close) = _readModel.Rules.BookingWindowOf(calendar.Day);
         var holdMs = request.HoldFor is { } ttl ? Math.Max(1, (long)Math.Ceiling(ttl.TotalMilliseconds)) : 0;
@@ -405,12 +429,12 @@ public sealed partial class RedisSlotEngine
         [ // ARGV[4] to ARGV[18]
             request.Slots.First,
             request.Slots.Length,
-            admission is null ? (RedisArgument)Hex(request.Patient) : admission.PatientHex, // typed: a string ?: would decode the bytes
+            admission is not null ? admission.PatientHex : patientHex.IsNull ? (RedisArgument)Hex(request.Patient) : patientHex, // typed: a string ?: would decode the bytes
             holdMs,
             UnixMs.FromTicks(calendar.Layout.StartUtcTicks(request.Slots.First)),
             UnixMs.FromTicks(open),
             UnixMs.FromTicks(close),
-            admission is null ? (RedisArgument)lease.Nonce : admission.TakesEntries ? admission.NonceValue : (RedisArgument)string.Empty,
+            admission is null ? lease.NonceValue : admission.TakesEntries ? admission.NonceValue : (RedisArgument)string.Empty,
             lease.DeadlineMs,
             digest,
             _retentionMs,

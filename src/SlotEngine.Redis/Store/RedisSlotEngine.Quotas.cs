@@ -11,9 +11,64 @@ namespace SlotEngine.Redis;
 /// (both on the patient's hash tag), all written with one value
 /// (<c>&lt;calendar&gt;|&lt;nonce&gt;|&lt;lease deadline ms&gt;</c>). Empty when no entry was taken.
 /// </summary>
-internal sealed record QuotaLease(RedisKey ActiveKey, RedisKey QuotaKey, string? ActiveField, string[] QuotaFields, string Value, string Nonce, long DeadlineMs)
+/// <remarks>
+/// A lease from <see cref="RedisSlotEngine"/>'s admission keeps the nonce and the calendar's reference as the scripts received
+/// them (slices of the patient's names and the calendar's tag): the claim sends <see cref="NonceValue"/> as it is, and the
+/// texts <see cref="Value"/> and <see cref="Nonce"/> are made only when asked (giving entries back, burning a lease), so a
+/// claim that succeeds makes none. Its keys and nonce are made of the patient's names: those are given back
+/// (<see cref="StoreKeys.GiveBack"/>) only once nothing uses the lease any more.
+/// </remarks>
+internal sealed class QuotaLease
 {
     public static readonly QuotaLease None = new(default, default, null, [], string.Empty, string.Empty, 0);
+
+    private readonly RedisValue _reference;
+    private string? _value;
+    private string? _nonce;
+
+    /// <summary>A lease with its texts given.</summary>
+    public QuotaLease(RedisKey activeKey, RedisKey quotaKey, string? activeField, string[] quotaFields, string value, string nonce, long deadlineMs)
+    {
+        ActiveKey = activeKey;
+        QuotaKey = quotaKey;
+        ActiveField = activeField;
+        QuotaFields = quotaFields;
+        _value = value;
+        _nonce = nonce;
+        NonceValue = nonce;
+        DeadlineMs = deadlineMs;
+    }
+
+    /// <summary>A lease whose texts are made from <paramref name="reference"/> and <paramref name="nonce"/> when first asked.</summary>
+    public QuotaLease(RedisKey activeKey, RedisKey quotaKey, string? activeField, string[] quotaFields, RedisValue reference, RedisValue nonce, long deadlineMs)
+    {
+        ActiveKey = activeKey;
+        QuotaKey = quotaKey;
+        ActiveField = activeField;
+        QuotaFields = quotaFields;
+        _reference = reference;
+        NonceValue = nonce;
+        DeadlineMs = deadlineMs;
+    }
+
+    public RedisKey ActiveKey { get; }
+
+    public RedisKey QuotaKey { get; }
+
+    public string? ActiveField { get; }
+
+    public string[] QuotaFields { get; }
+
+    /// <summary>The entries' value: <c>&lt;calendar&gt;|&lt;nonce&gt;|&lt;lease deadline ms&gt;</c>.</summary>
+    public string Value => _value ??= (string)_reference! + "|" + Nonce + "|" + DeadlineMs.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The nonce as text.</summary>
+    public string Nonce => _nonce ??= (string)NonceValue!;
+
+    /// <summary>The nonce as the scripts receive it.</summary>
+    public RedisValue NonceValue { get; }
+
+    public long DeadlineMs { get; }
 
     public bool IsEmpty => ActiveField is null && QuotaFields.Length == 0;
 }
@@ -107,6 +162,9 @@ internal sealed class Admission
 
     /// <summary>The calendar's reference (<c>&lt;provider&gt;:&lt;yyyymmdd&gt;</c>) the entries name.</summary>
     public string CalendarReference => (string)_args[CalendarAt]!;
+
+    /// <summary>The calendar's reference as the scripts receive it (no string of its own).</summary>
+    public RedisArgument CalendarReferenceValue => _args[CalendarAt];
 
     /// <summary>Whether a rule with entries (the cap, a quota) applies: then the claim records the nonce.</summary>
     public bool TakesEntries { get; private set; }
@@ -293,6 +351,7 @@ public sealed partial class RedisSlotEngine
     /// See docs/quotas-distributed.md.
     /// </summary>
     /// <returns>The lease, or null and why the claim is refused.</returns>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(QuotaLease? Lease, ClaimStatus Refusal)> AdmitAsync(Admission admission, CancellationToken cancellationToken)
     {
         admission.SetDead(null);
@@ -303,43 +362,86 @@ public sealed partial class RedisSlotEngine
             admission.CopyKeysTo(keys);
             var args = ScriptArguments.Rent(admission.ArgCount);
             admission.CopyArgsTo(args);
-            var reply = await _redis.EvalShaRentedAsync(_redis.Main, StoreScripts.Admit, keys, args, cancellationToken).ConfigureAwait(false);
+
+            // Read in place (RawReply): the arrays go back once the call completed, and the reply is disposed by AdmitAnswer.
+            var raw = await _redis.EvalRawAsync(_redis.Main, StoreScripts.Admit, keys, args, giveBackKeys: true, cancellationToken).ConfigureAwait(false);
             admission.RateCounted(); // a later round of this claim is not another attempt
-            switch (reply[0].AsString())
+            var (lease, status, full) = AdmitAnswer(raw, admission);
+            if (full is not { } reply)
             {
-                case "ok":
-                    var deadline = reply[1].AsInt64();
-                    var activeField = reply[2].AsString();
-                    var fields = new string[reply.Count - 3];
-                    for (var i = 3; i < reply.Count; i++)
-                    {
-                        fields[i - 3] = reply[i].AsString()!;
-                    }
-
-                    var value = admission.CalendarReference + "|" + admission.Nonce + "|" + deadline.ToString(CultureInfo.InvariantCulture);
-                    return (new QuotaLease(admission.ActiveKey, admission.QuotaKey, string.IsNullOrEmpty(activeField) ? null : activeField, fields, value, admission.Nonce, deadline), ClaimStatus.Succeeded);
-                case "rate":
-                    return (null, ClaimStatus.RateLimited);
-                case "barred":
-                    return (null, ClaimStatus.Barred);
-                case "call":
-                    return (null, ClaimStatus.CallLimitReached);
-                case "full":
-                    refusal = FullRefusal(reply);
-                    var dead = await FindDeadEntriesAsync(reply, cancellationToken).ConfigureAwait(false);
-                    if (dead.Count == 0)
-                    {
-                        return (null, refusal);
-                    }
-
-                    admission.SetDead(dead);
-                    break;
-                default:
-                    throw new SlotEngineRedisException($"The admission script answered '{reply}'.");
+                return (lease, status);
             }
+
+            refusal = FullRefusal(reply);
+            var dead = await FindDeadEntriesAsync(reply, cancellationToken).ConfigureAwait(false);
+            if (dead.Count == 0)
+            {
+                return (null, refusal);
+            }
+
+            admission.SetDead(dead);
         }
 
         return (null, refusal);
+    }
+
+    /// <summary>The words of <c>admit.lua</c>'s answers but <c>ok</c> that end the admission.</summary>
+    private static readonly (byte[] Word, ClaimStatus Status)[] AdmitRefusals =
+    [
+        ("rate"u8.ToArray(), ClaimStatus.RateLimited),
+        ("barred"u8.ToArray(), ClaimStatus.Barred),
+        ("call"u8.ToArray(), ClaimStatus.CallLimitReached),
+    ];
+
+    /// <summary>
+    /// Reads <c>admit.lua</c>'s answer in place and disposes it: the lease (<c>ok</c>: its deadline and fields; its texts made
+    /// only when asked, <see cref="QuotaLease"/>), a refusal, or (<c>full</c>) the reply as a tree for the dead entries' search.
+    /// </summary>
+    private static (QuotaLease? Lease, ClaimStatus Status, RedisReply? Full) AdmitAnswer(RespResult raw, Admission admission)
+    {
+        using (raw)
+        {
+            var reader = raw.Read();
+            if (reader.IsAggregate && !reader.IsNull && reader.AggregateLength() is var length and > 0)
+            {
+                reader.MoveNext();
+                if (reader.Prefix is RESPite.Messages.RespPrefix.BulkString or RESPite.Messages.RespPrefix.SimpleString && !reader.IsNull)
+                {
+                    if (reader.Is("ok"u8) && length >= 3)
+                    {
+                        reader.MoveNext();
+                        var deadline = reader.ReadInt64();
+                        reader.MoveNext();
+                        var activeField = reader.ReadString();
+                        var fields = length == 3 ? [] : new string[length - 3];
+                        for (var i = 0; i < fields.Length; i++)
+                        {
+                            reader.MoveNext();
+                            fields[i] = reader.ReadString()!;
+                        }
+
+                        var lease = new QuotaLease(admission.ActiveKey, admission.QuotaKey, string.IsNullOrEmpty(activeField) ? null : activeField, fields, admission.CalendarReferenceValue, admission.NonceValue, deadline);
+                        return (lease, ClaimStatus.Succeeded, null);
+                    }
+
+                    foreach (var (word, status) in AdmitRefusals)
+                    {
+                        if (reader.Is(word))
+                        {
+                            return (null, status, null);
+                        }
+                    }
+                }
+            }
+
+            var reply = RawReply.ToReply(raw);
+            if (reply.Count > 0 && reply[0].AsString() == "full")
+            {
+                return (null, ClaimStatus.QuotaExceeded, reply);
+            }
+
+            throw new SlotEngineRedisException($"The admission script answered '{reply}'.");
+        }
     }
 
     /// <summary>Which rule a <c>full</c> admission reply refuses by: the cap when it is full (it is judged first), else a quota.</summary>
@@ -420,11 +522,12 @@ public sealed partial class RedisSlotEngine
     /// the same request still on its way to the calendar, so its lease is first burned there (<paramref name="sharedOn"/>):
     /// if a claim already used it, the entries stay with that claim.
     /// </summary>
-    private async ValueTask ReleaseQuotaAsync(QuotaLease lease, CalendarKeySet? sharedOn)
+    /// <returns>False when a call failed (the client may still hold the lease's keys, so the patient's names are not reused).</returns>
+    private async ValueTask<bool> ReleaseQuotaAsync(QuotaLease lease, CalendarKeySet? sharedOn)
     {
         if (lease.IsEmpty)
         {
-            return;
+            return true;
         }
 
         if (sharedOn is not null)
@@ -434,13 +537,13 @@ public sealed partial class RedisSlotEngine
                 var burned = await EvalAsync(StoreScripts.Burn, CalendarKeys(sharedOn), FeedArgs(sharedOn, lease.Nonce, lease.DeadlineMs), CancellationToken.None).ConfigureAwait(false);
                 if (burned.AsInt64() == 0)
                 {
-                    return;
+                    return true;
                 }
             }
             catch (Exception e) when (e is RedisException or TimeoutException)
             {
                 Warn($"Could not burn the quota lease of a failed claim ({e.Message}); its entries free themselves when the lease ends.");
-                return;
+                return false;
             }
         }
 
@@ -462,10 +565,12 @@ public sealed partial class RedisSlotEngine
         try
         {
             await EvalAsync(StoreScripts.QuotaRelease, [lease.ActiveKey, lease.QuotaKey], args, CancellationToken.None).ConfigureAwait(false);
+            return true;
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
             Warn($"Could not give back quota entries of a failed claim ({e.Message}); they free themselves when their lease ends.");
+            return false;
         }
     }
 }
