@@ -15,16 +15,32 @@ public sealed partial class RedisSlotEngine
     /// patient's keys); on a standalone server the claim script takes the place with the claim (<c>admission_check</c>).
     /// </summary>
     /// <returns>The counter's key, or null when the call has used every place.</returns>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<string?> TakeCallPlaceAsync(string callId, CancellationToken cancellationToken)
     {
         var rules = _readModel.Rules;
         var key = _keys.CallKey(callId);
-        var reply = await EvalAsync(
-            StoreScripts.CallTake,
-            [key],
-            [rules.MaxClaimsPerCall, (long)Math.Ceiling(rules.CallRetention.TotalMilliseconds)],
-            cancellationToken).ConfigureAwait(false);
-        return reply.AsInt64() == 1 ? key : null;
+
+        // Rented arrays (given back once the call completed) and the reply read in place: no RedisResult for one integer.
+        var keys = ScriptArguments.RentKeys(1);
+        keys[0] = key;
+        var args = ScriptArguments.Rent(2);
+        args[0] = rules.MaxClaimsPerCall;
+        args[1] = (long)Math.Ceiling(rules.CallRetention.TotalMilliseconds);
+        var raw = await _redis.EvalRawAsync(_redis.Main, StoreScripts.CallTake, keys, args, giveBackKeys: true, cancellationToken).ConfigureAwait(false);
+        return IntegerOf(raw) == 1 ? key : null;
+    }
+
+    /// <summary>A script's integer answer, read in place (any other shape as a tree); disposes <paramref name="raw"/>.</summary>
+    private static long IntegerOf(RespResult raw)
+    {
+        using (raw)
+        {
+            var reader = raw.Read();
+            return reader.Prefix == RESPite.Messages.RespPrefix.Integer && reader.TryReadInt64(out var value)
+                ? value
+                : RawReply.ToReply(raw).AsInt64();
+        }
     }
 
     /// <summary>
