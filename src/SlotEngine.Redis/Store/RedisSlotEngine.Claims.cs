@@ -102,7 +102,7 @@ public sealed partial class RedisSlotEngine
         var outcome = ClaimStatus.Taken;
         string? callPlace = null; // the call counter holding a place for this claim, given back unless the claim happened
         Admission? admission = null; // its rented arguments go back when the claim is done
-        var namesInUse = false; // a call that sent the patient's names failed (the client may still hold them), or a lease outlives the claim
+        var namesInUse = false; // a call that sent the patient's names failed (the client may still hold them), or the entries' give-back did
         bool KeepCallPlace()
         {
             callPlace = null; // unknown outcome: the place stays taken (conservative, as quota entries)
@@ -138,7 +138,16 @@ public sealed partial class RedisSlotEngine
                 var lease = QuotaLease.None;
                 if (cluster && admission is not null)
                 {
-                    var (admitted, refusal) = await AdmitAsync(admission, cancellationToken).ConfigureAwait(false);
+                    // AdmitAsync's first round awaited here: one state machine less per claim; a full answer's rounds are rare.
+                    admission.SetDead(null);
+                    var admitRaw = await AdmitRoundAsync(admission, cancellationToken).ConfigureAwait(false);
+                    admission.RateCounted(); // a later round of this claim is not another attempt
+                    var (admitted, refusal, full) = AdmitAnswer(admitRaw, admission);
+                    if (full is { } fullReply)
+                    {
+                        (admitted, refusal) = await AdmitMoreRoundsAsync(admission, fullReply, cancellationToken).ConfigureAwait(false);
+                    }
+
                     if (admitted is null)
                     {
                         return ClaimResult.Failed(outcome = refusal);

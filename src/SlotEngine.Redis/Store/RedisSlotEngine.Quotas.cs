@@ -355,24 +355,42 @@ public sealed partial class RedisSlotEngine
     private async ValueTask<(QuotaLease? Lease, ClaimStatus Refusal)> AdmitAsync(Admission admission, CancellationToken cancellationToken)
     {
         admission.SetDead(null);
-        var refusal = ClaimStatus.QuotaExceeded;
-        for (var round = 0; round < MaxQuotaRounds; round++)
-        {
-            var keys = ScriptArguments.RentKeys(admission.KeyCount);
-            admission.CopyKeysTo(keys);
-            var args = ScriptArguments.Rent(admission.ArgCount);
-            admission.CopyArgsTo(args);
+        var raw = await AdmitRoundAsync(admission, cancellationToken).ConfigureAwait(false);
+        admission.RateCounted(); // a later round of this claim is not another attempt
+        var (lease, status, full) = AdmitAnswer(raw, admission);
+        return full is { } reply ? await AdmitMoreRoundsAsync(admission, reply, cancellationToken).ConfigureAwait(false) : (lease, status);
+    }
 
-            // Read in place (RawReply): the arrays go back once the call completed, and the reply is disposed by AdmitAnswer.
-            var raw = await _redis.EvalRawAsync(_redis.Main, StoreScripts.Admit, keys, args, giveBackKeys: true, cancellationToken).ConfigureAwait(false);
-            admission.RateCounted(); // a later round of this claim is not another attempt
-            var (lease, status, full) = AdmitAnswer(raw, admission);
-            if (full is not { } reply)
+    /// <summary>
+    /// One round of <c>admit.lua</c> with <paramref name="admission"/>'s keys and arguments (copied into rented arrays, given back
+    /// once the call completed); the answer is read by <see cref="AdmitAnswer"/>. Not async: a caller awaits it in its own
+    /// state machine (a cluster claim's first round, <see cref="ClaimAnyAsync"/>).
+    /// </summary>
+    private ValueTask<RespResult> AdmitRoundAsync(Admission admission, CancellationToken cancellationToken)
+    {
+        var keys = ScriptArguments.RentKeys(admission.KeyCount);
+        admission.CopyKeysTo(keys);
+        var args = ScriptArguments.Rent(admission.ArgCount);
+        admission.CopyArgsTo(args);
+        return _redis.EvalRawAsync(_redis.Main, StoreScripts.Admit, keys, args, giveBackKeys: true, cancellationToken);
+    }
+
+    /// <summary>
+    /// The rounds of an admission after a first answer of <c>full</c> (<paramref name="full"/>): the dead entries it names are
+    /// looked for and sent for removal with the next round, up to <see cref="MaxQuotaRounds"/> rounds in all.
+    /// </summary>
+    private async ValueTask<(QuotaLease? Lease, ClaimStatus Refusal)> AdmitMoreRoundsAsync(Admission admission, RedisReply full, CancellationToken cancellationToken)
+    {
+        var reply = full;
+        for (var round = 1; ; round++)
+        {
+            // The reply in hand is the previous round's, and says full.
+            var refusal = FullRefusal(reply);
+            if (round >= MaxQuotaRounds)
             {
-                return (lease, status);
+                return (null, refusal);
             }
 
-            refusal = FullRefusal(reply);
             var dead = await FindDeadEntriesAsync(reply, cancellationToken).ConfigureAwait(false);
             if (dead.Count == 0)
             {
@@ -380,9 +398,15 @@ public sealed partial class RedisSlotEngine
             }
 
             admission.SetDead(dead);
-        }
+            var raw = await AdmitRoundAsync(admission, cancellationToken).ConfigureAwait(false);
+            var (lease, status, next) = AdmitAnswer(raw, admission);
+            if (next is not { } again)
+            {
+                return (lease, status);
+            }
 
-        return (null, refusal);
+            reply = again;
+        }
     }
 
     /// <summary>The words of <c>admit.lua</c>'s answers but <c>ok</c> that end the admission.</summary>
