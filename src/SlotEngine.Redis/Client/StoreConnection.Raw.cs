@@ -5,7 +5,7 @@ namespace SlotEngine.Redis.Client;
 internal sealed partial class StoreConnection
 {
     /// <summary>
-    /// As <see cref="EvalShaRentedAsync"/>, with the reply left undecoded: StackExchange.Redis's <see cref="RespResult"/>, a leased
+    /// As <see cref="EvalShaAsync(Link, RedisScript, RedisKey[], RedisValue[], bool, CancellationToken)"/> with rented keys and arguments, with the reply left undecoded: StackExchange.Redis's <see cref="RespResult"/>, a leased
     /// buffer the caller reads in place (<see cref="RawReply"/>) and must dispose, instead of a <see cref="RedisResult"/> per
     /// element, an array of them and the bytes of each. For the calls a booking makes (claim, confirm, release).
     /// </summary>

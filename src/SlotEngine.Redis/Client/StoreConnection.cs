@@ -200,13 +200,6 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     public ValueTask<RedisReply> EvalShaAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, bool giveBack, CancellationToken cancellationToken) =>
         EvalCoreAsync(link, script, keys, args, giveBack, cancellationToken);
 
-    /// <summary>
-    /// As <see cref="EvalShaAsync(Link, RedisScript, RedisKey[], RedisValue[], bool, CancellationToken)"/> with <c>giveBack</c>, and
-    /// <paramref name="keys"/> (rented with <see cref="ScriptArguments.RentKeys"/>) given back too once the call has completed.
-    /// </summary>
-    public ValueTask<RedisReply> EvalShaRentedAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken) =>
-        EvalCoreAsync(link, script, keys, args, giveBack: true, cancellationToken, giveBackKeys: true);
-
     /// <inheritdoc cref="EvalShaAsync(Link, RedisScript, RedisKey[], RedisValue[], CancellationToken)"/>
     public ValueTask<RedisReply> EvalShaAsync(RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken = default) =>
         EvalCoreAsync(Main, script, keys, args, giveBack: false, cancellationToken);
@@ -357,7 +350,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     private static bool IsNoScript(RedisServerException e) => e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal);
 
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<RedisReply> EvalCoreAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, bool giveBack, CancellationToken cancellationToken, bool giveBackKeys = false)
+    private async ValueTask<RedisReply> EvalCoreAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, bool giveBack, CancellationToken cancellationToken)
     {
         var started = Instruments?.StartRoundTrip() ?? 0;
         RedisResult result;
@@ -389,11 +382,6 @@ internal sealed partial class StoreConnection : IAsyncDisposable
             // Completed: the client wrote the arguments and read the reply, and never reads them again. (A failure above
             // skips this: the call may still be queued in the client.)
             ScriptArguments.Return(args);
-        }
-
-        if (giveBackKeys)
-        {
-            ScriptArguments.ReturnKeys(keys);
         }
 
         return new RedisReply(result);
