@@ -87,6 +87,17 @@ internal sealed record LoadSettings
     public bool Rules { get; init; } = true;
 
     /// <summary>
+    /// With <see cref="Rules"/> on: the engine's rules turned off one at a time (<c>--rule-off audit|calls|cap|bars|approval</c>,
+    /// repeatable), to measure each rule's cost against the same run with all of them on. The generator's calls do not change.
+    /// </summary>
+    public EngineRules RulesOff { get; init; }
+
+    /// <summary>Whether the engine runs this rule: <see cref="Rules"/> on and the rule not in <see cref="RulesOff"/>.</summary>
+    /// <param name="rule">The rule.</param>
+    /// <returns>True when the engine enforces it.</returns>
+    public bool RuleOn(EngineRules rule) => Rules && (RulesOff & rule) == 0;
+
+    /// <summary>
     /// Whether the generator runs its side of the rules (<see cref="Run.LifecycleMix"/>): every claim dressed with an
     /// actor, a channel, a call id for the call centre and the citizen's attributes, the bar registry read before a claim,
     /// and an outcome recorded for a sample of bookings. On with <c>--no-rules</c>, so both runs make the same calls for
@@ -129,4 +140,27 @@ internal sealed record LoadSettings
 
     /// <summary>Seats in the country over the open days.</summary>
     public long TotalSeats => (long)Providers * DaysOpen * Template.SlotCount * Template.Capacity;
+}
+
+/// <summary>The engine's life-after-booking rules, as flags (<see cref="LoadSettings.RulesOff"/>).</summary>
+[Flags]
+internal enum EngineRules
+{
+    /// <summary>None.</summary>
+    None = 0,
+
+    /// <summary>The audit stream.</summary>
+    Audit = 1,
+
+    /// <summary>The call centre's per-call limit.</summary>
+    CallLimit = 2,
+
+    /// <summary>The active-appointment cap.</summary>
+    ActiveCap = 4,
+
+    /// <summary>Bars after a no-show.</summary>
+    Bars = 8,
+
+    /// <summary>Approval by a deadline.</summary>
+    Approval = 16,
 }

@@ -33,6 +33,40 @@ public class RulesBaselineTests
     }
 
     [Fact]
+    public void Rule_off_turns_single_rules_off_in_the_engine_and_rejects_unknown_names()
+    {
+        Assert.Equal(EngineRules.None, Bind().RulesOff);
+        var two = Bind("--rule-off", "cap", "--rule-off", "audit");
+        Assert.Equal(EngineRules.ActiveCap | EngineRules.Audit, two.RulesOff);
+        Assert.False(two.RuleOn(EngineRules.ActiveCap));
+        Assert.False(two.RuleOn(EngineRules.Audit));
+        Assert.True(two.RuleOn(EngineRules.Bars));
+        Assert.True(two.RuleOn(EngineRules.CallLimit));
+        Assert.True(two.RuleOn(EngineRules.Approval));
+        Assert.False(Bind("--no-rules").RuleOn(EngineRules.Bars));
+
+        var command = new LoadCommand();
+        Assert.Null(command.Bind(command.Root.Parse(["--rule-off", "quotas"]), out var errors));
+        Assert.Contains(errors, e => e.Contains("--rule-off", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_run_with_the_cap_and_bars_off_is_refused_by_neither_and_counts_no_breach()
+    {
+        var settings = new LoadSettings { Providers = 300, BookingsTarget = 3_000, Duration = null, Concurrency = 2, Citizens = 1_500, Seed = 3, RulesOff = EngineRules.ActiveCap | EngineRules.Bars };
+        var output = new ProgressOutput(AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(new StringWriter()) }), live: false);
+        var result = await LoadRun.ExecuteAsync(settings, output, CancellationToken.None);
+        Assert.NotNull(result);
+        Assert.Equal(0, result.ExitCode);
+        Assert.True(result.Lifecycle.Enabled);
+        Assert.Equal(0, result.Lifecycle.RefusedActiveCap);
+        Assert.Equal(0, result.Lifecycle.RefusedBarred);
+        Assert.Equal(0, result.Lifecycle.RuleViolations);
+        Assert.True(result.Lifecycle.AuditRecords > 0);
+        Assert.Equal(0, result.Lifecycle.ReplayMismatches);
+    }
+
+    [Fact]
     public async Task A_run_without_the_rules_makes_the_same_kinds_of_calls_and_the_engine_refuses_none_by_a_rule()
     {
         var settings = new LoadSettings { Providers = 300, BookingsTarget = 3_000, Duration = null, Concurrency = 2, Citizens = 1_500, Seed = 3, Rules = false };

@@ -33,6 +33,7 @@ internal sealed class LoadCommand
     private readonly Option<bool> _plain = new("--plain") { Description = "Plain progress lines instead of the live panel (automatic when output is redirected)." };
     private readonly Option<bool> _noRush = new("--no-rush") { Description = "Run without the release rush, reserved pools and per-patient admission rate (issue 12): the baseline for their cost." };
     private readonly Option<bool> _noRules = new("--no-rules") { Description = "Run the engine without the life-after-booking rules (audit stream, per-call limit, active cap, bars, approval): the baseline for their cost. The generator makes the same calls (actors, channels, call ids, outcomes)." };
+    private readonly Option<string[]> _ruleOff = new("--rule-off") { Description = "Turn one of the engine's rules off (repeatable): audit, calls (the per-call limit), cap (the active cap), bars, approval; the generator makes the same calls. Each rule's cost against the run with all of them on.", AllowMultipleArgumentsPerToken = false };
     private readonly Option<bool> _noLifecycleMix = new("--no-lifecycle-mix") { Description = "With the rules off, the generator's side of them off too: claims not dressed with actors, channels and call ids, no outcomes recorded (the older --no-rules)." };
     private readonly Option<bool> _noWaitlist = new("--no-waitlist") { Description = "Run without the waitlist (no wishes registered when a search finds nothing, no offers): the baseline for its cost." };
     private readonly Option<string?> _approvalDeadlineIn = new("--approval-deadline-in") { Description = "Move the approval deadline of the nearest day that needs approval to this long after the start (e.g. 20s), so that deadlines pass during the run and the check after it judges them by the engine's clock (Redis TIME on Redis) [default: MHRS, 20:00 the day before]." };
@@ -44,7 +45,7 @@ internal sealed class LoadCommand
         _backend.AcceptOnlyFromAmong("memory", "redis");
         Root = new RootCommand("slotengine-load: drives SlotEngine with a nationwide, MHRS-like appointment scenario and reports throughput, latency percentiles and an invariant check.")
         {
-            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _nodes, _nodeId, _nodeCount, _runId, _json, _html, _plain, _lowLatency, _noRules, _noLifecycleMix, _noWaitlist, _noRush, _approvalDeadlineIn,
+            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _nodes, _nodeId, _nodeCount, _runId, _json, _html, _plain, _lowLatency, _noRules, _ruleOff, _noLifecycleMix, _noWaitlist, _noRush, _approvalDeadlineIn,
         };
     }
 
@@ -110,6 +111,26 @@ internal sealed class LoadCommand
             {
                 approvalDeadlineIn = a;
             }
+        }
+
+        var rulesOff = EngineRules.None;
+        foreach (var name in parse.GetValue(_ruleOff) ?? [])
+        {
+            var rule = name switch
+            {
+                "audit" => EngineRules.Audit,
+                "calls" => EngineRules.CallLimit,
+                "cap" => EngineRules.ActiveCap,
+                "bars" => EngineRules.Bars,
+                "approval" => EngineRules.Approval,
+                _ => EngineRules.None,
+            };
+            if (rule == EngineRules.None)
+            {
+                errors.Add($"--rule-off takes audit, calls, cap, bars or approval; it was '{name}'.");
+            }
+
+            rulesOff |= rule;
         }
 
         if (bookings is { } n && n < 1)
@@ -198,6 +219,7 @@ internal sealed class LoadCommand
             Plain = parse.GetValue(_plain),
             SustainedLowLatency = parse.GetValue(_lowLatency),
             Rules = !parse.GetValue(_noRules) && !parse.GetValue(_noLifecycleMix),
+            RulesOff = rulesOff,
             LifecycleMix = !parse.GetValue(_noLifecycleMix),
             Waitlist = !parse.GetValue(_noWaitlist),
             Rush = !parse.GetValue(_noRush),

@@ -69,6 +69,7 @@ internal static class JsonReport
         json.WriteNumber("invariant_violations", result.Invariants.Violations);
         json.WriteNumber("exit_code", result.ExitCode);
         LifecycleJson.Write(json, result.Lifecycle);
+        json.WriteString("rules_off", result.Settings.RulesOff.ToString()); // --rule-off, "None" when every rule ran
         WaitlistJson.Write(json, result.Waitlist);
         RushJson.Write(json, result.Rush);
         RescheduleJson.Write(json, result.Reschedule);

@@ -126,7 +126,7 @@ internal static class LifecycleCheck
             mixes.Sum(m => m.RefusedBarred),
             replay.Applied,
             mismatches,
-            mixes.Sum(m => m.CallLimitBreaches) + mixes.Sum(m => m.BarBreaches) + overCap,
+            mixes.Sum(m => m.CallLimitBreaches) + (options.Bars.Period > TimeSpan.Zero ? mixes.Sum(m => m.BarBreaches) : 0) + overCap, // bars off (--rule-off bars): the registry's bars are not the engine's
             watch.Elapsed.TotalSeconds)
         {
             Mix = true,

@@ -66,14 +66,14 @@ internal static class LoadRun
             // 2^22 places the day fills it to 21 %; the price is 32 MB more at setup.
             ExpectedPatients = (int)Math.Min(100_000_000, settings.Citizens * 2L), // the option's limit
             ExpectedClaimsPerDay = (int)Math.Min(50_000_000, ExpectedClaims(settings) / Math.Max(1, settings.DaysOpen)),
-            Audit = settings.Rules,
-            ExpectedAuditRecords = settings.Rules ? (int)Math.Min(100_000_000, ExpectedClaims(settings) * 9 / 4) : 0, // about 2.3 a booking (2.7 a booking planned)
-            Actors = settings.Rules ? ActorPolicy.Mhrs : ActorPolicy.None,
-            MaxActiveAppointments = settings.Rules ? LifecycleMix.MhrsActiveCap : 0,
-            Bars = settings.Rules ? BarPolicy.Mhrs : BarPolicy.None,
+            Audit = settings.RuleOn(EngineRules.Audit),
+            ExpectedAuditRecords = settings.RuleOn(EngineRules.Audit) ? (int)Math.Min(100_000_000, ExpectedClaims(settings) * 9 / 4) : 0, // about 2.3 a booking (2.7 a booking planned)
+            Actors = settings.RuleOn(EngineRules.CallLimit) ? ActorPolicy.Mhrs : ActorPolicy.None,
+            MaxActiveAppointments = settings.RuleOn(EngineRules.ActiveCap) ? LifecycleMix.MhrsActiveCap : 0,
+            Bars = settings.RuleOn(EngineRules.Bars) ? BarPolicy.Mhrs : BarPolicy.None,
             // Not across load processes: node 0's cross-process recount counts booked seats, and a Redis read model
             // cannot tell another process's unapproved booking from a hold (docs/load-generator.md).
-            Approval = settings.Rules && settings.NodeCount == 1 ? ApprovalScenario.PolicyFor(settings, start) : ApprovalPolicy.None,
+            Approval = settings.RuleOn(EngineRules.Approval) && settings.NodeCount == 1 ? ApprovalScenario.PolicyFor(settings, start) : ApprovalPolicy.None,
         };
         RushScenario.Apply(options, settings, start);
         var (engines, error) = await Backends.CreateNodesAsync(settings, options, w => output.Line("warning: " + w), cancellationToken).ConfigureAwait(false);
