@@ -135,6 +135,48 @@ public sealed class AuditLogTests
         return log.Read(0, read) == 2 && read[0] == record with { Position = p0 } && read[1] == record with { Position = p1 };
     }
 
+    /// <summary>
+    /// A large log (segments cut from 64 MiB arenas on 2 MiB pages): records across the end of the first arena, across the
+    /// end of the segments linked up front, and after a trim into the second arena read back in order; every cell of
+    /// every pre-linked segment starts on a 64-byte boundary.
+    /// </summary>
+    [Fact]
+    public void A_large_log_cut_from_arenas_keeps_every_record()
+    {
+        const int FirstArena = 2048 * 512;
+        var log = new AuditLog(FirstArena + 1_000);
+        Assert.True(log.CellsAligned(2048 + 2));
+        var n = FirstArena + 3_000; // past the 2,050 segments linked up front: the last ones grow as before
+        for (var i = 0; i < n; i++)
+        {
+            Assert.Equal(i, log.Append(Record(i)));
+        }
+
+        var buffer = new AuditRecord[700];
+        var expected = (long)FirstArena - 5_000;
+        while (true)
+        {
+            var read = log.Read(expected, buffer);
+            if (read == 0)
+            {
+                break;
+            }
+
+            for (var i = 0; i < read; i++)
+            {
+                Assert.Equal(expected, buffer[i].Position);
+                Assert.Equal(expected, buffer[i].Token);
+                expected++;
+            }
+        }
+
+        Assert.Equal(n, expected);
+        log.TrimBefore(FirstArena + 600);
+        Assert.Equal(FirstArena + 512, log.FirstKept);
+        Assert.Equal(1, log.Read(0, buffer.AsSpan(0, 1)));
+        Assert.Equal(FirstArena + 512, buffer[0].Token);
+    }
+
     /// <summary>A cell is one cache line: 64 bytes, each starting on a 64-byte boundary of its pinned segment.</summary>
     [Fact]
     public void Cells_fill_whole_cache_lines()

@@ -72,6 +72,22 @@ internal static class HugePages
         }
     }
 
+    /// <summary>The byte-array form of <see cref="Prefault(long[])"/> (the audit log's arenas).</summary>
+    /// <param name="fresh">A new array no other thread can see yet.</param>
+    public static void Prefault(byte[] fresh)
+    {
+        const int BytesPerPage = 4096;
+        if (fresh.LongLength < MinBytes)
+        {
+            return;
+        }
+
+        for (var i = 0; i < fresh.Length; i += BytesPerPage)
+        {
+            fresh[i] = 0;
+        }
+    }
+
     private static class NativeMethods
     {
         [DllImport("libc", EntryPoint = "madvise", ExactSpelling = true)]
