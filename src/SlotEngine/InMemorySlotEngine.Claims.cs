@@ -59,7 +59,8 @@ public sealed partial class InMemorySlotEngine
         var patient = patientIndex ?? _patients.IndexOf(request.Patient);
         if (!_quotas.TryAcquire(Options.Quotas, patient, calendar.Provider, calendar.Day, now, out var tickets))
         {
-            return ClaimResult.Failed(ClaimStatus.QuotaExceeded);
+            // The day's quota tables were dropped since this claim read the clock: the day has passed.
+            return ClaimResult.Failed(_quotas.HasPassed(calendar.Day) ? ClaimStatus.InPast : ClaimStatus.QuotaExceeded);
         }
 
         // A direct booking that needs approval is kept as a hold expiring at its deadline (ApprovalPolicy).

@@ -134,6 +134,10 @@ public sealed partial class InMemorySlotEngine
                     ListHolds(to);
                 }
             }
+            else if (_quotas.HasPassed(to.Day))
+            {
+                status = ClaimStatus.InPast; // the target day's quota tables were dropped since this move read the clock
+            }
 
             if (claimed)
             {

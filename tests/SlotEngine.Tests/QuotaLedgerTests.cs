@@ -35,6 +35,32 @@ public class QuotaLedgerTests
     }
 
     [Fact]
+    public void A_claim_that_reaches_the_ledger_after_its_day_was_dropped_is_refused()
+    {
+        var world = new TestWorld();
+        var near = world.Publish(TestWorld.P1, TestWorld.Tomorrow);
+        world.MustBook(near, 0, 1, patient: 0);
+        var ledger = world.Engine.QuotaLedger;
+        var provider = world.Engine.Directory.GetProvider(TestWorld.P1);
+        var patient = world.Engine.Patients.IndexOf(world.Patient(0));
+        var beforeMidnight = world.Time.GetUtcNow().UtcTicks;
+        Assert.False(ledger.HasPassed(near.Day));
+
+        // A claim that read the clock before its day passed meets the ledger after a sweep dropped the day's tables:
+        // fresh tables would have empty entries and pass the limit the dropped ones had used. It is refused instead.
+        ledger.Purge(near.Day.AddDays(1));
+        Assert.True(ledger.HasPassed(near.Day));
+        Assert.False(ledger.TryAcquire(world.Engine.Options.Quotas, patient, provider, near.Day, beforeMidnight, out var tickets));
+        Assert.Equal(0, tickets.Count);
+        Assert.Equal(0, ledger.KeysOn(near.Day));
+
+        // A clock stepping back does not reopen it; later days are untouched.
+        ledger.Purge(near.Day);
+        Assert.True(ledger.HasPassed(near.Day));
+        Assert.False(ledger.HasPassed(near.Day.AddDays(1)));
+    }
+
+    [Fact]
     public void Expected_claims_per_day_make_the_tables_when_the_day_is_published()
     {
         var world = new TestWorld(o => o.ExpectedClaimsPerDay = 100_000);
@@ -106,6 +132,7 @@ public class QuotaLedgerTests
         var threads = Math.Max(4, Environment.ProcessorCount);
         var successes = new List<Reservation>[threads];
         var done = 0;
+        var claimsMade = 0;
         using var barrier = new Barrier(threads + 1);
         var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
         {
@@ -116,6 +143,7 @@ public class QuotaLedgerTests
             {
                 var calendar = new CalendarKey(providers[random.Next(providers.Length)], days[random.Next(days.Length)]);
                 var result = world.Book(calendar, random.Next(144), 1, patient: random.Next(40));
+                Interlocked.Increment(ref claimsMade);
                 if (result.Succeeded)
                 {
                     mine.Add(result.Reservation);
@@ -128,9 +156,18 @@ public class QuotaLedgerTests
         var sweeper = new Thread(() =>
         {
             barrier.SignalAndWait();
+            var next = 0;
             while (Volatile.Read(ref done) < threads)
             {
-                // Three hours at a time: the first days pass (and are dropped) while claims run.
+                // Three hours per 1,000 claims made: the days pass (and are dropped) while claims run, in step with
+                // the claims whatever the threads' speeds (a free-running clock passed every day before most claims).
+                if (Volatile.Read(ref claimsMade) < next)
+                {
+                    Thread.Yield();
+                    continue;
+                }
+
+                next += 1_000;
                 world.Time.Advance(TimeSpan.FromHours(3));
                 world.Engine.SweepExpiredHolds();
                 Thread.Yield();

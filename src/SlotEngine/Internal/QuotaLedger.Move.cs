@@ -21,6 +21,17 @@ internal sealed partial class QuotaLedger
         taken = default;
         moved = default;
         var rules = policy.RuleSpan;
+        if (rules.Length == 0)
+        {
+            return true;
+        }
+
+        var quotaDay = DayOf(toDay);
+        if (HasPassed(toDay))
+        {
+            return false; // nothing taken yet; see HasPassed
+        }
+
         for (var i = 0; i < rules.Length; i++)
         {
             var rule = rules[i];
@@ -30,7 +41,7 @@ internal sealed partial class QuotaLedger
             KeyTable.Place place;
             try
             {
-                table = DayOf(toDay).Table(rule.Scope, rule.MaxPerDay, _firstBits);
+                table = quotaDay.Table(rule.Scope, rule.MaxPerDay, _firstBits);
                 table.GetOrAdd(key, out place);
             }
             catch

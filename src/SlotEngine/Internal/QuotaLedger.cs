@@ -33,6 +33,9 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
     private readonly ConcurrentDictionary<int, QuotaDay> _days = new();
     private readonly int _firstBits = KeyTable.BitsFor(expectedClaimsPerDay, MinFirstBits, 24);
 
+    /// <summary>The first day (a day number) whose tables <see cref="Purge"/> keeps. Only rises, and rises before any table is dropped.</summary>
+    private int _firstKeptDay = int.MinValue;
+
     public static long EncodeClaim(ProviderId provider, int slot, long token) =>
         ((long)provider.Value << 38) | ((long)slot << 29) | (token & ClaimCell.MaxToken);
 
@@ -60,6 +63,11 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
         }
 
         var quotaDay = DayOf(day);
+        if (HasPassed(day))
+        {
+            return false; // nothing taken yet; see HasPassed
+        }
+
         for (var i = 0; i < rules.Length; i++)
         {
             var rule = rules[i];
@@ -146,9 +154,30 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
         return quotaDay;
     }
 
+    /// <summary>
+    /// Whether <paramref name="day"/>'s tables were dropped (or are being dropped) by <see cref="Purge"/>: the day has passed,
+    /// and a claim on it that read the clock before the purge must be refused (<see cref="ClaimStatus.InPast"/>).
+    /// </summary>
+    /// <remarks>
+    /// Why a claimer asks this after it found its day's tables (<see cref="DayOf"/>) and before it takes an entry: a claim that
+    /// read the clock just before midnight can reach the ledger after the sweep dropped its day. Without this check it would
+    /// make fresh, empty tables for the day and pass a limit that other claims of the same patient and day already used in the
+    /// dropped ones. <see cref="Purge"/> raises <see cref="_firstKeptDay"/> (a full fence) before it removes a table, and a
+    /// claimer that found tables made after that removal found them after the raise, so it reads the raised mark and refuses.
+    /// A claimer that found the old tables shares their entries with every other claimer that did: the limit holds.
+    /// </remarks>
+    public bool HasPassed(DateOnly day) => day.DayNumber < Volatile.Read(ref _firstKeptDay);
+
     /// <summary>Drops the tables of days before <paramref name="firstKeptDay"/>, whole; returns how many keys they held.</summary>
     public int Purge(DateOnly firstKeptDay)
     {
+        // The mark first (see HasPassed), and only ever up: a clock stepping back does not reopen a dropped day.
+        int kept;
+        while ((kept = Volatile.Read(ref _firstKeptDay)) < firstKeptDay.DayNumber
+            && Interlocked.CompareExchange(ref _firstKeptDay, firstKeptDay.DayNumber, kept) != kept)
+        {
+        }
+
         var removed = 0;
         foreach (var pair in _days)
         {
