@@ -291,7 +291,26 @@ internal sealed class CitizenWorker
 
             _lastRequest = request;
             _lastBranch = branch;
-            await ConfirmAsync(hold.Reservation, arrival).ConfigureAwait(false);
+
+            // The confirm awaited here, in this method's box, not in a second pooled box of ConfirmAsync's (which misses
+            // its pool when many workers are suspended in it); what follows suspends only for an approval, an outcome or a move.
+            ClaimResult booking;
+            t0 = StartCall();
+            try
+            {
+                booking = await _engine.ConfirmAsync(hold.Reservation).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Stats.Fail(Operation.Confirm, e);
+                return;
+            }
+            finally
+            {
+                Record(Operation.Confirm, t0);
+            }
+
+            await ConfirmedAsync(booking, arrival).ConfigureAwait(false);
             return;
         }
 
@@ -348,6 +367,13 @@ internal sealed class CitizenWorker
             Record(Operation.Confirm, t0);
         }
 
+        await ConfirmedAsync(booking, arrival).ConfigureAwait(false);
+    }
+
+    /// <summary>What follows a confirm: the booking counted, then approved, its outcome recorded, moved or a cancel scheduled.</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ConfirmedAsync(ClaimResult booking, long arrival)
+    {
         if (!booking.Succeeded)
         {
             Stats.Fail(Operation.Confirm, OperationNames.ReasonOf(booking.Status));
