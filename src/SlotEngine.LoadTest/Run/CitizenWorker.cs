@@ -25,9 +25,7 @@ internal sealed class CitizenWorker
     private readonly TimeZoneInfo _zone;
     private readonly PriorityQueue<int, long> _cancels = new();
 
-    // Queries are immutable: one per (city, branch, from, to) is made once and asked again, so a
-    // search allocates nothing in the generator (a few thousand distinct ones in a default run).
-    private readonly Dictionary<(int City, int Branch, int From, int To), EarliestQuery> _queries = [];
+    private readonly SlotEngine.Redis.RedisSlotEngine? _redis;
     private readonly double _ticksToNanos = 1e9 / CallClock.Frequency;
     private readonly double _stopwatchToNanos = 1e9 / Stopwatch.Frequency;
     private readonly long _arrivalInterval;
@@ -59,6 +57,7 @@ internal sealed class CitizenWorker
         // In memory, search through the span overload into this worker's own buffer: no result
         // list per search. Other backends go through the interface.
         _memory = engine as InMemorySlotEngine;
+        _redis = engine as SlotEngine.Redis.RedisSlotEngine; // the same span search, after its freshness wait
         _starts = new FreeStart[settings.Choices];
         _map = map;
         _citizens = citizens;
@@ -292,34 +291,53 @@ internal sealed class CitizenWorker
 
             _lastRequest = request;
             _lastBranch = branch;
-            await ConfirmAsync(hold.Reservation, arrival).ConfigureAwait(false);
+
+            // The confirm awaited here, in this method's box, not in a second pooled box of ConfirmAsync's (which misses
+            // its pool when many workers are suspended in it); what follows suspends only for an approval, an outcome or a move.
+            ClaimResult booking;
+            t0 = StartCall();
+            try
+            {
+                booking = await _engine.ConfirmAsync(hold.Reservation).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Stats.Fail(Operation.Confirm, e);
+                return;
+            }
+            finally
+            {
+                Record(Operation.Confirm, t0);
+            }
+
+            await ConfirmedAsync(booking, arrival).ConfigureAwait(false);
             return;
         }
 
         Stats.Fail(Operation.Booking, FailureReason.GaveUp);
     }
 
-    private EarliestQuery QueryFor(CityCode city, BranchId branch, DateOnly from, DateOnly to)
-    {
-        var key = (city.Value, branch.Value, from.DayNumber, to.DayNumber);
-        if (!_queries.TryGetValue(key, out var query))
-        {
-            query = EarliestQuery.ForCityBranch(city, branch, from, to, length: 1, count: _settings.Choices);
-            _queries.Add(key, query);
-        }
-
-        return query;
-    }
+    private EarliestQuery QueryFor(CityCode city, BranchId branch, DateOnly from, DateOnly to) =>
+        _control.Queries.GetOrAdd(
+            (city.Value, branch.Value, from.DayNumber, to.DayNumber),
+            static (key, choices) => EarliestQuery.ForCityBranch(new CityCode(key.City), new BranchId(key.Branch), DateOnly.FromDayNumber(key.From), DateOnly.FromDayNumber(key.To), length: 1, count: choices),
+            _settings.Choices);
 
     /// <summary>Finds the earliest starts into <see cref="_starts"/>; returns how many.</summary>
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> SearchAsync(EarliestQuery query)
+    private ValueTask<int> SearchAsync(EarliestQuery query)
     {
         if (_memory is not null)
         {
-            return _memory.FindEarliest(query, _starts);
+            return new ValueTask<int>(_memory.FindEarliest(query, _starts));
         }
 
+        // On Redis: into the same buffer, no answer list, and no box of ours when the engine answers at once.
+        return _redis is not null ? _redis.FindEarliestIntoAsync(query, _starts) : SearchListAsync(query);
+    }
+
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> SearchListAsync(EarliestQuery query)
+    {
         var starts = await _engine.FindEarliestAsync(query).ConfigureAwait(false);
         var count = Math.Min(starts.Count, _starts.Length);
         for (var i = 0; i < count; i++)
@@ -349,6 +367,13 @@ internal sealed class CitizenWorker
             Record(Operation.Confirm, t0);
         }
 
+        await ConfirmedAsync(booking, arrival).ConfigureAwait(false);
+    }
+
+    /// <summary>What follows a confirm: the booking counted, then approved, its outcome recorded, moved or a cancel scheduled.</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ConfirmedAsync(ClaimResult booking, long arrival)
+    {
         if (!booking.Succeeded)
         {
             Stats.Fail(Operation.Confirm, OperationNames.ReasonOf(booking.Status));
@@ -419,6 +444,7 @@ internal sealed class CitizenWorker
     }
 
     /// <summary>Approves an unapproved booking just made; the booking as it then stands (unapproved when the approval failed).</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ClaimResult> ApproveAsync(Reservation unapproved)
     {
         var t0 = StartCall();
@@ -444,6 +470,7 @@ internal sealed class CitizenWorker
     }
 
     /// <summary>Records the sampled outcome of a booking just made (see docs/load-generator.md).</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask RecordOutcomeAsync(Reservation booking, AppointmentOutcome outcome)
     {
         var before = _control.Clock.UtcTicks;

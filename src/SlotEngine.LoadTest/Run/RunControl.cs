@@ -49,6 +49,13 @@ internal sealed class RunControl
     /// <summary>Progress to scenario time.</summary>
     public ScenarioTimeline Timeline { get; }
 
+    /// <summary>
+    /// The city + branch queries, shared by every worker: queries are immutable, so one per (city, branch, from, to) is
+    /// made once and asked again by any worker (per worker, a nationwide run's thousands of pairs were mostly misses: a
+    /// query and a dictionary resize per booking). Grows with the pairs asked each scenario day.
+    /// </summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<(int City, int Branch, int From, int To), EarliestQuery> Queries { get; } = new();
+
     /// <summary>The bars the workers' no-shows set, shared by every worker (for <c>rule_violations</c>).</summary>
     public BarRegistry Bars { get; } = new();
 

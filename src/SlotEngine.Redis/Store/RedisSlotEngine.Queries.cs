@@ -47,6 +47,43 @@ public sealed partial class RedisSlotEngine
         }
     }
 
+    /// <summary>
+    /// The earliest free starts, written into <paramref name="destination"/> (at most <see cref="EarliestQuery.Count"/>
+    /// of them), once this node's own changes are in the read model, as <see cref="FindEarliestAsync(EarliestQuery, CancellationToken)"/>
+    /// answers; no answer list is made (the caller's buffer is reused from search to search).
+    /// </summary>
+    /// <param name="query">The query.</param>
+    /// <param name="destination">Where the starts go, in order of start, then provider.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>How many starts were written.</returns>
+    /// <exception cref="SlotEngineArgumentException">The query names an unknown clinic or provider.</exception>
+    public ValueTask<int> FindEarliestIntoAsync(EarliestQuery query, Memory<FreeStart> destination, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // As the list's overload: no async state machine when nothing of this node's own is pending.
+        var fresh = _feed.WhenOwnFreshAsync(FreshnessBound);
+        if (!fresh.IsCompletedSuccessfully)
+        {
+            return FindEarliestAfterAsync(fresh, query, destination);
+        }
+
+        try
+        {
+            return new ValueTask<int>(_localEngine.FindEarliest(query, destination.Span));
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException<int>(e);
+        }
+    }
+
+    private async ValueTask<int> FindEarliestAfterAsync(Task fresh, EarliestQuery query, Memory<FreeStart> destination)
+    {
+        await fresh.ConfigureAwait(false);
+        return _localEngine.FindEarliest(query, destination.Span);
+    }
+
     private async ValueTask<IReadOnlyList<FreeStart>> FindEarliestAfterAsync(Task fresh, EarliestQuery query)
     {
         await fresh.ConfigureAwait(false);

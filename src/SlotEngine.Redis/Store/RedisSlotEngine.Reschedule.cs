@@ -133,7 +133,8 @@ public sealed partial class RedisSlotEngine
             }
         }
 
-        var args = new List<RedisArgument>
+        // Sized once (no growth arrays) and handed to FeedArgs as a span (no copy of its own): a move's largest arguments.
+        var args = new List<RedisArgument>(11 + (3 * candidates.Count))
         {
             current.Seat, current.Slots.First, current.Token, Hex(current.Patient), m, leaseMs, Math.Max(_retentionMs, 60_000),
             toKeys.Reference, qKey, aKey, newValue,
@@ -145,7 +146,7 @@ public sealed partial class RedisSlotEngine
             args.Add(a ?? string.Empty);
         }
 
-        var begun = await EvalAsync(StoreScripts.MoveBegin, SettleKeys(fromKeys, intentKey), FeedArgs(fromKeys, [.. args]), cancellationToken).ConfigureAwait(false);
+        var begun = await EvalAsync(StoreScripts.MoveBegin, SettleKeys(fromKeys, intentKey), FeedArgs(fromKeys, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(args)), cancellationToken).ConfigureAwait(false);
         switch (begun[0].AsString())
         {
             case "exists":

@@ -343,6 +343,33 @@ public sealed class HotPathAllocationTests(StandaloneServerFixture fixture) : IC
     }
 
     [Fact]
+    public async Task A_search_into_the_callers_buffer_with_nothing_pending_allocates_nothing()
+    {
+        await using var nodes = QuietNodes();
+        var node = await PublishedNodeAsync(nodes);
+        var query = EarliestQuery.ForClinic(ContractWorld.Clinic, ContractWorld.Day, ContractWorld.Day, count: 3);
+        var listed = await node.FindEarliestAsync(query);
+        var buffer = new FreeStart[3];
+        var written = await node.FindEarliestIntoAsync(query, buffer); // JIT first
+        Assert.InRange(written, 1, 3);
+        Assert.Equal(listed, buffer[..written]); // the list overload's answer, in the caller's buffer
+        Assert.Equal(0, node.Feed.OwnPending);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var count = 0;
+        for (var i = 0; i < Rounds; i++)
+        {
+            var search = node.FindEarliestIntoAsync(query, buffer);
+            Assert.True(search.IsCompletedSuccessfully); // answered at once: no state machine, no task
+            count += await search; // completed: the method goes on at once
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(Rounds * written, count);
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
     public async Task An_outcomes_reply_is_read_in_place()
     {
         // outcome.lua's two answers, and shapes it never gives (read as a tree: "ok" only when the first element says so).
