@@ -471,13 +471,6 @@ public sealed partial class RedisSlotEngine
         return _redis.EvalRawAsync(link, StoreScripts.Claim, scriptKeys, args, giveBackKeys: rentedKeys, cancellationToken);
     }
 
-    /// <summary>As <see cref="RunClaimScriptAsync"/>, the reply read whole (for a move, which is not a booking's hot path).</summary>
-    private async ValueTask<RedisReply> RunClaimScriptTreeAsync(StoreConnection.Link link, ClaimRequest request, ReadModelCalendar calendar, CalendarKeySet keys, string digest, QuotaLease lease, Admission? admission, CancellationToken cancellationToken)
-    {
-        using var raw = await RunClaimScriptAsync(link, request, calendar, keys, digest, lease, admission, cancellationToken).ConfigureAwait(false);
-        return RawReply.ToReply(raw);
-    }
-
     /// <summary>
     /// Claims the idempotency key's owner record (<c>{i:key}</c>, wherever the calendar lives): refuses the
     /// key when it was used for another request; returns the earlier result when this is a retry of a

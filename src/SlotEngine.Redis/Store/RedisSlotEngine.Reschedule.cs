@@ -292,11 +292,21 @@ public sealed partial class RedisSlotEngine
         };
         // The claim script's lease path (no admission in it): it records nonces[M], and refuses once M is burned or its deadline passed.
         var moveLease = new QuotaLease(default, default, null, [], string.Empty, m, claimDeadline);
-        var reply = await OwnWriteAsync(
-            target.Calendar,
-            (Engine: this, claim, to, toKeys, moveLease, cancellationToken),
-            static s => s.Engine.RunClaimScriptTreeAsync(s.Engine._redis.Main, s.claim, s.to, s.toKeys, string.Empty, s.moveLease, null, s.cancellationToken)).ConfigureAwait(false);
-        var answer = ClaimScriptReply.Parse(reply);
+        // An own write, as a claim's (ClaimAsync): a failure ends it here, success below. The reply is read in place
+        // (ClaimScriptReply.ParseAndDispose): no tree for the answers a move gets.
+        _feed.BeginOwnWrite(target.Calendar);
+        StackExchange.Redis.RespResult raw;
+        try
+        {
+            raw = await RunClaimScriptAsync(_redis.Main, claim, to, toKeys, string.Empty, moveLease, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _feed.EndOwnWrite(target.Calendar, 0, null);
+            throw;
+        }
+
+        var answer = ClaimScriptReply.ParseAndDispose(raw, out var reply);
         CountLapsed(answer.Lapsed);
         if (answer.Status == ClaimScriptStatus.Ok)
         {
@@ -317,7 +327,7 @@ public sealed partial class RedisSlotEngine
                 ClaimScriptStatus.Closed => ClaimStatus.Closed,
                 ClaimScriptStatus.Taken => ClaimStatus.Taken,
                 ClaimScriptStatus.Lease => ClaimStatus.MoveInProgress, // the deadline passed (a paused caller): a resolver may have settled it
-                _ => throw new SlotEngineRedisException($"The claim script answered '{reply}' to a move."),
+                _ => throw new SlotEngineRedisException($"The claim script answered '{(reply.IsNull ? answer.Status.ToString() : reply.ToString())}' to a move."),
             });
         }
 
