@@ -420,13 +420,28 @@ public sealed partial class RedisSlotEngine
     {
         var audited = _readModel.Rules.Audit;
         RedisKey[] scriptKeys = audited ? [.. SettleKeys(keys, intentKey), keys.Audit] : SettleKeys(keys, intentKey);
-        var reply = await OwnWriteAsync(calendar, _redis.Main, StoreScripts.MoveSettle, scriptKeys, FeedArgs(keys, mode, result, actor, audited ? "1" : "0"), cancellationToken).ConfigureAwait(false);
+        var args = FeedArgs(keys, mode, result, actor, audited ? "1" : "0"); // built before the write begins: nothing throws in between
+
+        // An own write (OwnWriteAsync's, with the raw call): a failure ends it here; the reply is read in place.
+        _feed.BeginOwnWrite(calendar);
+        StackExchange.Redis.RespResult raw;
+        try
+        {
+            raw = await _redis.EvalRawAsync(_redis.Main, StoreScripts.MoveSettle, scriptKeys, args, giveBackKeys: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _feed.EndOwnWrite(calendar, 0, null);
+            throw;
+        }
+
+        var state = MoveSettleScriptReply.ParseAndDispose(raw, out var version);
         // The caller knows the moved claim: the release is laid into the read model; the resolver's reloads the calendar.
         EndOwnWrite(
             calendar,
-            reply.Count > 2 ? reply[2].AsInt64() : 0,
+            version,
             moved.IsDefault ? default : new FeedDelta(FeedOp.Release, moved.Seat, moved.Slots.First, 0, moved.Token, default, 0));
-        return reply[0].AsString()!;
+        return state;
     }
 
     private async ValueTask UndoAsync(CalendarKeySet fromKeys, string intentKey, string newValue, List<(string Key, string Old)> repointed, List<QuotaLease> fresh, CancellationToken cancellationToken)

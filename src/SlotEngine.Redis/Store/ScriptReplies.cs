@@ -374,3 +374,80 @@ internal static class OutcomeScriptReply
         }
     }
 }
+
+/// <summary>
+/// <c>move_settle.lua</c>'s answer to <c>commit</c>: <c>{'done', result, version}</c>, or <c>{state, text}</c> when the intent was
+/// settled before or the moved claim is gone. Read in place: the state word as one of the known words (a literal, nothing
+/// allocated) and the version when present; an unknown word or another shape is read as a tree, as before.
+/// </summary>
+internal static class MoveSettleScriptReply
+{
+    private static readonly (byte[] Word, string State)[] Words = [("done"u8.ToArray(), "done"), ("stale"u8.ToArray(), "stale"), ("aborted"u8.ToArray(), "aborted"), ("open"u8.ToArray(), "open")];
+
+    /// <summary>The state word and the calendar's new version (0 when the reply carries none); the reply is given back.</summary>
+    public static string ParseAndDispose(StackExchange.Redis.RespResult raw, out long version)
+    {
+        using (raw)
+        {
+            if (TryRead(raw, out var state, out version))
+            {
+                return state;
+            }
+
+            var tree = RawReply.ToReply(raw);
+            version = tree.Count > 2 ? tree[2].AsInt64() : 0;
+            return tree[0].AsString()!;
+        }
+    }
+
+    private static bool TryRead(StackExchange.Redis.RespResult raw, out string state, out long version)
+    {
+        state = string.Empty;
+        version = 0;
+        var reader = raw.Read();
+        if (!reader.IsAggregate || reader.IsNull)
+        {
+            return false;
+        }
+
+        var length = reader.AggregateLength();
+        if (length is < 1 or > 3)
+        {
+            return false;
+        }
+
+        reader.MoveNext();
+        if (reader.Prefix is not (RESPite.Messages.RespPrefix.BulkString or RESPite.Messages.RespPrefix.SimpleString) || reader.IsNull)
+        {
+            return false;
+        }
+
+        foreach (var (word, known) in Words)
+        {
+            if (reader.Is(word))
+            {
+                state = known;
+                break;
+            }
+        }
+
+        if (state.Length == 0)
+        {
+            return false; // an unknown word: its text, from the tree
+        }
+
+        if (length < 3)
+        {
+            return true;
+        }
+
+        reader.MoveNext(); // the result text, not needed: a scalar, skipped unread
+        if (reader.IsAggregate)
+        {
+            return false;
+        }
+
+        reader.MoveNext();
+        return reader.Prefix == RESPite.Messages.RespPrefix.Integer && reader.TryReadInt64(out version);
+    }
+}
