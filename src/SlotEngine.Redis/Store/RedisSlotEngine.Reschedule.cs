@@ -146,37 +146,57 @@ public sealed partial class RedisSlotEngine
             args.Add(a ?? string.Empty);
         }
 
-        var begun = await EvalAsync(StoreScripts.MoveBegin, SettleKeys(fromKeys, intentKey), FeedArgs(fromKeys, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(args)), cancellationToken).ConfigureAwait(false);
-        switch (begun[0].AsString())
+        // The raw call (the rented ARGV given back once completed); the common answer ('ok') is read in place, the rest as a tree.
+        var beginArgs = FeedArgs(fromKeys, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(args));
+        var beginRaw = await _redis.EvalRawAsync(_redis.Main, StoreScripts.MoveBegin, SettleKeys(fromKeys, intentKey), beginArgs, giveBackKeys: false, cancellationToken).ConfigureAwait(false);
+        long deadline, expiryMs;
+        string oldNonce;
+        string? kind;
+        RedisReply begun = default;
+        bool inPlace;
+        using (beginRaw)
         {
-            case "exists":
-                switch (begun[1].AsString())
-                {
-                    case "done":
-                        return RescheduleResult.Success(ResultReservation(target, begun[2].AsString()!), current);
-                    case "open":
-                        await ResolveIntentAsync(fromKeys, intentKey, force: true, cancellationToken).ConfigureAwait(false);
-                        return null;
-                    default:
-                        await _redis.DeleteAsync(intentKey, cancellationToken).ConfigureAwait(false); // aborted: this key may try again
-                        return null;
-                }
-
-            case "stale":
-                return RescheduleResult.Failed(ClaimStatus.Stale);
-            case "busy":
-                await ResolveIntentAsync(fromKeys, begun[1].AsString()!, force: false, cancellationToken).ConfigureAwait(false);
-                return RescheduleResult.Failed(ClaimStatus.MoveInProgress);
-            case "ok":
-                break;
-            default:
-                throw new SlotEngineRedisException($"The move script answered '{begun}'.");
+            inPlace = TryReadBegun(beginRaw, candidates, out deadline, out oldNonce, out kind, out expiryMs);
+            if (!inPlace)
+            {
+                begun = RawReply.ToReply(beginRaw);
+            }
         }
 
-        var deadline = begun[1].AsInt64();
-        var oldNonce = begun[2].AsString()!;
-        var kind = begun[3].AsString();
-        var expiryMs = begun[4].AsInt64();
+        if (!inPlace)
+        {
+            switch (begun[0].AsString())
+            {
+                case "exists":
+                    switch (begun[1].AsString())
+                    {
+                        case "done":
+                            return RescheduleResult.Success(ResultReservation(target, begun[2].AsString()!), current);
+                        case "open":
+                            await ResolveIntentAsync(fromKeys, intentKey, force: true, cancellationToken).ConfigureAwait(false);
+                            return null;
+                        default:
+                            await _redis.DeleteAsync(intentKey, cancellationToken).ConfigureAwait(false); // aborted: this key may try again
+                            return null;
+                    }
+
+                case "stale":
+                    return RescheduleResult.Failed(ClaimStatus.Stale);
+                case "busy":
+                    await ResolveIntentAsync(fromKeys, begun[1].AsString()!, force: false, cancellationToken).ConfigureAwait(false);
+                    return RescheduleResult.Failed(ClaimStatus.MoveInProgress);
+                case "ok":
+                    break;
+                default:
+                    throw new SlotEngineRedisException($"The move script answered '{begun}'.");
+            }
+
+            deadline = begun[1].AsInt64();
+            oldNonce = begun[2].AsString()!;
+            kind = begun[3].AsString();
+            expiryMs = begun[4].AsInt64();
+        }
+
         var qOld = oldNonce.Length == 0 ? string.Empty : candidates[oldNonce].Q ?? string.Empty;
         var aOld = oldNonce.Length == 0 ? string.Empty : candidates[oldNonce].A ?? string.Empty;
         await StepAsync(MoveStep.Begun).ConfigureAwait(false);
@@ -503,6 +523,82 @@ public sealed partial class RedisSlotEngine
         }
 
         return AdmissionFor(target, to, nonce, bars, cap, call: false, AdmissionRate.None, rules);
+    }
+
+    /// <summary>
+    /// Reads <c>move_begin.lua</c>'s <c>{'ok', deadline ms, old nonce or '', kind, expiry ms}</c> in place: the old nonce as the
+    /// candidate's own string (it was sent from <paramref name="candidates"/>), the kind as a literal. False for any other answer
+    /// or shape (read as a tree then).
+    /// </summary>
+    private static bool TryReadBegun(StackExchange.Redis.RespResult raw, Dictionary<string, (string Q, string A)> candidates, out long deadline, out string oldNonce, out string? kind, out long expiryMs)
+    {
+        deadline = expiryMs = 0;
+        oldNonce = string.Empty;
+        kind = null;
+        var reader = raw.Read();
+        if (!reader.IsAggregate || reader.IsNull || reader.AggregateLength() != 5)
+        {
+            return false;
+        }
+
+        reader.MoveNext();
+        if (reader.IsAggregate || reader.IsNull || !reader.Is("ok"u8))
+        {
+            return false;
+        }
+
+        reader.MoveNext();
+        if (reader.Prefix != RESPite.Messages.RespPrefix.Integer || !reader.TryReadInt64(out deadline))
+        {
+            return false;
+        }
+
+        reader.MoveNext();
+        if (reader.IsAggregate || reader.IsNull)
+        {
+            return false;
+        }
+
+        if (!reader.Is(""u8))
+        {
+            string? found = null;
+            Span<byte> bytes = stackalloc byte[64];
+            foreach (var nonce in candidates.Keys)
+            {
+                // The nonces are 32 hex digits (the claim's, as the entries name them): ASCII.
+                if (nonce.Length <= bytes.Length && System.Text.Ascii.IsValid(nonce))
+                {
+                    var written = System.Text.Encoding.ASCII.GetBytes(nonce, bytes);
+                    if (reader.Is(bytes[..written]))
+                    {
+                        found = nonce;
+                        break;
+                    }
+                }
+            }
+
+            if (found is null)
+            {
+                return false;
+            }
+
+            oldNonce = found;
+        }
+
+        reader.MoveNext();
+        if (reader.IsAggregate || reader.IsNull)
+        {
+            return false;
+        }
+
+        kind = reader.Is("h"u8) ? "h" : reader.Is("b"u8) ? "b" : null;
+        if (kind is null)
+        {
+            return false;
+        }
+
+        reader.MoveNext();
+        return reader.Prefix == RESPite.Messages.RespPrefix.Integer && reader.TryReadInt64(out expiryMs);
     }
 
     private async ValueTask StepAsync(MoveStep step)
