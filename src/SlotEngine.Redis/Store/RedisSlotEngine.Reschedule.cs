@@ -127,7 +127,7 @@ public sealed partial class RedisSlotEngine
             {
                 var isQuota = entryKeys[(int)found[i].AsInt64() - 1] == (RedisKey)qKey;
                 var value = found[i + 2].AsString()!;
-                var nonce = value.Split('|')[1];
+                var nonce = NonceOf(value);
                 candidates.TryGetValue(nonce, out var pair);
                 candidates[nonce] = isQuota ? pair with { Q = value } : pair with { A = value };
             }
@@ -633,6 +633,22 @@ public sealed partial class RedisSlotEngine
 
     /// <summary>The scope texts made so far: bounded by the directory (providers, clinics, facilities).</summary>
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<(char Kind, int Id), string> ScopeTexts = new();
+
+    /// <summary>
+    /// An entry value's nonce, its second <c>|</c>-separated part (<c>ref|nonce|…</c>), as <c>value.Split('|')[1]</c> gives it,
+    /// without the array and the other parts.
+    /// </summary>
+    private static string NonceOf(string value)
+    {
+        var start = value.IndexOf('|');
+        if (start < 0)
+        {
+            return value.Split('|')[1]; // no nonce: fails as before
+        }
+
+        var end = value.IndexOf('|', start + 1);
+        return end < 0 ? value[(start + 1)..] : value[(start + 1)..end];
+    }
 
     private static Reservation ResultReservation(ClaimRequest target, string result)
     {
