@@ -122,7 +122,10 @@ public sealed partial class RedisSlotEngine
         };
         if (entryKeys.Length > 0)
         {
-            var found = await EvalAsync(StoreScripts.MoveEntries, entryKeys, ["find", fromKeys.Reference], cancellationToken).ConfigureAwait(false);
+            var findArgs = ScriptArguments.Rent(2);
+            findArgs[0] = "find";
+            findArgs[1] = fromKeys.Reference;
+            var found = await EvalTreeAsync(StoreScripts.MoveEntries, entryKeys, findArgs, cancellationToken).ConfigureAwait(false);
             for (var i = 0; i + 2 < found.Count; i += 3)
             {
                 var isQuota = entryKeys[(int)found[i].AsInt64() - 1] == (RedisKey)qKey;
@@ -482,7 +485,7 @@ public sealed partial class RedisSlotEngine
     /// <summary>Re-points the moved claim's entries in <paramref name="hashes"/>: how many per hash, or null when refused (the deadline passed).</summary>
     private async ValueTask<long[]?> RepointAsync(RedisKey[] hashes, string oldPrefix, string newValue, long deadline, long skewMs, List<RedisArgument> prefixes, CancellationToken cancellationToken)
     {
-        var args = new RedisArgument[5 + prefixes.Count];
+        var args = ScriptArguments.Rent(5 + prefixes.Count);
         args[0] = "repoint";
         args[1] = oldPrefix;
         args[2] = newValue;
@@ -493,7 +496,7 @@ public sealed partial class RedisSlotEngine
             args[5 + i] = prefixes[i];
         }
 
-        var reply = await EvalAsync(StoreScripts.MoveEntries, hashes, args, cancellationToken).ConfigureAwait(false);
+        var reply = await EvalTreeAsync(StoreScripts.MoveEntries, hashes, args, cancellationToken).ConfigureAwait(false);
         if (reply.Count == 0 && reply.AsInt64() < 0)
         {
             return null;
@@ -599,6 +602,17 @@ public sealed partial class RedisSlotEngine
 
         reader.MoveNext();
         return reader.Prefix == RESPite.Messages.RespPrefix.Integer && reader.TryReadInt64(out expiryMs);
+    }
+
+    /// <summary>
+    /// As <see cref="EvalAsync"/>, through the raw call (the client's lighter path, <see cref="StoreConnection.EvalRawAsync"/>), the
+    /// reply read as the same tree. <paramref name="rentedArgs"/> come from <see cref="ScriptArguments"/>: given back once the
+    /// call has completed (never after a failure).
+    /// </summary>
+    private async ValueTask<RedisReply> EvalTreeAsync(RedisScript script, RedisKey[] keys, RedisArgument[] rentedArgs, CancellationToken cancellationToken)
+    {
+        using var raw = await _redis.EvalRawAsync(_redis.Main, script, keys, rentedArgs, giveBackKeys: false, cancellationToken).ConfigureAwait(false);
+        return RawReply.ToReply(raw);
     }
 
     private async ValueTask StepAsync(MoveStep step)
