@@ -270,16 +270,7 @@ public sealed partial class RedisSlotEngine
             ClaimResult result;
             try
             {
-                RespResult raw;
-                try
-                {
-                    raw = awaiter.GetResult();
-                }
-                catch
-                {
-                    engine._feed.EndOwnWrite(reservation.Calendar, 0, null);
-                    throw;
-                }
+                var raw = ReplyOrEndOwnWrite(awaiter, engine, reservation.Calendar);
 
                 var answer = ChangeScriptReply.ParseAndDispose(raw);
 

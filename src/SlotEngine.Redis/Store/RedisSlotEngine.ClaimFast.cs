@@ -172,16 +172,7 @@ public sealed partial class RedisSlotEngine
             ClaimResult result;
             try
             {
-                RespResult raw;
-                try
-                {
-                    raw = awaiter.GetResult();
-                }
-                catch
-                {
-                    engine._feed.EndOwnWrite(request.Calendar, 0, null);
-                    throw;
-                }
+                var raw = ReplyOrEndOwnWrite(awaiter, engine, request.Calendar);
 
                 admission?.RateCounted(); // a later round of this claim is not another attempt
                 var answer = ClaimScriptReply.ParseAndDispose(raw, out var reply); // the whole reply, read only for the answers that need it (full's entries)

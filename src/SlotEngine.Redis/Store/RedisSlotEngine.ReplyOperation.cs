@@ -58,6 +58,23 @@ public sealed partial class RedisSlotEngine
         /// </summary>
         protected abstract void OnReply(ConfiguredValueTaskAwaitable<RespResult>.ConfiguredValueTaskAwaiter reply);
 
+        /// <summary>
+        /// The script's reply; a failed call (its exception rethrown) first ends the own write begun on
+        /// <paramref name="calendar"/> for it, so the read model stops waiting for a change that may never come.
+        /// </summary>
+        protected static RespResult ReplyOrEndOwnWrite(ConfiguredValueTaskAwaitable<RespResult>.ConfiguredValueTaskAwaiter reply, RedisSlotEngine engine, CalendarKey calendar)
+        {
+            try
+            {
+                return reply.GetResult();
+            }
+            catch
+            {
+                engine._feed.EndOwnWrite(calendar, 0, null);
+                throw;
+            }
+        }
+
         protected void SetResult(ClaimResult result) => _core.SetResult(result);
 
         protected void SetException(Exception error) => _core.SetException(error);
