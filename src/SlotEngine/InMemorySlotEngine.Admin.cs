@@ -134,7 +134,9 @@ public sealed partial class InMemorySlotEngine
         var removed = new List<RemovedClaim>();
         if (TakeListed(out var listed))
         {
-            // The calendars that may hold holds (InMemorySlotEngine.SweepList.cs), not every open one.
+            // The calendars that may hold holds (InMemorySlotEngine.SweepList.cs), not every open one, and the parked
+            // ones whose earliest hold is due.
+            TakeParked(now, listed);
             foreach (var calendar in listed)
             {
                 if (ReferenceEquals(FindCalendar(calendar.Key), calendar))
@@ -142,7 +144,7 @@ public sealed partial class InMemorySlotEngine
                     ReclaimInto(calendar, now, removed, reclaimed, unapproved);
                 }
 
-                Relist(calendar);
+                Relist(calendar, now);
             }
 
             GiveBackListed(listed);

@@ -131,12 +131,110 @@ public sealed partial class InMemorySlotEngine
         reservations.AddRange(sorted);
     }
 
-    /// <summary>After a listed calendar was swept: lists it again while it has live holds; a withdrawn or replaced calendar leaves the list.</summary>
-    private void Relist(Calendar calendar)
+    /// <summary>
+    /// After a listed calendar was swept: lists it again while it has live holds, or parks it when none of them can expire
+    /// before <see cref="SlotEngineOptions.MaxHoldDuration"/> from now; a withdrawn or replaced calendar leaves the list.
+    /// </summary>
+    private void Relist(Calendar calendar, long now)
     {
-        if (calendar.HasHolds && ReferenceEquals(FindCalendar(calendar.Key), calendar))
+        if (calendar.HasHolds && ReferenceEquals(FindCalendar(calendar.Key), calendar) && !TryPark(calendar, now))
         {
             ListHolds(calendar);
+        }
+    }
+
+    // Parked calendars by the instant (UTC ticks) before which none of their live holds expires. Only sweeps touch it,
+    // under _parkedLock (a sweep is not a hot path; two sweeps at once serialise here only).
+    private readonly SortedDictionary<long, List<Calendar>> _parked = [];
+    private readonly Lock _parkedLock = new();
+
+    /// <summary>
+    /// Parks a swept calendar whose live holds all expire at or after <paramref name="now"/> +
+    /// <see cref="SlotEngineOptions.MaxHoldDuration"/>: bookings awaiting approval (<see cref="SlotEngineOptions.Approval"/>),
+    /// whose deadline is the evening before their day. A sweep then leaves it alone until the earliest of those expiries,
+    /// instead of visiting it and listing it again on every pass (during a day of unapproved bookings, tens of thousands of
+    /// calendars a sweep, each a few cold lines and three atomic writes).
+    /// </summary>
+    /// <remarks>
+    /// <para><b>Invariant (the sweep list's, widened): a calendar with a live hold is listed (its day bit set and its
+    /// provider on the stack), or a sweep that took its bit will read its count again, or it is parked under an instant at
+    /// or below the expiry of every hold it had when parked, and every hold published on it since has listed it.</b>
+    /// Parking reads <see cref="Calendar.EarliestLiveHoldExpiry"/> (every held head, after this sweep took the calendar's day
+    /// bit and unmarked its provider). A hold counted there expires no earlier than the instant it is parked under (an
+    /// expiry only moves later while its hold lives); a hold published after its head was read ends its claim with
+    /// <see cref="ListHolds"/>, after that unmark, so it lists the calendar for a later sweep (the remarks' (b)). So no hold
+    /// that is due before the parked instant is left unswept, and at the first sweep at or after it the calendar is visited
+    /// as a listed one (<see cref="TakeParked"/>): reclaimed, then listed or parked again. A calendar both parked and
+    /// listed is visited twice, which is harmless.</para>
+    /// <para>The calendar's own bound (<see cref="Calendar.EarliestHoldExpiryBound"/>) is only the first test: a reclaim
+    /// scan running on another thread resets it before lowering it again, so it can read too high; the scan here cannot.</para>
+    /// </remarks>
+    private bool TryPark(Calendar calendar, long now)
+    {
+        var horizon = now + Options.MaxHoldDuration.Ticks;
+        if (calendar.EarliestHoldExpiryBound < horizon)
+        {
+            return false;
+        }
+
+        var until = calendar.EarliestLiveHoldExpiry();
+        if (until < horizon || until == long.MaxValue)
+        {
+            return false; // a hold may expire soon (or none is left: nothing to park)
+        }
+
+        lock (_parkedLock)
+        {
+            if (!_parked.TryGetValue(until, out var calendars))
+            {
+                calendars = [];
+                _parked.Add(until, calendars);
+            }
+
+            calendars.Add(calendar);
+        }
+
+        return true;
+    }
+
+    /// <summary>How many calendars are parked now, counted once per parking (tests).</summary>
+    internal int ParkedCalendars
+    {
+        get
+        {
+            lock (_parkedLock)
+            {
+                return _parked.Values.Sum(calendars => calendars.Count);
+            }
+        }
+    }
+
+    /// <summary>Adds to a sweep's list the parked calendars whose instant has come (<paramref name="now"/> at or after it).</summary>
+    private void TakeParked(long now, List<Calendar> calendars)
+    {
+        lock (_parkedLock)
+        {
+            if (_parked.Count == 0)
+            {
+                return;
+            }
+
+            var due = new List<long>();
+            foreach (var (until, parked) in _parked)
+            {
+                if (until > now)
+                {
+                    break;
+                }
+
+                calendars.AddRange(parked);
+                due.Add(until);
+            }
+
+            foreach (var until in due)
+            {
+                _parked.Remove(until);
+            }
         }
     }
 }
