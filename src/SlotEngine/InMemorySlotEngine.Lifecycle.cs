@@ -115,7 +115,9 @@ public sealed partial class InMemorySlotEngine : IAuditSource
 
         // One directory lookup for the bar, the cap and the calendar step (passed on below), unless admission made it.
         var patient = patientIndex ?? _patients.IndexOf(request.Patient);
-        if (checksBars && _bars.IsBarred(patient, calendar.Provider.Clinic.Branch.Value, now))
+        // The patient's bit first: a patient never barred (almost every claim) reads neither the calendar's branch (three
+        // dependent loads: provider, clinic, branch) nor the bar dictionary.
+        if (checksBars && _bars.MayBeBarred(patient) && _bars.IsBarred(patient, calendar.Provider.Clinic.Branch.Value, now))
         {
             return ClaimResult.Failed(ClaimStatus.Barred);
         }

@@ -90,7 +90,7 @@ public sealed partial class InMemorySlotEngine
             return RescheduleResult.Failed(time);
         }
 
-        if (_rules.ChecksBars(target) && _bars.IsBarred(patient, to.Provider.Clinic.Branch.Value, now))
+        if (_rules.ChecksBars(target) && _bars.MayBeBarred(patient) && _bars.IsBarred(patient, to.Provider.Clinic.Branch.Value, now))
         {
             return RescheduleResult.Failed(ClaimStatus.Barred);
         }

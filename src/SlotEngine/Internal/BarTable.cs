@@ -27,8 +27,12 @@ internal sealed class BarTable
     /// <summary>One bit per patient index: set once the patient has been barred from any branch. Null until the first bar.</summary>
     private ulong[]? _ever;
 
-    /// <summary>Whether the patient is barred from the branch at <paramref name="nowTicks"/>.</summary>
-    public bool IsBarred(uint patient, int branch, long nowTicks)
+    /// <summary>
+    /// Whether the patient may be barred from some branch: false when no bar was ever set for them (the bit test alone,
+    /// inlined at the claim, so a claim of a patient never barred reads neither its branch nor the dictionary).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public bool MayBeBarred(uint patient)
     {
         var ever = Volatile.Read(ref _ever);
         if (ever is null)
@@ -36,15 +40,14 @@ internal sealed class BarTable
             return false;
         }
 
+        // The patient's bit is set, or beyond the array (which cannot happen: a bar grows it first).
         var word = patient >> 6;
-        if (word < (uint)ever.Length && (Volatile.Read(ref ever[word]) & (1UL << (int)(patient & 63))) == 0)
-        {
-            return false;
-        }
-
-        // The patient's bit is set (or beyond the array, which cannot happen: a bar grows it first).
-        return _bars.TryGetValue(KeyOf(patient, branch), out var until) && until > nowTicks;
+        return word >= (uint)ever.Length || (Volatile.Read(ref ever[word]) & (1UL << (int)(patient & 63))) != 0;
     }
+
+    /// <summary>Whether the patient is barred from the branch at <paramref name="nowTicks"/>.</summary>
+    public bool IsBarred(uint patient, int branch, long nowTicks) =>
+        MayBeBarred(patient) && _bars.TryGetValue(KeyOf(patient, branch), out var until) && until > nowTicks;
 
     /// <summary>Bars the patient from the branch until <paramref name="untilTicks"/>, or keeps a later end already set.</summary>
     public void Bar(uint patient, int branch, long untilTicks)
