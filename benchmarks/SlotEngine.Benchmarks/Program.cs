@@ -13,7 +13,8 @@ namespace SlotEngine.Benchmarks;
 /// <c>--redis</c> the Redis benchmarks (they start their own redis-server processes); <c>--postgres</c>
 /// the booking day side by side: SlotEngine in memory, on Redis, and a PostgreSQL 15 peer (it starts
 /// its own servers; <c>--postgres --smoke</c> is its short run for CI); <c>--rules-cost</c> what each of
-/// issue 11's rules adds to a claim and confirm (Rules/RulesCostReport.cs).
+/// issue 11's rules adds to a claim and confirm (Rules/RulesCostReport.cs); <c>--sweep-cost</c> a sweep's CPU with
+/// calendars awaiting approval (Rules/SweepCostReport.cs).
 /// </summary>
 public static class Program
 {
@@ -22,6 +23,11 @@ public static class Program
         if (args.Contains("--rules-cost"))
         {
             return Rules.RulesCostReport.Run(args);
+        }
+
+        if (args.Contains("--sweep-cost"))
+        {
+            return Rules.SweepCostReport.Run(args);
         }
 
         if (args.Contains("--memory"))

@@ -194,7 +194,7 @@ internal static class RulesCostReport
     }
 
     /// <summary>The calling thread's CPU time (Linux <c>CLOCK_THREAD_CPUTIME_ID</c>; elsewhere the process's).</summary>
-    private static class ThreadCpu
+    internal static class ThreadCpu
     {
         public static double Seconds()
         {
