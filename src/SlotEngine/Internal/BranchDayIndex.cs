@@ -123,8 +123,9 @@ internal sealed class BranchDayIndex
     /// semantics (<see cref="OffersAtSlot"/> reads the mark after the row's words) reads this mark or a lower one; (2) the
     /// mark is only lowered, so nothing a later writer does can lift it above a hold it covered; (3) a hold whose early
     /// call found no index (the calendar joined meanwhile) is covered by its calendar's own bound, which it lowers after
-    /// its head and before its index refresh, and which <see cref="Join"/> reads after the calendar points at the index;
-    /// (4) an expiry moved later (a hold made an unapproved booking, whose deadline is later) stays above the mark. So a
+    /// its head and before its index refresh, and which <see cref="Join"/> reads after the calendar points at the index
+    /// (a bound being recounted by the calendar's reclaim is lowered again for each live hold through the same call, which
+    /// lowers this mark too once the index is there); (4) an expiry moved later (a hold made an unapproved booking, whose deadline is later) stays above the mark. So a
     /// free bit of 0 never hides a free seat (an expired hold) from a search whose now is at or past the mark, and a
     /// search whose now is before it can have no expired hold to find among the held members.
     /// </remarks>
