@@ -40,11 +40,11 @@ public class HoldMarkTests
         var index = engine.Directory.GroupOf(City, Branch)!.TryGetIndex(Day1)!;
         Assert.Equal(long.MaxValue, index.HoldMark); // every slot booked in setup: no hold yet
 
-        var long1 = engine.TryRelease(booked[(new CalendarKey(providers[3], Day1), 5)]);
-        var long2 = engine.TryRelease(booked[(new CalendarKey(providers[4], Day1), 6)]);
+        var freed1 = engine.TryRelease(booked[(new CalendarKey(providers[3], Day1), 5)]);
+        var freed2 = engine.TryRelease(booked[(new CalendarKey(providers[4], Day1), 6)]);
         var longHold = engine.TryClaim(ClaimRequest.Hold(new CalendarKey(providers[3], Day1), SlotRange.Single(5), new PatientKey(9_000_001), TimeSpan.FromMinutes(10)));
         var shortHold = engine.TryClaim(ClaimRequest.Hold(new CalendarKey(providers[4], Day1), SlotRange.Single(6), new PatientKey(9_000_002), TimeSpan.FromMinutes(1)));
-        Assert.True(longHold.Succeeded && shortHold.Succeeded && long1.Succeeded && long2.Succeeded);
+        Assert.True(freed1.Succeeded && freed2.Succeeded && longHold.Succeeded && shortHold.Succeeded);
 
         // A later hold with an earlier expiry lowers the mark to its own.
         Assert.Equal(shortHold.Reservation.HoldExpiresAt!.Value.UtcTicks, index.HoldMark);
@@ -88,7 +88,7 @@ public class HoldMarkTests
     {
         var (engine, time, providers, booked) = World(seed: 2, bookedShare: 1.0);
         var key = new CalendarKey(providers[20], Day2);
-        var release = engine.Directory.GroupOf(City, Branch)!.TryGetIndex(Day2)!;
+        var index2 = engine.Directory.GroupOf(City, Branch)!.TryGetIndex(Day2)!;
         Assert.True(engine.TryRelease(booked[(key, 7)]).Succeeded);
         var unapproved = engine.TryClaim(ClaimRequest.Book(key, SlotRange.Single(7), new PatientKey(8_000_001)));
         Assert.True(unapproved.Succeeded);
@@ -99,7 +99,7 @@ public class HoldMarkTests
         var hold = engine.TryClaim(ClaimRequest.Hold(other, SlotRange.Single(8), new PatientKey(8_000_002), TimeSpan.FromMinutes(5)));
         Assert.True(hold.Succeeded);
         Assert.True(engine.TryConfirm(hold.Reservation).Succeeded); // now an unapproved booking: its expiry moved to the deadline
-        Assert.True(release.HoldMark <= hold.Reservation.HoldExpiresAt!.Value.UtcTicks);
+        Assert.True(index2.HoldMark <= hold.Reservation.HoldExpiresAt!.Value.UtcTicks);
 
         time.Advance(TimeSpan.FromMinutes(6)); // the hold's own expiry passed, the deadline (10:00) has not: still taken
         Assert.DoesNotContain(AgreeingSearch(engine, providers, day: Day2, count: 200), f => f.Calendar == other);
