@@ -120,20 +120,34 @@ public class HoldMarkTests
     public void Racing_holds_expiries_releases_and_searches_never_hide_an_expired_hold_nor_book_a_seat_twice()
     {
         var time = new FakeTimeProvider(Start);
-        var (engine, providers) = Engine(time);
+        var (engine, providers) = Engine(time, approval: false);
         var ownedCount = 4;
         var owned = providers[..ownedCount];
         var shared = providers[ownedCount..];
+
+        // Rounds on fresh days (day 1, then days 3 to 7, one seat a slot): each day's index starts with no mark, so every
+        // round races holds, searches that pass held members by the mark, and the first expiries that bring it down.
+        var rounds = new[] { Day1 }.Concat(Enumerable.Range(2, 5).Select(d => Day1.AddDays(d))).ToArray();
+        var round = 0;
         var patient = 1UL;
-        foreach (var provider in owned)
+        foreach (var day in rounds.Skip(1))
         {
-            for (var slot = 1; slot < 48; slot++)
+            foreach (var provider in providers)
             {
-                Assert.True(engine.TryClaim(ClaimRequest.Book(new CalendarKey(provider, Day1), SlotRange.Single(slot), new PatientKey(patient++))).Succeeded);
+                engine.Publish(provider, day, DayTemplate.Standard);
             }
         }
 
-        Assert.NotEmpty(engine.FindEarliest(EarliestQuery.ForCityBranch(City, Branch, Day1, Day1))); // the index is made
+        foreach (var day in rounds)
+        {
+            foreach (var provider in owned)
+            {
+                for (var slot = 1; slot < 48; slot++)
+                {
+                    Assert.True(engine.TryClaim(ClaimRequest.Book(new CalendarKey(provider, day), SlotRange.Single(slot), new PatientKey(patient++))).Succeeded);
+                }
+            }
+        }
         var workers = Math.Max(3, Environment.ProcessorCount);
         var done = 0;
         var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
@@ -153,7 +167,8 @@ public class HoldMarkTests
                 barrier.SignalAndWait();
                 for (var i = 0; i < 6_000; i++)
                 {
-                    var key = new CalendarKey(shared[random.Next(shared.Length)], Day1);
+                    var day = rounds[Volatile.Read(ref round)];
+                    var key = new CalendarKey(shared[random.Next(shared.Length)], day);
                     var roll = random.Next(10);
                     if (roll < 4)
                     {
@@ -184,7 +199,7 @@ public class HoldMarkTests
                     }
                     else
                     {
-                        engine.FindEarliest(EarliestQuery.ForCityBranch(City, Branch, Day1, Day1, 1, 3));
+                        engine.FindEarliest(EarliestQuery.ForCityBranch(City, Branch, day, day, 1, 3));
                     }
                 }
 
@@ -216,8 +231,10 @@ public class HoldMarkTests
             barrier.SignalAndWait();
             for (var i = 0; i < 1_500 && failures.IsEmpty; i++)
             {
+                Volatile.Write(ref round, i * rounds.Length / 1_500);
+                var day = rounds[i * rounds.Length / 1_500];
                 var provider = owned[i % owned.Length];
-                var key = new CalendarKey(provider, Day1);
+                var key = new CalendarKey(provider, day);
                 var hold = engine.TryClaim(ClaimRequest.Hold(key, SlotRange.Single(0), new PatientKey(checkerPatient++), TimeSpan.FromSeconds(1 + random.Next(30))));
                 if (!hold.Succeeded)
                 {
@@ -229,12 +246,15 @@ public class HoldMarkTests
                 var seen = false;
                 lock (clockGate)
                 {
-                    if (time.GetUtcNow().UtcTicks < expiry && Found(engine, provider))
+                    if (time.GetUtcNow().UtcTicks < expiry && Found(engine, provider, day))
                     {
                         failures.Enqueue($"check {i}: {key} 0 was found while its hold was live");
                     }
 
-                    Interlocked.Increment(ref checks[0]);
+                    if (engine.Directory.GroupOf(City, Branch)!.TryGetIndex(day) is { } index && time.GetUtcNow().UtcTicks < index.HoldMark)
+                    {
+                        Interlocked.Increment(ref checks[0]); // a check made while the search passed held members by the mark
+                    }
                     switch (random.Next(4))
                     {
                         case 0 when !engine.TryRelease(hold.Reservation).Succeeded && time.GetUtcNow().UtcTicks < expiry:
@@ -266,7 +286,7 @@ public class HoldMarkTests
                     // would stay hidden through every repeat.
                     for (var attempt = 0; attempt < 10_000 && !seen; attempt++)
                     {
-                        seen = Found(engine, provider);
+                        seen = Found(engine, provider, day);
                         if (!seen)
                         {
                             Thread.Yield();
@@ -298,6 +318,7 @@ public class HoldMarkTests
         threads[workers + 1].Join();
         Assert.True(failures.IsEmpty, string.Join("\n", failures.Take(5)));
         Assert.True(checks[1] > 100, $"only {checks[1]} checks ran");
+        Assert.True(checks[0] > 0, "no check ran while the mark was ahead of the clock");
 
         // No seat booked twice: every booking a worker still has is its own and names a seat no other one names.
         var live = bookings.SelectMany(b => b).Where(r => !r.IsHold).ToList();
@@ -312,16 +333,24 @@ public class HoldMarkTests
         }
 
         // Quiet: index and scan agree now and once every hold has expired; the index bits are the calendars' truth.
-        AgreeingSearch(engine, providers, count: 200);
+        foreach (var day in rounds)
+        {
+            AgreeingSearch(engine, providers, day, count: 200);
+        }
+
         time.Advance(TimeSpan.FromHours(1));
-        AgreeingSearch(engine, providers, count: 200);
-        Assert.Null(engine.Directory.GroupOf(City, Branch)!.TryGetIndex(Day1)!.FindBitViolation());
+        foreach (var day in rounds)
+        {
+            AgreeingSearch(engine, providers, day, count: 200);
+            Assert.Null(engine.Directory.GroupOf(City, Branch)!.TryGetIndex(day)!.FindBitViolation());
+        }
+
         Support.TestWorld.AssertInvariants(engine);
     }
 
     /// <summary>Whether a city + branch search (wide enough to hold every member at the first slot) finds the provider's slot 0.</summary>
-    private static bool Found(InMemorySlotEngine engine, ProviderId provider) =>
-        engine.FindEarliest(EarliestQuery.ForCityBranch(City, Branch, Day1, Day1, 1, 200)).Any(f => f.Calendar.Provider == provider && f.Slots.First == 0);
+    private static bool Found(InMemorySlotEngine engine, ProviderId provider, DateOnly day) =>
+        engine.FindEarliest(EarliestQuery.ForCityBranch(City, Branch, day, day, 1, 200)).Any(f => f.Calendar.Provider == provider && f.Slots.First == 0);
 
     private static bool RunScript(int seed, int steps)
     {
@@ -408,9 +437,9 @@ public class HoldMarkTests
     }
 
     /// <summary>70 providers of one branch in one city (ids out of order), day 1 with one seat a slot, day 2 with two.</summary>
-    private static (InMemorySlotEngine Engine, ProviderId[] Providers) Engine(FakeTimeProvider time)
+    private static (InMemorySlotEngine Engine, ProviderId[] Providers) Engine(FakeTimeProvider time, bool approval = true)
     {
-        var engine = new InMemorySlotEngine(new SlotEngineOptions { TimeProvider = time, Quotas = QuotaPolicy.None, Approval = Approval });
+        var engine = new InMemorySlotEngine(new SlotEngineOptions { TimeProvider = time, Quotas = QuotaPolicy.None, Approval = approval ? Approval : ApprovalPolicy.None });
         engine.Directory.AddFacility(new FacilityId(1), City);
         engine.Directory.AddClinic(new ClinicId(1), new FacilityId(1), Branch);
         var providers = Enumerable.Range(0, Providers).Select(i => new ProviderId(((i * 37) % Providers) + 100)).ToArray();
