@@ -16,7 +16,8 @@ namespace SlotEngine;
 /// are done. <see cref="_slotSummary"/> has one bit per slot: 1 when some member may offer it. A search
 /// takes a member with a free bit from the index words alone (its provider id is in
 /// <see cref="_memberIds"/>), and visits the calendar only of a member that is offered but not free:
-/// a hold, which may have expired.</para>
+/// a hold, which may have expired, and only once now has reached the earliest-hold-expiry mark
+/// (<see cref="LowerHoldMark"/>); before it, no hold can have expired and held members are passed over.</para>
 /// <para><b>Refresh.</b> After every change to a calendar's slots, the thread that made it runs
 /// <see cref="Refresh"/>: read the calendar's truth for the slot (free, held or neither), write it into
 /// the member's two bits (an atomic And/Or each, skipped when the bit already says so), then read the
@@ -45,6 +46,14 @@ internal sealed class BranchDayIndex
     private readonly ulong[] _rows;
     private readonly ulong[] _slotSummary;
     private int _incomplete;
+
+    /// <summary>
+    /// The earliest-hold-expiry mark, UTC ticks (<see cref="long.MaxValue"/>: no hold yet): at or below the expiry of
+    /// every hold on a member calendar that the index may show as offered but not free (see <see cref="LowerHoldMark"/>).
+    /// While now is before it no such hold can have expired, so a search passes held members without visiting their
+    /// calendars. Only lowered, never raised: it may stay low (then searches visit held members, as without it).
+    /// </summary>
+    private long _holdMark = long.MaxValue;
 
     public BranchDayIndex(ProviderEntry[] members, DayLayout layout, BranchGroup group)
     {
@@ -98,6 +107,44 @@ internal sealed class BranchDayIndex
         return false;
     }
 
+    /// <summary>The earliest-hold-expiry mark (<see cref="_holdMark"/>), UTC ticks; <see cref="long.MaxValue"/> when no hold has lowered it.</summary>
+    public long HoldMark => Volatile.Read(ref _holdMark);
+
+    /// <summary>
+    /// Lowers the earliest-hold-expiry mark to <paramref name="expiryTicks"/> if that is earlier. Every hold calls it
+    /// with its expiry before its claim CAS clears a free bit of its calendar (<see cref="Calendar.TryClaimSeats"/>),
+    /// again where its calendar lowers its own bound, and a calendar joining calls it with its bound (<see cref="Join"/>).
+    /// </summary>
+    /// <remarks>
+    /// <b>Invariant</b>: the mark is at or below the expiry of every hold whose member bits the index may show as offered
+    /// but not free. Why a search may trust it: (1) the CAS below is a full fence made before the hold's claim CAS, so a
+    /// refresh that reads the calendar's cleared bit (an acquire of the word the claim CAS wrote) and clears the index's
+    /// free bit (an atomic And) carries the mark with it, and a search that reads that cleared free bit with acquire
+    /// semantics (<see cref="OffersAtSlot"/> reads the mark after the row's words) reads this mark or a lower one; (2) the
+    /// mark is only lowered, so nothing a later writer does can lift it above a hold it covered; (3) a hold whose early
+    /// call found no index (the calendar joined meanwhile) is covered by its calendar's own bound, which it lowers after
+    /// its head and before its index refresh, and which <see cref="Join"/> reads after the calendar points at the index
+    /// (a bound being recounted by the calendar's reclaim is lowered again for each live hold through the same call, which
+    /// lowers this mark too once the index is there); (4) an expiry moved later (a hold made an unapproved booking, whose deadline is later) stays above the mark. So a
+    /// free bit of 0 never hides a free seat (an expired hold) from a search whose now is at or past the mark, and a
+    /// search whose now is before it can have no expired hold to find among the held members.
+    /// </remarks>
+    public void LowerHoldMark(long expiryTicks)
+    {
+        var current = Volatile.Read(ref _holdMark);
+        while (expiryTicks < current)
+        {
+            // Hold-mark CAS, current → expiry: only lowers (a failure re-reads and retries against the newer, maybe lower, value).
+            var seen = Interlocked.CompareExchange(ref _holdMark, expiryTicks, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
     /// <summary>
     /// Records a calendar as its member's and indexes all its slots. The calendar already points
     /// at this index, so any change it makes from now on refreshes here too. Joining again is harmless.
@@ -105,6 +152,9 @@ internal sealed class BranchDayIndex
     public void Join(int member, Calendar calendar)
     {
         Volatile.Write(ref _calendars[member], calendar);
+
+        // Holds the calendar had before it pointed at this index (their own calls found no index): its bound covers them.
+        LowerHoldMark(calendar.EarliestHoldExpiryTicks);
         Refresh(member, calendar, 0, Layout.SlotCount);
     }
 
@@ -258,8 +308,9 @@ internal sealed class BranchDayIndex
     /// Adds the members with a free seat at <paramref name="slot"/> that are not in the day's results
     /// yet. Members in provider-id order stop as soon as the places are full; otherwise every member
     /// of the slot is looked at and the places of this slot keep the lowest ids. A member whose free bit
-    /// is 1 is taken from the index alone; one that is offered but not free (held) is looked at in its
-    /// calendar, where an expired hold counts as free.
+    /// is 1 is taken from the index alone; one that is offered but not free (held) is passed over while now is
+    /// before the earliest-hold-expiry mark (<see cref="LowerHoldMark"/>), else looked at in its calendar, where an
+    /// expired hold counts as free.
     /// </summary>
     private int OffersAtSlot(int slot, long nowTicks, bool idsAscending, Span<FreeStart> places, int dayStart, int count, out bool anyBit)
     {
@@ -273,6 +324,13 @@ internal sealed class BranchDayIndex
             anyBit |= offers != 0;
             var free = Volatile.Read(ref _rows[row + _wordsPerSlot + c]);
             var bits = offers | free;
+            if ((offers & ~free) != 0 && nowTicks < Volatile.Read(ref _holdMark))
+            {
+                // Held members, but no hold the index may hide has expired yet (the mark, read after the free word:
+                // see LowerHoldMark): they cannot be free now, so they are passed without visiting their calendars.
+                bits = free;
+            }
+
             while (bits != 0)
             {
                 if (count == places.Length && (idsAscending || slotStart == count))

@@ -39,6 +39,18 @@ internal sealed partial class Calendar
 
         lock (ReadModelLock)
         {
+            // The new state's holds lower the index's hold mark before any free bit is cleared (BranchDayIndex.LowerHoldMark).
+            if (Volatile.Read(ref _index) is { } index)
+            {
+                for (var i = 0; i < CellCount; i++)
+                {
+                    if (ClaimCell.Kind(cells[i]) == ClaimCell.KindHeld && ClaimCell.IsHead(cells[i]))
+                    {
+                        index.LowerHoldMark(holdExpiry[i]);
+                    }
+                }
+            }
+
             for (var i = 0; i < FreeWordCount; i++)
             {
                 Interlocked.And(ref FreeWord(i), words[i]);
@@ -66,6 +78,7 @@ internal sealed partial class Calendar
 
             Volatile.Write(ref _liveHolds, liveHolds);
             Volatile.Write(ref _earliestHoldExpiry, TicksToBound(earliest));
+            Volatile.Read(ref _index)?.LowerHoldMark(earliest); // an index attached during the load (see BranchDayIndex.Join)
             if (lastToken > Volatile.Read(ref _lastToken))
             {
                 Volatile.Write(ref _lastToken, (int)Math.Min(lastToken, ClaimCell.MaxToken));
@@ -106,6 +119,12 @@ internal sealed partial class Calendar
             }
 
             // No lazy reclaim here (now = MinValue): a slot this read-model calendar still holds means it is off; reload.
+            // A hold lowers the index's hold mark before its bits are cleared (BranchDayIndex.LowerHoldMark).
+            if (holdExpiryTicks != 0)
+            {
+                Volatile.Read(ref _index)?.LowerHoldMark(holdExpiryTicks);
+            }
+
             var sawClosed = false;
             if (!TryTakeBits(seat, first, length, long.MinValue, ref sawClosed))
             {

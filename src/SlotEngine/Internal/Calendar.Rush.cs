@@ -11,6 +11,13 @@ internal sealed partial class Calendar
     /// <returns>Succeeded, Taken or Closed.</returns>
     public ClaimStatus TryClaimSeats(int first, int length, uint patient, long holdExpiryTicks, long nowTicks, int seatCount, bool topDown, out int seat, out long token, bool awaitsApproval = false)
     {
+        // A hold lowers its index's hold mark before its claim CAS clears a free bit (see BranchDayIndex.LowerHoldMark):
+        // a search that sees the free bit cleared then reads a mark at or below this hold's expiry.
+        if (holdExpiryTicks != 0)
+        {
+            Volatile.Read(ref _index)?.LowerHoldMark(holdExpiryTicks);
+        }
+
         var sawClosed = false;
         for (var i = 0; i < seatCount; i++)
         {

@@ -138,7 +138,7 @@ internal sealed partial class Calendar
     public long TokenFloor => _slab.TokenFloorAt(_place);
 
     /// <summary>The earliest-hold-expiry bound in UTC ticks (long.MaxValue: no live hold); a lower bound of every live hold's expiry.</summary>
-    private long EarliestHoldExpiryTicks => BoundToTicks(Volatile.Read(ref _earliestHoldExpiry));
+    internal long EarliestHoldExpiryTicks => BoundToTicks(Volatile.Read(ref _earliestHoldExpiry));
 
     private long BoundToTicks(int bound) => bound switch
     {
