@@ -115,6 +115,10 @@ internal static class JsonReport
             json.WriteNumber("voluntary_switches_per_booking", PerBooking(hops.VoluntarySwitches));
             json.WriteNumber("involuntary_switches_per_booking", PerBooking(hops.InvoluntarySwitches));
             json.WriteNumber("pool_threads", ThreadPool.ThreadCount);
+            if (result.Settings.Backend == BackendKind.Redis)
+            {
+                json.WriteString("redis_client_threads", result.Settings.RedisDedicatedThreads ? "dedicated" : "pool"); // --redis-threads
+            }
             json.WriteEndObject();
         }
 
