@@ -115,6 +115,21 @@ public class LoadCommandTests
     }
 
     [Fact]
+    public void The_pool_does_not_spin_on_redis_unless_told()
+    {
+        int? SpinLimit(params string[] args)
+        {
+            var command = new LoadCommand();
+            return command.PoolSpinLimit(command.Root.Parse(args));
+        }
+
+        Assert.Equal(0, SpinLimit("--backend", "redis", "--redis", "127.0.0.1:6379"));
+        Assert.Equal(70, SpinLimit("--backend", "redis", "--redis", "127.0.0.1:6379", "--pool-spin-limit", "70"));
+        Assert.Null(SpinLimit());
+        Assert.Equal(5, SpinLimit("--pool-spin-limit", "5"));
+    }
+
+    [Fact]
     public void Nodes_and_processes_bind_for_redis()
     {
         var (settings, errors) = Bind("--backend", "redis", "--redis", "127.0.0.1:6379", "--nodes", "3", "--node-id", "1", "--node-count", "2", "--run-id", "day-1");
