@@ -115,7 +115,7 @@ internal static class JsonReport
             json.WriteNumber("voluntary_switches_per_booking", PerBooking(hops.VoluntarySwitches));
             json.WriteNumber("involuntary_switches_per_booking", PerBooking(hops.InvoluntarySwitches));
             json.WriteNumber("pool_threads", ThreadPool.ThreadCount);
-            json.WriteNumber("jit_us_per_booking", Math.Round(hops.JitTime.TotalMicroseconds / result.Stats.Bookings, 3)); // compiling, inside cpu_us_per_booking
+            json.WriteNumber("jit_us_per_booking", Math.Round(hops.JitTime.TotalMicroseconds / result.Stats.Bookings, 3)); // compiling (elapsed, so preemption too), mostly inside cpu_us_per_booking
             json.WriteNumber("jit_methods", hops.JitMethods);
             if (result.Settings.Backend == BackendKind.Redis)
             {

@@ -14,7 +14,8 @@ namespace SlotEngine.LoadTest.Run;
 /// <param name="VoluntarySwitches">Voluntary context switches of the process (Linux <c>getrusage</c>; -1 elsewhere).</param>
 /// <param name="InvoluntarySwitches">Involuntary context switches of the process (-1 elsewhere).</param>
 /// <param name="JitTime">Time spent compiling methods (<see cref="System.Runtime.JitInfo.GetCompilationTime"/>, every thread): in the
-/// load window, the tiered compiler's recompiles of the hot paths, part of the process's CPU that a long-running node pays once.</param>
+/// load window, the tiered compiler's recompiles of the hot paths, part of the process's CPU that a long-running node pays once.
+/// Elapsed time inside the compiler, not CPU time: on an oversubscribed machine it counts the compiler's time preempted too.</param>
 /// <param name="JitMethods">Methods compiled (tier-0, instrumented and tier-1 compiles each count).</param>
 internal readonly record struct ThreadHops(long PoolItems, long VoluntarySwitches, long InvoluntarySwitches, TimeSpan JitTime = default, long JitMethods = 0)
 {
