@@ -3,6 +3,12 @@ namespace SlotEngine.LoadTest;
 /// <summary>Creates the engine a run drives.</summary>
 internal static class Backends
 {
+    /// <summary>
+    /// StackExchange.Redis's feature flag (3.x) for connections read and written by threads it owns instead of the thread pool:
+    /// a reply is read on the reader thread, not first handed to a pool item by the socket engine (<see cref="LoadSettings.RedisDedicatedThreads"/>).
+    /// </summary>
+    public const string DedicatedThreadsFlag = "DedicatedThreads";
+
     /// <summary>The name used in reports.</summary>
     /// <param name="kind">The backend.</param>
     /// <returns>Its name.</returns>
@@ -76,6 +82,8 @@ internal static class Backends
     {
         try
         {
+            // Process-wide and read when a connection is made: set before every node's (and the probes') multiplexer.
+            StackExchange.Redis.ConnectionMultiplexer.SetFeatureFlag(DedicatedThreadsFlag, settings.RedisDedicatedThreads);
             var store = await SlotEngine.Redis.RedisSlotEngine.ConnectAsync(
                 new SlotEngine.Redis.RedisSlotEngineOptions
                 {

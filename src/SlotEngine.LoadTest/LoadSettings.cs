@@ -55,6 +55,12 @@ internal sealed record LoadSettings
     /// <summary>Redis connection string (host:port,host:port,options) for <see cref="BackendKind.Redis"/>.</summary>
     public string? RedisConnection { get; init; }
 
+    /// <summary>
+    /// Redis: whether the client's connections are serviced by threads StackExchange.Redis owns (its <c>DedicatedThreads</c>
+    /// feature flag: a reader and a writer thread per connection) rather than by the thread pool. A host setting, process-wide.
+    /// </summary>
+    public bool RedisDedicatedThreads { get; init; } = true;
+
     /// <summary>Engine instances in this process, as that many API nodes (separate connections and read models); workers are spread over them. Redis only.</summary>
     public int Nodes { get; init; } = 1;
 

@@ -41,6 +41,13 @@ if (parsed.Errors.Count > 0)
     return Fail(parsed.Errors.Select(e => e.Message));
 }
 
+// The pool's spin limit is read once, when its first worker starts: set it before anything runs on the pool. On Redis,
+// pool threads that spin for work between replies were a third of the client's CPU (docs/redis-scale.md, "Client CPU, fifth round").
+if (parsed.CommandResult.Command == command.Root && command.PoolSpinLimit(parsed) is { } spinLimit)
+{
+    AppContext.SetData(LoadCommand.PoolSpinLimitSetting, spinLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+}
+
 return await parsed.InvokeAsync().ConfigureAwait(false);
 
 // Redirected (CI logs, files): no colours, no cursor tricks, wide lines.

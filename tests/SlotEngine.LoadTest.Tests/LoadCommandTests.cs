@@ -80,6 +80,7 @@ public class LoadCommandTests
     [InlineData("--backend", "postgres")]
     [InlineData("--backend", "redis")]
     [InlineData("--redis", "localhost:6379")]
+    [InlineData("--redis-threads", "spinning")]
     [InlineData("--providers", "many")]
     [InlineData("--no-such-option", "1")]
     [InlineData("--json", "/no/such/folder/report.json")]
@@ -102,6 +103,30 @@ public class LoadCommandTests
     {
         Assert.True(LoadCommand.TryParseDuration(text, out var duration));
         Assert.Equal(seconds, duration.TotalSeconds, 6);
+    }
+
+    [Fact]
+    public void The_redis_client_runs_on_its_own_threads_unless_told_the_pool()
+    {
+        var redis = new[] { "--backend", "redis", "--redis", "127.0.0.1:6379" };
+        Assert.True(Bind(redis).Settings!.RedisDedicatedThreads);
+        Assert.True(Bind([.. redis, "--redis-threads", "dedicated"]).Settings!.RedisDedicatedThreads);
+        Assert.False(Bind([.. redis, "--redis-threads", "pool"]).Settings!.RedisDedicatedThreads);
+    }
+
+    [Fact]
+    public void The_pool_does_not_spin_on_redis_unless_told()
+    {
+        int? SpinLimit(params string[] args)
+        {
+            var command = new LoadCommand();
+            return command.PoolSpinLimit(command.Root.Parse(args));
+        }
+
+        Assert.Equal(0, SpinLimit("--backend", "redis", "--redis", "127.0.0.1:6379"));
+        Assert.Equal(70, SpinLimit("--backend", "redis", "--redis", "127.0.0.1:6379", "--pool-spin-limit", "70"));
+        Assert.Null(SpinLimit());
+        Assert.Equal(5, SpinLimit("--pool-spin-limit", "5"));
     }
 
     [Fact]

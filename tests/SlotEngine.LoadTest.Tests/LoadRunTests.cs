@@ -90,6 +90,12 @@ public class LoadRunTests
                 Assert.True(hops.VoluntarySwitches >= 0 && hops.InvoluntarySwitches >= 0, $"{hops.VoluntarySwitches} / {hops.InvoluntarySwitches}");
             }
 
+            // The compiling done in the load window (the tiered compiler's recompiles) is reported beside it: never negative,
+            // and what the JSON says is the reading's.
+            Assert.True(hops.JitTime >= TimeSpan.Zero && hops.JitMethods >= 0, $"{hops.JitTime} / {hops.JitMethods}");
+            Assert.Equal(Math.Round(hops.JitTime.TotalMicroseconds / result.Stats.Bookings, 3), root.GetProperty("threads").GetProperty("jit_us_per_booking").GetDouble());
+            Assert.Equal(hops.JitMethods, root.GetProperty("threads").GetProperty("jit_methods").GetInt64());
+
             // The CPU per booking split between the generator and the engine adds up to it; both sides took time.
             var generator = root.GetProperty("generator_cpu_us_per_booking").GetDouble();
             var engine = root.GetProperty("engine_cpu_us_per_booking").GetDouble();

@@ -24,6 +24,8 @@ internal sealed class LoadCommand
     private readonly Option<double> _rushShare = new("--rush-share") { Description = "Share of the load that arrives in the release rush (0 to 1).", DefaultValueFactory = _ => 0.3 };
     private readonly Option<string> _backend = new("--backend", "-b") { Description = "The engine: memory (embedded) or redis.", DefaultValueFactory = _ => "memory" };
     private readonly Option<string?> _redis = new("--redis") { Description = "Redis connection string for --backend redis: host:port[,host:port...][,options]." };
+    private readonly Option<string> _redisThreads = new("--redis-threads") { Description = "Redis: who services the client's sockets: dedicated (threads the client owns, a reader and a writer per connection: fewer thread-pool hops per booking) or pool (the thread pool, StackExchange.Redis's default).", DefaultValueFactory = _ => "dedicated" };
+    private readonly Option<int?> _poolSpin = new("--pool-spin-limit") { Description = "The thread pool's spin limit (System.Threading.ThreadPool.UnfairSemaphoreSpinLimit) for this process [default: 0 for redis: idle pool threads sleep at once instead of spinning between replies; the runtime's own for memory]. DOTNET_ThreadPool_UnfairSemaphoreSpinLimit in the environment wins." };
     private readonly Option<int> _nodes = new("--nodes") { Description = "Redis: engine instances in this process, as that many API nodes (own connections and read models); workers are spread over them.", DefaultValueFactory = _ => 1 };
     private readonly Option<int> _nodeId = new("--node-id") { Description = "Redis, several load processes: this process's number, 0 to --node-count - 1. Node 0 opens the days; every node books with its own citizens and recounts its own bookings.", DefaultValueFactory = _ => 0 };
     private readonly Option<int> _nodeCount = new("--node-count") { Description = "Redis, several load processes against one Redis: how many (each started with its own --node-id and the same --run-id and options).", DefaultValueFactory = _ => 1 };
@@ -43,14 +45,32 @@ internal sealed class LoadCommand
     public LoadCommand()
     {
         _backend.AcceptOnlyFromAmong("memory", "redis");
+        _redisThreads.AcceptOnlyFromAmong("dedicated", "pool");
         Root = new RootCommand("slotengine-load: drives SlotEngine with a nationwide, MHRS-like appointment scenario and reports throughput, latency percentiles and an invariant check.")
         {
-            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _nodes, _nodeId, _nodeCount, _runId, _json, _html, _plain, _lowLatency, _noRules, _ruleOff, _noLifecycleMix, _noWaitlist, _noRush, _approvalDeadlineIn,
+            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _redisThreads, _poolSpin, _nodes, _nodeId, _nodeCount, _runId, _json, _html, _plain, _lowLatency, _noRules, _ruleOff, _noLifecycleMix, _noWaitlist, _noRush, _approvalDeadlineIn,
         };
     }
 
     /// <summary>The root command (actions are set by the program).</summary>
     public RootCommand Root { get; }
+
+    /// <summary>The runtime's name of the thread pool's spin limit (runtimeconfig.json; <c>DOTNET_ThreadPool_UnfairSemaphoreSpinLimit</c>).</summary>
+    public const string PoolSpinLimitSetting = "System.Threading.ThreadPool.UnfairSemaphoreSpinLimit";
+
+    /// <summary>
+    /// The thread pool's spin limit the run asks for (<c>--pool-spin-limit</c>; 0 for Redis by default), or null for the
+    /// runtime's own. Read from the parse alone, so that the program can set it before the pool's first thread reads it.
+    /// </summary>
+    /// <param name="parse">The parse result.</param>
+    /// <returns>The limit, or null.</returns>
+    public int? PoolSpinLimit(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        return parse.GetValue(_poolSpin) is { } limit ? Math.Max(0, limit)
+            : parse.GetValue(_backend) == "redis" ? 0
+            : null;
+    }
 
     /// <summary>Turns parsed options into settings, or lists what is wrong.</summary>
     /// <param name="parse">The parse result (without parse errors).</param>
@@ -210,6 +230,7 @@ internal sealed class LoadCommand
             RushShare = rushShare,
             Backend = backend,
             RedisConnection = redis,
+            RedisDedicatedThreads = parse.GetValue(_redisThreads) != "pool",
             Nodes = nodes,
             NodeId = nodeId,
             NodeCount = nodeCount,

@@ -115,6 +115,12 @@ internal static class JsonReport
             json.WriteNumber("voluntary_switches_per_booking", PerBooking(hops.VoluntarySwitches));
             json.WriteNumber("involuntary_switches_per_booking", PerBooking(hops.InvoluntarySwitches));
             json.WriteNumber("pool_threads", ThreadPool.ThreadCount);
+            json.WriteNumber("jit_us_per_booking", Math.Round(hops.JitTime.TotalMicroseconds / result.Stats.Bookings, 3)); // compiling (elapsed, so preemption too), mostly inside cpu_us_per_booking
+            json.WriteNumber("jit_methods", hops.JitMethods);
+            if (result.Settings.Backend == BackendKind.Redis)
+            {
+                json.WriteString("redis_client_threads", result.Settings.RedisDedicatedThreads ? "dedicated" : "pool"); // --redis-threads
+            }
             json.WriteEndObject();
         }
 

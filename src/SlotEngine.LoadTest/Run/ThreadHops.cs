@@ -13,14 +13,18 @@ namespace SlotEngine.LoadTest.Run;
 /// <param name="PoolItems">Thread-pool work items completed (<see cref="ThreadPool.CompletedWorkItemCount"/>).</param>
 /// <param name="VoluntarySwitches">Voluntary context switches of the process (Linux <c>getrusage</c>; -1 elsewhere).</param>
 /// <param name="InvoluntarySwitches">Involuntary context switches of the process (-1 elsewhere).</param>
-internal readonly record struct ThreadHops(long PoolItems, long VoluntarySwitches, long InvoluntarySwitches)
+/// <param name="JitTime">Time spent compiling methods (<see cref="System.Runtime.JitInfo.GetCompilationTime"/>, every thread): in the
+/// load window, the tiered compiler's recompiles of the hot paths, part of the process's CPU that a long-running node pays once.
+/// Elapsed time inside the compiler, not CPU time: on an oversubscribed machine it counts the compiler's time preempted too.</param>
+/// <param name="JitMethods">Methods compiled (tier-0, instrumented and tier-1 compiles each count).</param>
+internal readonly record struct ThreadHops(long PoolItems, long VoluntarySwitches, long InvoluntarySwitches, TimeSpan JitTime = default, long JitMethods = 0)
 {
     /// <summary>The counters since the process started.</summary>
     /// <returns>A reading to subtract from a later one.</returns>
     public static ThreadHops Read()
     {
         var (voluntary, involuntary) = ContextSwitches();
-        return new ThreadHops(ThreadPool.CompletedWorkItemCount, voluntary, involuntary);
+        return new ThreadHops(ThreadPool.CompletedWorkItemCount, voluntary, involuntary, System.Runtime.JitInfo.GetCompilationTime(), System.Runtime.JitInfo.GetCompiledMethodCount());
     }
 
     /// <summary>What happened between <paramref name="before"/> and this reading.</summary>
@@ -29,7 +33,9 @@ internal readonly record struct ThreadHops(long PoolItems, long VoluntarySwitche
     public ThreadHops Since(ThreadHops before) => new(
         PoolItems - before.PoolItems,
         VoluntarySwitches < 0 || before.VoluntarySwitches < 0 ? -1 : VoluntarySwitches - before.VoluntarySwitches,
-        InvoluntarySwitches < 0 || before.InvoluntarySwitches < 0 ? -1 : InvoluntarySwitches - before.InvoluntarySwitches);
+        InvoluntarySwitches < 0 || before.InvoluntarySwitches < 0 ? -1 : InvoluntarySwitches - before.InvoluntarySwitches,
+        JitTime - before.JitTime,
+        JitMethods - before.JitMethods);
 
     private static (long Voluntary, long Involuntary) ContextSwitches()
     {
