@@ -62,8 +62,21 @@ internal sealed class ReadModelFeed
     private long _published;
     private long _applied;
 
-    public ReadModelFeed(Func<CalendarKey, CancellationToken, Task<long>> load, CancellationToken stop, Action<string>? warning, Histogram<double>? lag = null, TimeProvider? time = null, ApplyDelta? applyDelta = null, Counter<long>? reloads = null)
+    /// <summary>
+    /// Reloads that read Redis at once, per node (<see cref="_reloadSlots"/>); the others wait their turn here. Without a
+    /// bound, a resync after a reconnect (<see cref="ReloadAll"/>) sent one read per calendar held at once: 2.25 M at
+    /// national size, queued in the client's backlog, where they timed out before they were sent (30 s), were retried,
+    /// and timed out again; the backlog, the retries and their warnings grew the process past 19 GB (a 1-node nationwide
+    /// run at the start of this round). Waiting here costs no timeout: the client's clock starts when a read is sent.
+    /// </summary>
+    public const int DefaultMaxReloadsInFlight = 1024;
+
+    private readonly SemaphoreSlim _reloadSlots;
+
+    public ReadModelFeed(Func<CalendarKey, CancellationToken, Task<long>> load, CancellationToken stop, Action<string>? warning, Histogram<double>? lag = null, TimeProvider? time = null, ApplyDelta? applyDelta = null, Counter<long>? reloads = null, int maxReloadsInFlight = DefaultMaxReloadsInFlight)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxReloadsInFlight, 1);
+        _reloadSlots = new SemaphoreSlim(maxReloadsInFlight, maxReloadsInFlight);
         _reloadCounter = reloads;
         _load = load;
         _applyDelta = applyDelta;
@@ -622,7 +635,18 @@ internal sealed class ReadModelFeed
             long loaded;
             try
             {
-                loaded = await _load(key, _stop).ConfigureAwait(false);
+                // A bounded number of reads in flight (DefaultMaxReloadsInFlight); the version to reach was taken above,
+                // so changes heard while waiting here are read by this run or make another.
+                await _reloadSlots.WaitAsync(_stop).ConfigureAwait(false);
+                try
+                {
+                    loaded = await _load(key, _stop).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _reloadSlots.Release();
+                }
+
                 delay = MinRetryDelay;
             }
             catch (Exception e) when (!_stop.IsCancellationRequested && e is RedisException or IOException or TimeoutException)
