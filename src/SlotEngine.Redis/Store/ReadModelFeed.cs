@@ -65,9 +65,10 @@ internal sealed class ReadModelFeed
     /// <summary>
     /// Reloads that read Redis at once, per node (<see cref="_reloadSlots"/>); the others wait their turn here. Without a
     /// bound, a resync after a reconnect (<see cref="ReloadAll"/>) sent one read per calendar held at once: 2.25 M at
-    /// national size, queued in the client's backlog, where they timed out before they were sent (30 s), were retried,
-    /// and timed out again; the backlog, the retries and their warnings grew the process past 19 GB (a 1-node nationwide
-    /// run at the start of this round). Waiting here costs no timeout: the client's clock starts when a read is sent.
+    /// national size, queued in the client's backlog, where they can time out before they are sent (30 s), be retried
+    /// and time out again (a 1-node nationwide run had about a million commands queued in its client while its reloads
+    /// timed out and retried, and grew past 19 GB; docs/redis-scale.md). Waiting here costs no timeout: the client's
+    /// clock starts when a read is sent.
     /// </summary>
     public const int DefaultMaxReloadsInFlight = 1024;
 
