@@ -62,8 +62,22 @@ internal sealed class ReadModelFeed
     private long _published;
     private long _applied;
 
-    public ReadModelFeed(Func<CalendarKey, CancellationToken, Task<long>> load, CancellationToken stop, Action<string>? warning, Histogram<double>? lag = null, TimeProvider? time = null, ApplyDelta? applyDelta = null, Counter<long>? reloads = null)
+    /// <summary>
+    /// Reloads that read Redis at once, per node (<see cref="_reloadSlots"/>); the others wait their turn here. Without a
+    /// bound, a resync after a reconnect (<see cref="ReloadAll"/>) sent one read per calendar held at once: 2.25 M at
+    /// national size, queued in the client's backlog, where they can time out before they are sent (30 s), be retried
+    /// and time out again (a 1-node nationwide run had about a million commands queued in its client while its reloads
+    /// timed out and retried, and grew past 19 GB; docs/redis-scale.md). Waiting here costs no timeout: the client's
+    /// clock starts when a read is sent.
+    /// </summary>
+    public const int DefaultMaxReloadsInFlight = 1024;
+
+    private readonly SemaphoreSlim _reloadSlots;
+
+    public ReadModelFeed(Func<CalendarKey, CancellationToken, Task<long>> load, CancellationToken stop, Action<string>? warning, Histogram<double>? lag = null, TimeProvider? time = null, ApplyDelta? applyDelta = null, Counter<long>? reloads = null, int maxReloadsInFlight = DefaultMaxReloadsInFlight)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxReloadsInFlight, 1);
+        _reloadSlots = new SemaphoreSlim(maxReloadsInFlight, maxReloadsInFlight);
         _reloadCounter = reloads;
         _load = load;
         _applyDelta = applyDelta;
@@ -99,7 +113,7 @@ internal sealed class ReadModelFeed
             return 0;
         }
 
-        lock (state.Gate)
+        lock (state)
         {
             return state.Runs;
         }
@@ -115,7 +129,7 @@ internal sealed class ReadModelFeed
     public void Observe(CalendarKey key, long version, long changedAtMs = 0)
     {
         var state = _states.GetOrAdd(key, static _ => new State());
-        lock (state.Gate)
+        lock (state)
         {
             if (version <= state.Loaded && state.Running is null)
             {
@@ -151,7 +165,7 @@ internal sealed class ReadModelFeed
         }
 
         var state = _states.GetOrAdd(message.Calendar, static _ => new State());
-        lock (state.Gate)
+        lock (state)
         {
             if (state.Running is null && !state.Forced && state.Loaded > 0)
             {
@@ -182,7 +196,7 @@ internal sealed class ReadModelFeed
     public void ObserveOwn(CalendarKey key, long version)
     {
         var state = _states.GetOrAdd(key, static _ => new State());
-        lock (state.Gate)
+        lock (state)
         {
             if (version > state.Loaded)
             {
@@ -201,7 +215,7 @@ internal sealed class ReadModelFeed
     public bool LoadedLocally(CalendarKey key, long version, Func<bool> load)
     {
         var state = _states.GetOrAdd(key, static _ => new State());
-        lock (state.Gate)
+        lock (state)
         {
             if (state.Running is not null || !load())
             {
@@ -228,7 +242,7 @@ internal sealed class ReadModelFeed
     public void BeginOwnPublish(CalendarKey key)
     {
         var state = _states.GetOrAdd(key, static _ => new State());
-        lock (state.Gate)
+        lock (state)
         {
             state.Publishing++;
         }
@@ -239,7 +253,7 @@ internal sealed class ReadModelFeed
     {
         var state = _states.GetOrAdd(key, static _ => new State());
         var reload = false;
-        lock (state.Gate)
+        lock (state)
         {
             state.Publishing--;
             if (state.HeardReset != 0 && (version == 0 || state.HeardReset != version))
@@ -259,7 +273,7 @@ internal sealed class ReadModelFeed
     public void BeginOwnWrite(CalendarKey key)
     {
         var state = _states.GetOrAdd(key, static _ => new State());
-        lock (state.Gate)
+        lock (state)
         {
             state.OwnWrites++;
         }
@@ -268,7 +282,7 @@ internal sealed class ReadModelFeed
     /// <summary>
     /// This node's script is done. When it changed the calendar from <paramref name="toVersion"/> − 1 to
     /// <paramref name="toVersion"/> and the read model holds exactly the former (no reload under way),
-    /// <paramref name="apply"/> lays the change in (under the gate, so no reload overwrites it meanwhile) and
+    /// <paramref name="apply"/> lays the change in (under the state's lock, so no reload overwrites it meanwhile) and
     /// nothing is reloaded; otherwise (a gap, a reload running, or <paramref name="apply"/> refusing) the
     /// version is observed as any other. <paramref name="toVersion"/> 0: it changed nothing.
     /// </summary>
@@ -288,7 +302,7 @@ internal sealed class ReadModelFeed
     {
         var described = apply is not null || (delta.Delta.Op != FeedOp.None && _applyDelta is not null);
         var state = _states.GetOrAdd(key, static _ => new State());
-        lock (state.Gate)
+        lock (state)
         {
             state.OwnWrites--;
             var applied = false;
@@ -350,7 +364,7 @@ internal sealed class ReadModelFeed
     public void Force(CalendarKey key, long changedAtMs = 0, long version = 0)
     {
         var state = _states.GetOrAdd(key, static _ => new State());
-        lock (state.Gate)
+        lock (state)
         {
             if (version > 0 && state.ExpectReset == version && state.Running is null)
             {
@@ -379,7 +393,7 @@ internal sealed class ReadModelFeed
     public bool HearPublished<TState>(CalendarKey key, long version, long changedAtMs, TState with, Func<TState, CalendarKey, long, bool> layIn)
     {
         var state = _states.GetOrAdd(key, static _ => new State());
-        lock (state.Gate)
+        lock (state)
         {
             if (state.ExpectReset == version && state.Running is null)
             {
@@ -413,7 +427,7 @@ internal sealed class ReadModelFeed
     public Task<long> RefreshAsync(CalendarKey key)
     {
         var state = _states.GetOrAdd(key, static _ => new State());
-        lock (state.Gate)
+        lock (state)
         {
             state.Wanted = Math.Max(state.Wanted, state.Loaded + 1);
             state.Forced = true;
@@ -432,7 +446,7 @@ internal sealed class ReadModelFeed
 
         foreach (var (key, state) in _states)
         {
-            lock (state.Gate)
+            lock (state)
             {
                 state.ExpectReset = 0;
                 state.Wanted = Math.Max(state.Wanted, state.Loaded + 1);
@@ -451,7 +465,7 @@ internal sealed class ReadModelFeed
         }
 
         Task? running;
-        lock (state.Gate)
+        lock (state)
         {
             running = state.Running;
         }
@@ -496,7 +510,7 @@ internal sealed class ReadModelFeed
         foreach (var state in _states.Values)
         {
             Interlocked.Increment(ref _freshnessVisits);
-            lock (state.Gate)
+            lock (state)
             {
                 if (state.Running is { } task)
                 {
@@ -522,7 +536,7 @@ internal sealed class ReadModelFeed
         }
     }
 
-    /// <summary>Starts the reload held back for own writes after <see cref="OwnWriteGrace"/>, if it is still needed (under the gate).</summary>
+    /// <summary>Starts the reload held back for own writes after <see cref="OwnWriteGrace"/>, if it is still needed (under the state's lock).</summary>
     private void DeferStart(CalendarKey key, State state)
     {
         if (state.Deferred)
@@ -582,7 +596,7 @@ internal sealed class ReadModelFeed
                 return;
             }
 
-            lock (due.State.Gate)
+            lock (due.State)
             {
                 due.State.Deferred = false;
                 StartIfNeeded(due.Key, due.State);
@@ -611,7 +625,7 @@ internal sealed class ReadModelFeed
         {
             long target;
             long run;
-            lock (state.Gate)
+            lock (state)
             {
                 target = state.Wanted;
                 state.Forced = false;
@@ -622,7 +636,18 @@ internal sealed class ReadModelFeed
             long loaded;
             try
             {
-                loaded = await _load(key, _stop).ConfigureAwait(false);
+                // A bounded number of reads in flight (DefaultMaxReloadsInFlight); the version to reach was taken above,
+                // so changes heard while waiting here are read by this run or make another.
+                await _reloadSlots.WaitAsync(_stop).ConfigureAwait(false);
+                try
+                {
+                    loaded = await _load(key, _stop).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _reloadSlots.Release();
+                }
+
                 delay = MinRetryDelay;
             }
             catch (Exception e) when (!_stop.IsCancellationRequested && e is RedisException or IOException or TimeoutException)
@@ -653,7 +678,7 @@ internal sealed class ReadModelFeed
             Interlocked.Increment(ref _reloads);
             _reloadCounter?.Add(1);
 
-            lock (state.Gate)
+            lock (state)
             {
                 SetLoaded(state, loaded);
                 RecordApplied(state, run, loaded);
@@ -675,7 +700,7 @@ internal sealed class ReadModelFeed
         }
     }
 
-    /// <summary>Remembers a timed change for the lag histogram (under the state's gate); version 0: a new generation.</summary>
+    /// <summary>Remembers a timed change for the lag histogram (under the state's lock); version 0: a new generation.</summary>
     private void RememberChange(State state, long version, long changedAtMs)
     {
         if (changedAtMs > 0 && _lag is { Enabled: true } && (state.Unapplied?.Count ?? 0) < MaxUnapplied)
@@ -684,7 +709,7 @@ internal sealed class ReadModelFeed
         }
     }
 
-    /// <summary>Records the lag of every remembered change that reload number <paramref name="run"/> applied (under the state's gate).</summary>
+    /// <summary>Records the lag of every remembered change that reload number <paramref name="run"/> applied (under the state's lock).</summary>
     private void RecordApplied(State state, long run, long loaded)
     {
         if (state.Unapplied is not { Count: > 0 } unapplied)
@@ -716,7 +741,7 @@ internal sealed class ReadModelFeed
 
     private long Finish(State state)
     {
-        lock (state.Gate)
+        lock (state)
         {
             state.Running = null;
             state.Forced = false;
@@ -725,7 +750,7 @@ internal sealed class ReadModelFeed
         }
     }
 
-    /// <summary>Writes the version held (under the gate); an own change it covers is no longer pending.</summary>
+    /// <summary>Writes the version held (under the state's lock); an own change it covers is no longer pending.</summary>
     private void SetLoaded(State state, long version)
     {
         Volatile.Write(ref state.Loaded, version);
@@ -749,7 +774,7 @@ internal sealed class ReadModelFeed
         }
     }
 
-    /// <summary>An own change (up to <paramref name="version"/>) is not in the read model yet: queries wait for it (under the gate).</summary>
+    /// <summary>An own change (up to <paramref name="version"/>) is not in the read model yet: queries wait for it (under the state's lock).</summary>
     private void MarkOwn(State state, long version)
     {
         if (state.OwnTarget == 0)
@@ -761,7 +786,7 @@ internal sealed class ReadModelFeed
         state.OwnTarget = Math.Max(state.OwnTarget, version);
     }
 
-    /// <summary>No own change of the calendar is pending any more (under the gate).</summary>
+    /// <summary>No own change of the calendar is pending any more (under the state's lock).</summary>
     private void ClearOwn(State state)
     {
         if (state.OwnTarget == 0)
@@ -777,10 +802,14 @@ internal sealed class ReadModelFeed
         }
     }
 
+    /// <summary>
+    /// A calendar's feed state; the object itself is its lock (<c>lock (state)</c>: a monitor in the object's header, no
+    /// lock object of its own). A node holds one per calendar, 2.25 M at national size, so every field costs 2.25 MB per
+    /// node: a <see cref="Lock"/> object of its own cost 48 of the 222 bytes retained per calendar (ReadModelFeedMemoryTests: 174 without it).
+    /// </summary>
     private sealed class State
     {
-        public readonly Lock Gate = new();
-#pragma warning disable SA1401, CA1051 // fields: read with Volatile, written under Gate
+#pragma warning disable SA1401, CA1051 // fields: read with Volatile, written under the state's lock
         public long Loaded;
         public long Wanted;
         public bool Forced;
