@@ -2,7 +2,8 @@
 -- because Redis makes every function of a script's text anew on each call. So every top-level statement here starts at
 -- column 0 with 'local': a 'local function' ending at a column-0 'end', or a one-line 'local a, b = ...'.
 -- A calendar's keys, all on the hash tag {p:<provider>:<yyyymmdd>}:
---   KEYS[1] meta   hash: tpl, slots, cap, wpl (64-bit words per seat; the field keeps its stored name), ver (version), tok (last token)
+--   KEYS[1] meta   hash: tpl, slots, cap, wpl (64-bit words per seat; the field keeps its stored name), ver (version), tok (last token),
+--                  and ini (the initial free bitmap) while a day opened in bulk has no free key yet (own_free below)
 --   KEYS[2] free   string: the free bitmap, seat after seat, wpl little-endian 64-bit words per seat;
 --                  slot s of seat l is bit (s % 8) counted from the least significant bit of byte
 --                  l*wpl*8 + s/8, which is Redis bit offset l*wpl*64 + (s - s%8) + (7 - s%8)
@@ -120,6 +121,20 @@ local function remove_claim(free, claims, wpl, seat, c, close_from, close_to)
     end
   end
   redis.call('HDEL', claims, unpack(fields))
+end
+
+-- A day opened in bulk on a standalone server (publish_many.lua) keeps its initial free bitmap in meta's field 'ini'
+-- and has no free key (one key per day at opening, not two). While 'ini' is there it IS the day's bitmap (a free key
+-- under the name then is stale and ignored: load.lua reads 'ini' first). Every script that may read or write the
+-- bitmap of a day without claims (claim, block, reopen) passes here first, with 'ini' read in the HMGET of meta it
+-- runs anyway: the free key is made from it and the field dropped, in the same atomic step. A day with a claim has
+-- its free key (only claim.lua and rebuild.lua write claims, and both leave a free key), so release, sweep and the
+-- moves, which only touch a claim's slots, need not. Cluster days are opened with their free key (placeholders).
+local function own_free(meta, free, ini)
+  if ini then
+    redis.call('SET', free, ini)
+    redis.call('HDEL', meta, 'ini')
+  end
 end
 
 local function describe(seat, c)

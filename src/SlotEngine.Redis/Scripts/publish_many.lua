@@ -8,8 +8,12 @@
 -- (PUBLISH on ARGV[1]), [3] key prefix, [4] how many shapes follow; then per shape: template text, slots, capacity,
 -- words per seat, initial free bitmap; then per day: "<provider>:<yyyymmdd>", its shape's number (1-based), and in a
 -- cluster its hash slot's feed channel (SlotChannels.cs), on which the reset is published and counted.
--- A day takes two writes: its free bitmap, made only if absent (SET NX: the free key exists exactly while meta does,
--- so this is also the test whether the day is open; meta is read only when it is), and meta (version 1). The days
+-- On a standalone server a day takes one read (meta's 'tpl': is the day open?) and one write: meta (version 1) with the
+-- initial free bitmap in its field 'ini'; the free key is made at the day's first change (own_free in lib.lua), so a
+-- day opened makes one key, not two (2.25 M days stay below 2^22 keys: no keyspace rehash; docs/redis-scale.md).
+-- In a cluster a day takes two writes: its free bitmap, made only if absent (SET NX: the free key exists exactly while
+-- meta does, so this is also the test whether the day is open, and an error when the slot moved away; meta is read
+-- only when it is), and meta (version 1), plus the placeholders. The days
 -- opened are announced by one "reset" feed message per channel and shape, not one per day:
 --   "*<ref>,<ref>,...|1|reset|t<TIME ms>|n<template text, '|' written '/'>"
 -- (PublishedBatch in StoreFormats.cs), counted once in the channel's change counter, so that other nodes lay every
@@ -34,7 +38,13 @@ for a = first_day, #ARGV, stride do
   local s = 4 + (shape_s - 1) * 5
   local tag = prefix .. '{p:' .. ref .. '}'
   local meta, free, tpl = tag .. ':m', tag .. ':f', ARGV[s + 1]
-  local fresh = redis.pcall('SET', free, ARGV[s + 5], 'NX')
+  local fresh, existing
+  if cluster then
+    fresh = redis.pcall('SET', free, ARGV[s + 5], 'NX')
+  else
+    existing = redis.call('HGET', meta, 'tpl')
+    fresh = not existing -- no meta: the day is not open
+  end
   local open = false
   if type(fresh) == 'table' and fresh.err then
     result[#result + 1] = (a - first_day) / stride
@@ -43,7 +53,9 @@ for a = first_day, #ARGV, stride do
   elseif fresh then
     open = true
   else
-    local existing = redis.call('HGET', meta, 'tpl')
+    if cluster then
+      existing = redis.call('HGET', meta, 'tpl')
+    end
     if not existing then
       -- A free bitmap without meta (no script leaves one): opened as before this form, over it.
       redis.call('SET', free, ARGV[s + 5])
@@ -60,10 +72,13 @@ for a = first_day, #ARGV, stride do
     end
   end
   if open then
-    redis.call('HSET', meta, 'tpl', tpl, 'slots', ARGV[s + 2], 'cap', ARGV[s + 3], 'wpl', ARGV[s + 4], 'ver', '1', 'tok', '0')
     local channel = ARGV[1]
     local group_key = shape_s
-    if cluster then
+    if not cluster then
+      -- One key: the initial bitmap stays in meta ('ini') until the day's first change (own_free in lib.lua).
+      redis.call('HSET', meta, 'tpl', tpl, 'slots', ARGV[s + 2], 'cap', ARGV[s + 3], 'wpl', ARGV[s + 4], 'ver', '1', 'tok', '0', 'ini', ARGV[s + 5])
+    else
+      redis.call('HSET', meta, 'tpl', tpl, 'slots', ARGV[s + 2], 'cap', ARGV[s + 3], 'wpl', ARGV[s + 4], 'ver', '1', 'tok', '0')
       channel = ARGV[a + 2]
       group_key = channel .. '\n' .. shape_s
       redis.call('HSET', tag .. ':c', '-', '')
