@@ -8,12 +8,13 @@
 -- (PUBLISH on ARGV[1]), [3] key prefix, [4] how many shapes follow; then per shape: template text, slots, capacity,
 -- words per seat, initial free bitmap; then per day: "<provider>:<yyyymmdd>", its shape's number (1-based), and in a
 -- cluster its hash slot's feed channel (SlotChannels.cs), on which the reset is published and counted.
--- On a standalone server a day takes one read (meta's 'tpl': is the day open?) and one write: meta (version 1) with the
--- initial free bitmap in its field 'ini'; the free key is made at the day's first change (own_free in lib.lua), so a
--- day opened makes one key, not two (2.25 M days stay below 2^22 keys: no keyspace rehash; docs/redis-scale.md).
--- In a cluster a day takes two writes: its free bitmap, made only if absent (SET NX: the free key exists exactly while
--- meta does, so this is also the test whether the day is open, and an error when the slot moved away; meta is read
--- only when it is), and meta (version 1), plus the placeholders. The days
+-- On a standalone server a day whose free bitmap is at most 64 bytes (8 words: e.g. up to 8 seats of up to 64 slots)
+-- takes one read (meta's 'tpl': is the day open?) and one write: meta (version 1) with the initial free bitmap in its
+-- field 'ini'; the free key is made at the day's first change (own_free in lib.lua), so a day opened makes one key,
+-- not two (2.25 M days stay below 2^22 keys: no keyspace rehash; docs/redis-scale.md). A larger day takes that read
+-- and two writes (its free bitmap, meta). In a cluster a day takes two writes: its free bitmap, made only if absent
+-- (SET NX: there the free key exists exactly while meta does, so this is also the test whether the day is open, and an
+-- error when the slot moved away; meta is read only when it is), and meta (version 1), plus the placeholders. The days
 -- opened are announced by one "reset" feed message per channel and shape, not one per day:
 --   "*<ref>,<ref>,...|1|reset|t<TIME ms>|n<template text, '|' written '/'>"
 -- (PublishedBatch in StoreFormats.cs), counted once in the channel's change counter, so that other nodes lay every
@@ -38,12 +39,19 @@ for a = first_day, #ARGV, stride do
   local s = 4 + (shape_s - 1) * 5
   local tag = prefix .. '{p:' .. ref .. '}'
   local meta, free, tpl = tag .. ':m', tag .. ':f', ARGV[s + 1]
+  -- One key (standalone) only while the bitmap keeps meta a listpack (hash-max-listpack-value, 64 bytes by default):
+  -- a larger value would turn meta into a hashtable, for good (~580 bytes against ~260 for the two keys).
+  local one_key = not cluster and #ARGV[s + 5] <= 64
   local fresh, existing
   if cluster then
     fresh = redis.pcall('SET', free, ARGV[s + 5], 'NX')
   else
+    -- Meta tells whether the day is open (a day opened as one key has no free key to test).
     existing = redis.call('HGET', meta, 'tpl')
-    fresh = not existing -- no meta: the day is not open
+    fresh = not existing
+    if fresh and not one_key then
+      redis.call('SET', free, ARGV[s + 5]) -- over any free key left without meta (no script leaves one)
+    end
   end
   local open = false
   if type(fresh) == 'table' and fresh.err then
@@ -74,11 +82,13 @@ for a = first_day, #ARGV, stride do
   if open then
     local channel = ARGV[1]
     local group_key = shape_s
-    if not cluster then
+    if one_key then
       -- One key: the initial bitmap stays in meta ('ini') until the day's first change (own_free in lib.lua).
       redis.call('HSET', meta, 'tpl', tpl, 'slots', ARGV[s + 2], 'cap', ARGV[s + 3], 'wpl', ARGV[s + 4], 'ver', '1', 'tok', '0', 'ini', ARGV[s + 5])
     else
       redis.call('HSET', meta, 'tpl', tpl, 'slots', ARGV[s + 2], 'cap', ARGV[s + 3], 'wpl', ARGV[s + 4], 'ver', '1', 'tok', '0')
+    end
+    if cluster then
       channel = ARGV[a + 2]
       group_key = channel .. '\n' .. shape_s
       redis.call('HSET', tag .. ':c', '-', '')

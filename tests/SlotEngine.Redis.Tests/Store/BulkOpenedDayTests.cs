@@ -100,6 +100,30 @@ public sealed class BulkOpenedDayTests(StandaloneServerFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task A_day_whose_bitmap_would_make_meta_a_hashtable_keeps_two_keys_and_a_bigger_template_is_a_conflict()
+    {
+        await using var nodes = new StoreNodes(fixture.Server.Endpoint, o => { o.Engine.Quotas = QuotaPolicy.None; o.VersionCheckInterval = null; });
+        var writer = await nodes.AddAsync();
+        var wide = new DayTemplate([new Session(new TimeOnly(9, 0), new TimeOnly(17, 0))], TimeSpan.FromMinutes(10), capacity: 9); // 9 seats x 8 bytes
+        var large = new CalendarKey(ContractWorld.OtherFacility, ContractWorld.Today.AddDays(3));
+        var small = new CalendarKey(ContractWorld.OtherFacility, ContractWorld.Today.AddDays(4));
+        Assert.Equal(1, await writer.PublishManyAsync([(large.Provider, large.Day, wide)]));
+        Assert.Equal("1", await CliAsync("EXISTS", Tag(nodes, large) + ":f"));
+        Assert.Equal("0", await CliAsync("HEXISTS", Tag(nodes, large) + ":m", "ini"));
+        Assert.Equal("listpack", await CliAsync("OBJECT", "ENCODING", Tag(nodes, large) + ":m"));
+        var late = await nodes.AddAsync();
+        Assert.Equal(1, await late.WarmAsync([large]));
+        Assert.Equal(48 * 9, late.ReadModel.GetFreeCounts(large.Provider, large.Day, large.Day)[0].FreeSeats);
+
+        // A day open as one key, published again with the wider template (whose form would test the free key): a conflict.
+        Assert.Equal(1, await writer.PublishManyAsync([(small.Provider, small.Day, ContractWorld.Standard)]));
+        var conflict = await Assert.ThrowsAsync<SlotEngineArgumentException>(() => writer.PublishManyAsync([(small.Provider, small.Day, wide)]));
+        Assert.Equal(SlotEngineError.TemplateConflict, conflict.Code);
+        Assert.Equal("0", await CliAsync("EXISTS", Tag(nodes, small) + ":f"));
+        Assert.Equal("listpack", await CliAsync("OBJECT", "ENCODING", Tag(nodes, small) + ":m"));
+    }
+
+    [Fact]
     public async Task Block_reopen_withdraw_and_rebuild_of_an_unclaimed_bulk_day()
     {
         await using var nodes = new StoreNodes(fixture.Server.Endpoint, o => { o.Engine.Quotas = QuotaPolicy.None; o.VersionCheckInterval = null; });
