@@ -6,10 +6,11 @@
 -- every seat, each its own version: a reader that applies them in order holds what this script left.
 local meta, free, claims = KEYS[1], KEYS[2], KEYS[3]
 -- The day's shape with one HMGET (no EXISTS: no 'wpl' = no meta, the day is gone).
-local shape = redis.call('HMGET', meta, 'wpl', 'cap')
+local shape = redis.call('HMGET', meta, 'wpl', 'cap', 'ini')
 if not shape[1] then
   return { -1 }
 end
+own_free(meta, free, shape[3]) -- a day opened in bulk: its free key first (lib.lua)
 local now = now_ms()
 local wpl = tonumber(shape[1])
 local cap = tonumber(shape[2])

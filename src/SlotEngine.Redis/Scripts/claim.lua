@@ -37,12 +37,13 @@ if flags == '1' or flags == '3' then
   end
 end
 -- The day's shape and template text (the rush functions' stored policy: rush_text in lib.lua), its last token and
--- version, read with one HMGET; no meta (no 'wpl') = the day is gone. The new token and version are written with one
+-- version (and 'ini', own_free in lib.lua), read with one HMGET; no meta (no 'wpl') = the day is gone. The new token and version are written with one
 -- HSET at the end (a script is atomic: the same as HINCRBY each).
-local shape = redis.call('HMGET', meta, 'wpl', 'cap', 'tpl', 'tok', 'ver')
+local shape = redis.call('HMGET', meta, 'wpl', 'cap', 'tpl', 'tok', 'ver', 'ini')
 if not shape[1] then
   return { 'gone' }
 end
+own_free(meta, free, shape[6]) -- a day opened in bulk gets its free key at its first claim (lib.lua)
 rush_tpl = shape[3] or ''
 if admit_at > 0 then
   local limited = admission_rate(admit_at, admit_args)

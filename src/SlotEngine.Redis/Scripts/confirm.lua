@@ -28,7 +28,7 @@ if not approve then
   end
   if ARGV[10] and ARGV[10] ~= '0' and now < ARGV[10] + 0 then
     local deadline = ARGV[9] + 0
-    set_claim_fields(claims, seat, c.first, c.len, c.head .. 'h' .. c.span .. c.patient .. '|' .. ARGV[9] .. '|u')
+    set_claim_fields(claims, seat, c.first, c.len, c.token_s .. '|h|' .. c.first_s .. '|' .. c.len_s .. '|' .. c.patient .. '|' .. ARGV[9] .. '|u')
     mark_unapproved(nonces, c.token)
     if KEYS[5] then
       audit_append(KEYS[5], 2, seat, c.first, c.len, c.token, c.patient, 0, deadline, 0, 0, now)
@@ -36,7 +36,7 @@ if not approve then
     return { 'unapproved', deadline, bump(meta, '~' .. ARGV[4] .. ',' .. ARGV[5] .. ',' .. ARGV[6] .. ',' .. ARGV[9]) }
   end
 end
-set_claim_fields(claims, seat, c.first, c.len, c.head .. 'b' .. c.span .. c.patient .. '|0')
+set_claim_fields(claims, seat, c.first, c.len, c.token_s .. '|b|' .. c.first_s .. '|' .. c.len_s .. '|' .. c.patient .. '|0')
 if unapproved then
   redis.call('HDEL', nonces, 'u' .. int(c.token))
 end

@@ -8,63 +8,112 @@
 -- (PUBLISH on ARGV[1]), [3] key prefix, [4] how many shapes follow; then per shape: template text, slots, capacity,
 -- words per seat, initial free bitmap; then per day: "<provider>:<yyyymmdd>", its shape's number (1-based), and in a
 -- cluster its hash slot's feed channel (SlotChannels.cs), on which the reset is published and counted.
--- A day takes three writes: meta (version 1), free bitmap and its "reset" feed message, which carries the template
--- ("|n<template text, '|' written '/'>") so that other nodes lay the new day in without reading it (FeedPublished in
--- the store). On a standalone server the claims and nonces hashes are made on first use: no slot migration can find a
--- script's keys half present (the reason publish.lua and, in a cluster, this script write placeholders). Nothing of an
--- earlier generation is left to delete: a withdraw deletes all four keys, and no script writes a claim without meta; a
--- nonces hash without meta holds only leases burned (burn.lua) before the day opened, which stay burned, as they should.
+-- On a standalone server a day whose free bitmap is at most 64 bytes (8 words: e.g. up to 8 seats of up to 64 slots)
+-- takes one read (meta's 'tpl': is the day open?) and one write: meta (version 1) with the initial free bitmap in its
+-- field 'ini'; the free key is made at the day's first change (own_free in lib.lua), so a day opened makes one key,
+-- not two (2.25 M days stay below 2^22 keys: no keyspace rehash; docs/redis-scale.md). A larger day takes that read
+-- and two writes (its free bitmap, meta). In a cluster a day takes two writes: its free bitmap, made only if absent
+-- (SET NX: there the free key exists exactly while meta does, so this is also the test whether the day is open, and an
+-- error when the slot moved away; meta is read only when it is), and meta (version 1), plus the placeholders. The days
+-- opened are announced by one "reset" feed message per channel and shape, not one per day:
+--   "*<ref>,<ref>,...|1|reset|t<TIME ms>|n<template text, '|' written '/'>"
+-- (PublishedBatch in StoreFormats.cs), counted once in the channel's change counter, so that other nodes lay every
+-- new day in without reading it (FeedPublished in the store). Readers older than this form ignore it (its first field
+-- is not a calendar). On a standalone server the claims and nonces hashes are made on first use: no slot migration
+-- can find a script's keys half present (the reason publish.lua and, in a cluster, this script write placeholders).
+-- Nothing of an earlier generation is left to delete: a withdraw deletes all four keys, and no script writes a claim
+-- without meta; a nonces hash without meta holds only leases burned (burn.lua) before the day opened, which stay
+-- burned, as they should.
 -- -> {day number (0-based), status, version or template text} for each day NOT opened ('exists', 'conflict' or
 -- 'moved' with 0), flat; every other day was opened at version 1.
-local now = now_ms()
+local now = int(now_ms())
 local result = {}
 local prefix, shapes = ARGV[3], tonumber(ARGV[4])
 local cluster = ARGV[2] == '1'
 local first_day = 5 + shapes * 5
-local opened = 0
-local notes = {}
+-- The days opened, grouped by feed channel and shape (in the order first met): one message each.
+local groups, order = {}, {}
 local stride = cluster and 3 or 2
 for a = first_day, #ARGV, stride do
-  local ref, shape = ARGV[a], tonumber(ARGV[a + 1])
-  local s = 4 + (shape - 1) * 5
+  local ref, shape_s = ARGV[a], ARGV[a + 1]
+  local s = 4 + (shape_s - 1) * 5
   local tag = prefix .. '{p:' .. ref .. '}'
-  local meta, tpl = tag .. ':m', ARGV[s + 1]
-  local index = (a - first_day) / stride
-  local existing = redis.pcall('HGET', meta, 'tpl')
-  if type(existing) == 'table' and existing.err then
-    result[#result + 1] = index
+  local meta, free, tpl = tag .. ':m', tag .. ':f', ARGV[s + 1]
+  -- One key (standalone) only while the bitmap keeps meta a listpack (hash-max-listpack-value, 64 bytes by default):
+  -- a larger value would turn meta into a hashtable, for good (~580 bytes against ~260 for the two keys).
+  local one_key = not cluster and #ARGV[s + 5] <= 64
+  local fresh, existing
+  if cluster then
+    fresh = redis.pcall('SET', free, ARGV[s + 5], 'NX')
+  else
+    -- Meta tells whether the day is open (a day opened as one key has no free key to test).
+    existing = redis.call('HGET', meta, 'tpl')
+    fresh = not existing
+    if fresh and not one_key then
+      redis.call('SET', free, ARGV[s + 5]) -- over any free key left without meta (no script leaves one)
+    end
+  end
+  local open = false
+  if type(fresh) == 'table' and fresh.err then
+    result[#result + 1] = (a - first_day) / stride
     result[#result + 1] = 'moved'
     result[#result + 1] = 0
-  elseif existing then
-    if existing == tpl then
-      result[#result + 1] = index
-      result[#result + 1] = 'exists'
-      result[#result + 1] = tonumber(redis.call('HGET', meta, 'ver'))
-    else
-      result[#result + 1] = index
-      result[#result + 1] = 'conflict'
-      result[#result + 1] = existing
-    end
+  elseif fresh then
+    open = true
   else
-    local note = notes[shape]
-    if not note then
-      note = '|n' .. string.gsub(tpl, '|', '/')
-      notes[shape] = note
-    end
-    redis.call('HSET', meta, 'tpl', tpl, 'slots', ARGV[s + 2], 'cap', ARGV[s + 3], 'wpl', ARGV[s + 4], 'ver', 1, 'tok', 0)
-    redis.call('SET', tag .. ':f', ARGV[s + 5])
     if cluster then
+      existing = redis.call('HGET', meta, 'tpl')
+    end
+    if not existing then
+      -- A free bitmap without meta (no script leaves one): opened as before this form, over it.
+      redis.call('SET', free, ARGV[s + 5])
+      open = true
+    else
+      result[#result + 1] = (a - first_day) / stride
+      if existing == tpl then
+        result[#result + 1] = 'exists'
+        result[#result + 1] = tonumber(redis.call('HGET', meta, 'ver'))
+      else
+        result[#result + 1] = 'conflict'
+        result[#result + 1] = existing
+      end
+    end
+  end
+  if open then
+    local channel = ARGV[1]
+    local group_key = shape_s
+    if one_key then
+      -- One key: the initial bitmap stays in meta ('ini') until the day's first change (own_free in lib.lua).
+      redis.call('HSET', meta, 'tpl', tpl, 'slots', ARGV[s + 2], 'cap', ARGV[s + 3], 'wpl', ARGV[s + 4], 'ver', '1', 'tok', '0', 'ini', ARGV[s + 5])
+    else
+      redis.call('HSET', meta, 'tpl', tpl, 'slots', ARGV[s + 2], 'cap', ARGV[s + 3], 'wpl', ARGV[s + 4], 'ver', '1', 'tok', '0')
+    end
+    if cluster then
+      channel = ARGV[a + 2]
+      group_key = channel .. '\n' .. shape_s
       redis.call('HSET', tag .. ':c', '-', '')
       redis.call('HSET', tag .. ':n', '-', '')
-      redis.call('SPUBLISH', ARGV[a + 2], ref .. '|1|reset|t' .. now .. note)
-      redis.call('INCR', ARGV[a + 2] .. ':changes')
-    else
-      redis.call('PUBLISH', ARGV[1], ref .. '|1|reset|t' .. now .. note)
     end
-    opened = opened + 1
+    local group = groups[group_key]
+    if not group then
+      group = { channel = channel, tpl = tpl, refs = {} }
+      groups[group_key] = group
+      order[#order + 1] = group
+    end
+    group.refs[#group.refs + 1] = ref
+  end
+end
+for g = 1, #order do
+  local group = order[g]
+  local message = '*' .. table.concat(group.refs, ',') .. '|1|reset|t' .. now .. '|n' .. string.gsub(group.tpl, '|', '/')
+  if cluster then
+    redis.call('SPUBLISH', group.channel, message)
+    redis.call('INCR', group.channel .. ':changes')
+  else
+    redis.call('PUBLISH', ARGV[1], message)
   end
 end
 if not cluster then
-  count_changes(opened)
+  count_changes(#order)
 end
 return result

@@ -2,10 +2,11 @@
 -- -> {opened seats, version}. Feed: an 'o' delta (readers open the same seats: the template and the claims are theirs too).
 local meta, free, claims = KEYS[1], KEYS[2], KEYS[3]
 -- The day's shape and version with one HMGET (no EXISTS: no 'wpl' = no meta, the day is gone).
-local shape = redis.call('HMGET', meta, 'wpl', 'cap', 'ver')
+local shape = redis.call('HMGET', meta, 'wpl', 'cap', 'ver', 'ini')
 if not shape[1] then
   return { -1, 0 }
 end
+own_free(meta, free, shape[4]) -- a day opened in bulk: its free key first (lib.lua)
 local wpl = tonumber(shape[1])
 local cap = tonumber(shape[2])
 local first, len, offered = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]

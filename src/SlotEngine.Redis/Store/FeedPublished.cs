@@ -6,7 +6,7 @@ namespace SlotEngine.Redis;
 /// The template field of a publish's <c>reset</c> message: <c>|n&lt;template text with '|' written '/'&gt;</c> (after the
 /// <c>t</c> field). A day just opened is empty (version 1, every offered seat free, no token issued), so a node that hears
 /// it lays the day in from this template as the publishing node does, without reading it back. Lua side: <c>open_day</c>
-/// in <c>lib.lua</c> (publish.lua) and <c>publish_many.lua</c>. A <c>reset</c> without it (a rebuild, older scripts) reloads;
+/// in <c>lib.lua</c> (publish.lua) and <c>publish_many.lua</c> (one message for many days: <see cref="PublishedBatch"/>). A <c>reset</c> without it (a rebuild, older scripts) reloads;
 /// readers older than this field ignore it (any field after <c>reset</c> is).
 /// </summary>
 internal sealed class FeedPublished

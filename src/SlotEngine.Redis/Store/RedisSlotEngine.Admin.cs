@@ -75,7 +75,7 @@ public sealed partial class RedisSlotEngine
             ArgumentNullException.ThrowIfNull(template, nameof(days));
             _readModel.ValidateProvider(provider);
             var key = new CalendarKey(provider, day);
-            var group = groups is null ? 0 : groups[_redis.Multiplexer.HashSlot(_keys.For(key).Meta)];
+            var group = groups is null ? 0 : groups[_redis.Multiplexer.HashSlot(_keys.ForOnce(key).Meta)];
             var chunk = chunks[group] ??= new List<(CalendarKey, DayTemplate)>(daysPerCall);
             chunk.Add((key, template));
             if (chunk.Count < daysPerCall)
@@ -168,7 +168,12 @@ public sealed partial class RedisSlotEngine
             stored[i] = template;
             var layout = _readModel.LayoutOf(template, key.Day);
             var bitmap = InitialBitmapOf(layout);
-            var shape = shapes.FindIndex(s => s.Slots == layout.SlotCount && s.Text == text && s.Bitmap.AsSpan().SequenceEqual(bitmap));
+            var shape = shapes.Count - 1;
+            while (shape >= 0 && !(shapes[shape].Slots == layout.SlotCount && shapes[shape].Text == text && shapes[shape].Bitmap.AsSpan().SequenceEqual(bitmap)))
+            {
+                shape--; // no closure per day (a chunk has one or two shapes)
+            }
+
             if (shape < 0)
             {
                 shape = shapes.Count;
@@ -196,8 +201,10 @@ public sealed partial class RedisSlotEngine
 
         for (var i = 0; i < chunk.Count; i++)
         {
-            var keys = _keys.For(chunk[i].Key);
-            args[a++] = keys.Reference;
+            // Not kept in the key sets' cache (ForOnce; a claim there makes its own on first use) and the reference as a slice
+            // of the set's one array: nothing per day outlives the call (2.25 M sets and strings nationwide before).
+            var keys = _keys.ForOnce(chunk[i].Key);
+            args[a++] = keys.ReferenceValue;
             args[a++] = shapeOf[i];
             if (cluster)
             {

@@ -212,6 +212,13 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
     /// <summary>A message on a feed channel: <paramref name="channel"/> 0 on a standalone server, the hash slot in a cluster.</summary>
     private void OnFeedMessage(int channel, ReadOnlyMemory<byte> message)
     {
+        if (!message.IsEmpty && message.Span[0] == (byte)PublishedBatch.Mark)
+        {
+            CountFeedMessage(channel);
+            OnPublishedBatch(message.Span); // a bulk publish's days (one message per call, not per day)
+            return;
+        }
+
         Span<char> text = stackalloc char[Math.Min(message.Length, 256)];
         var length = System.Text.Encoding.UTF8.GetChars(message.Span[..text.Length], text);
         var line = text[..length];
@@ -249,6 +256,51 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         {
             // A change with its delta is laid in at once (version-checked); a gap or a change without one reloads.
             _feed.Hear(feed);
+        }
+    }
+
+    /// <summary>
+    /// The days one bulk publish opened (<see cref="PublishedBatch"/>): each as its own <c>reset</c> with the template would be,
+    /// laid in from the template without reading it (or reloaded when the template cannot be read). Once per
+    /// <c>publish_many</c> call, not per booking: the text is decoded into a rented buffer (the message lists up to 128 days).
+    /// </summary>
+    private void OnPublishedBatch(ReadOnlySpan<byte> message)
+    {
+        var buffer = System.Buffers.ArrayPool<char>.Shared.Rent(message.Length);
+        try
+        {
+            var text = buffer.AsSpan(0, System.Text.Encoding.UTF8.GetChars(message, buffer));
+            if (!PublishedBatch.TryParse(text, out var references, out var version, out var changedAtMs))
+            {
+                return;
+            }
+
+            var template = _published.TemplateOf(text);
+            while (PublishedBatch.NextCalendar(ref references, out var reference))
+            {
+                if (!StoreKeys.TryParseCalendarRef(reference, out var calendar) || !Directory.Contains(calendar.Provider))
+                {
+                    continue;
+                }
+
+                if (_logger.IsEnabled(LogLevel.Information))
+                {
+                    StoreLog.ReadModelReset(_logger, calendar.ToString());
+                }
+
+                if (template is not null)
+                {
+                    _feed.HearPublished(calendar, version, changedAtMs, (_readModel, template), LayInPublished);
+                }
+                else
+                {
+                    _feed.Force(calendar, changedAtMs, version);
+                }
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<char>.Shared.Return(buffer);
         }
     }
 

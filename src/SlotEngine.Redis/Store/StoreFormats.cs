@@ -249,6 +249,76 @@ internal readonly record struct FeedMessage(CalendarKey Calendar, long Version, 
 }
 
 /// <summary>
+/// The feed message of a bulk publish: the days one <c>publish_many</c> call opened on one channel with one template,
+/// <c>*&lt;ref&gt;,&lt;ref&gt;,...|&lt;version&gt;|reset|t&lt;Redis TIME in ms&gt;|n&lt;template text, '|' written '/'&gt;</c>
+/// (each <c>ref</c> as <see cref="StoreKeys.CalendarRef"/>): for each day what a <c>reset</c> message
+/// (<see cref="FeedMessage"/>) of its own would say, in one message counted once in the channel's change counter.
+/// Lua side: <c>publish_many.lua</c>. The template field is read by <see cref="FeedPublished.TemplateOf"/>.
+/// </summary>
+internal static class PublishedBatch
+{
+    /// <summary>The first character of such a message (no calendar reference starts with it).</summary>
+    public const char Mark = '*';
+
+    /// <summary>Reads a message (with its leading <see cref="Mark"/>): the days' references, comma-separated, the version and when.</summary>
+    /// <returns>False for text that is not such a message.</returns>
+    public static bool TryParse(ReadOnlySpan<char> text, out ReadOnlySpan<char> references, out long version, out long changedAtMs)
+    {
+        references = default;
+        version = 0;
+        changedAtMs = 0;
+        if (text.IsEmpty || text[0] != Mark)
+        {
+            return false;
+        }
+
+        var bar = text.IndexOf('|');
+        if (bar <= 1)
+        {
+            return false;
+        }
+
+        references = text[1..bar];
+        var fields = text[(bar + 1)..];
+        var reset = false;
+        var first = true;
+        while (!fields.IsEmpty)
+        {
+            var next = fields.IndexOf('|');
+            var field = next < 0 ? fields : fields[..next];
+            fields = next < 0 ? [] : fields[(next + 1)..];
+            if (first)
+            {
+                first = false;
+                if (!long.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out version))
+                {
+                    return false;
+                }
+            }
+            else if (field.SequenceEqual("reset"))
+            {
+                reset = true;
+            }
+            else if (field.Length > 1 && field[0] == 't' && long.TryParse(field[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var ms))
+            {
+                changedAtMs = ms;
+            }
+        }
+
+        return reset && version > 0;
+    }
+
+    /// <summary>The next reference of <paramref name="references"/> (advanced past it); false when none is left.</summary>
+    public static bool NextCalendar(ref ReadOnlySpan<char> references, out ReadOnlySpan<char> reference)
+    {
+        var comma = references.IndexOf(',');
+        reference = comma < 0 ? references : references[..comma];
+        references = comma < 0 ? [] : references[(comma + 1)..];
+        return !reference.IsEmpty;
+    }
+}
+
+/// <summary>
 /// A keyed claim's idempotency record, under the calendar's hash tag: <c>&lt;request digest&gt;|&lt;seat&gt;|&lt;token&gt;|&lt;hold expiry ms or 0&gt;</c>.
 /// Lua side: written by <c>claim.lua</c> on success, read back there (a retry answers <c>again</c>). The digest may
 /// itself contain <c>|</c>, so the numbers are read from the end.

@@ -1,6 +1,8 @@
+using System.Globalization;
 using SlotEngine.Redis.Tests.Contract;
 using SlotEngine.Redis.Tests.Fixtures;
 using SlotEngine.Redis.Tests.Telemetry;
+using static SlotEngine.Redis.Tests.Store.FeedSettling;
 
 namespace SlotEngine.Redis.Tests.Store;
 
@@ -82,4 +84,101 @@ public sealed class PublishFeedTests(StandaloneServerFixture fixture) : IClassFi
         Assert.Null(published.TemplateOf("100:20301231|1|reset|t9"));
         Assert.Null(published.TemplateOf("100:20301231|1|reset|t9|nnot-a-template"));
     }
+
+    [Fact]
+    public async Task A_bulk_publish_is_one_feed_message_per_call_counted_once_and_a_loss_after_it_is_found()
+    {
+        await using var nodes = new StoreNodes(fixture.Server.Endpoint, o => { o.Engine.Quotas = QuotaPolicy.None; o.VersionCheckInterval = null; });
+        var writer = await nodes.AddAsync();
+        var reader = await nodes.AddAsync();
+        var providers = new[] { ContractWorld.Doctor, ContractWorld.SameClinic, ContractWorld.OtherClinic, ContractWorld.ThirdClinic, ContractWorld.OtherFacility };
+        var calendars = providers.SelectMany(p => Enumerable.Range(20, 10).Select(d => new CalendarKey(p, ContractWorld.Today.AddDays(d)))).ToArray();
+        await CheckpointReadAsync(writer, reader, "the first checkpoint"); // both nodes learn the channel's offset
+        var counter = nodes.Prefix + "feed:changes";
+        var before = await CounterAsync(counter);
+
+        // 50 days, 16 per script call, one template: 4 calls, each announcing its days with one message, counted once.
+        Assert.Equal(calendars.Length, await writer.PublishManyAsync(calendars.Select(c => (c.Provider, c.Day, ContractWorld.Standard)), batchSize: 16));
+        Assert.Equal(4, await CounterAsync(counter) - before);
+        await Eventually.TrueAsync(() => calendars.All(c => reader.Feed.LoadedVersion(c) == 1), "the reader to lay in every day opened");
+        Assert.Equal(calendars.Length, reader.Feed.PublishedLaidIn);
+        Assert.Equal(0, reader.Feed.Reloads);
+        Assert.Equal(0, writer.Feed.Reloads); // its own days, laid in from the reply; their echo dropped
+        Assert.Equal(writer.ReadModel.GetCalendar(calendars[^1]).SlotCount, reader.ReadModel.GetCalendar(calendars[^1]).SlotCount);
+
+        // The messages heard match the counter: no full check.
+        await CheckpointReadAsync(writer, reader, "the checkpoint after the bulk publish");
+        Assert.Equal(0, reader.FullVersionChecks);
+        Assert.Equal(0, writer.FullVersionChecks);
+
+        // A change to one of the days whose message is lost (counted, never heard): found at the next checkpoint.
+        var lost = calendars[17];
+        var meta = Meta(nodes, lost);
+        var changed = long.Parse((await fixture.Server.CliAsync("HINCRBY", meta, "ver", "1")).Trim(), CultureInfo.InvariantCulture);
+        await fixture.Server.CliAsync("INCRBY", counter, "1");
+        await CheckpointReadAsync(reader, writer, "the checkpoint after the loss");
+        await Eventually.TrueAsync(() => reader.Feed.LoadedVersion(lost) == changed && writer.Feed.LoadedVersion(lost) == changed, "the full check to reload the day on both nodes");
+        Assert.Equal(1, reader.FullVersionChecks);
+        Assert.Equal(1, writer.FullVersionChecks);
+    }
+
+    [Fact]
+    public async Task A_bulk_publish_opens_over_a_free_bitmap_left_without_meta_and_answers_days_open_already()
+    {
+        await using var nodes = new StoreNodes(fixture.Server.Endpoint, o => o.VersionCheckInterval = null);
+        var writer = await nodes.AddAsync();
+        var reader = await nodes.AddAsync();
+        var calendars = Enumerable.Range(2, 6).Select(d => new CalendarKey(ContractWorld.OtherClinic, ContractWorld.Today.AddDays(d))).ToArray();
+        await writer.PublishAsync(calendars[0].Provider, calendars[0].Day, ContractWorld.Standard); // open already
+        var booked = await writer.ClaimAsync(ClaimRequest.Book(calendars[0], SlotRange.Single(1), ContractWorld.Patient(4)));
+        Assert.True(booked.Succeeded, booked.ToString());
+        var stray = Meta(nodes, calendars[1])[..^1] + "f";
+        await fixture.Server.CliAsync("SET", stray, "junk"); // no script leaves this; opened over it all the same
+
+        Assert.Equal(calendars.Length, await writer.PublishManyAsync(calendars.Select(c => (c.Provider, c.Day, ContractWorld.Standard))));
+        await Eventually.TrueAsync(() => calendars.All(c => reader.Feed.LoadedVersion(c) >= 1), "the reader to hold every day");
+        Assert.Equal(2, reader.Feed.LoadedVersion(calendars[0])); // untouched: version 2, the booking kept
+        Assert.Equal(SlotStatus.Booked, (await reader.GetCalendarAsync(calendars[0]))[1].Status);
+        var fresh = await reader.GetCalendarAsync(calendars[1]);
+        Assert.All(Enumerable.Range(0, fresh.SlotCount), s => Assert.Equal(SlotStatus.Free, fresh[s].Status));
+        var hold = await reader.ClaimAsync(ClaimRequest.Hold(calendars[1], SlotRange.Single(0), ContractWorld.Patient(5), TimeSpan.FromMinutes(5)));
+        Assert.True(hold.Succeeded, hold.ToString());
+
+        // Published again with another template: the conflict is reported.
+        var other = new DayTemplate([new Session(new TimeOnly(9, 0), new TimeOnly(10, 0))], TimeSpan.FromMinutes(15));
+        var conflict = await Assert.ThrowsAsync<SlotEngineArgumentException>(() => writer.PublishManyAsync([(calendars[2].Provider, calendars[2].Day, other)]));
+        Assert.Equal(SlotEngineError.TemplateConflict, conflict.Code);
+    }
+
+    [Fact]
+    public void The_bulk_message_reads_back_what_publish_many_writes_and_older_readers_skip_it()
+    {
+        var published = new FeedPublished();
+        var text = TemplateText.Format(ContractWorld.Standard);
+        var message = "*100:20301231,101:20310101|1|reset|t9" + FeedPublished.Field(text);
+        Assert.True(PublishedBatch.TryParse(message, out var references, out var version, out var changedAtMs));
+        Assert.Equal(1, version);
+        Assert.Equal(9, changedAtMs);
+        Assert.Equal(ContractWorld.Standard, published.TemplateOf(message));
+        var days = new List<CalendarKey>();
+        while (PublishedBatch.NextCalendar(ref references, out var reference))
+        {
+            Assert.True(StoreKeys.TryParseCalendarRef(reference, out var key));
+            days.Add(key);
+        }
+
+        Assert.Equal([new CalendarKey(new ProviderId(100), new DateOnly(2030, 12, 31)), new CalendarKey(new ProviderId(101), new DateOnly(2031, 1, 1))], days);
+        Assert.False(FeedMessage.TryParse(message, out _)); // a reader of the one-day form ignores it
+        Assert.False(PublishedBatch.TryParse("100:20301231|1|reset|t9", out _, out _, out _));
+        Assert.False(PublishedBatch.TryParse("*100:20301231|1|t9", out _, out _, out _));
+    }
+
+    private async Task<long> CounterAsync(string key)
+    {
+        var text = (await fixture.Server.CliAsync("GET", key)).Trim();
+        return text.Length == 0 ? 0 : long.Parse(text, CultureInfo.InvariantCulture);
+    }
+
+    private static string Meta(StoreNodes nodes, CalendarKey calendar) =>
+        nodes.Prefix + "{p:" + calendar.Provider.Value.ToString(CultureInfo.InvariantCulture) + ":" + calendar.Day.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + "}:m";
 }
