@@ -111,7 +111,7 @@ internal sealed record LoadSettings
     /// </summary>
     public bool LifecycleMix { get; init; } = true;
 
-    /// <summary>Whether citizens whose search finds nothing join the waitlist and answer its offers (<c>--no-waitlist</c> turns it off, the baseline for its cost).</summary>
+    /// <summary>Whether citizens whose search finds nothing join the waitlist and answer its offers (<c>--no-waitlist</c> turns it off, the baseline for its cost; always off with <see cref="NodeCount"/> above 1).</summary>
     public bool Waitlist { get; init; } = true;
 
     /// <summary>Whether the release rush, reserved pools and admission rate of issue 12 are on (see <see cref="Run.RushScenario"/>); <c>--no-rush</c> turns them off.</summary>

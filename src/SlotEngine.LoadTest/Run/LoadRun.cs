@@ -42,7 +42,11 @@ internal static class LoadRun
         var start = realTime ? TimeProvider.System.GetUtcNow().ToOffset(TimeSpan.FromHours(3)) : ScenarioStart;
         var clock = new ScenarioClock(start, realTime);
         var hasher = new PatientKeyHasher(SHA256.HashData(Encoding.UTF8.GetBytes("slotengine-load:" + settings.Seed)));
-        var waitlist = settings.Waitlist ? new WaitlistMix(realTime) : null;
+        // Several load processes run without the waitlist: the wishes are shared in Redis, so a seat one process frees is
+        // offered to the next wish, often another process's citizen's, and only the freeing process hears the offer
+        // (WaitlistPolicy.OfferMade). It answers for a citizen it does not have, and neither process's ledger then accounts
+        // for the seat: the other process's recount finds its citizen holding a seat it never held.
+        var waitlist = settings.Waitlist && settings.NodeCount == 1 ? new WaitlistMix(realTime) : null;
         var options = new SlotEngineOptions
         {
             Waitlist = waitlist?.Policy ?? WaitlistPolicy.None,
