@@ -25,35 +25,35 @@ public sealed class FeedDeltaTests(StandaloneServerFixture fixture) : IClassFixt
         // A booking across the block's edge (slots 3-5, the block closes 4-7) and a hold inside it.
         Assert.True((await writer.ClaimAsync(ClaimRequest.Book(Calendar, new SlotRange(3, 3), ContractWorld.Patient(1)))).Succeeded);
         Assert.True((await writer.ClaimAsync(ClaimRequest.Hold(Calendar, SlotRange.Single(7), ContractWorld.Patient(2), TimeSpan.FromMinutes(5)))).Succeeded);
-        await ConvergedAsync(writer, reader, "the claims");
+        await ConvergedAsync(nodes, writer, reader, "the claims");
 
         var blocked = await writer.BlockAsync(Calendar, new SlotRange(4, 4));
         Assert.Equal(2, blocked.Displaced.Count);
         var own = await writer.GetCalendarAsync(Calendar); // read your own writes
         Assert.Equal(SlotStatus.Closed, own[4].Status);
         Assert.Equal(SlotStatus.Free, own[3].Status);
-        await ConvergedAsync(writer, reader, "the block");
+        await ConvergedAsync(nodes, writer, reader, "the block");
 
         Assert.Equal(4, await writer.ReopenAsync(Calendar, new SlotRange(4, 4)));
         Assert.Equal(SlotStatus.Free, (await writer.GetCalendarAsync(Calendar))[5].Status);
-        await ConvergedAsync(writer, reader, "the reopen");
+        await ConvergedAsync(nodes, writer, reader, "the reopen");
 
         // Holds that expire (by Redis's clock), freed by the sweep: one release each in the feed.
         Assert.True((await writer.ClaimAsync(ClaimRequest.Hold(Calendar, SlotRange.Single(10), ContractWorld.Patient(3), TimeSpan.FromMilliseconds(1)))).Succeeded);
         Assert.True((await writer.ClaimAsync(ClaimRequest.Hold(Calendar, new SlotRange(12, 2), ContractWorld.Patient(4), TimeSpan.FromMilliseconds(1)))).Succeeded);
         var swept = 0;
         await Eventually.TrueAsync(async () => (swept += (await writer.SweepExpiredHoldsAsync()).Count) == 2, "the sweep to free both expired holds");
-        await ConvergedAsync(writer, reader, "the sweep");
+        await ConvergedAsync(nodes, writer, reader, "the sweep");
         Assert.Equal(SlotStatus.Free, reader.ReadModel.GetCalendar(Calendar)[12].Status);
 
         // A claim that meets an expired hold takes it: the reclaim is a release in the feed, then the claim.
         Assert.True((await writer.ClaimAsync(ClaimRequest.Hold(Calendar, SlotRange.Single(20), ContractWorld.Patient(5), TimeSpan.FromMilliseconds(1)))).Succeeded);
-        await ConvergedAsync(writer, reader, "the short hold");
+        await ConvergedAsync(nodes, writer, reader, "the short hold");
         await Eventually.TrueAsync(
             async () => (await writer.ClaimAsync(ClaimRequest.Book(Calendar, SlotRange.Single(20), ContractWorld.Patient(6)))).Succeeded,
             "a booking to reclaim the expired hold");
         Assert.Equal(SlotStatus.Booked, (await writer.GetCalendarAsync(Calendar))[20].Status);
-        await ConvergedAsync(writer, reader, "the reclaiming claim");
+        await ConvergedAsync(nodes, writer, reader, "the reclaiming claim");
 
         // The other node laid every change in as a delta. (The writer too, unless an echo of its own took longer than the
         // feed's grace for own writes, 50 ms, on a busy machine: then it reloads, by design.)
@@ -82,7 +82,7 @@ public sealed class FeedDeltaTests(StandaloneServerFixture fixture) : IClassFixt
 
         // A change whose message is lost (counted by its script, never heard): the next checkpoint shows it, and the full
         // check reloads the calendar on both nodes.
-        var meta = nodes.Prefix + "{p:" + ContractWorld.Doctor.Value.ToString(CultureInfo.InvariantCulture) + ":" + ContractWorld.Day.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + "}:m";
+        var meta = MetaKey(nodes);
         var changed = long.Parse((await fixture.Server.CliAsync("HINCRBY", meta, "ver", "1")).Trim(), CultureInfo.InvariantCulture);
         await fixture.Server.CliAsync("INCRBY", nodes.Prefix + "feed:changes", "1");
         await CheckpointReadAsync(reader, writer, "the checkpoint after the loss");
@@ -113,11 +113,23 @@ public sealed class FeedDeltaTests(StandaloneServerFixture fixture) : IClassFixt
         Assert.Equal(FeedOp.None, padded.Delta.Op);
     }
 
-    private static async Task ConvergedAsync(RedisSlotEngine writer, RedisSlotEngine reader, string after)
+    /// <summary>
+    /// Waits until writer and reader both hold the calendar's version in Redis (meta's <c>ver</c>, final once the change's
+    /// call has returned) and show the same statuses. Comparing the two read models alone passed when neither had laid in
+    /// the change yet: a sweep's releases are laid in from their echoes when the writer lacks the version before the last
+    /// one, so both could still show a swept hold as held.
+    /// </summary>
+    private async Task ConvergedAsync(StoreNodes nodes, RedisSlotEngine writer, RedisSlotEngine reader, string after)
     {
+        var meta = MetaKey(nodes);
+        var current = long.Parse((await fixture.Server.CliAsync("HGET", meta, "ver")).Trim(), CultureInfo.InvariantCulture);
         await Eventually.TrueAsync(
-            () => Statuses(reader.ReadModel.GetCalendar(Calendar)) == Statuses(writer.ReadModel.GetCalendar(Calendar))
-                && reader.Feed.LoadedVersion(Calendar) == writer.Feed.LoadedVersion(Calendar),
-            "the reader to converge on the writer's calendar after " + after);
+            () => writer.Feed.LoadedVersion(Calendar) == current
+                && reader.Feed.LoadedVersion(Calendar) == current
+                && Statuses(reader.ReadModel.GetCalendar(Calendar)) == Statuses(writer.ReadModel.GetCalendar(Calendar)),
+            "writer and reader to hold version " + current + " of the calendar after " + after);
     }
+
+    private static string MetaKey(StoreNodes nodes) =>
+        nodes.Prefix + "{p:" + ContractWorld.Doctor.Value.ToString(CultureInfo.InvariantCulture) + ":" + ContractWorld.Day.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + "}:m";
 }
