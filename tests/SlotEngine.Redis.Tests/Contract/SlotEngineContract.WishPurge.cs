@@ -55,7 +55,9 @@ public abstract partial class SlotEngineContract
         Assert.Equal(WishState.Offered, (await engine.GetWishAsync(live))!.State);
         Assert.Equal(0, await engine.PurgeWishesAsync());
 
-        var (quick, quickBookings, _) = await FullDayAsync(configure: Retention(TimeSpan.Zero, TimeSpan.FromMilliseconds(50)));
+        // The offer's window must outlast the confirm that accepts it (a cancel's reply, a read, a confirm: 50 ms could end
+        // before them on a loaded machine, and the confirm met an expired hold); the purge is then polled for.
+        var (quick, quickBookings, _) = await FullDayAsync(configure: Retention(TimeSpan.Zero, TimeSpan.FromSeconds(1)));
         var accepted = await quick.RegisterWishAsync(WishFor(2));
         await SucceedAsync(quick.CancelAsync(quickBookings[1], CancelActor.Patient));
         var offer = (await quick.GetWishAsync(accepted))!.Offer!.Value;

@@ -47,10 +47,13 @@ public sealed class WaitlistNodesTests(StandaloneServerFixture fixture) : IClass
         // Another node holds the scope's offer lock and dies: the release leaves its calendar pending.
         var db = node.Multiplexer.GetDatabase();
         var lockKey = nodes.Prefix + "{w:c:20}:k";
-        Assert.True(await db.StringSetAsync(lockKey, "dead-node", TimeSpan.FromMilliseconds(300), StackExchange.Redis.When.NotExists));
+        // The lock outlives the release however slow the machine (a 300 ms one could lapse before the release looked at
+        // it, and the wish was offered at once); the test then makes it lapse, by Redis's expiry as a dead node's would.
+        Assert.True(await db.StringSetAsync(lockKey, "dead-node", TimeSpan.FromMinutes(5), StackExchange.Redis.When.NotExists));
         Assert.True((await node.ReleaseAsync(bookings[0])).Succeeded);
         Assert.Equal(WishState.Waiting, (await node.GetWishAsync(first))!.State);
 
+        Assert.True(await db.KeyExpireAsync(lockKey, TimeSpan.FromMilliseconds(1)));
         await Eventually.TrueAsync(async () => !await db.KeyExistsAsync(lockKey), "the dead node's lock lapses");
         var second = await node.RegisterWishAsync(WaitlistNodes.Wish(2)); // the scope moves: a registration looks for free slots
 
