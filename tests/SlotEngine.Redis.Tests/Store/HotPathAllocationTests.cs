@@ -165,30 +165,45 @@ public sealed class HotPathAllocationTests(StandaloneServerFixture fixture) : IC
         var token = 2_000_000L;
 
         // The messages are made before measuring (as the client would have them): a hold, its confirm, its release per round.
-        var messages = new ReadOnlyMemory<byte>[(Rounds + 1) * 3];
-        for (var i = 0; i < messages.Length; i += 3)
-        {
-            token++;
-            messages[i] = Message(++version, new FeedDelta(FeedOp.Claim, 0, 7, 1, token, patient, 4_102_444_800_000));
-            messages[i + 1] = Message(++version, new FeedDelta(FeedOp.Confirm, 0, 7, 0, token, default, 0));
-            messages[i + 2] = Message(++version, new FeedDelta(FeedOp.Release, 0, 7, 0, token, default, 0));
-        }
-
+        var messages = Messages(1);
         node.OnFeedMessage(messages[0]); // JIT first
         node.OnFeedMessage(messages[1]);
         node.OnFeedMessage(messages[2]);
-        var deltas = feed.Deltas;
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 3; i < messages.Length; i++)
+        // GC.GetAllocatedBytesForCurrentThread now and then reports a few KB the thread did not allocate (dotnet/runtime
+        // #13502, #74388; 6,912 bytes once here, on a loaded runner beside two other test projects). An allocation of the
+        // path shows in every measurement of 3 x Rounds messages, so up to three are taken and one must be zero.
+        var allocated = -1L;
+        for (var attempt = 0; attempt < 3 && allocated != 0; attempt++)
         {
-            node.OnFeedMessage(messages[i]);
+            messages = Messages(Rounds);
+            var deltas = feed.Deltas;
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < messages.Length; i++)
+            {
+                node.OnFeedMessage(messages[i]);
+            }
+
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Equal(3 * Rounds, feed.Deltas - deltas); // every message laid in as a delta, none reloaded
         }
 
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(3 * Rounds, feed.Deltas - deltas); // every message laid in as a delta, none reloaded
         Assert.Equal(0, allocated);
         Assert.Equal(SlotStatus.Free, node.ReadModel.GetCalendar(Calendar)[7].Status);
+
+        ReadOnlyMemory<byte>[] Messages(int rounds)
+        {
+            var made = new ReadOnlyMemory<byte>[rounds * 3];
+            for (var i = 0; i < made.Length; i += 3)
+            {
+                token++;
+                made[i] = Message(++version, new FeedDelta(FeedOp.Claim, 0, 7, 1, token, patient, 4_102_444_800_000));
+                made[i + 1] = Message(++version, new FeedDelta(FeedOp.Confirm, 0, 7, 0, token, default, 0));
+                made[i + 2] = Message(++version, new FeedDelta(FeedOp.Release, 0, 7, 0, token, default, 0));
+            }
+
+            return made;
+        }
 
         ReadOnlyMemory<byte> Message(long to, FeedDelta delta) =>
             System.Text.Encoding.UTF8.GetBytes(new FeedMessage(Calendar, to, FeedChange.Change, 1_700_000_000_000, delta).Format());
