@@ -208,7 +208,11 @@ public sealed class RescheduleFaultTests(ClusterFixture fixture)
                 }
                 else
                 {
-                    Assert.True(result.Status is ClaimStatus.Stale or ClaimStatus.Taken or ClaimStatus.MoveInProgress, result.ToString());
+                    // QuotaExceeded: on the cluster a move's target claim is admitted on the patient's shard first, under a
+                    // short quota lease; the claim on the calendar's shard refuses it as the quota's when the lease ran out
+                    // in between (a loaded machine) or another node's move of the same patient took the entry back
+                    // (claim.lua's 'lease'). A refusal like the others; what this test proves is asserted above.
+                    Assert.True(result.Status is ClaimStatus.Stale or ClaimStatus.Taken or ClaimStatus.MoveInProgress or ClaimStatus.QuotaExceeded, result.ToString());
                 }
             }
         })));
