@@ -81,12 +81,9 @@ public sealed partial class InMemorySlotEngine
     internal void LoadPublishedReplica(CalendarKey key, DayTemplate template, long version)
     {
         var entry = Directory.GetProvider(key.Provider);
-        if (entry.GetCalendar(key.Day) is { } old)
-        {
-            entry.Remove(old);
-        }
-
-        entry.Publish(LayoutFor(template, key.Day), Today, out _).SetReplicaVersion(version);
+        var layout = LayoutFor(template, key.Day);
+        var calendar = entry.GetCalendar(key.Day) is { } old ? entry.Replace(old, layout, Today) : entry.Publish(layout, Today, out _);
+        calendar.SetReplicaVersion(version);
     }
 
     /// <summary>

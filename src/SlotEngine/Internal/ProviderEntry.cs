@@ -99,6 +99,43 @@ internal sealed partial class ProviderEntry
         }
     }
 
+    /// <summary>
+    /// Puts a new calendar of <paramref name="layout"/> (the same day) in <paramref name="old"/>'s place with one write: a
+    /// read model's new generation of a day. A reader of the ring finds the old calendar or the new one, never none (a
+    /// <see cref="Remove"/> then <see cref="Publish"/> left a moment in which a concurrent claim found the day not
+    /// published). The old calendar's last token is retired first, as <see cref="Remove"/> does, so the new one continues
+    /// its tokens. When <paramref name="old"/> is no longer in its place, this is <see cref="Publish"/>.
+    /// </summary>
+    public Calendar Replace(Calendar old, DayLayout layout, DateOnly today)
+    {
+        Debug.Assert(old.Day == layout.Day, "a replacement is of the same day");
+        lock (this)
+        {
+            ref var place = ref _days[Index(_days, old.Day)];
+            if (!ReferenceEquals(place, old))
+            {
+                return Publish(layout, today, out _);
+            }
+
+            old.DetachIndex();
+            var day = old.Day.DayNumber;
+            _retiredLastTokens ??= [];
+            var lastToken = Math.Max(_retiredLastTokens.GetValueOrDefault(day), old.LastToken);
+            _retiredLastTokens[day] = lastToken;
+            var calendar = new Calendar(this, layout, lastToken);
+            Volatile.Write(ref place, calendar);
+
+            // As in Publish: written first, then the group's day index is looked for (full fence between the two).
+            Interlocked.MemoryBarrier();
+            if (Group.TryGetIndex(layout.Day) is { } index)
+            {
+                calendar.AttachIndex(index);
+            }
+
+            return calendar;
+        }
+    }
+
     /// <summary>Removes a day from the ring (after it has been closed).</summary>
     public void Remove(Calendar calendar)
     {
