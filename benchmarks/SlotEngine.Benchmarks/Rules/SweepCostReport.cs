@@ -23,12 +23,7 @@ internal static class SweepCostReport
 
     public static int Run(string[] args)
     {
-        var rounds = 40;
-        var at = Array.IndexOf(args, "--rounds");
-        if (at >= 0 && at + 1 < args.Length)
-        {
-            rounds = int.Parse(args[at + 1], CultureInfo.InvariantCulture);
-        }
+        var rounds = RulesCostReport.Read(args, "--rounds", 40);
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sweep cost, {Providers:N0} providers × {Days} days, {HoldsPerRound:N0} holds a round, {rounds - Warmup} measured rounds: CPU ms per sweep"));
         Console.WriteLine("| approval | bookings awaiting approval | CPU ms per sweep |");

@@ -83,19 +83,8 @@ internal sealed partial class ProviderEntry
             }
 
             ForgetRetiredTokensBefore(today);
-            var calendar = new Calendar(this, layout, _retiredLastTokens?.GetValueOrDefault(layout.Day.DayNumber) ?? 0);
-            Volatile.Write(ref place, calendar);
-
-            // Published first, then the group's day index is looked for: an index made meanwhile
-            // either finds this calendar in the ring or is found here (full fence between the two).
-            Interlocked.MemoryBarrier();
-            if (Group.TryGetIndex(layout.Day) is { } index)
-            {
-                calendar.AttachIndex(index);
-            }
-
             created = true;
-            return calendar;
+            return PlaceNew(ref place, layout);
         }
     }
 
@@ -118,22 +107,37 @@ internal sealed partial class ProviderEntry
             }
 
             old.DetachIndex();
-            var day = old.Day.DayNumber;
-            _retiredLastTokens ??= [];
-            var lastToken = Math.Max(_retiredLastTokens.GetValueOrDefault(day), old.LastToken);
-            _retiredLastTokens[day] = lastToken;
-            var calendar = new Calendar(this, layout, lastToken);
-            Volatile.Write(ref place, calendar);
-
-            // As in Publish: written first, then the group's day index is looked for (full fence between the two).
-            Interlocked.MemoryBarrier();
-            if (Group.TryGetIndex(layout.Day) is { } index)
-            {
-                calendar.AttachIndex(index);
-            }
-
-            return calendar;
+            RetireTokens(old);
+            return PlaceNew(ref place, layout);
         }
+    }
+
+    /// <summary>
+    /// Writes a new calendar of <paramref name="layout"/> into <paramref name="place"/> (under the lock), continuing the
+    /// day's retired tokens, and attaches it to its group's day index if there is one.
+    /// </summary>
+    private Calendar PlaceNew(ref Calendar? place, DayLayout layout)
+    {
+        var calendar = new Calendar(this, layout, _retiredLastTokens?.GetValueOrDefault(layout.Day.DayNumber) ?? 0);
+        Volatile.Write(ref place, calendar);
+
+        // Published first, then the group's day index is looked for: an index made meanwhile
+        // either finds this calendar in the ring or is found here (full fence between the two).
+        Interlocked.MemoryBarrier();
+        if (Group.TryGetIndex(layout.Day) is { } index)
+        {
+            calendar.AttachIndex(index);
+        }
+
+        return calendar;
+    }
+
+    /// <summary>Keeps a calendar leaving the ring's last token for its day (under the lock): a day published again continues from it.</summary>
+    private void RetireTokens(Calendar calendar)
+    {
+        var day = calendar.Day.DayNumber;
+        _retiredLastTokens ??= [];
+        _retiredLastTokens[day] = Math.Max(_retiredLastTokens.GetValueOrDefault(day), calendar.LastToken);
     }
 
     /// <summary>Removes a day from the ring (after it has been closed).</summary>
@@ -146,9 +150,7 @@ internal sealed partial class ProviderEntry
             {
                 Volatile.Write(ref place, null);
                 calendar.DetachIndex();
-                var day = calendar.Day.DayNumber;
-                _retiredLastTokens ??= [];
-                _retiredLastTokens[day] = Math.Max(_retiredLastTokens.GetValueOrDefault(day), calendar.LastToken);
+                RetireTokens(calendar);
             }
         }
     }
