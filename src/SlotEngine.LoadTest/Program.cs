@@ -31,6 +31,11 @@ command.Root.SetAction(async (parse, cancellationToken) =>
         console.WriteLine(line);
     }
 
+    foreach (var failure in result.Failures)
+    {
+        Console.Error.WriteLine("slotengine-load: the run broke: " + failure);
+    }
+
     return result.ExitCode;
 });
 

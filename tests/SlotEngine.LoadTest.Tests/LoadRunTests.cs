@@ -19,6 +19,7 @@ public class LoadRunTests
         Assert.True(result.Stats.Bookings >= 3_000);
         Assert.Equal(0, result.Invariants.DoubleBookings);
         Assert.Equal(0, result.Invariants.Violations);
+        Assert.Empty(result.Failures);
         Assert.Equal(0, result.ExitCode);
         Assert.Equal(result.Stats.Bookings - result.Stats.Cancelled, result.Invariants.LedgerBookings);
         Assert.Equal(result.Invariants.LedgerBookings, result.Invariants.EngineBookedSeats);

@@ -13,6 +13,7 @@ public class RescheduleLoadTests
         Assert.True(result.Reschedule.Enabled);
         Assert.True(result.Reschedule.Reschedules > 0);
         Assert.Equal(0, result.Reschedule.HalfDone);
+        Assert.Empty(result.Failures);
         Assert.Equal(0, result.ExitCode);
         Assert.Equal(result.Invariants.LedgerBookings, result.Invariants.EngineBookedSeats);
 

@@ -57,6 +57,7 @@ public class RulesBaselineTests
         var output = new ProgressOutput(AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(new StringWriter()) }), live: false);
         var result = await LoadRun.ExecuteAsync(settings, output, CancellationToken.None);
         Assert.NotNull(result);
+        Assert.Empty(result.Failures);
         Assert.Equal(0, result.ExitCode);
         Assert.True(result.Lifecycle.Enabled);
         Assert.Equal(0, result.Lifecycle.RefusedActiveCap);
@@ -73,6 +74,7 @@ public class RulesBaselineTests
         var output = new ProgressOutput(AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(new StringWriter()) }), live: false);
         var result = await LoadRun.ExecuteAsync(settings, output, CancellationToken.None);
         Assert.NotNull(result);
+        Assert.Empty(result.Failures);
         Assert.Equal(0, result.ExitCode);
 
         // The generator's side ran: claims dressed with channels and actors, outcomes recorded.

@@ -16,6 +16,7 @@ public class RushRunTests
         Assert.True(result.Rush.RefusedNotOpen > 0, "no claim met the cohorts' opening");
         Assert.True(result.Rush.PoolClaims > 0, "no referral claimed");
         Assert.Equal(0, result.Rush.PoolViolations);
+        Assert.Empty(result.Failures);
         Assert.Equal(0, result.ExitCode);
 
         var path = Path.Combine(Path.GetTempPath(), "slotengine-rush-test-" + Guid.NewGuid().ToString("N") + ".json");
@@ -45,6 +46,7 @@ public class RushRunTests
         var result = await LoadRun.ExecuteAsync(settings, Runs.Quiet(), CancellationToken.None);
         Assert.NotNull(result);
         Assert.False(result.Rush.Enabled);
+        Assert.Empty(result.Failures);
         Assert.Equal(0, result.ExitCode);
     }
 }

@@ -19,6 +19,7 @@ public class WaitlistRunTests
         Assert.True(waitlist.OffersAccepted > 0 && waitlist.OffersLapsed > 0, $"accepted {waitlist.OffersAccepted}, lapsed {waitlist.OffersLapsed}");
         Assert.Equal(waitlist.OffersMade, waitlist.OfferLatency!.TotalCount);
         Assert.Equal(0, waitlist.FifoViolations);
+        Assert.Empty(result.Failures);
         Assert.Equal(0, result.ExitCode);
 
         // The sweeper runs on the scenario clock once lapsed offers have ended; whether one ends before so short a run does
@@ -69,6 +70,7 @@ public class WaitlistRunTests
         var result = await Runs.RunAsync(new LoadSettings { Providers = 200, BookingsTarget = 1_000, Duration = null, Concurrency = 2, Citizens = 1_000, Waitlist = false });
 
         Assert.False(result.Waitlist.Enabled);
+        Assert.Empty(result.Failures);
         Assert.Equal(0, result.ExitCode);
     }
 }

@@ -78,6 +78,35 @@ internal sealed record RunResult
     /// <summary>Bytes allocated per confirmed booking during the load (all threads).</summary>
     public double BytesPerBooking => Stats.Bookings == 0 ? 0 : (double)Gc.AllocatedBytes / Stats.Bookings;
 
-    /// <summary>The exit code: 1 when the engine double-booked or broke an invariant.</summary>
-    public int ExitCode => Invariants.DoubleBookings != 0 || Invariants.Violations != 0 || Lifecycle.ReplayMismatches != 0 || Lifecycle.RuleViolations != 0 || Waitlist.FifoViolations != 0 || Rush.PoolViolations != 0 || Reschedule.HalfDone != 0 ? 1 : 0;
+    /// <summary>The exit code: 1 when the engine double-booked or broke an invariant (see <see cref="Failures"/>).</summary>
+    public int ExitCode => Failures.Count == 0 ? 0 : 1;
+
+    /// <summary>What failed, one line per broken check with its count and, for the recount, its kinds of problem; empty when the run held.</summary>
+    public IReadOnlyList<string> Failures
+    {
+        get
+        {
+            var failures = new List<string>();
+            Add(failures, "double_bookings", Invariants.DoubleBookings);
+            if (Invariants.Violations != 0)
+            {
+                failures.Add($"invariant_violations {Invariants.Violations} ({string.Join(", ", Invariants.Problems.Select(p => $"{p.Key}: {p.Value}"))})");
+            }
+
+            Add(failures, "audit_replay_mismatches", Lifecycle.ReplayMismatches);
+            Add(failures, "rule_violations", Lifecycle.RuleViolations);
+            Add(failures, "fifo_violations", Waitlist.FifoViolations);
+            Add(failures, "pool_violations", Rush.PoolViolations);
+            Add(failures, "reschedules_half_done", Reschedule.HalfDone);
+            return failures;
+        }
+    }
+
+    private static void Add(List<string> failures, string name, long count)
+    {
+        if (count != 0)
+        {
+            failures.Add($"{name} {count}");
+        }
+    }
 }
