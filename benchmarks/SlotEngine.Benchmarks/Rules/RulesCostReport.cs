@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
+using SlotEngine.LoadTest.Run;
 
 namespace SlotEngine.Benchmarks.Rules;
 
@@ -151,7 +151,7 @@ internal static class RulesCostReport
         var workers = Enumerable.Range(0, threads).Select(k => new Thread(() =>
         {
             go.SignalAndWait();
-            var t0 = ThreadCpu.Seconds();
+            var t0 = ThreadCpuClock.ThreadOrProcessSeconds();
             long n = 0;
             for (var i = k; i < requests.Length; i += threads)
             {
@@ -166,7 +166,7 @@ internal static class RulesCostReport
                 }
             }
 
-            seconds[k] = ThreadCpu.Seconds() - t0;
+            seconds[k] = ThreadCpuClock.ThreadOrProcessSeconds() - t0;
             booked[k] = n;
         })).ToArray();
         foreach (var worker in workers)
@@ -192,33 +192,5 @@ internal static class RulesCostReport
     private sealed class FixedTime(DateTimeOffset now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => now;
-    }
-
-    /// <summary>The calling thread's CPU time (Linux <c>CLOCK_THREAD_CPUTIME_ID</c>; elsewhere the process's).</summary>
-    internal static class ThreadCpu
-    {
-        public static double Seconds()
-        {
-            if (OperatingSystem.IsLinux() && NativeMethods.clock_gettime(3, out var time) == 0)
-            {
-                return time.Seconds + (time.Nanoseconds * 1e-9);
-            }
-
-            return System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
-        }
-
-        [StructLayout(LayoutKind.Sequential)]
-        private struct TimeSpec
-        {
-            public long Seconds;
-            public long Nanoseconds;
-        }
-
-        private static class NativeMethods
-        {
-            [DllImport("libc", SetLastError = false)]
-            [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-            public static extern int clock_gettime(int clockId, out TimeSpec time);
-        }
     }
 }

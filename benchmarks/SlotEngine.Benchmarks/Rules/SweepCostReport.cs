@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using SlotEngine.LoadTest.Run;
 
 namespace SlotEngine.Benchmarks.Rules;
 
@@ -97,11 +98,11 @@ internal static class SweepCostReport
             }
 
             time.Advance(TimeSpan.FromMinutes(1));
-            var t0 = RulesCostReport.ThreadCpu.Seconds();
+            var t0 = ThreadCpuClock.ThreadOrProcessSeconds();
             engine.Sweep();
             if (round >= Warmup)
             {
-                cpu += RulesCostReport.ThreadCpu.Seconds() - t0;
+                cpu += ThreadCpuClock.ThreadOrProcessSeconds() - t0;
             }
         }
 

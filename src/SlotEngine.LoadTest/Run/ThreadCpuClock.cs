@@ -29,6 +29,14 @@ internal static partial class ThreadCpuClock
         return TimeSpan.FromTicks((time.Seconds * TimeSpan.TicksPerSecond) + (time.Nanoseconds / 100));
     }
 
+    /// <summary>
+    /// The calling thread's CPU seconds so far; without a thread clock, the whole process's (for a
+    /// single-threaded measurement such as the benchmarks' cost reports, the same thing).
+    /// </summary>
+    /// <returns>CPU seconds.</returns>
+    public static double ThreadOrProcessSeconds() =>
+        IsThreadClock ? Now().TotalSeconds : Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+
     private static bool Probe()
     {
         if (!OperatingSystem.IsLinux())
