@@ -30,7 +30,7 @@ public class ApprovalScenarioTests
     [Fact]
     public async Task On_redis_deadlines_pass_during_the_run_and_no_unapproved_booking_outlives_its_deadline()
     {
-        await using var redis = await LocalRedis.StartAsync();
+        await using var redis = await RedisServer.StartAsync();
         var settings = Runs.SmallRedis(redis) with
         {
             Providers = 81,

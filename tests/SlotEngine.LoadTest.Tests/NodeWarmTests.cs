@@ -13,7 +13,7 @@ public class NodeWarmTests
     [Fact]
     public async Task A_node_that_heard_the_days_open_loads_none_and_a_node_joining_later_loads_what_it_lacks()
     {
-        await using var redis = await LocalRedis.StartAsync();
+        await using var redis = await RedisServer.StartAsync();
         var settings = Runs.SmallRedis(redis, nodes: 2) with { RunId = "warm-" + Guid.NewGuid().ToString("N")[..8] };
         var options = new SlotEngineOptions { PatientKeyHasher = PatientKeyHasher.FromSecret("slotengine-node-warm-tests-shared-secret") };
         var (engines, error) = await Backends.CreateNodesAsync(settings, options, _ => { }, CancellationToken.None);
@@ -32,7 +32,7 @@ public class NodeWarmTests
             Assert.Equal(9, await publisher.PublishManyAsync(providers.SelectMany(p => days.Select(d => (p, d, DayTemplate.Standard)))));
 
             // The follower lays every day in from the feed; warming it then loads nothing.
-            await PollAsync(async () =>
+            await Eventually.TrueAsync(async () =>
             {
                 foreach (var provider in providers)
                 {
@@ -43,7 +43,7 @@ public class NodeWarmTests
                 }
 
                 return true;
-            });
+            }, "the follower to hear the days open");
             foreach (var provider in providers)
             {
                 Assert.Equal((0, days.Length), await NodeSetup.WarmProviderAsync(follower, provider, days, CancellationToken.None));
@@ -80,17 +80,6 @@ public class NodeWarmTests
         foreach (var provider in providers)
         {
             directory.AddProvider(provider, new ClinicId(1));
-        }
-    }
-
-    /// <summary>Polls until <paramref name="condition"/> holds (bounded: fails after 30 s, which only a broken feed reaches).</summary>
-    private static async Task PollAsync(Func<Task<bool>> condition)
-    {
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "the follower did not hear the days open");
-            await Task.Delay(20);
         }
     }
 }

@@ -11,7 +11,7 @@ public class RedisReportTests
     [Fact]
     public async Task Two_nodes_in_one_process_book_cleanly_and_the_json_has_the_redis_object()
     {
-        await using var redis = await LocalRedis.StartAsync();
+        await using var redis = await RedisServer.StartAsync();
         var result = await LoadRun.ExecuteAsync(Runs.SmallRedis(redis, nodes: 2), Runs.Quiet(), CancellationToken.None);
         Assert.NotNull(result);
         Assert.Equal(0, result.Invariants.DoubleBookings);
@@ -73,7 +73,7 @@ public class RedisReportTests
     [Fact]
     public async Task Two_load_processes_share_one_redis_each_with_its_own_citizens_and_recount()
     {
-        await using var redis = await LocalRedis.StartAsync();
+        await using var redis = await RedisServer.StartAsync();
         var runId = "t" + Guid.NewGuid().ToString("N")[..8];
 
         // Node 1 starts first and waits for node 0 to open the days.
@@ -110,7 +110,7 @@ public class RedisReportTests
     [Fact]
     public async Task On_a_three_primary_cluster_bookings_split_over_the_shards_that_own_their_calendars()
     {
-        await using var cluster = await LocalRedisCluster.StartAsync();
+        await using var cluster = await RedisCluster.StartAsync();
         var settings = new LoadSettings
         {
             Backend = BackendKind.Redis,
@@ -129,7 +129,7 @@ public class RedisReportTests
         Assert.Equal(0, result.Invariants.Violations);
         var redis = result.Redis!;
         Assert.Equal(3, redis.Shards);
-        Assert.Equal(cluster.Endpoints.Order(StringComparer.Ordinal), redis.BookingsByShard.Keys);
+        Assert.Equal(cluster.Nodes.Select(n => n.Endpoint).Order(StringComparer.Ordinal), redis.BookingsByShard.Keys);
         Assert.Equal(result.Invariants.LedgerBookings, redis.BookingsByShard.Values.Sum());
 
         // 300 bookings over 300 calendars hashed to three shards: each shard has some.

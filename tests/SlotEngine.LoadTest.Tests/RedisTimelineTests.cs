@@ -16,7 +16,7 @@ public class RedisTimelineTests(ITestOutputHelper output)
     [Fact]
     public async Task A_redis_run_has_round_trips_and_staleness_over_time_in_the_json_and_on_the_page()
     {
-        await using var redis = await LocalRedis.StartAsync();
+        await using var redis = await RedisServer.StartAsync();
         var settings = Runs.SmallRedis(redis, nodes: 2) with { Concurrency = Concurrency };
         var result = await LoadRun.ExecuteAsync(settings, Runs.Quiet(), CancellationToken.None);
         Assert.NotNull(result);
@@ -163,7 +163,7 @@ public class RedisTimelineTests(ITestOutputHelper output)
     {
         Assert.Empty(TimelineProbes.For(new InMemorySlotEngine(new SlotEngineOptions())));
 
-        await using var redis = await LocalRedis.StartAsync();
+        await using var redis = await RedisServer.StartAsync();
         var options = new SlotEngineOptions { PatientKeyHasher = new PatientKeyHasher(new byte[32]) };
         var (engine, error) = await Backends.CreateAsync(new LoadSettings { Backend = BackendKind.Redis, RedisConnection = redis.Endpoint }, options, _ => { }, CancellationToken.None);
         Assert.True(engine is not null, error);

@@ -13,7 +13,7 @@ internal static class Runs
     public static Task<RunResult> OneAndAHalfSeconds => Timed.Value;
 
     /// <summary>A small Redis run against <paramref name="redis"/>: 120 providers, 3 days, 400 bookings by 8 workers.</summary>
-    public static LoadSettings SmallRedis(LocalRedis redis, int nodes = 1) => new()
+    public static LoadSettings SmallRedis(RedisServer redis, int nodes = 1) => new()
     {
         Backend = BackendKind.Redis,
         RedisConnection = redis.Endpoint,
