@@ -143,40 +143,8 @@ public class SweepListTests
             : Enumerable.Range(1, 10).Select(TestWorld.Today.AddDays).ToArray();
         var providers = new[] { TestWorld.P1, TestWorld.P2, TestWorld.P3, TestWorld.P4, TestWorld.P5 };
         var keys = providers.SelectMany(p => days.Select(d => world.Publish(p, d))).ToArray();
-        var patients = Enumerable.Range(0, 4_000).Select(world.Patient).ToArray();
-        var held = 0;
-        var sweeping = true;
         var swept = 0;
-        var sweeper = new Thread(() =>
-        {
-            var moved = TimeSpan.Zero;
-            while (Volatile.Read(ref sweeping))
-            {
-                Interlocked.Add(ref swept, world.Engine.SweepExpiredHolds().Count);
-                if (moved < TimeSpan.FromMinutes(30))
-                {
-                    // Holds expire while others are made (2-minute holds over up to 30 minutes).
-                    world.Time.Advance(TimeSpan.FromSeconds(1));
-                    moved += TimeSpan.FromSeconds(1);
-                }
-            }
-        });
-        sweeper.Start();
-        Parallel.For(0, 2, worker =>
-        {
-            var random = new Random(worker);
-            for (var i = 0; i < 2_000; i++)
-            {
-                var key = keys[random.Next(keys.Length)];
-                var request = ClaimRequest.Hold(key, new SlotRange(random.Next(48), 1), patients[(worker * 2_000) + i], TimeSpan.FromMinutes(2));
-                if (world.Engine.TryClaim(request).Succeeded)
-                {
-                    Interlocked.Increment(ref held);
-                }
-            }
-        });
-        Volatile.Write(ref sweeping, false);
-        sweeper.Join();
+        var held = HoldsWhileSweeping.Run(world, keys, slots: 48, () => swept += world.Engine.SweepExpiredHolds().Count);
 
         world.Time.Advance(TimeSpan.FromHours(1));
         swept += world.Engine.SweepExpiredHolds().Count;

@@ -192,42 +192,12 @@ public sealed class SweepParkingTests
             Assert.NotNull(world.MustBook(keys[i], 47, 1, 10_000 + i).HoldExpiresAt);
         }
 
-        var patients = Enumerable.Range(0, 4_000).Select(world.Patient).ToArray();
-        var held = 0;
-        var sweeping = true;
         var parkedSeen = 0;
-        var sweeper = new Thread(() =>
+        var held = HoldsWhileSweeping.Run(world, keys, slots: 47, () =>
         {
-            // Sweeps while the workers hold, then on until the clock has moved 30 minutes: had the machine given this
-            // thread little time during the holds (a loaded runner), no hold had expired yet and nothing was parked.
-            var moved = TimeSpan.Zero;
-            while (Volatile.Read(ref sweeping) || moved < TimeSpan.FromMinutes(30))
-            {
-                world.Engine.Sweep();
-                parkedSeen = Math.Max(parkedSeen, world.Engine.ParkedCalendars);
-                if (moved < TimeSpan.FromMinutes(30))
-                {
-                    world.Time.Advance(TimeSpan.FromSeconds(1));
-                    moved += TimeSpan.FromSeconds(1);
-                }
-            }
+            world.Engine.Sweep();
+            parkedSeen = Math.Max(parkedSeen, world.Engine.ParkedCalendars);
         });
-        sweeper.Start();
-        Parallel.For(0, 2, worker =>
-        {
-            var random = new Random(worker);
-            for (var i = 0; i < 2_000; i++)
-            {
-                var key = keys[random.Next(keys.Length)];
-                var request = ClaimRequest.Hold(key, new SlotRange(random.Next(47), 1), patients[(worker * 2_000) + i], TimeSpan.FromMinutes(2));
-                if (world.Engine.TryClaim(request).Succeeded)
-                {
-                    Interlocked.Increment(ref held);
-                }
-            }
-        });
-        Volatile.Write(ref sweeping, false);
-        sweeper.Join();
 
         world.Time.Advance(TimeSpan.FromHours(1));
         world.Engine.Sweep();
