@@ -209,6 +209,15 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     public ValueTask<RedisReply> EvalShaAsync(RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken = default) =>
         EvalCoreAsync(Main, script, keys, args, giveBack: false, cancellationToken);
 
+    /// <summary>
+    /// As <see cref="EvalShaAsync(RedisScript, RedisKey[], RedisValue[], CancellationToken)"/>, past the bound on scripts in flight
+    /// (<see cref="Gate"/>): for bulk reads (a calendar's load, in a warm-up or a resync of thousands) that publish nothing and
+    /// are bounded by their callers (<c>ReadModelFeed.DefaultMaxReloadsInFlight</c>, the warm step's batch), and that need
+    /// their pipelining.
+    /// </summary>
+    public ValueTask<RedisReply> EvalShaUngatedAsync(RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken = default) =>
+        EvalCoreAsync(Main, script, keys, args, giveBack: false, cancellationToken, gated: false);
+
     /// <summary><c>SET key value NX GET PX ms</c>: sets when absent; returns the value it found (null: it set it).</summary>
     public async ValueTask<RedisReply> SetIfAbsentGetAsync(string key, string value, long expiryMs, CancellationToken cancellationToken)
     {
@@ -355,9 +364,10 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     private static bool IsNoScript(RedisServerException e) => e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal);
 
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<RedisReply> EvalCoreAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, bool giveBack, CancellationToken cancellationToken)
+    private async ValueTask<RedisReply> EvalCoreAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, bool giveBack, CancellationToken cancellationToken, bool gated = true)
     {
-        if (Gate is { } gate)
+        var gate = gated ? Gate : null;
+        if (gate is not null)
         {
             await gate.EnterAsync().ConfigureAwait(false);
         }
@@ -387,7 +397,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
         }
         finally
         {
-            Gate?.Exit();
+            gate?.Exit();
         }
 
         Instruments?.RecordRoundTrip("EVALSHA", started, keys.Length == 0 ? null : ServerOf(link, keys[0], started));

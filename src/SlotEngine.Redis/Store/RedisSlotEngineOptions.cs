@@ -78,6 +78,8 @@ public sealed class RedisSlotEngineOptions
     /// models lag by about the number of scripts queued times a script's cost. A few in flight keep Redis busy; past
     /// that, more only lengthen its turns (measured in docs/redis-scale.md, "Staleness at 64 workers"). Size it so that
     /// the nodes' sum stays near what saturates a primary, not at the number of requests an API node serves at once.
+    /// Whole-calendar loads (a warm-up, a resync) are not counted: they publish nothing, are bounded by their own
+    /// batches, and need their pipelining.
     /// </remarks>
     public int? MaxScriptsInFlight { get; set; } = 8;
 
