@@ -84,15 +84,19 @@ internal static class Backends
         {
             // Process-wide and read when a connection is made: set before every node's (and the probes') multiplexer.
             StackExchange.Redis.ConnectionMultiplexer.SetFeatureFlag(DedicatedThreadsFlag, settings.RedisDedicatedThreads);
-            var store = await SlotEngine.Redis.RedisSlotEngine.ConnectAsync(
-                new SlotEngine.Redis.RedisSlotEngineOptions
-                {
-                    ConnectionString = settings.RedisConnection,
-                    Engine = options,
-                    KeyPrefix = prefix,
-                    Warning = warn,
-                },
-                cancellationToken).ConfigureAwait(false);
+            var storeOptions = new SlotEngine.Redis.RedisSlotEngineOptions
+            {
+                ConnectionString = settings.RedisConnection,
+                Engine = options,
+                KeyPrefix = prefix,
+                Warning = warn,
+            };
+            if (settings.RedisScriptsInFlight is { } inFlight)
+            {
+                storeOptions.MaxScriptsInFlight = inFlight > 0 ? inFlight : null;
+            }
+
+            var store = await SlotEngine.Redis.RedisSlotEngine.ConnectAsync(storeOptions, cancellationToken).ConfigureAwait(false);
             return (store, null);
         }
         catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)

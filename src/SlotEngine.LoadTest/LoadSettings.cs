@@ -61,6 +61,9 @@ internal sealed record LoadSettings
     /// </summary>
     public bool RedisDedicatedThreads { get; init; } = true;
 
+    /// <summary>Redis: the scripts each node has in flight at once (<c>RedisSlotEngineOptions.MaxScriptsInFlight</c>); 0: no bound; null: the store's default.</summary>
+    public int? RedisScriptsInFlight { get; init; }
+
     /// <summary>Engine instances in this process, as that many API nodes (separate connections and read models); workers are spread over them. Redis only.</summary>
     public int Nodes { get; init; } = 1;
 

@@ -115,6 +115,15 @@ public class LoadCommandTests
     }
 
     [Fact]
+    public void The_scripts_in_flight_are_the_stores_default_unless_told()
+    {
+        var redis = new[] { "--backend", "redis", "--redis", "127.0.0.1:6379" };
+        Assert.Null(Bind(redis).Settings!.RedisScriptsInFlight);
+        Assert.Equal(4, Bind([.. redis, "--redis-scripts-in-flight", "4"]).Settings!.RedisScriptsInFlight);
+        Assert.Equal(0, Bind([.. redis, "--redis-scripts-in-flight", "0"]).Settings!.RedisScriptsInFlight); // no bound
+    }
+
+    [Fact]
     public void The_pool_does_not_spin_on_redis_unless_told()
     {
         int? SpinLimit(params string[] args)

@@ -9,7 +9,7 @@ using SlotEngine.LoadTest.Scenario;
 namespace SlotEngine.Benchmarks.Postgres;
 
 /// <summary>
-/// <c>--postgres [--providers N] [--days N] [--bookings N] [--seconds N] [--concurrency N] [--seed N] [--smoke]</c>:
+/// <c>--postgres [--providers N] [--days N] [--bookings N] [--seconds N] [--concurrency N] [--seed N] [--pool-spin-limit N] [--smoke]</c>:
 /// the load generator's booking day (its country, citizens and demand; search → hold → confirm with
 /// MHRS quotas) against four contenders in one run, one after another: SlotEngine in memory,
 /// SlotEngine on Redis, and a PostgreSQL 15 row-per-slot design with durable commits and with
@@ -17,11 +17,24 @@ namespace SlotEngine.Benchmarks.Postgres;
 /// booking and hold against the store). Prints a markdown table. The servers (redis-server,
 /// PostgreSQL) are started here on free loopback ports and stopped at the end.
 /// <c>--smoke</c>: 200 providers, 2 days, 300 bookings — proves it runs (CI).
+/// The whole process (every contender) runs with the thread pool's spin limit 0 unless <c>--pool-spin-limit N</c> says
+/// otherwise (70 is the runtime's own); <c>DOTNET_ThreadPool_UnfairSemaphoreSpinLimit</c> in the environment wins.
 /// </summary>
 internal static class PostgresReport
 {
+    /// <summary>The runtime's name of the thread pool's spin limit (runtimeconfig.json; the load generator sets the same).</summary>
+    private const string PoolSpinLimitSetting = "System.Threading.ThreadPool.UnfairSemaphoreSpinLimit";
+
+    /// <summary>The environment variable the runtime reads before <see cref="PoolSpinLimitSetting"/>.</summary>
+    private const string PoolSpinLimitVariable = "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit";
+
     public static async Task<int> RunAsync(string[] args)
     {
+        // Before the first await, so before anything runs on the pool (it reads the limit when its first worker starts).
+        // Pool threads spinning for work took about half the PostgreSQL peer's CPU on this 2-core machine (its server
+        // processes lost the cores to them); the load generator runs Redis with 0 for the same reason. 0 for every
+        // contender keeps the comparison fair (docs/benchmarks.md, --postgres).
+        var spinLimit = SetPoolSpinLimit(args);
         var smoke = args.Contains("--smoke");
         var providers = Read(args, "--providers", smoke ? 200 : 2_000);
         var dayCount = Read(args, "--days", smoke ? 2 : 15);
@@ -112,7 +125,7 @@ internal static class PostgresReport
             setup.Add($"PostgreSQL data directory {server.Directory} on {FileSystemOf(server.Directory)}");
         }
 
-        Print(runs, setup, args, version, whole.Elapsed, loadAtStart);
+        Print(runs, setup, args, version, whole.Elapsed, loadAtStart, spinLimit);
         return runs.All(r => r.Recount.DoubleBookings == 0 && r.Recount.QuotaViolations == 0 && r.Recount.OtherViolations == 0 && r.Bookings > 0) ? 0 : 1;
     }
 
@@ -138,12 +151,27 @@ internal static class PostgresReport
         return clock.Elapsed.TotalSeconds;
     }
 
-    private static void Print(List<BookingRun> runs, List<string> setup, string[] args, string version, TimeSpan took, string loadAtStart)
+    /// <summary>
+    /// Sets the thread pool's spin limit for the whole process (<c>--pool-spin-limit N</c>, 0 by default) and says which
+    /// one holds: the runtime reads <c>DOTNET_ThreadPool_UnfairSemaphoreSpinLimit</c> before the app context.
+    /// </summary>
+    private static string SetPoolSpinLimit(string[] args)
+    {
+        var limit = Math.Max(0, Read(args, "--pool-spin-limit", 0));
+        AppContext.SetData(PoolSpinLimitSetting, limit.ToString(CultureInfo.InvariantCulture));
+        var fromEnvironment = Environment.GetEnvironmentVariable(PoolSpinLimitVariable);
+        return fromEnvironment is not null
+            ? $"{PoolSpinLimitVariable}={fromEnvironment} from the environment (it wins over --pool-spin-limit {limit})"
+            : $"{limit} for the whole process ({(ReadText(args, "--pool-spin-limit") is null ? "the default for --postgres" : "--pool-spin-limit")}; the runtime's own is 70 on x64)";
+    }
+
+    private static void Print(List<BookingRun> runs, List<string> setup, string[] args, string version, TimeSpan took, string loadAtStart, string spinLimit)
     {
         var peer = runs[^1].PerSecond;
         Console.WriteLine($"Booking day, side by side: `dotnet run -c Release --project benchmarks/SlotEngine.Benchmarks -- {string.Join(' ', args)}`");
         Console.WriteLine($"machine: nproc {Environment.ProcessorCount}, {CpuModel()}, .NET {RuntimeInformation.FrameworkDescription}; {version}; Npgsql {typeof(Npgsql.NpgsqlConnection).Assembly.GetName().Version}");
         Console.WriteLine($"load average {loadAtStart} at start, {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at end; whole run {took.TotalSeconds:0} s");
+        Console.WriteLine($"thread pool spin limit (UnfairSemaphoreSpinLimit): {spinLimit}");
         Console.WriteLine();
         Console.WriteLine("| contender | bookings | bookings/s | × PG sync off | client CPU µs/booking | server CPU µs/booking | round trips/booking | server commands/booking | reloads/booking | booking p50 ms | p99 ms | holds taken / quota refusals | double bookings | quota violations | other violations |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");

@@ -25,6 +25,7 @@ internal sealed class LoadCommand
     private readonly Option<string> _backend = new("--backend", "-b") { Description = "The engine: memory (embedded) or redis.", DefaultValueFactory = _ => "memory" };
     private readonly Option<string?> _redis = new("--redis") { Description = "Redis connection string for --backend redis: host:port[,host:port...][,options]." };
     private readonly Option<string> _redisThreads = new("--redis-threads") { Description = "Redis: who services the client's sockets: dedicated (threads the client owns, a reader and a writer per connection: fewer thread-pool hops per booking) or pool (the thread pool, StackExchange.Redis's default).", DefaultValueFactory = _ => "dedicated" };
+    private readonly Option<int?> _redisInFlight = new("--redis-scripts-in-flight") { Description = "Redis: the scripts each node has in flight at once (RedisSlotEngineOptions.MaxScriptsInFlight); 0: no bound [default: the store's, 8]." };
     private readonly Option<int?> _poolSpin = new("--pool-spin-limit") { Description = "The thread pool's spin limit (System.Threading.ThreadPool.UnfairSemaphoreSpinLimit) for this process [default: 0 for redis: idle pool threads sleep at once instead of spinning between replies; the runtime's own for memory]. DOTNET_ThreadPool_UnfairSemaphoreSpinLimit in the environment wins." };
     private readonly Option<int> _nodes = new("--nodes") { Description = "Redis: engine instances in this process, as that many API nodes (own connections and read models); workers are spread over them.", DefaultValueFactory = _ => 1 };
     private readonly Option<int> _nodeId = new("--node-id") { Description = "Redis, several load processes: this process's number, 0 to --node-count - 1. Node 0 opens the days; every node books with its own citizens and recounts its own bookings.", DefaultValueFactory = _ => 0 };
@@ -48,7 +49,7 @@ internal sealed class LoadCommand
         _redisThreads.AcceptOnlyFromAmong("dedicated", "pool");
         Root = new RootCommand("slotengine-load: drives SlotEngine with a nationwide, MHRS-like appointment scenario and reports throughput, latency percentiles and an invariant check.")
         {
-            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _redisThreads, _poolSpin, _nodes, _nodeId, _nodeCount, _runId, _json, _html, _plain, _lowLatency, _noRules, _ruleOff, _noLifecycleMix, _noWaitlist, _noRush, _approvalDeadlineIn,
+            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _redisThreads, _redisInFlight, _poolSpin, _nodes, _nodeId, _nodeCount, _runId, _json, _html, _plain, _lowLatency, _noRules, _ruleOff, _noLifecycleMix, _noWaitlist, _noRush, _approvalDeadlineIn,
         };
     }
 
@@ -231,6 +232,7 @@ internal sealed class LoadCommand
             Backend = backend,
             RedisConnection = redis,
             RedisDedicatedThreads = parse.GetValue(_redisThreads) != "pool",
+            RedisScriptsInFlight = parse.GetValue(_redisInFlight),
             Nodes = nodes,
             NodeId = nodeId,
             NodeCount = nodeCount,

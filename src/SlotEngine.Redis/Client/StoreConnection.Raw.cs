@@ -66,6 +66,11 @@ internal sealed partial class StoreConnection
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<RespResult> EvalRawCoreAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, bool giveBackKeys, RedisKeyOrValue[] command, CancellationToken cancellationToken, byte[]? giveBackBytes)
     {
+        if (Gate is { } gate)
+        {
+            await gate.EnterAsync().ConfigureAwait(false);
+        }
+
         var started = Instruments?.StartRoundTrip() ?? 0;
         RespResult result;
         try
@@ -86,6 +91,10 @@ internal sealed partial class StoreConnection
                 {
                 }
             }
+        }
+        finally
+        {
+            Gate?.Exit();
         }
 
         EndRawCall(link, keys, args, giveBackKeys, command, giveBackBytes, started);

@@ -28,8 +28,9 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     private int _nextDurable;
     private int _disposed;
 
-    private StoreConnection(IConnectionMultiplexer multiplexer, bool ownsMultiplexer, Link[] durable, ILogger logger)
+    private StoreConnection(IConnectionMultiplexer multiplexer, bool ownsMultiplexer, Link[] durable, ILogger logger, int? maxScriptsInFlight)
     {
+        Gate = maxScriptsInFlight is { } limit ? new ScriptGate(limit) : null;
         Multiplexer = multiplexer;
         _ownsMultiplexer = ownsMultiplexer;
         Main = new Link(multiplexer);
@@ -50,6 +51,9 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     /// <summary>Raised when the client reports a connection lost or restored (for logging and health).</summary>
     public event Action<ConnectionFailedEventArgs, bool>? ConnectionChanged;
 
+    /// <summary>The bound on this node's scripts in flight (null: none; <see cref="ScriptGate"/>).</summary>
+    public ScriptGate? Gate { get; }
+
     /// <summary>Where round trips are recorded (null: nowhere).</summary>
     public RedisStoreInstruments? Instruments { get; set; }
 
@@ -67,9 +71,10 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     /// <summary>
     /// Connects (or takes <paramref name="shared"/>), and opens <paramref name="durableLinks"/> connections of
     /// our own for durable writes (from <paramref name="configuration"/>, or from the shared multiplexer's
-    /// configuration string when only it was given).
+    /// configuration string when only it was given). <paramref name="maxScriptsInFlight"/> bounds the scripts this node
+    /// has in flight at once (<see cref="ScriptGate"/>; null: no bound).
     /// </summary>
-    public static async Task<StoreConnection> ConnectAsync(IConnectionMultiplexer? shared, ConfigurationOptions? configuration, int durableLinks, ILogger logger)
+    public static async Task<StoreConnection> ConnectAsync(IConnectionMultiplexer? shared, ConfigurationOptions? configuration, int durableLinks, ILogger logger, int? maxScriptsInFlight = null)
     {
         IConnectionMultiplexer multiplexer;
         var owns = shared is null;
@@ -114,7 +119,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
             throw;
         }
 
-        return new StoreConnection(multiplexer, owns, links, logger);
+        return new StoreConnection(multiplexer, owns, links, logger, maxScriptsInFlight);
     }
 
     /// <summary>
@@ -203,6 +208,15 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     /// <inheritdoc cref="EvalShaAsync(Link, RedisScript, RedisKey[], RedisValue[], CancellationToken)"/>
     public ValueTask<RedisReply> EvalShaAsync(RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken = default) =>
         EvalCoreAsync(Main, script, keys, args, giveBack: false, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="EvalShaAsync(RedisScript, RedisKey[], RedisValue[], CancellationToken)"/>, past the bound on scripts in flight
+    /// (<see cref="Gate"/>): for bulk reads (a calendar's load, in a warm-up or a resync of thousands) that publish nothing and
+    /// are bounded by their callers (<c>ReadModelFeed.DefaultMaxReloadsInFlight</c>, the warm step's batch), and that need
+    /// their pipelining.
+    /// </summary>
+    public ValueTask<RedisReply> EvalShaUngatedAsync(RedisScript script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken = default) =>
+        EvalCoreAsync(Main, script, keys, args, giveBack: false, cancellationToken, gated: false);
 
     /// <summary><c>SET key value NX GET PX ms</c>: sets when absent; returns the value it found (null: it set it).</summary>
     public async ValueTask<RedisReply> SetIfAbsentGetAsync(string key, string value, long expiryMs, CancellationToken cancellationToken)
@@ -350,8 +364,14 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     private static bool IsNoScript(RedisServerException e) => e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal);
 
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<RedisReply> EvalCoreAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, bool giveBack, CancellationToken cancellationToken)
+    private async ValueTask<RedisReply> EvalCoreAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, bool giveBack, CancellationToken cancellationToken, bool gated = true)
     {
+        var gate = gated ? Gate : null;
+        if (gate is not null)
+        {
+            await gate.EnterAsync().ConfigureAwait(false);
+        }
+
         var started = Instruments?.StartRoundTrip() ?? 0;
         RedisResult result;
         try
@@ -374,6 +394,10 @@ internal sealed partial class StoreConnection : IAsyncDisposable
                 {
                 }
             }
+        }
+        finally
+        {
+            gate?.Exit();
         }
 
         Instruments?.RecordRoundTrip("EVALSHA", started, keys.Length == 0 ? null : ServerOf(link, keys[0], started));

@@ -16,7 +16,8 @@ public sealed partial class RedisSlotEngine
     {
         await EnsureSubscribedAsync(key, cancellationToken).ConfigureAwait(false);
         var keys = _keys.For(key);
-        var reply = await EvalAsync(StoreScripts.LoadCalendar, [keys.Meta, keys.Free, keys.Claims], [], cancellationToken).ConfigureAwait(false);
+        // Past the node's bound on scripts in flight: a load publishes nothing, and a warm-up or resync needs its pipelining.
+        var reply = await _redis.EvalShaUngatedAsync(StoreScripts.LoadCalendar, [keys.Meta, keys.Free, keys.Claims], [], cancellationToken).ConfigureAwait(false);
         if (reply.Count == 0)
         {
             _readModel.Remove(key);

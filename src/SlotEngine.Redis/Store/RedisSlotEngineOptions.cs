@@ -68,6 +68,22 @@ public sealed class RedisSlotEngineOptions
     public int DurableConnections { get; set; } = 4;
 
     /// <summary>
+    /// How many scripts this node has in flight to Redis at once; the node's further calls wait in the node, in
+    /// arrival order, until one completes. <see langword="null"/>: no bound.
+    /// <value>The default is 8.</value>
+    /// </summary>
+    /// <remarks>
+    /// Redis runs every command that arrived in one turn of its event loop before it writes any reply or feed message,
+    /// so every script queued at Redis holds back the feed messages of the scripts beside it: the other nodes' read
+    /// models lag by about the number of scripts queued times a script's cost. A few in flight keep Redis busy; past
+    /// that, more only lengthen its turns (measured in docs/redis-scale.md, "Staleness at 64 workers"). Size it so that
+    /// the nodes' sum stays near what saturates a primary, not at the number of requests an API node serves at once.
+    /// Whole-calendar loads (a warm-up, a resync) are not counted: they publish nothing, are bounded by their own
+    /// batches, and need their pipelining.
+    /// </remarks>
+    public int? MaxScriptsInFlight { get; set; } = 8;
+
+    /// <summary>
     /// The shared rules (zone, booking window, cutoff, quotas, patient key secret). Every node of one
     /// deployment needs equal settings and the same <see cref="SlotEngineOptions.PatientKeyHasher"/> secret,
     /// which is required here (no random default): <see cref="RedisSlotEngine.ConnectAsync"/> refuses to start
@@ -195,6 +211,11 @@ public sealed class RedisSlotEngineOptions
         if (AuditStreamMaxLength < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(AuditStreamMaxLength), AuditStreamMaxLength, "RedisSlotEngineOptions.AuditStreamMaxLength must be 0 (off) or more.");
+        }
+
+        if (MaxScriptsInFlight is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxScriptsInFlight), MaxScriptsInFlight, "RedisSlotEngineOptions.MaxScriptsInFlight must be null (no bound) or 1 or more.");
         }
 
         if (DurableConnections is < 1 or > 64)
