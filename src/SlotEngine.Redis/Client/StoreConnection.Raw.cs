@@ -70,33 +70,44 @@ internal sealed partial class StoreConnection
     /// The raw call by <c>FCALL</c> (sent as <see cref="FcallAlias"/>, on a link that maps it) of the script's function (<see cref="RedisScript.FunctionName"/>). A server without the
     /// library (new, restarted without it, flushed, or a failover to a replica that never had it) answers
     /// <c>Function not found</c>, which means the call did not run: the library is loaded on the server of the first key
-    /// and the call sent again, a bounded number of times. A server without Redis Functions (before 7.0: unknown command)
-    /// turns them off for this connection, and the call goes by <c>EVALSHA</c>.
+    /// and the call sent again, a bounded number of times. A server without Redis Functions (before 7.0: unknown command),
+    /// or a user not allowed them (<c>NOPERM</c>), turns them off for this connection, and the call goes by <c>EVALSHA</c>.
     /// </summary>
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<RespResult> FunctionRawCoreAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, bool giveBackKeys, RedisKeyOrValue[] command, CancellationToken cancellationToken, byte[]? giveBackBytes)
     {
         var started = Instruments?.StartRoundTrip() ?? 0;
-        RespResult result;
+        RespResult result = default!;
+        var ran = false;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 result = await WithCancellation(link.Database.ExecuteRespAsync(FcallAlias, command, FcallFlags), cancellationToken).ConfigureAwait(false);
+                ran = true;
                 break;
             }
             catch (RedisServerException e) when (IsFunctionNotFound(e) && attempt < MaxScriptLoads)
             {
                 // Did not run: load the library where the key lives, and call again.
-                await LoadFunctionsAsync(link, script.Library!, keys.Length == 0 ? (RedisKey?)null : keys[0], cancellationToken).ConfigureAwait(false);
+                if (!await LoadFunctionsAsync(link, script.Library!, keys.Length == 0 ? (RedisKey?)null : keys[0], cancellationToken).ConfigureAwait(false))
+                {
+                    break;
+                }
             }
-            catch (RedisServerException e) when (IsUnknownCommand(e))
+            catch (RedisServerException e) when (IsUnknownCommand(e) || IsNoPermission(e))
             {
-                // No Redis Functions on this server: scripts from now on (the command array is given back with the call).
-                Volatile.Write(ref _functionsOff, 1);
-                command[0] = (RedisValue)script.Sha1Hex;
-                return await EvalRawCoreAsync(link, script, keys, args, giveBackKeys, command, cancellationToken, giveBackBytes).ConfigureAwait(false);
+                // No Redis Functions on this server, or not for this user: the call did not run.
+                break;
             }
+        }
+
+        if (!ran)
+        {
+            // Scripts from now on (the command array is given back with the call).
+            Volatile.Write(ref _functionsOff, 1);
+            command[0] = (RedisValue)script.Sha1Hex;
+            return await EvalRawCoreAsync(link, script, keys, args, giveBackKeys, command, cancellationToken, giveBackBytes).ConfigureAwait(false);
         }
 
         EndRawCall(link, keys, args, giveBackKeys, command, giveBackBytes, started, "FCALL");
@@ -107,7 +118,8 @@ internal sealed partial class StoreConnection
     /// Loads <paramref name="library"/> on the server of <paramref name="key"/> (any primary without one); a library of
     /// that name there already (another node's load) is the same text, so that answer is success.
     /// </summary>
-    private async Task LoadFunctionsAsync(Link link, FunctionLibrary library, RedisKey? key, CancellationToken cancellationToken)
+    /// <returns>False when the server refused it for another reason (no Functions, no permission): use scripts.</returns>
+    private async Task<bool> LoadFunctionsAsync(Link link, FunctionLibrary library, RedisKey? key, CancellationToken cancellationToken)
     {
         var server = key is { } k ? link.Multiplexer.GetServer(k) : Primaries()[0];
         try
@@ -117,6 +129,12 @@ internal sealed partial class StoreConnection
         catch (RedisServerException e) when (IsLibraryExists(e))
         {
         }
+        catch (RedisServerException)
+        {
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -134,8 +152,9 @@ internal sealed partial class StoreConnection
             catch (RedisServerException e) when (IsLibraryExists(e))
             {
             }
-            catch (RedisServerException e) when (IsUnknownCommand(e))
+            catch (RedisServerException)
             {
+                // No Functions (unknown command), no permission, or a library the server will not take: scripts.
                 Volatile.Write(ref _functionsOff, 1);
                 return;
             }
@@ -153,6 +172,12 @@ internal sealed partial class StoreConnection
     private static bool IsLibraryExists(RedisServerException e) => e.Message.Contains("already exists", StringComparison.Ordinal);
 
     private static bool IsUnknownCommand(RedisServerException e) => e.Message.StartsWith("ERR unknown command", StringComparison.Ordinal);
+
+    /// <summary>The user may not run FCALL itself (refused before it ran), as against a command a running function was refused (its message names that command and the script).</summary>
+    private static bool IsNoPermission(RedisServerException e) =>
+        e.Message.StartsWith("NOPERM", StringComparison.Ordinal)
+        && e.Message.Contains("'fcall'", StringComparison.OrdinalIgnoreCase)
+        && !e.Message.Contains("script", StringComparison.OrdinalIgnoreCase);
 
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<RespResult> EvalRawCoreAsync(Link link, RedisScript script, RedisKey[] keys, RedisValue[] args, bool giveBackKeys, RedisKeyOrValue[] command, CancellationToken cancellationToken, byte[]? giveBackBytes)

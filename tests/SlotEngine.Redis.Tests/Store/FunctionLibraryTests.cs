@@ -117,10 +117,40 @@ public sealed partial class FunctionLibraryTests(StandaloneServerFixture fixture
         await ledger.VerifyAsync(await nodes.AddAsync(), days.Select(d => new CalendarKey(Provider, d)), k => nodes.All[^1].WatchAsync(k.Provider, k.Day, k.Day));
     }
 
-    private static async Task<long> FcallCallsAsync(StackExchange.Redis.IServer server)
+    [Fact]
+    public async Task A_user_not_allowed_FCALL_books_through_EVALSHA()
+    {
+        // The library loads (FUNCTION is allowed), but every FCALL is refused before it runs: the calls go by EVALSHA.
+        await fixture.Server.CliAsync("ACL", "SETUSER", "nofcall", "on", ">nofcall-pass", "~*", "&*", "+@all", "-fcall");
+        await using var nodes = new StoreNodes(fixture.Server.Endpoint + ",user=nofcall,password=nofcall-pass", o => o.Engine.Quotas = QuotaPolicy.None);
+        var node = await nodes.AddAsync();
+        var day = ContractWorld.Today.AddDays(9);
+        await node.PublishAsync(Provider, day, ContractWorld.Standard);
+        await using var admin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.Server.Endpoint + ",allowAdmin=true");
+        var server = admin.GetServers()[0];
+        var before = await CallsAsync(server, "evalsha");
+
+        var ledger = new ClaimLedger();
+        var calendar = new CalendarKey(Provider, day);
+        for (var i = 0; i < 5; i++)
+        {
+            var held = await node.ClaimAsync(ClaimRequest.Hold(calendar, SlotRange.Single(i), ContractWorld.Patient(i), TimeSpan.FromMinutes(5)));
+            Assert.True(held.Succeeded, held.ToString());
+            var confirmed = await node.ConfirmAsync(held.Reservation);
+            Assert.True(confirmed.Succeeded, confirmed.ToString());
+            ledger.Booked(confirmed.Reservation);
+        }
+
+        Assert.True(await CallsAsync(server, "evalsha") - before >= 10, "the claims and confirms went by EVALSHA");
+        await ledger.VerifyAsync(await nodes.AddAsync(), [calendar], k => nodes.All[^1].WatchAsync(k.Provider, k.Day, k.Day));
+    }
+
+    private static Task<long> FcallCallsAsync(StackExchange.Redis.IServer server) => CallsAsync(server, "fcall");
+
+    private static async Task<long> CallsAsync(StackExchange.Redis.IServer server, string command)
     {
         var stats = (string?)await server.ExecuteAsync("INFO", "commandstats") ?? "";
-        var match = Regex.Match(stats, @"cmdstat_fcall:calls=(\d+)");
+        var match = Regex.Match(stats, "cmdstat_" + command + @":calls=(\d+)");
         return match.Success ? long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
     }
 
