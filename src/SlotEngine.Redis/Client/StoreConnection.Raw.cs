@@ -70,7 +70,7 @@ internal sealed partial class StoreConnection
     /// The raw call by <c>FCALL</c> (sent as <see cref="FcallAlias"/>, on a link that maps it) of the script's function (<see cref="RedisScript.FunctionName"/>). A server without the
     /// library (new, restarted without it, flushed, or a failover to a replica that never had it) answers
     /// <c>Function not found</c>, which means the call did not run: the library is loaded on the server of the first key
-    /// and the call sent again, a bounded number of times. A server without Redis Functions (before 7.0: unknown command),
+    /// and the call sent again, a bounded number of times (then this call goes by <c>EVALSHA</c>). A server without Redis Functions (before 7.0: unknown command),
     /// or a user not allowed them (<c>NOPERM</c>), turns them off for this connection, and the call goes by <c>EVALSHA</c>.
     /// </summary>
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
@@ -87,25 +87,33 @@ internal sealed partial class StoreConnection
                 ran = true;
                 break;
             }
-            catch (RedisServerException e) when (IsFunctionNotFound(e) && attempt < MaxScriptLoads)
+            catch (RedisServerException e) when (IsFunctionNotFound(e))
             {
-                // Did not run: load the library where the key lives, and call again.
+                // Did not run: load the library where the key lives, and call again. A server that keeps losing it (a
+                // FUNCTION FLUSH between each load and call) gets this one call as a script: the same body, run as one
+                // step with its text (EVAL after NOSCRIPT), which a flush cannot split.
+                if (attempt == MaxScriptLoads)
+                {
+                    break;
+                }
+
                 if (!await LoadFunctionsAsync(link, script.Library!, keys.Length == 0 ? (RedisKey?)null : keys[0], cancellationToken).ConfigureAwait(false))
                 {
+                    Volatile.Write(ref _functionsOff, 1);
                     break;
                 }
             }
             catch (RedisServerException e) when (IsUnknownCommand(e) || IsNoPermission(e))
             {
-                // No Redis Functions on this server, or not for this user: the call did not run.
+                // No Redis Functions on this server, or not for this user: the call did not run. Scripts from now on.
+                Volatile.Write(ref _functionsOff, 1);
                 break;
             }
         }
 
         if (!ran)
         {
-            // Scripts from now on (the command array is given back with the call).
-            Volatile.Write(ref _functionsOff, 1);
+            // By EVALSHA (the command array is given back with the call).
             command[0] = (RedisValue)script.Sha1Hex;
             return await EvalRawCoreAsync(link, script, keys, args, giveBackKeys, command, cancellationToken, giveBackBytes).ConfigureAwait(false);
         }
