@@ -10,9 +10,16 @@ namespace SlotEngine.Redis.Client;
 /// </summary>
 internal sealed class RedisScript
 {
-    public RedisScript(string text)
+    public RedisScript(string text, string? functionName = null, FunctionLibrary? library = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(text);
+        if ((functionName is null) != (library is null))
+        {
+            throw new ArgumentException("A function name comes with its library.", nameof(functionName));
+        }
+
+        FunctionName = functionName;
+        Library = library;
         Text = text;
         TextUtf8 = Encoding.UTF8.GetBytes(text);
         Sha1 = SHA1.HashData(TextUtf8);
@@ -20,6 +27,15 @@ internal sealed class RedisScript
     }
 
     public string Text { get; }
+
+    /// <summary>
+    /// The same script as a function of <see cref="Library"/>, called with <c>FCALL</c> where the server has Redis
+    /// Functions (the raw call, <c>StoreConnection.EvalRawAsync</c>); null: always <c>EVALSHA</c>.
+    /// </summary>
+    public string? FunctionName { get; }
+
+    /// <summary>The function library <see cref="FunctionName"/> belongs to (loaded on a server that does not have it).</summary>
+    public FunctionLibrary? Library { get; }
 
     public byte[] TextUtf8 { get; }
 

@@ -1,6 +1,11 @@
 -- Shared by every calendar script: each script is loaded with the definitions below that it uses (ScriptLibrary.cs),
 -- because Redis makes every function of a script's text anew on each call. So every top-level statement here starts at
 -- column 0 with 'local': a 'local function' ending at a column-0 'end', or a one-line 'local a, b = ...'.
+-- The same text is also loaded once as a Redis function library (FunctionLibrary.cs: FUNCTION LOAD, then FCALL), where
+-- the definitions are made once per server, not per call. Hence two more rules: nothing at the top level reads a
+-- global (a library's load sees none: no 'local format = string.format'), and every top-level variable a call may
+-- change (a per-call memo such as the TIME read) is set back in reset_call below, which the library runs first in
+-- every call (FunctionLibraryTests checks that each assigned one is there).
 -- A calendar's keys, all on the hash tag {p:<provider>:<yyyymmdd>}:
 --   KEYS[1] meta   hash: tpl, slots, cap, wpl (64-bit words per seat; the field keeps its stored name), ver (version), tok (last token),
 --                  and ini (the initial free bitmap) while a day opened in bulk has no free key yet (own_free below)
@@ -20,9 +25,8 @@
 -- int() ('%d', about half the cost) or, below 10, from DIGIT; and read text known to be a number (ARGV, replies) with
 -- 'text + 0' (one strtod) rather than tonumber(text) (two: lua_isnumber, then lua_tonumber).
 local DIGIT = { [0] = '0', '1', '2', '3', '4', '5', '6', '7', '8', '9' }
-local format = string.format
 local function int(n)
-  return DIGIT[n] or format('%d', n)
+  return DIGIT[n] or string.format('%d', n)
 end
 
 -- Redis TIME, read once per script run (a script is atomic: one instant serves all of it; each TIME call costs a
@@ -552,4 +556,12 @@ local function lapse(nonces, audit, seat, c, now, deadline)
     audit_append(audit, 8, seat, c.first, c.len, c.token, c.patient, 0, c.expiry, 4, 0, now)
   end
   return true
+end
+
+-- The per-call memos above (TIME, the day's template text, the admission's numbers) back to 'not read yet'. Only the
+-- function library calls it, at the start of every call (FunctionLibrary.cs); a script run by EVALSHA makes them anew.
+local function reset_call()
+  time_s, time_us, time_ms = nil, nil, nil
+  rush_tpl = nil
+  adm_lease, adm_grace, adm_cap, adm_call, adm_call_ms, adm_rate, adm_burst, adm_n, adm_at = 0, 0, 0, 0, 0, 0, 0, 0, nil
 end

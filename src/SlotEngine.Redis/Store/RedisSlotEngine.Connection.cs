@@ -82,6 +82,9 @@ public sealed partial class RedisSlotEngine
                 await _redis.ExecuteOnAllPrimariesAsync("SCRIPT", ["LOAD", script.TextUtf8], cancellationToken).ConfigureAwait(false);
             }
 
+            // And the same scripts as one function library, for the calls made with FCALL (FunctionLibrary.cs).
+            await _redis.LoadFunctionsEverywhereAsync(StoreScripts.Functions, cancellationToken).ConfigureAwait(false);
+
             if (!cluster)
             {
                 await _redis.SubscribeAsync(_keys.GlobalFeed, sharded: false, OnFeedMessage, cancellationToken).ConfigureAwait(false);

@@ -6,11 +6,23 @@ namespace SlotEngine.Redis;
 /// <summary>
 /// The Lua scripts (embedded resources under <c>Scripts/</c>), each with the definitions of <c>lib.lua</c> it uses
 /// prepended (<see cref="ScriptLibrary"/>).
-/// Run with <c>EVALSHA</c>; the transport falls back to <c>EVAL</c> on <c>NOSCRIPT</c> (after a
+/// Each is also a function of <see cref="Functions"/>, which the raw call (<c>StoreConnection.EvalRawAsync</c>) runs with
+/// <c>FCALL</c> where the server has Redis Functions. Otherwise run with <c>EVALSHA</c>; the transport falls back to <c>EVAL</c> on <c>NOSCRIPT</c> (after a
 /// <c>SCRIPT FLUSH</c>, a restart or a failover), which is safe because <c>NOSCRIPT</c> means it did not run.
 /// </summary>
 internal static class StoreScripts
 {
+    private static readonly string[] Names =
+    [
+        "publish", "publish_many", "versions", "checkpoint", "load", "claim", "confirm", "release", "block", "reopen", "sweep", "live",
+        "admit", "quota_release", "burn", "rebuild", "call_take", "call_give", "outcome", "bar_set", "bar_lift", "wait_register",
+        "wait_lease", "wait_settle", "wait_cancel", "wait_view", "wait_enter", "wait_next", "wait_purge", "move_begin", "move_settle",
+        "move_target", "move_entries",
+    ];
+
+    /// <summary>Every script as a function of one library (<see cref="FunctionLibrary"/>); made before the scripts below.</summary>
+    public static readonly FunctionLibrary Functions = FunctionLibrary.Build(Read("lib"), [.. Names.Select(n => new KeyValuePair<string, string>(n, Read(n)))]);
+
     public static readonly RedisScript Publish = Load("publish");
     public static readonly RedisScript PublishMany = Load("publish_many");
     public static readonly RedisScript Versions = Load("versions");
@@ -47,9 +59,10 @@ internal static class StoreScripts
 
     public static IEnumerable<RedisScript> All => [Publish, PublishMany, Versions, Checkpoint, LoadCalendar, Claim, Confirm, Release, Block, Reopen, Sweep, Live, Admit, QuotaRelease, Burn, Rebuild, CallTake, CallGive, Outcome, BarSet, BarLift, WaitRegister, WaitLease, WaitSettle, WaitCancel, WaitView, WaitEnter, WaitNext, WaitPurge, MoveBegin, MoveSettle, MoveTarget, MoveEntries];
 
-    private static RedisScript Load(string name) => new(ScriptLibrary.Compose(Read("lib"), Read(name)));
+    private static RedisScript Load(string name) => new(ScriptLibrary.Compose(Read("lib"), Read(name)), Functions.FunctionOf(name), Functions);
 
-    private static string Read(string name)
+    /// <summary>The text of <c>Scripts/<paramref name="name"/>.lua</c> as embedded.</summary>
+    internal static string Read(string name)
     {
         var assembly = typeof(StoreScripts).Assembly;
         using var stream = assembly.GetManifestResourceStream("SlotEngine.Redis.Scripts." + name + ".lua")
