@@ -14,7 +14,9 @@ namespace SlotEngine.Benchmarks;
 /// the booking day side by side: SlotEngine in memory, on Redis, and a PostgreSQL 15 peer (it starts
 /// its own servers; <c>--postgres --smoke</c> is its short run for CI); <c>--rules-cost</c> what each of
 /// issue 11's rules adds to a claim and confirm (Rules/RulesCostReport.cs); <c>--sweep-cost</c> a sweep's CPU with
-/// calendars awaiting approval (Rules/SweepCostReport.cs).
+/// calendars awaiting approval (Rules/SweepCostReport.cs); <c>--cap-refusal-cost</c> a claim the active cap refuses
+/// (Rules/CapRefusalReport.cs); <c>--directory-width-cost</c> what the cap's entries in a directory place cost a lookup
+/// (Rules/DirectoryWidthReport.cs).
 /// </summary>
 public static class Program
 {
@@ -23,6 +25,16 @@ public static class Program
         if (args.Contains("--rules-cost"))
         {
             return Rules.RulesCostReport.Run(args);
+        }
+
+        if (args.Contains("--cap-refusal-cost"))
+        {
+            return Rules.CapRefusalReport.Run(args);
+        }
+
+        if (args.Contains("--directory-width-cost"))
+        {
+            return Rules.DirectoryWidthReport.Run(args);
         }
 
         if (args.Contains("--sweep-cost"))

@@ -355,6 +355,14 @@ internal sealed partial class Calendar
         return false;
     }
 
+    /// <summary>
+    /// Reads the state word of <paramref name="slot"/>'s first seat and returns it, meaning nothing by itself: the active
+    /// cap calls it for each of a full patient's claims before judging them with <see cref="IsLiveClaim"/>, so that the
+    /// claims' lines, on calendars far apart, are fetched together rather than one after another (see
+    /// <see cref="ActiveLedger"/>'s second pass). Out of range: 0, no throw.
+    /// </summary>
+    public uint TouchClaim(int slot) => (uint)slot < (uint)SlotCount ? Volatile.Read(ref StateAt(slot)) : 0;
+
     /// <summary>Reclaims every expired hold of the calendar; adds what it reclaimed to <paramref name="reclaimed"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int ReclaimExpiredHolds(long nowTicks, List<RemovedClaim>? reclaimed)

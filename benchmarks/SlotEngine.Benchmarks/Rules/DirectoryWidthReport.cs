@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Text;
+
+namespace SlotEngine.Benchmarks.Rules;
+
+/// <summary>
+/// <c>--directory-width-cost [--rounds N]</c>: what the active cap's entries, kept in each patient's directory place
+/// (<see cref="ActiveLedger"/>), cost the lookups that do not use them. Two engines alike but for the cap (0: a place of
+/// 16 bytes with the admission instant; 3: a place of 64 bytes), each with 500,000 patients holding one booking
+/// (40,000 providers × 6 days, a directory made for twice the patients, as the load generator makes it); each round
+/// confirms every booking again in a random order (a confirm looks its patient up and does not touch the cap), the two
+/// engines alternating. The calling thread's CPU per confirm over rounds 2..N.
+/// </summary>
+internal static class DirectoryWidthReport
+{
+    private const int Providers = 40_000;
+    private const int Clinics = 400;
+    private const int Days = 6;
+    private const int Patients = 500_000;
+
+    public static int Run(string[] args)
+    {
+        var rounds = RulesCostReport.Read(args, "--rounds", 6);
+        var today = new DateOnly(2026, 11, 22);
+        var caps = new[] { 0, 3 };
+        var engines = new InMemorySlotEngine[caps.Length];
+        var bookings = new Reservation[caps.Length][];
+        for (var e = 0; e < caps.Length; e++)
+        {
+            var engine = new InMemorySlotEngine(new SlotEngineOptions
+            {
+                TimeProvider = new FixedTime(new DateTimeOffset(2026, 11, 22, 9, 0, 0, TimeSpan.FromHours(3))),
+                PatientKeyHasher = new PatientKeyHasher(Encoding.ASCII.GetBytes("slotengine-directory-width-secret-0123")),
+                ExpectedPatients = Patients * 2,
+                ExpectedClaimsPerDay = 200_000,
+                Admission = new AdmissionRate(5, TimeSpan.FromMinutes(1)),
+                Quotas = QuotaPolicy.None,
+                MaxActiveAppointments = caps[e],
+            });
+            engine.Directory.AddFacility(new FacilityId(1), new CityCode(34));
+            for (var c = 0; c < Clinics; c++)
+            {
+                engine.Directory.AddClinic(new ClinicId(c + 1), new FacilityId(1), new BranchId(1 + (c % 40)));
+            }
+
+            for (var p = 0; p < Providers; p++)
+            {
+                engine.Directory.AddProvider(new ProviderId(p + 1), new ClinicId(1 + (p % Clinics)));
+                for (var d = 1; d <= Days; d++)
+                {
+                    engine.Publish(new ProviderId(p + 1), today.AddDays(d), DayTemplate.Standard);
+                }
+            }
+
+            var random = new Random(11);
+            var booked = new Reservation[Patients];
+            for (var n = 0; n < Patients; n++)
+            {
+                var patient = engine.PatientOf(NationalId.FromFirstNineDigits(100_000_000 + (n * 7)));
+                while (true)
+                {
+                    var calendar = new CalendarKey(new ProviderId(1 + random.Next(Providers)), today.AddDays(1 + random.Next(Days)));
+                    if (engine.TryClaim(ClaimRequest.Book(calendar, SlotRange.Single(random.Next(DayTemplate.Standard.SlotCount)), patient)) is { Succeeded: true } result)
+                    {
+                        booked[n] = result.Reservation;
+                        break;
+                    }
+                }
+            }
+
+            engines[e] = engine;
+            bookings[e] = booked;
+        }
+
+        var cpu = new double[caps.Length];
+        long confirms = 0;
+        var order = new Random(5);
+        for (var round = 0; round < rounds; round++)
+        {
+            var shuffled = Enumerable.Range(0, Patients).OrderBy(_ => order.Next()).ToArray();
+            foreach (var e in round % 2 == 0 ? new[] { 0, 1 } : new[] { 1, 0 })
+            {
+                var engine = engines[e];
+                var booked = bookings[e];
+                GC.Collect();
+                var t0 = RulesCostReport.ThreadCpu.Seconds();
+                foreach (var i in shuffled)
+                {
+                    if (!engine.TryConfirm(booked[i]).Succeeded)
+                    {
+                        throw new InvalidOperationException("A booking confirmed again must succeed.");
+                    }
+                }
+
+                if (round > 0)
+                {
+                    cpu[e] += RulesCostReport.ThreadCpu.Seconds() - t0;
+                }
+            }
+
+            if (round > 0)
+            {
+                confirms += Patients;
+            }
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"directory width, {rounds - 1} rounds of {Patients:N0} confirms again: CPU µs per confirm"));
+        for (var e = 0; e < caps.Length; e++)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| cap {caps[e]} | {cpu[e] / confirms * 1e6:F3} |"));
+        }
+
+        return 0;
+    }
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}
