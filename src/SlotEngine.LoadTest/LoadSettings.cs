@@ -64,6 +64,20 @@ internal sealed record LoadSettings
     /// <summary>Redis: the scripts each node has in flight at once (<c>RedisSlotEngineOptions.MaxScriptsInFlight</c>); 0: no bound; null: the store's default.</summary>
     public int? RedisScriptsInFlight { get; init; }
 
+    /// <summary>
+    /// The longest warm-up before the measured load (<c>--warmup</c>; zero for none): workers of their own book until the
+    /// JIT has compiled no method for <see cref="WarmupQuietFor"/> (at least <see cref="WarmupAtLeast"/>), so that the
+    /// tiered compiler's recompiles of the booking path are not charged to the measured bookings. Its bookings are in the
+    /// recount, not in the report's per-booking figures.
+    /// </summary>
+    public TimeSpan Warmup { get; init; }
+
+    /// <summary>The warm-up ends once no method was compiled for this long.</summary>
+    public static readonly TimeSpan WarmupQuietFor = TimeSpan.FromSeconds(1);
+
+    /// <summary>The shortest warm-up (when it is on).</summary>
+    public static readonly TimeSpan WarmupAtLeast = TimeSpan.FromSeconds(2);
+
     /// <summary>Engine instances in this process, as that many API nodes (separate connections and read models); workers are spread over them. Redis only.</summary>
     public int Nodes { get; init; } = 1;
 

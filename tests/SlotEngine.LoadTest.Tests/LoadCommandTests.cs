@@ -124,6 +124,22 @@ public class LoadCommandTests
     }
 
     [Fact]
+    public void Redis_warms_up_before_the_measured_load_unless_told_not_to()
+    {
+        var redis = new[] { "--backend", "redis", "--redis", "127.0.0.1:6379" };
+        Assert.Equal(LoadCommand.DefaultRedisWarmup, Bind(redis).Settings!.Warmup);
+        Assert.Equal(TimeSpan.Zero, Bind([.. redis, "--warmup", "0"]).Settings!.Warmup);
+        Assert.Equal(TimeSpan.FromSeconds(5), Bind([.. redis, "--warmup", "5s"]).Settings!.Warmup);
+        Assert.Equal(TimeSpan.Zero, Bind().Settings!.Warmup); // in memory: off unless asked
+        Assert.Equal(TimeSpan.FromSeconds(3), Bind("--warmup", "3s").Settings!.Warmup);
+
+        var (settings, errors) = Bind([.. redis, "--warmup", "soon"]);
+        Assert.Null(settings);
+        Assert.Contains(errors, e => e.Contains("--warmup", StringComparison.Ordinal));
+        Assert.NotEmpty(Bind([.. redis, "--warmup", "-1s"]).Errors);
+    }
+
+    [Fact]
     public void The_pool_does_not_spin_on_redis_unless_told()
     {
         int? SpinLimit(params string[] args)

@@ -43,6 +43,44 @@ public class LoadRunTests
     }
 
     [Fact]
+    public async Task A_warm_up_books_before_the_measured_load_and_its_bookings_are_recounted_not_reported()
+    {
+        var settings = new LoadSettings { Providers = 300, BookingsTarget = 1_500, Duration = TimeSpan.FromSeconds(30), Concurrency = 2, Citizens = 5_000, Seed = 4, Warmup = TimeSpan.FromSeconds(3) };
+        var sink = new StringWriter();
+        var result = await LoadRun.ExecuteAsync(settings, Quiet(sink), CancellationToken.None);
+        Assert.NotNull(result);
+        Assert.Contains("Warmed up:", sink.ToString(), StringComparison.Ordinal);
+        Assert.Contains(result.SetupSteps, s => s.Step == "warmup");
+        Assert.InRange(result.Warmup.Seconds, 0, 3 + 1); // at most the setting (and one poll)
+
+        // In memory it books fast: it ends at its cap at the latest (the workers flush every 64 bookings).
+        Assert.InRange(result.Warmup.Bookings, 1, LoadRun.WarmupCap(settings) + (RunControl.MaxFlushEvery * settings.Concurrency));
+
+        // The measured load stops at its own target; the recount sees the warm-up's bookings as well.
+        Assert.InRange(result.Stats.Bookings, 1_500, 1_500 + (RunControl.MaxFlushEvery * settings.Concurrency));
+        Assert.Equal(0, result.Invariants.DoubleBookings);
+        Assert.Equal(0, result.Invariants.Violations);
+        Assert.Equal(0, result.Lifecycle.RuleViolations);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(result.Stats.Bookings - result.Stats.Cancelled + result.Warmup.Bookings - result.Warmup.Cancelled, result.Invariants.LedgerBookings);
+        Assert.Equal(result.Invariants.LedgerBookings, result.Invariants.EngineBookedSeats);
+
+        var path = Path.Combine(Path.GetTempPath(), "slotengine-load-test-" + Guid.NewGuid().ToString("N") + ".json");
+        try
+        {
+            JsonReport.Write(path, result);
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+            var warmup = json.RootElement.GetProperty("warmup");
+            Assert.Equal(result.Warmup.Bookings, warmup.GetProperty("bookings").GetInt64());
+            Assert.Equal(result.Stats.Bookings, json.RootElement.GetProperty("bookings").GetInt64());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task The_json_report_and_the_svg_plot_are_written()
     {
         var settings = new LoadSettings { Providers = 200, BookingsTarget = 1_000, Duration = null, Concurrency = 2, Citizens = 1_000 };

@@ -9,6 +9,21 @@ namespace SlotEngine.LoadTest.Tests;
 public class RedisReportTests
 {
     [Fact]
+    public async Task A_warm_up_on_redis_books_on_every_node_and_the_recount_includes_it()
+    {
+        await using var redis = await LocalRedis.StartAsync();
+        var result = await LoadRun.ExecuteAsync(Runs.SmallRedis(redis, nodes: 2) with { Warmup = TimeSpan.FromSeconds(3) }, Runs.Quiet(), CancellationToken.None);
+        Assert.NotNull(result);
+        Assert.True(result.Warmup.Bookings > 0);
+        Assert.True(result.Stats.Bookings >= 400);
+        Assert.Equal(0, result.Invariants.DoubleBookings);
+        Assert.Equal(0, result.Invariants.Violations);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(result.Stats.Bookings - result.Stats.Cancelled + result.Warmup.Bookings - result.Warmup.Cancelled, result.Invariants.LedgerBookings);
+        Assert.Equal(result.Invariants.LedgerBookings, result.Invariants.EngineBookedSeats);
+    }
+
+    [Fact]
     public async Task Two_nodes_in_one_process_book_cleanly_and_the_json_has_the_redis_object()
     {
         await using var redis = await RedisServer.StartAsync();

@@ -27,6 +27,7 @@ internal sealed class LoadCommand
     private readonly Option<string> _redisThreads = new("--redis-threads") { Description = "Redis: who services the client's sockets: dedicated (threads the client owns, a reader and a writer per connection: fewer thread-pool hops per booking) or pool (the thread pool, StackExchange.Redis's default).", DefaultValueFactory = _ => "dedicated" };
     private readonly Option<int?> _redisInFlight = new("--redis-scripts-in-flight") { Description = "Redis: the scripts each node has in flight at once (RedisSlotEngineOptions.MaxScriptsInFlight); 0: no bound [default: the store's, 8]." };
     private readonly Option<int?> _poolSpin = new("--pool-spin-limit") { Description = "The thread pool's spin limit (System.Threading.ThreadPool.UnfairSemaphoreSpinLimit) for this process [default: 0 for redis: idle pool threads sleep at once instead of spinning between replies; the runtime's own for memory]. DOTNET_ThreadPool_UnfairSemaphoreSpinLimit in the environment wins." };
+    private readonly Option<string?> _warmup = new("--warmup") { Description = "The longest warm-up before the measured load (e.g. 10s; 0 for none): workers of their own book until the JIT has compiled no method for 1 s (at least 2 s), so that the tiered compiler's recompiles of the booking path fall outside the measured window; its bookings are recounted, not reported per booking [default: 15s for redis, 0 for memory]." };
     private readonly Option<int> _nodes = new("--nodes") { Description = "Redis: engine instances in this process, as that many API nodes (own connections and read models); workers are spread over them.", DefaultValueFactory = _ => 1 };
     private readonly Option<int> _nodeId = new("--node-id") { Description = "Redis, several load processes: this process's number, 0 to --node-count - 1. Node 0 opens the days; every node books with its own citizens and recounts its own bookings.", DefaultValueFactory = _ => 0 };
     private readonly Option<int> _nodeCount = new("--node-count") { Description = "Redis, several load processes against one Redis: how many (each started with its own --node-id and the same --run-id and options).", DefaultValueFactory = _ => 1 };
@@ -49,12 +50,15 @@ internal sealed class LoadCommand
         _redisThreads.AcceptOnlyFromAmong("dedicated", "pool");
         Root = new RootCommand("slotengine-load: drives SlotEngine with a nationwide, MHRS-like appointment scenario and reports throughput, latency percentiles and an invariant check.")
         {
-            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _redisThreads, _redisInFlight, _poolSpin, _nodes, _nodeId, _nodeCount, _runId, _json, _html, _plain, _lowLatency, _noRules, _ruleOff, _noLifecycleMix, _noWaitlist, _noRush, _approvalDeadlineIn,
+            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _redisThreads, _redisInFlight, _poolSpin, _warmup, _nodes, _nodeId, _nodeCount, _runId, _json, _html, _plain, _lowLatency, _noRules, _ruleOff, _noLifecycleMix, _noWaitlist, _noRush, _approvalDeadlineIn,
         };
     }
 
     /// <summary>The root command (actions are set by the program).</summary>
     public RootCommand Root { get; }
+
+    /// <summary>The longest warm-up for <c>--backend redis</c> unless <c>--warmup</c> says otherwise.</summary>
+    public static readonly TimeSpan DefaultRedisWarmup = TimeSpan.FromSeconds(15);
 
     /// <summary>The runtime's name of the thread pool's spin limit (runtimeconfig.json; <c>DOTNET_ThreadPool_UnfairSemaphoreSpinLimit</c>).</summary>
     public const string PoolSpinLimitSetting = "System.Threading.ThreadPool.UnfairSemaphoreSpinLimit";
@@ -118,6 +122,19 @@ internal sealed class LoadCommand
             else
             {
                 duration = d;
+            }
+        }
+
+        var warmup = backend == BackendKind.Redis ? DefaultRedisWarmup : TimeSpan.Zero;
+        if (parse.GetValue(_warmup) is { } warmupText)
+        {
+            if (!TryParseDuration(warmupText, out var w) || w < TimeSpan.Zero || w > TimeSpan.FromHours(1))
+            {
+                errors.Add($"--warmup must be 0 or a time up to 1 hour, like 10s or 1m; it was '{warmupText}'.");
+            }
+            else
+            {
+                warmup = w;
             }
         }
 
@@ -233,6 +250,7 @@ internal sealed class LoadCommand
             RedisConnection = redis,
             RedisDedicatedThreads = parse.GetValue(_redisThreads) != "pool",
             RedisScriptsInFlight = parse.GetValue(_redisInFlight),
+            Warmup = warmup,
             Nodes = nodes,
             NodeId = nodeId,
             NodeCount = nodeCount,

@@ -149,6 +149,15 @@ internal static class JsonReport
         }
 
         json.WriteEndObject();
+        if (result.Settings.Warmup > TimeSpan.Zero)
+        {
+            // Before the measured window (--warmup): its bookings are recounted, not in the per-booking figures above.
+            json.WriteStartObject("warmup");
+            json.WriteNumber("seconds", Math.Round(result.Warmup.Seconds, 3));
+            json.WriteNumber("bookings", result.Warmup.Bookings);
+            json.WriteNumber("jit_methods", result.Warmup.JitMethods);
+            json.WriteEndObject();
+        }
     }
 
     private static void WriteSettings(Utf8JsonWriter json, RunResult result)

@@ -177,8 +177,9 @@ internal static class LoadRun
         steps.Add(("citizens", step.Elapsed.TotalSeconds));
         output.Line($"Made {settings.Citizens:N0} citizens: valid national IDs turned into patient keys ({step.Elapsed.TotalSeconds:0.0} s).");
 
+        var warm = await WarmUpAsync(settings, engines, map, citizens, clock, waitlist, steps, output, cancellationToken).ConfigureAwait(false);
         step.Restart();
-        var control = new RunControl(settings, clock, new ScenarioTimeline(clock.Start, settings.RushShare, RushSpan, ScenarioSpan), cancellationToken);
+        var control = new RunControl(settings, clock, new ScenarioTimeline(clock.Start, settings.RushShare, RushSpan, ScenarioSpan), cancellationToken, warm.Control);
         var workers = Enumerable.Range(0, settings.Concurrency)
             .Select(i => new CitizenWorker(i, engines[i % engines.Count], map, citizens, settings, control) { Waitlist = waitlist })
             .ToArray();
@@ -231,6 +232,7 @@ internal static class LoadRun
         await sampling.ConfigureAwait(false);
         await sweeping.ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(control.StartTimestamp, await stopped.ConfigureAwait(false));
+        CitizenWorker[] everyone = [.. warm.Workers, .. workers]; // the recount and the checks see the warm-up's bookings too
         var gc = LoadCost.Read().Since(costBefore);
         var hops = ThreadHops.Read().Since(hopsBefore);
         GCSettings.LatencyMode = latencyMode;
@@ -249,18 +251,18 @@ internal static class LoadRun
         var recountNow = clock.RealTime && probe is not null ? await ApprovalCheck.EarliestTimeAsync(probe.Server).ConfigureAwait(false) : clock.GetUtcNow();
         var invariants = await InvariantChecker.CheckAsync(
             engine,
-            ApprovalScenario.WithoutLapsed(workers.SelectMany(w => w.Ledger.Entries), recountNow),
+            ApprovalScenario.WithoutLapsed(everyone.SelectMany(w => w.Ledger.Entries), recountNow),
             options.Quotas,
             windowFrom <= windowTo && settings.NodeCount == 1 ? (windowFrom, windowTo) : null,
             CancellationToken.None,
             othersBook: settings.NodeCount > 1).ConfigureAwait(false);
         await NodeSetup.CrossCheckAsync(settings, engine, probe, invariants, settings.Providers, days, output).ConfigureAwait(false);
         var lifecycle = settings.Rules
-            ? await LifecycleCheck.RunAsync(engine, workers.Select(w => w.Lifecycle!).ToArray(), workers.SelectMany(w => w.Ledger.Entries).ToArray(), options, CancellationToken.None).ConfigureAwait(false)
-            : settings.LifecycleMix ? LifecycleCheck.MixOnly(workers.Select(w => w.Lifecycle!).ToArray()) : LifecycleTotals.Off;
+            ? await LifecycleCheck.RunAsync(engine, everyone.Select(w => w.Lifecycle!).ToArray(), everyone.SelectMany(w => w.Ledger.Entries).ToArray(), options, CancellationToken.None).ConfigureAwait(false)
+            : settings.LifecycleMix ? LifecycleCheck.MixOnly(everyone.Select(w => w.Lifecycle!).ToArray()) : LifecycleTotals.Off;
         var waitlistTotals = waitlist is null ? WaitlistTotals.Off : (await waitlist.TotalsAsync(engine).ConfigureAwait(false)) with { Sweeper = sweeper?.Totals() };
         var scenarioEnd = clock.GetUtcNow(); // before the approval check moves the clock past the deadlines
-        lifecycle = await ApprovalCheck.ApplyAsync(engine, clock, workers.SelectMany(w => w.Ledger.Entries).ToArray(), lifecycle, CancellationToken.None, probe is null ? null : () => ApprovalCheck.EarliestTimeAsync(probe.Server)).ConfigureAwait(false);
+        lifecycle = await ApprovalCheck.ApplyAsync(engine, clock, everyone.SelectMany(w => w.Ledger.Entries).ToArray(), lifecycle, CancellationToken.None, probe is null ? null : () => ApprovalCheck.EarliestTimeAsync(probe.Server)).ConfigureAwait(false);
         check.Stop();
         var stats = WorkerStats.Merge(workers.Select(w => w.Stats), timeline.Totals);
         var redis = probe?.Result(
@@ -279,20 +281,81 @@ internal static class LoadRun
             Invariants = invariants,
             Lifecycle = lifecycle,
             Waitlist = waitlistTotals,
-            Rush = RushTotals.Of(workers.Select(w => w.Rush)),
-            Reschedule = await RescheduleCheck.RunAsync(engine, [.. workers.Select(w => w.Reschedules)], CancellationToken.None).ConfigureAwait(false),
+            Rush = RushTotals.Of(everyone.Select(w => w.Rush)),
+            Reschedule = await RescheduleCheck.RunAsync(engine, [.. everyone.Select(w => w.Reschedules)], CancellationToken.None).ConfigureAwait(false),
             SetupSeconds = setup.Elapsed.TotalSeconds,
             ElapsedSeconds = elapsed.TotalSeconds,
             CheckSeconds = check.Elapsed.TotalSeconds,
             ScenarioTime = (clock.Start, scenarioEnd),
-            CancelsPending = workers.Sum(w => (long)w.CancelsPending),
+            CancelsPending = everyone.Sum(w => (long)w.CancelsPending),
             Scale = (map.FacilityCity.Count, map.ClinicFacility.Count, citizens.Count),
             LargestGroup = map.LargestGroup,
             Gc = gc,
             Hops = hops,
             SetupSteps = steps,
+            Warmup = warm.Totals,
             Interrupted = cancellationToken.IsCancellationRequested,
         };
+    }
+
+    /// <summary>
+    /// Books with workers of its own before the measured load until the JIT is quiet (<see cref="LoadSettings.Warmup"/>):
+    /// no method compiled for <see cref="LoadSettings.WarmupQuietFor"/>, after at least <see cref="LoadSettings.WarmupAtLeast"/>,
+    /// at most the setting. The tiered compiler recompiles a hot method twice (instrumented, then tier 1) in the seconds
+    /// after its first calls; an API node pays that once at start, a 20-second window would charge it to its bookings.
+    /// The workers draw from the same citizens with random streams of their own (numbers after the measured workers'). It
+    /// also ends at <see cref="WarmupCap(LoadSettings)"/> bookings.
+    /// </summary>
+    /// <summary>
+    /// The most bookings a warm-up makes: one seat in 50 and one booking per 10 citizens, so that it neither fills the
+    /// country nor uses up the citizens' quotas before the measured load (the scenario clock does not move during it, so
+    /// no quota day ends). An in-memory warm-up reaches it in a fraction of a second; a Redis one seldom does.
+    /// </summary>
+    /// <param name="settings">The run's settings.</param>
+    /// <returns>The cap.</returns>
+    internal static long WarmupCap(LoadSettings settings) => Math.Max(1, Math.Min(settings.TotalSeats / 50, settings.Citizens / 10));
+
+    private static async Task<(CitizenWorker[] Workers, RunControl? Control, (double Seconds, long Bookings, long Cancelled, long JitMethods) Totals)> WarmUpAsync(LoadSettings settings, IReadOnlyList<ISlotEngine> engines, NationalMap map, CitizenPool citizens, ScenarioClock clock, WaitlistMix? waitlist, List<(string Step, double Seconds)> steps, ProgressOutput output, CancellationToken cancellationToken)
+    {
+        if (settings.Warmup <= TimeSpan.Zero)
+        {
+            return ([], null, default);
+        }
+
+        var step = Stopwatch.StartNew();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // The scenario clock stays where it is (no target, no duration: progress 0).
+        var control = new RunControl(settings with { Duration = null, BookingsTarget = null }, clock, new ScenarioTimeline(clock.Start, settings.RushShare, RushSpan, ScenarioSpan), stop.Token, stopAt: WarmupCap(settings));
+        var workers = Enumerable.Range(0, settings.Concurrency)
+            .Select(i => new CitizenWorker(settings.Concurrency + i, engines[i % engines.Count], map, citizens, settings, control) { Waitlist = waitlist })
+            .ToArray();
+        var methodsBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
+        control.Begin();
+        var load = Task.WhenAll(workers.Select(w => Task.Run(w.RunAsync, CancellationToken.None)));
+        var methods = methodsBefore;
+        var quietSince = TimeSpan.Zero;
+        while (!load.IsCompleted && !cancellationToken.IsCancellationRequested && step.Elapsed < settings.Warmup)
+        {
+            await Task.WhenAny(load, Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System, CancellationToken.None)).ConfigureAwait(false);
+            var now = System.Runtime.JitInfo.GetCompiledMethodCount();
+            if (now != methods)
+            {
+                methods = now;
+                quietSince = step.Elapsed;
+            }
+            else if (step.Elapsed >= LoadSettings.WarmupAtLeast && step.Elapsed - quietSince >= LoadSettings.WarmupQuietFor)
+            {
+                break;
+            }
+        }
+
+        await stop.CancelAsync().ConfigureAwait(false);
+        await load.ConfigureAwait(false);
+        var bookings = workers.Sum(w => w.Stats.Bookings);
+        var compiled = System.Runtime.JitInfo.GetCompiledMethodCount() - methodsBefore;
+        steps.Add(("warmup", step.Elapsed.TotalSeconds));
+        output.Line($"Warmed up: {bookings:N0} bookings by {workers.Length} workers of its own, {compiled:N0} methods compiled, the last {(step.Elapsed - quietSince).TotalSeconds:0.0} s before the end ({step.Elapsed.TotalSeconds:0.0} s; recounted with the load, not in its per-booking figures).");
+        return (workers, control, (step.Elapsed.TotalSeconds, bookings, workers.Sum(w => w.Stats.Cancelled), compiled));
     }
 
     /// <summary>Holds and books the run expects: about 1.2 per booking of the target (walk-aways and retries).</summary>

@@ -41,6 +41,7 @@ internal sealed class RescheduleMix
 
     /// <summary>Moves a booking to its neighbouring slot; on success the ledger cancels the old entry and books the new one.</summary>
     /// <returns>Stopwatch ticks spent in the engine.</returns>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<long> MoveAsync(ISlotEngine engine, Reservation booking, int index, BookingLedger ledger)
     {
         _ledger = ledger; // the worker's one ledger, where index is the booking's

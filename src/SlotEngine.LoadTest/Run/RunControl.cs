@@ -15,6 +15,7 @@ internal sealed class RunControl
     public const int MaxFlushEvery = 64;
 
     private readonly long _target;
+    private readonly long _stopAt;
     private readonly long _durationTicks;
     private readonly CancellationToken _cancel;
     private readonly long _durationCallTicks;
@@ -27,9 +28,15 @@ internal sealed class RunControl
     /// <param name="clock">The scenario clock.</param>
     /// <param name="timeline">Progress to scenario time.</param>
     /// <param name="cancel">Stops the run early (Ctrl+C).</param>
-    public RunControl(LoadSettings settings, ScenarioClock clock, ScenarioTimeline timeline, CancellationToken cancel)
+    /// <param name="sharing">A control whose query cache and bars this one shares (the warm-up's, so that the measured load
+    /// starts with its queries made and knows the bars the warm-up's no-shows set), or null.</param>
+    /// <param name="stopAt">Stop at this many bookings without moving the scenario clock by them (the warm-up's cap), or null.</param>
+    public RunControl(LoadSettings settings, ScenarioClock clock, ScenarioTimeline timeline, CancellationToken cancel, RunControl? sharing = null, long? stopAt = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        _stopAt = stopAt ?? long.MaxValue;
+        Queries = sharing?.Queries ?? new();
+        Bars = sharing?.Bars ?? new();
         Clock = clock;
         Timeline = timeline;
         _cancel = cancel;
@@ -54,10 +61,10 @@ internal sealed class RunControl
     /// made once and asked again by any worker (per worker, a nationwide run's thousands of pairs were mostly misses: a
     /// query and a dictionary resize per booking). Grows with the pairs asked each scenario day.
     /// </summary>
-    public System.Collections.Concurrent.ConcurrentDictionary<(int City, int Branch, int From, int To), EarliestQuery> Queries { get; } = new();
+    public System.Collections.Concurrent.ConcurrentDictionary<(int City, int Branch, int From, int To), EarliestQuery> Queries { get; }
 
     /// <summary>The bars the workers' no-shows set, shared by every worker (for <c>rule_violations</c>).</summary>
-    public BarRegistry Bars { get; } = new();
+    public BarRegistry Bars { get; }
 
     /// <summary>When the load started (Stopwatch timestamp).</summary>
     public long StartTimestamp => Volatile.Read(ref _startTimestamp);
@@ -126,7 +133,7 @@ internal sealed class RunControl
     /// <returns>True when the target or the duration is reached (whichever first), or the run was cancelled.</returns>
     public bool ShouldStop(long unflushed) =>
         _cancel.IsCancellationRequested ||
-        Bookings + unflushed >= _target ||
+        Bookings + unflushed >= Math.Min(_target, _stopAt) ||
         (_durationTicks != long.MaxValue && Stopwatch.GetTimestamp() - StartTimestamp >= _durationTicks);
 
     /// <summary>Whether the workers should stop, as <see cref="ShouldStop(long)"/>, at a time a worker read from <see cref="CallClock"/> (no clock read of its own).</summary>
@@ -135,6 +142,6 @@ internal sealed class RunControl
     /// <returns>True when the target or the duration is reached (whichever first), or the run was cancelled.</returns>
     public bool ShouldStop(long unflushed, long callNow) =>
         _cancel.IsCancellationRequested ||
-        Bookings + unflushed >= _target ||
+        Bookings + unflushed >= Math.Min(_target, _stopAt) ||
         (_durationCallTicks != long.MaxValue && callNow - Volatile.Read(ref _startCallClock) >= _durationCallTicks);
 }

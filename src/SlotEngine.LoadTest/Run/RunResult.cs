@@ -57,6 +57,12 @@ internal sealed record RunResult
     /// <summary>Setup steps and their seconds, in order (country, days opened, day indexes, citizens, collection).</summary>
     public IReadOnlyList<(string Step, double Seconds)> SetupSteps { get; init; } = [];
 
+    /// <summary>
+    /// The warm-up before the measured load (<see cref="LoadSettings.Warmup"/>): its seconds, its bookings and cancels (in the
+    /// recount, not in <see cref="Stats"/>) and the methods the JIT compiled during it; all zero when it was off.
+    /// </summary>
+    public (double Seconds, long Bookings, long Cancelled, long JitMethods) Warmup { get; init; }
+
     /// <summary>The most providers one city-and-branch search spans.</summary>
     public required int LargestGroup { get; init; }
 

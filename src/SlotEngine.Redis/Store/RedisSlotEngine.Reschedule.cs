@@ -96,6 +96,12 @@ public sealed partial class RedisSlotEngine
     }
 
     /// <summary>One attempt: a result, or null when an earlier attempt's intent with this key was settled and this one should run again.</summary>
+    /// <remarks>
+    /// A move suspends at each of its script calls; its steps' state machines (this one carries the whole move's locals) are
+    /// pooled boxes, not one allocated per move and step (about 110 B per booking at the load's 5 % of bookings moved).
+    /// Every caller awaits each call once, at once, as a pooled box requires.
+    /// </remarks>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<RescheduleResult?> MoveOnceAsync(Reservation current, ClaimRequest target, ReadModelCalendar from, ReadModelCalendar to, CalendarKeySet fromKeys, string intentKey, CancellationToken cancellationToken)
     {
         var rules = Options.Quotas.Rules;
@@ -439,6 +445,7 @@ public sealed partial class RedisSlotEngine
         return true;
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<string> SettleAsync(CalendarKeySet keys, string intentKey, CalendarKey calendar, string mode, string result, int actor, CancellationToken cancellationToken, Reservation moved = default)
     {
         var audited = _readModel.Rules.Audit;
@@ -467,6 +474,7 @@ public sealed partial class RedisSlotEngine
         return state;
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask UndoAsync(CalendarKeySet fromKeys, string intentKey, string newValue, List<(string Key, string Old)> repointed, List<QuotaLease> fresh, CancellationToken cancellationToken)
     {
         foreach (var (key, old) in repointed)
@@ -483,6 +491,7 @@ public sealed partial class RedisSlotEngine
     }
 
     /// <summary>Re-points the moved claim's entries in <paramref name="hashes"/>: how many per hash, or null when refused (the deadline passed).</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<long[]?> RepointAsync(RedisKey[] hashes, string oldPrefix, string newValue, long deadline, long skewMs, List<RedisArgument> prefixes, CancellationToken cancellationToken)
     {
         var args = ScriptArguments.Rent(5 + prefixes.Count);
@@ -609,6 +618,7 @@ public sealed partial class RedisSlotEngine
     /// reply read as the same tree. <paramref name="rentedArgs"/> come from <see cref="ScriptArguments"/>: given back once the
     /// call has completed (never after a failure).
     /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<RedisReply> EvalTreeAsync(RedisScript script, RedisKey[] keys, RedisArgument[] rentedArgs, CancellationToken cancellationToken)
     {
         using var raw = await _redis.EvalRawAsync(_redis.Main, script, keys, rentedArgs, giveBackKeys: false, cancellationToken).ConfigureAwait(false);
