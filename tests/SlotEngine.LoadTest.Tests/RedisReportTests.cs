@@ -11,7 +11,7 @@ public class RedisReportTests
     [Fact]
     public async Task A_warm_up_on_redis_books_on_every_node_and_the_recount_includes_it()
     {
-        await using var redis = await LocalRedis.StartAsync();
+        await using var redis = await RedisServer.StartAsync();
         var result = await LoadRun.ExecuteAsync(Runs.SmallRedis(redis, nodes: 2) with { Warmup = TimeSpan.FromSeconds(3) }, Runs.Quiet(), CancellationToken.None);
         Assert.NotNull(result);
         Assert.True(result.Warmup.Bookings > 0);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using SlotEngine.LoadTest.Run;
 
 namespace SlotEngine.Benchmarks.Rules;
 
@@ -69,7 +70,7 @@ internal static class CapRefusalReport
             var requests = order.Select(i => ClaimRequest.Hold(RandomCalendar(random, today), SlotRange.Single(random.Next(DayTemplate.Standard.SlotCount)), patients[i], TimeSpan.FromMinutes(5))).ToArray();
             var belowRequests = order.Select(i => ClaimRequest.Hold(RandomCalendar(random, today), SlotRange.Single(random.Next(DayTemplate.Standard.SlotCount)), free[i], TimeSpan.FromMinutes(5))).ToArray();
             GC.Collect();
-            var t0 = RulesCostReport.ThreadCpu.Seconds();
+            var t0 = ThreadCpuClock.ThreadOrProcessSeconds();
             var n = 0;
             foreach (var request in requests)
             {
@@ -79,7 +80,7 @@ internal static class CapRefusalReport
                 }
             }
 
-            var t1 = RulesCostReport.ThreadCpu.Seconds();
+            var t1 = ThreadCpuClock.ThreadOrProcessSeconds();
             var m = 0;
             foreach (var request in belowRequests)
             {
@@ -91,7 +92,7 @@ internal static class CapRefusalReport
                 }
             }
 
-            var t2 = RulesCostReport.ThreadCpu.Seconds();
+            var t2 = ThreadCpuClock.ThreadOrProcessSeconds();
             if (n != Patients)
             {
                 throw new InvalidOperationException($"Expected every claim refused by the cap, {n} of {Patients} were.");

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using SlotEngine.LoadTest.Run;
 
 namespace SlotEngine.Benchmarks.Rules;
 
@@ -83,7 +84,7 @@ internal static class DirectoryWidthReport
                 var engine = engines[e];
                 var booked = bookings[e];
                 GC.Collect();
-                var t0 = RulesCostReport.ThreadCpu.Seconds();
+                var t0 = ThreadCpuClock.ThreadOrProcessSeconds();
                 foreach (var i in shuffled)
                 {
                     if (!engine.TryConfirm(booked[i]).Succeeded)
@@ -94,7 +95,7 @@ internal static class DirectoryWidthReport
 
                 if (round > 0)
                 {
-                    cpu[e] += RulesCostReport.ThreadCpu.Seconds() - t0;
+                    cpu[e] += ThreadCpuClock.ThreadOrProcessSeconds() - t0;
                 }
             }
 
