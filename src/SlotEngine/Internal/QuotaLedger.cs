@@ -31,6 +31,22 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
     /// <summary>Each segment of a quota table has four times the places of the one before.</summary>
     public const int GrowthBits = 2;
     private readonly ConcurrentDictionary<int, QuotaDay> _days = new();
+
+    /// <summary>
+    /// The days' tables by day number modulo <see cref="RecentDays"/>, read before <see cref="_days"/>: a claim finds its
+    /// day with one array read and a compare instead of a dictionary lookup. A place holds some day's <see cref="QuotaDay"/>
+    /// or null; a claimer that finds another day there (or null) asks <see cref="_days"/> and writes what it found.
+    /// </summary>
+    /// <remarks>
+    /// Why a place may be trusted when its day number matches: a day that has not passed has at most one
+    /// <see cref="QuotaDay"/> ever (<see cref="_days"/> only loses days that have passed, <see cref="Purge"/>), so a
+    /// matching place holds that one; a place holding a passed day's tables (removed, or made by a late claimer after the
+    /// purge) is refused by <see cref="HasPassed"/>, which every claimer asks after <see cref="DayOf"/>, as before.
+    /// </remarks>
+    private readonly QuotaDay?[] _recent = new QuotaDay?[RecentDays];
+
+    /// <summary>Places of <see cref="_recent"/>: more than the booking horizon's days, so the open days rarely share one.</summary>
+    private const int RecentDays = 64;
     private readonly int _firstBits = KeyTable.BitsFor(expectedClaimsPerDay, MinFirstBits, 24);
 
     /// <summary>The first day (a day number) whose tables <see cref="Purge"/> keeps. Only rises, and rises before any table is dropped.</summary>
@@ -146,11 +162,20 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
 
     private QuotaDay DayOf(DateOnly day)
     {
-        if (!_days.TryGetValue(day.DayNumber, out var quotaDay))
+        ref var recent = ref _recent[day.DayNumber & (RecentDays - 1)];
+        var quotaDay = Volatile.Read(ref recent);
+        if (quotaDay is not null && quotaDay.DayNumber == day.DayNumber)
         {
-            quotaDay = _days.GetOrAdd(day.DayNumber, static _ => new QuotaDay());
+            return quotaDay;
         }
 
+        if (!_days.TryGetValue(day.DayNumber, out quotaDay))
+        {
+            quotaDay = _days.GetOrAdd(day.DayNumber, static number => new QuotaDay(number));
+        }
+
+        // A plain replace: racing writers of one place each write a day's one QuotaDay (see _recent).
+        Volatile.Write(ref recent, quotaDay);
         return quotaDay;
     }
 
@@ -184,6 +209,16 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
             if (pair.Key < firstKeptDay.DayNumber && _days.TryRemove(pair))
             {
                 removed += pair.Value.Count;
+            }
+        }
+
+        // Lets the dropped tables go. A claimer that read a passed day's tables before the purge may write them back
+        // after this loop (HasPassed refuses it all the same); the next purge clears that place.
+        for (var i = 0; i < _recent.Length; i++)
+        {
+            if (Volatile.Read(ref _recent[i]) is { } cached && cached.DayNumber < firstKeptDay.DayNumber)
+            {
+                Interlocked.CompareExchange(ref _recent[i], null, cached);
             }
         }
 
@@ -230,9 +265,12 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
 }
 
 /// <summary>One day's quota tables, one per scope, each made on first use (a losing racer's table is dropped).</summary>
-internal sealed class QuotaDay
+internal sealed class QuotaDay(int dayNumber)
 {
     private readonly KeyTable?[] _byScope = new KeyTable?[3];
+
+    /// <summary>The day (<see cref="DateOnly.DayNumber"/>) whose tables these are.</summary>
+    public int DayNumber { get; } = dayNumber;
 
     /// <summary>Keys in all scopes.</summary>
     public int Count
