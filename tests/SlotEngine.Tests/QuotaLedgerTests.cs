@@ -202,6 +202,53 @@ public class QuotaLedgerTests
     }
 
     [Fact]
+    public void Claimers_racing_for_entries_that_name_a_released_claim_never_pass_a_limit()
+    {
+        // Each round: patient r books and releases on P1, so the clinic's and the facility's entries of that day both name
+        // the dead claim (the case an acquire answers once for both scopes: QuotaLedger.TryTakeEntry's knownDead). Then
+        // threads race to book for the same patient and day on P1 and P2 (clinic 10) and P3 (clinic 11), all in facility 1:
+        // at most one success per clinic, at most two in the facility.
+        var world = new TestWorld(o => o.BookingHorizonDays = 30);
+        var days = Enumerable.Range(1, 3).Select(d => TestWorld.Today.AddDays(d)).ToArray();
+        var providers = new[] { TestWorld.P1, TestWorld.P2, TestWorld.P3, TestWorld.P3 };
+        foreach (var provider in providers.Distinct())
+        {
+            foreach (var day in days)
+            {
+                world.Publish(provider, day, TestWorld.Wide);
+            }
+        }
+
+        const int Rounds = 180; // 60 a day: slots r (P1, P2) and 2r, 2r + 1 (P3) of a round's day stay free for it
+        var threads = providers.Length;
+        for (var round = 0; round < Rounds; round++)
+        {
+            var day = days[round % days.Length];
+            var patient = round / days.Length;
+            var first = world.MustBook(new CalendarKey(TestWorld.P1, day), 140, 1, patient);
+            Assert.True(world.Engine.TryRelease(first).Succeeded);
+            var results = new ClaimResult[threads];
+            using var barrier = new Barrier(threads);
+            var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+            {
+                barrier.SignalAndWait();
+                results[t] = world.Book(new CalendarKey(providers[t], day), t < 2 ? patient : (2 * patient) + t - 2, 1, patient);
+            })).ToList();
+            workers.ForEach(w => w.Start());
+            workers.ForEach(w => w.Join());
+
+            var won = Enumerable.Range(0, threads).Where(t => results[t].Succeeded).ToList();
+            Assert.All(Enumerable.Range(0, threads), t => Assert.Contains(results[t].Status, new[] { ClaimStatus.Succeeded, ClaimStatus.QuotaExceeded }));
+            Assert.NotEmpty(won);
+            Assert.True(won.Count(t => t < 2) <= 1, $"round {round}: two bookings in clinic 10");
+            Assert.True(won.Count(t => t >= 2) <= 1, $"round {round}: two bookings in clinic 11");
+            Assert.True(won.Count <= 2, $"round {round}: three bookings in facility 1");
+        }
+
+        world.AssertInvariants();
+    }
+
+    [Fact]
     public void Days_sharing_a_place_of_the_recent_days_keep_their_own_quotas_against_a_model()
     {
         var property = Prop.ForAll(

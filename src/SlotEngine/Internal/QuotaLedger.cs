@@ -84,6 +84,7 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
             return false; // nothing taken yet; see HasPassed
         }
 
+        var knownDead = 0L;
         for (var i = 0; i < rules.Length; i++)
         {
             var rule = rules[i];
@@ -105,7 +106,7 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
                 throw;
             }
 
-            var entry = TryTakeEntry(place, table.PayloadLength, day, nowTicks);
+            var entry = TryTakeEntry(place, table.PayloadLength, day, nowTicks, ref knownDead);
             if (entry < 0)
             {
                 Abort(ref tickets);
@@ -225,7 +226,14 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
         return removed;
     }
 
-    private int TryTakeEntry(KeyTable.Place place, int length, DateOnly day, long nowTicks)
+    /// <param name="place">The key's place.</param>
+    /// <param name="length">Its entries.</param>
+    /// <param name="day">The day.</param>
+    /// <param name="nowTicks">Now.</param>
+    /// <param name="knownDead">A claim this acquire already found dead (0: none); set to the one found dead here. A patient's
+    /// claim is named by the entries of every scope it counts in, so the next rule meets it again: death is final (see the
+    /// class remarks), so it is not asked again. Only a dead answer is kept; a live one is asked each time.</param>
+    private int TryTakeEntry(KeyTable.Place place, int length, DateOnly day, long nowTicks, ref long knownDead)
     {
         for (var i = 0; i < length; i++)
         {
@@ -233,12 +241,23 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
             while (true)
             {
                 var current = Volatile.Read(ref entry);
-                if (current == Pending || (current != 0 && IsLive(current, day, nowTicks)))
+                if (current == Pending)
                 {
                     break;
                 }
 
-                // Empty or dead → pending: exactly one claimer wins this entry (the CAS fails if anyone took,
+                if (current != 0 && current != knownDead)
+                {
+                    if (IsLive(current, day, nowTicks))
+                    {
+                        break;
+                    }
+
+                    knownDead = current;
+                }
+
+                // Empty or dead (asked just now, or earlier in this acquire: a dead claim never lives again) → pending:
+                // exactly one claimer wins this entry (the CAS fails if anyone took,
                 // committed or freed it since `current` was read). A concurrent reader sees Pending as taken
                 // until Commit writes the claim or Abort writes 0.
                 if (Interlocked.CompareExchange(ref entry, Pending, current) == current)
