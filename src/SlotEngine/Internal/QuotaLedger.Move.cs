@@ -32,6 +32,7 @@ internal sealed partial class QuotaLedger
             return false; // nothing taken yet; see HasPassed
         }
 
+        var knownDead = 0L;
         for (var i = 0; i < rules.Length; i++)
         {
             var rule = rules[i];
@@ -61,7 +62,7 @@ internal sealed partial class QuotaLedger
                 }
             }
 
-            var entry = TryTakeEntry(place, table.PayloadLength, toDay, nowTicks);
+            var entry = TryTakeEntry(place, table.PayloadLength, toDay, nowTicks, ref knownDead);
             if (entry < 0)
             {
                 Abort(ref taken);

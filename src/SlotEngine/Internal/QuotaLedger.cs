@@ -31,6 +31,22 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
     /// <summary>Each segment of a quota table has four times the places of the one before.</summary>
     public const int GrowthBits = 2;
     private readonly ConcurrentDictionary<int, QuotaDay> _days = new();
+
+    /// <summary>
+    /// The days' tables by day number modulo <see cref="RecentDays"/>, read before <see cref="_days"/>: a claim finds its
+    /// day with one array read and a compare instead of a dictionary lookup. A place holds some day's <see cref="QuotaDay"/>
+    /// or null; a claimer that finds another day there (or null) asks <see cref="_days"/> and writes what it found.
+    /// </summary>
+    /// <remarks>
+    /// Why a place may be trusted when its day number matches: a day that has not passed has at most one
+    /// <see cref="QuotaDay"/> ever (<see cref="_days"/> only loses days that have passed, <see cref="Purge"/>), so a
+    /// matching place holds that one; a place holding a passed day's tables (removed, or made by a late claimer after the
+    /// purge) is refused by <see cref="HasPassed"/>, which every claimer asks after <see cref="DayOf"/>, as before.
+    /// </remarks>
+    private readonly QuotaDay?[] _recent = new QuotaDay?[RecentDays];
+
+    /// <summary>Places of <see cref="_recent"/>: more than the booking horizon's days, so the open days rarely share one.</summary>
+    private const int RecentDays = 64;
     private readonly int _firstBits = KeyTable.BitsFor(expectedClaimsPerDay, MinFirstBits, 24);
 
     /// <summary>The first day (a day number) whose tables <see cref="Purge"/> keeps. Only rises, and rises before any table is dropped.</summary>
@@ -68,6 +84,7 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
             return false; // nothing taken yet; see HasPassed
         }
 
+        var knownDead = 0L;
         for (var i = 0; i < rules.Length; i++)
         {
             var rule = rules[i];
@@ -89,7 +106,7 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
                 throw;
             }
 
-            var entry = TryTakeEntry(place, table.PayloadLength, day, nowTicks);
+            var entry = TryTakeEntry(place, table.PayloadLength, day, nowTicks, ref knownDead);
             if (entry < 0)
             {
                 Abort(ref tickets);
@@ -146,11 +163,20 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
 
     private QuotaDay DayOf(DateOnly day)
     {
-        if (!_days.TryGetValue(day.DayNumber, out var quotaDay))
+        ref var recent = ref _recent[day.DayNumber & (RecentDays - 1)];
+        var quotaDay = Volatile.Read(ref recent);
+        if (quotaDay is not null && quotaDay.DayNumber == day.DayNumber)
         {
-            quotaDay = _days.GetOrAdd(day.DayNumber, static _ => new QuotaDay());
+            return quotaDay;
         }
 
+        if (!_days.TryGetValue(day.DayNumber, out quotaDay))
+        {
+            quotaDay = _days.GetOrAdd(day.DayNumber, static number => new QuotaDay(number));
+        }
+
+        // A plain replace: racing writers of one place each write a day's one QuotaDay (see _recent).
+        Volatile.Write(ref recent, quotaDay);
         return quotaDay;
     }
 
@@ -187,10 +213,27 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
             }
         }
 
+        // Lets the dropped tables go. A claimer that read a passed day's tables before the purge may write them back
+        // after this loop (HasPassed refuses it all the same); the next purge clears that place.
+        for (var i = 0; i < _recent.Length; i++)
+        {
+            if (Volatile.Read(ref _recent[i]) is { } cached && cached.DayNumber < firstKeptDay.DayNumber)
+            {
+                Interlocked.CompareExchange(ref _recent[i], null, cached);
+            }
+        }
+
         return removed;
     }
 
-    private int TryTakeEntry(KeyTable.Place place, int length, DateOnly day, long nowTicks)
+    /// <param name="place">The key's place.</param>
+    /// <param name="length">Its entries.</param>
+    /// <param name="day">The day.</param>
+    /// <param name="nowTicks">Now.</param>
+    /// <param name="knownDead">A claim this acquire already found dead (0: none); set to the one found dead here. A patient's
+    /// claim is named by the entries of every scope it counts in, so the next rule meets it again: death is final (see the
+    /// class remarks), so it is not asked again. Only a dead answer is kept; a live one is asked each time.</param>
+    private int TryTakeEntry(KeyTable.Place place, int length, DateOnly day, long nowTicks, ref long knownDead)
     {
         for (var i = 0; i < length; i++)
         {
@@ -198,12 +241,23 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
             while (true)
             {
                 var current = Volatile.Read(ref entry);
-                if (current == Pending || (current != 0 && IsLive(current, day, nowTicks)))
+                if (current == Pending)
                 {
                     break;
                 }
 
-                // Empty or dead → pending: exactly one claimer wins this entry (the CAS fails if anyone took,
+                if (current != 0 && current != knownDead)
+                {
+                    if (IsLive(current, day, nowTicks))
+                    {
+                        break;
+                    }
+
+                    knownDead = current;
+                }
+
+                // Empty or dead (asked just now, or earlier in this acquire: a dead claim never lives again) → pending:
+                // exactly one claimer wins this entry (the CAS fails if anyone took,
                 // committed or freed it since `current` was read). A concurrent reader sees Pending as taken
                 // until Commit writes the claim or Abort writes 0.
                 if (Interlocked.CompareExchange(ref entry, Pending, current) == current)
@@ -230,9 +284,12 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
 }
 
 /// <summary>One day's quota tables, one per scope, each made on first use (a losing racer's table is dropped).</summary>
-internal sealed class QuotaDay
+internal sealed class QuotaDay(int dayNumber)
 {
     private readonly KeyTable?[] _byScope = new KeyTable?[3];
+
+    /// <summary>The day (<see cref="DateOnly.DayNumber"/>) whose tables these are.</summary>
+    public int DayNumber { get; } = dayNumber;
 
     /// <summary>Keys in all scopes.</summary>
     public int Count
