@@ -44,8 +44,20 @@ internal sealed class RunControl
         _durationTicks = settings.Duration is { } d ? (long)(d.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         var callFrequency = CallClock.Frequency; // calibrates the call clock now, in setup, not at the load's start
         _durationCallTicks = settings.Duration is { } c ? (long)(c.TotalSeconds * callFrequency) : long.MaxValue;
-        FlushEvery = settings.BookingsTarget is { } t ? (int)Math.Clamp(t / (settings.Concurrency * 100L), 1, MaxFlushEvery) : MaxFlushEvery;
+        FlushEvery = FlushEveryFor(Math.Min(_target, _stopAt), settings.Concurrency);
     }
+
+    /// <summary>
+    /// How many bookings a worker counts before adding them to the shared total, for a run that stops at
+    /// <paramref name="bound"/> bookings (<see cref="long.MaxValue"/>: none) with <paramref name="concurrency"/> workers:
+    /// a hundredth of each worker's share, 1 to <see cref="MaxFlushEvery"/>. The workers stop at most
+    /// <c>FlushEvery × concurrency</c> bookings past the bound (the warm-up's cap too: a small one flushes every booking).
+    /// </summary>
+    /// <param name="bound">The target or the cap, whichever is lower.</param>
+    /// <param name="concurrency">The workers.</param>
+    /// <returns>The batch size.</returns>
+    public static int FlushEveryFor(long bound, int concurrency) =>
+        bound == long.MaxValue ? MaxFlushEvery : (int)Math.Clamp(bound / (concurrency * 100L), 1, MaxFlushEvery);
 
     /// <summary>Bookings a worker counts locally before adding them to the shared total.</summary>
     public int FlushEvery { get; }
