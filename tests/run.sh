@@ -70,7 +70,7 @@ redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no --dir "$w
 redis_pid=$!
 for _ in $(seq 1 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 dotnet run -c Debug --no-build --project src/SlotEngine.LoadTest -- \
-  --backend redis --redis "127.0.0.1:$port" --providers 200 --bookings 2000 --plain --json "$work/redis.json"
+  --backend redis --redis "127.0.0.1:$port" --providers 200 --bookings 2000 --duration 120s --plain --json "$work/redis.json"
 kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true; redis_pid=""
 
 echo "== benchmarks start (BenchmarkDotNet dry run of every suite)"
