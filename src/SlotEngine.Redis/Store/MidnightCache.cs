@@ -30,5 +30,14 @@ internal sealed class MidnightCache
         return ms;
     }
 
+    /// <summary>
+    /// <see cref="BookingRules.BookingWindowOf"/> in Unix milliseconds from this cache (two midnights a claim sends, made once
+    /// per day): from the midnight <see cref="BookingRules.BookingHorizonDays"/> days before <paramref name="day"/> to the one
+    /// that ends the last day at least <see cref="BookingRules.EarliestBookableDayOffset"/> days before it.
+    /// </summary>
+    public (long OpenMs, long CloseMs) BookingWindowOf(BookingRules rules, DateOnly day) => (
+        UnixMsOf(day.AddDays(-rules.BookingHorizonDays), rules.TimeZone),
+        UnixMsOf(day.AddDays(1 - rules.EarliestBookableDayOffset), rules.TimeZone));
+
     private sealed record Entry(int DayNumber, TimeZoneInfo Zone, long UnixMs);
 }

@@ -35,4 +35,21 @@ public sealed class MidnightCacheTests
         Assert.Equal(UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(day, tokyo)), inTokyo);
         Assert.Equal(6 * 3_600_000L, inIstanbul - inTokyo); // UTC+3 against UTC+9
     }
+
+    [Fact]
+    public void The_booking_window_it_sends_is_the_rules_window_for_every_day_of_a_year()
+    {
+        var rules = new BookingRules(new SlotEngineOptions
+        {
+            TimeZone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin"),
+            BookingHorizonDays = 30,
+            EarliestBookableDayOffset = 2,
+        });
+        var cache = new MidnightCache();
+        for (var day = new DateOnly(2026, 1, 1); day < new DateOnly(2027, 1, 1); day = day.AddDays(1))
+        {
+            var (open, close) = rules.BookingWindowOf(day);
+            Assert.Equal((UnixMs.FromTicks(open), UnixMs.FromTicks(close)), cache.BookingWindowOf(rules, day));
+        }
+    }
 }
