@@ -388,7 +388,7 @@ public sealed partial class RedisSlotEngine
     /// </summary>
     private ValueTask<RespResult> RunClaimScriptAsync(StoreConnection.Link link, ClaimRequest request, ReadModelCalendar calendar, CalendarKeySet keys, string digest, QuotaLease lease, Admission? admission, CancellationToken cancellationToken, RedisArgument patientHex = default)
     {
-        var (open, close) = _readModel.Rules.BookingWindowOf(calendar.Day);
+        var (openMs, closeMs) = _midnights.BookingWindowOf(_readModel.Rules, calendar.Day);
         var holdMs = request.HoldFor is { } ttl ? Math.Max(1, (long)Math.Ceiling(ttl.TotalMilliseconds)) : 0;
         var (approvalNeededBefore, approvalDeadline) = request.HoldFor is null ? _readModel.Rules.ApprovalOf(calendar.Day) : (0, 0);
         var audit = _readModel.Rules.Audit;
@@ -441,8 +441,8 @@ public sealed partial class RedisSlotEngine
             admission is not null ? admission.PatientHex : patientHex.IsNull ? (RedisArgument)Hex(request.Patient) : patientHex, // typed: a string ?: would decode the bytes
             holdMs,
             UnixMs.FromTicks(calendar.Layout.StartUtcTicks(request.Slots.First)),
-            UnixMs.FromTicks(open),
-            UnixMs.FromTicks(close),
+            openMs,
+            closeMs,
             admission is null ? lease.NonceValue : admission.TakesEntries ? admission.NonceValue : (RedisArgument)string.Empty,
             lease.DeadlineMs,
             digest,

@@ -256,6 +256,9 @@ public sealed partial class RedisSlotEngine
     /// <summary>The admissions' numbers, made once per shape (<see cref="AdmissionNumbers"/>).</summary>
     private readonly AdmissionNumbers.Cache _admissionNumbers = new();
 
+    /// <summary>The local midnights an admission names (its entries' expiries), made once per day.</summary>
+    private readonly MidnightCache _midnights = new();
+
     /// <summary>
     /// The patient-side rules a claim meets, as one admission (<c>admission_rate</c> and <c>admission_check</c> in
     /// <c>lib.lua</c>): the admission rate (<see cref="SlotEngineOptions.Admission"/>), the bar on the calendar's branch
@@ -317,10 +320,10 @@ public sealed partial class RedisSlotEngine
         args[2] = bars ? calendar.Branch.Value : string.Empty;
 
         // The active entries outlive every claim they can hold: none is later than the booking horizon.
-        args[3] = cap == 0 ? 0 : UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(Today.AddDays(rules.BookingHorizonDays + 2), Options.TimeZone));
+        args[3] = cap == 0 ? 0 : _midnights.UnixMsOf(Today.AddDays(rules.BookingHorizonDays + 2), Options.TimeZone);
 
         // A day's quota entries: two days after the day.
-        args[4] = UnixMs.FromTicks(DayLayout.LocalMidnightUtcTicks(calendar.Day.AddDays(2), Options.TimeZone));
+        args[4] = _midnights.UnixMsOf(calendar.Day.AddDays(2), Options.TimeZone);
         args[Admission.NumbersAt] = numbers.WithRate;
         var at = Admission.ScopesAt;
         for (var i = 0; i < quotas.Count; i++) // by index: a foreach over the interface would box an enumerator per claim
