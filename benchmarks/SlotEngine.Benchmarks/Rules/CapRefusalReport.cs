@@ -33,20 +33,7 @@ internal static class CapRefusalReport
             MaxActiveAppointments = 3,
         };
         var engine = new InMemorySlotEngine(options);
-        engine.Directory.AddFacility(new FacilityId(1), new CityCode(34));
-        for (var c = 0; c < Clinics; c++)
-        {
-            engine.Directory.AddClinic(new ClinicId(c + 1), new FacilityId(1), new BranchId(1 + (c % 40)));
-        }
-
-        for (var p = 0; p < Providers; p++)
-        {
-            engine.Directory.AddProvider(new ProviderId(p + 1), new ClinicId(1 + (p % Clinics)));
-            for (var d = 1; d <= Days; d++)
-            {
-                engine.Publish(new ProviderId(p + 1), today.AddDays(d), DayTemplate.Standard);
-            }
-        }
+        CostReportCountry.Build(engine, Providers, Clinics, today, Days);
 
         var random = new Random(7);
         var patients = Enumerable.Range(0, Patients).Select(n => engine.PatientOf(NationalId.FromFirstNineDigits(100_000_000 + (n * 7)))).ToArray();
@@ -115,9 +102,4 @@ internal static class CapRefusalReport
 
     private static CalendarKey RandomCalendar(Random random, DateOnly today) =>
         new(new ProviderId(1 + random.Next(Providers)), today.AddDays(1 + random.Next(Days)));
-
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
 }

@@ -38,20 +38,7 @@ internal static class DirectoryWidthReport
                 Quotas = QuotaPolicy.None,
                 MaxActiveAppointments = caps[e],
             });
-            engine.Directory.AddFacility(new FacilityId(1), new CityCode(34));
-            for (var c = 0; c < Clinics; c++)
-            {
-                engine.Directory.AddClinic(new ClinicId(c + 1), new FacilityId(1), new BranchId(1 + (c % 40)));
-            }
-
-            for (var p = 0; p < Providers; p++)
-            {
-                engine.Directory.AddProvider(new ProviderId(p + 1), new ClinicId(1 + (p % Clinics)));
-                for (var d = 1; d <= Days; d++)
-                {
-                    engine.Publish(new ProviderId(p + 1), today.AddDays(d), DayTemplate.Standard);
-                }
-            }
+            CostReportCountry.Build(engine, Providers, Clinics, today, Days);
 
             var random = new Random(11);
             var booked = new Reservation[Patients];
@@ -112,10 +99,5 @@ internal static class DirectoryWidthReport
         }
 
         return 0;
-    }
-
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
     }
 }

@@ -56,20 +56,7 @@ internal static class RulesCostReport
             var options = new SlotEngineOptions { TimeProvider = new FixedTime(start), PatientKeyHasher = hasher, ExpectedPatients = Patients, ExpectedClaimsPerDay = 200_000 };
             variants[v].Set(options);
             var engine = new InMemorySlotEngine(options);
-            engine.Directory.AddFacility(new FacilityId(1), new CityCode(34));
-            for (var c = 0; c < Clinics; c++)
-            {
-                engine.Directory.AddClinic(new ClinicId(c + 1), new FacilityId(1), new BranchId(1 + (c % 40)));
-            }
-
-            for (var p = 0; p < Providers; p++)
-            {
-                engine.Directory.AddProvider(new ProviderId(p + 1), new ClinicId(1 + (p % Clinics)));
-                for (var d = 1; d <= Days; d++)
-                {
-                    engine.Publish(new ProviderId(p + 1), today.AddDays(d), DayTemplate.Standard);
-                }
-            }
+            CostReportCountry.Build(engine, Providers, Clinics, today, Days);
 
             patients ??= Enumerable.Range(0, Patients).Select(n => engine.PatientOf(NationalId.FromFirstNineDigits(100_000_000 + (n * 7)))).ToArray();
             engines[v] = engine;
@@ -187,10 +174,5 @@ internal static class RulesCostReport
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
     }
 }

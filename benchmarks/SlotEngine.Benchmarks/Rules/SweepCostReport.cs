@@ -51,20 +51,7 @@ internal static class SweepCostReport
             Approval = approval ? ApprovalPolicy.Mhrs : ApprovalPolicy.None,
         };
         var engine = new InMemorySlotEngine(options);
-        engine.Directory.AddFacility(new FacilityId(1), new CityCode(34));
-        for (var c = 0; c < Clinics; c++)
-        {
-            engine.Directory.AddClinic(new ClinicId(c + 1), new FacilityId(1), new BranchId(1 + (c % 40)));
-        }
-
-        for (var p = 0; p < Providers; p++)
-        {
-            engine.Directory.AddProvider(new ProviderId(p + 1), new ClinicId(1 + (p % Clinics)));
-            for (var d = 1; d <= Days; d++)
-            {
-                engine.Publish(new ProviderId(p + 1), today.AddDays(d), DayTemplate.Standard);
-            }
-        }
+        CostReportCountry.Build(engine, Providers, Clinics, today, Days);
 
         var patients = Enumerable.Range(0, Patients).Select(n => engine.PatientOf(NationalId.FromFirstNineDigits(100_000_000 + (n * 7)))).ToArray();
         var random = new Random(5);
