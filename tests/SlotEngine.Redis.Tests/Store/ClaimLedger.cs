@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using SlotEngine.Redis.Tests.Contract;
 
 namespace SlotEngine.Redis.Tests.Store;
 
@@ -67,6 +68,41 @@ internal sealed class ClaimLedger
             }
         }
     }
+
+    /// <summary>
+    /// Starts <paramref name="workers"/> workers, each on writer <c>worker % writers.Count</c>, that make up to
+    /// <paramref name="rounds"/> bookings (hold, then confirm) across <paramref name="days"/> of <paramref name="provider"/>,
+    /// recording each here, and release every third; an exception from a call goes to <paramref name="failures"/> (the
+    /// fault under test may refuse a call) and the worker goes on. <paramref name="stop"/> ends them early.
+    /// </summary>
+    public Task[] StartChurn(IReadOnlyList<ISlotEngine> writers, int workers, int rounds, ProviderId provider, DateOnly[] days, ConcurrentQueue<Exception> failures, CancellationToken stop = default) =>
+        Enumerable.Range(0, workers).Select(worker => Task.Run(async () =>
+        {
+            var writer = writers[worker % writers.Count];
+            for (var i = 0; i < rounds && !stop.IsCancellationRequested; i++)
+            {
+                try
+                {
+                    var calendar = new CalendarKey(provider, days[(worker + i) % days.Length]);
+                    var result = await writer.ClaimAsync(ClaimRequest.Hold(calendar, SlotRange.Single(i % 48), ContractWorld.Patient(worker), TimeSpan.FromMinutes(5)));
+                    if (result.Succeeded)
+                    {
+                        var confirmed = await writer.ConfirmAsync(result.Reservation);
+                        Assert.True(confirmed.Succeeded, confirmed.ToString());
+                        Booked(confirmed.Reservation);
+                        if (i % 3 == 0)
+                        {
+                            Assert.True((await writer.ReleaseAsync(confirmed.Reservation)).Succeeded);
+                            Released(confirmed.Reservation);
+                        }
+                    }
+                }
+                catch (Exception e)
+                {
+                    failures.Enqueue(e);
+                }
+            }
+        })).ToArray();
 
     private bool IsReleased(Reservation reservation) =>
         _released.ContainsKey((reservation.Calendar, reservation.Seat, reservation.Slots.First, reservation.Token));

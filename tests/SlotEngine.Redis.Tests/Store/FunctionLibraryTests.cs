@@ -73,33 +73,7 @@ public sealed partial class FunctionLibraryTests(StandaloneServerFixture fixture
 
         var ledger = new ClaimLedger();
         var failures = new ConcurrentQueue<Exception>();
-        var load = Enumerable.Range(0, 8).Select(worker => Task.Run(async () =>
-        {
-            var writer = writers[worker % writers.Length];
-            for (var i = 0; i < 300; i++)
-            {
-                try
-                {
-                    var calendar = new CalendarKey(Provider, days[(worker + i) % days.Length]);
-                    var result = await writer.ClaimAsync(ClaimRequest.Hold(calendar, SlotRange.Single(i % 48), ContractWorld.Patient(worker), TimeSpan.FromMinutes(5)));
-                    if (result.Succeeded)
-                    {
-                        var confirmed = await writer.ConfirmAsync(result.Reservation);
-                        Assert.True(confirmed.Succeeded, confirmed.ToString());
-                        ledger.Booked(confirmed.Reservation);
-                        if (i % 3 == 0)
-                        {
-                            Assert.True((await writer.ReleaseAsync(confirmed.Reservation)).Succeeded);
-                            ledger.Released(confirmed.Reservation);
-                        }
-                    }
-                }
-                catch (Exception e)
-                {
-                    failures.Enqueue(e);
-                }
-            }
-        })).ToArray();
+        var load = ledger.StartChurn(writers, workers: 8, rounds: 300, Provider, days, failures);
 
         var flushes = 0;
         while (!load.All(t => t.IsCompleted) && flushes < 200)

@@ -92,33 +92,7 @@ public sealed class StoreFaultTests(StandaloneServerFixture fixture) : IClassFix
         var ledger = new ClaimLedger();
         var failures = new ConcurrentQueue<Exception>();
         using var stop = new CancellationTokenSource();
-        var load = Enumerable.Range(0, 12).Select(worker => Task.Run(async () =>
-        {
-            var writer = writers[worker % writers.Length];
-            for (var i = 0; i < 400 && !stop.IsCancellationRequested; i++)
-            {
-                try
-                {
-                    var calendar = new CalendarKey(ContractWorld.Doctor, days[(worker + i) % days.Length]);
-                    var result = await writer.ClaimAsync(ClaimRequest.Hold(calendar, SlotRange.Single(i % 48), ContractWorld.Patient(worker), TimeSpan.FromMinutes(5)));
-                    if (result.Succeeded)
-                    {
-                        var confirmed = await writer.ConfirmAsync(result.Reservation);
-                        Assert.True(confirmed.Succeeded, confirmed.ToString());
-                        ledger.Booked(confirmed.Reservation);
-                        if (i % 3 == 0)
-                        {
-                            Assert.True((await writer.ReleaseAsync(confirmed.Reservation)).Succeeded);
-                            ledger.Released(confirmed.Reservation);
-                        }
-                    }
-                }
-                catch (Exception e)
-                {
-                    failures.Enqueue(e);
-                }
-            }
-        })).ToArray();
+        var load = ledger.StartChurn(writers, workers: 12, rounds: 400, ContractWorld.Doctor, days, failures, stop.Token);
 
         await using var admin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.Server.Endpoint + ",allowAdmin=true");
         var flushes = 0;
