@@ -9,7 +9,8 @@ using SlotEngine.LoadTest.Scenario;
 namespace SlotEngine.Benchmarks.Postgres;
 
 /// <summary>
-/// <c>--postgres [--providers N] [--days N] [--bookings N] [--seconds N] [--concurrency N] [--seed N] [--pool-spin-limit N] [--smoke]</c>:
+/// <c>--postgres [--providers N] [--days N] [--bookings N] [--seconds N] [--concurrency N] [--seed N] [--pool-spin-limit N]
+/// [--warmup-seconds N] [--warmup-bookings N] [--redis-threads dedicated|pool] [--smoke]</c>:
 /// the load generator's booking day (its country, citizens and demand; search → hold → confirm with
 /// MHRS quotas) against four contenders in one run, one after another: SlotEngine in memory,
 /// SlotEngine on Redis, and a PostgreSQL 15 row-per-slot design with durable commits and with
@@ -19,6 +20,8 @@ namespace SlotEngine.Benchmarks.Postgres;
 /// <c>--smoke</c>: 200 providers, 2 days, 300 bookings — proves it runs (CI).
 /// The whole process (every contender) runs with the thread pool's spin limit 0 unless <c>--pool-spin-limit N</c> says
 /// otherwise (70 is the runtime's own); <c>DOTNET_ThreadPool_UnfairSemaphoreSpinLimit</c> in the environment wins.
+/// Before its window each contender warms up (<see cref="BookingDay.Warmup"/>: citizens of its own, until the JIT is quiet;
+/// none with <c>--smoke</c>), and the Redis client runs on StackExchange.Redis's dedicated threads, as the load generator's.
 /// </summary>
 internal static class PostgresReport
 {
@@ -42,7 +45,16 @@ internal static class PostgresReport
         var seconds = Read(args, "--seconds", 30);
         var workers = Read(args, "--concurrency", 16);
         var redisWorkers = Read(args, "--redis-concurrency", workers);
+        var redisThreads = ReadText(args, "--redis-threads") ?? "dedicated"; // --redis-dedicated-threads (its former switch) is the default now
+        if (redisThreads is not ("dedicated" or "pool"))
+        {
+            Console.Error.WriteLine($"--redis-threads takes dedicated or pool, not {redisThreads}.");
+            return 2;
+        }
+
         var seed = Read(args, "--seed", 42);
+        var warmupSeconds = Read(args, "--warmup-seconds", smoke ? 0 : 20);
+        var warmupBookings = Read(args, "--warmup-bookings", smoke ? 0 : 100_000);
         var only = ReadText(args, "--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         bool Runs(string contender) => only is null || only.Contains(contender);
         var redisConfig = ReadText(args, "--redis-config");
@@ -67,6 +79,10 @@ internal static class PostgresReport
         var hasher = new PatientKeyHasher(SHA256.HashData(Encoding.UTF8.GetBytes("slotengine-pgbench:" + seed)));
         var citizenCount = (int)Math.Clamp(bookings * 6 / 10, 1_000, 1_000_000);
         var citizens = CitizenPool.Create(citizenCount, map, hasher, seed);
+
+        // The warm-up's own citizens: another block of national IDs (CitizenPool: 100000000 + seed mod 4e8 + n), so that the
+        // window's patients start with their quotas untouched, as without a warm-up.
+        var warmup = new BookingDay.Warmup(CitizenPool.Create(citizenCount, map, hasher, seed + 200_000_000), TimeSpan.FromSeconds(warmupSeconds), warmupBookings);
         var options = new SlotEngineOptions
         {
             BookingHorizonDays = Math.Max(15, dayCount),
@@ -80,27 +96,30 @@ internal static class PostgresReport
         var runs = new List<BookingRun>();
         var setup = new List<string>();
         Console.Error.WriteLine($"country: {providers:N0} providers, {map.ClinicFacility.Count:N0} clinics, {map.FacilityCity.Count:N0} facilities; {dayCount} days × {template.SlotCount} slots; {citizenCount:N0} citizens; {workers} workers; up to {bookings:N0} bookings or {seconds} s per contender");
+        setup.Add(warmupSeconds > 0 && warmupBookings > 0
+            ? $"warm-up before each contender's window: {citizenCount:N0} citizens of its own, until the JIT compiled nothing for 1 s (at least 2 s), at most {warmupSeconds} s or {warmupBookings:N0} bookings (--warmup-seconds, --warmup-bookings); recounted, not in the figures"
+            : "no warm-up (--warmup-seconds 0): each window includes its contender's first JIT compiles");
 
         if (Runs("memory"))
         {
             await using var memory = EngineBackend.InMemory(options);
             var took = await PublishAsync(memory, map, days, template).ConfigureAwait(false);
             setup.Add($"in memory: days opened in {took:0.0} s");
-            runs.Add(await RunOneAsync(memory, map, citizens, days, workers, bookings, limit, seed).ConfigureAwait(false));
+            runs.Add(await RunOneAsync(memory, map, citizens, days, workers, bookings, limit, seed, warmup).ConfigureAwait(false));
         }
 
         if (Runs("redis"))
         {
-            if (args.Contains("--redis-dedicated-threads"))
-            {
-                // StackExchange.Redis's process-wide feature flag: its own reader and writer threads instead of the thread pool.
-                StackExchange.Redis.ConnectionMultiplexer.SetFeatureFlag("DedicatedThreads", true);
-            }
+            // StackExchange.Redis's process-wide feature flag: its own reader and writer threads instead of the thread pool,
+            // as the load generator runs it (--redis-threads, default dedicated) and docs/redis-scale.md advises API nodes to;
+            // it touches nothing of Npgsql's. --redis-threads pool: the client's default.
+            StackExchange.Redis.ConnectionMultiplexer.SetFeatureFlag("DedicatedThreads", redisThreads != "pool");
+            setup.Add($"Redis client threads: {(redisThreads != "pool" ? "dedicated (StackExchange.Redis's DedicatedThreads flag, the load generator's default)" : "pool (the client's default)")}");
 
             await using var redis = await EngineBackend.OnRedisAsync(options, redisConfig, redisServerArgs, args.Contains("--redis-shared-subscription"), args.Contains("--redis-own-session")).ConfigureAwait(false);
             var took = await PublishAsync(redis, map, days, template).ConfigureAwait(false);
             setup.Add($"Redis: days opened in {took:0.0} s ({(long)providers * dayCount:N0} PublishAsync calls, 64 in flight)");
-            runs.Add(await RunOneAsync(redis, map, citizens, days, redisWorkers, bookings, limit, seed).ConfigureAwait(false));
+            runs.Add(await RunOneAsync(redis, map, citizens, days, redisWorkers, bookings, limit, seed, warmup).ConfigureAwait(false));
         }
 
         var version = "PostgreSQL not run";
@@ -119,7 +138,7 @@ internal static class PostgresReport
                 var clock = Stopwatch.StartNew();
                 await using var pg = await PostgresBackend.CreateAsync(server, synchronous, workers, map, days, template.SlotCount, earliest).ConfigureAwait(false);
                 setup.Add($"{pg.Name}: {(long)providers * dayCount * template.SlotCount:N0} slot rows loaded (COPY) and indexed in {clock.Elapsed.TotalSeconds:0.0} s");
-                runs.Add(await RunOneAsync(pg, map, citizens, days, workers, bookings, limit, seed).ConfigureAwait(false));
+                runs.Add(await RunOneAsync(pg, map, citizens, days, workers, bookings, limit, seed, warmup).ConfigureAwait(false));
             }
 
             setup.Add($"PostgreSQL data directory {server.Directory} on {FileSystemOf(server.Directory)}");
@@ -129,10 +148,10 @@ internal static class PostgresReport
         return runs.All(r => r.Recount.DoubleBookings == 0 && r.Recount.QuotaViolations == 0 && r.Recount.OtherViolations == 0 && r.Bookings > 0) ? 0 : 1;
     }
 
-    private static async Task<BookingRun> RunOneAsync(BookingBackend backend, NationalMap map, CitizenPool citizens, DateOnly[] days, int workers, long bookings, TimeSpan limit, long seed)
+    private static async Task<BookingRun> RunOneAsync(BookingBackend backend, NationalMap map, CitizenPool citizens, DateOnly[] days, int workers, long bookings, TimeSpan limit, long seed, BookingDay.Warmup warmup)
     {
         Console.Error.WriteLine($"running: {backend.Name}");
-        var run = await BookingDay.RunAsync(backend, map, citizens, days, workers, bookings, limit, seed).ConfigureAwait(false);
+        var run = await BookingDay.RunAsync(backend, map, citizens, days, workers, bookings, limit, seed, warmup).ConfigureAwait(false);
         Console.Error.WriteLine($"  {run.Bookings:N0} bookings in {run.Seconds:0.00} s = {run.PerSecond:N0}/s; recount: {run.Recount.DoubleBookings} double bookings, {run.Recount.QuotaViolations} quota violations, {run.Recount.OtherViolations} other ({run.Recount.Problems})");
         return run;
     }
@@ -192,6 +211,19 @@ internal static class PostgresReport
             var t = r.Transport;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {r.Name} | {r.RoundTripsPerBooking ?? 0:0.00} | {t.ClientSegments / n:0.00} | {t.ServerSegments / n:0.00} | {(r.RoundTripsPerBooking ?? 0) * n / Math.Max(1, t.ClientSegments):0.00} | {t.ClientSwitches / n:0.00} | {t.ServerSwitches / n:0.00} | {t.ClientSystemMicros / n:0} | {t.ServerSystemMicros / n:0} |"));
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("Where a booking's wall time goes (the measured window; a worker's µs per booking = workers × seconds ÷ bookings; per step: its calls per booking, p50 / p99 µs of one call, and µs per booking in it; other: the loop between calls, holds walked away from, and waiting for a core; the JIT's compile time and the collections in the window):");
+        Console.WriteLine();
+        Console.WriteLine("| contender | warm-up bookings | µs per booking per worker | search: calls, p50 / p99 µs, µs | hold: calls, p50 / p99 µs, µs | confirm: calls, p50 / p99 µs, µs | other µs | JIT ms / methods | gen0 / gen1 / gen2 |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var r in runs.Where(r => r.Wall is not null))
+        {
+            var w = r.Wall!;
+            static string Step(StepTimes s) => string.Create(CultureInfo.InvariantCulture, $"{s.CallsPerBooking:0.00}, {s.P50Micros:N0} / {s.P99Micros:N0}, {s.MicrosPerBooking:N0}");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Name} | {w.WarmupBookings:N0} | {w.MicrosPerBookingPerWorker:N0} | {Step(w.Search)} | {Step(w.Hold)} | {Step(w.Confirm)} | {w.OtherMicrosPerBooking:N0} | {w.JitMillis:N0} / {w.JitMethods:N0} | {w.Gen0} / {w.Gen1} / {w.Gen2} |"));
         }
 
         Console.WriteLine();
