@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using SlotEngine.LoadTest.Scenario;
 
 namespace SlotEngine.Benchmarks.Postgres;
@@ -47,9 +46,9 @@ internal readonly record struct StepTimes(double CallsPerBooking, double P50Micr
 /// Where a booking's wall time went in the measured window: a worker's time per booking (workers × seconds ÷ bookings,
 /// which a closed loop of workers makes exactly 1 ÷ its share of the bookings/s), split into the steps' calls and the
 /// rest (the loop's own picks, a hold walked away from, and a worker waiting for a core between calls); with the JIT's
-/// compile time and the garbage collections in the window.
+/// compile time, the garbage collections and the thread pool's work items (each a hand-off between threads) in the window.
 /// </summary>
-internal sealed record WallTime(double MicrosPerBookingPerWorker, StepTimes Search, StepTimes Hold, StepTimes Confirm, double JitMillis, long JitMethods, int Gen0, int Gen1, int Gen2, long WarmupBookings)
+internal sealed record WallTime(double MicrosPerBookingPerWorker, StepTimes Search, StepTimes Hold, StepTimes Confirm, double JitMillis, long JitMethods, int Gen0, int Gen1, int Gen2, long WarmupBookings, double PoolItemsPerBooking)
 {
     public double OtherMicrosPerBooking => MicrosPerBookingPerWorker - Search.MicrosPerBooking - Hold.MicrosPerBooking - Confirm.MicrosPerBooking;
 }
@@ -96,6 +95,13 @@ internal static class BookingDay
     /// <summary>A warm-up before the window: its own citizens (so that the window's quotas are untouched), its longest time and most bookings.</summary>
     internal sealed record Warmup(CitizenPool Citizens, TimeSpan Longest, long MostBookings);
 
+    /// <summary>A phase's bookings so far (workers add) and its stop (the warm-up sets it).</summary>
+    private sealed class PhaseControl
+    {
+        public long Booked;
+        public bool Stop;
+    }
+
     private readonly record struct Phase(long Booked, long Taken, long Quota, double Seconds);
 
     /// <summary>Warm-ups end once the JIT has compiled no method for this long (after at least <see cref="WarmupAtLeast"/>), as the load generator's.</summary>
@@ -103,6 +109,12 @@ internal static class BookingDay
 
     /// <summary>The shortest warm-up.</summary>
     private static readonly TimeSpan WarmupAtLeast = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The fewest bookings a warm-up makes (unless its cap is lower): on an oversubscribed machine a contender can make so
+    /// little progress that the JIT looks quiet for a second while most of its path is still tier-0 (seen: 661 bookings).
+    /// </summary>
+    private const long WarmupAtLeastBookings = 5_000;
 
     public static async Task<BookingRun> RunAsync(BookingBackend backend, NationalMap map, CitizenPool citizens, DateOnly[] days, int workers, long bookings, TimeSpan limit, long seed, Warmup? warmup = null)
     {
@@ -116,12 +128,14 @@ internal static class BookingDay
         var serverBefore = await backend.SampleAsync().ConfigureAwait(false);
         var jitBefore = System.Runtime.JitInfo.GetCompilationTime();
         var methodsBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var poolBefore = ThreadPool.CompletedWorkItemCount;
         var gcBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var phase = await RunPhaseAsync(backend, map, citizens, days, logs, bookings, limit, seed).ConfigureAwait(false);
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds;
         var jit = (System.Runtime.JitInfo.GetCompilationTime() - jitBefore).TotalMilliseconds;
         var methods = System.Runtime.JitInfo.GetCompiledMethodCount() - methodsBefore;
+        var poolItems = ThreadPool.CompletedWorkItemCount - poolBefore;
         var gc = (GC.CollectionCount(0) - gcBefore.Item1, GC.CollectionCount(1) - gcBefore.Item2, GC.CollectionCount(2) - gcBefore.Item3);
         var serverAfter = await backend.SampleAsync().ConfigureAwait(false);
         var booked = phase.Booked;
@@ -130,7 +144,7 @@ internal static class BookingDay
         var latencies = Sorted(l => l.Latencies);
         double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
         var wall = new WallTime(workers * phase.Seconds * 1e6 / n, StepTimes.Of(Sorted(l => l.Searches), booked), StepTimes.Of(Sorted(l => l.Holds), booked),
-            StepTimes.Of(Sorted(l => l.Confirms), booked), jit, methods, gc.Item1, gc.Item2, gc.Item3, warmed);
+            StepTimes.Of(Sorted(l => l.Confirms), booked), jit, methods, gc.Item1, gc.Item2, gc.Item3, warmed, poolItems / (double)n);
         var recount = await backend.RecountAsync(logs.SelectMany(l => l.Bookings).ToList(), logs.SelectMany(l => l.WalkAways).ToList()).ConfigureAwait(false);
         var isServer = serverAfter.RoundTrips > 0 || serverAfter.CpuSeconds > 0;
         return new BookingRun(
@@ -154,14 +168,14 @@ internal static class BookingDay
 
     /// <summary>
     /// Books as the window will, with the warm-up's own citizens, until the JIT has been quiet for <see cref="WarmupQuietFor"/>
-    /// (after at least <see cref="WarmupAtLeast"/>), or <see cref="Warmup.Longest"/> has passed, or <see cref="Warmup.MostBookings"/>
+    /// (after at least <see cref="WarmupAtLeast"/> and <see cref="WarmupAtLeastBookings"/>), or <see cref="Warmup.Longest"/> has passed, or <see cref="Warmup.MostBookings"/>
     /// are booked; its bookings and walk-aways stay in <paramref name="logs"/> for the recount, its times are dropped.
     /// </summary>
     private static async Task WarmUpAsync(BookingBackend backend, NationalMap map, DateOnly[] days, WorkerLog[] logs, Warmup warmup, long seed)
     {
-        var stop = new StrongBox<bool>();
+        var control = new PhaseControl();
         var clock = Stopwatch.StartNew();
-        var load = RunPhaseAsync(backend, map, warmup.Citizens, days, logs, warmup.MostBookings, warmup.Longest, seed + 7_919, stop);
+        var load = RunPhaseAsync(backend, map, warmup.Citizens, days, logs, warmup.MostBookings, warmup.Longest, seed + 7_919, control);
         var methods = System.Runtime.JitInfo.GetCompiledMethodCount();
         var quietSince = TimeSpan.Zero;
         while (!load.IsCompleted)
@@ -173,13 +187,13 @@ internal static class BookingDay
                 methods = now;
                 quietSince = clock.Elapsed;
             }
-            else if (clock.Elapsed >= WarmupAtLeast && clock.Elapsed - quietSince >= WarmupQuietFor)
+            else if (clock.Elapsed >= WarmupAtLeast && Interlocked.Read(ref control.Booked) >= WarmupAtLeastBookings && clock.Elapsed - quietSince >= WarmupQuietFor)
             {
                 break;
             }
         }
 
-        Volatile.Write(ref stop.Value, true);
+        Volatile.Write(ref control.Stop, true);
         var phase = await load.ConfigureAwait(false);
         Console.Error.WriteLine($"  warmed up: {phase.Booked:N0} bookings in {phase.Seconds:0.0} s, the JIT quiet for the last {(clock.Elapsed - quietSince).TotalSeconds:0.0} s (recounted with the window, not in its figures)");
         foreach (var log in logs)
@@ -189,9 +203,9 @@ internal static class BookingDay
     }
 
     /// <summary>The closed loop of one worker per log until <paramref name="bookings"/> are confirmed or <paramref name="limit"/> is up.</summary>
-    private static async Task<Phase> RunPhaseAsync(BookingBackend backend, NationalMap map, CitizenPool citizens, DateOnly[] days, WorkerLog[] logs, long bookings, TimeSpan limit, long seed, StrongBox<bool>? stop = null)
+    private static async Task<Phase> RunPhaseAsync(BookingBackend backend, NationalMap map, CitizenPool citizens, DateOnly[] days, WorkerLog[] logs, long bookings, TimeSpan limit, long seed, PhaseControl? control = null)
     {
-        var booked = 0L;
+        control ??= new PhaseControl();
         var taken = 0L;
         var quota = 0L;
         var clock = Stopwatch.StartNew();
@@ -204,7 +218,7 @@ internal static class BookingDay
             {
                 var random = new FastRandom(seed, index);
                 var found = new Candidate[Choices];
-                while (Interlocked.Read(ref booked) < bookings && clock.Elapsed < limit && !(stop is not null && Volatile.Read(ref stop.Value)))
+                while (Interlocked.Read(ref control.Booked) < bookings && clock.Elapsed < limit && !Volatile.Read(ref control.Stop))
                 {
                     var started = Stopwatch.GetTimestamp();
                     var cityIndex = map.CityDemand.Next(ref random);
@@ -236,7 +250,7 @@ internal static class BookingDay
                         {
                             mine.Bookings.Add(new ClaimRecord(slot, patient, token1, booking1));
                             mine.Latencies.Add(done1 - started);
-                            Interlocked.Increment(ref booked);
+                            Interlocked.Increment(ref control.Booked);
                         }
 
                         continue;
@@ -284,7 +298,7 @@ internal static class BookingDay
                         {
                             mine.Bookings.Add(new ClaimRecord(pick, patient, token, booking));
                             mine.Latencies.Add(done - started);
-                            Interlocked.Increment(ref booked);
+                            Interlocked.Increment(ref control.Booked);
                         }
 
                         break;
@@ -295,6 +309,6 @@ internal static class BookingDay
 
         await Task.WhenAll(tasks).ConfigureAwait(false);
         clock.Stop();
-        return new Phase(booked, taken, quota, clock.Elapsed.TotalSeconds);
+        return new Phase(Interlocked.Read(ref control.Booked), taken, quota, clock.Elapsed.TotalSeconds);
     }
 }

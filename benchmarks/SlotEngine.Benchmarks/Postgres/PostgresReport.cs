@@ -97,7 +97,7 @@ internal static class PostgresReport
         var setup = new List<string>();
         Console.Error.WriteLine($"country: {providers:N0} providers, {map.ClinicFacility.Count:N0} clinics, {map.FacilityCity.Count:N0} facilities; {dayCount} days × {template.SlotCount} slots; {citizenCount:N0} citizens; {workers} workers; up to {bookings:N0} bookings or {seconds} s per contender");
         setup.Add(warmupSeconds > 0 && warmupBookings > 0
-            ? $"warm-up before each contender's window: {citizenCount:N0} citizens of its own, until the JIT compiled nothing for 1 s (at least 2 s), at most {warmupSeconds} s or {warmupBookings:N0} bookings (--warmup-seconds, --warmup-bookings); recounted, not in the figures"
+            ? $"warm-up before each contender's window: {citizenCount:N0} citizens of its own, until the JIT compiled nothing for 1 s (at least 2 s and 5,000 bookings), at most {warmupSeconds} s or {warmupBookings:N0} bookings (--warmup-seconds, --warmup-bookings); recounted, not in the figures"
             : "no warm-up (--warmup-seconds 0): each window includes its contender's first JIT compiles");
 
         if (Runs("memory"))
@@ -214,16 +214,16 @@ internal static class PostgresReport
         }
 
         Console.WriteLine();
-        Console.WriteLine("Where a booking's wall time goes (the measured window; a worker's µs per booking = workers × seconds ÷ bookings; per step: its calls per booking, p50 / p99 µs of one call, and µs per booking in it; other: the loop between calls, holds walked away from, and waiting for a core; the JIT's compile time and the collections in the window):");
+        Console.WriteLine("Where a booking's wall time goes (the measured window; a worker's µs per booking = workers × seconds ÷ bookings; per step: its calls per booking, p50 / p99 µs of one call, and µs per booking in it; other: the loop between calls, holds walked away from, and waiting for a core; the JIT's compile time, the collections and the thread pool's work items in the window):");
         Console.WriteLine();
-        Console.WriteLine("| contender | warm-up bookings | µs per booking per worker | search: calls, p50 / p99 µs, µs | hold: calls, p50 / p99 µs, µs | confirm: calls, p50 / p99 µs, µs | other µs | JIT ms / methods | gen0 / gen1 / gen2 |");
-        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        Console.WriteLine("| contender | warm-up bookings | µs per booking per worker | search: calls, p50 / p99 µs, µs | hold: calls, p50 / p99 µs, µs | confirm: calls, p50 / p99 µs, µs | other µs | JIT ms / methods | gen0 / gen1 / gen2 | pool work items per booking |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var r in runs.Where(r => r.Wall is not null))
         {
             var w = r.Wall!;
             static string Step(StepTimes s) => string.Create(CultureInfo.InvariantCulture, $"{s.CallsPerBooking:0.00}, {s.P50Micros:N0} / {s.P99Micros:N0}, {s.MicrosPerBooking:N0}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Name} | {w.WarmupBookings:N0} | {w.MicrosPerBookingPerWorker:N0} | {Step(w.Search)} | {Step(w.Hold)} | {Step(w.Confirm)} | {w.OtherMicrosPerBooking:N0} | {w.JitMillis:N0} / {w.JitMethods:N0} | {w.Gen0} / {w.Gen1} / {w.Gen2} |"));
+                $"| {r.Name} | {w.WarmupBookings:N0} | {w.MicrosPerBookingPerWorker:N0} | {Step(w.Search)} | {Step(w.Hold)} | {Step(w.Confirm)} | {w.OtherMicrosPerBooking:N0} | {w.JitMillis:N0} / {w.JitMethods:N0} | {w.Gen0} / {w.Gen1} / {w.Gen2} | {w.PoolItemsPerBooking:0.00} |"));
         }
 
         Console.WriteLine();
