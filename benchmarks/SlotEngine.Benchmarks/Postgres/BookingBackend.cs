@@ -31,7 +31,8 @@ internal readonly record struct ClaimRecord(Candidate Candidate, PatientKey Pati
 /// <param name="ServerCommands">Commands the server executed, scripts' inner commands included (Redis INFO commandstats); statements for PostgreSQL.</param>
 /// <param name="Reloads">Read-model reloads (Redis engine only).</param>
 /// <param name="Transport">The server processes' read/write system calls and context switches (<see cref="ProcCounters"/>).</param>
-internal readonly record struct ServerSample(double CpuSeconds, long RoundTrips, long ServerCommands, long Reloads, ProcCounters Transport = default);
+/// <param name="RoundTripsByCommand">Round trips by command (Redis, by the store's own meter); null elsewhere.</param>
+internal readonly record struct ServerSample(double CpuSeconds, long RoundTrips, long ServerCommands, long Reloads, ProcCounters Transport = default, IReadOnlyDictionary<string, long>? RoundTripsByCommand = null);
 
 /// <summary>The recount after a run.</summary>
 internal sealed record Recount(long LedgerBookings, long StoreBookings, long DoubleBookings, long QuotaViolations, long OtherViolations, string Problems);

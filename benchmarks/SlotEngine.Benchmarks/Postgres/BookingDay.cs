@@ -48,7 +48,7 @@ internal readonly record struct StepTimes(double CallsPerBooking, double P50Micr
 /// rest (the loop's own picks, a hold walked away from, and a worker waiting for a core between calls); with the JIT's
 /// compile time, the garbage collections and the thread pool's work items (each a hand-off between threads) in the window.
 /// </summary>
-internal sealed record WallTime(double MicrosPerBookingPerWorker, StepTimes Search, StepTimes Hold, StepTimes Confirm, double JitMillis, long JitMethods, int Gen0, int Gen1, int Gen2, long WarmupBookings, double PoolItemsPerBooking)
+internal sealed record WallTime(double MicrosPerBookingPerWorker, StepTimes Search, StepTimes Hold, StepTimes Confirm, double JitMillis, long JitMethods, int Gen0, int Gen1, int Gen2, long WarmupBookings, double PoolItemsPerBooking, string RoundTripsByCommand)
 {
     public double OtherMicrosPerBooking => MicrosPerBookingPerWorker - Search.MicrosPerBooking - Hold.MicrosPerBooking - Confirm.MicrosPerBooking;
 }
@@ -144,7 +144,8 @@ internal static class BookingDay
         var latencies = Sorted(l => l.Latencies);
         double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
         var wall = new WallTime(workers * phase.Seconds * 1e6 / n, StepTimes.Of(Sorted(l => l.Searches), booked), StepTimes.Of(Sorted(l => l.Holds), booked),
-            StepTimes.Of(Sorted(l => l.Confirms), booked), jit, methods, gc.Item1, gc.Item2, gc.Item3, warmed, poolItems / (double)n);
+            StepTimes.Of(Sorted(l => l.Confirms), booked), jit, methods, gc.Item1, gc.Item2, gc.Item3, warmed, poolItems / (double)n,
+            ByCommand(serverBefore.RoundTripsByCommand, serverAfter.RoundTripsByCommand, n));
         var recount = await backend.RecountAsync(logs.SelectMany(l => l.Bookings).ToList(), logs.SelectMany(l => l.WalkAways).ToList()).ConfigureAwait(false);
         var isServer = serverAfter.RoundTrips > 0 || serverAfter.CpuSeconds > 0;
         return new BookingRun(
@@ -201,6 +202,13 @@ internal static class BookingDay
             log.ClearTimes();
         }
     }
+
+    /// <summary>Round trips per booking by command between two samples, largest first ("" without a meter).</summary>
+    private static string ByCommand(IReadOnlyDictionary<string, long>? before, IReadOnlyDictionary<string, long>? after, long bookings) =>
+        after is null
+            ? string.Empty
+            : string.Join(", ", after.Select(c => (c.Key, Count: c.Value - (before?.GetValueOrDefault(c.Key) ?? 0))).Where(c => c.Count > 0)
+                .OrderByDescending(c => c.Count).Select(c => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{c.Key} {c.Count / (double)Math.Max(1, bookings):0.000}")));
 
     /// <summary>The closed loop of one worker per log until <paramref name="bookings"/> are confirmed or <paramref name="limit"/> is up.</summary>
     private static async Task<Phase> RunPhaseAsync(BookingBackend backend, NationalMap map, CitizenPool citizens, DateOnly[] days, WorkerLog[] logs, long bookings, TimeSpan limit, long seed, PhaseControl? control = null)

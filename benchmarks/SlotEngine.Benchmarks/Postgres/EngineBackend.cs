@@ -99,7 +99,8 @@ internal sealed class EngineBackend : BookingBackend
 
         var cpu = await _redis.CliAsync("INFO", "cpu").ConfigureAwait(false);
         var commands = await _redis.CliAsync("INFO", "commandstats").ConfigureAwait(false);
-        return new ServerSample(Field(cpu, "used_cpu_sys") + Field(cpu, "used_cpu_user"), _meters!.RoundTrips.Values.Sum(), Calls(commands), ((RedisSlotEngine)_engine).Feed.Reloads, ProcCounters.Sample(_redis.Port, [_redis.Pid]));
+        var byCommand = _meters!.RoundTrips.ToDictionary(c => c.Key, c => c.Value);
+        return new ServerSample(Field(cpu, "used_cpu_sys") + Field(cpu, "used_cpu_user"), byCommand.Values.Sum(), Calls(commands), ((RedisSlotEngine)_engine).Feed.Reloads, ProcCounters.Sample(_redis.Port, [_redis.Pid]), byCommand);
     }
 
     public override async Task<Recount> RecountAsync(IReadOnlyList<ClaimRecord> bookings, IReadOnlyList<ClaimRecord> walkAways)

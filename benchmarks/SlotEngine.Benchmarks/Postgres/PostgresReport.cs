@@ -233,6 +233,11 @@ internal static class PostgresReport
             Console.WriteLine("- " + line);
         }
 
+        foreach (var r in runs.Where(r => r.Wall is { RoundTripsByCommand.Length: > 0 }))
+        {
+            Console.WriteLine($"- {r.Name}: round trips per booking by command (the store's meter): {r.Wall!.RoundTripsByCommand}");
+        }
+
         foreach (var r in runs)
         {
             Console.WriteLine($"- {r.Name}: {r.Notes}; recount {r.Recount.LedgerBookings:N0} client bookings vs {r.Recount.StoreBookings:N0} booked in the store{(r.Recount.Problems.Length > 0 ? "; problems: " + r.Recount.Problems : string.Empty)}");
