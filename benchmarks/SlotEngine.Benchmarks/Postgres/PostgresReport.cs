@@ -98,7 +98,7 @@ internal static class PostgresReport
         Console.Error.WriteLine($"country: {providers:N0} providers, {map.ClinicFacility.Count:N0} clinics, {map.FacilityCity.Count:N0} facilities; {dayCount} days × {template.SlotCount} slots; {citizenCount:N0} citizens; {workers} workers; up to {bookings:N0} bookings or {seconds} s per contender");
         setup.Add(warmupSeconds > 0 && warmupBookings > 0
             ? $"warm-up before each contender's window: {citizenCount:N0} citizens of its own, until the JIT compiled nothing for 1 s (at least 2 s and 5,000 bookings), at most {warmupSeconds} s or {warmupBookings:N0} bookings (--warmup-seconds, --warmup-bookings); recounted, not in the figures"
-            : "no warm-up (--warmup-seconds 0): each window includes its contender's first JIT compiles");
+            : "no warm-up (--smoke, or --warmup-seconds or --warmup-bookings 0): each window includes its contender's first JIT compiles");
 
         if (Runs("memory"))
         {
