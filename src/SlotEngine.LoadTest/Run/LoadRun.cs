@@ -271,8 +271,10 @@ internal static class LoadRun
             (settings.NodeId, settings.NodeCount),
             workers.SelectMany(w => w.Ledger.Entries).Where(e => e.State == LedgerState.Booked).Select(e => e.Reservation.Calendar));
 
+        var rush = RushTotals.Of(everyone.Select(w => w.Rush));
         return new RunResult
         {
+            Stalled = control.Stalled ? StallReason(settings, stats, rush, lifecycle) : null,
             Settings = settings,
             Stats = stats,
             Timeline = timeline.Points,
@@ -281,7 +283,7 @@ internal static class LoadRun
             Invariants = invariants,
             Lifecycle = lifecycle,
             Waitlist = waitlistTotals,
-            Rush = RushTotals.Of(everyone.Select(w => w.Rush)),
+            Rush = rush,
             Reschedule = await RescheduleCheck.RunAsync(engine, [.. everyone.Select(w => w.Reschedules)], CancellationToken.None).ConfigureAwait(false),
             SetupSeconds = setup.Elapsed.TotalSeconds,
             ElapsedSeconds = elapsed.TotalSeconds,
@@ -358,6 +360,18 @@ internal static class LoadRun
         output.Line($"Warmed up: {bookings:N0} bookings by {workers.Length} workers of its own, {compiled:N0} methods compiled, the last {(took - quietSince).TotalSeconds:0.0} s before the end ({took.TotalSeconds:0.0} s; recounted with the load, not in its per-booking figures).");
         return (workers, control, (took.TotalSeconds, bookings, workers.Sum(w => w.Stats.Cancelled), compiled));
     }
+
+    /// <summary>Why a run stalled (<see cref="RunControl.Stalled"/>): its refusals, and what to change.</summary>
+    internal static string StallReason(LoadSettings settings, WorkerStats stats, RushTotals rush, LifecycleTotals lifecycle) =>
+        $"no booking in the last {RunControl.StallArrivals:N0} arrivals of each of the {settings.Concurrency} workers" +
+        (settings.Backend == BackendKind.Memory ? "" : $" (nor in the last {RunControl.RealTimeStall.TotalMinutes:0} minutes)") +
+        $", at {stats.Bookings:N0} of {settings.BookingsTarget:N0} bookings. " +
+        (settings.Backend == BackendKind.Memory
+            ? "Without --duration the scenario clock moves only with the bookings, so what only time lifts never lifts: "
+            : "What refused the claims: ") +
+        $"{rush.RefusedRate:N0} claims refused by the admission rate (5 a minute per citizen), {lifecycle.RefusedActiveCap:N0} by the active cap, " +
+        $"{stats.Failures(Operation.Hold, FailureReason.QuotaExceeded):N0} by the quotas, {stats.Failures(Operation.Search, FailureReason.NoFreeSlot):N0} searches found no free slot. " +
+        $"Give more --citizens (there were {settings.Citizens:N0}), fewer --bookings, or a --duration.";
 
     /// <summary>Holds and books the run expects: about 1.2 per booking of the target (walk-aways and retries).</summary>
     private static long ExpectedClaims(LoadSettings settings) => (settings.BookingsTarget ?? LoadSettings.MhrsDay) * 6 / 5;
