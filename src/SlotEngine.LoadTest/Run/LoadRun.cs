@@ -388,7 +388,7 @@ internal static class LoadRun
     /// </summary>
     /// <remarks>
     /// Twice: a full collection promotes by one generation, so one alone leaves what was young at its end in gen1 (on Redis
-    /// at 20,000 providers 76 MB: the warm-up's and the last setup steps' survivors), and the load's first gen1 collection
+    /// at 20,000 providers 19-77 MB: the warm-up's and the last setup steps' survivors), and the load's first gen1 collection
     /// had to promote it all into gen2, past gen2's budget: one full blocking collection in the window (docs/redis-scale.md,
     /// "gen2 in the window at 20,000 providers"). The second collection moves it into gen2 before the load.
     /// </remarks>
