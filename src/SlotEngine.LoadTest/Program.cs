@@ -4,7 +4,7 @@ using SlotEngine.LoadTest.Run;
 using Spectre.Console;
 
 // slotengine-load: exit 0 = ran and every invariant held; 1 = a double booking or an invariant
-// violation; 2 = bad options or an unavailable backend. `slotengine-load compare A.json B.json`
+// violation; 2 = bad options or an unavailable backend; 3 = the run stalled (no booking possible). `slotengine-load compare A.json B.json`
 // compares two runs (0, or 2 for a missing or unreadable report).
 var command = new LoadCommand();
 command.Root.SetAction(async (parse, cancellationToken) =>
@@ -34,6 +34,11 @@ command.Root.SetAction(async (parse, cancellationToken) =>
     foreach (var failure in result.Failures)
     {
         Console.Error.WriteLine("slotengine-load: the run broke: " + failure);
+    }
+
+    if (result.Stalled is { } stalled)
+    {
+        Console.Error.WriteLine("slotengine-load: the run stalled: " + stalled);
     }
 
     return result.ExitCode;

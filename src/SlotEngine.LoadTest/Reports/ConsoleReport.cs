@@ -50,6 +50,11 @@ internal static class ConsoleReport
             summary.AddRow("[yellow]interrupted[/]", "stopped early by the user");
         }
 
+        if (result.Stalled is { } stalled)
+        {
+            summary.AddRow("[red]stalled[/]", Markup.Escape(stalled));
+        }
+
         console.Write(summary);
         console.Write(OperationsTable(result));
         var failures = FailuresTable(stats);
@@ -67,6 +72,7 @@ internal static class ConsoleReport
 
     private static string StopReason(RunResult result) =>
         result.Interrupted ? "the user"
+        : result.Stalled is not null ? "a stall (no booking possible)"
         : result.Settings.BookingsTarget is { } target && result.Stats.Bookings >= target ? $"the bookings target ({target:N0})"
         : result.Settings.Duration is { } d ? $"the time limit ({d.TotalSeconds:0.#} s)"
         : "the end";

@@ -74,6 +74,7 @@ internal static class JsonReport
         RushJson.Write(json, result.Rush);
         RescheduleJson.Write(json, result.Reschedule);
         json.WriteBoolean("interrupted", result.Interrupted);
+        json.WriteString("stalled", result.Stalled); // null unless the run stalled (exit code 3)
         json.WriteNumber("setup_seconds", Math.Round(result.SetupSeconds, 3));
         json.WriteNumber("check_seconds", Math.Round(result.CheckSeconds, 3));
         json.WriteNumber("citizens_arrived", stats.Citizens);

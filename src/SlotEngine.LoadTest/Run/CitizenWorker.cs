@@ -31,6 +31,9 @@ internal sealed class CitizenWorker
     private readonly long _arrivalInterval;
     private FastRandom _random;
     private long _unflushed;
+    private long _sinceBooking;
+    private long _lastBookingCall;
+    private bool _stalled;
     private DateOnly _today;
     private long _todayEndsTicks;
     private long _engineTicks;
@@ -116,8 +119,10 @@ internal sealed class CitizenWorker
         var loopStart = CallClock.Now();
         var loopStartBytes = GC.GetAllocatedBytesForCurrentThread();
         var now = loopStart;
+        _lastBookingCall = loopStart;
         while (!_control.ShouldStop(_unflushed, now))
         {
+            var booked = Stats.Bookings;
             _control.Tick(_unflushed, now);
             await RunDueCancelsAsync().ConfigureAwait(false);
             if (Waitlist is not null)
@@ -146,12 +151,41 @@ internal sealed class CitizenWorker
             }
 
             now = CallClock.Now();
+            CountStall(booked, now);
         }
 
         _control.AddBookings(_unflushed);
         _unflushed = 0;
         Volatile.Write(ref _loopTicks, now - loopStart);
         Volatile.Write(ref _loopBytes, GC.GetAllocatedBytesForCurrentThread() - loopStartBytes);
+    }
+
+    /// <summary>
+    /// Counts an arrival that booked nothing since <paramref name="booked"/> bookings towards a stall: after
+    /// <see cref="RunControl.StallArrivals"/> in a row (and, in real time, <see cref="RunControl.RealTimeStall"/> since the
+    /// last booking) the worker tells the control, once, until it books again.
+    /// </summary>
+    private void CountStall(long booked, long callNow)
+    {
+        if (Stats.Bookings != booked)
+        {
+            if (_stalled)
+            {
+                _stalled = false;
+                _control.WorkerResumed();
+            }
+
+            _sinceBooking = 0;
+            _lastBookingCall = callNow;
+        }
+        else if (++_sinceBooking >= RunControl.StallArrivals && !_stalled && callNow - _lastBookingCall >= _control.StallCallTicks)
+        {
+            // Flushed, so that the run's count is whole when the last worker stalls and the run stops.
+            _control.AddBookings(_unflushed);
+            _unflushed = 0;
+            _stalled = true;
+            _control.WorkerStalled();
+        }
     }
 
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]

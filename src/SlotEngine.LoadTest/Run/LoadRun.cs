@@ -183,7 +183,7 @@ internal static class LoadRun
         var workers = Enumerable.Range(0, settings.Concurrency)
             .Select(i => new CitizenWorker(i, engines[i % engines.Count], map, citizens, settings, control) { Waitlist = waitlist })
             .ToArray();
-        if (settings.BookingsTarget is { } target)
+        if ((settings.BookingsTarget ?? ExpectedFromWarmup(settings, warm.Totals)) is { } target)
         {
             // The ledgers' chunks for the target now (about 1.15 entries a booking: walk-aways and moves too; 1.32 planned,
             // as the workers' shares differ a little), not 40 bytes a booking during the load; before the collection below,
@@ -197,10 +197,7 @@ internal static class LoadRun
         var timeline = new TimelineSampler(workers.Select(w => w.Stats).ToArray(), control, settings, TimelineProbes.For(engine)) { OffersMade = waitlist is null ? null : () => waitlist.OffersMade };
         timeline.Prepare();
 
-        // Setup's garbage (the builders, the publishing) is collected now, and the survivors (the
-        // calendars) compacted into the oldest generation, so the load does not pay for setup.
-        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        CollectSetupGarbage();
         steps.Add(("collection", step.Elapsed.TotalSeconds));
         output.Line($"Collected setup's garbage ({step.Elapsed.TotalSeconds:0.0} s). The days open now: load starts.");
         setup.Stop();
@@ -271,8 +268,10 @@ internal static class LoadRun
             (settings.NodeId, settings.NodeCount),
             workers.SelectMany(w => w.Ledger.Entries).Where(e => e.State == LedgerState.Booked).Select(e => e.Reservation.Calendar));
 
+        var rush = RushTotals.Of(everyone.Select(w => w.Rush));
         return new RunResult
         {
+            Stalled = control.Stalled ? StallReason(settings, stats, rush, lifecycle) : null,
             Settings = settings,
             Stats = stats,
             Timeline = timeline.Points,
@@ -281,7 +280,7 @@ internal static class LoadRun
             Invariants = invariants,
             Lifecycle = lifecycle,
             Waitlist = waitlistTotals,
-            Rush = RushTotals.Of(everyone.Select(w => w.Rush)),
+            Rush = rush,
             Reschedule = await RescheduleCheck.RunAsync(engine, [.. everyone.Select(w => w.Reschedules)], CancellationToken.None).ConfigureAwait(false),
             SetupSeconds = setup.Elapsed.TotalSeconds,
             ElapsedSeconds = elapsed.TotalSeconds,
@@ -357,6 +356,47 @@ internal static class LoadRun
         steps.Add(("warmup", took.TotalSeconds));
         output.Line($"Warmed up: {bookings:N0} bookings by {workers.Length} workers of its own, {compiled:N0} methods compiled, the last {(took - quietSince).TotalSeconds:0.0} s before the end ({took.TotalSeconds:0.0} s; recounted with the load, not in its per-booking figures).");
         return (workers, control, (took.TotalSeconds, bookings, workers.Sum(w => w.Stats.Cancelled), compiled));
+    }
+
+    /// <summary>
+    /// The bookings a run with a duration and no target is expected to make, from its warm-up's rate: twice that rate (the
+    /// measured load runs 1.1 to 1.7 times faster than the warm-up, which compiles as it goes) over the duration, so that
+    /// the ledgers are reserved before the load as for a target (their chunks were the largest part of what a Redis run
+    /// kept per booking in its window: 36 of 61 bytes at 20,000 providers, see docs/redis-scale.md). Null without a
+    /// warm-up, a duration, or warm-up bookings.
+    /// </summary>
+    internal static long? ExpectedFromWarmup(LoadSettings settings, (double Seconds, long Bookings, long Cancelled, long JitMethods) warmup) =>
+        settings.Duration is { } duration && warmup.Bookings > 0 && warmup.Seconds > 0
+            ? (long)Math.Min(LoadSettings.MhrsDay * 4.0, 2 * warmup.Bookings / warmup.Seconds * duration.TotalSeconds)
+            : null;
+
+    /// <summary>Why a run stalled (<see cref="RunControl.Stalled"/>): its refusals, and what to change.</summary>
+    internal static string StallReason(LoadSettings settings, WorkerStats stats, RushTotals rush, LifecycleTotals lifecycle) =>
+        $"no booking in the last {RunControl.StallArrivals:N0} arrivals of each of the {settings.Concurrency} workers" +
+        (settings.Backend == BackendKind.Memory ? "" : $" (nor in the last {RunControl.RealTimeStall.TotalMinutes:0} minutes)") +
+        $", at {stats.Bookings:N0} of {settings.BookingsTarget:N0} bookings. " +
+        (settings.Backend == BackendKind.Memory
+            ? "Without --duration the scenario clock moves only with the bookings, so what only time lifts never lifts: "
+            : "What refused the claims: ") +
+        $"{rush.RefusedRate:N0} claims refused by the admission rate (5 a minute per citizen), {lifecycle.RefusedActiveCap:N0} by the active cap, " +
+        $"{stats.Failures(Operation.Hold, FailureReason.QuotaExceeded):N0} by the quotas, {stats.Failures(Operation.Search, FailureReason.NoFreeSlot):N0} searches found no free slot. " +
+        $"Give more --citizens (there were {settings.Citizens:N0}), fewer --bookings, or a --duration.";
+
+    /// <summary>
+    /// Collects setup's garbage (the builders, the publishing) and moves every survivor (the calendars, the read model, the
+    /// warm-up's bookings, the reserved ledgers) into the oldest generation, so that the load does not pay for setup.
+    /// </summary>
+    /// <remarks>
+    /// Twice: a full collection promotes by one generation, so one alone leaves what was young at its end in gen1 (on Redis
+    /// at 20,000 providers 19-77 MB: the warm-up's and the last setup steps' survivors), and the load's first gen1 collection
+    /// had to promote it all into gen2, past gen2's budget: one full blocking collection in the window (docs/redis-scale.md,
+    /// "gen2 in the window at 20,000 providers"). The second collection moves it into gen2 before the load.
+    /// </remarks>
+    internal static void CollectSetupGarbage()
+    {
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
     }
 
     /// <summary>Holds and books the run expects: about 1.2 per booking of the target (walk-aways and retries).</summary>

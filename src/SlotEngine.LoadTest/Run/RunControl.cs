@@ -19,7 +19,11 @@ internal sealed class RunControl
     private readonly long _durationTicks;
     private readonly CancellationToken _cancel;
     private readonly long _durationCallTicks;
+    private readonly bool _stallGuard;
+    private readonly int _workers;
     private long _bookings;
+    private int _stalledWorkers;
+    private int _stalled;
     private long _startTimestamp;
     private long _startCallClock;
 
@@ -45,6 +49,53 @@ internal sealed class RunControl
         var callFrequency = CallClock.Frequency; // calibrates the call clock now, in setup, not at the load's start
         _durationCallTicks = settings.Duration is { } c ? (long)(c.TotalSeconds * callFrequency) : long.MaxValue;
         FlushEvery = FlushEveryFor(Math.Min(_target, _stopAt), settings.Concurrency);
+        _stallGuard = settings.Duration is null;
+        _workers = settings.Concurrency;
+        StallCallTicks = clock.RealTime ? (long)(RealTimeStall.TotalSeconds * callFrequency) : 0;
+    }
+
+    /// <summary>
+    /// In real time (Redis), how long a worker must also have gone without a booking to count as stalled: there time lifts
+    /// the admission rate's minute by itself (a run with 1,200 citizens for 2,000 bookings books in bursts, a minute apart),
+    /// so only twice that minute without a booking is a stall (the active cap waits for cancels due in 10 minutes or more).
+    /// </summary>
+    public static readonly TimeSpan RealTimeStall = TimeSpan.FromMinutes(2);
+
+    /// <summary><see cref="RealTimeStall"/> in <see cref="CallClock"/> ticks; 0 in scenario time, where arrivals alone decide.</summary>
+    public long StallCallTicks { get; }
+
+    /// <summary>
+    /// Arrivals in a row without a booking after which a worker counts as stalled (<see cref="WorkerStalled"/>; in real time
+    /// only after <see cref="RealTimeStall"/> as well). When every worker is, the run stops (<see cref="Stalled"/>): nearly a million citizens' arrivals on two workers and not one
+    /// booking. In memory the scenario clock follows the bookings when the run has no duration, so what only time lifts (the
+    /// admission rate's minute, the active cap until cancels fall due, the day's quotas) never lifts, and the run would spin
+    /// for ever (a few citizens, <c>--bookings</c> alone). A run with a duration ends anyway and keeps going.
+    /// </summary>
+    public const int StallArrivals = 100_000;
+
+    /// <summary>Whether the run stopped because every worker made <see cref="StallArrivals"/> arrivals in a row without a booking.</summary>
+    public bool Stalled => Volatile.Read(ref _stalled) != 0;
+
+    /// <summary>
+    /// A worker has made <see cref="StallArrivals"/> arrivals in a row without a booking (once, until it books again:
+    /// <see cref="WorkerResumed"/>). The last of the workers to stall stops the run; that stop is final (a worker that books
+    /// just as the last one stalls does not undo it: every other worker has seen <see cref="StallArrivals"/> refusals).
+    /// </summary>
+    public void WorkerStalled()
+    {
+        if (_stallGuard && Interlocked.Increment(ref _stalledWorkers) >= _workers)
+        {
+            Volatile.Write(ref _stalled, 1);
+        }
+    }
+
+    /// <summary>A worker that had stalled (<see cref="WorkerStalled"/>) booked again.</summary>
+    public void WorkerResumed()
+    {
+        if (_stallGuard)
+        {
+            Interlocked.Decrement(ref _stalledWorkers);
+        }
     }
 
     /// <summary>
@@ -142,18 +193,20 @@ internal sealed class RunControl
 
     /// <summary>Whether the workers should stop.</summary>
     /// <param name="unflushed">The calling worker's bookings not yet added.</param>
-    /// <returns>True when the target or the duration is reached (whichever first), or the run was cancelled.</returns>
+    /// <returns>True when the target or the duration is reached (whichever first), the run was cancelled or it stalled.</returns>
     public bool ShouldStop(long unflushed) =>
         _cancel.IsCancellationRequested ||
+        Stalled ||
         Bookings + unflushed >= Math.Min(_target, _stopAt) ||
         (_durationTicks != long.MaxValue && Stopwatch.GetTimestamp() - StartTimestamp >= _durationTicks);
 
     /// <summary>Whether the workers should stop, as <see cref="ShouldStop(long)"/>, at a time a worker read from <see cref="CallClock"/> (no clock read of its own).</summary>
     /// <param name="unflushed">The calling worker's bookings not yet added.</param>
     /// <param name="callNow">Now, from <see cref="CallClock.Now"/>.</param>
-    /// <returns>True when the target or the duration is reached (whichever first), or the run was cancelled.</returns>
+    /// <returns>True when the target or the duration is reached (whichever first), the run was cancelled or it stalled.</returns>
     public bool ShouldStop(long unflushed, long callNow) =>
         _cancel.IsCancellationRequested ||
+        Stalled ||
         Bookings + unflushed >= Math.Min(_target, _stopAt) ||
         (_durationCallTicks != long.MaxValue && callNow - Volatile.Read(ref _startCallClock) >= _durationCallTicks);
 }

@@ -72,6 +72,12 @@ internal sealed record RunResult
     /// <summary>Whether the run was stopped early (Ctrl+C).</summary>
     public required bool Interrupted { get; init; }
 
+    /// <summary>
+    /// Why the run stopped short of its target with no booking possible (<see cref="RunControl.Stalled"/>), or null when it
+    /// did not stall: what refused the last claims and what to change.
+    /// </summary>
+    public string? Stalled { get; init; }
+
     /// <summary>Live bookings at the end over all seats of the open days.</summary>
     public double FillRatio => Settings.TotalSeats == 0 ? 0 : (double)(Stats.Bookings - Stats.Cancelled) / Settings.TotalSeats;
 
@@ -84,8 +90,11 @@ internal sealed record RunResult
     /// <summary>Bytes allocated per confirmed booking during the load (all threads).</summary>
     public double BytesPerBooking => Stats.Bookings == 0 ? 0 : (double)Gc.AllocatedBytes / Stats.Bookings;
 
-    /// <summary>The exit code: 1 when the engine double-booked or broke an invariant (see <see cref="Failures"/>).</summary>
-    public int ExitCode => Failures.Count == 0 ? 0 : 1;
+    /// <summary>The exit code: 1 when the engine double-booked or broke an invariant (see <see cref="Failures"/>); otherwise 3 when the run stalled (<see cref="Stalled"/>).</summary>
+    public int ExitCode => Failures.Count != 0 ? 1 : Stalled is null ? 0 : StalledExitCode;
+
+    /// <summary>The exit code of a run that stalled (<see cref="Stalled"/>) and held every invariant.</summary>
+    public const int StalledExitCode = 3;
 
     /// <summary>What failed, one line per broken check with its count and, for the recount, its kinds of problem; empty when the run held.</summary>
     public IReadOnlyList<string> Failures

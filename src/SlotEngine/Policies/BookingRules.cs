@@ -40,6 +40,7 @@ public sealed class BookingRules
         _barExempt = options.Bars.Exempt;
         _approvalDaysAhead = options.Approval.MinDaysAhead;
         _approvalBeforeDay = options.Approval.DeadlineBeforeDay.Ticks;
+        _approvalCache = new(ApprovalCacheSize, ComputeApproval);
     }
 
     private readonly int _approvalDaysAhead;
@@ -60,26 +61,16 @@ public sealed class BookingRules
             return (0, 0);
         }
 
-        // Two zone conversions per day, not per claim and confirm: a small cache by day number. An entry is an immutable
-        // object published by one reference write, so a reader sees a whole entry or another day's (then computes it).
-        ref var place = ref _approvalCache[day.DayNumber & (ApprovalCacheSize - 1)];
-        var cached = Volatile.Read(ref place);
-        if (cached is null || cached.DayNumber != day.DayNumber)
-        {
-            cached = new ApprovalInstants(
-                day.DayNumber,
-                DayLayout.LocalMidnightUtcTicks(day.AddDays(1 - _approvalDaysAhead), TimeZone),
-                DayLayout.LocalMidnightUtcTicks(day, TimeZone) - _approvalBeforeDay);
-            Volatile.Write(ref place, cached);
-        }
-
-        return (cached.NeededBefore, cached.Deadline);
+        // Two zone conversions per day, not per claim and confirm.
+        return _approvalCache.Get(day, TimeZone);
     }
 
     private const int ApprovalCacheSize = 512;
-    private readonly ApprovalInstants?[] _approvalCache = new ApprovalInstants?[ApprovalCacheSize];
+    private readonly DayCache<(long NeededBefore, long Deadline)> _approvalCache;
 
-    private sealed record ApprovalInstants(int DayNumber, long NeededBefore, long Deadline);
+    private (long NeededBefore, long Deadline) ComputeApproval(DateOnly day, TimeZoneInfo zone) => (
+        DayLayout.LocalMidnightUtcTicks(day.AddDays(1 - _approvalDaysAhead), zone),
+        DayLayout.LocalMidnightUtcTicks(day, zone) - _approvalBeforeDay);
 
     /// <summary>The approval deadline of a claim made at <paramref name="nowTicks"/>, in UTC ticks; 0 when it needs none (a hold, a near day, approval off).</summary>
     /// <param name="request">A validated request.</param>

@@ -37,7 +37,7 @@ public sealed class ReleasePolicy
 {
     private static readonly TimeSpan[] SingleCohort = [TimeSpan.Zero];
     private readonly TimeSpan[] _offsets;
-    private readonly OpenDay?[] _cache = new OpenDay?[256];
+    private readonly DayCache<long> _cache;
 
     /// <summary>No scheduled release: a published day opens at once (the booking window still applies).</summary>
     public static ReleasePolicy None { get; } = new(0, TimeSpan.Zero, CohortBasis.None, null, enabled: false);
@@ -56,6 +56,7 @@ public sealed class ReleasePolicy
 
     private ReleasePolicy(int daysBefore, TimeSpan localTime, CohortBasis cohortBy, IReadOnlyList<TimeSpan>? cohortOffsets, bool enabled)
     {
+        _cache = new(256, ComputeFirstOpen);
         ArgumentOutOfRangeException.ThrowIfNegative(daysBefore);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(daysBefore, 365);
         if (localTime < TimeSpan.Zero || localTime > TimeSpan.FromHours(24))
@@ -178,21 +179,8 @@ public sealed class ReleasePolicy
         return IsEnabled ? new DateTimeOffset(FirstOpenUtcTicks(day, zone) + _offsets[cohort].Ticks, TimeSpan.Zero) : DateTimeOffset.MinValue;
     }
 
-    // The first cohort's instant per day, cached per day number (one small object per day and zone: the claim path
-    // converts no time zone). A racing writer stores an equal value; a reader that sees another day's entry computes.
-    private long FirstOpenUtcTicks(DateOnly day, TimeZoneInfo zone)
-    {
-        ref var slot = ref _cache[day.DayNumber & (_cache.Length - 1)];
-        var entry = Volatile.Read(ref slot);
-        if (entry is not null && entry.DayNumber == day.DayNumber && ReferenceEquals(entry.Zone, zone))
-        {
-            return entry.UtcTicks;
-        }
+    // The first cohort's instant per day, cached per day and zone (the claim path converts no time zone).
+    private long FirstOpenUtcTicks(DateOnly day, TimeZoneInfo zone) => _cache.Get(day, zone);
 
-        var ticks = DayLayout.LocalMidnightUtcTicks(day.AddDays(-DaysBefore), zone) + LocalTime.Ticks;
-        Volatile.Write(ref slot, new OpenDay(day.DayNumber, zone, ticks));
-        return ticks;
-    }
-
-    private sealed record OpenDay(int DayNumber, TimeZoneInfo Zone, long UtcTicks);
+    private long ComputeFirstOpen(DateOnly day, TimeZoneInfo zone) => DayLayout.LocalMidnightUtcTicks(day.AddDays(-DaysBefore), zone) + LocalTime.Ticks;
 }
