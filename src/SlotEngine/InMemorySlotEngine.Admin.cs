@@ -73,8 +73,11 @@ public sealed partial class InMemorySlotEngine
         var removed = new List<RemovedClaim>();
         var closed = calendar.Block(slots.First, slots.Length, NowTicks(), removed);
         var displaced = new DisplacedClaim[removed.Count];
+        var ledger = Volatile.Read(ref _active);
         for (var i = 0; i < removed.Count; i++)
         {
+            // After the calendar's change: the cap's entry naming a displaced claim is free again (ActiveLedger.Forget).
+            ledger?.Forget(removed[i].Patient, calendar, removed[i].First, removed[i].Token);
             displaced[i] = new DisplacedClaim(ToReservation(calendar, removed[i]), removed[i].WasBooked);
             AuditDisplaced(displaced[i]);
         }

@@ -117,7 +117,8 @@ public sealed partial class InMemorySlotEngine
         // A patient the directory has no index for owns no claim; one whose index is not the claim's is
         // another patient's reservation moved onto this claim (tokens repeat across calendars): Stale.
         long awaitsUntil = 0;
-        var status = calendar is null || !_patients.TryFind(reservation.Patient, out var patient)
+        uint patient = PatientDirectory.NoPatient;
+        var status = calendar is null || !_patients.TryFind(reservation.Patient, out patient)
             ? ClaimStatus.Stale
             : calendar.Confirm(
                 reservation.Seat,
@@ -135,6 +136,12 @@ public sealed partial class InMemorySlotEngine
         if (status != ClaimStatus.Succeeded)
         {
             return ClaimResult.Failed(approve && status == ClaimStatus.HoldExpired ? ClaimStatus.ApprovalLapsed : status);
+        }
+
+        if (awaitsUntil == 0 && Volatile.Read(ref _active) is { } ledger)
+        {
+            // A plain booking now: the cap's entry may trust it without its calendar (ActiveLedger.MarkBooked).
+            ledger.MarkBooked(patient, calendar!, reservation.Slots.First, reservation.Token);
         }
 
         var result = reservation with { HoldExpiresAt = awaitsUntil == 0 ? null : new DateTimeOffset(awaitsUntil, TimeSpan.Zero) };
@@ -195,6 +202,12 @@ public sealed partial class InMemorySlotEngine
         }
 
         var status = calendar.Release(reservation.Seat, reservation.Slots.First, reservation.Token, patient, _clock, bookedCutoffTicks, out _);
+        if (status == ClaimStatus.Succeeded)
+        {
+            // After the calendar's change: the cap's entry naming the claim is free again (ActiveLedger.Forget).
+            Volatile.Read(ref _active)?.Forget(patient, calendar, reservation.Slots.First, reservation.Token);
+        }
+
         return status == ClaimStatus.Succeeded ? ClaimResult.Success(reservation) : ClaimResult.Failed(status);
     }
 

@@ -141,7 +141,11 @@ public sealed partial class InMemorySlotEngine : IAuditSource
         }
         finally
         {
-            if (result.Succeeded)
+            if (result.Succeeded && result.Reservation.HoldExpiresAt is null)
+            {
+                ActiveLedger.CommitBooked(cell, entry, calendar, request.Slots.First, result.Reservation.Token, now);
+            }
+            else if (result.Succeeded)
             {
                 ActiveLedger.Commit(cell, entry, calendar, request.Slots.First, result.Reservation.Token);
             }

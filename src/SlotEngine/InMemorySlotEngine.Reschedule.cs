@@ -143,6 +143,11 @@ public sealed partial class InMemorySlotEngine
             {
                 // Step 2: release the moved claim with its token. Stale: it was cancelled, expired or moved meanwhile.
                 status = from.Release(current.Seat, current.Slots.First, current.Token, patient, _clock, long.MaxValue, out var removed);
+                if (status == ClaimStatus.Succeeded)
+                {
+                    ledger?.Forget(patient, from, current.Slots.First, current.Token); // an entry still naming it (none when moved with it)
+                }
+
                 if (status == ClaimStatus.Succeeded && removed.WasBooked && !booked && expiry != 0)
                 {
                     // A confirm of the moved hold landed between the read and the release: the appointment was a booking.
@@ -158,7 +163,11 @@ public sealed partial class InMemorySlotEngine
                 var toClaim = QuotaLedger.EncodeClaim(to.Provider.Id, target.Slots.First, token);
                 QuotaLedger.Commit(ref taken, toClaim);
                 QuotaLedger.Commit(ref moved, toClaim);
-                if (!cell.IsEmpty)
+                if (!cell.IsEmpty && expiry == 0)
+                {
+                    ActiveLedger.CommitBooked(cell, active, to, target.Slots.First, token, now);
+                }
+                else if (!cell.IsEmpty)
                 {
                     ActiveLedger.Commit(cell, active, to, target.Slots.First, token);
                 }

@@ -16,7 +16,7 @@ internal sealed partial class ActiveLedger
         for (var i = _first; i < _first + (_limit * LongsPerEntry); i += LongsPerEntry)
         {
             var state = Volatile.Read(ref place.Payload(i));
-            if ((state & ~(VersionMask << VersionShift)) != want || Volatile.Read(ref place.Payload(i + 1)) != word)
+            if ((state & ~(VersionBits | BookedBit)) != want || Volatile.Read(ref place.Payload(i + 1)) != word)
             {
                 continue;
             }

@@ -23,6 +23,19 @@ namespace SlotEngine;
 /// claim (released, expired — reclaimed on the spot by <see cref="Calendar.IsLiveClaim"/>, so a late confirm cannot
 /// revive it — displaced, withdrawn: a day published again issues tokens above the old ones) or its day is before
 /// today (not a future appointment). "Dead" is final: tokens strictly increase.</para>
+/// <para>A committed state may also carry <see cref="BookedBit"/>: the claim was a plain booking (not a hold, not awaiting
+/// approval) when the bit was set, and no path has ended it since. A booking ends only by an explicit call, and every
+/// such path tells the ledger after it ends the claim in its calendar: a release or cancel, a move, a block or withdraw
+/// (<see cref="Forget"/>: the entry is freed, version kept). So an entry with the bit whose day is today or later is live
+/// without reading its calendar: a full patient whose entries are all booked is refused from the patient's own line
+/// (before, each refusal judged every entry on its calendar: a chain of cache misses per entry). The one window where a
+/// path could miss the entry is a claim's commit (the entry is pending while the claim is already in its calendar, so a
+/// block's <see cref="Forget"/> finds nothing): a booked commit is therefore published with a full fence and then checks its
+/// claim in the calendar again, forgetting it when it is gone (<see cref="CommitBooked"/>; either the block's forget sees
+/// the committed entry, or the commit's check sees the block's removal). Setting the bit later, by a confirm or an
+/// approval (<see cref="MarkBooked"/>), is a CAS from the exact committed state, so it cannot land on an entry a
+/// release freed (the version or the claim differs), and a release after it clears the entry whatever the bit. A stale
+/// bit can only refuse a claim (never admit one beyond the cap).</para>
 /// <para>One patient has one place in the directory (see <see cref="KeyTable"/>), never moved, so every claim of a
 /// patient CASes on the same entries.</para>
 /// </remarks>
@@ -31,12 +44,14 @@ internal sealed partial class ActiveLedger
     /// <summary>Payload longs per entry: the state and the calendar word.</summary>
     public const int LongsPerEntry = 2;
 
+    private const long BookedBit = long.MinValue; // bit 63: a plain booking that no path has ended (see remarks)
     private const long ClaimBit = 1L << 62;
     private const long PendingBit = 1L << 61;
     private const int VersionShift = 38; // bits 0-28 token, 29-37 slot, 38-60 version, 61 pending, 62 claim
     private const long VersionMask = (1L << 23) - 1;
     private const int SlotShift = 29;
     private const long TokenMask = (1L << 29) - 1;
+    private const long VersionBits = VersionMask << VersionShift;
 
     private readonly int _limit;
     private readonly int _first;
@@ -118,9 +133,84 @@ internal sealed partial class ActiveLedger
     /// <summary>The claim happened: the entry now names it (calendar word first, then the state, published).</summary>
     public static void Commit(KeyTable.Place place, int entry, Calendar calendar, int slot, long token)
     {
-        var version = Volatile.Read(ref place.Payload(entry)) & (VersionMask << VersionShift);
+        var version = Volatile.Read(ref place.Payload(entry)) & VersionBits;
         Volatile.Write(ref place.Payload(entry + 1), CalendarWordOf(calendar));
         Volatile.Write(ref place.Payload(entry), ClaimBit | version | ((long)slot << SlotShift) | (token & TokenMask));
+    }
+
+    /// <summary>
+    /// The claim happened and is a plain booking: the entry names it with <see cref="BookedBit"/>, so a full patient's check
+    /// trusts it without its calendar. The state is published with a full fence (Interlocked), then the claim is read again
+    /// in its calendar (whose lines the claim has just written): when a block or withdraw removed it while the entry was
+    /// pending, that path's <see cref="Forget"/> found nothing to free, and this check sees the removal and frees the entry
+    /// itself. (Block: remove in the calendar, then forget; here: publish, then check. Whichever runs second sees the
+    /// other's write.)
+    /// </summary>
+    public static void CommitBooked(KeyTable.Place place, int entry, Calendar calendar, int slot, long token, long nowTicks)
+    {
+        var version = Volatile.Read(ref place.Payload(entry)) & VersionBits;
+        var word = CalendarWordOf(calendar);
+        Volatile.Write(ref place.Payload(entry + 1), word);
+        var state = BookedBit | ClaimBit | version | ((long)slot << SlotShift) | (token & TokenMask);
+        Interlocked.Exchange(ref place.Payload(entry), state);
+        if (!calendar.IsLiveClaim(slot, token, nowTicks))
+        {
+            // Gone already: free the entry unless something else changed it (a CAS from exactly this state).
+            Interlocked.CompareExchange(ref place.Payload(entry), version, state);
+        }
+    }
+
+    /// <summary>
+    /// A confirm or an approval made the claim a plain booking: sets <see cref="BookedBit"/> on the entry naming it. A CAS
+    /// from the committed state read (so not on an entry freed or taken again since); nothing when no entry names the claim
+    /// (the claim was moved or ended, or the engine had no cap when it was made).
+    /// </summary>
+    public void MarkBooked(uint patientIndex, Calendar calendar, int slot, long token)
+    {
+        var place = PlaceOf(patientIndex);
+        var entry = Find(place, CalendarWordOf(calendar), slot, token, out var state);
+        if (entry >= 0 && (state & BookedBit) == 0)
+        {
+            Interlocked.CompareExchange(ref place.Payload(entry), state | BookedBit, state);
+        }
+    }
+
+    /// <summary>
+    /// The claim has ended in its calendar (released, cancelled, moved away, displaced by a block or withdraw): frees the
+    /// entry naming it, keeping its version, so the patient's next claim finds the entry free and a full patient's check
+    /// never trusts a booking that is gone. Call it after the calendar's change. A CAS from the state read: the calendar
+    /// word read between belongs to that state (a take changes the version first).
+    /// </summary>
+    public void Forget(uint patientIndex, Calendar calendar, int slot, long token)
+    {
+        if (!_patients.PlaceAt(patientIndex, out var place))
+        {
+            return;
+        }
+
+        var entry = Find(place, CalendarWordOf(calendar), slot, token, out var state);
+        if (entry >= 0)
+        {
+            Interlocked.CompareExchange(ref place.Payload(entry), state & VersionBits, state);
+        }
+    }
+
+    // The committed entry naming (calendar word, slot, token), whatever its version and booked bit, with the state read
+    // before its calendar word; -1 when none.
+    private int Find(KeyTable.Place place, long word, int slot, long token, out long state)
+    {
+        var want = ClaimBit | ((long)slot << SlotShift) | (token & TokenMask);
+        for (var i = _first; i < _first + (_limit * LongsPerEntry); i += LongsPerEntry)
+        {
+            state = Volatile.Read(ref place.Payload(i));
+            if ((state & ~(VersionBits | BookedBit)) == want && Volatile.Read(ref place.Payload(i + 1)) == word)
+            {
+                return i;
+            }
+        }
+
+        state = 0;
+        return -1;
     }
 
     /// <summary>The claim did not happen: the entry is free again.</summary>
@@ -168,9 +258,9 @@ internal sealed partial class ActiveLedger
         {
             var state = Volatile.Read(ref place.Payload(i));
             var word = Volatile.Read(ref place.Payload(i + 1));
-            if ((state & ClaimBit) == 0 || word == 0)
+            if ((state & ClaimBit) == 0 || (state & BookedBit) != 0 || word == 0)
             {
-                continue;
+                continue; // a booked entry is judged from its own words (IsLive), with no calendar read
             }
 
             var day = DateOnly.FromDayNumber(unchecked((int)(uint)word));
@@ -194,6 +284,11 @@ internal sealed partial class ActiveLedger
         }
 
         var day = DateOnly.FromDayNumber(unchecked((int)(uint)word));
+        if ((state & BookedBit) != 0)
+        {
+            return day >= today; // a booking no path has ended (see remarks): live while its day has not passed
+        }
+
         return day >= today
             && _directory.TryGetProvider(new ProviderId((int)(word >> 32)), out var provider)
             && provider.GetCalendar(day) is { } calendar
