@@ -226,6 +226,7 @@ internal sealed class CalendarKeySet(byte[] tag, int referenceAt, int referenceL
     private StackExchange.Redis.RedisKey[]? _scriptKeys;
     private StackExchange.Redis.RedisKey[]? _auditedScriptKeys;
     private string? _reference;
+    private byte[]? _feedBytes;
 
     /// <summary><c>&lt;provider&gt;:&lt;yyyymmdd&gt;</c> as text (made once, on first use).</summary>
     public string Reference => _reference ??= System.Text.Encoding.UTF8.GetString(tag, referenceAt, referenceLength);
@@ -251,6 +252,18 @@ internal sealed class CalendarKeySet(byte[] tag, int referenceAt, int referenceL
 
     /// <summary>The channel its changes are published on (the global one on a standalone server).</summary>
     public string Feed { get; } = feed;
+
+    /// <summary>
+    /// The calendar's change-feed state (<see cref="ReadModelFeed.StateOf"/>), kept here on first use so that a booking's
+    /// script call finds its keys and its feed state by one look-up of the calendar (<see cref="StoreKeys.For"/>) instead of
+    /// two. Set without a lock: every writer writes the same object (the feed keeps one per calendar for good).
+    /// </summary>
+    public ReadModelFeed.State? FeedState { get; set; }
+
+    /// <summary>
+    /// <see cref="Feed"/> as a script argument of its UTF-8 bytes, made once (a string argument is transcoded on every call).
+    /// </summary>
+    public StackExchange.Redis.RedisValue FeedValue => _feedBytes ??= System.Text.Encoding.UTF8.GetBytes(Feed); // a reference: no torn read when two threads race to make it
 
     /// <summary>KEYS of most scripts (meta, free, claims, nonces), made once; never changed by anyone.</summary>
     public StackExchange.Redis.RedisKey[] ScriptKeys => _scriptKeys ??= [Meta, Free, Claims, Nonces];
