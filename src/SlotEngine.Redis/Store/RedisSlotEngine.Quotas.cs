@@ -317,7 +317,8 @@ public sealed partial class RedisSlotEngine
             quotas);
         var args = ScriptArguments.Rent(Admission.ScopesAt + quotas.Count);
         args[0] = nonce is null ? names.Nonce : (RedisArgument)nonce; // not `??`: that would make the fresh nonce a string
-        args[1] = (keys ?? _keys.For(request.Calendar)).ReferenceValue;
+        keys ??= _keys.For(request.Calendar);
+        args[1] = keys.ReferenceValue;
         args[2] = bars ? calendar.Branch.Value : string.Empty;
 
         // The active entries outlive every claim they can hold: none is later than the booking horizon.
@@ -329,7 +330,7 @@ public sealed partial class RedisSlotEngine
         var at = Admission.ScopesAt;
         for (var i = 0; i < quotas.Count; i++) // by index: a foreach over the interface would box an enumerator per claim
         {
-            args[at++] = ScopeValue(quotas[i].Scope, calendar);
+            args[at++] = ScopeValue(quotas[i].Scope, calendar, keys);
         }
 
         return Admission.Rent(

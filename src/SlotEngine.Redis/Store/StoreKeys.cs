@@ -13,6 +13,7 @@ internal sealed class StoreKeys
     /// <summary>Each calendar's key names, made once (a claim would otherwise build seven strings).</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<CalendarKey, CalendarKeySet> _sets = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> _slotFeeds = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _feedBytes = new(StringComparer.Ordinal);
     private bool _cluster;
 
     /// <summary>The quota key's suffix per day (<c>:q:&lt;yyyymmdd&gt;</c>): a few days are claimed at a time.</summary>
@@ -97,8 +98,12 @@ internal sealed class StoreKeys
         "{p:"u8.CopyTo(tag.AsSpan(_prefixBytes.Length));
         reference[..length].CopyTo(tag.AsSpan(_prefixBytes.Length + 3));
         tag[^1] = (byte)'}';
-        return new CalendarKeySet(tag, _prefixBytes.Length + 3, length, Cluster ? SlotFeed(SlotChannels.SlotOf(tag)) : GlobalFeed);
+        var feed = Cluster ? SlotFeed(SlotChannels.SlotOf(tag)) : GlobalFeed;
+        return new CalendarKeySet(tag, _prefixBytes.Length + 3, length, feed, FeedBytes(feed));
     }
+
+    /// <summary>A feed channel's name as UTF-8, made once per channel (the global one, or one per hash slot in a cluster).</summary>
+    public byte[] FeedBytes(string feed) => _feedBytes.GetOrAdd(feed, static f => System.Text.Encoding.UTF8.GetBytes(f));
 
     /// <summary>In a cluster, the change feed's channel of one hash slot (<see cref="SlotChannels"/>), made once per slot.</summary>
     public string SlotFeed(int slot) => _slotFeeds.GetOrAdd(slot, static (s, prefix) => prefix + "{" + SlotChannels.TagOf(s) + "}:feed", Prefix);
@@ -221,12 +226,11 @@ internal static class NonceSource
 /// the whole: no copy, no string). Immutable once made; the KEYS arrays are made on first use (two threads may both make one:
 /// equal contents, never changed, either is kept).
 /// </summary>
-internal sealed class CalendarKeySet(byte[] tag, int referenceAt, int referenceLength, string feed)
+internal sealed class CalendarKeySet(byte[] tag, int referenceAt, int referenceLength, string feed, byte[] feedBytes)
 {
     private StackExchange.Redis.RedisKey[]? _scriptKeys;
     private StackExchange.Redis.RedisKey[]? _auditedScriptKeys;
     private string? _reference;
-    private byte[]? _feedBytes;
 
     /// <summary><c>&lt;provider&gt;:&lt;yyyymmdd&gt;</c> as text (made once, on first use).</summary>
     public string Reference => _reference ??= System.Text.Encoding.UTF8.GetString(tag, referenceAt, referenceLength);
@@ -261,9 +265,16 @@ internal sealed class CalendarKeySet(byte[] tag, int referenceAt, int referenceL
     public ReadModelFeed.State? FeedState { get; set; }
 
     /// <summary>
-    /// <see cref="Feed"/> as a script argument of its UTF-8 bytes, made once (a string argument is transcoded on every call).
+    /// The calendar's quota scopes as script arguments, made on first use (<c>RedisSlotEngine.ScopeValue</c>); replaced whole
+    /// (one reference write) when the provider's clinic or facility changed. Null: not made yet.
     /// </summary>
-    public StackExchange.Redis.RedisValue FeedValue => _feedBytes ??= System.Text.Encoding.UTF8.GetBytes(Feed); // a reference: no torn read when two threads race to make it
+    public CalendarScopes? Scopes { get; set; }
+
+    /// <summary>
+    /// <see cref="Feed"/> as a script argument of its UTF-8 bytes (a string argument is transcoded on every call), shared by
+    /// every calendar on the channel (<see cref="StoreKeys.FeedBytes"/>).
+    /// </summary>
+    public StackExchange.Redis.RedisValue FeedValue => feedBytes;
 
     /// <summary>KEYS of most scripts (meta, free, claims, nonces), made once; never changed by anyone.</summary>
     public StackExchange.Redis.RedisKey[] ScriptKeys => _scriptKeys ??= [Meta, Free, Claims, Nonces];
@@ -271,6 +282,12 @@ internal sealed class CalendarKeySet(byte[] tag, int referenceAt, int referenceL
     /// <summary>The same KEYS and the audit stream last (scripts that append to it), made once; never changed by anyone.</summary>
     public StackExchange.Redis.RedisKey[] AuditedScriptKeys => _auditedScriptKeys ??= [Meta, Free, Claims, Nonces, Audit];
 }
+
+/// <summary>
+/// A calendar's three quota scopes (<c>p:</c> provider, <c>c:</c> clinic, <c>f:</c> facility) as UTF-8, with the clinic and
+/// facility they were made for. Immutable: shared by every claim on the calendar.
+/// </summary>
+internal sealed record CalendarScopes(int Clinic, int Facility, byte[] ProviderBytes, byte[] ClinicBytes, byte[] FacilityBytes);
 
 /// <summary>
 /// A claim's patient-side names over one byte array (<see cref="StoreKeys.NamesOf"/>): the keys on the patient's tag, its hex, and
