@@ -285,7 +285,7 @@ internal sealed class CalendarKeySet(byte[] tag, int referenceAt, int referenceL
 
 /// <summary>
 /// A calendar's three quota scopes (<c>p:</c> provider, <c>c:</c> clinic, <c>f:</c> facility) as UTF-8, with the clinic and
-/// facility they were made for. Immutable: shared by every claim on the calendar.
+/// facility they were made for. Immutable: one per provider, shared by its calendars' key sets (<c>RedisSlotEngine.ScopesOf</c>).
 /// </summary>
 internal sealed record CalendarScopes(int Clinic, int Facility, byte[] ProviderBytes, byte[] ClinicBytes, byte[] FacilityBytes);
 
