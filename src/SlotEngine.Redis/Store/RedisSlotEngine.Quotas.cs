@@ -317,8 +317,7 @@ public sealed partial class RedisSlotEngine
             quotas);
         var args = ScriptArguments.Rent(Admission.ScopesAt + quotas.Count);
         args[0] = nonce is null ? names.Nonce : (RedisArgument)nonce; // not `??`: that would make the fresh nonce a string
-        keys ??= _keys.For(request.Calendar);
-        args[1] = keys.ReferenceValue;
+        args[1] = (keys ?? _keys.For(request.Calendar)).ReferenceValue;
         args[2] = bars ? calendar.Branch.Value : string.Empty;
 
         // The active entries outlive every claim they can hold: none is later than the booking horizon.
@@ -330,7 +329,7 @@ public sealed partial class RedisSlotEngine
         var at = Admission.ScopesAt;
         for (var i = 0; i < quotas.Count; i++) // by index: a foreach over the interface would box an enumerator per claim
         {
-            args[at++] = ScopeValue(quotas[i].Scope, calendar, keys);
+            args[at++] = ScopeValue(quotas[i].Scope, calendar);
         }
 
         return Admission.Rent(

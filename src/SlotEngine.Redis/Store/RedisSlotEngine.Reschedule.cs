@@ -663,27 +663,9 @@ public sealed partial class RedisSlotEngine
 
     /// <summary>
     /// <see cref="ScopeText"/> as a script argument: its UTF-8 bytes (<see cref="ScopeBytes"/>), no string for the client to
-    /// transcode, kept with the calendar's keys (<see cref="CalendarKeySet.Scopes"/>) so that a claim finds its scopes without
-    /// a look-up of its own. The kept set is checked against the calendar's clinic and facility (a provider registered again
-    /// under another clinic gets a new set).
+    /// transcode on each call.
     /// </summary>
-    private static RedisArgument ScopeValue(QuotaScope scope, ReadModelCalendar calendar, CalendarKeySet keys)
-    {
-        var clinic = calendar.Clinic.Value;
-        var facility = calendar.Facility.Value;
-        var scopes = keys.Scopes;
-        if (scopes is null || scopes.Clinic != clinic || scopes.Facility != facility)
-        {
-            keys.Scopes = scopes = ScopesOf(calendar.Key.Provider.Value, clinic, facility);
-        }
-
-        return scope switch
-        {
-            QuotaScope.Provider => scopes.ProviderBytes,
-            QuotaScope.Clinic => scopes.ClinicBytes,
-            _ => scopes.FacilityBytes,
-        };
-    }
+    private static RedisArgument ScopeValue(QuotaScope scope, ReadModelCalendar calendar) => ScopeBytes(ScopeOf(scope, calendar));
 
     /// <summary>
     /// A scope's text (<see cref="ScopeText"/>) in UTF-8, made once per scope and kept by one <see cref="long"/> (the kind in
@@ -695,25 +677,6 @@ public sealed partial class RedisSlotEngine
         var key = ((long)scope.Kind << 32) | unchecked((uint)scope.Id);
         return ScopeBytesMade.GetOrAdd(key, static k => System.Text.Encoding.UTF8.GetBytes((char)(k >> 32) + ":" + unchecked((int)k).ToString(CultureInfo.InvariantCulture)));
     }
-
-    /// <summary>
-    /// A provider's three scopes, one object shared by all its calendars' key sets (a calendar's first claim on this node
-    /// allocates none); replaced when the provider's clinic or facility is not the one it was made for.
-    /// </summary>
-    private static CalendarScopes ScopesOf(int provider, int clinic, int facility)
-    {
-        if (ProviderScopes.TryGetValue(provider, out var scopes) && scopes.Clinic == clinic && scopes.Facility == facility)
-        {
-            return scopes;
-        }
-
-        scopes = new CalendarScopes(clinic, facility, ScopeBytes(('p', provider)), ScopeBytes(('c', clinic)), ScopeBytes(('f', facility)));
-        ProviderScopes[provider] = scopes;
-        return scopes;
-    }
-
-    /// <summary>The providers' scopes made so far (<see cref="ScopesOf"/>): bounded by the directory's providers.</summary>
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, CalendarScopes> ProviderScopes = new();
 
     /// <summary>The scope texts' bytes made so far (<see cref="ScopeBytes"/>): bounded as <see cref="ScopeTexts"/>.</summary>
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<long, byte[]> ScopeBytesMade = new();

@@ -14,6 +14,7 @@ internal sealed class StoreKeys
     private readonly System.Collections.Concurrent.ConcurrentDictionary<CalendarKey, CalendarKeySet> _sets = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> _slotFeeds = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _feedBytes = new(StringComparer.Ordinal);
+    private readonly byte[] _globalFeedBytes;
     private bool _cluster;
 
     /// <summary>The quota key's suffix per day (<c>:q:&lt;yyyymmdd&gt;</c>): a few days are claimed at a time.</summary>
@@ -31,6 +32,7 @@ internal sealed class StoreKeys
         Prefix = prefix;
         Cluster = cluster;
         GlobalFeed = prefix + "feed";
+        _globalFeedBytes = System.Text.Encoding.UTF8.GetBytes(GlobalFeed);
         _prefixBytes = System.Text.Encoding.UTF8.GetBytes(prefix);
     }
 
@@ -98,11 +100,16 @@ internal sealed class StoreKeys
         "{p:"u8.CopyTo(tag.AsSpan(_prefixBytes.Length));
         reference[..length].CopyTo(tag.AsSpan(_prefixBytes.Length + 3));
         tag[^1] = (byte)'}';
-        var feed = Cluster ? SlotFeed(SlotChannels.SlotOf(tag)) : GlobalFeed;
+        if (!Cluster)
+        {
+            return new CalendarKeySet(tag, _prefixBytes.Length + 3, length, GlobalFeed, _globalFeedBytes);
+        }
+
+        var feed = SlotFeed(SlotChannels.SlotOf(tag));
         return new CalendarKeySet(tag, _prefixBytes.Length + 3, length, feed, FeedBytes(feed));
     }
 
-    /// <summary>A feed channel's name as UTF-8, made once per channel (the global one, or one per hash slot in a cluster).</summary>
+    /// <summary>A cluster's shard feed channel's name as UTF-8, made once per channel (one per hash slot).</summary>
     public byte[] FeedBytes(string feed) => _feedBytes.GetOrAdd(feed, static f => System.Text.Encoding.UTF8.GetBytes(f));
 
     /// <summary>In a cluster, the change feed's channel of one hash slot (<see cref="SlotChannels"/>), made once per slot.</summary>
@@ -265,14 +272,8 @@ internal sealed class CalendarKeySet(byte[] tag, int referenceAt, int referenceL
     public ReadModelFeed.State? FeedState { get; set; }
 
     /// <summary>
-    /// The calendar's quota scopes as script arguments, made on first use (<c>RedisSlotEngine.ScopeValue</c>); replaced whole
-    /// (one reference write) when the provider's clinic or facility changed. Null: not made yet.
-    /// </summary>
-    public CalendarScopes? Scopes { get; set; }
-
-    /// <summary>
     /// <see cref="Feed"/> as a script argument of its UTF-8 bytes (a string argument is transcoded on every call), shared by
-    /// every calendar on the channel (<see cref="StoreKeys.FeedBytes"/>).
+    /// every calendar on the channel (the global one's, or <see cref="StoreKeys.FeedBytes"/> in a cluster).
     /// </summary>
     public StackExchange.Redis.RedisValue FeedValue => feedBytes;
 
@@ -282,12 +283,6 @@ internal sealed class CalendarKeySet(byte[] tag, int referenceAt, int referenceL
     /// <summary>The same KEYS and the audit stream last (scripts that append to it), made once; never changed by anyone.</summary>
     public StackExchange.Redis.RedisKey[] AuditedScriptKeys => _auditedScriptKeys ??= [Meta, Free, Claims, Nonces, Audit];
 }
-
-/// <summary>
-/// A calendar's three quota scopes (<c>p:</c> provider, <c>c:</c> clinic, <c>f:</c> facility) as UTF-8, with the clinic and
-/// facility they were made for. Immutable: one per provider, shared by its calendars' key sets (<c>RedisSlotEngine.ScopesOf</c>).
-/// </summary>
-internal sealed record CalendarScopes(int Clinic, int Facility, byte[] ProviderBytes, byte[] ClinicBytes, byte[] FacilityBytes);
 
 /// <summary>
 /// A claim's patient-side names over one byte array (<see cref="StoreKeys.NamesOf"/>): the keys on the patient's tag, its hex, and
