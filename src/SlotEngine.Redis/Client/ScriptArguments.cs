@@ -44,20 +44,53 @@ internal static class ScriptArguments
         /// <summary>Arrays kept per length: about the calls in flight at once on one node.</summary>
         private const int MaxPerLength = 256;
 
+        /// <summary>Arrays a thread keeps for itself per length, in front of the shared queues.</summary>
+        private const int PerThread = 2;
+
         private static readonly ConcurrentQueue<T[]>[] Free = CreateQueues();
 
-        /// <summary>How many arrays each queue holds, or is about to (a return counts itself before it enqueues).</summary>
-        private static readonly int[] Counts = new int[MaxLength + 1];
+        /// <summary>
+        /// How many arrays each queue holds, or is about to (a return counts itself before it enqueues); one cache line
+        /// (16 ints) per length, so the counters of lengths used at once by other threads do not share a line.
+        /// </summary>
+        private static readonly int[] Counts = new int[(MaxLength + 1) * 16];
+
+        /// <summary>
+        /// This thread's own arrays: <see cref="PerThread"/> slots per length (length × PerThread + i), null when empty. A call's
+        /// arrays are rented by the thread that sends it and given back by the one that reads its reply, both pool workers in
+        /// the steady state, so each thread's slots fill and drain about evenly; only past them does a rent or a return touch
+        /// the shared queue (two interlocked operations and the queue's own). Only the owning thread reads or writes its slots.
+        /// </summary>
+        [ThreadStatic]
+        private static T[]?[]? s_own;
 
         public static T[] Rent(int length)
         {
-            if (length > 0 && length <= MaxLength && Free[length].TryDequeue(out var array))
+            if (length <= 0 || length > MaxLength)
             {
-                Interlocked.Decrement(ref Counts[length]);
+                return length == 0 ? [] : new T[length];
+            }
+
+            if (s_own is { } own)
+            {
+                var at = length * PerThread;
+                for (var i = at; i < at + PerThread; i++)
+                {
+                    if (own[i] is { } mine)
+                    {
+                        own[i] = null;
+                        return mine;
+                    }
+                }
+            }
+
+            if (Free[length].TryDequeue(out var array))
+            {
+                Interlocked.Decrement(ref Counts[length * 16]);
                 return array;
             }
 
-            return length == 0 ? [] : new T[length];
+            return new T[length];
         }
 
         public static void Return(T[] array)
@@ -70,11 +103,22 @@ internal static class ScriptArguments
 
             Array.Clear(array);
 
+            var own = s_own ??= new T[]?[(MaxLength + 1) * PerThread];
+            var at = length * PerThread;
+            for (var i = at; i < at + PerThread; i++)
+            {
+                if (own[i] is null)
+                {
+                    own[i] = array;
+                    return;
+                }
+            }
+
             // The count is reserved before the enqueue and released after a dequeue, so it never falls below what the
             // queue holds and the queue never grows past MaxPerLength; a return that finds it full drops the array.
-            if (Interlocked.Increment(ref Counts[length]) > MaxPerLength)
+            if (Interlocked.Increment(ref Counts[length * 16]) > MaxPerLength)
             {
-                Interlocked.Decrement(ref Counts[length]);
+                Interlocked.Decrement(ref Counts[length * 16]);
                 return;
             }
 

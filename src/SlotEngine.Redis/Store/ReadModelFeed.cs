@@ -1,5 +1,6 @@
 using StackExchange.Redis;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace SlotEngine.Redis;
@@ -269,10 +270,19 @@ internal sealed class ReadModelFeed
         }
     }
 
+    /// <summary>
+    /// A calendar's feed state, made on first use and kept for good (never removed: the same object for the key's whole life),
+    /// so a caller may keep it beside its other per-calendar objects (<see cref="CalendarKeySet.FeedState"/>) and pass it to the
+    /// overloads that take one instead of looking it up again by key.
+    /// </summary>
+    public State StateOf(CalendarKey key) => _states.GetOrAdd(key, static _ => new State());
+
     /// <summary>This node is about to run a script that may change the calendar (call an <c>EndOwnWrite</c> after, always).</summary>
-    public void BeginOwnWrite(CalendarKey key)
+    public void BeginOwnWrite(CalendarKey key) => BeginOwnWrite(StateOf(key));
+
+    /// <summary>As <see cref="BeginOwnWrite(CalendarKey)"/>, with the calendar's state in hand (<see cref="StateOf"/>).</summary>
+    public void BeginOwnWrite(State state)
     {
-        var state = _states.GetOrAdd(key, static _ => new State());
         lock (state)
         {
             state.OwnWrites++;
@@ -287,7 +297,7 @@ internal sealed class ReadModelFeed
     /// version is observed as any other. <paramref name="toVersion"/> 0: it changed nothing.
     /// </summary>
     public void EndOwnWrite(CalendarKey key, long toVersion, Func<bool>? apply) =>
-        EndOwnWriteCore(key, toVersion, apply, default);
+        EndOwnWriteCore(key, StateOf(key), toVersion, apply, default);
 
     /// <summary>
     /// As <see cref="EndOwnWrite(CalendarKey, long, Func{bool}?)"/>, with the change described by <paramref name="delta"/>
@@ -295,13 +305,17 @@ internal sealed class ReadModelFeed
     /// the same path as another node's change, and no closure per write.
     /// </summary>
     public void EndOwnWrite(CalendarKey key, long toVersion, in FeedDelta delta) =>
-        EndOwnWriteCore(key, toVersion, null, new FeedMessage(key, toVersion, FeedChange.Change, 0, delta));
+        EndOwnWriteCore(key, StateOf(key), toVersion, null, new FeedMessage(key, toVersion, FeedChange.Change, 0, delta));
+
+    /// <summary>As <see cref="EndOwnWrite(CalendarKey, long, in FeedDelta)"/>, with the calendar's state in hand (<see cref="StateOf"/> of <paramref name="key"/>).</summary>
+    public void EndOwnWrite(CalendarKey key, State state, long toVersion, in FeedDelta delta) =>
+        EndOwnWriteCore(key, state, toVersion, null, new FeedMessage(key, toVersion, FeedChange.Change, 0, delta));
 
     /// <summary>The one body of the <c>EndOwnWrite</c> overloads: the change is laid in by <paramref name="apply"/>, else by <paramref name="delta"/>'s delta, else not described.</summary>
-    private void EndOwnWriteCore(CalendarKey key, long toVersion, Func<bool>? apply, in FeedMessage delta)
+    private void EndOwnWriteCore(CalendarKey key, State state, long toVersion, Func<bool>? apply, in FeedMessage delta)
     {
+        Debug.Assert(ReferenceEquals(state, StateOf(key)), "the state passed is the key's own");
         var described = apply is not null || (delta.Delta.Op != FeedOp.None && _applyDelta is not null);
-        var state = _states.GetOrAdd(key, static _ => new State());
         lock (state)
         {
             state.OwnWrites--;
@@ -806,8 +820,9 @@ internal sealed class ReadModelFeed
     /// A calendar's feed state; the object itself is its lock (<c>lock (state)</c>: a monitor in the object's header, no
     /// lock object of its own). A node holds one per calendar, 2.25 M at national size, so every field costs 2.25 MB per
     /// node: a <see cref="Lock"/> object of its own cost 48 of the 222 bytes retained per calendar (ReadModelFeedMemoryTests: 174 without it).
+    /// Internal only so that callers can hold it (<see cref="StateOf"/>); nothing outside the feed reads or writes its fields.
     /// </summary>
-    private sealed class State
+    internal sealed class State
     {
 #pragma warning disable SA1401, CA1051 // fields: read with Volatile, written under the state's lock
         public long Loaded;
@@ -854,5 +869,5 @@ internal sealed class ReadModelFeed
     public delegate bool ApplyDelta(in FeedMessage message);
 
     /// <summary>A change heard with its Redis time: to be measured when a reload has applied it.</summary>
-    private readonly record struct UnappliedChange(long ChangedAtMs, long Version, long HeardBeforeRun);
+    internal readonly record struct UnappliedChange(long ChangedAtMs, long Version, long HeardBeforeRun);
 }

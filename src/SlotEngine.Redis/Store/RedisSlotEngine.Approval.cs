@@ -123,6 +123,7 @@ public sealed partial class RedisSlotEngine
         }
 
         ValueTask<RespResult> pending;
+        ReadModelFeed.State feed;
         try
         {
             // ResolveAsync's steps when the calendar is loaded (EnsureLocalAsync's check included), then the script call.
@@ -132,16 +133,16 @@ public sealed partial class RedisSlotEngine
                 return new ValueTask<ClaimResult>(ClaimResult.Failed(ClaimStatus.Stale));
             }
 
-            var keys = _keys.For(reservation.Calendar);
+            var keys = KeysAndFeedOf(reservation.Calendar, out feed);
             var args = ConfirmArgs(reservation, approve, calendar, keys, out var hex);
-            _feed.BeginOwnWrite(reservation.Calendar);
+            _feed.BeginOwnWrite(feed);
             try
             {
                 pending = _redis.EvalRawAsync(_redis.NextDurable(), StoreScripts.Confirm, AuditedKeys(keys), args, giveBackKeys: false, cancellationToken, hex);
             }
             catch
             {
-                _feed.EndOwnWrite(reservation.Calendar, 0, null);
+                _feed.EndOwnWrite(reservation.Calendar, feed, 0, default);
                 throw;
             }
         }
@@ -150,7 +151,7 @@ public sealed partial class RedisSlotEngine
             return ValueTask.FromException<ClaimResult>(e); // as the async method would: in the task, not thrown here
         }
 
-        return ConfirmOperation.Start(this, reservation, approve, pending);
+        return ConfirmOperation.Start(this, reservation, approve, feed, pending);
     }
 
     /// <summary>confirm.lua's arguments (rented: the call gives them back, and <paramref name="hex"/>, the patient's hex's bytes).</summary>
@@ -172,7 +173,7 @@ public sealed partial class RedisSlotEngine
     /// Ends a confirm's own write from confirm.lua's answer and says what it means; a booking (or an unapproved one) the caller
     /// still waits for replicas on (<paramref name="touch"/>: the script wrote nothing, so write something first).
     /// </summary>
-    private ClaimResult ConfirmAnswered(in Reservation reservation, bool approve, in ChangeScriptReply answer, out bool touch)
+    private ClaimResult ConfirmAnswered(in Reservation reservation, bool approve, ReadModelFeed.State feed, in ChangeScriptReply answer, out bool touch)
     {
         touch = answer.Version == 0;
         if (answer.Status == ChangeScriptStatus.Unapproved)
@@ -181,12 +182,13 @@ public sealed partial class RedisSlotEngine
             // carried the delta '~seat,first,token,deadline' (FeedOp.AwaitApproval), laid in here as every node lays it in.
             EndOwnWrite(
                 reservation.Calendar,
+                feed,
                 answer.Version,
                 answer.Version == 0 ? default : new FeedDelta(FeedOp.AwaitApproval, reservation.Seat, reservation.Slots.First, 0, reservation.Token, default, answer.DeadlineMs, AwaitsApproval: true));
             return ClaimResult.Success(reservation with { HoldExpiresAt = UnixMs.ToDateTimeOffset(answer.DeadlineMs) });
         }
 
-        EndOwnWrite(reservation.Calendar, answer.Version, new FeedDelta(FeedOp.Confirm, reservation.Seat, reservation.Slots.First, 0, reservation.Token, default, 0));
+        EndOwnWrite(reservation.Calendar, feed, answer.Version, new FeedDelta(FeedOp.Confirm, reservation.Seat, reservation.Slots.First, 0, reservation.Token, default, 0));
         switch (answer.Status)
         {
             case ChangeScriptStatus.Ok:
@@ -212,12 +214,12 @@ public sealed partial class RedisSlotEngine
             return ClaimResult.Failed(ClaimStatus.Stale);
         }
 
-        var keys = _keys.For(reservation.Calendar);
+        var keys = KeysAndFeedOf(reservation.Calendar, out var feed);
         var link = _redis.NextDurable();
         var args = ConfirmArgs(reservation, approve, calendar, keys, out var hex);
 
         // An own write awaited here (not through OwnWriteAsync: one async layer less); a failure ends it, success below.
-        _feed.BeginOwnWrite(reservation.Calendar);
+        _feed.BeginOwnWrite(feed);
         RespResult raw;
         try
         {
@@ -225,13 +227,13 @@ public sealed partial class RedisSlotEngine
         }
         catch
         {
-            _feed.EndOwnWrite(reservation.Calendar, 0, null);
+            _feed.EndOwnWrite(reservation.Calendar, feed, 0, default);
             throw;
         }
 
         var answer = ChangeScriptReply.ParseAndDispose(raw);
 
-        var result = ConfirmAnswered(reservation, approve, answer, out var touch);
+        var result = ConfirmAnswered(reservation, approve, feed, answer, out var touch);
         if (result.Succeeded)
         {
             await WaitForReplicasAsync(link, keys, result.Reservation, touch, cancellationToken).ConfigureAwait(false);
@@ -248,15 +250,17 @@ public sealed partial class RedisSlotEngine
     {
         private RedisSlotEngine? _engine;
         private Reservation _reservation;
+        private ReadModelFeed.State? _feedState;
         private bool _approve;
 
-        /// <summary>Waits for <paramref name="pending"/> (the own write begun) and ends the confirm from its reply.</summary>
-        public static ValueTask<ClaimResult> Start(RedisSlotEngine engine, in Reservation reservation, bool approve, ValueTask<RespResult> pending)
+        /// <summary>Waits for <paramref name="pending"/> (the own write begun on <paramref name="feed"/>) and ends the confirm from its reply.</summary>
+        public static ValueTask<ClaimResult> Start(RedisSlotEngine engine, in Reservation reservation, bool approve, ReadModelFeed.State feed, ValueTask<RespResult> pending)
         {
             var operation = Rent();
             operation._engine = engine;
             operation._reservation = reservation;
             operation._approve = approve;
+            operation._feedState = feed;
             return operation.Await(pending);
         }
 
@@ -265,16 +269,18 @@ public sealed partial class RedisSlotEngine
             var engine = _engine!;
             var reservation = _reservation;
             var approve = _approve;
+            var feed = _feedState!;
             _engine = null;
             _reservation = default;
+            _feedState = null;
             ClaimResult result;
             try
             {
-                var raw = ReplyOrEndOwnWrite(awaiter, engine, reservation.Calendar);
+                var raw = ReplyOrEndOwnWrite(awaiter, engine, reservation.Calendar, feed);
 
                 var answer = ChangeScriptReply.ParseAndDispose(raw);
 
-                result = engine.ConfirmAnswered(reservation, approve, answer, out _); // no replica to wait for: never on this path
+                result = engine.ConfirmAnswered(reservation, approve, feed, answer, out _); // no replica to wait for: never on this path
             }
             catch (Exception e)
             {

@@ -21,22 +21,25 @@ public sealed partial class RedisSlotEngine
 
         Admission? admission = null;
         ReadModelCalendar calendar;
+        ReadModelFeed.State feed;
         ValueTask<RespResult> pending;
         try
         {
-            // EnsureLocalAsync's check (the calendar is loaded), then as ClaimPlainAsync.
+            // EnsureLocalAsync's check (the calendar is loaded), then as ClaimPlainAsync. The calendar's keys and feed state
+            // by one look-up, used by the admission, the script and the own write's both ends.
             _readModel.ValidateProvider(request.Calendar.Provider);
             calendar = _readModel.ValidateClaim(request);
-            admission = AdmissionOf(request, calendar, string.Empty, withCall: true);
-            _feed.BeginOwnWrite(request.Calendar);
+            var keys = KeysAndFeedOf(request.Calendar, out feed);
+            admission = AdmissionOf(request, calendar, string.Empty, withCall: true, keys: keys);
+            _feed.BeginOwnWrite(feed);
             try
             {
                 var link = request.IsHold ? _redis.Main : _redis.NextDurable();
-                pending = RunClaimScriptAsync(link, request, calendar, _keys.For(request.Calendar), string.Empty, QuotaLease.None, admission, cancellationToken);
+                pending = RunClaimScriptAsync(link, request, calendar, keys, string.Empty, QuotaLease.None, admission, cancellationToken);
             }
             catch
             {
-                _feed.EndOwnWrite(request.Calendar, 0, null);
+                _feed.EndOwnWrite(request.Calendar, feed, 0, default);
                 throw;
             }
         }
@@ -46,7 +49,7 @@ public sealed partial class RedisSlotEngine
             return ValueTask.FromException<ClaimResult>(e); // as the async method would: in the task, not thrown here
         }
 
-        return ClaimOperation.Start(this, request, calendar, admission, pending);
+        return ClaimOperation.Start(this, request, calendar, feed, admission, pending);
     }
 
     /// <summary>
@@ -108,14 +111,14 @@ public sealed partial class RedisSlotEngine
         admission?.RateCounted(); // a later round of this claim is not another attempt
         var answer = ClaimScriptReply.ParseAndDispose(raw, out var reply); // the whole reply, read only for the answers that need it (full's entries)
 
-        return (ClaimPlainAnswered(request, answer, reply), reply);
+        return (ClaimPlainAnswered(request, _feed.StateOf(request.Calendar), answer, reply), reply);
     }
 
     /// <summary>
     /// Ends a plain claim's own write from claim.lua's answer: its result, or null when the answer is <c>full</c> (another round
     /// may find dead entries). Throws for the answers that are errors (<see cref="Refusal"/>).
     /// </summary>
-    private ClaimResult? ClaimPlainAnswered(in ClaimRequest request, in ClaimScriptReply answer, RedisReply reply)
+    private ClaimResult? ClaimPlainAnswered(in ClaimRequest request, ReadModelFeed.State feed, in ClaimScriptReply answer, RedisReply reply)
     {
         CountLapsed(answer.Lapsed); // a claim that failed may have released lapsed bookings on the way too
         if (answer.Status == ClaimScriptStatus.Ok)
@@ -123,11 +126,11 @@ public sealed partial class RedisSlotEngine
             var reservation = new Reservation(request.Calendar, request.Slots, answer.Seat, answer.Token, request.Patient, answer.HoldExpiryMs == 0 ? null : UnixMs.ToDateTimeOffset(answer.HoldExpiryMs));
 
             // A booking (no hold asked) that comes back with an expiry awaits approval until it (claim.lua's ',u').
-            EndOwnWrite(request.Calendar, answer.Version, new FeedDelta(FeedOp.Claim, reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, answer.HoldExpiryMs, AwaitsApproval: request.HoldFor is null && answer.HoldExpiryMs != 0));
+            EndOwnWrite(request.Calendar, feed, answer.Version, new FeedDelta(FeedOp.Claim, reservation.Seat, request.Slots.First, request.Slots.Length, reservation.Token, request.Patient, answer.HoldExpiryMs, AwaitsApproval: request.HoldFor is null && answer.HoldExpiryMs != 0));
             return ClaimResult.Success(reservation);
         }
 
-        EndOwnWrite(request.Calendar, 0, default);
+        EndOwnWrite(request.Calendar, feed, 0, default);
         return answer.Status == ClaimScriptStatus.Full ? null : ClaimResult.Failed(Refusal(request, answer.Status, reply));
     }
 
@@ -141,6 +144,7 @@ public sealed partial class RedisSlotEngine
         private RedisSlotEngine? _engine;
         private ClaimRequest _request;
         private ReadModelCalendar? _calendar;
+        private ReadModelFeed.State? _feedState;
         private Admission? _admission;
 
         public ClaimOperation()
@@ -149,12 +153,13 @@ public sealed partial class RedisSlotEngine
         }
 
         /// <summary>Waits for <paramref name="pending"/> (the own write begun) and ends the claim from its reply; gives <paramref name="admission"/> back.</summary>
-        public static ValueTask<ClaimResult> Start(RedisSlotEngine engine, in ClaimRequest request, ReadModelCalendar calendar, Admission? admission, ValueTask<RespResult> pending)
+        public static ValueTask<ClaimResult> Start(RedisSlotEngine engine, in ClaimRequest request, ReadModelCalendar calendar, ReadModelFeed.State feed, Admission? admission, ValueTask<RespResult> pending)
         {
             var operation = Rent();
             operation._engine = engine;
             operation._request = request;
             operation._calendar = calendar;
+            operation._feedState = feed;
             operation._admission = admission;
             return operation.Await(pending);
         }
@@ -164,20 +169,22 @@ public sealed partial class RedisSlotEngine
             var engine = _engine!;
             var request = _request;
             var calendar = _calendar!;
+            var feed = _feedState!;
             var admission = _admission;
             _engine = null;
             _request = default;
             _calendar = null;
+            _feedState = null;
             _admission = null;
             ClaimResult result;
             try
             {
-                var raw = ReplyOrEndOwnWrite(awaiter, engine, request.Calendar);
+                var raw = ReplyOrEndOwnWrite(awaiter, engine, request.Calendar, feed);
 
                 admission?.RateCounted(); // a later round of this claim is not another attempt
                 var answer = ClaimScriptReply.ParseAndDispose(raw, out var reply); // the whole reply, read only for the answers that need it (full's entries)
 
-                if (engine.ClaimPlainAnswered(request, answer, reply) is { } answered)
+                if (engine.ClaimPlainAnswered(request, feed, answer, reply) is { } answered)
                 {
                     result = answered;
                 }

@@ -273,7 +273,8 @@ public sealed partial class RedisSlotEngine
     /// <param name="nonce">The nonce to use instead of the request's (a rebuild's).</param>
     /// <param name="quotasOnly">Only the daily quotas (a rebuild retakes the entries of its bookings).</param>
     /// <param name="rateOnly">Only the admission rate (a keyed retry answered without the claim script).</param>
-    private Admission? AdmissionOf(in ClaimRequest request, ReadModelCalendar calendar, string digest, bool withCall, string? nonce = null, bool quotasOnly = false, bool rateOnly = false)
+    /// <param name="keys">The calendar's key names when the caller has them (else looked up).</param>
+    private Admission? AdmissionOf(in ClaimRequest request, ReadModelCalendar calendar, string digest, bool withCall, string? nonce = null, bool quotasOnly = false, bool rateOnly = false, CalendarKeySet? keys = null)
     {
         var rules = _readModel.Rules;
         IReadOnlyList<QuotaRule> quotas = rateOnly ? [] : Options.Quotas.Rules;
@@ -288,14 +289,14 @@ public sealed partial class RedisSlotEngine
         }
 
         // An unkeyed claim's nonce is made random with the patient's names (NamesOf); a keyed one's comes from its key.
-        return AdmissionFor(request, calendar, nonce ?? (request.IdempotencyKey is null ? null : NonceOf(request, digest)), bars, cap, call, rate, quotas);
+        return AdmissionFor(request, calendar, nonce ?? (request.IdempotencyKey is null ? null : NonceOf(request, digest)), bars, cap, call, rate, quotas, keys);
     }
 
     /// <summary>
     /// The keys and arguments of <c>admit.lua</c> for what is judged (shared by a claim's and a move's admission); a null
     /// <paramref name="nonce"/> makes a fresh random one.
     /// </summary>
-    private Admission AdmissionFor(in ClaimRequest request, ReadModelCalendar calendar, string? nonce, bool bars, int cap, bool call, AdmissionRate rate, IReadOnlyList<QuotaRule> quotas)
+    private Admission AdmissionFor(in ClaimRequest request, ReadModelCalendar calendar, string? nonce, bool bars, int cap, bool call, AdmissionRate rate, IReadOnlyList<QuotaRule> quotas, CalendarKeySet? keys = null)
     {
         var rules = _readModel.Rules;
 
@@ -316,7 +317,7 @@ public sealed partial class RedisSlotEngine
             quotas);
         var args = ScriptArguments.Rent(Admission.ScopesAt + quotas.Count);
         args[0] = nonce is null ? names.Nonce : (RedisArgument)nonce; // not `??`: that would make the fresh nonce a string
-        args[1] = _keys.For(request.Calendar).ReferenceValue;
+        args[1] = (keys ?? _keys.For(request.Calendar)).ReferenceValue;
         args[2] = bars ? calendar.Branch.Value : string.Empty;
 
         // The active entries outlive every claim they can hold: none is later than the booking horizon.
@@ -328,7 +329,7 @@ public sealed partial class RedisSlotEngine
         var at = Admission.ScopesAt;
         for (var i = 0; i < quotas.Count; i++) // by index: a foreach over the interface would box an enumerator per claim
         {
-            args[at++] = ScopeText(quotas[i].Scope, calendar);
+            args[at++] = ScopeValue(quotas[i].Scope, calendar);
         }
 
         return Admission.Rent(

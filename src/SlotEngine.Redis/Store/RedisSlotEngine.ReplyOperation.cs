@@ -60,9 +60,9 @@ public sealed partial class RedisSlotEngine
 
         /// <summary>
         /// The script's reply; a failed call (its exception rethrown) first ends the own write begun on
-        /// <paramref name="calendar"/> for it, so the read model stops waiting for a change that may never come.
+        /// <paramref name="calendar"/> (its feed state <paramref name="feed"/>) for it, so the read model stops waiting for a change that may never come.
         /// </summary>
-        protected static RespResult ReplyOrEndOwnWrite(ConfiguredValueTaskAwaitable<RespResult>.ConfiguredValueTaskAwaiter reply, RedisSlotEngine engine, CalendarKey calendar)
+        protected static RespResult ReplyOrEndOwnWrite(ConfiguredValueTaskAwaitable<RespResult>.ConfiguredValueTaskAwaiter reply, RedisSlotEngine engine, CalendarKey calendar, ReadModelFeed.State feed)
         {
             try
             {
@@ -70,7 +70,7 @@ public sealed partial class RedisSlotEngine
             }
             catch
             {
-                engine._feed.EndOwnWrite(calendar, 0, null);
+                engine._feed.EndOwnWrite(calendar, feed, 0, default);
                 throw;
             }
         }

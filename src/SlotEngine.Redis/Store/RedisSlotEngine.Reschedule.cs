@@ -647,16 +647,39 @@ public sealed partial class RedisSlotEngine
 
     /// <summary>A quota rule's scope as the entries name it (<c>p:</c>, <c>c:</c> or <c>f:</c> and the id), made once per scope.</summary>
     private static string ScopeText(QuotaScope scope, ReadModelCalendar calendar) => ScopeTexts.GetOrAdd(
-        scope switch
-        {
-            QuotaScope.Provider => ('p', calendar.Key.Provider.Value),
-            QuotaScope.Clinic => ('c', calendar.Clinic.Value),
-            _ => ('f', calendar.Facility.Value),
-        },
+        ScopeOf(scope, calendar),
         static key => key.Kind + ":" + key.Id.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>The kind letter and the id that name a calendar's quota scope.</summary>
+    private static (char Kind, int Id) ScopeOf(QuotaScope scope, ReadModelCalendar calendar) => scope switch
+    {
+        QuotaScope.Provider => ('p', calendar.Key.Provider.Value),
+        QuotaScope.Clinic => ('c', calendar.Clinic.Value),
+        _ => ('f', calendar.Facility.Value),
+    };
 
     /// <summary>The scope texts made so far: bounded by the directory (providers, clinics, facilities).</summary>
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<(char Kind, int Id), string> ScopeTexts = new();
+
+    /// <summary>
+    /// <see cref="ScopeText"/> as a script argument: its UTF-8 bytes (<see cref="ScopeBytes"/>), no string for the client to
+    /// transcode on each call.
+    /// </summary>
+    private static RedisArgument ScopeValue(QuotaScope scope, ReadModelCalendar calendar) => ScopeBytes(ScopeOf(scope, calendar));
+
+    /// <summary>
+    /// A scope's text (<see cref="ScopeText"/>) in UTF-8, made once per scope and kept by one <see cref="long"/> (the kind in
+    /// the high half, the id in the low), so a claim neither hashes a tuple nor has the client transcode a string per call.
+    /// The same array each time: callers must not write to it.
+    /// </summary>
+    internal static byte[] ScopeBytes((char Kind, int Id) scope)
+    {
+        var key = ((long)scope.Kind << 32) | unchecked((uint)scope.Id);
+        return ScopeBytesMade.GetOrAdd(key, static k => System.Text.Encoding.UTF8.GetBytes((char)(k >> 32) + ":" + unchecked((int)k).ToString(CultureInfo.InvariantCulture)));
+    }
+
+    /// <summary>The scope texts' bytes made so far (<see cref="ScopeBytes"/>): bounded as <see cref="ScopeTexts"/>.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<long, byte[]> ScopeBytesMade = new();
 
     /// <summary>
     /// An entry value's nonce, its second <c>|</c>-separated part (<c>ref|nonce|…</c>), as <c>value.Split('|')[1]</c> gives it,

@@ -421,6 +421,10 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
     private void EndOwnWrite(CalendarKey calendar, long toVersion, in FeedDelta delta) =>
         _feed.EndOwnWrite(calendar, toVersion, delta);
 
+    /// <summary>As <see cref="EndOwnWrite(CalendarKey, long, in FeedDelta)"/>, with the calendar's feed state in hand (<see cref="KeysAndFeedOf"/>).</summary>
+    private void EndOwnWrite(CalendarKey calendar, ReadModelFeed.State feed, long toVersion, in FeedDelta delta) =>
+        _feed.EndOwnWrite(calendar, feed, toVersion, delta);
+
     private ValueTask<RedisReply> EvalAsync(RedisScript script, RedisKey[] keys, RedisArgument[] args, CancellationToken cancellationToken) =>
         _redis.EvalShaAsync(script, keys, args, cancellationToken);
 
@@ -443,8 +447,22 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
     /// <summary>The first three ARGV of a script that publishes to the change feed (<see cref="FeedArgs"/>).</summary>
     private void FeedHead(Span<RedisArgument> args, CalendarKeySet keys)
     {
-        args[0] = keys.Feed;
-        args[1] = _keys.Cluster ? "1" : "0";
+        args[0] = keys.FeedValue;
+        args[1] = _keys.Cluster ? One : Zero;
         args[2] = keys.ReferenceValue;
+    }
+
+    /// <summary>"1" and "0" as bytes (a string argument is transcoded on every call).</summary>
+    private static readonly byte[] One = "1"u8.ToArray(), Zero = "0"u8.ToArray();
+
+    /// <summary>
+    /// A calendar's key names and its change-feed state by one look-up (the state kept in the key set on first use), for
+    /// the booking path: <see cref="ReadModelFeed.BeginOwnWrite(ReadModelFeed.State)"/> and the <c>EndOwnWrite</c> with a state.
+    /// </summary>
+    private CalendarKeySet KeysAndFeedOf(CalendarKey calendar, out ReadModelFeed.State feed)
+    {
+        var keys = _keys.For(calendar);
+        feed = keys.FeedState ??= _feed.StateOf(calendar);
+        return keys;
     }
 }

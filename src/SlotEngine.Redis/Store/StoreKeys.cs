@@ -13,6 +13,8 @@ internal sealed class StoreKeys
     /// <summary>Each calendar's key names, made once (a claim would otherwise build seven strings).</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<CalendarKey, CalendarKeySet> _sets = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> _slotFeeds = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _feedBytes = new(StringComparer.Ordinal);
+    private readonly byte[] _globalFeedBytes;
     private bool _cluster;
 
     /// <summary>The quota key's suffix per day (<c>:q:&lt;yyyymmdd&gt;</c>): a few days are claimed at a time.</summary>
@@ -30,6 +32,7 @@ internal sealed class StoreKeys
         Prefix = prefix;
         Cluster = cluster;
         GlobalFeed = prefix + "feed";
+        _globalFeedBytes = System.Text.Encoding.UTF8.GetBytes(GlobalFeed);
         _prefixBytes = System.Text.Encoding.UTF8.GetBytes(prefix);
     }
 
@@ -97,8 +100,17 @@ internal sealed class StoreKeys
         "{p:"u8.CopyTo(tag.AsSpan(_prefixBytes.Length));
         reference[..length].CopyTo(tag.AsSpan(_prefixBytes.Length + 3));
         tag[^1] = (byte)'}';
-        return new CalendarKeySet(tag, _prefixBytes.Length + 3, length, Cluster ? SlotFeed(SlotChannels.SlotOf(tag)) : GlobalFeed);
+        if (!Cluster)
+        {
+            return new CalendarKeySet(tag, _prefixBytes.Length + 3, length, GlobalFeed, _globalFeedBytes);
+        }
+
+        var feed = SlotFeed(SlotChannels.SlotOf(tag));
+        return new CalendarKeySet(tag, _prefixBytes.Length + 3, length, feed, FeedBytes(feed));
     }
+
+    /// <summary>A cluster's shard feed channel's name as UTF-8, made once per channel (one per hash slot).</summary>
+    public byte[] FeedBytes(string feed) => _feedBytes.GetOrAdd(feed, static f => System.Text.Encoding.UTF8.GetBytes(f));
 
     /// <summary>In a cluster, the change feed's channel of one hash slot (<see cref="SlotChannels"/>), made once per slot.</summary>
     public string SlotFeed(int slot) => _slotFeeds.GetOrAdd(slot, static (s, prefix) => prefix + "{" + SlotChannels.TagOf(s) + "}:feed", Prefix);
@@ -221,7 +233,7 @@ internal static class NonceSource
 /// the whole: no copy, no string). Immutable once made; the KEYS arrays are made on first use (two threads may both make one:
 /// equal contents, never changed, either is kept).
 /// </summary>
-internal sealed class CalendarKeySet(byte[] tag, int referenceAt, int referenceLength, string feed)
+internal sealed class CalendarKeySet(byte[] tag, int referenceAt, int referenceLength, string feed, byte[] feedBytes)
 {
     private StackExchange.Redis.RedisKey[]? _scriptKeys;
     private StackExchange.Redis.RedisKey[]? _auditedScriptKeys;
@@ -251,6 +263,19 @@ internal sealed class CalendarKeySet(byte[] tag, int referenceAt, int referenceL
 
     /// <summary>The channel its changes are published on (the global one on a standalone server).</summary>
     public string Feed { get; } = feed;
+
+    /// <summary>
+    /// The calendar's change-feed state (<see cref="ReadModelFeed.StateOf"/>), kept here on first use so that a booking's
+    /// script call finds its keys and its feed state by one look-up of the calendar (<see cref="StoreKeys.For"/>) instead of
+    /// two. Set without a lock: every writer writes the same object (the feed keeps one per calendar for good).
+    /// </summary>
+    public ReadModelFeed.State? FeedState { get; set; }
+
+    /// <summary>
+    /// <see cref="Feed"/> as a script argument of its UTF-8 bytes (a string argument is transcoded on every call), shared by
+    /// every calendar on the channel (the global one's, or <see cref="StoreKeys.FeedBytes"/> in a cluster).
+    /// </summary>
+    public StackExchange.Redis.RedisValue FeedValue => feedBytes;
 
     /// <summary>KEYS of most scripts (meta, free, claims, nonces), made once; never changed by anyone.</summary>
     public StackExchange.Redis.RedisKey[] ScriptKeys => _scriptKeys ??= [Meta, Free, Claims, Nonces];
