@@ -110,42 +110,6 @@ public class HoldMarkTests
         Support.TestWorld.AssertInvariants(engine);
     }
 
-    [Fact]
-    public void A_mark_lowered_by_a_short_hold_rises_again_once_that_hold_has_gone()
-    {
-        var (engine, time, providers, booked) = World(seed: 3, bookedShare: 1.0);
-        var index2 = engine.Directory.GroupOf(City, Branch)!.TryGetIndex(Day2)!;
-        var awaiting = new CalendarKey(providers[20], Day2);
-        Assert.True(engine.TryRelease(booked[(awaiting, 7)]).Succeeded);
-        var unapproved = engine.TryClaim(ClaimRequest.Book(awaiting, SlotRange.Single(7), new PatientKey(8_000_001)));
-        Assert.True(unapproved.Succeeded && unapproved.Reservation.IsHold); // held until the deadline, 10:00
-        var deadline = unapproved.Reservation.HoldExpiresAt!.Value.UtcTicks;
-
-        var other = new CalendarKey(providers[21], Day2);
-        Assert.True(engine.TryRelease(booked[(other, 8)]).Succeeded);
-        var shortHold = engine.TryClaim(ClaimRequest.Hold(other, SlotRange.Single(8), new PatientKey(8_000_002), TimeSpan.FromMinutes(1)));
-        Assert.True(shortHold.Succeeded);
-        Assert.Equal(shortHold.Reservation.HoldExpiresAt!.Value.UtcTicks, index2.HoldMark);
-
-        // The short hold expires: the next search finds its seat, and raises the mark to the booking awaiting approval,
-        // so that later searches pass that held member again instead of visiting its calendar.
-        time.Advance(TimeSpan.FromMinutes(2));
-        Assert.Contains(AgreeingSearch(engine, providers, day: Day2, count: 200), f => f.Calendar == other && f.Slots.First == 8);
-        Assert.InRange(index2.HoldMark, time.GetUtcNow().UtcTicks + 1, deadline);
-
-        // A new short hold lowers it again; past the deadline the lapsed booking is found.
-        var again = engine.TryClaim(ClaimRequest.Hold(other, SlotRange.Single(8), new PatientKey(8_000_003), TimeSpan.FromMinutes(1)));
-        Assert.True(again.Succeeded);
-        Assert.Equal(again.Reservation.HoldExpiresAt!.Value.UtcTicks, index2.HoldMark);
-        Assert.DoesNotContain(AgreeingSearch(engine, providers, day: Day2, count: 200), f => f.Calendar == awaiting || f.Calendar == other);
-        time.Advance(TimeSpan.FromHours(1));
-        var found = AgreeingSearch(engine, providers, day: Day2, count: 200);
-        Assert.Contains(found, f => f.Calendar == awaiting && f.Slots.First == 7);
-        Assert.Contains(found, f => f.Calendar == other && f.Slots.First == 8);
-        Assert.Null(index2.FindBitViolation());
-        Support.TestWorld.AssertInvariants(engine);
-    }
-
     /// <summary>
     /// Holds with short and long expiries, releases, confirms and searches race on most members of a branch while a clock
     /// thread moves time on; a checker thread owns a few members (each with only its first slot open) and checks, as it

@@ -51,17 +51,9 @@ internal sealed class BranchDayIndex
     /// The earliest-hold-expiry mark, UTC ticks (<see cref="long.MaxValue"/>: no hold yet): at or below the expiry of
     /// every hold on a member calendar that the index may show as offered but not free (see <see cref="LowerHoldMark"/>).
     /// While now is before it no such hold can have expired, so a search passes held members without visiting their
-    /// calendars. Lowered by every hold; raised only by <see cref="RaiseHoldMark"/> (a search that finds now at or past it
-    /// recounts it from the members' calendars), so that one short hold does not make every later search visit the held
-    /// members (mostly bookings awaiting approval, held to a far deadline) once it has gone.
+    /// calendars. Only lowered, never raised: it may stay low (then searches visit held members, as without it).
     /// </summary>
     private long _holdMark = long.MaxValue;
-
-    /// <summary>UTC ticks before which no search recounts the hold mark (<see cref="RaiseHoldMark"/>): one recount per <see cref="RecountTicks"/> at most.</summary>
-    private long _recountAfter;
-
-    /// <summary>How often (engine time) a day's hold mark may be recounted while now is at or past it: a minute.</summary>
-    private const long RecountTicks = TimeSpan.TicksPerMinute;
 
     public BranchDayIndex(ProviderEntry[] members, DayLayout layout, BranchGroup group)
     {
@@ -129,7 +121,7 @@ internal sealed class BranchDayIndex
     /// refresh that reads the calendar's cleared bit (an acquire of the word the claim CAS wrote) and clears the index's
     /// free bit (an atomic And) carries the mark with it, and a search that reads that cleared free bit with acquire
     /// semantics (<see cref="OffersAtSlot"/> reads the mark after the row's words) reads this mark or a lower one; (2) the
-    /// mark is only lowered, except by a raise that keeps this invariant (<see cref="RaiseHoldMark"/>), so nothing a later writer does can lift it above a hold it covered; (3) a hold whose early
+    /// mark is only lowered, so nothing a later writer does can lift it above a hold it covered; (3) a hold whose early
     /// call found no index (the calendar joined meanwhile) is covered by its calendar's own bound, which it lowers after
     /// its head and before its index refresh, and which <see cref="Join"/> reads after the calendar points at the index
     /// (a bound being recounted by the calendar's reclaim is lowered again for each live hold through the same call, which
@@ -154,77 +146,12 @@ internal sealed class BranchDayIndex
     }
 
     /// <summary>
-    /// Raises the hold mark again, at most once a <see cref="RecountTicks"/>, when a search's now has reached it: to the
-    /// earliest of the members' own bounds (<see cref="Calendar.EarliestHoldExpiryTicks"/>, each at or below its live holds'
-    /// expiries; a bound already passed is first recounted by reclaiming that calendar's expired holds, as a search's visit
-    /// would). Without it a mark lowered by one short hold stayed low for the day, and every later search visited the
-    /// calendars of all held members.
-    /// </summary>
-    /// <remarks>
-    /// <b>Invariant kept</b> (see <see cref="LowerHoldMark"/>): a raise never hides a hold a calendar visit would find.
-    /// (1) The raise is one CAS from the mark read before the bounds: a hold that lowered the mark meanwhile makes it fail
-    /// (the mark is left as it is). (2) A hold whose own call read a mark at or below its expiry wrote nothing; it lowers
-    /// its calendar's bound (an interlocked write) before it reads the mark again (<see cref="LowerHoldMark"/> from
-    /// <c>Calendar.LowerEarliestHoldExpiry</c>). The raise CAS is a full fence before the second pass below reads every
-    /// calendar's bound again and lowers the mark from it: of the hold's bound write + mark read and our mark write + bound
-    /// read, one sees the other (both sides fenced), so either the hold lowers the raised mark or the second pass does. A
-    /// calendar joining meanwhile is the same pattern (<see cref="Join"/> publishes it with a full fence before it reads
-    /// the mark). (3) What a raise can briefly pass over is only what a visit would also pass over: a hold its calendar's
-    /// bound does not yet cover (a claim between its claim CAS and its bound write, or a calendar recounting its bound),
-    /// which <see cref="Calendar.HasFreeSeatAt"/> judges by that same bound.
-    /// </remarks>
-    private void RaiseHoldMark(long nowTicks)
-    {
-        var after = Volatile.Read(ref _recountAfter);
-        if (nowTicks < after || Interlocked.CompareExchange(ref _recountAfter, nowTicks + RecountTicks, after) != after)
-        {
-            return; // recounted lately, or another search is recounting
-        }
-
-        var mark = Volatile.Read(ref _holdMark);
-        var earliest = long.MaxValue;
-        for (var i = 0; i < _calendars.Length; i++)
-        {
-            var calendar = Volatile.Read(ref _calendars[i]);
-            if (calendar is null)
-            {
-                continue;
-            }
-
-            var bound = calendar.EarliestHoldExpiryTicks;
-            if (bound <= nowTicks)
-            {
-                calendar.ReclaimExpiredHolds(nowTicks, null); // recounts the calendar's bound from its live holds
-                bound = calendar.EarliestHoldExpiryTicks;
-            }
-
-            earliest = Math.Min(earliest, bound);
-        }
-
-        // Raise CAS, mark → earliest: only from the value read before the bounds (a hold lowering it meanwhile wins).
-        if (earliest <= mark || Interlocked.CompareExchange(ref _holdMark, earliest, mark) != mark)
-        {
-            return;
-        }
-
-        // Second pass, after the fence of the raise: a hold or join the first pass missed is seen here or sees the raise.
-        for (var i = 0; i < _calendars.Length; i++)
-        {
-            if (Volatile.Read(ref _calendars[i]) is { } calendar)
-            {
-                LowerHoldMark(calendar.EarliestHoldExpiryTicks);
-            }
-        }
-    }
-
-    /// <summary>
     /// Records a calendar as its member's and indexes all its slots. The calendar already points
     /// at this index, so any change it makes from now on refreshes here too. Joining again is harmless.
     /// </summary>
     public void Join(int member, Calendar calendar)
     {
-        // Full fence: the bound and mark reads below do not move before the calendar is visible to a raise's second pass.
-        Interlocked.Exchange(ref _calendars[member], calendar);
+        Volatile.Write(ref _calendars[member], calendar);
 
         // Holds the calendar had before it pointed at this index (their own calls found no index): its bound covers them.
         LowerHoldMark(calendar.EarliestHoldExpiryTicks);
@@ -309,11 +236,6 @@ internal sealed class BranchDayIndex
     public int FindEarliestSingles(int fromSlot, long nowTicks, bool idsAscending, Span<FreeStart> places, int count, int skipEvery = 0)
     {
         var start = count;
-        if (nowTicks >= Volatile.Read(ref _holdMark))
-        {
-            RaiseHoldMark(nowTicks);
-        }
-
         for (var w = fromSlot >> 6; w < _slotSummary.Length && count < places.Length; w++)
         {
             var summary = Volatile.Read(ref _slotSummary[w]);
