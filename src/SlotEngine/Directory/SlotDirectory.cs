@@ -16,6 +16,9 @@ public sealed class SlotDirectory
     private readonly ConcurrentDictionary<(CityCode City, BranchId Branch), BranchGroup> _groups = new();
     private ProviderEntry?[] _providers = new ProviderEntry?[1024];
 
+    /// <summary>The flat (provider, day) → calendar table that mirrors the providers' rings: a lookup by key in two loads.</summary>
+    internal CalendarTable Calendars { get; } = new();
+
     internal SlotDirectory(int openDaysPerProvider) => _openDaysPerProvider = openDaysPerProvider;
 
     /// <summary>How many providers are registered.</summary>
@@ -109,8 +112,9 @@ public sealed class SlotDirectory
             }
 
             var group = _groups.GetOrAdd((clinicEntry.City, clinicEntry.Branch), static (_, self) => new BranchGroup(self._openDaysPerProvider, self), this);
-            var entry = new ProviderEntry(provider, clinicEntry, group, _openDaysPerProvider);
+            var entry = new ProviderEntry(provider, clinicEntry, group, _openDaysPerProvider, Calendars);
             entry.GroupMember = group.Add(entry);
+            Calendars.NoteProvider(provider.Value);
             providers[provider.Value] = entry;
             clinicEntry.AddProvider(entry);
             Volatile.Write(ref _providers, providers);
