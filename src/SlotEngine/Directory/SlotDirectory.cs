@@ -16,6 +16,15 @@ public sealed class SlotDirectory
     private readonly ConcurrentDictionary<(CityCode City, BranchId Branch), BranchGroup> _groups = new();
     private ProviderEntry?[] _providers = new ProviderEntry?[1024];
 
+    /// <summary>
+    /// Each registered provider's quota scope ids by provider id: its clinic's id in the low 32 bits, its facility's in
+    /// the high 32 (fixed at registration). A claim reads its quota keys from here with one load that depends only on
+    /// the request's provider id, not on the calendar, its provider entry and the clinic entry behind them. Grown and
+    /// written with <see cref="_providers"/> under the write lock, written before the entry is (release writes), so a
+    /// reader that has the provider's entry or a calendar of it reads its ids.
+    /// </summary>
+    private long[] _scopeIds = new long[1024];
+
     /// <summary>The flat (provider, day) → calendar table that mirrors the providers' rings: a lookup by key in two loads.</summary>
     internal CalendarTable Calendars { get; } = new();
 
@@ -99,6 +108,9 @@ public sealed class SlotDirectory
                 }
 
                 Array.Resize(ref providers, size);
+                var scopes = _scopeIds;
+                Array.Resize(ref scopes, size);
+                Volatile.Write(ref _scopeIds, scopes);
             }
 
             if (providers[provider.Value] is { } existing)
@@ -115,6 +127,7 @@ public sealed class SlotDirectory
             var entry = new ProviderEntry(provider, clinicEntry, group, _openDaysPerProvider, Calendars);
             entry.GroupMember = group.Add(entry);
             Calendars.NoteProvider(provider.Value);
+            Volatile.Write(ref _scopeIds[provider.Value], unchecked((uint)clinic.Value | ((long)clinicEntry.Facility.Value << 32)));
             providers[provider.Value] = entry;
             clinicEntry.AddProvider(entry);
             Volatile.Write(ref _providers, providers);
@@ -159,6 +172,9 @@ public sealed class SlotDirectory
         entry = provider.Value >= 0 && provider.Value < providers.Length ? Volatile.Read(ref providers[provider.Value]) : null;
         return entry is not null;
     }
+
+    /// <summary>A registered provider's clinic id (low 32 bits) and facility id (high 32 bits); see <see cref="_scopeIds"/>.</summary>
+    internal long ScopeIdsOf(ProviderId provider) => Volatile.Read(ref _scopeIds)[provider.Value];
 
     internal ProviderEntry GetProvider(ProviderId provider) => TryGetProvider(provider, out var entry)
         ? entry
