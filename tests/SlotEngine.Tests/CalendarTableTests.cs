@@ -47,7 +47,7 @@ public sealed class CalendarTableTests
     /// <summary>
     /// Publishes and withdraws days at random for five providers (and one registered mid-script, after day arrays exist,
     /// so the table has no place for it), on rings of at most 8 days so that past days' places are reused, and lets days
-    /// pass (the sweep drops their arrays, at once or later). After every step, for every provider and day: the engine's lookup is the ring's
+    /// pass (the sweep drops their arrays). After every step, for every provider and day: the engine's lookup is the ring's
     /// answer; the table, when it answers, answers the same; and for every day not yet past, a calendar is open exactly when
     /// the model says so.
     /// </summary>
@@ -62,7 +62,6 @@ public sealed class CalendarTableTests
         var providers = new List<ProviderId> { TestWorld.P1, TestWorld.P2, TestWorld.P3, TestWorld.P4, TestWorld.P5 };
         var open = new HashSet<(ProviderId, DateOnly)>();
         var directory = world.Engine.Directory;
-        var swept = true;
         for (var step = 0; step < steps; step++)
         {
             var roll = random.Next(100);
@@ -91,14 +90,8 @@ public sealed class CalendarTableTests
             }
             else if (roll < 95)
             {
-                // Days pass; the sweep that drops their arrays runs now or later, so a passed day's place in a ring can be
-                // reused while its array still answers (the table must then lose it too).
                 world.Time.Advance(TimeSpan.FromDays(random.Next(1, 3)));
-                swept = random.Next(2) == 0;
-                if (swept)
-                {
-                    world.Engine.SweepExpiredHolds();
-                }
+                world.Engine.SweepExpiredHolds();
             }
             else if (!providers.Contains(Late))
             {
@@ -117,7 +110,7 @@ public sealed class CalendarTableTests
                     if (directory.Calendars.TryGet(p.Value, d.DayNumber, out var fromTable))
                     {
                         Assert.Same(ring, fromTable);
-                        Assert.True(d >= today || !swept, "a past day's array was dropped by the sweep that saw it pass");
+                        Assert.True(d >= today, "a past day's array was dropped by the sweep that saw it pass");
                     }
 
                     if (d >= today)
