@@ -189,9 +189,6 @@ public sealed partial class InMemorySlotEngine
             {
                 group.PurgeBefore(today);
             }
-
-            // Past days' flat calendar arrays: their lookups go to the rings from now on (see CalendarTable).
-            Directory.Calendars.PurgeBefore(today);
         }
 
         _idempotency.Purge(now, _idempotencyRetentionTicks);

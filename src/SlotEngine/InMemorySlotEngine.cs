@@ -106,22 +106,13 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
 
     private Calendar RequireCalendar(CalendarKey key)
     {
-        // The flat table first (the day's array, then the calendar: no provider entry or ring on the way); a miss (a day
-        // not open, a provider the table has no place for, an unknown provider) takes the checked path with its errors.
-        if (Directory.Calendars.TryGet(key.Provider.Value, key.Day.DayNumber, out var found) && found is not null)
-        {
-            return found;
-        }
-
         var provider = Directory.GetProvider(key.Provider);
         return provider.GetCalendar(key.Day)
             ?? throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{key} is not published.", "calendar");
     }
 
     private Calendar? FindCalendar(CalendarKey key) =>
-        Directory.Calendars.TryGet(key.Provider.Value, key.Day.DayNumber, out var found) && found is not null
-            ? found
-            : Directory.GetProvider(key.Provider).GetCalendar(key.Day);
+        Directory.GetProvider(key.Provider).GetCalendar(key.Day);
 
     private static void ValidateRange(Calendar calendar, SlotRange slots, bool withinOneSession) =>
         BookingRules.ValidateRange(calendar.Key, calendar.Layout.Template, slots, withinOneSession);

@@ -25,9 +25,6 @@ public sealed class SlotDirectory
     /// </summary>
     private long[] _scopeIds = new long[1024];
 
-    /// <summary>The flat (provider, day) → calendar table that mirrors the providers' rings: a lookup by key in two loads.</summary>
-    internal CalendarTable Calendars { get; } = new();
-
     internal SlotDirectory(int openDaysPerProvider) => _openDaysPerProvider = openDaysPerProvider;
 
     /// <summary>How many providers are registered.</summary>
@@ -124,9 +121,8 @@ public sealed class SlotDirectory
             }
 
             var group = _groups.GetOrAdd((clinicEntry.City, clinicEntry.Branch), static (_, self) => new BranchGroup(self._openDaysPerProvider, self), this);
-            var entry = new ProviderEntry(provider, clinicEntry, group, _openDaysPerProvider, Calendars);
+            var entry = new ProviderEntry(provider, clinicEntry, group, _openDaysPerProvider);
             entry.GroupMember = group.Add(entry);
-            Calendars.NoteProvider(provider.Value);
             Volatile.Write(ref _scopeIds[provider.Value], unchecked((uint)clinic.Value | ((long)clinicEntry.Facility.Value << 32)));
             providers[provider.Value] = entry;
             clinicEntry.AddProvider(entry);

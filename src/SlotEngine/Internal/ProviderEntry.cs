@@ -22,18 +22,14 @@ internal sealed partial class ProviderEntry
     private const int InitialRing = 16;
     private Calendar?[] _days;
 
-    /// <summary>The directory's flat (provider, day) → calendar table, which mirrors this ring (written first, under the lock; see <see cref="CalendarTable"/>).</summary>
-    private readonly CalendarTable _table;
-
     // The last token of each withdrawn day that is not yet past, by day number (under the lock). A
     // day published again continues its tokens from here, so that a reservation made before the
     // withdrawal can never match a claim made after it (fencing), nor keep a quota entry alive.
     private Dictionary<int, long>? _retiredLastTokens;
 
-    public ProviderEntry(ProviderId id, ClinicEntry clinic, BranchGroup group, int openDays, CalendarTable table)
+    public ProviderEntry(ProviderId id, ClinicEntry clinic, BranchGroup group, int openDays)
     {
         Id = id;
-        _table = table;
         Clinic = clinic;
         Group = group;
         _days = new Calendar?[FirstRingSize(openDays)];
@@ -53,28 +49,6 @@ internal sealed partial class ProviderEntry
     public int GroupMember { get; set; }
 
     public Calendar? GetCalendar(DateOnly day)
-    {
-        // The flat table answers for every day it has an array for (and a place for this provider): every reader asks it
-        // first, so all readers of one (provider, day) read the place that is written first (see CalendarTable).
-        if (_table.TryGet(Id.Value, day.DayNumber, out var found, out var dropped))
-        {
-            return found;
-        }
-
-        if (dropped)
-        {
-            // A passed day whose array was dropped: the ring, read after any writer caught mid-way finished (see CalendarTable).
-            lock (this)
-            {
-                return RingCalendar(day);
-            }
-        }
-
-        return RingCalendar(day);
-    }
-
-    /// <summary>The ring's answer alone (the authority the flat table mirrors; tests compare the two).</summary>
-    public Calendar? RingCalendar(DateOnly day)
     {
         var days = Volatile.Read(ref _days);
         var calendar = Volatile.Read(ref days[Index(days, day)]);
@@ -106,12 +80,6 @@ internal sealed partial class ProviderEntry
                 {
                     throw new SlotEngineArgumentException(SlotEngineError.TooManyOpenDays, $"{Id} cannot open {layout.Day:yyyy-MM-dd}: {existing.Day:yyyy-MM-dd} is still open in the same place of its {MaxOpenDays}-day ring (SlotEngineOptions.MaxOpenDaysPerProvider).", "day");
                 }
-            }
-
-            if (existing is not null)
-            {
-                // A past day leaves the ring's place: it leaves the table first (see CalendarTable).
-                CalendarTable.Set(_table.DayFor(existing.Day.DayNumber, create: false), Id.Value, null);
             }
 
             ForgetRetiredTokensBefore(today);
@@ -151,9 +119,6 @@ internal sealed partial class ProviderEntry
     private Calendar PlaceNew(ref Calendar? place, DayLayout layout)
     {
         var calendar = new Calendar(this, layout, _retiredLastTokens?.GetValueOrDefault(layout.Day.DayNumber) ?? 0);
-
-        // The table's place first, then the ring's (see CalendarTable); the day's array is made on its first calendar.
-        CalendarTable.Set(_table.DayFor(layout.Day.DayNumber, create: true), Id.Value, calendar);
         Volatile.Write(ref place, calendar);
 
         // Published first, then the group's day index is looked for: an index made meanwhile
@@ -183,7 +148,6 @@ internal sealed partial class ProviderEntry
             ref var place = ref _days[Index(_days, calendar.Day)];
             if (ReferenceEquals(place, calendar))
             {
-                CalendarTable.Set(_table.DayFor(calendar.Day.DayNumber, create: false), Id.Value, null);
                 Volatile.Write(ref place, null);
                 calendar.DetachIndex();
                 RetireTokens(calendar);

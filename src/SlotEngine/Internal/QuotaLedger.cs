@@ -282,10 +282,8 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
         var provider = new ProviderId((int)(claim >> 38));
         var slot = (int)((claim >> 29) & 0x1FF);
         var token = claim & ClaimCell.MaxToken;
-        var calendar = directory.Calendars.TryGet(provider.Value, day.DayNumber, out var found)
-            ? found
-            : directory.TryGetProvider(provider, out var entry) ? entry.GetCalendar(day) : null;
-        return calendar is not null
+        return directory.TryGetProvider(provider, out var entry)
+            && entry.GetCalendar(day) is { } calendar
             && slot < calendar.SlotCount
             && calendar.IsLiveClaim(slot, token, nowTicks);
     }
