@@ -44,6 +44,7 @@ public sealed partial class InMemorySlotEngine
     // looked it up already, so one claim looks the patient up once; null: looked up here, after the time rules.
     private ClaimResult ClaimOnCalendar(Calendar calendar, in ClaimRequest request, long now, uint? patientIndex = null)
     {
+        System.Diagnostics.Debug.Assert(calendar.Key == request.Calendar, "the calendar is the one the request names (TryClaim found it by that key)");
         var first = request.Slots.First;
         var time = _rules.CheckTime(calendar.Day, TodayAt(now), calendar.Layout.StartUtcTicks(first), now);
         if (time != ClaimStatus.Succeeded)
@@ -57,7 +58,7 @@ public sealed partial class InMemorySlotEngine
         }
 
         var patient = patientIndex ?? _patients.IndexOf(request.Patient);
-        if (!_quotas.TryAcquire(Options.Quotas, patient, calendar.Provider, calendar.Day, now, out var tickets))
+        if (!_quotas.TryAcquire(Options.Quotas, patient, request.Calendar.Provider, calendar.Day, now, out var tickets))
         {
             // The day's quota tables were dropped since this claim read the clock: the day has passed.
             return ClaimResult.Failed(_quotas.HasPassed(calendar.Day) ? ClaimStatus.InPast : ClaimStatus.QuotaExceeded);
@@ -84,9 +85,10 @@ public sealed partial class InMemorySlotEngine
             return ClaimResult.Failed(status);
         }
 
-        QuotaLedger.Commit(ref tickets, QuotaLedger.EncodeClaim(calendar.Provider.Id, first, token));
+        // The request's key is the calendar's (it was found by it): no read of the provider entry for its id.
+        QuotaLedger.Commit(ref tickets, QuotaLedger.EncodeClaim(request.Calendar.Provider, first, token));
         return ClaimResult.Success(new Reservation(
-            calendar.Key,
+            request.Calendar,
             request.Slots,
             seat,
             token,

@@ -251,7 +251,7 @@ public sealed partial class InMemorySlotEngine
     /// </summary>
     private BranchDayIndex? DayIndexOf(EarliestQuery query, int dayNumber, ref BranchGroup? group, ref bool groupLooked)
     {
-        if (Volatile.Read(ref query.CachedIndex) is { } cached && cached.DayNumber == dayNumber && ReferenceEquals(cached.Group.Owner, Directory))
+        if (Volatile.Read(ref query.CachedIndex) is { } cached && cached.DayNumber == dayNumber && ReferenceEquals(cached.Owner, Directory))
         {
             return cached;
         }

@@ -16,6 +16,15 @@ public sealed class SlotDirectory
     private readonly ConcurrentDictionary<(CityCode City, BranchId Branch), BranchGroup> _groups = new();
     private ProviderEntry?[] _providers = new ProviderEntry?[1024];
 
+    /// <summary>
+    /// Each registered provider's quota scope ids by provider id: its clinic's id in the low 32 bits, its facility's in
+    /// the high 32 (fixed at registration). A claim reads its quota keys from here with one load that depends only on
+    /// the request's provider id, not on the calendar, its provider entry and the clinic entry behind them. Grown and
+    /// written with <see cref="_providers"/> under the write lock, written before the entry is (release writes), so a
+    /// reader that has the provider's entry or a calendar of it reads its ids.
+    /// </summary>
+    private long[] _scopeIds = new long[1024];
+
     internal SlotDirectory(int openDaysPerProvider) => _openDaysPerProvider = openDaysPerProvider;
 
     /// <summary>How many providers are registered.</summary>
@@ -96,6 +105,9 @@ public sealed class SlotDirectory
                 }
 
                 Array.Resize(ref providers, size);
+                var scopes = _scopeIds;
+                Array.Resize(ref scopes, size);
+                Volatile.Write(ref _scopeIds, scopes);
             }
 
             if (providers[provider.Value] is { } existing)
@@ -111,6 +123,7 @@ public sealed class SlotDirectory
             var group = _groups.GetOrAdd((clinicEntry.City, clinicEntry.Branch), static (_, self) => new BranchGroup(self._openDaysPerProvider, self), this);
             var entry = new ProviderEntry(provider, clinicEntry, group, _openDaysPerProvider);
             entry.GroupMember = group.Add(entry);
+            Volatile.Write(ref _scopeIds[provider.Value], unchecked((uint)clinic.Value | ((long)clinicEntry.Facility.Value << 32)));
             providers[provider.Value] = entry;
             clinicEntry.AddProvider(entry);
             Volatile.Write(ref _providers, providers);
@@ -155,6 +168,9 @@ public sealed class SlotDirectory
         entry = provider.Value >= 0 && provider.Value < providers.Length ? Volatile.Read(ref providers[provider.Value]) : null;
         return entry is not null;
     }
+
+    /// <summary>A registered provider's clinic id (low 32 bits) and facility id (high 32 bits); see <see cref="_scopeIds"/>.</summary>
+    internal long ScopeIdsOf(ProviderId provider) => Volatile.Read(ref _scopeIds)[provider.Value];
 
     internal ProviderEntry GetProvider(ProviderId provider) => TryGetProvider(provider, out var entry)
         ? entry

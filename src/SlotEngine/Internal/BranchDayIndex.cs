@@ -58,6 +58,7 @@ internal sealed class BranchDayIndex
     public BranchDayIndex(ProviderEntry[] members, DayLayout layout, BranchGroup group)
     {
         Group = group;
+        Owner = group.Owner;
         _members = members;
         _calendars = new Calendar?[members.Length];
         _memberIds = new int[members.Length];
@@ -81,6 +82,9 @@ internal sealed class BranchDayIndex
 
     /// <summary>The group whose index this is (its <see cref="BranchGroup.Owner"/> is the directory a query's remembered index is checked against).</summary>
     public BranchGroup Group { get; }
+
+    /// <summary>The directory of <see cref="Group"/>, kept here too: a query's remembered index is checked against it with no read of the group (a cold line in the day's searches).</summary>
+    public SlotDirectory Owner { get; }
 
     /// <summary>Whether the members, by their place, are in provider-id order (the order searches answer in), so a search can stop at the first free members; fixed with the members.</summary>
     public bool IdsAscending { get; }

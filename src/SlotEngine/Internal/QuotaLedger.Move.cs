@@ -79,6 +79,14 @@ internal sealed partial class QuotaLedger
     /// <summary>A patient's key in a scope's table: never 0 (the table's empty mark), as the patient index is below 2^32 − 1.</summary>
     private static ulong EntryKeyOf(uint patient, int scopeId) => (((ulong)patient << 32) | unchecked((uint)scopeId)) + 1;
 
+    /// <summary>A rule's scope id from a provider id and its scope ids (<see cref="SlotDirectory.ScopeIdsOf"/>): the same ids as <see cref="ScopeIdOf(QuotaScope, ProviderEntry)"/>.</summary>
+    private static int ScopeIdOf(QuotaScope scope, int provider, long scopeIds) => scope switch
+    {
+        QuotaScope.Provider => provider,
+        QuotaScope.Clinic => unchecked((int)scopeIds),
+        _ => unchecked((int)(scopeIds >> 32)),
+    };
+
     private static int ScopeIdOf(QuotaScope scope, ProviderEntry provider) => scope switch
     {
         QuotaScope.Provider => provider.Id.Value,

@@ -69,7 +69,13 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
     /// <param name="nowTicks">Now (a dead entry is one whose claim is no longer live now).</param>
     /// <param name="tickets">The entries taken, to commit or abort.</param>
     /// <returns>True when every rule had an entry free.</returns>
-    public bool TryAcquire(QuotaPolicy policy, uint patient, ProviderEntry provider, DateOnly day, long nowTicks, out QuotaTickets tickets)
+    public bool TryAcquire(QuotaPolicy policy, uint patient, ProviderEntry provider, DateOnly day, long nowTicks, out QuotaTickets tickets) =>
+        TryAcquire(policy, patient, provider.Id, day, nowTicks, out tickets);
+
+    /// <inheritdoc cref="TryAcquire(QuotaPolicy, uint, ProviderEntry, DateOnly, long, out QuotaTickets)"/>
+    /// <remarks>By id: the scope ids come from the directory's flat array (<see cref="SlotDirectory.ScopeIdsOf"/>), not
+    /// through the calendar's provider entry and its clinic entry, so the probes need not wait for those lines.</remarks>
+    public bool TryAcquire(QuotaPolicy policy, uint patient, ProviderId provider, DateOnly day, long nowTicks, out QuotaTickets tickets)
     {
         tickets = default;
         var rules = policy.RuleSpan;
@@ -85,10 +91,11 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
         }
 
         var knownDead = 0L;
+        var scopeIds = directory.ScopeIdsOf(provider);
         for (var i = 0; i < rules.Length; i++)
         {
             var rule = rules[i];
-            var scopeId = ScopeIdOf(rule.Scope, provider);
+            var scopeId = ScopeIdOf(rule.Scope, provider.Value, scopeIds);
 
             var key = EntryKeyOf(patient, scopeId);
             KeyTable table;
