@@ -37,13 +37,13 @@ if flags == '1' or flags == '3' then
   end
 end
 -- The day's shape and template text (the rush functions' stored policy: rush_text in lib.lua), its last token and
--- version (and 'ini', own_free in lib.lua), read with one HMGET; no meta (no 'wpl') = the day is gone. The new token and version are written with one
--- HSET at the end (a script is atomic: the same as HINCRBY each).
+-- version (and 'ini': a day opened in bulk keeps its bitmap there, bits_from in lib.lua), read with one HMGET; no meta (no 'wpl') = the day is
+-- gone. The new token and version (and a changed 'ini') are written with one HSET at the end (a script is atomic: the same as HINCRBY each).
 local shape = redis.call('HMGET', meta, 'wpl', 'cap', 'tpl', 'tok', 'ver', 'ini')
 if not shape[1] then
   return { 'gone' }
 end
-own_free(meta, free, shape[6]) -- a day opened in bulk gets its free key at its first claim (lib.lua)
+bits_from(shape[6]) -- a day opened in bulk: its bitmap stays in meta's 'ini' (lib.lua)
 rush_tpl = shape[3] or ''
 if admit_at > 0 then
   local limited = admission_rate(admit_at, admit_args)
@@ -94,7 +94,7 @@ local saw_closed, reclaimed, seat, lapsed = false, false, -1, 0
 for l = seat_from, seat_to, seat_step do
   local ok = true
   for s = first, first + len - 1 do
-    if redis.call('GETBIT', free, bitpos(wpl, l, s)) == 0 then
+    if getbit(free, wpl, l, s) == 0 then
       local v = redis.call('HGET', claims, field(l, s))
       if not v then
         saw_closed = true
@@ -120,6 +120,7 @@ for l = seat_from, seat_to, seat_step do
   end
 end
 if seat < 0 then
+  bits_flush(meta) -- the holds reclaimed on the way stay freed
   if saw_closed then
     return { 'closed', lapsed }
   end
@@ -127,6 +128,7 @@ if seat < 0 then
 end
 local token = (shape[4] or '0') + 1
 if token > ARGV[15] + 0 then
+  bits_flush(meta)
   return { 'tokens', lapsed }
 end
 if admitted then
@@ -149,7 +151,7 @@ end
 local token_s, seat_s = int(token), int(seat)
 local value = token_s .. '|' .. kind .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6] .. '|' .. expiry_s .. (flag == 'u' and '|u' or '')
 for s = first, first + len - 1 do
-  redis.call('SETBIT', free, bitpos(wpl, seat, s), 0)
+  setbit(free, wpl, seat, s, 0)
 end
 set_claim_fields(claims, seat, first, len, value)
 if ARGV[11] ~= '' then
@@ -159,12 +161,20 @@ local delta = '+' .. seat_s .. ',' .. ARGV[4] .. ',' .. ARGV[5] .. ',' .. token_
 local version
 if reclaimed then
   -- The reclaims raised 'ver' (bump): the version read at the start is behind.
-  redis.call('HSET', meta, 'tok', token_s)
+  if bm_ini then
+    redis.call('HSET', meta, 'tok', token_s, 'ini', bm_ini)
+  else
+    redis.call('HSET', meta, 'tok', token_s)
+  end
   version = bump(meta, delta)
 else
   version = (shape[5] or '0') + 1
   local version_s = int(version)
-  redis.call('HSET', meta, 'tok', token_s, 'ver', version_s)
+  if bm_ini then
+    redis.call('HSET', meta, 'tok', token_s, 'ver', version_s, 'ini', bm_ini)
+  else
+    redis.call('HSET', meta, 'tok', token_s, 'ver', version_s)
+  end
   announce(version, delta, version_s)
 end
 if idem then

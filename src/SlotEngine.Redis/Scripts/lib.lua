@@ -115,13 +115,61 @@ local function bump(meta, delta)
   return announce(redis.call('HINCRBY', meta, 'ver', '1'), delta)
 end
 
+-- A day's free bitmap as this call sees it (issue 10, server CPU): a day opened in bulk keeps it in meta's 'ini'
+-- (own_free below), and the scripts that claim or free slots (claim, release, sweep, move_settle) now read and change
+-- it there, as a Lua string, instead of making the free key: a claim on such a day then runs no SET, HDEL, GETBIT or
+-- SETBIT, and the day keeps one key fewer. bits_from(ini) starts the call on 'ini' (nil: the day has its free key, and
+-- getbit/setbit run GETBIT/SETBIT on it); setbit changes the string; the caller writes it back ('ini', bm_ini) with the
+-- HSET of meta it runs anyway when bm_dirty (bits_flush otherwise). Same bytes as the key would hold: slot s of seat l
+-- is bit s % 8 from the least significant of byte l*wpl*8 + (s - s%8)/8 (1-based: + 1); a byte past the end reads 0.
+local POW2 = { [0] = 1, 2, 4, 8, 16, 32, 64, 128 }
+local bm_ini, bm_dirty = nil, false
+local function bits_from(ini)
+  bm_ini, bm_dirty = ini, false
+end
+
+local function getbit(free, wpl, seat, slot)
+  if bm_ini then
+    local within = slot % 8
+    local b = string.byte(bm_ini, seat * wpl * 8 + (slot - within) / 8 + 1) or 0
+    return math.floor(b / POW2[within]) % 2
+  end
+  return redis.call('GETBIT', free, bitpos(wpl, seat, slot))
+end
+
+local function setbit(free, wpl, seat, slot, v)
+  if not bm_ini then
+    redis.call('SETBIT', free, bitpos(wpl, seat, slot), v)
+    return
+  end
+  local within = slot % 8
+  local i = seat * wpl * 8 + (slot - within) / 8 + 1
+  while #bm_ini < i do
+    bm_ini = bm_ini .. '\0' -- as SETBIT past the end grows the string with zero bytes (no claim's slot is out there)
+  end
+  local b = string.byte(bm_ini, i)
+  local m = POW2[within]
+  if math.floor(b / m) % 2 ~= v then
+    bm_ini = string.sub(bm_ini, 1, i - 1) .. string.char(v == 1 and b + m or b - m) .. string.sub(bm_ini, i + 1)
+    bm_dirty = true
+  end
+end
+
+-- Writes a changed 'ini' back when the caller has no HSET of meta to carry it.
+local function bits_flush(meta)
+  if bm_dirty then
+    redis.call('HSET', meta, 'ini', bm_ini)
+    bm_dirty = false
+  end
+end
+
 -- Removes a claim (c, parsed) from its seat: its slots in [close_from, close_to) stay closed, the rest are freed.
 local function remove_claim(free, claims, wpl, seat, c, close_from, close_to)
   local fields = {}
   for s = c.first, c.first + c.len - 1 do
     fields[#fields + 1] = field(seat, s)
     if s < close_from or s >= close_to then
-      redis.call('SETBIT', free, bitpos(wpl, seat, s), 1)
+      setbit(free, wpl, seat, s, 1)
     end
   end
   redis.call('HDEL', claims, unpack(fields))
@@ -129,11 +177,11 @@ end
 
 -- A day opened in bulk on a standalone server (publish_many.lua) keeps its initial free bitmap in meta's field 'ini'
 -- and has no free key (one key per day at opening, not two). While 'ini' is there it IS the day's bitmap (a free key
--- under the name then is stale and ignored: load.lua reads 'ini' first). Every script that may read or write the
--- bitmap of a day without claims (claim, block, reopen) passes here first, with 'ini' read in the HMGET of meta it
--- runs anyway: the free key is made from it and the field dropped, in the same atomic step. A day with a claim has
--- its free key (only claim.lua and rebuild.lua write claims, and both leave a free key), so release, sweep and the
--- moves, which only touch a claim's slots, need not. Cluster days are opened with their free key (placeholders).
+-- under the name then is stale and ignored: load.lua reads 'ini' first). The scripts that claim and free a claim's
+-- slots (claim, release, sweep, move_settle) keep it there (bits_from above: 'ini' read in the HMGET of meta they run
+-- anyway, changed as a string, written back with meta); the rarer ones that close and open ranges (block, reopen) pass
+-- here first: the free key is made from it and the field dropped, in the same atomic step. rebuild.lua makes a free
+-- key. Cluster days are opened with their free key (placeholders) and never have 'ini'.
 local function own_free(meta, free, ini)
   if ini then
     redis.call('SET', free, ini)
@@ -563,5 +611,6 @@ end
 local function reset_call()
   time_s, time_us, time_ms = nil, nil, nil
   rush_tpl = nil
+  bm_ini, bm_dirty = nil, false
   adm_lease, adm_grace, adm_cap, adm_call, adm_call_ms, adm_rate, adm_burst, adm_n, adm_at = 0, 0, 0, 0, 0, 0, 0, 0, nil
 end
