@@ -153,8 +153,14 @@ local value = token_s .. '|' .. kind .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' 
 for s = first, first + len - 1 do
   setbit(free, wpl, seat, s, 0)
 end
-set_claim_fields(claims, seat, first, len, value)
-if ARGV[11] ~= '' then
+-- The quota nonce's record (which claim it led to) goes with the claim's fields in one HSET when the nonces are fields of
+-- the claims hash (lib.lua; every node of this build passes the claims hash as KEYS[4]).
+if ARGV[11] == '' then
+  set_claim_fields(claims, seat, first, len, value)
+elseif nonces == claims then
+  set_claim_fields(claims, seat, first, len, value, ARGV[11], seat_s .. ':' .. ARGV[4] .. ':' .. token_s)
+else
+  set_claim_fields(claims, seat, first, len, value)
   redis.call('HSET', nonces, ARGV[11], seat_s .. ':' .. ARGV[4] .. ':' .. token_s)
 end
 local delta = '+' .. seat_s .. ',' .. ARGV[4] .. ',' .. ARGV[5] .. ',' .. token_s .. ',' .. ARGV[6] .. ',' .. expiry_s .. (flag == 'u' and ',u' or '')

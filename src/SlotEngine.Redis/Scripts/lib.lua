@@ -14,8 +14,11 @@
 --                  l*wpl*8 + s/8, which is Redis bit offset l*wpl*64 + (s - s%8) + (7 - s%8)
 --   KEYS[3] claims hash: "<seat>:<slot>" -> "<token>|<h or b>|<first>|<length>|<patient hex>|<hold expiry ms>"
 --                  one field per slot of a claim; free bit 0 with no field = closed; field '-' is a placeholder
---   KEYS[4] nonces hash: quota nonce -> "<seat>:<first>:<token>" (which claim a quota entry led to), or
---                  "x<lease deadline ms>" for a burned lease (see burn.lua); '-' placeholder
+--   KEYS[4] nonces: quota nonce -> "<seat>:<first>:<token>" (which claim a quota entry led to), or
+--                  "x<lease deadline ms>" for a burned lease (see burn.lua); 'u<token>' approval markers, 'r<token>'
+--                  (rebuild.lua). The claims hash itself since issue 10's server-CPU round (StoreKeys.Nonces names
+--                  KEYS[3]): none of these field names has a ':', so none reads as a claim's "<seat>:<slot>" (load, sweep
+--                  skip them), and a claim writes its nonce with its slots in one HSET (one key and one command fewer)
 -- ARGV[1] change-feed channel, ARGV[2] '1' to SPUBLISH (cluster) or '0' to PUBLISH, ARGV[3] "<provider>:<yyyymmdd>"
 -- Feed messages: "<provider>:<yyyymmdd>|<version>[|reset or |gone]|t<TIME in ms>[|delta]" (the t field tells readers
 -- when the change was made, for the change-feed lag; messages without it are still understood; the delta, below).
@@ -68,16 +71,25 @@ local function parse(v)
     token_s = token, first_s = first, len_s = len, flagged = string.byte(v, -1) == 117 }
 end
 
--- Writes value to the claim fields of slots [first, first + len) of seat with one HSET.
-local function set_claim_fields(claims, seat, first, len, value)
+-- Writes value to the claim fields of slots [first, first + len) of seat with one HSET; with nonce, also the field nonce
+-- = ref (a claim's quota nonce record, when the nonces are fields of the claims hash: KEYS[4] above).
+local function set_claim_fields(claims, seat, first, len, value, nonce, ref)
   if len == 1 then
-    redis.call('HSET', claims, field(seat, first), value) -- the common claim: no table
+    if nonce then
+      redis.call('HSET', claims, field(seat, first), value, nonce, ref) -- the common claim: no table
+    else
+      redis.call('HSET', claims, field(seat, first), value)
+    end
     return
   end
   local writes = {}
   for s = first, first + len - 1 do
     writes[#writes + 1] = field(seat, s)
     writes[#writes + 1] = value
+  end
+  if nonce then
+    writes[#writes + 1] = nonce
+    writes[#writes + 1] = ref
   end
   redis.call('HSET', claims, unpack(writes))
 end
@@ -217,7 +229,7 @@ local function open_day(meta, free, claims, nonces, channel, spublish, ref, tpl,
   -- A new generation of the day: versions start again at 1, so the message says "reset" (every node reloads it).
   redis.call('HSET', meta, 'tpl', tpl, 'slots', slots, 'cap', cap, 'wpl', wpl, 'ver', 1, 'tok', 0)
   redis.call('SET', free, bitmap)
-  -- The claims and nonces hashes get a placeholder field '-', so that all four keys exist while the day does: a
+  -- The claims hash (which holds the nonces too: KEYS[4] names it) gets a placeholder field '-', so that all the keys exist while the day does: a
   -- cluster slot migration then moves them together and never finds a script's keys half present (TRYAGAIN).
   redis.call('DEL', claims, nonces)
   redis.call('HSET', claims, '-', '')

@@ -91,8 +91,7 @@ for a = first_day, #ARGV, stride do
     if cluster then
       channel = ARGV[a + 2]
       group_key = channel .. '\n' .. shape_s
-      redis.call('HSET', tag .. ':c', '-', '')
-      redis.call('HSET', tag .. ':n', '-', '')
+      redis.call('HSET', tag .. ':c', '-', '') -- the claims hash, which holds the nonces too (StoreKeys.Nonces)
     end
     local group = groups[group_key]
     if not group then

@@ -242,7 +242,12 @@ internal sealed class CalendarKeySet(byte[] tag, int referenceAt, int referenceL
 
     public StackExchange.Redis.RedisKey Claims => ((StackExchange.Redis.RedisKey)":c").Prepend(tag);
 
-    public StackExchange.Redis.RedisKey Nonces => ((StackExchange.Redis.RedisKey)":n").Prepend(tag);
+    /// <summary>
+    /// The calendar's quota nonce records, approval markers and burned leases: fields of the claims hash (none has a
+    /// <c>:</c>, so none reads as a claim's <c>&lt;seat&gt;:&lt;slot&gt;</c>), so that a claim writes its nonce with its slots
+    /// in one <c>HSET</c> on a key it touches anyway (a hash of their own, <c>:n</c>, before; lib.lua, docs/redis-scale.md).
+    /// </summary>
+    public StackExchange.Redis.RedisKey Nonces => Claims;
 
     public StackExchange.Redis.RedisKey Audit => ((StackExchange.Redis.RedisKey)":a").Prepend(tag);
 
