@@ -153,34 +153,64 @@ local value = token_s .. '|' .. kind .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' 
 for s = first, first + len - 1 do
   setbit(free, wpl, seat, s, 0)
 end
--- The quota nonce's record (which claim it led to) goes with the claim's fields in one HSET when the nonces are fields of
--- the claims hash (lib.lua; every node of this build passes the claims hash as KEYS[4]).
-if ARGV[11] == '' then
-  set_claim_fields(claims, seat, first, len, value)
-elseif nonces == claims then
-  set_claim_fields(claims, seat, first, len, value, ARGV[11], seat_s .. ':' .. ARGV[4] .. ':' .. token_s)
+-- The new version when no reclaim raised it already (bump), as text once.
+local version, version_s = nil, nil
+if not reclaimed then
+  version = (shape[5] or '0') + 1
+  version_s = int(version)
+end
+local nonce_ref = nil
+if ARGV[11] ~= '' then
+  nonce_ref = seat_s .. ':' .. ARGV[4] .. ':' .. token_s -- which claim the quota nonce led to
+end
+if claims == meta and nonces == meta then
+  -- The claims and the nonce records are fields of meta (StoreKeys.Claims; lib.lua): the claim's slots, its nonce, the
+  -- token, the version (unless the reclaims bumped it) and a changed 'ini', all with one HSET.
+  local w = {}
+  for s = first, first + len - 1 do
+    w[#w + 1] = field(seat, s)
+    w[#w + 1] = value
+  end
+  if nonce_ref then
+    w[#w + 1] = ARGV[11]
+    w[#w + 1] = nonce_ref
+  end
+  w[#w + 1] = 'tok'
+  w[#w + 1] = token_s
+  if version_s then
+    w[#w + 1] = 'ver'
+    w[#w + 1] = version_s
+  end
+  if bm_ini then
+    w[#w + 1] = 'ini'
+    w[#w + 1] = bm_ini
+  end
+  redis.call('HSET', meta, unpack(w))
 else
-  set_claim_fields(claims, seat, first, len, value)
-  redis.call('HSET', nonces, ARGV[11], seat_s .. ':' .. ARGV[4] .. ':' .. token_s)
+  -- Hashes of their own (a caller of an older layout): the claim's fields (with the nonce when it is the same hash), then meta.
+  if nonce_ref and nonces == claims then
+    set_claim_fields(claims, seat, first, len, value, ARGV[11], nonce_ref)
+  else
+    set_claim_fields(claims, seat, first, len, value)
+    if nonce_ref then
+      redis.call('HSET', nonces, ARGV[11], nonce_ref)
+    end
+  end
+  local w = { 'tok', token_s }
+  if version_s then
+    w[#w + 1] = 'ver'
+    w[#w + 1] = version_s
+  end
+  if bm_ini then
+    w[#w + 1] = 'ini'
+    w[#w + 1] = bm_ini
+  end
+  redis.call('HSET', meta, unpack(w))
 end
 local delta = '+' .. seat_s .. ',' .. ARGV[4] .. ',' .. ARGV[5] .. ',' .. token_s .. ',' .. ARGV[6] .. ',' .. expiry_s .. (flag == 'u' and ',u' or '')
-local version
 if reclaimed then
-  -- The reclaims raised 'ver' (bump): the version read at the start is behind.
-  if bm_ini then
-    redis.call('HSET', meta, 'tok', token_s, 'ini', bm_ini)
-  else
-    redis.call('HSET', meta, 'tok', token_s)
-  end
-  version = bump(meta, delta)
+  version = bump(meta, delta) -- the reclaims raised 'ver': the version read at the start is behind
 else
-  version = (shape[5] or '0') + 1
-  local version_s = int(version)
-  if bm_ini then
-    redis.call('HSET', meta, 'tok', token_s, 'ver', version_s, 'ini', bm_ini)
-  else
-    redis.call('HSET', meta, 'tok', token_s, 'ver', version_s)
-  end
   announce(version, delta, version_s)
 end
 if idem then

@@ -12,13 +12,17 @@
 --   KEYS[2] free   string: the free bitmap, seat after seat, wpl little-endian 64-bit words per seat;
 --                  slot s of seat l is bit (s % 8) counted from the least significant bit of byte
 --                  l*wpl*8 + s/8, which is Redis bit offset l*wpl*64 + (s - s%8) + (7 - s%8)
---   KEYS[3] claims hash: "<seat>:<slot>" -> "<token>|<h or b>|<first>|<length>|<patient hex>|<hold expiry ms>"
---                  one field per slot of a claim; free bit 0 with no field = closed; field '-' is a placeholder
+--   KEYS[3] claims: "<seat>:<slot>" -> "<token>|<h or b>|<first>|<length>|<patient hex>|<hold expiry ms>"
+--                  one field per slot of a claim; free bit 0 with no field = closed; field '-' is a placeholder.
+--                  Fields of meta itself since issue 10's server-CPU round (StoreKeys.Claims names KEYS[1]): a claim
+--                  writes its slots, nonce, token and version with one HSET of one key, and a confirm touches one key.
+--                  Only a claim's field names have a ':' (load.lua and sweep.lua tell them apart by it).
 --   KEYS[4] nonces: quota nonce -> "<seat>:<first>:<token>" (which claim a quota entry led to), or
 --                  "x<lease deadline ms>" for a burned lease (see burn.lua); 'u<token>' approval markers, 'r<token>'
---                  (rebuild.lua). The claims hash itself since issue 10's server-CPU round (StoreKeys.Nonces names
---                  KEYS[3]): none of these field names has a ':', so none reads as a claim's "<seat>:<slot>" (load, sweep
---                  skip them), and a claim writes its nonce with its slots in one HSET (one key and one command fewer)
+--                  (rebuild.lua). Fields of the claims' hash (meta) since issue 10's server-CPU round (StoreKeys.Nonces
+--                  names KEYS[3]): none of these field names has a ':', so none reads as a claim's "<seat>:<slot>" (load,
+--                  sweep skip them), and a claim writes its nonce with its slots in one HSET (one key and one command fewer).
+--                  A lease burned before its day opens (burn.lua) makes meta without 'wpl' or 'tpl': not an open day.
 -- ARGV[1] change-feed channel, ARGV[2] '1' to SPUBLISH (cluster) or '0' to PUBLISH, ARGV[3] "<provider>:<yyyymmdd>"
 -- Feed messages: "<provider>:<yyyymmdd>|<version>[|reset or |gone]|t<TIME in ms>[|delta]" (the t field tells readers
 -- when the change was made, for the change-feed lag; messages without it are still understood; the delta, below).
@@ -72,7 +76,7 @@ local function parse(v)
 end
 
 -- Writes value to the claim fields of slots [first, first + len) of seat with one HSET; with nonce, also the field nonce
--- = ref (a claim's quota nonce record, when the nonces are fields of the claims hash: KEYS[4] above).
+-- = ref in it (a claim's quota nonce record when the nonces are fields of the claims' hash, KEYS[4] above).
 local function set_claim_fields(claims, seat, first, len, value, nonce, ref)
   if len == 1 then
     if nonce then
@@ -227,13 +231,20 @@ local function open_day(meta, free, claims, nonces, channel, spublish, ref, tpl,
     return 'conflict', existing
   end
   -- A new generation of the day: versions start again at 1, so the message says "reset" (every node reloads it).
+  -- What an earlier generation left (leases burned before the day opened) goes first: the claims and nonces are fields
+  -- of meta (KEYS[3] and KEYS[4] name it), so this deletes meta too, before it is written.
+  redis.call('DEL', claims, nonces)
   redis.call('HSET', meta, 'tpl', tpl, 'slots', slots, 'cap', cap, 'wpl', wpl, 'ver', 1, 'tok', 0)
   redis.call('SET', free, bitmap)
-  -- The claims hash (which holds the nonces too: KEYS[4] names it) gets a placeholder field '-', so that all the keys exist while the day does: a
-  -- cluster slot migration then moves them together and never finds a script's keys half present (TRYAGAIN).
-  redis.call('DEL', claims, nonces)
-  redis.call('HSET', claims, '-', '')
-  redis.call('HSET', nonces, '-', '')
+  -- With claims and nonces hashes of their own (KEYS[3], KEYS[4] not meta), a placeholder field '-' in each, so that
+  -- all the keys exist while the day does: a cluster slot migration then moves them together and never finds a
+  -- script's keys half present (TRYAGAIN). With them in meta, meta and the free key are the day.
+  if claims ~= meta then
+    redis.call('HSET', claims, '-', '')
+  end
+  if nonces ~= meta then
+    redis.call('HSET', nonces, '-', '')
+  end
   -- The template rides along ('|' written '/'), so other nodes lay the new day in without reading it back.
   local message = ref .. '|1|reset|t' .. now .. '|n' .. string.gsub(tpl, '|', '/')
   if spublish == '1' then

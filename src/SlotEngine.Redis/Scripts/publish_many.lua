@@ -14,16 +14,15 @@
 -- not two (2.25 M days stay below 2^22 keys: no keyspace rehash; docs/redis-scale.md). A larger day takes that read
 -- and two writes (its free bitmap, meta). In a cluster a day takes two writes: its free bitmap, made only if absent
 -- (SET NX: there the free key exists exactly while meta does, so this is also the test whether the day is open, and an
--- error when the slot moved away; meta is read only when it is), and meta (version 1), plus the placeholders. The days
+-- error when the slot moved away; meta is read only when it is), and meta (version 1). The days
 -- opened are announced by one "reset" feed message per channel and shape, not one per day:
 --   "*<ref>,<ref>,...|1|reset|t<TIME ms>|n<template text, '|' written '/'>"
 -- (PublishedBatch in StoreFormats.cs), counted once in the channel's change counter, so that other nodes lay every
 -- new day in without reading it (FeedPublished in the store). Readers older than this form ignore it (its first field
--- is not a calendar). On a standalone server the claims and nonces hashes are made on first use: no slot migration
--- can find a script's keys half present (the reason publish.lua and, in a cluster, this script write placeholders).
--- Nothing of an earlier generation is left to delete: a withdraw deletes all four keys, and no script writes a claim
--- without meta; a nonces hash without meta holds only leases burned (burn.lua) before the day opened, which stay
--- burned, as they should.
+-- is not a calendar). The claims and nonces are fields of meta (StoreKeys.Claims; lib.lua), so a day is meta and, when
+-- not one key, its free key: no placeholders. Nothing of an earlier generation is left to delete: a withdraw deletes
+-- the day's keys, and no script writes a claim without meta's 'wpl'; a meta without 'tpl' holds only leases burned
+-- (burn.lua) before the day opened, which stay burned, as they should (HSET keeps them).
 -- -> {day number (0-based), status, version or template text} for each day NOT opened ('exists', 'conflict' or
 -- 'moved' with 0), flat; every other day was opened at version 1.
 local now = int(now_ms())
@@ -91,7 +90,7 @@ for a = first_day, #ARGV, stride do
     if cluster then
       channel = ARGV[a + 2]
       group_key = channel .. '\n' .. shape_s
-      redis.call('HSET', tag .. ':c', '-', '') -- the claims hash, which holds the nonces too (StoreKeys.Nonces)
+      -- No placeholders: the claims and nonces are fields of meta (StoreKeys.Claims), so meta and the free key are the day.
     end
     local group = groups[group_key]
     if not group then
