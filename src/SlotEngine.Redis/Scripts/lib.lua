@@ -76,7 +76,8 @@ local function parse(v)
 end
 
 -- Writes value to the claim fields of slots [first, first + len) of seat with one HSET; with nonce, also the field nonce
--- = ref in it (a claim's quota nonce record when the nonces are fields of the claims' hash, KEYS[4] above).
+-- = ref in it (a claim's quota nonce record when the nonces are fields of the claims' hash, KEYS[4] above; or meta's
+-- 'ver' when the claims are fields of meta: confirm.lua).
 local function set_claim_fields(claims, seat, first, len, value, nonce, ref)
   if len == 1 then
     if nonce then
@@ -261,8 +262,8 @@ end
 -- Shared by confirm, release and outcome, so a reservation is checked one way everywhere.
 -- No EXISTS on meta: a day's four keys are made and deleted together (open_day, publish_many, rebuild, withdraw), so a
 -- claim field is only ever found while its meta exists.
-local function reserved_claim(meta, claims, seat, first, token, patient)
-  local v = redis.call('HGET', claims, field(seat, first))
+-- claim_named: the same test on a value already read (v: the claim field's value or false).
+local function claim_named(v, first, token, patient)
   if not v then
     return nil
   end
@@ -271,6 +272,10 @@ local function reserved_claim(meta, claims, seat, first, token, patient)
     return nil
   end
   return c
+end
+
+local function reserved_claim(meta, claims, seat, first, token, patient)
+  return claim_named(redis.call('HGET', claims, field(seat, first)), first, token, patient)
 end
 
 -- Patient-side admission: the patient's admission rate, bar, active-appointment cap and daily quotas (and, on a
