@@ -10,7 +10,7 @@
 -- cluster its hash slot's feed channel (SlotChannels.cs), on which the reset is published and counted.
 -- On a standalone server a day whose free bitmap is at most 64 bytes (8 words: e.g. up to 8 seats of up to 64 slots)
 -- takes one read (meta's 'tpl': is the day open?) and one write: meta (version 1) with the initial free bitmap in its
--- field 'ini'; the free key is made at the day's first change (own_free in lib.lua), so a day opened makes one key,
+-- field 'ini'; the free key is made only by a block or reopen (own_free in lib.lua; claims keep 'ini'), so a day opened makes one key,
 -- not two (2.25 M days stay below 2^22 keys: no keyspace rehash; docs/redis-scale.md). A larger day takes that read
 -- and two writes (its free bitmap, meta). In a cluster a day takes two writes: its free bitmap, made only if absent
 -- (SET NX: there the free key exists exactly while meta does, so this is also the test whether the day is open, and an
@@ -82,7 +82,7 @@ for a = first_day, #ARGV, stride do
     local channel = ARGV[1]
     local group_key = shape_s
     if one_key then
-      -- One key: the initial bitmap stays in meta ('ini') until the day's first change (own_free in lib.lua).
+      -- One key: the initial bitmap stays in meta ('ini') until a block or reopen makes the free key (own_free in lib.lua; claims, releases and sweeps change 'ini').
       redis.call('HSET', meta, 'tpl', tpl, 'slots', ARGV[s + 2], 'cap', ARGV[s + 3], 'wpl', ARGV[s + 4], 'ver', '1', 'tok', '0', 'ini', ARGV[s + 5])
     else
       redis.call('HSET', meta, 'tpl', tpl, 'slots', ARGV[s + 2], 'cap', ARGV[s + 3], 'wpl', ARGV[s + 4], 'ver', '1', 'tok', '0')
