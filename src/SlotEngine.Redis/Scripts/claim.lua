@@ -37,13 +37,13 @@ if flags == '1' or flags == '3' then
   end
 end
 -- The day's shape and template text (the rush functions' stored policy: rush_text in lib.lua), its last token and
--- version (and 'ini', own_free in lib.lua), read with one HMGET; no meta (no 'wpl') = the day is gone. The new token and version are written with one
--- HSET at the end (a script is atomic: the same as HINCRBY each).
+-- version (and 'ini': a day opened in bulk keeps its bitmap there, bits_from in lib.lua), read with one HMGET; no meta (no 'wpl') = the day is
+-- gone. The new token and version (and a changed 'ini') are written with one HSET at the end (a script is atomic: the same as HINCRBY each).
 local shape = redis.call('HMGET', meta, 'wpl', 'cap', 'tpl', 'tok', 'ver', 'ini')
 if not shape[1] then
   return { 'gone' }
 end
-own_free(meta, free, shape[6]) -- a day opened in bulk gets its free key at its first claim (lib.lua)
+bits_from(shape[6]) -- a day opened in bulk: its bitmap stays in meta's 'ini' (lib.lua)
 rush_tpl = shape[3] or ''
 if admit_at > 0 then
   local limited = admission_rate(admit_at, admit_args)
@@ -94,7 +94,7 @@ local saw_closed, reclaimed, seat, lapsed = false, false, -1, 0
 for l = seat_from, seat_to, seat_step do
   local ok = true
   for s = first, first + len - 1 do
-    if redis.call('GETBIT', free, bitpos(wpl, l, s)) == 0 then
+    if getbit(free, wpl, l, s) == 0 then
       local v = redis.call('HGET', claims, field(l, s))
       if not v then
         saw_closed = true
@@ -120,6 +120,7 @@ for l = seat_from, seat_to, seat_step do
   end
 end
 if seat < 0 then
+  bits_flush(meta) -- the holds reclaimed on the way stay freed
   if saw_closed then
     return { 'closed', lapsed }
   end
@@ -127,6 +128,7 @@ if seat < 0 then
 end
 local token = (shape[4] or '0') + 1
 if token > ARGV[15] + 0 then
+  bits_flush(meta)
   return { 'tokens', lapsed }
 end
 if admitted then
@@ -149,22 +151,66 @@ end
 local token_s, seat_s = int(token), int(seat)
 local value = token_s .. '|' .. kind .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6] .. '|' .. expiry_s .. (flag == 'u' and '|u' or '')
 for s = first, first + len - 1 do
-  redis.call('SETBIT', free, bitpos(wpl, seat, s), 0)
+  setbit(free, wpl, seat, s, 0)
 end
-set_claim_fields(claims, seat, first, len, value)
+-- The new version when no reclaim raised it already (bump), as text once.
+local version, version_s = nil, nil
+if not reclaimed then
+  version = (shape[5] or '0') + 1
+  version_s = int(version)
+end
+local nonce_ref = nil
 if ARGV[11] ~= '' then
-  redis.call('HSET', nonces, ARGV[11], seat_s .. ':' .. ARGV[4] .. ':' .. token_s)
+  nonce_ref = seat_s .. ':' .. ARGV[4] .. ':' .. token_s -- which claim the quota nonce led to
+end
+if claims == meta and nonces == meta then
+  -- The claims and the nonce records are fields of meta (StoreKeys.Claims; lib.lua): the claim's slots, its nonce, the
+  -- token, the version (unless the reclaims bumped it) and a changed 'ini', all with one HSET.
+  local w = {}
+  for s = first, first + len - 1 do
+    w[#w + 1] = field(seat, s)
+    w[#w + 1] = value
+  end
+  if nonce_ref then
+    w[#w + 1] = ARGV[11]
+    w[#w + 1] = nonce_ref
+  end
+  w[#w + 1] = 'tok'
+  w[#w + 1] = token_s
+  if version_s then
+    w[#w + 1] = 'ver'
+    w[#w + 1] = version_s
+  end
+  if bm_ini then
+    w[#w + 1] = 'ini'
+    w[#w + 1] = bm_ini
+  end
+  redis.call('HSET', meta, unpack(w))
+else
+  -- Hashes of their own (a caller of an older layout): the claim's fields (with the nonce when it is the same hash), then meta.
+  if nonce_ref and nonces == claims then
+    set_claim_fields(claims, seat, first, len, value, ARGV[11], nonce_ref)
+  else
+    set_claim_fields(claims, seat, first, len, value)
+    if nonce_ref then
+      redis.call('HSET', nonces, ARGV[11], nonce_ref)
+    end
+  end
+  local w = { 'tok', token_s }
+  if version_s then
+    w[#w + 1] = 'ver'
+    w[#w + 1] = version_s
+  end
+  if bm_ini then
+    w[#w + 1] = 'ini'
+    w[#w + 1] = bm_ini
+  end
+  redis.call('HSET', meta, unpack(w))
 end
 local delta = '+' .. seat_s .. ',' .. ARGV[4] .. ',' .. ARGV[5] .. ',' .. token_s .. ',' .. ARGV[6] .. ',' .. expiry_s .. (flag == 'u' and ',u' or '')
-local version
 if reclaimed then
-  -- The reclaims raised 'ver' (bump): the version read at the start is behind.
-  redis.call('HSET', meta, 'tok', token_s)
-  version = bump(meta, delta)
+  version = bump(meta, delta) -- the reclaims raised 'ver': the version read at the start is behind
 else
-  version = (shape[5] or '0') + 1
-  local version_s = int(version)
-  redis.call('HSET', meta, 'tok', token_s, 'ver', version_s)
   announce(version, delta, version_s)
 end
 if idem then

@@ -8,7 +8,15 @@
 local meta, claims, nonces = KEYS[1], KEYS[3], KEYS[4]
 local now = now_ms()
 local seat, first, token = ARGV[4] + 0, ARGV[5] + 0, ARGV[6] + 0 -- '+ 0': one conversion (int in lib.lua)
-local c = reserved_claim(meta, claims, seat, first, token, ARGV[7])
+-- With the claims in meta (StoreKeys.Claims), the claim's field and the version are read with one HMGET, so that the
+-- confirm below writes the booking and the new version with one HSET (no HINCRBY).
+local c, ver = nil, nil
+if claims == meta then
+  local got = redis.call('HMGET', meta, field(seat, first), 'ver')
+  c, ver = claim_named(got[1], first, token, ARGV[7]), got[2]
+else
+  c = reserved_claim(meta, claims, seat, first, token, ARGV[7])
+end
 if not c then
   return { 'stale', now }
 end
@@ -36,11 +44,23 @@ if not approve then
     return { 'unapproved', deadline, bump(meta, '~' .. ARGV[4] .. ',' .. ARGV[5] .. ',' .. ARGV[6] .. ',' .. ARGV[9]) }
   end
 end
-set_claim_fields(claims, seat, c.first, c.len, c.token_s .. '|b|' .. c.first_s .. '|' .. c.len_s .. '|' .. c.patient .. '|0')
+local booked = c.token_s .. '|b|' .. c.first_s .. '|' .. c.len_s .. '|' .. c.patient .. '|0'
+local version, version_s = nil, nil
+if ver then
+  version = ver + 1
+  version_s = int(version)
+  set_claim_fields(claims, seat, c.first, c.len, booked, 'ver', version_s) -- the booking and the version in one HSET of meta
+else
+  set_claim_fields(claims, seat, c.first, c.len, booked)
+end
 if unapproved then
   redis.call('HDEL', nonces, 'u' .. int(c.token))
 end
 if KEYS[5] then
   audit_append(KEYS[5], approve and 7 or 2, seat, c.first, c.len, c.token, c.patient, 1, 0, 0, 0, now)
 end
-return { 'ok', bump(meta, '*' .. ARGV[4] .. ',' .. ARGV[5] .. ',' .. ARGV[6]) }
+local delta = '*' .. ARGV[4] .. ',' .. ARGV[5] .. ',' .. ARGV[6]
+if version then
+  return { 'ok', announce(version, delta, version_s) }
+end
+return { 'ok', bump(meta, delta) }

@@ -12,10 +12,17 @@
 --   KEYS[2] free   string: the free bitmap, seat after seat, wpl little-endian 64-bit words per seat;
 --                  slot s of seat l is bit (s % 8) counted from the least significant bit of byte
 --                  l*wpl*8 + s/8, which is Redis bit offset l*wpl*64 + (s - s%8) + (7 - s%8)
---   KEYS[3] claims hash: "<seat>:<slot>" -> "<token>|<h or b>|<first>|<length>|<patient hex>|<hold expiry ms>"
---                  one field per slot of a claim; free bit 0 with no field = closed; field '-' is a placeholder
---   KEYS[4] nonces hash: quota nonce -> "<seat>:<first>:<token>" (which claim a quota entry led to), or
---                  "x<lease deadline ms>" for a burned lease (see burn.lua); '-' placeholder
+--   KEYS[3] claims: "<seat>:<slot>" -> "<token>|<h or b>|<first>|<length>|<patient hex>|<hold expiry ms>"
+--                  one field per slot of a claim; free bit 0 with no field = closed; field '-' is a placeholder.
+--                  Fields of meta itself since issue 10's server-CPU round (StoreKeys.Claims names KEYS[1]): a claim
+--                  writes its slots, nonce, token and version with one HSET of one key, and a confirm touches one key.
+--                  Only a claim's field names have a ':' (load.lua and sweep.lua tell them apart by it).
+--   KEYS[4] nonces: quota nonce -> "<seat>:<first>:<token>" (which claim a quota entry led to), or
+--                  "x<lease deadline ms>" for a burned lease (see burn.lua); 'u<token>' approval markers, 'r<token>'
+--                  (rebuild.lua). Fields of the claims' hash (meta) since issue 10's server-CPU round (StoreKeys.Nonces
+--                  names KEYS[3]): none of these field names has a ':', so none reads as a claim's "<seat>:<slot>" (load,
+--                  sweep skip them), and a claim writes its nonce with its slots in one HSET (one key and one command fewer).
+--                  A lease burned before its day opens (burn.lua) makes meta without 'wpl' or 'tpl': not an open day.
 -- ARGV[1] change-feed channel, ARGV[2] '1' to SPUBLISH (cluster) or '0' to PUBLISH, ARGV[3] "<provider>:<yyyymmdd>"
 -- Feed messages: "<provider>:<yyyymmdd>|<version>[|reset or |gone]|t<TIME in ms>[|delta]" (the t field tells readers
 -- when the change was made, for the change-feed lag; messages without it are still understood; the delta, below).
@@ -68,16 +75,26 @@ local function parse(v)
     token_s = token, first_s = first, len_s = len, flagged = string.byte(v, -1) == 117 }
 end
 
--- Writes value to the claim fields of slots [first, first + len) of seat with one HSET.
-local function set_claim_fields(claims, seat, first, len, value)
+-- Writes value to the claim fields of slots [first, first + len) of seat with one HSET; with nonce, also the field nonce
+-- = ref in it (a claim's quota nonce record when the nonces are fields of the claims' hash, KEYS[4] above; or meta's
+-- 'ver' when the claims are fields of meta: confirm.lua).
+local function set_claim_fields(claims, seat, first, len, value, nonce, ref)
   if len == 1 then
-    redis.call('HSET', claims, field(seat, first), value) -- the common claim: no table
+    if nonce then
+      redis.call('HSET', claims, field(seat, first), value, nonce, ref) -- the common claim: no table
+    else
+      redis.call('HSET', claims, field(seat, first), value)
+    end
     return
   end
   local writes = {}
   for s = first, first + len - 1 do
     writes[#writes + 1] = field(seat, s)
     writes[#writes + 1] = value
+  end
+  if nonce then
+    writes[#writes + 1] = nonce
+    writes[#writes + 1] = ref
   end
   redis.call('HSET', claims, unpack(writes))
 end
@@ -115,13 +132,61 @@ local function bump(meta, delta)
   return announce(redis.call('HINCRBY', meta, 'ver', '1'), delta)
 end
 
+-- A day's free bitmap as this call sees it (issue 10, server CPU): a day opened in bulk keeps it in meta's 'ini'
+-- (own_free below), and the scripts that claim or free slots (claim, release, sweep, move_settle) now read and change
+-- it there, as a Lua string, instead of making the free key: a claim on such a day then runs no SET, HDEL, GETBIT or
+-- SETBIT, and the day keeps one key fewer. bits_from(ini) starts the call on 'ini' (nil: the day has its free key, and
+-- getbit/setbit run GETBIT/SETBIT on it); setbit changes the string; the caller writes it back ('ini', bm_ini) with the
+-- HSET of meta it runs anyway when bm_dirty (bits_flush otherwise). Same bytes as the key would hold: slot s of seat l
+-- is bit s % 8 from the least significant of byte l*wpl*8 + (s - s%8)/8 (1-based: + 1); a byte past the end reads 0.
+local POW2 = { [0] = 1, 2, 4, 8, 16, 32, 64, 128 }
+local bm_ini, bm_dirty = nil, false
+local function bits_from(ini)
+  bm_ini, bm_dirty = ini, false
+end
+
+local function getbit(free, wpl, seat, slot)
+  if bm_ini then
+    local within = slot % 8
+    local b = string.byte(bm_ini, seat * wpl * 8 + (slot - within) / 8 + 1) or 0
+    return math.floor(b / POW2[within]) % 2
+  end
+  return redis.call('GETBIT', free, bitpos(wpl, seat, slot))
+end
+
+local function setbit(free, wpl, seat, slot, v)
+  if not bm_ini then
+    redis.call('SETBIT', free, bitpos(wpl, seat, slot), v)
+    return
+  end
+  local within = slot % 8
+  local i = seat * wpl * 8 + (slot - within) / 8 + 1
+  while #bm_ini < i do
+    bm_ini = bm_ini .. '\0' -- as SETBIT past the end grows the string with zero bytes (no claim's slot is out there)
+  end
+  local b = string.byte(bm_ini, i)
+  local m = POW2[within]
+  if math.floor(b / m) % 2 ~= v then
+    bm_ini = string.sub(bm_ini, 1, i - 1) .. string.char(v == 1 and b + m or b - m) .. string.sub(bm_ini, i + 1)
+    bm_dirty = true
+  end
+end
+
+-- Writes a changed 'ini' back when the caller has no HSET of meta to carry it.
+local function bits_flush(meta)
+  if bm_dirty then
+    redis.call('HSET', meta, 'ini', bm_ini)
+    bm_dirty = false
+  end
+end
+
 -- Removes a claim (c, parsed) from its seat: its slots in [close_from, close_to) stay closed, the rest are freed.
 local function remove_claim(free, claims, wpl, seat, c, close_from, close_to)
   local fields = {}
   for s = c.first, c.first + c.len - 1 do
     fields[#fields + 1] = field(seat, s)
     if s < close_from or s >= close_to then
-      redis.call('SETBIT', free, bitpos(wpl, seat, s), 1)
+      setbit(free, wpl, seat, s, 1)
     end
   end
   redis.call('HDEL', claims, unpack(fields))
@@ -129,11 +194,11 @@ end
 
 -- A day opened in bulk on a standalone server (publish_many.lua) keeps its initial free bitmap in meta's field 'ini'
 -- and has no free key (one key per day at opening, not two). While 'ini' is there it IS the day's bitmap (a free key
--- under the name then is stale and ignored: load.lua reads 'ini' first). Every script that may read or write the
--- bitmap of a day without claims (claim, block, reopen) passes here first, with 'ini' read in the HMGET of meta it
--- runs anyway: the free key is made from it and the field dropped, in the same atomic step. A day with a claim has
--- its free key (only claim.lua and rebuild.lua write claims, and both leave a free key), so release, sweep and the
--- moves, which only touch a claim's slots, need not. Cluster days are opened with their free key (placeholders).
+-- under the name then is stale and ignored: load.lua reads 'ini' first). The scripts that claim and free a claim's
+-- slots (claim, release, sweep, move_settle) keep it there (bits_from above: 'ini' read in the HMGET of meta they run
+-- anyway, changed as a string, written back with meta); the rarer ones that close and open ranges (block, reopen) pass
+-- here first: the free key is made from it and the field dropped, in the same atomic step. rebuild.lua makes a free
+-- key. Cluster days are opened with their free key (placeholders) and never have 'ini'.
 local function own_free(meta, free, ini)
   if ini then
     redis.call('SET', free, ini)
@@ -167,13 +232,20 @@ local function open_day(meta, free, claims, nonces, channel, spublish, ref, tpl,
     return 'conflict', existing
   end
   -- A new generation of the day: versions start again at 1, so the message says "reset" (every node reloads it).
+  -- What an earlier generation left (leases burned before the day opened) goes first: the claims and nonces are fields
+  -- of meta (KEYS[3] and KEYS[4] name it), so this deletes meta too, before it is written.
+  redis.call('DEL', claims, nonces)
   redis.call('HSET', meta, 'tpl', tpl, 'slots', slots, 'cap', cap, 'wpl', wpl, 'ver', 1, 'tok', 0)
   redis.call('SET', free, bitmap)
-  -- The claims and nonces hashes get a placeholder field '-', so that all four keys exist while the day does: a
-  -- cluster slot migration then moves them together and never finds a script's keys half present (TRYAGAIN).
-  redis.call('DEL', claims, nonces)
-  redis.call('HSET', claims, '-', '')
-  redis.call('HSET', nonces, '-', '')
+  -- With claims and nonces hashes of their own (KEYS[3], KEYS[4] not meta), a placeholder field '-' in each, so that
+  -- all the keys exist while the day does: a cluster slot migration then moves them together and never finds a
+  -- script's keys half present (TRYAGAIN). With them in meta, meta and the free key are the day.
+  if claims ~= meta then
+    redis.call('HSET', claims, '-', '')
+  end
+  if nonces ~= meta then
+    redis.call('HSET', nonces, '-', '')
+  end
   -- The template rides along ('|' written '/'), so other nodes lay the new day in without reading it back.
   local message = ref .. '|1|reset|t' .. now .. '|n' .. string.gsub(tpl, '|', '/')
   if spublish == '1' then
@@ -190,8 +262,8 @@ end
 -- Shared by confirm, release and outcome, so a reservation is checked one way everywhere.
 -- No EXISTS on meta: a day's four keys are made and deleted together (open_day, publish_many, rebuild, withdraw), so a
 -- claim field is only ever found while its meta exists.
-local function reserved_claim(meta, claims, seat, first, token, patient)
-  local v = redis.call('HGET', claims, field(seat, first))
+-- claim_named: the same test on a value already read (v: the claim field's value or false).
+local function claim_named(v, first, token, patient)
   if not v then
     return nil
   end
@@ -200,6 +272,10 @@ local function reserved_claim(meta, claims, seat, first, token, patient)
     return nil
   end
   return c
+end
+
+local function reserved_claim(meta, claims, seat, first, token, patient)
+  return claim_named(redis.call('HGET', claims, field(seat, first)), first, token, patient)
 end
 
 -- Patient-side admission: the patient's admission rate, bar, active-appointment cap and daily quotas (and, on a
@@ -563,5 +639,6 @@ end
 local function reset_call()
   time_s, time_us, time_ms = nil, nil, nil
   rush_tpl = nil
+  bm_ini, bm_dirty = nil, false
   adm_lease, adm_grace, adm_cap, adm_call, adm_call_ms, adm_rate, adm_burst, adm_n, adm_at = 0, 0, 0, 0, 0, 0, 0, 0, nil
 end

@@ -42,7 +42,10 @@ if not c or (c.kind == 'h' and c.expiry <= now) then
   redis.call('HSET', intent, 'state', 'aborted')
   return { 'stale', '' }
 end
-remove_claim(free, claims, tonumber(redis.call('HGET', meta, 'wpl')), seat, c, 0, 0)
+local shape = redis.call('HMGET', meta, 'wpl', 'ini') -- 'ini': a day opened in bulk keeps its bitmap there (bits_from in lib.lua)
+bits_from(shape[2])
+remove_claim(free, claims, tonumber(shape[1]), seat, c, 0, 0)
+bits_flush(meta)
 if ARGV[7] == '1' then
   audit_append(KEYS[7], 3, seat, c.first, c.len, c.token, c.patient, c.kind == 'b' and 1 or 0, c.expiry, tonumber(ARGV[6]), 0, now)
 end

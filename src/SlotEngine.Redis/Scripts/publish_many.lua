@@ -10,20 +10,19 @@
 -- cluster its hash slot's feed channel (SlotChannels.cs), on which the reset is published and counted.
 -- On a standalone server a day whose free bitmap is at most 64 bytes (8 words: e.g. up to 8 seats of up to 64 slots)
 -- takes one read (meta's 'tpl': is the day open?) and one write: meta (version 1) with the initial free bitmap in its
--- field 'ini'; the free key is made at the day's first change (own_free in lib.lua), so a day opened makes one key,
+-- field 'ini'; the free key is made only by a block or reopen (own_free in lib.lua; claims keep 'ini'), so a day opened makes one key,
 -- not two (2.25 M days stay below 2^22 keys: no keyspace rehash; docs/redis-scale.md). A larger day takes that read
 -- and two writes (its free bitmap, meta). In a cluster a day takes two writes: its free bitmap, made only if absent
 -- (SET NX: there the free key exists exactly while meta does, so this is also the test whether the day is open, and an
--- error when the slot moved away; meta is read only when it is), and meta (version 1), plus the placeholders. The days
+-- error when the slot moved away; meta is read only when it is), and meta (version 1). The days
 -- opened are announced by one "reset" feed message per channel and shape, not one per day:
 --   "*<ref>,<ref>,...|1|reset|t<TIME ms>|n<template text, '|' written '/'>"
 -- (PublishedBatch in StoreFormats.cs), counted once in the channel's change counter, so that other nodes lay every
 -- new day in without reading it (FeedPublished in the store). Readers older than this form ignore it (its first field
--- is not a calendar). On a standalone server the claims and nonces hashes are made on first use: no slot migration
--- can find a script's keys half present (the reason publish.lua and, in a cluster, this script write placeholders).
--- Nothing of an earlier generation is left to delete: a withdraw deletes all four keys, and no script writes a claim
--- without meta; a nonces hash without meta holds only leases burned (burn.lua) before the day opened, which stay
--- burned, as they should.
+-- is not a calendar). The claims and nonces are fields of meta (StoreKeys.Claims; lib.lua), so a day is meta and, when
+-- not one key, its free key: no placeholders. Nothing of an earlier generation is left to delete: a withdraw deletes
+-- the day's keys, and no script writes a claim without meta's 'wpl'; a meta without 'tpl' holds only leases burned
+-- (burn.lua) before the day opened, which stay burned, as they should (HSET keeps them).
 -- -> {day number (0-based), status, version or template text} for each day NOT opened ('exists', 'conflict' or
 -- 'moved' with 0), flat; every other day was opened at version 1.
 local now = int(now_ms())
@@ -83,7 +82,7 @@ for a = first_day, #ARGV, stride do
     local channel = ARGV[1]
     local group_key = shape_s
     if one_key then
-      -- One key: the initial bitmap stays in meta ('ini') until the day's first change (own_free in lib.lua).
+      -- One key: the initial bitmap stays in meta ('ini') until a block or reopen makes the free key (own_free in lib.lua; claims, releases and sweeps change 'ini').
       redis.call('HSET', meta, 'tpl', tpl, 'slots', ARGV[s + 2], 'cap', ARGV[s + 3], 'wpl', ARGV[s + 4], 'ver', '1', 'tok', '0', 'ini', ARGV[s + 5])
     else
       redis.call('HSET', meta, 'tpl', tpl, 'slots', ARGV[s + 2], 'cap', ARGV[s + 3], 'wpl', ARGV[s + 4], 'ver', '1', 'tok', '0')
@@ -91,8 +90,7 @@ for a = first_day, #ARGV, stride do
     if cluster then
       channel = ARGV[a + 2]
       group_key = channel .. '\n' .. shape_s
-      redis.call('HSET', tag .. ':c', '-', '')
-      redis.call('HSET', tag .. ':n', '-', '')
+      -- No placeholders: the claims and nonces are fields of meta (StoreKeys.Claims), so meta and the free key are the day.
     end
     local group = groups[group_key]
     if not group then

@@ -14,7 +14,11 @@ end
 if c.kind == 'b' and ARGV[7] ~= '' and now > ARGV[7] + 0 then
   return { 'late' }
 end
-remove_claim(free, claims, redis.call('HGET', meta, 'wpl') + 0, seat, c, 0, 0)
+-- The day's shape and, for a day opened in bulk, its bitmap in 'ini' (bits_from in lib.lua), with one HMGET.
+local shape = redis.call('HMGET', meta, 'wpl', 'ini')
+bits_from(shape[2])
+remove_claim(free, claims, shape[1] + 0, seat, c, 0, 0)
+bits_flush(meta)
 if KEYS[5] then
   audit_append(KEYS[5], ARGV[9] + 0, seat, c.first, c.len, c.token, c.patient, c.kind == 'b' and 1 or 0, c.expiry, ARGV[10] + 0, 0, now)
 end

@@ -4,11 +4,13 @@
 -- Feed: one '-' delta (a release) per hold freed, each its own version.
 local meta, free, claims = KEYS[1], KEYS[2], KEYS[3]
 -- No EXISTS: no 'wpl' = no meta (the day is gone).
-local wpl = redis.call('HGET', meta, 'wpl')
-if not wpl then
+-- With 'ini': a day opened in bulk keeps its bitmap there (bits_from in lib.lua).
+local shape = redis.call('HMGET', meta, 'wpl', 'ini')
+if not shape[1] then
   return { 0 }
 end
-wpl = wpl + 0
+local wpl = shape[1] + 0
+bits_from(shape[2])
 local now = now_ms()
 local all = redis.call('HGETALL', claims)
 local result = { 0 }
@@ -23,6 +25,7 @@ for i = 1, #all, 2 do
     end
   end
 end
+bits_flush(meta)
 if #result == 1 then
   result[1] = tonumber(redis.call('HGET', meta, 'ver'))
 end

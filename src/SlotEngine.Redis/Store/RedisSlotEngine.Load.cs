@@ -50,9 +50,9 @@ public sealed partial class RedisSlotEngine
         for (var i = 0; i + 1 < fields.Count; i += 2)
         {
             var name = fields[i].AsString()!;
-            if (name == "-")
+            if (!name.Contains(':', StringComparison.Ordinal))
             {
-                continue; // the placeholder that keeps the hash in existence
+                continue; // the placeholder that keeps the hash in existence ('-'), and the nonce records kept in the hash (StoreKeys.Nonces)
             }
 
             var slot = SlotOfField(name, out var seat);

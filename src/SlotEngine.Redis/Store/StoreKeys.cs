@@ -252,9 +252,18 @@ internal sealed class CalendarKeySet(byte[] tag, int referenceAt, int referenceL
 
     public StackExchange.Redis.RedisKey Free => ((StackExchange.Redis.RedisKey)":f").Prepend(tag);
 
-    public StackExchange.Redis.RedisKey Claims => ((StackExchange.Redis.RedisKey)":c").Prepend(tag);
+    /// <summary>
+    /// The calendar's claims: fields <c>&lt;seat&gt;:&lt;slot&gt;</c> of <see cref="Meta"/> itself (a hash of their own, <c>:c</c>,
+    /// before), so that a claim writes its slots, nonce, token and version with one <c>HSET</c> of one key and a confirm
+    /// touches one key (lib.lua, docs/redis-scale.md). Scripts still take it as their own KEYS entry and test whether it is meta.
+    /// </summary>
+    public StackExchange.Redis.RedisKey Claims => Meta;
 
-    public StackExchange.Redis.RedisKey Nonces => ((StackExchange.Redis.RedisKey)":n").Prepend(tag);
+    /// <summary>
+    /// The calendar's quota nonce records, approval markers and burned leases: fields of meta too (none has a <c>:</c>, so
+    /// none reads as a claim's <c>&lt;seat&gt;:&lt;slot&gt;</c>; a hash of their own, <c>:n</c>, before).
+    /// </summary>
+    public StackExchange.Redis.RedisKey Nonces => Meta;
 
     public StackExchange.Redis.RedisKey Audit => ((StackExchange.Redis.RedisKey)":a").Prepend(tag);
 

@@ -126,7 +126,7 @@ public sealed class DurabilityTests(StandaloneServerFixture fixture, ITestOutput
         await using var nodes = new StoreNodes(primary.Endpoint, o => o.Engine.Quotas = QuotaPolicy.None);
         var writer = await nodes.AddAsync();
         await writer.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
-        var claimsKey = nodes.Prefix + "{p:100:" + ContractWorld.Day.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + "}:c";
+        var claimsKey = nodes.Prefix + "{p:100:" + ContractWorld.Day.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + "}:m"; // the claims are fields of meta
 
         var replicated = new List<Reservation>();
         for (var slot = 0; slot < 10; slot++)
@@ -134,7 +134,7 @@ public sealed class DurabilityTests(StandaloneServerFixture fixture, ITestOutput
             replicated.Add((await writer.ClaimAsync(ClaimRequest.Book(Calendar, SlotRange.Single(slot), ContractWorld.Patient(slot)))).Reservation);
         }
 
-        await Eventually.TrueAsync(async () => (await replica.CliAsync("HLEN", claimsKey)).Trim() == "11", "the first ten bookings to reach the replica");
+        await Eventually.TrueAsync(async () => (await replica.CliAsync("HEXISTS", claimsKey, "0:9")).Trim() == "1", "the first ten bookings to reach the replica");
         link.Blackhole = true;
         var unreplicated = new List<Reservation>();
         for (var slot = 10; slot < 30; slot++)

@@ -64,7 +64,7 @@ public sealed class FailoverTests
         await Eventually.TrueAsync(
             async () => (hold = await writer.ClaimAsync(ClaimRequest.Hold(Calendar, SlotRange.Single(20), ContractWorld.Patient(20), TimeSpan.FromMinutes(5)))).Succeeded,
             "the store to write to the promoted primary");
-        Assert.Contains("0:20", await pair.Replica.CliAsync("HKEYS", nodes.Prefix + "{p:" + ContractWorld.Doctor.Value + ":" + ContractWorld.Day.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + "}:c"), StringComparison.Ordinal);
+        Assert.Contains("0:20", await pair.Replica.CliAsync("HKEYS", nodes.Prefix + "{p:" + ContractWorld.Doctor.Value + ":" + ContractWorld.Day.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + "}:m"), StringComparison.Ordinal); // the claims are fields of meta
         await using var after = new StoreNodes(pair.Replica.Endpoint);
         var reader = await after.AddAsync(o => o.KeyPrefix = nodes.Prefix);
         await ledger.VerifyAsync(reader, [Calendar], k => reader.WatchAsync(k.Provider, k.Day, k.Day));

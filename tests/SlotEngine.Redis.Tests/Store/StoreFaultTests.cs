@@ -171,7 +171,7 @@ public sealed class StoreFaultTests(StandaloneServerFixture fixture) : IClassFix
 
         // The hold may already be swept by the time anything can look (100 ms of real time, a sweep every
         // 50 ms), so the booking, which never expires, is what shows that this is the right hash and field form.
-        var claims = nodes.Prefix + "{p:100:" + ContractWorld.Day.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + "}:c";
+        var claims = nodes.Prefix + "{p:100:" + ContractWorld.Day.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + "}:m"; // the claims are fields of meta
         Assert.Equal("1", (await fixture.Server.CliAsync("HEXISTS", claims, "0:6")).Trim());
         await Eventually.TrueAsync(async () => (await fixture.Server.CliAsync("HEXISTS", claims, "0:2")).Trim() == "0", "the sweeper to free the expired hold in Redis");
         Assert.Equal("0", (await fixture.Server.CliAsync("HEXISTS", claims, "0:3")).Trim());

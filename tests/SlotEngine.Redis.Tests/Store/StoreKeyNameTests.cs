@@ -18,8 +18,8 @@ public sealed class StoreKeyNameTests
         Assert.Equal("7:20260304", set.Reference);
         Assert.Equal("se:{p:7:20260304}:m", (string?)set.Meta);
         Assert.Equal("se:{p:7:20260304}:f", (string?)set.Free);
-        Assert.Equal("se:{p:7:20260304}:c", (string?)set.Claims);
-        Assert.Equal("se:{p:7:20260304}:n", (string?)set.Nonces);
+        Assert.Equal("se:{p:7:20260304}:m", (string?)set.Claims); // the claims and the nonce records are fields of meta
+        Assert.Equal("se:{p:7:20260304}:m", (string?)set.Nonces);
         Assert.Equal("se:{p:7:20260304}:a", (string?)set.Audit);
         Assert.Equal("se:{p:7:20260304}:i:", set.IdempotencyPrefix);
         Assert.Equal("7:20260304", (string?)set.ReferenceValue);
