@@ -74,6 +74,8 @@ public sealed partial class RedisSlotEngine
                 Volatile.Write(ref _persistenceWarnings, warnings);
             }
 
+            // The layout first: it reads the fingerprint key as the mark of an older build's store (StoreLayoutCheck.cs).
+            await StoreLayoutCheck.RunAsync(_redis, _options.KeyPrefix, cancellationToken).ConfigureAwait(false);
             await PatientSecretCheck.RunAsync(_redis, _options.KeyPrefix, _options.Engine.PatientKeyHasher!, cancellationToken).ConfigureAwait(false);
 
             // Load the scripts into every primary's cache up front (EVALSHA would also load them on first use).

@@ -76,6 +76,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
     /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
     /// <exception cref="RedisConnectionException">Redis could not be reached and <c>abortConnect</c> is true (the default).</exception>
     /// <exception cref="InvalidOperationException">The persistence check found a risk and the mode is <see cref="PersistenceCheckMode.Refuse"/>, or another patient key secret is in use under the same key prefix.</exception>
+    /// <exception cref="StoreLayoutException">The store under the key prefix was written in another stored layout (another build's, or an older build's with no recorded version).</exception>
     public static async Task<RedisSlotEngine> ConnectAsync(RedisSlotEngineOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);

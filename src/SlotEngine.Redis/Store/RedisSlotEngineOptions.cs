@@ -331,3 +331,38 @@ public sealed class ReplicationTimeoutException : SlotEngineRedisException
     /// <summary>How many replicas acknowledged.</summary>
     public int Acknowledged { get; init; }
 }
+
+/// <summary>
+/// The Redis store under the key prefix was written in another stored layout than this build reads and writes (another
+/// build's keys and fields), so the store refuses to start rather than misread calendars and claims. Thrown at start; the
+/// message names both versions and what to do (docs/redis.md, "Stored layout").
+/// </summary>
+public sealed class StoreLayoutException : SlotEngineRedisException
+{
+    /// <summary>Creates the exception with a message.</summary>
+    /// <param name="message">What happened.</param>
+    public StoreLayoutException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and a cause.</summary>
+    /// <param name="message">What happened.</param>
+    /// <param name="innerException">The cause.</param>
+    public StoreLayoutException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>The key prefix of the store that was refused.</summary>
+    public string KeyPrefix { get; init; } = "";
+
+    /// <summary>
+    /// The store's layout version: 1 for a store with data and no recorded version (the builds before the layout guard),
+    /// null when the recorded value is not a number.
+    /// </summary>
+    public int? StoredVersion { get; init; }
+
+    /// <summary>The layout version this build reads and writes.</summary>
+    public int ExpectedVersion { get; init; }
+}
