@@ -57,7 +57,9 @@ public sealed class ScriptGateTests(StandaloneServerFixture fixture) : IClassFix
 
         static async Task Continue(ValueTask entered, Action then)
         {
-            await entered;
+            // Not on the test's synchronization context: a continuation posted there may run after a later one, and
+            // the list would show the order the context ran them in, not the order the gate let them in.
+            await entered.ConfigureAwait(false);
             then();
         }
     }
