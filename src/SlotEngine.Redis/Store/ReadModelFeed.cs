@@ -36,9 +36,11 @@ internal sealed class ReadModelFeed
 
     /// <summary>
     /// The grace is a bound on waiting for a reply in flight, a property of the network, not of the engine's notion of
-    /// "now": real time, so that an engine run on a fake clock (tests driving holds by hand) still reloads.
+    /// "now": real time by default (not the engine's <see cref="TimeProvider"/>), so that an engine run on a fake clock
+    /// (tests driving holds by hand) still reloads. A test of the feed alone passes its own clock to drive the grace by
+    /// hand: a real 50 ms timer fires whenever the test's thread is paused that long.
     /// </summary>
-    private static readonly TimeProvider GraceClock = TimeProvider.System;
+    private readonly TimeProvider _graceClock;
     private readonly Func<CalendarKey, CancellationToken, Task<long>> _load;
     private readonly ApplyDelta? _applyDelta;
 
@@ -75,8 +77,9 @@ internal sealed class ReadModelFeed
 
     private readonly SemaphoreSlim _reloadSlots;
 
-    public ReadModelFeed(Func<CalendarKey, CancellationToken, Task<long>> load, CancellationToken stop, Action<string>? warning, Histogram<double>? lag = null, TimeProvider? time = null, ApplyDelta? applyDelta = null, Counter<long>? reloads = null, int maxReloadsInFlight = DefaultMaxReloadsInFlight)
+    public ReadModelFeed(Func<CalendarKey, CancellationToken, Task<long>> load, CancellationToken stop, Action<string>? warning, Histogram<double>? lag = null, TimeProvider? time = null, ApplyDelta? applyDelta = null, Counter<long>? reloads = null, int maxReloadsInFlight = DefaultMaxReloadsInFlight, TimeProvider? graceClock = null)
     {
+        _graceClock = graceClock ?? TimeProvider.System;
         ArgumentOutOfRangeException.ThrowIfLessThan(maxReloadsInFlight, 1);
         _reloadSlots = new SemaphoreSlim(maxReloadsInFlight, maxReloadsInFlight);
         _reloadCounter = reloads;
@@ -562,7 +565,7 @@ internal sealed class ReadModelFeed
         // writes come before the write's reply, and each would otherwise cost a task and a timer). The queue is in
         // the order of deferral, so its head is always the first due.
         state.Deferred = true;
-        _deferred.Enqueue((key, state, GraceClock.GetTimestamp()));
+        _deferred.Enqueue((key, state, _graceClock.GetTimestamp()));
         ArmGraceTimer(OwnWriteGrace);
     }
 
@@ -577,7 +580,7 @@ internal sealed class ReadModelFeed
         var timer = Volatile.Read(ref _graceTimer);
         if (timer is null)
         {
-            var created = GraceClock.CreateTimer(static feed => ((ReadModelFeed)feed!).OnGrace(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            var created = _graceClock.CreateTimer(static feed => ((ReadModelFeed)feed!).OnGrace(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             timer = Interlocked.CompareExchange(ref _graceTimer, created, null) ?? created;
             if (timer != created)
             {
@@ -598,7 +601,7 @@ internal sealed class ReadModelFeed
         Volatile.Write(ref _graceArmed, 0);
         while (_deferred.TryPeek(out var head))
         {
-            var waited = GraceClock.GetElapsedTime(head.Since);
+            var waited = _graceClock.GetElapsedTime(head.Since);
             if (waited < OwnWriteGrace)
             {
                 ArmGraceTimer(OwnWriteGrace - waited);

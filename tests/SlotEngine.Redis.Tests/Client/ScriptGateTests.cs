@@ -57,7 +57,9 @@ public sealed class ScriptGateTests(StandaloneServerFixture fixture) : IClassFix
 
         static async Task Continue(ValueTask entered, Action then)
         {
-            await entered;
+            // Not on the test's synchronization context: a continuation posted there may run after a later one, and
+            // the list would show the order the context ran them in, not the order the gate let them in.
+            await entered.ConfigureAwait(false);
             then();
         }
     }
@@ -66,10 +68,19 @@ public sealed class ScriptGateTests(StandaloneServerFixture fixture) : IClassFix
     public async Task Many_threads_never_take_more_places_than_the_bound()
     {
         const int Bound = 3;
+        const int Threads = 16;
         var gate = new ScriptGate(Bound);
         var inside = 0;
         var most = 0;
-        var tasks = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+
+        // The test holds every place while the threads start, so that each thread's first entry waits whatever the
+        // scheduling (on a loaded machine, threads that start one after another need not overlap at all).
+        for (var i = 0; i < Bound; i++)
+        {
+            await gate.EnterAsync();
+        }
+
+        var tasks = Enumerable.Range(0, Threads).Select(_ => Task.Run(async () =>
         {
             for (var i = 0; i < 2_000; i++)
             {
@@ -85,11 +96,19 @@ public sealed class ScriptGateTests(StandaloneServerFixture fixture) : IClassFix
                 gate.Exit();
             }
         })).ToArray();
+        await Eventually.TrueAsync(() => gate.Waits >= Threads, "every thread queued at the full gate");
+        Assert.Equal(Bound, gate.InFlight);
+        Assert.Equal(0, Volatile.Read(ref inside)); // nobody got in past the bound
+        for (var i = 0; i < Bound; i++)
+        {
+            gate.Exit(); // each hands its place to a waiting thread
+        }
+
         await Task.WhenAll(tasks);
 
         Assert.InRange(most, 1, Bound);
         Assert.Equal(0, gate.InFlight);
-        Assert.True(gate.Waits > 0, "16 threads on 3 places: some waited");
+        Assert.True(gate.Waits >= Threads, "16 threads on 3 places held by the test: each waited");
 
         static void InterlockedMax(ref int target, int value)
         {
@@ -116,17 +135,30 @@ public sealed class ScriptGateTests(StandaloneServerFixture fixture) : IClassFix
         Assert.NotNull(a.Connection.Gate);
         await a.PublishAsync(calendar.Provider, calendar.Day, ContractWorld.Standard);
 
-        // 48 claims on 24 seats from two nodes at once: each seat is booked once, whoever waited at the gate.
+        // 48 claims on 24 seats from two nodes at once: each seat is booked once, whoever waited at the gate. The test
+        // holds both places of each node's gate while the claims are made, so that they queue there whatever the
+        // scheduling (on a loaded machine, claims made one after another need not overlap at all).
+        var gateA = a.Connection.Gate!;
+        var gateB = b.Connection.Gate!;
+        await gateA.EnterAsync();
+        await gateA.EnterAsync();
+        await gateB.EnterAsync();
+        await gateB.EnterAsync();
         var claims = Enumerable.Range(0, 48).Select(i =>
             (i % 2 == 0 ? a : b).ClaimAsync(ClaimRequest.Book(calendar, SlotRange.Single(i % 24), ContractWorld.Patient(i + 1))).AsTask()).ToArray();
+        await Eventually.TrueAsync(() => gateA.Waits >= 24 && gateB.Waits >= 24, "every claim queued at its node's full gate");
+        Assert.DoesNotContain(claims, c => c.IsCompleted);
+        gateA.Exit();
+        gateA.Exit();
+        gateB.Exit();
+        gateB.Exit();
         var results = await Task.WhenAll(claims);
 
         var won = results.Where(r => r.Succeeded).Select(r => r.Reservation.Slots.First).ToList();
         Assert.Equal(24, won.Count);
         Assert.Equal(24, won.Distinct().Count());
-        Assert.True(a.Connection.Gate!.Waits + b.Connection.Gate!.Waits > 0, "48 claims on two places per node: some waited");
-        Assert.Equal(0, a.Connection.Gate.InFlight);
-        Assert.Equal(0, b.Connection.Gate.InFlight);
+        Assert.Equal(0, gateA.InFlight);
+        Assert.Equal(0, gateB.InFlight);
     }
 
     [Fact]

@@ -41,7 +41,7 @@ public sealed class ReadModelDeltaTests(StandaloneServerFixture fixture) : IClas
         // The other node converges on the same calendar through the feed (deltas).
         var expected = Statuses(writer.ReadModel.GetCalendar(Calendar));
         await Eventually.TrueAsync(() => Statuses(reader.ReadModel.GetCalendar(Calendar)) == expected, "the reader to converge on the writer's calendar");
-        await writer.Feed.WhenAllFreshAsync(TimeSpan.FromSeconds(5));
+        await writer.Feed.WhenAllFreshAsync(TimeSpan.FromSeconds(30)); // a bound (returns once fresh), as in FeedSettling
 
         // Each own change is laid in from the script's reply, or from its echo when that came first (a delta).
         Assert.Equal(6 + 4, writer.Feed.Applied - applied + writer.Feed.Deltas - deltas);
