@@ -17,8 +17,7 @@ namespace SlotEngine;
 /// takes a member with a free bit from the index words alone (its provider id is in
 /// <see cref="_memberIds"/>), and visits the calendar only of a member that is offered but not free:
 /// a hold, which may have expired, and only once now has reached the earliest-hold-expiry mark
-/// (<see cref="LowerHoldMark"/>); before it, no hold can have expired and held members are passed over. Past it, a held
-/// member is passed over by one read while now is before its own bound copy (<see cref="_memberBounds"/>).</para>
+/// (<see cref="LowerHoldMark"/>); before it, no hold can have expired and held members are passed over.</para>
 /// <para><b>Refresh.</b> After every change to a calendar's slots, the thread that made it runs
 /// <see cref="Refresh"/>: read the calendar's truth for the slot (free, held or neither), write it into
 /// the member's two bits (an atomic And/Or each, skipped when the bit already says so), then read the
@@ -377,8 +376,8 @@ internal sealed class BranchDayIndex
     /// yet. Members in provider-id order stop as soon as the places are full; otherwise every member
     /// of the slot is looked at and the places of this slot keep the lowest ids. A member whose free bit
     /// is 1 is taken from the index alone; one that is offered but not free (held) is passed over while now is
-    /// before the earliest-hold-expiry mark (<see cref="LowerHoldMark"/>) or its own bound copy (<see cref="_memberBounds"/>),
-    /// else looked at in its calendar, where an expired hold counts as free (and the copy is raised, <see cref="RaiseMemberBound"/>).
+    /// before the earliest-hold-expiry mark (<see cref="LowerHoldMark"/>), else looked at in its calendar, where an
+    /// expired hold counts as free.
     /// </summary>
     private int OffersAtSlot(int slot, long nowTicks, bool idsAscending, Span<FreeStart> places, int dayStart, int count, out bool anyBit)
     {
