@@ -55,16 +55,6 @@ internal sealed class BranchDayIndex
     /// </summary>
     private long _holdMark = long.MaxValue;
 
-    /// <summary>
-    /// Per member, a copy of its calendar's earliest-hold-expiry bound, UTC ticks (<see cref="long.MaxValue"/>: no hold):
-    /// at or below the expiry of every hold on that member's calendar that the index may show as offered but not free.
-    /// Lowered with <see cref="_holdMark"/> (<see cref="LowerHoldMark"/>), raised only by a search that visited the
-    /// calendar (<see cref="RaiseMemberBound"/>). A search past the day's mark reads it before visiting a held member:
-    /// one read of a contiguous array instead of the calendar's lines, for members whose holds are all later (bookings
-    /// awaiting approval, whose expiry is the day's approval deadline, hours away).
-    /// </summary>
-    private readonly long[] _memberBounds;
-
     public BranchDayIndex(ProviderEntry[] members, DayLayout layout, BranchGroup group)
     {
         Group = group;
@@ -72,8 +62,6 @@ internal sealed class BranchDayIndex
         _members = members;
         _calendars = new Calendar?[members.Length];
         _memberIds = new int[members.Length];
-        _memberBounds = new long[members.Length];
-        Array.Fill(_memberBounds, long.MaxValue);
         var ascending = true;
         for (var i = 0; i < members.Length; i++)
         {
@@ -145,64 +133,13 @@ internal sealed class BranchDayIndex
     /// free bit of 0 never hides a free seat (an expired hold) from a search whose now is at or past the mark, and a
     /// search whose now is before it can have no expired hold to find among the held members.
     /// </remarks>
-    public void LowerHoldMark(int member, long expiryTicks)
+    public void LowerHoldMark(long expiryTicks)
     {
-        // The member's bound first, with the same only-lowering CAS (its invariant: see _memberBounds and RaiseMemberBound).
-        LowerOnly(ref _memberBounds[member], expiryTicks);
-        LowerOnly(ref _holdMark, expiryTicks);
-    }
-
-    /// <summary>The member's bound copy (<see cref="_memberBounds"/>), UTC ticks; for tests.</summary>
-    internal long MemberBound(int member) => Volatile.Read(ref _memberBounds[member]);
-
-    /// <summary>
-    /// After a search visited a held member whose bound copy (<paramref name="seen"/>) was at or before now and found no
-    /// free seat, raises the copy to its calendar's bound, so later searches pass the member by one read until then.
-    /// </summary>
-    /// <remarks>
-    /// <b>Invariant</b> (as the mark's, per member): the copy is at or below the expiry of every hold on the member's
-    /// calendar that the index may show as offered but not free. Every hold lowers its calendar's bound (a full-fence CAS,
-    /// or a full-fence exchange on a read-model load) and then the copy (<see cref="LowerHoldMark"/>, from the calendar's
-    /// lowering), before the refresh that clears its free bit. A raise CASes the copy from the value it saw to the
-    /// calendar's bound B, then reads the calendar's bound again and lowers the copy to it if it is below B. A hold whose
-    /// calendar lowering comes before that second read is seen by it; one whose lowering comes after it lowers the copy
-    /// after our CAS (both are full fences), so it lowers our B. A calendar recounting its bound (reset, then lowered again
-    /// for each live hold) lowers the copy again through the same call; until it has, the member may be passed over, as
-    /// its calendar's own bound then answers a visit. A CAS that fails (the copy moved) raises nothing. A calendar joining
-    /// in the member's place after our visit: the copy goes back to the value we saw (see the code).
-    /// </remarks>
-    private void RaiseMemberBound(int member, Calendar calendar, long seen)
-    {
-        var bound = calendar.EarliestHoldExpiryTicks;
-        if (bound <= seen)
-        {
-            return;
-        }
-
-        // Member-bound raise CAS, seen → calendar's bound: only from the value this search judged (failure: someone moved it).
-        if (Interlocked.CompareExchange(ref _memberBounds[member], bound, seen) != seen)
-        {
-            return;
-        }
-
-        // After the CAS (a full fence). A calendar that replaced this one meanwhile: its holds may have lowered the copy
-        // before our CAS (its Join lowers it after pointing the member at it, so a member still ours needs no more).
-        var again = Volatile.Read(ref _calendars[member]) == calendar ? calendar.EarliestHoldExpiryTicks : seen;
-        if (again < bound)
-        {
-            LowerOnly(ref _memberBounds[member], again);
-        }
-    }
-
-    /// <summary>Lowers <paramref name="field"/> to <paramref name="ticks"/> if that is earlier (a CAS loop; never raises).</summary>
-    private static void LowerOnly(ref long field, long ticks)
-    {
-        var current = Volatile.Read(ref field);
-        var expiryTicks = ticks;
+        var current = Volatile.Read(ref _holdMark);
         while (expiryTicks < current)
         {
             // Hold-mark CAS, current → expiry: only lowers (a failure re-reads and retries against the newer, maybe lower, value).
-            var seen = Interlocked.CompareExchange(ref field, expiryTicks, current);
+            var seen = Interlocked.CompareExchange(ref _holdMark, expiryTicks, current);
             if (seen == current)
             {
                 return;
@@ -221,7 +158,7 @@ internal sealed class BranchDayIndex
         Volatile.Write(ref _calendars[member], calendar);
 
         // Holds the calendar had before it pointed at this index (their own calls found no index): its bound covers them.
-        LowerHoldMark(member, calendar.EarliestHoldExpiryTicks);
+        LowerHoldMark(calendar.EarliestHoldExpiryTicks);
         Refresh(member, calendar, 0, Layout.SlotCount);
     }
 
@@ -411,23 +348,10 @@ internal sealed class BranchDayIndex
                 var id = _memberIds[member];
                 if ((free & lowest) == 0)
                 {
-                    // Offered, not free: a hold (or a transition in progress), free only if it has expired. Before the
-                    // member's bound (read after the free word, as the mark) none of its holds has: passed by one read.
-                    var bound = Volatile.Read(ref _memberBounds[member]);
-                    if (nowTicks < bound)
-                    {
-                        continue;
-                    }
-
+                    // Offered, not free: a hold (or a transition in progress), free only if it has expired.
                     var calendar = Volatile.Read(ref _calendars[member]);
-                    if (calendar is null)
+                    if (calendar is null || !calendar.HasFreeSeatAt(slot, nowTicks))
                     {
-                        continue;
-                    }
-
-                    if (!calendar.HasFreeSeatAt(slot, nowTicks))
-                    {
-                        RaiseMemberBound(member, calendar, bound);
                         continue;
                     }
                 }
