@@ -163,50 +163,28 @@ local nonce_ref = nil
 if ARGV[11] ~= '' then
   nonce_ref = seat_s .. ':' .. ARGV[4] .. ':' .. token_s -- which claim the quota nonce led to
 end
-if claims == meta and nonces == meta then
-  -- The claims and the nonce records are fields of meta (StoreKeys.Claims; lib.lua): the claim's slots, its nonce, the
-  -- token, the version (unless the reclaims bumped it) and a changed 'ini', all with one HSET.
-  local w = {}
-  for s = first, first + len - 1 do
-    w[#w + 1] = field(seat, s)
-    w[#w + 1] = value
-  end
-  if nonce_ref then
-    w[#w + 1] = ARGV[11]
-    w[#w + 1] = nonce_ref
-  end
-  w[#w + 1] = 'tok'
-  w[#w + 1] = token_s
-  if version_s then
-    w[#w + 1] = 'ver'
-    w[#w + 1] = version_s
-  end
-  if bm_ini then
-    w[#w + 1] = 'ini'
-    w[#w + 1] = bm_ini
-  end
-  redis.call('HSET', meta, unpack(w))
-else
-  -- Hashes of their own (a caller of an older layout): the claim's fields (with the nonce when it is the same hash), then meta.
-  if nonce_ref and nonces == claims then
-    set_claim_fields(claims, seat, first, len, value, ARGV[11], nonce_ref)
-  else
-    set_claim_fields(claims, seat, first, len, value)
-    if nonce_ref then
-      redis.call('HSET', nonces, ARGV[11], nonce_ref)
-    end
-  end
-  local w = { 'tok', token_s }
-  if version_s then
-    w[#w + 1] = 'ver'
-    w[#w + 1] = version_s
-  end
-  if bm_ini then
-    w[#w + 1] = 'ini'
-    w[#w + 1] = bm_ini
-  end
-  redis.call('HSET', meta, unpack(w))
+-- The claims and the nonce records are fields of meta (StoreKeys.Claims; lib.lua): the claim's slots, its nonce, the
+-- token, the version (unless the reclaims bumped it) and a changed 'ini', all with one HSET.
+local w = {}
+for s = first, first + len - 1 do
+  w[#w + 1] = field(seat, s)
+  w[#w + 1] = value
 end
+if nonce_ref then
+  w[#w + 1] = ARGV[11]
+  w[#w + 1] = nonce_ref
+end
+w[#w + 1] = 'tok'
+w[#w + 1] = token_s
+if version_s then
+  w[#w + 1] = 'ver'
+  w[#w + 1] = version_s
+end
+if bm_ini then
+  w[#w + 1] = 'ini'
+  w[#w + 1] = bm_ini
+end
+redis.call('HSET', meta, unpack(w))
 local delta = '+' .. seat_s .. ',' .. ARGV[4] .. ',' .. ARGV[5] .. ',' .. token_s .. ',' .. ARGV[6] .. ',' .. expiry_s .. (flag == 'u' and ',u' or '')
 if reclaimed then
   version = bump(meta, delta) -- the reclaims raised 'ver': the version read at the start is behind

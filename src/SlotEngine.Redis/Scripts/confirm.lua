@@ -8,15 +8,10 @@
 local meta, claims, nonces = KEYS[1], KEYS[3], KEYS[4]
 local now = now_ms()
 local seat, first, token = ARGV[4] + 0, ARGV[5] + 0, ARGV[6] + 0 -- '+ 0': one conversion (int in lib.lua)
--- With the claims in meta (StoreKeys.Claims), the claim's field and the version are read with one HMGET, so that the
--- confirm below writes the booking and the new version with one HSET (no HINCRBY).
-local c, ver = nil, nil
-if claims == meta then
-  local got = redis.call('HMGET', meta, field(seat, first), 'ver')
-  c, ver = claim_named(got[1], first, token, ARGV[7]), got[2]
-else
-  c = reserved_claim(meta, claims, seat, first, token, ARGV[7])
-end
+-- The claims are fields of meta (StoreKeys.Claims): the claim's field and the version are read with one HMGET, so that
+-- the confirm below writes the booking and the new version with one HSET (no HINCRBY).
+local got = redis.call('HMGET', meta, field(seat, first), 'ver')
+local c, ver = claim_named(got[1], first, token, ARGV[7]), got[2]
 if not c then
   return { 'stale', now }
 end

@@ -237,15 +237,8 @@ local function open_day(meta, free, claims, nonces, channel, spublish, ref, tpl,
   redis.call('DEL', claims, nonces)
   redis.call('HSET', meta, 'tpl', tpl, 'slots', slots, 'cap', cap, 'wpl', wpl, 'ver', 1, 'tok', 0)
   redis.call('SET', free, bitmap)
-  -- With claims and nonces hashes of their own (KEYS[3], KEYS[4] not meta), a placeholder field '-' in each, so that
-  -- all the keys exist while the day does: a cluster slot migration then moves them together and never finds a
-  -- script's keys half present (TRYAGAIN). With them in meta, meta and the free key are the day.
-  if claims ~= meta then
-    redis.call('HSET', claims, '-', '')
-  end
-  if nonces ~= meta then
-    redis.call('HSET', nonces, '-', '')
-  end
+  -- Meta and the free key are the day (the claims and nonces are fields of meta): both exist while the day does, so a
+  -- cluster slot migration moves them together and never finds a script's keys half present (TRYAGAIN).
   -- The template rides along ('|' written '/'), so other nodes lay the new day in without reading it back.
   local message = ref .. '|1|reset|t' .. now .. '|n' .. string.gsub(tpl, '|', '/')
   if spublish == '1' then
