@@ -162,15 +162,18 @@ public sealed class ActiveCapLifecycleTests
         return true;
     }
 
+    /// <summary>A world with a cap of three active appointments and neither quotas nor approval in the way.</summary>
+    private static TestWorld CapOfThree() => new(o =>
+    {
+        o.MaxActiveAppointments = 3;
+        o.Quotas = QuotaPolicy.None;
+        o.Approval = ApprovalPolicy.None;
+    });
+
     [Fact]
     public void A_full_patient_of_bookings_claims_again_after_each_way_a_booking_ends()
     {
-        var world = new TestWorld(o =>
-        {
-            o.MaxActiveAppointments = 3;
-            o.Quotas = QuotaPolicy.None;
-            o.Approval = ApprovalPolicy.None;
-        });
+        var world = CapOfThree();
         var engine = world.Engine;
         var calendar = world.Publish(TestWorld.P1, TestWorld.Tomorrow, TestWorld.Wide);
         var other = world.Publish(TestWorld.P2, TestWorld.Tomorrow, TestWorld.Wide);
@@ -216,12 +219,7 @@ public sealed class ActiveCapLifecycleTests
     [Fact]
     public async Task Bookings_displaced_while_their_entry_commits_are_never_left_counted()
     {
-        var world = new TestWorld(o =>
-        {
-            o.MaxActiveAppointments = 3;
-            o.Quotas = QuotaPolicy.None;
-            o.Approval = ApprovalPolicy.None;
-        });
+        var world = CapOfThree();
         var engine = world.Engine;
         var calendar = world.Publish(TestWorld.P1, TestWorld.Tomorrow, TestWorld.Wide);
         var patient = world.Patient(1);

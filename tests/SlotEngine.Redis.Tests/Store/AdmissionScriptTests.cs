@@ -14,7 +14,7 @@ namespace SlotEngine.Redis.Tests.Store;
 /// </summary>
 public sealed class AdmissionScriptTests(StandaloneServerFixture fixture) : IClassFixture<StandaloneServerFixture>
 {
-    private const long Far = 4_102_444_800_000; // 2100-01-01 in Unix ms
+    private const long Far = ScriptCalls.Far;
 
     private static readonly string PatientHex = ContractWorld.Patient(7).Value.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
 

@@ -15,27 +15,21 @@ namespace SlotEngine.Redis.Tests.Store;
 /// </summary>
 public sealed class ApprovalMarkerScriptTests(StandaloneServerFixture fixture) : IClassFixture<StandaloneServerFixture>
 {
-    private const long Far = 4_102_444_800_000; // 2100-01-01 in Unix ms
+    private const long Far = ScriptCalls.Far;
     private const long Deadline = Far - 86_400_000; // the day's approval deadline the tests pass: far ahead, unlike a hold's expiry
 
     private static CalendarKey Calendar => new(ContractWorld.Doctor, ContractWorld.Day);
 
-    private static readonly string PatientHex = ContractWorld.Patient(7).Value.ToString("x16", CultureInfo.InvariantCulture);
-
-    private static async Task<RedisReply> RunAsync(IDatabase db, RedisScript script, CalendarKeySet keys, params RedisValue[] rest)
-    {
-        RedisValue[] args = [keys.Feed, "0", keys.Reference, .. rest];
-        return new RedisReply(await db.ScriptEvaluateAsync(script.Text, keys.ScriptKeys, args));
-    }
+    private static readonly string PatientHex = ScriptCalls.PatientHex(7);
 
     /// <summary>claim.lua: a 5-minute hold of one slot (no approval arguments: the script is not told the deadline).</summary>
     private static async Task<ClaimScriptReply> HoldAsync(IDatabase db, CalendarKeySet keys, int first) =>
-        ClaimScriptReply.Parse(await RunAsync(
+        ClaimScriptReply.Parse(await ScriptCalls.RunAsync(
             db, StoreScripts.Claim, keys, first, 1, PatientHex, 300_000, Far, 0, Far, "", 0, "d1", 60_000, ReadModel.MaxToken, "0", 0, 0));
 
     /// <summary>confirm.lua, a plain confirm with <paramref name="deadline"/> as the day's approval deadline ("0": none passed).</summary>
     private static Task<RedisReply> ConfirmAsync(IDatabase db, CalendarKeySet keys, ClaimScriptReply hold, int first, string deadline) =>
-        RunAsync(db, StoreScripts.Confirm, keys, hold.Seat, first, hold.Token, PatientHex, "0", deadline, "0");
+        ScriptCalls.RunAsync(db, StoreScripts.Confirm, keys, hold.Seat, first, hold.Token, PatientHex, "0", deadline, "0");
 
     private static async Task<long> CallsAsync(IDatabase db, string command)
     {

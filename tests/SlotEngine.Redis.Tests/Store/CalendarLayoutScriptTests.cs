@@ -15,19 +15,13 @@ namespace SlotEngine.Redis.Tests.Store;
 /// </summary>
 public sealed class CalendarLayoutScriptTests(StandaloneServerFixture fixture) : IClassFixture<StandaloneServerFixture>
 {
-    private const long Far = 4_102_444_800_000; // 2100-01-01 in Unix ms
+    private const long Far = ScriptCalls.Far;
 
-    private static readonly string PatientHex = ContractWorld.Patient(9).Value.ToString("x16", CultureInfo.InvariantCulture);
-
-    private static async Task<RedisReply> RunAsync(IDatabase db, RedisScript script, CalendarKeySet keys, params RedisValue[] rest)
-    {
-        RedisValue[] args = [keys.Feed, "0", keys.Reference, .. rest];
-        return new RedisReply(await db.ScriptEvaluateAsync(script.Text, keys.ScriptKeys, args));
-    }
+    private static readonly string PatientHex = ScriptCalls.PatientHex(9);
 
     /// <summary>claim.lua: a 5-minute hold of one slot under quota nonce <paramref name="nonce"/> (its lease until <see cref="Far"/>).</summary>
     private static Task<RedisReply> HoldAsync(IDatabase db, CalendarKeySet keys, int first, string nonce) =>
-        RunAsync(db, StoreScripts.Claim, keys, first, 1, PatientHex, 300_000, Far, 0, Far, nonce, Far, "d" + nonce, 60_000, ReadModel.MaxToken, "0", 0, 0);
+        ScriptCalls.RunAsync(db, StoreScripts.Claim, keys, first, 1, PatientHex, 300_000, Far, 0, Far, nonce, Far, "d" + nonce, 60_000, ReadModel.MaxToken, "0", 0, 0);
 
     private static string Tag(StoreNodes nodes, CalendarKey calendar) =>
         nodes.Prefix + "{p:" + calendar.Provider.Value.ToString(CultureInfo.InvariantCulture) + ":" + calendar.Day.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + "}";
@@ -50,7 +44,7 @@ public sealed class CalendarLayoutScriptTests(StandaloneServerFixture fixture) :
         Assert.StartsWith(token.ToString(CultureInfo.InvariantCulture) + "|h|3|1|" + PatientHex + "|", (string?)await db.HashGetAsync(meta, "0:3"), StringComparison.Ordinal);
         Assert.Equal("0:3:" + token.ToString(CultureInfo.InvariantCulture), (string?)await db.HashGetAsync(meta, "n1"));
         Assert.Equal(0, await db.KeyExistsAsync([(RedisKey)(Tag(nodes, calendar) + ":c"), (RedisKey)(Tag(nodes, calendar) + ":n")]));
-        Assert.Equal(1, (await RunAsync(db, StoreScripts.Live, keys, "n1"))[0].AsInt64()); // live: the nonce names the hold
+        Assert.Equal(1, (await ScriptCalls.RunAsync(db, StoreScripts.Live, keys, "n1"))[0].AsInt64()); // live: the nonce names the hold
 
         // A node that loads the day reads the hold and nothing of the nonce record.
         var late = await nodes.AddAsync();
@@ -70,7 +64,7 @@ public sealed class CalendarLayoutScriptTests(StandaloneServerFixture fixture) :
         var db = redis.GetDatabase();
         var keys = new StoreKeys(nodes.Prefix, cluster: false).For(calendar);
 
-        Assert.Equal(1, (await RunAsync(db, StoreScripts.Burn, keys, "n2", Far)).AsInt64());
+        Assert.Equal(1, (await ScriptCalls.RunAsync(db, StoreScripts.Burn, keys, "n2", Far)).AsInt64());
         Assert.True(await db.KeyExistsAsync(Tag(nodes, calendar) + ":m")); // meta holding only the burned lease
         Assert.Equal(0, await node.WarmAsync([calendar])); // not a published day
         Assert.Equal("gone", (await HoldAsync(db, keys, first: 5, nonce: "n3"))[0].AsString());

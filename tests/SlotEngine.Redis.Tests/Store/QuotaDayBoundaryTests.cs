@@ -88,7 +88,7 @@ public sealed class QuotaDayBoundaryTests(StandaloneServerFixture fixture) : ICl
         Assert.Equal(1, await db.HashLengthAsync(patientKeys[2]));
     }
 
-    private const long Far = 4_102_444_800_000; // 2100-01-01 in Unix ms
+    private const long Far = ScriptCalls.Far;
 
     private static long LocalMs(DateOnly day, TimeOnly time) =>
         new DateTimeOffset(day.ToDateTime(time), ContractWorld.Istanbul.GetUtcOffset(day.ToDateTime(time))).ToUnixTimeMilliseconds();

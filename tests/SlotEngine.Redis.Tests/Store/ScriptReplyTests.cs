@@ -13,7 +13,7 @@ namespace SlotEngine.Redis.Tests.Store;
 /// </summary>
 public sealed class ScriptReplyTests(StandaloneServerFixture fixture) : IClassFixture<StandaloneServerFixture>
 {
-    private const long Far = 4_102_444_800_000; // 2100-01-01 in Unix ms: a window close / slot start far ahead
+    private const long Far = ScriptCalls.Far; // a window close / slot start far ahead
 
     private static CalendarKey Calendar => new(ContractWorld.Doctor, ContractWorld.Day);
 
