@@ -141,6 +141,12 @@ internal sealed record LoadSettings
     /// </summary>
     public TimeSpan? ApprovalDeadlineIn { get; init; }
 
+    /// <summary>
+    /// <c>--rules-ratio N</c>: run these settings N times with the rules and N times with <c>--no-rules</c> in this process,
+    /// alternating, and report the ratios (<see cref="Run.RulesRatio"/>); 0 for one ordinary run.
+    /// </summary>
+    public int RulesRatioPairs { get; init; }
+
     /// <summary>How long a citizen's hold lives.</summary>
     public TimeSpan HoldTtl { get; init; } = TimeSpan.FromMinutes(5);
 

@@ -19,6 +19,11 @@ command.Root.SetAction(async (parse, cancellationToken) =>
     var redirected = Console.IsOutputRedirected;
     var live = !settings.Plain && !redirected && console.Profile.Capabilities.Interactive;
     var output = new ProgressOutput(console, live);
+    if (settings.RulesRatioPairs > 0)
+    {
+        return await RulesRatio.ExecuteAsync(settings, console, output, cancellationToken).ConfigureAwait(false);
+    }
+
     var result = await LoadRun.ExecuteAsync(settings, output, cancellationToken).ConfigureAwait(false);
     if (result is null)
     {

@@ -92,4 +92,56 @@ public class RulesBaselineTests
         Assert.Equal(0, result.Lifecycle.AuditRecords);
         Assert.Equal(0, result.Lifecycle.UnapprovedReleased);
     }
+
+    [Fact]
+    public void Rules_ratio_takes_pairs_and_refuses_a_run_that_sets_the_rules_itself()
+    {
+        Assert.Equal(0, Bind().RulesRatioPairs);
+        Assert.Equal(3, Bind("--rules-ratio", "3").RulesRatioPairs);
+        string[][] refused = [["--rules-ratio", "1", "--no-rules"], ["--rules-ratio", "1", "--rule-off", "cap"], ["--rules-ratio", "1", "--no-lifecycle-mix"], ["--rules-ratio", "1", "--backend", "redis", "--redis", "127.0.0.1:1"], ["--rules-ratio", "-1"]];
+        foreach (var args in refused)
+        {
+            var command = new LoadCommand();
+            Assert.Null(command.Bind(command.Root.Parse(args), out var errors));
+            Assert.Contains(errors, e => e.Contains("--rules-ratio", StringComparison.Ordinal));
+        }
+
+        Assert.Equal(2.5, RulesRatio.Median([4, 1, 2, 3]));
+        Assert.Equal(2, RulesRatio.Median([3, 1, 2]));
+        Assert.Equal(Path.Combine("d", "x.off-2.json"), RulesRatio.Suffixed(Path.Combine("d", "x.json"), rules: false, pair: 2));
+    }
+
+    [Fact]
+    public async Task Rules_ratio_runs_both_sides_in_one_process_and_writes_each_report_and_the_summary()
+    {
+        var folder = Directory.CreateTempSubdirectory("rules-ratio-");
+        try
+        {
+            var json = Path.Combine(folder.FullName, "r.json");
+            var settings = new LoadSettings { Providers = 300, BookingsTarget = 3_000, Duration = null, Concurrency = 2, Citizens = 1_500, Seed = 3, RulesRatioPairs = 1, JsonPath = json, HtmlPath = Path.ChangeExtension(json, ".html") };
+            var text = new StringWriter();
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(text) });
+            var exit = await RulesRatio.ExecuteAsync(settings, console, new ProgressOutput(console, live: false), CancellationToken.None);
+            Assert.Equal(0, exit);
+
+            using var on = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder.FullName, "r.on-1.json")));
+            using var off = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder.FullName, "r.off-1.json")));
+            Assert.True(on.RootElement.GetProperty("rules").GetBoolean());
+            Assert.False(off.RootElement.GetProperty("rules").GetBoolean());
+
+            using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(json));
+            var pair = Assert.Single(summary.RootElement.GetProperty("pairs").EnumerateArray());
+            var onRate = on.RootElement.GetProperty("bookings_per_second").GetDouble();
+            var offRate = off.RootElement.GetProperty("bookings_per_second").GetDouble();
+            Assert.Equal(onRate, pair.GetProperty("on_bookings_per_second").GetDouble());
+            Assert.Equal(offRate, pair.GetProperty("off_bookings_per_second").GetDouble());
+            Assert.Equal(Math.Round(onRate / offRate, 2), Math.Round(pair.GetProperty("bookings_per_second_ratio").GetDouble(), 2));
+            Assert.Equal(pair.GetProperty("bookings_per_second_ratio").GetDouble(), summary.RootElement.GetProperty("median_bookings_per_second_ratio").GetDouble());
+            Assert.Contains("Rules ratio, median of 1 pair(s)", text.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
 }

@@ -41,6 +41,7 @@ internal sealed class LoadCommand
     private readonly Option<bool> _noLifecycleMix = new("--no-lifecycle-mix") { Description = "With the rules off, the generator's side of them off too: claims not dressed with actors, channels and call ids, no outcomes recorded (the older --no-rules)." };
     private readonly Option<bool> _noWaitlist = new("--no-waitlist") { Description = "Run without the waitlist (no wishes registered when a search finds nothing, no offers): the baseline for its cost." };
     private readonly Option<string?> _approvalDeadlineIn = new("--approval-deadline-in") { Description = "Move the approval deadline of the nearest day that needs approval to this long after the start (e.g. 20s), so that deadlines pass during the run and the check after it judges them by the engine's clock (Redis TIME on Redis) [default: MHRS, 20:00 the day before]." };
+    private readonly Option<int> _rulesRatio = new("--rules-ratio") { Description = "Measure the rules' cost in one process: the same run N times with the engine's rules and N times with --no-rules, alternating (on, off, then off, on, ...), and report rules-on ÷ rules-off bookings/s and engine CPU per booking for each pair and their median. With --json X.json: each run's reports beside it (X.on-1.json, X.off-1.json, ...) and the summary in X.json. Memory backend only.", DefaultValueFactory = _ => 0 };
     private readonly Option<bool> _lowLatency = new("--low-latency") { Description = "GCLatencyMode.SustainedLowLatency during the load: no blocking full collections (needs concurrent GC: DOTNET_gcConcurrent=1)." };
 
     /// <summary>Creates the command.</summary>
@@ -50,7 +51,7 @@ internal sealed class LoadCommand
         _redisThreads.AcceptOnlyFromAmong("dedicated", "pool");
         Root = new RootCommand("slotengine-load: drives SlotEngine with a nationwide, MHRS-like appointment scenario and reports throughput, latency percentiles and an invariant check.")
         {
-            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _redisThreads, _redisInFlight, _poolSpin, _warmup, _nodes, _nodeId, _nodeCount, _runId, _json, _html, _plain, _lowLatency, _noRules, _ruleOff, _noLifecycleMix, _noWaitlist, _noRush, _approvalDeadlineIn,
+            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _redisThreads, _redisInFlight, _poolSpin, _warmup, _nodes, _nodeId, _nodeCount, _runId, _json, _html, _plain, _lowLatency, _noRules, _ruleOff, _noLifecycleMix, _rulesRatio, _noWaitlist, _noRush, _approvalDeadlineIn,
         };
     }
 
@@ -229,6 +230,16 @@ internal sealed class LoadCommand
             }
         }
 
+        var rulesRatio = parse.GetValue(_rulesRatio);
+        if (rulesRatio < 0 || rulesRatio > 20)
+        {
+            errors.Add($"--rules-ratio must be from 0 to 20 pairs; it was {rulesRatio}.");
+        }
+        else if (rulesRatio > 0 && (backend != BackendKind.Memory || parse.GetValue(_noRules) || parse.GetValue(_noLifecycleMix) || rulesOff != EngineRules.None))
+        {
+            errors.Add("--rules-ratio runs the in-memory engine with all rules and with --no-rules itself: not with --backend redis, --no-rules, --rule-off or --no-lifecycle-mix.");
+        }
+
         if (errors.Count > 0)
         {
             return null;
@@ -265,6 +276,7 @@ internal sealed class LoadCommand
             Waitlist = !parse.GetValue(_noWaitlist),
             Rush = !parse.GetValue(_noRush),
             ApprovalDeadlineIn = approvalDeadlineIn,
+            RulesRatioPairs = rulesRatio,
         };
     }
 

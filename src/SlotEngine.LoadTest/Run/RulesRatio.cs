@@ -1,0 +1,157 @@
+using System.Globalization;
+using System.Runtime;
+using System.Text.Json;
+using SlotEngine.LoadTest.Reports;
+using Spectre.Console;
+
+namespace SlotEngine.LoadTest.Run;
+
+/// <summary>
+/// <c>--rules-ratio N</c>: issue 11's goal ("the default in-memory run keeps at least 0.9× the bookings/s of the same run
+/// with the rules off") measured in one process. The same settings run N times with the engine's rules and N times with
+/// <c>--no-rules</c> (the generator's calls unchanged), alternating so that neither side always runs first after a
+/// collection (pair 1: on, off; pair 2: off, on; ...). Each run builds its own country and engine; the one before is
+/// collected first. Reported per pair: both runs' bookings/s and engine CPU µs per booking, bookings/s on ÷ off and CPU
+/// off ÷ on (both above 1 when the rules cost nothing), and the medians of the pairs.
+/// </summary>
+internal static class RulesRatio
+{
+    /// <summary>Runs the pairs, writes each run's reports and the summary, and returns the worst exit code.</summary>
+    /// <param name="settings">The settings, rules on, <see cref="LoadSettings.RulesRatioPairs"/> above 0.</param>
+    /// <param name="console">Where the runs' reports and the summary go.</param>
+    /// <param name="output">Progress output.</param>
+    /// <param name="cancellationToken">Stops the runs.</param>
+    /// <returns>The exit code: 0, or the first failing run's.</returns>
+    public static async Task<int> ExecuteAsync(LoadSettings settings, IAnsiConsole console, ProgressOutput output, CancellationToken cancellationToken)
+    {
+        var pairs = new List<(RunResult On, RunResult Off)>();
+        var exitCode = 0;
+        for (var pair = 1; pair <= settings.RulesRatioPairs; pair++)
+        {
+            RunResult? on = null;
+            RunResult? off = null;
+            foreach (var rules in pair % 2 == 1 ? new[] { true, false } : [false, true])
+            {
+                var run = settings with
+                {
+                    Rules = rules,
+                    RulesRatioPairs = 0,
+                    JsonPath = settings.JsonPath is null ? null : Suffixed(settings.JsonPath, rules, pair),
+                    HtmlPath = settings.JsonPath is null ? null : Path.ChangeExtension(Suffixed(settings.JsonPath, rules, pair), ".html"),
+                };
+                console.WriteLine($"Rules ratio, pair {pair} of {settings.RulesRatioPairs}: the run with the rules {(rules ? "on" : "off (--no-rules)")}.");
+
+                // The previous run's engine and country are garbage now: collected before this run builds its own.
+                GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+                GC.WaitForPendingFinalizers();
+                var result = await LoadRun.ExecuteAsync(run, output, cancellationToken).ConfigureAwait(false);
+                if (result is null)
+                {
+                    return Cli.LoadCommand.BadOptions;
+                }
+
+                ConsoleReport.Write(console, result);
+                foreach (var line in ReportFiles.Write(run, result))
+                {
+                    console.WriteLine(line);
+                }
+
+                if (exitCode == 0)
+                {
+                    exitCode = result.ExitCode;
+                }
+
+                if (rules)
+                {
+                    on = result;
+                }
+                else
+                {
+                    off = result;
+                }
+            }
+
+            pairs.Add((on!, off!));
+        }
+
+        foreach (var (line, _) in Lines(pairs))
+        {
+            console.WriteLine(line);
+        }
+
+        if (settings.JsonPath is { } path)
+        {
+            File.WriteAllBytes(path, Summary(pairs));
+            console.WriteLine($"Rules ratio summary: {path}");
+        }
+
+        return exitCode;
+    }
+
+    /// <summary>The report path of one run: X.json → X.on-1.json, X.off-1.json.</summary>
+    internal static string Suffixed(string jsonPath, bool rules, int pair) =>
+        Path.ChangeExtension(jsonPath, null) + (rules ? ".on-" : ".off-") + pair.ToString(CultureInfo.InvariantCulture) + ".json";
+
+    /// <summary>Bookings/s on ÷ off, and engine CPU µs per booking off ÷ on (0 when a side has none).</summary>
+    internal static (double Throughput, double Cpu) Ratios(RunResult on, RunResult off) => (
+        off.BookingsPerSecond > 0 ? on.BookingsPerSecond / off.BookingsPerSecond : 0,
+        on.Generator is { } g && off.Generator is { } h && g.EngineCpuMicrosPerBooking > 0 ? h.EngineCpuMicrosPerBooking / g.EngineCpuMicrosPerBooking : 0);
+
+    /// <summary>The median of some values (the mean of the middle two for an even count).</summary>
+    internal static double Median(IReadOnlyList<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? 0 : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private static IEnumerable<(string Line, int Pair)> Lines(List<(RunResult On, RunResult Off)> pairs)
+    {
+        for (var i = 0; i < pairs.Count; i++)
+        {
+            var (on, off) = pairs[i];
+            var (throughput, cpu) = Ratios(on, off);
+            yield return (string.Create(
+                CultureInfo.InvariantCulture,
+                $"Rules ratio, pair {i + 1}: rules on {on.BookingsPerSecond:N0} bookings/s, engine {on.Generator?.EngineCpuMicrosPerBooking:0.00} µs CPU/booking; off {off.BookingsPerSecond:N0}/s, {off.Generator?.EngineCpuMicrosPerBooking:0.00} µs; on ÷ off {throughput:0.000}× bookings/s, CPU off ÷ on {cpu:0.000}×"), i);
+        }
+
+        var all = pairs.Select(p => Ratios(p.On, p.Off)).ToList();
+        yield return (string.Create(
+            CultureInfo.InvariantCulture,
+            $"Rules ratio, median of {pairs.Count} pair(s): {Median(all.Select(r => r.Throughput).ToList()):0.000}× bookings/s, {Median(all.Select(r => r.Cpu).ToList()):0.000}× engine CPU per booking (issue 11's goal: at least 0.9× bookings/s)"), -1);
+    }
+
+    private static byte[] Summary(List<(RunResult On, RunResult Off)> pairs)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("mode", "rules_ratio");
+            json.WriteStartArray("pairs");
+            foreach (var (on, off) in pairs)
+            {
+                var (throughput, cpu) = Ratios(on, off);
+                json.WriteStartObject();
+                json.WriteNumber("on_bookings_per_second", Math.Round(on.BookingsPerSecond, 1));
+                json.WriteNumber("off_bookings_per_second", Math.Round(off.BookingsPerSecond, 1));
+                json.WriteNumber("on_engine_cpu_us_per_booking", Math.Round(on.Generator?.EngineCpuMicrosPerBooking ?? 0, 3));
+                json.WriteNumber("off_engine_cpu_us_per_booking", Math.Round(off.Generator?.EngineCpuMicrosPerBooking ?? 0, 3));
+                json.WriteNumber("on_bookings", on.Stats.Bookings);
+                json.WriteNumber("off_bookings", off.Stats.Bookings);
+                json.WriteNumber("bookings_per_second_ratio", Math.Round(throughput, 4));
+                json.WriteNumber("engine_cpu_ratio", Math.Round(cpu, 4));
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            var all = pairs.Select(p => Ratios(p.On, p.Off)).ToList();
+            json.WriteNumber("median_bookings_per_second_ratio", Math.Round(Median(all.Select(r => r.Throughput).ToList()), 4));
+            json.WriteNumber("median_engine_cpu_ratio", Math.Round(Median(all.Select(r => r.Cpu).ToList()), 4));
+            json.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+}
