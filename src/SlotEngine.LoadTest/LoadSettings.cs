@@ -57,11 +57,9 @@ internal sealed record LoadSettings
 
     /// <summary>
     /// Redis: whether the client's connections are serviced by threads StackExchange.Redis owns (its <c>DedicatedThreads</c>
-    /// feature flag: a reader and a writer thread per connection) rather than by the thread pool (the default: with the store's
-    /// replies completed inline and the pool not spinning, the pool costs less CPU per booking, docs/redis-scale.md). A host
-    /// setting, process-wide.
+    /// feature flag: a reader and a writer thread per connection) rather than by the thread pool. A host setting, process-wide.
     /// </summary>
-    public bool RedisDedicatedThreads { get; init; }
+    public bool RedisDedicatedThreads { get; init; } = true;
 
     /// <summary>Redis: the scripts each node has in flight at once (<c>RedisSlotEngineOptions.MaxScriptsInFlight</c>); 0: no bound; null: the store's default.</summary>
     public int? RedisScriptsInFlight { get; init; }

@@ -106,10 +106,10 @@ public class LoadCommandTests
     }
 
     [Fact]
-    public void The_redis_client_runs_on_the_pool_unless_told_dedicated_threads()
+    public void The_redis_client_runs_on_its_own_threads_unless_told_the_pool()
     {
         var redis = new[] { "--backend", "redis", "--redis", "127.0.0.1:6379" };
-        Assert.False(Bind(redis).Settings!.RedisDedicatedThreads);
+        Assert.True(Bind(redis).Settings!.RedisDedicatedThreads);
         Assert.True(Bind([.. redis, "--redis-threads", "dedicated"]).Settings!.RedisDedicatedThreads);
         Assert.False(Bind([.. redis, "--redis-threads", "pool"]).Settings!.RedisDedicatedThreads);
     }

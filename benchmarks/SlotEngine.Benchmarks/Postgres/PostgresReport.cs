@@ -111,10 +111,10 @@ internal static class PostgresReport
         if (Runs("redis"))
         {
             // StackExchange.Redis's process-wide feature flag: its own reader and writer threads instead of the thread pool,
-            // as the load generator runs it with --redis-threads dedicated (its default is pool since cli4, docs/redis-scale.md);
+            // as the load generator runs it (--redis-threads, default dedicated) and docs/redis-scale.md advises API nodes to;
             // it touches nothing of Npgsql's. --redis-threads pool: the client's default.
             StackExchange.Redis.ConnectionMultiplexer.SetFeatureFlag("DedicatedThreads", redisThreads != "pool");
-            setup.Add($"Redis client threads: {(redisThreads != "pool" ? "dedicated (StackExchange.Redis's DedicatedThreads flag; the load generator's default is pool)" : "pool (the client's default)")}");
+            setup.Add($"Redis client threads: {(redisThreads != "pool" ? "dedicated (StackExchange.Redis's DedicatedThreads flag, the load generator's default)" : "pool (the client's default)")}");
 
             await using var redis = await EngineBackend.OnRedisAsync(options, redisConfig, redisServerArgs, args.Contains("--redis-shared-subscription"), args.Contains("--redis-own-session")).ConfigureAwait(false);
             var took = await PublishAsync(redis, map, days, template).ConfigureAwait(false);
