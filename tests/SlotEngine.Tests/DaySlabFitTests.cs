@@ -44,6 +44,18 @@ public sealed class DaySlabFitTests
         Assert.Equal([16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 4096, 4096, 4096], plain.Select(s => s.Places));
     }
 
+    [Theory]
+    [InlineData(37, DaySlab.MaxFittedPlaces)] // 48 slots, one seat: 19 MB slabs
+    [InlineData(74, DaySlab.MaxFittedPlaces / 2)] // places twice as wide: half as many, the same bytes
+    [InlineData(2_210, DaySlab.MaxPlaces)] // very wide places (288 slots × 10 seats): never fewer than the plain limit
+    public void A_fitted_slab_stays_within_its_bytes_whatever_the_width_of_a_place(int stride, int most)
+    {
+        var layout = new DayLayout(DayTemplate.Standard, Day, TimeZoneInfo.Utc, 0) { ExpectedCalendars = 10_000_000 };
+        Assert.Equal(most, layout.NextSlabPlaces(DaySlab.MaxFittedPlaces, 1_000_000, stride));
+        Assert.Equal(Math.Min(most, 64), layout.NextSlabPlaces(32, 64, stride)); // doubling below the cap
+        Assert.Equal(7, layout.NextSlabPlaces(DaySlab.MaxFittedPlaces, 10_000_000 - 7, stride)); // the last one cut to fit
+    }
+
     [Fact]
     public void Calendars_in_fitted_slabs_keep_their_own_slots_and_ids()
     {

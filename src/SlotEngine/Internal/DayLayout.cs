@@ -145,9 +145,9 @@ public sealed class DayLayout
                 }
             }
 
-            // Full (or none yet): the CAS installs a next slab, twice the last, once; a loser retries on the winner's.
+            // Full (or none yet): the CAS installs the next slab (NextSlabPlaces) once; a loser retries on the winner's.
             var made = slab is null ? 0 : slab.PlacesBefore + slab.Places;
-            var next = new DaySlab(this, NextSlabPlaces(slab?.Places ?? 0, made), made);
+            var next = new DaySlab(this, NextSlabPlaces(slab?.Places ?? 0, made, slab?.Stride ?? 1), made);
             Interlocked.CompareExchange(ref _slab, next, slab);
         }
     }
@@ -164,8 +164,9 @@ public sealed class DayLayout
     /// <summary>The places of the slab after one of <paramref name="last"/> places (0: the first), <paramref name="made"/> places made so far.</summary>
     /// <param name="last">The last slab's places, 0 when there is none.</param>
     /// <param name="made">Places of all the slabs made so far.</param>
+    /// <param name="stride">Longs per place (<see cref="DaySlab.Stride"/>): a fitted slab stays within <see cref="DaySlab.MaxFittedLongs"/>.</param>
     /// <returns>The next slab's places.</returns>
-    internal int NextSlabPlaces(int last, int made)
+    internal int NextSlabPlaces(int last, int made, int stride)
     {
         if (last == 0)
         {
@@ -173,8 +174,9 @@ public sealed class DayLayout
         }
 
         var left = ExpectedCalendars - made;
+        var most = Math.Clamp(DaySlab.MaxFittedLongs / Math.Max(1, stride), DaySlab.MaxPlaces, DaySlab.MaxFittedPlaces);
         return left > 0
-            ? Math.Min(left, Math.Min(DaySlab.MaxFittedPlaces, last * 2))
+            ? Math.Min(left, Math.Min(most, last * 2))
             : Math.Min(DaySlab.MaxPlaces, last * 2);
     }
 

@@ -16,7 +16,7 @@ namespace SlotEngine;
 /// </remarks>
 internal sealed class DaySlab
 {
-    /// <summary>Calendars in a layout's first slab; each next slab is twice the last, up to <see cref="MaxPlaces"/>.</summary>
+    /// <summary>Calendars in a layout's first slab; each next slab is twice the last, up to <see cref="MaxPlaces"/> (or <see cref="MaxFittedPlaces"/>, see <see cref="DayLayout.NextSlabPlaces"/>).</summary>
     public const int FirstPlaces = 16;
 
     /// <summary>The most calendars one slab holds when the layout does not know how many calendars to expect (4,096 × 37 longs = 1.2 MB for a 48-slot template).</summary>
@@ -27,6 +27,9 @@ internal sealed class DaySlab
     /// 65,536 × 37 longs = 19 MB for a 48-slot template, large enough for 2 MiB pages (<see cref="HugePages"/>).
     /// </summary>
     public const int MaxFittedPlaces = 65536;
+
+    /// <summary>The most longs a fitted slab holds (19 MB: 65,536 places of a 48-slot, one-seat template); a template with wider places gets fewer of them, never fewer than <see cref="MaxPlaces"/>.</summary>
+    public const int MaxFittedLongs = MaxFittedPlaces * 37;
 
     private static int s_lastId;
     private int _taken;
