@@ -145,10 +145,39 @@ public sealed class DayLayout
                 }
             }
 
-            // Full (or none yet): the CAS installs a next slab, twice the last, once; a loser retries on the winner's.
-            var next = new DaySlab(this, slab is null ? DaySlab.FirstPlaces : Math.Min(DaySlab.MaxPlaces, slab.Places * 2));
+            // Full (or none yet): the CAS installs the next slab (NextSlabPlaces) once; a loser retries on the winner's.
+            var made = slab is null ? 0 : slab.PlacesBefore + slab.Places;
+            var next = new DaySlab(this, NextSlabPlaces(slab?.Places ?? 0, made, slab?.Stride ?? 1), made);
             Interlocked.CompareExchange(ref _slab, next, slab);
         }
+    }
+
+    /// <summary>
+    /// Calendars this layout expects (the providers registered when it was made; 0: not known). Up to that many, slabs
+    /// double up to <see cref="DaySlab.MaxFittedPlaces"/> instead of <see cref="DaySlab.MaxPlaces"/>, and the last one is cut
+    /// to what is left, so the slabs of a day every provider publishes hold exactly its calendars (no spare places) and the
+    /// largest ones take 2 MiB pages. Past the expected count the slabs grow as without it. A layout fewer providers use
+    /// than expected wastes at most its last slab, which is at most the places taken before it (doubling), as before.
+    /// </summary>
+    internal int ExpectedCalendars { get; init; }
+
+    /// <summary>The places of the slab after one of <paramref name="last"/> places (0: the first), <paramref name="made"/> places made so far.</summary>
+    /// <param name="last">The last slab's places, 0 when there is none.</param>
+    /// <param name="made">Places of all the slabs made so far.</param>
+    /// <param name="stride">Longs per place (<see cref="DaySlab.Stride"/>): a fitted slab stays within <see cref="DaySlab.MaxFittedLongs"/>.</param>
+    /// <returns>The next slab's places.</returns>
+    internal int NextSlabPlaces(int last, int made, int stride)
+    {
+        if (last == 0)
+        {
+            return DaySlab.FirstPlaces;
+        }
+
+        var left = ExpectedCalendars - made;
+        var most = Math.Clamp(DaySlab.MaxFittedLongs / Math.Max(1, stride), DaySlab.MaxPlaces, DaySlab.MaxFittedPlaces);
+        return left > 0
+            ? Math.Min(left, Math.Min(most, last * 2))
+            : Math.Min(DaySlab.MaxPlaces, last * 2);
     }
 
     /// <summary>A hold-expiry key: a calendar's id and a cell's index, never 0.</summary>

@@ -16,11 +16,20 @@ namespace SlotEngine;
 /// </remarks>
 internal sealed class DaySlab
 {
-    /// <summary>Calendars in a layout's first slab; each next slab is twice the last, up to <see cref="MaxPlaces"/>.</summary>
+    /// <summary>Calendars in a layout's first slab; each next slab is twice the last, up to <see cref="MaxPlaces"/> (or <see cref="MaxFittedPlaces"/>, see <see cref="DayLayout.NextSlabPlaces"/>).</summary>
     public const int FirstPlaces = 16;
 
-    /// <summary>The most calendars one slab holds (4,096 × 37 longs = 1.2 MB for a 48-slot template).</summary>
+    /// <summary>The most calendars one slab holds when the layout does not know how many calendars to expect (4,096 × 37 longs = 1.2 MB for a 48-slot template).</summary>
     public const int MaxPlaces = 4096;
+
+    /// <summary>
+    /// The most calendars one slab holds when the layout expects many calendars (<see cref="DayLayout.ExpectedCalendars"/>):
+    /// 65,536 × 37 longs = 19 MB for a 48-slot template, large enough for 2 MiB pages (<see cref="HugePages"/>).
+    /// </summary>
+    public const int MaxFittedPlaces = 65536;
+
+    /// <summary>The most longs a fitted slab holds (19 MB: 65,536 places of a 48-slot, one-seat template); a template with wider places gets fewer of them, never fewer than <see cref="MaxPlaces"/>.</summary>
+    public const int MaxFittedLongs = MaxFittedPlaces * 37;
 
     private static int s_lastId;
     private int _taken;
@@ -28,8 +37,9 @@ internal sealed class DaySlab
     private int[]? _tokenFloors;
     private CalendarExtras?[]? _extras;
 
-    public DaySlab(DayLayout layout, int places)
+    public DaySlab(DayLayout layout, int places, int placesBefore = 0)
     {
+        PlacesBefore = placesBefore;
         Layout = layout;
         var template = layout.Template;
         SlotCount = template.SlotCount;
@@ -41,7 +51,13 @@ internal sealed class DaySlab
         PatientsAt = FreeWordCount + ((CellCount + 1) >> 1);
         Stride = PatientsAt + ((CellCount + 3) >> 2);
         Places = places;
-        Words = new ulong[places * Stride];
+        // A slab of 8 MiB or more (a fitted one, see DayLayout.TakeCalendarPlace) is pinned and advised onto 2 MiB pages:
+        // claims and searches touch the day's slabs at random, and with 4 KiB pages nearly every touch of a slab was a TLB
+        // miss (on this VM a two-level page walk). A smaller slab cannot take them: the GC commits the memory around it as it
+        // allocates, so no whole 2 MiB page around a 1.2 MB array is free of 4 KiB pages by its first touch (measured).
+        var length = places * Stride;
+        Words = (long)length * sizeof(ulong) >= HugePages.MinBytes ? GC.AllocateArray<ulong>(length, pinned: true) : new ulong[length];
+        HugePages.Advise(Words, (long)length * sizeof(ulong));
 
         // A directory with indices above 16 bits will need the page on nearly every slab: made now, at publish, so
         // that no claim allocates it.
@@ -62,6 +78,9 @@ internal sealed class DaySlab
 
     /// <summary>How many places (calendars) the slab has.</summary>
     public int Places { get; }
+
+    /// <summary>Places of the layout's slabs made before this one (the sum of their <see cref="Places"/>).</summary>
+    public int PlacesBefore { get; }
 
     /// <summary>The id of the calendar in place 0; place p's calendar is <see cref="FirstId"/> + p.</summary>
     public uint FirstId { get; }
