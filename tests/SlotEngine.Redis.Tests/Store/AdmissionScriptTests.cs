@@ -30,7 +30,11 @@ public sealed class AdmissionScriptTests(StandaloneServerFixture fixture) : ICla
     private static async Task<int> CapEntriesAsync(IDatabase db, RedisKey records) =>
         (await db.HashKeysAsync(records)).Count(f => ((string)f!).StartsWith("a:", StringComparison.Ordinal));
 
-    private static RedisValue[] Args(string nonce, string branch = "", int cap = 0, int callLimit = 0, (string Scope, int Limit)[]? rules = null, long rateInterval = 0, long rateBurst = 0, params RedisValue[] dead)
+    private static RedisValue[] Args(string nonce, string branch = "", int cap = 0, int callLimit = 0, (string Scope, int Limit)[]? rules = null, long rateInterval = 0, long rateBurst = 0, params RedisValue[] dead) =>
+        ArgsUntil(Far, nonce, branch, cap, callLimit, rules, rateInterval, rateBurst, dead);
+
+    /// <summary><see cref="Args"/> with the day's quota entries expiring at <paramref name="quotaExpiry"/> (unix ms).</summary>
+    private static RedisValue[] ArgsUntil(long quotaExpiry, string nonce, string branch = "", int cap = 0, int callLimit = 0, (string Scope, int Limit)[]? rules = null, long rateInterval = 0, long rateBurst = 0, params RedisValue[] dead)
     {
         rules ??= [];
         var numbers = new byte[(7 * 8) + (4 * (1 + rules.Length))];
@@ -46,7 +50,7 @@ public sealed class AdmissionScriptTests(StandaloneServerFixture fixture) : ICla
             System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(numbers.AsSpan(60 + (4 * i)), rules[i].Limit);
         }
 
-        List<RedisValue> args = [nonce, "100:20991231", branch, Far, Far, numbers];
+        List<RedisValue> args = [nonce, "100:20991231", branch, Far, quotaExpiry, numbers];
         foreach (var (scope, _) in rules)
         {
             args.Add(scope);
@@ -161,6 +165,71 @@ public sealed class AdmissionScriptTests(StandaloneServerFixture fixture) : ICla
         Assert.Equal(ClaimScriptStatus.RateLimited, (await ClaimAsync(6, Args("n7", cap: 3, rateInterval: hour, rateBurst: hour))).Status);
         Assert.Equal(instant, (long)await db.StringGetAsync(patientKeys[3]));
         Assert.False(await db.HashExistsAsync(keys.Claims, "0:6"));
+    }
+
+    [Fact]
+    public async Task A_bar_is_a_field_of_the_patients_records_and_the_key_lives_as_long_as_its_latest_record()
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Server.Endpoint);
+        var db = redis.GetDatabase();
+        var keys = new StoreKeys("adb" + Guid.NewGuid().ToString("N")[..8] + ":", cluster: false);
+        var patient = ContractWorld.Patient(7);
+        var records = keys.ActiveKey(patient);
+
+        // The patient's records with a cap entry living until Far: a bar ending sooner leaves the key's expiry alone.
+        Assert.Equal("ok", (string?)((RedisResult[])(await db.ScriptEvaluateAsync(StoreScripts.Admit.Text, [keys.BarKey(patient), records, keys.QuotaKey(patient, ContractWorld.Day), keys.RateKey(patient)], Args("n1", cap: 1)))!)[0]);
+        var end = (long)await db.ScriptEvaluateAsync(StoreScripts.BarSet.Text, [records], ["1", 3_600_000]);
+        Assert.Equal(end, (long)await db.HashGetAsync(records, "b:1"));
+        Assert.Equal(Far, (long)await db.HashGetAsync(records, "x"));
+        Assert.Equal(Far, (long)await db.ExecuteAsync("PEXPIRETIME", records));
+        Assert.False(await db.KeyExistsAsync(keys.BarKey(patient)));
+
+        // On records with no later life, the bar's end becomes the key's expiry.
+        var other = keys.ActiveKey(ContractWorld.Patient(8));
+        var end2 = (long)await db.ScriptEvaluateAsync(StoreScripts.BarSet.Text, [other], ["1", 3_600_000]);
+        Assert.Equal(end2, (long)await db.HashGetAsync(other, "x"));
+        Assert.Equal(end2, (long)await db.ExecuteAsync("PEXPIRETIME", other));
+
+        // The admission reads the bar from the records; lifting it removes the field alone.
+        Assert.Equal("barred", (string?)((RedisResult[])(await db.ScriptEvaluateAsync(StoreScripts.Admit.Text, [keys.BarKey(patient), records, keys.QuotaKey(patient, ContractWorld.Day), keys.RateKey(patient)], Args("n2", branch: "1", cap: 2)))!)[0]);
+        Assert.Equal(1, (long)await db.ScriptEvaluateAsync(StoreScripts.BarLift.Text, [records], ["1"]));
+        Assert.False(await db.HashExistsAsync(records, "b:1"));
+        Assert.Equal(1, await CapEntriesAsync(db, records));
+    }
+
+    [Fact]
+    public async Task A_days_quota_entries_are_deleted_by_a_later_admission_once_their_stored_expiry_has_passed()
+    {
+        // Stored layout 3: the day's entries are fields of the patient's records, so they no longer expire with a key of
+        // their own; 'qd' keeps each day's expiry, and an admission taking entries of another day deletes the passed ones.
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Server.Endpoint);
+        var db = redis.GetDatabase();
+        var keys = new StoreKeys("adq" + Guid.NewGuid().ToString("N")[..8] + ":", cluster: false);
+        var patient = ContractWorld.Patient(7);
+        var today = ContractWorld.Day;
+        var later = today.AddDays(1);
+        RedisKey[] TodayKeys() => [keys.BarKey(patient), keys.ActiveKey(patient), keys.QuotaKey(patient, today), keys.RateKey(patient)];
+        RedisKey[] LaterKeys() => [keys.BarKey(patient), keys.ActiveKey(patient), keys.QuotaKey(patient, later), keys.RateKey(patient)];
+        async Task<string?> AdmitAsync(RedisKey[] k, RedisValue[] a) => (string?)((RedisResult[])(await db.ScriptEvaluateAsync(StoreScripts.Admit.Text, k, a))!)[0];
+        string D(DateOnly d) => d.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
+        var records = keys.ActiveKey(patient);
+
+        // Today's entries with an expiry already passed (a day long gone, 13 digits); the cap keeps the key alive (Far).
+        const long passed = 1_000_000_000_000;
+        Assert.Equal("ok", await AdmitAsync(TodayKeys(), ArgsUntil(passed, "n1", cap: 3, rules: [("c:10", 1), ("f:1", 2)])));
+        Assert.True(await db.HashExistsAsync(records, "q" + D(today) + ":c:10:0"));
+        Assert.Equal(D(today) + passed, (string?)await db.HashGetAsync(records, "qd"));
+
+        // A claim on another day takes its own entries and deletes today's (their expiry passed); the cap's stay.
+        Assert.Equal("ok", await AdmitAsync(LaterKeys(), Args("n2", cap: 3, rules: [("c:10", 1), ("f:1", 2)])));
+        var fields = (await db.HashKeysAsync(records)).Select(f => (string)f!).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(["a:0", "a:1", "q" + D(later) + ":c:10:0", "q" + D(later) + ":f:1:0", "qd", "x"], fields);
+        Assert.Equal(D(later) + Far, (string?)await db.HashGetAsync(records, "qd"));
+
+        // Another claim on the later day: its day is known already, nothing to delete, 'qd' unchanged.
+        Assert.Equal("ok", await AdmitAsync(LaterKeys(), Args("n3", cap: 3, rules: [("f:1", 2)])));
+        Assert.Equal(D(later) + Far, (string?)await db.HashGetAsync(records, "qd"));
+        Assert.Equal(Far, (long)await db.ExecuteAsync("PEXPIRETIME", records));
     }
 
     [Fact]
