@@ -332,8 +332,9 @@ local function admission_rate(k, a)
 end
 
 -- One rule's entries: the free field, the field this nonce holds already (and its deadline), the others (for a full rule).
--- fields/values: the rule's entry fields "<scope>:<i>" from index at, as read by one HMGET of the whole hash (false = absent).
-local function scan_rule(fields, values, at, mark, limit, nonce, grace, now, undecided)
+-- fields/values: the rule's stored entry fields from index at, as read by one HMGET (false = absent); cut: how many
+-- characters of a stored field the client's name lacks (a quota entry's 'q<yyyymmdd>:', for the 'full' reply).
+local function scan_rule(fields, values, at, mark, limit, nonce, grace, now, undecided, cut)
   -- A plain find of the nonce first: only an entry that may be this nonce's is parsed, and the others are listed only
   -- when the rule is full (no strings or tables made for the common case, a free entry).
   local free_field = nil
@@ -356,7 +357,7 @@ local function scan_rule(fields, values, at, mark, limit, nonce, grace, now, und
     local v = values[e]
     local entry_nonce, deadline = string.match(v, '|([^|]+)|(%d+)$')
     if entry_nonce ~= nonce then
-      undecided[#undecided + 1] = { mark, fields[e], v, (deadline + grace <= now) and 1 or 0 }
+      undecided[#undecided + 1] = { mark, string.sub(fields[e], cut + 1), v, (deadline + grace <= now) and 1 or 0 }
     end
   end
   return nil, false, nil
@@ -364,8 +365,8 @@ end
 
 -- A rule's entry for the plan (admission_check): takes the free field (into take) or shares this nonce's, and adds it to
 -- chosen; false when the rule is full (its live entries then added to undecided). A plain function (no closure made per call).
-local function choose_entry(plan, undecided, nonce, grace, now, fields, values, at, mark, limit, take, chosen)
-  local f, fresh, own_deadline = scan_rule(fields, values, at, mark, limit, nonce, grace, now, undecided)
+local function choose_entry(plan, undecided, nonce, grace, now, fields, values, at, mark, limit, take, chosen, cut)
+  local f, fresh, own_deadline = scan_rule(fields, values, at, mark, limit, nonce, grace, now, undecided, cut)
   if not f then
     return false
   end
@@ -421,25 +422,22 @@ local function admission_check(k, a)
   if adm_call > 0 and tonumber(redis.call('GET', KEYS[k + 4]) or '0') >= adm_call then
     return nil, { 'call' }
   end
-  -- fields: the cap's, then each quota rule's (logical names, as the client knows them); wanted: the same stored
-  -- (quota ones with the day's prefix), then 'x', 'qd' and the bar.
+  -- wanted: the stored fields of the cap's entries, then of each quota rule's (with the day's prefix: the plan keeps
+  -- these, and admit.lua's reply and the 'full' reply cut the prefix off), then 'x', 'qd' and the bar.
   local cap = adm_cap
-  local fields, wanted, starts, limits = {}, {}, {}, {}
+  local wanted, starts, limits = {}, {}, {}
   for e = 0, cap - 1 do
-    local f = 'a:' .. int(e)
-    fields[e + 1] = f
-    wanted[e + 1] = f
+    wanted[e + 1] = 'a:' .. int(e)
   end
   if n > 0 then
     local at = adm_at
     for r = 0, n - 1 do
       local scope, limit = ARGV[a + 6 + r], 0
       limit, at = struct.unpack('<i4', ARGV[a + 5], at)
-      starts[r + 1], limits[r + 1] = #fields + 1, limit
+      starts[r + 1], limits[r + 1] = #wanted + 1, limit
+      local stem = qpre .. scope .. ':'
       for e = 0, limit - 1 do
-        local f = scope .. ':' .. int(e)
-        fields[#fields + 1] = f
-        wanted[#wanted + 1] = qpre .. f
+        wanted[#wanted + 1] = stem .. int(e)
       end
     end
   end
@@ -461,12 +459,12 @@ local function admission_check(k, a)
   local plan = { take_a = {}, take_q = {}, fields_a = {}, fields_q = {}, deadline = nil }
   local undecided, active_full, quota_full = {}, 0, 0
   if cap > 0 then
-    if not choose_entry(plan, undecided, nonce, grace, now, fields, values, 1, 'a', cap, plan.take_a, plan.fields_a) then
+    if not choose_entry(plan, undecided, nonce, grace, now, wanted, values, 1, 'a', cap, plan.take_a, plan.fields_a, 0) then
       active_full = 1
     end
   end
   for r = 1, n do
-    if not choose_entry(plan, undecided, nonce, grace, now, fields, values, starts[r], 'q', limits[r], plan.take_q, plan.fields_q) then
+    if not choose_entry(plan, undecided, nonce, grace, now, wanted, values, starts[r], 'q', limits[r], plan.take_q, plan.fields_q, #qpre) then
       quota_full = 1
     end
   end
@@ -529,7 +527,7 @@ local function admission_take(plan)
     w[#w + 1] = plan.value
   end
   for _, f in ipairs(plan.take_q) do
-    w[#w + 1] = plan.qpre .. f
+    w[#w + 1] = f -- stored names already
     w[#w + 1] = plan.value
   end
   local expire = nil
