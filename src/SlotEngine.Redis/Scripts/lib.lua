@@ -448,7 +448,10 @@ local function admission_check(k, a)
   if branch ~= '' then
     wanted[nf + 3] = 'b:' .. branch
   end
-  local values = redis.call('HMGET', h, unpack(wanted))
+  local values = {} -- nothing to read when only the call limit or the rate is judged
+  if nf > 0 or branch ~= '' then
+    values = redis.call('HMGET', h, unpack(wanted))
+  end
   if branch ~= '' then
     local untilMs = values[nf + 3]
     if untilMs and untilMs + 0 > now then
