@@ -394,9 +394,14 @@ local function patient_field(key, f)
 end
 
 -- A name's view (move_entries.lua): the stored key, the stored fields' prefix, and how much of it the client's field
--- names lack ('a:' for the active key: its entries are named with it).
-local function patient_view(key)
+-- names lack ('a:' for the active key: its entries are named with it). records: the records key the caller declared in
+-- KEYS (Redis requires every key a script touches to be declared): a view of another key is an error, not a read of an
+-- undeclared key.
+local function patient_view(key, records)
   local h, pre = patient_field(key, '')
+  if h ~= records then
+    error(redis.error_reply('ERR the records key of ' .. key .. ' is not declared'))
+  end
   if pre == '' then
     return h, 'a:', 0
   end

@@ -5,6 +5,9 @@
 local removed = 0
 for i = 2, #ARGV, 2 do
   local h, f = patient_field(KEYS[tonumber(ARGV[i])], ARGV[i + 1])
+  if h ~= KEYS[1] then -- only the declared records key is touched (Redis requires every key a script touches in KEYS)
+    return redis.error_reply('ERR the records key of ' .. KEYS[tonumber(ARGV[i])] .. ' is not declared')
+  end
   if redis.call('HGET', h, f) == ARGV[1] then
     removed = removed + redis.call('HDEL', h, f)
   end
