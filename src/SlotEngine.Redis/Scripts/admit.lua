@@ -15,7 +15,8 @@ if refusal then
 end
 admission_take(plan)
 local reply = { 'ok', plan.deadline, plan.fields_a[1] or '' }
+local cut = #plan.qpre + 1 -- the plan keeps stored names ('q<yyyymmdd>:<scope>:<id>:<i>'); the client knows '<scope>:<id>:<i>'
 for _, f in ipairs(plan.fields_q) do
-  table.insert(reply, f)
+  table.insert(reply, string.sub(f, cut))
 end
 return reply

@@ -275,10 +275,18 @@ end
 -- standalone server, a call's limit) judged in one step by this server's TIME. Run by admit.lua on the patient's tag (a cluster: the
 -- two-step lease protocol of docs/quotas-distributed.md), or inside claim.lua on a standalone server, where the
 -- entries are written in the same step as the claim (no lease to give back). Keys from KEYS[k]:
---   [k] the patient's bars {a:<patient hex>}:b ("<branch>" -> bar end ms), [k+1] the active entries {a:<patient hex>},
---   [k+2] the patient's day of quota entries {a:<patient hex>}:q:<yyyymmdd>, [k+3] the patient's admission rate instant
---   {a:<patient hex>}:r (any key of the tag when the rate is off: not touched then), [k+4] the call's counter (only with a call limit).
---   Entry fields "<scope>:<id>:<i>" (the cap's: "a:<i>") -> "<provider>:<yyyymmdd>|<nonce>|<lease deadline ms>".
+--   [k] the name {a:<patient hex>}:b (not touched: the bars are fields of [k+1]), [k+1] the patient's records
+--   {a:<patient hex>} (below), [k+2] the name {a:<patient hex>}:q:<yyyymmdd> (not touched: it names the claim's day, whose
+--   quota entries are fields of [k+1]), [k+3] the patient's admission rate instant {a:<patient hex>}:r (any key of the
+--   tag when the rate is off: not touched then), [k+4] the call's counter (only with a call limit).
+-- The patient's records, one hash {a:<patient hex>} (stored layout 3; before it, three keys: the active entries, a
+-- quota hash per day and a bars hash): the cap's entries "a:<i>", the quota entries of day D "q<yyyymmdd>:<scope>:<id>:<i>"
+--   (entries -> "<provider>:<yyyymmdd>|<nonce>|<lease deadline ms>"), the bars "b:<branch>" -> bar end ms, 'x' -> the
+--   key's expiry (unix ms, the PEXPIREAT last set: the latest of its records' lives, so a write sets it only when it
+--   grows), 'qd' -> the days with quota entries, 21 characters each ("<yyyymmdd><their expiry ms, 13 digits>"): a day's
+--   entries are deleted by the first admission taking quota entries after that day's expiry (each record's own life
+--   kept by a stored deadline: Redis 7.0 has no field expiry). Scripts given the old names (quota_release, move_entries)
+--   map them to the record's fields with patient_field below. The entry names the client sees stay "<scope>:<id>:<i>".
 -- Arguments from ARGV[a]: [a] nonce, [a+1] the claim's calendar, [a+2] branch ('' = no bar check), [a+3] active key
 --   expiry (unix ms; 0 without a cap), [a+4] quota key expiry (unix ms), [a+5] the admission's numbers in one binary
 --   string (admission_numbers below), [a+6] to [a+5+n] the n quota rules' scopes, then triples ('a' or 'q', field,
@@ -324,8 +332,9 @@ local function admission_rate(k, a)
 end
 
 -- One rule's entries: the free field, the field this nonce holds already (and its deadline), the others (for a full rule).
--- fields/values: the rule's entry fields "<scope>:<i>" from index at, as read by one HMGET of the whole hash (false = absent).
-local function scan_rule(fields, values, at, mark, limit, nonce, grace, now, undecided)
+-- fields/values: the rule's stored entry fields from index at, as read by one HMGET (false = absent); cut: how many
+-- characters of a stored field the client's name lacks (a quota entry's 'q<yyyymmdd>:', for the 'full' reply).
+local function scan_rule(fields, values, at, mark, limit, nonce, grace, now, undecided, cut)
   -- A plain find of the nonce first: only an entry that may be this nonce's is parsed, and the others are listed only
   -- when the rule is full (no strings or tables made for the common case, a free entry).
   local free_field = nil
@@ -348,7 +357,7 @@ local function scan_rule(fields, values, at, mark, limit, nonce, grace, now, und
     local v = values[e]
     local entry_nonce, deadline = string.match(v, '|([^|]+)|(%d+)$')
     if entry_nonce ~= nonce then
-      undecided[#undecided + 1] = { mark, fields[e], v, (deadline + grace <= now) and 1 or 0 }
+      undecided[#undecided + 1] = { mark, string.sub(fields[e], cut + 1), v, (deadline + grace <= now) and 1 or 0 }
     end
   end
   return nil, false, nil
@@ -356,8 +365,8 @@ end
 
 -- A rule's entry for the plan (admission_check): takes the free field (into take) or shares this nonce's, and adds it to
 -- chosen; false when the rule is full (its live entries then added to undecided). A plain function (no closure made per call).
-local function choose_entry(plan, undecided, nonce, grace, now, fields, values, at, mark, limit, take, chosen)
-  local f, fresh, own_deadline = scan_rule(fields, values, at, mark, limit, nonce, grace, now, undecided)
+local function choose_entry(plan, undecided, nonce, grace, now, fields, values, at, mark, limit, take, chosen, cut)
+  local f, fresh, own_deadline = scan_rule(fields, values, at, mark, limit, nonce, grace, now, undecided, cut)
   if not f then
     return false
   end
@@ -371,32 +380,85 @@ local function choose_entry(plan, undecided, nonce, grace, now, fields, values, 
   return true
 end
 
--- The entry fields of a hash's rules (scope, limit pairs) in order, read with one HMGET.
-local function read_entries(hash, fields)
-  if #fields == 0 then
-    return {}
+-- Layout 3: a patient-side name and field -> the patient's records key and the stored field. '<..>}:q:<yyyymmdd>'
+-- (a day's quota entries) -> field 'q<yyyymmdd>:' .. f of '<..>}'; '<..>}:b' (bars) -> 'b:' .. f; else unchanged.
+local function patient_field(key, f)
+  local n = #key
+  if string.sub(key, n - 11, n - 8) == '}:q:' then
+    return string.sub(key, 1, n - 11), 'q' .. string.sub(key, n - 7) .. ':' .. f
   end
-  return redis.call('HMGET', hash, unpack(fields))
+  if string.sub(key, n - 2) == '}:b' then
+    return string.sub(key, 1, n - 2), 'b:' .. f
+  end
+  return key, f
 end
 
+-- A name's view (move_entries.lua): the stored key, the stored fields' prefix, and how much of it the client's field
+-- names lack ('a:' for the active key: its entries are named with it). records: the records key the caller declared in
+-- KEYS (Redis requires every key a script touches to be declared): a view of another key is an error, not a read of an
+-- undeclared key.
+local function patient_view(key, records)
+  local h, pre = patient_field(key, '')
+  if h ~= records then
+    error(redis.error_reply('ERR the records key of ' .. key .. ' is not declared'))
+  end
+  if pre == '' then
+    return h, 'a:', 0
+  end
+  return h, pre, #pre
+end
+
+-- The admission's read: one HMGET of the patient's records for the cap's entries, the day's quota entries, the bar,
+-- 'x' and 'qd' (a hold used to read three hashes: the bars, the active entries, the day's quota entries).
 local function admission_check(k, a)
   local now = now_ms()
   admission_numbers(a)
-  local bars, active, quota = KEYS[k], KEYS[k + 1], KEYS[k + 2]
+  local h = KEYS[k + 1]
+  local qpre = 'q' .. string.sub(KEYS[k + 2], -8) .. ':'
   local n = adm_n
   local i = a + 6 + n
   while i + 2 <= #ARGV do
-    local h = (ARGV[i] == 'a') and active or quota
-    if redis.call('HGET', h, ARGV[i + 1]) == ARGV[i + 2] then
-      redis.call('HDEL', h, ARGV[i + 1])
+    local f = (ARGV[i] == 'a') and ARGV[i + 1] or (qpre .. ARGV[i + 1])
+    if redis.call('HGET', h, f) == ARGV[i + 2] then
+      redis.call('HDEL', h, f)
     end
     i = i + 3
   end
   if adm_call > 0 and tonumber(redis.call('GET', KEYS[k + 4]) or '0') >= adm_call then
     return nil, { 'call' }
   end
-  if ARGV[a + 2] ~= '' then
-    local untilMs = redis.call('HGET', bars, ARGV[a + 2])
+  -- wanted: the stored fields of the cap's entries, then of each quota rule's (with the day's prefix: the plan keeps
+  -- these, and admit.lua's reply and the 'full' reply cut the prefix off), then 'x', 'qd' and the bar.
+  local cap = adm_cap
+  local wanted, starts, limits = {}, {}, {}
+  for e = 0, cap - 1 do
+    wanted[e + 1] = 'a:' .. int(e)
+  end
+  if n > 0 then
+    local at = adm_at
+    for r = 0, n - 1 do
+      local scope, limit = ARGV[a + 6 + r], 0
+      limit, at = struct.unpack('<i4', ARGV[a + 5], at)
+      starts[r + 1], limits[r + 1] = #wanted + 1, limit
+      local stem = qpre .. scope .. ':'
+      for e = 0, limit - 1 do
+        wanted[#wanted + 1] = stem .. int(e)
+      end
+    end
+  end
+  local nf = #wanted
+  wanted[nf + 1] = 'x'
+  wanted[nf + 2] = 'qd'
+  local branch = ARGV[a + 2]
+  if branch ~= '' then
+    wanted[nf + 3] = 'b:' .. branch
+  end
+  local values = {} -- nothing to read when only the call limit or the rate is judged
+  if nf > 0 or branch ~= '' then
+    values = redis.call('HMGET', h, unpack(wanted))
+  end
+  if branch ~= '' then
+    local untilMs = values[nf + 3]
     if untilMs and untilMs + 0 > now then
       return nil, { 'barred' }
     end
@@ -404,32 +466,14 @@ local function admission_check(k, a)
   local nonce, grace = ARGV[a], adm_grace
   local plan = { take_a = {}, take_q = {}, fields_a = {}, fields_q = {}, deadline = nil }
   local undecided, active_full, quota_full = {}, 0, 0
-  -- Every entry field of the cap, then of the quota rules, read with one HMGET per hash.
-  local cap = adm_cap
   if cap > 0 then
-    local fields = {}
-    for e = 0, cap - 1 do
-      fields[e + 1] = 'a:' .. int(e)
-    end
-    if not choose_entry(plan, undecided, nonce, grace, now, fields, read_entries(active, fields), 1, 'a', cap, plan.take_a, plan.fields_a) then
+    if not choose_entry(plan, undecided, nonce, grace, now, wanted, values, 1, 'a', cap, plan.take_a, plan.fields_a, 0) then
       active_full = 1
     end
   end
-  if n > 0 then
-    local fields, starts, limits, at = {}, {}, {}, adm_at
-    for r = 0, n - 1 do
-      local scope, limit = ARGV[a + 6 + r], 0
-      limit, at = struct.unpack('<i4', ARGV[a + 5], at)
-      starts[r + 1], limits[r + 1] = #fields + 1, limit
-      for e = 0, limit - 1 do
-        fields[#fields + 1] = scope .. ':' .. int(e)
-      end
-    end
-    local values = read_entries(quota, fields)
-    for r = 1, n do
-      if not choose_entry(plan, undecided, nonce, grace, now, fields, values, starts[r], 'q', limits[r], plan.take_q, plan.fields_q) then
-        quota_full = 1
-      end
+  for r = 1, n do
+    if not choose_entry(plan, undecided, nonce, grace, now, wanted, values, starts[r], 'q', limits[r], plan.take_q, plan.fields_q, #qpre) then
+      quota_full = 1
     end
   end
   if active_full + quota_full > 0 then
@@ -443,37 +487,85 @@ local function admission_check(k, a)
   end
   plan.deadline = plan.deadline or (now + adm_lease)
   plan.value = ARGV[a + 1] .. '|' .. nonce .. '|' .. int(plan.deadline)
-  plan.k, plan.a = k, a
+  plan.k, plan.a, plan.qpre, plan.x, plan.qd, plan.now = k, a, qpre, values[nf + 1], values[nf + 2], now
   return plan, nil
 end
 
--- Sets each of fields to value in hash with one HSET.
-local function hset_all(hash, fields, value)
-  if #fields == 0 then
-    return
+-- A day's records in 'qd' whose expiry has passed: their entries deleted (HSCAN of the patient's records: a few fields,
+-- once per patient and day); returns 'qd' without them and with the day of qpre (expiry 'until', 13 digits) when absent.
+local function quota_days(h, qd, qpre, until_s, now)
+  local day = string.sub(qpre, 2, 9)
+  local kept, has = {}, false
+  for r = 1, #qd, 21 do
+    local d, e = string.sub(qd, r, r + 7), string.sub(qd, r + 8, r + 20)
+    if d == day then
+      has = true
+      kept[#kept + 1] = d .. e
+    elseif e + 0 > now then
+      kept[#kept + 1] = d .. e
+    else
+      local cursor, dead = '0', {}
+      repeat
+        local page = redis.call('HSCAN', h, cursor, 'MATCH', 'q' .. d .. ':*', 'COUNT', 100)
+        cursor = page[1]
+        for j = 1, #page[2], 2 do
+          dead[#dead + 1] = page[2][j]
+        end
+      until cursor == '0'
+      if #dead > 0 then
+        redis.call('HDEL', h, unpack(dead))
+      end
+    end
   end
-  if #fields == 1 then
-    redis.call('HSET', hash, fields[1], value)
-    return
+  if not has then
+    kept[#kept + 1] = day .. until_s
   end
-  local args = {}
-  for _, f in ipairs(fields) do
-    args[#args + 1] = f
-    args[#args + 1] = value
-  end
-  redis.call('HSET', hash, unpack(args))
+  return table.concat(kept)
 end
 
--- Writes a plan's entries (and takes the call's place): nothing of it is written before this.
+-- Writes a plan's entries (and takes the call's place): nothing of it is written before this. One HSET of the patient's
+-- records for the entries taken, and for 'x' and 'qd' when they change; a PEXPIREAT only when the key's life grows (a
+-- patient's first hold, a later day's quota), known from 'x' read with the entries.
 local function admission_take(plan)
   local k, a = plan.k, plan.a
-  hset_all(KEYS[k + 1], plan.take_a, plan.value)
-  hset_all(KEYS[k + 2], plan.take_q, plan.value)
+  local h = KEYS[k + 1]
+  local w = {}
+  for _, f in ipairs(plan.take_a) do
+    w[#w + 1] = f
+    w[#w + 1] = plan.value
+  end
+  for _, f in ipairs(plan.take_q) do
+    w[#w + 1] = f -- stored names already
+    w[#w + 1] = plan.value
+  end
+  local expire = nil
   if #plan.fields_a > 0 then
-    redis.call('PEXPIREAT', KEYS[k + 1], ARGV[a + 3])
+    expire = ARGV[a + 3]
   end
   if #plan.fields_q > 0 then
-    redis.call('PEXPIREAT', KEYS[k + 2], ARGV[a + 4])
+    if not expire or ARGV[a + 4] + 0 > expire + 0 then
+      expire = ARGV[a + 4]
+    end
+    if #plan.take_q > 0 then
+      local qd = quota_days(h, plan.qd or '', plan.qpre, ARGV[a + 4], plan.now)
+      if qd ~= plan.qd then
+        w[#w + 1] = 'qd'
+        w[#w + 1] = qd
+      end
+    end
+  end
+  if expire and plan.x and plan.x + 0 >= expire + 0 then
+    expire = nil
+  end
+  if expire then
+    w[#w + 1] = 'x'
+    w[#w + 1] = expire
+  end
+  if #w > 0 then
+    redis.call('HSET', h, unpack(w))
+  end
+  if expire then
+    redis.call('PEXPIREAT', h, expire)
   end
   if adm_call > 0 then
     if redis.call('INCR', KEYS[k + 4]) == 1 then

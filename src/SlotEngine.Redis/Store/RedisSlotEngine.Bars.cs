@@ -43,7 +43,7 @@ public sealed partial class RedisSlotEngine
         {
             await EvalAsync(
                 StoreScripts.BarSet,
-                [_keys.BarKey(reservation.Patient)],
+                [_keys.ActiveKey(reservation.Patient)], // the bars are fields of the patient's records (stored layout 3)
                 [calendar.Branch.Value, (long)Math.Ceiling(period.TotalMilliseconds)],
                 cancellationToken).ConfigureAwait(false);
         }
@@ -55,7 +55,7 @@ public sealed partial class RedisSlotEngine
     public async ValueTask<bool> LiftBarAsync(PatientKey patient, BranchId branch, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var reply = await EvalAsync(StoreScripts.BarLift, [_keys.BarKey(patient)], [branch.Value], cancellationToken).ConfigureAwait(false);
+        var reply = await EvalAsync(StoreScripts.BarLift, [_keys.ActiveKey(patient)], [branch.Value], cancellationToken).ConfigureAwait(false);
         return reply.AsInt64() == 1;
     }
 }

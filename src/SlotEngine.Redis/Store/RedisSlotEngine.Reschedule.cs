@@ -109,6 +109,7 @@ public sealed partial class RedisSlotEngine
         var toKeys = _keys.For(target.Calendar);
         var qKey = rules.Count > 0 ? _keys.QuotaKey(current.Patient, from.Day) : string.Empty;
         var aKey = cap > 0 ? _keys.ActiveKey(current.Patient) : string.Empty;
+        var records = _keys.ActiveKey(current.Patient); // move_entries.lua's last key: the records key, declared
         var m = Guid.NewGuid().ToString("N");
         var leaseMs = (long)Math.Ceiling(_options.QuotaLease.TotalMilliseconds);
         var skewMs = (long)Math.Ceiling(_options.ClockSkewAllowance.TotalMilliseconds);
@@ -121,9 +122,9 @@ public sealed partial class RedisSlotEngine
         var candidates = new Dictionary<string, (string Q, string A)>(StringComparer.Ordinal);
         RedisKey[] entryKeys = (qKey.Length, aKey.Length) switch
         {
-            ( > 0, > 0) => [qKey, aKey],
-            ( > 0, _) => [qKey],
-            (_, > 0) => [aKey],
+            ( > 0, > 0) => [qKey, aKey, records],
+            ( > 0, _) => [qKey, records],
+            (_, > 0) => [aKey, records],
             _ => [],
         };
         if (entryKeys.Length > 0)
@@ -247,9 +248,9 @@ public sealed partial class RedisSlotEngine
 
                 RedisKey[] hashes = (repointQuota, repointActive) switch
                 {
-                    (true, true) => [qKey, aKey],
-                    (true, false) => [qKey],
-                    _ => [aKey],
+                    (true, true) => [qKey, aKey, records],
+                    (true, false) => [qKey, records],
+                    _ => [aKey, records],
                 };
                 var counts = await RepointAsync(hashes, fromKeys.Reference + "|" + oldNonce + "|", newValue, deadline, skewMs, prefixes, cancellationToken).ConfigureAwait(false);
                 var quotaCount = repointQuota && counts is not null ? counts[0] : 0;
@@ -479,7 +480,8 @@ public sealed partial class RedisSlotEngine
     {
         foreach (var (key, old) in repointed)
         {
-            await EvalAsync(StoreScripts.MoveEntries, [key], ["restore", newValue, old], cancellationToken).ConfigureAwait(false);
+            // The view's records key (the key up to its tag's '}': a day's view adds ":q:<yyyymmdd>"), declared last.
+            await EvalAsync(StoreScripts.MoveEntries, [key, key[..(key.LastIndexOf('}') + 1)]], ["restore", newValue, old], cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var lease in fresh)

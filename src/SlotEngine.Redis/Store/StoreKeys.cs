@@ -119,16 +119,23 @@ internal sealed class StoreKeys
     public string FeedOf(CalendarKey key) => For(key).Feed;
 
     /// <summary>
-    /// A patient's quota entries for a day, on the patient's own tag (<see cref="ActiveKey"/>): the bar, the cap and the
-    /// quotas of one claim are then judged by one script on one shard.
+    /// The name of a patient's quota entries for a day, on the patient's own tag (<see cref="ActiveKey"/>): the bar, the cap
+    /// and the quotas of one claim are then judged by one script on one shard. Since stored layout 3 not a key of its own:
+    /// the scripts read the day from it and keep the entries as fields <c>q&lt;yyyymmdd&gt;:…</c> of <see cref="ActiveKey"/>.
     /// </summary>
     public string QuotaKey(PatientKey patient, DateOnly day) =>
         string.Create(CultureInfo.InvariantCulture, $"{Prefix}{{a:{patient.Value:x16}}}:q:{day:yyyyMMdd}");
 
-    /// <summary>A patient's active-appointment entries (<see cref="SlotEngineOptions.MaxActiveAppointments"/>), on the patient's own tag.</summary>
+    /// <summary>
+    /// A patient's records, on the patient's own tag: the active-appointment entries (<see cref="SlotEngineOptions.MaxActiveAppointments"/>)
+    /// and, since stored layout 3, the quota entries of every day and the bars, as fields of this one hash (lib.lua).
+    /// </summary>
     public string ActiveKey(PatientKey patient) => string.Create(CultureInfo.InvariantCulture, $"{Prefix}{{a:{patient.Value:x16}}}");
 
-    /// <summary>A patient's bars (<see cref="BarPolicy"/>): a hash of branch to bar end, on the same hash tag as <see cref="ActiveKey"/>.</summary>
+    /// <summary>
+    /// The name of a patient's bars (<see cref="BarPolicy"/>), on the same hash tag as <see cref="ActiveKey"/>: passed to the
+    /// admission, which does not touch it (since stored layout 3 the bars are fields <c>b:&lt;branch&gt;</c> of <see cref="ActiveKey"/>).
+    /// </summary>
     public string BarKey(PatientKey patient) => string.Create(CultureInfo.InvariantCulture, $"{Prefix}{{a:{patient.Value:x16}}}:b");
 
     /// <summary>A patient's admission rate instant (<see cref="AdmissionRate"/>, microseconds), on the same hash tag as <see cref="ActiveKey"/>.</summary>

@@ -26,10 +26,12 @@ namespace SlotEngine.Redis;
 internal static class StoreLayoutCheck
 {
     /// <summary>
-    /// This build's stored layout. 2: a calendar's claims and nonce records are fields of its meta hash and a bulk-opened
-    /// day's free bitmap is meta's <c>ini</c> (no <c>:c</c>, <c>:n</c>, <c>:f</c> keys). 1 (never stored): the builds before.
+    /// This build's stored layout. 3: a patient's active entries, quota entries of every day and bars are fields of one
+    /// hash, <c>{a:&lt;patient hex&gt;}</c> (no <c>:q:&lt;yyyymmdd&gt;</c> or <c>:b</c> keys; lib.lua, admission_check). 2: a
+    /// calendar's claims and nonce records are fields of its meta hash and a bulk-opened day's free bitmap is meta's
+    /// <c>ini</c> (no <c>:c</c>, <c>:n</c>, <c>:f</c> keys). 1 (never stored): the builds before.
     /// </summary>
-    public const int Version = 2;
+    public const int Version = 3;
 
     /// <summary>Returns the stored version; else nil when the fingerprint key exists (an older build's store); else stores <c>ARGV[1]</c> and returns it.</summary>
     public const string Script = """

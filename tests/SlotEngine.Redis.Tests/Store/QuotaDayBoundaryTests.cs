@@ -33,9 +33,16 @@ public sealed class QuotaDayBoundaryTests(StandaloneServerFixture fixture) : ICl
         Assert.Equal(ClaimStatus.QuotaExceeded, (await node.ClaimAsync(ClaimRequest.Book(calendar, SlotRange.Single(0), patient))).Status);
 
         await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Server.Endpoint);
-        var quotaKey = new StoreKeys(nodes.Prefix, cluster: false).QuotaKey(patient, ContractWorld.Day);
-        var expiresMs = (long)await redis.GetDatabase().ExecuteAsync("PEXPIRETIME", quotaKey);
-        Assert.True(expiresMs > 0, "the day's quota hash exists and expires");
+        // Stored layout 3: the day's entries are fields of the patient's records, and the day's expiry is its 'qd' record
+        // ("<yyyymmdd><expiry ms>"); the records key lives at least as long (its expiry is the latest of its records').
+        var store = new StoreKeys(nodes.Prefix, cluster: false);
+        var db = redis.GetDatabase();
+        Assert.False(await db.KeyExistsAsync(store.QuotaKey(patient, ContractWorld.Day)));
+        var days = (string?)await db.HashGetAsync(store.ActiveKey(patient), "qd");
+        var day = ContractWorld.Day.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(days is { Length: 21 } && days.StartsWith(day, StringComparison.Ordinal), days);
+        var expiresMs = long.Parse(days![8..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True((long)await db.ExecuteAsync("PEXPIRETIME", store.ActiveKey(patient)) >= expiresMs, "the records key outlives the day's entries");
 
         var lastStartMs = LocalMs(ContractWorld.Day, new TimeOnly(23, 50));
         var dayEndMs = LocalMs(ContractWorld.Day.AddDays(1), TimeOnly.MinValue);
@@ -85,7 +92,8 @@ public sealed class QuotaDayBoundaryTests(StandaloneServerFixture fixture) : ICl
 
         // The same claim for a slot still ahead takes the clinic's entry with the claim, in the same step.
         Assert.Equal(ClaimScriptStatus.Ok, (await ClaimAsync("ahead", Far)).Status);
-        Assert.Equal(1, await db.HashLengthAsync(patientKeys[2]));
+        Assert.True(await db.HashExistsAsync(patientKeys[1], "q" + ContractWorld.Day.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + ":c:10:0"));
+        Assert.False(await db.KeyExistsAsync(patientKeys[2])); // stored layout 3: a field of the patient's records
     }
 
     private const long Far = ScriptCalls.Far;

@@ -32,7 +32,7 @@ public sealed class StoreLayoutTests(StandaloneServerFixture fixture) : IClassFi
             await first.PublishAsync(ContractWorld.Doctor, ContractWorld.Day, ContractWorld.Standard);
         }
 
-        Assert.Equal("2", (await StoredAsync(prefix)).Trim());
+        Assert.Equal("3", (await StoredAsync(prefix)).Trim());
         Assert.Equal(prefix + "layout{" + prefix + "patient-secret-fingerprint-v1}", StoreLayoutCheck.KeyOf(prefix));
 
         await using var again = await RedisSlotEngine.ConnectAsync(Options(prefix));
@@ -42,7 +42,8 @@ public sealed class StoreLayoutTests(StandaloneServerFixture fixture) : IClassFi
     }
 
     [Theory]
-    [InlineData("3")]
+    [InlineData("4")]
+    [InlineData("2")]
     [InlineData("1")]
     public async Task A_store_with_another_recorded_layout_refuses_to_start_naming_both_versions(string stored)
     {
@@ -55,7 +56,7 @@ public sealed class StoreLayoutTests(StandaloneServerFixture fixture) : IClassFi
         Assert.Equal(StoreLayoutCheck.Version, error.ExpectedVersion);
         Assert.Equal(prefix, error.KeyPrefix);
         Assert.Contains("stored layout version " + stored, error.Message, StringComparison.Ordinal);
-        Assert.Contains("stored layout version 2", error.Message, StringComparison.Ordinal);
+        Assert.Contains("stored layout version 3", error.Message, StringComparison.Ordinal);
         Assert.Contains("docs/redis.md", error.Message, StringComparison.Ordinal);
         Assert.Equal(stored, (await StoredAsync(prefix)).Trim()); // left as it was
         Assert.Equal("0", (await fixture.Server.CliAsync("EXISTS", prefix + "patient-secret-fingerprint-v1")).Trim());
@@ -74,7 +75,7 @@ public sealed class StoreLayoutTests(StandaloneServerFixture fixture) : IClassFi
         var error = await Assert.ThrowsAsync<StoreLayoutException>(() => RedisSlotEngine.ConnectAsync(Options(prefix)));
 
         Assert.Equal(1, error.StoredVersion);
-        Assert.Equal(2, error.ExpectedVersion);
+        Assert.Equal(3, error.ExpectedVersion);
         Assert.Contains("no layout version", error.Message, StringComparison.Ordinal);
         Assert.Contains("Migrate", error.Message, StringComparison.Ordinal);
         Assert.Equal("0", (await fixture.Server.CliAsync("EXISTS", StoreLayoutCheck.KeyOf(prefix))).Trim());
@@ -88,7 +89,7 @@ public sealed class StoreLayoutTests(StandaloneServerFixture fixture) : IClassFi
         try
         {
             Assert.Equal(8, nodes.Length);
-            Assert.Equal("2", (await StoredAsync(prefix)).Trim());
+            Assert.Equal("3", (await StoredAsync(prefix)).Trim());
         }
         finally
         {
@@ -109,7 +110,7 @@ public sealed class StoreLayoutTests(StandaloneServerFixture fixture) : IClassFi
 
         await using var next = await RedisSlotEngine.ConnectAsync(Options(prefix));
 
-        Assert.Equal("2", (await StoredAsync(prefix)).Trim());
+        Assert.Equal("3", (await StoredAsync(prefix)).Trim());
     }
 
     [Fact]
@@ -141,7 +142,7 @@ public sealed class StoreLayoutClusterTests(ClusterFixture fixture)
         {
             var db = started[0].Multiplexer.GetDatabase();
             RedisKey layout = StoreLayoutCheck.KeyOf(nodes.Prefix);
-            Assert.Equal("2", (string?)await db.StringGetAsync(layout));
+            Assert.Equal("3", (string?)await db.StringGetAsync(layout));
             Assert.Equal(
                 started[0].Multiplexer.GetServer((RedisKey)PatientSecretCheck.KeyOf(nodes.Prefix)).EndPoint.ToString(),
                 started[0].Multiplexer.GetServer(layout).EndPoint.ToString());
