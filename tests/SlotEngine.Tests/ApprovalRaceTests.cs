@@ -95,6 +95,80 @@ public sealed class ApprovalRaceTests
         Assert.True(engine.TryApprove(confirmed.Reservation).Succeeded);
         AssertReplayAgrees(engine, key);
     }
+
+    [Fact]
+    public void An_approve_that_read_the_clock_before_the_deadline_wins_over_a_later_lapse_answer_and_the_booking_stays()
+    {
+        // Each call judges the deadline by its own clock reading, taken before its CAS; the CAS order decides the booking.
+        // This approve read the clock a tick before the deadline; preempted, the clock reaches it and another approve
+        // answers ApprovalLapsed (by its reading the deadline has passed; that answer releases nothing). The first approve's
+        // head CAS then lands: the booking is approved and stays, and no sweep or claim releases it afterwards.
+        var world = new TestWorld(o => o.Approval = ApprovalPolicy.Mhrs);
+        var engine = world.Engine;
+        var key = world.Publish(TestWorld.P1, Day);
+        var booking = engine.TryClaim(ClaimRequest.Book(key, SlotRange.Single(0), world.Patient(1))).Reservation;
+        Assert.Equal(Deadline, booking.HoldExpiresAt);
+        world.Time.SetUtcNow(Deadline - TimeSpan.FromTicks(1));
+        ClaimStatus later = default;
+        Calendar.AfterConfirmReadsHead = () =>
+        {
+            Calendar.AfterConfirmReadsHead = null;
+            world.Time.SetUtcNow(Deadline);
+            later = engine.TryApprove(booking).Status;
+        };
+        ClaimResult approved;
+        try
+        {
+            approved = engine.TryApprove(booking);
+        }
+        finally
+        {
+            Calendar.AfterConfirmReadsHead = null;
+        }
+
+        Assert.Equal(ClaimStatus.ApprovalLapsed, later);
+        Assert.True(approved.Succeeded);
+        Assert.Null(approved.Reservation.HoldExpiresAt);
+        engine.Sweep();
+        Assert.Equal(0, engine.UnapprovedReleased);
+        Assert.Equal(ClaimStatus.Taken, engine.TryClaim(ClaimRequest.Book(key, SlotRange.Single(0), world.Patient(2))).Status);
+        Assert.True(engine.TryApprove(booking).Succeeded);
+        var seat = engine.GetCalendar(key)[0];
+        Assert.Equal((SlotStatus.Booked, booking.Token), (seat.Status, seat.Token));
+    }
+
+    [Fact]
+    public void An_approve_that_read_the_clock_before_the_deadline_does_not_approve_a_booking_a_sweep_released_meanwhile()
+    {
+        // The other order: while the approve is preempted the clock reaches the deadline and a sweep releases the booking.
+        // The approve's head CAS fails on the released head, so it does not answer Succeeded: never approved and released.
+        var world = new TestWorld(o => o.Approval = ApprovalPolicy.Mhrs);
+        var engine = world.Engine;
+        var key = world.Publish(TestWorld.P1, Day);
+        var booking = engine.TryClaim(ClaimRequest.Book(key, SlotRange.Single(0), world.Patient(1))).Reservation;
+        world.Time.SetUtcNow(Deadline - TimeSpan.FromTicks(1));
+        Calendar.AfterConfirmReadsHead = () =>
+        {
+            Calendar.AfterConfirmReadsHead = null;
+            world.Time.SetUtcNow(Deadline);
+            engine.Sweep();
+        };
+        ClaimResult approved;
+        try
+        {
+            approved = engine.TryApprove(booking);
+        }
+        finally
+        {
+            Calendar.AfterConfirmReadsHead = null;
+        }
+
+        Assert.False(approved.Succeeded);
+        Assert.Equal(1, engine.UnapprovedReleased);
+        Assert.Equal(SlotStatus.Free, engine.GetCalendar(key)[0].Status);
+        Assert.Equal(ClaimStatus.ApprovalLapsed, engine.TryApprove(booking).Status);
+        Assert.True(engine.TryClaim(ClaimRequest.Book(key, SlotRange.Single(0), world.Patient(2))).Succeeded);
+    }
 #endif
 
     private static void AssertReplayAgrees(InMemorySlotEngine engine, CalendarKey key)
