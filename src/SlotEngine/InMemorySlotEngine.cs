@@ -102,7 +102,7 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
     private bool InBookingWindow(DateOnly day, DateOnly today) => _rules.IsInBookingWindow(day, today);
 
     private DayLayout LayoutFor(DayTemplate template, DateOnly day) =>
-        _layouts.GetOrAdd((template, day), static (key, self) => new DayLayout(key.Template, key.Day, self._zone, self.Options.ExpectedClaimsPerDay) { ApprovalLapses = self._lapses, WidePatients = self._patients.Capacity > 65_536, ExpectedCalendars = self.Directory.ProviderCount }, this);
+        _layouts.GetOrAdd((template, day), static (key, self) => new DayLayout(key.Template, key.Day, self._zone, self.Options.ExpectedClaimsPerDay) { ApprovalLapses = self._lapses, ApprovalDeadlineTicks = self._rules.ApprovalOf(key.Day).DeadlineUtcTicks, WidePatients = self._patients.Capacity > 65_536, ExpectedCalendars = self.Directory.ProviderCount }, this);
 
     private Calendar RequireCalendar(CalendarKey key)
     {

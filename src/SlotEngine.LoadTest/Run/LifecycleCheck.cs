@@ -38,6 +38,13 @@ internal sealed record LifecycleTotals(
     /// <summary>Unapproved bookings the engine released at their deadline (see <see cref="ApprovalCheck"/>).</summary>
     public long UnapprovedReleased { get; init; }
 
+    /// <summary>
+    /// What differed when <see cref="ReplayMismatches"/> is not 0: for the first few calendars that differ, each seat's
+    /// difference, the engine's view of it, and every audit record of the calendar that touches that seat, so that a rare
+    /// failure (a CI run) says which transition the stream and the state disagree about. Empty when the replay agreed.
+    /// </summary>
+    public IReadOnlyList<string> ReplayDifferences { get; init; } = [];
+
     /// <summary>Bookings left unapproved whose deadline had passed (by the engine's clock: Redis <c>TIME</c> on Redis) that the check after the run tried to approve (see <see cref="ApprovalCheck"/>).</summary>
     public long UnapprovedChecked { get; init; }
 }
@@ -94,11 +101,17 @@ internal static class LifecycleCheck
         }
 
         long mismatches = 0;
+        var differences = new List<string>();
         foreach (var calendar in replay.Calendars.ToArray())
         {
             var now = engine.Options.TimeProvider.GetUtcNow();
             var snapshot = await engine.GetCalendarAsync(calendar, cancellationToken).ConfigureAwait(false);
-            mismatches += replay.Compare(snapshot, now, tolerance).Count;
+            var differ = replay.Compare(snapshot, now, tolerance);
+            mismatches += differ.Count;
+            if (differ.Count != 0 && differences.Count < MaxExplained)
+            {
+                differences.Add(await ExplainAsync(engine, snapshot, differ, now, cancellationToken).ConfigureAwait(false));
+            }
         }
 
         // The cap, recounted from the generator's own ledger: live bookings and unexpired walked-away holds of today or later.
@@ -131,7 +144,68 @@ internal static class LifecycleCheck
         {
             Mix = true,
             Outcomes = mixes.Sum(m => m.Outcomes),
+            ReplayDifferences = differences,
         };
+    }
+
+    /// <summary>How many differing calendars <see cref="LifecycleTotals.ReplayDifferences"/> explains.</summary>
+    private const int MaxExplained = 3;
+
+    /// <summary>
+    /// One differing calendar, explained: the differences, the engine's view of each differing seat (status, token, hold
+    /// expiry, approval), and the calendar's audit records on those seats and slots, in stream order. For instance (the CI
+    /// failure this was written for): a seat the engine shows held until an approval deadline, without the approval bit,
+    /// whose only record is a five-minute hold.
+    /// </summary>
+    private static async Task<string> ExplainAsync(ISlotEngine engine, CalendarSnapshot snapshot, IReadOnlyList<string> differ, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var text = new System.Text.StringBuilder();
+        text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{snapshot.Key} at {now:O} (version {snapshot.Version}): ");
+        text.AppendJoin("; ", differ.Take(8));
+        var seats = new HashSet<(int Slot, int Seat)>();
+        foreach (var line in differ)
+        {
+            // "<calendar> slot S seat T: ..." (AuditReplay.Compare's form).
+            var parts = line.Split(' ');
+            var at = Array.IndexOf(parts, "slot");
+            if (at >= 0 && at + 3 < parts.Length && int.TryParse(parts[at + 1], out var slot) && int.TryParse(parts[at + 3].TrimEnd(':'), out var seat))
+            {
+                seats.Add((slot, seat));
+            }
+        }
+
+        foreach (var (slot, seat) in seats.Take(8))
+        {
+            var view = snapshot[slot, seat];
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $" | engine slot {slot} seat {seat}: {view.Status} token {view.Token} owner {view.Owner} expires {view.HoldExpiresAt:O} awaits approval {view.AwaitsApproval}");
+        }
+
+        if (engine is IAuditSource source)
+        {
+            text.Append(" | records:");
+            var after = -1L;
+            while (true)
+            {
+                var page = await source.ReadAuditAsync(snapshot.Key, after, 1000, cancellationToken).ConfigureAwait(false);
+                foreach (var r in page)
+                {
+                    // Every record of the calendar when the differences could not be read for their seats.
+                    if (seats.Count == 0 || seats.Any(s => s.Seat == r.Seat && s.Slot >= r.Slots.First && s.Slot < r.Slots.First + r.Slots.Length))
+                    {
+                        text.Append(System.Globalization.CultureInfo.InvariantCulture, $" [#{r.Position} {r.Action} slots {r.Slots.First}+{r.Slots.Length} seat {r.Seat} token {r.Token} patient {r.Patient} booked {r.Booked} expires {r.HoldExpiresAt:O} at {r.At:O} {r.Actor}/{r.Channel}]");
+                    }
+                }
+
+                if (page.Count < 1000)
+                {
+                    break;
+                }
+
+                after = page[^1].Position;
+            }
+        }
+
+        return text.ToString();
     }
 
     /// <summary>

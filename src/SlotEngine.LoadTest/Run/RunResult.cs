@@ -108,7 +108,11 @@ internal sealed record RunResult
                 failures.Add($"invariant_violations {Invariants.Violations} ({string.Join(", ", Invariants.Problems.Select(p => $"{p.Key}: {p.Value}"))})");
             }
 
-            Add(failures, "audit_replay_mismatches", Lifecycle.ReplayMismatches);
+            if (Lifecycle.ReplayMismatches != 0)
+            {
+                failures.Add($"audit_replay_mismatches {Lifecycle.ReplayMismatches}" + (Lifecycle.ReplayDifferences.Count == 0 ? string.Empty : $" ({string.Join(" || ", Lifecycle.ReplayDifferences)})"));
+            }
+
             Add(failures, "rule_violations", Lifecycle.RuleViolations);
             Add(failures, "fifo_violations", Waitlist.FifoViolations);
             Add(failures, "pool_violations", Rush.PoolViolations);

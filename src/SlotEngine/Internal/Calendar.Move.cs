@@ -23,7 +23,7 @@ internal sealed partial class Calendar
             return true;
         }
 
-        holdExpiryTicks = HoldExpiryAt(seat, first);
+        holdExpiryTicks = HeadExpiryAt(seat, first, cell);
         return holdExpiryTicks > nowTicks;
     }
 }

@@ -30,7 +30,7 @@ internal sealed partial class Calendar
                 var cell = ReadCell(seat, slot);
                 if (ClaimCell.Kind(cell) == ClaimCell.KindHeld && ClaimCell.IsHead(cell))
                 {
-                    earliest = Math.Min(earliest, HoldExpiryAt(seat, slot));
+                    earliest = Math.Min(earliest, HeadExpiryAt(seat, slot, cell));
                 }
             }
         }

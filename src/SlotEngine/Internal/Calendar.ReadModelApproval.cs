@@ -5,9 +5,9 @@ internal sealed partial class Calendar
 {
     /// <summary>
     /// Lays one confirm the store made that left a hold awaiting approval (the feed delta <c>~seat,first,token,deadline</c>)
-    /// into this read-model calendar: the hold's expiry moves to <paramref name="deadlineTicks"/> and its head takes the
-    /// approval bit, by the same two CASes a confirm here makes (<see cref="TryAwaitApproval"/>, whose protocol holds: the
-    /// read-model lock orders this against the other applies, and readers see the old or the new head whole). False, nothing
+    /// into this read-model calendar: the hold's expiry place moves to <paramref name="deadlineTicks"/>, then its head takes
+    /// the approval bit by the head CAS a confirm here makes (<see cref="TryAwaitApproval"/>; the read-model lock orders this
+    /// against the other applies, and readers see the old or the new head whole). False, nothing
     /// changed, when this calendar is not at <paramref name="fromVersion"/> or the head is not this token's hold (reload).
     /// </summary>
     internal bool ApplyReadModelAwaitApproval(long fromVersion, long toVersion, int seat, int first, long token, long deadlineTicks)
@@ -20,9 +20,17 @@ internal sealed partial class Calendar
             }
 
             // Already flagged (an echo of a change laid in before): only the version moves.
-            if (!ClaimCell.AwaitsApproval(head) && !TryAwaitApproval(seat, first, head, HoldExpiryAt(seat, first), deadlineTicks))
+            if (!ClaimCell.AwaitsApproval(head))
             {
-                return false;
+                // The store's deadline into the place first (this calendar's layout may not know the store's approval rule),
+                // then the bit. Safe here, unlike in a confirm (TryAwaitApproval's remarks): under the lock no other apply
+                // runs, and only applies write claims into a read model, so the place is still this hold's.
+                var expiry = HoldExpiryAt(seat, first);
+                Interlocked.CompareExchange(ref EnsureHoldExpiry()[CellIndex(seat, first)], deadlineTicks, expiry);
+                if (!TryAwaitApproval(seat, first, head, deadlineTicks))
+                {
+                    return false;
+                }
             }
 
             Volatile.Write(ref _version, toVersion);

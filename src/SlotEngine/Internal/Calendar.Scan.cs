@@ -36,7 +36,7 @@ internal sealed partial class Calendar
                     return new RawSeat(SlotStatus.Held, ClaimCell.Patient(cell), token, long.MaxValue);
                 }
 
-                var expiry = HoldExpiryAt(seat, head);
+                var expiry = HeadExpiryAt(seat, head, headCell);
                 return expiry <= nowTicks
                     ? new RawSeat(SlotStatus.Free, 0, 0, 0)
                     : new RawSeat(SlotStatus.Held, ClaimCell.Patient(cell), token, expiry, ClaimCell.AwaitsApproval(headCell));

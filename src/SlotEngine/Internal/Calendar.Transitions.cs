@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace SlotEngine;
@@ -41,6 +42,16 @@ internal sealed partial class Calendar
     public ClaimStatus Confirm(int seat, int first, long token, uint patient, long nowTicks) =>
         Confirm(seat, first, token, patient, nowTicks, ApproveNow, out _);
 
+    /// <summary>
+    /// Tests (Debug builds only): run on this thread by a confirm between its read of the head and its read of the hold's
+    /// expiry, where a thread that is preempted lets other claims change the cell (<see cref="ConfirmReadHead"/>).
+    /// </summary>
+    [ThreadStatic]
+    internal static Action? AfterConfirmReadsHead;
+
+    [Conditional("DEBUG")]
+    private static void ConfirmReadHead() => AfterConfirmReadsHead?.Invoke();
+
     /// <summary><see cref="Confirm(int, int, long, uint, long, long, out long)"/>'s approval deadline for an approval: book whatever is held.</summary>
     public const long ApproveNow = -1;
 
@@ -70,7 +81,11 @@ internal sealed partial class Calendar
                 return ClaimStatus.Succeeded;
             }
 
-            var expiry = HoldExpiryAt(seat, first);
+            ConfirmReadHead();
+
+            // Judged on this head: the place may already hold a later claim's expiry (this one was removed meanwhile and the
+            // cell held again), but then every CAS below fails on the head and the loop reads the cell again.
+            var expiry = HeadExpiryAt(seat, first, cell);
             if (expiry <= nowTicks)
             {
                 return ClaimStatus.HoldExpired;
@@ -85,7 +100,8 @@ internal sealed partial class Calendar
 
             if (approvalDeadlineTicks > 0)
             {
-                if (TryAwaitApproval(seat, first, cell, expiry, approvalDeadlineTicks))
+                Debug.Assert(approvalDeadlineTicks == Layout.ApprovalDeadlineTicks, "an unapproved booking's expiry is its day's deadline (HeadExpiryAt reads it from the layout)");
+                if (TryAwaitApproval(seat, first, cell, approvalDeadlineTicks))
                 {
                     awaitsUntilTicks = approvalDeadlineTicks;
                     return ClaimStatus.Succeeded;
@@ -126,26 +142,27 @@ internal sealed partial class Calendar
     }
 
     /// <summary>
-    /// Makes the live plain hold headed by <paramref name="cell"/> an unapproved booking expiring at
-    /// <paramref name="deadlineTicks"/>; false when the head changed meanwhile (the caller reads it again).
+    /// Makes the live plain hold headed by <paramref name="cell"/> an unapproved booking, which from then on expires at its
+    /// day's approval deadline (<see cref="HeadExpiryAt"/>); false when the head changed meanwhile (the caller reads it again).
     /// </summary>
     /// <remarks>
-    /// Two steps, and why they are safe. First the expiry place moves from <paramref name="expiry"/> (which the caller
-    /// judged still ahead) to the deadline by CAS; then the head CAS adds the approval bit. Reclaimers, releases and
-    /// blocks read the head, then the expiry, then CAS the head from the value they read: (a) one that read the old
-    /// expiry and judged it passed (by a later clock reading) CASes the head from the plain cell; if it lands first,
-    /// our head CAS fails and the confirm reads the claim gone (Stale / HoldExpired, as a confirm that lost to the
-    /// reclaim); if ours lands first, theirs fails and they re-read the new expiry. (b) One that reads the expiry after
-    /// our first CAS sees the deadline, still ahead. So the hold is never reclaimed by its old expiry once it is
-    /// unapproved. If our head CAS fails, the raised expiry is left on a place whose head no longer holds this claim:
-    /// an expiry is read only for a held head, and the next hold written there writes its own expiry before its head.
+    /// <para>One step: the head CAS adds the approval bit, and the bit is what moves the expiry to the deadline, for every
+    /// reader at once. Reclaimers, releases and blocks read the head, then the expiry, then CAS the head from the value they
+    /// read: one that read the plain head and judged its own expiry passed (by a later clock reading) CASes the head from
+    /// the plain cell; if it lands first, this CAS fails and the confirm reads the claim gone (Stale / HoldExpired, as a
+    /// confirm that lost to the reclaim); if this one lands first, theirs fails and they read the head again, with the bit,
+    /// and so the deadline. The hold is never reclaimed by its old expiry once it is unapproved.</para>
+    /// <para>The expiry place is not written here, and must not be: it is keyed by the cell, so the next hold on the cell
+    /// reuses it, and a confirm preempted between its read of the head and its read of the place may find the next hold's
+    /// expiry there. The confirm once raised the place by CAS from the value it read, which then matched, lost the head CAS
+    /// and answered Stale: the next hold, never confirmed, lived until the deadline, with no audit record of it (CI:
+    /// <c>audit_replay_mismatches 1</c>; ApprovalRaceTests). Only the claim that owns the cell's bits writes the place
+    /// (<see cref="WriteClaim"/>), and a store's read model under its lock (<see cref="ApplyReadModelAwaitApproval"/>).</para>
     /// </remarks>
-    private bool TryAwaitApproval(int seat, int first, ulong cell, long expiry, long deadlineTicks)
+    private bool TryAwaitApproval(int seat, int first, ulong cell, long deadlineTicks)
     {
-        ref var place = ref EnsureHoldExpiry()[CellIndex(seat, first)];
-
-        // Expiry CAS, old → deadline: only from the value judged live; a concurrent confirm of the same claim writes the same deadline.
-        Interlocked.CompareExchange(ref place, deadlineTicks, expiry);
+        // The bound first (it stays at or below every live hold's expiry, and the deadline may come before the hold's own
+        // expiry): lowered for nothing if the head CAS fails, which costs at most one scan.
         LowerEarliestHoldExpiry(deadlineTicks);
 
         // Head CAS, plain held → held with the approval bit: orders this confirm against a reclaim, release or block of the claim.
@@ -185,7 +202,7 @@ internal sealed partial class Calendar
                 nowTicks = clock.UtcTicks();
             }
 
-            if (!booked && HoldExpiryAt(seat, first) <= nowTicks)
+            if (!booked && HeadExpiryAt(seat, first, cell) <= nowTicks)
             {
                 removed = default;
                 return ClaimStatus.Stale;
@@ -252,7 +269,7 @@ internal sealed partial class Calendar
             return false;
         }
 
-        if (ClaimCell.Kind(cell) != ClaimCell.KindHeld || HoldExpiryAt(seat, head) > nowTicks)
+        if (ClaimCell.Kind(cell) != ClaimCell.KindHeld || HeadExpiryAt(seat, head, cell) > nowTicks)
         {
             return false;
         }
@@ -300,7 +317,7 @@ internal sealed partial class Calendar
 
         AssertOwned(seat, first, end, "the remover that cleared the claim's cells");
         var held = ClaimCell.Kind(headCell) == ClaimCell.KindHeld;
-        var expiry = held ? HoldExpiryAt(seat, first) : 0;
+        var expiry = held ? HeadExpiryAt(seat, first, headCell) : 0;
         for (var slot = first; slot < end; slot++)
         {
             if (slot >= closeFrom && slot < closeTo)
@@ -340,7 +357,7 @@ internal sealed partial class Calendar
                     break;
                 }
 
-                if (ClaimCell.Kind(cell) == ClaimCell.KindBooked || HoldExpiryAt(seat, slot) > nowTicks)
+                if (ClaimCell.Kind(cell) == ClaimCell.KindBooked || HeadExpiryAt(seat, slot, cell) > nowTicks)
                 {
                     return true;
                 }
@@ -397,7 +414,7 @@ internal sealed partial class Calendar
                     continue;
                 }
 
-                var expiry = HoldExpiryAt(seat, slot);
+                var expiry = HeadExpiryAt(seat, slot, cell);
                 if (expiry > nowTicks)
                 {
                     LowerEarliestHoldExpiry(expiry);

@@ -334,6 +334,12 @@ internal sealed partial class Calendar
     /// by this calendar and the cell; a hold writes its expiry there before it publishes its head
     /// cell (release), so a reader that saw the head cell (acquire) finds the expiry.
     /// </summary>
+    /// <remarks>
+    /// The place is the cell's, not one claim's: the next hold on the cell writes its own expiry there. So it is written only
+    /// by the claim that owns the cell's bits (<see cref="WriteClaim"/>; a store's read model under its lock), never by a
+    /// thread that merely read a head (see <see cref="TryAwaitApproval"/>), and a value read here is trusted only together
+    /// with a head CAS from the head read before it. Readers of a head use <see cref="HeadExpiryAt"/>.
+    /// </remarks>
     private long HoldExpiryAt(int seat, int slot)
     {
         if (Layout.HoldExpiries is not { } table || table.Find(DayLayout.HoldKey(Id, CellIndex(seat, slot)), out var place) < 0)
@@ -342,6 +348,24 @@ internal sealed partial class Calendar
         }
 
         return Volatile.Read(ref place.Payload(0));
+    }
+
+    /// <summary>
+    /// The expiry of the hold whose head cell, as read, is <paramref name="headCell"/> at (<paramref name="seat"/>,
+    /// <paramref name="first"/>): its place's (<see cref="HoldExpiryAt"/>), or for an unapproved booking (the head's approval
+    /// bit) its day's approval deadline (<see cref="DayLayout.ApprovalDeadlineTicks"/>). A confirm that leaves a hold
+    /// awaiting approval sets only the bit (<see cref="TryAwaitApproval"/>), so the bit, read in the same head as the token,
+    /// is what says the deadline applies; a direct unapproved booking has the deadline in its place too. A store's read
+    /// model whose layout has no deadline (its engine has no approval rule) keeps the store's deadline in the place.
+    /// </summary>
+    private long HeadExpiryAt(int seat, int first, ulong headCell)
+    {
+        if (ClaimCell.AwaitsApproval(headCell) && Layout.ApprovalDeadlineTicks is var deadline and not 0)
+        {
+            return deadline;
+        }
+
+        return HoldExpiryAt(seat, first);
     }
 
     /// <summary>The hold-expiry places of this calendar, by cell index: made in the day's table on first write.</summary>
@@ -469,7 +493,7 @@ internal sealed partial class Calendar
                     if (ClaimCell.Kind(cell) == ClaimCell.KindHeld)
                     {
                         heldHeads++;
-                        var expiry = HoldExpiryAt(seat, slot);
+                        var expiry = HeadExpiryAt(seat, slot, cell);
                         if (expiry < earliest)
                         {
                             return where + $": a hold expiring at {expiry} is below the earliest-expiry bound {earliest}";

@@ -33,6 +33,13 @@ public sealed class DayLayout
     /// <summary>Who is told when an unapproved booking of this day lapses (the engine that made the layout), or null.</summary>
     internal IApprovalLapses? ApprovalLapses { get; init; }
 
+    /// <summary>
+    /// The day's approval deadline in UTC ticks (<see cref="ApprovalPolicy"/>; 0 when the engine that made the layout has
+    /// none): the expiry of every unapproved booking of the day in memory, which the approval bit of its head carries (a
+    /// confirm does not write it into the hold's expiry place; see <c>Calendar.TryAwaitApproval</c>).
+    /// </summary>
+    internal long ApprovalDeadlineTicks { get; init; }
+
     /// <summary>Lays <paramref name="template"/> onto <paramref name="day"/> in <paramref name="zone"/>.</summary>
     /// <param name="template">The template.</param>
     /// <param name="day">The local day.</param>
