@@ -127,13 +127,35 @@ internal sealed class LifecycleMix
     /// A claim succeeded: a breach when a bar on its branch was registered before the claim started and still runs at
     /// <paramref name="nowTicks"/>, read after the claim returned (so the engine judged it inside the bar).
     /// </summary>
-    public void CheckBar(long barUntilTicks, long nowTicks)
+    /// <param name="barUntilTicks">The bar's end, read from the registry before the claim started.</param>
+    /// <param name="startTicks">The scenario clock read before the claim started.</param>
+    /// <param name="nowTicks">The scenario clock read after the claim returned.</param>
+    /// <param name="branch">The claim's branch.</param>
+    /// <param name="claimed">What the claim returned.</param>
+    public void CheckBar(long barUntilTicks, long startTicks, long nowTicks, BranchId branch, in Reservation claimed)
     {
         if (nowTicks < barUntilTicks)
         {
             BarBreaches++;
+            Note($"bar: patient {claimed.Patient.Value} branch {branch.Value} claimed {claimed} while barred until {Time(barUntilTicks)} (claim started {Time(startTicks)}, returned {Time(nowTicks)})");
         }
     }
+
+    /// <summary>How many breaches one worker describes in <see cref="Breaches"/>.</summary>
+    public const int MaxBreachesDescribed = 4;
+
+    /// <summary>The first <see cref="MaxBreachesDescribed"/> breaches this worker counted, each described: the rule, the citizen, the calendar, seat and token, and the times it was judged by.</summary>
+    public List<string> Breaches { get; } = [];
+
+    private void Note(string breach)
+    {
+        if (Breaches.Count < MaxBreachesDescribed)
+        {
+            Breaches.Add(breach);
+        }
+    }
+
+    private static string Time(long ticks) => new DateTimeOffset(ticks, TimeSpan.Zero).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Calls that made more successful claims than the per-call limit (must stay 0).</summary>
     public long CallLimitBreaches { get; private set; }
@@ -172,11 +194,15 @@ internal sealed class LifecycleMix
     }
 
     /// <summary>A claim of the mix succeeded.</summary>
-    public void Claimed(in ClaimRequest request)
+    /// <param name="request">The claim.</param>
+    /// <param name="claimed">What it returned.</param>
+    /// <param name="nowTicks">The scenario clock read after it returned.</param>
+    public void Claimed(in ClaimRequest request, in Reservation claimed, long nowTicks)
     {
         if (request.CallId is not null && request.CallId == _callId && ++_callClaimsMade > _maxPerCall && _maxPerCall > 0)
         {
             CallLimitBreaches++;
+            Note($"call limit: call {_callId} (started {Time(_callStartTicks)}) made its claim {_callClaimsMade} of at most {_maxPerCall}: patient {claimed.Patient.Value} claimed {claimed} at {Time(nowTicks)}");
         }
     }
 
