@@ -41,7 +41,7 @@ public class LifecycleCheckTests
 
         // The check's own inputs, each breaking one rule: a claim returned inside a bar registered before it, a call's
         // third claim with a limit of two, and a ledger giving Ayse two live appointments against a cap of one.
-        var mix = new LifecycleMix(0, maxPerCall: 2);
+        var mix = new LifecycleMix(0, maxPerCall: 2, TimeSpan.FromHours(1));
         var random = new FastRandom(1, 0);
         var call = ClaimRequest.Hold(a.Calendar, a.Slots, Ayse, TimeSpan.FromMinutes(5));
         ClaimRequest dressed;
@@ -76,8 +76,38 @@ public class LifecycleCheckTests
         var a = Book(engine, 0, 3, Ayse);
         var b = Book(engine, 1, 4, Mehmet);
         var options = new SlotEngineOptions { TimeProvider = new ScenarioClock(Now), MaxActiveAppointments = 1 };
-        var totals = await LifecycleCheck.RunAsync(engine, [new LifecycleMix(0, 2)], [new(a, LedgerState.Booked), new(b, LedgerState.Booked)], options, CancellationToken.None);
+        var totals = await LifecycleCheck.RunAsync(engine, [new LifecycleMix(0, 2, TimeSpan.FromHours(1))], [new(a, LedgerState.Booked), new(b, LedgerState.Booked)], options, CancellationToken.None);
         Assert.Equal(0, totals.RuleViolations);
         Assert.Empty(totals.RuleBreaches);
+    }
+
+    /// <summary>
+    /// The call-limit check judges by the engine's rule: a call's count lasts <see cref="ActorPolicy.CallRetention"/> after
+    /// its first claim. The loop that found it: a worker stalled between dressing a call's fifth claim and making it while
+    /// the other moved the scenario clock on two hours; the engine had forgotten the call and rightly took the claim.
+    /// </summary>
+    [Fact]
+    public void A_claim_beyond_the_limit_after_the_calls_retention_is_no_breach()
+    {
+        var mix = new LifecycleMix(0, maxPerCall: 2, TimeSpan.FromHours(1));
+        var random = new FastRandom(1, 0);
+        var a = new Reservation(new CalendarKey(new ProviderId(0), Tomorrow), SlotRange.Single(3), 0, 7, Ayse, Now.AddMinutes(5));
+        var call = ClaimRequest.Hold(a.Calendar, a.Slots, Ayse, TimeSpan.FromMinutes(5));
+        ClaimRequest dressed;
+        do
+        {
+            dressed = mix.Dress(call, ref random, Now.UtcTicks);
+        }
+        while (dressed.CallId is null);
+
+        mix.Claimed(dressed, a, Now.AddMinutes(1).UtcTicks);
+        mix.Claimed(dressed, a, Now.AddMinutes(2).UtcTicks);
+        mix.Claimed(dressed, a, Now.AddHours(1).UtcTicks); // returned a retention after the call started: the engine may count afresh
+        Assert.Equal(0, mix.CallLimitBreaches);
+        Assert.Empty(mix.Breaches);
+
+        mix.Claimed(dressed, a, Now.AddHours(1).UtcTicks - 1); // just inside it: the engine had to refuse
+        Assert.Equal(1, mix.CallLimitBreaches);
+        Assert.Single(mix.Breaches);
     }
 }

@@ -68,7 +68,7 @@ internal sealed class CitizenWorker
         _control = control;
         _zone = engine.Options.TimeZone;
         _random = new FastRandom(NodeSetup.WorkerSeed(settings), index); // several load processes: streams of their own
-        Lifecycle = settings.LifecycleMix ? new LifecycleMix(index, engine.Options.Actors.MaxClaimsPerCall) : null;
+        Lifecycle = settings.LifecycleMix ? new LifecycleMix(index, engine.Options.Actors.MaxClaimsPerCall, engine.Options.Actors.CallRetention) : null;
         _arrivalInterval = settings.Rate is { } rate ? (long)(Stopwatch.Frequency * settings.Concurrency / rate) : 0;
         Index = index;
         Rush = settings.Rush ? new RushWorker(engine.Options, control.Timeline.TicksAt(settings.RushShare)) : null;
