@@ -105,6 +105,7 @@ internal static class ApprovalCheck
         await engine.SweepAsync(cancellationToken).ConfigureAwait(false);
         var released = engine.UnapprovedReleased; // every lapse this engine (node) released: claims, sweeps, blocks
         long alive = 0, checkedOnes = 0;
+        var breaches = totals.RuleBreaches.ToList();
         var now = clock.RealTime && storeNow is not null ? await storeNow().ConfigureAwait(false) : clock.GetUtcNow();
         foreach (var booking in waiting)
         {
@@ -114,12 +115,14 @@ internal static class ApprovalCheck
             }
 
             checkedOnes++;
-            if ((await engine.ApproveAsync(booking, cancellationToken).ConfigureAwait(false)).Succeeded)
+            var approved = await engine.ApproveAsync(booking, cancellationToken).ConfigureAwait(false);
+            if (approved.Succeeded)
             {
                 alive++;
+                breaches.Add($"approval: patient {booking.Patient.Value} booking {booking} unapproved with deadline {booking.HoldExpiresAt:O} was approved at {now:O}, after it (engine returned {approved.Reservation})");
             }
         }
 
-        return totals with { UnapprovedReleased = released, UnapprovedChecked = checkedOnes, RuleViolations = totals.RuleViolations + alive };
+        return totals with { UnapprovedReleased = released, UnapprovedChecked = checkedOnes, RuleViolations = totals.RuleViolations + alive, RuleBreaches = breaches };
     }
 }

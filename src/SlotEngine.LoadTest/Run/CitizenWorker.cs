@@ -68,7 +68,7 @@ internal sealed class CitizenWorker
         _control = control;
         _zone = engine.Options.TimeZone;
         _random = new FastRandom(NodeSetup.WorkerSeed(settings), index); // several load processes: streams of their own
-        Lifecycle = settings.LifecycleMix ? new LifecycleMix(index, engine.Options.Actors.MaxClaimsPerCall) : null;
+        Lifecycle = settings.LifecycleMix ? new LifecycleMix(index, engine.Options.Actors.MaxClaimsPerCall, engine.Options.Actors.CallRetention) : null;
         _arrivalInterval = settings.Rate is { } rate ? (long)(Stopwatch.Frequency * settings.Concurrency / rate) : 0;
         Index = index;
         Rush = settings.Rush ? new RushWorker(engine.Options, control.Timeline.TicksAt(settings.RushShare)) : null;
@@ -253,6 +253,7 @@ internal sealed class CitizenWorker
             }
 
             var barUntil = Lifecycle is not null && request.PatientAttributes == PatientAttributes.None ? _control.Bars.Until(patient, branch) : 0;
+            var claimStart = barUntil != 0 ? _control.Clock.UtcTicks : 0; // for a breach's description only
             t0 = StartCall();
             try
             {
@@ -310,11 +311,11 @@ internal sealed class CitizenWorker
                 continue;
             }
 
-            Lifecycle?.Claimed(request);
+            Lifecycle?.Claimed(request, hold.Reservation, _control.Clock.UtcTicks);
             Rush?.Claimed(request, hold.Reservation, _control.Clock.UtcTicks, _settings.Template.Capacity);
             if (barUntil != 0)
             {
-                Lifecycle!.CheckBar(barUntil, _control.Clock.UtcTicks);
+                Lifecycle!.CheckBar(barUntil, claimStart, _control.Clock.UtcTicks, branch, hold.Reservation);
             }
             if (!_random.Chance(_settings.ConfirmShare))
             {

@@ -45,6 +45,13 @@ internal sealed record LifecycleTotals(
     /// </summary>
     public IReadOnlyList<string> ReplayDifferences { get; init; } = [];
 
+    /// <summary>
+    /// What broke when <see cref="RuleViolations"/> is not 0: the first few breaches, each with its rule (<c>bar</c>,
+    /// <c>call limit</c>, <c>active cap</c>, <c>approval</c>), the citizen, the calendar, seat and token, and the times it was
+    /// judged by, so that a rare failure says which rule broke and whether the engine or the check's bookkeeping is to blame.
+    /// </summary>
+    public IReadOnlyList<string> RuleBreaches { get; init; } = [];
+
     /// <summary>Bookings left unapproved whose deadline had passed (by the engine's clock: Redis <c>TIME</c> on Redis) that the check after the run tried to approve (see <see cref="ApprovalCheck"/>).</summary>
     public long UnapprovedChecked { get; init; }
 }
@@ -119,13 +126,25 @@ internal static class LifecycleCheck
         var end = options.TimeProvider.GetUtcNow();
         var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(end, options.TimeZone).DateTime);
         long overCap = 0;
+        var breaches = mixes.SelectMany(m => m.Breaches).ToList();
+        var bars = options.Bars.Period > TimeSpan.Zero;
+        if (!bars)
+        {
+            breaches.RemoveAll(b => b.StartsWith("bar:", StringComparison.Ordinal)); // not counted below
+        }
+
         if (options.MaxActiveAppointments > 0)
         {
-            overCap = ledger
+            foreach (var over in ledger
                 .Where(e => e.Reservation.Calendar.Day >= today
                     && ((e.State == LedgerState.Booked && !(e.Reservation.HoldExpiresAt <= end)) || (e.State == LedgerState.WalkedAway && e.Reservation.HoldExpiresAt > end)))
                 .GroupBy(e => e.Reservation.Patient)
-                .LongCount(g => g.Count() > options.MaxActiveAppointments);
+                .Where(g => g.Count() > options.MaxActiveAppointments))
+            {
+                overCap++;
+                breaches.Add($"active cap: patient {over.Key.Value} has {over.Count()} live future appointments (cap {options.MaxActiveAppointments}) at {end:O}, today {today:yyyy-MM-dd}: " +
+                    string.Join("; ", over.Select(e => $"{e.State} {e.Reservation} expires {e.Reservation.HoldExpiresAt:O}")));
+            }
         }
 
         return new LifecycleTotals(
@@ -139,12 +158,13 @@ internal static class LifecycleCheck
             mixes.Sum(m => m.RefusedBarred),
             replay.Applied,
             mismatches,
-            mixes.Sum(m => m.CallLimitBreaches) + (options.Bars.Period > TimeSpan.Zero ? mixes.Sum(m => m.BarBreaches) : 0) + overCap, // bars off (--rule-off bars): the registry's bars are not the engine's
+            mixes.Sum(m => m.CallLimitBreaches) + (bars ? mixes.Sum(m => m.BarBreaches) : 0) + overCap, // bars off (--rule-off bars): the registry's bars are not the engine's
             watch.Elapsed.TotalSeconds)
         {
             Mix = true,
             Outcomes = mixes.Sum(m => m.Outcomes),
             ReplayDifferences = differences,
+            RuleBreaches = breaches,
         };
     }
 

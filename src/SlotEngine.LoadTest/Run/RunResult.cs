@@ -113,13 +113,20 @@ internal sealed record RunResult
                 failures.Add($"audit_replay_mismatches {Lifecycle.ReplayMismatches}" + (Lifecycle.ReplayDifferences.Count == 0 ? string.Empty : $" ({string.Join(" || ", Lifecycle.ReplayDifferences)})"));
             }
 
-            Add(failures, "rule_violations", Lifecycle.RuleViolations);
+            if (Lifecycle.RuleViolations != 0)
+            {
+                failures.Add($"rule_violations {Lifecycle.RuleViolations}" + (Lifecycle.RuleBreaches.Count == 0 ? string.Empty : $" ({string.Join(" || ", Lifecycle.RuleBreaches.Take(MaxBreachesShown))})"));
+            }
+
             Add(failures, "fifo_violations", Waitlist.FifoViolations);
             Add(failures, "pool_violations", Rush.PoolViolations);
             Add(failures, "reschedules_half_done", Reschedule.HalfDone);
             return failures;
         }
     }
+
+    /// <summary>How many of <see cref="LifecycleTotals.RuleBreaches"/> a failure line shows.</summary>
+    private const int MaxBreachesShown = 4;
 
     private static void Add(List<string> failures, string name, long count)
     {
