@@ -1,37 +1,12 @@
 using SlotEngine.LoadTest.Run;
 using SlotEngine.LoadTest.Scenario;
+using static SlotEngine.LoadTest.Tests.TwoProviderDay;
 
 namespace SlotEngine.LoadTest.Tests;
 
 /// <summary>Each rule violation the check after a run counts comes with a description of what broke (which rule, citizen, seat, token, times).</summary>
 public class LifecycleCheckTests
 {
-    private static readonly DateTimeOffset Now = new(2025, 3, 3, 10, 0, 0, TimeSpan.FromHours(3));
-    private static readonly DateOnly Tomorrow = new(2025, 3, 4);
-    private static readonly PatientKey Ayse = new(11);
-    private static readonly PatientKey Mehmet = new(22);
-
-    private static InMemorySlotEngine NewEngine()
-    {
-        var engine = new InMemorySlotEngine(new SlotEngineOptions { TimeProvider = new ScenarioClock(Now) });
-        engine.Directory.AddFacility(new FacilityId(1), new CityCode(34));
-        engine.Directory.AddClinic(new ClinicId(1), new FacilityId(1), new BranchId(8));
-        engine.Directory.AddProvider(new ProviderId(0), new ClinicId(1));
-        engine.Directory.AddProvider(new ProviderId(1), new ClinicId(1));
-        engine.Publish(new ProviderId(0), Tomorrow, DayTemplate.Standard);
-        engine.Publish(new ProviderId(1), Tomorrow, DayTemplate.Standard);
-        return engine;
-    }
-
-    private static Reservation Book(InMemorySlotEngine engine, int provider, int slot, PatientKey patient)
-    {
-        var hold = engine.TryClaim(ClaimRequest.Hold(new CalendarKey(new ProviderId(provider), Tomorrow), SlotRange.Single(slot), patient, TimeSpan.FromMinutes(5)));
-        Assert.True(hold.Succeeded, hold.ToString());
-        var booking = engine.TryConfirm(hold.Reservation);
-        Assert.True(booking.Succeeded, booking.ToString());
-        return booking.Reservation;
-    }
-
     [Fact]
     public async Task Every_rule_violation_is_counted_with_its_description()
     {

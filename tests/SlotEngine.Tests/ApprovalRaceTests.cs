@@ -173,20 +173,7 @@ public sealed class ApprovalRaceTests
 
     private static void AssertReplayAgrees(InMemorySlotEngine engine, CalendarKey key)
     {
-        var replay = new AuditReplay();
-        var buffer = new AuditRecord[64];
-        long from = 0;
-        int read;
-        while ((read = engine.ReadAudit(from, buffer)) > 0)
-        {
-            for (var i = 0; i < read; i++)
-            {
-                replay.Apply(buffer[i]);
-            }
-
-            from = buffer[read - 1].Position + 1;
-        }
-
+        var replay = AuditReading.ReplayAll(engine);
         Assert.Empty(replay.Compare(engine.GetCalendar(key), engine.Options.TimeProvider.GetUtcNow()));
     }
 }

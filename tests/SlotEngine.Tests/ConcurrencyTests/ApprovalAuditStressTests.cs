@@ -79,7 +79,7 @@ public sealed class ApprovalAuditStressTests
             Assert.Empty(errors);
 
             TestWorld.AssertInvariants(engine);
-            Assert.Empty(Replay(engine).Compare(engine.GetCalendar(key), world.Time.GetUtcNow()));
+            Assert.Empty(AuditReading.ReplayAll(engine).Compare(engine.GetCalendar(key), world.Time.GetUtcNow()));
 
             // Past every plain hold's own expiry (a minute), well before the deadline (the evening before the day): a seat
             // still held is a booking awaiting approval, with the deadline as its expiry.
@@ -96,7 +96,7 @@ public sealed class ApprovalAuditStressTests
                 }
             }
 
-            Assert.Empty(Replay(engine).Compare(snapshot, world.Time.GetUtcNow()));
+            Assert.Empty(AuditReading.ReplayAll(engine).Compare(snapshot, world.Time.GetUtcNow()));
         }
     }
 
@@ -110,24 +110,5 @@ public sealed class ApprovalAuditStressTests
         {
             errors.Enqueue(e);
         }
-    }
-
-    private static AuditReplay Replay(InMemorySlotEngine engine)
-    {
-        var replay = new AuditReplay();
-        var buffer = new AuditRecord[256];
-        long from = 0;
-        int read;
-        while ((read = engine.ReadAudit(from, buffer)) > 0)
-        {
-            for (var i = 0; i < read; i++)
-            {
-                replay.Apply(buffer[i]);
-            }
-
-            from = buffer[read - 1].Position + 1;
-        }
-
-        return replay;
     }
 }
