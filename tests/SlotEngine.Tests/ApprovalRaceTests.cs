@@ -29,21 +29,11 @@ public sealed class ApprovalRaceTests
         // The confirm has read "now" (the hold is live) and the head (the first hold's); then, before it reads the expiry,
         // the hold expires and another patient's claim reclaims it and holds the cell again.
         Reservation next = default;
-        Calendar.AfterConfirmReadsHead = () =>
+        var confirmed = WhilePreempted(() => engine.TryConfirm(first), () =>
         {
-            Calendar.AfterConfirmReadsHead = null;
             world.Time.Advance(TimeSpan.FromMinutes(6));
             next = engine.TryClaim(ClaimRequest.Hold(key, SlotRange.Single(0), world.Patient(2), TimeSpan.FromMinutes(5))).Reservation;
-        };
-        ClaimResult confirmed;
-        try
-        {
-            confirmed = engine.TryConfirm(first);
-        }
-        finally
-        {
-            Calendar.AfterConfirmReadsHead = null;
-        }
+        });
 
         Assert.False(next.IsDefault);
         Assert.False(confirmed.Succeeded); // the first hold was gone when the confirm looked again
@@ -68,20 +58,10 @@ public sealed class ApprovalRaceTests
         var engine = world.Engine;
         var key = world.Publish(TestWorld.P1, Day);
         var hold = engine.TryClaim(ClaimRequest.Hold(key, SlotRange.Single(0), world.Patient(1), TimeSpan.FromMinutes(5))).Reservation;
-        Calendar.AfterConfirmReadsHead = () =>
+        var confirmed = WhilePreempted(() => engine.TryConfirm(hold), () =>
         {
-            Calendar.AfterConfirmReadsHead = null;
             Assert.Equal(ClaimStatus.Taken, engine.TryClaim(ClaimRequest.Hold(key, SlotRange.Single(0), world.Patient(2), TimeSpan.FromMinutes(5))).Status);
-        };
-        ClaimResult confirmed;
-        try
-        {
-            confirmed = engine.TryConfirm(hold);
-        }
-        finally
-        {
-            Calendar.AfterConfirmReadsHead = null;
-        }
+        });
 
         Assert.True(confirmed.Succeeded);
         Assert.Equal(Deadline, confirmed.Reservation.HoldExpiresAt);
@@ -110,21 +90,11 @@ public sealed class ApprovalRaceTests
         Assert.Equal(Deadline, booking.HoldExpiresAt);
         world.Time.SetUtcNow(Deadline - TimeSpan.FromTicks(1));
         ClaimStatus later = default;
-        Calendar.AfterConfirmReadsHead = () =>
+        var approved = WhilePreempted(() => engine.TryApprove(booking), () =>
         {
-            Calendar.AfterConfirmReadsHead = null;
             world.Time.SetUtcNow(Deadline);
             later = engine.TryApprove(booking).Status;
-        };
-        ClaimResult approved;
-        try
-        {
-            approved = engine.TryApprove(booking);
-        }
-        finally
-        {
-            Calendar.AfterConfirmReadsHead = null;
-        }
+        });
 
         Assert.Equal(ClaimStatus.ApprovalLapsed, later);
         Assert.True(approved.Succeeded);
@@ -147,27 +117,38 @@ public sealed class ApprovalRaceTests
         var key = world.Publish(TestWorld.P1, Day);
         var booking = engine.TryClaim(ClaimRequest.Book(key, SlotRange.Single(0), world.Patient(1))).Reservation;
         world.Time.SetUtcNow(Deadline - TimeSpan.FromTicks(1));
-        Calendar.AfterConfirmReadsHead = () =>
+        var approved = WhilePreempted(() => engine.TryApprove(booking), () =>
         {
-            Calendar.AfterConfirmReadsHead = null;
             world.Time.SetUtcNow(Deadline);
             engine.Sweep();
-        };
-        ClaimResult approved;
-        try
-        {
-            approved = engine.TryApprove(booking);
-        }
-        finally
-        {
-            Calendar.AfterConfirmReadsHead = null;
-        }
+        });
 
         Assert.False(approved.Succeeded);
         Assert.Equal(1, engine.UnapprovedReleased);
         Assert.Equal(SlotStatus.Free, engine.GetCalendar(key)[0].Status);
         Assert.Equal(ClaimStatus.ApprovalLapsed, engine.TryApprove(booking).Status);
         Assert.True(engine.TryClaim(ClaimRequest.Book(key, SlotRange.Single(0), world.Patient(2))).Succeeded);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="call"/> (a confirm or an approve) with <paramref name="meanwhile"/> run once, as if by another
+    /// thread, after the call has read the claim's head cell and before its CAS (<see cref="Calendar.AfterConfirmReadsHead"/>).
+    /// </summary>
+    private static ClaimResult WhilePreempted(Func<ClaimResult> call, Action meanwhile)
+    {
+        Calendar.AfterConfirmReadsHead = () =>
+        {
+            Calendar.AfterConfirmReadsHead = null;
+            meanwhile();
+        };
+        try
+        {
+            return call();
+        }
+        finally
+        {
+            Calendar.AfterConfirmReadsHead = null;
+        }
     }
 #endif
 
