@@ -60,13 +60,27 @@ internal static class StoreLayoutCheck
     }
 
     /// <summary>Throws when <paramref name="stored"/> (the script's reply) is not this build's version.</summary>
-    /// <exception cref="StoreLayoutException">The versions differ, or the store has data and no version.</exception>
+    /// <exception cref="StoreLayoutException">The versions differ, or the store has data and no version, or a migration (<see cref="RedisStoreMigration"/>) holds it.</exception>
     public static void Verify(string keyPrefix, string key, string? stored)
     {
         var mine = Version.ToString(CultureInfo.InvariantCulture);
         if (string.Equals(stored, mine, StringComparison.Ordinal))
         {
             return;
+        }
+
+        if (stored is not null && stored.StartsWith(RedisStoreMigration.MarkerPrefix, StringComparison.Ordinal))
+        {
+            // RedisStoreMigration's mark: a migration runs, or stopped part way (resumable).
+            throw new StoreLayoutException(
+                $"The Redis store under key prefix '{keyPrefix}' is being migrated between stored layouts ('{stored}' at '{key}'): a migration " +
+                "is running or was interrupted, and the store is in neither layout until it ends, so the store refuses to start. Let it finish, " +
+                "or run it again to finish it (RedisStoreMigration.MigrateAsync, or 'slotengine-load migrate'; docs/redis.md, \"Stored layout\").")
+            {
+                KeyPrefix = keyPrefix,
+                StoredVersion = null,
+                ExpectedVersion = Version,
+            };
         }
 
         int? version = int.TryParse(stored, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : null;
