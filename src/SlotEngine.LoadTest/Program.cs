@@ -5,7 +5,8 @@ using Spectre.Console;
 
 // slotengine-load: exit 0 = ran and every invariant held; 1 = a double booking or an invariant
 // violation; 2 = bad options or an unavailable backend; 3 = the run stalled (no booking possible). `slotengine-load compare A.json B.json`
-// compares two runs (0, or 2 for a missing or unreadable report).
+// compares two runs (0, or 2 for a missing or unreadable report). `slotengine-load migrate --redis C --key-prefix P` brings
+// a Redis store in an older stored layout to this build's (0; 1 refused or stopped, run again; 2 bad options).
 var command = new LoadCommand();
 command.Root.SetAction(async (parse, cancellationToken) =>
 {
@@ -50,6 +51,7 @@ command.Root.SetAction(async (parse, cancellationToken) =>
 });
 
 command.Root.Subcommands.Add(CompareCommand.Create(MakeConsole));
+command.Root.Subcommands.Add(MigrateCommand.Create());
 var parsed = command.Root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
