@@ -19,7 +19,7 @@ namespace SlotEngine.Redis;
 /// waitlists, the rate and call keys) is already in the new layout and is not touched.</para>
 /// <para>How (one run): a script stores a marker in the layout key (<c>migrating-from-&lt;v&gt;-to-3</c>), so every node of a
 /// build with the layout guard refuses to start while the migration runs (layout-2 nodes too: the key no longer says 2).
-/// Then, on every primary (a cluster's every primary; a standalone server's one), three <c>SCAN</c> passes in pages of
+/// Then, on every primary at once (a cluster's every primary; a standalone server's one), three <c>SCAN</c> passes in pages of
 /// <c>batchSize</c> keys: the days the store holds quota hashes of; the move, one script per patient and per (layout-1)
 /// calendar found in a page, the page's scripts pipelined; and a check that no old key is left. Last, the layout key is set
 /// to <c>3</c>.</para>
@@ -59,7 +59,8 @@ public static class RedisStoreMigration
     /// <see cref="RedisSlotEngineOptions.KeyPrefix"/>; <see cref="SlotEngineOptions.TimeZone"/> of
     /// <see cref="RedisSlotEngineOptions.Engine"/> dates a day's quota entries whose key had no TTL. Nothing else is read
     /// (no patient key secret is needed).</param>
-    /// <param name="progress">Told after each scanned page (called on the migration's own flow, in order).</param>
+    /// <param name="progress">Told after each scanned page, one call at a time, on the migration's own flow (not posted
+    /// elsewhere as <see cref="Progress{T}"/> would); on a cluster the primaries' pages interleave.</param>
     /// <param name="batchSize">The <c>SCAN</c> page size (<c>COUNT</c>): keys looked at per round trip, and at most as many
     /// scripts pipelined at once. From 1 to 100,000.</param>
     /// <param name="cancellationToken">Stops the migration between pages; the store is left resumable (run again).</param>
@@ -121,6 +122,8 @@ public static class RedisStoreMigration
     private sealed class Run(StoreConnection redis, string prefix, TimeZoneInfo timeZone, IProgress<StoreMigrationProgress>? progress, int batchSize)
     {
         private readonly SortedDictionary<string, long> _days = new(StringComparer.Ordinal);
+        private readonly Lock _gate = new();
+        private KeyValuePair<string, long>[] _dayList = [];
         private long _scanned;
         private long _patients;
         private long _calendars;
@@ -171,24 +174,18 @@ public static class RedisStoreMigration
                 throw;
             }
 
+            // Each pass scans every primary at once (a cluster's primaries work in parallel), and ends on all of them
+            // before the next begins: the move needs every day found, the check every patient moved.
             _phase = StoreMigrationPhase.FindingDays;
-            foreach (var server in primaries)
-            {
-                await ScanAsync(server, GlobEscape(prefix) + "{a:*}:q:*", FindDays, cancellationToken).ConfigureAwait(false);
-            }
+            await Task.WhenAll(primaries.Select(server => ScanAsync(server, GlobEscape(prefix) + "{a:*}:q:*", FindDays, cancellationToken))).ConfigureAwait(false);
+            _dayList = [.. _days];
 
             _phase = StoreMigrationPhase.Moving;
-            foreach (var server in primaries)
-            {
-                await ScanAsync(server, GlobEscape(prefix) + "{[ap]:*", MovePageAsync, cancellationToken).ConfigureAwait(false);
-            }
+            await Task.WhenAll(primaries.Select(server => ScanAsync(server, GlobEscape(prefix) + "{[ap]:*", MovePageAsync, cancellationToken))).ConfigureAwait(false);
 
             _phase = StoreMigrationPhase.Verifying;
             var left = new List<string>();
-            foreach (var server in primaries)
-            {
-                await ScanAsync(server, GlobEscape(prefix) + "{[ap]:*", keys => FindOld(keys, left), cancellationToken).ConfigureAwait(false);
-            }
+            await Task.WhenAll(primaries.Select(server => ScanAsync(server, GlobEscape(prefix) + "{[ap]:*", keys => FindOld(keys, left), cancellationToken))).ConfigureAwait(false);
 
             if (left.Count > 0)
             {
@@ -209,7 +206,7 @@ public static class RedisStoreMigration
             return new StoreMigrationResult(from, StoreLayoutCheck.Version, resumed, primaries.Count, last);
         }
 
-        private StoreMigrationProgress Snapshot() => new(_phase, _scanned, _patients, _calendars);
+        private StoreMigrationProgress Snapshot() => new(_phase, Interlocked.Read(ref _scanned), Interlocked.Read(ref _patients), Interlocked.Read(ref _calendars));
 
         private int ParseMarker(string marker)
         {
@@ -294,9 +291,17 @@ public static class RedisStoreMigration
                 var reply = (RedisResult[])(await server.ExecuteAsync("SCAN", [cursor, "MATCH", pattern, "COUNT", batchSize], CommandFlags.DemandMaster).WaitAsync(cancellationToken).ConfigureAwait(false))!;
                 cursor = (RedisValue)reply[0];
                 var keys = ((RedisResult[])reply[1]!).Select(k => (string)k!).ToList();
-                _scanned += keys.Count;
+                Interlocked.Add(ref _scanned, keys.Count);
                 await page(keys).ConfigureAwait(false);
-                progress?.Report(Snapshot());
+                if (progress is not null)
+                {
+                    lock (_gate)
+                    {
+                        // One report at a time, whichever primary's page ended (the counts are the run's).
+                        progress.Report(Snapshot());
+                    }
+                }
+
             }
             while (cursor != "0");
         }
@@ -310,11 +315,14 @@ public static class RedisStoreMigration
 
         private void FindDays(List<string> keys)
         {
-            foreach (var key in keys)
+            lock (_gate)
             {
-                if (Parse(key) is { Kind: 'q' } found && !_days.ContainsKey(found.Day))
+                foreach (var key in keys)
                 {
-                    _days[found.Day] = FallbackExpiry(found.Day);
+                    if (Parse(key) is { Kind: 'q' } found && !_days.ContainsKey(found.Day))
+                    {
+                        _days[found.Day] = FallbackExpiry(found.Day);
+                    }
                 }
             }
         }
@@ -325,7 +333,10 @@ public static class RedisStoreMigration
             {
                 if (Parse(key) is { Kind: 'q' or 'b' or 'c' or 'n' })
                 {
-                    left.Add(key);
+                    lock (_gate)
+                    {
+                        left.Add(key);
+                    }
                 }
             }
         }
@@ -366,7 +377,7 @@ public static class RedisStoreMigration
             {
                 if (await call.ConfigureAwait(false) > 0)
                 {
-                    _patients++;
+                    Interlocked.Increment(ref _patients);
                 }
             }
 
@@ -374,7 +385,7 @@ public static class RedisStoreMigration
             {
                 if ((await call.ConfigureAwait(false)).AsInt64() > 0)
                 {
-                    _calendars++;
+                    Interlocked.Increment(ref _calendars);
                 }
             }
         }
@@ -383,7 +394,7 @@ public static class RedisStoreMigration
         private async Task<int> MovePatientAsync(string tag)
         {
             var head = prefix + "{" + tag + "}";
-            var days = _days.ToList();
+            var days = _dayList;
             var total = 0;
             var first = 0;
             do
@@ -402,7 +413,7 @@ public static class RedisStoreMigration
                 total += (int)(await redis.EvalShaAsync(Patient, keys, args, CancellationToken.None).ConfigureAwait(false)).AsInt64();
                 first += DaysPerScript;
             }
-            while (first < days.Count);
+            while (first < days.Length);
             return total;
         }
 
