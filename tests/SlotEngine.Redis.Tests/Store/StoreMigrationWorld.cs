@@ -94,7 +94,27 @@ internal sealed class StoreMigrationWorld : IAsyncDisposable
         }
 
         Before = await RecordsAsync();
+        await engine.DisposeAsync();
+        await NodesGoneAsync();
     }
+
+    /// <summary>Waits until no node listens to the store's feed (a stopped node's connection is closed by the server soon after).</summary>
+    public Task NodesGoneAsync() => Eventually.TrueAsync(
+        async () =>
+        {
+            foreach (var server in _raw.GetServers().Where(s => !s.IsReplica && s.IsConnected))
+            {
+                var numsub = (RedisResult[])(await server.ExecuteAsync("PUBSUB", "NUMSUB", Prefix + "feed"))!;
+                var shards = (RedisResult[])(await server.ExecuteAsync("PUBSUB", "SHARDCHANNELS", RedisStoreMigration.GlobEscape(Prefix) + "{s:*}:feed"))!;
+                if ((long)numsub[1] > 0 || shards.Length > 0)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        },
+        "the stopped node left the change feed");
 
     public static ClaimRequest Book(ProviderId provider, DateOnly day, int slot, int patient) =>
         ClaimRequest.Book(new CalendarKey(provider, day), SlotRange.Single(slot), ContractWorld.Patient(patient));
