@@ -1,3 +1,4 @@
+using SlotEngine.Redis.Tests.Contract;
 using SlotEngine.Redis.Tests.Fixtures;
 
 namespace SlotEngine.Redis.Tests.Store;
@@ -225,6 +226,30 @@ public sealed class StoreMigrationClusterTests(ClusterFixture fixture)
 
         Assert.True(result.Resumed);
         Assert.Equal(3, result.Primaries);
+        await world.AssertHoldsAsync();
+    }
+
+    [Fact]
+    public async Task A_node_following_calendars_on_the_cluster_makes_the_migration_refuse()
+    {
+        await using var world = await StoreMigrationWorld.CreateAsync(fixture.Cluster.ConnectionString, "mr" + Guid.NewGuid().ToString("N")[..10] + ":");
+        await world.WriteAsync();
+        await world.RewriteAsLayout2Async();
+        await world.Db.StringSetAsync(StoreLayoutCheck.KeyOf(world.Prefix), "3");
+        await using (var running = await world.StartAsync())
+        {
+            // Following a calendar subscribes to its slot's shard channel (SSUBSCRIBE): what the migration looks for.
+            Assert.Equal(ContractWorld.Standard.SlotCount, (await running.GetCalendarAsync(new CalendarKey(ContractWorld.Doctor, StoreMigrationWorld.Day))).SlotCount);
+            await world.Db.StringSetAsync(StoreLayoutCheck.KeyOf(world.Prefix), "2");
+
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => RedisStoreMigration.MigrateAsync(world.Options()));
+
+            Assert.Contains("shard feed channel", error.Message, StringComparison.Ordinal);
+            Assert.Equal("2", (string?)await world.Db.StringGetAsync(StoreLayoutCheck.KeyOf(world.Prefix)));
+        }
+
+        await world.NodesGoneAsync();
+        Assert.Equal(3, (await RedisStoreMigration.MigrateAsync(world.Options())).Primaries);
         await world.AssertHoldsAsync();
     }
 }
