@@ -63,9 +63,10 @@ internal sealed record LoadSettings
 
     /// <summary>
     /// Redis: whether the store services its connections' sockets itself (<c>RedisSlotEngineOptions.StoreSockets</c>: the
-    /// writing thread sends, one reader thread per connection), <c>--redis-threads store</c>.
+    /// writing thread sends, one reader thread per connection), <c>--redis-threads store</c>, the default. Its connections then
+    /// use no thread of StackExchange.Redis's whatever <see cref="RedisDedicatedThreads"/> says.
     /// </summary>
-    public bool RedisStoreSockets { get; init; }
+    public bool RedisStoreSockets { get; init; } = true;
 
     /// <summary>Redis: the scripts each node has in flight at once (<c>RedisSlotEngineOptions.MaxScriptsInFlight</c>); 0: no bound; null: the store's default.</summary>
     public int? RedisScriptsInFlight { get; init; }
