@@ -71,7 +71,10 @@ internal sealed class SocketTunnel : Tunnel
 /// leave in outbox order; it sends until it finds the outbox empty under <see cref="_outLock"/>, then clears
 /// <see cref="_sending"/> and looks once more: bytes moved in after its last look but before the clear are sent by it (the
 /// look after the clear sees them and takes <see cref="_sending"/> again) or by their own thread (whose CAS then succeeds).
-/// So no flushed byte is left unsent while no one sends.</para>
+/// So no flushed byte is left unsent while no one sends. The arrays <see cref="_stage"/> (the client's, inside its write
+/// lock), <see cref="_outbox"/> (under <see cref="_outLock"/>), <see cref="_spare"/> (the sender's) and the one being sent are
+/// never the same array: <see cref="Flush"/> swaps stage and outbox only under the lock while the outbox is empty, and the
+/// sender replaces the outbox it takes with its spare (or a new array after a failed send) and keeps the sent one as spare.</para>
 /// <para><b>Reads.</b> One thread per connection receives into a buffer of its own and hands each read to the client's
 /// parser (<see cref="TransportReceiver.OnReceived"/>), then <see cref="TransportReceiver.OnBatchEnd"/>; end of stream or a
 /// socket error ends it with <see cref="TransportReceiver.OnClosed"/> (not after <see cref="DisposeAsync"/>).</para>
@@ -94,7 +97,8 @@ internal sealed class SocketTransport : DuplexTransport
     private int _staged;
     private byte[] _outbox = new byte[InitialBuffer];
     private int _outCount;
-    private byte[] _sendBuffer = new byte[InitialBuffer];
+    private byte[]? _spare = new byte[InitialBuffer]; // the sender's alone (while it holds _sending): an array no one else references
+
     private int _sending;
     private int _disposed;
     private TransportReceiver? _receiver;
@@ -205,12 +209,13 @@ internal sealed class SocketTransport : DuplexTransport
                         }
 
                         buffer = _outbox;
-                        _outbox = _sendBuffer.Length >= buffer.Length ? _sendBuffer : new byte[buffer.Length];
+                        _outbox = _spare ?? new byte[buffer.Length];
+                        _spare = null;
                         _outCount = 0;
                     }
 
                     SendAll(buffer, count);
-                    _sendBuffer = buffer;
+                    _spare = buffer;
                 }
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
