@@ -79,7 +79,7 @@ internal sealed class SocketTunnel : Tunnel
 /// parser (<see cref="TransportReceiver.OnReceived"/>), then <see cref="TransportReceiver.OnBatchEnd"/>; end of stream or a
 /// socket error ends it with <see cref="TransportReceiver.OnClosed"/> (not after <see cref="DisposeAsync"/>).</para>
 /// </remarks>
-internal sealed class SocketTransport : DuplexTransport
+internal sealed class SocketTransport : DuplexTransport, IThreadPoolWorkItem
 {
     private const int InitialBuffer = 16 * 1024;
     private const int ReceiveBuffer = 64 * 1024;
@@ -100,6 +100,7 @@ internal sealed class SocketTransport : DuplexTransport
     private byte[]? _spare = new byte[InitialBuffer]; // the sender's alone (while it holds _sending): an array no one else references
 
     private int _sending;
+    private int _drainQueued;
     private int _disposed;
     private TransportReceiver? _receiver;
 
@@ -122,8 +123,37 @@ internal sealed class SocketTransport : DuplexTransport
         if (outer == 0 && s_deferred is { } transport)
         {
             s_deferred = null;
-            transport.Drain();
+            transport.DrainSoon();
         }
+    }
+
+    /// <summary>
+    /// Sends now, or, on a pool thread while other work items wait (replies whose continuations will write more commands
+    /// here), once after them: one queued <see cref="IThreadPoolWorkItem.Execute"/> at a time (<see cref="_drainQueued"/>), so their commands
+    /// leave in one send instead of one each.
+    /// </summary>
+    private void DrainSoon()
+    {
+        if (Thread.CurrentThread.IsThreadPoolThread && ThreadPool.PendingWorkItemCount > 0)
+        {
+            // Invariant: while _drainQueued is 1 an Execute is queued that has not yet cleared it, and it clears it before it
+            // drains, so bytes flushed before a failed CAS here are in the outbox when that drain looks.
+            if (Interlocked.CompareExchange(ref _drainQueued, 1, 0) == 0)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            }
+
+            return;
+        }
+
+        Drain();
+    }
+
+    /// <summary>The queued send of <see cref="DrainSoon"/>.</summary>
+    void IThreadPoolWorkItem.Execute()
+    {
+        Interlocked.Exchange(ref _drainQueued, 0);
+        Drain();
     }
 
     /// <inheritdoc/>
