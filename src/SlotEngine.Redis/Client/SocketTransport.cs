@@ -18,7 +18,8 @@ namespace SlotEngine.Redis.Client;
 /// writer thread (a futex wake, the writer's switch in and out and its <c>send</c>: about a quarter of the client's CPU per
 /// booking in the ninth round's profile); on the thread pool the async writer is a pool item per flush. Here the thread
 /// that wrote a command sends it itself (<see cref="SocketTransport.DeferSends"/>: after the client's write lock is let go),
-/// and a thread finding a send in progress leaves its bytes to that sender, so sends coalesce under load. Each
+/// a thread finding a send in progress leaves its bytes to that sender, and a pool thread with work items waiting behind it
+/// (replies about to write their next commands) queues one send behind them, so sends coalesce under load. Each
 /// connection has one reader thread of its own that hands received bytes to the client's parser (the subscription's too,
 /// instead of the runtime's socket engine and a pool item per read).
 /// </remarks>
