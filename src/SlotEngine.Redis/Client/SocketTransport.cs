@@ -25,8 +25,10 @@ namespace SlotEngine.Redis.Client;
 /// </remarks>
 internal sealed class SocketTunnel : Tunnel
 {
-    /// <summary>The one instance (it holds no state).</summary>
-    public static readonly SocketTunnel Instance = new();
+    private readonly TimeSpan _connectTimeout;
+
+    /// <summary>A tunnel whose connects give up after <paramref name="connectTimeout"/> (the client's <c>connectTimeout</c>).</summary>
+    public SocketTunnel(TimeSpan connectTimeout) => _connectTimeout = connectTimeout;
 
     /// <inheritdoc/>
     public override async ValueTask<DuplexTransport?> ConnectTransportAsync(EndPoint endpoint, ConnectionType connectionType, TlsOptions tls, CancellationToken cancellationToken)
@@ -43,8 +45,12 @@ internal sealed class SocketTunnel : Tunnel
         try
         {
             // A blocking connect, on a pool thread: a socket once used asynchronously is non-blocking to the OS for good,
-            // and its blocking sends and receives would then wait through the runtime's socket engine.
-            await Task.Run(() => socket.Connect(endpoint), cancellationToken).ConfigureAwait(false);
+            // and its blocking sends and receives would then wait through the runtime's socket engine. The client puts no
+            // timeout on a tunnel's connect, so this one closes the socket when the client's connect timeout passes.
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_connectTimeout);
+            using var closeOnTimeout = timeout.Token.Register(static s => ((Socket)s!).Dispose(), socket);
+            await Task.Run(() => socket.Connect(endpoint), CancellationToken.None).ConfigureAwait(false);
         }
         catch
         {
@@ -249,9 +255,10 @@ internal sealed class SocketTransport : DuplexTransport, IThreadPoolWorkItem
                     _spare = buffer;
                 }
             }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                // The connection is gone: the reader sees it and tells the client; what was not sent is the client's to fail.
+                // The connection is gone (or the send failed otherwise): the socket is shut, the reader sees it and tells the
+                // client; what was not sent is the client's to fail. Never thrown: a drain may run as a queued work item.
                 lock (_outLock)
                 {
                     _outCount = 0;
@@ -311,15 +318,23 @@ internal sealed class SocketTransport : DuplexTransport, IThreadPoolWorkItem
                 receiver.OnBatchEnd();
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // A thread of our own: nothing may escape it (the process would end). The client hears of it by OnClosed.
             fault = e;
         }
 
         Abort();
         if (Volatile.Read(ref _disposed) == 0)
         {
-            receiver.OnClosed(fault);
+            try
+            {
+                receiver.OnClosed(fault is SocketException or ObjectDisposedException ? null : fault);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // The client's own failure handling threw; the connection is closed either way.
+            }
         }
     }
 

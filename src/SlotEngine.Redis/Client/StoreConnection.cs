@@ -152,7 +152,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     {
         if (storeSockets && options.Tunnel is null && !options.Ssl)
         {
-            options.Tunnel = SocketTunnel.Instance;
+            options.Tunnel = new SocketTunnel(TimeSpan.FromMilliseconds(options.ConnectTimeout));
         }
     }
 

@@ -1,7 +1,10 @@
 using SlotEngine.Redis.Client;
 using SlotEngine.Redis.Tests.Contract;
 using SlotEngine.Redis.Tests.Fixtures;
+using System.Net;
+using System.Net.Sockets;
 using StackExchange.Redis;
+using StackExchange.Redis.Configuration;
 
 namespace SlotEngine.Redis.Tests.Store;
 
@@ -17,7 +20,7 @@ public sealed class StoreSocketsTests(StandaloneServerFixture fixture) : IClassF
     public async Task Many_threads_writing_at_once_each_get_their_own_reply_deferred_or_not()
     {
         var options = ConfigurationOptions.Parse(fixture.Server.Endpoint);
-        options.Tunnel = SocketTunnel.Instance;
+        options.Tunnel = new SocketTunnel(TimeSpan.FromSeconds(5));
         await using var multiplexer = await ConnectionMultiplexer.ConnectAsync(options);
         var db = multiplexer.GetDatabase();
         var prefix = "sock:" + Guid.NewGuid().ToString("N")[..8] + ":";
@@ -51,6 +54,25 @@ public sealed class StoreSocketsTests(StandaloneServerFixture fixture) : IClassF
         await Task.WhenAll(workers);
         var server = multiplexer.GetServer(multiplexer.GetEndPoints()[0]);
         Assert.Equal(8 * 300, await server.KeysAsync(pattern: prefix + "*", pageSize: 1000).CountAsync());
+    }
+
+    [Fact]
+    public async Task A_connect_to_a_closed_port_fails_and_with_TLS_the_tunnel_leaves_the_socket_to_the_client()
+    {
+        int port;
+        using (var listener = new TcpListener(IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        var tunnel = new SocketTunnel(TimeSpan.FromSeconds(5));
+#pragma warning disable SER009 // the client's experimental transport seam
+        var plain = new TlsOptions(ConfigurationOptions.Parse("127.0.0.1:" + port));
+        await Assert.ThrowsAsync<SocketException>(async () => await tunnel.ConnectTransportAsync(new IPEndPoint(IPAddress.Loopback, port), ConnectionType.Interactive, plain, CancellationToken.None));
+        var tls = new TlsOptions(ConfigurationOptions.Parse("127.0.0.1:" + port + ",ssl=true"));
+        Assert.Null(await tunnel.ConnectTransportAsync(new IPEndPoint(IPAddress.Loopback, port), ConnectionType.Interactive, tls, CancellationToken.None));
+#pragma warning restore SER009
     }
 
     [Fact]
