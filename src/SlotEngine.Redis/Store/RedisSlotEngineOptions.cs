@@ -94,7 +94,9 @@ public sealed class RedisSlotEngineOptions
     /// (coalescing with other threads' sends), and one reader thread per connection hands replies and feed messages to
     /// the client's parser, instead of the client's writer thread woken per command (or its pool writer) and the runtime's
     /// socket engine. StackExchange.Redis still formats and parses everything. Ignored with TLS or a
-    /// <see cref="ConfigurationOptions.Tunnel"/> of the host's, and for a shared <see cref="Multiplexer"/>.
+    /// <see cref="ConfigurationOptions.Tunnel"/> of the host's; a shared <see cref="Multiplexer"/> keeps its own sockets (the
+    /// durable connections the store opens beside it use the store's). Uses the client's experimental transport API
+    /// (<c>SER009</c> in StackExchange.Redis 3.4). Measured in docs/redis-scale.md ("Client CPU, tenth round").
     /// <value>The default is <see langword="false"/>.</value>
     /// </summary>
     public bool StoreSockets { get; set; }
