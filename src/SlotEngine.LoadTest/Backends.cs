@@ -90,6 +90,7 @@ internal static class Backends
                 Engine = options,
                 KeyPrefix = prefix,
                 Warning = warn,
+                StoreSockets = settings.RedisStoreSockets,
             };
             if (settings.RedisScriptsInFlight is { } inFlight)
             {

@@ -61,6 +61,13 @@ internal sealed record LoadSettings
     /// </summary>
     public bool RedisDedicatedThreads { get; init; } = true;
 
+    /// <summary>
+    /// Redis: whether the store services its connections' sockets itself (<c>RedisSlotEngineOptions.StoreSockets</c>: the
+    /// writing thread sends, one reader thread per connection), <c>--redis-threads store</c>, the default. Its connections then
+    /// use no thread of StackExchange.Redis's whatever <see cref="RedisDedicatedThreads"/> says.
+    /// </summary>
+    public bool RedisStoreSockets { get; init; } = true;
+
     /// <summary>Redis: the scripts each node has in flight at once (<c>RedisSlotEngineOptions.MaxScriptsInFlight</c>); 0: no bound; null: the store's default.</summary>
     public int? RedisScriptsInFlight { get; init; }
 

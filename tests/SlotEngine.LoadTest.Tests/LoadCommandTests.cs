@@ -106,12 +106,17 @@ public class LoadCommandTests
     }
 
     [Fact]
-    public void The_redis_client_runs_on_its_own_threads_unless_told_the_pool()
+    public void The_redis_client_runs_on_the_stores_sockets_unless_told_the_clients_threads_or_the_pool()
     {
         var redis = new[] { "--backend", "redis", "--redis", "127.0.0.1:6379" };
-        Assert.True(Bind(redis).Settings!.RedisDedicatedThreads);
-        Assert.True(Bind([.. redis, "--redis-threads", "dedicated"]).Settings!.RedisDedicatedThreads);
-        Assert.False(Bind([.. redis, "--redis-threads", "pool"]).Settings!.RedisDedicatedThreads);
+        Assert.True(Bind(redis).Settings!.RedisStoreSockets);
+        Assert.False(Bind(redis).Settings!.RedisDedicatedThreads);
+        var dedicated = Bind([.. redis, "--redis-threads", "dedicated"]).Settings!;
+        Assert.True(dedicated.RedisDedicatedThreads);
+        Assert.False(dedicated.RedisStoreSockets);
+        var pool = Bind([.. redis, "--redis-threads", "pool"]).Settings!;
+        Assert.False(pool.RedisDedicatedThreads);
+        Assert.False(pool.RedisStoreSockets);
     }
 
     [Fact]

@@ -46,8 +46,8 @@ public class RedisReportTests
             var r = json.RootElement.GetProperty("redis");
             Assert.Equal(2, r.GetProperty("nodes").GetInt32());
 
-            // The client ran on its own threads (the generator's default, --redis-threads), and the report says so.
-            Assert.Equal("dedicated", json.RootElement.GetProperty("threads").GetProperty("redis_client_threads").GetString());
+            // The client ran on the store's sockets (the generator's default, --redis-threads), and the report says so.
+            Assert.Equal("store", json.RootElement.GetProperty("threads").GetProperty("redis_client_threads").GetString());
             Assert.Equal(1, r.GetProperty("shards").GetInt32());
 
             // A booking is at least a hold and a confirm: two script calls, counted by the store's meter.

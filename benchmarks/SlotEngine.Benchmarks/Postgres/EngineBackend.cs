@@ -39,7 +39,8 @@ internal sealed class EngineBackend : BookingBackend
     /// <summary>On a redis-server of its own (<paramref name="serverArgs"/> added to its command line), connected with its endpoint plus <paramref name="config"/> (StackExchange.Redis options, e.g. <c>,protocol=resp3</c>).</summary>
     /// <param name="sharedSubscription">Under RESP3, pub/sub on the interactive connection.</param>
     /// <param name="ownSession">redis-server in a session of its own rather than the benchmark's (see <see cref="RedisServerProcess"/>).</param>
-    public static async Task<EngineBackend> OnRedisAsync(SlotEngineOptions options, string? config = null, IReadOnlyList<string>? serverArgs = null, bool sharedSubscription = false, bool ownSession = false)
+    /// <param name="storeSockets">The store's own sockets (<see cref="RedisSlotEngineOptions.StoreSockets"/>).</param>
+    public static async Task<EngineBackend> OnRedisAsync(SlotEngineOptions options, string? config = null, IReadOnlyList<string>? serverArgs = null, bool sharedSubscription = false, bool ownSession = false, bool storeSockets = false)
     {
         var server = await RedisServerProcess.StartAsync(extraArgs: serverArgs, ownSession: ownSession).ConfigureAwait(false);
         try
@@ -50,6 +51,7 @@ internal sealed class EngineBackend : BookingBackend
                 Engine = options,
                 KeyPrefix = "bk:",
                 PersistenceCheck = PersistenceCheckMode.Off,
+                StoreSockets = storeSockets,
             }).ConfigureAwait(false);
             return new EngineBackend(engine, server, "SlotEngine on Redis (RedisSlotEngine, one redis-server, no persistence)", "scripts per calendar, change feed, read model kept by deltas; on StackExchange.Redis");
         }

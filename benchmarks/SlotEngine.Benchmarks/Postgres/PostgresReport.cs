@@ -10,7 +10,7 @@ namespace SlotEngine.Benchmarks.Postgres;
 
 /// <summary>
 /// <c>--postgres [--providers N] [--days N] [--bookings N] [--seconds N] [--concurrency N] [--seed N] [--pool-spin-limit N]
-/// [--warmup-seconds N] [--warmup-bookings N] [--redis-threads dedicated|pool] [--smoke]</c>:
+/// [--warmup-seconds N] [--warmup-bookings N] [--redis-threads store|dedicated|pool] [--smoke]</c>:
 /// the load generator's booking day (its country, citizens and demand; search → hold → confirm with
 /// MHRS quotas) against four contenders in one run, one after another: SlotEngine in memory,
 /// SlotEngine on Redis, and a PostgreSQL 15 row-per-slot design with durable commits and with
@@ -45,10 +45,10 @@ internal static class PostgresReport
         var seconds = Read(args, "--seconds", 30);
         var workers = Read(args, "--concurrency", 16);
         var redisWorkers = Read(args, "--redis-concurrency", workers);
-        var redisThreads = ReadText(args, "--redis-threads") ?? "dedicated"; // --redis-dedicated-threads (its former switch) is the default now
-        if (redisThreads is not ("dedicated" or "pool"))
+        var redisThreads = ReadText(args, "--redis-threads") ?? "store"; // as the load generator's --redis-threads
+        if (redisThreads is not ("store" or "dedicated" or "pool"))
         {
-            Console.Error.WriteLine($"--redis-threads takes dedicated or pool, not {redisThreads}.");
+            Console.Error.WriteLine($"--redis-threads takes store, dedicated or pool, not {redisThreads}.");
             return 2;
         }
 
@@ -113,10 +113,11 @@ internal static class PostgresReport
             // StackExchange.Redis's process-wide feature flag: its own reader and writer threads instead of the thread pool,
             // as the load generator runs it (--redis-threads, default dedicated) and docs/redis-scale.md advises API nodes to;
             // it touches nothing of Npgsql's. --redis-threads pool: the client's default.
-            StackExchange.Redis.ConnectionMultiplexer.SetFeatureFlag("DedicatedThreads", redisThreads != "pool");
-            setup.Add($"Redis client threads: {(redisThreads != "pool" ? "dedicated (StackExchange.Redis's DedicatedThreads flag, the load generator's default)" : "pool (the client's default)")}");
+            // store: the store's own sockets (RedisSlotEngineOptions.StoreSockets), the load generator's default.
+            StackExchange.Redis.ConnectionMultiplexer.SetFeatureFlag("DedicatedThreads", redisThreads == "dedicated");
+            setup.Add($"Redis client threads: {redisThreads switch { "store" => "store (the store's own sockets, RedisSlotEngineOptions.StoreSockets, the load generator's default)", "dedicated" => "dedicated (StackExchange.Redis's DedicatedThreads flag)", _ => "pool (the client's default)" }}");
 
-            await using var redis = await EngineBackend.OnRedisAsync(options, redisConfig, redisServerArgs, args.Contains("--redis-shared-subscription"), args.Contains("--redis-own-session")).ConfigureAwait(false);
+            await using var redis = await EngineBackend.OnRedisAsync(options, redisConfig, redisServerArgs, args.Contains("--redis-shared-subscription"), args.Contains("--redis-own-session"), storeSockets: redisThreads == "store").ConfigureAwait(false);
             var took = await PublishAsync(redis, map, days, template).ConfigureAwait(false);
             setup.Add($"Redis: days opened in {took:0.0} s ({(long)providers * dayCount:N0} PublishAsync calls, 64 in flight)");
             runs.Add(await RunOneAsync(redis, map, citizens, days, redisWorkers, bookings, limit, seed, warmup).ConfigureAwait(false));

@@ -24,7 +24,7 @@ internal sealed class LoadCommand
     private readonly Option<double> _rushShare = new("--rush-share") { Description = "Share of the load that arrives in the release rush (0 to 1).", DefaultValueFactory = _ => 0.3 };
     private readonly Option<string> _backend = new("--backend", "-b") { Description = "The engine: memory (embedded) or redis.", DefaultValueFactory = _ => "memory" };
     private readonly Option<string?> _redis = new("--redis") { Description = "Redis connection string for --backend redis: host:port[,host:port...][,options]." };
-    private readonly Option<string> _redisThreads = new("--redis-threads") { Description = "Redis: who services the client's sockets: dedicated (threads the client owns, a reader and a writer per connection: fewer thread-pool hops per booking) or pool (the thread pool, StackExchange.Redis's default).", DefaultValueFactory = _ => "dedicated" };
+    private readonly Option<string> _redisThreads = new("--redis-threads") { Description = "Redis: who services the client's sockets: store (the store's own sockets, RedisSlotEngineOptions.StoreSockets: the thread that writes a command sends it, one reader thread per connection; the fewest thread wake-ups per booking), dedicated (StackExchange.Redis's own reader and writer thread per connection, its DedicatedThreads flag) or pool (the thread pool, StackExchange.Redis's default).", DefaultValueFactory = _ => "store" };
     private readonly Option<int?> _redisInFlight = new("--redis-scripts-in-flight") { Description = "Redis: the scripts each node has in flight at once (RedisSlotEngineOptions.MaxScriptsInFlight); 0: no bound [default: the store's, no bound]." };
     private readonly Option<int?> _poolSpin = new("--pool-spin-limit") { Description = "The thread pool's spin limit (System.Threading.ThreadPool.UnfairSemaphoreSpinLimit) for this process [default: 0 for redis: idle pool threads sleep at once instead of spinning between replies; the runtime's own for memory]. DOTNET_ThreadPool_UnfairSemaphoreSpinLimit in the environment wins." };
     private readonly Option<string?> _warmup = new("--warmup") { Description = "The longest warm-up before the measured load (e.g. 10s; 0 for none): workers of their own book until the JIT has compiled no method for 1 s (at least 2 s), so that the tiered compiler's recompiles of the booking path fall outside the measured window; its bookings are recounted, not reported per booking [default: 15s for redis, 0 for memory]." };
@@ -48,7 +48,7 @@ internal sealed class LoadCommand
     public LoadCommand()
     {
         _backend.AcceptOnlyFromAmong("memory", "redis");
-        _redisThreads.AcceptOnlyFromAmong("dedicated", "pool");
+        _redisThreads.AcceptOnlyFromAmong("store", "dedicated", "pool");
         Root = new RootCommand("slotengine-load: drives SlotEngine with a nationwide, MHRS-like appointment scenario and reports throughput, latency percentiles and an invariant check.")
         {
             _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _redisThreads, _redisInFlight, _poolSpin, _warmup, _nodes, _nodeId, _nodeCount, _runId, _json, _html, _plain, _lowLatency, _noRules, _ruleOff, _noLifecycleMix, _rulesRatio, _noWaitlist, _noRush, _approvalDeadlineIn,
@@ -259,7 +259,8 @@ internal sealed class LoadCommand
             RushShare = rushShare,
             Backend = backend,
             RedisConnection = redis,
-            RedisDedicatedThreads = parse.GetValue(_redisThreads) != "pool",
+            RedisDedicatedThreads = parse.GetValue(_redisThreads) == "dedicated",
+            RedisStoreSockets = parse.GetValue(_redisThreads) == "store",
             RedisScriptsInFlight = parse.GetValue(_redisInFlight),
             Warmup = warmup,
             Nodes = nodes,

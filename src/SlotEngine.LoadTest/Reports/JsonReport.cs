@@ -120,7 +120,7 @@ internal static class JsonReport
             json.WriteNumber("jit_methods", hops.JitMethods);
             if (result.Settings.Backend == BackendKind.Redis)
             {
-                json.WriteString("redis_client_threads", result.Settings.RedisDedicatedThreads ? "dedicated" : "pool"); // --redis-threads
+                json.WriteString("redis_client_threads", result.Settings.RedisStoreSockets ? "store" : result.Settings.RedisDedicatedThreads ? "dedicated" : "pool"); // --redis-threads
                 if (result.Settings.RedisScriptsInFlight is { } inFlight)
                 {
                     json.WriteNumber("redis_scripts_in_flight", inFlight); // --redis-scripts-in-flight (0: no bound); absent: the store's default

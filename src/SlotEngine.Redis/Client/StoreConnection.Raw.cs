@@ -47,6 +47,23 @@ internal sealed partial class StoreConnection
             : EvalRawCoreAsync(link, script, keys, args, giveBackKeys, command, cancellationToken, giveBackBytes);
     }
 
+    /// <summary>
+    /// Writes a raw call; with the store's sockets (<see cref="SocketTransport"/>) this thread sends its bytes after the client's
+    /// write lock is let go (or leaves them to a send in progress), not inside it.
+    /// </summary>
+    private static Task<RespResult> SendRaw(Link link, string command, RedisKeyOrValue[] arguments, CommandFlags flags)
+    {
+        var outer = SocketTransport.DeferSends();
+        try
+        {
+            return link.Database.ExecuteRespAsync(command, arguments, flags);
+        }
+        finally
+        {
+            SocketTransport.SendDeferred(outer);
+        }
+    }
+
     /// <summary>After a completed call: the round trip recorded and every rented array (and byte buffer) given back.</summary>
     private void EndRawCall(Link link, RedisKey[] keys, RedisValue[] args, bool giveBackKeys, RedisKeyOrValue[] command, byte[]? giveBackBytes, long started, string name = "EVALSHA")
     {
@@ -91,7 +108,7 @@ internal sealed partial class StoreConnection
             {
                 try
                 {
-                    result = await WithCancellation(link.Database.ExecuteRespAsync(FcallAlias, command, FcallFlags), cancellationToken).ConfigureAwait(false);
+                    result = await WithCancellation(SendRaw(link, FcallAlias, command, FcallFlags), cancellationToken).ConfigureAwait(false);
                     ran = true;
                     break;
                 }
@@ -212,7 +229,7 @@ internal sealed partial class StoreConnection
         RespResult result;
         try
         {
-            result = await WithCancellation(link.Database.ExecuteRespAsync("EVALSHA", command), cancellationToken).ConfigureAwait(false);
+            result = await WithCancellation(SendRaw(link, "EVALSHA", command, CommandFlags.None), cancellationToken).ConfigureAwait(false);
         }
         catch (RedisServerException e) when (IsNoScript(e))
         {

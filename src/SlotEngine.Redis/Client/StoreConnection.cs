@@ -74,7 +74,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     /// configuration string when only it was given). <paramref name="maxScriptsInFlight"/> bounds the scripts this node
     /// has in flight at once (<see cref="ScriptGate"/>; null: no bound).
     /// </summary>
-    public static async Task<StoreConnection> ConnectAsync(IConnectionMultiplexer? shared, ConfigurationOptions? configuration, int durableLinks, ILogger logger, int? maxScriptsInFlight = null)
+    public static async Task<StoreConnection> ConnectAsync(IConnectionMultiplexer? shared, ConfigurationOptions? configuration, int durableLinks, ILogger logger, int? maxScriptsInFlight = null, bool storeSockets = false)
     {
         IConnectionMultiplexer multiplexer;
         var owns = shared is null;
@@ -86,6 +86,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
 
             // The start-up checks read CONFIG (persistence); a shared multiplexer keeps the host's own choice.
             options.AllowAdmin = true;
+            UseStoreSockets(options, storeSockets);
             var mapped = MapFcall(options);
             multiplexer = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
             mainMapsFcall = mapped;
@@ -104,6 +105,7 @@ internal sealed partial class StoreConnection : IAsyncDisposable
                 options.ClientName = (options.ClientName ?? "SlotEngine") + "-durable" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
                 options.AbortOnConnectFail = false;
+                UseStoreSockets(options, storeSockets);
                 var mapped = MapFcall(options);
                 links[i] = new Link(await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false), mapped);
             }
@@ -144,6 +146,15 @@ internal sealed partial class StoreConnection : IAsyncDisposable
     /// runs there.
     /// </summary>
     internal const CommandFlags FcallFlags = CommandFlags.CommandRetryWriteAccumulating;
+
+    /// <summary>Puts the store's sockets (<see cref="SocketTunnel"/>) under a multiplexer the store makes, unless the host set a tunnel or TLS.</summary>
+    private static void UseStoreSockets(ConfigurationOptions options, bool storeSockets)
+    {
+        if (storeSockets && options.Tunnel is null && !options.Ssl)
+        {
+            options.Tunnel = new SocketTunnel(TimeSpan.FromMilliseconds(options.ConnectTimeout));
+        }
+    }
 
     /// <summary>Maps <see cref="FcallAlias"/> to <c>FCALL</c> when the configuration has the default command map (a custom one is left alone: no FCALL there).</summary>
     private static bool MapFcall(ConfigurationOptions options)

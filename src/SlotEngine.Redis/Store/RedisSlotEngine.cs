@@ -83,7 +83,7 @@ public sealed partial class RedisSlotEngine : ISlotEngine, IAsyncDisposable
         options.Validate();
         var logger = options.LoggerFactory?.CreateLogger("SlotEngine.Redis") ?? NullLogger.Instance;
         var durableLinks = options.WaitForReplicas > 0 ? options.DurableConnections : 0;
-        var redis = await StoreConnection.ConnectAsync(options.Multiplexer, options.ResolveConfiguration(), durableLinks, logger, options.MaxScriptsInFlight).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var redis = await StoreConnection.ConnectAsync(options.Multiplexer, options.ResolveConfiguration(), durableLinks, logger, options.MaxScriptsInFlight, options.StoreSockets).WaitAsync(cancellationToken).ConfigureAwait(false);
         redis.Instruments = RedisStoreInstruments.Create(options.MeterFactory);
         var engine = new RedisSlotEngine(options, redis, logger);
         try

@@ -89,6 +89,19 @@ public sealed class RedisSlotEngineOptions
     public int? MaxScriptsInFlight { get; set; }
 
     /// <summary>
+    /// Whether the store services the sockets of the multiplexers it makes itself (from <see cref="Configuration"/> or
+    /// <see cref="ConnectionString"/>) through StackExchange.Redis's transport seam: a thread that writes a command sends it
+    /// (coalescing with other threads' sends), and one reader thread per connection hands replies and feed messages to
+    /// the client's parser, instead of the client's writer thread woken per command (or its pool writer) and the runtime's
+    /// socket engine. StackExchange.Redis still formats and parses everything. Ignored with TLS or a
+    /// <see cref="ConfigurationOptions.Tunnel"/> of the host's; a shared <see cref="Multiplexer"/> keeps its own sockets (the
+    /// durable connections the store opens beside it use the store's). Uses the client's experimental transport API
+    /// (<c>SER009</c> in StackExchange.Redis 3.4). Measured in docs/redis-scale.md ("Client CPU, tenth round").
+    /// <value>The default is <see langword="false"/>.</value>
+    /// </summary>
+    public bool StoreSockets { get; set; }
+
+    /// <summary>
     /// The shared rules (zone, booking window, cutoff, quotas, patient key secret). Every node of one
     /// deployment needs equal settings and the same <see cref="SlotEngineOptions.PatientKeyHasher"/> secret,
     /// which is required here (no random default): <see cref="RedisSlotEngine.ConnectAsync"/> refuses to start

@@ -19,6 +19,12 @@ internal sealed class StoreNodes : IAsyncDisposable
 
     public string ConnectionString { get; }
 
+    /// <summary>
+    /// <c>SLOTENGINE_TEST_STORE_SOCKETS=1</c> runs every node on the store's own sockets
+    /// (<see cref="RedisSlotEngineOptions.StoreSockets"/>), to run the suites over them as well.
+    /// </summary>
+    private static bool StoreSocketsEverywhere { get; } = Environment.GetEnvironmentVariable("SLOTENGINE_TEST_STORE_SOCKETS") == "1";
+
     public string Prefix { get; }
 
     private Action<RedisSlotEngineOptions>? Configure { get; }
@@ -35,6 +41,7 @@ internal sealed class StoreNodes : IAsyncDisposable
             PersistenceCheck = PersistenceCheckMode.Off,
             Engine = new SlotEngineOptions { TimeZone = ContractWorld.Istanbul, PatientKeyHasher = SharedPatientKeys },
         };
+        options.StoreSockets = StoreSocketsEverywhere;
         Configure?.Invoke(options);
         configure?.Invoke(options);
         var node = await RedisSlotEngine.ConnectAsync(options);
