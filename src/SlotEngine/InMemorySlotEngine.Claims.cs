@@ -9,6 +9,7 @@ public sealed partial class InMemorySlotEngine
     public ClaimResult TryClaim(in ClaimRequest request)
     {
         _rules.ValidateClaim(request);
+        _patients.Prefetch(request.Patient); // a hint: the patient's line comes in while the calendar is found
         var calendar = RequireCalendar(request.Calendar);
         ValidateRange(calendar, request.Slots, withinOneSession: true);
         var now = NowTicks();
