@@ -44,6 +44,46 @@ public class LifecycleCheckTests
         Assert.Contains(totals.RuleBreaches, d => d.StartsWith("active cap: patient 11 has 2 live future appointments (cap 1)", StringComparison.Ordinal) && d.Contains($"token {b.Token}", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A call-limit breach carries the engine's own time for its claim (the claim's audit record), so that a claim the engine
+    /// took inside the call's hour can be told from one it took after the generator stalled; a claim the stream has no
+    /// record of says so.
+    /// </summary>
+    [Fact]
+    public async Task A_call_limit_breach_carries_the_engines_claim_record_time()
+    {
+        var engine = NewEngine(audit: true);
+        var clock = (ScenarioClock)engine.Options.TimeProvider;
+        var a = Book(engine, 0, 3, Ayse);
+        var claimedAt = clock.GetUtcNow();
+        clock.AdvanceTo(Now.AddMinutes(7).UtcTicks); // the generator sees the claim return later than the engine took it
+        var b = Book(engine, 1, 4, Mehmet);
+        var mix = new LifecycleMix(0, maxPerCall: 1, TimeSpan.FromHours(1));
+        var random = new FastRandom(1, 0);
+        var call = ClaimRequest.Hold(a.Calendar, a.Slots, Ayse, TimeSpan.FromMinutes(5));
+        ClaimRequest dressed;
+        do
+        {
+            dressed = mix.Dress(call, ref random, Now.UtcTicks);
+        }
+        while (dressed.CallId is null);
+
+        var returned = clock.GetUtcNow().UtcTicks;
+        mix.Claimed(dressed, b, returned);
+        mix.Claimed(dressed, a, returned); // the second claim of a one-claim call: a breach, with a's claim record
+        mix.Claimed(dressed, a with { Token = a.Token + 1000 }, returned); // a claim the engine never made: no record
+
+        var options = new SlotEngineOptions { TimeProvider = clock };
+        var totals = await LifecycleCheck.RunAsync(engine, [mix], [new(a, LedgerState.Booked), new(b, LedgerState.Booked)], options, CancellationToken.None);
+
+        Assert.Equal(0, totals.ReplayMismatches);
+        Assert.Equal(2, totals.RuleBreaches.Count);
+        var at = claimedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains(totals.RuleBreaches, d => d.Contains("claim 2 of at most 1", StringComparison.Ordinal) && d.EndsWith("engine's claim record at " + at, StringComparison.Ordinal));
+        Assert.Contains(totals.RuleBreaches, d => d.Contains("claim 3 of at most 1", StringComparison.Ordinal) && d.EndsWith("no engine claim record in the audit stream", StringComparison.Ordinal));
+        Assert.NotEqual(claimedAt.UtcTicks, returned); // the time added is the engine's, not the generator's
+    }
+
     [Fact]
     public async Task A_run_without_breaches_describes_none()
     {

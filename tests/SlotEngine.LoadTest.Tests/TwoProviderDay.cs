@@ -11,9 +11,9 @@ internal static class TwoProviderDay
     public static readonly PatientKey Mehmet = new(22);
 
     /// <summary>The engine, with <paramref name="quotas"/> or the options' default (MHRS).</summary>
-    public static InMemorySlotEngine NewEngine(QuotaPolicy? quotas = null)
+    public static InMemorySlotEngine NewEngine(QuotaPolicy? quotas = null, bool audit = false)
     {
-        var engine = new InMemorySlotEngine(new SlotEngineOptions { TimeProvider = new ScenarioClock(Now), Quotas = quotas ?? QuotaPolicy.Mhrs });
+        var engine = new InMemorySlotEngine(new SlotEngineOptions { TimeProvider = new ScenarioClock(Now), Quotas = quotas ?? QuotaPolicy.Mhrs, Audit = audit });
         engine.Directory.AddFacility(new FacilityId(1), new CityCode(34));
         engine.Directory.AddClinic(new ClinicId(1), new FacilityId(1), new BranchId(8));
         engine.Directory.AddProvider(new ProviderId(0), new ClinicId(1));

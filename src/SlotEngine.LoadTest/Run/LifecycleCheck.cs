@@ -64,6 +64,7 @@ internal static class LifecycleCheck
         var touched = ledger.Select(e => e.Reservation.Calendar).Distinct();
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var replay = new AuditReplay();
+        var engineTimes = new EngineClaimTimes(mixes);
         var tolerance = TimeSpan.Zero;
         if (engine is InMemorySlotEngine memory)
         {
@@ -76,6 +77,7 @@ internal static class LifecycleCheck
                 for (var i = 0; i < read; i++)
                 {
                     replay.Apply(buffer[i]);
+                    engineTimes.See(buffer[i]);
                 }
 
                 from = buffer[read - 1].Position + 1;
@@ -95,6 +97,7 @@ internal static class LifecycleCheck
                     foreach (var record in page)
                     {
                         replay.Apply(record);
+                        engineTimes.See(record);
                     }
 
                     if (page.Count < 1000)
@@ -126,7 +129,7 @@ internal static class LifecycleCheck
         var end = options.TimeProvider.GetUtcNow();
         var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(end, options.TimeZone).DateTime);
         long overCap = 0;
-        var breaches = mixes.SelectMany(m => m.Breaches).ToList();
+        var breaches = mixes.SelectMany(engineTimes.Describe).ToList();
         var bars = options.Bars.Period > TimeSpan.Zero;
         if (!bars)
         {
@@ -166,6 +169,54 @@ internal static class LifecycleCheck
             ReplayDifferences = differences,
             RuleBreaches = breaches,
         };
+    }
+
+    /// <summary>
+    /// The engine's own time for each call-limit breach's claim (<see cref="LifecycleMix.CallLimitClaims"/>): the
+    /// <see cref="AuditAction.Claim"/> record with the claim's calendar, seat and token, seen while the stream is replayed.
+    /// A breach then says when the engine took the claim besides when the generator dressed it and saw it return: an engine
+    /// time inside the call's hour is an engine miss; one past it, a generator stall.
+    /// </summary>
+    private sealed class EngineClaimTimes
+    {
+        private readonly Dictionary<(CalendarKey Calendar, int Seat, long Token), DateTimeOffset?> _times = [];
+
+        public EngineClaimTimes(IReadOnlyList<LifecycleMix> mixes)
+        {
+            foreach (var claim in mixes.SelectMany(m => m.CallLimitClaims.Values))
+            {
+                _times[(claim.Calendar, claim.Seat, claim.Token)] = null;
+            }
+        }
+
+        /// <summary>Notes a record's time when it is the claim record of a breach's claim (the first such record).</summary>
+        public void See(in AuditRecord record)
+        {
+            if (_times.Count != 0
+                && record.Action == AuditAction.Claim
+                && _times.TryGetValue((record.Calendar, record.Seat, record.Token), out var seen)
+                && seen is null)
+            {
+                _times[(record.Calendar, record.Seat, record.Token)] = record.At;
+            }
+        }
+
+        /// <summary>A mix's breach descriptions, each call-limit one with the engine's time for its claim.</summary>
+        public IEnumerable<string> Describe(LifecycleMix mix)
+        {
+            for (var i = 0; i < mix.Breaches.Count; i++)
+            {
+                if (!mix.CallLimitClaims.TryGetValue(i, out var claim))
+                {
+                    yield return mix.Breaches[i];
+                    continue;
+                }
+
+                yield return _times.TryGetValue((claim.Calendar, claim.Seat, claim.Token), out var at) && at is { } time
+                    ? $"{mix.Breaches[i]}, engine's claim record at {time.ToString("O", System.Globalization.CultureInfo.InvariantCulture)}"
+                    : $"{mix.Breaches[i]}, no engine claim record in the audit stream";
+            }
+        }
     }
 
     /// <summary>How many differing calendars <see cref="LifecycleTotals.ReplayDifferences"/> explains.</summary>

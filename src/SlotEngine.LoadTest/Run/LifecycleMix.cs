@@ -155,10 +155,23 @@ internal sealed class LifecycleMix
     /// <summary>The first <see cref="MaxBreachesDescribed"/> breaches this worker counted, each described: the rule, the citizen, the calendar, seat and token, and the times it was judged by.</summary>
     public List<string> Breaches { get; } = [];
 
-    private void Note(string breach)
+    /// <summary>
+    /// The claims of the call-limit breaches described in <see cref="Breaches"/>, by the description's index there: the check
+    /// after the run looks each up in the engine's audit stream and adds the engine's own time for it (the claim record's
+    /// <see cref="AuditRecord.At"/>), so that a claim the engine took inside the call's hour (an engine miss) can be told
+    /// from one the engine took after the generator stalled (the engine rightly counting the call afresh).
+    /// </summary>
+    public Dictionary<int, Reservation> CallLimitClaims { get; } = [];
+
+    private void Note(string breach, Reservation? engineClaim = null)
     {
         if (Breaches.Count < MaxBreachesDescribed)
         {
+            if (engineClaim is { } claim)
+            {
+                CallLimitClaims[Breaches.Count] = claim;
+            }
+
             Breaches.Add(breach);
         }
     }
@@ -230,7 +243,7 @@ internal sealed class LifecycleMix
         if (_callClaimsMade > _maxPerCall && _maxPerCall > 0 && nowTicks - _callStartTicks < _callRetentionTicks)
         {
             CallLimitBreaches++;
-            Note($"call limit: call {_callId} (started {Time(_callStartTicks)}, first claim returned {Time(_callFirstClaimedTicks)}) made its claim {_callClaimsMade} of at most {_maxPerCall}: patient {claimed.Patient.Value} claimed {claimed}, dressed {Time(_dressedTicks)}, returned {Time(nowTicks)}");
+            Note($"call limit: call {_callId} (started {Time(_callStartTicks)}, first claim returned {Time(_callFirstClaimedTicks)}) made its claim {_callClaimsMade} of at most {_maxPerCall}: patient {claimed.Patient.Value} claimed {claimed}, dressed {Time(_dressedTicks)}, returned {Time(nowTicks)}", claimed);
         }
     }
 

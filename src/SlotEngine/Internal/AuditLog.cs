@@ -12,7 +12,7 @@ namespace SlotEngine;
 /// repeat. Position <c>p</c> lives in the segment that starts at <c>p - p % SegmentSize</c>. Segments form a
 /// singly linked list; the appender that needs a segment not yet linked creates it and links it with one CAS
 /// on the previous segment's <c>Next</c> (null → new); the loser of that race uses the winner's. The appender
-/// then writes the record into its cell and publishes it with a release write of the cell's ready flag
+/// then writes the record into its cell (streamed past the caches and fenced, see Segment.Store) and publishes it with a release write of the cell's ready flag
 /// (0 → 1). A cell is written once and never changes after its flag is set.</para>
 /// <para>Readers read flags with acquire reads and stop at the first cell whose flag is still 0, so they never
 /// skip a record: what they return is a prefix of the stream, in position order, and a later read from where
@@ -38,14 +38,17 @@ internal sealed class AuditLog
     // arena's memory goes back only when every segment cut from it has been trimmed: trimming frees 64 MiB at a time.
     private const int ArenaSegments = 2048;
 
+    private readonly bool _streams;
     private Segment _head;
     private Segment _tail;
     private long _next;
 
     /// <summary>Creates a log with segments for <paramref name="expectedRecords"/> linked up front (see <see cref="SlotEngineOptions.ExpectedAuditRecords"/>).</summary>
     /// <param name="expectedRecords">Records expected (0: one segment, then grow).</param>
-    public AuditLog(int expectedRecords = 0)
+    /// <param name="streams">Whether appends stream their cells past the caches where the processor can (see Segment.Store); false: ordinary writes (tests run both).</param>
+    public AuditLog(int expectedRecords = 0, bool streams = true)
     {
+        _streams = streams;
         var segments = (expectedRecords + SegmentSize - 1) / SegmentSize;
         if ((long)segments * SegmentBytes >= HugePages.MinBytes)
         {
@@ -96,9 +99,11 @@ internal sealed class AuditLog
         // Ready, and stops there until the Volatile.Write below publishes it.
         var position = Interlocked.Increment(ref _next) - 1;
         var segment = SegmentFor(position);
-        ref var cell = ref segment.CellAt((int)(position - segment.Start));
+        var index = (int)(position - segment.Start);
+        var cell = default(Cell);
         cell.Write(action, calendar, slots, seat, token, patient, booked, holdExpiryTicks, actor, channel, atTicks, outcome);
-        Volatile.Write(ref cell.Ready, 1); // publishes the cell: readers that see 1 see the record
+        segment.Store(index, cell, _streams); // streamed past the caches, then fenced (Segment.Store)
+        Volatile.Write(ref segment.ReadyAt(index), 1); // publishes the cell: readers that see 1 see the record
         return position;
     }
 
@@ -126,13 +131,13 @@ internal sealed class AuditLog
                 segment = next;
             }
 
-            ref var cell = ref segment.CellAt((int)(from - segment.Start));
-            if (Volatile.Read(ref cell.Ready) == 0)
+            var index = (int)(from - segment.Start);
+            if (Volatile.Read(ref segment.ReadyAt(index)) == 0)
             {
                 return copied;
             }
 
-            destination[copied++] = cell.Read(from);
+            destination[copied++] = segment.CellAt(index).Read(from);
             from++;
         }
 
@@ -231,11 +236,14 @@ internal sealed class AuditLog
 
         // The cells, in a pinned byte array one cell longer than needed: pinned, its address never changes, so the first
         // cell can start at the first 64-byte boundary inside it (_offset) and every cell fills exactly one cache line.
-        // Allocated zeroed: every Ready flag starts 0.
+        // Allocated zeroed.
         // A segment of a large log shares one pinned arena with others (AuditLog.BuildFromArenas); _offset is then its place
         // in the arena, on a 64-byte boundary.
         private readonly byte[] _bytes;
         private readonly int _offset;
+
+        // The cells' ready flags, one byte each, apart from the cells (see Store): 0 until the cell is written and fenced.
+        private readonly byte[] _ready = new byte[SegmentSize];
 
         public Segment(long start)
         {
@@ -255,6 +263,39 @@ internal sealed class AuditLog
 
         /// <summary>The cell of the record at <paramref name="index"/> in this segment (0 to 511; the array's bounds are checked, an arena's as a whole).</summary>
         public ref Cell CellAt(int index) => ref Unsafe.As<byte, Cell>(ref _bytes[_offset + (index * CellSize)]);
+
+        /// <summary>The ready flag of the cell at <paramref name="index"/>: written 1 with a release write once the cell is stored (and fenced).</summary>
+        public ref byte ReadyAt(int index) => ref _ready[index];
+
+        /// <summary>
+        /// Writes a cell with non-temporal stores where the processor has them (AVX: two aligned 32-byte streaming stores, then
+        /// a store fence). An audit record is written once and not read again by the appender, so writing it through the
+        /// caches only evicts the claim path's lines: a day's stream is hundreds of megabytes of lines never read back by the
+        /// claims, which, written the ordinary way, each take a line of the shared L3 (and a read of the line from memory
+        /// first). Streaming stores are weakly ordered: the fence makes the cell visible before the ready flag that the
+        /// caller writes next (a reader that sees the flag sees the whole cell). Elsewhere an ordinary copy.
+        /// </summary>
+        /// <param name="index">The cell (0 to 511).</param>
+        /// <param name="cell">The record as stored.</param>
+        /// <param name="streams">False: an ordinary copy even where streaming stores exist.</param>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public unsafe void Store(int index, in Cell cell, bool streams)
+        {
+            ref var target = ref CellAt(index);
+            if (System.Runtime.Intrinsics.X86.Avx.IsSupported && streams)
+            {
+                // The arena is pinned and the cell 64-byte aligned (see _offset): the address is stable and each store aligned.
+                var address = (byte*)Unsafe.AsPointer(ref target);
+                ref var source = ref Unsafe.As<Cell, System.Runtime.Intrinsics.Vector256<byte>>(ref Unsafe.AsRef(in cell));
+                System.Runtime.Intrinsics.X86.Avx.StoreAlignedNonTemporal(address, source);
+                System.Runtime.Intrinsics.X86.Avx.StoreAlignedNonTemporal(address + 32, Unsafe.Add(ref source, 1));
+                System.Runtime.Intrinsics.X86.Sse.StoreFence();
+            }
+            else
+            {
+                target = cell;
+            }
+        }
 
         /// <summary>Whether the cell at <paramref name="index"/> starts on a 64-byte boundary (tests).</summary>
         public bool IsAligned(int index) => ((long)Marshal.UnsafeAddrOfPinnedArrayElement(_bytes, _offset + (index * CellSize)) & (CellSize - 1)) == 0;
@@ -280,7 +321,8 @@ internal sealed class AuditLog
 
     /// <summary>
     /// One record as stored: the fields of an <see cref="AuditRecord"/> packed into 64 bytes (its position is the cell's
-    /// place; times are UTC ticks, 0 for no hold expiry), and the ready flag (written last, with a release write).
+    /// place; times are UTC ticks, 0 for no hold expiry). Its ready flag is kept apart (Segment.ReadyAt), so that the cell
+    /// can be streamed whole.
     /// </summary>
     [StructLayout(LayoutKind.Sequential, Size = CellSize)]
     internal struct Cell
@@ -299,7 +341,6 @@ internal sealed class AuditLog
         private byte _channel;
         private byte _outcome;
         private byte _booked;
-        public byte Ready;
 
         public void Write(AuditAction action, CalendarKey calendar, SlotRange slots, int seat, long token, PatientKey patient, bool booked, long holdExpiryTicks, Actor actor, BookingChannel channel, long atTicks, AppointmentOutcome outcome)
         {
