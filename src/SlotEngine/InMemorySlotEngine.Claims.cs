@@ -8,15 +8,8 @@ public sealed partial class InMemorySlotEngine
     /// <exception cref="SlotEngineArgumentException">Bad input: unknown provider, unpublished day, slots out of range or across sessions, a bad hold time, no patient, or an idempotency key reused with another request. Nothing changed.</exception>
     public ClaimResult TryClaim(in ClaimRequest request)
     {
-        // The claim's cold lines, early (hints, see Prefetch): the provider's places, the patient's directory place and the
-        // quota entries' places do not depend on the calendar's chain of lookups, so their misses overlap it; the calendar's
-        // claim words, once it is found, overlap the patient's and the quotas' lookups.
-        Directory.Prefetch(request.Calendar.Provider);
-        _patients.Prefetch(request.Patient);
-        _quotas.Prefetch(Options.Quotas, request.Patient, request.Calendar.Provider, request.Calendar.Day);
         _rules.ValidateClaim(request);
         var calendar = RequireCalendar(request.Calendar);
-        calendar.PrefetchClaim(request.Slots.First);
         ValidateRange(calendar, request.Slots, withinOneSession: true);
         var now = NowTicks();
         if (!Admit(request, now, out var patient))
@@ -65,7 +58,7 @@ public sealed partial class InMemorySlotEngine
         }
 
         var patient = patientIndex ?? _patients.IndexOf(request.Patient);
-        if (!_quotas.TryAcquire(Options.Quotas, patient, request.Patient, request.Calendar.Provider, calendar.Day, now, out var tickets))
+        if (!_quotas.TryAcquire(Options.Quotas, patient, request.Calendar.Provider, calendar.Day, now, out var tickets))
         {
             // The day's quota tables were dropped since this claim read the clock: the day has passed.
             return ClaimResult.Failed(_quotas.HasPassed(calendar.Day) ? ClaimStatus.InPast : ClaimStatus.QuotaExceeded);

@@ -125,7 +125,7 @@ public sealed partial class InMemorySlotEngine
         var status = ClaimStatus.QuotaExceeded;
         try
         {
-            if (_quotas.TryAcquireForMove(Options.Quotas, patient, current.Patient, to.Provider, to.Day, from.Provider, from.Day, fromClaim, now, out taken, out moved))
+            if (_quotas.TryAcquireForMove(Options.Quotas, patient, to.Provider, to.Day, from.Provider, from.Day, fromClaim, now, out taken, out moved))
             {
                 status = to.TryClaim(target.Slots.First, target.Slots.Length, patient, expiry, now, out seat, out token, awaitsApproval);
                 claimed = status == ClaimStatus.Succeeded;

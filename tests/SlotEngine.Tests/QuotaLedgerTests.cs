@@ -52,7 +52,7 @@ public class QuotaLedgerTests
         // fresh tables would have empty entries and pass the limit the dropped ones had used. It is refused instead.
         ledger.Purge(near.Day.AddDays(1));
         Assert.True(ledger.HasPassed(near.Day));
-        Assert.False(ledger.TryAcquire(world.Engine.Options.Quotas, patient, world.Patient(0), provider, near.Day, beforeMidnight, out var tickets));
+        Assert.False(ledger.TryAcquire(world.Engine.Options.Quotas, patient, provider, near.Day, beforeMidnight, out var tickets));
         Assert.Equal(0, tickets.Count);
         Assert.Equal(0, ledger.KeysOn(near.Day));
 

@@ -172,31 +172,6 @@ public sealed class SlotDirectory
     /// <summary>A registered provider's clinic id (low 32 bits) and facility id (high 32 bits); see <see cref="_scopeIds"/>.</summary>
     internal long ScopeIdsOf(ProviderId provider) => Volatile.Read(ref _scopeIds)[provider.Value];
 
-    /// <summary><see cref="ScopeIdsOf"/>, or false for an id outside the array (a hint's caller: no throw).</summary>
-    internal bool TryScopeIdsOf(ProviderId provider, out long scopeIds)
-    {
-        var scopes = Volatile.Read(ref _scopeIds);
-        var inRange = unchecked((uint)provider.Value < (uint)scopes.Length);
-        scopeIds = inRange ? Volatile.Read(ref scopes[provider.Value]) : 0;
-        return inRange;
-    }
-
-    /// <summary>
-    /// Starts loading the provider's places in the flat arrays (its entry's reference and its scope ids, <see cref="Prefetch"/>):
-    /// a claim asks for both soon, and neither address depends on a load that may miss. Out of range: nothing.
-    /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    internal void Prefetch(ProviderId provider)
-    {
-        var providers = Volatile.Read(ref _providers);
-        var scopes = Volatile.Read(ref _scopeIds);
-        if (unchecked((uint)provider.Value < (uint)providers.Length && (uint)provider.Value < (uint)scopes.Length))
-        {
-            SlotEngine.Prefetch.Line(ref providers[provider.Value]);
-            SlotEngine.Prefetch.Line(ref scopes[provider.Value]);
-        }
-    }
-
     internal ProviderEntry GetProvider(ProviderId provider) => TryGetProvider(provider, out var entry)
         ? entry
         : throw new SlotEngineArgumentException(SlotEngineError.UnknownProvider, $"{provider} is not registered.", nameof(provider));

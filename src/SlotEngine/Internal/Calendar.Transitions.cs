@@ -373,26 +373,6 @@ internal sealed partial class Calendar
     }
 
     /// <summary>
-    /// Starts loading the lines a claim of <paramref name="slot"/> on the first seat reads and CASes (its free word and its
-    /// state word, <see cref="Prefetch"/>), so that they come while the claim's other lookups (the patient, the quotas) run. A
-    /// hint: reads nothing; out of range, nothing.
-    /// </summary>
-    public void PrefetchClaim(int slot)
-    {
-        if (unchecked((uint)slot < (uint)SlotCount))
-        {
-            var words = _slab.Words;
-            var at = Base + (slot >> 6);
-            var state = Base + _slab.StatesAt + (slot >> 1);
-            if (unchecked((uint)state < (uint)words.Length))
-            {
-                Prefetch.Line(ref words[at]);
-                Prefetch.Line(ref words[state]);
-            }
-        }
-    }
-
-    /// <summary>
     /// Reads the state word of <paramref name="slot"/>'s first seat and returns it, meaning nothing by itself: the active
     /// cap calls it for each of a full patient's claims before judging them with <see cref="IsLiveClaim"/>, so that the
     /// claims' lines, on calendars far apart, are fetched together rather than one after another (see

@@ -215,35 +215,6 @@ internal sealed class KeyTable
         throw new InvalidOperationException($"The key table is full ({Capacity:N0} places).");
     }
 
-    /// <summary>
-    /// Starts loading the line of <paramref name="homeKey"/>'s home place (<see cref="Prefetch"/>) in the first segment, where an
-    /// insert looks first, and in the newest, where a find does: a hint for a lookup that follows soon, so that its miss
-    /// overlaps other work. Reads no key and changes nothing.
-    /// </summary>
-    /// <param name="homeKey">The key whose hash places the window (the key itself for <see cref="GetOrAdd(ulong, out Place)"/>).</param>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void PrefetchHome(ulong homeKey)
-    {
-        var first = Volatile.Read(ref _segments[0])!;
-        Prefetch.Line(ref first.KeyOf(first.Home(homeKey)));
-        if (_segments.Length > 1 && Volatile.Read(ref _segments[1]) is not null)
-        {
-            PrefetchNewest(homeKey);
-        }
-    }
-
-    private void PrefetchNewest(ulong homeKey)
-    {
-        for (var k = _segments.Length - 1; k > 0; k--)
-        {
-            if (Volatile.Read(ref _segments[k]) is { } segment)
-            {
-                Prefetch.Line(ref segment.KeyOf(segment.Home(homeKey)));
-                return;
-            }
-        }
-    }
-
     /// <summary>The key's address, or −1 when it is not in the table.</summary>
     /// <param name="key">Not 0.</param>
     /// <param name="place">Where the key is, when found.</param>

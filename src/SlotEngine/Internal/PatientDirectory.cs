@@ -43,15 +43,6 @@ internal sealed class PatientDirectory
 
     public uint IndexOf(PatientKey patient) => IndexOf(patient, out _);
 
-    /// <summary>Starts loading the patient's home place (<see cref="KeyTable.PrefetchHome"/>): a hint for a lookup that follows soon.</summary>
-    public void Prefetch(PatientKey patient)
-    {
-        if (patient.Value != 0)
-        {
-            _table.PrefetchHome(patient.Value);
-        }
-    }
-
     /// <summary>The patient's index, added when new, and its place (for the payload; empty for the default key).</summary>
     public uint IndexOf(PatientKey patient, out KeyTable.Place place)
     {

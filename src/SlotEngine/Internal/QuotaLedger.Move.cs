@@ -16,7 +16,7 @@ internal sealed partial class QuotaLedger
     /// (the entry names the moved claim again; if that claim died meanwhile, the entry is simply dead). While the entries
     /// are pending, they count as used: the appointment is counted once, by them, though both claims may be live.
     /// </remarks>
-    public bool TryAcquireForMove(QuotaPolicy policy, uint patient, PatientKey patientKey, ProviderEntry to, DateOnly toDay, ProviderEntry from, DateOnly fromDay, long fromClaim, long nowTicks, out QuotaTickets taken, out QuotaTickets moved)
+    public bool TryAcquireForMove(QuotaPolicy policy, uint patient, ProviderEntry to, DateOnly toDay, ProviderEntry from, DateOnly fromDay, long fromClaim, long nowTicks, out QuotaTickets taken, out QuotaTickets moved)
     {
         taken = default;
         moved = default;
@@ -43,7 +43,7 @@ internal sealed partial class QuotaLedger
             try
             {
                 table = quotaDay.Table(rule.Scope, rule.MaxPerDay, _firstBits);
-                table.GetOrAdd(key, HomeKeyOf(patientKey, scopeId), out place);
+                table.GetOrAdd(key, out place);
             }
             catch
             {
@@ -78,22 +78,6 @@ internal sealed partial class QuotaLedger
 
     /// <summary>A patient's key in a scope's table: never 0 (the table's empty mark), as the patient index is below 2^32 − 1.</summary>
     private static ulong EntryKeyOf(uint patient, int scopeId) => (((ulong)patient << 32) | unchecked((uint)scopeId)) + 1;
-
-    /// <summary>
-    /// Where an entry key's probe window starts (<see cref="KeyTable.GetOrAdd(ulong, ulong, out KeyTable.Place)"/>'s home
-    /// key): from the patient's key and the scope id, not from the patient's directory index that the entry key holds, so
-    /// that a claim can start loading its entries' lines (<see cref="Prefetch"/>) before its directory lookup returns.
-    /// </summary>
-    /// <remarks>
-    /// <b>Why the table's invariant holds</b> (a key always comes with the same home key): the entry key is (patient index,
-    /// scope id), and the directory gives each patient key one index for good and each index one key (an insert-only
-    /// table whose places never change), so the patient key is a function of the index, and this home a function of the
-    /// entry key. Every caller passes the key it looked the index up by (<see cref="TryAcquire(QuotaPolicy, uint, PatientKey, ProviderId, DateOnly, long, out QuotaTickets)"/>,
-    /// <see cref="TryAcquireForMove"/>). The scope id is mixed in so that a patient's clinic and facility entries do not share
-    /// a window (see <see cref="KeyTable"/>'s remarks on shared homes).
-    /// </remarks>
-    internal static ulong HomeKeyOf(PatientKey patientKey, int scopeId) =>
-        patientKey.Value ^ unchecked((ulong)(uint)scopeId * 0xC2B2AE3D27D4EB4FUL);
 
     /// <summary>A rule's scope id from a provider id and its scope ids (<see cref="SlotDirectory.ScopeIdsOf"/>): the same ids as <see cref="ScopeIdOf(QuotaScope, ProviderEntry)"/>.</summary>
     private static int ScopeIdOf(QuotaScope scope, int provider, long scopeIds) => scope switch

@@ -69,14 +69,13 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
     /// <param name="nowTicks">Now (a dead entry is one whose claim is no longer live now).</param>
     /// <param name="tickets">The entries taken, to commit or abort.</param>
     /// <returns>True when every rule had an entry free.</returns>
-    /// <param name="patientKey">The patient's key: the one <paramref name="patient"/> is the directory's index of (the entries' home, <see cref="HomeKeyOf"/>).</param>
-    public bool TryAcquire(QuotaPolicy policy, uint patient, PatientKey patientKey, ProviderEntry provider, DateOnly day, long nowTicks, out QuotaTickets tickets) =>
-        TryAcquire(policy, patient, patientKey, provider.Id, day, nowTicks, out tickets);
+    public bool TryAcquire(QuotaPolicy policy, uint patient, ProviderEntry provider, DateOnly day, long nowTicks, out QuotaTickets tickets) =>
+        TryAcquire(policy, patient, provider.Id, day, nowTicks, out tickets);
 
-    /// <inheritdoc cref="TryAcquire(QuotaPolicy, uint, PatientKey, ProviderEntry, DateOnly, long, out QuotaTickets)"/>
+    /// <inheritdoc cref="TryAcquire(QuotaPolicy, uint, ProviderEntry, DateOnly, long, out QuotaTickets)"/>
     /// <remarks>By id: the scope ids come from the directory's flat array (<see cref="SlotDirectory.ScopeIdsOf"/>), not
     /// through the calendar's provider entry and its clinic entry, so the probes need not wait for those lines.</remarks>
-    public bool TryAcquire(QuotaPolicy policy, uint patient, PatientKey patientKey, ProviderId provider, DateOnly day, long nowTicks, out QuotaTickets tickets)
+    public bool TryAcquire(QuotaPolicy policy, uint patient, ProviderId provider, DateOnly day, long nowTicks, out QuotaTickets tickets)
     {
         tickets = default;
         var rules = policy.RuleSpan;
@@ -104,7 +103,7 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
             try
             {
                 table = quotaDay.Table(rule.Scope, rule.MaxPerDay, _firstBits);
-                table.GetOrAdd(key, HomeKeyOf(patientKey, scopeId), out place);
+                table.GetOrAdd(key, out place);
             }
             catch
             {
@@ -125,30 +124,6 @@ internal sealed partial class QuotaLedger(SlotDirectory directory, int expectedC
         }
 
         return true;
-    }
-
-    /// <summary>
-    /// Starts loading the home place of each rule's entry for a claim (<see cref="KeyTable.PrefetchHome"/>), before the claim
-    /// has the patient's directory index: the home comes from the patient's key (<see cref="HomeKeyOf"/>), so the entries'
-    /// lines come while the claim finds its calendar and its patient, instead of after. A hint: takes nothing, makes no
-    /// table (a day without tables is left to the claim), throws nothing for an unknown provider or a day out of range.
-    /// </summary>
-    public void Prefetch(QuotaPolicy policy, PatientKey patientKey, ProviderId provider, DateOnly day)
-    {
-        var rules = policy.RuleSpan;
-        if (rules.Length == 0 || Volatile.Read(ref _recent[day.DayNumber & (RecentDays - 1)]) is not { } quotaDay || quotaDay.DayNumber != day.DayNumber
-            || !directory.TryScopeIdsOf(provider, out var scopeIds))
-        {
-            return;
-        }
-
-        for (var i = 0; i < rules.Length; i++)
-        {
-            if (quotaDay.TableOrNull(rules[i].Scope) is { } table)
-            {
-                table.PrefetchHome(HomeKeyOf(patientKey, ScopeIdOf(rules[i].Scope, provider.Value, scopeIds)));
-            }
-        }
     }
 
     public static void Commit(ref QuotaTickets tickets, long claim)
@@ -337,9 +312,6 @@ internal sealed class QuotaDay(int dayNumber)
             return count;
         }
     }
-
-    /// <summary>The scope's table, or null before its first use.</summary>
-    public KeyTable? TableOrNull(QuotaScope scope) => Volatile.Read(ref _byScope[(int)scope]);
 
     /// <summary>The scope's table; made with <paramref name="limit"/> entries per key on first use (a later policy with another limit keeps the table's).</summary>
     public KeyTable Table(QuotaScope scope, int limit, int firstBits)
