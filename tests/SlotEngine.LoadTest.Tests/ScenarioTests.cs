@@ -110,23 +110,4 @@ public class ScenarioTests
 
         Assert.True(keys.Count > 100, "Istanbul's citizens are many and distinct");
     }
-
-    [Fact]
-    public void Choosing_a_citizen_to_read_later_draws_the_same_citizen_as_picking()
-    {
-        // The workers choose (prefetch, read after the search); the run's random streams and
-        // citizens must be those of picking.
-        var map = NationalMap.Build(200, seed: 1);
-        var pool = CitizenPool.Create(5_000, map, new PatientKeyHasher(new byte[32]), seed: 1);
-        var picking = new FastRandom(7, 3);
-        var choosing = new FastRandom(7, 3);
-        for (var i = 0; i < 2_000; i++)
-        {
-            var plate = 1 + (i % 81);
-            var chosen = pool.Choose(plate, ref choosing);
-            Assert.Equal(pool.Pick(plate, ref picking), chosen.Key);
-        }
-
-        Assert.Equal(picking.NextUInt64(), choosing.NextUInt64());
-    }
 }

@@ -195,7 +195,7 @@ internal sealed class CitizenWorker
         var (branches, demand) = _map.BranchDemand[cityIndex];
         var city = new CityCode(cityIndex + 1);
         var branch = new BranchId(branches[demand.Next(ref _random)]);
-        var citizen = _citizens.Choose(city.Value, ref _random); // its key read after the first search (CitizenPool.Choose)
+        var patient = _citizens.Pick(city.Value, ref _random);
         var today = TodayAt(_control.Clock.UtcTicks);
         var from = today.AddDays(1);
         var to = today.AddDays(_settings.DaysOpen);
@@ -227,7 +227,6 @@ internal sealed class CitizenWorker
                 Record(Operation.Search, t0);
             }
 
-            var patient = citizen.Key;
             if (found == 0)
             {
                 Stats.Fail(Operation.Search, FailureReason.NoFreeSlot);

@@ -67,43 +67,4 @@ internal sealed class CitizenPool
         var keys = _byCity[plate - 1];
         return keys[random.Next(keys.Length)];
     }
-
-    /// <summary>
-    /// A random citizen of a province, drawn now (the same draw as <see cref="Pick"/>) and read
-    /// later: starts loading the key's cache line and returns where it is.
-    /// </summary>
-    /// <remarks>
-    /// The pool is one key of 8 bytes per citizen (8 MB at the default million), so a random
-    /// citizen's key is a cache (and often TLB) miss. A worker needs the key only after its first search; read
-    /// at once, the miss stalled the booking's own code (the largest single item of the
-    /// generator's in a perf profile of the day: 3.5 % of the workers' samples on the load). The
-    /// prefetch is a hint: the read through <see cref="CitizenPick.Key"/> is an ordinary array
-    /// read, right whether the line came or not, and wherever the GC moved the array.
-    /// </remarks>
-    /// <param name="plate">The plate code, 1 to 81.</param>
-    /// <param name="random">The worker's generator.</param>
-    /// <returns>The citizen's place in the pool.</returns>
-    public CitizenPick Choose(int plate, ref FastRandom random)
-    {
-        var keys = _byCity[plate - 1];
-        var index = random.Next(keys.Length);
-        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
-        {
-            unsafe
-            {
-                System.Runtime.Intrinsics.X86.Sse.Prefetch0(System.Runtime.CompilerServices.Unsafe.AsPointer(ref keys[index]));
-            }
-        }
-
-        return new CitizenPick(keys, index);
-    }
-}
-
-/// <summary>A citizen chosen by <see cref="CitizenPool.Choose"/>: their province's keys and their place among them.</summary>
-/// <param name="Keys">The province's keys.</param>
-/// <param name="Index">The citizen's place.</param>
-internal readonly record struct CitizenPick(PatientKey[] Keys, int Index)
-{
-    /// <summary>The citizen's patient key.</summary>
-    public PatientKey Key => Keys[Index];
 }
