@@ -51,33 +51,6 @@ public class PatientDirectoryTests
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(40), property);
     }
 
-    /// <summary>
-    /// The claim's prefetch of a patient's line (<see cref="PatientDirectory.Prefetch"/>) is a hint: on directories of every
-    /// place width (an unpinned 8-byte place, pinned 16- and 64-byte ones, a 24-byte one not line-aligned), for patients
-    /// known, new and the default key, across the growth into a second segment, lookups give what they give without it.
-    /// </summary>
-    [Theory]
-    [InlineData(0)]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(7)]
-    public void A_prefetch_changes_no_lookup(int payloadLength)
-    {
-        var with = new PatientDirectory(0, payloadLength);
-        var without = new PatientDirectory(0, payloadLength);
-        var random = new Random(payloadLength);
-        for (var step = 0; step < 100_000; step++)
-        {
-            var key = new PatientKey((ulong)random.NextInt64(0, 90_000) * 0x9E37_79B9UL);
-            with.Prefetch(key);
-            Assert.Equal(without.IndexOf(key), with.IndexOf(key));
-            with.Prefetch(new PatientKey(key.Value + 1)); // a patient not looked up
-        }
-
-        Assert.Equal(without.Count, with.Count);
-        Assert.True(with.Capacity > 65_536, "the lookups grew the directory past its first segment");
-    }
-
     [Fact]
     public void Threads_released_together_get_one_index_per_patient_across_segment_growth()
     {
