@@ -17,14 +17,7 @@ public class LifecycleCheckTests
         // The check's own inputs, each breaking one rule: a claim returned inside a bar registered before it, a call's
         // third claim with a limit of two, and a ledger giving Ayse two live appointments against a cap of one.
         var mix = new LifecycleMix(0, maxPerCall: 2, TimeSpan.FromHours(1));
-        var random = new FastRandom(1, 0);
-        var call = ClaimRequest.Hold(a.Calendar, a.Slots, Ayse, TimeSpan.FromMinutes(5));
-        ClaimRequest dressed;
-        do
-        {
-            dressed = mix.Dress(call, ref random, Now.UtcTicks);
-        }
-        while (dressed.CallId is null);
+        var dressed = CallCentreClaim(mix, a);
 
         mix.Claimed(dressed, a, Now.UtcTicks);
         mix.Claimed(dressed, a, Now.UtcTicks);
@@ -59,14 +52,7 @@ public class LifecycleCheckTests
         clock.AdvanceTo(Now.AddMinutes(7).UtcTicks); // the generator sees the claim return later than the engine took it
         var b = Book(engine, 1, 4, Mehmet);
         var mix = new LifecycleMix(0, maxPerCall: 1, TimeSpan.FromHours(1));
-        var random = new FastRandom(1, 0);
-        var call = ClaimRequest.Hold(a.Calendar, a.Slots, Ayse, TimeSpan.FromMinutes(5));
-        ClaimRequest dressed;
-        do
-        {
-            dressed = mix.Dress(call, ref random, Now.UtcTicks);
-        }
-        while (dressed.CallId is null);
+        var dressed = CallCentreClaim(mix, a);
 
         var returned = clock.GetUtcNow().UtcTicks;
         mix.Claimed(dressed, b, returned);
@@ -105,15 +91,8 @@ public class LifecycleCheckTests
     public void A_claim_beyond_the_limit_after_the_calls_retention_is_no_breach()
     {
         var mix = new LifecycleMix(0, maxPerCall: 2, TimeSpan.FromHours(1));
-        var random = new FastRandom(1, 0);
         var a = new Reservation(new CalendarKey(new ProviderId(0), Tomorrow), SlotRange.Single(3), 0, 7, Ayse, Now.AddMinutes(5));
-        var call = ClaimRequest.Hold(a.Calendar, a.Slots, Ayse, TimeSpan.FromMinutes(5));
-        ClaimRequest dressed;
-        do
-        {
-            dressed = mix.Dress(call, ref random, Now.UtcTicks);
-        }
-        while (dressed.CallId is null);
+        var dressed = CallCentreClaim(mix, a);
 
         mix.Claimed(dressed, a, Now.AddMinutes(1).UtcTicks);
         mix.Claimed(dressed, a, Now.AddMinutes(2).UtcTicks);
@@ -124,5 +103,20 @@ public class LifecycleCheckTests
         mix.Claimed(dressed, a, Now.AddHours(1).UtcTicks - 1); // just inside it: the engine had to refuse
         Assert.Equal(1, mix.CallLimitBreaches);
         Assert.Single(mix.Breaches);
+    }
+
+    /// <summary>A's hold dressed by the mix until it is a call centre's claim (one with a call id), at <see cref="Now"/>.</summary>
+    private static ClaimRequest CallCentreClaim(LifecycleMix mix, Reservation a)
+    {
+        var random = new FastRandom(1, 0);
+        var call = ClaimRequest.Hold(a.Calendar, a.Slots, Ayse, TimeSpan.FromMinutes(5));
+        ClaimRequest dressed;
+        do
+        {
+            dressed = mix.Dress(call, ref random, Now.UtcTicks);
+        }
+        while (dressed.CallId is null);
+
+        return dressed;
     }
 }

@@ -229,6 +229,10 @@ internal sealed class SocketTransport : DuplexTransport, IThreadPoolWorkItem
     /// <summary>Sends the outbox unless another thread is sending it (which then sends these bytes too).</summary>
     private void Drain()
     {
+        // Invariant: at most one thread holds _sending (0 -> 1 by this CAS, back to 0 by the release write in finally), and
+        // only that thread takes the outbox and touches _spare. Bytes flushed while it sends are not lost to a failed CAS:
+        // the sender empties the outbox under _outLock until it finds it empty, and after clearing _sending it reads
+        // _outCount again here, so bytes added between its last look and the clear are sent by it or by the flusher's CAS.
         while (Volatile.Read(ref _outCount) > 0 && Interlocked.CompareExchange(ref _sending, 1, 0) == 0)
         {
             try

@@ -255,7 +255,7 @@ public sealed class StoreFaultTests(StandaloneServerFixture fixture) : IClassFix
     /// Workers book, each request with its own patient and idempotency key; an exception (connection lost,
     /// timeout: outcome unknown) is retried with the same key until a definite answer.
     /// </summary>
-    private static (ClaimLedger Ledger, ConcurrentQueue<string> Unknown, Task Load) StartKeyedLoad(RedisSlotEngine writer, CalendarKey[] calendars, int workers, int perWorker)
+    internal static (ClaimLedger Ledger, ConcurrentQueue<string> Unknown, Task Load) StartKeyedLoad(RedisSlotEngine writer, CalendarKey[] calendars, int workers, int perWorker)
     {
         var ledger = new ClaimLedger();
         var unknown = new ConcurrentQueue<string>();

@@ -115,34 +115,7 @@ public sealed class StoreSocketsTests(StandaloneServerFixture fixture) : IClassF
             await writer.PublishAsync(calendar.Provider, calendar.Day, ContractWorld.Standard);
         }
 
-        var ledger = new ClaimLedger();
-        var prefix = Guid.NewGuid().ToString("N")[..6];
-        var load = Task.WhenAll(Enumerable.Range(0, 6).Select(worker => Task.Run(async () =>
-        {
-            for (var i = 0; i < 30; i++)
-            {
-                var n = (worker * 30) + i;
-                var calendar = calendars[n % calendars.Length];
-                var request = ClaimRequest.Book(calendar, SlotRange.Single((n / calendars.Length) % 48), ContractWorld.Patient(20_000 + n), $"{prefix}-{n}");
-                for (var attempt = 0; ; attempt++)
-                {
-                    try
-                    {
-                        var result = await writer.ClaimAsync(request);
-                        if (result.Succeeded)
-                        {
-                            ledger.Booked(result.Reservation);
-                        }
-
-                        break;
-                    }
-                    catch (Exception e) when (attempt < 200 && e is RedisException or TimeoutException)
-                    {
-                        await Task.Delay(20); // retry pacing while the connection is away, not a wait for a condition
-                    }
-                }
-            }
-        })));
+        var (ledger, _, load) = StoreFaultTests.StartKeyedLoad(writer, calendars, workers: 6, perWorker: 30);
         for (var cut = 0; cut < 3; cut++)
         {
             var before = ledger.Acknowledged;
