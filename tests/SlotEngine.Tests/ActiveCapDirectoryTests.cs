@@ -149,6 +149,58 @@ public sealed class ActiveCapDirectoryTests
         Assert.Equal(Cap, engine.ActiveCountOf(patient));
     }
 
+    /// <summary>
+    /// A confirm's booked mark (<see cref="ActiveLedger.MarkBooked"/>) changes the entry naming a claim without taking it:
+    /// a move's take of that entry (<see cref="ActiveLedger.TryTakeFromClaim"/>) racing it must read the entry again and
+    /// take it, never answer "no entry names the claim" (a move at the cap was refused with ActiveLimitReached so).
+    /// One thread marks the entry booked whenever it is not; the other takes it for a move and commits it back to the
+    /// claim, which clears the mark, 20,000 times.
+    /// </summary>
+    [Fact]
+    public void A_moves_take_racing_a_confirms_booked_mark_always_finds_the_entry()
+    {
+        var world = new TestWorld(o => o.MaxActiveAppointments = 1);
+        var key = world.Publish(TestWorld.P1, TestWorld.Tomorrow, TestWorld.Wide);
+        Assert.True(world.Engine.Directory.TryGetProvider(key.Provider, out var provider));
+        var calendar = provider.GetCalendar(key.Day)!;
+        var patients = new PatientDirectory(16, ActiveLedger.LongsPerEntry);
+        var ledger = new ActiveLedger(1, patients, 0, world.Engine.Directory);
+        var patient = patients.IndexOf(world.Patient(1));
+        const int Slot = 7;
+        const long Token = 12_345;
+        var entry = ledger.TryTake(patient, TestWorld.Today, world.Time.GetUtcNow().UtcTicks, out var place);
+        Assert.True(entry >= 0);
+        ActiveLedger.Commit(place, entry, calendar, Slot, Token);
+
+        const int Moves = 20_000;
+        var missed = 0;
+        var done = 0;
+        var marker = new Thread(() =>
+        {
+            while (Volatile.Read(ref done) == 0)
+            {
+                ledger.MarkBooked(patient, calendar, Slot, Token);
+            }
+        });
+        marker.Start();
+        for (var i = 0; i < Moves; i++)
+        {
+            var taken = ledger.TryTakeFromClaim(patient, calendar, Slot, Token, out var cell);
+            if (taken < 0)
+            {
+                missed++;
+                continue;
+            }
+
+            ActiveLedger.Commit(cell, taken, calendar, Slot, Token); // back to the claim, unmarked: the marker races again
+        }
+
+        Volatile.Write(ref done, 1);
+        marker.Join();
+        Assert.Equal(0, missed);
+        Assert.True(ledger.TryTakeFromClaim(patient, calendar, Slot, Token, out _) >= 0, "the entry still names the claim");
+    }
+
     [Fact]
     public void Claims_with_the_cap_and_the_rate_on_allocate_nothing()
     {
