@@ -154,6 +154,12 @@ internal sealed record LoadSettings
     /// </summary>
     public int RulesRatioPairs { get; init; }
 
+    /// <summary>
+    /// With <see cref="RulesRatioPairs"/>: the bookings of each of the two unmeasured warm-up runs (rules on, then off)
+    /// before the first pair; 0 for none (<c>--rules-ratio-warmup</c>).
+    /// </summary>
+    public long RulesRatioWarmupBookings { get; init; } = Run.RulesRatio.DefaultWarmupBookings;
+
     /// <summary>How long a citizen's hold lives.</summary>
     public TimeSpan HoldTtl { get; init; } = TimeSpan.FromMinutes(5);
 

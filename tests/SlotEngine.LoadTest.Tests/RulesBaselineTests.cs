@@ -98,7 +98,9 @@ public class RulesBaselineTests
     {
         Assert.Equal(0, Bind().RulesRatioPairs);
         Assert.Equal(3, Bind("--rules-ratio", "3").RulesRatioPairs);
-        string[][] refused = [["--rules-ratio", "1", "--no-rules"], ["--rules-ratio", "1", "--rule-off", "cap"], ["--rules-ratio", "1", "--no-lifecycle-mix"], ["--rules-ratio", "1", "--backend", "redis", "--redis", "127.0.0.1:1"], ["--rules-ratio", "-1"]];
+        Assert.Equal(RulesRatio.DefaultWarmupBookings, Bind("--rules-ratio", "3").RulesRatioWarmupBookings);
+        Assert.Equal(0, Bind("--rules-ratio", "3", "--rules-ratio-warmup", "0").RulesRatioWarmupBookings);
+        string[][] refused = [["--rules-ratio", "1", "--no-rules"], ["--rules-ratio", "1", "--rule-off", "cap"], ["--rules-ratio", "1", "--no-lifecycle-mix"], ["--rules-ratio", "1", "--backend", "redis", "--redis", "127.0.0.1:1"], ["--rules-ratio", "-1"], ["--rules-ratio", "1", "--rules-ratio-warmup", "-5"]];
         foreach (var args in refused)
         {
             var command = new LoadCommand();
@@ -118,7 +120,7 @@ public class RulesBaselineTests
         try
         {
             var json = Path.Combine(folder.FullName, "r.json");
-            var settings = new LoadSettings { Providers = 300, BookingsTarget = 3_000, Duration = null, Concurrency = 2, Citizens = 1_500, Seed = 3, RulesRatioPairs = 1, JsonPath = json, HtmlPath = Path.ChangeExtension(json, ".html") };
+            var settings = new LoadSettings { Providers = 300, BookingsTarget = 3_000, Duration = null, Concurrency = 2, Citizens = 1_500, Seed = 3, RulesRatioPairs = 1, RulesRatioWarmupBookings = 500, JsonPath = json, HtmlPath = Path.ChangeExtension(json, ".html") };
             var text = new StringWriter();
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(text) });
             var exit = await RulesRatio.ExecuteAsync(settings, console, new ProgressOutput(console, live: false), CancellationToken.None);
@@ -138,6 +140,13 @@ public class RulesBaselineTests
             Assert.Equal(Math.Round(onRate / offRate, 2), Math.Round(pair.GetProperty("bookings_per_second_ratio").GetDouble(), 2));
             Assert.Equal(pair.GetProperty("bookings_per_second_ratio").GetDouble(), summary.RootElement.GetProperty("median_bookings_per_second_ratio").GetDouble());
             Assert.Contains("Rules ratio, median of 1 pair(s)", text.ToString(), StringComparison.Ordinal);
+
+            // The two warm-up runs come first, write no report, and are not in the pairs.
+            Assert.Equal(500, summary.RootElement.GetProperty("warmup_bookings_per_run").GetInt64());
+            Assert.Contains("Rules ratio, warm-up: a run with the rules on of at most 500 bookings", text.ToString(), StringComparison.Ordinal);
+            Assert.Contains("Rules ratio, warm-up: a run with the rules off of at most 500 bookings", text.ToString(), StringComparison.Ordinal);
+            Assert.True(text.ToString().IndexOf("warm-up: a run with the rules off", StringComparison.Ordinal) < text.ToString().IndexOf("pair 1 of 1", StringComparison.Ordinal));
+            Assert.Equal(2, Directory.GetFiles(folder.FullName, "r.*-*.json").Length); // r.on-1.json and r.off-1.json only
         }
         finally
         {

@@ -41,6 +41,7 @@ internal sealed class LoadCommand
     private readonly Option<bool> _noLifecycleMix = new("--no-lifecycle-mix") { Description = "With the rules off, the generator's side of them off too: claims not dressed with actors, channels and call ids, no outcomes recorded (the older --no-rules)." };
     private readonly Option<bool> _noWaitlist = new("--no-waitlist") { Description = "Run without the waitlist (no wishes registered when a search finds nothing, no offers): the baseline for its cost." };
     private readonly Option<string?> _approvalDeadlineIn = new("--approval-deadline-in") { Description = "Move the approval deadline of the nearest day that needs approval to this long after the start (e.g. 20s), so that deadlines pass during the run and the check after it judges them by the engine's clock (Redis TIME on Redis) [default: MHRS, 20:00 the day before]." };
+    private readonly Option<long> _rulesRatioWarmup = new("--rules-ratio-warmup") { Description = "With --rules-ratio: before the first pair, one unmeasured run with the rules and one without, of this many bookings each (0 for none), so that the JIT's compiles and the process's first faults are not charged to pair 1's first run.", DefaultValueFactory = _ => Run.RulesRatio.DefaultWarmupBookings };
     private readonly Option<int> _rulesRatio = new("--rules-ratio") { Description = "Measure the rules' cost in one process: the same run N times with the engine's rules and N times with --no-rules, alternating (on, off, then off, on, ...), and report rules-on ÷ rules-off bookings/s and engine CPU per booking for each pair and their median. With --json X.json: each run's reports beside it (X.on-1.json, X.off-1.json, ...) and the summary in X.json. Memory backend only.", DefaultValueFactory = _ => 0 };
     private readonly Option<bool> _lowLatency = new("--low-latency") { Description = "GCLatencyMode.SustainedLowLatency during the load: no blocking full collections (needs concurrent GC: DOTNET_gcConcurrent=1)." };
 
@@ -51,7 +52,7 @@ internal sealed class LoadCommand
         _redisThreads.AcceptOnlyFromAmong("store", "dedicated", "pool");
         Root = new RootCommand("slotengine-load: drives SlotEngine with a nationwide, MHRS-like appointment scenario and reports throughput, latency percentiles and an invariant check.")
         {
-            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _redisThreads, _redisInFlight, _poolSpin, _warmup, _nodes, _nodeId, _nodeCount, _runId, _json, _html, _plain, _lowLatency, _noRules, _ruleOff, _noLifecycleMix, _rulesRatio, _noWaitlist, _noRush, _approvalDeadlineIn,
+            _providers, _days, _slotMinutes, _bookings, _duration, _concurrency, _rate, _seed, _citizens, _rushShare, _backend, _redis, _redisThreads, _redisInFlight, _poolSpin, _warmup, _nodes, _nodeId, _nodeCount, _runId, _json, _html, _plain, _lowLatency, _noRules, _ruleOff, _noLifecycleMix, _rulesRatio, _rulesRatioWarmup, _noWaitlist, _noRush, _approvalDeadlineIn,
         };
     }
 
@@ -240,6 +241,12 @@ internal sealed class LoadCommand
             errors.Add("--rules-ratio runs the in-memory engine with all rules and with --no-rules itself: not with --backend redis, --no-rules, --rule-off or --no-lifecycle-mix.");
         }
 
+        var rulesRatioWarmup = parse.GetValue(_rulesRatioWarmup);
+        if (rulesRatioWarmup < 0)
+        {
+            errors.Add($"--rules-ratio-warmup must be 0 (none) or more bookings; it was {rulesRatioWarmup}.");
+        }
+
         if (errors.Count > 0)
         {
             return null;
@@ -278,6 +285,7 @@ internal sealed class LoadCommand
             Rush = !parse.GetValue(_noRush),
             ApprovalDeadlineIn = approvalDeadlineIn,
             RulesRatioPairs = rulesRatio,
+            RulesRatioWarmupBookings = rulesRatioWarmup,
         };
     }
 
