@@ -140,10 +140,18 @@ public sealed partial class InMemorySlotEngine
             return ClaimResult.Failed(approve && status == ClaimStatus.HoldExpired ? ClaimStatus.ApprovalLapsed : status);
         }
 
-        if (awaitsUntil == 0 && Volatile.Read(ref _active) is { } ledger)
+        if (Volatile.Read(ref _active) is { } ledger)
         {
-            // A plain booking now: the cap's entry may trust it without its calendar (ActiveLedger.MarkBooked).
-            ledger.MarkBooked(patient, calendar!, reservation.Slots.First, reservation.Token);
+            // A plain booking now, or one awaiting approval: the cap's entry may trust it without its calendar (always,
+            // or until the day's deadline; ActiveLedger.MarkBooked, MarkAwaiting).
+            if (awaitsUntil == 0)
+            {
+                ledger.MarkBooked(patient, calendar!, reservation.Slots.First, reservation.Token);
+            }
+            else
+            {
+                ledger.MarkAwaiting(patient, calendar!, reservation.Slots.First, reservation.Token);
+            }
         }
 
         var result = reservation with { HoldExpiresAt = awaitsUntil == 0 ? null : new DateTimeOffset(awaitsUntil, TimeSpan.Zero) };

@@ -145,6 +145,11 @@ public sealed partial class InMemorySlotEngine : IAuditSource
             {
                 ActiveLedger.CommitBooked(cell, entry, calendar, request.Slots.First, result.Reservation.Token, now);
             }
+            else if (result.Succeeded && request.HoldFor is null)
+            {
+                // A booking awaiting approval (a hold until its day's deadline): trusted until that deadline.
+                ActiveLedger.CommitAwaiting(cell, entry, calendar, request.Slots.First, result.Reservation.Token, now);
+            }
             else if (result.Succeeded)
             {
                 ActiveLedger.Commit(cell, entry, calendar, request.Slots.First, result.Reservation.Token);
@@ -161,7 +166,7 @@ public sealed partial class InMemorySlotEngine : IAuditSource
     private ActiveLedger InitActive()
     {
         // Publishes the ledger once: only the CAS from null wins; every caller then reads the winner's ledger.
-        Interlocked.CompareExchange(ref _active, new ActiveLedger(_rules.MaxActiveAppointments, _patients, _admits ? AdmissionTable.PayloadLength : 0, Directory), null);
+        Interlocked.CompareExchange(ref _active, new ActiveLedger(_rules.MaxActiveAppointments, _patients, _admits ? AdmissionTable.PayloadLength : 0, Directory, _rules), null);
         return _active!;
     }
 

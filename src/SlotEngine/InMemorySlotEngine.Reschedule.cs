@@ -167,6 +167,10 @@ public sealed partial class InMemorySlotEngine
                 {
                     ActiveLedger.CommitBooked(cell, active, to, target.Slots.First, token, now);
                 }
+                else if (!cell.IsEmpty && awaitsApproval)
+                {
+                    ActiveLedger.CommitAwaiting(cell, active, to, target.Slots.First, token, now);
+                }
                 else if (!cell.IsEmpty)
                 {
                     ActiveLedger.Commit(cell, active, to, target.Slots.First, token);

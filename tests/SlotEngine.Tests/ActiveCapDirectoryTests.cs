@@ -164,7 +164,7 @@ public sealed class ActiveCapDirectoryTests
         Assert.True(world.Engine.Directory.TryGetProvider(key.Provider, out var provider));
         var calendar = provider.GetCalendar(key.Day)!;
         var patients = new PatientDirectory(16, ActiveLedger.LongsPerEntry);
-        var ledger = new ActiveLedger(1, patients, 0, world.Engine.Directory);
+        var ledger = new ActiveLedger(1, patients, 0, world.Engine.Directory, world.Engine.Rules);
         var patient = patients.IndexOf(world.Patient(1));
         const int Slot = 7;
         const long Token = 12_345;

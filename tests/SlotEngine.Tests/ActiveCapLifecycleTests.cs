@@ -13,17 +13,31 @@ public sealed class ActiveCapLifecycleTests
     private static readonly TimeSpan HoldTime = TimeSpan.FromMinutes(10);
 
     [Property(MaxTest = 200)]
-    public bool The_cap_counts_exactly_the_models_live_claims_through_every_transition(int seed, byte capSeed)
+    public bool The_cap_counts_exactly_the_models_live_claims_through_every_transition(int seed, byte capSeed) =>
+        CapFollowsTheModel(seed, capSeed, approval: false);
+
+    /// <summary>
+    /// As above with MHRS approval on, on days far enough ahead that bookings await approval: the cap trusts an entry of
+    /// a booking awaiting approval until its day's deadline (<c>ActiveLedger</c>'s awaiting bit), so approvals, confirms that
+    /// leave a hold awaiting approval, and time passing the deadlines (16-hour steps) are in the mix.
+    /// </summary>
+    [Property(MaxTest = 200)]
+    public bool The_cap_counts_exactly_the_models_live_claims_with_approval_and_deadlines(int seed, byte capSeed) =>
+        CapFollowsTheModel(seed, capSeed, approval: true);
+
+    private static bool CapFollowsTheModel(int seed, byte capSeed, bool approval)
     {
         var cap = (capSeed % 3) + 1;
         var world = new TestWorld(o =>
         {
             o.MaxActiveAppointments = cap;
             o.Quotas = QuotaPolicy.None;
-            o.Approval = ApprovalPolicy.None;
+            o.Approval = approval ? ApprovalPolicy.Mhrs : ApprovalPolicy.None;
         });
         var engine = world.Engine;
-        var days = new[] { TestWorld.Tomorrow, TestWorld.Tomorrow.AddDays(1) };
+        var days = approval
+            ? new[] { TestWorld.Tomorrow.AddDays(1), TestWorld.Tomorrow.AddDays(2) } // booked now: awaiting approval
+            : new[] { TestWorld.Tomorrow, TestWorld.Tomorrow.AddDays(1) };
         foreach (var day in days)
         {
             engine.Publish(TestWorld.P1, day, TestWorld.Wide);
@@ -72,7 +86,7 @@ public sealed class ActiveCapLifecycleTests
                     {
                         var i = random.Next(live.Count);
                         var result = engine.TryConfirm(live[i]);
-                        if (!result.Succeeded || result.Reservation.HoldExpiresAt is not null)
+                        if (!result.Succeeded || (result.Reservation.HoldExpiresAt is not null && !approval))
                         {
                             return false;
                         }
@@ -145,6 +159,22 @@ public sealed class ActiveCapLifecycleTests
                 case 9:
                     world.Time.Advance(TimeSpan.FromMinutes(random.Next(2) == 0 ? 7 : 300));
                     break;
+                case 10 when approval && live.Count > 0:
+                    {
+                        var i = random.Next(live.Count);
+                        var result = engine.TryApprove(live[i]);
+                        if (!result.Succeeded || result.Reservation.HoldExpiresAt is not null)
+                        {
+                            return false;
+                        }
+
+                        live[i] = result.Reservation;
+                        break;
+                    }
+
+                case 11 when approval && random.Next(3) == 0:
+                    world.Time.Advance(TimeSpan.FromHours(16)); // past a day's 20:00 deadline within a few steps
+                    break;
             }
 
             now = world.Time.GetUtcNow();
@@ -160,6 +190,89 @@ public sealed class ActiveCapLifecycleTests
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Many threads for one patient, with MHRS approval on and days far enough ahead that every booking awaits approval
+    /// (entries trusted by the awaiting bit): some bookings approved, some holds confirmed into bookings awaiting approval,
+    /// each released again. Never beyond the cap; nothing counted at the end; then exactly the cap books again.
+    /// </summary>
+    [Fact]
+    public void Many_threads_booking_awaiting_approval_for_one_patient_never_pass_the_cap()
+    {
+        const int Cap = 2;
+        var world = new TestWorld(o =>
+        {
+            o.MaxActiveAppointments = Cap;
+            o.Quotas = QuotaPolicy.None;
+            o.Approval = ApprovalPolicy.Mhrs;
+        });
+        var engine = world.Engine;
+        var calendars = new[] { TestWorld.Tomorrow.AddDays(1), TestWorld.Tomorrow.AddDays(2) }
+            .Select(day => world.Publish(TestWorld.P1, day, TestWorld.Wide)).ToArray();
+        var patient = world.Patient(1);
+        const int Threads = 4;
+        var overCap = 0;
+        var awaiting = 0;
+        using var barrier = new Barrier(Threads);
+        var workers = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
+        {
+            barrier.SignalAndWait();
+            for (var i = 0; i < 500; i++)
+            {
+                var calendar = calendars[(t + i) % 2];
+                var slot = SlotRange.Single(((t * 500) + i) % 140);
+                var result = (i % 3) == 0
+                    ? engine.TryClaim(ClaimRequest.Hold(calendar, slot, patient, HoldTime))
+                    : engine.TryClaim(ClaimRequest.Book(calendar, slot, patient));
+                if (!result.Succeeded)
+                {
+                    Assert.True(result.Status is ClaimStatus.ActiveLimitReached or ClaimStatus.Taken, result.ToString());
+                    continue;
+                }
+
+                var reservation = result.Reservation;
+                if ((i % 3) == 0)
+                {
+                    var confirmed = engine.TryConfirm(reservation); // a hold confirmed two days ahead: awaiting approval
+                    Assert.True(confirmed.Succeeded && confirmed.Reservation.HoldExpiresAt is not null, confirmed.ToString());
+                    reservation = confirmed.Reservation;
+                }
+
+                if (reservation.HoldExpiresAt is not null)
+                {
+                    Interlocked.Increment(ref awaiting);
+                }
+
+                if ((i % 4) == 1)
+                {
+                    var approved = engine.TryApprove(reservation);
+                    Assert.True(approved.Succeeded, approved.ToString());
+                    reservation = approved.Reservation;
+                }
+
+                if (engine.ActiveCountOf(patient) > Cap)
+                {
+                    Interlocked.Increment(ref overCap);
+                }
+
+                Assert.True(engine.TryRelease(reservation).Succeeded);
+            }
+        })).ToList();
+        workers.ForEach(w => w.Start());
+        workers.ForEach(w => w.Join());
+
+        Assert.Equal(0, overCap);
+        Assert.True(awaiting > 100, $"only {awaiting} bookings awaited approval");
+        Assert.Equal(0, engine.ActiveCountOf(patient));
+        var booked = Enumerable.Range(0, 10).Select(s => engine.TryClaim(ClaimRequest.Book(calendars[0], SlotRange.Single(s), patient))).Count(r => r.Succeeded);
+        Assert.Equal(Cap, booked);
+        Assert.Equal(Cap, engine.ActiveCountOf(patient));
+
+        // Past the day's approval deadline (20:00 the day before) the unapproved bookings have lapsed: the cap is free again.
+        world.Time.Advance(TimeSpan.FromHours(36));
+        Assert.Equal(0, engine.ActiveCountOf(patient));
+        Assert.True(engine.TryClaim(ClaimRequest.Book(calendars[1], SlotRange.Single(139), patient)).Succeeded);
     }
 
     /// <summary>A world with a cap of three active appointments and neither quotas nor approval in the way.</summary>

@@ -18,15 +18,15 @@ internal sealed partial class ActiveLedger
             while (true)
             {
                 var state = Volatile.Read(ref place.Payload(i));
-                if ((state & ~(VersionBits | BookedBit)) != want || Volatile.Read(ref place.Payload(i + 1)) != word)
+                if ((state & ~(VersionBits | BookedBit | AwaitingBit)) != want || Volatile.Read(ref place.Payload(i + 1)) != word)
                 {
                     break;
                 }
 
                 // The claim state → pending, version + 1. The calendar word read above belongs to this state: a later take
                 // would have changed the version first, and then this CAS fails (another mover, or a claimer that found it
-                // dead). A failed CAS reads the entry again: a confirm's MarkBooked may only have set the booked bit of
-                // this same claim (version unchanged), and the entry still names the moved claim.
+                // dead). A failed CAS reads the entry again: a confirm's MarkBooked or MarkAwaiting may only have set a
+                // bit of this same claim (version unchanged), and the entry still names the moved claim.
                 var pending = PendingBit | ((((state >> VersionShift) + 1) & VersionMask) << VersionShift);
                 if (Interlocked.CompareExchange(ref place.Payload(i), pending, state) == state)
                 {

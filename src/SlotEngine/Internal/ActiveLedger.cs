@@ -11,7 +11,7 @@ namespace SlotEngine;
 /// <para>An entry is two payload longs: a 64-bit <c>state</c> and the calendar its claim is on, as
 /// <c>provider id · 2^32 + day number</c>. The state is the protocol: <c>0</c> free; <see cref="PendingBit"/> set:
 /// taken by a claim in flight; <see cref="ClaimBit"/> set: the claim (slot and fencing token) that the calendar word
-/// names. Every state but 0 carries a 23-bit version that each take increments. A claim takes an entry by CAS of its
+/// names. Every state but 0 carries a 22-bit version that each take increments. A claim takes an entry by CAS of its
 /// state from free, or from a dead claim, to pending (version + 1) before it touches the calendar; it then writes the
 /// calendar word and publishes its claim with a release write of the state (so a reader that sees the claim sees its
 /// calendar), or writes 0 when the claim failed. Only one CAS from a given state wins, so at most "limit" claims of a
@@ -19,7 +19,7 @@ namespace SlotEngine;
 /// may be refused although the first then fails: conservative, as quotas).</para>
 /// <para>A reader judging an entry reads the state, then the calendar word, then the state again: when the state is
 /// unchanged the calendar word is the one of that claim (between the two reads a take would have changed the version;
-/// 2^23 takes of one entry in that moment are needed to fool it). Dead means the day's calendar no longer has that
+/// 2^22 takes of one entry in that moment are needed to fool it). Dead means the day's calendar no longer has that
 /// claim (released, expired — reclaimed on the spot by <see cref="Calendar.IsLiveClaim"/>, so a late confirm cannot
 /// revive it — displaced, withdrawn: a day published again issues tokens above the old ones) or its day is before
 /// today (not a future appointment). "Dead" is final: tokens strictly increase.</para>
@@ -36,6 +36,17 @@ namespace SlotEngine;
 /// approval (<see cref="MarkBooked"/>), is a CAS from the exact committed state, so it cannot land on an entry a
 /// release freed (the version or the claim differs), and a release after it clears the entry whatever the bit. A stale
 /// bit can only refuse a claim (never admit one beyond the cap).</para>
+/// <para>A committed state may instead carry <see cref="AwaitingBit"/>: the claim was a booking awaiting approval when the bit
+/// was set (a hold expiring at its day's approval deadline, <see cref="BookingRules.ApprovalOf"/>), and no path has ended
+/// it since but, perhaps, that deadline. Every such booking of a day shares that day's deadline, and every path that ends
+/// one before it (release, cancel, move, block, withdraw) tells the ledger as it does for a booking (<see cref="Forget"/>).
+/// So an entry with the bit is live without reading its calendar while its day is today or later and now is before the
+/// day's deadline; at or after the deadline it is judged on its calendar (which reclaims a lapsed one on the spot, so a
+/// late approval cannot revive it). It is set as <see cref="BookedBit"/> is: at a commit, with the same publish-then-check
+/// (<see cref="CommitBooked"/>), or later by a CAS from the exact committed state (<see cref="MarkAwaiting"/>, a confirm
+/// that leaves the hold awaiting approval); an approval replaces it by <see cref="BookedBit"/>. Trusting it can only refuse:
+/// a booking that ended otherwise than by those paths (none does) would be counted a little longer, never a claim
+/// admitted beyond the cap.</para>
 /// <para>One patient has one place in the directory (see <see cref="KeyTable"/>), never moved, so every claim of a
 /// patient CASes on the same entries.</para>
 /// </remarks>
@@ -47,8 +58,9 @@ internal sealed partial class ActiveLedger
     private const long BookedBit = long.MinValue; // bit 63: a plain booking that no path has ended (see remarks)
     private const long ClaimBit = 1L << 62;
     private const long PendingBit = 1L << 61;
-    private const int VersionShift = 38; // bits 0-28 token, 29-37 slot, 38-60 version, 61 pending, 62 claim
-    private const long VersionMask = (1L << 23) - 1;
+    private const long AwaitingBit = 1L << 60; // a booking awaiting approval that no path has ended (see remarks)
+    private const int VersionShift = 38; // bits 0-28 token, 29-37 slot, 38-59 version, 60 awaiting, 61 pending, 62 claim, 63 booked
+    private const long VersionMask = (1L << 22) - 1;
     private const int SlotShift = 29;
     private const long TokenMask = (1L << 29) - 1;
     private const long VersionBits = VersionMask << VersionShift;
@@ -57,13 +69,15 @@ internal sealed partial class ActiveLedger
     private readonly int _first;
     private readonly PatientDirectory _patients;
     private readonly SlotDirectory _directory;
+    private readonly BookingRules _rules;
 
     /// <summary>A cap of <paramref name="limit"/> entries, at payload long <paramref name="firstPayload"/> of each place of <paramref name="patients"/>.</summary>
     /// <param name="limit">Entries per patient.</param>
     /// <param name="patients">The directory whose places hold the entries (made with room for them).</param>
     /// <param name="firstPayload">The payload long where the first entry starts.</param>
     /// <param name="directory">Where a claim's calendar is found from its calendar word.</param>
-    public ActiveLedger(int limit, PatientDirectory patients, int firstPayload, SlotDirectory directory)
+    /// <param name="rules">The engine's rules: a day's approval deadline, for entries of bookings awaiting approval.</param>
+    public ActiveLedger(int limit, PatientDirectory patients, int firstPayload, SlotDirectory directory, BookingRules rules)
     {
         if (firstPayload + (limit * LongsPerEntry) > patients.PayloadLength)
         {
@@ -74,6 +88,7 @@ internal sealed partial class ActiveLedger
         _first = firstPayload;
         _patients = patients;
         _directory = directory;
+        _rules = rules;
     }
 
     /// <summary>Takes one of the patient's entries, or returns -1 when all hold live future claims or claims in flight.</summary>
@@ -101,7 +116,7 @@ internal sealed partial class ActiveLedger
         // Second pass: every entry was used when read; take one whose claim is dead (or that was freed meanwhile). First
         // bring the claims' calendars into the cache together (Warm: a read-only hint, decides nothing), so that judging
         // them one by one below does not meet each claim's chain of cache misses in turn.
-        _ = Warm(place, end, today);
+        _ = Warm(place, end, today, nowTicks);
         for (var i = _first; i < end; i += LongsPerEntry)
         {
             while (true)
@@ -146,12 +161,23 @@ internal sealed partial class ActiveLedger
     /// itself. (Block: remove in the calendar, then forget; here: publish, then check. Whichever runs second sees the
     /// other's write.)
     /// </summary>
-    public static void CommitBooked(KeyTable.Place place, int entry, Calendar calendar, int slot, long token, long nowTicks)
+    public static void CommitBooked(KeyTable.Place place, int entry, Calendar calendar, int slot, long token, long nowTicks) =>
+        CommitTrusted(place, entry, calendar, slot, token, nowTicks, BookedBit);
+
+    /// <summary>
+    /// The claim happened and is a booking awaiting approval: the entry names it with <see cref="AwaitingBit"/>, so a full
+    /// patient's check trusts it without its calendar until its day's approval deadline. Published and checked again as
+    /// <see cref="CommitBooked"/> is.
+    /// </summary>
+    public static void CommitAwaiting(KeyTable.Place place, int entry, Calendar calendar, int slot, long token, long nowTicks) =>
+        CommitTrusted(place, entry, calendar, slot, token, nowTicks, AwaitingBit);
+
+    private static void CommitTrusted(KeyTable.Place place, int entry, Calendar calendar, int slot, long token, long nowTicks, long trustBit)
     {
         var version = Volatile.Read(ref place.Payload(entry)) & VersionBits;
         var word = CalendarWordOf(calendar);
         Volatile.Write(ref place.Payload(entry + 1), word);
-        var state = BookedBit | ClaimBit | version | ((long)slot << SlotShift) | (token & TokenMask);
+        var state = trustBit | ClaimBit | version | ((long)slot << SlotShift) | (token & TokenMask);
         Interlocked.Exchange(ref place.Payload(entry), state);
         if (!calendar.IsLiveClaim(slot, token, nowTicks))
         {
@@ -161,9 +187,10 @@ internal sealed partial class ActiveLedger
     }
 
     /// <summary>
-    /// A confirm or an approval made the claim a plain booking: sets <see cref="BookedBit"/> on the entry naming it. A CAS
-    /// from the committed state read (so not on an entry freed or taken again since); nothing when no entry names the claim
-    /// (the claim was moved or ended, or the engine had no cap when it was made).
+    /// A confirm or an approval made the claim a plain booking: sets <see cref="BookedBit"/> on the entry naming it (and
+    /// clears <see cref="AwaitingBit"/>). A CAS from the committed state read (so not on an entry freed or taken again
+    /// since); nothing when no entry names the claim (the claim was moved or ended, or the engine had no cap when it was
+    /// made).
     /// </summary>
     public void MarkBooked(uint patientIndex, Calendar calendar, int slot, long token)
     {
@@ -171,7 +198,22 @@ internal sealed partial class ActiveLedger
         var entry = Find(place, CalendarWordOf(calendar), slot, token, out var state);
         if (entry >= 0 && (state & BookedBit) == 0)
         {
-            Interlocked.CompareExchange(ref place.Payload(entry), state | BookedBit, state);
+            Interlocked.CompareExchange(ref place.Payload(entry), (state & ~AwaitingBit) | BookedBit, state);
+        }
+    }
+
+    /// <summary>
+    /// A confirm left the claim a booking awaiting approval: sets <see cref="AwaitingBit"/> on the entry naming it, by a CAS
+    /// from the committed state read, as <see cref="MarkBooked"/> does (a release that ended the claim meanwhile changed
+    /// the state, or finds the bit set and frees the entry whatever it is).
+    /// </summary>
+    public void MarkAwaiting(uint patientIndex, Calendar calendar, int slot, long token)
+    {
+        var place = PlaceOf(patientIndex);
+        var entry = Find(place, CalendarWordOf(calendar), slot, token, out var state);
+        if (entry >= 0 && (state & (BookedBit | AwaitingBit)) == 0)
+        {
+            Interlocked.CompareExchange(ref place.Payload(entry), state | AwaitingBit, state);
         }
     }
 
@@ -203,7 +245,7 @@ internal sealed partial class ActiveLedger
         for (var i = _first; i < _first + (_limit * LongsPerEntry); i += LongsPerEntry)
         {
             state = Volatile.Read(ref place.Payload(i));
-            if ((state & ~(VersionBits | BookedBit)) == want && Volatile.Read(ref place.Payload(i + 1)) == word)
+            if ((state & ~(VersionBits | BookedBit | AwaitingBit)) == want && Volatile.Read(ref place.Payload(i + 1)) == word)
             {
                 return i;
             }
@@ -251,7 +293,7 @@ internal sealed partial class ActiveLedger
     /// stale by the time the entries are judged: nothing here is relied on (the judging re-reads under its protocol).
     /// </summary>
     /// <returns>A value with no meaning (it keeps the reads from being dropped).</returns>
-    private uint Warm(KeyTable.Place place, int end, DateOnly today)
+    private uint Warm(KeyTable.Place place, int end, DateOnly today, long nowTicks)
     {
         var touched = 0u;
         for (var i = _first; i < end; i += LongsPerEntry)
@@ -264,6 +306,11 @@ internal sealed partial class ActiveLedger
             }
 
             var day = DateOnly.FromDayNumber(unchecked((int)(uint)word));
+            if ((state & AwaitingBit) != 0 && IsBeforeApprovalDeadline(day, nowTicks))
+            {
+                continue; // so is an entry awaiting approval before its day's deadline
+            }
+
             if (day >= today
                 && _directory.TryGetProvider(new ProviderId((int)(word >> 32)), out var provider)
                 && provider.GetCalendar(day) is { } calendar)
@@ -274,6 +321,9 @@ internal sealed partial class ActiveLedger
 
         return touched;
     }
+
+    // Every booking of `day` awaiting approval expires at the day's deadline (BookingRules.ApprovalOf); 0: approval is off.
+    private bool IsBeforeApprovalDeadline(DateOnly day, long nowTicks) => nowTicks < _rules.ApprovalOf(day).DeadlineUtcTicks;
 
     private bool IsLive(KeyTable.Place place, int entry, long state, DateOnly today, long nowTicks)
     {
@@ -287,6 +337,11 @@ internal sealed partial class ActiveLedger
         if ((state & BookedBit) != 0)
         {
             return day >= today; // a booking no path has ended (see remarks): live while its day has not passed
+        }
+
+        if ((state & AwaitingBit) != 0 && day >= today && IsBeforeApprovalDeadline(day, nowTicks))
+        {
+            return true; // a booking awaiting approval no path has ended, before its day's deadline (see remarks)
         }
 
         return day >= today
