@@ -237,8 +237,8 @@ internal sealed partial class ActiveLedger
         }
     }
 
-    // The committed entry naming (calendar word, slot, token), whatever its version and booked bit, with the state read
-    // before its calendar word; -1 when none.
+    // The committed entry naming (calendar word, slot, token), whatever its version and its booked or awaiting bit, with
+    // the state read before its calendar word; -1 when none.
     private int Find(KeyTable.Place place, long word, int slot, long token, out long state)
     {
         var want = ClaimBit | ((long)slot << SlotShift) | (token & TokenMask);
