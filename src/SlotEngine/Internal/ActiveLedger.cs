@@ -192,28 +192,25 @@ internal sealed partial class ActiveLedger
     /// since); nothing when no entry names the claim (the claim was moved or ended, or the engine had no cap when it was
     /// made).
     /// </summary>
-    public void MarkBooked(uint patientIndex, Calendar calendar, int slot, long token)
-    {
-        var place = PlaceOf(patientIndex);
-        var entry = Find(place, CalendarWordOf(calendar), slot, token, out var state);
-        if (entry >= 0 && (state & BookedBit) == 0)
-        {
-            Interlocked.CompareExchange(ref place.Payload(entry), (state & ~AwaitingBit) | BookedBit, state);
-        }
-    }
+    public void MarkBooked(uint patientIndex, Calendar calendar, int slot, long token) => Mark(patientIndex, calendar, slot, token, BookedBit);
 
     /// <summary>
     /// A confirm left the claim a booking awaiting approval: sets <see cref="AwaitingBit"/> on the entry naming it, by a CAS
     /// from the committed state read, as <see cref="MarkBooked"/> does (a release that ended the claim meanwhile changed
     /// the state, or finds the bit set and frees the entry whatever it is).
     /// </summary>
-    public void MarkAwaiting(uint patientIndex, Calendar calendar, int slot, long token)
+    public void MarkAwaiting(uint patientIndex, Calendar calendar, int slot, long token) => Mark(patientIndex, calendar, slot, token, AwaitingBit);
+
+    // The mark CAS: from the exact committed state read (so never onto an entry freed or taken again since: its version or
+    // claim differs) to that state with AwaitingBit cleared, then `trustBit` set. Skipped when the entry already carries the
+    // bit or the booked bit (a booking is never marked back to awaiting).
+    private void Mark(uint patientIndex, Calendar calendar, int slot, long token, long trustBit)
     {
         var place = PlaceOf(patientIndex);
         var entry = Find(place, CalendarWordOf(calendar), slot, token, out var state);
-        if (entry >= 0 && (state & (BookedBit | AwaitingBit)) == 0)
+        if (entry >= 0 && (state & (BookedBit | trustBit)) == 0)
         {
-            Interlocked.CompareExchange(ref place.Payload(entry), state | AwaitingBit, state);
+            Interlocked.CompareExchange(ref place.Payload(entry), (state & ~AwaitingBit) | trustBit, state);
         }
     }
 

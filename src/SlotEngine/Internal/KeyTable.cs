@@ -342,15 +342,13 @@ internal sealed class KeyTable
                 // at the first line boundary inside it. A lookup and its payload (the patient's admission instant
                 // and active cap entries: 64 bytes under MHRS's rules) then cost one line, not two.
                 Cells = GC.AllocateArray<long>((int)(((long)Places * Stride) + LineLongs - 1), pinned: true);
-                Pinned = true;
                 var address = (long)System.Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(Cells, 0);
                 Origin = (int)(((LineBytes - (address & (LineBytes - 1))) & (LineBytes - 1)) / sizeof(long));
             }
             else
             {
                 var length = checked(Places * Stride);
-                Pinned = (long)length * sizeof(long) >= HugePages.MinBytes;
-                Cells = Pinned ? GC.AllocateArray<long>(length, pinned: true) : new long[length];
+                Cells = (long)length * sizeof(long) >= HugePages.MinBytes ? GC.AllocateArray<long>(length, pinned: true) : new long[length];
             }
 
             // Before the first touch: a large (pinned) table takes 2 MiB pages where Linux offers them (HugePages' remarks).
@@ -365,9 +363,6 @@ internal sealed class KeyTable
         }
 
         public int Places { get; }
-
-        /// <summary>Whether <see cref="Cells"/> is on the pinned heap (never moves: its address may be taken).</summary>
-        public bool Pinned { get; }
 
         /// <summary>Longs per place: the key and the payload.</summary>
         public int Stride { get; }

@@ -222,13 +222,7 @@ public sealed class StoreFaultTests(StandaloneServerFixture fixture) : IClassFix
         }
 
         var (ledger, unknown, load) = StartKeyedLoad(writer, calendars, workers: 8, perWorker: 40);
-        for (var cut = 0; cut < 3; cut++)
-        {
-            var before = ledger.Acknowledged;
-            await Eventually.TrueAsync(() => ledger.Acknowledged > before + 10 || load.IsCompleted, "progress before the next cut");
-            proxy.CutAll();
-        }
-
+        await CutThriceUnderLoadAsync(proxy, ledger, load, progress: 10);
         await load;
         Assert.True(proxy.Cuts > 0);
         var reader = await nodes.AddAsync();
@@ -255,6 +249,17 @@ public sealed class StoreFaultTests(StandaloneServerFixture fixture) : IClassFix
     /// Workers book, each request with its own patient and idempotency key; an exception (connection lost,
     /// timeout: outcome unknown) is retried with the same key until a definite answer.
     /// </summary>
+    /// <summary>Cuts every connection through <paramref name="proxy"/> three times, each after the load acknowledged <paramref name="progress"/> more claims (or ended).</summary>
+    internal static async Task CutThriceUnderLoadAsync(TcpFaultProxy proxy, ClaimLedger ledger, Task load, int progress)
+    {
+        for (var cut = 0; cut < 3; cut++)
+        {
+            var before = ledger.Acknowledged;
+            await Eventually.TrueAsync(() => ledger.Acknowledged > before + progress || load.IsCompleted, "progress before the next cut");
+            proxy.CutAll();
+        }
+    }
+
     internal static (ClaimLedger Ledger, ConcurrentQueue<string> Unknown, Task Load) StartKeyedLoad(RedisSlotEngine writer, CalendarKey[] calendars, int workers, int perWorker)
     {
         var ledger = new ClaimLedger();

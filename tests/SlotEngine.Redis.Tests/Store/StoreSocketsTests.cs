@@ -116,12 +116,7 @@ public sealed class StoreSocketsTests(StandaloneServerFixture fixture) : IClassF
         }
 
         var (ledger, _, load) = StoreFaultTests.StartKeyedLoad(writer, calendars, workers: 6, perWorker: 30);
-        for (var cut = 0; cut < 3; cut++)
-        {
-            var before = ledger.Acknowledged;
-            await Eventually.TrueAsync(() => ledger.Acknowledged > before + 5 || load.IsCompleted, "progress before the next cut");
-            proxy.CutAll();
-        }
+        await StoreFaultTests.CutThriceUnderLoadAsync(proxy, ledger, load, progress: 5);
 
         await load;
         Assert.True(proxy.Cuts > 0);
