@@ -110,6 +110,47 @@ public class HoldMarkTests
         Support.TestWorld.AssertInvariants(engine);
     }
 
+    [Fact]
+    public void An_expired_plain_hold_beside_unapproved_bookings_is_found_before_their_deadline()
+    {
+        var (engine, time, providers, booked) = World(seed: 3, bookedShare: 1.0);
+        var index2 = engine.Directory.GroupOf(City, Branch)!.TryGetIndex(Day2)!;
+
+        // Slot 9 of three members: one seat an unapproved booking, the other booked (awaiting: passed over until 10:00);
+        // on the third, the second seat is a one-minute plain hold instead (held: visited once the mark is due).
+        var awaiting = new List<Reservation>();
+        foreach (var member in new[] { 10, 11, 12 })
+        {
+            var key = new CalendarKey(providers[member], Day2);
+            Assert.True(engine.TryRelease(booked[(key, 9)]).Succeeded);
+            var claim = member == 12
+                ? engine.TryClaim(ClaimRequest.Hold(key, SlotRange.Single(9), new PatientKey(7_000_000 + (ulong)member), TimeSpan.FromMinutes(1)))
+                : engine.TryClaim(ClaimRequest.Book(key, SlotRange.Single(9), new PatientKey(7_000_000 + (ulong)member)));
+            Assert.True(claim.Succeeded);
+            awaiting.Add(claim.Reservation);
+        }
+
+        var plainHold = awaiting[^1];
+        Assert.Null(index2.FindBitViolation());
+        Assert.Empty(AgreeingSearch(engine, providers, day: Day2, count: 200));
+
+        // 09:02: the plain hold has expired, the unapproved bookings have not (the mark is due: every search looks past it).
+        time.Advance(TimeSpan.FromMinutes(2));
+        Assert.True(time.GetUtcNow().UtcTicks >= index2.HoldMark);
+        var found = AgreeingSearch(engine, providers, day: Day2, count: 200);
+        Assert.Equal([(plainHold.Calendar, 9)], found.Select(f => (f.Calendar, f.Slots.First)));
+
+        // Approving one (booked: no longer on offer) and letting the deadline pass frees the other.
+        Assert.True(engine.TryApprove(awaiting[0]).Succeeded);
+        Assert.Null(index2.FindBitViolation());
+        time.Advance(TimeSpan.FromMinutes(59)); // 10:01
+        found = AgreeingSearch(engine, providers, day: Day2, count: 200);
+        var expected = new[] { awaiting[1].Calendar, plainHold.Calendar }.OrderBy(c => c.Provider.Value).Select(c => (c, 9));
+        Assert.Equal(expected, found.Select(f => (f.Calendar, f.Slots.First)));
+        Assert.Null(index2.FindBitViolation());
+        Support.TestWorld.AssertInvariants(engine);
+    }
+
     /// <summary>
     /// Holds with short and long expiries, releases, confirms and searches race on most members of a branch while a clock
     /// thread moves time on; a checker thread owns a few members (each with only its first slot open) and checks, as it
@@ -412,6 +453,9 @@ public class HoldMarkTests
         foreach (var day in new[] { Day1, Day2 })
         {
             AgreeingSearch(engine, providers, day: day, count: 200);
+
+            // Quiet: the offer, free and held bits are the calendars' truth (an unapproved booking's slot is not held).
+            Assert.Null(engine.Directory.GroupOf(City, Branch)!.TryGetIndex(day)!.FindBitViolation());
         }
 
         Support.TestWorld.AssertInvariants(engine);

@@ -8,22 +8,29 @@ namespace SlotEngine;
 /// of visiting thousands of calendars. A hint that the claim (and the calendar) always verifies.
 /// </summary>
 /// <remarks>
-/// <para><b>Words.</b> Each slot has a row of two bitmaps of one bit per member (by its place in the
+/// <para><b>Words.</b> Each slot has a row of three bitmaps of one bit per member (by its place in the
 /// group), <see cref="_wordsPerSlot"/> words each, side by side in <see cref="_rows"/> (one or two cache
 /// lines for a slot): the <i>offer</i> words, 1 when that member's calendar has a seat at the slot that is
-/// free or held (a hold may expire, so it still counts as on offer), then the <i>free</i> words, 1 when
-/// the calendar has a free seat at the slot (its free bit is 1). Free implies offered once the writers
-/// are done. <see cref="_slotSummary"/> has one bit per slot: 1 when some member may offer it. A search
+/// free or held (a hold may expire, so it still counts as on offer), the <i>free</i> words, 1 when
+/// the calendar has a free seat at the slot (its free bit is 1), then the <i>held</i> words, 1 when no seat
+/// is free but some seat is held by a plain hold (<see cref="Calendar.SeatState.Held"/>). A member offered,
+/// neither free nor held, is an <i>awaiting</i> member: its seats there that are not booked are unapproved
+/// bookings (<see cref="Calendar.SeatState.Awaiting"/>), which free only at the day's approval deadline.
+/// Free and held each imply offered once the writers are done. <see cref="_slotSummary"/> has one bit per slot: 1 when some member may offer it. A search
 /// takes a member with a free bit from the index words alone (its provider id is in
 /// <see cref="_memberIds"/>), and visits the calendar only of a member that is offered but not free:
 /// a hold, which may have expired, and only once now has reached the earliest-hold-expiry mark
-/// (<see cref="LowerHoldMark"/>); before it, no hold can have expired and held members are passed over.</para>
+/// (<see cref="LowerHoldMark"/>); before it, no hold can have expired and held members are passed over.
+/// Awaiting members are passed over until the day's approval deadline too (<see cref="OffersAtSlot"/>): without the
+/// held row, one short hold falling due sent every search of the branch-day into the calendar of every member with
+/// an unapproved booking at the slot.</para>
 /// <para><b>Refresh.</b> After every change to a calendar's slots, the thread that made it runs
-/// <see cref="Refresh"/>: read the calendar's truth for the slot (free, held or neither), write it into
-/// the member's two bits (an atomic And/Or each, skipped when the bit already says so), then read the
+/// <see cref="Refresh"/>: read the calendar's truth for the slot (free, held, awaiting or none), write it into
+/// the member's three bits (an atomic And/Or each, skipped when the bit already says so; the bits to set first,
+/// then those to clear, so a search midway sees the union of the old and the new state: more to visit, never less), then read the
 /// truth again and repeat if it moved. Each bit is written as the one bit of the earlier index was:
 /// the last writer of a bit always checks the truth after writing it (the loop ends only when the
-/// truth read after both writes is the one written), so once a calendar is quiet both its bits are
+/// truth read after all three writes is the one written), so once a calendar is quiet its bits are
 /// exact, whatever the interleaving.</para>
 /// <para><b>Summary.</b> A refresh that sets a member's offer bit (or finds it set) then sets the slot's summary
 /// bit (an atomic Or only when it reads 0, see <see cref="SetSummary"/>). A
@@ -42,8 +49,14 @@ internal sealed class BranchDayIndex
     private readonly int[] _memberIds;
     private readonly int _wordsPerSlot;
 
-    /// <summary>Per slot, the offer words then the free words (see the remarks): slot s's row starts at s × 2 × <see cref="_wordsPerSlot"/>.</summary>
+    /// <summary>Bitmaps in a slot's row: offer, free, held (see the remarks).</summary>
+    private const int RowsPerSlot = 3;
+
+    /// <summary>Per slot, the offer words, the free words, then the held words (see the remarks): slot s's row starts at s × <see cref="RowsPerSlot"/> × <see cref="_wordsPerSlot"/>.</summary>
     private readonly ulong[] _rows;
+
+    /// <summary>The day's approval deadline, UTC ticks (<see cref="DayLayout.ApprovalDeadlineTicks"/>; 0: no approval rule, and no member is ever awaiting).</summary>
+    private readonly long _approvalDeadline;
     private readonly ulong[] _slotSummary;
     private int _incomplete;
 
@@ -74,7 +87,8 @@ internal sealed class BranchDayIndex
         Layout = layout;
         DayNumber = layout.Day.DayNumber;
         _wordsPerSlot = Math.Max(1, (members.Length + 63) >> 6);
-        _rows = new ulong[layout.SlotCount * 2 * _wordsPerSlot];
+        _rows = new ulong[layout.SlotCount * RowsPerSlot * _wordsPerSlot];
+        _approvalDeadline = layout.ApprovalDeadlineTicks;
         _slotSummary = new ulong[(layout.SlotCount + 63) >> 6];
     }
 
@@ -176,20 +190,32 @@ internal sealed class BranchDayIndex
         var column = member >> 6;
         for (var slot = first; slot < end; slot++)
         {
-            var row = slot * 2 * _wordsPerSlot;
+            var row = slot * RowsPerSlot * _wordsPerSlot;
             ref var offerWord = ref _rows[row + column];
             ref var freeWord = ref _rows[row + _wordsPerSlot + column];
+            ref var heldWord = ref _rows[row + (2 * _wordsPerSlot) + column];
             Calendar.SeatState state;
             do
             {
                 state = Volatile.Read(ref _calendars[member]) == calendar ? calendar.SeatStateAt(slot) : Calendar.SeatState.None;
                 var offered = state != Calendar.SeatState.None;
-                SetBit(ref offerWord, bit, offered);
-                SetBit(ref freeWord, bit, state == Calendar.SeatState.Free);
+                var free = state == Calendar.SeatState.Free;
+                var held = state == Calendar.SeatState.Held;
+
+                // Sets first, then clears: between them the member shows the union of its old and new states, so a search
+                // midway visits more, never less (a member going held → free is never seen awaiting, nor one going free →
+                // held). The summary bit follows the offer bit (SetSummary's remarks).
+                SetBit(ref offerWord, bit, true, offered);
+                SetBit(ref freeWord, bit, true, free);
+                SetBit(ref heldWord, bit, true, held);
                 if (offered)
                 {
                     SetSummary(slot);
                 }
+
+                SetBit(ref heldWord, bit, false, !held);
+                SetBit(ref freeWord, bit, false, !free);
+                SetBit(ref offerWord, bit, false, !offered);
             }
             while (state != (Volatile.Read(ref _calendars[member]) == calendar ? calendar.SeatStateAt(slot) : Calendar.SeatState.None));
         }
@@ -212,9 +238,14 @@ internal sealed class BranchDayIndex
         }
     }
 
-    /// <summary>Sets or clears one member's bit (an atomic Or / And that touches no other member's bit), skipped when it already says so.</summary>
-    private static void SetBit(ref ulong word, ulong bit, bool value)
+    /// <summary>Sets or clears one member's bit (an atomic Or / And that touches no other member's bit) when <paramref name="needed"/>, skipped when it already says so.</summary>
+    private static void SetBit(ref ulong word, ulong bit, bool value, bool needed)
     {
+        if (!needed)
+        {
+            return;
+        }
+
         var current = (Volatile.Read(ref word) & bit) != 0;
         if (current == value)
         {
@@ -312,15 +343,16 @@ internal sealed class BranchDayIndex
     /// Adds the members with a free seat at <paramref name="slot"/> that are not in the day's results
     /// yet. Members in provider-id order stop as soon as the places are full; otherwise every member
     /// of the slot is looked at and the places of this slot keep the lowest ids. A member whose free bit
-    /// is 1 is taken from the index alone; one that is offered but not free (held) is passed over while now is
-    /// before the earliest-hold-expiry mark (<see cref="LowerHoldMark"/>), else looked at in its calendar, where an
+    /// is 1 is taken from the index alone; one that is offered but not free is passed over while now is
+    /// before the earliest-hold-expiry mark (<see cref="LowerHoldMark"/>), and an awaiting one (not held either: only
+    /// unapproved bookings) while now is before the day's approval deadline; else it is looked at in its calendar, where an
     /// expired hold counts as free.
     /// </summary>
     private int OffersAtSlot(int slot, long nowTicks, bool idsAscending, Span<FreeStart> places, int dayStart, int count, out bool anyBit)
     {
         anyBit = false;
         var slotStart = count;
-        var row = slot * 2 * _wordsPerSlot;
+        var row = slot * RowsPerSlot * _wordsPerSlot;
         var day = Layout.Day;
         for (var c = 0; c < _wordsPerSlot; c++)
         {
@@ -328,11 +360,24 @@ internal sealed class BranchDayIndex
             anyBit |= offers != 0;
             var free = Volatile.Read(ref _rows[row + _wordsPerSlot + c]);
             var bits = offers | free;
-            if ((offers & ~free) != 0 && nowTicks < Volatile.Read(ref _holdMark))
+            if ((offers & ~free) != 0)
             {
-                // Held members, but no hold the index may hide has expired yet (the mark, read after the free word:
-                // see LowerHoldMark): they cannot be free now, so they are passed without visiting their calendars.
-                bits = free;
+                if (nowTicks < Volatile.Read(ref _holdMark))
+                {
+                    // Held members, but no hold the index may hide has expired yet (the mark, read after the free word:
+                    // see LowerHoldMark): they cannot be free now, so they are passed without visiting their calendars.
+                    bits = free;
+                }
+                else if (nowTicks < _approvalDeadline)
+                {
+                    // Some hold may have expired, but before the deadline no unapproved booking has: the awaiting members
+                    // (offered, neither free nor held) are passed over. Exact once the writers are done (the held bit is
+                    // then the truth); midway a refresh shows the union of two states (Refresh), so the one stale case is a
+                    // plain hold made by a writer that has not refreshed yet on a seat another writer's pending refresh
+                    // freed: hidden until its own refresh, which its thread makes right after its claim, so it could be
+                    // missed only if it had expired meanwhile: a writer still in progress, as for every stale bit here.
+                    bits = free | (offers & Volatile.Read(ref _rows[row + (2 * _wordsPerSlot) + c]));
+                }
             }
 
             while (bits != 0)
@@ -378,17 +423,18 @@ internal sealed class BranchDayIndex
     {
         for (var slot = 0; slot < Layout.SlotCount; slot++)
         {
-            var row = slot * 2 * _wordsPerSlot;
+            var row = slot * RowsPerSlot * _wordsPerSlot;
             for (var member = 0; member < _members.Length; member++)
             {
                 var bit = 1UL << member;
                 var offered = (Volatile.Read(ref _rows[row + (member >> 6)]) & bit) != 0;
                 var free = (Volatile.Read(ref _rows[row + _wordsPerSlot + (member >> 6)]) & bit) != 0;
+                var held = (Volatile.Read(ref _rows[row + (2 * _wordsPerSlot) + (member >> 6)]) & bit) != 0;
                 var calendar = Volatile.Read(ref _calendars[member]);
                 var truth = calendar is null ? Calendar.SeatState.None : calendar.SeatStateAt(slot);
-                if (offered != (truth != Calendar.SeatState.None) || free != (truth == Calendar.SeatState.Free))
+                if (offered != (truth != Calendar.SeatState.None) || free != (truth == Calendar.SeatState.Free) || held != (truth == Calendar.SeatState.Held))
                 {
-                    return $"day {Layout.Day:yyyy-MM-dd} slot {slot} member {member} ({_members[member].Id}): offer bit {offered}, free bit {free}, calendar {truth}";
+                    return $"day {Layout.Day:yyyy-MM-dd} slot {slot} member {member} ({_members[member].Id}): offer bit {offered}, free bit {free}, held bit {held}, calendar {truth}";
                 }
 
                 if (offered && (Volatile.Read(ref _slotSummary[slot >> 6]) & (1UL << slot)) == 0)
@@ -442,7 +488,7 @@ internal sealed class BranchDayIndex
     /// <summary>Clears the slot's summary bit when no member offers the slot; true when one does (the bit is left or set back).</summary>
     private bool ClearSummaryIfNoOffer(int slot)
     {
-        var row = slot * 2 * _wordsPerSlot;
+        var row = slot * RowsPerSlot * _wordsPerSlot;
         for (var c = 0; c < _wordsPerSlot; c++)
         {
             if (Volatile.Read(ref _rows[row + c]) != 0)

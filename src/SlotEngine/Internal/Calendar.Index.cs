@@ -38,17 +38,31 @@ internal sealed partial class Calendar
         /// <summary>No seat is free or held (booked, closed, or no calendar).</summary>
         None,
 
-        /// <summary>No seat is free, but some seat is held (a hold may expire): on offer, not free.</summary>
+        /// <summary>
+        /// No seat is free or held by a plain hold, but some seat's claim starting at the slot is a booking awaiting approval:
+        /// on offer, not free, and it can free only at the day's approval deadline (<see cref="DayLayout.ApprovalDeadlineTicks"/>,
+        /// the expiry of every unapproved booking of the day; see <see cref="HeadExpiryAt"/>).
+        /// </summary>
+        Awaiting,
+
+        /// <summary>No seat is free, but some seat is held (a hold may expire at any time from its expiry on): on offer, not free.</summary>
         Held,
 
         /// <summary>Some seat's free bit is 1.</summary>
         Free,
     }
 
-    /// <summary>Whether some seat of the slot is free, else whether some seat is held: what the index records (a read of the truth now; a transition may be in progress).</summary>
+    /// <summary>
+    /// Whether some seat of the slot is free, else whether some seat is held by a plain hold, else whether some seat is an
+    /// unapproved booking: what the index records (a read of the truth now; a transition may be in progress). Only a head
+    /// cell carries the approval bit, so a slot inside a longer unapproved booking (a body cell) counts as held, and so does
+    /// every unapproved booking of a day whose layout has no approval deadline (a store's read model of an engine without
+    /// the rule keeps the store's deadline in the hold's place, which the index does not read).
+    /// </summary>
     public SeatState SeatStateAt(int slot)
     {
-        var held = false;
+        var state = SeatState.None;
+        var awaitingKnown = Layout.ApprovalDeadlineTicks != 0;
         for (var seat = 0; seat < Capacity; seat++)
         {
             if (IsFreeBit(seat, slot))
@@ -56,10 +70,15 @@ internal sealed partial class Calendar
                 return SeatState.Free;
             }
 
-            held = held || ClaimCell.Kind(ReadCell(seat, slot)) == ClaimCell.KindHeld;
+            // The state word alone (kind, head, approval bit): the patient beside it is not needed here.
+            var cell = ClaimCell.FromState(Volatile.Read(ref StateAt(CellIndex(seat, slot))), 0);
+            if (ClaimCell.Kind(cell) == ClaimCell.KindHeld)
+            {
+                state = awaitingKnown && ClaimCell.AwaitsApproval(cell) && state != SeatState.Held ? SeatState.Awaiting : SeatState.Held;
+            }
         }
 
-        return held ? SeatState.Held : SeatState.None;
+        return state;
     }
 
     /// <summary>Whether some seat of the slot is free now, expired holds included (they are reclaimed first).</summary>

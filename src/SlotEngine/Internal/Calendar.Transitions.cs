@@ -172,6 +172,10 @@ internal sealed partial class Calendar
         }
 
         BumpVersion();
+
+        // The head's slot is now an unapproved booking's (SeatState.Awaiting if no other seat there is free or plainly held):
+        // the index passes it over until the deadline, so it must learn of the bit (the bodies stay held there).
+        RefreshIndex(first, first + 1);
         return true;
     }
 
