@@ -155,13 +155,17 @@ public class HoldMarkTests
     /// Holds with short and long expiries, releases, confirms and searches race on most members of a branch while a clock
     /// thread moves time on; a checker thread owns a few members (each with only its first slot open) and checks, as it
     /// goes, that a hold it made is never found while the clock is before its expiry and is always found once the clock
-    /// has passed it. At the end: no seat booked twice, index and scan agree, and the index bits are exact.
+    /// has passed it. At the end: no seat booked twice, index and scan agree, and the index bits are exact. With approval,
+    /// the days after day 1 need it (their deadlines fall after the run): bookings and confirms there make unapproved
+    /// bookings, which the index passes over while the mark is due, so a wrong held bit would hide the checker's expired hold.
     /// </summary>
-    [Fact]
-    public void Racing_holds_expiries_releases_and_searches_never_hide_an_expired_hold_nor_book_a_seat_twice()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Racing_holds_expiries_releases_and_searches_never_hide_an_expired_hold_nor_book_a_seat_twice(bool approval)
     {
         var time = new FakeTimeProvider(Start);
-        var (engine, providers) = Engine(time, approval: false);
+        var (engine, providers) = Engine(time, approval);
         var ownedCount = 4;
         var owned = providers[..ownedCount];
         var shared = providers[ownedCount..];
@@ -361,8 +365,10 @@ public class HoldMarkTests
         Assert.True(checks[1] > 100, $"only {checks[1]} checks ran");
         Assert.True(checks[0] > 0, "no check ran while the mark was ahead of the clock");
 
-        // No seat booked twice: every booking a worker still has is its own and names a seat no other one names.
-        var live = bookings.SelectMany(b => b).Where(r => !r.IsHold).ToList();
+        // No seat booked twice: every booking a worker still has is its own and names a seat no other one names. An
+        // unapproved booking is held until its deadline (a day or more after the start; a plain hold here lives minutes).
+        bool IsBooking(Reservation r) => !r.IsHold || r.HoldExpiresAt > Start.AddDays(1);
+        var live = bookings.SelectMany(b => b).Where(IsBooking).ToList();
         Assert.True(live.Count > 50, $"only {live.Count} bookings were left: the stress did not stress");
         var seats = live.SelectMany(r => Enumerable.Range(r.Slots.First, r.Slots.Length).Select(s => (r.Calendar, r.Seat, s))).ToList();
         Assert.Equal(seats.Count, seats.Distinct().Count());
@@ -370,7 +376,7 @@ public class HoldMarkTests
         foreach (var booking in live)
         {
             var seat = engine.GetCalendar(booking.Calendar)[booking.Slots.First, booking.Seat];
-            Assert.Equal((SlotStatus.Booked, booking.Token), (seat.Status, seat.Token));
+            Assert.Equal((booking.IsHold ? SlotStatus.Held : SlotStatus.Booked, booking.Token), (seat.Status, seat.Token));
         }
 
         // Quiet: index and scan agree now and once every hold has expired; the index bits are the calendars' truth.
