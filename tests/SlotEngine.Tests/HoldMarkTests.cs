@@ -84,6 +84,52 @@ public class HoldMarkTests
     }
 
     [Fact]
+    public void A_members_own_bound_follows_its_holds_is_raised_by_its_recount_and_survives_a_withdrawn_calendars_reset()
+    {
+        var (engine, time, providers, booked) = World(seed: 4, bookedShare: 1.0);
+        var index = engine.Directory.GroupOf(City, Branch)!.TryGetIndex(Day1)!;
+        var member = index.Members.ToArray().Select((m, i) => (m, i)).First(p => p.m.Id == providers[30]).i;
+        var key = new CalendarKey(providers[30], Day1);
+        Assert.Equal(long.MaxValue, index.MemberBound(member));
+
+        // A one-minute hold lowers the member's bound; another member's ten-minute hold does not touch it.
+        Assert.True(engine.TryRelease(booked[(key, 5)]).Succeeded);
+        var shortHold = engine.TryClaim(ClaimRequest.Hold(key, SlotRange.Single(5), new PatientKey(6_000_001), TimeSpan.FromMinutes(1)));
+        var other = new CalendarKey(providers[31], Day1);
+        Assert.True(engine.TryRelease(booked[(other, 5)]).Succeeded);
+        Assert.True(engine.TryClaim(ClaimRequest.Hold(other, SlotRange.Single(5), new PatientKey(6_000_002), TimeSpan.FromMinutes(10))).Succeeded);
+        Assert.True(shortHold.Succeeded);
+        Assert.Equal(shortHold.Reservation.HoldExpiresAt!.Value.UtcTicks, index.MemberBound(member));
+
+        // Confirmed: the bound stays low (it only falls) until the calendar's recount, which a search past it starts.
+        Assert.True(engine.TryConfirm(shortHold.Reservation).Succeeded);
+        time.Advance(TimeSpan.FromMinutes(2)); // the mark and the member's bound are due; the other member's hold is not
+        Assert.Empty(AgreeingSearch(engine, providers, count: 200));
+        Assert.Equal(long.MaxValue, index.MemberBound(member)); // recounted: no hold left
+
+        // Withdrawn and published again: the successor's hold lowers the bound, and a reset by a scan of the withdrawn
+        // calendar that read the index before its withdrawal (called here directly) lowers it again from the successor's bound.
+        var withdrawn = index.Members[member].GetCalendar(Day1)!;
+        engine.Withdraw(key);
+        engine.Publish(providers[30], Day1, DayTemplate.Standard);
+        for (var slot = 0; slot < 48; slot++)
+        {
+            Assert.True(slot == 9 || engine.TryClaim(ClaimRequest.Book(key, SlotRange.Single(slot), new PatientKey(6_100_000 + (ulong)slot))).Succeeded);
+        }
+
+        var successor = engine.TryClaim(ClaimRequest.Hold(key, SlotRange.Single(9), new PatientKey(6_000_003), TimeSpan.FromMinutes(3)));
+        Assert.True(successor.Succeeded);
+        Assert.NotSame(withdrawn, index.Members[member].GetCalendar(Day1));
+        index.ResetMemberBound(member, withdrawn);
+        Assert.True(index.MemberBound(member) <= successor.Reservation.HoldExpiresAt!.Value.UtcTicks);
+        Assert.Null(index.FindBitViolation());
+
+        time.Advance(TimeSpan.FromMinutes(4)); // the successor's hold has expired: found through the index
+        Assert.Contains(AgreeingSearch(engine, providers, count: 200), f => f.Calendar == key && f.Slots.First == 9);
+        Support.TestWorld.AssertInvariants(engine);
+    }
+
+    [Fact]
     public void Unapproved_bookings_and_confirms_into_approval_are_found_once_their_deadline_passes()
     {
         var (engine, time, providers, booked) = World(seed: 2, bookedShare: 1.0);

@@ -68,6 +68,14 @@ internal sealed class BranchDayIndex
     /// </summary>
     private long _holdMark = long.MaxValue;
 
+    /// <summary>
+    /// Per member, a copy of its calendar's own earliest-hold-expiry bound (<see cref="Calendar.EarliestHoldExpiryTicks"/>),
+    /// UTC ticks (<see cref="long.MaxValue"/>: no hold known): lowered with <see cref="_holdMark"/> (<see cref="LowerHoldMark"/>)
+    /// and reset with the calendar's own bound when its reclaim scan recounts it (<see cref="ResetMemberBound"/>). Once the
+    /// mark is due, a search passes a held member whose own bound is still ahead without visiting its calendar.
+    /// </summary>
+    private readonly long[] _memberBounds;
+
     public BranchDayIndex(ProviderEntry[] members, DayLayout layout, BranchGroup group)
     {
         Group = group;
@@ -75,6 +83,8 @@ internal sealed class BranchDayIndex
         _members = members;
         _calendars = new Calendar?[members.Length];
         _memberIds = new int[members.Length];
+        _memberBounds = new long[members.Length];
+        Array.Fill(_memberBounds, long.MaxValue);
         var ascending = true;
         for (var i = 0; i < members.Length; i++)
         {
@@ -129,7 +139,8 @@ internal sealed class BranchDayIndex
     public long HoldMark => Volatile.Read(ref _holdMark);
 
     /// <summary>
-    /// Lowers the earliest-hold-expiry mark to <paramref name="expiryTicks"/> if that is earlier. Every hold calls it
+    /// Lowers the earliest-hold-expiry mark, and <paramref name="member"/>'s own bound (<see cref="_memberBounds"/>), to
+    /// <paramref name="expiryTicks"/> if that is earlier. Every hold calls it
     /// with its expiry before its claim CAS clears a free bit of its calendar (<see cref="Calendar.TryClaimSeats"/>),
     /// again where its calendar lowers its own bound, and a calendar joining calls it with its bound (<see cref="Join"/>).
     /// </summary>
@@ -146,22 +157,66 @@ internal sealed class BranchDayIndex
     /// lowers this mark too once the index is there); (4) an expiry moved later (a hold made an unapproved booking, whose deadline is later) stays above the mark. So a
     /// free bit of 0 never hides a free seat (an expired hold) from a search whose now is at or past the mark, and a
     /// search whose now is before it can have no expired hold to find among the held members.
+    /// <para><b>A member's bound</b> is lowered by the same calls, so it too is at or below the expiry of every hold of that
+    /// member's calendar, by (1), (3) and (4), except that it is also raised: a reclaim scan of the calendar resets it
+    /// (<see cref="ResetMemberBound"/>, after resetting the calendar's own bound) and lowers it again for every live hold
+    /// it reads, while a hold published during the scan lowers it after its head as it lowers the calendar's bound. So it
+    /// can be too high only where the calendar's own bound can (<see cref="Calendar.HasFreeSeatAt"/> trusts that bound the
+    /// same way): while a reclaim of that calendar, a writer in progress that reclaims what has expired, is scanning.</para>
     /// </remarks>
-    public void LowerHoldMark(long expiryTicks)
+    public void LowerHoldMark(int member, long expiryTicks)
     {
-        var current = Volatile.Read(ref _holdMark);
-        while (expiryTicks < current)
+        Lower(ref _holdMark, expiryTicks);
+        if ((uint)member < (uint)_memberBounds.Length)
         {
-            // Hold-mark CAS, current → expiry: only lowers (a failure re-reads and retries against the newer, maybe lower, value).
-            var seen = Interlocked.CompareExchange(ref _holdMark, expiryTicks, current);
-            if (seen == current)
-            {
-                return;
-            }
+            Lower(ref _memberBounds[member], expiryTicks);
+        }
 
-            current = seen;
+        static void Lower(ref long mark, long expiryTicks)
+        {
+            var current = Volatile.Read(ref mark);
+            while (expiryTicks < current)
+            {
+                // Hold-mark CAS, current → expiry: only lowers (a failure re-reads and retries against the newer, maybe lower, value).
+                var seen = Interlocked.CompareExchange(ref mark, expiryTicks, current);
+                if (seen == current)
+                {
+                    return;
+                }
+
+                current = seen;
+            }
         }
     }
+
+    /// <summary>
+    /// Resets <paramref name="member"/>'s own bound to "no hold" (a full fence): <paramref name="calendar"/>'s reclaim scan
+    /// calls it right after resetting the calendar's own bound, and then lowers both again for every live hold it reads (see
+    /// the remarks of <see cref="LowerHoldMark"/>). The index-wide mark is never raised.
+    /// </summary>
+    /// <remarks>
+    /// The scan read the index from its calendar before this call; if the calendar was withdrawn meanwhile and another one
+    /// joined at the member's place, the reset must not hide the newcomer's holds: after the reset, a newcomer already in
+    /// <see cref="_calendars"/> lowers the bound again with its own bound here, and one not yet there lowers it in
+    /// <see cref="Join"/> (whose write of the calendar is a full fence before its read of the bound, so one of the two sees
+    /// the other).
+    /// </remarks>
+    public void ResetMemberBound(int member, Calendar calendar)
+    {
+        if ((uint)member >= (uint)_memberBounds.Length)
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref _memberBounds[member], long.MaxValue);
+        if (Volatile.Read(ref _calendars[member]) is { } current && !ReferenceEquals(current, calendar))
+        {
+            LowerHoldMark(member, current.EarliestHoldExpiryTicks);
+        }
+    }
+
+    /// <summary>The member's own bound (<see cref="_memberBounds"/>), UTC ticks; for tests.</summary>
+    internal long MemberBound(int member) => Volatile.Read(ref _memberBounds[member]);
 
     /// <summary>
     /// Records a calendar as its member's and indexes all its slots. The calendar already points
@@ -169,10 +224,11 @@ internal sealed class BranchDayIndex
     /// </summary>
     public void Join(int member, Calendar calendar)
     {
-        Volatile.Write(ref _calendars[member], calendar);
+        // A full fence before the bound is read below (ResetMemberBound's remarks).
+        Interlocked.Exchange(ref _calendars[member], calendar);
 
         // Holds the calendar had before it pointed at this index (their own calls found no index): its bound covers them.
-        LowerHoldMark(calendar.EarliestHoldExpiryTicks);
+        LowerHoldMark(member, calendar.EarliestHoldExpiryTicks);
         Refresh(member, calendar, 0, Layout.SlotCount);
     }
 
@@ -393,7 +449,13 @@ internal sealed class BranchDayIndex
                 var id = _memberIds[member];
                 if ((free & lowest) == 0)
                 {
-                    // Offered, not free: a hold (or a transition in progress), free only if it has expired.
+                    // Offered, not free: a hold (or a transition in progress), free only if it has expired, which it cannot
+                    // have while now is before the member's own bound (read after the row's words, as the mark is).
+                    if (nowTicks < Volatile.Read(ref _memberBounds[member]))
+                    {
+                        continue;
+                    }
+
                     var calendar = Volatile.Read(ref _calendars[member]);
                     if (calendar is null || !calendar.HasFreeSeatAt(slot, nowTicks))
                     {
@@ -416,8 +478,9 @@ internal sealed class BranchDayIndex
 
     /// <summary>
     /// The first member bit that differs from its calendar's truth, or null: for tests, on a group whose calendars no
-    /// operation is changing (the refresh protocol makes both bitmaps exact then; see the remarks). Also checks that
-    /// a free bit implies an offer bit and that every offered slot has its summary bit.
+    /// operation is changing (the refresh protocol makes the bitmaps exact then; see the remarks). Also checks that
+    /// a free bit implies an offer bit, that every offered slot has its summary bit, and that each member's own bound is
+    /// at or below every hold expiry of its calendar.
     /// </summary>
     internal string? FindBitViolation()
     {
@@ -441,6 +504,15 @@ internal sealed class BranchDayIndex
                 {
                     return $"day {Layout.Day:yyyy-MM-dd} slot {slot}: member {member} offers it, but its summary bit is 0";
                 }
+            }
+        }
+
+        // Each member's own bound is at or below the expiry of every hold of its calendar (LowerHoldMark's remarks).
+        for (var member = 0; member < _members.Length; member++)
+        {
+            if (Volatile.Read(ref _calendars[member]) is { } calendar && calendar.EarliestLiveHoldExpiry() is var earliest && MemberBound(member) > earliest)
+            {
+                return $"day {Layout.Day:yyyy-MM-dd} member {member} ({_members[member].Id}): its bound {MemberBound(member)} is above its calendar's earliest hold expiry {earliest}";
             }
         }
 

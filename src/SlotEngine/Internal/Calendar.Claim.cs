@@ -146,7 +146,7 @@ internal sealed partial class Calendar
 
         // After our own bound (a calendar joining reads the bound after pointing at the index: one of the two sees the
         // other), and before the caller's index refresh: the index's mark covers this expiry (BranchDayIndex.LowerHoldMark).
-        Volatile.Read(ref _index)?.LowerHoldMark(expiryTicks);
+        Volatile.Read(ref _index)?.LowerHoldMark(Provider.GroupMember, expiryTicks);
     }
 
     private bool AnyClosed(int seat, int wordBase, ulong bits)

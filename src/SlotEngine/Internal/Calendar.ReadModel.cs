@@ -46,7 +46,7 @@ internal sealed partial class Calendar
                 {
                     if (ClaimCell.Kind(cells[i]) == ClaimCell.KindHeld && ClaimCell.IsHead(cells[i]))
                     {
-                        index.LowerHoldMark(holdExpiry[i]);
+                        index.LowerHoldMark(Provider.GroupMember, holdExpiry[i]);
                     }
                 }
             }
@@ -78,7 +78,7 @@ internal sealed partial class Calendar
 
             Volatile.Write(ref _liveHolds, liveHolds);
             Volatile.Write(ref _earliestHoldExpiry, TicksToBound(earliest));
-            Volatile.Read(ref _index)?.LowerHoldMark(earliest); // an index attached during the load (see BranchDayIndex.Join)
+            Volatile.Read(ref _index)?.LowerHoldMark(Provider.GroupMember, earliest); // an index attached during the load (see BranchDayIndex.Join)
             if (lastToken > Volatile.Read(ref _lastToken))
             {
                 Volatile.Write(ref _lastToken, (int)Math.Min(lastToken, ClaimCell.MaxToken));
@@ -122,7 +122,7 @@ internal sealed partial class Calendar
             // A hold lowers the index's hold mark before its bits are cleared (BranchDayIndex.LowerHoldMark).
             if (holdExpiryTicks != 0)
             {
-                Volatile.Read(ref _index)?.LowerHoldMark(holdExpiryTicks);
+                Volatile.Read(ref _index)?.LowerHoldMark(Provider.GroupMember, holdExpiryTicks);
             }
 
             var sawClosed = false;

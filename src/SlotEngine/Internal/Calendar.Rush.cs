@@ -15,7 +15,7 @@ internal sealed partial class Calendar
         // a search that sees the free bit cleared then reads a mark at or below this hold's expiry.
         if (holdExpiryTicks != 0)
         {
-            Volatile.Read(ref _index)?.LowerHoldMark(holdExpiryTicks);
+            Volatile.Read(ref _index)?.LowerHoldMark(Provider.GroupMember, holdExpiryTicks);
         }
 
         var sawClosed = false;

@@ -407,6 +407,10 @@ internal sealed partial class Calendar
         // The reset is a full fence (Interlocked, not Volatile.Write): the cell reads below must not
         // move before it, or a hold published meanwhile could be missed by both sides.
         Interlocked.Exchange(ref _earliestHoldExpiry, NoHoldBound);
+
+        // The index's copy of this bound too, after ours and before the scan (BranchDayIndex.LowerHoldMark's remarks): the
+        // scan's lowering below, and a hold published meanwhile, lower both again.
+        Volatile.Read(ref _index)?.ResetMemberBound(Provider.GroupMember, this);
         var count = 0;
         for (var seat = 0; seat < Capacity; seat++)
         {
