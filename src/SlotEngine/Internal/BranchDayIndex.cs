@@ -167,10 +167,7 @@ internal sealed class BranchDayIndex
     public void LowerHoldMark(int member, long expiryTicks)
     {
         Lower(ref _holdMark, expiryTicks);
-        if ((uint)member < (uint)_memberBounds.Length)
-        {
-            Lower(ref _memberBounds[member], expiryTicks);
-        }
+        Lower(ref _memberBounds[member], expiryTicks); // a calendar that points at this index joined it: its member is in range (CanJoin)
 
         static void Lower(ref long mark, long expiryTicks)
         {
@@ -203,11 +200,6 @@ internal sealed class BranchDayIndex
     /// </remarks>
     public void ResetMemberBound(int member, Calendar calendar)
     {
-        if ((uint)member >= (uint)_memberBounds.Length)
-        {
-            return;
-        }
-
         Interlocked.Exchange(ref _memberBounds[member], long.MaxValue);
         if (Volatile.Read(ref _calendars[member]) is { } current && !ReferenceEquals(current, calendar))
         {
@@ -261,17 +253,40 @@ internal sealed class BranchDayIndex
                 // Sets first, then clears: between them the member shows the union of its old and new states, so a search
                 // midway visits more, never less (a member going held → free is never seen awaiting, nor one going free →
                 // held). The summary bit follows the offer bit (SetSummary's remarks).
-                SetBit(ref offerWord, bit, true, offered);
-                SetBit(ref freeWord, bit, true, free);
-                SetBit(ref heldWord, bit, true, held);
+                if (offered)
+                {
+                    SetBit(ref offerWord, bit);
+                }
+
+                if (free)
+                {
+                    SetBit(ref freeWord, bit);
+                }
+
+                if (held)
+                {
+                    SetBit(ref heldWord, bit);
+                }
+
                 if (offered)
                 {
                     SetSummary(slot);
                 }
 
-                SetBit(ref heldWord, bit, false, !held);
-                SetBit(ref freeWord, bit, false, !free);
-                SetBit(ref offerWord, bit, false, !offered);
+                if (!held)
+                {
+                    ClearBit(ref heldWord, bit);
+                }
+
+                if (!free)
+                {
+                    ClearBit(ref freeWord, bit);
+                }
+
+                if (!offered)
+                {
+                    ClearBit(ref offerWord, bit);
+                }
             }
             while (state != (Volatile.Read(ref _calendars[member]) == calendar ? calendar.SeatStateAt(slot) : Calendar.SeatState.None));
         }
@@ -294,25 +309,19 @@ internal sealed class BranchDayIndex
         }
     }
 
-    /// <summary>Sets or clears one member's bit (an atomic Or / And that touches no other member's bit) when <paramref name="needed"/>, skipped when it already says so.</summary>
-    private static void SetBit(ref ulong word, ulong bit, bool value, bool needed)
+    /// <summary>Sets one member's bit (an atomic Or that touches no other member's bit), skipped when it is already 1.</summary>
+    private static void SetBit(ref ulong word, ulong bit)
     {
-        if (!needed)
-        {
-            return;
-        }
-
-        var current = (Volatile.Read(ref word) & bit) != 0;
-        if (current == value)
-        {
-            return;
-        }
-
-        if (value)
+        if ((Volatile.Read(ref word) & bit) == 0)
         {
             Interlocked.Or(ref word, bit);
         }
-        else
+    }
+
+    /// <summary>Clears one member's bit (an atomic And that touches no other member's bit), skipped when it is already 0.</summary>
+    private static void ClearBit(ref ulong word, ulong bit)
+    {
+        if ((Volatile.Read(ref word) & bit) != 0)
         {
             Interlocked.And(ref word, ~bit);
         }
