@@ -80,7 +80,17 @@ public sealed class CallLedgerTests
                 Interlocked.Increment(ref taken);
             }
         });
-        Assert.Equal(4, taken);
-        Assert.Equal(4, ledger.UsedBy("call", 0));
+        // Never more than the limit. Fewer is possible: the last iterations can all run while a taker that will give its
+        // place back is descheduled (8 threads on 2 cores), so they find the call full. Every place given back is free
+        // again afterwards: the places left are exactly the limit minus those kept.
+        Assert.InRange(taken, 1, 4);
+        Assert.Equal(taken, ledger.UsedBy("call", 0));
+        var more = 0;
+        while (ledger.TryTake("call", 4, 0, Retention) is not null)
+        {
+            more++;
+        }
+
+        Assert.Equal(4, taken + more);
     }
 }
