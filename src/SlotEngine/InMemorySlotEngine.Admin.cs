@@ -41,7 +41,10 @@ public sealed partial class InMemorySlotEngine
         ArgumentOutOfRangeException.ThrowIfNegative(expectedClaims);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(expectedClaims, 50_000_000);
         _layouts.GetOrAdd((template, day), static (key, state) => new DayLayout(key.Template, key.Day, state.Zone, state.Claims) { ApprovalLapses = state.Lapses, ApprovalDeadlineTicks = state.Rules.ApprovalOf(key.Day).DeadlineUtcTicks, WidePatients = state.Wide, ExpectedCalendars = state.Calendars }, (Zone: _zone, Claims: expectedClaims, Lapses: _lapses, Rules: _rules, Wide: _patients.Capacity > 65_536, Calendars: Directory.ProviderCount));
-        _quotas.Prepare(Options.Quotas, day, expectedClaims);
+        if (!_quotasByCap)
+        {
+            _quotas.Prepare(Options.Quotas, day, expectedClaims);
+        }
     }
 
     /// <summary>Withdraws a day: every seat closes, the calendar is removed, and the holds and bookings it had are returned.</summary>

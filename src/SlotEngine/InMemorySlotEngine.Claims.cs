@@ -42,7 +42,9 @@ public sealed partial class InMemorySlotEngine
 
     // patientIndex: the patient's directory index when the caller (the admission rate, the bar and cap checks) has
     // looked it up already, so one claim looks the patient up once; null: looked up here, after the time rules.
-    private ClaimResult ClaimOnCalendar(Calendar calendar, in ClaimRequest request, long now, uint? patientIndex = null)
+    // capEntry: the claim's entry in the active cap (capPlace its patient's place) when the quotas are judged from the
+    // cap's entries (_quotasByCap); -1 otherwise, and the quota ledger takes its entries.
+    private ClaimResult ClaimOnCalendar(Calendar calendar, in ClaimRequest request, long now, uint? patientIndex = null, KeyTable.Place capPlace = default, int capEntry = -1)
     {
         System.Diagnostics.Debug.Assert(calendar.Key == request.Calendar, "the calendar is the one the request names (TryClaim found it by that key)");
         var first = request.Slots.First;
@@ -58,7 +60,17 @@ public sealed partial class InMemorySlotEngine
         }
 
         var patient = patientIndex ?? _patients.IndexOf(request.Patient);
-        if (!_quotas.TryAcquire(Options.Quotas, patient, request.Calendar.Provider, calendar.Day, now, out var tickets))
+        QuotaTickets tickets = default;
+        if (capEntry >= 0)
+        {
+            // The claim's entry names its calendar first, then the patient's other entries are counted (ActiveLedger.Quotas.cs).
+            ActiveLedger.Target(capPlace, capEntry, calendar);
+            if (!_active!.WithinQuotas(capPlace, capEntry, Options.Quotas, request.Calendar.Provider, calendar.Day, TodayAt(now), now))
+            {
+                return ClaimResult.Failed(ClaimStatus.QuotaExceeded);
+            }
+        }
+        else if (!_quotas.TryAcquire(Options.Quotas, patient, request.Calendar.Provider, calendar.Day, now, out tickets))
         {
             // The day's quota tables were dropped since this claim read the clock: the day has passed.
             return ClaimResult.Failed(_quotas.HasPassed(calendar.Day) ? ClaimStatus.InPast : ClaimStatus.QuotaExceeded);

@@ -125,7 +125,14 @@ public sealed partial class InMemorySlotEngine
         var status = ClaimStatus.QuotaExceeded;
         try
         {
-            if (_quotas.TryAcquireForMove(Options.Quotas, patient, to.Provider, to.Day, from.Provider, from.Day, fromClaim, now, out taken, out moved))
+            // With the cap the quotas are counted from its entries. The move's entry stays pending without a target: the
+            // patient's other claims count it against every rule while the move runs, so the moved claim, live until the
+            // release below and restored if the move fails, is never left out of their count. Its own count passes over
+            // that entry, so the moved claim does not count against the target.
+            var withinQuotas = _quotasByCap
+                ? ledger!.WithinQuotas(cell, active, Options.Quotas, to.Provider.Id, to.Day, TodayAt(now), now)
+                : _quotas.TryAcquireForMove(Options.Quotas, patient, to.Provider, to.Day, from.Provider, from.Day, fromClaim, now, out taken, out moved);
+            if (withinQuotas)
             {
                 status = to.TryClaim(target.Slots.First, target.Slots.Length, patient, expiry, now, out seat, out token, awaitsApproval);
                 claimed = status == ClaimStatus.Succeeded;
@@ -134,7 +141,7 @@ public sealed partial class InMemorySlotEngine
                     ListHolds(to);
                 }
             }
-            else if (_quotas.HasPassed(to.Day))
+            else if (!_quotasByCap && _quotas.HasPassed(to.Day))
             {
                 status = ClaimStatus.InPast; // the target day's quota tables were dropped since this move read the clock
             }

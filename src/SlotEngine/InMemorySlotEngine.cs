@@ -24,6 +24,9 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
     private readonly BookingRules _rules;
     private readonly long _idempotencyRetentionTicks;
     private readonly bool _prepareQuotaDays;
+
+    /// <summary>Whether the daily quotas are judged from the active cap's entries (<see cref="ActiveLedger.WithinQuotas"/>) instead of the quota ledger's tables: with the cap on, every live claim of a patient has an entry.</summary>
+    private readonly bool _quotasByCap;
     private LocalDay? _today;
 
     /// <summary>Creates an engine.</summary>
@@ -46,8 +49,10 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
         // Beside each patient's key: the admission instant, then the active cap's entries (not in a read model, which never claims).
         _patients = new PatientDirectory(Options.ExpectedPatients, (Options.Admission.IsEnabled ? AdmissionTable.PayloadLength : 0) + (forReadModel ? 0 : Options.MaxActiveAppointments * ActiveLedger.LongsPerEntry));
         _quotas = new QuotaLedger(Directory, Options.ExpectedClaimsPerDay);
-        _prepareQuotaDays = Options.ExpectedClaimsPerDay > 0;
         _rules = new BookingRules(Options);
+        // With the cap, the quotas are judged from the patient's cap entries (ActiveLedger.Quotas.cs): no quota tables.
+        _quotasByCap = !forReadModel && _rules.MaxActiveAppointments > 0 && Options.Quotas.RuleSpan.Length > 0;
+        _prepareQuotaDays = Options.ExpectedClaimsPerDay > 0 && !_quotasByCap;
         _idempotencyRetentionTicks = Options.IdempotencyRetention.Ticks;
         _audit = _rules.Audit ? new AuditLog(forReadModel ? 0 : Options.ExpectedAuditRecords) : null;
         _auditMaxRecords = Options.AuditMaxRecords;

@@ -5,7 +5,27 @@ namespace SlotEngine.Tests;
 /// <summary>MHRS quotas: one live claim per patient per clinic per day, two per facility per day.</summary>
 public class QuotaTests
 {
-    private readonly TestWorld _world = new();
+    private readonly Action<SlotEngineOptions>? _configure;
+    private readonly TestWorld _world;
+
+    public QuotaTests()
+        : this(null)
+    {
+    }
+
+    /// <summary>The same tests on an engine configured by <paramref name="configure"/> (see <see cref="QuotaTestsUnderTheCap"/>).</summary>
+    /// <param name="configure">Settings applied before each test's own.</param>
+    protected QuotaTests(Action<SlotEngineOptions>? configure)
+    {
+        _configure = configure;
+        _world = new TestWorld(configure);
+    }
+
+    private TestWorld World(Action<SlotEngineOptions> configure) => new(o =>
+    {
+        _configure?.Invoke(o);
+        configure(o);
+    });
 
     [Fact]
     public void One_claim_per_clinic_per_day()
@@ -80,7 +100,7 @@ public class QuotaTests
     [Fact]
     public void Quotas_are_a_replaceable_policy()
     {
-        var world = new TestWorld(o => o.Quotas = new QuotaPolicy([new QuotaRule(QuotaScope.Provider, 2)]));
+        var world = World(o => o.Quotas = new QuotaPolicy([new QuotaRule(QuotaScope.Provider, 2)]));
         var key = world.Publish(TestWorld.P1, TestWorld.Tomorrow);
         var other = world.Publish(TestWorld.P2, TestWorld.Tomorrow);
         world.MustBook(key, 0, 1, 0);
@@ -88,9 +108,9 @@ public class QuotaTests
         Assert.Equal(ClaimStatus.QuotaExceeded, world.Book(key, 2, 1, 0).Status);
         Assert.True(world.Book(other, 2, 1, 0).Succeeded);
 
-        var none = new TestWorld(o => o.Quotas = QuotaPolicy.None);
+        var none = World(o => o.Quotas = QuotaPolicy.None);
         var free = none.Publish(TestWorld.P1, TestWorld.Tomorrow);
-        Assert.All(Enumerable.Range(0, 10), s => Assert.True(none.Book(free, s, 1, 0).Succeeded));
+        Assert.All(Enumerable.Range(0, 8), s => Assert.True(none.Book(free, s, 1, 0).Succeeded)); // 8: the most a cap allows (the class below)
     }
 
     [Fact]
@@ -100,5 +120,17 @@ public class QuotaTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new QuotaPolicy([new QuotaRule(QuotaScope.Clinic, 9)]));
         Assert.Throws<ArgumentException>(() => new QuotaPolicy([new QuotaRule(QuotaScope.Clinic, 1), new QuotaRule(QuotaScope.Clinic, 2)]));
         Assert.Equal([new QuotaRule(QuotaScope.Clinic, 1), new QuotaRule(QuotaScope.Facility, 2)], QuotaPolicy.Mhrs.Rules);
+    }
+}
+
+/// <summary>
+/// The quota tests again with the active cap on (8, above every test's claims), where the engine judges the quotas from
+/// the patient's cap entries instead of the quota ledger's tables (ActiveLedger.Quotas.cs).
+/// </summary>
+public sealed class QuotaTestsUnderTheCap : QuotaTests
+{
+    public QuotaTestsUnderTheCap()
+        : base(o => o.MaxActiveAppointments = 8)
+    {
     }
 }

@@ -330,6 +330,12 @@ internal sealed partial class ActiveLedger
             return true; // changed under us: not judged dead; the caller reads the entry again
         }
 
+        return IsLiveClaim(state, word, today, nowTicks);
+    }
+
+    // Whether the committed claim of `state`, on the calendar of `word` (read between two equal reads of the state), is live.
+    private bool IsLiveClaim(long state, long word, DateOnly today, long nowTicks)
+    {
         var day = DateOnly.FromDayNumber(unchecked((int)(uint)word));
         if ((state & BookedBit) != 0)
         {

@@ -80,7 +80,7 @@ internal sealed partial class QuotaLedger
     private static ulong EntryKeyOf(uint patient, int scopeId) => (((ulong)patient << 32) | unchecked((uint)scopeId)) + 1;
 
     /// <summary>A rule's scope id from a provider id and its scope ids (<see cref="SlotDirectory.ScopeIdsOf"/>): the same ids as <see cref="ScopeIdOf(QuotaScope, ProviderEntry)"/>.</summary>
-    private static int ScopeIdOf(QuotaScope scope, int provider, long scopeIds) => scope switch
+    internal static int ScopeIdOf(QuotaScope scope, int provider, long scopeIds) => scope switch
     {
         QuotaScope.Provider => provider,
         QuotaScope.Clinic => unchecked((int)scopeIds),
