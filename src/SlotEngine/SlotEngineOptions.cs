@@ -100,6 +100,9 @@ public sealed class SlotEngineOptions
     /// <summary>
     /// The most live future appointments (holds and bookings of today or later) one patient may have at once, across
     /// every calendar; 0 for no cap. Checked atomically with the claim; refused with <see cref="ClaimStatus.ActiveLimitReached"/>.
+    /// With the cap on, the in-memory engine also judges <see cref="Quotas"/> from the cap's entries (the patient's live
+    /// claims), with the same answers (two racing claims of one patient may both be refused, as without the cap), and keeps
+    /// no quota tables.
     /// <value>The default is 0 (off; MHRS reports 3). Range 0 to <see cref="QuotaPolicy.MaxLimit"/>.</value>
     /// </summary>
     public int MaxActiveAppointments { get; set; }

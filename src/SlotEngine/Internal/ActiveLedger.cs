@@ -59,7 +59,7 @@ internal sealed partial class ActiveLedger
     private const long ClaimBit = 1L << 62;
     private const long PendingBit = 1L << 61;
     private const long AwaitingBit = 1L << 60; // a booking awaiting approval that no path has ended (see remarks)
-    private const int VersionShift = 38; // bits 0-28 token, 29-37 slot, 38-59 version, 60 awaiting, 61 pending, 62 claim, 63 booked
+    private const int VersionShift = 38; // bits 0-28 token, 29-37 slot, 38-59 version, 60 awaiting, 61 pending, 62 claim, 63 booked; a pending state uses bit 0 alone (TargetBit, ActiveLedger.Quotas.cs)
     private const long VersionMask = (1L << 22) - 1;
     private const int SlotShift = 29;
     private const long TokenMask = (1L << 29) - 1;
