@@ -44,7 +44,7 @@ internal sealed partial class ActiveLedger
 
     /// <summary>
     /// Whether a claim on <paramref name="provider"/> and <paramref name="day"/>, whose own entry is <paramref name="own"/>
-    /// (targeted, see <see cref="Target"/>), stays within every rule of <paramref name="policy"/> with the patient's other
+    /// (a claim's targeted, see <see cref="Target"/>; a move's left pending without a target), stays within every rule of <paramref name="policy"/> with the patient's other
     /// claims, live or in flight. A move passes its own entry, the one that named the moved claim (or, when none did, a fresh
     /// one), so the moved claim is not counted against the move's target.
     /// </summary>
