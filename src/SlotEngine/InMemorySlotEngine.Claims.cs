@@ -48,7 +48,8 @@ public sealed partial class InMemorySlotEngine
     {
         System.Diagnostics.Debug.Assert(calendar.Key == request.Calendar, "the calendar is the one the request names (TryClaim found it by that key)");
         var first = request.Slots.First;
-        var time = _rules.CheckTime(calendar.Day, TodayAt(now), calendar.Layout.StartUtcTicks(first), now);
+        var today = TodayAt(now);
+        var time = _rules.CheckTime(calendar.Day, today, calendar.Layout.StartUtcTicks(first), now);
         if (time != ClaimStatus.Succeeded)
         {
             return ClaimResult.Failed(time);
@@ -65,7 +66,7 @@ public sealed partial class InMemorySlotEngine
         {
             // The claim's entry names its calendar first, then the patient's other entries are counted (ActiveLedger.Quotas.cs).
             ActiveLedger.Target(capPlace, capEntry, calendar);
-            if (!_active!.WithinQuotas(capPlace, capEntry, Options.Quotas, request.Calendar.Provider, calendar.Day, TodayAt(now), now))
+            if (!_active!.WithinQuotas(capPlace, capEntry, Options.Quotas, request.Calendar.Provider, calendar.Day, today, now))
             {
                 return ClaimResult.Failed(ClaimStatus.QuotaExceeded);
             }

@@ -137,7 +137,7 @@ public sealed partial class InMemorySlotEngine : IAuditSource
         var result = ClaimResult.Failed(ClaimStatus.Taken);
         try
         {
-            result = _quotasByCap ? ClaimOnCalendar(calendar, request, now, patient, cell, entry) : ClaimOnCalendar(calendar, request, now, patient);
+            result = ClaimOnCalendar(calendar, request, now, patient, cell, _quotasByCap ? entry : -1);
         }
         finally
         {
