@@ -114,6 +114,29 @@ public class RulesBaselineTests
     }
 
     [Fact]
+    public void The_split_costs_extra_calls_at_the_rules_off_mean_and_extra_time_at_the_rules_on_count()
+    {
+        // Rules on: 1.5 searches of 1 µs and 2 holds of 3 µs a booking; off: 1 search of 1 µs and 1.5 holds of 2 µs.
+        OperationShare[] on = [new(Operation.Search, 1.5, 1), new(Operation.Hold, 2, 3)];
+        OperationShare[] off = [new(Operation.Search, 1, 1), new(Operation.Hold, 1.5, 2)];
+        var split = RulesCostSplit.Of(engineMicrosOn: 10, engineMicrosOff: 6, arrivalsOn: 1.4, arrivalsOff: 1.2, on, off);
+
+        Assert.Equal(4, split.Extra, 9);
+        Assert.Equal((0.5 * 1) + (0.5 * 2), split.MoreOperations, 9); // the extra calls at off's means
+        Assert.Equal((1.5 * 0) + (2 * 1), split.CostlierOperations, 9); // on's calls, each dearer by on − off
+        Assert.Equal(4 - 1.5 - 2, split.Other, 9);
+        Assert.Contains("citizens 1.400 / 1.200 a booking", split.Line(1), StringComparison.Ordinal);
+        Assert.Contains("hold 2.000 / 1.500", split.Line(1), StringComparison.Ordinal);
+
+        // A run that spent less with the rules on gives negative parts, not a clamp.
+        var cheaper = RulesCostSplit.Of(5, 6, 1, 1, off, on);
+        Assert.Equal(-1, cheaper.Extra, 9);
+        Assert.True(cheaper.MoreOperations < 0 && cheaper.CostlierOperations < 0);
+
+        Assert.Throws<ArgumentException>(() => RulesCostSplit.Of(1, 1, 1, 1, on, [new(Operation.Hold, 1, 1), new(Operation.Search, 1, 1)]));
+    }
+
+    [Fact]
     public async Task Rules_ratio_runs_both_sides_in_one_process_and_writes_each_report_and_the_summary()
     {
         var folder = Directory.CreateTempSubdirectory("rules-ratio-");
@@ -140,6 +163,19 @@ public class RulesBaselineTests
             Assert.Equal(Math.Round(onRate / offRate, 2), Math.Round(pair.GetProperty("bookings_per_second_ratio").GetDouble(), 2));
             Assert.Equal(pair.GetProperty("bookings_per_second_ratio").GetDouble(), summary.RootElement.GetProperty("median_bookings_per_second_ratio").GetDouble());
             Assert.Contains("Rules ratio, median of 1 pair(s)", text.ToString(), StringComparison.Ordinal);
+
+            // Where the extra engine time went: the three parts add up to on − off, read from each run's own report.
+            var split = pair.GetProperty("engine_cpu_split_us");
+            var extra = on.RootElement.GetProperty("engine_cpu_us_per_booking").GetDouble() - off.RootElement.GetProperty("engine_cpu_us_per_booking").GetDouble();
+            Assert.Equal(extra, split.GetProperty("extra").GetDouble(), 0.002);
+            Assert.Equal(split.GetProperty("extra").GetDouble(), split.GetProperty("more_operations").GetDouble() + split.GetProperty("costlier_operations").GetDouble() + split.GetProperty("other").GetDouble(), 0.002);
+            var onHolds = on.RootElement.GetProperty("operations").GetProperty("hold");
+            Assert.Equal(onHolds.GetProperty("mean_us").GetDouble(), pair.GetProperty("on_operations").GetProperty("hold").GetProperty("mean_us").GetDouble(), 0.001);
+            Assert.Equal(onHolds.GetProperty("count").GetDouble() / on.RootElement.GetProperty("bookings").GetDouble(), pair.GetProperty("on_operations").GetProperty("hold").GetProperty("per_booking").GetDouble(), 0.0001);
+            Assert.Equal(off.RootElement.GetProperty("citizens_arrived").GetDouble() / off.RootElement.GetProperty("bookings").GetDouble(), pair.GetProperty("off_citizens_per_booking").GetDouble(), 0.0001);
+            Assert.Equal(split.GetProperty("extra").GetDouble(), summary.RootElement.GetProperty("median_engine_cpu_split_us").GetProperty("extra").GetDouble());
+            Assert.Contains("Rules ratio, pair 1, where the engine's", text.ToString(), StringComparison.Ordinal);
+            Assert.Contains("Rules ratio, medians of 1 pair(s), engine µs a booking", text.ToString(), StringComparison.Ordinal);
 
             // The two warm-up runs come first, write no report, and are not in the pairs.
             Assert.Equal(500, summary.RootElement.GetProperty("warmup_bookings_per_run").GetInt64());

@@ -12,7 +12,8 @@ namespace SlotEngine.LoadTest.Run;
 /// <c>--no-rules</c> (the generator's calls unchanged), alternating so that neither side always runs first after a
 /// collection (pair 1: on, off; pair 2: off, on; ...). Each run builds its own country and engine; the one before is
 /// collected first. Reported per pair: both runs' bookings/s and engine CPU µs per booking, bookings/s on ÷ off and CPU
-/// off ÷ on (both above 1 when the rules cost nothing), and the medians of the pairs. Before pair 1, two short runs (rules
+/// off ÷ on (both above 1 when the rules cost nothing), where the extra engine time went (<see cref="RulesCostSplit"/>: more
+/// calls a booking, costlier calls, the rest), and the medians of the pairs. Before pair 1, two short runs (rules
 /// on, then off; <see cref="LoadSettings.RulesRatioWarmupBookings"/> bookings each) are not measured: without them the
 /// process's first run paid the JIT's compiles (0.8–1.5 µs a booking of JIT time against 0.02–0.45 in later runs), and
 /// that was always a rules-on run.
@@ -154,12 +155,14 @@ internal static class RulesRatio
             yield return (string.Create(
                 CultureInfo.InvariantCulture,
                 $"Rules ratio, pair {i + 1}: rules on {on.BookingsPerSecond:N0} bookings/s, engine {on.Generator?.EngineCpuMicrosPerBooking:0.00} µs CPU/booking; off {off.BookingsPerSecond:N0}/s, {off.Generator?.EngineCpuMicrosPerBooking:0.00} µs; on ÷ off {throughput:0.000}× bookings/s, CPU off ÷ on {cpu:0.000}×"), i);
+            yield return (RulesCostSplit.Of(on, off).Line(i + 1), i);
         }
 
         var all = pairs.Select(p => Ratios(p.On, p.Off)).ToList();
         yield return (string.Create(
             CultureInfo.InvariantCulture,
             $"Rules ratio, median of {pairs.Count} pair(s): {Median(all.Select(r => r.Throughput).ToList()):0.000}× bookings/s, {Median(all.Select(r => r.Cpu).ToList()):0.000}× engine CPU per booking (issue 11's goal: at least 0.9× bookings/s)"), -1);
+        yield return (RulesCostSplit.MedianLine([.. pairs.Select(p => RulesCostSplit.Of(p.On, p.Off))]), -1);
     }
 
     private static byte[] Summary(List<(RunResult On, RunResult Off)> pairs, long warmupBookings)
@@ -183,6 +186,7 @@ internal static class RulesRatio
                 json.WriteNumber("off_bookings", off.Stats.Bookings);
                 json.WriteNumber("bookings_per_second_ratio", Math.Round(throughput, 4));
                 json.WriteNumber("engine_cpu_ratio", Math.Round(cpu, 4));
+                RulesCostSplit.Of(on, off).WriteTo(json);
                 json.WriteEndObject();
             }
 
@@ -190,6 +194,13 @@ internal static class RulesRatio
             var all = pairs.Select(p => Ratios(p.On, p.Off)).ToList();
             json.WriteNumber("median_bookings_per_second_ratio", Math.Round(Median(all.Select(r => r.Throughput).ToList()), 4));
             json.WriteNumber("median_engine_cpu_ratio", Math.Round(Median(all.Select(r => r.Cpu).ToList()), 4));
+            var splits = pairs.Select(p => RulesCostSplit.Of(p.On, p.Off)).ToList();
+            json.WriteStartObject("median_engine_cpu_split_us");
+            json.WriteNumber("extra", Math.Round(Median([.. splits.Select(s => s.Extra)]), 3));
+            json.WriteNumber("more_operations", Math.Round(Median([.. splits.Select(s => s.MoreOperations)]), 3));
+            json.WriteNumber("costlier_operations", Math.Round(Median([.. splits.Select(s => s.CostlierOperations)]), 3));
+            json.WriteNumber("other", Math.Round(Median([.. splits.Select(s => s.Other)]), 3));
+            json.WriteEndObject();
             json.WriteEndObject();
         }
 
