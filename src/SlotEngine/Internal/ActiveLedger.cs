@@ -227,10 +227,19 @@ internal sealed partial class ActiveLedger
             return;
         }
 
-        var entry = Find(place, CalendarWordOf(calendar), slot, token, out var state);
-        if (entry >= 0)
+        // The forget CAS, from the state read, retried when it fails: a confirm's or an approval's mark (MarkBooked,
+        // MarkAwaiting) may set the booked or awaiting bit on this same claim between the read and the CAS, and a forget
+        // that gave up then left a trusted entry for a claim that is gone (counted live until its day passed). The claim
+        // is found again and freed. Anything else that changes the entry (a take, another claim's commit) changes what
+        // Find matches (version, claim, calendar), so the loop ends; each mark happens once per claim, so it ends soon.
+        var word = CalendarWordOf(calendar);
+        while (true)
         {
-            Interlocked.CompareExchange(ref place.Payload(entry), state & VersionBits, state);
+            var entry = Find(place, word, slot, token, out var state);
+            if (entry < 0 || Interlocked.CompareExchange(ref place.Payload(entry), state & VersionBits, state) == state)
+            {
+                return;
+            }
         }
     }
 
