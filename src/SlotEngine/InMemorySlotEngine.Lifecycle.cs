@@ -163,6 +163,33 @@ public sealed partial class InMemorySlotEngine : IAuditSource
         return result;
     }
 
+    /// <summary>
+    /// Whether the patient is at the active-appointment cap (<see cref="SlotEngineOptions.MaxActiveAppointments"/>) by
+    /// bookings the engine trusts without reading their calendars: every one of the patient's places holds a plain booking
+    /// of today or later, or a booking awaiting approval before its deadline. A booking site asks this before it shows a
+    /// citizen the search, so that a citizen who cannot book more is told at once instead of searching and claiming only
+    /// to be refused with <see cref="ClaimStatus.ActiveLimitReached"/>. One read of the patient's directory line (the
+    /// claim that may follow finds it in the cache); allocates nothing; lock-free.
+    /// </summary>
+    /// <remarks>
+    /// Advisory, never a promise: the claim decides, atomically. True means a claim made now is refused unless one of
+    /// those bookings is cancelled, released or moved first. False when the cap is off, the patient has never claimed, or
+    /// any place is free, in flight, a hold, of a past day, or awaiting approval past its deadline — the claim judges
+    /// those on their calendars and may still refuse.
+    /// </remarks>
+    /// <param name="patient">The patient.</param>
+    /// <returns>True when a claim now would be refused for the cap by the patient's trusted bookings alone.</returns>
+    public bool IsAtActiveCap(PatientKey patient)
+    {
+        if (Volatile.Read(ref _active) is not { } ledger || !_patients.TryFind(patient, out var index))
+        {
+            return false; // no cap (or no claim under it yet), or a patient who never claimed
+        }
+
+        var now = NowTicks();
+        return ledger.IsFullOfTrustedBookings(index, TodayAt(now), now);
+    }
+
     private ActiveLedger InitActive()
     {
         // Publishes the ledger once: only the CAS from null wins; every caller then reads the winner's ledger.

@@ -61,9 +61,26 @@ public class RulesBaselineTests
         Assert.Equal(0, result.ExitCode);
         Assert.True(result.Lifecycle.Enabled);
         Assert.Equal(0, result.Lifecycle.RefusedActiveCap);
+        Assert.Equal(0, result.Lifecycle.ToldAtCap); // no cap: the check before the search says no at once
         Assert.Equal(0, result.Lifecycle.RefusedBarred);
         Assert.Equal(0, result.Lifecycle.RuleViolations);
         Assert.True(result.Lifecycle.AuditRecords > 0);
+        Assert.Equal(0, result.Lifecycle.ReplayMismatches);
+    }
+
+    [Fact]
+    public async Task Citizens_at_the_cap_are_told_before_their_search_and_the_cap_still_holds()
+    {
+        // 2 bookings a citizen on average: many citizens reach the cap of 3 live future appointments.
+        var settings = new LoadSettings { Providers = 300, BookingsTarget = 2_400, Duration = null, Concurrency = 2, Citizens = 1_200, Seed = 5 };
+        var output = new ProgressOutput(AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(new StringWriter()) }), live: false);
+        var result = await LoadRun.ExecuteAsync(settings, output, CancellationToken.None);
+        Assert.NotNull(result);
+        Assert.Empty(result.Failures);
+        Assert.Equal(0, result.ExitCode);
+        Assert.True(result.Lifecycle.ToldAtCap > 0, $"told at the cap: {result.Lifecycle.ToldAtCap}");
+        Assert.Equal(0, result.Lifecycle.RuleViolations); // nobody beyond the cap in the generator's ledger
+        Assert.Equal(0, result.Invariants.DoubleBookings);
         Assert.Equal(0, result.Lifecycle.ReplayMismatches);
     }
 
@@ -88,6 +105,7 @@ public class RulesBaselineTests
         // The engine's side did not: no refusal by a rule, no audit, nothing left unapproved.
         Assert.Equal(0, result.Lifecycle.RefusedCallLimit);
         Assert.Equal(0, result.Lifecycle.RefusedActiveCap);
+        Assert.Equal(0, result.Lifecycle.ToldAtCap);
         Assert.Equal(0, result.Lifecycle.RefusedBarred);
         Assert.Equal(0, result.Lifecycle.AuditRecords);
         Assert.Equal(0, result.Lifecycle.UnapprovedReleased);

@@ -9,7 +9,8 @@ public sealed class ActiveCapTests
     /// <summary>
     /// Random claims (book or hold) on two days, releases, and time passing (holds expire, days pass), for three
     /// patients, against a model that keeps each patient's live future claims: a claim succeeds exactly when its
-    /// slot is free and the patient is below the cap, and the cap's own count equals the model's.
+    /// slot is free and the patient is below the cap, the cap's own count equals the model's, and the advisory check
+    /// (IsAtActiveCap) never says a patient below the cap is at it.
     /// </summary>
     [Property(MaxTest = 150)]
     public bool Claims_succeed_exactly_when_the_model_says_so(byte[] ops, byte capSeed)
@@ -44,6 +45,12 @@ public sealed class ActiveCapTests
                         : ClaimRequest.Book(calendar, SlotRange.Single(slot), patient);
                     var free = engine.Rules.IsInBookingWindow(calendar.Day, engine.Today) && TestWorld.At(calendar.Day, 7).AddMinutes(5 * slot) > now && !live.Any(r => r.Calendar == calendar && r.Slots.First == slot);
                     var below = live.Count(r => r.Patient == patient) < cap;
+                    var told = engine.IsAtActiveCap(patient); // advisory, before the claim: never says "at the cap" below it
+                    if (told && below)
+                    {
+                        return false;
+                    }
+
                     var result = engine.TryClaim(request);
                     var expected = !free ? result.Status != ClaimStatus.Succeeded : below ? result.Succeeded : result.Status == ClaimStatus.ActiveLimitReached;
                     if (!expected)

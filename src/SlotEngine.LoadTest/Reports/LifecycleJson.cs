@@ -26,6 +26,7 @@ internal static class LifecycleJson
         json.WriteNumber("outcomes_recorded", totals.Outcomes);
         json.WriteNumber("claims_refused_call_limit", totals.RefusedCallLimit);
         json.WriteNumber("claims_refused_active_cap", totals.RefusedActiveCap);
+        json.WriteNumber("citizens_told_at_cap", totals.ToldAtCap);
         json.WriteNumber("claims_refused_barred", totals.RefusedBarred);
         if (!totals.Enabled)
         {

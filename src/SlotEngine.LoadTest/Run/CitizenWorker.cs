@@ -196,6 +196,12 @@ internal sealed class CitizenWorker
         var city = new CityCode(cityIndex + 1);
         var branch = new BranchId(branches[demand.Next(ref _random)]);
         var patient = _citizens.Pick(city.Value, ref _random);
+        if (Lifecycle is not null && _memory is not null && AtActiveCap(patient))
+        {
+            Lifecycle.TellAtCap(); // as a booking site would: told before the search, the citizen leaves
+            return;
+        }
+
         var today = TodayAt(_control.Clock.UtcTicks);
         var from = today.AddDays(1);
         var to = today.AddDays(_settings.DaysOpen);
@@ -565,6 +571,18 @@ internal sealed class CitizenWorker
                 Stats.Fail(Operation.Cancel, OperationNames.ReasonOf(result.Status));
             }
         }
+    }
+
+    /// <summary>
+    /// Asks the in-memory engine, before the search, whether the citizen is at the active cap by trusted bookings
+    /// (<see cref="InMemorySlotEngine.IsAtActiveCap"/>), timed as engine work. With the rules off it answers false at once.
+    /// </summary>
+    private bool AtActiveCap(PatientKey patient)
+    {
+        var t0 = StartCall();
+        var atCap = _memory!.IsAtActiveCap(patient);
+        EndCall(t0);
+        return atCap;
     }
 
     /// <summary>The start of an engine call: its timestamp (returned, <see cref="CallClock"/>) and this thread's allocation count.</summary>

@@ -35,6 +35,9 @@ internal sealed record LifecycleTotals(
     /// <summary>Outcomes recorded (the sample of bookings, attended and no-shows).</summary>
     public long Outcomes { get; init; }
 
+    /// <summary>Citizens the engine told at the cap before their search, who left without searching (in memory; see <see cref="LifecycleMix.ToldAtCap"/>).</summary>
+    public long ToldAtCap { get; init; }
+
     /// <summary>Unapproved bookings the engine released at their deadline (see <see cref="ApprovalCheck"/>).</summary>
     public long UnapprovedReleased { get; init; }
 
@@ -166,6 +169,7 @@ internal static class LifecycleCheck
         {
             Mix = true,
             Outcomes = mixes.Sum(m => m.Outcomes),
+            ToldAtCap = mixes.Sum(m => m.ToldAtCap),
             ReplayDifferences = differences,
             RuleBreaches = breaches,
         };
@@ -295,6 +299,7 @@ internal static class LifecycleCheck
             RefusedBarred = mixes.Sum(m => m.RefusedBarred),
             Mix = true,
             Outcomes = mixes.Sum(m => m.Outcomes),
+            ToldAtCap = mixes.Sum(m => m.ToldAtCap),
         };
 
     private static Dictionary<BookingChannel, long> ByChannel(IReadOnlyList<LifecycleMix> mixes)

@@ -76,6 +76,12 @@ internal sealed class LifecycleMix
     /// <summary>A claim was refused with <see cref="ClaimStatus.ActiveLimitReached"/>: the citizen gives up.</summary>
     public void RefusedByCap() => RefusedActiveCap++;
 
+    /// <summary>Citizens told before their search that they are at the cap (<see cref="InMemorySlotEngine.IsAtActiveCap"/>), who left without searching.</summary>
+    public long ToldAtCap { get; private set; }
+
+    /// <summary>The engine said the citizen is at the cap before the search: the citizen leaves without searching.</summary>
+    public void TellAtCap() => ToldAtCap++;
+
     /// <summary>Outcomes recorded (attended and no-shows).</summary>
     public long Outcomes { get; private set; }
 

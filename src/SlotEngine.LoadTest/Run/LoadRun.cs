@@ -378,7 +378,7 @@ internal static class LoadRun
         (settings.Backend == BackendKind.Memory
             ? "Without --duration the scenario clock moves only with the bookings, so what only time lifts never lifts: "
             : "What refused the claims: ") +
-        $"{rush.RefusedRate:N0} claims refused by the admission rate (5 a minute per citizen), {lifecycle.RefusedActiveCap:N0} by the active cap, " +
+        $"{rush.RefusedRate:N0} claims refused by the admission rate (5 a minute per citizen), {lifecycle.RefusedActiveCap:N0} by the active cap (and {lifecycle.ToldAtCap:N0} citizens told at the cap before their search), " +
         $"{stats.Failures(Operation.Hold, FailureReason.QuotaExceeded):N0} by the quotas, {stats.Failures(Operation.Search, FailureReason.NoFreeSlot):N0} searches found no free slot. " +
         $"Give more --citizens (there were {settings.Citizens:N0}), fewer --bookings, or a --duration.";
 

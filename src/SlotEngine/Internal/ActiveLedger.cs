@@ -264,6 +264,45 @@ internal sealed partial class ActiveLedger
     /// <summary>The claim did not happen: the entry is free again.</summary>
     public static void Abort(KeyTable.Place place, int entry) => Volatile.Write(ref place.Payload(entry), 0);
 
+    /// <summary>
+    /// Whether every one of the patient's entries holds a claim the ledger trusts as live from its own words, with no
+    /// calendar read: a plain booking on a day not past, or a booking awaiting approval before its day's deadline (see the
+    /// remarks). Then a claim now is refused (<see cref="TryTake"/> finds no free or dead entry) unless one of those
+    /// bookings ends first. Reads the patient's line only; changes nothing. False when any entry is free, in flight, a
+    /// hold, past, or awaiting approval after its deadline: those the claim judges (on their calendars), so false does not
+    /// promise that a claim is admitted.
+    /// </summary>
+    /// <param name="patientIndex">The patient's index in the directory.</param>
+    /// <param name="today">Today, local.</param>
+    /// <param name="nowTicks">Now.</param>
+    /// <returns>True when the patient is at the cap by trusted bookings alone.</returns>
+    public bool IsFullOfTrustedBookings(uint patientIndex, DateOnly today, long nowTicks)
+    {
+        if (!_patients.PlaceAt(patientIndex, out var place))
+        {
+            return false;
+        }
+
+        for (var i = _first; i < _first + (_limit * LongsPerEntry); i += LongsPerEntry)
+        {
+            // The word belongs to the state when the state reads the same after it (a take changes the version first).
+            var state = Volatile.Read(ref place.Payload(i));
+            var word = Volatile.Read(ref place.Payload(i + 1));
+            if ((state & ClaimBit) == 0 || (state & (BookedBit | AwaitingBit)) == 0 || Volatile.Read(ref place.Payload(i)) != state)
+            {
+                return false;
+            }
+
+            var day = DateOnly.FromDayNumber(unchecked((int)(uint)word));
+            if (day < today || ((state & BookedBit) == 0 && !IsBeforeApprovalDeadline(day, nowTicks)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>How many of the patient's entries hold a live future claim (tests, diagnostics).</summary>
     public int LiveCount(uint patientIndex, DateOnly today, long nowTicks)
     {
