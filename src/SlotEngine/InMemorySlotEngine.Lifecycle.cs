@@ -181,13 +181,13 @@ public sealed partial class InMemorySlotEngine : IAuditSource
     /// <returns>True when a claim now would be refused for the cap by the patient's trusted bookings alone.</returns>
     public bool IsAtActiveCap(PatientKey patient)
     {
-        if (Volatile.Read(ref _active) is not { } ledger || !_patients.TryFind(patient, out var index))
+        if (Volatile.Read(ref _active) is not { } ledger || !_patients.TryFind(patient, out _, out var place))
         {
             return false; // no cap (or no claim under it yet), or a patient who never claimed
         }
 
         var now = NowTicks();
-        return ledger.IsFullOfTrustedBookings(index, TodayAt(now), now);
+        return ledger.IsFullOfTrustedBookings(place, TodayAt(now), now);
     }
 
     private ActiveLedger InitActive()

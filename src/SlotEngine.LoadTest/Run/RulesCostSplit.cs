@@ -101,12 +101,25 @@ internal sealed record RulesCostSplit(
         CultureInfo.InvariantCulture,
         $"Rules ratio, pair {pair}, where the engine's {Extra:+0.00;-0.00} µs a booking went: {MoreOperations:+0.00;-0.00} µs more calls a booking (citizens {ArrivalsOn:0.000} / {ArrivalsOff:0.000} a booking; {Calls()}), {CostlierOperations:+0.00;-0.00} µs costlier calls (mean µs on / off: {Means()}), {Other:+0.00;-0.00} µs other (calls not timed one by one: approvals, outcomes, moves, offers)");
 
-    /// <summary>The console line of the pairs' medians, part by part (medians of the parts need not add up to the median extra).</summary>
+    /// <summary>The pairs' medians, part by part (medians of the parts need not add up to the median extra).</summary>
+    /// <param name="splits">Every pair's split.</param>
+    /// <returns>The medians of <see cref="Extra"/>, <see cref="MoreOperations"/>, <see cref="CostlierOperations"/> and <see cref="Other"/>.</returns>
+    public static (double Extra, double More, double Costlier, double Other) Medians(IReadOnlyList<RulesCostSplit> splits) => (
+        RulesRatio.Median([.. splits.Select(s => s.Extra)]),
+        RulesRatio.Median([.. splits.Select(s => s.MoreOperations)]),
+        RulesRatio.Median([.. splits.Select(s => s.CostlierOperations)]),
+        RulesRatio.Median([.. splits.Select(s => s.Other)]));
+
+    /// <summary>The console line of the pairs' medians (<see cref="Medians"/>).</summary>
     /// <param name="splits">Every pair's split.</param>
     /// <returns>The line.</returns>
-    public static string MedianLine(IReadOnlyList<RulesCostSplit> splits) => string.Create(
-        CultureInfo.InvariantCulture,
-        $"Rules ratio, medians of {splits.Count} pair(s), engine µs a booking, on − off: {RulesRatio.Median([.. splits.Select(s => s.Extra)]):+0.00;-0.00} in all; {RulesRatio.Median([.. splits.Select(s => s.MoreOperations)]):+0.00;-0.00} more calls a booking, {RulesRatio.Median([.. splits.Select(s => s.CostlierOperations)]):+0.00;-0.00} costlier calls, {RulesRatio.Median([.. splits.Select(s => s.Other)]):+0.00;-0.00} other");
+    public static string MedianLine(IReadOnlyList<RulesCostSplit> splits)
+    {
+        var (extra, more, costlier, other) = Medians(splits);
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"Rules ratio, medians of {splits.Count} pair(s), engine µs a booking, on − off: {extra:+0.00;-0.00} in all; {more:+0.00;-0.00} more calls a booking, {costlier:+0.00;-0.00} costlier calls, {other:+0.00;-0.00} other");
+    }
 
     /// <summary>Writes the split as a JSON object's members.</summary>
     /// <param name="json">The writer, inside an object.</param>

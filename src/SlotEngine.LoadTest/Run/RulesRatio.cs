@@ -148,6 +148,7 @@ internal static class RulesRatio
 
     private static IEnumerable<(string Line, int Pair)> Lines(List<(RunResult On, RunResult Off)> pairs)
     {
+        var splits = pairs.Select(p => RulesCostSplit.Of(p.On, p.Off)).ToList();
         for (var i = 0; i < pairs.Count; i++)
         {
             var (on, off) = pairs[i];
@@ -155,14 +156,14 @@ internal static class RulesRatio
             yield return (string.Create(
                 CultureInfo.InvariantCulture,
                 $"Rules ratio, pair {i + 1}: rules on {on.BookingsPerSecond:N0} bookings/s, engine {on.Generator?.EngineCpuMicrosPerBooking:0.00} µs CPU/booking; off {off.BookingsPerSecond:N0}/s, {off.Generator?.EngineCpuMicrosPerBooking:0.00} µs; on ÷ off {throughput:0.000}× bookings/s, CPU off ÷ on {cpu:0.000}×"), i);
-            yield return (RulesCostSplit.Of(on, off).Line(i + 1), i);
+            yield return (splits[i].Line(i + 1), i);
         }
 
         var all = pairs.Select(p => Ratios(p.On, p.Off)).ToList();
         yield return (string.Create(
             CultureInfo.InvariantCulture,
             $"Rules ratio, median of {pairs.Count} pair(s): {Median(all.Select(r => r.Throughput).ToList()):0.000}× bookings/s, {Median(all.Select(r => r.Cpu).ToList()):0.000}× engine CPU per booking (issue 11's goal: at least 0.9× bookings/s)"), -1);
-        yield return (RulesCostSplit.MedianLine([.. pairs.Select(p => RulesCostSplit.Of(p.On, p.Off))]), -1);
+        yield return (RulesCostSplit.MedianLine(splits), -1);
     }
 
     private static byte[] Summary(List<(RunResult On, RunResult Off)> pairs, long warmupBookings)
@@ -174,8 +175,10 @@ internal static class RulesRatio
             json.WriteString("mode", "rules_ratio");
             json.WriteNumber("warmup_bookings_per_run", warmupBookings);
             json.WriteStartArray("pairs");
-            foreach (var (on, off) in pairs)
+            var splits = pairs.Select(p => RulesCostSplit.Of(p.On, p.Off)).ToList();
+            for (var i = 0; i < pairs.Count; i++)
             {
+                var (on, off) = pairs[i];
                 var (throughput, cpu) = Ratios(on, off);
                 json.WriteStartObject();
                 json.WriteNumber("on_bookings_per_second", Math.Round(on.BookingsPerSecond, 1));
@@ -186,7 +189,7 @@ internal static class RulesRatio
                 json.WriteNumber("off_bookings", off.Stats.Bookings);
                 json.WriteNumber("bookings_per_second_ratio", Math.Round(throughput, 4));
                 json.WriteNumber("engine_cpu_ratio", Math.Round(cpu, 4));
-                RulesCostSplit.Of(on, off).WriteTo(json);
+                splits[i].WriteTo(json);
                 json.WriteEndObject();
             }
 
@@ -194,12 +197,12 @@ internal static class RulesRatio
             var all = pairs.Select(p => Ratios(p.On, p.Off)).ToList();
             json.WriteNumber("median_bookings_per_second_ratio", Math.Round(Median(all.Select(r => r.Throughput).ToList()), 4));
             json.WriteNumber("median_engine_cpu_ratio", Math.Round(Median(all.Select(r => r.Cpu).ToList()), 4));
-            var splits = pairs.Select(p => RulesCostSplit.Of(p.On, p.Off)).ToList();
+            var (extra, more, costlier, other) = RulesCostSplit.Medians(splits);
             json.WriteStartObject("median_engine_cpu_split_us");
-            json.WriteNumber("extra", Math.Round(Median([.. splits.Select(s => s.Extra)]), 3));
-            json.WriteNumber("more_operations", Math.Round(Median([.. splits.Select(s => s.MoreOperations)]), 3));
-            json.WriteNumber("costlier_operations", Math.Round(Median([.. splits.Select(s => s.CostlierOperations)]), 3));
-            json.WriteNumber("other", Math.Round(Median([.. splits.Select(s => s.Other)]), 3));
+            json.WriteNumber("extra", Math.Round(extra, 3));
+            json.WriteNumber("more_operations", Math.Round(more, 3));
+            json.WriteNumber("costlier_operations", Math.Round(costlier, 3));
+            json.WriteNumber("other", Math.Round(other, 3));
             json.WriteEndObject();
             json.WriteEndObject();
         }

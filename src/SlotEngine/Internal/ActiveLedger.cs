@@ -272,29 +272,18 @@ internal sealed partial class ActiveLedger
     /// hold, past, or awaiting approval after its deadline: those the claim judges (on their calendars), so false does not
     /// promise that a claim is admitted.
     /// </summary>
-    /// <param name="patientIndex">The patient's index in the directory.</param>
+    /// <param name="place">The patient's place in the directory (its lookup's).</param>
     /// <param name="today">Today, local.</param>
     /// <param name="nowTicks">Now.</param>
     /// <returns>True when the patient is at the cap by trusted bookings alone.</returns>
-    public bool IsFullOfTrustedBookings(uint patientIndex, DateOnly today, long nowTicks)
+    public bool IsFullOfTrustedBookings(KeyTable.Place place, DateOnly today, long nowTicks)
     {
-        if (!_patients.PlaceAt(patientIndex, out var place))
-        {
-            return false;
-        }
-
         for (var i = _first; i < _first + (_limit * LongsPerEntry); i += LongsPerEntry)
         {
             // The word belongs to the state when the state reads the same after it (a take changes the version first).
             var state = Volatile.Read(ref place.Payload(i));
             var word = Volatile.Read(ref place.Payload(i + 1));
-            if ((state & ClaimBit) == 0 || (state & (BookedBit | AwaitingBit)) == 0 || Volatile.Read(ref place.Payload(i)) != state)
-            {
-                return false;
-            }
-
-            var day = DateOnly.FromDayNumber(unchecked((int)(uint)word));
-            if (day < today || ((state & BookedBit) == 0 && !IsBeforeApprovalDeadline(day, nowTicks)))
+            if ((state & ClaimBit) == 0 || Volatile.Read(ref place.Payload(i)) != state || !IsTrustedLive(state, DayOf(word), today, nowTicks))
             {
                 return false;
             }
@@ -350,7 +339,7 @@ internal sealed partial class ActiveLedger
                 continue; // a booked entry is judged from its own words (IsLive), with no calendar read
             }
 
-            var day = DateOnly.FromDayNumber(unchecked((int)(uint)word));
+            var day = DayOf(word);
             if ((state & AwaitingBit) != 0 && IsBeforeApprovalDeadline(day, nowTicks))
             {
                 continue; // so is an entry awaiting approval before its day's deadline
@@ -381,18 +370,25 @@ internal sealed partial class ActiveLedger
         return IsLiveClaim(state, word, today, nowTicks);
     }
 
+    // Live from the entry's own words, with no calendar read (see remarks): a booking no path has ended, while its day has
+    // not passed; or a booking awaiting approval no path has ended, before its day's deadline.
+    private bool IsTrustedLive(long state, DateOnly day, DateOnly today, long nowTicks) =>
+        day >= today && ((state & BookedBit) != 0 || ((state & AwaitingBit) != 0 && IsBeforeApprovalDeadline(day, nowTicks)));
+
+    private static DateOnly DayOf(long word) => DateOnly.FromDayNumber(unchecked((int)(uint)word));
+
     // Whether the committed claim of `state`, on the calendar of `word` (read between two equal reads of the state), is live.
     private bool IsLiveClaim(long state, long word, DateOnly today, long nowTicks)
     {
-        var day = DateOnly.FromDayNumber(unchecked((int)(uint)word));
-        if ((state & BookedBit) != 0)
+        var day = DayOf(word);
+        if (IsTrustedLive(state, day, today, nowTicks))
         {
-            return day >= today; // a booking no path has ended (see remarks): live while its day has not passed
+            return true;
         }
 
-        if ((state & AwaitingBit) != 0 && day >= today && IsBeforeApprovalDeadline(day, nowTicks))
+        if ((state & BookedBit) != 0)
         {
-            return true; // a booking awaiting approval no path has ended, before its day's deadline (see remarks)
+            return false; // a booking no path has ended, of a day that has passed
         }
 
         return day >= today

@@ -73,9 +73,13 @@ internal sealed class PatientDirectory
     /// The patient's index if the directory has one, without adding it (allocates nothing). A patient
     /// without an index owns no claim: every claim cell names its patient by an index given before.
     /// </summary>
-    public bool TryFind(PatientKey patient, out uint index)
+    public bool TryFind(PatientKey patient, out uint index) => TryFind(patient, out index, out _);
+
+    /// <summary><see cref="TryFind(PatientKey, out uint)"/>, with the patient's place (for its payload; empty when not found).</summary>
+    public bool TryFind(PatientKey patient, out uint index, out KeyTable.Place place)
     {
-        var found = patient.Value == 0 ? -1 : _table.Find(patient.Value, out _);
+        place = default;
+        var found = patient.Value == 0 ? -1 : _table.Find(patient.Value, out place);
         index = found < 0 ? NoPatient : (uint)found;
         return found >= 0;
     }
@@ -83,7 +87,7 @@ internal sealed class PatientDirectory
     public PatientKey KeyAt(uint index) => new(_table.KeyAt(index));
 
     /// <summary>The place of an index the directory handed out, for its payload, without a probe (the segment is found by arithmetic, and the line is the one the patient's lookup brought in).</summary>
-    /// <param name="index">An index from <see cref="IndexOf(PatientKey, out KeyTable.Place)"/> or <see cref="TryFind"/>.</param>
+    /// <param name="index">An index from <see cref="IndexOf(PatientKey, out KeyTable.Place)"/> or <see cref="TryFind(PatientKey, out uint)"/>.</param>
     /// <param name="place">The place.</param>
     /// <returns>False for an index the directory never handed out beyond its segments.</returns>
     public bool PlaceAt(uint index, out KeyTable.Place place) => _table.PlaceAt(index, out place);
