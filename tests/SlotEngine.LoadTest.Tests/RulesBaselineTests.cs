@@ -80,6 +80,12 @@ public class RulesBaselineTests
         Assert.Equal(0, result.ExitCode);
         Assert.True(result.Lifecycle.ToldAtCap > 0, $"told at the cap: {result.Lifecycle.ToldAtCap}");
         Assert.Equal(0, result.Lifecycle.RuleViolations); // nobody beyond the cap in the generator's ledger
+
+        // Each arrival asked once, counted with its time outside the operations table; so were the outcomes recorded.
+        var (checks, checkNanos) = result.Stats.Untimed(UntimedCall.CapCheck);
+        Assert.Equal(result.Stats.Citizens, checks);
+        Assert.True(checkNanos > 0);
+        Assert.True(result.Stats.Untimed(UntimedCall.Outcome).Count >= result.Lifecycle.Outcomes && result.Lifecycle.Outcomes > 0);
         Assert.Equal(0, result.Invariants.DoubleBookings);
         Assert.Equal(0, result.Lifecycle.ReplayMismatches);
     }
@@ -101,6 +107,9 @@ public class RulesBaselineTests
         Assert.True(result.Lifecycle.BookingsByChannel[BookingChannel.CallCentre] > 0);
         Assert.True(result.Lifecycle.OnBehalf > 0);
         Assert.True(result.Lifecycle.Outcomes > 0);
+        Assert.True(result.Stats.Untimed(UntimedCall.Outcome).Count >= result.Lifecycle.Outcomes);
+        Assert.Equal(result.Stats.Citizens, result.Stats.Untimed(UntimedCall.CapCheck).Count); // asked, and answered at once
+        Assert.Equal(0, result.Stats.Untimed(UntimedCall.Approval).Count); // nothing comes back unapproved
 
         // The engine's side did not: no refusal by a rule, no audit, nothing left unapproved.
         Assert.Equal(0, result.Lifecycle.RefusedCallLimit);
@@ -143,6 +152,8 @@ public class RulesBaselineTests
         Assert.Equal((0.5 * 1) + (0.5 * 2), split.MoreOperations, 9); // the extra calls at off's means
         Assert.Equal((1.5 * 0) + (2 * 1), split.CostlierOperations, 9); // on's calls, each dearer by on − off
         Assert.Equal(4 - 1.5 - 2, split.Other, 9);
+        Assert.Equal(0, split.UntimedCalls, 9); // none given: all of Other is the rest
+        Assert.Equal(split.Other, split.Rest, 9);
         Assert.Contains("citizens 1.400 / 1.200 a booking", split.Line(1), StringComparison.Ordinal);
         Assert.Contains("hold 2.000 / 1.500", split.Line(1), StringComparison.Ordinal);
 
@@ -152,6 +163,28 @@ public class RulesBaselineTests
         Assert.True(cheaper.MoreOperations < 0 && cheaper.CostlierOperations < 0);
 
         Assert.Throws<ArgumentException>(() => RulesCostSplit.Of(1, 1, 1, 1, on, [new(Operation.Hold, 1, 1), new(Operation.Search, 1, 1)]));
+    }
+
+    [Fact]
+    public void The_untimed_calls_are_the_part_of_other_they_cost_a_booking_more_with_the_rules_on()
+    {
+        OperationShare[] on = [new(Operation.Search, 1, 1), new(Operation.Hold, 1, 2)];
+        OperationShare[] off = [new(Operation.Search, 1, 1), new(Operation.Hold, 1, 2)];
+
+        // Rules on: 1.4 cap checks of 0.5 µs and 0.2 approvals of 1 µs a booking; off: 1.2 checks of 0.05 µs, no approval.
+        CallShare[] untimedOn = [new(UntimedCall.CapCheck, 1.4, 0.5), new(UntimedCall.Approval, 0.2, 1), new(UntimedCall.Outcome, 0, 0)];
+        CallShare[] untimedOff = [new(UntimedCall.CapCheck, 1.2, 0.05), new(UntimedCall.Approval, 0, 0), new(UntimedCall.Outcome, 0, 0)];
+        var split = RulesCostSplit.Of(engineMicrosOn: 5, engineMicrosOff: 4, arrivalsOn: 1.4, arrivalsOff: 1.2, on, off, untimedOn, untimedOff);
+
+        Assert.Equal(1, split.Other, 9); // the timed calls are the same on both sides
+        Assert.Equal((1.4 * 0.5) + (0.2 * 1) - (1.2 * 0.05), split.UntimedCalls, 9);
+        Assert.Equal(1 - split.UntimedCalls, split.Rest, 9);
+        var line = split.Line(1);
+        Assert.Contains("cap checks 1.400 / 1.200 a booking at 0.500 / 0.050 µs", line, StringComparison.Ordinal);
+        Assert.Contains("approvals 0.200 / 0.000 a booking", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("outcomes", line, StringComparison.Ordinal); // neither run recorded one
+
+        Assert.Throws<ArgumentException>(() => RulesCostSplit.Of(1, 1, 1, 1, on, off, untimedOn, [.. untimedOff.Reverse()]));
     }
 
     [Fact]
@@ -187,6 +220,21 @@ public class RulesBaselineTests
             var extra = on.RootElement.GetProperty("engine_cpu_us_per_booking").GetDouble() - off.RootElement.GetProperty("engine_cpu_us_per_booking").GetDouble();
             Assert.Equal(extra, split.GetProperty("extra").GetDouble(), 0.002);
             Assert.Equal(split.GetProperty("extra").GetDouble(), split.GetProperty("more_operations").GetDouble() + split.GetProperty("costlier_operations").GetDouble() + split.GetProperty("other").GetDouble(), 0.002);
+            Assert.Equal(split.GetProperty("other").GetDouble(), split.GetProperty("untimed_calls").GetDouble() + split.GetProperty("rest").GetDouble(), 0.002);
+            var untimed = 0.0;
+            foreach (var (side, run, sign) in new[] { ("on", on, 1), ("off", off, -1) })
+            {
+                foreach (var call in run.RootElement.GetProperty("untimed_calls").EnumerateObject())
+                {
+                    var share = pair.GetProperty(side + "_untimed_calls").GetProperty(call.Name);
+                    Assert.Equal(call.Value.GetProperty("per_booking").GetDouble(), share.GetProperty("per_booking").GetDouble(), 0.0001);
+                    Assert.Equal(call.Value.GetProperty("mean_us").GetDouble(), share.GetProperty("mean_us").GetDouble(), 0.001);
+                    untimed += sign * call.Value.GetProperty("per_booking").GetDouble() * call.Value.GetProperty("mean_us").GetDouble();
+                }
+            }
+
+            Assert.Equal(untimed, split.GetProperty("untimed_calls").GetDouble(), 0.01);
+            Assert.True(on.RootElement.GetProperty("untimed_calls").GetProperty("cap_check").GetProperty("count").GetInt64() > 0);
             var onHolds = on.RootElement.GetProperty("operations").GetProperty("hold");
             Assert.Equal(onHolds.GetProperty("mean_us").GetDouble(), pair.GetProperty("on_operations").GetProperty("hold").GetProperty("mean_us").GetDouble(), 0.001);
             Assert.Equal(onHolds.GetProperty("count").GetDouble() / on.RootElement.GetProperty("bookings").GetDouble(), pair.GetProperty("on_operations").GetProperty("hold").GetProperty("per_booking").GetDouble(), 0.0001);

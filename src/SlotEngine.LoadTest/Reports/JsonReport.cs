@@ -49,6 +49,7 @@ internal static class JsonReport
         WriteCosts(json, result);
         WriteSettings(json, result);
         WriteOperations(json, result);
+        WriteUntimedCalls(json, result.Stats);
         WriteInvariants(json, result);
         TimelineJson.Write(json, result.Timeline);
         RedisReportSection.Write(json, result);
@@ -200,6 +201,23 @@ internal static class JsonReport
         json.WriteString("runtime", RuntimeInformation.FrameworkDescription);
         json.WriteString("architecture", RuntimeInformation.ProcessArchitecture.ToString());
         json.WriteString("call_timer", CallClock.Source); // what timed each engine call: "tsc" or "stopwatch"
+        json.WriteEndObject();
+    }
+
+    /// <summary>The engine calls outside the operations table (<see cref="UntimedCall"/>): count, a booking, and mean time.</summary>
+    private static void WriteUntimedCalls(Utf8JsonWriter json, WorkerStats stats)
+    {
+        json.WriteStartObject("untimed_calls");
+        foreach (var call in UntimedCalls.All)
+        {
+            var (count, nanos) = stats.Untimed(call);
+            json.WriteStartObject(UntimedCalls.Name(call));
+            json.WriteNumber("count", count);
+            json.WriteNumber("per_booking", stats.Bookings > 0 ? Math.Round((double)count / stats.Bookings, 4) : 0);
+            json.WriteNumber("mean_us", count > 0 ? Math.Round(nanos / 1000.0 / count, 3) : 0);
+            json.WriteEndObject();
+        }
+
         json.WriteEndObject();
     }
 

@@ -504,7 +504,7 @@ internal sealed class CitizenWorker
         }
         finally
         {
-            EndCall(t0); // engine time and bytes, but no latency entry of its own (as an outcome)
+            RecordUntimed(UntimedCall.Approval, t0); // engine time and bytes, but no latency entry of its own (as an outcome)
         }
 
         return ClaimResult.Success(unapproved);
@@ -528,7 +528,7 @@ internal sealed class CitizenWorker
         }
         finally
         {
-            EndCall(t0); // engine time and bytes, but no latency entry of its own (the operations table keeps its four calls)
+            RecordUntimed(UntimedCall.Outcome, t0); // engine time and bytes, but no latency entry of its own (the operations table keeps its four calls)
         }
 
         if (result.Succeeded)
@@ -581,7 +581,7 @@ internal sealed class CitizenWorker
     {
         var t0 = StartCall();
         var atCap = _memory!.IsAtActiveCap(patient);
-        EndCall(t0);
+        RecordUntimed(UntimedCall.CapCheck, t0);
         return atCap;
     }
 
@@ -607,6 +607,10 @@ internal sealed class CitizenWorker
         _engineBytes += GC.GetAllocatedBytesForCurrentThread() - _callStartBytes;
         return ticks;
     }
+
+    /// <summary>Ends one engine call the operations table does not show, and counts it with its time (<see cref="UntimedCall"/>).</summary>
+    private void RecordUntimed(UntimedCall call, long startTimestamp) =>
+        Stats.AddUntimed(call, (long)(EndCall(startTimestamp) * _ticksToNanos));
 
     /// <summary>Ends one engine call and records its latency.</summary>
     private void Record(Operation operation, long startTimestamp) =>

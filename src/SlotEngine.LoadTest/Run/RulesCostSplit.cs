@@ -9,6 +9,16 @@ namespace SlotEngine.LoadTest.Run;
 /// <param name="MeanMicros">The calls' mean time, µs (wall time of each call; in memory, the engine's work).</param>
 internal readonly record struct OperationShare(Operation Operation, double PerBooking, double MeanMicros);
 
+/// <summary>One kind of untimed call's share of a run (<see cref="UntimedCall"/>): how many a booking, and their mean time.</summary>
+/// <param name="Call">The kind.</param>
+/// <param name="PerBooking">Calls a booking.</param>
+/// <param name="MeanMicros">Their mean time, µs.</param>
+internal readonly record struct CallShare(UntimedCall Call, double PerBooking, double MeanMicros)
+{
+    /// <summary>Their time a booking, µs.</summary>
+    public double MicrosPerBooking => PerBooking * MeanMicros;
+}
+
 /// <summary>
 /// Where a pair's extra engine time a booking went with the rules on (<c>--rules-ratio</c>), in three parts that add up
 /// to the difference of the two runs' engine CPU µs a booking:
@@ -18,8 +28,13 @@ internal readonly record struct OperationShare(Operation Operation, double PerBo
 /// <item><see cref="CostlierOperations"/>: each timed call (search, hold, confirm, cancel) costs more with the rules on
 /// (the cap's entry, the audit record, the approval state), at the rules-on run's count a booking;</item>
 /// <item><see cref="Other"/>: the rest: the calls the generator does not time one by one (approvals, outcomes, moves,
-/// offers) and any engine CPU outside the timed calls' wall time.</item>
+/// offers) and any engine CPU outside the timed calls' wall time. Of it, <see cref="UntimedCalls"/> is what the calls
+/// counted outside the operations table (<see cref="UntimedCall"/>: the cap check before the search, approvals, outcomes)
+/// cost a booking more with the rules on, and <see cref="Rest"/> the remainder (moves, offers, work between calls).</item>
 /// </list>
+/// The parts are not independent: the cap check reads the patient's directory line, which the hold that follows then finds
+/// in the cache, so the check's cost shows in <see cref="UntimedCalls"/> and part of what it saves in a cheaper hold
+/// (<see cref="CostlierOperations"/>).
 /// The first is the scenario's work the rules create, not a slower claim path; the second is the claim path's own cost.
 /// </summary>
 /// <param name="EngineMicrosOn">Engine CPU µs a booking, rules on.</param>
@@ -30,6 +45,8 @@ internal readonly record struct OperationShare(Operation Operation, double PerBo
 /// <param name="ArrivalsOff">Citizens arrived a booking, rules off.</param>
 /// <param name="On">The rules-on run's timed operations.</param>
 /// <param name="Off">The rules-off run's timed operations, in the same order.</param>
+/// <param name="UntimedOn">The rules-on run's untimed calls, every kind in <see cref="UntimedCalls.All"/>'s order.</param>
+/// <param name="UntimedOff">The rules-off run's, in the same order.</param>
 internal sealed record RulesCostSplit(
     double EngineMicrosOn,
     double EngineMicrosOff,
@@ -38,7 +55,9 @@ internal sealed record RulesCostSplit(
     double ArrivalsOn,
     double ArrivalsOff,
     IReadOnlyList<OperationShare> On,
-    IReadOnlyList<OperationShare> Off)
+    IReadOnlyList<OperationShare> Off,
+    IReadOnlyList<CallShare> UntimedOn,
+    IReadOnlyList<CallShare> UntimedOff)
 {
     /// <summary>The operations the generator times one by one (not the whole booking, which contains them).</summary>
     public static readonly Operation[] TimedOperations = [Operation.Search, Operation.Hold, Operation.Confirm, Operation.Cancel];
@@ -49,6 +68,12 @@ internal sealed record RulesCostSplit(
     /// <summary>What neither <see cref="MoreOperations"/> nor <see cref="CostlierOperations"/> explains (see the type's remarks).</summary>
     public double Other => Extra - MoreOperations - CostlierOperations;
 
+    /// <summary>Of <see cref="Other"/>: what the untimed calls (<see cref="UntimedCall"/>) cost a booking, rules on minus off.</summary>
+    public double UntimedCalls => UntimedOn.Sum(c => c.MicrosPerBooking) - UntimedOff.Sum(c => c.MicrosPerBooking);
+
+    /// <summary>Of <see cref="Other"/>: the rest, after <see cref="UntimedCalls"/> (moves, offers, engine work between calls).</summary>
+    public double Rest => Other - UntimedCalls;
+
     /// <summary>Splits a pair's extra engine time (the type's remarks).</summary>
     /// <param name="engineMicrosOn">Engine CPU µs a booking, rules on.</param>
     /// <param name="engineMicrosOff">Engine CPU µs a booking, rules off.</param>
@@ -56,13 +81,22 @@ internal sealed record RulesCostSplit(
     /// <param name="arrivalsOff">Citizens a booking, rules off.</param>
     /// <param name="on">The rules-on run's timed operations.</param>
     /// <param name="off">The rules-off run's, the same operations in the same order.</param>
+    /// <param name="untimedOn">The rules-on run's untimed calls (none: an empty list).</param>
+    /// <param name="untimedOff">The rules-off run's, the same kinds in the same order.</param>
     /// <returns>The split.</returns>
-    /// <exception cref="ArgumentException">The two lists do not name the same operations in the same order.</exception>
-    public static RulesCostSplit Of(double engineMicrosOn, double engineMicrosOff, double arrivalsOn, double arrivalsOff, IReadOnlyList<OperationShare> on, IReadOnlyList<OperationShare> off)
+    /// <exception cref="ArgumentException">The two lists of operations, or of untimed calls, do not name the same ones in the same order.</exception>
+    public static RulesCostSplit Of(double engineMicrosOn, double engineMicrosOff, double arrivalsOn, double arrivalsOff, IReadOnlyList<OperationShare> on, IReadOnlyList<OperationShare> off, IReadOnlyList<CallShare>? untimedOn = null, IReadOnlyList<CallShare>? untimedOff = null)
     {
         if (on.Count != off.Count || on.Where((share, i) => share.Operation != off[i].Operation).Any())
         {
             throw new ArgumentException("Both runs' shares must name the same operations in the same order.", nameof(off));
+        }
+
+        untimedOn ??= [];
+        untimedOff ??= [];
+        if (untimedOn.Count != untimedOff.Count || untimedOn.Where((share, i) => share.Call != untimedOff[i].Call).Any())
+        {
+            throw new ArgumentException("Both runs' untimed calls must name the same kinds in the same order.", nameof(untimedOff));
         }
 
         var more = 0.0;
@@ -73,7 +107,7 @@ internal sealed record RulesCostSplit(
             costlier += on[i].PerBooking * (on[i].MeanMicros - off[i].MeanMicros);
         }
 
-        return new RulesCostSplit(engineMicrosOn, engineMicrosOff, more, costlier, arrivalsOn, arrivalsOff, on, off);
+        return new RulesCostSplit(engineMicrosOn, engineMicrosOff, more, costlier, arrivalsOn, arrivalsOff, on, off, untimedOn, untimedOff);
     }
 
     /// <summary>The split of a measured pair, from both runs' counts and latency histograms.</summary>
@@ -86,7 +120,9 @@ internal sealed record RulesCostSplit(
         PerBooking(on.Stats.Citizens, on.Stats.Bookings),
         PerBooking(off.Stats.Citizens, off.Stats.Bookings),
         SharesOf(on.Stats),
-        SharesOf(off.Stats));
+        SharesOf(off.Stats),
+        UntimedOf(on.Stats),
+        UntimedOf(off.Stats));
 
     /// <summary>A run's timed operations: calls a booking and mean µs.</summary>
     /// <param name="stats">The run's merged stats.</param>
@@ -94,31 +130,43 @@ internal sealed record RulesCostSplit(
     public static OperationShare[] SharesOf(WorkerStats stats) =>
         [.. TimedOperations.Select(op => new OperationShare(op, PerBooking(stats.Latency[(int)op].TotalCount, stats.Bookings), stats.Latency[(int)op].Mean / 1000.0))];
 
+    /// <summary>A run's untimed calls: calls a booking and mean µs.</summary>
+    /// <param name="stats">The run's merged stats.</param>
+    /// <returns>One share per kind, in <see cref="Run.UntimedCalls.All"/>'s order.</returns>
+    public static CallShare[] UntimedOf(WorkerStats stats) =>
+        [.. Run.UntimedCalls.All.Select(call =>
+        {
+            var (count, nanos) = stats.Untimed(call);
+            return new CallShare(call, PerBooking(count, stats.Bookings), count > 0 ? nanos / 1000.0 / count : 0);
+        })];
+
     /// <summary>The console line of a pair.</summary>
     /// <param name="pair">The pair's number, from 1.</param>
     /// <returns>The line.</returns>
     public string Line(int pair) => string.Create(
         CultureInfo.InvariantCulture,
-        $"Rules ratio, pair {pair}, where the engine's {Extra:+0.00;-0.00} µs a booking went: {MoreOperations:+0.00;-0.00} µs more calls a booking (citizens {ArrivalsOn:0.000} / {ArrivalsOff:0.000} a booking; {Calls()}), {CostlierOperations:+0.00;-0.00} µs costlier calls (mean µs on / off: {Means()}), {Other:+0.00;-0.00} µs other (calls not timed one by one: approvals, outcomes, moves, offers)");
+        $"Rules ratio, pair {pair}, where the engine's {Extra:+0.00;-0.00} µs a booking went: {MoreOperations:+0.00;-0.00} µs more calls a booking (citizens {ArrivalsOn:0.000} / {ArrivalsOff:0.000} a booking; {Calls()}), {CostlierOperations:+0.00;-0.00} µs costlier calls (mean µs on / off: {Means()}), {Other:+0.00;-0.00} µs other (calls not timed one by one: {UntimedCalls:+0.00;-0.00} untimed calls{Untimed()}; {Rest:+0.00;-0.00} rest: moves, offers, work between calls)");
 
     /// <summary>The pairs' medians, part by part (medians of the parts need not add up to the median extra).</summary>
     /// <param name="splits">Every pair's split.</param>
     /// <returns>The medians of <see cref="Extra"/>, <see cref="MoreOperations"/>, <see cref="CostlierOperations"/> and <see cref="Other"/>.</returns>
-    public static (double Extra, double More, double Costlier, double Other) Medians(IReadOnlyList<RulesCostSplit> splits) => (
+    public static (double Extra, double More, double Costlier, double Other, double Untimed, double Remainder) Medians(IReadOnlyList<RulesCostSplit> splits) => (
         RulesRatio.Median([.. splits.Select(s => s.Extra)]),
         RulesRatio.Median([.. splits.Select(s => s.MoreOperations)]),
         RulesRatio.Median([.. splits.Select(s => s.CostlierOperations)]),
-        RulesRatio.Median([.. splits.Select(s => s.Other)]));
+        RulesRatio.Median([.. splits.Select(s => s.Other)]),
+        RulesRatio.Median([.. splits.Select(s => s.UntimedCalls)]),
+        RulesRatio.Median([.. splits.Select(s => s.Rest)]));
 
     /// <summary>The console line of the pairs' medians (<see cref="Medians"/>).</summary>
     /// <param name="splits">Every pair's split.</param>
     /// <returns>The line.</returns>
     public static string MedianLine(IReadOnlyList<RulesCostSplit> splits)
     {
-        var (extra, more, costlier, other) = Medians(splits);
+        var (extra, more, costlier, other, untimed, rest) = Medians(splits);
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"Rules ratio, medians of {splits.Count} pair(s), engine µs a booking, on − off: {extra:+0.00;-0.00} in all; {more:+0.00;-0.00} more calls a booking, {costlier:+0.00;-0.00} costlier calls, {other:+0.00;-0.00} other");
+            $"Rules ratio, medians of {splits.Count} pair(s), engine µs a booking, on − off: {extra:+0.00;-0.00} in all; {more:+0.00;-0.00} more calls a booking, {costlier:+0.00;-0.00} costlier calls, {other:+0.00;-0.00} other ({untimed:+0.00;-0.00} untimed calls, {rest:+0.00;-0.00} rest)");
     }
 
     /// <summary>Writes the split as a JSON object's members.</summary>
@@ -130,6 +178,8 @@ internal sealed record RulesCostSplit(
         json.WriteNumber("more_operations", Math.Round(MoreOperations, 3));
         json.WriteNumber("costlier_operations", Math.Round(CostlierOperations, 3));
         json.WriteNumber("other", Math.Round(Other, 3));
+        json.WriteNumber("untimed_calls", Math.Round(UntimedCalls, 3));
+        json.WriteNumber("rest", Math.Round(Rest, 3));
         json.WriteEndObject();
         json.WriteNumber("on_citizens_per_booking", Math.Round(ArrivalsOn, 4));
         json.WriteNumber("off_citizens_per_booking", Math.Round(ArrivalsOff, 4));
@@ -146,7 +196,26 @@ internal sealed record RulesCostSplit(
 
             json.WriteEndObject();
         }
+
+        foreach (var (side, shares) in new[] { ("on", UntimedOn), ("off", UntimedOff) })
+        {
+            json.WriteStartObject(side + "_untimed_calls");
+            foreach (var share in shares)
+            {
+                json.WriteStartObject(Run.UntimedCalls.Name(share.Call));
+                json.WriteNumber("per_booking", Math.Round(share.PerBooking, 4));
+                json.WriteNumber("mean_us", Math.Round(share.MeanMicros, 3));
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+        }
     }
+
+    // ": cap checks 1.365 / 0.000 a booking at 0.846 / 0.000 µs, …" (kinds neither run made are left out).
+    private string Untimed() => string.Concat(UntimedOn.Select((s, i) => (On: s, Off: UntimedOff[i])).Where(p => p.On.PerBooking > 0 || p.Off.PerBooking > 0).Select((p, i) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"{(i == 0 ? ": " : ", ")}{Run.UntimedCalls.Plural(p.On.Call)} {p.On.PerBooking:0.000} / {p.Off.PerBooking:0.000} a booking at {p.On.MeanMicros:0.000} / {p.Off.MeanMicros:0.000} µs")));
 
     private string Calls() => string.Join("; ", On.Select((s, i) => string.Create(CultureInfo.InvariantCulture, $"{OperationNames.Name(s.Operation)} {s.PerBooking:0.000} / {Off[i].PerBooking:0.000}")));
 

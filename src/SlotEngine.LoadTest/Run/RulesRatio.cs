@@ -197,12 +197,14 @@ internal static class RulesRatio
             var all = pairs.Select(p => Ratios(p.On, p.Off)).ToList();
             json.WriteNumber("median_bookings_per_second_ratio", Math.Round(Median(all.Select(r => r.Throughput).ToList()), 4));
             json.WriteNumber("median_engine_cpu_ratio", Math.Round(Median(all.Select(r => r.Cpu).ToList()), 4));
-            var (extra, more, costlier, other) = RulesCostSplit.Medians(splits);
+            var (extra, more, costlier, other, untimed, rest) = RulesCostSplit.Medians(splits);
             json.WriteStartObject("median_engine_cpu_split_us");
             json.WriteNumber("extra", Math.Round(extra, 3));
             json.WriteNumber("more_operations", Math.Round(more, 3));
             json.WriteNumber("costlier_operations", Math.Round(costlier, 3));
             json.WriteNumber("other", Math.Round(other, 3));
+            json.WriteNumber("untimed_calls", Math.Round(untimed, 3));
+            json.WriteNumber("rest", Math.Round(rest, 3));
             json.WriteEndObject();
             json.WriteEndObject();
         }

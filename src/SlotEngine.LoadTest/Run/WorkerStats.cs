@@ -17,6 +17,8 @@ internal sealed class WorkerStats
     private long _bookings;
     private long _walkAways;
     private long _cancelled;
+    private readonly long[] _untimedCalls = new long[UntimedCalls.Count];
+    private readonly long[] _untimedNanos = new long[UntimedCalls.Count];
 
     /// <summary>Creates empty stats.</summary>
     public WorkerStats()
@@ -43,6 +45,20 @@ internal sealed class WorkerStats
     /// <param name="operation">The operation.</param>
     /// <param name="nanos">Its latency in nanoseconds (clamped to the recordable range).</param>
     public void Record(Operation operation, long nanos) => Recorders[(int)operation].RecordValue(LatencyHistogram.Clamp(nanos));
+
+    /// <summary>Counts an untimed call (<see cref="UntimedCall"/>) and adds its time.</summary>
+    /// <param name="call">What the call was.</param>
+    /// <param name="nanos">Its time in nanoseconds.</param>
+    public void AddUntimed(UntimedCall call, long nanos)
+    {
+        Volatile.Write(ref _untimedCalls[(int)call], _untimedCalls[(int)call] + 1);
+        Volatile.Write(ref _untimedNanos[(int)call], _untimedNanos[(int)call] + nanos);
+    }
+
+    /// <summary>How many calls of a kind the generator made outside the operations table, and their summed time.</summary>
+    /// <param name="call">The kind.</param>
+    /// <returns>The count and the nanoseconds.</returns>
+    public (long Count, long Nanos) Untimed(UntimedCall call) => (Volatile.Read(ref _untimedCalls[(int)call]), Volatile.Read(ref _untimedNanos[(int)call]));
 
     /// <summary>Failures of every operation by reason (summed over operations), read now.</summary>
     /// <param name="into">Receives the counts, indexed by reason.</param>
@@ -143,6 +159,13 @@ internal sealed class WorkerStats
             total._bookings += part.Bookings;
             total._walkAways += part.WalkAways;
             total._cancelled += part.Cancelled;
+            for (var i = 0; i < UntimedCalls.Count; i++)
+            {
+                var (count, nanos) = part.Untimed((UntimedCall)i);
+                total._untimedCalls[i] += count;
+                total._untimedNanos[i] += nanos;
+            }
+
             lock (part.Errors)
             {
                 foreach (var error in part.Errors)
