@@ -166,6 +166,40 @@ public class RulesBaselineTests
     }
 
     [Fact]
+    public void The_pairs_give_a_geometric_mean_and_a_90_percent_interval_on_the_log_scale()
+    {
+        // Logs −ln 1.25, 0, +ln 1.25: mean 0, standard deviation ln 1.25, t(0.95, 2) = 2.920.
+        var estimate = RatioInterval.Of([0.8, 1.0, 1.25]);
+        Assert.Equal(1.0, estimate.GeometricMean, 9);
+        var half = 2.920 * Math.Log(1.25) / Math.Sqrt(3);
+        Assert.Equal(Math.Exp(-half), estimate.Low!.Value, 9);
+        Assert.Equal(Math.Exp(half), estimate.High!.Value, 9);
+
+        // Equal ratios: a point; one ratio: no interval; a ratio of 0 (a side with no bookings) is refused.
+        var same = RatioInterval.Of([0.93, 0.93, 0.93, 0.93]);
+        Assert.Equal(0.93, same.Low!.Value, 9);
+        Assert.Equal(0.93, same.High!.Value, 9);
+        Assert.Null(RatioInterval.Of([1.1]).Low);
+        Assert.Throws<ArgumentException>(() => RatioInterval.Of([0.9, 0]));
+        Assert.Throws<ArgumentException>(() => RatioInterval.Of([]));
+
+        // t from the table, then the expansion (t(0.95, 40) = 1.684, t(0.95, 120) = 1.658).
+        Assert.Equal(6.314, RatioInterval.StudentT95(1), 3);
+        Assert.Equal(1.697, RatioInterval.StudentT95(30), 3);
+        Assert.Equal(1.684, RatioInterval.StudentT95(40), 3);
+        Assert.Equal(1.658, RatioInterval.StudentT95(120), 3);
+
+        // More pairs narrow it; the line says on which side of 0.9 the low end lies.
+        double[] ratios = [0.86, 0.97, 0.94, 1.09, 0.90, 0.81, 1.22, 0.80, 1.09, 0.90];
+        var ten = RatioInterval.Of(ratios);
+        var twenty = RatioInterval.Of([.. ratios, .. ratios]);
+        Assert.True(twenty.High - twenty.Low < ten.High - ten.Low);
+        Assert.Contains("below 0.9×", RulesRatio.IntervalLine(ratios), StringComparison.Ordinal);
+        Assert.Contains("at least 0.9×", RulesRatio.IntervalLine([0.95, 0.97, 0.99, 0.96]), StringComparison.Ordinal);
+        Assert.Contains("one pair: no interval", RulesRatio.IntervalLine([0.95]), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_untimed_calls_are_the_part_of_other_they_cost_a_booking_more_with_the_rules_on()
     {
         OperationShare[] on = [new(Operation.Search, 1, 1), new(Operation.Hold, 1, 2)];
@@ -214,6 +248,9 @@ public class RulesBaselineTests
             Assert.Equal(Math.Round(onRate / offRate, 2), Math.Round(pair.GetProperty("bookings_per_second_ratio").GetDouble(), 2));
             Assert.Equal(pair.GetProperty("bookings_per_second_ratio").GetDouble(), summary.RootElement.GetProperty("median_bookings_per_second_ratio").GetDouble());
             Assert.Contains("Rules ratio, median of 1 pair(s)", text.ToString(), StringComparison.Ordinal);
+            Assert.Equal(pair.GetProperty("bookings_per_second_ratio").GetDouble(), summary.RootElement.GetProperty("geometric_mean_bookings_per_second_ratio").GetDouble(), 0.0002);
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, summary.RootElement.GetProperty("bookings_per_second_ratio_interval_90").GetProperty("low").ValueKind);
+            Assert.Contains("Rules ratio, geometric mean of 1 pair(s)", text.ToString(), StringComparison.Ordinal);
 
             // Where the extra engine time went: the three parts add up to on − off, read from each run's own report.
             var split = pair.GetProperty("engine_cpu_split_us");

@@ -163,7 +163,24 @@ internal static class RulesRatio
         yield return (string.Create(
             CultureInfo.InvariantCulture,
             $"Rules ratio, median of {pairs.Count} pair(s): {Median(all.Select(r => r.Throughput).ToList()):0.000}× bookings/s, {Median(all.Select(r => r.Cpu).ToList()):0.000}× engine CPU per booking (issue 11's goal: at least 0.9× bookings/s)"), -1);
+        yield return (IntervalLine(all.Select(r => r.Throughput).ToList()), -1);
         yield return (RulesCostSplit.MedianLine(splits), -1);
+    }
+
+    /// <summary>The line of the pairs' geometric mean and its interval (<see cref="RatioInterval"/>).</summary>
+    internal static string IntervalLine(IReadOnlyList<double> throughputRatios)
+    {
+        var positive = throughputRatios.Where(r => r > 0).ToList();
+        if (positive.Count == 0)
+        {
+            return "Rules ratio, geometric mean: no pair with bookings on both sides";
+        }
+
+        var estimate = RatioInterval.Of(positive);
+        var interval = estimate.Low is { } low && estimate.High is { } high
+            ? string.Create(CultureInfo.InvariantCulture, $"; {RatioInterval.Level:P0} interval {low:0.000}–{high:0.000}× (Student's t on the pairs' log ratios; its low end is a one-sided 95 % bound: {(low >= 0.9 ? "at least" : "below")} 0.9×)")
+            : " (one pair: no interval)";
+        return string.Create(CultureInfo.InvariantCulture, $"Rules ratio, geometric mean of {positive.Count} pair(s): {estimate.GeometricMean:0.000}× bookings/s{interval}");
     }
 
     private static byte[] Summary(List<(RunResult On, RunResult Off)> pairs, long warmupBookings)
@@ -197,6 +214,26 @@ internal static class RulesRatio
             var all = pairs.Select(p => Ratios(p.On, p.Off)).ToList();
             json.WriteNumber("median_bookings_per_second_ratio", Math.Round(Median(all.Select(r => r.Throughput).ToList()), 4));
             json.WriteNumber("median_engine_cpu_ratio", Math.Round(Median(all.Select(r => r.Cpu).ToList()), 4));
+            var throughputs = all.Select(r => r.Throughput).Where(r => r > 0).ToList();
+            if (throughputs.Count > 0)
+            {
+                var estimate = RatioInterval.Of(throughputs);
+                json.WriteNumber("geometric_mean_bookings_per_second_ratio", Math.Round(estimate.GeometricMean, 4));
+                json.WriteStartObject("bookings_per_second_ratio_interval_90");
+                if (estimate.Low is { } low && estimate.High is { } high)
+                {
+                    json.WriteNumber("low", Math.Round(low, 4));
+                    json.WriteNumber("high", Math.Round(high, 4));
+                }
+                else
+                {
+                    json.WriteNull("low");
+                    json.WriteNull("high");
+                }
+
+                json.WriteEndObject();
+            }
+
             var (extra, more, costlier, other, untimed, rest) = RulesCostSplit.Medians(splits);
             json.WriteStartObject("median_engine_cpu_split_us");
             json.WriteNumber("extra", Math.Round(extra, 3));
