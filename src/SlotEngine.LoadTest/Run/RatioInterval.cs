@@ -11,7 +11,8 @@ namespace SlotEngine.LoadTest.Run;
 /// <param name="GeometricMean">The geometric mean of the ratios.</param>
 /// <param name="Low">The interval's low end (null with fewer than two ratios).</param>
 /// <param name="High">The interval's high end (null with fewer than two ratios).</param>
-internal readonly record struct RatioInterval(double GeometricMean, double? Low, double? High)
+/// <param name="Pairs">How many ratios it is of.</param>
+internal readonly record struct RatioInterval(double GeometricMean, double? Low, double? High, int Pairs)
 {
     /// <summary>The interval's two-sided level.</summary>
     public const double Level = 0.90;
@@ -39,12 +40,12 @@ internal readonly record struct RatioInterval(double GeometricMean, double? Low,
         var mean = logs.Average();
         if (logs.Length < 2)
         {
-            return new RatioInterval(Math.Exp(mean), null, null);
+            return new RatioInterval(Math.Exp(mean), null, null, 1);
         }
 
         var variance = logs.Sum(l => (l - mean) * (l - mean)) / (logs.Length - 1);
         var half = StudentT95(logs.Length - 1) * Math.Sqrt(variance / logs.Length);
-        return new RatioInterval(Math.Exp(mean), Math.Exp(mean - half), Math.Exp(mean + half));
+        return new RatioInterval(Math.Exp(mean), Math.Exp(mean - half), Math.Exp(mean + half), logs.Length);
     }
 
     /// <summary>Student's t quantile at 0.95 for <paramref name="degrees"/> degrees of freedom (a table to 30, then the Cornish–Fisher expansion, within 0.001).</summary>

@@ -169,18 +169,27 @@ internal sealed record RulesCostSplit(
             $"Rules ratio, medians of {splits.Count} pair(s), engine µs a booking, on − off: {extra:+0.00;-0.00} in all; {more:+0.00;-0.00} more calls a booking, {costlier:+0.00;-0.00} costlier calls, {other:+0.00;-0.00} other ({untimed:+0.00;-0.00} untimed calls, {rest:+0.00;-0.00} rest)");
     }
 
+    /// <summary>Writes a split's parts (one pair's, or the pairs' <see cref="Medians"/>) as a JSON object named <paramref name="name"/>.</summary>
+    /// <param name="json">The writer, inside an object.</param>
+    /// <param name="name">The object's name.</param>
+    /// <param name="parts">The parts, µs a booking.</param>
+    public static void WriteParts(Utf8JsonWriter json, string name, (double Extra, double More, double Costlier, double Other, double Untimed, double Remainder) parts)
+    {
+        json.WriteStartObject(name);
+        json.WriteNumber("extra", Math.Round(parts.Extra, 3));
+        json.WriteNumber("more_operations", Math.Round(parts.More, 3));
+        json.WriteNumber("costlier_operations", Math.Round(parts.Costlier, 3));
+        json.WriteNumber("other", Math.Round(parts.Other, 3));
+        json.WriteNumber("untimed_calls", Math.Round(parts.Untimed, 3));
+        json.WriteNumber("rest", Math.Round(parts.Remainder, 3));
+        json.WriteEndObject();
+    }
+
     /// <summary>Writes the split as a JSON object's members.</summary>
     /// <param name="json">The writer, inside an object.</param>
     public void WriteTo(Utf8JsonWriter json)
     {
-        json.WriteStartObject("engine_cpu_split_us");
-        json.WriteNumber("extra", Math.Round(Extra, 3));
-        json.WriteNumber("more_operations", Math.Round(MoreOperations, 3));
-        json.WriteNumber("costlier_operations", Math.Round(CostlierOperations, 3));
-        json.WriteNumber("other", Math.Round(Other, 3));
-        json.WriteNumber("untimed_calls", Math.Round(UntimedCalls, 3));
-        json.WriteNumber("rest", Math.Round(Rest, 3));
-        json.WriteEndObject();
+        WriteParts(json, "engine_cpu_split_us", (Extra, MoreOperations, CostlierOperations, Other, UntimedCalls, Rest));
         json.WriteNumber("on_citizens_per_booking", Math.Round(ArrivalsOn, 4));
         json.WriteNumber("off_citizens_per_booking", Math.Round(ArrivalsOff, 4));
         foreach (var (side, shares) in new[] { ("on", On), ("off", Off) })

@@ -167,20 +167,25 @@ internal static class RulesRatio
         yield return (RulesCostSplit.MedianLine(splits), -1);
     }
 
+    /// <summary>The pairs' geometric mean and interval over the pairs with bookings on both sides (a ratio of 0 has none), or null.</summary>
+    private static RatioInterval? Estimate(IReadOnlyList<double> throughputRatios)
+    {
+        var positive = throughputRatios.Where(r => r > 0).ToList();
+        return positive.Count == 0 ? null : RatioInterval.Of(positive);
+    }
+
     /// <summary>The line of the pairs' geometric mean and its interval (<see cref="RatioInterval"/>).</summary>
     internal static string IntervalLine(IReadOnlyList<double> throughputRatios)
     {
-        var positive = throughputRatios.Where(r => r > 0).ToList();
-        if (positive.Count == 0)
+        if (Estimate(throughputRatios) is not { } estimate)
         {
             return "Rules ratio, geometric mean: no pair with bookings on both sides";
         }
 
-        var estimate = RatioInterval.Of(positive);
         var interval = estimate.Low is { } low && estimate.High is { } high
             ? string.Create(CultureInfo.InvariantCulture, $"; {RatioInterval.Level:P0} interval {low:0.000}–{high:0.000}× (Student's t on the pairs' log ratios; its low end is a one-sided 95 % bound: {(low >= 0.9 ? "at least" : "below")} 0.9×)")
             : " (one pair: no interval)";
-        return string.Create(CultureInfo.InvariantCulture, $"Rules ratio, geometric mean of {positive.Count} pair(s): {estimate.GeometricMean:0.000}× bookings/s{interval}");
+        return string.Create(CultureInfo.InvariantCulture, $"Rules ratio, geometric mean of {estimate.Pairs} pair(s): {estimate.GeometricMean:0.000}× bookings/s{interval}");
     }
 
     private static byte[] Summary(List<(RunResult On, RunResult Off)> pairs, long warmupBookings)
@@ -214,10 +219,8 @@ internal static class RulesRatio
             var all = pairs.Select(p => Ratios(p.On, p.Off)).ToList();
             json.WriteNumber("median_bookings_per_second_ratio", Math.Round(Median(all.Select(r => r.Throughput).ToList()), 4));
             json.WriteNumber("median_engine_cpu_ratio", Math.Round(Median(all.Select(r => r.Cpu).ToList()), 4));
-            var throughputs = all.Select(r => r.Throughput).Where(r => r > 0).ToList();
-            if (throughputs.Count > 0)
+            if (Estimate([.. all.Select(r => r.Throughput)]) is { } estimate)
             {
-                var estimate = RatioInterval.Of(throughputs);
                 json.WriteNumber("geometric_mean_bookings_per_second_ratio", Math.Round(estimate.GeometricMean, 4));
                 json.WriteStartObject("bookings_per_second_ratio_interval_90");
                 if (estimate.Low is { } low && estimate.High is { } high)
@@ -234,15 +237,7 @@ internal static class RulesRatio
                 json.WriteEndObject();
             }
 
-            var (extra, more, costlier, other, untimed, rest) = RulesCostSplit.Medians(splits);
-            json.WriteStartObject("median_engine_cpu_split_us");
-            json.WriteNumber("extra", Math.Round(extra, 3));
-            json.WriteNumber("more_operations", Math.Round(more, 3));
-            json.WriteNumber("costlier_operations", Math.Round(costlier, 3));
-            json.WriteNumber("other", Math.Round(other, 3));
-            json.WriteNumber("untimed_calls", Math.Round(untimed, 3));
-            json.WriteNumber("rest", Math.Round(rest, 3));
-            json.WriteEndObject();
+            RulesCostSplit.WriteParts(json, "median_engine_cpu_split_us", RulesCostSplit.Medians(splits));
             json.WriteEndObject();
         }
 

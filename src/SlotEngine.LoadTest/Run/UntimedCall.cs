@@ -19,11 +19,11 @@ internal enum UntimedCall
 /// <summary>Names and count of <see cref="UntimedCall"/> (the JSON's and the console's).</summary>
 internal static class UntimedCalls
 {
-    /// <summary>How many kinds there are.</summary>
-    public const int Count = 3;
+    /// <summary>Every kind, in order (their values are 0, 1, …: an index into per-kind arrays).</summary>
+    public static readonly UntimedCall[] All = Enum.GetValues<UntimedCall>();
 
-    /// <summary>Every kind, in order.</summary>
-    public static readonly UntimedCall[] All = [UntimedCall.CapCheck, UntimedCall.Approval, UntimedCall.Outcome];
+    /// <summary>How many kinds there are.</summary>
+    public static int Count => All.Length;
 
     /// <summary>The JSON name of a kind.</summary>
     /// <param name="call">The kind.</param>
