@@ -168,7 +168,7 @@ internal static class RulesRatio
     }
 
     /// <summary>The pairs' geometric mean and interval over the pairs with bookings on both sides (a ratio of 0 has none), or null.</summary>
-    private static RatioInterval? Estimate(IReadOnlyList<double> throughputRatios)
+    internal static RatioInterval? Estimate(IReadOnlyList<double> throughputRatios)
     {
         var positive = throughputRatios.Where(r => r > 0).ToList();
         return positive.Count == 0 ? null : RatioInterval.Of(positive);
@@ -186,6 +186,34 @@ internal static class RulesRatio
             ? string.Create(CultureInfo.InvariantCulture, $"; {RatioInterval.Level:P0} interval {low:0.000}–{high:0.000}× (Student's t on the pairs' log ratios; its low end is a one-sided 95 % bound: {(low >= 0.9 ? "at least" : "below")} 0.9×)")
             : " (one pair: no interval)";
         return string.Create(CultureInfo.InvariantCulture, $"Rules ratio, geometric mean of {estimate.Pairs} pair(s): {estimate.GeometricMean:0.000}× bookings/s{interval}");
+    }
+
+    /// <summary>
+    /// Writes the pairs' geometric mean (<c>geometric_mean_bookings_per_second_ratio</c>) and its interval
+    /// (<c>bookings_per_second_ratio_interval_90</c>: <c>low</c>, <c>high</c>, null for one pair); nothing when no pair has
+    /// bookings on both sides.
+    /// </summary>
+    internal static void WriteEstimate(Utf8JsonWriter json, IReadOnlyList<double> throughputRatios)
+    {
+        if (Estimate(throughputRatios) is not { } estimate)
+        {
+            return;
+        }
+
+        json.WriteNumber("geometric_mean_bookings_per_second_ratio", Math.Round(estimate.GeometricMean, 4));
+        json.WriteStartObject("bookings_per_second_ratio_interval_90");
+        if (estimate.Low is { } low && estimate.High is { } high)
+        {
+            json.WriteNumber("low", Math.Round(low, 4));
+            json.WriteNumber("high", Math.Round(high, 4));
+        }
+        else
+        {
+            json.WriteNull("low");
+            json.WriteNull("high");
+        }
+
+        json.WriteEndObject();
     }
 
     private static byte[] Summary(List<(RunResult On, RunResult Off)> pairs, long warmupBookings)
@@ -219,24 +247,7 @@ internal static class RulesRatio
             var all = pairs.Select(p => Ratios(p.On, p.Off)).ToList();
             json.WriteNumber("median_bookings_per_second_ratio", Math.Round(Median(all.Select(r => r.Throughput).ToList()), 4));
             json.WriteNumber("median_engine_cpu_ratio", Math.Round(Median(all.Select(r => r.Cpu).ToList()), 4));
-            if (Estimate([.. all.Select(r => r.Throughput)]) is { } estimate)
-            {
-                json.WriteNumber("geometric_mean_bookings_per_second_ratio", Math.Round(estimate.GeometricMean, 4));
-                json.WriteStartObject("bookings_per_second_ratio_interval_90");
-                if (estimate.Low is { } low && estimate.High is { } high)
-                {
-                    json.WriteNumber("low", Math.Round(low, 4));
-                    json.WriteNumber("high", Math.Round(high, 4));
-                }
-                else
-                {
-                    json.WriteNull("low");
-                    json.WriteNull("high");
-                }
-
-                json.WriteEndObject();
-            }
-
+            WriteEstimate(json, [.. all.Select(r => r.Throughput)]);
             RulesCostSplit.WriteParts(json, "median_engine_cpu_split_us", RulesCostSplit.Medians(splits));
             json.WriteEndObject();
         }
