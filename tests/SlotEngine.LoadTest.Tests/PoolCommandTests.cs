@@ -60,7 +60,7 @@ public sealed class PoolCommandTests : IDisposable
     }
 
     [Fact]
-    public void A_file_that_is_not_a_summary_or_is_missing_is_refused()
+    public void A_file_that_is_not_a_summary_is_missing_or_named_twice_is_refused()
     {
         var a = Summary("a", [0.9, 1.0], [0.9, 1.0], seed: 42);
         var run = RulesRatio.Suffixed(a, rules: true, 1); // a run report, not a summary
@@ -68,6 +68,7 @@ public sealed class PoolCommandTests : IDisposable
         Assert.Equal(LoadCommand.BadOptions, Pool([a, run], null).Exit);
         Assert.Equal(LoadCommand.BadOptions, Pool([a, Path.Combine(_folder.FullName, "absent.json")], null).Exit);
         Assert.Equal(LoadCommand.BadOptions, Pool([a], Path.Combine(_folder.FullName, "no-such-folder", "pooled.json")).Exit);
+        Assert.Equal(LoadCommand.BadOptions, Pool([a, Path.Combine(_folder.FullName, ".", "a.json")], null).Exit); // one file twice
     }
 
     [Fact]

@@ -12,8 +12,8 @@ namespace SlotEngine.LoadTest.Cli;
 /// the pooled geometric mean and its interval (<see cref="RatioInterval"/>) are those of all the pairs together: on a
 /// machine whose runs move by ±15 %, twenty pairs leave an interval of about ±5–7 %, sixty about ±3–4 %. The settings of the
 /// commands are compared through each summary's first run report beside it (<c>X.on-1.json</c>) and must be equal; a
-/// summary without that report is pooled with a warning. Exit 0 when pooled, 2 when a file is missing, is not a
-/// <c>--rules-ratio</c> summary, or was run with other settings.
+/// summary without that report is pooled with a warning. Exit 0 when pooled, 2 when a file is missing, named twice, is
+/// not a <c>--rules-ratio</c> summary, or was run with other settings.
 /// </summary>
 internal static class PoolCommand
 {
@@ -41,6 +41,12 @@ internal static class PoolCommand
         if (jsonPath is not null && !LoadCommand.FolderExists(jsonPath))
         {
             Console.Error.WriteLine($"error: --json: the folder of '{jsonPath}' does not exist.");
+            return LoadCommand.BadOptions;
+        }
+
+        if (paths.GroupBy(Path.GetFullPath).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            Console.Error.WriteLine($"error: {twice.First()} is named more than once: its pairs would count twice.");
             return LoadCommand.BadOptions;
         }
 
