@@ -6,8 +6,9 @@ using Spectre.Console;
 // slotengine-load: exit 0 = ran and every invariant held; 1 = a double booking or an invariant
 // violation; 2 = bad options or an unavailable backend; 3 = the run stalled (no booking possible). `slotengine-load compare A.json B.json`
 // compares two runs (0, or 2 for a missing or unreadable report). `slotengine-load pool A.json B.json` pools the pairs of
-// several --rules-ratio summaries into one estimate (0, or 2 for a file that is not one, or other settings). `slotengine-load migrate --redis C --key-prefix P` brings
-// a Redis store in an older stored layout to this build's (0; 1 refused or stopped, run again; 2 bad options).
+// several --rules-ratio summaries into one estimate (0, or 2 for a file that is not one, or other settings).
+// `slotengine-load migrate --redis C --key-prefix P` brings a Redis store in an older stored layout to this build's (0; 1
+// refused or stopped, run again; 2 bad options).
 var command = new LoadCommand();
 command.Root.SetAction(async (parse, cancellationToken) =>
 {

@@ -81,9 +81,7 @@ internal static class PoolCommand
 
         var throughput = sources.SelectMany(s => s.Throughput).ToList();
         var cpu = sources.SelectMany(s => s.Cpu).ToList();
-        console.WriteLine(string.Create(
-            CultureInfo.InvariantCulture,
-            $"Rules ratio, median of {throughput.Count} pair(s) from {sources.Count} summaries: {RulesRatio.Median(throughput):0.000}× bookings/s, {RulesRatio.Median(cpu):0.000}× engine CPU per booking (issue 11's goal: at least 0.9× bookings/s)"));
+        console.WriteLine(RulesRatio.MedianLine(throughput, cpu, $" from {sources.Count} summaries"));
         console.WriteLine(RulesRatio.IntervalLine(throughput));
         if (jsonPath is not null)
         {
@@ -100,18 +98,14 @@ internal static class PoolCommand
         var first = sources.FirstOrDefault(s => s.Settings is not null);
         foreach (var other in sources.Where(s => s.Settings is not null && !ReferenceEquals(s, first)))
         {
-            foreach (var (name, value) in first!.Settings!)
+            foreach (var name in first!.Settings!.Keys.Union(other.Settings!.Keys))
             {
-                var theirs = other.Settings!.GetValueOrDefault(name, "(none)");
-                if (theirs != value)
+                var mine = first.Settings.GetValueOrDefault(name, "(none)");
+                var theirs = other.Settings.GetValueOrDefault(name, "(none)");
+                if (theirs != mine)
                 {
-                    return $"{first.Path} and {other.Path} were run with other settings: {name} is {value} against {theirs}; pool only commands of the same settings.";
+                    return $"{first.Path} and {other.Path} were run with other settings: {name} is {mine} against {theirs}; pool only commands of the same settings.";
                 }
-            }
-
-            foreach (var name in other.Settings!.Keys.Where(n => !first.Settings!.ContainsKey(n)))
-            {
-                return $"{first.Path} and {other.Path} were run with other settings: {name} is (none) against {other.Settings[name]}; pool only commands of the same settings.";
             }
         }
 
@@ -174,8 +168,8 @@ internal static class PoolCommand
             var cpu = new List<double>();
             foreach (var pair in pairs.EnumerateArray())
             {
-                throughput.Add(pair.GetProperty("bookings_per_second_ratio").GetDouble());
-                cpu.Add(pair.GetProperty("engine_cpu_ratio").GetDouble());
+                throughput.Add(Ratio(pair, "bookings_per_second_ratio", throughput.Count + 1));
+                cpu.Add(Ratio(pair, "engine_cpu_ratio", cpu.Count + 1));
             }
 
             if (throughput.Count == 0)
@@ -185,6 +179,11 @@ internal static class PoolCommand
 
             return new Source(path, throughput, cpu, SettingsBeside(path));
         }
+
+        private static double Ratio(JsonElement pair, string name, int number) =>
+            pair.ValueKind == JsonValueKind.Object && pair.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number
+                ? value.GetDouble()
+                : throw new InvalidDataException($"pair {number} has no number {name}.");
 
         // The first run's settings, each member as its JSON text: runs of one command share them.
         private static Dictionary<string, string>? SettingsBeside(string path)

@@ -160,12 +160,18 @@ internal static class RulesRatio
         }
 
         var all = pairs.Select(p => Ratios(p.On, p.Off)).ToList();
-        yield return (string.Create(
-            CultureInfo.InvariantCulture,
-            $"Rules ratio, median of {pairs.Count} pair(s): {Median(all.Select(r => r.Throughput).ToList()):0.000}× bookings/s, {Median(all.Select(r => r.Cpu).ToList()):0.000}× engine CPU per booking (issue 11's goal: at least 0.9× bookings/s)"), -1);
+        yield return (MedianLine([.. all.Select(r => r.Throughput)], [.. all.Select(r => r.Cpu)], string.Empty), -1);
         yield return (IntervalLine(all.Select(r => r.Throughput).ToList()), -1);
         yield return (RulesCostSplit.MedianLine(splits), -1);
     }
+
+    /// <summary>The line of the pairs' medians: bookings/s on ÷ off and engine CPU off ÷ on.</summary>
+    /// <param name="throughputRatios">Each pair's bookings/s on ÷ off.</param>
+    /// <param name="cpuRatios">Each pair's engine CPU per booking off ÷ on.</param>
+    /// <param name="source">Where the pairs are from, after the count (empty for one command's).</param>
+    internal static string MedianLine(IReadOnlyList<double> throughputRatios, IReadOnlyList<double> cpuRatios, string source) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"Rules ratio, median of {throughputRatios.Count} pair(s){source}: {Median(throughputRatios):0.000}× bookings/s, {Median(cpuRatios):0.000}× engine CPU per booking (issue 11's goal: at least 0.9× bookings/s)");
 
     /// <summary>The pairs' geometric mean and interval over the pairs with bookings on both sides (a ratio of 0 has none), or null.</summary>
     internal static RatioInterval? Estimate(IReadOnlyList<double> throughputRatios)
