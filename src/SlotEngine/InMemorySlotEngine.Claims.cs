@@ -251,7 +251,7 @@ public sealed partial class InMemorySlotEngine
         notThisCalendars = false;
         if (reservation.IsDefault)
         {
-            throw new SlotEngineArgumentException(SlotEngineError.MissingReservation, "The reservation is the default value; pass the one a hold or book returned.", nameof(reservation));
+            ThrowDefaultReservation();
         }
 
         var calendar = FindCalendar(reservation.Calendar);
@@ -273,4 +273,9 @@ public sealed partial class InMemorySlotEngine
         ValidateSeat(calendar, reservation.Seat);
         return calendar;
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void ThrowDefaultReservation() =>
+        throw new SlotEngineArgumentException(SlotEngineError.MissingReservation, "The reservation is the default value; pass the one a hold or book returned.", "reservation");
 }

@@ -112,9 +112,14 @@ public sealed partial class InMemorySlotEngine : ISlotEngine
     private Calendar RequireCalendar(CalendarKey key)
     {
         var provider = Directory.GetProvider(key.Provider);
-        return provider.GetCalendar(key.Day)
-            ?? throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{key} is not published.", "calendar");
+        return provider.GetCalendar(key.Day) ?? ThrowNotPublished(key);
     }
+
+    // Cold: the message is built apart from the claim's hot path (see BookingRules.ValidateRange).
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static Calendar ThrowNotPublished(CalendarKey key) =>
+        throw new SlotEngineArgumentException(SlotEngineError.DayNotPublished, $"{key} is not published.", "calendar");
 
     private Calendar? FindCalendar(CalendarKey key) =>
         Directory.GetProvider(key.Provider).GetCalendar(key.Day);

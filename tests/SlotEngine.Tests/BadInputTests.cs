@@ -98,6 +98,48 @@ public class BadInputTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new CityCode(82));
     }
 
+    [Fact]
+    public void With_several_faults_the_first_check_names_the_error_and_the_message_names_the_input()
+    {
+        // The checks run inline and the messages are built in cold methods (BookingRules.ThrowBadRange, ThrowBadClaim):
+        // the order of the checks and what each message says must be what one check after another gave.
+        var engine = _world.Engine;
+        var patient = _world.Patient(7);
+        SlotEngineArgumentException Refused(ClaimRequest request) => Assert.Throws<SlotEngineArgumentException>(() => engine.TryClaim(request));
+
+        var noPatientBadHold = Refused(ClaimRequest.Hold(_standard, SlotRange.Single(3), default, TimeSpan.Zero));
+        Assert.Equal(SlotEngineError.MissingPatient, noPatientBadHold.Code);
+        var badPoolNoPatient = Refused(ClaimRequest.Book(_standard, SlotRange.Single(3), default) with { Pool = "a{b}" });
+        Assert.Equal(SlotEngineError.InvalidPool, badPoolNoPatient.Code);
+        var badCallBadPool = Refused(ClaimRequest.Book(_standard, SlotRange.Single(3), patient) with { CallId = string.Empty, Pool = "a{b}" });
+        Assert.Equal(SlotEngineError.InvalidCallId, badCallBadPool.Code);
+        var longHold = Refused(ClaimRequest.Hold(_standard, SlotRange.Single(3), patient, TimeSpan.FromMinutes(31)));
+        Assert.Equal(SlotEngineError.InvalidHoldDuration, longHold.Code);
+        Assert.Contains("00:31:00", longHold.Message, StringComparison.Ordinal);
+
+        var outsideAndEmpty = Refused(ClaimRequest.Book(_standard, new SlotRange(-1, 0), patient));
+        Assert.Equal(SlotEngineError.SlotOutOfRange, outsideAndEmpty.Code);
+        Assert.Contains("Slot -1 is outside", outsideAndEmpty.Message, StringComparison.Ordinal);
+        var pastTheEnd = Refused(ClaimRequest.Book(_wide, new SlotRange(140, 5), patient));
+        Assert.Equal(SlotEngineError.InvalidLength, pastTheEnd.Code);
+        Assert.Contains("runs past the end", pastTheEnd.Message, StringComparison.Ordinal);
+        var acrossSessions = Refused(ClaimRequest.Book(_standard, new SlotRange(20, 6), patient));
+        Assert.Equal(SlotEngineError.CrossesSession, acrossSessions.Code);
+        Assert.Contains("into the next", acrossSessions.Message, StringComparison.Ordinal);
+        Assert.Equal("slots", acrossSessions.ParamName);
+
+        var seat = Assert.Throws<SlotEngineArgumentException>(() => engine.TryRelease(_hold with { Seat = 9 }));
+        Assert.Equal(SlotEngineError.SeatOutOfRange, seat.Code);
+        Assert.Contains("Seat 9 is outside", seat.Message, StringComparison.Ordinal);
+        var unpublished = Refused(ClaimRequest.Book(_unpublished, SlotRange.Single(3), patient));
+        Assert.Equal(SlotEngineError.DayNotPublished, unpublished.Code);
+        Assert.Contains("is not published", unpublished.Message, StringComparison.Ordinal);
+        var unknown = Refused(ClaimRequest.Book(new CalendarKey(Unknown, TestWorld.Tomorrow), SlotRange.Single(3), patient));
+        Assert.Equal(SlotEngineError.UnknownProvider, unknown.Code);
+        Assert.Contains("is not registered", unknown.Message, StringComparison.Ordinal);
+        AssertStillWorks();
+    }
+
     private void AssertStillWorks()
     {
         Assert.True(_world.Engine.TryConfirm(_hold).Succeeded);

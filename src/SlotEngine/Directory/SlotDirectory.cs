@@ -174,7 +174,13 @@ public sealed class SlotDirectory
 
     internal ProviderEntry GetProvider(ProviderId provider) => TryGetProvider(provider, out var entry)
         ? entry
-        : throw new SlotEngineArgumentException(SlotEngineError.UnknownProvider, $"{provider} is not registered.", nameof(provider));
+        : ThrowUnknownProvider(provider);
+
+    // Cold: the message is built apart from the claim's hot path, which inlines GetProvider (see BookingRules.ValidateRange).
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static ProviderEntry ThrowUnknownProvider(ProviderId provider) =>
+        throw new SlotEngineArgumentException(SlotEngineError.UnknownProvider, $"{provider} is not registered.", nameof(provider));
 
     internal ClinicEntry GetClinic(ClinicId clinic) => _clinics.TryGetValue(clinic, out var entry)
         ? entry

@@ -82,7 +82,7 @@ internal sealed partial class Calendar
             {
                 ReturnBits(seat, first, length);
                 RefreshIndex(first, first + length);
-                throw new SlotEngineArgumentException(SlotEngineError.TokensExhausted, $"{Key} has issued all {ClaimCell.MaxToken} fencing tokens it can; withdraw and publish the day again.");
+                ThrowTokensExhausted();
             }
 
             // Token CAS, last → last + 1: every claim gets a token no other claim on this calendar ever had (fencing),
@@ -94,6 +94,12 @@ internal sealed partial class Calendar
             }
         }
     }
+
+    // Cold: the message is built apart from the claim's hot path (see BookingRules.ValidateRange).
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void ThrowTokensExhausted() =>
+        throw new SlotEngineArgumentException(SlotEngineError.TokensExhausted, $"{Key} has issued all {ClaimCell.MaxToken} fencing tokens it can; withdraw and publish the day again.");
 
     /// <summary>Publishes a claim on slots whose bits this thread has just cleared (their cells are 0).</summary>
     private void WriteClaim(int seat, int first, int length, ulong kind, long token, uint patient, long holdExpiryTicks, bool awaitsApproval = false)

@@ -1,3 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
 namespace SlotEngine;
 
 /// <summary>
@@ -204,6 +207,25 @@ public sealed class BookingRules
     /// <see cref="SlotEngineError.MissingCallId"/> or <see cref="SlotEngineError.InvalidCallId"/>.</exception>
     public void ValidateClaim(in ClaimRequest request)
     {
+        // The common request (no call id, pool or hold outside the limits, a patient) passes these tests alone; the
+        // messages are built in a cold method (see ValidateRange).
+        if ((request.CallId is { } callId ? callId.Length == 0 || callId.Length > ClaimRequest.MaxCallIdLength || callId.AsSpan().IndexOfAny('{', '}') >= 0 : MaxClaimsPerCall > 0 && request.Channel == BookingChannel.CallCentre)
+            || request.Patient.IsDefault
+            || (request.HoldFor is { } ttl && (ttl <= TimeSpan.Zero || ttl.Ticks > _maxHoldTicks)))
+        {
+            ThrowBadClaim(request);
+        }
+
+        if (request.Pool is { } pool)
+        {
+            ValidatePool(pool, nameof(request));
+        }
+    }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowBadClaim(in ClaimRequest request)
+    {
         if (request.CallId is { } callId)
         {
             if (callId.Length == 0 || callId.Length > ClaimRequest.MaxCallIdLength || callId.AsSpan().IndexOfAny('{', '}') >= 0)
@@ -226,10 +248,7 @@ public sealed class BookingRules
             throw new SlotEngineArgumentException(SlotEngineError.MissingPatient, "The request has no patient (PatientKey is the default value).", nameof(request));
         }
 
-        if (request.HoldFor is { } ttl && (ttl <= TimeSpan.Zero || ttl.Ticks > _maxHoldTicks))
-        {
-            throw new SlotEngineArgumentException(SlotEngineError.InvalidHoldDuration, $"A hold must last more than zero and at most {MaxHoldDuration}; it asked for {ttl}.", nameof(request));
-        }
+        throw new SlotEngineArgumentException(SlotEngineError.InvalidHoldDuration, $"A hold must last more than zero and at most {MaxHoldDuration}; it asked for {request.HoldFor}.", nameof(request));
     }
 
     /// <summary>Checks a slot range against a calendar's template: inside it, at least one slot, and (for a claim) inside one session.</summary>
@@ -241,6 +260,21 @@ public sealed class BookingRules
     public static void ValidateRange(CalendarKey calendar, DayTemplate template, SlotRange slots, bool withinOneSession)
     {
         ArgumentNullException.ThrowIfNull(template);
+        var slotCount = template.SlotCount;
+
+        // The checks here, the messages in a cold method: a claim's hot path inlines this, and the JIT's inlining budget
+        // is better spent on the claim than on building messages no valid request needs.
+        if (slots.First < 0 || slots.First >= slotCount || slots.Length < 1 || slots.Length > slotCount - slots.First
+            || (withinOneSession && template.SessionOf(slots.First) != template.SessionOf(slots.End - 1)))
+        {
+            ThrowBadRange(calendar, template, slots);
+        }
+    }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBadRange(CalendarKey calendar, DayTemplate template, SlotRange slots)
+    {
         var slotCount = template.SlotCount;
         if (slots.First < 0 || slots.First >= slotCount)
         {
@@ -257,10 +291,7 @@ public sealed class BookingRules
             throw new SlotEngineArgumentException(SlotEngineError.InvalidLength, $"{slots} runs past the end of {calendar}, which has {slotCount} slots.", "slots");
         }
 
-        if (withinOneSession && template.SessionOf(slots.First) != template.SessionOf(slots.End - 1))
-        {
-            throw new SlotEngineArgumentException(SlotEngineError.CrossesSession, $"{slots} runs from one session of {calendar} into the next ({template}).", "slots");
-        }
+        throw new SlotEngineArgumentException(SlotEngineError.CrossesSession, $"{slots} runs from one session of {calendar} into the next ({template}).", "slots");
     }
 
     /// <summary>Checks that a seat exists on a calendar's template.</summary>
@@ -273,9 +304,14 @@ public sealed class BookingRules
         ArgumentNullException.ThrowIfNull(template);
         if (seat < 0 || seat >= template.Capacity)
         {
-            throw new SlotEngineArgumentException(SlotEngineError.SeatOutOfRange, $"Seat {seat} is outside {calendar}, which has {template.Capacity} seat(s) per slot.", "reservation");
+            ThrowBadSeat(calendar, template, seat);
         }
     }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBadSeat(CalendarKey calendar, DayTemplate template, int seat) =>
+        throw new SlotEngineArgumentException(SlotEngineError.SeatOutOfRange, $"Seat {seat} is outside {calendar}, which has {template.Capacity} seat(s) per slot.", "reservation");
 
     /// <summary>Checks a pool name: 1 to <see cref="ClaimRequest.MaxPoolLength"/> characters, without <c>{</c> or <c>}</c>.</summary>
     /// <param name="pool">The name.</param>
