@@ -75,6 +75,7 @@ kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true; redis_pid=""
 
 echo "== benchmarks start (BenchmarkDotNet dry run of every suite)"
 dotnet run -c Release --project benchmarks/SlotEngine.Benchmarks -- --filter '*' --smoke
+dotnet run -c Release --no-build --project benchmarks/SlotEngine.Benchmarks -- --machine-floor --smoke
 
 echo "== booking day side by side: in memory, on Redis, PostgreSQL 15 (short run)"
 dotnet run -c Release --no-build --project benchmarks/SlotEngine.Benchmarks -- --postgres --smoke

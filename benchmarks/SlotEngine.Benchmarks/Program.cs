@@ -16,12 +16,18 @@ namespace SlotEngine.Benchmarks;
 /// issue 11's rules adds to a claim and confirm (Rules/RulesCostReport.cs); <c>--sweep-cost</c> a sweep's CPU with
 /// calendars awaiting approval (Rules/SweepCostReport.cs); <c>--cap-refusal-cost</c> a claim the active cap refuses
 /// (Rules/CapRefusalReport.cs); <c>--directory-width-cost</c> what the cap's entries in a directory place cost a lookup
-/// (Rules/DirectoryWidthReport.cs).
+/// (Rules/DirectoryWidthReport.cs); <c>--machine-floor</c> what this machine charges for a locked operation and a cold
+/// line, with issue 13's goals restated in them (Floor/MachineFloorReport.cs).
 /// </summary>
 public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args.Contains("--machine-floor"))
+        {
+            return Floor.MachineFloorReport.Run(args);
+        }
+
         if (args.Contains("--rules-cost"))
         {
             return Rules.RulesCostReport.Run(args);
