@@ -36,18 +36,31 @@ internal static class MachineFloorReport
 
     private const int Slot = 10;
 
+    /// <summary>The largest working set: one array of longs holds at most 2^31 − 57 elements, about 16 GiB.</summary>
+    private const int MaxWorkingSetMib = 16_000;
+
     public static int Run(string[] args)
     {
         var smoke = args.Contains("--smoke");
-        var workingSetMib = Rules.RulesCostReport.Read(args, "--working-set-mib", smoke ? 64 : 2048);
-        var rounds = Rules.RulesCostReport.Read(args, "--rounds", smoke ? 2 : 5);
-        if (workingSetMib < 64 || rounds < 1)
+        int workingSetMib, rounds, iterations;
+        try
         {
-            Console.Error.WriteLine("--working-set-mib must be at least 64 and --rounds at least 1.");
+            workingSetMib = Rules.RulesCostReport.Read(args, "--working-set-mib", smoke ? 64 : 2048);
+            rounds = Rules.RulesCostReport.Read(args, "--rounds", smoke ? 2 : 5);
+            iterations = smoke ? 20_000 : Rules.RulesCostReport.Read(args, "--iterations", 5_000_000);
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            Console.Error.WriteLine($"--working-set-mib, --rounds and --iterations take a whole number: {e.Message}");
             return 2;
         }
 
-        var iterations = smoke ? 20_000 : Rules.RulesCostReport.Read(args, "--iterations", 5_000_000);
+        if (workingSetMib is < 64 or > MaxWorkingSetMib || rounds < 1 || iterations < 1)
+        {
+            Console.Error.WriteLine($"--working-set-mib must be 64 to {MaxWorkingSetMib} (one array of longs), --rounds and --iterations at least 1.");
+            return 2;
+        }
+
         var loads = smoke ? 20_000 : 2_000_000;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"machine floor: {Environment.ProcessorCount} cores, transparent huge pages '{DependentLoads.TransparentHugePages()}', {rounds} rounds, the calling thread's CPU, medians"));
 
