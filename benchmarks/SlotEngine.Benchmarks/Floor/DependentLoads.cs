@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace SlotEngine.Benchmarks.Floor;
 
 /// <summary>
@@ -7,14 +5,13 @@ namespace SlotEngine.Benchmarks.Floor;
 /// holds several and the TLB must cover the whole working set), linked in one random cycle; each load's address is the
 /// previous load's value, so no two loads overlap and each costs what a cold line costs here (cache and TLB miss, on a
 /// virtual machine a two-level page walk). The array is advised for 2 MiB pages (<see cref="HugePages.Advise"/>, as the
-/// engine's slabs and tables are) or kept off them (<c>MADV_NOHUGEPAGE</c>), then every page is touched before timing.
+/// engine's slabs and tables are) or kept off them (<see cref="HugePages.KeepOff"/>), then every page is touched before timing.
 /// </summary>
 internal static class DependentLoads
 {
     /// <summary>One node per this many lines (512 bytes).</summary>
     private const int Spread = 8;
     private const int LongsPerLine = 8;
-    private const int MadvNoHugepage = 15;
 
     /// <summary>One page size's result.</summary>
     /// <param name="HugePages">Whether the array was advised for 2 MiB pages.</param>
@@ -33,7 +30,7 @@ internal static class DependentLoads
         }
         else
         {
-            KeepOffHugePages(nodes, longs * sizeof(long));
+            SlotEngine.HugePages.KeepOff(nodes, longs * sizeof(long));
         }
 
         Array.Clear(nodes); // every page touched (and its 2 MiB page made, where advised) before timing
@@ -119,23 +116,6 @@ internal static class DependentLoads
         return place[0];
     }
 
-    private static void KeepOffHugePages(long[] pinned, long bytes)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
-        const long Page = 4096;
-        var start = (long)Marshal.UnsafeAddrOfPinnedArrayElement(pinned, 0);
-        var first = (start + Page - 1) & ~(Page - 1);
-        var end = (start + bytes) & ~(Page - 1);
-        if (end > first)
-        {
-            _ = NativeMethods.Madvise((nint)first, (nint)(end - first), MadvNoHugepage);
-        }
-    }
-
     /// <summary>The process's anonymous memory on 2 MiB pages (<c>/proc/self/smaps_rollup</c>), 0 where unknown.</summary>
     private static long AnonHugePagesMib()
     {
@@ -158,12 +138,5 @@ internal static class DependentLoads
         }
 
         return 0;
-    }
-
-    private static class NativeMethods
-    {
-        [DllImport("libc", EntryPoint = "madvise", ExactSpelling = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int Madvise(nint address, nint length, int advice);
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using SlotEngine.Benchmarks.Infrastructure;
 using SlotEngine.Benchmarks.Peers;
+using SlotEngine.LoadTest.Reports;
 using SlotEngine.LoadTest.Run;
 
 namespace SlotEngine.Benchmarks.Floor;
@@ -103,8 +104,7 @@ internal static class MachineFloorReport
             each[r] = (ThreadCpuClock.ThreadOrProcessSeconds() - t0) * 1e9 / operations;
         }
 
-        Array.Sort(each);
-        return rounds % 2 == 1 ? each[rounds / 2] : (each[(rounds / 2) - 1] + each[rounds / 2]) / 2;
+        return HtmlReport.Median(each);
     }
 
     /// <summary>The locked-operation rows.</summary>

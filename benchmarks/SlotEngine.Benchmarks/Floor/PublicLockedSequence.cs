@@ -11,7 +11,7 @@ internal sealed class PublicLockedSequence
 {
     private const int Stride = 8; // longs: one 64-byte line each
     private const long Pending = -1;
-    private readonly long[] _lines = new long[6 * Stride];
+    private readonly long[] _lines = new long[Enum.GetValues<Line>().Length * Stride];
 
     private enum Line
     {

@@ -24,12 +24,23 @@ internal static class HugePages
 
     private const long HugePageBytes = 2L << 20;
     private const int MadvHugepage = 14;
+    private const int MadvNoHugepage = 15;
     private static bool s_unavailable = !OperatingSystem.IsLinux();
 
     /// <summary>Advises the whole 2 MiB pages inside <paramref name="pinned"/> (a pinned array: it never moves).</summary>
     /// <param name="pinned">An array allocated with <c>GC.AllocateArray(…, pinned: true)</c>, not yet touched.</param>
     /// <param name="bytes">The array's length in bytes.</param>
-    public static void Advise(Array pinned, long bytes)
+    public static void Advise(Array pinned, long bytes) => AdviseWholePages(pinned, bytes, MadvHugepage);
+
+    /// <summary>
+    /// The opposite hint (<c>madvise(MADV_NOHUGEPAGE)</c>) over the same whole 2 MiB pages: the array stays on 4 KiB pages
+    /// even where transparent huge pages are "always" (the benchmarks' 4 KiB-page rows, <c>--machine-floor</c>).
+    /// </summary>
+    /// <param name="pinned">An array allocated with <c>GC.AllocateArray(…, pinned: true)</c>, not yet touched.</param>
+    /// <param name="bytes">The array's length in bytes.</param>
+    public static void KeepOff(Array pinned, long bytes) => AdviseWholePages(pinned, bytes, MadvNoHugepage);
+
+    private static void AdviseWholePages(Array pinned, long bytes, int advice)
     {
         if (s_unavailable || bytes < MinBytes)
         {
@@ -43,7 +54,7 @@ internal static class HugePages
             var end = (start + bytes) & ~(HugePageBytes - 1);
             if (end > first)
             {
-                _ = NativeMethods.Madvise((nint)first, (nint)(end - first), MadvHugepage);
+                _ = NativeMethods.Madvise((nint)first, (nint)(end - first), advice);
             }
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or MarshalDirectiveException)

@@ -209,9 +209,9 @@ public sealed class BookingRules
     {
         // The common request (no call id, pool or hold outside the limits, a patient) passes these tests alone; the
         // messages are built in a cold method (see ValidateRange).
-        if ((request.CallId is { } callId ? callId.Length == 0 || callId.Length > ClaimRequest.MaxCallIdLength || callId.AsSpan().IndexOfAny('{', '}') >= 0 : MaxClaimsPerCall > 0 && request.Channel == BookingChannel.CallCentre)
+        if ((request.CallId is { } callId ? IsBadCallId(callId) : NeedsCallId(request))
             || request.Patient.IsDefault
-            || (request.HoldFor is { } ttl && (ttl <= TimeSpan.Zero || ttl.Ticks > _maxHoldTicks)))
+            || (request.HoldFor is { } ttl && IsBadHold(ttl)))
         {
             ThrowBadClaim(request);
         }
@@ -228,12 +228,12 @@ public sealed class BookingRules
     {
         if (request.CallId is { } callId)
         {
-            if (callId.Length == 0 || callId.Length > ClaimRequest.MaxCallIdLength || callId.AsSpan().IndexOfAny('{', '}') >= 0)
+            if (IsBadCallId(callId))
             {
                 throw new SlotEngineArgumentException(SlotEngineError.InvalidCallId, $"A call id must be 1 to {ClaimRequest.MaxCallIdLength} characters without '{{' or '}}'.", nameof(request));
             }
         }
-        else if (MaxClaimsPerCall > 0 && request.Channel == BookingChannel.CallCentre)
+        else if (NeedsCallId(request))
         {
             throw new SlotEngineArgumentException(SlotEngineError.MissingCallId, "A call-centre claim must name its call (ClaimRequest.CallId) while a per-call limit is set.", nameof(request));
         }
@@ -250,6 +250,13 @@ public sealed class BookingRules
 
         throw new SlotEngineArgumentException(SlotEngineError.InvalidHoldDuration, $"A hold must last more than zero and at most {MaxHoldDuration}; it asked for {request.HoldFor}.", nameof(request));
     }
+
+    private static bool IsBadCallId(string callId) =>
+        callId.Length == 0 || callId.Length > ClaimRequest.MaxCallIdLength || callId.AsSpan().IndexOfAny('{', '}') >= 0;
+
+    private bool NeedsCallId(in ClaimRequest request) => MaxClaimsPerCall > 0 && request.Channel == BookingChannel.CallCentre;
+
+    private bool IsBadHold(TimeSpan ttl) => ttl <= TimeSpan.Zero || ttl.Ticks > _maxHoldTicks;
 
     /// <summary>Checks a slot range against a calendar's template: inside it, at least one slot, and (for a claim) inside one session.</summary>
     /// <param name="calendar">The calendar (for the message).</param>
